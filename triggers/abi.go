@@ -1,0 +1,150 @@
+package triggers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// abiModule is the import module of the eddy-abi-v1 host functions. The
+// contract is written down in ABI.md; keep the two in step.
+const abiModule = "eddy"
+
+// Status codes host functions return to the guest.
+const (
+	statusOK    = 0
+	statusError = 1
+)
+
+var abiFuncs = map[string]bool{
+	"input_len": true, "input_read": true, "output_write": true,
+	"result_len": true, "result_read": true,
+	"table_call": true, "emit": true, "log": true,
+}
+
+type invocationKey struct{}
+
+// invocation is the per-call state the host functions reach through the
+// context passed to the handler export.
+type invocation struct {
+	h      *Host
+	input  []byte
+	output []byte
+	hasOut bool
+	result []byte // response of the last table_call / emit
+	logs   *logBuffer
+}
+
+func invocationOf(ctx context.Context) *invocation {
+	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+	if inv == nil {
+		// Host functions called outside an invocation (from _initialize).
+		panic(fmt.Errorf("eddy host function called outside an invocation"))
+	}
+	return inv
+}
+
+// read copies guest memory [ptr, ptr+n); an out-of-range slice traps the
+// guest.
+func read(mod api.Module, ptr, n uint32) []byte {
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		panic(fmt.Errorf("eddy: guest memory access out of range [%d,+%d)", ptr, n))
+	}
+	return append([]byte(nil), b...)
+}
+
+func write(mod api.Module, ptr, n uint32, src []byte) uint32 {
+	if uint32(len(src)) < n {
+		n = uint32(len(src))
+	}
+	if !mod.Memory().Write(ptr, src[:n]) {
+		panic(fmt.Errorf("eddy: guest memory access out of range [%d,+%d)", ptr, n))
+	}
+	return n
+}
+
+var (
+	i32 = api.ValueTypeI32
+)
+
+func instantiateABI(ctx context.Context, h *Host) error {
+	b := h.rt.NewHostModuleBuilder(abiModule)
+	fn := func(name string, params, results []api.ValueType, f api.GoModuleFunc) {
+		b.NewFunctionBuilder().WithGoModuleFunction(f, params, results).Export(name)
+	}
+	fn("input_len", nil, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		s[0] = uint64(len(invocationOf(ctx).input))
+	})
+	fn("input_read", []api.ValueType{i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		s[0] = uint64(write(mod, uint32(s[0]), uint32(s[1]), invocationOf(ctx).input))
+	})
+	fn("output_write", []api.ValueType{i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
+		inv := invocationOf(ctx)
+		if int(uint32(s[1])) > h.opts.MaxPayload {
+			panic(fmt.Errorf("eddy: response of %d bytes exceeds the limit of %d", uint32(s[1]), h.opts.MaxPayload))
+		}
+		inv.output, inv.hasOut = read(mod, uint32(s[0]), uint32(s[1])), true
+	})
+	fn("result_len", nil, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		s[0] = uint64(len(invocationOf(ctx).result))
+	})
+	fn("result_read", []api.ValueType{i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		s[0] = uint64(write(mod, uint32(s[0]), uint32(s[1]), invocationOf(ctx).result))
+	})
+	fn("table_call", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		inv := invocationOf(ctx)
+		op := string(read(mod, uint32(s[0]), uint32(s[1])))
+		req := read(mod, uint32(s[2]), uint32(s[3]))
+		s[0] = statusOK
+		switch op {
+		case "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query":
+		default:
+			inv.result, s[0] = tableErrorJSON(&TableError{
+				Type:    "com.amazon.coral.service#UnknownOperationException",
+				Message: "eddy.table_call does not support operation " + op,
+			}), statusError
+			return
+		}
+		if h.opts.Tables == nil {
+			inv.result, s[0] = tableErrorJSON(fmt.Errorf("no tables configured")), statusError
+			return
+		}
+		resp, err := h.opts.Tables.Call(ctx, op, req)
+		if err != nil {
+			inv.result, s[0] = tableErrorJSON(err), statusError
+			return
+		}
+		inv.result = resp
+	})
+	fn("emit", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		inv := invocationOf(ctx)
+		sink := string(read(mod, uint32(s[0]), uint32(s[1])))
+		doc := read(mod, uint32(s[2]), uint32(s[3]))
+		s[0], inv.result = statusOK, nil
+		var err error
+		if h.opts.Sinks == nil {
+			err = fmt.Errorf("no sinks configured")
+		} else {
+			err = h.opts.Sinks.Emit(ctx, sink, doc)
+		}
+		if err != nil {
+			inv.result = mustJSON(map[string]string{"__type": "eddy#SinkError", "message": err.Error()})
+			s[0] = statusError
+		}
+	})
+	fn("log", []api.ValueType{i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
+		inv := invocationOf(ctx)
+		b, ok := mod.Memory().Read(uint32(s[0]), uint32(s[1]))
+		if !ok {
+			panic(fmt.Errorf("eddy: guest memory access out of range"))
+		}
+		inv.logs.Write(b)
+		if len(b) == 0 || b[len(b)-1] != '\n' {
+			inv.logs.Write([]byte{'\n'})
+		}
+	})
+	_, err := b.Instantiate(ctx)
+	return err
+}

@@ -1,0 +1,200 @@
+package triggers
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Host stores, compiles and runs functions. It is safe for concurrent use.
+// Create with New; Close releases the runtime and every instance but not
+// Options.DB.
+//
+// Lock order: Host.mu before pool.mu. Neither is held while guest code runs
+// or while a module compiles.
+type Host struct {
+	opts  Options
+	rt    wazero.Runtime
+	cache wazero.CompilationCache
+
+	mu       sync.Mutex
+	closed   bool
+	fns      map[string]*record
+	compiled map[string]wazero.CompiledModule // by code hash
+	pools    map[poolKey]*pool
+
+	async sync.WaitGroup // Event invocations in flight
+}
+
+// New opens a Host over opts.DB, loading the stored functions. Modules are
+// compiled lazily on first use (and found in the compilation cache when
+// DataDir is set).
+func New(opts Options) (*Host, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	fns, err := loadRecords(opts.DB)
+	if err != nil {
+		return nil, err
+	}
+	var cache wazero.CompilationCache
+	if opts.DataDir != "" {
+		cache, err = wazero.NewCompilationCacheWithDir(filepath.Join(opts.DataDir, "wasm-cache"))
+		if err != nil {
+			return nil, fmt.Errorf("triggers: compilation cache: %w", err)
+		}
+	} else {
+		cache = wazero.NewCompilationCache()
+	}
+	h := &Host{
+		opts:     opts,
+		cache:    cache,
+		fns:      fns,
+		compiled: map[string]wazero.CompiledModule{},
+		pools:    map[poolKey]*pool{},
+	}
+	ctx := context.Background()
+	cfg := wazero.NewRuntimeConfig().
+		WithCompilationCache(cache).
+		WithCloseOnContextDone(!opts.TrustedCode).
+		WithMemoryLimitPages(uint32(opts.MaxMemoryMB) * 16)
+	h.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
+		_ = h.rt.Close(ctx)
+		return nil, fmt.Errorf("triggers: wasi: %w", err)
+	}
+	if err := instantiateABI(ctx, h); err != nil {
+		_ = h.rt.Close(ctx)
+		return nil, fmt.Errorf("triggers: abi host module: %w", err)
+	}
+	return h, nil
+}
+
+// Close waits for Event invocations, then closes every instance and the
+// runtime. Calls after Close fail with ErrClosed.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	h.mu.Unlock()
+	h.async.Wait()
+	h.mu.Lock()
+	pools := h.pools
+	h.pools = map[poolKey]*pool{}
+	h.mu.Unlock()
+	for _, p := range pools {
+		p.close()
+	}
+	ctx := context.Background()
+	err := h.rt.Close(ctx)
+	if cerr := h.cache.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// FunctionARN returns arn:aws:lambda:<region>:<account>:function:<name>,
+// with ":<qualifier>" appended when qualifier is not empty.
+func (h *Host) FunctionARN(name, qualifier string) string {
+	arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", h.opts.Region, h.opts.Account, name)
+	if qualifier != "" {
+		arn += ":" + qualifier
+	}
+	return arn
+}
+
+// Options returns the effective options (defaults applied).
+func (h *Host) Options() Options { return h.opts }
+
+// compiledFor returns the compiled module for the code hash, compiling it
+// (or fetching it from the compilation cache) on first use. code may be nil,
+// in which case it is loaded from the DB.
+func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazero.CompiledModule, error) {
+	h.mu.Lock()
+	cm, ok := h.compiled[hash]
+	h.mu.Unlock()
+	if ok {
+		return cm, nil
+	}
+	if code == nil {
+		var err error
+		if code, err = loadCode(h.opts.DB, hash); err != nil {
+			return nil, err
+		}
+	}
+	cm, err := h.rt.CompileModule(ctx, code)
+	if err != nil {
+		return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if prev, ok := h.compiled[hash]; ok {
+		_ = cm.Close(ctx)
+		return prev, nil
+	}
+	h.compiled[hash] = cm
+	return cm, nil
+}
+
+// saveLocked persists r (and, if code is not nil, the code blob) in one
+// synced batch, deleting the blobs of dropped that no function references.
+// Caller holds h.mu.
+func (h *Host) saveLocked(r *record, code []byte, dropped []string) error {
+	b := h.opts.DB.NewBatch()
+	defer b.Close()
+	if code != nil {
+		if err := b.Set(codeKey(r.Latest.CodeHash), code, nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(fnKey(r.Latest.Name), mustJSON(r), nil); err != nil {
+		return err
+	}
+	h.gcCodeLocked(b, dropped)
+	return b.Commit(pebble.Sync)
+}
+
+// gcCodeLocked deletes the code blobs in hashes no stored function uses and
+// forgets their compiled modules. Caller holds h.mu and has already updated
+// h.fns.
+func (h *Host) gcCodeLocked(b *pebble.Batch, hashes []string) {
+	for _, hs := range hashes {
+		used := false
+		for _, r := range h.fns {
+			if r.codeRefs(hs) {
+				used = true
+				break
+			}
+		}
+		if used {
+			continue
+		}
+		_ = b.Delete(codeKey(hs), nil)
+		if cm, ok := h.compiled[hs]; ok {
+			delete(h.compiled, hs)
+			// Instances already running keep their own reference; the
+			// compiled code is freed when the runtime closes.
+			_ = cm
+		}
+	}
+}
+
+// dropPoolsLocked closes the idle instances of every pool of the function.
+// Instances in use are closed when they come back. Caller holds h.mu.
+func (h *Host) dropPoolsLocked(name string) {
+	for k, p := range h.pools {
+		if k.name == name {
+			delete(h.pools, k)
+			p.close()
+		}
+	}
+}

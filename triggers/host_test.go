@@ -1,0 +1,131 @@
+package triggers_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/eddydb/eddy/triggers"
+	"github.com/eddydb/eddy/triggers/internal/guestbuild"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	guestbuild.Cleanup()
+	os.Exit(code)
+}
+
+func guestCode(tb testing.TB, name string) []byte {
+	tb.Helper()
+	code, err := guestbuild.Build(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return code
+}
+
+func memDB(tb testing.TB) *pebble.DB {
+	tb.Helper()
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// fakeTables records calls and answers from a canned map.
+type fakeTables struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (f *fakeTables) Call(_ context.Context, op string, req []byte) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, op+" "+string(req))
+	if strings.Contains(string(req), "missing") {
+		return nil, &triggers.TableError{Type: "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", Message: "Requested resource not found"}
+	}
+	return []byte(`{"Item":{"pk":{"S":"a"},"n":{"N":"7"}}}`), nil
+}
+
+func newHost(tb testing.TB, opts triggers.Options) *triggers.Host {
+	tb.Helper()
+	if opts.DB == nil {
+		opts.DB = memDB(tb)
+	}
+	h, err := triggers.New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
+func TestHostInvokeAndRestart(t *testing.T) {
+	ctx := context.Background()
+	db := memDB(t)
+	dir := t.TempDir()
+	tables := &fakeTables{}
+	h, err := triggers.New(triggers.Options{DB: db, DataDir: dir, Tables: tables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "k", Code: guestCode(t, "kitchen"),
+		Environment: map[string]string{"GREETING": "hi"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Invoke(ctx, "k", "", []byte(`{"action":"get","table":"t","key":{"pk":{"S":"a"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FunctionError != "" || !strings.Contains(string(res.Payload), `"n":{"N":"7"}`) {
+		t.Fatalf("get: %s %s\n%s", res.FunctionError, res.Payload, res.Logs)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopen over the same DB and cache dir: the function survives.
+	h2, err := triggers.New(triggers.Options{DB: db, DataDir: dir, Tables: tables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Close()
+	res, err = h2.Invoke(ctx, "k", "", []byte(`{"action":"echo"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ Greeting string }
+	if err := json.Unmarshal(res.Payload, &out); err != nil || out.Greeting != "hi" {
+		t.Fatalf("echo after restart: %s %v", res.Payload, err)
+	}
+	if ents, _ := os.ReadDir(dir + "/wasm-cache"); len(ents) == 0 {
+		t.Fatal("no compilation cache on disk")
+	}
+}
+
+func TestHostTimeoutStopsLoop(t *testing.T) {
+	h := newHost(t, triggers.Options{})
+	ctx := context.Background()
+	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "k", Code: guestCode(t, "kitchen"), Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, err := h.Invoke(ctx, "k", "", []byte(`{"action":"loop"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("loop ran %v", el)
+	}
+	if res.FunctionError != "Unhandled" || !strings.Contains(string(res.Payload), "Sandbox.Timedout") {
+		t.Fatalf("loop: %s", res.Payload)
+	}
+}

@@ -1,0 +1,73 @@
+// Package guestbuild builds the test guests under triggers/testdata with the
+// standard Go toolchain (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared), once
+// per name per test process. It exists for tests and benchmarks only.
+package guestbuild
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+var (
+	mu    sync.Mutex
+	dir   string
+	built = map[string]*entry{}
+)
+
+type entry struct {
+	once sync.Once
+	code []byte
+	err  error
+}
+
+// Build returns the wasm bytes of triggers/testdata/<name>, building it on
+// first use. Safe for concurrent use.
+func Build(name string) ([]byte, error) {
+	mu.Lock()
+	e, ok := built[name]
+	if !ok {
+		e = &entry{}
+		built[name] = e
+	}
+	mu.Unlock()
+	e.once.Do(func() { e.code, e.err = build(name) })
+	return e.code, e.err
+}
+
+func build(name string) ([]byte, error) {
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	mu.Lock()
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "eddy-guests-")
+	}
+	d := dir
+	mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(d, name+".wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./triggers/testdata/"+name)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build guest %s: %w\n%s", name, err, msg)
+	}
+	return os.ReadFile(out)
+}
+
+// Cleanup removes the build directory; call it from TestMain.
+func Cleanup() {
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		_ = os.RemoveAll(dir)
+	}
+}

@@ -1,0 +1,396 @@
+package triggers
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Result is the outcome of an invocation that reached the function. A
+// handler error, timeout, trap or memory blow-up is a Result with
+// FunctionError set, not a Go error: Go errors are for requests that never
+// ran (unknown function, bad payload, closed host).
+type Result struct {
+	// Payload is the handler's JSON response, or for a function error
+	// {"errorMessage":...,"errorType":...}.
+	Payload []byte
+	// FunctionError is "" on success, "Unhandled" otherwise (Lambda's
+	// X-Amz-Function-Error).
+	FunctionError string
+	// Logs is the tail (Options.LogTail bytes) of the invocation's log:
+	// START/END/REPORT lines, eddy.log output and the guest's stdout/stderr.
+	Logs []byte
+	// ExecutedVersion is the version that ran ("$LATEST", "3").
+	ExecutedVersion string
+	RequestID       string
+	Duration        time.Duration
+}
+
+// poolKey identifies one version's configuration; a change of $LATEST makes
+// a new revision and so a new pool.
+type poolKey struct {
+	name, version, revision string
+}
+
+// pool holds the warm instances of one function version.
+type pool struct {
+	h        *Host
+	cfg      *FunctionConfig
+	compiled wazero.CompiledModule
+
+	mu     sync.Mutex
+	idle   []*instance
+	closed bool
+}
+
+// instance is one instantiated module, used by one invocation at a time.
+type instance struct {
+	mod     api.Module
+	handler api.Function
+	mem     *limitedMemory
+	out     *instanceWriter
+}
+
+// instanceWriter is the guest's stdout/stderr: it appends to the log of the
+// invocation the instance is running.
+type instanceWriter struct{ cur *logBuffer }
+
+func (w *instanceWriter) Write(p []byte) (int, error) {
+	if w.cur != nil {
+		w.cur.Write(p)
+	}
+	return len(p), nil
+}
+
+// logBuffer keeps the last max bytes written to it.
+type logBuffer struct {
+	max int
+	b   []byte
+}
+
+func (l *logBuffer) Write(p []byte) {
+	l.b = append(l.b, p...)
+	if len(l.b) > 2*l.max {
+		l.b = append(l.b[:0], l.b[len(l.b)-l.max:]...)
+	}
+}
+
+func (l *logBuffer) tail() []byte {
+	if len(l.b) > l.max {
+		return append([]byte(nil), l.b[len(l.b)-l.max:]...)
+	}
+	return append([]byte(nil), l.b...)
+}
+
+func (l *logBuffer) printf(format string, args ...any) { l.Write(fmt.Appendf(nil, format, args...)) }
+
+func (p *pool) get() *instance {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		inst := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return inst
+	}
+	return nil
+}
+
+// put returns a healthy instance, or closes it if the pool is closed or full.
+func (p *pool) put(inst *instance) {
+	p.mu.Lock()
+	if !p.closed && len(p.idle) < p.h.opts.MaxIdleInstances {
+		p.idle = append(p.idle, inst)
+		inst = nil
+	}
+	p.mu.Unlock()
+	if inst != nil {
+		inst.close()
+	}
+}
+
+func (p *pool) close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, inst := range idle {
+		inst.close()
+	}
+}
+
+func (inst *instance) close() { _ = inst.mod.Close(context.Background()) }
+
+// instantiate creates a fresh instance: no filesystem, no args, the
+// function's environment, real wall and monotonic clocks, crypto/rand, the
+// memory limit and stdout/stderr into the invocation log. _initialize (the
+// Go reactor's runtime and init functions) runs under ctx's deadline.
+func (p *pool) instantiate(ctx context.Context, logs *logBuffer) (*instance, error) {
+	limit := uint64(p.cfg.MemoryMB) << 20
+	alloc := &memoryAllocator{limit: limit}
+	w := &instanceWriter{cur: logs}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions("_initialize").
+		WithStdout(w).WithStderr(w).
+		WithSysWalltime().WithSysNanotime().
+		WithRandSource(crand.Reader)
+	for k, v := range p.cfg.Environment {
+		mc = mc.WithEnv(k, v)
+	}
+	mod, err := p.h.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled, mc)
+	alloc.mu.Lock()
+	mem := alloc.last
+	alloc.mu.Unlock()
+	if err != nil {
+		return nil, &instError{err: err, mem: mem}
+	}
+	inst := &instance{mod: mod, handler: mod.ExportedFunction(p.cfg.Handler), mem: mem, out: w}
+	if inst.handler == nil {
+		inst.close()
+		return nil, fmt.Errorf("handler %q is not exported", p.cfg.Handler)
+	}
+	if mem == nil {
+		mem = &limitedMemory{limit: limit}
+		inst.mem = mem
+	}
+	return inst, nil
+}
+
+// instError is an instantiation failure with the memory it used, so OOM in
+// _initialize is classified like OOM in the handler.
+type instError struct {
+	err error
+	mem *limitedMemory
+}
+
+func (e *instError) Error() string { return e.err.Error() }
+func (e *instError) Unwrap() error { return e.err }
+
+// poolFor returns the pool of a resolved version, creating it (and compiling
+// the module) on first use.
+func (h *Host) poolFor(ctx context.Context, c *FunctionConfig) (*pool, error) {
+	key := poolKey{c.Name, c.Version, c.RevisionID}
+	h.mu.Lock()
+	p, ok := h.pools[key]
+	h.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	cm, err := h.compiledFor(ctx, c.CodeHash, nil)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	if p, ok := h.pools[key]; ok {
+		return p, nil
+	}
+	// Only pool the version if it is still current; otherwise the caller
+	// uses a throwaway pool.
+	p = &pool{h: h, cfg: c, compiled: cm}
+	if r, ok := h.fns[c.Name]; ok {
+		if cur := r.version(c.Version); cur != nil && cur.RevisionID == c.RevisionID {
+			h.pools[key] = p
+			return p, nil
+		}
+	}
+	p.closed = true
+	return p, nil
+}
+
+// Invoke runs the function version qualifier names (empty: $LATEST; a
+// version number; an alias) with payload as its input, synchronously. The
+// function's timeout bounds instantiation plus the handler. See Result for
+// which failures are errors.
+func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
+	if len(payload) > h.opts.MaxPayload {
+		return nil, newErr(ErrTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", h.opts.MaxPayload)
+	}
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	} else if !json.Valid(payload) {
+		return nil, newErr(ErrInvalidPayload, "Could not parse request body into json: payload is not valid JSON")
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, ErrClosed
+	}
+	_, c, err := h.resolveLocked(name, qualifier)
+	if err == nil {
+		c = c.clone()
+	}
+	h.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.poolFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return p.invoke(ctx, payload)
+}
+
+// InvokeAsync runs Invoke in the background (Lambda's Event invocation
+// type) after resolving the function, so a missing function is still
+// reported. The result is dropped; Close waits for it.
+func (h *Host) InvokeAsync(name, qualifier string, payload []byte) error {
+	if _, err := h.GetFunction(name, qualifier); err != nil {
+		return err
+	}
+	if len(payload) > 0 && !json.Valid(payload) {
+		return newErr(ErrInvalidPayload, "Could not parse request body into json: payload is not valid JSON")
+	}
+	h.async.Add(1)
+	go func() {
+		defer h.async.Done()
+		_, _ = h.Invoke(context.Background(), name, qualifier, payload)
+	}()
+	return nil
+}
+
+func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
+	start := time.Now()
+	reqID := newRevision()
+	logs := &logBuffer{max: p.h.opts.LogTail}
+	logs.printf("START RequestId: %s Version: %s\n", reqID, p.cfg.Version)
+	ctx, cancel := context.WithTimeout(parent, p.cfg.Timeout)
+	defer cancel()
+	res := &Result{ExecutedVersion: p.cfg.Version, RequestID: reqID}
+
+	finish := func(memBytes uint64) (*Result, error) {
+		res.Duration = time.Since(start)
+		ms := float64(res.Duration.Microseconds()) / 1000
+		logs.printf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t\n",
+			reqID, reqID, ms, int(ms)+1, p.cfg.MemoryMB, (memBytes+(1<<20)-1)>>20)
+		res.Logs = logs.tail()
+		return res, nil
+	}
+
+	inst := p.get()
+	if inst == nil {
+		var err error
+		inst, err = p.instantiate(ctx, logs)
+		if err != nil {
+			if perr := parent.Err(); perr != nil {
+				return nil, perr
+			}
+			var ie *instError
+			var mem *limitedMemory
+			if errors.As(err, &ie) {
+				mem = ie.mem
+			}
+			p.fail(res, logs, ctx, err, mem, "Runtime.InitError")
+			return finish(0)
+		}
+	}
+	inst.out.cur = logs
+	inv := &invocation{h: p.h, input: payload, logs: logs}
+	results, err := inst.handler.Call(context.WithValue(ctx, invocationKey{}, inv))
+	inst.out.cur = nil
+	memBytes := uint64(len(inst.mem.buf))
+	if err != nil {
+		inst.close()
+		if perr := parent.Err(); perr != nil {
+			return nil, perr
+		}
+		p.fail(res, logs, ctx, err, inst.mem, "")
+		return finish(memBytes)
+	}
+	switch int32(results[0]) {
+	case statusOK:
+		res.Payload = inv.output
+		if !inv.hasOut {
+			res.Payload = []byte("null")
+		}
+	case statusError:
+		res.FunctionError = "Unhandled"
+		res.Payload = inv.output
+		if !json.Valid(res.Payload) {
+			res.Payload = errorPayload(string(inv.output), "HandlerError")
+		}
+	default:
+		res.FunctionError = "Unhandled"
+		res.Payload = errorPayload(fmt.Sprintf("handler returned unknown status %d", int32(results[0])), "Runtime.InvalidStatus")
+	}
+	if memBytes > uint64(p.cfg.MemoryMB)<<20*uint64(p.h.opts.RecyclePercent)/100 {
+		inst.close()
+	} else {
+		p.put(inst)
+	}
+	return finish(memBytes)
+}
+
+// fail turns a wazero error into Lambda's function-error payload. The
+// instance that produced it has already been discarded.
+func (p *pool) fail(res *Result, logs *logBuffer, ctx context.Context, err error, mem *limitedMemory, phase string) {
+	res.FunctionError = "Unhandled"
+	var exit *sys.ExitError
+	isExit := errors.As(err, &exit)
+	var msg, typ string
+	switch {
+	case ctx.Err() != nil || (isExit && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled)):
+		msg = fmt.Sprintf("Task timed out after %.2f seconds", p.cfg.Timeout.Seconds())
+		typ = "Sandbox.Timedout"
+	case mem != nil && mem.refused:
+		msg = fmt.Sprintf("Runtime exited with error: memory limit of %d MB exceeded", p.cfg.MemoryMB)
+		typ = "Runtime.OutOfMemory"
+	case isExit:
+		msg = fmt.Sprintf("Runtime exited with error: exit status %d", exit.ExitCode())
+		typ = "Runtime.ExitError"
+	default:
+		msg = "Runtime trapped: " + firstLine(err.Error())
+		typ = "Runtime.Trap"
+	}
+	if phase != "" {
+		typ = phase
+		msg = "Init error: " + msg
+	}
+	logs.printf("RequestId: %s Error: %s\n", res.RequestID, msg)
+	res.Payload = errorPayload(msg, typ)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func errorPayload(msg, typ string) []byte {
+	return mustJSON(struct {
+		ErrorMessage string `json:"errorMessage"`
+		ErrorType    string `json:"errorType"`
+	}{msg, typ})
+}
+
+// BatchItemFailures extracts Lambda's partial batch response,
+// {"batchItemFailures":[{"itemIdentifier":"..."}]}, from a stream handler's
+// payload. ok is false if the payload is not that shape (e.g. null).
+func BatchItemFailures(payload []byte) (ids []string, ok bool) {
+	var resp struct {
+		Failures *[]struct {
+			ItemIdentifier string `json:"itemIdentifier"`
+		} `json:"batchItemFailures"`
+	}
+	if json.Unmarshal(payload, &resp) != nil || resp.Failures == nil {
+		return nil, false
+	}
+	for _, f := range *resp.Failures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids, true
+}

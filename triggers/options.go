@@ -1,0 +1,134 @@
+package triggers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Tables is what a guest's eddy.table_call reaches: the server's DynamoDB
+// dispatcher. op is one of GetItem, PutItem, UpdateItem, DeleteItem, Query;
+// req and the returned response are DynamoDB JSON 1.0 bodies exactly as on
+// the wire. A DynamoDB-level failure is returned as an error implementing
+// DynamoDBErrorJSON() []byte (see TableError). Call must be safe for
+// concurrent use.
+type Tables interface {
+	Call(ctx context.Context, op string, req []byte) ([]byte, error)
+}
+
+// Sinks receives the documents a guest emits with eddy.emit. Emit must be
+// safe for concurrent use; an error is reported to the guest.
+type Sinks interface {
+	Emit(ctx context.Context, sink string, doc []byte) error
+}
+
+// Options configures a Host. Zero values take the defaults documented on
+// each field (applied by EnsureDefaults, called by New).
+type Options struct {
+	// DB holds function configuration and code under keys beginning with
+	// 0x20. Required. The Host does not close it.
+	DB *pebble.DB
+	// DataDir, when set, holds the compiled-code cache in
+	// DataDir/wasm-cache so a restart does not recompile. Empty means an
+	// in-memory cache (in-memory servers and tests).
+	DataDir string
+	// Tables serves eddy.table_call. Nil: every call fails with an
+	// InternalServerError "no tables configured".
+	Tables Tables
+	// Sinks serves eddy.emit. Nil: every emit fails.
+	Sinks Sinks
+
+	// Region and Account build ARNs. Defaults us-east-1 and 000000000000.
+	Region  string
+	Account string
+
+	// DefaultTimeout applies when a function does not set one. Default 3s.
+	DefaultTimeout time.Duration
+	// MaxTimeout caps a function's timeout. Default 900s (Lambda's cap).
+	MaxTimeout time.Duration
+	// DefaultMemoryMB applies when a function does not set MemorySize.
+	// Default 128.
+	DefaultMemoryMB int
+	// MaxMemoryMB caps MemorySize. Default 4096 (wasm32's 4 GiB).
+	MaxMemoryMB int
+	// MaxCodeSize caps a module's size in bytes. Default 50 MiB.
+	MaxCodeSize int
+	// MaxPayload caps Invoke payload and response size. Default 6 MiB.
+	MaxPayload int
+	// MaxIdleInstances is how many warm instances each function version
+	// keeps for reuse. Default 4.
+	MaxIdleInstances int
+	// RecyclePercent: an instance whose linear memory has grown past this
+	// percentage of its function's memory limit is discarded after the
+	// invocation instead of returned to the pool. Default 75.
+	RecyclePercent int
+	// LogTail is how much of an invocation's log Invoke keeps (Lambda's
+	// LogResult is the last 4 KB). Default 4096.
+	LogTail int
+
+	// TrustedCode turns the runaway guard off: modules are compiled without
+	// wazero's termination checks, so a handler in a pure CPU loop can not
+	// be stopped and holds its goroutine forever. Only for code you trust
+	// and benchmark comparisons. Default false (guard on). See doc.go.
+	TrustedCode bool
+}
+
+// EnsureDefaults fills the zero fields with their defaults.
+func (o *Options) EnsureDefaults() {
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.Account == "" {
+		o.Account = "000000000000"
+	}
+	if o.DefaultTimeout == 0 {
+		o.DefaultTimeout = 3 * time.Second
+	}
+	if o.MaxTimeout == 0 {
+		o.MaxTimeout = 900 * time.Second
+	}
+	if o.DefaultMemoryMB == 0 {
+		o.DefaultMemoryMB = 128
+	}
+	if o.MaxMemoryMB == 0 {
+		o.MaxMemoryMB = 4096
+	}
+	if o.MaxCodeSize == 0 {
+		o.MaxCodeSize = 50 << 20
+	}
+	if o.MaxPayload == 0 {
+		o.MaxPayload = 6 << 20
+	}
+	if o.MaxIdleInstances == 0 {
+		o.MaxIdleInstances = 4
+	}
+	if o.RecyclePercent == 0 {
+		o.RecyclePercent = 75
+	}
+	if o.LogTail == 0 {
+		o.LogTail = 4096
+	}
+}
+
+// Validate reports every problem with the options at once.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.DB == nil {
+		errs = append(errs, errors.New("triggers: Options.DB is required"))
+	}
+	if o.DefaultTimeout < 0 || o.MaxTimeout < o.DefaultTimeout {
+		errs = append(errs, errors.New("triggers: need 0 < DefaultTimeout <= MaxTimeout"))
+	}
+	if o.DefaultMemoryMB < 1 || o.MaxMemoryMB < o.DefaultMemoryMB || o.MaxMemoryMB > 4096 {
+		errs = append(errs, errors.New("triggers: need 0 < DefaultMemoryMB <= MaxMemoryMB <= 4096"))
+	}
+	if o.RecyclePercent < 1 || o.RecyclePercent > 100 {
+		errs = append(errs, errors.New("triggers: RecyclePercent must be in 1..100"))
+	}
+	if o.MaxIdleInstances < 0 || o.MaxCodeSize < 0 || o.MaxPayload < 0 || o.LogTail < 0 {
+		errs = append(errs, errors.New("triggers: limits must not be negative"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,137 @@
+// Command kitchen is the test guest: the "handle" export dispatches on the
+// payload's "action"; the "stream" export is a DynamoDB stream handler.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strconv"
+
+	"github.com/eddydb/eddy/triggers/guest"
+)
+
+type request struct {
+	Action string          `json:"action"`
+	Table  string          `json:"table"`
+	Key    guest.Item      `json:"key"`
+	Item   guest.Item      `json:"item"`
+	Doc    json.RawMessage `json:"doc"`
+	MB     int             `json:"mb"`
+}
+
+var sink [][]byte // keeps allocations alive for "oom"
+
+func handle(in request) (any, error) {
+	switch in.Action {
+	case "echo":
+		return map[string]any{"input": in, "greeting": os.Getenv("GREETING"), "version": guest.Env("FN_VERSION")}, nil
+	case "get":
+		item, err := guest.GetItem(in.Table, in.Key)
+		return map[string]any{"item": item, "error": errString(err)}, nil
+	case "put":
+		return map[string]any{"error": errString(guest.PutItem(in.Table, in.Item))}, nil
+	case "update":
+		var resp json.RawMessage
+		err := guest.UpdateItem(map[string]any{
+			"TableName": in.Table, "Key": in.Key,
+			"UpdateExpression":          "ADD n :one",
+			"ExpressionAttributeValues": map[string]guest.AttributeValue{":one": guest.N("1")},
+			"ReturnValues":              "ALL_NEW",
+		}, &resp)
+		return map[string]any{"resp": resp, "error": errString(err)}, nil
+	case "delete":
+		return map[string]any{"error": errString(guest.DeleteItem(in.Table, in.Key))}, nil
+	case "query":
+		out, err := guest.Query(map[string]any{
+			"TableName":                 in.Table,
+			"KeyConditionExpression":    "pk = :pk",
+			"ExpressionAttributeValues": map[string]guest.AttributeValue{":pk": in.Key["pk"]},
+		})
+		if err != nil {
+			return map[string]any{"error": errString(err)}, nil
+		}
+		return map[string]any{"count": out.Count, "items": out.Items}, nil
+	case "badop":
+		return map[string]any{"error": errString(guest.Call("Scan", map[string]any{"TableName": in.Table}, nil))}, nil
+	case "emit":
+		return map[string]any{"error": errString(guest.Emit("audit", in.Doc))}, nil
+	case "log":
+		guest.Log("hello from the guest, action=%s", in.Action)
+		os.Stderr.WriteString("stderr line\n")
+		return "logged", nil
+	case "fail":
+		return nil, errors.New("the handler said no")
+	case "loop":
+		n := 0
+		for {
+			n++
+		}
+	case "panic":
+		var m map[string]int
+		m["x"] = 1 // nil map write panics
+		return nil, nil
+	case "oom":
+		for i := 0; ; i++ {
+			b := make([]byte, 1<<20)
+			b[i%len(b)] = 1
+			sink = append(sink, b)
+		}
+	case "alloc":
+		for i := 0; i < in.MB; i++ {
+			sink = append(sink, make([]byte, 1<<20))
+		}
+		return len(sink), nil
+	}
+	return nil, errors.New("unknown action " + strconv.Quote(in.Action))
+}
+
+func errString(err error) string {
+	var te *guest.TableError
+	if errors.As(err, &te) {
+		return te.Code() + ": " + te.Message
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// stream handles a DynamoDB stream batch: it logs the records, emits the
+// new image of each to the "changes" sink and fails the first record whose
+// NewImage has fail=true.
+func stream(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
+	var resp guest.BatchResponse
+	for _, r := range ev.Records {
+		if r.DynamoDB.NewImage["fail"].BOOL != nil && *r.DynamoDB.NewImage["fail"].BOOL {
+			resp.Fail(r.DynamoDB.SequenceNumber)
+			break
+		}
+		if os.Getenv("QUIET") == "" {
+			guest.Log("%s %s %s pk=%s", r.EventName, r.EventSourceARN, r.DynamoDB.SequenceNumber, r.DynamoDB.Keys["pk"].Str())
+			if err := guest.Emit("changes", r.DynamoDB.NewImage); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &resp, nil
+}
+
+func init() { guest.HandleJSON(handle) }
+
+//go:wasmexport stream
+func streamExport() int32 {
+	return guest.Run(func(p []byte) ([]byte, error) {
+		var ev guest.StreamEvent
+		if err := json.Unmarshal(p, &ev); err != nil {
+			return nil, err
+		}
+		resp, err := stream(&ev)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(resp)
+	})
+}
+
+func main() {}
