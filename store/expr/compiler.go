@@ -1,0 +1,150 @@
+package expr
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+)
+
+// MaxExpressionBytes is DynamoDB's limit on the length of one expression.
+const MaxExpressionBytes = 4096
+
+// Compiler compiles the expressions of one request against the request's
+// ExpressionAttributeNames and ExpressionAttributeValues, and remembers which
+// of those every expression used, for CheckUnused.
+//
+// A Compiler is not safe for concurrent use; build one per request. The
+// compiled expressions it returns are immutable and safe to share.
+type Compiler struct {
+	names      map[string]string
+	values     map[string]attr.Value
+	usedNames  map[string]struct{}
+	usedValues map[string]struct{}
+}
+
+// NewCompiler returns a compiler for one request. Either map may be nil.
+// The values must already be validated attribute values.
+func NewCompiler(names map[string]string, values map[string]attr.Value) *Compiler {
+	return &Compiler{
+		names:      names,
+		values:     values,
+		usedNames:  make(map[string]struct{}, len(names)),
+		usedValues: make(map[string]struct{}, len(values)),
+	}
+}
+
+func invalid(param, msg string) error {
+	return ddberr.Validationf("%s", "Invalid "+param+": "+msg)
+}
+
+// precheck applies the checks DynamoDB makes before parsing.
+func precheck(param, src string) error {
+	if strings.TrimSpace(src) == "" {
+		return invalid(param, "The expression can not be empty;")
+	}
+	if len(src) > MaxExpressionBytes {
+		msg := "Expression size has exceeded the maximum allowed size;"
+		if param == "ConditionExpression" || param == "FilterExpression" {
+			msg += " expression size: " + strconv.Itoa(len(src))
+		}
+		return invalid(param, msg)
+	}
+	return nil
+}
+
+// Condition compiles a ConditionExpression.
+func (c *Compiler) Condition(src string) (*Condition, error) {
+	return c.condition("ConditionExpression", src)
+}
+
+// Filter compiles a FilterExpression; the grammar is the condition grammar.
+func (c *Compiler) Filter(src string) (*Condition, error) {
+	return c.condition("FilterExpression", src)
+}
+
+func (c *Compiler) condition(param, src string) (*Condition, error) {
+	if err := precheck(param, src); err != nil {
+		return nil, err
+	}
+	root, redundant, syn := parseConditionTree(src)
+	if syn != "" {
+		return nil, invalid(param, syn)
+	}
+	k := &checker{c: c, g: gCondition, joinedNV: true}
+	if redundant {
+		k.set(eParens, "The expression has redundant parentheses;")
+	}
+	k.misusedSize(root)
+	k.checkCondition(root)
+	if msg := k.first(eParens, eUnknownFn, eMisusedFn, eReserved, eCondition, eDepth); msg != "" {
+		return nil, invalid(param, msg)
+	}
+	return &Condition{root: root}, nil
+}
+
+// Update compiles an UpdateExpression.
+func (c *Compiler) Update(src string) (*Update, error) {
+	const param = "UpdateExpression"
+	if err := precheck(param, src); err != nil {
+		return nil, err
+	}
+	acts, sections, syn := parseUpdateTree(src)
+	if syn != "" {
+		return nil, invalid(param, syn)
+	}
+	k := &checker{c: c, g: gUpdate}
+	k.checkUpdate(acts, sections)
+	if msg := k.first(eReserved, eUnknownFn, eSection, eAttrName, eAttrVal, eOverlap, eConflict, eOperand, eFunction, eDepth); msg != "" {
+		return nil, invalid(param, msg)
+	}
+	return newUpdate(acts), nil
+}
+
+// Projection compiles a ProjectionExpression.
+func (c *Compiler) Projection(src string) (*Projection, error) {
+	const param = "ProjectionExpression"
+	if err := precheck(param, src); err != nil {
+		return nil, err
+	}
+	raws, syn := parseProjectionTree(src)
+	if syn != "" {
+		return nil, invalid(param, syn)
+	}
+	k := &checker{c: c, g: gProjection, joinedNV: true}
+	paths := make([]Path, len(raws))
+	for i, r := range raws {
+		paths[i] = k.resolvePath(r)
+	}
+	k.checkPaths(paths)
+	if msg := k.first(eReserved, eAttrName, eOverlap, eConflict, eDepth); msg != "" {
+		return nil, invalid(param, msg)
+	}
+	return NewProjection(paths), nil
+}
+
+// CheckUnused reports names or values of the request that no compiled
+// expression used, with DynamoDB's messages. Call it after compiling every
+// expression of the request.
+func (c *Compiler) CheckUnused() error {
+	if msg := unused(c.names, c.usedNames); msg != "" {
+		return ddberr.Validationf("%s", "Value provided in ExpressionAttributeNames unused in expressions: keys: {"+msg+"}")
+	}
+	if msg := unused(c.values, c.usedValues); msg != "" {
+		return ddberr.Validationf("%s", "Value provided in ExpressionAttributeValues unused in expressions: keys: {"+msg+"}")
+	}
+	return nil
+}
+
+func unused[V any](all map[string]V, used map[string]struct{}) string {
+	var keys []string
+	for k := range all {
+		if _, ok := used[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ", ")
+}

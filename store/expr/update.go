@@ -1,0 +1,440 @@
+package expr
+
+import (
+	"bytes"
+	"errors"
+	"sort"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+)
+
+// Update is a compiled UpdateExpression. It is immutable and safe for
+// concurrent use.
+//
+// Apply gives the actions DynamoDB's simultaneous semantics: every SET
+// right-hand side is evaluated against the old item, and then all actions are
+// applied at once. Paths never overlap (the compiler rejects that), so the
+// actions form a tree of disjoint edits:
+//
+//	SET a.b = :x, a.c[1] = :y REMOVE d
+//
+//	item ─┬─ a ─┬─ b      SET
+//	      │     └─ c ─ [1] SET
+//	      └─ d            REMOVE
+//
+// Within one list, indexes refer to the old list: REMOVE l[1], l[2] removes
+// two old elements, and SET or ADD past the end appends, in index order.
+type Update struct {
+	actions []*action
+	paths   []Path
+	tree    *editNode
+}
+
+// editNode is one node of the action tree: either an action applies here,
+// or edits apply below, by name or by index (never both kinds: that would be
+// a path conflict).
+type editNode struct {
+	act   *action
+	names map[string]*editNode
+	idx   map[int]*editNode
+	order []int // sorted keys of idx
+}
+
+func newUpdate(acts []*action) *Update {
+	u := &Update{actions: acts, tree: &editNode{}}
+	for _, a := range acts {
+		u.paths = append(u.paths, a.path)
+		n := u.tree
+		for _, e := range a.path {
+			n = n.child(e)
+		}
+		n.act = a
+	}
+	u.tree.sortIdx()
+	return u
+}
+
+func (n *editNode) child(e PathElem) *editNode {
+	if e.Index >= 0 {
+		if n.idx == nil {
+			n.idx = map[int]*editNode{}
+		}
+		c := n.idx[e.Index]
+		if c == nil {
+			c = &editNode{}
+			n.idx[e.Index] = c
+		}
+		return c
+	}
+	if n.names == nil {
+		n.names = map[string]*editNode{}
+	}
+	c := n.names[e.Name]
+	if c == nil {
+		c = &editNode{}
+		n.names[e.Name] = c
+	}
+	return c
+}
+
+func (n *editNode) sortIdx() {
+	for i := range n.idx {
+		n.order = append(n.order, i)
+	}
+	sort.Ints(n.order)
+	for _, c := range n.idx {
+		c.sortIdx()
+	}
+	for _, c := range n.names {
+		c.sortIdx()
+	}
+}
+
+// UpdatedPaths returns the paths the actions write, in expression order.
+// Project the old or new item onto them (ProjectPaths) for ReturnValues
+// UPDATED_OLD and UPDATED_NEW.
+func (u *Update) UpdatedPaths() []Path { return u.paths }
+
+// Touches reports whether any action writes the top-level attribute name or
+// anything inside it; the store refuses updates that touch key attributes
+// ("Cannot update attribute pk. This attribute is part of the key").
+func (u *Update) Touches(name string) bool {
+	_, ok := u.tree.names[name]
+	return ok
+}
+
+// TopLevelNames returns the top-level attributes the update writes, sorted.
+func (u *Update) TopLevelNames() []string {
+	return attr.SortedNames(toValueMap(u.tree.names))
+}
+
+func toValueMap(m map[string]*editNode) map[string]attr.Value {
+	out := make(map[string]attr.Value, len(m))
+	for k := range m {
+		out[k] = attr.Value{}
+	}
+	return out
+}
+
+// Update errors, with DynamoDB's messages.
+const (
+	msgBadOperandType = "An operand in the update expression has an incorrect data type"
+	msgMissingAttr    = "The provided expression refers to an attribute that does not exist in the item"
+	msgInvalidPath    = "The document path provided in the update expression is invalid for update"
+)
+
+// Apply computes the item after the update. old may be nil (no item yet);
+// it is never modified, and the result shares unchanged values with it.
+// Errors are ValidationExceptions with DynamoDB's messages.
+func (u *Update) Apply(old attr.Item) (attr.Item, error) {
+	vals := make(map[*action]attr.Value, len(u.actions))
+	for _, a := range u.actions {
+		if a.kind != ActionSet {
+			continue
+		}
+		v, err := evalUpdateOperand(a.val, old)
+		if err != nil {
+			return nil, err
+		}
+		vals[a] = v
+	}
+	out, err := applyMap(old, u.tree, vals)
+	if err != nil {
+		return nil, err
+	}
+	return attr.Item(out), nil
+}
+
+func validation(msg string) error { return ddberr.Validationf("%s", msg) }
+
+func evalUpdateOperand(o *operand, item attr.Item) (attr.Value, error) {
+	switch o.kind {
+	case opValue:
+		return o.value, nil
+	case opPath:
+		v := Get(item, o.path)
+		if v.IsZero() {
+			return v, validation(msgMissingAttr)
+		}
+		return v, nil
+	case opPlus, opMinus:
+		a, err := evalUpdateOperand(o.args[0], item)
+		if err != nil {
+			return a, err
+		}
+		if a.Type() != attr.TypeN {
+			return attr.Value{}, validation(msgBadOperandType)
+		}
+		b, err := evalUpdateOperand(o.args[1], item)
+		if err != nil {
+			return b, err
+		}
+		if b.Type() != attr.TypeN {
+			return attr.Value{}, validation(msgBadOperandType)
+		}
+		var r attr.Number
+		if o.kind == opPlus {
+			r, err = a.Number().Add(b.Number())
+		} else {
+			r, err = a.Number().Sub(b.Number())
+		}
+		if err != nil {
+			return attr.Value{}, numberError(err)
+		}
+		return attr.NumberValue(r), nil
+	case opFunc:
+		switch o.fn {
+		case "if_not_exists":
+			if v := Get(item, o.args[0].path); !v.IsZero() {
+				return v, nil
+			}
+			return evalUpdateOperand(o.args[1], item)
+		case "list_append":
+			a, err := evalUpdateOperand(o.args[0], item)
+			if err != nil {
+				return a, err
+			}
+			if a.Type() != attr.TypeL {
+				return attr.Value{}, validation(msgBadOperandType)
+			}
+			b, err := evalUpdateOperand(o.args[1], item)
+			if err != nil {
+				return b, err
+			}
+			if b.Type() != attr.TypeL {
+				return attr.Value{}, validation(msgBadOperandType)
+			}
+			l := make([]attr.Value, 0, len(a.List())+len(b.List()))
+			l = append(append(l, a.List()...), b.List()...)
+			return attr.L(l), nil
+		}
+	}
+	return attr.Value{}, validation(msgBadOperandType)
+}
+
+// numberError turns an attr number error into a ValidationException with
+// attr's message.
+func numberError(err error) error {
+	var ne *attr.NumberError
+	if errors.As(err, &ne) {
+		return validation(ne.Error())
+	}
+	return validation(err.Error())
+}
+
+// applyMap returns a copy of m with the edits of n applied.
+func applyMap(m map[string]attr.Value, n *editNode, vals map[*action]attr.Value) (map[string]attr.Value, error) {
+	out := make(map[string]attr.Value, len(m)+len(n.names))
+	for k, v := range m {
+		out[k] = v
+	}
+	for name, c := range n.names {
+		v, exists := m[name]
+		if c.act == nil {
+			if !exists {
+				return nil, validation(msgInvalidPath)
+			}
+			nv, err := applyNested(v, c, vals)
+			if err != nil {
+				return nil, err
+			}
+			out[name] = nv
+			continue
+		}
+		nv, keep, err := applyAction(c.act, v, vals)
+		if err != nil {
+			return nil, err
+		}
+		if keep {
+			out[name] = nv
+		} else {
+			delete(out, name)
+		}
+	}
+	return out, nil
+}
+
+// applyNested applies the edits below n to the container v.
+func applyNested(v attr.Value, n *editNode, vals map[*action]attr.Value) (attr.Value, error) {
+	if n.names != nil {
+		if v.Type() != attr.TypeM {
+			return attr.Value{}, validation(msgInvalidPath)
+		}
+		m, err := applyMap(v.Map(), n, vals)
+		if err != nil {
+			return attr.Value{}, err
+		}
+		return attr.M(m), nil
+	}
+	if v.Type() != attr.TypeL {
+		return attr.Value{}, validation(msgInvalidPath)
+	}
+	old := v.List()
+	out := make([]attr.Value, 0, len(old)+len(n.order))
+	out = append(out, old...)
+	var removed []bool
+	var appended []attr.Value
+	for _, i := range n.order {
+		c := n.idx[i]
+		if c.act == nil {
+			if i >= len(old) {
+				return attr.Value{}, validation(msgInvalidPath)
+			}
+			nv, err := applyNested(old[i], c, vals)
+			if err != nil {
+				return attr.Value{}, err
+			}
+			out[i] = nv
+			continue
+		}
+		var cur attr.Value
+		if i < len(old) {
+			cur = old[i]
+		}
+		nv, keep, err := applyAction(c.act, cur, vals)
+		if err != nil {
+			return attr.Value{}, err
+		}
+		switch {
+		case i >= len(old):
+			if keep {
+				appended = append(appended, nv)
+			}
+		case keep:
+			out[i] = nv
+		default:
+			if removed == nil {
+				removed = make([]bool, len(old))
+			}
+			removed[i] = true
+		}
+	}
+	if removed != nil {
+		kept := out[:0]
+		for i, e := range out {
+			if !removed[i] {
+				kept = append(kept, e)
+			}
+		}
+		out = kept
+	}
+	return attr.L(append(out, appended...)), nil
+}
+
+// applyAction applies one action to the current value cur (zero if
+// absent). keep is false when the attribute or element must be removed.
+func applyAction(a *action, cur attr.Value, vals map[*action]attr.Value) (attr.Value, bool, error) {
+	switch a.kind {
+	case ActionSet:
+		return vals[a], true, nil
+	case ActionRemove:
+		return attr.Value{}, false, nil
+	case ActionAdd:
+		v := a.val.value
+		if cur.IsZero() {
+			return v, true, nil
+		}
+		if cur.Type() != v.Type() {
+			return attr.Value{}, false, validation(msgBadOperandType)
+		}
+		if v.Type() == attr.TypeN {
+			r, err := cur.Number().Add(v.Number())
+			if err != nil {
+				return attr.Value{}, false, numberError(err)
+			}
+			return attr.NumberValue(r), true, nil
+		}
+		return setUnion(cur, v), true, nil
+	case ActionDelete:
+		v := a.val.value
+		if cur.IsZero() {
+			return cur, false, nil
+		}
+		if cur.Type() != v.Type() {
+			return attr.Value{}, false, validation(msgBadOperandType)
+		}
+		r := setDifference(cur, v)
+		return r, !r.IsZero(), nil
+	}
+	return attr.Value{}, false, nil
+}
+
+// setUnion returns a ∪ b for two sets of one type, keeping a's order and
+// appending b's new members.
+func setUnion(a, b attr.Value) attr.Value {
+	switch a.Type() {
+	case attr.TypeSS, attr.TypeNS:
+		out := append([]string(nil), a.Strings()...)
+		for _, s := range b.Strings() {
+			if !hasString(a, s) {
+				out = append(out, s)
+			}
+		}
+		if a.Type() == attr.TypeSS {
+			return attr.SS(out)
+		}
+		return attr.NS(out)
+	case attr.TypeBS:
+		out := append([][]byte(nil), a.BytesSet()...)
+		for _, s := range b.BytesSet() {
+			if !hasBytes(a, s) {
+				out = append(out, s)
+			}
+		}
+		return attr.BS(out)
+	}
+	return a
+}
+
+// setDifference returns a \ b, or the zero Value when nothing remains.
+func setDifference(a, b attr.Value) attr.Value {
+	switch a.Type() {
+	case attr.TypeSS, attr.TypeNS:
+		var out []string
+		for _, s := range a.Strings() {
+			if !hasString(b, s) {
+				out = append(out, s)
+			}
+		}
+		if len(out) == 0 {
+			return attr.Value{}
+		}
+		if a.Type() == attr.TypeSS {
+			return attr.SS(out)
+		}
+		return attr.NS(out)
+	case attr.TypeBS:
+		var out [][]byte
+		for _, s := range a.BytesSet() {
+			if !hasBytes(b, s) {
+				out = append(out, s)
+			}
+		}
+		if len(out) == 0 {
+			return attr.Value{}
+		}
+		return attr.BS(out)
+	}
+	return a
+}
+
+// hasString reports membership in an SS, or numeric membership in an NS
+// (canonical texts make that a text comparison).
+func hasString(set attr.Value, s string) bool {
+	for _, m := range set.Strings() {
+		if m == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasBytes(set attr.Value, b []byte) bool {
+	for _, m := range set.BytesSet() {
+		if bytes.Equal(m, b) {
+			return true
+		}
+	}
+	return false
+}
