@@ -1,0 +1,189 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+)
+
+// The DynamoDB JSON 1.0 protocol: POST / with X-Amz-Target naming the
+// operation, a JSON body in, a JSON body out with x-amzn-RequestId and
+// x-amz-crc32 (CRC-32/IEEE of the body, which the SDKs verify).
+const (
+	targetDynamoDB = "DynamoDB_20120810."
+	targetStreams  = "DynamoDBStreams_20120810."
+	contentType    = "application/x-amz-json-1.0"
+	maxRequestBody = 16 << 20 // DynamoDB's 16 MB request limit
+)
+
+// call is one decoded request on its way through a handler.
+type call struct {
+	op        string
+	body      []byte
+	principal string // access key ID from the SigV4 Authorization header
+}
+
+// decode unmarshals the body into v with DynamoDB's error kinds: malformed
+// JSON or wrong member types are SerializationException; attribute value
+// validation errors surface as the ValidationException attr returns.
+func (c *call) decode(v any) error {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		c.body = []byte("{}")
+	}
+	err := json.Unmarshal(c.body, v)
+	if err == nil {
+		return nil
+	}
+	var de *ddberr.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return ddberr.New(ddberr.KindSerialization, "%s", typeErrorMessage(te))
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return ddberr.New(ddberr.KindSerialization, "Unexpected character at offset %d", se.Offset)
+	}
+	return ddberr.New(ddberr.KindSerialization, "Unable to parse request body")
+}
+
+// typeErrorMessage words a member of the wrong JSON type the way the
+// DynamoDB front end does ("NUMBER_VALUE cannot be converted to String").
+func typeErrorMessage(te *json.UnmarshalTypeError) string {
+	var from string
+	switch te.Value {
+	case "number":
+		from = "NUMBER_VALUE"
+	case "string":
+		from = "STRING_VALUE"
+	case "bool":
+		from = "TRUE_VALUE"
+	case "array":
+		from = "Start of list"
+	case "object":
+		from = "Start of structure or map"
+	default:
+		from = strings.ToUpper(te.Value)
+	}
+	to := te.Type.Kind().String()
+	switch to {
+	case "string":
+		to = "String"
+	case "int", "int64", "int32":
+		to = "Long"
+	case "bool":
+		to = "Boolean"
+	case "float64":
+		to = "Double"
+	case "slice":
+		to = "List"
+	case "map", "struct":
+		to = "Structure"
+	}
+	if from == "Start of list" || from == "Start of structure or map" {
+		return from + " found where not expected"
+	}
+	return from + " cannot be converted to " + to
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// writeJSON sends a 200 response with body, as DynamoDB does.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{contentType}
+	h["X-Amz-Crc32"] = []string{strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeError renders a DynamoDB error from the one error table.
+func writeError(w http.ResponseWriter, err error) {
+	e := ddberr.As(err)
+	buf := []byte(`{"__type":`)
+	buf = attr.AppendJSONString(buf, e.WireType())
+	if e.Kind == ddberr.KindTransactionCanceled {
+		buf = append(buf, `,"Message":`...)
+	} else {
+		buf = append(buf, `,"message":`...)
+	}
+	buf = attr.AppendJSONString(buf, e.Message)
+	if it, ok := e.Item.(attr.Item); ok && it != nil {
+		buf = append(buf, `,"Item":`...)
+		buf = attr.AppendItemJSON(buf, it)
+	}
+	if len(e.CancellationReasons) > 0 {
+		buf = append(buf, `,"CancellationReasons":[`...)
+		for i, r := range e.CancellationReasons {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, `{"Code":`...)
+			buf = attr.AppendJSONString(buf, r.Code)
+			if r.Message != "" {
+				buf = append(buf, `,"Message":`...)
+				buf = attr.AppendJSONString(buf, r.Message)
+			}
+			if it, ok := r.Item.(attr.Item); ok && it != nil {
+				buf = append(buf, `,"Item":`...)
+				buf = attr.AppendItemJSON(buf, it)
+			}
+			buf = append(buf, '}')
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, '}')
+	writeJSON(w, e.Status(), buf)
+}
+
+const requestIDChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// newRequestID returns a 52-character ID like DynamoDB's.
+func newRequestID() string {
+	var b [52]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = requestIDChars[int(b[i])%len(requestIDChars)]
+	}
+	return string(b[:])
+}
+
+// principalOf extracts the access key ID from a SigV4 Authorization header
+// ("AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, ...").
+// Signatures are not verified: eddy is a local server (documented).
+func principalOf(r *http.Request) string {
+	a := r.Header.Get("Authorization")
+	i := strings.Index(a, "Credential=")
+	if i < 0 {
+		return ""
+	}
+	a = a[i+len("Credential="):]
+	if j := strings.IndexByte(a, '/'); j >= 0 {
+		return a[:j]
+	}
+	return ""
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	if err != nil {
+		return nil, ddberr.New(ddberr.KindSerialization, "Unable to read request body")
+	}
+	if len(body) > maxRequestBody {
+		return nil, ddberr.Validationf("Request size exceeds 16777216 bytes")
+	}
+	return body, nil
+}

@@ -1,0 +1,651 @@
+package api
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/store"
+)
+
+func (s *Server) registerTableOps() {
+	s.ops["CreateTable"] = s.createTable
+	s.ops["DescribeTable"] = s.describeTable
+	s.ops["ListTables"] = s.listTables
+	s.ops["DeleteTable"] = s.deleteTable
+	s.ops["UpdateTable"] = s.updateTable
+	s.ops["TagResource"] = s.tagResource
+	s.ops["UntagResource"] = s.untagResource
+	s.ops["ListTagsOfResource"] = s.listTags
+	s.ops["DescribeLimits"] = s.describeLimits
+	s.ops["DescribeEndpoints"] = s.describeEndpoints
+}
+
+// Wire shapes of the control plane.
+type (
+	attrDefWire struct {
+		AttributeName *string `json:"AttributeName"`
+		AttributeType *string `json:"AttributeType"`
+	}
+	keyElemWire struct {
+		AttributeName *string `json:"AttributeName"`
+		KeyType       *string `json:"KeyType"`
+	}
+	throughputWire struct {
+		ReadCapacityUnits  *int64 `json:"ReadCapacityUnits"`
+		WriteCapacityUnits *int64 `json:"WriteCapacityUnits"`
+	}
+	streamSpecWire struct {
+		StreamEnabled  *bool  `json:"StreamEnabled"`
+		StreamViewType string `json:"StreamViewType,omitempty"`
+	}
+	tagWire struct {
+		Key   *string `json:"Key"`
+		Value *string `json:"Value"`
+	}
+	createTableInput struct {
+		TableName              *string           `json:"TableName"`
+		AttributeDefinitions   []attrDefWire     `json:"AttributeDefinitions"`
+		KeySchema              []keyElemWire     `json:"KeySchema"`
+		BillingMode            string            `json:"BillingMode"`
+		ProvisionedThroughput  *throughputWire   `json:"ProvisionedThroughput"`
+		StreamSpecification    *streamSpecWire   `json:"StreamSpecification"`
+		Tags                   []tagWire         `json:"Tags"`
+		TableClass             string            `json:"TableClass"`
+		DeletionProtection     *bool             `json:"DeletionProtectionEnabled"`
+		GlobalSecondaryIndexes []json0           `json:"GlobalSecondaryIndexes"`
+		LocalSecondaryIndexes  []json0           `json:"LocalSecondaryIndexes"`
+		SSESpecification       map[string]any    `json:"SSESpecification"`
+		ResourcePolicy         *string           `json:"ResourcePolicy"`
+		OnDemandThroughput     map[string]*int64 `json:"OnDemandThroughput"`
+	}
+	// json0 is a member accepted on the wire and checked for presence only.
+	json0 = map[string]any
+)
+
+func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
+	var in createTableInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.tableName(in.TableName, "tableName")
+	v.notNull(in.AttributeDefinitions != nil, "attributeDefinitions")
+	v.notNull(in.KeySchema != nil, "keySchema")
+	for i, d := range in.AttributeDefinitions {
+		v.notNull(d.AttributeName != nil, "attributeDefinitions."+itoa(i+1)+".member.attributeName")
+		if d.AttributeType == nil {
+			v.fail(nil, "attributeDefinitions."+itoa(i+1)+".member.attributeType", "Member must not be null")
+		} else {
+			v.enum(*d.AttributeType, "attributeDefinitions."+itoa(i+1)+".member.attributeType", "B", "N", "S")
+		}
+	}
+	if in.KeySchema != nil && (len(in.KeySchema) < 1 || len(in.KeySchema) > 2) {
+		if len(in.KeySchema) < 1 {
+			v.fail("[]", "keySchema", "Member must have length greater than or equal to 1")
+		} else {
+			v.fail("[...]", "keySchema", "Member must have length less than or equal to 2")
+		}
+	}
+	for i, k := range in.KeySchema {
+		v.notNull(k.AttributeName != nil, "keySchema."+itoa(i+1)+".member.attributeName")
+		if k.KeyType == nil {
+			v.fail(nil, "keySchema."+itoa(i+1)+".member.keyType", "Member must not be null")
+		} else {
+			v.enum(*k.KeyType, "keySchema."+itoa(i+1)+".member.keyType", "HASH", "RANGE")
+		}
+	}
+	v.enum(in.BillingMode, "billingMode", "PROVISIONED", "PAY_PER_REQUEST")
+	v.enum(in.TableClass, "tableClass", "STANDARD", "STANDARD_INFREQUENT_ACCESS")
+	if in.ProvisionedThroughput != nil {
+		checkThroughput(&v, in.ProvisionedThroughput, "provisionedThroughput")
+	}
+	if in.StreamSpecification != nil {
+		v.enum(in.StreamSpecification.StreamViewType, "streamSpecification.streamViewType", "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+
+	t := &store.Table{Name: *in.TableName, BillingMode: "PROVISIONED", TableClass: in.TableClass}
+	if in.BillingMode != "" {
+		t.BillingMode = in.BillingMode
+	}
+	switch t.BillingMode {
+	case "PROVISIONED":
+		if in.ProvisionedThroughput == nil {
+			return nil, ddberr.Invalidf("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+		}
+		if err := throughputBounds(in.ProvisionedThroughput); err != nil {
+			return nil, err
+		}
+		t.Throughput = store.Throughput{Read: *in.ProvisionedThroughput.ReadCapacityUnits, Write: *in.ProvisionedThroughput.WriteCapacityUnits}
+	case "PAY_PER_REQUEST":
+		if in.ProvisionedThroughput != nil {
+			return nil, ddberr.Invalidf("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+		}
+		t.PayPerRequestSince = time.Now().UTC()
+	}
+
+	defs := map[string]attr.Type{}
+	var defNames []string
+	for _, d := range in.AttributeDefinitions {
+		typ, _ := attr.TypeFromString(*d.AttributeType)
+		if _, dup := defs[*d.AttributeName]; dup {
+			return nil, ddberr.Invalidf("Duplicate AttributeName in AttributeDefinitions: %s", *d.AttributeName)
+		}
+		defs[*d.AttributeName] = typ
+		defNames = append(defNames, *d.AttributeName)
+		t.AttrDefs = append(t.AttrDefs, store.KeyElement{Name: *d.AttributeName, Type: typ})
+	}
+	var keys []string
+	for _, k := range in.KeySchema {
+		keys = append(keys, *k.AttributeName)
+	}
+	if len(keys) == 2 {
+		_, ok0 := defs[keys[0]]
+		_, ok1 := defs[keys[1]]
+		if !ok0 || !ok1 || keys[0] == keys[1] && len(defs) == 1 {
+			return nil, ddberr.Validationf("Invalid KeySchema: Some index key attribute have no definition")
+		}
+	} else {
+		if _, ok := defs[keys[0]]; !ok {
+			return nil, ddberr.Invalidf("Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(keys, ", "), strings.Join(defNames, ", "))
+		}
+	}
+	if len(keys) == 2 && keys[0] == keys[1] {
+		return nil, ddberr.Validationf("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+	}
+	if *in.KeySchema[0].KeyType != "HASH" {
+		return nil, ddberr.Validationf("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+	}
+	if len(keys) == 2 && *in.KeySchema[1].KeyType != "RANGE" {
+		return nil, ddberr.Validationf("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+	}
+	if in.LocalSecondaryIndexes != nil || in.GlobalSecondaryIndexes != nil {
+		return nil, ddberr.Validationf("eddy: secondary indexes are not supported yet")
+	}
+	if len(keys) != len(in.AttributeDefinitions) {
+		return nil, ddberr.Invalidf("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+	}
+	t.Hash = store.KeyElement{Name: keys[0], Type: defs[keys[0]]}
+	if len(keys) == 2 {
+		t.Range = &store.KeyElement{Name: keys[1], Type: defs[keys[1]]}
+	}
+	if err := applyStreamSpec(t, in.StreamSpecification, true); err != nil {
+		return nil, err
+	}
+	if in.DeletionProtection != nil {
+		t.DeletionProtection = *in.DeletionProtection
+	}
+	for _, tg := range in.Tags {
+		if tg.Key == nil || tg.Value == nil {
+			return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
+		}
+		t.Tags = setTag(t.Tags, *tg.Key, *tg.Value)
+	}
+	created, err := s.db.CreateTable(t)
+	if err != nil {
+		return nil, err
+	}
+	desc := s.describe(created, "CREATING")
+	return map[string]any{"TableDescription": desc}, nil
+}
+
+func checkThroughput(v *constraints, tp *throughputWire, at string) {
+	if tp.ReadCapacityUnits == nil {
+		v.fail(nil, at+".readCapacityUnits", "Member must not be null")
+	} else if *tp.ReadCapacityUnits < 1 {
+		v.fail(tp.ReadCapacityUnits, at+".readCapacityUnits", "Member must have value greater than or equal to 1")
+	}
+	if tp.WriteCapacityUnits == nil {
+		v.fail(nil, at+".writeCapacityUnits", "Member must not be null")
+	} else if *tp.WriteCapacityUnits < 1 {
+		v.fail(tp.WriteCapacityUnits, at+".writeCapacityUnits", "Member must have value greater than or equal to 1")
+	}
+}
+
+func throughputBounds(tp *throughputWire) error {
+	if *tp.ReadCapacityUnits > 1000000000000 {
+		return ddberr.Validationf("Given value %d for ReadCapacityUnits is out of bounds", *tp.ReadCapacityUnits)
+	}
+	if *tp.WriteCapacityUnits > 1000000000000 {
+		return ddberr.Validationf("Given value %d for WriteCapacityUnits is out of bounds", *tp.WriteCapacityUnits)
+	}
+	return nil
+}
+
+// streamLabel formats a stream label as DynamoDB does (a UTC timestamp
+// with milliseconds).
+func streamLabel(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000") }
+
+// applyStreamSpec applies a StreamSpecification to a table descriptor.
+// Enabling creates a new stream (new label, so a new ARN); disabling keeps
+// the label so the closed stream stays describable.
+func applyStreamSpec(t *store.Table, spec *streamSpecWire, creating bool) error {
+	if spec == nil {
+		return nil
+	}
+	if spec.StreamEnabled == nil {
+		return ddberr.Validationf("1 validation error detected: Value null at 'streamSpecification.streamEnabled' failed to satisfy constraint: Member must not be null")
+	}
+	if *spec.StreamEnabled {
+		if spec.StreamViewType == "" {
+			return ddberr.Invalidf("You must specify a StreamViewType when enabling a stream")
+		}
+		if !creating && t.Stream.Enabled {
+			return ddberr.Validationf("Table already has an enabled stream: TableName: %s", t.Name)
+		}
+		label := streamLabel(time.Now())
+		if label <= t.Stream.Label { // labels must differ between streams
+			label = streamLabel(mustParseLabel(t.Stream.Label).Add(time.Millisecond))
+		}
+		t.Stream = store.StreamSpec{Enabled: true, ViewType: spec.StreamViewType, Label: label}
+		return nil
+	}
+	if spec.StreamViewType != "" {
+		return ddberr.Invalidf("You cannot modify the StreamViewType when disabling a stream")
+	}
+	if !creating && !t.Stream.Enabled {
+		return ddberr.Validationf("Table already has no enabled stream: TableName: %s", t.Name)
+	}
+	t.Stream.Enabled = false
+	return nil
+}
+
+func mustParseLabel(l string) time.Time {
+	t, _ := time.Parse("2006-01-02T15:04:05.000", l)
+	return t
+}
+
+func setTag(tags []store.Tag, k, v string) []store.Tag {
+	for i := range tags {
+		if tags[i].Key == k {
+			tags[i].Value = v
+			return tags
+		}
+	}
+	return append(tags, store.Tag{Key: k, Value: v})
+}
+
+// tableDescription is DescribeTable's Table member.
+type tableDescription struct {
+	AttributeDefinitions      []map[string]string `json:"AttributeDefinitions"`
+	TableName                 string              `json:"TableName"`
+	KeySchema                 []map[string]string `json:"KeySchema"`
+	TableStatus               string              `json:"TableStatus"`
+	CreationDateTime          epochTime           `json:"CreationDateTime"`
+	ProvisionedThroughput     map[string]any      `json:"ProvisionedThroughput"`
+	TableSizeBytes            int64               `json:"TableSizeBytes"`
+	ItemCount                 int64               `json:"ItemCount"`
+	TableArn                  string              `json:"TableArn"`
+	TableId                   string              `json:"TableId"`
+	BillingModeSummary        map[string]any      `json:"BillingModeSummary,omitempty"`
+	StreamSpecification       *streamSpecWire     `json:"StreamSpecification,omitempty"`
+	LatestStreamLabel         string              `json:"LatestStreamLabel,omitempty"`
+	LatestStreamArn           string              `json:"LatestStreamArn,omitempty"`
+	TableClassSummary         map[string]any      `json:"TableClassSummary,omitempty"`
+	DeletionProtectionEnabled bool                `json:"DeletionProtectionEnabled"`
+}
+
+// epochTime renders as DynamoDB's epoch seconds with a fraction.
+type epochTime time.Time
+
+func (e epochTime) MarshalJSON() ([]byte, error) {
+	t := time.Time(e)
+	return []byte(strconvFloat(float64(t.UnixMilli()) / 1000)), nil
+}
+
+func (s *Server) tableArn(name string) string {
+	return "arn:aws:dynamodb:" + s.opts.Region + ":" + s.opts.AccountID + ":table/" + name
+}
+
+func (s *Server) describe(t *store.Table, status string) *tableDescription {
+	d := &tableDescription{
+		TableName:                 t.Name,
+		TableStatus:               status,
+		CreationDateTime:          epochTime(t.CreatedAt),
+		TableArn:                  s.tableArn(t.Name),
+		TableId:                   t.UUID,
+		DeletionProtectionEnabled: t.DeletionProtection,
+	}
+	for _, a := range t.AttrDefs {
+		d.AttributeDefinitions = append(d.AttributeDefinitions, map[string]string{"AttributeName": a.Name, "AttributeType": a.Type.String()})
+	}
+	d.KeySchema = append(d.KeySchema, map[string]string{"AttributeName": t.Hash.Name, "KeyType": "HASH"})
+	if t.Range != nil {
+		d.KeySchema = append(d.KeySchema, map[string]string{"AttributeName": t.Range.Name, "KeyType": "RANGE"})
+	}
+	pt := map[string]any{
+		"NumberOfDecreasesToday": t.Throughput.NumberOfDecreasesToday,
+		"ReadCapacityUnits":      t.Throughput.Read,
+		"WriteCapacityUnits":     t.Throughput.Write,
+	}
+	if !t.Throughput.LastIncrease.IsZero() {
+		pt["LastIncreaseDateTime"] = epochTime(t.Throughput.LastIncrease)
+	}
+	if !t.Throughput.LastDecrease.IsZero() {
+		pt["LastDecreaseDateTime"] = epochTime(t.Throughput.LastDecrease)
+	}
+	d.ProvisionedThroughput = pt
+	if t.BillingMode == "PAY_PER_REQUEST" {
+		d.BillingModeSummary = map[string]any{"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": epochTime(t.PayPerRequestSince)}
+	} else if !t.PayPerRequestSince.IsZero() {
+		d.BillingModeSummary = map[string]any{"BillingMode": "PROVISIONED", "LastUpdateToPayPerRequestDateTime": epochTime(t.PayPerRequestSince)}
+	}
+	if t.Stream.Label != "" {
+		spec := &streamSpecWire{StreamEnabled: &t.Stream.Enabled}
+		if t.Stream.Enabled {
+			spec.StreamViewType = t.Stream.ViewType
+		}
+		d.StreamSpecification = spec
+		d.LatestStreamLabel = t.Stream.Label
+		d.LatestStreamArn = s.tableArn(t.Name) + "/stream/" + t.Stream.Label
+	}
+	if t.TableClass != "" {
+		d.TableClassSummary = map[string]any{"TableClass": t.TableClass}
+	}
+	if status == "ACTIVE" || status == "DELETING" {
+		if n, b, err := s.db.Stats(t); err == nil {
+			d.ItemCount, d.TableSizeBytes = n, b
+		}
+	}
+	return d
+}
+
+type tableNameInput struct {
+	TableName *string `json:"TableName"`
+}
+
+func (s *Server) lookupTable(name *string) (*store.Table, error) {
+	var v constraints
+	v.tableName(name, "tableName")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	t := s.db.Table(*name)
+	if t == nil {
+		return nil, ddberr.TableNotFound(*name)
+	}
+	return t, nil
+}
+
+func (s *Server) describeTable(ctx context.Context, c *call) (any, error) {
+	var in tableNameInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	t, err := s.lookupTable(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Table": s.describe(t, "ACTIVE")}, nil
+}
+
+func (s *Server) deleteTable(ctx context.Context, c *call) (any, error) {
+	var in tableNameInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if _, err := s.lookupTable(in.TableName); err != nil {
+		return nil, err
+	}
+	t, err := s.db.DeleteTable(*in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"TableDescription": s.describe(t, "DELETING")}, nil
+}
+
+func (s *Server) listTables(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		ExclusiveStartTableName *string `json:"ExclusiveStartTableName"`
+		Limit                   *int64  `json:"Limit"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	if in.ExclusiveStartTableName != nil {
+		v.resourceName(*in.ExclusiveStartTableName, "exclusiveStartTableName")
+	}
+	limit := 100
+	if in.Limit != nil {
+		if *in.Limit < 1 {
+			v.fail(in.Limit, "limit", "Member must have value greater than or equal to 1")
+		} else if *in.Limit > 100 {
+			v.fail(in.Limit, "limit", "Member must have value less than or equal to 100")
+		} else {
+			limit = int(*in.Limit)
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	names := s.db.TableNames()
+	if in.ExclusiveStartTableName != nil {
+		i := sort.SearchStrings(names, *in.ExclusiveStartTableName)
+		if i < len(names) && names[i] == *in.ExclusiveStartTableName {
+			i++
+		}
+		names = names[i:]
+	}
+	out := map[string]any{}
+	if len(names) > limit {
+		names = names[:limit]
+		out["LastEvaluatedTableName"] = names[limit-1]
+	}
+	out["TableNames"] = names
+	return out, nil
+}
+
+func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		TableName                   *string         `json:"TableName"`
+		AttributeDefinitions        []attrDefWire   `json:"AttributeDefinitions"`
+		BillingMode                 string          `json:"BillingMode"`
+		ProvisionedThroughput       *throughputWire `json:"ProvisionedThroughput"`
+		StreamSpecification         *streamSpecWire `json:"StreamSpecification"`
+		TableClass                  string          `json:"TableClass"`
+		DeletionProtectionEnabled   *bool           `json:"DeletionProtectionEnabled"`
+		GlobalSecondaryIndexUpdates []json0         `json:"GlobalSecondaryIndexUpdates"`
+		SSESpecification            json0           `json:"SSESpecification"`
+		ReplicaUpdates              []json0         `json:"ReplicaUpdates"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.tableName(in.TableName, "tableName")
+	v.enum(in.BillingMode, "billingMode", "PROVISIONED", "PAY_PER_REQUEST")
+	v.enum(in.TableClass, "tableClass", "STANDARD", "STANDARD_INFREQUENT_ACCESS")
+	if in.ProvisionedThroughput != nil {
+		checkThroughput(&v, in.ProvisionedThroughput, "provisionedThroughput")
+	}
+	if in.StreamSpecification != nil {
+		v.enum(in.StreamSpecification.StreamViewType, "streamSpecification.streamViewType", "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if in.BillingMode == "" && in.ProvisionedThroughput == nil && in.StreamSpecification == nil &&
+		in.TableClass == "" && in.DeletionProtectionEnabled == nil && in.GlobalSecondaryIndexUpdates == nil &&
+		in.SSESpecification == nil && in.ReplicaUpdates == nil {
+		return nil, ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
+	}
+	if in.GlobalSecondaryIndexUpdates != nil {
+		return nil, ddberr.Validationf("eddy: secondary indexes are not supported yet")
+	}
+	if in.ProvisionedThroughput != nil {
+		if err := throughputBounds(in.ProvisionedThroughput); err != nil {
+			return nil, err
+		}
+	}
+	t, err := s.db.UpdateTable(*in.TableName, func(t *store.Table) error {
+		now := time.Now().UTC()
+		mode := t.BillingMode
+		if in.BillingMode != "" {
+			mode = in.BillingMode
+		}
+		if mode == "PAY_PER_REQUEST" && in.ProvisionedThroughput != nil {
+			return ddberr.Invalidf("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+		}
+		if mode == "PROVISIONED" && t.BillingMode == "PAY_PER_REQUEST" && in.ProvisionedThroughput == nil {
+			return ddberr.Invalidf("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+		}
+		if mode != t.BillingMode {
+			if mode == "PAY_PER_REQUEST" {
+				t.Throughput = store.Throughput{}
+			}
+			t.PayPerRequestSince = now
+			t.BillingMode = mode
+		}
+		if tp := in.ProvisionedThroughput; tp != nil {
+			r, w := *tp.ReadCapacityUnits, *tp.WriteCapacityUnits
+			if r == t.Throughput.Read && w == t.Throughput.Write && in.BillingMode == "" {
+				return ddberr.Validationf("The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: %d. Requested ReadCapacityUnits: %d. Current WriteCapacityUnits provisioned for the table: %d. Requested WriteCapacityUnits: %d. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.", t.Throughput.Read, r, t.Throughput.Write, w)
+			}
+			if r > t.Throughput.Read || w > t.Throughput.Write {
+				t.Throughput.LastIncrease = now
+			}
+			if r < t.Throughput.Read || w < t.Throughput.Write {
+				t.Throughput.LastDecrease = now
+				t.Throughput.NumberOfDecreasesToday++
+			}
+			t.Throughput.Read, t.Throughput.Write = r, w
+		}
+		if in.TableClass != "" {
+			t.TableClass = in.TableClass
+		}
+		if in.DeletionProtectionEnabled != nil {
+			t.DeletionProtection = *in.DeletionProtectionEnabled
+		}
+		return applyStreamSpec(t, in.StreamSpecification, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, nil
+}
+
+// tableFromArn resolves a table ARN for the tagging operations.
+func (s *Server) tableFromArn(arn *string) (*store.Table, error) {
+	if arn == nil {
+		return nil, ddberr.Validationf("1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null")
+	}
+	prefix := "arn:aws:dynamodb:" + s.opts.Region + ":" + s.opts.AccountID + ":table/"
+	if !strings.HasPrefix(*arn, "arn:aws:dynamodb:") || !strings.Contains(*arn, ":table/") {
+		return nil, ddberr.Validationf("Invalid TableArn: Invalid ResourceArn provided as input %s", *arn)
+	}
+	name := strings.TrimPrefix(*arn, prefix)
+	t := s.db.Table(name)
+	if !strings.HasPrefix(*arn, prefix) || t == nil {
+		return nil, ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: ResourcArn: %s not found", *arn)
+	}
+	return t, nil
+}
+
+func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		ResourceArn *string   `json:"ResourceArn"`
+		Tags        []tagWire `json:"Tags"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	t, err := s.tableFromArn(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	if in.Tags == nil {
+		return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+	}
+	for _, tg := range in.Tags {
+		if tg.Key == nil || tg.Value == nil {
+			return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
+		}
+		if len(*tg.Key) < 1 || len(*tg.Key) > 128 || len(*tg.Value) > 256 {
+			return nil, ddberr.Validationf("One or more parameter values were invalid: Tag key must be 1 to 128 characters and tag value at most 256")
+		}
+		if strings.HasPrefix(*tg.Key, "aws:") {
+			return nil, ddberr.Validationf("One or more parameter values were invalid: Tag key cannot start with aws:")
+		}
+	}
+	_, err = s.db.UpdateTable(t.Name, func(t *store.Table) error {
+		for _, tg := range in.Tags {
+			t.Tags = setTag(t.Tags, *tg.Key, *tg.Value)
+		}
+		if len(t.Tags) > 50 {
+			return ddberr.New(ddberr.KindLimitExceeded, "The number of tags exceeds the limit of 50 for resource %s", *in.ResourceArn)
+		}
+		return nil
+	})
+	return nil, err
+}
+
+func (s *Server) untagResource(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		ResourceArn *string  `json:"ResourceArn"`
+		TagKeys     []string `json:"TagKeys"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	t, err := s.tableFromArn(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	if in.TagKeys == nil {
+		return nil, ddberr.Validationf("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+	}
+	_, err = s.db.UpdateTable(t.Name, func(t *store.Table) error {
+		kept := t.Tags[:0]
+		for _, tg := range t.Tags {
+			drop := false
+			for _, k := range in.TagKeys {
+				drop = drop || k == tg.Key
+			}
+			if !drop {
+				kept = append(kept, tg)
+			}
+		}
+		t.Tags = kept
+		return nil
+	})
+	return nil, err
+}
+
+func (s *Server) listTags(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		ResourceArn *string `json:"ResourceArn"`
+		NextToken   *string `json:"NextToken"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	t, err := s.tableFromArn(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	tags := make([]map[string]string, 0, len(t.Tags))
+	for _, tg := range t.Tags {
+		tags = append(tags, map[string]string{"Key": tg.Key, "Value": tg.Value})
+	}
+	return map[string]any{"Tags": tags}, nil
+}
+
+func (s *Server) describeLimits(ctx context.Context, c *call) (any, error) {
+	return map[string]int64{
+		"AccountMaxReadCapacityUnits":  80000,
+		"AccountMaxWriteCapacityUnits": 80000,
+		"TableMaxReadCapacityUnits":    40000,
+		"TableMaxWriteCapacityUnits":   40000,
+	}, nil
+}
+
+func (s *Server) describeEndpoints(ctx context.Context, c *call) (any, error) {
+	return map[string]any{"Endpoints": []map[string]any{{"Address": s.Addr(), "CachePeriodInMinutes": 1440}}}, nil
+}

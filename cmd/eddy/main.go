@@ -1,0 +1,82 @@
+// Command eddy is the eddy server and its client.
+//
+//	eddy serve [--addr 127.0.0.1:8000] [--data ./eddy-data] [--in-memory]
+//	eddy functions deploy|invoke|list ...
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/eddydb/eddy/api"
+)
+
+const usage = `eddy: a self-hosted DynamoDB with streams and WebAssembly triggers
+
+Usage:
+  eddy serve [flags]          run the server (DynamoDB, DynamoDB Streams and Lambda APIs on one port)
+  eddy functions <command>    deploy, invoke and list trigger functions (run 'eddy functions' for help)
+
+Run 'eddy serve -h' for the server's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "serve":
+		os.Exit(serve(os.Args[2:]))
+	case "functions":
+		os.Exit(runFunctions(os.Args[2:]))
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "eddy: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}
+
+func serve(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	var opts api.Options
+	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
+	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
+	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory (lost on exit)")
+	fs.StringVar(&opts.Region, "region", "us-east-1", "region named in ARNs")
+	fs.StringVar(&opts.AccountID, "account", "000000000000", "account ID named in ARNs")
+	_ = fs.Parse(args)
+
+	srv, err := api.New(opts)
+	if err != nil {
+		log.Printf("eddy: %v", err)
+		return 1
+	}
+	if err := srv.Start(); err != nil {
+		log.Printf("eddy: %v", err)
+		_ = srv.Shutdown(context.Background())
+		return 1
+	}
+	where := opts.DataDir
+	if opts.InMemory {
+		where = "memory"
+	}
+	log.Printf("eddy: serving on %s (data: %s)", srv.URL(), where)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Printf("eddy: %v: shutting down (requests in flight finish)", s)
+	if err := srv.Shutdown(context.Background()); err != nil {
+		log.Printf("eddy: shutdown: %v", err)
+		return 1
+	}
+	log.Printf("eddy: stopped cleanly")
+	return 0
+}

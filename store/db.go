@@ -1,0 +1,210 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Options configure a DB. Zero values mean the documented defaults.
+type Options struct {
+	// Dir is the data directory. Required unless InMemory.
+	Dir string
+	// InMemory keeps everything on an in-memory filesystem (tests, throwaway
+	// development). Data is gone when the DB closes.
+	InMemory bool
+	// FS overrides the filesystem (fault injection in tests). Default: the
+	// OS filesystem, or a memory filesystem when InMemory.
+	FS vfs.FS
+	// NoSync skips the WAL fsync on commit. Default false: every
+	// acknowledged write is durable. Only benchmarks that measure the
+	// engine without the disk set this; eddy serve never does.
+	NoSync bool
+	// CacheSize is Pebble's block cache in bytes. Default 64 MiB.
+	CacheSize int64
+}
+
+// EnsureDefaults fills in defaults.
+func (o *Options) EnsureDefaults() {
+	if o.CacheSize == 0 {
+		o.CacheSize = 64 << 20
+	}
+	if o.FS == nil {
+		if o.InMemory {
+			o.FS = vfs.NewMem()
+		} else {
+			o.FS = vfs.Default
+		}
+	}
+}
+
+// Validate reports every problem with the options at once.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Dir == "" && !o.InMemory {
+		errs = append(errs, errors.New("store: Options.Dir is required unless InMemory"))
+	}
+	if o.CacheSize < 0 {
+		errs = append(errs, errors.New("store: Options.CacheSize must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// DB is eddy's storage engine: the table catalog and all items, in one
+// Pebble database shared with the streams, triggers and dlq packages (each
+// owns a key prefix, see keys.go), so that their records can commit in the
+// same batch as the writes they describe.
+//
+// A DB is safe for concurrent use.
+type DB struct {
+	pdb       *pebble.DB
+	writeOpts *pebble.WriteOptions
+	locks     lockTable
+
+	catMu   sync.RWMutex // guards tables and lastID; see locks.go for lock order
+	tables  map[string]*Table
+	lastID  uint32
+	logMu   sync.RWMutex
+	logs    []ChangeLog
+	closeMu sync.RWMutex
+	closed  bool
+}
+
+// Open opens (creating if needed) the database.
+func Open(opts Options) (*DB, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref()
+	popts := &pebble.Options{
+		FS:     opts.FS,
+		Cache:  cache,
+		Merger: statsMerger,
+		Logger: quietLogger{},
+	}
+	dir := opts.Dir
+	if opts.InMemory && dir == "" {
+		dir = "mem"
+	}
+	pdb, err := pebble.Open(dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[string]*Table{}}
+	if opts.NoSync {
+		db.writeOpts = pebble.NoSync
+	}
+	if err := db.loadCatalog(); err != nil {
+		pdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close waits for no new work and closes Pebble cleanly.
+func (db *DB) Close() error {
+	db.closeMu.Lock()
+	defer db.closeMu.Unlock()
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	return db.pdb.Close()
+}
+
+// Pebble returns the underlying database for packages that own a key prefix
+// (streams, triggers, dlq). They must not touch other prefixes.
+func (db *DB) Pebble() *pebble.DB { return db.pdb }
+
+// WriteOptions returns the commit options every durable write uses.
+func (db *DB) WriteOptions() *pebble.WriteOptions { return db.writeOpts }
+
+func (db *DB) loadCatalog() error {
+	iter, err := db.pdb.NewIter(&pebble.IterOptions{
+		LowerBound: []byte{prefixCatalog, 'c'},
+		UpperBound: []byte{prefixCatalog, 'd'},
+	})
+	if err != nil {
+		return err
+	}
+	defer iter.Close()
+	for iter.First(); iter.Valid(); iter.Next() {
+		var t Table
+		if err := json.Unmarshal(iter.Value(), &t); err != nil {
+			return fmt.Errorf("store: corrupt catalog entry %q: %w", iter.Key(), err)
+		}
+		db.tables[t.Name] = &t
+	}
+	if err := iter.Error(); err != nil {
+		return err
+	}
+	v, closer, err := db.pdb.Get(lastTableIDKey)
+	if err == nil {
+		db.lastID = binary.BigEndian.Uint32(v)
+		closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// quietLogger drops Pebble's informational logs; errors still surface as
+// returned errors.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}
+
+// statsMerger sums table statistics operands: two signed varints, the
+// change in item count and in item bytes. It is the only merge operator in
+// the DB, so its name is part of the on-disk format.
+var statsMerger = &pebble.Merger{
+	Name: "eddy.stats.v1",
+	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+		m := &statsValueMerger{}
+		return m, m.MergeNewer(value)
+	},
+}
+
+type statsValueMerger struct{ count, bytes int64 }
+
+func (m *statsValueMerger) MergeNewer(v []byte) error {
+	c, b, err := decodeStats(v)
+	m.count += c
+	m.bytes += b
+	return err
+}
+
+func (m *statsValueMerger) MergeOlder(v []byte) error { return m.MergeNewer(v) }
+
+func (m *statsValueMerger) Finish(bool) ([]byte, io.Closer, error) {
+	return encodeStats(m.count, m.bytes), nil, nil
+}
+
+func encodeStats(count, bytes int64) []byte {
+	b := binary.AppendVarint(nil, count)
+	return binary.AppendVarint(b, bytes)
+}
+
+func decodeStats(v []byte) (count, bytes int64, err error) {
+	c, n := binary.Varint(v)
+	if n <= 0 {
+		return 0, 0, errors.New("store: corrupt stats")
+	}
+	b, m := binary.Varint(v[n:])
+	if m <= 0 {
+		return 0, 0, errors.New("store: corrupt stats")
+	}
+	return c, b, nil
+}

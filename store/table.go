@@ -1,0 +1,91 @@
+package store
+
+import (
+	"time"
+
+	"github.com/eddydb/eddy/attr"
+)
+
+// KeyElement is one element of a key schema.
+type KeyElement struct {
+	Name string    `json:"name"`
+	Type attr.Type `json:"type"` // S, N or B
+}
+
+// Throughput is a table's provisioned capacity and its change history.
+type Throughput struct {
+	Read                   int64     `json:"read"`
+	Write                  int64     `json:"write"`
+	LastIncrease           time.Time `json:"lastIncrease,omitzero"`
+	LastDecrease           time.Time `json:"lastDecrease,omitzero"`
+	NumberOfDecreasesToday int64     `json:"decreasesToday,omitempty"`
+}
+
+// StreamSpec is the table's stream specification. The stream itself (ARN,
+// label, shards) belongs to package streams.
+type StreamSpec struct {
+	Enabled  bool   `json:"enabled"`
+	ViewType string `json:"viewType,omitempty"` // KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES
+	// Label is the current stream's label (a timestamp), set when a stream
+	// is enabled; empty before the first enable.
+	Label string `json:"label,omitempty"`
+}
+
+// Table is a table's descriptor, persisted in the catalog. A *Table handed
+// out by the DB is a snapshot: never modify it; UpdateTable installs a new one.
+type Table struct {
+	ID        uint32       `json:"id"`
+	UUID      string       `json:"uuid"`
+	Name      string       `json:"name"`
+	Hash      KeyElement   `json:"hash"`
+	Range     *KeyElement  `json:"range,omitempty"`
+	AttrDefs  []KeyElement `json:"attrDefs"`
+	CreatedAt time.Time    `json:"createdAt"`
+
+	BillingMode        string     `json:"billingMode"` // PROVISIONED or PAY_PER_REQUEST
+	PayPerRequestSince time.Time  `json:"payPerRequestSince,omitzero"`
+	Throughput         Throughput `json:"throughput"`
+	Stream             StreamSpec `json:"stream"`
+	TableClass         string     `json:"tableClass,omitempty"`
+	DeletionProtection bool       `json:"deletionProtection,omitempty"`
+	Tags               []Tag      `json:"tags,omitempty"`
+}
+
+// Tag is a resource tag; order of insertion is kept.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// KeyNames returns the names of the key attributes (one or two).
+func (t *Table) KeyNames() []string {
+	if t.Range == nil {
+		return []string{t.Hash.Name}
+	}
+	return []string{t.Hash.Name, t.Range.Name}
+}
+
+// IsKey reports whether name is a key attribute of the table.
+func (t *Table) IsKey(name string) bool {
+	return name == t.Hash.Name || (t.Range != nil && name == t.Range.Name)
+}
+
+// KeyOf returns just the key attributes of an item.
+func (t *Table) KeyOf(it attr.Item) attr.Item {
+	k := attr.Item{t.Hash.Name: it[t.Hash.Name]}
+	if t.Range != nil {
+		k[t.Range.Name] = it[t.Range.Name]
+	}
+	return k
+}
+
+func (t *Table) clone() *Table {
+	c := *t
+	c.AttrDefs = append([]KeyElement(nil), t.AttrDefs...)
+	c.Tags = append([]Tag(nil), t.Tags...)
+	if t.Range != nil {
+		r := *t.Range
+		c.Range = &r
+	}
+	return &c
+}

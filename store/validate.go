@@ -1,0 +1,91 @@
+package store
+
+import (
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+)
+
+// DynamoDB's key size limits.
+const (
+	MaxHashKeySize  = 2048
+	MaxRangeKeySize = 1024
+)
+
+// ValidateKey checks a Key parameter (GetItem, DeleteItem, UpdateItem):
+// exactly the key attributes, with the schema's types.
+func (t *Table) ValidateKey(key attr.Item) error {
+	want := 1
+	if t.Range != nil {
+		want = 2
+	}
+	if len(key) != want {
+		return ddberr.Validationf("The provided key element does not match the schema")
+	}
+	for _, ke := range t.keyElements() {
+		v, ok := key[ke.Name]
+		if !ok || v.Type() != ke.Type {
+			return ddberr.Validationf("The provided key element does not match the schema")
+		}
+		if err := checkKeyValue(ke, v, ke.Name == t.Hash.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateItem checks a whole item (PutItem, the result of UpdateItem):
+// key attributes present with the schema's types and sizes, 400 KB limit.
+func (t *Table) ValidateItem(it attr.Item) error {
+	for _, ke := range t.keyElements() {
+		v, ok := it[ke.Name]
+		if !ok {
+			return ddberr.Invalidf("Missing the key %s in the item", ke.Name)
+		}
+		if v.Type() != ke.Type {
+			return ddberr.Invalidf("Type mismatch for key %s expected: %s actual: %s", ke.Name, ke.Type, v.Type())
+		}
+		if err := checkKeyValue(ke, v, ke.Name == t.Hash.Name); err != nil {
+			return err
+		}
+	}
+	if attr.ItemSize(it) > attr.MaxItemSize {
+		return ddberr.Validationf("Item size has exceeded the maximum allowed size")
+	}
+	return nil
+}
+
+func checkKeyValue(ke KeyElement, v attr.Value, hash bool) error {
+	size := 0
+	switch v.Type() {
+	case attr.TypeS:
+		size = len(v.Str())
+	case attr.TypeB:
+		size = len(v.Bytes())
+	default:
+		size = attr.Size(v)
+	}
+	if size == 0 {
+		return ddberr.Validationf("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", emptyKind(v), ke.Name)
+	}
+	if hash && size > MaxHashKeySize {
+		return ddberr.Invalidf("Size of hashkey has exceeded the maximum size limit of%d bytes", MaxHashKeySize)
+	}
+	if !hash && size > MaxRangeKeySize {
+		return ddberr.Invalidf("Aggregated size of all range keys has exceeded the size limit of %d bytes", MaxRangeKeySize)
+	}
+	return nil
+}
+
+func emptyKind(v attr.Value) string {
+	if v.Type() == attr.TypeB {
+		return "binary"
+	}
+	return "string"
+}
+
+func (t *Table) keyElements() []KeyElement {
+	if t.Range == nil {
+		return []KeyElement{t.Hash}
+	}
+	return []KeyElement{t.Hash, *t.Range}
+}

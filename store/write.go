@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+)
+
+// Principal identifies who made a change: the access key of a signed
+// request, or a service (TTL deletions are Service/dynamodb.amazonaws.com).
+// It travels with every Change so that stream records and audit trails can
+// carry it.
+type Principal struct {
+	Type string // "User" or "Service"; empty when unknown
+	ID   string // access key ID or service principal
+}
+
+// ServiceTTL is the principal of Time to Live deletions.
+var ServiceTTL = Principal{Type: "Service", ID: "dynamodb.amazonaws.com"}
+
+// Change describes one item change of a committed-to-be write.
+type Change struct {
+	Table     *Table
+	Keys      attr.Item // the key attributes
+	Old, New  attr.Item // nil when absent (insert / remove)
+	Principal Principal
+	Time      time.Time // when the write was applied
+}
+
+// ChangeLog is how the streams package joins the write path without the
+// store depending on it: every registered log sees every change inside the
+// batch that applies it.
+type ChangeLog interface {
+	// Prepare appends the records for changes to b, which the caller is
+	// about to commit; it runs with the items' locks held. The returned done
+	// func runs after the commit attempt (committed reports its outcome) and
+	// is where a log publishes or releases what it reserved. Prepare must
+	// not commit b.
+	Prepare(b *pebble.Batch, changes []Change) (done func(committed bool), err error)
+}
+
+// RegisterChangeLog adds a change log. Call before serving writes.
+func (db *DB) RegisterChangeLog(l ChangeLog) {
+	db.logMu.Lock()
+	db.logs = append(db.logs, l)
+	db.logMu.Unlock()
+}
+
+// Mutation is one conditional change to one item inside a Write.
+type Mutation struct {
+	Table *Table
+	Key   attr.Item // the key attributes, validated with Table.ValidateKey
+	// Apply decides the new item from the current one (nil when absent). It
+	// returns the new item, or nil to delete it, or an error that cancels
+	// the whole write (a failed condition, a bad update). It runs with the
+	// item locked and must not block. A nil Apply leaves the item alone
+	// (a transaction's ConditionCheck uses Check instead).
+	Apply func(old attr.Item) (attr.Item, error)
+	// ReadOnly marks a condition check: Apply's result is ignored.
+	ReadOnly bool
+}
+
+// Result reports what a Mutation did.
+type Result struct {
+	Old, New attr.Item
+	Changed  bool // false when the new item equals the old (no record emitted)
+}
+
+// WriteOptions carry per-request context through the write path.
+type WriteOptions struct {
+	Principal Principal
+	// Extra, when set, adds records of other owners (checkpoints, view
+	// writes, dead letters) to the same batch, after the items.
+	Extra func(b *pebble.Batch) error
+}
+
+// CanceledError is returned by a multi-item Write when any mutation failed;
+// Errs[i] is nil for the mutations that would have succeeded.
+type CanceledError struct{ Errs []error }
+
+func (e *CanceledError) Error() string { return "store: write canceled" }
+
+// Write applies mutations atomically: all their items are locked, each
+// Apply sees the committed current item, and all changes (items, stats,
+// change-log records, Extra) commit in one synced Pebble batch. The write
+// path, in order:
+//
+//  1. resolve item keys; lock their stripes (ascending order)
+//  2. read each current item; run Apply (conditions, update expressions)
+//  3. if any Apply failed: unlock, return its error (nothing written)
+//  4. build one batch: item sets/deletes + stats deltas + ChangeLog records
+//     (+ index entries, + Extra)
+//  5. commit with fsync (concurrent commits share syncs: Pebble group commit)
+//  6. run ChangeLog done callbacks (publication), unlock
+//
+// Invariants: a reader never sees part of a write; a write acknowledged to
+// a client is on disk with its change records; a write that changes nothing
+// emits no change record.
+func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]Result, error) {
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	if db.closed {
+		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keys := make([][]byte, len(muts))
+	for i, m := range muts {
+		keys[i] = m.Table.itemKey(m.Key)
+	}
+	unlock := db.locks.lock(keys)
+	defer unlock()
+
+	// Tables must still exist (and be the same incarnation) until the
+	// commit: DeleteTable and UpdateTable wait for writes in flight.
+	db.catMu.RLock()
+	defer db.catMu.RUnlock()
+	for _, m := range muts {
+		if cur := db.tables[m.Table.Name]; cur == nil || cur.ID != m.Table.ID {
+			return nil, ddberr.NotFound()
+		}
+	}
+
+	results := make([]Result, len(muts))
+	var errs []error
+	failed := false
+	for i, m := range muts {
+		old, err := db.getRaw(keys[i])
+		if err != nil {
+			return nil, err
+		}
+		results[i].Old = old
+		if m.Apply == nil {
+			results[i].New = old
+			continue
+		}
+		nu, err := m.Apply(old)
+		if err != nil {
+			if len(muts) == 1 {
+				return nil, err
+			}
+			if errs == nil {
+				errs = make([]error, len(muts))
+			}
+			errs[i] = err
+			failed = true
+			continue
+		}
+		if m.ReadOnly {
+			results[i].New = old
+			continue
+		}
+		if nu != nil {
+			if err := m.Table.ValidateItem(nu); err != nil {
+				if len(muts) == 1 {
+					return nil, err
+				}
+				if errs == nil {
+					errs = make([]error, len(muts))
+				}
+				errs[i] = err
+				failed = true
+				continue
+			}
+		}
+		results[i].New = nu
+		results[i].Changed = !sameItem(old, nu)
+	}
+	if failed {
+		return nil, &CanceledError{Errs: errs}
+	}
+
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	now := time.Now()
+	var changes []Change
+	for i, m := range muts {
+		r := results[i]
+		if !r.Changed {
+			continue
+		}
+		var dCount, dBytes int64
+		if r.Old != nil {
+			dCount--
+			dBytes -= int64(attr.ItemSize(r.Old))
+		}
+		if r.New != nil {
+			dCount++
+			dBytes += int64(attr.ItemSize(r.New))
+			if err := b.Set(keys[i], attr.AppendBinary(nil, r.New), nil); err != nil {
+				return nil, err
+			}
+		} else if err := b.Delete(keys[i], nil); err != nil {
+			return nil, err
+		}
+		if err := b.Merge(statsKey(m.Table.ID), encodeStats(dCount, dBytes), nil); err != nil {
+			return nil, err
+		}
+		changes = append(changes, Change{
+			Table: m.Table, Keys: m.Table.KeyOf(m.Key), Old: r.Old, New: r.New,
+			Principal: wo.Principal, Time: now,
+		})
+	}
+	if len(changes) == 0 && wo.Extra == nil {
+		return results, nil
+	}
+	dones, err := db.prepareLogs(b, changes)
+	finish := func(ok bool) {
+		for _, d := range dones {
+			d(ok)
+		}
+	}
+	if err != nil {
+		finish(false)
+		return nil, err
+	}
+	if wo.Extra != nil {
+		if err := wo.Extra(b); err != nil {
+			finish(false)
+			return nil, err
+		}
+	}
+	if err := b.Commit(db.writeOpts); err != nil {
+		finish(false)
+		return nil, err
+	}
+	finish(true)
+	return results, nil
+}
+
+func (db *DB) prepareLogs(b *pebble.Batch, changes []Change) ([]func(bool), error) {
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	db.logMu.RLock()
+	defer db.logMu.RUnlock()
+	var dones []func(bool)
+	for _, l := range db.logs {
+		done, err := l.Prepare(b, changes)
+		if done != nil {
+			dones = append(dones, done)
+		}
+		if err != nil {
+			return dones, err
+		}
+	}
+	return dones, nil
+}
+
+func sameItem(a, b attr.Item) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return attr.ItemsEqual(a, b)
+}
+
+// getRaw reads the current item at an encoded key; nil when absent.
+func (db *DB) getRaw(key []byte) (attr.Item, error) {
+	v, closer, err := db.pdb.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return attr.DecodeBinary(v)
+}
+
+// Get returns the item with the given key (validated with ValidateKey), or
+// nil. Reads are always strongly consistent: they see every acknowledged
+// write.
+func (db *DB) Get(t *Table, key attr.Item) (attr.Item, error) {
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	if db.closed {
+		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	return db.getRaw(t.itemKey(key))
+}
+
+func (t *Table) itemKey(key attr.Item) []byte {
+	var sk attr.Value
+	if t.Range != nil {
+		sk = key[t.Range.Name]
+	}
+	return itemKey(make([]byte, 0, 64), t.ID, key[t.Hash.Name], sk)
+}
