@@ -12,18 +12,18 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/eddydb/eddy/triggers"
-	"github.com/eddydb/eddy/triggers/internal/guestbuild"
+	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	guestbuild.Cleanup()
+	triggerstest.Cleanup()
 	os.Exit(code)
 }
 
 func guestCode(tb testing.TB, name string) []byte {
 	tb.Helper()
-	code, err := guestbuild.Build(name)
+	code, err := triggerstest.Build(name)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package triggers
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/json"
@@ -68,14 +69,41 @@ type instanceWriter struct{ cur *logBuffer }
 func (w *instanceWriter) Write(p []byte) (int, error) {
 	if w.cur != nil {
 		w.cur.Write(p)
+		w.cur.noteFatal(p)
 	}
 	return len(p), nil
 }
 
-// logBuffer keeps the last max bytes written to it.
+// logBuffer keeps the last max bytes written to it, and the first line of a
+// Go runtime crash ("panic: ...", "fatal error: ...") written by the guest,
+// which the error message quotes even when the tail has lost it.
 type logBuffer struct {
-	max int
-	b   []byte
+	max   int
+	b     []byte
+	fatal string
+	line  []byte // partial line seen by noteFatal
+}
+
+func (l *logBuffer) noteFatal(p []byte) {
+	if l.fatal != "" {
+		return
+	}
+	// The Go runtime writes a crash line in pieces: assemble whole lines.
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if len(l.line) < 512 {
+				l.line = append(l.line, p...)
+			}
+			return
+		}
+		line := string(append(l.line, p[:i]...))
+		l.line, p = l.line[:0], p[i+1:]
+		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+			l.fatal = strings.TrimSpace(line)
+			return
+		}
+	}
 }
 
 func (l *logBuffer) Write(p []byte) {
@@ -354,6 +382,9 @@ func (p *pool) fail(res *Result, logs *logBuffer, ctx context.Context, err error
 	default:
 		msg = "Runtime trapped: " + firstLine(err.Error())
 		typ = "Runtime.Trap"
+	}
+	if logs.fatal != "" && typ != "Sandbox.Timedout" {
+		msg += " (" + logs.fatal + ")"
 	}
 	if phase != "" {
 		typ = phase

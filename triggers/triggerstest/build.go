@@ -1,7 +1,7 @@
-// Package guestbuild builds the test guests under triggers/testdata with the
+// Package triggerstest builds the test guests under triggers/testdata with the
 // standard Go toolchain (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared), once
 // per name per test process. It exists for tests and benchmarks only.
-package guestbuild
+package triggerstest
 
 import (
 	"fmt"

@@ -1,0 +1,71 @@
+package lambdaapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/eddydb/eddy/triggers"
+)
+
+// apiError is one Lambda error response.
+type apiError struct {
+	status int
+	typ    string // X-Amzn-Errortype and the SDK's error code
+	user   bool   // Type "User" vs "Service"
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.typ + ": " + e.msg }
+
+func invalidParam(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidParameterValueException", true, msg}
+}
+
+func invalidContent(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidRequestContentException", true, msg}
+}
+
+func invalidZip(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidZipFileException", true, msg}
+}
+
+// fromHost maps a triggers error onto Lambda's error types, by kind.
+func fromHost(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, triggers.ErrNotFound):
+		return &apiError{http.StatusNotFound, "ResourceNotFoundException", true, msg}
+	case errors.Is(err, triggers.ErrInvalidParameter):
+		return invalidParam(msg)
+	case errors.Is(err, triggers.ErrConflict):
+		return &apiError{http.StatusConflict, "ResourceConflictException", true, msg}
+	case errors.Is(err, triggers.ErrInvalidPayload):
+		return invalidContent(msg)
+	case errors.Is(err, triggers.ErrTooLarge):
+		return &apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, msg}
+	case errors.Is(err, triggers.ErrClosed):
+		return &apiError{http.StatusServiceUnavailable, "ServiceException", false, msg}
+	}
+	return &apiError{http.StatusInternalServerError, "ServiceException", false, msg}
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	ae := fromHost(err)
+	typ := "User"
+	if !ae.user {
+		typ = "Service"
+	}
+	body, _ := json.Marshal(struct {
+		Type    string
+		Message string
+	}{typ, ae.msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-Errortype", ae.typ)
+	w.WriteHeader(ae.status)
+	_, _ = w.Write(body)
+}

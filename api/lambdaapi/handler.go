@@ -1,0 +1,633 @@
+package lambdaapi
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eddydb/eddy/triggers"
+)
+
+// Option configures the handler.
+type Option func(*handler)
+
+// WithMaxRequestBytes caps request bodies (default 70 MiB: a 50 MiB module
+// base64-encoded in JSON).
+func WithMaxRequestBytes(n int64) Option { return func(h *handler) { h.maxBody = n } }
+
+type handler struct {
+	host    *triggers.Host
+	maxBody int64
+	mux     *http.ServeMux
+}
+
+const prefix = "/2015-03-31/functions"
+
+// NewHandler returns an http.Handler serving the Lambda API subset under
+// /2015-03-31/ over host. Mount it at the server root (or under a mux route
+// for "/2015-03-31/"). It is safe for concurrent use.
+func NewHandler(host *triggers.Host, opts ...Option) http.Handler {
+	h := &handler{host: host, maxBody: 70 << 20, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(h)
+	}
+	m := h.mux
+	m.HandleFunc("POST "+prefix, h.createFunction)
+	m.HandleFunc("GET "+prefix, h.listFunctions)
+	m.HandleFunc("GET "+prefix+"/{$}", h.listFunctions)
+	m.HandleFunc("GET "+prefix+"/{name}", h.getFunction)
+	m.HandleFunc("DELETE "+prefix+"/{name}", h.deleteFunction)
+	m.HandleFunc("GET "+prefix+"/{name}/configuration", h.getConfiguration)
+	m.HandleFunc("PUT "+prefix+"/{name}/configuration", h.updateConfiguration)
+	m.HandleFunc("PUT "+prefix+"/{name}/code", h.updateCode)
+	m.HandleFunc("POST "+prefix+"/{name}/versions", h.publishVersion)
+	m.HandleFunc("GET "+prefix+"/{name}/versions", h.listVersions)
+	m.HandleFunc("POST "+prefix+"/{name}/aliases", h.createAlias)
+	m.HandleFunc("GET "+prefix+"/{name}/aliases", h.listAliases)
+	m.HandleFunc("GET "+prefix+"/{name}/aliases/{alias}", h.getAlias)
+	m.HandleFunc("PUT "+prefix+"/{name}/aliases/{alias}", h.updateAlias)
+	m.HandleFunc("DELETE "+prefix+"/{name}/aliases/{alias}", h.deleteAlias)
+	m.HandleFunc("POST "+prefix+"/{name}/invocations", h.invoke)
+	m.HandleFunc("/2015-03-31/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{http.StatusNotFound, "UnknownOperationException", true,
+			fmt.Sprintf("eddy does not support %s %s", r.Method, r.URL.Path)})
+	})
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	h.mux.ServeHTTP(w, r)
+}
+
+// Wire shapes, as Lambda names them.
+
+type environment struct {
+	Variables map[string]string `json:"Variables"`
+}
+
+type functionConfiguration struct {
+	FunctionName     string       `json:"FunctionName"`
+	FunctionArn      string       `json:"FunctionArn"`
+	Runtime          string       `json:"Runtime"`
+	Handler          string       `json:"Handler"`
+	CodeSize         int64        `json:"CodeSize"`
+	Description      string       `json:"Description"`
+	Timeout          int          `json:"Timeout"`
+	MemorySize       int          `json:"MemorySize"`
+	LastModified     string       `json:"LastModified"`
+	CodeSha256       string       `json:"CodeSha256"`
+	Version          string       `json:"Version"`
+	Environment      *environment `json:"Environment,omitempty"`
+	RevisionID       string       `json:"RevisionId"`
+	State            string       `json:"State"`
+	LastUpdateStatus string       `json:"LastUpdateStatus"`
+	PackageType      string       `json:"PackageType"`
+	Architectures    []string     `json:"Architectures"`
+}
+
+type aliasConfiguration struct {
+	AliasArn        string `json:"AliasArn"`
+	Name            string `json:"Name"`
+	FunctionVersion string `json:"FunctionVersion"`
+	Description     string `json:"Description"`
+	RevisionID      string `json:"RevisionId"`
+}
+
+func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
+	fc := functionConfiguration{
+		FunctionName: c.Name,
+		FunctionArn:  h.host.FunctionARN(c.Name, c.Version),
+		Runtime:      c.Runtime, Handler: c.Handler, CodeSize: c.CodeSize,
+		Description: c.Description, Timeout: int(c.Timeout / time.Second), MemorySize: c.MemoryMB,
+		LastModified: c.LastModified.UTC().Format("2006-01-02T15:04:05.000-0700"),
+		CodeSha256:   c.CodeSha256(), Version: c.Version, RevisionID: c.RevisionID,
+		State: "Active", LastUpdateStatus: "Successful", PackageType: "Zip",
+		Architectures: []string{"wasm32"},
+	}
+	if c.Environment != nil {
+		fc.Environment = &environment{Variables: c.Environment}
+	}
+	return fc
+}
+
+func (h *handler) alias(name string, a *triggers.Alias) aliasConfiguration {
+	return aliasConfiguration{
+		AliasArn: h.host.FunctionARN(name, a.Name), Name: a.Name,
+		FunctionVersion: a.FunctionVersion, Description: a.Description, RevisionID: a.RevisionID,
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return &apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, err.Error()}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return invalidContent("Could not parse request body into json: " + err.Error())
+	}
+	return nil
+}
+
+// target parses the {name} path segment: a name, "name:qualifier", a full
+// ARN or a partial ARN ("account:function:name[:qualifier]"). An explicit
+// ?Qualifier= wins over the one in the name.
+func target(r *http.Request) (name, qualifier string, err error) {
+	s := r.PathValue("name")
+	parts := strings.Split(s, ":")
+	if i := indexOf(parts, "function"); i >= 0 {
+		parts = parts[i+1:]
+	}
+	switch len(parts) {
+	case 1:
+		name = parts[0]
+	case 2:
+		name, qualifier = parts[0], parts[1]
+	default:
+		return "", "", invalidParam("Invalid function name or ARN: " + s)
+	}
+	if q := r.URL.Query().Get("Qualifier"); q != "" {
+		if qualifier != "" && qualifier != q {
+			return "", "", invalidParam("The derived qualifier from the function name does not match the specified qualifier.")
+		}
+		qualifier = q
+	}
+	return name, qualifier, nil
+}
+
+func indexOf(ss []string, s string) int {
+	for i, v := range ss {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// unpackCode accepts a zip with exactly one .wasm entry or raw wasm bytes.
+func unpackCode(b []byte) ([]byte, error) {
+	switch {
+	case len(b) == 0:
+		return nil, invalidParam("Code.ZipFile is required")
+	case bytes.HasPrefix(b, []byte("\x00asm")):
+		return b, nil
+	case !bytes.HasPrefix(b, []byte("PK")):
+		return nil, invalidZip("Could not unzip uploaded file: Code.ZipFile must be a zip holding one .wasm file, or a raw .wasm module")
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
+	}
+	var found *zip.File
+	for _, f := range zr.File {
+		if path.Ext(f.Name) == ".wasm" {
+			if found != nil {
+				return nil, invalidZip("The zip file holds more than one .wasm file")
+			}
+			found = f
+		}
+	}
+	if found == nil {
+		return nil, invalidZip("The zip file holds no .wasm file")
+	}
+	rc, err := found.Open()
+	if err != nil {
+		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
+	}
+	defer rc.Close()
+	code, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
+	}
+	return code, nil
+}
+
+func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		FunctionName string
+		Runtime      string
+		Handler      string
+		Description  string
+		Timeout      *int
+		MemorySize   *int
+		Publish      bool
+		Environment  *environment
+		Code         struct {
+			ZipFile  []byte
+			S3Bucket string
+			ImageUri string
+		}
+	}
+	if err := decode(r, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	if in.Code.S3Bucket != "" || in.Code.ImageUri != "" {
+		writeError(w, invalidParam("eddy accepts code only as Code.ZipFile"))
+		return
+	}
+	code, err := unpackCode(in.Code.ZipFile)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	spec := triggers.FunctionSpec{
+		Name: in.FunctionName, Code: code, Handler: in.Handler, Runtime: in.Runtime,
+		Description: in.Description, Publish: in.Publish,
+	}
+	if in.Timeout != nil {
+		if *in.Timeout < 1 {
+			writeError(w, invalidParam("Timeout must be at least 1 second"))
+			return
+		}
+		spec.Timeout = time.Duration(*in.Timeout) * time.Second
+	}
+	if in.MemorySize != nil {
+		if *in.MemorySize < 1 {
+			writeError(w, invalidParam("MemorySize must be at least 1 MB"))
+			return
+		}
+		spec.MemoryMB = *in.MemorySize
+	}
+	if in.Environment != nil {
+		spec.Environment = in.Environment.Variables
+	}
+	c, err := h.host.CreateFunction(r.Context(), spec)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, h.config(c))
+}
+
+func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
+	name, q, err := target(r)
+	if err == nil {
+		var c *triggers.FunctionConfig
+		if c, err = h.host.GetFunction(name, q); err == nil {
+			writeJSON(w, http.StatusOK, map[string]any{
+				"Configuration": h.config(c),
+				// eddy keeps code in its own store; there is no download URL.
+				"Code": map[string]string{"RepositoryType": "eddy", "Location": ""},
+				"Tags": map[string]string{},
+			})
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) getConfiguration(w http.ResponseWriter, r *http.Request) {
+	name, q, err := target(r)
+	if err == nil {
+		var c *triggers.FunctionConfig
+		if c, err = h.host.GetFunction(name, q); err == nil {
+			writeJSON(w, http.StatusOK, h.config(c))
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+// page applies Marker (the index to start at, as a decimal string) and
+// MaxItems (default and cap 50) to n items.
+func page(r *http.Request, n int) (from, to int, next string, err error) {
+	q := r.URL.Query()
+	if m := q.Get("Marker"); m != "" {
+		if from, err = strconv.Atoi(m); err != nil || from < 0 || from > n {
+			return 0, 0, "", invalidParam("Invalid Marker")
+		}
+	}
+	max := 50
+	if s := q.Get("MaxItems"); s != "" {
+		if max, err = strconv.Atoi(s); err != nil || max < 1 || max > 10000 {
+			return 0, 0, "", invalidParam("MaxItems must be between 1 and 10000")
+		}
+	}
+	to = min(n, from+max)
+	if to < n {
+		next = strconv.Itoa(to)
+	}
+	return from, to, next, nil
+}
+
+func (h *handler) listFunctions(w http.ResponseWriter, r *http.Request) {
+	var all []*triggers.FunctionConfig
+	for _, c := range h.host.ListFunctions() {
+		if r.URL.Query().Get("FunctionVersion") == "ALL" {
+			vs, err := h.host.ListVersions(c.Name)
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			all = append(all, vs...)
+		} else {
+			all = append(all, c)
+		}
+	}
+	from, to, next, err := page(r, len(all))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := struct {
+		Functions  []functionConfiguration
+		NextMarker string `json:"NextMarker,omitempty"`
+	}{Functions: []functionConfiguration{}, NextMarker: next}
+	for _, c := range all[from:to] {
+		out.Functions = append(out.Functions, h.config(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) deleteFunction(w http.ResponseWriter, r *http.Request) {
+	name, q, err := target(r)
+	if err == nil {
+		if err = h.host.DeleteFunction(name, q); err == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) updateCode(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ZipFile    []byte
+		S3Bucket   string
+		ImageUri   string
+		Publish    bool
+		RevisionId string
+	}
+	name, _, err := target(r)
+	if err == nil {
+		err = decode(r, &in)
+	}
+	if err == nil && (in.S3Bucket != "" || in.ImageUri != "") {
+		err = invalidParam("eddy accepts code only as ZipFile")
+	}
+	var code []byte
+	if err == nil {
+		code, err = unpackCode(in.ZipFile)
+	}
+	if err == nil && in.RevisionId != "" {
+		var cur *triggers.FunctionConfig
+		if cur, err = h.host.GetFunction(name, ""); err == nil && cur.RevisionID != in.RevisionId {
+			err = &apiError{http.StatusPreconditionFailed, "PreconditionFailedException", true, "The RevisionId provided does not match the latest RevisionId for the Lambda function."}
+		}
+	}
+	if err == nil {
+		var c *triggers.FunctionConfig
+		if c, err = h.host.UpdateFunctionCode(r.Context(), name, code, in.Publish); err == nil {
+			writeJSON(w, http.StatusOK, h.config(c))
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Handler     *string
+		Runtime     *string
+		Description *string
+		Timeout     *int
+		MemorySize  *int
+		Environment *environment
+		RevisionId  string
+	}
+	name, _, err := target(r)
+	if err == nil {
+		err = decode(r, &in)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	u := triggers.ConfigUpdate{Handler: in.Handler, Runtime: in.Runtime, Description: in.Description,
+		MemoryMB: in.MemorySize, RevisionID: in.RevisionId}
+	if in.Timeout != nil {
+		d := time.Duration(*in.Timeout) * time.Second
+		u.Timeout = &d
+	}
+	if in.Environment != nil {
+		u.Environment = in.Environment.Variables
+		if u.Environment == nil {
+			u.Environment = map[string]string{}
+		}
+	}
+	c, err := h.host.UpdateFunctionConfiguration(r.Context(), name, u)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h.config(c))
+}
+
+func (h *handler) publishVersion(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Description string
+		CodeSha256  string
+		RevisionId  string
+	}
+	name, _, err := target(r)
+	if err == nil {
+		err = decode(r, &in)
+	}
+	if err == nil && in.CodeSha256 != "" {
+		var cur *triggers.FunctionConfig
+		if cur, err = h.host.GetFunction(name, ""); err == nil && cur.CodeSha256() != in.CodeSha256 {
+			err = invalidParam("CodeSHA256 (" + in.CodeSha256 + ") is different from current CodeSHA256 in $LATEST (" + cur.CodeSha256() + "). Please try again.")
+		}
+	}
+	if err == nil {
+		var c *triggers.FunctionConfig
+		if c, err = h.host.PublishVersion(name, in.Description, in.RevisionId); err == nil {
+			writeJSON(w, http.StatusCreated, h.config(c))
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) listVersions(w http.ResponseWriter, r *http.Request) {
+	name, _, err := target(r)
+	var vs []*triggers.FunctionConfig
+	if err == nil {
+		vs, err = h.host.ListVersions(name)
+	}
+	var from, to int
+	var next string
+	if err == nil {
+		from, to, next, err = page(r, len(vs))
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := struct {
+		Versions   []functionConfiguration
+		NextMarker string `json:"NextMarker,omitempty"`
+	}{Versions: []functionConfiguration{}, NextMarker: next}
+	for _, c := range vs[from:to] {
+		out.Versions = append(out.Versions, h.config(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) createAlias(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name            string
+		FunctionVersion string
+		Description     string
+	}
+	name, _, err := target(r)
+	if err == nil {
+		err = decode(r, &in)
+	}
+	if err == nil {
+		var a *triggers.Alias
+		a, err = h.host.CreateAlias(name, triggers.Alias{Name: in.Name, FunctionVersion: in.FunctionVersion, Description: in.Description})
+		if err == nil {
+			writeJSON(w, http.StatusCreated, h.alias(name, a))
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) getAlias(w http.ResponseWriter, r *http.Request) {
+	name, _, err := target(r)
+	if err == nil {
+		var a *triggers.Alias
+		if a, err = h.host.GetAlias(name, r.PathValue("alias")); err == nil {
+			writeJSON(w, http.StatusOK, h.alias(name, a))
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) listAliases(w http.ResponseWriter, r *http.Request) {
+	name, _, err := target(r)
+	var as []triggers.Alias
+	if err == nil {
+		as, err = h.host.ListAliases(name, r.URL.Query().Get("FunctionVersion"))
+	}
+	var from, to int
+	var next string
+	if err == nil {
+		from, to, next, err = page(r, len(as))
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := struct {
+		Aliases    []aliasConfiguration
+		NextMarker string `json:"NextMarker,omitempty"`
+	}{Aliases: []aliasConfiguration{}, NextMarker: next}
+	for i := range as[from:to] {
+		out.Aliases = append(out.Aliases, h.alias(name, &as[from+i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) updateAlias(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		FunctionVersion *string
+		Description     *string
+		RevisionId      string
+	}
+	name, _, err := target(r)
+	if err == nil {
+		err = decode(r, &in)
+	}
+	if err == nil {
+		var a *triggers.Alias
+		if a, err = h.host.UpdateAlias(name, r.PathValue("alias"), in.FunctionVersion, in.Description, in.RevisionId); err == nil {
+			writeJSON(w, http.StatusOK, h.alias(name, a))
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) deleteAlias(w http.ResponseWriter, r *http.Request) {
+	name, _, err := target(r)
+	if err == nil {
+		if err = h.host.DeleteAlias(name, r.PathValue("alias")); err == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	writeError(w, err)
+}
+
+func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
+	name, q, err := target(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	payload, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, &apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, err.Error()})
+		return
+	}
+	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
+	case "", "RequestResponse":
+	case "DryRun":
+		c, err := h.host.GetFunction(name, q)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		w.Header().Set("X-Amz-Executed-Version", c.Version)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case "Event":
+		if err := h.host.InvokeAsync(name, q, payload); err != nil {
+			writeError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		return
+	default:
+		writeError(w, invalidParam("Invalid X-Amz-Invocation-Type: "+typ))
+		return
+	}
+	res, err := h.host.Invoke(r.Context(), name, q, payload)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("X-Amz-Executed-Version", res.ExecutedVersion)
+	hd.Set("X-Amzn-Requestid", res.RequestID)
+	if res.FunctionError != "" {
+		hd.Set("X-Amz-Function-Error", res.FunctionError)
+	}
+	if r.Header.Get("X-Amz-Log-Type") == "Tail" {
+		hd.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(res.Logs))
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(res.Payload)
+}
