@@ -106,14 +106,11 @@ func (u *Update) Touches(name string) bool {
 
 // TopLevelNames returns the top-level attributes the update writes, sorted.
 func (u *Update) TopLevelNames() []string {
-	return attr.SortedNames(toValueMap(u.tree.names))
-}
-
-func toValueMap(m map[string]*editNode) map[string]attr.Value {
-	out := make(map[string]attr.Value, len(m))
-	for k := range m {
-		out[k] = attr.Value{}
+	out := make([]string, 0, len(u.tree.names))
+	for k := range u.tree.names {
+		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 
