@@ -161,7 +161,8 @@ func (inst *instance) close() { _ = inst.mod.Close(context.Background()) }
 // instantiate creates a fresh instance: no filesystem, no args, the
 // function's environment, real wall and monotonic clocks, crypto/rand, the
 // memory limit and stdout/stderr into the invocation log. _initialize (the
-// Go reactor's runtime and init functions) runs under ctx's deadline.
+// Go reactor's runtime and init functions) runs under ctx's deadline
+// (Options.InitTimeout).
 func (p *pool) instantiate(ctx context.Context, logs *logBuffer) (*instance, error) {
 	limit := uint64(p.cfg.MemoryMB) << 20
 	alloc := &memoryAllocator{limit: limit}
@@ -241,7 +242,8 @@ func (h *Host) poolFor(ctx context.Context, c *FunctionConfig) (*pool, error) {
 
 // Invoke runs the function version qualifier names (empty: $LATEST; a
 // version number; an alias) with payload as its input, synchronously. The
-// function's timeout bounds instantiation plus the handler. See Result for
+// function's timeout bounds the handler; a cold start's instantiation is
+// bounded by Options.InitTimeout. See Result for
 // which failures are errors.
 func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
 	if len(payload) > h.opts.MaxPayload {
@@ -311,8 +313,11 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	inst := p.get()
 	if inst == nil {
 		var err error
-		inst, err = p.instantiate(ctx, logs)
+		ictx, icancel := context.WithTimeout(parent, p.h.opts.InitTimeout)
+		inst, err = p.instantiate(ictx, logs)
+		icancel()
 		if err != nil {
+			ctx = ictx
 			if perr := parent.Err(); perr != nil {
 				return nil, perr
 			}
@@ -371,7 +376,11 @@ func (p *pool) fail(res *Result, logs *logBuffer, ctx context.Context, err error
 	var msg, typ string
 	switch {
 	case ctx.Err() != nil || (isExit && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled)):
-		msg = fmt.Sprintf("Task timed out after %.2f seconds", p.cfg.Timeout.Seconds())
+		limit := p.cfg.Timeout
+		if phase != "" {
+			limit = p.h.opts.InitTimeout
+		}
+		msg = fmt.Sprintf("Task timed out after %.2f seconds", limit.Seconds())
 		typ = "Sandbox.Timedout"
 	case mem != nil && mem.refused:
 		msg = fmt.Sprintf("Runtime exited with error: memory limit of %d MB exceeded", p.cfg.MemoryMB)

@@ -46,6 +46,10 @@ type Options struct {
 
 	// DefaultTimeout applies when a function does not set one. Default 3s.
 	DefaultTimeout time.Duration
+	// InitTimeout bounds a new instance's start (_initialize: the Go
+	// runtime and init functions), separately from the handler's timeout,
+	// as Lambda's 10 s init phase. Default 10s.
+	InitTimeout time.Duration
 	// MaxTimeout caps a function's timeout. Default 900s (Lambda's cap).
 	MaxTimeout time.Duration
 	// DefaultMemoryMB applies when a function does not set MemorySize.
@@ -85,6 +89,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.DefaultTimeout == 0 {
 		o.DefaultTimeout = 3 * time.Second
+	}
+	if o.InitTimeout == 0 {
+		o.InitTimeout = 10 * time.Second
 	}
 	if o.MaxTimeout == 0 {
 		o.MaxTimeout = 900 * time.Second

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+const functionsUsage = `usage:
+  eddy functions deploy NAME FILE.wasm [--handler EXPORT] [--timeout SECONDS] [--memory MB] [--env K=V ...] [--publish]
+  eddy functions invoke NAME [--payload JSON] [--qualifier Q] [--logs]
+  eddy functions list
+common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default us-east-1)
+deploy creates the function, or updates its code and configuration if it exists.`
+
+// runFunctions implements "eddy functions ...": a client of the server's
+// Lambda API using aws-sdk-go-v2 with static dummy credentials. It returns
+// the process exit code.
+func runFunctions(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, functionsUsage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	fs := flag.NewFlagSet("eddy functions "+cmd, flag.ContinueOnError)
+	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
+	region := fs.String("region", "us-east-1", "region for signing and ARNs")
+	handler := fs.String("handler", "", "wasm export to call (deploy; default \"handle\")")
+	timeout := fs.Int("timeout", 0, "timeout in seconds (deploy; default 3)")
+	memory := fs.Int("memory", 0, "memory limit in MB (deploy; default 128)")
+	publish := fs.Bool("publish", false, "publish a version (deploy)")
+	var env envFlag
+	fs.Var(&env, "env", "environment variable K=V (deploy; repeatable)")
+	payload := fs.String("payload", "{}", "JSON payload (invoke)")
+	qualifier := fs.String("qualifier", "", "version or alias (invoke)")
+	showLogs := fs.Bool("logs", false, "print the log tail to stderr (invoke)")
+	pos, err := parseInterleaved(fs, rest)
+	if err != nil {
+		return 2
+	}
+	client := lambda.New(lambda.Options{
+		Region:       *region,
+		BaseEndpoint: aws.String(*endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("eddy", "eddy", ""),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	switch cmd {
+	case "deploy":
+		if len(pos) != 2 {
+			fmt.Fprintln(os.Stderr, functionsUsage)
+			return 2
+		}
+		err = deploy(ctx, client, pos[0], pos[1], *handler, *timeout, *memory, env, *publish)
+	case "invoke":
+		if len(pos) != 1 {
+			fmt.Fprintln(os.Stderr, functionsUsage)
+			return 2
+		}
+		var failed bool
+		failed, err = invoke(ctx, client, pos[0], *qualifier, *payload, *showLogs)
+		if err == nil && failed {
+			return 1
+		}
+	case "list":
+		err = list(ctx, client)
+	default:
+		fmt.Fprintln(os.Stderr, functionsUsage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "eddy functions "+cmd+":", err)
+		return 1
+	}
+	return 0
+}
+
+// parseInterleaved lets flags follow positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+type envFlag map[string]string
+
+func (e *envFlag) String() string { return fmt.Sprint(map[string]string(*e)) }
+
+func (e *envFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return errors.New("want K=V")
+	}
+	if *e == nil {
+		*e = envFlag{}
+	}
+	(*e)[k] = v
+	return nil
+}
+
+func zipWasm(path string) ([]byte, error) {
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(filepath.Base(path))
+	if err == nil {
+		_, err = w.Write(code)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	return buf.Bytes(), err
+}
+
+func deploy(ctx context.Context, c *lambda.Client, name, file, handler string, timeout, memory int, env envFlag, publish bool) error {
+	zipped, err := zipWasm(file)
+	if err != nil {
+		return err
+	}
+	in := &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name),
+		Role:         aws.String("arn:aws:iam::000000000000:role/eddy"), // required by the SDK, ignored by eddy
+		Runtime:      types.RuntimeProvidedal2023,
+		Code:         &types.FunctionCode{ZipFile: zipped},
+		Publish:      publish,
+	}
+	if handler != "" {
+		in.Handler = aws.String(handler)
+	}
+	if timeout > 0 {
+		in.Timeout = aws.Int32(int32(timeout))
+	}
+	if memory > 0 {
+		in.MemorySize = aws.Int32(int32(memory))
+	}
+	if env != nil {
+		in.Environment = &types.Environment{Variables: env}
+	}
+	out, err := c.CreateFunction(ctx, in)
+	var conflict *types.ResourceConflictException
+	if errors.As(err, &conflict) {
+		return redeploy(ctx, c, in, publish)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("created %s (version %s, %d bytes, sha256 %s)\n",
+		aws.ToString(out.FunctionArn), aws.ToString(out.Version), out.CodeSize, aws.ToString(out.CodeSha256))
+	return nil
+}
+
+// redeploy updates an existing function's code, then its configuration if
+// any configuration flag was given, then publishes if asked.
+func redeploy(ctx context.Context, c *lambda.Client, in *lambda.CreateFunctionInput, publish bool) error {
+	code, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: in.FunctionName, ZipFile: in.Code.ZipFile})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("updated code of %s (%d bytes, sha256 %s)\n", aws.ToString(code.FunctionArn), code.CodeSize, aws.ToString(code.CodeSha256))
+	if in.Handler != nil || in.Timeout != nil || in.MemorySize != nil || in.Environment != nil {
+		cfg, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+			FunctionName: in.FunctionName, Handler: in.Handler, Timeout: in.Timeout,
+			MemorySize: in.MemorySize, Environment: in.Environment,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("updated configuration of %s\n", aws.ToString(cfg.FunctionArn))
+	}
+	if publish {
+		v, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: in.FunctionName})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("published version %s\n", aws.ToString(v.Version))
+	}
+	return nil
+}
+
+func invoke(ctx context.Context, c *lambda.Client, name, qualifier, payload string, showLogs bool) (failed bool, err error) {
+	in := &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(payload), LogType: types.LogTypeTail}
+	if qualifier != "" {
+		in.Qualifier = aws.String(qualifier)
+	}
+	out, err := c.Invoke(ctx, in)
+	if err != nil {
+		return false, err
+	}
+	if showLogs {
+		if logs, err := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult)); err == nil {
+			_, _ = os.Stderr.Write(logs)
+		}
+	}
+	_, _ = io.Copy(os.Stdout, bytes.NewReader(out.Payload))
+	fmt.Println()
+	if out.FunctionError != nil {
+		fmt.Fprintf(os.Stderr, "function error: %s (version %s)\n", aws.ToString(out.FunctionError), aws.ToString(out.ExecutedVersion))
+		return true, nil
+	}
+	return false, nil
+}
+
+func list(ctx context.Context, c *lambda.Client) error {
+	p := lambda.NewListFunctionsPaginator(c, &lambda.ListFunctionsInput{})
+	fmt.Printf("%-32s %-8s %-12s %7s %6s %s\n", "NAME", "VERSION", "HANDLER", "TIMEOUT", "MEMORY", "LAST MODIFIED")
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range page.Functions {
+			fmt.Printf("%-32s %-8s %-12s %6ds %4dMB %s\n", aws.ToString(f.FunctionName), aws.ToString(f.Version),
+				aws.ToString(f.Handler), aws.ToInt32(f.Timeout), aws.ToInt32(f.MemorySize), aws.ToString(f.LastModified))
+		}
+	}
+	return nil
+}
