@@ -129,3 +129,43 @@ func TestHostTimeoutStopsLoop(t *testing.T) {
 		t.Fatalf("loop: %s", res.Payload)
 	}
 }
+
+// TestConcurrentInvocations runs invocations in parallel on one function
+// (one instance each) while another function times out.
+func TestConcurrentInvocations(t *testing.T) {
+	h := newHost(t, triggers.Options{Tables: &fakeTables{}})
+	ctx := context.Background()
+	code := guestCode(t, "kitchen")
+	for _, n := range []string{"a", "b"} {
+		if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: n, Code: code, Timeout: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if res, err := h.Invoke(ctx, "b", "", []byte(`{"action":"loop"}`)); err != nil || res.FunctionError == "" {
+			errs <- "loop did not fail"
+		}
+	}()
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				res, err := h.Invoke(ctx, "a", "", []byte(`{"action":"get","table":"t","key":{"pk":{"S":"a"}}}`))
+				if err != nil || res.FunctionError != "" {
+					errs <- "invoke failed: " + string(res.Payload)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
