@@ -113,6 +113,12 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // writeError renders a DynamoDB error from the one error table.
 func writeError(w http.ResponseWriter, err error) {
 	e := ddberr.As(err)
+	writeJSON(w, e.Status(), errorBody(e))
+}
+
+// errorBody is the JSON body of a DynamoDB error: __type, message, and the
+// members some kinds carry (Item, CancellationReasons).
+func errorBody(e *ddberr.Error) []byte {
 	buf := []byte(`{"__type":`)
 	buf = attr.AppendJSONString(buf, e.WireType())
 	if e.Kind == ddberr.KindTransactionCanceled {
@@ -145,8 +151,7 @@ func writeError(w http.ResponseWriter, err error) {
 		}
 		buf = append(buf, ']')
 	}
-	buf = append(buf, '}')
-	writeJSON(w, e.Status(), buf)
+	return append(buf, '}')
 }
 
 const requestIDChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/triggers"
 )
 
 // Options configure a Server. Zero values mean the documented defaults.
@@ -31,6 +33,9 @@ type Options struct {
 	// ShutdownTimeout bounds how long Shutdown waits for requests in
 	// flight. Default 10s.
 	ShutdownTimeout time.Duration
+	// Sinks receives documents trigger functions emit (eddy.emit). Default:
+	// none configured; an emit then fails with a clear error.
+	Sinks triggers.Sinks
 	// NoSync disables WAL fsync (benchmarks of the engine only). Default
 	// false: acknowledged writes are durable.
 	NoSync bool
@@ -65,14 +70,19 @@ type rawJSON []byte
 // Server is eddy's network face: the DynamoDB and DynamoDB Streams JSON
 // protocols on POST /, the Lambda REST API under /2015-03-31/, /healthz.
 type Server struct {
-	opts  Options
-	db    *store.DB
-	ops   map[string]opFunc
-	mux   *http.ServeMux
-	http  *http.Server
-	ln    net.Listener
-	ready atomic.Bool
-	done  chan error
+	opts Options
+	db   *store.DB
+	ops  map[string]opFunc
+
+	triggers *triggers.Host
+	mux      *http.ServeMux
+	http     *http.Server
+	ln       net.Listener
+	ready    atomic.Bool
+	done     chan error
+
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // New opens the store and builds the server; Start begins serving.
@@ -86,6 +96,10 @@ func New(opts Options) (*Server, error) {
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()
+	if err := s.startTriggers(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.HandleFunc("/", s.serveRPC)
 	s.http = &http.Server{
@@ -132,7 +146,13 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Shutdown stops accepting connections, lets requests in flight finish
 // (bounded by ShutdownTimeout or ctx), then closes the store cleanly.
+// It is idempotent: later calls return the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
+	return s.shutdownErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
 	s.ready.Store(false)
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ShutdownTimeout)
 	defer cancel()
@@ -142,6 +162,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if err := <-s.done; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.triggers != nil {
+		if err := s.triggers.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,0 +1,76 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/eddydb/eddy/api/lambdaapi"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/triggers"
+)
+
+// guestTableOps are the DynamoDB operations a trigger function may call
+// through eddy.table_call (see triggers/ABI.md).
+var guestTableOps = map[string]bool{
+	"GetItem": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true, "Query": true,
+}
+
+// guestTables runs a guest's table calls through the same handlers as the
+// HTTP API, so a function sees exactly DynamoDB's validation and errors.
+type guestTables struct{ s *Server }
+
+func (g guestTables) Call(ctx context.Context, op string, req []byte) ([]byte, error) {
+	if !guestTableOps[op] {
+		return nil, guestError{ddberr.New(ddberr.KindUnknownOperation, "eddy: %s is not available to trigger functions", op)}
+	}
+	out, err := g.s.Call(ctx, op, req, "")
+	if err != nil {
+		return nil, guestError{ddberr.As(err)}
+	}
+	return out, nil
+}
+
+// guestError hands a DynamoDB error to the guest as DynamoDB's error JSON.
+type guestError struct{ e *ddberr.Error }
+
+func (g guestError) Error() string             { return g.e.Error() }
+func (g guestError) Unwrap() error             { return g.e }
+func (g guestError) DynamoDBErrorJSON() []byte { return errorBody(g.e) }
+
+// noSinks is the sink set when none is configured: every emit fails with a
+// clear message instead of vanishing.
+type noSinks struct{}
+
+func (noSinks) Emit(ctx context.Context, sink string, doc []byte) error {
+	return fmt.Errorf("eddy: no sink named %q is configured", sink)
+}
+
+// startTriggers builds the trigger host on the shared Pebble DB and mounts
+// the Lambda API.
+func (s *Server) startTriggers() error {
+	sinks := s.opts.Sinks
+	if sinks == nil {
+		sinks = noSinks{}
+	}
+	dataDir := s.opts.DataDir
+	if s.opts.InMemory {
+		dataDir = ""
+	}
+	host, err := triggers.New(triggers.Options{
+		DB:      s.db.Pebble(),
+		DataDir: dataDir,
+		Tables:  guestTables{s},
+		Sinks:   sinks,
+		Region:  s.opts.Region,
+		Account: s.opts.AccountID,
+	})
+	if err != nil {
+		return err
+	}
+	s.triggers = host
+	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(host))
+	return nil
+}
+
+// Triggers returns the trigger host.
+func (s *Server) Triggers() *triggers.Host { return s.triggers }
