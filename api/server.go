@@ -14,6 +14,7 @@ import (
 
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/streams"
 	"github.com/eddydb/eddy/triggers"
 )
 
@@ -39,6 +40,10 @@ type Options struct {
 	// NoSync disables WAL fsync (benchmarks of the engine only). Default
 	// false: acknowledged writes are durable.
 	NoSync bool
+	// Streams configures DynamoDB Streams (shards, rollover, retention,
+	// iterator lifetime); see streams.Options. Region and AccountID default
+	// to the server's.
+	Streams streams.Options
 }
 
 // EnsureDefaults fills in defaults.
@@ -72,6 +77,7 @@ type rawJSON []byte
 type Server struct {
 	opts Options
 	db   *store.DB
+	log  *streams.Log
 	ops  map[string]opFunc
 
 	triggers *triggers.Host
@@ -92,10 +98,24 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, db: db, mux: http.NewServeMux(), done: make(chan error, 1)}
+	so := opts.Streams
+	if so.Region == "" {
+		so.Region = opts.Region
+	}
+	if so.AccountID == "" {
+		so.AccountID = opts.AccountID
+	}
+	log, err := streams.Open(db, so)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.RegisterChangeLog(log)
+	s := &Server{opts: opts, db: db, log: log, mux: http.NewServeMux(), done: make(chan error, 1)}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()
+	s.registerStreamOps()
 	if err := s.startTriggers(); err != nil {
 		db.Close()
 		return nil, err
@@ -164,6 +184,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 		if err := <-s.done; err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := s.log.Close(); err != nil {
+		errs = append(errs, err)
 	}
 	if s.triggers != nil {
 		if err := s.triggers.Close(); err != nil {

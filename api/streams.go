@@ -1,0 +1,362 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/shards"
+	"github.com/eddydb/eddy/streams"
+)
+
+// The DynamoDB Streams API (DynamoDBStreams_20120810.*) on the server's
+// port: ListStreams, DescribeStream, GetShardIterator, GetRecords, over the
+// change log of package streams.
+
+func (s *Server) registerStreamOps() {
+	s.ops["Streams.ListStreams"] = s.listStreams
+	s.ops["Streams.DescribeStream"] = s.describeStream
+	s.ops["Streams.GetShardIterator"] = s.getShardIterator
+	s.ops["Streams.GetRecords"] = s.getRecords
+}
+
+// Streams returns the change log: the in-process Reader the trigger host
+// consumes (streams.Reader), plus stream listing and description.
+func (s *Server) Streams() *streams.Log { return s.log }
+
+// streamsError maps the change log's errors to DynamoDB's.
+func streamsError(err error, arn, shardID string) error {
+	switch {
+	case errors.Is(err, streams.ErrStreamNotFound):
+		return ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
+	case errors.Is(err, streams.ErrShardNotFound):
+		if shardID == "" {
+			return ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Shard does not exist")
+		}
+		return ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Shard does not exist: %s", shardID)
+	case errors.Is(err, streams.ErrTrimmed):
+		return ddberr.New(ddberr.KindTrimmedDataAccess, "The data you are trying to access has been trimmed.")
+	case errors.Is(err, streams.ErrExpiredIterator):
+		return ddberr.New(ddberr.KindExpiredIterator, "The provided iterator exceeds the maximum age allowed.")
+	case errors.Is(err, streams.ErrBadIterator):
+		return ddberr.Validationf("Invalid ShardIterator")
+	case errors.Is(err, streams.ErrBadSeq):
+		return ddberr.Validationf("Invalid SequenceNumber for shard %s", shardID)
+	}
+	return err
+}
+
+func (c *constraints) limit(v *int64, at string, hi int64) {
+	if v == nil {
+		return
+	}
+	if *v < 1 {
+		c.fail(v, at, "Member must have value greater than or equal to 1")
+	}
+	if *v > hi {
+		c.fail(v, at, "Member must have value less than or equal to "+strconv.FormatInt(hi, 10))
+	}
+}
+
+func (c *constraints) arn(v *string, at string, required bool) {
+	if v == nil {
+		if required {
+			c.fail(nil, at, "Member must not be null")
+		}
+		return
+	}
+	if len(*v) < 37 {
+		c.fail(v, at, "Member must have length greater than or equal to 37")
+	}
+	if len(*v) > 1024 {
+		c.fail(v, at, "Member must have length less than or equal to 1024")
+	}
+}
+
+type streamSummary struct {
+	StreamArn   string `json:"StreamArn"`
+	TableName   string `json:"TableName"`
+	StreamLabel string `json:"StreamLabel"`
+}
+
+func (s *Server) listStreams(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		TableName               *string `json:"TableName"`
+		ExclusiveStartStreamArn *string `json:"ExclusiveStartStreamArn"`
+		Limit                   *int64  `json:"Limit"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	if in.TableName != nil {
+		v.tableName(in.TableName, "tableName")
+	}
+	v.arn(in.ExclusiveStartStreamArn, "exclusiveStartStreamArn", false)
+	v.limit(in.Limit, "limit", 100)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := s.log.Sync(); err != nil {
+		return nil, err
+	}
+	table := ""
+	if in.TableName != nil {
+		table = *in.TableName
+		if s.db.Table(table) == nil && len(s.log.Streams(table)) == 0 {
+			return nil, ddberr.TableNotFound(table)
+		}
+	}
+	all := s.log.Streams(table)
+	i := 0
+	if in.ExclusiveStartStreamArn != nil {
+		i = -1
+		for j, st := range all {
+			if st.Arn == *in.ExclusiveStartStreamArn {
+				i = j + 1
+				break
+			}
+		}
+		if i < 0 {
+			return nil, streamsError(streams.ErrStreamNotFound, *in.ExclusiveStartStreamArn, "")
+		}
+	}
+	limit := 100
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	out := struct {
+		Streams                []streamSummary `json:"Streams"`
+		LastEvaluatedStreamArn string          `json:"LastEvaluatedStreamArn,omitempty"`
+	}{Streams: []streamSummary{}}
+	for ; i < len(all) && len(out.Streams) < limit; i++ {
+		out.Streams = append(out.Streams, streamSummary{all[i].Arn, all[i].TableName, all[i].Label})
+	}
+	if i < len(all) {
+		out.LastEvaluatedStreamArn = out.Streams[len(out.Streams)-1].StreamArn
+	}
+	return out, nil
+}
+
+type seqRange struct {
+	StartingSequenceNumber string `json:"StartingSequenceNumber"`
+	EndingSequenceNumber   string `json:"EndingSequenceNumber,omitempty"`
+}
+
+type shardWire struct {
+	ShardId             string   `json:"ShardId"`
+	SequenceNumberRange seqRange `json:"SequenceNumberRange"`
+	ParentShardId       string   `json:"ParentShardId,omitempty"`
+}
+
+type streamDescription struct {
+	StreamArn               string              `json:"StreamArn"`
+	StreamLabel             string              `json:"StreamLabel"`
+	StreamStatus            string              `json:"StreamStatus"`
+	StreamViewType          string              `json:"StreamViewType"`
+	CreationRequestDateTime epochTime           `json:"CreationRequestDateTime"`
+	TableName               string              `json:"TableName"`
+	KeySchema               []map[string]string `json:"KeySchema"`
+	Shards                  []shardWire         `json:"Shards"`
+	LastEvaluatedShardId    string              `json:"LastEvaluatedShardId,omitempty"`
+}
+
+func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		StreamArn             *string `json:"StreamArn"`
+		ExclusiveStartShardId *string `json:"ExclusiveStartShardId"`
+		Limit                 *int64  `json:"Limit"`
+		ShardFilter           *struct {
+			Type    string `json:"Type"`
+			ShardId string `json:"ShardId"`
+		} `json:"ShardFilter"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.arn(in.StreamArn, "streamArn", true)
+	v.limit(in.Limit, "limit", 100)
+	if in.ExclusiveStartShardId != nil && (len(*in.ExclusiveStartShardId) < 28 || len(*in.ExclusiveStartShardId) > 65) {
+		v.fail(in.ExclusiveStartShardId, "exclusiveStartShardId", "Member must have length between 28 and 65")
+	}
+	if in.ShardFilter != nil {
+		v.enum(in.ShardFilter.Type, "shardFilter.type", "CHILD_SHARDS")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := s.log.Sync(); err != nil {
+		return nil, err
+	}
+	info, all, err := s.log.Describe(*in.StreamArn)
+	if err != nil {
+		return nil, streamsError(err, *in.StreamArn, "")
+	}
+	if in.ShardFilter != nil && in.ShardFilter.Type == "CHILD_SHARDS" {
+		var kids []shards.Info
+		for _, sh := range all {
+			if sh.ParentID == in.ShardFilter.ShardId {
+				kids = append(kids, sh)
+			}
+		}
+		all = kids
+	}
+	d := &streamDescription{
+		StreamArn: info.Arn, StreamLabel: info.Label, StreamStatus: "ENABLED",
+		StreamViewType: info.ViewType, CreationRequestDateTime: epochTime(info.Created),
+		TableName: info.TableName, Shards: []shardWire{},
+	}
+	if !info.Enabled {
+		d.StreamStatus = "DISABLED"
+	}
+	for _, k := range info.KeySchema {
+		d.KeySchema = append(d.KeySchema, map[string]string{"AttributeName": k.AttributeName, "KeyType": k.KeyType})
+	}
+	i := 0
+	if in.ExclusiveStartShardId != nil {
+		for j, sh := range all {
+			if sh.ID == *in.ExclusiveStartShardId {
+				i = j + 1
+				break
+			}
+		}
+	}
+	limit := 100
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	for ; i < len(all) && len(d.Shards) < limit; i++ {
+		sh := all[i]
+		w := shardWire{ShardId: sh.ID, ParentShardId: sh.ParentID,
+			SequenceNumberRange: seqRange{StartingSequenceNumber: streams.Seq(sh.Start).String()}}
+		if sh.Closed {
+			w.SequenceNumberRange.EndingSequenceNumber = streams.Seq(sh.End).String()
+		}
+		d.Shards = append(d.Shards, w)
+	}
+	if i < len(all) {
+		d.LastEvaluatedShardId = d.Shards[len(d.Shards)-1].ShardId
+	}
+	return map[string]any{"StreamDescription": d}, nil
+}
+
+func (s *Server) getShardIterator(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		StreamArn         *string `json:"StreamArn"`
+		ShardId           *string `json:"ShardId"`
+		ShardIteratorType *string `json:"ShardIteratorType"`
+		SequenceNumber    *string `json:"SequenceNumber"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.arn(in.StreamArn, "streamArn", true)
+	v.notNull(in.ShardId != nil, "shardId")
+	if in.ShardId != nil && (len(*in.ShardId) < 28 || len(*in.ShardId) > 65) {
+		v.fail(in.ShardId, "shardId", "Member must have length between 28 and 65")
+	}
+	v.notNull(in.ShardIteratorType != nil, "shardIteratorType")
+	if in.ShardIteratorType != nil {
+		v.enum(*in.ShardIteratorType, "shardIteratorType", streams.TrimHorizon, streams.Latest, streams.AtSequenceNumber, streams.AfterSequenceNumber)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	typ, seq := *in.ShardIteratorType, ""
+	if typ == streams.AtSequenceNumber || typ == streams.AfterSequenceNumber {
+		if in.SequenceNumber == nil {
+			return nil, ddberr.Validationf("Must provide SequenceNumber for ShardIteratorType %s", typ)
+		}
+		seq = *in.SequenceNumber
+	} else if in.SequenceNumber != nil {
+		return nil, ddberr.Validationf("Cannot provide SequenceNumber for ShardIteratorType %s", typ)
+	}
+	if err := s.log.Sync(); err != nil {
+		return nil, err
+	}
+	it, err := s.log.NewIterator(*in.StreamArn, *in.ShardId, typ, seq)
+	if err != nil {
+		return nil, streamsError(err, *in.StreamArn, *in.ShardId)
+	}
+	return map[string]string{"ShardIterator": it}, nil
+}
+
+func (s *Server) getRecords(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		ShardIterator *string `json:"ShardIterator"`
+		Limit         *int64  `json:"Limit"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.notNull(in.ShardIterator != nil, "shardIterator")
+	if in.ShardIterator != nil && (len(*in.ShardIterator) < 1 || len(*in.ShardIterator) > 2048) {
+		v.fail(in.ShardIterator, "shardIterator", "Member must have length between 1 and 2048")
+	}
+	v.limit(in.Limit, "limit", 1000)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	limit := 1000
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	recs, next, err := s.log.ReadIterator(*in.ShardIterator, limit)
+	if err != nil {
+		return nil, streamsError(err, "", "")
+	}
+	buf := append(make([]byte, 0, 256*len(recs)+256), `{"Records":[`...)
+	for i := range recs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = s.appendRecord(buf, &recs[i])
+	}
+	buf = append(buf, ']')
+	if next != "" {
+		buf = append(buf, `,"NextShardIterator":`...)
+		buf = attr.AppendJSONString(buf, next)
+	}
+	buf = append(buf, '}')
+	return rawJSON(buf), nil
+}
+
+// appendRecord renders a stream record in DynamoDB's shape.
+func (s *Server) appendRecord(buf []byte, r *streams.Record) []byte {
+	buf = append(buf, `{"eventID":`...)
+	buf = attr.AppendJSONString(buf, r.EventID)
+	buf = append(buf, `,"eventName":`...)
+	buf = attr.AppendJSONString(buf, r.EventName)
+	buf = append(buf, `,"eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":`...)
+	buf = attr.AppendJSONString(buf, s.opts.Region)
+	buf = append(buf, `,"dynamodb":{"ApproximateCreationDateTime":`...)
+	buf = strconv.AppendInt(buf, r.Time.Unix(), 10)
+	buf = append(buf, `,"Keys":`...)
+	buf = attr.AppendItemJSON(buf, r.Keys)
+	if r.New != nil {
+		buf = append(buf, `,"NewImage":`...)
+		buf = attr.AppendItemJSON(buf, r.New)
+	}
+	if r.Old != nil {
+		buf = append(buf, `,"OldImage":`...)
+		buf = attr.AppendItemJSON(buf, r.Old)
+	}
+	buf = append(buf, `,"SequenceNumber":"`...)
+	buf = append(buf, r.Seq.String()...)
+	buf = append(buf, `","SizeBytes":`...)
+	buf = strconv.AppendInt(buf, int64(r.SizeBytes), 10)
+	buf = append(buf, `,"StreamViewType":`...)
+	buf = attr.AppendJSONString(buf, r.ViewType)
+	buf = append(buf, '}')
+	if r.Principal.Type == "Service" {
+		buf = append(buf, `,"userIdentity":{"PrincipalId":`...)
+		buf = attr.AppendJSONString(buf, r.Principal.ID)
+		buf = append(buf, `,"Type":"Service"}`...)
+	}
+	return append(buf, '}')
+}

@@ -1,0 +1,224 @@
+package streams
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/eddydb/eddy/shards"
+)
+
+// Reader is the in-process read side of the change log, the seam between
+// the log and its consumers (the trigger host; a future JetStream relay
+// implements the same interface on the far side). A consumer lists a
+// stream's shards parents first, reads each shard from a position (the Seq
+// it last processed; 0 or a shard's Start-1 for its beginning) and, when
+// caught up, Waits: it is woken as soon as a write to that shard commits,
+// with no polling interval.
+//
+// Every record a Reader returns belongs to an acknowledged, durable write;
+// each shard's records come in Seq order, and a shard's records never
+// appear after records with higher Seqs were returned (no late gap fill).
+type Reader interface {
+	// Shards lists a stream's shards, every parent before its children.
+	Shards(streamArn string) ([]shards.Info, error)
+	// Read returns up to limit records of the shard with Seq > after.
+	Read(shardID string, after Seq, limit int) (Batch, error)
+	// Wait blocks until the shard has records with Seq > after, or is
+	// closed and fully read, or dropped, or ctx is done (ctx.Err()).
+	Wait(ctx context.Context, shardID string, after Seq) error
+}
+
+// Batch is one Read's result.
+type Batch struct {
+	Records []Record
+	// Next is the position to read from next: the last record's Seq, or,
+	// when the read reached the visible end, the shard's watermark (so
+	// gaps left by failed writes are passed once).
+	Next Seq
+	// Ended reports that the shard is closed and Next is at its end: the
+	// consumer moves on to the shard's children.
+	Ended bool
+}
+
+// Errors of the read side. Package api maps them to DynamoDB errors.
+var (
+	ErrStreamNotFound  = errors.New("streams: stream not found")
+	ErrShardNotFound   = errors.New("streams: shard not found")
+	ErrTrimmed         = errors.New("streams: data trimmed")
+	ErrExpiredIterator = errors.New("streams: iterator expired")
+	ErrBadIterator     = errors.New("streams: invalid iterator")
+	ErrBadSeq          = errBadSeq
+)
+
+var _ Reader = (*Log)(nil)
+
+// maxReadBytes bounds one Read like GetRecords' 1 MB.
+const maxReadBytes = 1 << 20
+
+// StreamInfo describes one stream.
+type StreamInfo struct {
+	Arn       string
+	TableName string
+	Label     string
+	ViewType  string
+	Enabled   bool // false once disabled or its table deleted
+	Created   time.Time
+	KeySchema []KeyElement
+}
+
+func (st *stream) info() StreamInfo {
+	return StreamInfo{Arn: st.arn, TableName: st.desc.TableName, Label: st.desc.Label,
+		ViewType: st.desc.ViewType, Enabled: !st.desc.Disabled, Created: st.desc.Created,
+		KeySchema: append([]KeyElement(nil), st.desc.KeySchema...)}
+}
+
+// Streams lists the streams (of table, or of all tables when empty), by
+// table name, then label.
+func (l *Log) Streams(table string) []StreamInfo {
+	l.mu.RLock()
+	var out []StreamInfo
+	for _, st := range l.streams {
+		if table == "" || st.desc.TableName == table {
+			out = append(out, st.info())
+		}
+	}
+	l.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].TableName != out[j].TableName {
+			return out[i].TableName < out[j].TableName
+		}
+		return out[i].Label < out[j].Label
+	})
+	return out
+}
+
+// Describe returns a stream and its shards, parents first.
+func (l *Log) Describe(streamArn string) (StreamInfo, []shards.Info, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	st := l.byArn[streamArn]
+	if st == nil {
+		return StreamInfo{}, nil, ErrStreamNotFound
+	}
+	out := make([]shards.Info, 0, len(st.shards))
+	for _, sh := range st.shards {
+		out = append(out, sh.info())
+	}
+	return st.info(), shards.ParentsFirst(out), nil
+}
+
+func (sh *shard) info() shards.Info {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return shards.Info{ID: sh.id, ParentID: sh.parentID, Ordinal: sh.desc.Ordinal, Range: sh.desc.Range,
+		Start: uint64(sh.desc.Start), End: uint64(sh.end), Closed: sh.closed, Created: sh.desc.Created}
+}
+
+// Shards implements Reader.
+func (l *Log) Shards(streamArn string) ([]shards.Info, error) {
+	_, out, err := l.Describe(streamArn)
+	return out, err
+}
+
+func (l *Log) shard(id string) *shard {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.shardIDs[id]
+}
+
+// Read implements Reader.
+func (l *Log) Read(shardID string, after Seq, limit int) (Batch, error) {
+	sh := l.shard(shardID)
+	if sh == nil {
+		return Batch{}, ErrShardNotFound
+	}
+	return l.read(sh, after, limit)
+}
+
+func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
+	sh.mu.Lock()
+	visible, trim, closed, end, gone := sh.visible, sh.trim, sh.closed, sh.end, sh.gone
+	sh.mu.Unlock()
+	if gone {
+		return Batch{}, ErrShardNotFound
+	}
+	if after+1 < trim && trim > sh.desc.Start+1 { // something was trimmed past after
+		return Batch{}, ErrTrimmed
+	}
+	out := Batch{Next: max(after, visible)}
+	if after < visible {
+		d := sh.desc
+		it, err := l.pdb.NewIter(&pebble.IterOptions{
+			LowerBound: recordKey(nil, d.Stream, d.Ordinal, after+1),
+			UpperBound: recordKey(nil, d.Stream, d.Ordinal, visible+1),
+		})
+		if err != nil {
+			return Batch{}, err
+		}
+		bytes := 0
+		for it.First(); it.Valid(); it.Next() {
+			if len(out.Records) >= limit || (bytes+len(it.Value()) > maxReadBytes && len(out.Records) > 0) {
+				out.Next = out.Records[len(out.Records)-1].Seq
+				break
+			}
+			k := it.Key()
+			seq := Seq(binary.BigEndian.Uint64(k[len(k)-8:]))
+			r, err := decodeRecord(seq, it.Value())
+			if err != nil {
+				it.Close()
+				return Batch{}, err
+			}
+			r.EventID = eventID(d.Stream, d.Ordinal, seq)
+			bytes += len(it.Value())
+			out.Records = append(out.Records, r)
+		}
+		if err := it.Close(); err != nil {
+			return Batch{}, err
+		}
+	}
+	out.Ended = closed && out.Next >= end
+	return out, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// eventID renders a record's eventID: 32 hex digits of (stream, ordinal,
+// seq), unique per record like DynamoDB's.
+func eventID(stream, ord uint32, seq Seq) string {
+	var raw [16]byte
+	binary.BigEndian.PutUint32(raw[0:], stream)
+	binary.BigEndian.PutUint32(raw[4:], ord)
+	binary.BigEndian.PutUint64(raw[8:], uint64(seq))
+	var out [32]byte
+	for i, c := range raw {
+		out[2*i], out[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
+	}
+	return string(out[:])
+}
+
+// Wait implements Reader.
+func (l *Log) Wait(ctx context.Context, shardID string, after Seq) error {
+	sh := l.shard(shardID)
+	if sh == nil {
+		return ErrShardNotFound
+	}
+	for {
+		sh.mu.Lock()
+		ready := sh.gone || sh.visible > after || (sh.closed && sh.visible >= sh.end)
+		ch := sh.notify
+		sh.mu.Unlock()
+		if ready {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

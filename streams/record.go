@@ -1,0 +1,253 @@
+package streams
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/store"
+)
+
+// Seq is a stream sequence number. Sequence numbers come from one counter
+// per Log, so they increase within every shard (and across shards, though
+// consumers must not rely on that), and are never reused, also across
+// restarts. On the wire they are 21-digit zero-padded decimals, the shape
+// DynamoDB's have ("000000000000000000042"); clients compare them as big
+// integers or as strings, and both orders agree.
+type Seq uint64
+
+// String renders the wire form.
+func (s Seq) String() string { return fmt.Sprintf("%021d", uint64(s)) }
+
+// ParseSeq parses a wire sequence number.
+func ParseSeq(s string) (Seq, error) {
+	if s == "" || len(s) > 40 {
+		return 0, errBadSeq
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errBadSeq
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, errBadSeq
+	}
+	return Seq(n), nil
+}
+
+var errBadSeq = errors.New("streams: malformed sequence number")
+
+// Event names of stream records.
+const (
+	Insert = "INSERT"
+	Modify = "MODIFY"
+	Remove = "REMOVE"
+)
+
+// View types of streams.
+const (
+	KeysOnly        = "KEYS_ONLY"
+	NewImage        = "NEW_IMAGE"
+	OldImage        = "OLD_IMAGE"
+	NewAndOldImages = "NEW_AND_OLD_IMAGES"
+)
+
+// Record is one decoded stream record: one item change.
+type Record struct {
+	Seq       Seq
+	EventName string // Insert, Modify or Remove
+	ViewType  string // the stream's view type when the change was written
+	Time      time.Time
+	Keys      attr.Item
+	New, Old  attr.Item // per ViewType; nil when absent or not in the view
+	SizeBytes int
+	// Principal wrote the change: store.ServiceTTL for TTL deletions (the
+	// Streams API shows userIdentity only for those), the access key ID of
+	// the request otherwise (kept for audit; not on the Streams wire).
+	Principal store.Principal
+	// EventID is unique per record (derived from stream, shard and Seq).
+	EventID string
+}
+
+// A record is stored at
+//
+//	0x13 <stream id:4> <shard ordinal:4> <seq:8 be>
+//
+// with this value (compact binary; items in attr's binary encoding):
+//
+//	┌──────┬──────────┬───────┬──────┬───────┬───────────┬────────────┬───────────┬──────┬─────┬─────┐
+//	│ 0x01 │ time ms  │ event │ view │ flags │ SizeBytes │ principal  │ principal │ keys │ new │ old │
+//	│ ver  │ uvarint  │ 1 B   │ 1 B  │ 1 B   │ uvarint   │ type (str) │ id (str)  │ blob │ blob│ blob│
+//	└──────┴──────────┴───────┴──────┴───────┴───────────┴────────────┴───────────┴──────┴─────┴─────┘
+//
+//	event: 1 INSERT, 2 MODIFY, 3 REMOVE
+//	view:  1 KEYS_ONLY, 2 NEW_IMAGE, 3 OLD_IMAGE, 4 NEW_AND_OLD_IMAGES
+//	flags: bit 0 = new image present, bit 1 = old image present
+//	str, blob: uvarint(len) bytes; blob is attr.AppendBinary of an item;
+//	new and old are present only when their flag is set.
+//
+// The time comes first so that the trimmer reads it without decoding items.
+const recordV1 = 0x01
+
+var (
+	eventCodes = []string{"", Insert, Modify, Remove}
+	viewCodes  = []string{"", KeysOnly, NewImage, OldImage, NewAndOldImages}
+)
+
+func code(list []string, s string) byte {
+	for i, v := range list {
+		if v == s && i > 0 {
+			return byte(i)
+		}
+	}
+	return 0
+}
+
+// encodeRecord renders c as stored for a stream of view type view, with
+// time at (the log's clock when it prepared the write: within microseconds
+// of c.Time, and the clock retention is measured with).
+func encodeRecord(dst []byte, c *store.Change, view string, at time.Time) []byte {
+	event := Modify
+	switch {
+	case c.Old == nil:
+		event = Insert
+	case c.New == nil:
+		event = Remove
+	}
+	var nu, old attr.Item
+	switch view {
+	case NewImage:
+		nu = c.New
+	case OldImage:
+		old = c.Old
+	case NewAndOldImages:
+		nu, old = c.New, c.Old
+	}
+	size := attr.ItemSize(c.Keys)
+	var flags byte
+	if nu != nil {
+		flags |= 1
+		size += attr.ItemSize(nu)
+	}
+	if old != nil {
+		flags |= 2
+		size += attr.ItemSize(old)
+	}
+	dst = append(dst, recordV1)
+	dst = binary.AppendUvarint(dst, uint64(at.UnixMilli()))
+	dst = append(dst, code(eventCodes, event), code(viewCodes, view), flags)
+	dst = binary.AppendUvarint(dst, uint64(size))
+	dst = appendBlob(dst, []byte(c.Principal.Type))
+	dst = appendBlob(dst, []byte(c.Principal.ID))
+	dst = appendBlob(dst, attr.AppendBinary(nil, c.Keys))
+	if nu != nil {
+		dst = appendBlob(dst, attr.AppendBinary(nil, nu))
+	}
+	if old != nil {
+		dst = appendBlob(dst, attr.AppendBinary(nil, old))
+	}
+	return dst
+}
+
+func appendBlob(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+var errCorruptRecord = errors.New("streams: corrupt record")
+
+// recordTime decodes only the time of a stored record.
+func recordTime(v []byte) (time.Time, error) {
+	if len(v) < 2 || v[0] != recordV1 {
+		return time.Time{}, errCorruptRecord
+	}
+	ms, n := binary.Uvarint(v[1:])
+	if n <= 0 {
+		return time.Time{}, errCorruptRecord
+	}
+	return time.UnixMilli(int64(ms)), nil
+}
+
+type recDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *recDecoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errCorruptRecord
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *recDecoder) byte1() byte {
+	if d.err != nil || len(d.b) == 0 {
+		d.err = errCorruptRecord
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *recDecoder) blob() []byte {
+	n := d.uvarint()
+	if d.err != nil || uint64(len(d.b)) < n {
+		d.err = errCorruptRecord
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *recDecoder) item() attr.Item {
+	b := d.blob()
+	if d.err != nil {
+		return nil
+	}
+	it, err := attr.DecodeBinary(b)
+	if err != nil {
+		d.err = err
+	}
+	return it
+}
+
+// decodeRecord decodes a stored record value.
+func decodeRecord(seq Seq, v []byte) (Record, error) {
+	d := recDecoder{b: v}
+	if d.byte1() != recordV1 {
+		return Record{}, errCorruptRecord
+	}
+	r := Record{Seq: seq}
+	r.Time = time.UnixMilli(int64(d.uvarint()))
+	ev, view, flags := d.byte1(), d.byte1(), d.byte1()
+	if int(ev) >= len(eventCodes) || int(view) >= len(viewCodes) || ev == 0 || view == 0 {
+		return Record{}, errCorruptRecord
+	}
+	r.EventName, r.ViewType = eventCodes[ev], viewCodes[view]
+	r.SizeBytes = int(d.uvarint())
+	r.Principal.Type = string(d.blob())
+	r.Principal.ID = string(d.blob())
+	r.Keys = d.item()
+	if flags&1 != 0 {
+		r.New = d.item()
+	}
+	if flags&2 != 0 {
+		r.Old = d.item()
+	}
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	return r, nil
+}
