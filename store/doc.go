@@ -1,0 +1,38 @@
+// Package store is eddy's storage engine: tables, items, expressions (in
+// store/expr) and, with the indexes issue, secondary indexes, all in one
+// Pebble database on local disk.
+//
+// # Basics
+//
+// Open a DB with Options; look tables up with Table; read with Get (and the
+// scan functions); change items only through Write, which takes one or more
+// Mutations and applies them atomically. Each Mutation's Apply closure sees
+// the committed current item under the item's lock and decides the new one,
+// which is where conditions and update expressions are evaluated.
+//
+// # Invariants
+//
+//  1. One write, one Pebble batch: the item, its statistics delta, its index
+//     entries, the change records of every registered ChangeLog (streams),
+//     and any Extra records (trigger checkpoints, dead letters) commit
+//     together or not at all.
+//  2. A write is acknowledged only after its batch is synced to the WAL;
+//     concurrent writers share fsyncs through Pebble's group commit.
+//  3. Writers of the same item are serialized (stripe locks, see locks.go);
+//     writers of different items run in parallel. Multi-item writes lock in
+//     a global order, so they cannot deadlock.
+//  4. A write whose new item equals the old one (DynamoDB value semantics)
+//     changes nothing and emits no change record.
+//  5. Table IDs are never reused: DeleteTable range-deletes a table's keys in
+//     the batch that drops it, and nothing written under an old ID can
+//     surface in a new table of the same name.
+//
+// Key and value layouts are drawn in keys.go (the key space) and in
+// attr/binary.go (the item encoding).
+//
+// # Caveats
+//
+// Validation of request shapes (the "1 validation error detected" family)
+// lives in package api, where the wire member names are known; the store
+// validates what every path must respect (keys, sizes, types).
+package store
