@@ -151,7 +151,7 @@ func TestConditionsAndUpdates(t *testing.T) {
 	assertItem(t, up.Attributes, item{"pk": S("a"), "sk": N("1"), "count": N("6"), "newattr": N("0"), "list": L(N("1"), N("2"), N("3"), N("4")),
 		"m": M(item{"k": S("v"), "k2": S("w")}), "tags": &types.AttributeValueMemberSS{Value: []string{"x", "y", "z"}}, "visits": N("1"),
 		"colors": &types.AttributeValueMemberSS{Value: []string{"blue"}},
-		"name": S("alpha"), "bin": &types.AttributeValueMemberB{Value: []byte("abc")}})
+		"name":   S("alpha"), "bin": &types.AttributeValueMemberB{Value: []byte("abc")}})
 
 	up, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("things"), Key: key,
 		UpdateExpression: aws.String("SET #c = #c - :one, m.k = :v REMOVE #l[0]"), ExpressionAttributeNames: map[string]string{"#c": "count", "#l": "list"},
