@@ -20,8 +20,8 @@ func (s *Server) registerItemOps() {
 
 // exprInput is what every expression-taking request shares.
 type exprInput struct {
-	ExpressionAttributeNames  map[string]string     `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues map[string]attr.Value `json:"ExpressionAttributeValues"`
+	ExpressionAttributeNames  map[string]string `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues exprValues        `json:"ExpressionAttributeValues"`
 }
 
 // returnOpts are the Return* members of the item operations.
@@ -384,7 +384,11 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 			if upd == nil {
 				return base, nil
 			}
-			return upd.Apply(base)
+			nu, err := upd.Apply(base)
+			if err == nil && attr.ItemSize(nu) > attr.MaxItemSize {
+				return nil, ddberr.Validationf("Item size to update has exceeded the maximum allowed size")
+			}
+			return nu, err
 		},
 	})
 	if err != nil {

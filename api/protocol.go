@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,52 +51,80 @@ func (c *call) decode(v any) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return ddberr.New(ddberr.KindSerialization, "%s", typeErrorMessage(te))
+		return ddberr.New(ddberr.KindSerialization, "%s", typeErrorMessage(te, c.body))
 	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return ddberr.New(ddberr.KindSerialization, "Unexpected character at offset %d", se.Offset)
-	}
-	return ddberr.New(ddberr.KindSerialization, "Unable to parse request body")
+	// A body that is not JSON: DynamoDB sends the bare __type, no message.
+	return &ddberr.Error{Kind: ddberr.KindSerialization}
 }
 
 // typeErrorMessage words a member of the wrong JSON type the way the
-// DynamoDB front end does ("NUMBER_VALUE cannot be converted to String").
-func typeErrorMessage(te *json.UnmarshalTypeError) string {
-	var from string
-	switch te.Value {
-	case "number":
-		from = "NUMBER_VALUE"
-	case "string":
-		from = "STRING_VALUE"
-	case "bool":
-		from = "TRUE_VALUE"
-	case "array":
-		from = "Start of list"
-	case "object":
-		from = "Start of structure or map"
-	default:
-		from = strings.ToUpper(te.Value)
+// DynamoDB front end does (dynalite's test/helpers.js assertType recorded
+// them): "NUMBER_VALUE cannot be converted to String", "Unexpected field
+// type" for a scalar where a list, map or structure belongs, "Unrecognized
+// collection type ..." for a list where a scalar or map belongs.
+func typeErrorMessage(te *json.UnmarshalTypeError, body []byte) string {
+	kind := te.Type.Kind()
+	if kind == reflect.Pointer {
+		kind = te.Type.Elem().Kind()
 	}
-	to := te.Type.Kind().String()
-	switch to {
-	case "string":
+	var to string
+	switch kind {
+	case reflect.String:
 		to = "String"
-	case "int", "int64", "int32":
+	case reflect.Int, reflect.Int64:
 		to = "Long"
-	case "bool":
+	case reflect.Int32:
+		to = "Integer"
+	case reflect.Bool:
 		to = "Boolean"
-	case "float64":
+	case reflect.Float64, reflect.Float32:
 		to = "Double"
-	case "slice":
-		to = "List"
-	case "map", "struct":
-		to = "Structure"
 	}
-	if from == "Start of list" || from == "Start of structure or map" {
-		return from + " found where not expected"
+	switch value, _, _ := strings.Cut(te.Value, " "); value {
+	case "object":
+		return "Start of structure or map found where not expected"
+	case "array":
+		switch {
+		case to != "":
+			return "Unrecognized collection type class java.lang." + to
+		case kind == reflect.Map:
+			return "Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>"
+		}
+		return "Unexpected field type"
+	case "number", "string", "bool":
+		if to == "" { // a scalar where a list, map or structure belongs
+			return "Unexpected field type"
+		}
+		tok := literalBefore(body, te.Offset)
+		switch {
+		case value == "string":
+			if to == "Boolean" {
+				return "Unexpected token received from parser"
+			}
+			return "STRING_VALUE cannot be converted to " + to
+		case value == "bool" && strings.HasPrefix(tok, "f"):
+			return "FALSE_VALUE cannot be converted to " + to
+		case value == "bool":
+			return "TRUE_VALUE cannot be converted to " + to
+		case strings.ContainsAny(tok, ".eE"):
+			return "DECIMAL_VALUE cannot be converted to " + to
+		}
+		return "NUMBER_VALUE cannot be converted to " + to
 	}
-	return from + " cannot be converted to " + to
+	return "Unexpected field type"
+}
+
+// literalBefore returns the JSON literal that ends at offset off of body.
+func literalBefore(body []byte, off int64) string {
+	if off < 0 || off > int64(len(body)) {
+		return ""
+	}
+	b := bytes.TrimRight(body[:off], " \t\r\n")
+	i := len(b)
+	for i > 0 && strings.IndexByte("0123456789+-.eEtrufalsn", b[i-1]) >= 0 {
+		i--
+	}
+	return string(b[i:])
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -121,12 +150,16 @@ func writeError(w http.ResponseWriter, err error) {
 func errorBody(e *ddberr.Error) []byte {
 	buf := []byte(`{"__type":`)
 	buf = attr.AppendJSONString(buf, e.WireType())
-	if e.Kind == ddberr.KindTransactionCanceled {
-		buf = append(buf, `,"Message":`...)
-	} else {
-		buf = append(buf, `,"message":`...)
+	// DynamoDB omits an empty message (UnknownOperationException, a body
+	// that is not JSON) and capitalises it for some kinds.
+	if e.Message != "" {
+		if e.Kind == ddberr.KindTransactionCanceled || e.Kind == ddberr.KindSerialization {
+			buf = append(buf, `,"Message":`...)
+		} else {
+			buf = append(buf, `,"message":`...)
+		}
+		buf = attr.AppendJSONString(buf, e.Message)
 	}
-	buf = attr.AppendJSONString(buf, e.Message)
 	if it, ok := e.Item.(attr.Item); ok && it != nil {
 		buf = append(buf, `,"Item":`...)
 		buf = attr.AppendItemJSON(buf, it)

@@ -145,14 +145,13 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	for _, k := range in.KeySchema {
 		keys = append(keys, *k.AttributeName)
 	}
-	if len(keys) == 2 {
-		_, ok0 := defs[keys[0]]
-		_, ok1 := defs[keys[1]]
-		if !ok0 || !ok1 || keys[0] == keys[1] && len(defs) == 1 {
-			return nil, ddberr.Validationf("Invalid KeySchema: Some index key attribute have no definition")
-		}
-	} else {
-		if _, ok := defs[keys[0]]; !ok {
+	// The order of these checks is DynamoDB's (dynalite's
+	// validations/createTable.js recorded it).
+	if len(keys) > len(defNames) {
+		return nil, ddberr.Validationf("Invalid KeySchema: Some index key attribute have no definition")
+	}
+	for _, k := range keys {
+		if _, ok := defs[k]; !ok {
 			return nil, ddberr.Invalidf("Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(keys, ", "), strings.Join(defNames, ", "))
 		}
 	}

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
 )
 
@@ -16,7 +19,15 @@ import (
 //	constraint: Member must have length greater than or equal to 3
 //
 // with "N validation errors detected: ...; ..." for several.
-type constraints struct{ msgs []string }
+//
+// A missing or wrongly sized table name is not a constraint violation: it is
+// reported alone, before any constraint ("The parameter 'TableName' is
+// required but was not present in the request", "TableName must be at least
+// 3 characters long and at most 255 characters long").
+type constraints struct {
+	first error // reported instead of msgs
+	msgs  []string
+}
 
 func (c *constraints) fail(value any, at, rule string) {
 	var v string
@@ -44,6 +55,9 @@ func (c *constraints) fail(value any, at, rule string) {
 }
 
 func (c *constraints) err() error {
+	if c.first != nil {
+		return c.first
+	}
 	switch len(c.msgs) {
 	case 0:
 		return nil
@@ -57,11 +71,20 @@ var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
 
 // tableName checks a TableName member (3-255 of [a-zA-Z0-9_.-]).
 func (c *constraints) tableName(name *string, at string) {
-	if name == nil {
-		c.fail(nil, at, "Member must not be null")
+	if c.first != nil {
 		return
 	}
-	c.resourceName(*name, at)
+	if name == nil {
+		c.first = ddberr.Validationf("The parameter 'TableName' is required but was not present in the request")
+		return
+	}
+	if len(*name) < 3 || len(*name) > 255 {
+		c.first = ddberr.Validationf("TableName must be at least 3 characters long and at most 255 characters long")
+		return
+	}
+	if !namePattern.MatchString(*name) {
+		c.fail(*name, at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+	}
 }
 
 func (c *constraints) resourceName(name, at string) {
@@ -92,4 +115,34 @@ func (c *constraints) notNull(present bool, at string) {
 	if !present {
 		c.fail(nil, at, "Member must not be null")
 	}
+}
+
+// exprValues is an ExpressionAttributeValues member: each value is checked
+// like any attribute value, and DynamoDB names the placeholder of a bad one
+// ("ExpressionAttributeValues contains invalid value: <why> for key :v").
+type exprValues map[string]attr.Value
+
+func (m *exprValues) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*m = nil
+		return nil
+	}
+	out := make(exprValues, len(raw))
+	for k, r := range raw {
+		var v attr.Value
+		if err := json.Unmarshal(r, &v); err != nil {
+			var de *ddberr.Error
+			if errors.As(err, &de) && de.Kind == ddberr.KindValidation {
+				return ddberr.Validationf("ExpressionAttributeValues contains invalid value: %s for key %s", de.Message, k)
+			}
+			return err
+		}
+		out[k] = v
+	}
+	*m = out
+	return nil
 }
