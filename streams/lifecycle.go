@@ -266,7 +266,7 @@ func (l *Log) maintainLoop() {
 		case <-tick.C:
 		}
 		now := time.Now()
-		_ = l.Maintain(now.Sub(last))
+		_ = l.Maintain(now.Sub(last)) // retried next round
 		last = now
 	}
 }

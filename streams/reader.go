@@ -97,11 +97,21 @@ func (l *Log) Streams(table string) []StreamInfo {
 	return out
 }
 
-// Describe returns a stream and its shards, parents first.
+// Describe returns a stream and its shards, parents first. A stream the
+// log does not know yet (its table was just created or updated) is looked
+// up in the catalog (Sync) before the answer is no.
 func (l *Log) Describe(streamArn string) (StreamInfo, []shards.Info, error) {
 	l.mu.RLock()
-	defer l.mu.RUnlock()
 	st := l.byArn[streamArn]
+	l.mu.RUnlock()
+	if st == nil {
+		if err := l.Sync(); err != nil {
+			return StreamInfo{}, nil, err
+		}
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	st = l.byArn[streamArn]
 	if st == nil {
 		return StreamInfo{}, nil, ErrStreamNotFound
 	}
