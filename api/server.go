@@ -117,6 +117,7 @@ func New(opts Options) (*Server, error) {
 	s.registerItemOps()
 	s.registerStreamOps()
 	if err := s.startTriggers(); err != nil {
+		log.Close()
 		db.Close()
 		return nil, err
 	}
