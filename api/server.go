@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,6 +117,7 @@ func New(opts Options) (*Server, error) {
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()
+	s.registerReadOps()
 	s.registerStreamOps()
 	if err := s.startTriggers(); err != nil {
 		log.Close()
@@ -218,7 +221,12 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte("healthy: eddy\n"))
 			return
 		}
-		writeError(w, ddberr.New(ddberr.KindUnknownOperation, ""))
+		// DynamoDB answers other methods with a bare XML 404.
+		body := []byte("<UnknownOperationException/>\n")
+		w.Header()["X-Amz-Crc32"] = []string{strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)}
+		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write(body)
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
