@@ -213,8 +213,8 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if err := legacyNotSupported(map[string]bool{"AttributesToGet": in.AttributesToGet != nil}); err != nil {
-		return nil, err
+	if in.AttributesToGet != nil && in.ProjectionExpression != nil {
+		return nil, ddberr.Validationf("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
 	}
 	if in.ExpressionAttributeValues != nil {
 		return nil, ddberr.Validationf("ExpressionAttributeValues can only be specified when using expressions: ProjectionExpression is null")
@@ -231,6 +231,11 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 	}
 	if err := comp.CheckUnused(); err != nil {
 		return nil, err
+	}
+	if in.AttributesToGet != nil { // legacy projection (query.go)
+		if proj, err = attributesToGet(in.AttributesToGet); err != nil {
+			return nil, err
+		}
 	}
 	t, err := s.lookupKey(&in.keyInput)
 	if err != nil {

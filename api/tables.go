@@ -56,8 +56,8 @@ type (
 		Tags                   []tagWire         `json:"Tags"`
 		TableClass             string            `json:"TableClass"`
 		DeletionProtection     *bool             `json:"DeletionProtectionEnabled"`
-		GlobalSecondaryIndexes []json0           `json:"GlobalSecondaryIndexes"`
-		LocalSecondaryIndexes  []json0           `json:"LocalSecondaryIndexes"`
+		GlobalSecondaryIndexes []indexWire       `json:"GlobalSecondaryIndexes"`
+		LocalSecondaryIndexes  []indexWire       `json:"LocalSecondaryIndexes"`
 		SSESpecification       map[string]any    `json:"SSESpecification"`
 		ResourcePolicy         *string           `json:"ResourcePolicy"`
 		OnDemandThroughput     map[string]*int64 `json:"OnDemandThroughput"`
@@ -106,6 +106,8 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	if in.StreamSpecification != nil {
 		v.enum(in.StreamSpecification.StreamViewType, "streamSpecification.streamViewType", "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 	}
+	checkIndexShapes(&v, in.LocalSecondaryIndexes, "localSecondaryIndexes", false)
+	checkIndexShapes(&v, in.GlobalSecondaryIndexes, "globalSecondaryIndexes", true)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -164,15 +166,12 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	if len(keys) == 2 && *in.KeySchema[1].KeyType != "RANGE" {
 		return nil, ddberr.Validationf("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
 	}
-	if in.LocalSecondaryIndexes != nil || in.GlobalSecondaryIndexes != nil {
-		return nil, ddberr.Validationf("eddy: secondary indexes are not supported yet")
-	}
-	if len(keys) != len(in.AttributeDefinitions) {
-		return nil, ddberr.Invalidf("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
-	}
 	t.Hash = store.KeyElement{Name: keys[0], Type: defs[keys[0]]}
 	if len(keys) == 2 {
 		t.Range = &store.KeyElement{Name: keys[1], Type: defs[keys[1]]}
+	}
+	if err := createTableIndexes(&in, t, defs, defNames, keys); err != nil {
+		return nil, err
 	}
 	if err := applyStreamSpec(t, in.StreamSpecification, true); err != nil {
 		return nil, err
@@ -288,6 +287,8 @@ type tableDescription struct {
 	LatestStreamArn           string              `json:"LatestStreamArn,omitempty"`
 	TableClassSummary         map[string]any      `json:"TableClassSummary,omitempty"`
 	DeletionProtectionEnabled bool                `json:"DeletionProtectionEnabled"`
+	GlobalSecondaryIndexes    []map[string]any    `json:"GlobalSecondaryIndexes,omitempty"`
+	LocalSecondaryIndexes     []map[string]any    `json:"LocalSecondaryIndexes,omitempty"`
 }
 
 // epochTime renders as DynamoDB's epoch seconds with a fraction.
@@ -352,6 +353,7 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 			d.ItemCount, d.TableSizeBytes = n, b
 		}
 	}
+	d.GlobalSecondaryIndexes, d.LocalSecondaryIndexes = s.describeIndexes(t, status)
 	return d
 }
 
@@ -450,7 +452,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		StreamSpecification         *streamSpecWire `json:"StreamSpecification"`
 		TableClass                  string          `json:"TableClass"`
 		DeletionProtectionEnabled   *bool           `json:"DeletionProtectionEnabled"`
-		GlobalSecondaryIndexUpdates []json0         `json:"GlobalSecondaryIndexUpdates"`
+		GlobalSecondaryIndexUpdates []gsiUpdateWire `json:"GlobalSecondaryIndexUpdates"`
 		SSESpecification            json0           `json:"SSESpecification"`
 		ReplicaUpdates              []json0         `json:"ReplicaUpdates"`
 	}
@@ -467,6 +469,15 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	if in.StreamSpecification != nil {
 		v.enum(in.StreamSpecification.StreamViewType, "streamSpecification.streamViewType", "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 	}
+	for i, d := range in.AttributeDefinitions {
+		v.notNull(d.AttributeName != nil, "attributeDefinitions."+itoa(i+1)+".member.attributeName")
+		if d.AttributeType == nil {
+			v.fail(nil, "attributeDefinitions."+itoa(i+1)+".member.attributeType", "Member must not be null")
+		} else {
+			v.enum(*d.AttributeType, "attributeDefinitions."+itoa(i+1)+".member.attributeType", "B", "N", "S")
+		}
+	}
+	checkGSIUpdateShapes(&v, in.GlobalSecondaryIndexUpdates)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -475,15 +486,19 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		in.SSESpecification == nil && in.ReplicaUpdates == nil {
 		return nil, ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
-	if in.GlobalSecondaryIndexUpdates != nil {
-		return nil, ddberr.Validationf("eddy: secondary indexes are not supported yet")
-	}
 	if in.ProvisionedThroughput != nil {
 		if err := throughputBounds(in.ProvisionedThroughput); err != nil {
 			return nil, err
 		}
 	}
+	var created, dropped []uint16
 	t, err := s.db.UpdateTable(*in.TableName, func(t *store.Table) error {
+		if in.GlobalSecondaryIndexUpdates != nil {
+			var err error
+			if created, dropped, err = gsiUpdates(t, in.GlobalSecondaryIndexUpdates, in.AttributeDefinitions); err != nil {
+				return err
+			}
+		}
 		now := time.Now().UTC()
 		mode := t.BillingMode
 		if in.BillingMode != "" {
@@ -527,6 +542,10 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.dropIndexes(t, dropped); err != nil {
+		return nil, err
+	}
+	s.startBackfills(t.Name, created)
 	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, nil
 }
 

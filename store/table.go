@@ -49,6 +49,12 @@ type Table struct {
 	TableClass         string     `json:"tableClass,omitempty"`
 	DeletionProtection bool       `json:"deletionProtection,omitempty"`
 	Tags               []Tag      `json:"tags,omitempty"`
+
+	// Indexes are the table's secondary indexes (see index.go), local ones
+	// first as created, then global ones; LastIndexID is the highest index
+	// ID ever assigned in this table (IDs are never reused).
+	Indexes     []Index `json:"indexes,omitempty"`
+	LastIndexID uint16  `json:"lastIndexID,omitempty"`
 }
 
 // Tag is a resource tag; order of insertion is kept.
@@ -83,6 +89,10 @@ func (t *Table) clone() *Table {
 	c := *t
 	c.AttrDefs = append([]KeyElement(nil), t.AttrDefs...)
 	c.Tags = append([]Tag(nil), t.Tags...)
+	c.Indexes = make([]Index, len(t.Indexes))
+	for i := range t.Indexes {
+		c.Indexes[i] = t.Indexes[i].clone()
+	}
 	if t.Range != nil {
 		r := *t.Range
 		c.Range = &r

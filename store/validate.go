@@ -48,6 +48,9 @@ func (t *Table) ValidateItem(it attr.Item) error {
 			return err
 		}
 	}
+	if err := t.validateIndexKeys(it); err != nil {
+		return err
+	}
 	if attr.ItemSize(it) > attr.MaxItemSize {
 		return ddberr.Validationf("Item size has exceeded the maximum allowed size")
 	}

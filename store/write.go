@@ -202,6 +202,10 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 		if err := b.Merge(statsKey(m.Table.ID), encodeStats(dCount, dBytes), nil); err != nil {
 			return nil, err
 		}
+		// Secondary index entries, against the current descriptor (index.go).
+		if err := db.indexEntries(b, db.tables[m.Table.Name], r.Old, r.New); err != nil {
+			return nil, err
+		}
 		changes = append(changes, Change{
 			Table: m.Table, Keys: m.Table.KeyOf(m.Key), Old: r.Old, New: r.New,
 			Principal: wo.Principal, Time: now,

@@ -1,0 +1,411 @@
+package api
+
+import (
+	"context"
+	"strings"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/store"
+)
+
+// Secondary indexes on the control plane: the definitions CreateTable and
+// UpdateTable accept (with DynamoDB's validation order and messages), the
+// background backfill of a global index added by UpdateTable, and the index
+// members of a table description.
+
+type (
+	projectionWire struct {
+		ProjectionType   *string  `json:"ProjectionType"`
+		NonKeyAttributes []string `json:"NonKeyAttributes"`
+	}
+	indexWire struct {
+		IndexName             *string         `json:"IndexName"`
+		KeySchema             []keyElemWire   `json:"KeySchema"`
+		Projection            *projectionWire `json:"Projection"`
+		ProvisionedThroughput *throughputWire `json:"ProvisionedThroughput"`
+		OnDemandThroughput    json0           `json:"OnDemandThroughput"`
+	}
+	gsiUpdateWire struct {
+		Create *indexWire `json:"Create"`
+		Update *indexWire `json:"Update"`
+		Delete *indexWire `json:"Delete"`
+	}
+)
+
+// checkIndexShapes adds the member constraint violations of index
+// definitions (the "1 validation error detected" family).
+func checkIndexShapes(v *constraints, list []indexWire, at string, global bool) {
+	for i, ix := range list {
+		p := at + "." + itoa(i+1) + ".member."
+		if ix.IndexName == nil {
+			v.fail(nil, p+"indexName", "Member must not be null")
+		} else {
+			v.resourceName(*ix.IndexName, p+"indexName")
+		}
+		if ix.KeySchema == nil {
+			v.fail(nil, p+"keySchema", "Member must not be null")
+		} else if len(ix.KeySchema) < 1 {
+			v.fail("[]", p+"keySchema", "Member must have length greater than or equal to 1")
+		} else if len(ix.KeySchema) > 2 {
+			v.fail("[...]", p+"keySchema", "Member must have length less than or equal to 2")
+		}
+		for j, k := range ix.KeySchema {
+			kp := p + "keySchema." + itoa(j+1) + ".member."
+			v.notNull(k.AttributeName != nil, kp+"attributeName")
+			if k.KeyType == nil {
+				v.fail(nil, kp+"keyType", "Member must not be null")
+			} else {
+				v.enum(*k.KeyType, kp+"keyType", "HASH", "RANGE")
+			}
+		}
+		if ix.Projection == nil {
+			v.fail(nil, p+"projection", "Member must not be null")
+		} else {
+			if ix.Projection.ProjectionType != nil {
+				v.enum(*ix.Projection.ProjectionType, p+"projection.projectionType", "ALL", "INCLUDE", "KEYS_ONLY")
+			}
+			if ix.Projection.NonKeyAttributes != nil && len(ix.Projection.NonKeyAttributes) < 1 {
+				v.fail("[]", p+"projection.nonKeyAttributes", "Member must have length greater than or equal to 1")
+			}
+		}
+		if global && ix.ProvisionedThroughput != nil {
+			checkThroughput(v, ix.ProvisionedThroughput, p+"provisionedThroughput")
+		}
+	}
+}
+
+// indexDef turns one validated-shape definition into a store.Index, with
+// the per-index checks of CreateTable and of UpdateTable's Create.
+func indexDef(w *indexWire, global bool, t *store.Table, defs map[string]attr.Type, defNames []string) (store.Index, error) {
+	name := *w.IndexName
+	var keys []string
+	for _, k := range w.KeySchema {
+		keys = append(keys, *k.AttributeName)
+	}
+	for _, k := range keys {
+		if _, ok := defs[k]; !ok {
+			return store.Index{}, ddberr.Invalidf("Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(keys, ", "), strings.Join(defNames, ", "))
+		}
+	}
+	if len(keys) == 2 && keys[0] == keys[1] {
+		return store.Index{}, ddberr.Validationf("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+	}
+	if *w.KeySchema[0].KeyType != "HASH" {
+		return store.Index{}, ddberr.Validationf("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+	}
+	if len(keys) == 2 && *w.KeySchema[1].KeyType != "RANGE" {
+		return store.Index{}, ddberr.Validationf("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+	}
+	if !global {
+		if len(keys) != 2 {
+			return store.Index{}, ddberr.Invalidf("Index KeySchema does not have a range key for index: %s", name)
+		}
+		if keys[0] != t.Hash.Name {
+			return store.Index{}, ddberr.Invalidf("Index KeySchema does not have the same leading hash key as table KeySchema for index: %s. index hash key: %s, table hash key: %s", name, keys[0], t.Hash.Name)
+		}
+	}
+	if w.Projection.ProjectionType == nil {
+		return store.Index{}, ddberr.Invalidf("Unknown ProjectionType: null")
+	}
+	pt := *w.Projection.ProjectionType
+	if w.Projection.NonKeyAttributes != nil && pt != "INCLUDE" {
+		return store.Index{}, ddberr.Invalidf("ProjectionType is %s, but NonKeyAttributes is specified", pt)
+	}
+	ix := store.Index{
+		Name: name, Global: global, Projection: pt, Status: "ACTIVE",
+		Hash:   store.KeyElement{Name: keys[0], Type: defs[keys[0]]},
+		NonKey: append([]string(nil), w.Projection.NonKeyAttributes...),
+	}
+	if len(keys) == 2 {
+		ix.Range = &store.KeyElement{Name: keys[1], Type: defs[keys[1]]}
+	}
+	if global {
+		switch {
+		case t.BillingMode == "PAY_PER_REQUEST" && w.ProvisionedThroughput != nil:
+			return store.Index{}, ddberr.Invalidf("ProvisionedThroughput should not be specified for index: %s when BillingMode is PAY_PER_REQUEST", name)
+		case t.BillingMode != "PAY_PER_REQUEST" && w.ProvisionedThroughput == nil:
+			return store.Index{}, ddberr.Invalidf("ProvisionedThroughput must be specified for index: %s", name)
+		case w.ProvisionedThroughput != nil:
+			if err := throughputBounds(w.ProvisionedThroughput); err != nil {
+				return store.Index{}, err
+			}
+			ix.Throughput = store.Throughput{Read: *w.ProvisionedThroughput.ReadCapacityUnits, Write: *w.ProvisionedThroughput.WriteCapacityUnits}
+		}
+	}
+	return ix, nil
+}
+
+// createTableIndexes validates CreateTable's LocalSecondaryIndexes and
+// GlobalSecondaryIndexes (after the table key schema) and adds them to t,
+// in dynalite's recorded order of checks.
+func createTableIndexes(in *createTableInput, t *store.Table, defs map[string]attr.Type, defNames []string, keys []string) error {
+	if in.LocalSecondaryIndexes == nil && in.GlobalSecondaryIndexes == nil {
+		if len(keys) != len(in.AttributeDefinitions) {
+			return ddberr.Invalidf("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+		}
+		return nil
+	}
+	names := map[string]bool{}
+	if in.LocalSecondaryIndexes != nil {
+		if len(in.LocalSecondaryIndexes) == 0 {
+			return ddberr.Invalidf("List of LocalSecondaryIndexes is empty")
+		}
+		if len(keys) != 2 {
+			return ddberr.Invalidf("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
+		}
+		for i := range in.LocalSecondaryIndexes {
+			ix, err := indexDef(&in.LocalSecondaryIndexes[i], false, t, defs, defNames)
+			if err != nil {
+				return err
+			}
+			if names[ix.Name] {
+				return ddberr.Invalidf("Duplicate index name: %s", ix.Name)
+			}
+			names[ix.Name] = true
+			t.LastIndexID++
+			ix.ID = t.LastIndexID
+			t.Indexes = append(t.Indexes, ix)
+		}
+		if len(in.LocalSecondaryIndexes) > 5 {
+			return ddberr.Invalidf("Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+		}
+	}
+	if in.GlobalSecondaryIndexes != nil {
+		if len(in.GlobalSecondaryIndexes) == 0 {
+			return ddberr.Invalidf("List of GlobalSecondaryIndexes is empty")
+		}
+		for i := range in.GlobalSecondaryIndexes {
+			ix, err := indexDef(&in.GlobalSecondaryIndexes[i], true, t, defs, defNames)
+			if err != nil {
+				return err
+			}
+			if names[ix.Name] {
+				return ddberr.Invalidf("Duplicate index name: %s", ix.Name)
+			}
+			names[ix.Name] = true
+			t.LastIndexID++
+			ix.ID = t.LastIndexID
+			t.Indexes = append(t.Indexes, ix)
+		}
+		if len(in.GlobalSecondaryIndexes) > 20 {
+			return ddberr.Invalidf("GlobalSecondaryIndex count exceeds the per-table limit of 20")
+		}
+	}
+	used := map[string]bool{}
+	for _, k := range keys {
+		used[k] = true
+	}
+	for _, ix := range t.Indexes {
+		for _, k := range ix.KeyNames() {
+			used[k] = true
+		}
+	}
+	if len(used) != len(defs) {
+		return ddberr.Invalidf("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+	}
+	return nil
+}
+
+// gsiUpdates applies UpdateTable's GlobalSecondaryIndexUpdates to a private
+// copy of the descriptor. It returns the indexes to backfill and those whose
+// entries to drop once the new descriptor is installed.
+func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (created []uint16, dropped []uint16, err error) {
+	defs := map[string]attr.Type{}
+	var defNames []string
+	for _, d := range t.AttrDefs {
+		defs[d.Name] = d.Type
+	}
+	for _, d := range attrDefs {
+		typ, _ := attr.TypeFromString(*d.AttributeType)
+		if old, ok := defs[*d.AttributeName]; ok && old != typ {
+			return nil, nil, ddberr.Invalidf("Cannot change the type of an existing attribute definition: %s", *d.AttributeName)
+		}
+		defs[*d.AttributeName] = typ
+		defNames = append(defNames, *d.AttributeName)
+	}
+	online := 0
+	for _, ix := range t.Indexes {
+		if ix.Status == "CREATING" {
+			online++
+		}
+	}
+	for i, u := range ups {
+		n := 0
+		for _, x := range []*indexWire{u.Create, u.Update, u.Delete} {
+			if x != nil {
+				n++
+			}
+		}
+		if n != 1 {
+			return nil, nil, ddberr.Validationf("One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified (index %d)", i)
+		}
+		switch {
+		case u.Create != nil:
+			online++
+			if online > 1 {
+				return nil, nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+			}
+			if t.Index(*u.Create.IndexName) != nil {
+				return nil, nil, ddberr.Invalidf("Attempting to create an index which already exists")
+			}
+			ix, err := indexDef(u.Create, true, t, defs, defNames)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, k := range ix.KeyNames() {
+				t.AttrDefs = addAttrDef(t.AttrDefs, k, defs[k])
+			}
+			t.LastIndexID++
+			ix.ID = t.LastIndexID
+			ix.Status, ix.Backfilling = "CREATING", true
+			t.Indexes = append(t.Indexes, ix)
+			created = append(created, ix.ID)
+		case u.Update != nil:
+			ix := t.Index(*u.Update.IndexName)
+			if ix == nil || !ix.Global {
+				return nil, nil, ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Index: %s not found", *u.Update.IndexName)
+			}
+			if tp := u.Update.ProvisionedThroughput; tp != nil {
+				if t.BillingMode == "PAY_PER_REQUEST" {
+					return nil, nil, ddberr.Invalidf("ProvisionedThroughput should not be specified for index: %s when BillingMode is PAY_PER_REQUEST", ix.Name)
+				}
+				if err := throughputBounds(tp); err != nil {
+					return nil, nil, err
+				}
+				ix.Throughput.Read, ix.Throughput.Write = *tp.ReadCapacityUnits, *tp.WriteCapacityUnits
+			}
+		case u.Delete != nil:
+			online++
+			if online > 1 {
+				return nil, nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+			}
+			ix := t.Index(*u.Delete.IndexName)
+			if ix == nil || !ix.Global {
+				return nil, nil, ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Index: %s not found", *u.Delete.IndexName)
+			}
+			dropped = append(dropped, ix.ID)
+			kept := t.Indexes[:0]
+			for _, x := range t.Indexes {
+				if x.ID != ix.ID {
+					kept = append(kept, x)
+				}
+			}
+			t.Indexes = kept
+		}
+	}
+	// Attribute definitions no key uses any more go with their index.
+	used := map[string]bool{t.Hash.Name: true}
+	if t.Range != nil {
+		used[t.Range.Name] = true
+	}
+	for _, ix := range t.Indexes {
+		for _, k := range ix.KeyNames() {
+			used[k] = true
+		}
+	}
+	kept := t.AttrDefs[:0]
+	for _, d := range t.AttrDefs {
+		if used[d.Name] {
+			kept = append(kept, d)
+		}
+	}
+	t.AttrDefs = kept
+	return created, dropped, nil
+}
+
+func addAttrDef(defs []store.KeyElement, name string, typ attr.Type) []store.KeyElement {
+	for _, d := range defs {
+		if d.Name == name {
+			return defs
+		}
+	}
+	return append(defs, store.KeyElement{Name: name, Type: typ})
+}
+
+// checkGSIUpdateShapes adds the member constraints of
+// GlobalSecondaryIndexUpdates.
+func checkGSIUpdateShapes(v *constraints, ups []gsiUpdateWire) {
+	for i, u := range ups {
+		p := "globalSecondaryIndexUpdates." + itoa(i+1) + ".member."
+		if u.Create != nil {
+			checkIndexShapes(v, []indexWire{*u.Create}, p+"create", true)
+		}
+		if u.Update != nil {
+			if u.Update.IndexName == nil {
+				v.fail(nil, p+"update.indexName", "Member must not be null")
+			}
+			if u.Update.ProvisionedThroughput != nil {
+				checkThroughput(v, u.Update.ProvisionedThroughput, p+"update.provisionedThroughput")
+			}
+		}
+		if u.Delete != nil && u.Delete.IndexName == nil {
+			v.fail(nil, p+"delete.indexName", "Member must not be null")
+		}
+	}
+}
+
+// startBackfills runs the backfill of each created index in the
+// background; DescribeTable shows the index CREATING (Backfilling) until
+// it is ACTIVE.
+func (s *Server) startBackfills(table string, ids []uint16) {
+	for _, id := range ids {
+		go func() { _ = s.db.Backfill(context.Background(), table, id) }()
+	}
+}
+
+// dropIndexes removes the entries of deleted indexes.
+func (s *Server) dropIndexes(t *store.Table, ids []uint16) error {
+	for _, id := range ids {
+		if err := s.db.DropIndexEntries(t.ID, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describeIndexes renders the GlobalSecondaryIndexes and
+// LocalSecondaryIndexes members of a table description.
+func (s *Server) describeIndexes(t *store.Table, tableStatus string) (gsis, lsis []map[string]any) {
+	for i := range t.Indexes {
+		ix := &t.Indexes[i]
+		ks := []map[string]string{{"AttributeName": ix.Hash.Name, "KeyType": "HASH"}}
+		if ix.Range != nil {
+			ks = append(ks, map[string]string{"AttributeName": ix.Range.Name, "KeyType": "RANGE"})
+		}
+		proj := map[string]any{"ProjectionType": ix.Projection}
+		if len(ix.NonKey) > 0 {
+			proj["NonKeyAttributes"] = ix.NonKey
+		}
+		d := map[string]any{
+			"IndexName":  ix.Name,
+			"KeySchema":  ks,
+			"Projection": proj,
+			"IndexArn":   s.tableArn(t.Name) + "/index/" + ix.Name,
+		}
+		var count, size int64
+		if tableStatus != "CREATING" {
+			count, size, _ = s.db.IndexStats(t, ix)
+		}
+		d["ItemCount"], d["IndexSizeBytes"] = count, size
+		if !ix.Global {
+			lsis = append(lsis, d)
+			continue
+		}
+		status := ix.Status
+		if tableStatus == "CREATING" {
+			status = "CREATING"
+		}
+		d["IndexStatus"] = status
+		if ix.Backfilling {
+			d["Backfilling"] = true
+		}
+		d["ProvisionedThroughput"] = map[string]any{
+			"NumberOfDecreasesToday": ix.Throughput.NumberOfDecreasesToday,
+			"ReadCapacityUnits":      ix.Throughput.Read,
+			"WriteCapacityUnits":     ix.Throughput.Write,
+		}
+		gsis = append(gsis, d)
+	}
+	return gsis, lsis
+}

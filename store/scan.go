@@ -1,0 +1,276 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/store/expr"
+)
+
+// MaxPageBytes is DynamoDB's 1 MB limit on the data one Query or Scan page
+// reads (measured before any filter).
+const MaxPageBytes = 1 << 20
+
+// ReadSpec describes one page of a Query or a Scan, on the table or on one
+// of its indexes.
+//
+// A Query (Partition set) is one Pebble range scan inside the partition's
+// key prefix, narrowed by the sort-key condition; a Scan walks the table's
+// (or index's) whole key range, or the hash range of one parallel-scan
+// segment. Both iterate in key order, which is DynamoDB's order: partition
+// hash, then sort key (then the table key, on an index).
+type ReadSpec struct {
+	Table *Table
+	Index *Index // nil: the table itself
+
+	// Query: the partition key value (of the index, when Index is set) and
+	// the sort-key condition (nil for none). Zero Partition means Scan.
+	Partition attr.Value
+	Sort      *expr.KeyPart
+	Reverse   bool // Query only: ScanIndexForward false
+
+	// Start is the ExclusiveStartKey (checked with CheckStartKey): the page
+	// begins after it.
+	Start attr.Item
+
+	// Scan: parallel-scan segment; TotalSegments 0 means the whole range.
+	// Segment i of N covers partition hashes [i·2^64/N, (i+1)·2^64/N).
+	Segment, TotalSegments int
+
+	// Limit is the most items to read (DynamoDB's Limit: evaluated items,
+	// before filtering); 0 for none. MaxBytes defaults to MaxPageBytes.
+	Limit    int
+	MaxBytes int
+
+	// FetchTable reads each entry's table item too (local index, attributes
+	// not projected); the Row then carries the table item.
+	FetchTable bool
+}
+
+// Row is one item a read returned.
+type Row struct {
+	Item attr.Item // the entry (projected item) or the table item
+	Size int       // bytes read for it: DynamoDB's item size
+	// TableSize is the size of the table item fetched for an index entry
+	// (FetchTable), 0 otherwise.
+	TableSize int
+}
+
+// Page is the outcome of a read: whether it stopped before the end of its
+// range, and then the key of the last item read (LastEvaluatedKey: the
+// table key, plus the index key on an index).
+type Page struct {
+	More    bool
+	LastKey attr.Item
+	Scanned int
+	Bytes   int // Σ Row.Size + Row.TableSize
+	// TableBytes is Σ Row.TableSize: table items fetched for index entries.
+	TableBytes int
+}
+
+// CheckStartKey validates an ExclusiveStartKey against the read target:
+// exactly the table key attributes (plus the index key attributes on an
+// index) with the schema's types.
+func (s *ReadSpec) CheckStartKey(k attr.Item) error {
+	bad := ddberr.Validationf("The provided starting key is invalid: The provided key element does not match the schema")
+	want := map[string]attr.Type{}
+	for _, ke := range s.Table.keyElements() {
+		want[ke.Name] = ke.Type
+	}
+	if s.Index != nil {
+		for _, ke := range s.Index.keyElements() {
+			want[ke.Name] = ke.Type
+		}
+	}
+	if len(k) != len(want) {
+		return bad
+	}
+	for n, typ := range want {
+		v, ok := k[n]
+		if !ok || v.Type() != typ {
+			return bad
+		}
+	}
+	if s.Partition.IsZero() {
+		return nil
+	}
+	hash := s.Table.Hash.Name
+	if s.Index != nil {
+		hash = s.Index.Hash.Name
+	}
+	if !attr.Equal(k[hash], s.Partition) {
+		return ddberr.Validationf("The provided starting key is outside query boundaries based on provided conditions")
+	}
+	return nil
+}
+
+// keyOf returns the encoded key of an item (or start key) in the target.
+func (s *ReadSpec) keyOf(it attr.Item) []byte {
+	if s.Index != nil {
+		return s.Index.entryKey(s.Table, it)
+	}
+	return s.Table.itemKey(it)
+}
+
+// lastKey returns LastEvaluatedKey for an item read.
+func (s *ReadSpec) lastKey(it attr.Item) attr.Item {
+	k := s.Table.KeyOf(it)
+	if s.Index != nil {
+		for _, n := range s.Index.KeyNames() {
+			k[n] = it[n]
+		}
+	}
+	return k
+}
+
+// bounds returns the key range [lo, hi) the read covers, before the
+// start key.
+func (s *ReadSpec) bounds() (lo, hi []byte) {
+	if !s.Partition.IsZero() {
+		var p []byte
+		if s.Index != nil {
+			p = indexPartitionPrefix(nil, s.Table.ID, s.Index.ID, s.Partition)
+		} else {
+			p = partitionPrefix(nil, s.Table.ID, s.Partition)
+		}
+		lo, hi = p, attr.KeyPrefixEnd(p)
+		if s.Sort == nil {
+			return lo, hi
+		}
+		enc := func(v attr.Value) []byte { return attr.AppendKey(append([]byte(nil), p...), v) }
+		v := s.Sort.Values[0]
+		switch s.Sort.Op {
+		case expr.KeyEQ:
+			lo = enc(v)
+			hi = attr.KeyPrefixEnd(lo)
+		case expr.KeyLT:
+			hi = enc(v)
+		case expr.KeyLE:
+			hi = attr.KeyPrefixEnd(enc(v))
+		case expr.KeyGT:
+			lo = attr.KeyPrefixEnd(enc(v))
+		case expr.KeyGE:
+			lo = enc(v)
+		case expr.KeyBetween:
+			lo = enc(v)
+			hi = attr.KeyPrefixEnd(enc(s.Sort.Values[1]))
+		case expr.KeyBeginsWith:
+			// The escaped bytes of a prefix, without the terminator, are a
+			// prefix of the encodings of the strings (or binaries) it begins.
+			e := enc(v)
+			lo = e[:len(e)-2]
+			hi = attr.KeyPrefixEnd(lo)
+		}
+		return lo, hi
+	}
+	var base []byte
+	if s.Index != nil {
+		base = indexPrefix(s.Table.ID, s.Index.ID)
+	} else {
+		base = tablePrefix(prefixItem, s.Table.ID)
+	}
+	lo, hi = base, attr.KeyPrefixEnd(base)
+	if s.Index != nil {
+		lo = append(append([]byte(nil), base...), 0) // skip the stats key
+	}
+	if s.TotalSegments > 0 {
+		n := uint64(s.TotalSegments)
+		seg := uint64(s.Segment)
+		start, _ := bits.Div64(seg, 0, n)
+		lo = binary.BigEndian.AppendUint64(append([]byte(nil), base...), start)
+		if seg+1 < n {
+			end, _ := bits.Div64(seg+1, 0, n)
+			hi = binary.BigEndian.AppendUint64(append([]byte(nil), base...), end)
+		}
+	}
+	return lo, hi
+}
+
+// Read reads one page and hands every item read to fn in order. The page
+// ends at the end of the range, after Limit items, or after the item with
+// which the bytes read reach MaxBytes. The read sees one consistent
+// snapshot of the database (every write acknowledged before it began).
+func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	if db.closed {
+		return Page{}, ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	maxBytes := s.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = MaxPageBytes
+	}
+	lo, hi := s.bounds()
+	if s.Start != nil {
+		sk := s.keyOf(s.Start)
+		if s.Reverse {
+			if hi == nil || bytes.Compare(sk, hi) < 0 {
+				hi = sk
+			}
+		} else if after := append(sk, 0); bytes.Compare(after, lo) > 0 {
+			lo = after
+		}
+	}
+	var page Page
+	if hi != nil && bytes.Compare(lo, hi) >= 0 {
+		return page, nil
+	}
+	snap := db.pdb.NewSnapshot()
+	defer snap.Close()
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return page, err
+	}
+	defer it.Close()
+	step := it.Next
+	ok := it.First()
+	if s.Reverse {
+		step, ok = it.Prev, it.Last()
+	}
+	for ; ok; ok = step() {
+		item, err := attr.DecodeBinary(it.Value())
+		if err != nil {
+			return page, err
+		}
+		if s.Sort != nil {
+			name := s.Table.Range.Name
+			if s.Index != nil {
+				name = s.Index.Range.Name
+			}
+			if !s.Sort.Match(item[name]) {
+				continue
+			}
+		}
+		row := Row{Item: item, Size: attr.ItemSize(item)}
+		if s.FetchTable {
+			v, closer, err := snap.Get(s.Table.itemKey(item))
+			if err == nil {
+				full, derr := attr.DecodeBinary(v)
+				closer.Close()
+				if derr != nil {
+					return page, derr
+				}
+				row.Item, row.TableSize = full, attr.ItemSize(full)
+			} else if err != pebble.ErrNotFound {
+				return page, err
+			}
+		}
+		page.Scanned++
+		page.Bytes += row.Size + row.TableSize
+		page.TableBytes += row.TableSize
+		if err := fn(row); err != nil {
+			return page, err
+		}
+		if (s.Limit > 0 && page.Scanned >= s.Limit) || page.Bytes >= maxBytes {
+			page.More = true
+			page.LastKey = s.lastKey(item)
+			break
+		}
+	}
+	return page, it.Error()
+}
