@@ -1,0 +1,277 @@
+// Command bench is eddy's benchmark harness. It drives running servers with
+// aws-sdk-go-v2, the client users have, and prints per scenario ops/s,
+// p50/p99 latency and the server process's CPU time per operation.
+//
+// A default run measures two servers with the same client settings, each a
+// child process: the null endpoint (this binary's "null-serve" subcommand:
+// fixed valid responses, no parsing, the ceiling that client, HTTP and JSON
+// leave on this machine) and eddy built from the working tree (`eddy serve
+// --data <tmpdir>`, durable writes). It then compares eddy against the
+// null endpoint and the performance targets of issue 2.
+//
+//	go run ./bench                                   # null vs eddy, 16 clients, 10 s per scenario
+//	go run ./bench -clients 1 -scenarios get         # latency of one client
+//	go run ./bench -compare-ref HEAD~1               # also eddy built from another commit
+//	go run ./bench -addr 127.0.0.1:8000 -pid 1234    # an eddy you started yourself
+//	go run ./bench -cpuprofile /tmp/prof             # profile eddy over each measured window
+//
+// See bench/README.md for the figures and how to read them.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "null-serve" {
+		os.Exit(nullServe(os.Args[2:]))
+	}
+	os.Exit(run(os.Args[1:], os.Stdout))
+}
+
+// options are the harness's flags beyond the per-run config.
+type options struct {
+	cfg        config
+	addr       string
+	pid        int
+	noNull     bool
+	eddyBin    string
+	compareRef string
+	cpuprofile string
+	json       bool
+}
+
+func parseFlags(args []string) (*options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	o := &options{}
+	var scen string
+	fs.IntVar(&o.cfg.clients, "clients", 16, "concurrent clients (goroutines sharing one SDK client)")
+	fs.DurationVar(&o.cfg.duration, "duration", 10*time.Second, "measured window per scenario")
+	fs.DurationVar(&o.cfg.warmup, "warmup", 2*time.Second, "unmeasured warmup per scenario")
+	fs.StringVar(&scen, "scenarios", "put,get,query,mix", "comma-separated scenarios: "+scenarioNames())
+	fs.IntVar(&o.cfg.items, "items", 10000, "distinct item keys (preloaded for get and mix)")
+	fs.IntVar(&o.cfg.itemSize, "item-size", 100, "payload bytes per item")
+	fs.IntVar(&o.cfg.queryItems, "query-items", 100, "items in each Query partition")
+	fs.StringVar(&o.addr, "addr", "", "benchmark an already running eddy at host:port instead of building and starting one")
+	fs.IntVar(&o.pid, "pid", 0, "with -addr: the server's PID, for CPU per operation")
+	fs.BoolVar(&o.noNull, "no-null", false, "skip the null endpoint")
+	fs.StringVar(&o.eddyBin, "eddy-bin", "", "use this eddy binary instead of building ./cmd/eddy")
+	fs.StringVar(&o.compareRef, "compare-ref", "", "also build eddy from this git ref and run the same scenarios against it")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "directory: run eddy as bench/profserve and save a CPU profile of each measured window")
+	fs.BoolVar(&o.json, "json", false, "print results as JSON")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	for _, s := range strings.Split(scen, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if _, ok := findScenario(s); !ok {
+			return nil, fmt.Errorf("unknown scenario %q (have %s)", s, scenarioNames())
+		}
+		o.cfg.scenarios = append(o.cfg.scenarios, s)
+	}
+	switch {
+	case len(o.cfg.scenarios) == 0:
+		return nil, fmt.Errorf("no scenarios")
+	case o.cfg.clients < 1 || o.cfg.items < 1 || o.cfg.itemSize < 0 || o.cfg.queryItems < 1:
+		return nil, fmt.Errorf("-clients, -items and -query-items must be positive, -item-size not negative")
+	case o.cfg.duration <= 0:
+		return nil, fmt.Errorf("-duration must be positive")
+	case o.addr != "" && (o.eddyBin != "" || o.cpuprofile != ""):
+		return nil, fmt.Errorf("-addr benchmarks a running server: -eddy-bin and -cpuprofile do not apply")
+	}
+	return o, nil
+}
+
+func scenarioNames() string {
+	var n []string
+	for _, s := range scenarios {
+		n = append(n, s.name)
+	}
+	return strings.Join(n, ",")
+}
+
+// report is everything one run produced (the -json output).
+type report struct {
+	Clients   int       `json:"clients"`
+	Duration  string    `json:"duration"`
+	Warmup    string    `json:"warmup"`
+	Items     int       `json:"items"`
+	ItemSize  int       `json:"item_size"`
+	NumCPU    int       `json:"num_cpu"`
+	Results   []result  `json:"results"`
+	Verdicts  []verdict `json:"verdicts"`
+	Notes     []string  `json:"notes,omitempty"`
+	Subject   string    `json:"subject"`
+	Reference string    `json:"reference,omitempty"`
+}
+
+func run(args []string, stdout io.Writer) int {
+	o, err := parseFlags(args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 2
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	rep, err := benchmark(ctx, o)
+	if rep != nil {
+		if o.json {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(rep)
+		} else {
+			printReport(stdout, rep)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// benchmark starts each target in turn, runs the scenarios against it and
+// stops it. Targets run one after the other, never at the same time.
+func benchmark(ctx context.Context, o *options) (*report, error) {
+	cfg := &o.cfg
+	rep := &report{
+		Clients: cfg.clients, Duration: cfg.duration.String(), Warmup: cfg.warmup.String(),
+		Items: cfg.items, ItemSize: cfg.itemSize, NumCPU: runtime.NumCPU(), Subject: "eddy",
+	}
+	tmp, err := os.MkdirTemp("", "eddy-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	logf := func(format string, args ...any) {
+		if !o.json {
+			log.Printf(format, args...)
+		}
+	}
+
+	type target struct {
+		name    string
+		bin     string
+		args    []string
+		url     string // running already (-addr)
+		pid     int
+		profile bool
+	}
+	var targets []target
+	if !o.noNull {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, target{name: "null", bin: self, args: []string{"null-serve", "-addr", "{addr}",
+			"-item-size", fmt.Sprint(cfg.itemSize), "-query-items", fmt.Sprint(cfg.queryItems)}})
+	}
+	needRoot := o.addr == "" && o.eddyBin == "" || o.compareRef != "" || o.cpuprofile != ""
+	var root string
+	if needRoot {
+		if root, err = moduleRoot(); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.addr != "":
+		targets = append(targets, target{name: "eddy", url: "http://" + o.addr, pid: o.pid})
+		if o.pid == 0 {
+			rep.Notes = append(rep.Notes, "eddy at -addr without -pid: server CPU per op not measured")
+		}
+	default:
+		bin := o.eddyBin
+		pkg := "./cmd/eddy"
+		if o.cpuprofile != "" {
+			pkg = "./bench/profserve"
+			rep.Notes = append(rep.Notes, "eddy ran as bench/profserve with a CPU profile taken over each window: expect a few % overhead")
+		}
+		if bin == "" || o.cpuprofile != "" {
+			bin = filepath.Join(tmp, "eddy")
+			logf("building %s", pkg)
+			if err := goBuild(ctx, root, bin, pkg); err != nil {
+				return nil, err
+			}
+		}
+		targets = append(targets, target{name: "eddy", bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", filepath.Join(tmp, "data-eddy")}, profile: o.cpuprofile != ""})
+	}
+	if o.compareRef != "" {
+		src := filepath.Join(tmp, "ref-src")
+		short, err := checkoutRef(ctx, root, o.compareRef, src)
+		if err != nil {
+			return nil, err
+		}
+		name := "eddy@" + short
+		bin := filepath.Join(tmp, "eddy-ref")
+		logf("building ./cmd/eddy at %s (%s)", o.compareRef, short)
+		if err := goBuild(ctx, src, bin, "./cmd/eddy"); err != nil {
+			return nil, err
+		}
+		targets = append(targets, target{name: name, bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", filepath.Join(tmp, "data-ref")}})
+		rep.Reference = name
+	}
+	if o.cpuprofile != "" {
+		if err := os.MkdirAll(o.cpuprofile, 0o755); err != nil {
+			return nil, err
+		}
+	}
+
+	for _, t := range targets {
+		url, pid := t.url, t.pid
+		var srv *server
+		if url == "" {
+			logf("starting %s", t.name)
+			if srv, err = startServer(ctx, t.name, t.bin, t.args...); err != nil {
+				return rep, err
+			}
+			url, pid = srv.url, srv.pid
+		}
+		var profiles sync.WaitGroup
+		var onMeasure func(string)
+		if t.profile {
+			secs := max(1, int(cfg.duration.Seconds()))
+			onMeasure = func(sc string) {
+				path := filepath.Join(o.cpuprofile, t.name+"-"+sc+".pprof")
+				profiles.Go(func() {
+					if err := fetchProfile(url, secs, path); err != nil {
+						log.Printf("bench: %s: %v", sc, err)
+						return
+					}
+					logf("profile of %s/%s: go tool pprof -top %s", t.name, sc, path)
+				})
+			}
+		}
+		logf("running %s against %s (%d clients, %v per scenario)", strings.Join(cfg.scenarios, ","), t.name, cfg.clients, cfg.duration)
+		res, runErr := runTarget(ctx, cfg, t.name, url, pid, onMeasure)
+		profiles.Wait()
+		rep.Results = append(rep.Results, res...)
+		if srv != nil {
+			if err := srv.stop(); err != nil && runErr == nil {
+				runErr = err
+			}
+		}
+		if runErr != nil {
+			return rep, runErr
+		}
+	}
+	rep.Verdicts = evaluate(rep.Results, "null", "eddy", cfg.clients)
+	return rep, nil
+}
