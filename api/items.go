@@ -233,7 +233,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if in.AttributesToGet != nil { // legacy projection (query.go)
-		if proj, err = attributesToGet(in.AttributesToGet); err != nil {
+		if proj, err = legacyProjection(in.AttributesToGet); err != nil {
 			return nil, err
 		}
 	}

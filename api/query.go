@@ -185,7 +185,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		return nil, err
 	}
 	if in.AttributesToGet != nil {
-		if proj, err = attributesToGet(in.AttributesToGet); err != nil {
+		if proj, err = legacyProjection(in.AttributesToGet); err != nil {
 			return nil, err
 		}
 	}
@@ -415,9 +415,9 @@ func mixedParams(in *readInput, filterName string, hasLegacyFilter bool) error {
 	return nil
 }
 
-// attributesToGet turns the legacy AttributesToGet member (top-level
+// legacyProjection turns the legacy AttributesToGet member (top-level
 // names, no document paths) into a projection.
-func attributesToGet(names []string) (*expr.Projection, error) {
+func legacyProjection(names []string) (*expr.Projection, error) {
 	if len(names) == 0 {
 		return nil, ddberr.Validationf("1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
