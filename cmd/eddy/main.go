@@ -51,6 +51,7 @@ func serve(args []string) int {
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory (lost on exit)")
 	fs.StringVar(&opts.Region, "region", "us-east-1", "region named in ARNs")
 	fs.StringVar(&opts.AccountID, "account", "000000000000", "account ID named in ARNs")
+	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
 	_ = fs.Parse(args)
 
 	srv, err := api.New(opts)
