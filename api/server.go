@@ -46,6 +46,11 @@ type Options struct {
 	// iterator lifetime); see streams.Options. Region and AccountID default
 	// to the server's.
 	Streams streams.Options
+	// TTLSweepInterval is how often the Time to Live sweeper looks for
+	// expired items (each pass reads at most 1000 items per table).
+	// Default 5s; negative disables the sweeper. DynamoDB itself deletes
+	// expired items within about 48 hours.
+	TTLSweepInterval time.Duration
 }
 
 // EnsureDefaults fills in defaults.
@@ -64,6 +69,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.TTLSweepInterval == 0 {
+		o.TTLSweepInterval = 5 * time.Second
 	}
 }
 
@@ -88,6 +96,9 @@ type Server struct {
 	ln       net.Listener
 	ready    atomic.Bool
 	done     chan error
+
+	txTokens tokenLocks  // TransactWriteItems ClientRequestToken serialization
+	ttl      *ttlSweeper // nil when disabled
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -119,11 +130,15 @@ func New(opts Options) (*Server, error) {
 	s.registerItemOps()
 	s.registerReadOps()
 	s.registerStreamOps()
+	s.registerBatchOps()
+	s.registerTransactOps()
+	s.registerTTLOps()
 	if err := s.startTriggers(); err != nil {
 		log.Close()
 		db.Close()
 		return nil, err
 	}
+	s.startTTLSweeper()
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.HandleFunc("/", s.serveRPC)
 	s.http = &http.Server{
@@ -188,6 +203,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 		if err := <-s.done; err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.ttl != nil {
+		s.ttl.Stop()
 	}
 	if err := s.log.Close(); err != nil {
 		errs = append(errs, err)

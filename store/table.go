@@ -49,6 +49,8 @@ type Table struct {
 	TableClass         string     `json:"tableClass,omitempty"`
 	DeletionProtection bool       `json:"deletionProtection,omitempty"`
 	Tags               []Tag      `json:"tags,omitempty"`
+	// TTL is the Time to Live setting (UpdateTimeToLive); see ttl.go.
+	TTL TTLSpec `json:"ttl,omitzero"`
 
 	// Indexes are the table's secondary indexes (see index.go), local ones
 	// first as created, then global ones; LastIndexID is the highest index

@@ -1,0 +1,427 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/store/expr"
+)
+
+// Batch limits, as DynamoDB documents them.
+const (
+	maxBatchGetKeys      = 100
+	maxBatchWriteItems   = 25
+	maxBatchGetRespBytes = 16 << 20 // 16 MB of items per BatchGetItem response
+)
+
+func (s *Server) registerBatchOps() {
+	s.ops["BatchGetItem"] = s.batchGetItem
+	s.ops["BatchWriteItem"] = s.batchWriteItem
+}
+
+// keysAndAttributes is one table's entry of BatchGetItem's RequestItems
+// (and of UnprocessedKeys, which echoes everything but the keys read).
+type keysAndAttributes struct {
+	Keys                     []attr.Item       `json:"Keys"`
+	AttributesToGet          []string          `json:"AttributesToGet,omitempty"`
+	ConsistentRead           *bool             `json:"ConsistentRead,omitempty"`
+	ProjectionExpression     *string           `json:"ProjectionExpression,omitempty"`
+	ExpressionAttributeNames map[string]string `json:"ExpressionAttributeNames,omitempty"`
+}
+
+// tableUnits is one entry of a ConsumedCapacity list.
+type tableUnits struct {
+	table       string
+	units       float64
+	read, write float64 // transactional operations also report these
+}
+
+// appendCapacityList renders ConsumedCapacity as the list the batch and
+// transaction operations return (one entry per table, in request order).
+func (r *respWriter) capacityList(mode string, list []tableUnits) {
+	if mode != "TOTAL" && mode != "INDEXES" {
+		return
+	}
+	r.key("ConsumedCapacity")
+	r.buf = append(r.buf, '[')
+	for i, u := range list {
+		if i > 0 {
+			r.buf = append(r.buf, ',')
+		}
+		r.buf = append(r.buf, `{"TableName":`...)
+		r.buf = attr.AppendJSONString(r.buf, u.table)
+		r.buf = append(r.buf, `,"CapacityUnits":`...)
+		r.buf = append(r.buf, strconvFloat(u.units)...)
+		if u.read > 0 {
+			r.buf = append(r.buf, `,"ReadCapacityUnits":`...)
+			r.buf = append(r.buf, strconvFloat(u.read)...)
+		}
+		if u.write > 0 {
+			r.buf = append(r.buf, `,"WriteCapacityUnits":`...)
+			r.buf = append(r.buf, strconvFloat(u.write)...)
+		}
+		if mode == "INDEXES" {
+			r.buf = append(r.buf, `,"Table":{"CapacityUnits":`...)
+			r.buf = append(r.buf, strconvFloat(u.units)...)
+			if u.read > 0 {
+				r.buf = append(r.buf, `,"ReadCapacityUnits":`...)
+				r.buf = append(r.buf, strconvFloat(u.read)...)
+			}
+			if u.write > 0 {
+				r.buf = append(r.buf, `,"WriteCapacityUnits":`...)
+				r.buf = append(r.buf, strconvFloat(u.write)...)
+			}
+			r.buf = append(r.buf, '}')
+		}
+		r.buf = append(r.buf, '}')
+	}
+	r.buf = append(r.buf, ']')
+}
+
+// encodedKey is an item's identity inside one request (duplicate checks):
+// the table's name and the order-preserving encoding of its key values.
+func encodedKey(t *store.Table, key attr.Item) string {
+	b := append([]byte(t.Name), 0)
+	b = attr.AppendKey(b, key[t.Hash.Name])
+	if t.Range != nil {
+		b = attr.AppendKey(b, key[t.Range.Name])
+	}
+	return string(b)
+}
+
+// sortedTables returns a map's table names in a stable order, so that the
+// same request is processed (and cut at the size limit) the same way.
+func sortedTables[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// requestItemsConstraints checks the RequestItems map's table names the way
+// DynamoDB's front end does.
+func requestItemsConstraints[V any](v *constraints, m map[string]V, present bool) {
+	v.notNull(present, "requestItems")
+	if present && len(m) == 0 {
+		v.fail("{}", "requestItems", "Member must have length greater than or equal to 1")
+	}
+	for name := range m {
+		if len(name) < 3 || len(name) > 255 || !namePattern.MatchString(name) {
+			v.fail(name, "requestItems", "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]")
+			return
+		}
+	}
+}
+
+// getProjection compiles a table entry's ProjectionExpression or
+// AttributesToGet (nil: whole items).
+func getProjection(ka *keysAndAttributes) (*expr.Projection, error) {
+	if ka.ProjectionExpression != nil && ka.AttributesToGet != nil {
+		return nil, ddberr.Validationf("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+	}
+	if ka.AttributesToGet != nil {
+		return attributesToGet(ka.AttributesToGet)
+	}
+	comp, err := compileExprs(&exprInput{ExpressionAttributeNames: ka.ExpressionAttributeNames}, "", ka.ProjectionExpression != nil)
+	if err != nil {
+		return nil, err
+	}
+	var proj *expr.Projection
+	if ka.ProjectionExpression != nil {
+		if proj, err = comp.Projection(*ka.ProjectionExpression); err != nil {
+			return nil, err
+		}
+	}
+	return proj, comp.CheckUnused()
+}
+
+// attributesToGet turns the legacy AttributesToGet list into a projection
+// of top-level attributes.
+func attributesToGet(names []string) (*expr.Projection, error) {
+	seen := map[string]bool{}
+	paths := make([]expr.Path, 0, len(names))
+	for _, n := range names {
+		if seen[n] {
+			return nil, ddberr.Invalidf("Duplicate value in attribute name: %s", n)
+		}
+		seen[n] = true
+		paths = append(paths, expr.Path{{Name: n, Index: -1}})
+	}
+	return expr.NewProjection(paths), nil
+}
+
+func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		RequestItems           map[string]*keysAndAttributes `json:"RequestItems"`
+		ReturnConsumedCapacity string                        `json:"ReturnConsumedCapacity"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	requestItems := in.RequestItems
+	requestItemsConstraints(&v, requestItems, requestItems != nil)
+	for _, name := range sortedTables(requestItems) {
+		ka := requestItems[name]
+		if ka == nil {
+			continue
+		}
+		at := "requestItems." + name + ".member.keys"
+		v.notNull(ka.Keys != nil, at)
+		if ka.Keys != nil && len(ka.Keys) == 0 {
+			v.fail("[]", at, "Member must have length greater than or equal to 1")
+		}
+		if len(ka.Keys) > maxBatchGetKeys {
+			v.fail(len(ka.Keys), at, "Member must have length less than or equal to 100")
+		}
+		if ka.AttributesToGet != nil && len(ka.AttributesToGet) == 0 {
+			v.fail("[]", "requestItems."+name+".member.attributesToGet", "Member must have length greater than or equal to 1")
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+
+	type tableReq struct {
+		name  string
+		t     *store.Table
+		ka    *keysAndAttributes
+		proj  *expr.Projection
+		cons  bool
+		units float64
+	}
+	names := sortedTables(requestItems)
+	reqs := make([]*tableReq, 0, len(names))
+	total := 0
+	seen := map[string]bool{}
+	for _, name := range names {
+		ka := requestItems[name]
+		if ka == nil {
+			ka = &keysAndAttributes{}
+		}
+		proj, err := getProjection(ka)
+		if err != nil {
+			return nil, err
+		}
+		t := s.db.Table(name)
+		r := &tableReq{name: name, t: t, ka: ka, proj: proj, cons: ka.ConsistentRead != nil && *ka.ConsistentRead}
+		for _, key := range ka.Keys {
+			total++
+			if total > maxBatchGetKeys {
+				return nil, ddberr.Validationf("Too many items requested for the BatchGetItem call")
+			}
+			if t == nil {
+				continue
+			}
+			if err := t.ValidateKey(key); err != nil {
+				return nil, err
+			}
+			k := encodedKey(t, key)
+			if seen[k] {
+				return nil, ddberr.Validationf("Provided list of item keys contains duplicates")
+			}
+			seen[k] = true
+		}
+		if t == nil {
+			return nil, ddberr.NotFound()
+		}
+		reqs = append(reqs, r)
+	}
+
+	responses := map[string][]attr.Item{}
+	unprocessed := map[string]*keysAndAttributes{}
+	size := 0
+	full := false
+	for _, r := range reqs {
+		for i, key := range r.ka.Keys {
+			if full {
+				u := *r.ka
+				u.Keys = r.ka.Keys[i:]
+				unprocessed[r.name] = &u
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			it, err := s.db.Get(r.t, key)
+			if err != nil {
+				return nil, err
+			}
+			n := attr.ItemSize(it)
+			r.units += readUnits(n, r.cons)
+			if it == nil {
+				continue
+			}
+			if r.proj != nil {
+				it = r.proj.Apply(it)
+			}
+			// An item that would carry the response past 16 MB is left for
+			// the next call, with every key after it.
+			if rs := attr.ItemSize(it); size+rs > maxBatchGetRespBytes {
+				full = true
+				r.units -= readUnits(n, r.cons)
+				u := *r.ka
+				u.Keys = r.ka.Keys[i:]
+				unprocessed[r.name] = &u
+				break
+			} else {
+				size += rs
+			}
+			responses[r.name] = append(responses[r.name], it)
+		}
+		if _, ok := responses[r.name]; !ok {
+			responses[r.name] = []attr.Item{}
+		}
+	}
+
+	out := respWriter{}
+	out.key("Responses")
+	out.buf = append(out.buf, '{')
+	for i, r := range reqs {
+		if i > 0 {
+			out.buf = append(out.buf, ',')
+		}
+		out.buf = attr.AppendJSONString(out.buf, r.name)
+		out.buf = append(out.buf, ":["...)
+		for j, it := range responses[r.name] {
+			if j > 0 {
+				out.buf = append(out.buf, ',')
+			}
+			out.buf = attr.AppendItemJSON(out.buf, it)
+		}
+		out.buf = append(out.buf, ']')
+	}
+	out.buf = append(out.buf, '}')
+	uk, err := json.Marshal(unprocessed)
+	if err != nil {
+		return nil, err
+	}
+	out.raw("UnprocessedKeys", uk)
+	list := make([]tableUnits, 0, len(reqs))
+	for _, r := range reqs {
+		list = append(list, tableUnits{table: r.name, units: r.units})
+	}
+	out.capacityList(in.ReturnConsumedCapacity, list)
+	return out.done(), nil
+}
+
+// writeRequest is one entry of BatchWriteItem's lists.
+type writeRequest struct {
+	PutRequest *struct {
+		Item attr.Item `json:"Item"`
+	} `json:"PutRequest,omitempty"`
+	DeleteRequest *struct {
+		Key attr.Item `json:"Key"`
+	} `json:"DeleteRequest,omitempty"`
+}
+
+func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		RequestItems                map[string][]writeRequest `json:"RequestItems"`
+		ReturnConsumedCapacity      string                    `json:"ReturnConsumedCapacity"`
+		ReturnItemCollectionMetrics string                    `json:"ReturnItemCollectionMetrics"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	v.enum(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
+	requestItems := in.RequestItems
+	requestItemsConstraints(&v, requestItems, requestItems != nil)
+	for _, name := range sortedTables(requestItems) {
+		if n := len(requestItems[name]); n < 1 || n > maxBatchWriteItems {
+			v.fail(name, "requestItems", "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
+			break
+		}
+	}
+	for _, name := range sortedTables(requestItems) {
+		for i, wr := range requestItems[name] {
+			at := "requestItems." + name + ".member." + itoa(i+1) + ".member"
+			if wr.PutRequest != nil {
+				v.notNull(wr.PutRequest.Item != nil, at+".putRequest.item")
+			}
+			if wr.DeleteRequest != nil {
+				v.notNull(wr.DeleteRequest.Key != nil, at+".deleteRequest.key")
+			}
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, reqs := range requestItems {
+		for _, wr := range reqs {
+			if (wr.PutRequest == nil) == (wr.DeleteRequest == nil) {
+				return nil, ddberr.Validationf("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+			}
+			total++
+		}
+	}
+	if total > maxBatchWriteItems {
+		return nil, ddberr.Validationf("Too many items requested for the BatchWriteItem call")
+	}
+
+	// Everything is checked before anything is written: a bad request or a
+	// missing table writes nothing (as DynamoDB).
+	names := sortedTables(requestItems)
+	muts := make([]store.Mutation, 0, total)
+	seen := map[string]bool{}
+	for _, name := range names {
+		t := s.db.Table(name)
+		if t == nil {
+			return nil, ddberr.NotFound()
+		}
+		for _, wr := range requestItems[name] {
+			var key attr.Item
+			m := store.Mutation{Table: t}
+			if wr.PutRequest != nil {
+				item := wr.PutRequest.Item
+				if err := t.ValidateItem(item); err != nil {
+					return nil, err
+				}
+				key = t.KeyOf(item)
+				m.Apply = func(attr.Item) (attr.Item, error) { return item, nil }
+			} else {
+				key = wr.DeleteRequest.Key
+				if err := t.ValidateKey(key); err != nil {
+					return nil, err
+				}
+				m.Apply = func(attr.Item) (attr.Item, error) { return nil, nil }
+			}
+			k := encodedKey(t, key)
+			if seen[k] {
+				return nil, ddberr.Validationf("Provided list of item keys contains duplicates")
+			}
+			seen[k] = true
+			m.Key = key
+			muts = append(muts, m)
+		}
+	}
+	// One Write: the items commit in one synced batch (one fsync for the
+	// whole request). No mutation here can fail its Apply, so the batch
+	// never cancels; UnprocessedItems is therefore always empty.
+	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c)}, muts...)
+	if err != nil {
+		return nil, err
+	}
+	out := respWriter{}
+	out.raw("UnprocessedItems", []byte("{}"))
+	units := map[string]float64{}
+	for i, m := range muts {
+		units[m.Table.Name] += writeUnits(res[i].Old, res[i].New)
+	}
+	list := make([]tableUnits, 0, len(names))
+	for _, n := range names {
+		list = append(list, tableUnits{table: n, units: units[n]})
+	}
+	out.capacityList(in.ReturnConsumedCapacity, list)
+	return out.done(), nil
+}

@@ -1,0 +1,497 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/store/expr"
+)
+
+// maxTransactItems is DynamoDB's limit on actions in one transaction.
+const maxTransactItems = 100
+
+func (s *Server) registerTransactOps() {
+	s.ops["TransactWriteItems"] = s.transactWriteItems
+	s.ops["TransactGetItems"] = s.transactGetItems
+}
+
+// tokenLocks serialize requests carrying the same ClientRequestToken, so
+// that two concurrent retries cannot both apply: the second waits, then
+// finds the first one's record.
+type tokenLocks struct{ stripes [64]sync.Mutex }
+
+func (l *tokenLocks) lock(token string) func() {
+	h := uint32(2166136261)
+	for i := 0; i < len(token); i++ {
+		h = (h ^ uint32(token[i])) * 16777619
+	}
+	m := &l.stripes[h%uint32(len(l.stripes))]
+	m.Lock()
+	return m.Unlock
+}
+
+// txAction is the common shape of Put, Update, Delete and ConditionCheck.
+type txAction struct {
+	TableName                           *string   `json:"TableName"`
+	Key                                 attr.Item `json:"Key"`
+	Item                                attr.Item `json:"Item"`
+	ConditionExpression                 *string   `json:"ConditionExpression"`
+	UpdateExpression                    *string   `json:"UpdateExpression"`
+	ReturnValuesOnConditionCheckFailure string    `json:"ReturnValuesOnConditionCheckFailure"`
+	exprInput
+}
+
+type transactWriteItem struct {
+	Put            *txAction `json:"Put"`
+	Update         *txAction `json:"Update"`
+	Delete         *txAction `json:"Delete"`
+	ConditionCheck *txAction `json:"ConditionCheck"`
+}
+
+// txPlan is one validated action, ready to become a Mutation.
+type txPlan struct {
+	kind  string // Put, Update, Delete, ConditionCheck
+	t     *store.Table
+	key   attr.Item
+	item  attr.Item // Put
+	cond  *expr.Condition
+	upd   *expr.Update
+	onAll bool // ReturnValuesOnConditionCheckFailure ALL_OLD
+}
+
+func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		TransactItems               []transactWriteItem `json:"TransactItems"`
+		ClientRequestToken          *string             `json:"ClientRequestToken"`
+		ReturnConsumedCapacity      string              `json:"ReturnConsumedCapacity"`
+		ReturnItemCollectionMetrics string              `json:"ReturnItemCollectionMetrics"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	v.enum(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
+	v.notNull(in.TransactItems != nil, "transactItems")
+	if in.TransactItems != nil && len(in.TransactItems) == 0 {
+		v.fail("[]", "transactItems", "Member must have length greater than or equal to 1")
+	}
+	if len(in.TransactItems) > maxTransactItems {
+		v.fail(len(in.TransactItems), "transactItems", "Member must have length less than or equal to 100")
+	}
+	if tok := in.ClientRequestToken; tok != nil {
+		if len(*tok) < 1 {
+			v.fail(*tok, "clientRequestToken", "Member must have length greater than or equal to 1")
+		}
+		if len(*tok) > 36 {
+			v.fail(*tok, "clientRequestToken", "Member must have length less than or equal to 36")
+		}
+	}
+	for i, ti := range in.TransactItems {
+		at := "transactItems." + itoa(i+1) + ".member"
+		for name, a := range map[string]*txAction{"put": ti.Put, "update": ti.Update, "delete": ti.Delete, "conditionCheck": ti.ConditionCheck} {
+			if a == nil {
+				continue
+			}
+			v.tableName(a.TableName, "tableName")
+			if name == "put" {
+				v.notNull(a.Item != nil, at+".put.item")
+			} else {
+				v.notNull(a.Key != nil, at+"."+name+".key")
+			}
+			if name == "update" {
+				v.notNull(a.UpdateExpression != nil, at+".update.updateExpression")
+			}
+			if name == "conditionCheck" {
+				v.notNull(a.ConditionExpression != nil, at+".conditionCheck.conditionExpression")
+			}
+			v.enum(a.ReturnValuesOnConditionCheckFailure, at+"."+name+".returnValuesOnConditionCheckFailure", "ALL_OLD", "NONE")
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+
+	plans := make([]txPlan, len(in.TransactItems))
+	seen := map[string]bool{}
+	for i, ti := range in.TransactItems {
+		p, err := s.planTxAction(ti)
+		if err != nil {
+			return nil, err
+		}
+		k := encodedKey(p.t, p.key)
+		if seen[k] {
+			return nil, ddberr.Validationf("Transaction request cannot include multiple operations on one item")
+		}
+		seen[k] = true
+		plans[i] = p
+	}
+
+	// Idempotency: a request with a token that committed in the last ten
+	// minutes gets the same answer again without being applied again; the
+	// same token on a different request is IdempotentParameterMismatch.
+	// The record commits in the transaction's own batch (store.PutToken),
+	// so it is exactly as durable as the transaction.
+	var digest [32]byte
+	token := ""
+	if in.ClientRequestToken != nil {
+		token = *in.ClientRequestToken
+		digest = requestDigest(c.body)
+		defer s.txTokens.lock(token)()
+		rec, ok, err := s.db.Token(token, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if rec.Digest != digest {
+				return nil, ddberr.New(ddberr.KindIdempotentParameterMismatch, "")
+			}
+			return rawJSON(rec.Response), nil
+		}
+	}
+
+	muts := make([]store.Mutation, len(plans))
+	for i := range plans {
+		muts[i] = plans[i].mutation()
+	}
+	// The response is known before the commit (it depends only on the
+	// plans): build it now so that the token record can carry it.
+	out := respWriter{}
+	var list []tableUnits
+	idx := map[string]int{}
+	wo := store.WriteOptions{Principal: principal(c)}
+	var body []byte
+	finish := func(res []store.Result) {
+		out = respWriter{}
+		list = list[:0]
+		clear(idx)
+		for i, p := range plans {
+			u := 2 * writeUnits(res[i].Old, res[i].New)
+			if p.kind == "ConditionCheck" {
+				u = 2 * writeUnits(res[i].Old, nil)
+			}
+			j, ok := idx[p.t.Name]
+			if !ok {
+				j = len(list)
+				idx[p.t.Name] = j
+				list = append(list, tableUnits{table: p.t.Name})
+			}
+			list[j].units += u
+			list[j].write += u
+		}
+		out.capacityList(in.ReturnConsumedCapacity, list)
+		body = out.done()
+	}
+	if token != "" {
+		// The token record must carry the response, which depends on each
+		// item's old and new state: capture them as the Applies decide
+		// them; Extra runs after all of them, just before the commit.
+		results := make([]store.Result, len(muts))
+		for i := range muts {
+			apply, readOnly := muts[i].Apply, muts[i].ReadOnly
+			muts[i].Apply = func(old attr.Item) (attr.Item, error) {
+				nu, err := apply(old)
+				results[i] = store.Result{Old: old, New: nu}
+				if readOnly {
+					results[i].New = old
+				}
+				return nu, err
+			}
+		}
+		wo.Extra = store.TokenWriter(token, func() store.TokenRecord {
+			finish(results)
+			return store.TokenRecord{Created: time.Now(), Digest: digest, Response: body}
+		})
+	}
+	res, err := s.db.Write(ctx, wo, muts...)
+	if err != nil {
+		return nil, cancellation(err, len(plans), plans)
+	}
+	if body == nil {
+		finish(res)
+	}
+	return rawJSON(body), nil
+}
+
+// planTxAction validates one TransactItems entry and compiles its
+// expressions. Errors here are plain ValidationExceptions (the request is
+// malformed), not cancellation reasons.
+func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
+	var p txPlan
+	var a *txAction
+	n := 0
+	for kind, x := range map[string]*txAction{"Put": ti.Put, "Update": ti.Update, "Delete": ti.Delete, "ConditionCheck": ti.ConditionCheck} {
+		if x != nil {
+			p.kind, a = kind, x
+			n++
+		}
+	}
+	if n != 1 {
+		return p, ddberr.Validationf("TransactItems can only contain one of Check, Put, Update or Delete")
+	}
+	var missing string
+	anyExpr := a.ConditionExpression != nil
+	switch p.kind {
+	case "Update":
+		missing = "UpdateExpression and ConditionExpression are null"
+		anyExpr = anyExpr || a.UpdateExpression != nil
+	default:
+		missing = "ConditionExpression is null"
+	}
+	comp, err := compileExprs(&a.exprInput, missing, anyExpr)
+	if err != nil {
+		return p, err
+	}
+	if a.UpdateExpression != nil {
+		if p.upd, err = comp.Update(*a.UpdateExpression); err != nil {
+			return p, err
+		}
+	}
+	if a.ConditionExpression != nil {
+		if p.cond, err = comp.Condition(*a.ConditionExpression); err != nil {
+			return p, err
+		}
+	}
+	if err := comp.CheckUnused(); err != nil {
+		return p, err
+	}
+	p.onAll = a.ReturnValuesOnConditionCheckFailure == "ALL_OLD"
+	p.t = s.db.Table(*a.TableName)
+	if p.t == nil {
+		return p, ddberr.NotFound()
+	}
+	if p.kind == "Put" {
+		if err := p.t.ValidateItem(a.Item); err != nil {
+			return p, err
+		}
+		p.item = a.Item
+		p.key = p.t.KeyOf(a.Item)
+		return p, nil
+	}
+	if err := p.t.ValidateKey(a.Key); err != nil {
+		return p, err
+	}
+	p.key = a.Key
+	if p.upd != nil {
+		for _, k := range p.t.KeyNames() {
+			if p.upd.Touches(k) {
+				return p, ddberr.Invalidf("Cannot update attribute %s. This attribute is part of the key", k)
+			}
+		}
+	}
+	return p, nil
+}
+
+// mutation turns a plan into the store's conditional change.
+func (p *txPlan) mutation() store.Mutation {
+	m := store.Mutation{Table: p.t, Key: p.key}
+	switch p.kind {
+	case "Put":
+		m.Apply = func(old attr.Item) (attr.Item, error) {
+			if err := checkCondition(p.cond, old, p.onAll); err != nil {
+				return nil, err
+			}
+			return p.item, nil
+		}
+	case "Delete":
+		m.Apply = func(old attr.Item) (attr.Item, error) {
+			return nil, checkCondition(p.cond, old, p.onAll)
+		}
+	case "Update":
+		m.Apply = func(old attr.Item) (attr.Item, error) {
+			return applyUpdate(old, p.key, p.cond, p.upd, nil, p.onAll)
+		}
+	case "ConditionCheck":
+		m.ReadOnly = true
+		m.Apply = func(old attr.Item) (attr.Item, error) {
+			return old, checkCondition(p.cond, old, p.onAll)
+		}
+	}
+	return m
+}
+
+// applyUpdate is UpdateItem's change of one item: the condition (or the
+// legacy Expected, already compiled into cond), then the update (or the
+// legacy AttributeUpdates, whose type checks pre runs on the current item)
+// on the current item, or on the bare key when there is none.
+func applyUpdate(old, key attr.Item, cond *expr.Condition, upd *expr.Update, pre func(attr.Item) error, onFail bool) (attr.Item, error) {
+	if err := checkCondition(cond, old, onFail); err != nil {
+		return nil, err
+	}
+	base := old
+	if base == nil {
+		base = key
+	}
+	if pre != nil {
+		if err := pre(base); err != nil {
+			return nil, err
+		}
+	}
+	if upd == nil {
+		return base, nil
+	}
+	nu, err := upd.Apply(base)
+	if err == nil && attr.ItemSize(nu) > attr.MaxItemSize {
+		return nil, ddberr.Validationf("Item size to update has exceeded the maximum allowed size")
+	}
+	return nu, err
+}
+
+// cancellation renders a failed transaction write as
+// TransactionCanceledException, with one reason per action in order.
+func cancellation(err error, n int, plans []txPlan) error {
+	var errs []error
+	var ce *store.CanceledError
+	switch {
+	case errors.As(err, &ce):
+		errs = ce.Errs
+	case n == 1 && isItemError(err):
+		errs = []error{err}
+	default:
+		return err
+	}
+	reasons := make([]ddberr.CancellationReason, n)
+	codes := make([]string, n)
+	for i := range reasons {
+		var e error
+		if i < len(errs) {
+			e = errs[i]
+		}
+		reasons[i] = cancellationReason(e)
+		codes[i] = reasons[i].Code
+	}
+	ex := ddberr.New(ddberr.KindTransactionCanceled, "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", "))
+	ex.CancellationReasons = reasons
+	return ex
+}
+
+// isItemError reports whether a single-mutation Write failed in its Apply
+// (a condition or a validation error) rather than in the engine.
+func isItemError(err error) bool {
+	var de *ddberr.Error
+	return errors.As(err, &de) && (de.Kind == ddberr.KindConditionalCheckFailed || de.Kind == ddberr.KindValidation)
+}
+
+func cancellationReason(err error) ddberr.CancellationReason {
+	if err == nil {
+		return ddberr.CancellationReason{Code: "None"}
+	}
+	de := ddberr.As(err)
+	switch de.Kind {
+	case ddberr.KindConditionalCheckFailed:
+		return ddberr.CancellationReason{Code: "ConditionalCheckFailed", Message: de.Message, Item: de.Item}
+	case ddberr.KindValidation:
+		return ddberr.CancellationReason{Code: "ValidationError", Message: de.Message}
+	}
+	return ddberr.CancellationReason{Code: de.Name(), Message: de.Message}
+}
+
+// requestDigest identifies a request for idempotency checks.
+func requestDigest(body []byte) [32]byte { return sha256.Sum256(body) }
+
+type transactGetItem struct {
+	Get *struct {
+		TableName                *string           `json:"TableName"`
+		Key                      attr.Item         `json:"Key"`
+		ProjectionExpression     *string           `json:"ProjectionExpression"`
+		ExpressionAttributeNames map[string]string `json:"ExpressionAttributeNames"`
+	} `json:"Get"`
+}
+
+func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		TransactItems          []transactGetItem `json:"TransactItems"`
+		ReturnConsumedCapacity string            `json:"ReturnConsumedCapacity"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	v.notNull(in.TransactItems != nil, "transactItems")
+	if in.TransactItems != nil && len(in.TransactItems) == 0 {
+		v.fail("[]", "transactItems", "Member must have length greater than or equal to 1")
+	}
+	if len(in.TransactItems) > maxTransactItems {
+		v.fail(len(in.TransactItems), "transactItems", "Member must have length less than or equal to 100")
+	}
+	for i, ti := range in.TransactItems {
+		at := "transactItems." + itoa(i+1) + ".member.get"
+		v.notNull(ti.Get != nil, "transactItems."+itoa(i+1)+".member.get")
+		if ti.Get != nil {
+			v.tableName(ti.Get.TableName, "tableName")
+			v.notNull(ti.Get.Key != nil, at+".key")
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	refs := make([]store.ItemRef, len(in.TransactItems))
+	projs := make([]*expr.Projection, len(in.TransactItems))
+	seen := map[string]bool{}
+	for i, ti := range in.TransactItems {
+		g := ti.Get
+		proj, err := getProjection(&keysAndAttributes{ProjectionExpression: g.ProjectionExpression, ExpressionAttributeNames: g.ExpressionAttributeNames})
+		if err != nil {
+			return nil, err
+		}
+		t := s.db.Table(*g.TableName)
+		if t == nil {
+			return nil, ddberr.NotFound()
+		}
+		if err := t.ValidateKey(g.Key); err != nil {
+			return nil, err
+		}
+		k := encodedKey(t, g.Key)
+		if seen[k] {
+			return nil, ddberr.Validationf("Transaction request cannot include multiple operations on one item")
+		}
+		seen[k] = true
+		refs[i] = store.ItemRef{Table: t, Key: g.Key}
+		projs[i] = proj
+	}
+	items, err := s.db.GetConsistent(refs)
+	if err != nil {
+		return nil, err
+	}
+	out := respWriter{}
+	out.key("Responses")
+	out.buf = append(out.buf, '[')
+	var list []tableUnits
+	idx := map[string]int{}
+	for i, it := range items {
+		if i > 0 {
+			out.buf = append(out.buf, ',')
+		}
+		u := 2 * readUnits(attr.ItemSize(it), true)
+		name := refs[i].Table.Name
+		j, ok := idx[name]
+		if !ok {
+			j = len(list)
+			idx[name] = j
+			list = append(list, tableUnits{table: name})
+		}
+		list[j].units += u
+		list[j].read += u
+		if it == nil {
+			out.buf = append(out.buf, "{}"...)
+			continue
+		}
+		if projs[i] != nil {
+			it = projs[i].Apply(it)
+		}
+		out.buf = append(out.buf, `{"Item":`...)
+		out.buf = attr.AppendItemJSON(out.buf, it)
+		out.buf = append(out.buf, '}')
+	}
+	out.buf = append(out.buf, ']')
+	out.capacityList(in.ReturnConsumedCapacity, list)
+	return out.done(), nil
+}
