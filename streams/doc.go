@@ -70,6 +70,24 @@
 //
 // # Figures
 //
-// (filled in from the benchmarks in streams/e2e; see the end of this
-// comment.)
+// Measured on the shared 2-core development VM (AMD EPYC, load average
+// 3-4 from other work, so single runs vary by ±30%); interleaved runs,
+// medians of 5:
+//
+//	go test -c -o /tmp/e2e.test ./streams/e2e
+//	/tmp/e2e.test -test.run '^$' -test.bench 'PutItem/no-stream' -test.benchtime 1s   # ×5, alternating
+//	/tmp/e2e.test -test.run '^$' -test.bench 'PutItem/NEW' -test.benchtime 1s
+//	go test ./streams/e2e -run '^$' -bench Visibility -benchtime 2s
+//
+//	PutItem, SDK, 16 clients, fsync on   no stream           228 µs/op
+//	                                     NEW_AND_OLD_IMAGES  236 µs/op  (+3%; target < 15%)
+//	CPU profile of the stream run: Log.Prepare is 1.5% of CPU, encodeRecord 0.8%.
+//	ack → visible, in-process subscriber (Reader.Wait)  p50 0 µs   p99 68 µs   (target p99 < 5 ms)
+//	ack → visible, GetRecords poller (no pause)         p50 40 µs  p99 1.3 ms
+//
+// The in-flight list costs no throughput of its own: commits are not
+// serialized per shard (Pebble's group commit still batches the fsyncs);
+// only the per-shard mutex is taken twice per record, for a few
+// instructions. A subscriber usually holds the record before the writing
+// client has its HTTP response (latency 0).
 package streams

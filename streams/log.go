@@ -395,13 +395,13 @@ var errNoShard = errors.New("streams: no open shard for the change (stream close
 // record, and the high-water mark, to b. The returned done publishes the
 // records (committed) or releases the reservations.
 func (l *Log) Prepare(b *pebble.Batch, changes []store.Change) (func(bool), error) {
-	any := false
+	streamed := false
 	for i := range changes {
 		t := changes[i].Table
 		if !t.Stream.Enabled {
 			continue
 		}
-		any = true
+		streamed = true
 		l.mu.RLock()
 		st := l.byTable[tableLabel{t.ID, t.Stream.Label}]
 		l.mu.RUnlock()
@@ -411,7 +411,7 @@ func (l *Log) Prepare(b *pebble.Batch, changes []store.Change) (func(bool), erro
 			}
 		}
 	}
-	if !any {
+	if !streamed {
 		return nil, nil
 	}
 	res := make([]reservation, 0, len(changes))
