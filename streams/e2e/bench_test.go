@@ -32,13 +32,14 @@ func BenchmarkPutItem(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			e := start(b, api.Options{DataDir: b.TempDir()})
 			e.createTable(b, "bench", view)
+			ddb := concurrentDDB(b, e)
 			var ctr atomic.Int64
 			b.SetParallelism(16 / max(1, parallelism()))
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := ctr.Add(1)
-					if _, err := e.DDB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("bench"),
+					if _, err := ddb.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("bench"),
 						Item: map[string]ddbtypes.AttributeValue{"pk": s(fmt.Sprint(i % 1000)), "v": n(fmt.Sprint(i)),
 							"payload": s("a moderately sized attribute value of some eighty bytes or so, to be realistic")}}); err != nil {
 						b.Error(err)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -207,3 +208,14 @@ func numAttr(m map[string]types.AttributeValue, k string) string {
 }
 
 func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// concurrentDDB returns a DynamoDB client with its own HTTP transport,
+// whose idle connections are closed when the test ends, before the server
+// shuts down: connections a concurrent client dialed but never used would
+// otherwise hold http.Server.Shutdown for its 5 s StateNew grace.
+func concurrentDDB(t testing.TB, e *env) *dynamodb.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	t.Cleanup(tr.CloseIdleConnections)
+	return dynamodb.NewFromConfig(e.Config(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: tr} })
+}

@@ -107,6 +107,7 @@ func TestStress(t *testing.T) {
 		recs, ferr = follow(ctx, e.Streams(), arn)
 	}()
 
+	ddb := concurrentDDB(t, e)
 	const writers, items, updates = 8, 25, 3
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
@@ -117,13 +118,13 @@ func TestStress(t *testing.T) {
 			for i := 0; i < items; i++ {
 				pk := fmt.Sprintf("w%d-i%d", w, i)
 				for v := 0; v <= updates; v++ {
-					if _, err := e.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("stress"),
+					if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("stress"),
 						Item: map[string]ddbtypes.AttributeValue{"pk": s(pk), "v": n(fmt.Sprint(v))}}); err != nil {
 						errs <- err
 						return
 					}
 				}
-				if _, err := e.DDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("stress"),
+				if _, err := ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("stress"),
 					Key: map[string]ddbtypes.AttributeValue{"pk": s(pk)}}); err != nil {
 					errs <- err
 					return
