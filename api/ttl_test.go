@@ -47,7 +47,7 @@ func TestTimeToLive(t *testing.T) {
 	}
 	put("past", N(fmt.Sprint(now-60)))
 	put("future", N(fmt.Sprint(now+3600)))
-	put("string", S(fmt.Sprint(now-60)))          // not a Number: kept
+	put("string", S(fmt.Sprint(now-60)))           // not a Number: kept
 	put("ancient", N(fmt.Sprint(now-6*365*86400))) // more than 5 years ago: kept
 	put("none", nil)
 	put("renewed", N(fmt.Sprint(now-60)))
