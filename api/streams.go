@@ -75,6 +75,19 @@ func (c *constraints) arn(v *string, at string, required bool) {
 	}
 }
 
+// shardID checks a ShardId member (28..65 characters).
+func (c *constraints) shardID(v *string, at string) {
+	if v == nil {
+		return
+	}
+	if len(*v) < 28 {
+		c.fail(v, at, "Member must have length greater than or equal to 28")
+	}
+	if len(*v) > 65 {
+		c.fail(v, at, "Member must have length less than or equal to 65")
+	}
+}
+
 type streamSummary struct {
 	StreamArn   string `json:"StreamArn"`
 	TableName   string `json:"TableName"`
@@ -179,9 +192,7 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.arn(in.StreamArn, "streamArn", true)
 	v.limit(in.Limit, "limit", 100)
-	if in.ExclusiveStartShardId != nil && (len(*in.ExclusiveStartShardId) < 28 || len(*in.ExclusiveStartShardId) > 65) {
-		v.fail(in.ExclusiveStartShardId, "exclusiveStartShardId", "Member must have length between 28 and 65")
-	}
+	v.shardID(in.ExclusiveStartShardId, "exclusiveStartShardId")
 	if in.ShardFilter != nil {
 		v.enum(in.ShardFilter.Type, "shardFilter.type", "CHILD_SHARDS")
 	}
@@ -256,9 +267,7 @@ func (s *Server) getShardIterator(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.arn(in.StreamArn, "streamArn", true)
 	v.notNull(in.ShardId != nil, "shardId")
-	if in.ShardId != nil && (len(*in.ShardId) < 28 || len(*in.ShardId) > 65) {
-		v.fail(in.ShardId, "shardId", "Member must have length between 28 and 65")
-	}
+	v.shardID(in.ShardId, "shardId")
 	v.notNull(in.ShardIteratorType != nil, "shardIteratorType")
 	if in.ShardIteratorType != nil {
 		v.enum(*in.ShardIteratorType, "shardIteratorType", streams.TrimHorizon, streams.Latest, streams.AtSequenceNumber, streams.AfterSequenceNumber)
@@ -295,8 +304,11 @@ func (s *Server) getRecords(ctx context.Context, c *call) (any, error) {
 	}
 	var v constraints
 	v.notNull(in.ShardIterator != nil, "shardIterator")
-	if in.ShardIterator != nil && (len(*in.ShardIterator) < 1 || len(*in.ShardIterator) > 2048) {
-		v.fail(in.ShardIterator, "shardIterator", "Member must have length between 1 and 2048")
+	if in.ShardIterator != nil && len(*in.ShardIterator) < 1 {
+		v.fail(in.ShardIterator, "shardIterator", "Member must have length greater than or equal to 1")
+	}
+	if in.ShardIterator != nil && len(*in.ShardIterator) > 2048 {
+		v.fail(in.ShardIterator, "shardIterator", "Member must have length less than or equal to 2048")
 	}
 	v.limit(in.Limit, "limit", 1000)
 	if err := v.err(); err != nil {
