@@ -3,7 +3,7 @@
 // measured window (go run ./bench -cpuprofile DIR) without a profiling hook
 // in eddy itself. It takes the same serve flags as cmd/eddy:
 //
-//	profserve serve --addr 127.0.0.1:8000 --data ./eddy-data
+//	profserve serve --addr 127.0.0.1:8000 --data ./eddy-data [--no-sync]
 //
 // Keep it in step with cmd/eddy's serve: it must build the server the same way.
 package main
@@ -30,6 +30,7 @@ func main() {
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory")
+	fs.BoolVar(&opts.NoSync, "no-sync", false, "do not fsync the WAL (to measure what durability costs; not a cmd/eddy flag)")
 	_ = fs.Parse(os.Args[2:])
 
 	srv, err := api.New(opts)
