@@ -234,42 +234,65 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 		}
 	}
 
+	// All servers run for the whole benchmark (an idle one costs nothing);
+	// scenarios run target after target, so that a change in the machine's
+	// load during the run shifts every target of a scenario alike.
+	type live struct {
+		name string
+		url  string
+		pid  int
+		srv  *server
+		env  *env
+		prof bool
+	}
+	var lives []*live
+	defer func() {
+		for _, l := range lives {
+			if l.srv != nil {
+				if err := l.srv.stop(); err != nil {
+					log.Printf("bench: %v", err)
+				}
+			}
+		}
+	}()
 	for _, t := range targets {
-		url, pid := t.url, t.pid
-		var srv *server
-		if url == "" {
+		l := &live{name: t.name, url: t.url, pid: t.pid, prof: t.profile}
+		if l.url == "" {
 			logf("starting %s", t.name)
-			if srv, err = startServer(ctx, t.name, t.bin, t.args...); err != nil {
+			srv, err := startServer(ctx, t.name, t.bin, t.args...)
+			if err != nil {
 				return rep, err
 			}
-			url, pid = srv.url, srv.pid
+			l.srv, l.url, l.pid = srv, srv.url, srv.pid
 		}
-		var profiles sync.WaitGroup
-		var onMeasure func(string)
-		if t.profile {
-			secs := max(1, int(cfg.duration.Seconds()))
-			onMeasure = func(sc string) {
-				path := filepath.Join(o.cpuprofile, t.name+"-"+sc+".pprof")
-				profiles.Go(func() {
-					if err := fetchProfile(url, secs, path); err != nil {
-						log.Printf("bench: %s: %v", sc, err)
-						return
-					}
-					logf("profile of %s/%s: go tool pprof -top %s", t.name, sc, path)
-				})
+		l.env = &env{ddb: newClient(l.url, cfg.clients), cfg: cfg}
+		lives = append(lives, l)
+	}
+	for _, sn := range cfg.scenarios {
+		sc, _ := findScenario(sn)
+		for _, l := range lives {
+			var profiled sync.WaitGroup
+			var onMeasure func()
+			if l.prof {
+				secs := max(1, int(cfg.duration.Seconds()))
+				path := filepath.Join(o.cpuprofile, l.name+"-"+sn+".pprof")
+				onMeasure = func() {
+					profiled.Go(func() {
+						if err := fetchProfile(l.url, secs, path); err != nil {
+							log.Printf("bench: %s/%s: %v", l.name, sn, err)
+							return
+						}
+						logf("profile of %s/%s: go tool pprof -top %s", l.name, sn, path)
+					})
+				}
 			}
-		}
-		logf("running %s against %s (%d clients, %v per scenario)", strings.Join(cfg.scenarios, ","), t.name, cfg.clients, cfg.duration)
-		res, runErr := runTarget(ctx, cfg, t.name, url, pid, onMeasure)
-		profiles.Wait()
-		rep.Results = append(rep.Results, res...)
-		if srv != nil {
-			if err := srv.stop(); err != nil && runErr == nil {
-				runErr = err
+			logf("%s: %s (%d clients, %v)", sn, l.name, cfg.clients, cfg.duration)
+			r, err := runScenario(ctx, l.env, l.name, l.pid, sc, onMeasure)
+			profiled.Wait()
+			if err != nil {
+				return rep, err
 			}
-		}
-		if runErr != nil {
-			return rep, runErr
+			rep.Results = append(rep.Results, r)
 		}
 	}
 	rep.Verdicts = evaluate(rep.Results, "null", "eddy", cfg.clients)

@@ -69,60 +69,50 @@ func newClient(url string, clients int) *dynamodb.Client {
 	})
 }
 
-// runTarget runs every configured scenario against one running server. pid
-// is the server's process for CPU accounting (0: unknown). onMeasure, if
-// set, is called when a measured window starts (profiling).
-func runTarget(ctx context.Context, cfg *config, name, url string, pid int, onMeasure func(scenario string)) ([]result, error) {
-	ddb := newClient(url, cfg.clients)
-	e := &env{ddb: ddb, cfg: cfg}
-	var out []result
-	for _, sn := range cfg.scenarios {
-		sc, ok := findScenario(sn)
-		if !ok {
-			return out, fmt.Errorf("unknown scenario %q", sn)
+// runScenario runs one scenario against one running server: setup, warmup,
+// measured window. pid is the server's process for CPU accounting (0:
+// unknown). onMeasure, if set, is called as the measured window starts
+// (profiling).
+func runScenario(ctx context.Context, e *env, target string, pid int, sc scenario, onMeasure func()) (result, error) {
+	cfg := e.cfg
+	r := result{Target: target, Scenario: sc.name, Clients: cfg.clients, ServerCPUus: -1}
+	if err := sc.setup(ctx, e); err != nil {
+		var skip *skipError
+		if !errors.As(err, &skip) {
+			return r, fmt.Errorf("%s: %s: setup: %w", target, sc.name, err)
 		}
-		r := result{Target: name, Scenario: sn, Clients: cfg.clients, ServerCPUus: -1}
-		if err := sc.setup(ctx, e); err != nil {
-			var skip *skipError
-			if !errors.As(err, &skip) {
-				return out, fmt.Errorf("%s: %s: setup: %w", name, sn, err)
-			}
-			r.Skipped = skip.reason
-			out = append(out, r)
-			continue
-		}
-		if cfg.warmup > 0 {
-			measure(ctx, cfg, ddb, sc, cfg.warmup)
-		}
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		cpu0, cpuOK := procCPU(pid)
-		self0 := selfCPU()
-		if onMeasure != nil {
-			onMeasure(sn)
-		}
-		m := measure(ctx, cfg, ddb, sc, cfg.duration)
-		cpu1, cpuOK1 := procCPU(pid)
-		self1 := selfCPU()
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-
-		r.Ops, r.Errors, r.FirstError = m.ops, m.errors, m.firstErr
-		r.Seconds = m.elapsed.Seconds()
-		if r.Ops > 0 {
-			r.OpsPerSec = float64(r.Ops) / r.Seconds
-			r.P50us = micros(percentile(m.lat, 0.50))
-			r.P99us = micros(percentile(m.lat, 0.99))
-			r.ClientCPUus = micros(self1-self0) / float64(r.Ops)
-			if cpuOK && cpuOK1 {
-				r.ServerCPUus = micros(cpu1-cpu0) / float64(r.Ops)
-			}
-		}
-		out = append(out, r)
+		r.Skipped = skip.reason
+		return r, nil
 	}
-	return out, nil
+	if cfg.warmup > 0 {
+		measure(ctx, cfg, e.ddb, sc, cfg.warmup)
+	}
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	cpu0, cpuOK := procCPU(pid)
+	self0 := selfCPU()
+	if onMeasure != nil {
+		onMeasure()
+	}
+	m := measure(ctx, cfg, e.ddb, sc, cfg.duration)
+	cpu1, cpuOK1 := procCPU(pid)
+	self1 := selfCPU()
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	r.Ops, r.Errors, r.FirstError = m.ops, m.errors, m.firstErr
+	r.Seconds = m.elapsed.Seconds()
+	if r.Ops > 0 {
+		r.OpsPerSec = float64(r.Ops) / r.Seconds
+		r.P50us = micros(percentile(m.lat, 0.50))
+		r.P99us = micros(percentile(m.lat, 0.99))
+		r.ClientCPUus = micros(self1-self0) / float64(r.Ops)
+		if cpuOK && cpuOK1 {
+			r.ServerCPUus = micros(cpu1-cpu0) / float64(r.Ops)
+		}
+	}
+	return r, nil
 }
 
 type measurement struct {
