@@ -350,7 +350,7 @@ func checkGSIUpdateShapes(v *constraints, ups []gsiUpdateWire) {
 // it is ACTIVE.
 func (s *Server) startBackfills(table string, ids []uint16) {
 	for _, id := range ids {
-		go func() { _ = s.db.Backfill(context.Background(), table, id) }()
+		s.bg.run(func(ctx context.Context) { _ = s.db.Backfill(ctx, table, id) })
 	}
 }
 

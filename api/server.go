@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 	"github.com/eddydb/eddy/triggers"
@@ -46,6 +47,9 @@ type Options struct {
 	// iterator lifetime); see streams.Options. Region and AccountID default
 	// to the server's.
 	Streams streams.Options
+	// Mappings configures event source mappings (retry backoff, shard
+	// polling); the server sets its DB, Log, Host and Render.
+	Mappings mappings.Options
 	// TTLSweepInterval is how often the Time to Live sweeper looks for
 	// expired items (each pass reads at most 1000 items per table).
 	// Default 5s; negative disables the sweeper. DynamoDB itself deletes
@@ -91,6 +95,8 @@ type Server struct {
 	ops  map[string]opFunc
 
 	triggers *triggers.Host
+	bg       background
+	mappings *mappings.Manager
 	mux      *http.ServeMux
 	http     *http.Server
 	ln       net.Listener
@@ -139,6 +145,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.startTTLSweeper()
+	s.resumeBackfills()
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.HandleFunc("/", s.serveRPC)
 	s.http = &http.Server{
@@ -207,9 +214,15 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if s.ttl != nil {
 		s.ttl.Stop()
 	}
+	if s.mappings != nil {
+		if err := s.mappings.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := s.log.Close(); err != nil {
 		errs = append(errs, err)
 	}
+	s.bg.stop()
 	if s.triggers != nil {
 		if err := s.triggers.Close(); err != nil {
 			errs = append(errs, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/eddydb/eddy/api/lambdaapi"
 	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers"
 )
 
@@ -68,9 +69,21 @@ func (s *Server) startTriggers() error {
 		return err
 	}
 	s.triggers = host
-	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(host))
+	mo := s.opts.Mappings
+	mo.DB, mo.Log, mo.Host, mo.Render = s.db, s.log, host, s.appendRecord
+	mgr, err := mappings.New(mo)
+	if err != nil {
+		host.Close()
+		return err
+	}
+	s.mappings = mgr
+	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(host, lambdaapi.WithMappings(mgr)))
+	s.mux.Handle("GET /metrics", mgr.MetricsHandler())
 	return nil
 }
+
+// Mappings returns the event source mapping manager.
+func (s *Server) Mappings() *mappings.Manager { return s.mappings }
 
 // Triggers returns the trigger host.
 func (s *Server) Triggers() *triggers.Host { return s.triggers }

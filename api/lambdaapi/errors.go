@@ -36,6 +36,9 @@ func fromHost(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	if ae, ok := fromMappings(err); ok {
+		return ae
+	}
 	msg := err.Error()
 	switch {
 	case errors.Is(err, triggers.ErrNotFound):

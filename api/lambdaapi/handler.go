@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers"
 )
 
@@ -25,6 +26,7 @@ func WithMaxRequestBytes(n int64) Option { return func(h *handler) { h.maxBody =
 
 type handler struct {
 	host    *triggers.Host
+	esm     *mappings.Manager // nil: no event source mappings
 	maxBody int64
 	mux     *http.ServeMux
 }
@@ -56,6 +58,9 @@ func NewHandler(host *triggers.Host, opts ...Option) http.Handler {
 	m.HandleFunc("PUT "+prefix+"/{name}/aliases/{alias}", h.updateAlias)
 	m.HandleFunc("DELETE "+prefix+"/{name}/aliases/{alias}", h.deleteAlias)
 	m.HandleFunc("POST "+prefix+"/{name}/invocations", h.invoke)
+	if h.esm != nil {
+		h.routeMappings()
+	}
 	m.HandleFunc("/2015-03-31/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "UnknownOperationException", true,
 			fmt.Sprintf("eddy does not support %s %s", r.Method, r.URL.Path)})

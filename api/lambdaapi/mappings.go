@@ -1,0 +1,143 @@
+package lambdaapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/eddydb/eddy/mappings"
+)
+
+// WithMappings serves the event source mapping operations
+// (/2015-03-31/event-source-mappings/) over m.
+func WithMappings(m *mappings.Manager) Option { return func(h *handler) { h.esm = m } }
+
+const esmPrefix = "/2015-03-31/event-source-mappings"
+
+func (h *handler) routeMappings() {
+	m := h.mux
+	m.HandleFunc("POST "+esmPrefix+"/{$}", h.createMapping)
+	m.HandleFunc("POST "+esmPrefix, h.createMapping)
+	m.HandleFunc("GET "+esmPrefix+"/{$}", h.listMappings)
+	m.HandleFunc("GET "+esmPrefix, h.listMappings)
+	m.HandleFunc("GET "+esmPrefix+"/{uuid}", h.getMapping)
+	m.HandleFunc("PUT "+esmPrefix+"/{uuid}", h.updateMapping)
+	m.HandleFunc("DELETE "+esmPrefix+"/{uuid}", h.deleteMapping)
+	// eddy extensions (not in Lambda's API): per-shard progress and the
+	// failure records kept for the mapping.
+	m.HandleFunc("GET "+esmPrefix+"/{uuid}/shards", h.mappingShards)
+	m.HandleFunc("GET "+esmPrefix+"/{uuid}/failures", h.mappingFailures)
+}
+
+// fromMappings maps the mapping manager's error kinds onto Lambda's.
+func fromMappings(err error) (*apiError, bool) {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, mappings.ErrNotFound):
+		return &apiError{http.StatusNotFound, "ResourceNotFoundException", true, msg}, true
+	case errors.Is(err, mappings.ErrInvalidParameter):
+		return invalidParam(msg), true
+	case errors.Is(err, mappings.ErrValidation):
+		return &apiError{http.StatusBadRequest, "ValidationException", true, msg}, true
+	case errors.Is(err, mappings.ErrConflict):
+		return &apiError{http.StatusConflict, "ResourceConflictException", true, msg}, true
+	case errors.Is(err, mappings.ErrClosed):
+		return &apiError{http.StatusServiceUnavailable, "ServiceException", false, msg}, true
+	}
+	return nil, false
+}
+
+func (h *handler) createMapping(w http.ResponseWriter, r *http.Request) {
+	var spec mappings.Spec
+	if err := decode(r, &spec); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := h.esm.Create(&spec)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, c)
+}
+
+func (h *handler) getMapping(w http.ResponseWriter, r *http.Request) {
+	c, err := h.esm.Get(r.PathValue("uuid"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (h *handler) listMappings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	all, err := h.esm.List(q.Get("FunctionName"), q.Get("EventSourceArn"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	maxItems := 100
+	if s := q.Get("MaxItems"); s != "" {
+		if maxItems, err = strconv.Atoi(s); err != nil || maxItems < 1 || maxItems > 10000 {
+			writeError(w, &apiError{http.StatusBadRequest, "ValidationException", true,
+				"1 validation error detected: Value '" + s + "' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"})
+			return
+		}
+	}
+	pageItems, next, err := mappings.Page(all, q.Get("Marker"), maxItems)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := struct {
+		EventSourceMappings []mappings.Configuration
+		NextMarker          string `json:"NextMarker,omitempty"`
+	}{EventSourceMappings: append([]mappings.Configuration{}, pageItems...), NextMarker: next}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) updateMapping(w http.ResponseWriter, r *http.Request) {
+	var spec mappings.Spec
+	if err := decode(r, &spec); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := h.esm.Update(r.PathValue("uuid"), &spec)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, c)
+}
+
+func (h *handler) deleteMapping(w http.ResponseWriter, r *http.Request) {
+	c, err := h.esm.Delete(r.PathValue("uuid"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, c)
+}
+
+func (h *handler) mappingShards(w http.ResponseWriter, r *http.Request) {
+	st, err := h.esm.Status(r.PathValue("uuid"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{ Shards []mappings.ShardStatus }{append([]mappings.ShardStatus{}, st...)})
+}
+
+func (h *handler) mappingFailures(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.esm.Get(r.PathValue("uuid")); err != nil {
+		writeError(w, err)
+		return
+	}
+	fr, err := h.esm.Failures(r.PathValue("uuid"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{ Failures []mappings.FailureRecord }{append([]mappings.FailureRecord{}, fr...)})
+}

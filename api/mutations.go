@@ -1,0 +1,27 @@
+package api
+
+import (
+	"context"
+
+	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/store"
+)
+
+// writeItem is the single-item write path of PutItem, UpdateItem and
+// DeleteItem: each handler compiles its request into one store.Mutation
+// (the Apply closure evaluates the condition and computes the new item) and
+// renders its response from the store.Result. Normally the mutation commits
+// at once. During an event source mapping invocation (a trigger function's
+// eddy.table_call; mappings.BufferFrom finds the invocation's buffer in
+// ctx) it is evaluated against the buffer instead and committed later
+// together with the mapping's checkpoint: see mappings.WriteBuffer.
+func (s *Server) writeItem(ctx context.Context, c *call, m store.Mutation) ([]store.Result, error) {
+	if wb := mappings.BufferFrom(ctx); wb != nil {
+		r, err := wb.Apply(m)
+		if err != nil {
+			return nil, err
+		}
+		return []store.Result{r}, nil
+	}
+	return s.db.Write(ctx, store.WriteOptions{Principal: principal(c)}, m)
+}

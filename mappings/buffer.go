@@ -1,0 +1,146 @@
+package mappings
+
+import (
+	"context"
+	"sync"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/store"
+)
+
+// WriteBuffer holds the table writes a handler makes through
+// eddy.table_call during one mapping invocation. The server's item handlers
+// (PutItem, UpdateItem, DeleteItem; package api) find it in their context
+// with BufferFrom and, instead of committing, call Apply: the mutation is
+// evaluated against the item as the buffer sees it (the committed item plus
+// the writes buffered before it), its result answers the guest, and the
+// mutation is kept. When the invocation succeeds the manager commits every
+// kept mutation together with the checkpoint that covers the records that
+// caused them, in one store.DB.Write; when it fails they are dropped. So a
+// record that is retried or redelivered after a crash never applies its
+// writes twice (effectively once).
+//
+// Writes to one item are collapsed into one mutation whose Apply replays
+// them in order on the item current at commit time; a condition that no
+// longer holds then (someone else wrote the item meanwhile) fails the
+// commit and the batch is retried.
+//
+// GetItem and Query inside the invocation read committed state: they do
+// not see the invocation's own buffered writes.
+type WriteBuffer struct {
+	db *store.DB
+
+	mu    sync.Mutex
+	items map[string]*pending
+	order []string
+}
+
+type pending struct {
+	table *store.Table
+	key   attr.Item
+	cur   attr.Item // the item after the buffered writes
+	fns   []func(attr.Item) (attr.Item, error)
+}
+
+type bufferKey struct{}
+
+// BufferFrom returns the write buffer of the mapping invocation ctx belongs
+// to, or nil.
+func BufferFrom(ctx context.Context) *WriteBuffer {
+	b, _ := ctx.Value(bufferKey{}).(*WriteBuffer)
+	return b
+}
+
+func withBuffer(ctx context.Context, b *WriteBuffer) context.Context {
+	return context.WithValue(ctx, bufferKey{}, b)
+}
+
+func itemID(t *store.Table, key attr.Item) string {
+	b := append([]byte(t.Name), 0)
+	b = attr.AppendKey(b, key[t.Hash.Name])
+	if t.Range != nil {
+		b = attr.AppendKey(b, key[t.Range.Name])
+	}
+	return string(b)
+}
+
+// Apply evaluates m against the buffered view of its item and keeps it.
+// The Result is what a commit at this point would report.
+func (b *WriteBuffer) Apply(m store.Mutation) (store.Result, error) {
+	key := m.Table.KeyOf(m.Key)
+	id := itemID(m.Table, key)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.items[id]
+	if p == nil {
+		cur, err := b.db.Get(m.Table, key)
+		if err != nil {
+			return store.Result{}, err
+		}
+		p = &pending{table: m.Table, key: key, cur: cur}
+	}
+	old := p.cur
+	if m.Apply == nil || m.ReadOnly {
+		if m.Apply != nil {
+			if _, err := m.Apply(old); err != nil {
+				return store.Result{}, err
+			}
+		}
+		return store.Result{Old: old, New: old}, nil
+	}
+	nu, err := m.Apply(old)
+	if err != nil {
+		return store.Result{}, err
+	}
+	if nu != nil {
+		if err := m.Table.ValidateItem(nu); err != nil {
+			return store.Result{}, err
+		}
+	}
+	if b.items == nil {
+		b.items = map[string]*pending{}
+	}
+	if _, ok := b.items[id]; !ok {
+		b.items[id] = p
+		b.order = append(b.order, id)
+	}
+	p.cur = nu
+	p.fns = append(p.fns, m.Apply)
+	changed := !(old == nil && nu == nil) && (old == nil || nu == nil || !attr.ItemsEqual(old, nu))
+	return store.Result{Old: old, New: nu, Changed: changed}, nil
+}
+
+// mutations returns one mutation per written item, replaying its writes.
+func (b *WriteBuffer) mutations() []store.Mutation {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]store.Mutation, 0, len(b.order))
+	for _, id := range b.order {
+		p := b.items[id]
+		fns := p.fns
+		out = append(out, store.Mutation{Table: p.table, Key: p.key, Apply: func(old attr.Item) (attr.Item, error) {
+			cur := old
+			for _, f := range fns {
+				nu, err := f(cur)
+				if err != nil {
+					return nil, err
+				}
+				cur = nu
+			}
+			return cur, nil
+		}})
+	}
+	return out
+}
+
+func (b *WriteBuffer) empty() bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.order) == 0
+}

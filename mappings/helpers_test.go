@@ -1,0 +1,197 @@
+package mappings_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/triggers/triggerstest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	triggerstest.Cleanup()
+	os.Exit(code)
+}
+
+// call is one invocation as the esm guest reports it.
+type call struct {
+	Seqs []string `json:"seqs"`
+	Pks  []string `json:"pks"`
+	Vs   []string `json:"vs"`
+}
+
+// sink collects the guest's reports (emits are not buffered: they show
+// every invocation, also failed ones).
+type sink struct {
+	mu    sync.Mutex
+	calls []call
+}
+
+func (s *sink) Emit(_ context.Context, name string, doc []byte) error {
+	var c call
+	if err := json.Unmarshal(doc, &c); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *sink) snapshot() []call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]call(nil), s.calls...)
+}
+
+// delivered returns every v of every reported call, in order.
+func (s *sink) vs() []string {
+	var out []string
+	for _, c := range s.snapshot() {
+		out = append(out, c.Vs...)
+	}
+	return out
+}
+
+type env struct {
+	t    *testing.T
+	srv  *eddytest.Server
+	ddb  *dynamodb.Client
+	lam  *lambda.Client
+	sink *sink
+	ctx  context.Context
+}
+
+func fastOptions() mappings.Options {
+	return mappings.Options{RetryBackoff: time.Millisecond, MaxRetryBackoff: 20 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}
+}
+
+func start(t *testing.T, dataDir string) *env {
+	t.Helper()
+	sk := &sink{}
+	srv := eddytest.Start(t, api.Options{DataDir: dataDir, Sinks: sk, Mappings: fastOptions()})
+	e := &env{t: t, srv: srv, sink: sk, ctx: context.Background()}
+	e.clients()
+	return e
+}
+
+func (e *env) clients() {
+	e.ddb = e.srv.DDB
+	e.lam = lambda.NewFromConfig(e.srv.Config())
+}
+
+func (e *env) restart() {
+	e.srv.Restart()
+	e.clients()
+}
+
+// table creates a table with key pk (S) and a NEW_AND_OLD_IMAGES stream and
+// returns the stream ARN.
+func (e *env) table(name string) string {
+	e.t.Helper()
+	out, err := e.ddb.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		e.t.Fatalf("CreateTable: %v", err)
+	}
+	return aws.ToString(out.TableDescription.LatestStreamArn)
+}
+
+func (e *env) function(name string, vars map[string]string) {
+	e.t.Helper()
+	code, err := triggerstest.Build("esm")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, err = e.lam.CreateFunction(e.ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
+		Code:        &ltypes.FunctionCode{ZipFile: code},
+		Environment: &ltypes.Environment{Variables: vars},
+	})
+	if err != nil {
+		e.t.Fatalf("CreateFunction: %v", err)
+	}
+}
+
+func (e *env) mapping(in *lambda.CreateEventSourceMappingInput) string {
+	e.t.Helper()
+	if in.StartingPosition == "" {
+		in.StartingPosition = ltypes.EventSourcePositionTrimHorizon
+	}
+	out, err := e.lam.CreateEventSourceMapping(e.ctx, in)
+	if err != nil {
+		e.t.Fatalf("CreateEventSourceMapping: %v", err)
+	}
+	return aws.ToString(out.UUID)
+}
+
+func (e *env) put(table, pk, v string, extra map[string]ddbtypes.AttributeValue) {
+	e.t.Helper()
+	item := map[string]ddbtypes.AttributeValue{
+		"pk": &ddbtypes.AttributeValueMemberS{Value: pk},
+		"v":  &ddbtypes.AttributeValueMemberS{Value: v},
+	}
+	for k, x := range extra {
+		item[k] = x
+	}
+	if _, err := e.ddb.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+		e.t.Fatalf("PutItem: %v", err)
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func (e *env) waitFor(what string, d time.Duration, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// caughtUp waits until the mapping has no pending records on any shard.
+func (e *env) caughtUp(uuid string, d time.Duration) {
+	e.t.Helper()
+	e.waitFor("mapping "+uuid+" to catch up", d, func() bool {
+		st, err := e.srv.Mappings().Status(uuid)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, s := range st {
+			if s.PendingRecords > 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func vals(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%03d", prefix, i)
+	}
+	return out
+}

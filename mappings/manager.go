@@ -1,0 +1,578 @@
+package mappings
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/eddydb/eddy/shards"
+	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/streams"
+	"github.com/eddydb/eddy/triggers"
+)
+
+// Options configure a Manager. Zero values take the documented defaults.
+type Options struct {
+	// DB is the store the checkpoints, mappings and buffered handler writes
+	// commit to. Required.
+	DB *store.DB
+	// Log is the change log the mappings read. Required.
+	Log *streams.Log
+	// Host runs the functions. Required.
+	Host *triggers.Host
+	// Render appends one stream record in DynamoDB Streams' JSON shape
+	// ({"eventID":...,"dynamodb":{...}}), the server's GetRecords renderer.
+	// Required: the Lambda record is that object plus "eventSourceARN".
+	Render func(dst []byte, r *streams.Record) []byte
+	// RetryBackoff is the first wait after a failed invocation; it doubles
+	// per retry up to MaxRetryBackoff. Defaults 100ms and 10s. Tests shrink
+	// both.
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+	// ShardPollInterval is how often a running mapping looks for new shards
+	// (rollover, splits) and for its stream being disabled. Records
+	// themselves are never polled for: readers wake on commit. Default 1s.
+	ShardPollInterval time.Duration
+	// MaxPayload caps one invocation's event. Default 6 MiB (Lambda's).
+	MaxPayload int
+	// Now is the clock for record ages and timestamps. Default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) ensureDefaults() {
+	if o.RetryBackoff == 0 {
+		o.RetryBackoff = 100 * time.Millisecond
+	}
+	if o.MaxRetryBackoff == 0 {
+		o.MaxRetryBackoff = 10 * time.Second
+	}
+	if o.ShardPollInterval == 0 {
+		o.ShardPollInterval = time.Second
+	}
+	if o.MaxPayload == 0 {
+		o.MaxPayload = 6 << 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+func (o *Options) validate() error {
+	var errs []error
+	if o.DB == nil || o.Log == nil || o.Host == nil || o.Render == nil {
+		errs = append(errs, errors.New("mappings: Options.DB, Log, Host and Render are required"))
+	}
+	if o.RetryBackoff < 0 || o.MaxRetryBackoff < o.RetryBackoff {
+		errs = append(errs, errors.New("mappings: need 0 <= RetryBackoff <= MaxRetryBackoff"))
+	}
+	return errors.Join(errs...)
+}
+
+// Manager owns the event source mappings: their configuration (persisted in
+// Pebble), one runner per enabled mapping, and the metrics. It is safe for
+// concurrent use. Create with New, stop with Close (before the trigger host
+// and the store close).
+//
+// Lock order: Manager.mu → shardWorker.mu. Manager.mu is never held while
+// a function runs or a batch commits.
+type Manager struct {
+	opts    Options
+	pdb     *pebble.DB
+	metrics *metrics
+
+	mu     sync.Mutex
+	closed bool
+	maps   map[string]*entry
+}
+
+type entry struct {
+	cfg Configuration
+	run *runner
+}
+
+// New loads the stored mappings and starts the enabled ones; each resumes
+// from its checkpoints.
+func New(opts Options) (*Manager, error) {
+	opts.ensureDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(), maps: map[string]*entry{}}
+	loaded, err := loadMappings(m.pdb)
+	if err != nil {
+		return nil, err
+	}
+	for id, s := range loaded {
+		e := &entry{cfg: s.Configuration}
+		e.cfg.FunctionName, e.cfg.Qualifier, e.cfg.Enabled = s.Function, s.Qual, s.IsEnabled
+		m.maps[id] = e
+		m.settle(e)
+	}
+	return m, nil
+}
+
+// Close stops every runner, waiting for batches in flight to finish or be
+// abandoned (an abandoned batch is redelivered after restart). Idempotent.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	var runs []*runner
+	for _, e := range m.maps {
+		if e.run != nil {
+			runs = append(runs, e.run)
+			e.run = nil
+		}
+	}
+	m.mu.Unlock()
+	for _, r := range runs {
+		r.stop()
+	}
+	return nil
+}
+
+// settle starts or stops e's runner to match its configuration and sets
+// the resulting State. Caller holds m.mu (or is in New).
+func (m *Manager) settle(e *entry) {
+	if e.cfg.Enabled && e.run == nil && !m.closed {
+		e.cfg.State = StateEnabled
+		e.run = m.startRunner(e.cfg)
+	}
+	if !e.cfg.Enabled {
+		e.cfg.State = StateDisabled
+	}
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func (m *Manager) functionArn(name, qualifier string) string {
+	return m.opts.Host.FunctionARN(name, qualifier)
+}
+
+// Create validates spec, persists a new mapping (with the LATEST starting
+// positions fixed now) and starts it when enabled. The returned
+// configuration has State Creating, as Lambda answers.
+func (m *Manager) Create(spec *Spec) (Configuration, error) {
+	if err := checkSpec(spec, true); err != nil {
+		return Configuration{}, err
+	}
+	if spec.EventSourceArn == nil || *spec.EventSourceArn == "" {
+		return Configuration{}, newErr(ErrInvalidParameter, "Unrecognized event source, must be DynamoDB Streams stream ARN.")
+	}
+	if spec.StartingPosition == nil {
+		return Configuration{}, newErr(ErrInvalidParameter, "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null")
+	}
+	name, qual, err := parseFunction(*spec.FunctionName)
+	if err != nil {
+		return Configuration{}, err
+	}
+	if _, err := m.opts.Host.GetFunction(name, qual); err != nil {
+		if errors.Is(err, triggers.ErrNotFound) {
+			return Configuration{}, newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
+		}
+		return Configuration{}, err
+	}
+	arn := *spec.EventSourceArn
+	info, shs, err := m.opts.Log.Describe(arn)
+	if err != nil {
+		if errors.Is(err, streams.ErrStreamNotFound) {
+			return Configuration{}, newErr(ErrInvalidParameter, "Stream not found: %s", arn)
+		}
+		return Configuration{}, err
+	}
+	if !info.Enabled {
+		return Configuration{}, newErr(ErrInvalidParameter, "Stream is disabled: %s", arn)
+	}
+	c := Configuration{
+		UUID: newUUID(), FunctionName: name, Qualifier: qual, FunctionArn: m.functionArn(name, qual),
+		EventSourceArn: arn, StartingPosition: *spec.StartingPosition,
+		BatchSize: 100, ParallelizationFactor: 1, MaximumRetryAttempts: -1, MaximumRecordAgeInSeconds: -1,
+		FunctionResponseTypes: []string{}, Enabled: true,
+		StateTransitionReason: "USER_INITIATED", LastProcessingResult: "No records processed",
+		LastModified: epoch(m.opts.Now()),
+	}
+	c.apply(spec)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Configuration{}, ErrClosed
+	}
+	for _, e := range m.maps {
+		if e.cfg.EventSourceArn == arn && e.cfg.FunctionArn == c.FunctionArn {
+			return Configuration{}, newErr(ErrConflict, "The event source arn (\" %s \") and function (\" %s \") provided mapping already exists. Please update or delete the existing mapping with UUID %s", arn, name, e.cfg.UUID)
+		}
+	}
+	b := m.pdb.NewBatch()
+	defer b.Close()
+	if c.StartingPosition == "LATEST" {
+		if err := m.latestPositions(b, c.UUID, c.ParallelizationFactor, shs); err != nil {
+			return Configuration{}, err
+		}
+	}
+	if err := saveMapping(b, &c); err != nil {
+		return Configuration{}, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return Configuration{}, err
+	}
+	e := &entry{cfg: c}
+	m.maps[c.UUID] = e
+	m.settle(e)
+	out := e.cfg
+	out.State = StateCreating
+	return out, nil
+}
+
+// latestPositions writes checkpoints at the current end of every open
+// shard and marks the closed ones finished, so the mapping starts with the
+// records written after it was created.
+func (m *Manager) latestPositions(b *pebble.Batch, uuid string, factor int, shs []shards.Info) error {
+	for _, sh := range shs {
+		if sh.Closed {
+			if err := b.Set(ckptKey(uuid, sh.ID, laneDone), nil, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		end, err := m.watermark(sh)
+		if err != nil {
+			return err
+		}
+		for l := 0; l < factor; l++ {
+			if err := b.Set(ckptKey(uuid, sh.ID, byte(l)), seqBytes(end), nil); err != nil {
+				return err
+			}
+		}
+		if err := b.Set(ckptKey(uuid, sh.ID, laneFactor), []byte{byte(factor)}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watermark finds a shard's visible end through the Reader alone: Read(x,
+// 1) returns no records exactly when nothing visible lies after x, and then
+// its Next is max(x, watermark). A binary search over x finds the last
+// record (~64 one-record reads).
+func (m *Manager) watermark(sh shards.Info) (streams.Seq, error) {
+	lo, hi := streams.Seq(sh.Start), streams.Seq(1)<<62
+	b, err := m.opts.Log.Read(sh.ID, lo, 1)
+	if err == nil && len(b.Records) == 0 {
+		return b.Next, nil
+	}
+	for lo+1 < hi {
+		mid := lo + (hi-lo)/2
+		b, err := m.opts.Log.Read(sh.ID, mid, 1)
+		if errors.Is(err, streams.ErrTrimmed) || (err == nil && len(b.Records) > 0) {
+			lo = mid
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		hi = mid
+	}
+	b, err = m.opts.Log.Read(sh.ID, hi, 1)
+	if err != nil {
+		return 0, err
+	}
+	return b.Next, nil
+}
+
+// Get returns a mapping.
+func (m *Manager) Get(uuid string) (Configuration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.maps[uuid]
+	if e == nil {
+		return Configuration{}, notFound(uuid)
+	}
+	return m.view(e), nil
+}
+
+func notFound(uuid string) error {
+	return newErr(ErrNotFound, "The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: %s)", uuid)
+}
+
+// view is e's configuration with the runner's latest processing result.
+// Caller holds m.mu.
+func (m *Manager) view(e *entry) Configuration {
+	c := e.cfg
+	if e.run != nil {
+		if r := e.run.lastResult(); r != "" {
+			c.LastProcessingResult = r
+		}
+	}
+	c.FunctionResponseTypes = slices.Clone(c.FunctionResponseTypes)
+	return c
+}
+
+// List returns the mappings of a function (name or ARN; "" for all) and/or
+// a stream ARN, ordered by UUID, from Marker (an index) up to MaxItems.
+func (m *Manager) List(function, arn string) ([]Configuration, error) {
+	var fnArn string
+	if function != "" {
+		name, qual, err := parseFunction(function)
+		if err != nil {
+			return nil, err
+		}
+		fnArn = m.functionArn(name, qual)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Configuration
+	for _, e := range m.maps {
+		if fnArn != "" && e.cfg.FunctionArn != fnArn {
+			continue
+		}
+		if arn != "" && e.cfg.EventSourceArn != arn {
+			continue
+		}
+		out = append(out, m.view(e))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
+	return out, nil
+}
+
+// Update changes a mapping. The runner restarts from its checkpoints with
+// the new configuration. Changing ParallelizationFactor restarts each shard
+// at its slowest lane (records some lanes already processed may be
+// delivered again). FunctionName may name another function or version.
+func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
+	if err := checkSpec(spec, false); err != nil {
+		return Configuration{}, err
+	}
+	if spec.StartingPosition != nil || spec.EventSourceArn != nil {
+		return Configuration{}, newErr(ErrInvalidParameter, "StartingPosition and EventSourceArn can not be updated")
+	}
+	m.mu.Lock()
+	e := m.maps[uuid]
+	if e == nil {
+		m.mu.Unlock()
+		return Configuration{}, notFound(uuid)
+	}
+	c := e.cfg
+	m.mu.Unlock()
+	if spec.FunctionName != nil {
+		name, qual, err := parseFunction(*spec.FunctionName)
+		if err != nil {
+			return Configuration{}, err
+		}
+		if _, err := m.opts.Host.GetFunction(name, qual); err != nil {
+			return Configuration{}, newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
+		}
+		c.FunctionName, c.Qualifier, c.FunctionArn = name, qual, m.functionArn(name, qual)
+	}
+	wasEnabled := c.Enabled
+	c.apply(spec)
+	c.LastModified = epoch(m.opts.Now())
+	if spec.Enabled != nil {
+		c.StateTransitionReason = "USER_INITIATED"
+	}
+	if c.Enabled {
+		c.State = StateEnabled
+	} else {
+		c.State = StateDisabled
+	}
+
+	m.mu.Lock()
+	if m.maps[uuid] != e {
+		m.mu.Unlock()
+		return Configuration{}, notFound(uuid)
+	}
+	run := e.run
+	e.run = nil
+	m.mu.Unlock()
+	if run != nil {
+		run.stop()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.pdb.NewBatch()
+	defer b.Close()
+	if err := saveMapping(b, &c); err != nil {
+		return Configuration{}, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		m.settle(e)
+		return Configuration{}, err
+	}
+	e.cfg = c
+	m.settle(e)
+	out := m.view(e)
+	switch {
+	case c.Enabled && !wasEnabled:
+		out.State = StateEnabling
+	case !c.Enabled && wasEnabled:
+		out.State = StateDisabling
+	case c.Enabled:
+		out.State = StateUpdating
+	}
+	return out, nil
+}
+
+// Delete stops a mapping and removes it with its checkpoints (its failure
+// records stay). The returned configuration has State Deleting.
+func (m *Manager) Delete(uuid string) (Configuration, error) {
+	m.mu.Lock()
+	e := m.maps[uuid]
+	if e == nil {
+		m.mu.Unlock()
+		return Configuration{}, notFound(uuid)
+	}
+	delete(m.maps, uuid)
+	run := e.run
+	e.run = nil
+	out := m.view(e)
+	m.mu.Unlock()
+	if run != nil {
+		run.stop()
+	}
+	b := m.pdb.NewBatch()
+	defer b.Close()
+	if err := b.Delete(mappingKey(uuid), nil); err != nil {
+		return Configuration{}, err
+	}
+	if err := deleteCheckpoints(b, uuid); err != nil {
+		return Configuration{}, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return Configuration{}, err
+	}
+	m.metrics.forget(uuid, out.FunctionName)
+	out.State = StateDeleting
+	return out, nil
+}
+
+// stopped is called by a runner that ended on its own (its stream was
+// disabled or its table deleted, and every shard was read to the end): the
+// mapping becomes Disabled with the reason.
+func (m *Manager) stopped(r *runner, reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.maps[r.cfg.UUID]
+	if e == nil || e.run != r {
+		return
+	}
+	e.run = nil
+	e.cfg.State = StateDisabled
+	e.cfg.Enabled = false
+	e.cfg.StateTransitionReason = reason
+	e.cfg.LastProcessingResult = r.lastResult()
+	b := m.pdb.NewBatch()
+	defer b.Close()
+	if saveMapping(b, &e.cfg) == nil {
+		_ = b.Commit(pebble.Sync)
+	}
+}
+
+// ShardStatus is a mapping's progress on one shard.
+type ShardStatus struct {
+	ShardID string
+	// Position is the checkpoint: every record at or below it is done
+	// (the slowest lane's position when ParallelizationFactor > 1).
+	Position string
+	// Finished: the shard is closed and read to its end.
+	Finished bool
+	// PendingRecords counts records after Position (capped at 10000).
+	PendingRecords int
+	// LagMillis is the age of the oldest pending record (0 if none).
+	LagMillis int64
+}
+
+// Status reports a mapping's progress per shard, parents first.
+func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
+	c, err := m.Get(uuid)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := loadCheckpoints(m.pdb, uuid)
+	if err != nil {
+		return nil, err
+	}
+	shs, err := m.opts.Log.Shards(c.EventSourceArn)
+	if err != nil {
+		return nil, err
+	}
+	now := m.opts.Now()
+	var out []ShardStatus
+	for _, sh := range shs {
+		st := ShardStatus{ShardID: sh.ID}
+		pos := streams.Seq(sh.Start)
+		if k := ck[sh.ID]; k != nil {
+			st.Finished = k.done
+			if len(k.lanes) > 0 {
+				pos = minLane(k.lanes)
+			}
+		}
+		st.Position = pos.String()
+		if !st.Finished {
+			for st.PendingRecords < 10000 {
+				b, err := m.opts.Log.Read(sh.ID, pos, 1000)
+				if err != nil || len(b.Records) == 0 {
+					break
+				}
+				if st.PendingRecords == 0 {
+					st.LagMillis = max(0, now.Sub(b.Records[0].Time).Milliseconds())
+				}
+				st.PendingRecords += len(b.Records)
+				pos = b.Next
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func minLane(l map[int]streams.Seq) streams.Seq {
+	first := true
+	var lo streams.Seq
+	for _, s := range l {
+		if first || s < lo {
+			lo, first = s, false
+		}
+	}
+	return lo
+}
+
+// Marker helpers for the API's paging.
+func page[T any](all []T, marker string, maxItems int) ([]T, string, error) {
+	from := 0
+	if marker != "" {
+		n, err := strconv.Atoi(marker)
+		if err != nil || n < 0 || n > len(all) {
+			return nil, "", newErr(ErrInvalidParameter, "Invalid Marker")
+		}
+		from = n
+	}
+	if maxItems <= 0 {
+		maxItems = 100
+	}
+	to := min(len(all), from+maxItems)
+	next := ""
+	if to < len(all) {
+		next = strconv.Itoa(to)
+	}
+	return all[from:to], next, nil
+}
+
+// Page applies Lambda's Marker/MaxItems paging to a List result.
+func Page(all []Configuration, marker string, maxItems int) ([]Configuration, string, error) {
+	return page(all, marker, maxItems)
+}
