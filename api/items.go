@@ -69,23 +69,12 @@ func compileExprs(in *exprInput, missing string, anyExpr bool) (*expr.Compiler, 
 	return expr.NewCompiler(in.ExpressionAttributeNames, in.ExpressionAttributeValues), nil
 }
 
-// legacyNotSupported rejects the pre-expression members until they are
-// translated onto the expression AST.
-func legacyNotSupported(members map[string]bool) error {
-	for name, set := range members {
-		if set {
-			return ddberr.Validationf("eddy: the legacy parameter %s is not supported yet; use expressions", name)
-		}
-	}
-	return nil
-}
-
 type putItemInput struct {
-	TableName           *string   `json:"TableName"`
-	Item                attr.Item `json:"Item"`
-	ConditionExpression *string   `json:"ConditionExpression"`
-	Expected            json0     `json:"Expected"`
-	ConditionalOperator string    `json:"ConditionalOperator"`
+	TableName           *string                 `json:"TableName"`
+	Item                attr.Item               `json:"Item"`
+	ConditionExpression *string                 `json:"ConditionExpression"`
+	Expected            map[string]expectedCond `json:"Expected"`
+	ConditionalOperator string                  `json:"ConditionalOperator"`
 	exprInput
 	returnOpts
 }
@@ -99,20 +88,24 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	v.tableName(in.TableName, "tableName")
 	v.notNull(in.Item != nil, "item")
 	in.returnOpts.check(&v)
+	legacyConstraints(&v, in.Expected, in.ConditionalOperator, nil)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
 		return nil, ddberr.Validationf("ReturnValues can only be ALL_OLD or NONE")
 	}
-	if err := legacyNotSupported(map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
+	if err := mixedWriteParams([]string{"ConditionExpression"}, []string{"Expected"}, map[string]bool{"ConditionExpression": in.ConditionExpression != nil, "Expected": in.Expected != nil}); err != nil {
+		return nil, err
+	}
+	cond, err := expectedCondition(in.Expected, in.ConditionalOperator)
+	if err != nil {
 		return nil, err
 	}
 	comp, err := compileExprs(&in.exprInput, "ConditionExpression is null", in.ConditionExpression != nil)
 	if err != nil {
 		return nil, err
 	}
-	var cond *expr.Condition
 	if in.ConditionExpression != nil {
 		if cond, err = comp.Condition(*in.ConditionExpression); err != nil {
 			return nil, err
@@ -262,9 +255,9 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	var in struct {
 		keyInput
-		ConditionExpression *string `json:"ConditionExpression"`
-		Expected            json0   `json:"Expected"`
-		ConditionalOperator string  `json:"ConditionalOperator"`
+		ConditionExpression *string                 `json:"ConditionExpression"`
+		Expected            map[string]expectedCond `json:"Expected"`
+		ConditionalOperator string                  `json:"ConditionalOperator"`
 		exprInput
 		returnOpts
 	}
@@ -275,20 +268,24 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	v.tableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	in.returnOpts.check(&v)
+	legacyConstraints(&v, in.Expected, in.ConditionalOperator, nil)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
 		return nil, ddberr.Validationf("ReturnValues can only be ALL_OLD or NONE")
 	}
-	if err := legacyNotSupported(map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
+	if err := mixedWriteParams([]string{"ConditionExpression"}, []string{"Expected"}, map[string]bool{"ConditionExpression": in.ConditionExpression != nil, "Expected": in.Expected != nil}); err != nil {
+		return nil, err
+	}
+	cond, err := expectedCondition(in.Expected, in.ConditionalOperator)
+	if err != nil {
 		return nil, err
 	}
 	comp, err := compileExprs(&in.exprInput, "ConditionExpression is null", in.ConditionExpression != nil)
 	if err != nil {
 		return nil, err
 	}
-	var cond *expr.Condition
 	if in.ConditionExpression != nil {
 		if cond, err = comp.Condition(*in.ConditionExpression); err != nil {
 			return nil, err
@@ -323,11 +320,11 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	var in struct {
 		keyInput
-		UpdateExpression    *string `json:"UpdateExpression"`
-		ConditionExpression *string `json:"ConditionExpression"`
-		AttributeUpdates    json0   `json:"AttributeUpdates"`
-		Expected            json0   `json:"Expected"`
-		ConditionalOperator string  `json:"ConditionalOperator"`
+		UpdateExpression    *string                    `json:"UpdateExpression"`
+		ConditionExpression *string                    `json:"ConditionExpression"`
+		AttributeUpdates    map[string]attributeUpdate `json:"AttributeUpdates"`
+		Expected            map[string]expectedCond    `json:"Expected"`
+		ConditionalOperator string                     `json:"ConditionalOperator"`
 		exprInput
 		returnOpts
 	}
@@ -338,10 +335,21 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	v.tableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	in.returnOpts.check(&v)
+	legacyConstraints(&v, in.Expected, in.ConditionalOperator, in.AttributeUpdates)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if err := legacyNotSupported(map[string]bool{"Expected": in.Expected != nil, "AttributeUpdates": in.AttributeUpdates != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
+	if err := mixedWriteParams([]string{"UpdateExpression", "ConditionExpression"}, []string{"AttributeUpdates", "Expected"}, map[string]bool{
+		"UpdateExpression": in.UpdateExpression != nil, "ConditionExpression": in.ConditionExpression != nil,
+		"AttributeUpdates": in.AttributeUpdates != nil, "Expected": in.Expected != nil}); err != nil {
+		return nil, err
+	}
+	upd, pre, err := legacyUpdate(in.AttributeUpdates)
+	if err != nil {
+		return nil, err
+	}
+	cond, err := expectedCondition(in.Expected, in.ConditionalOperator)
+	if err != nil {
 		return nil, err
 	}
 	missing := "UpdateExpression and ConditionExpression are null"
@@ -349,13 +357,11 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var upd *expr.Update
 	if in.UpdateExpression != nil {
 		if upd, err = comp.Update(*in.UpdateExpression); err != nil {
 			return nil, err
 		}
 	}
-	var cond *expr.Condition
 	if in.ConditionExpression != nil {
 		if cond, err = comp.Condition(*in.ConditionExpression); err != nil {
 			return nil, err
@@ -379,21 +385,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	res, err := s.writeItem(ctx, c, store.Mutation{
 		Table: t, Key: in.Key,
 		Apply: func(old attr.Item) (attr.Item, error) {
-			if err := checkCondition(cond, old, onFail); err != nil {
-				return nil, err
-			}
-			base := old
-			if base == nil {
-				base = in.Key
-			}
-			if upd == nil {
-				return base, nil
-			}
-			nu, err := upd.Apply(base)
-			if err == nil && attr.ItemSize(nu) > attr.MaxItemSize {
-				return nil, ddberr.Validationf("Item size to update has exceeded the maximum allowed size")
-			}
-			return nu, err
+			return applyUpdate(old, in.Key, cond, upd, pre, onFail)
 		},
 	})
 	if err != nil {
