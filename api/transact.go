@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -393,8 +395,21 @@ func cancellationReason(err error) ddberr.CancellationReason {
 	return ddberr.CancellationReason{Code: de.Name(), Message: de.Message}
 }
 
-// requestDigest identifies a request for idempotency checks.
-func requestDigest(body []byte) [32]byte { return sha256.Sum256(body) }
+// requestDigest identifies a request for idempotency checks: the hash of
+// its canonical JSON (object members sorted, numbers as written), so that
+// the member order a client's map iteration happened to produce does not
+// make a retry look like a different request.
+func requestDigest(body []byte) [32]byte {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err == nil {
+		if canon, err := json.Marshal(v); err == nil {
+			body = canon
+		}
+	}
+	return sha256.Sum256(body)
+}
 
 type transactGetItem struct {
 	Get *struct {

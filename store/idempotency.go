@@ -10,7 +10,8 @@ import (
 
 // prefixToken keys the idempotency records of TransactWriteItems:
 //
-//	0x05 <ClientRequestToken> → <created unix nanos:8> <sha256 of request:32> <response>
+//	0x05 't' <ClientRequestToken>                  → <created unix nanos:8> <sha256 of request:32> <response>
+//	0x05 'e' <created unix nanos:8> <token>         → (empty) expiry order, for PurgeTokens
 //
 // A record is written in the same batch as the transaction it belongs to
 // (WriteOptions.Extra), so a transaction and its record commit together:
@@ -28,14 +29,22 @@ type TokenRecord struct {
 	Response []byte   // the response body that was sent
 }
 
-func tokenKey(token string) []byte { return append([]byte{prefixToken}, token...) }
+func tokenKey(token string) []byte { return append([]byte{prefixToken, 't'}, token...) }
+
+func tokenExpiryKey(created time.Time, token string) []byte {
+	k := binary.BigEndian.AppendUint64([]byte{prefixToken, 'e'}, uint64(created.UnixNano()))
+	return append(k, token...)
+}
 
 // PutToken adds the record of token to b (use inside WriteOptions.Extra).
 func PutToken(b *pebble.Batch, token string, rec TokenRecord) error {
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 40+len(rec.Response)), uint64(rec.Created.UnixNano()))
 	v = append(v, rec.Digest[:]...)
 	v = append(v, rec.Response...)
-	return b.Set(tokenKey(token), v, nil)
+	if err := b.Set(tokenKey(token), v, nil); err != nil {
+		return err
+	}
+	return b.Set(tokenExpiryKey(rec.Created, token), nil, nil)
 }
 
 // TokenWriter returns a WriteOptions.Extra that records token with the
@@ -72,15 +81,21 @@ func (db *DB) Token(token string, now time.Time) (TokenRecord, bool, error) {
 	return rec, true, nil
 }
 
-// PurgeTokens deletes up to limit expired token records and reports how
-// many it deleted. The TTL sweeper calls it on every pass.
+// PurgeTokens deletes up to limit expired token records, oldest first, and
+// reports how many it deleted; it reads only expired entries (the expiry
+// order index), so its cost does not grow with the number of live tokens.
+// The TTL sweeper calls it on every pass.
 func (db *DB) PurgeTokens(now time.Time, limit int) (int, error) {
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
 	if db.closed {
 		return 0, nil
 	}
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixToken}, UpperBound: []byte{prefixToken + 1}})
+	cutoff := now.Add(-TokenTTL)
+	it, err := db.pdb.NewIter(&pebble.IterOptions{
+		LowerBound: []byte{prefixToken, 'e'},
+		UpperBound: tokenExpiryKey(cutoff, ""),
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -88,16 +103,30 @@ func (db *DB) PurgeTokens(now time.Time, limit int) (int, error) {
 	defer b.Close()
 	n := 0
 	for ok := it.First(); ok && n < limit; ok = it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil || len(v) < 8 {
+		k := append([]byte(nil), it.Key()...)
+		if err := b.Delete(k, nil); err != nil {
+			it.Close()
+			return 0, err
+		}
+		n++
+		// The record goes too unless the token was used again since (a
+		// newer record, with its own expiry entry).
+		token := string(k[10:])
+		v, closer, err := db.pdb.Get(tokenKey(token))
+		if errors.Is(err, pebble.ErrNotFound) {
 			continue
 		}
-		if now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(v)))) >= TokenTTL {
-			if err := b.Delete(append([]byte(nil), it.Key()...), nil); err != nil {
+		if err != nil {
+			it.Close()
+			return 0, err
+		}
+		stale := len(v) < 8 || !time.Unix(0, int64(binary.BigEndian.Uint64(v))).After(cutoff)
+		closer.Close()
+		if stale {
+			if err := b.Delete(tokenKey(token), nil); err != nil {
 				it.Close()
 				return 0, err
 			}
-			n++
 		}
 	}
 	if err := it.Close(); err != nil {
