@@ -3,7 +3,7 @@
 // measured window (go run ./bench -cpuprofile DIR) without a profiling hook
 // in eddy itself. It takes the same serve flags as cmd/eddy:
 //
-//	profserve serve --addr 127.0.0.1:8000 --data ./eddy-data [--no-sync]
+//	profserve serve --addr 127.0.0.1:8000 --data ./eddy-data [--no-sync] [--contention]
 //
 // Keep it in step with cmd/eddy's serve: it must build the server the same way.
 package main
@@ -16,7 +16,9 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/eddydb/eddy/api"
 )
@@ -31,7 +33,12 @@ func main() {
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory")
 	fs.BoolVar(&opts.NoSync, "no-sync", false, "do not fsync the WAL (to measure what durability costs; not a cmd/eddy flag)")
+	contention := fs.Bool("contention", false, "record block and mutex profiles (/debug/pprof/block, /debug/pprof/mutex); costs some CPU")
 	_ = fs.Parse(os.Args[2:])
+	if *contention {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+		runtime.SetMutexProfileFraction(10)
+	}
 
 	srv, err := api.New(opts)
 	if err != nil {
