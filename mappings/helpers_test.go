@@ -181,6 +181,9 @@ func (e *env) caughtUp(uuid string, d time.Duration) {
 		}
 		for _, s := range st {
 			if s.PendingRecords > 0 {
+				if testing.Verbose() {
+					e.t.Logf("pending %+v", s)
+				}
 				return false
 			}
 		}

@@ -363,8 +363,14 @@ func (w *shardWorker) run() bool {
 			}
 		}
 		if len(b.Records) == 0 {
+			// Caught up: persist idle lanes' progress, then sleep until a
+			// write commits. The timeout only re-runs flushIdle for lanes
+			// that were busy at the first one.
 			w.flushIdle()
-			if err := r.m.opts.Log.Wait(ctx, w.sh.ID, pos); errors.Is(err, streams.ErrShardNotFound) {
+			wctx, cancel := context.WithTimeout(ctx, r.m.opts.ShardPollInterval)
+			err := r.m.opts.Log.Wait(wctx, w.sh.ID, pos)
+			cancel()
+			if errors.Is(err, streams.ErrShardNotFound) {
 				gone = true
 				break
 			}
