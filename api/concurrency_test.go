@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -23,7 +24,12 @@ import (
 // a difference between the two counters it moves together.
 func TestConcurrentConditionalWrites(t *testing.T) {
 	s := eddytest.Start(t, api.Options{})
-	c := s.DDB
+	// Its own transport, closed before the server stops: connections dialed
+	// but never used would hold http.Server.Shutdown for its 5 s grace.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	t.Cleanup(tr.CloseIdleConnections)
+	c := dynamodb.NewFromConfig(s.Config(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: tr} })
 	createTable(t, c, "cnt", false)
 	for _, k := range []string{"a", "b"} {
 		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("cnt"), Item: item{"pk": S(k), "n": N("0"), "tx": N("0")}}); err != nil {
