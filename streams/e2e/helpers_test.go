@@ -137,6 +137,14 @@ func (e *env) readShard(t testing.TB, arn, shardID string) []types.Record {
 	var out []types.Record
 	for iter != nil {
 		r, err := e.S.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+		if err != nil && errCode(err) == "" {
+			// A transport error (not a DynamoDB error): iterators are
+			// reusable, so read again once. Seen against a freshly
+			// restarted child process ("use of closed network
+			// connection" while reading a 200 body); see the report.
+			t.Logf("GetRecords transport error, retrying: %v", err)
+			r, err = e.S.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+		}
 		if err != nil {
 			t.Fatalf("GetRecords: %v", err)
 		}
