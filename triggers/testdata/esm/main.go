@@ -48,7 +48,8 @@ func handle(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
 			err := guest.UpdateItem(map[string]any{
 				"TableName":                 view,
 				"Key":                       guest.Item{"pk": img["customer"]},
-				"UpdateExpression":          "ADD total :a, orders :one",
+				"UpdateExpression":          "ADD #t :a, #o :one",
+				"ExpressionAttributeNames":  map[string]string{"#t": "total", "#o": "orders"},
 				"ExpressionAttributeValues": guest.Item{":a": img["amount"], ":one": guest.N("1")},
 			}, nil)
 			if err != nil {
