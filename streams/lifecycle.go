@@ -102,7 +102,7 @@ func (l *Log) commitSynced(b *pebble.Batch) error {
 	if err := b.Set(hwmKey, binary.BigEndian.AppendUint64(nil, l.seq.Load()), nil); err != nil {
 		return err
 	}
-	return b.Commit(pebble.Sync)
+	return b.Commit(l.db.WriteOptions())
 }
 
 // plan is a lifecycle change written to a batch, installed in memory once
