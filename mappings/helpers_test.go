@@ -68,7 +68,7 @@ func (s *sink) vs() []string {
 }
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *eddytest.Server
 	ddb  *dynamodb.Client
 	lam  *lambda.Client
@@ -80,7 +80,7 @@ func fastOptions() mappings.Options {
 	return mappings.Options{RetryBackoff: time.Millisecond, MaxRetryBackoff: 20 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}
 }
 
-func start(t *testing.T, dataDir string) *env {
+func start(t testing.TB, dataDir string) *env {
 	t.Helper()
 	sk := &sink{}
 	srv := eddytest.Start(t, api.Options{DataDir: dataDir, Sinks: sk, Mappings: fastOptions()})
