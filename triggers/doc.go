@@ -98,7 +98,9 @@
 //
 //   - Host functions run on the invocation's goroutine with its context;
 //     Tables.Call and Sinks.Emit must honour ctx for the deadline to bound
-//     them.
+//     them. That context derives from the one given to Invoke, so a caller
+//     can hand per-invocation state to its Tables through context values
+//     (package mappings passes a write buffer this way).
 //   - Event (async) invocations run in the background with no retry or
 //     dead-letter queue yet; Close waits for them.
 //   - Only modules built as reactors (-buildmode=c-shared, exporting
