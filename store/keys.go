@@ -14,7 +14,8 @@ import (
 //	0x01 'i'                                      → last table ID (uint32be)
 //	0x02 <table id:4> <hash:8> <pk> [<sk>]        → item (attr binary encoding)
 //	0x03 <table id:4>                             → table stats (merge operand)
-//	0x04 <table id:4> <index id:2> ...            → secondary index entries
+//	0x04 <table id:4> <index id:2> ...            → secondary index entries (index.go)
+//	0x05 't'|'e' ...                              → transaction idempotency tokens (idempotency.go)
 //	0x10 … 0x1F                                   → streams (package streams)
 //	0x20                                          → triggers: functions, code
 //	0x21 … 0x2F                                   → triggers: mappings, checkpoints

@@ -21,6 +21,10 @@ type Server struct {
 	DDB  *dynamodb.Client
 	opts api.Options
 	t    testing.TB
+	// transport is shared by every client Config hands out, so Stop can
+	// close their idle connections: the server's graceful shutdown would
+	// otherwise wait for connections that never send a request.
+	transport *http.Transport
 }
 
 // Start runs a server with opts (Addr forced to 127.0.0.1:0; InMemory
@@ -38,7 +42,9 @@ func Start(t testing.TB, opts api.Options) *Server {
 	if err := srv.Start(); err != nil {
 		t.Fatalf("eddytest: start: %v", err)
 	}
-	s := &Server{Server: srv, opts: opts, t: t}
+	s := &Server{Server: srv, opts: opts, t: t, transport: &http.Transport{
+		MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second,
+	}}
 	s.waitHealthy()
 	s.DDB = dynamodb.NewFromConfig(s.Config())
 	t.Cleanup(func() { s.Stop() })
@@ -65,6 +71,7 @@ func (s *Server) Stop() {
 	if s.Server == nil {
 		return
 	}
+	s.transport.CloseIdleConnections()
 	if err := s.Shutdown(context.Background()); err != nil {
 		s.t.Errorf("eddytest: shutdown: %v", err)
 	}
@@ -88,5 +95,6 @@ func (s *Server) Config() aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEDDYTEST", "secret", ""),
 		BaseEndpoint: aws.String(s.URL()),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:   &http.Client{Transport: s.transport},
 	}
 }
