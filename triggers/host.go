@@ -29,6 +29,13 @@ type Host struct {
 	pools    map[poolKey]*pool
 
 	async sync.WaitGroup // Event invocations in flight
+	// inflight counts every invocation between its closed check and its
+	// end; Close waits for it before closing the runtime, which must never
+	// happen under a running instantiation or call. stop cancels running
+	// invocations when the host closes.
+	inflight sync.WaitGroup
+	stopCtx  context.Context
+	stop     context.CancelFunc
 }
 
 // New opens a Host over opts.DB, loading the stored functions. Modules are
@@ -59,6 +66,7 @@ func New(opts Options) (*Host, error) {
 		compiled: map[string]wazero.CompiledModule{},
 		pools:    map[poolKey]*pool{},
 	}
+	h.stopCtx, h.stop = context.WithCancel(context.Background())
 	ctx := context.Background()
 	cfg := wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
@@ -67,17 +75,20 @@ func New(opts Options) (*Host, error) {
 	h.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
 		_ = h.rt.Close(ctx)
+		h.stop()
 		return nil, fmt.Errorf("triggers: wasi: %w", err)
 	}
 	if err := instantiateABI(ctx, h); err != nil {
 		_ = h.rt.Close(ctx)
+		h.stop()
 		return nil, fmt.Errorf("triggers: abi host module: %w", err)
 	}
 	return h, nil
 }
 
-// Close waits for Event invocations, then closes every instance and the
-// runtime. Calls after Close fail with ErrClosed.
+// Close cancels the invocations in flight and waits for them (Event and
+// synchronous alike), then closes every instance and the runtime. Calls
+// after Close fail with ErrClosed.
 func (h *Host) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -86,7 +97,9 @@ func (h *Host) Close() error {
 	}
 	h.closed = true
 	h.mu.Unlock()
+	h.stop()
 	h.async.Wait()
+	h.inflight.Wait()
 	h.mu.Lock()
 	pools := h.pools
 	h.pools = map[poolKey]*pool{}

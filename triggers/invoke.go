@@ -262,16 +262,27 @@ func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byt
 	_, c, err := h.resolveLocked(name, qualifier)
 	if err == nil {
 		c = c.clone()
+		h.inflight.Add(1) // under h.mu, after the closed check: Close waits for us
 	}
 	h.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
+	defer h.inflight.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(h.stopCtx, cancel)()
 	p, err := h.poolFor(ctx, c)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		var res *Result
+		if res, err = p.invoke(ctx, payload); err == nil {
+			return res, nil
+		}
 	}
-	return p.invoke(ctx, payload)
+	if h.stopCtx.Err() != nil {
+		return nil, ErrClosed // canceled by Close
+	}
+	return nil, err
 }
 
 // InvokeAsync runs Invoke in the background (Lambda's Event invocation
