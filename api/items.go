@@ -69,14 +69,50 @@ func compileExprs(in *exprInput, missing string, anyExpr bool) (*expr.Compiler, 
 	return expr.NewCompiler(in.ExpressionAttributeNames, in.ExpressionAttributeValues), nil
 }
 
-type putItemInput struct {
-	TableName           *string                 `json:"TableName"`
-	Item                attr.Item               `json:"Item"`
+// conditionalWrite is what PutItem and DeleteItem share: a condition given
+// as a ConditionExpression or as legacy Expected, and the Return* members.
+type conditionalWrite struct {
 	ConditionExpression *string                 `json:"ConditionExpression"`
 	Expected            map[string]expectedCond `json:"Expected"`
 	ConditionalOperator string                  `json:"ConditionalOperator"`
 	exprInput
 	returnOpts
+}
+
+// compile validates the members (v already holds the request's own
+// constraint checks) and compiles the condition, nil when there is none.
+func (w *conditionalWrite) compile(v *constraints) (*expr.Condition, error) {
+	w.returnOpts.check(v)
+	legacyConstraints(v, w.Expected, w.ConditionalOperator, nil)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if w.ReturnValues != "" && w.ReturnValues != "NONE" && w.ReturnValues != "ALL_OLD" {
+		return nil, ddberr.Validationf("ReturnValues can only be ALL_OLD or NONE")
+	}
+	if err := mixedWriteParams([]string{"ConditionExpression"}, []string{"Expected"}, map[string]bool{"ConditionExpression": w.ConditionExpression != nil, "Expected": w.Expected != nil}); err != nil {
+		return nil, err
+	}
+	cond, err := expectedCondition(w.Expected, w.ConditionalOperator)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := compileExprs(&w.exprInput, "ConditionExpression is null", w.ConditionExpression != nil)
+	if err != nil {
+		return nil, err
+	}
+	if w.ConditionExpression != nil {
+		if cond, err = comp.Condition(*w.ConditionExpression); err != nil {
+			return nil, err
+		}
+	}
+	return cond, comp.CheckUnused()
+}
+
+type putItemInput struct {
+	TableName *string   `json:"TableName"`
+	Item      attr.Item `json:"Item"`
+	conditionalWrite
 }
 
 func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
@@ -87,31 +123,8 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.tableName(in.TableName, "tableName")
 	v.notNull(in.Item != nil, "item")
-	in.returnOpts.check(&v)
-	legacyConstraints(&v, in.Expected, in.ConditionalOperator, nil)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
-		return nil, ddberr.Validationf("ReturnValues can only be ALL_OLD or NONE")
-	}
-	if err := mixedWriteParams([]string{"ConditionExpression"}, []string{"Expected"}, map[string]bool{"ConditionExpression": in.ConditionExpression != nil, "Expected": in.Expected != nil}); err != nil {
-		return nil, err
-	}
-	cond, err := expectedCondition(in.Expected, in.ConditionalOperator)
+	cond, err := in.compile(&v)
 	if err != nil {
-		return nil, err
-	}
-	comp, err := compileExprs(&in.exprInput, "ConditionExpression is null", in.ConditionExpression != nil)
-	if err != nil {
-		return nil, err
-	}
-	if in.ConditionExpression != nil {
-		if cond, err = comp.Condition(*in.ConditionExpression); err != nil {
-			return nil, err
-		}
-	}
-	if err := comp.CheckUnused(); err != nil {
 		return nil, err
 	}
 	t := s.db.Table(*in.TableName)
@@ -255,11 +268,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	var in struct {
 		keyInput
-		ConditionExpression *string                 `json:"ConditionExpression"`
-		Expected            map[string]expectedCond `json:"Expected"`
-		ConditionalOperator string                  `json:"ConditionalOperator"`
-		exprInput
-		returnOpts
+		conditionalWrite
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -267,31 +276,8 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.tableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
-	in.returnOpts.check(&v)
-	legacyConstraints(&v, in.Expected, in.ConditionalOperator, nil)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
-		return nil, ddberr.Validationf("ReturnValues can only be ALL_OLD or NONE")
-	}
-	if err := mixedWriteParams([]string{"ConditionExpression"}, []string{"Expected"}, map[string]bool{"ConditionExpression": in.ConditionExpression != nil, "Expected": in.Expected != nil}); err != nil {
-		return nil, err
-	}
-	cond, err := expectedCondition(in.Expected, in.ConditionalOperator)
+	cond, err := in.compile(&v)
 	if err != nil {
-		return nil, err
-	}
-	comp, err := compileExprs(&in.exprInput, "ConditionExpression is null", in.ConditionExpression != nil)
-	if err != nil {
-		return nil, err
-	}
-	if in.ConditionExpression != nil {
-		if cond, err = comp.Condition(*in.ConditionExpression); err != nil {
-			return nil, err
-		}
-	}
-	if err := comp.CheckUnused(); err != nil {
 		return nil, err
 	}
 	t, err := s.lookupKey(&in.keyInput)
