@@ -126,7 +126,7 @@ func getProjection(ka *keysAndAttributes) (*expr.Projection, error) {
 		return nil, ddberr.Validationf("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
 	}
 	if ka.AttributesToGet != nil {
-		return attributesToGet(ka.AttributesToGet)
+		return legacyProjection(ka.AttributesToGet)
 	}
 	comp, err := compileExprs(&exprInput{ExpressionAttributeNames: ka.ExpressionAttributeNames}, "", ka.ProjectionExpression != nil)
 	if err != nil {
@@ -139,21 +139,6 @@ func getProjection(ka *keysAndAttributes) (*expr.Projection, error) {
 		}
 	}
 	return proj, comp.CheckUnused()
-}
-
-// attributesToGet turns the legacy AttributesToGet list into a projection
-// of top-level attributes.
-func attributesToGet(names []string) (*expr.Projection, error) {
-	seen := map[string]bool{}
-	paths := make([]expr.Path, 0, len(names))
-	for _, n := range names {
-		if seen[n] {
-			return nil, ddberr.Invalidf("Duplicate value in attribute name: %s", n)
-		}
-		seen[n] = true
-		paths = append(paths, expr.Path{{Name: n, Index: -1}})
-	}
-	return expr.NewProjection(paths), nil
 }
 
 func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
