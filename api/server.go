@@ -55,6 +55,12 @@ type Options struct {
 	// Default 5s; negative disables the sweeper. DynamoDB itself deletes
 	// expired items within about 48 hours.
 	TTLSweepInterval time.Duration
+	// TrustedFunctions compiles trigger functions without wazero's
+	// close-on-context-done guard (triggers.Options.TrustedCode): guests
+	// run several times faster, but a function stuck in a loop is no
+	// longer stopped at its timeout. Default false: only for code you
+	// trust.
+	TrustedFunctions bool
 }
 
 // EnsureDefaults fills in defaults.

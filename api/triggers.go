@@ -58,12 +58,13 @@ func (s *Server) startTriggers() error {
 		dataDir = ""
 	}
 	host, err := triggers.New(triggers.Options{
-		DB:      s.db.Pebble(),
-		DataDir: dataDir,
-		Tables:  guestTables{s},
-		Sinks:   sinks,
-		Region:  s.opts.Region,
-		Account: s.opts.AccountID,
+		DB:          s.db.Pebble(),
+		DataDir:     dataDir,
+		Tables:      guestTables{s},
+		Sinks:       sinks,
+		Region:      s.opts.Region,
+		Account:     s.opts.AccountID,
+		TrustedCode: s.opts.TrustedFunctions,
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@
 //
 //	eddy serve [--addr 127.0.0.1:8000] [--data ./eddy-data] [--in-memory]
 //	eddy functions deploy|invoke|list ...
+//	eddy triggers add|list|show|enable|disable|remove ...
 package main
 
 import (
@@ -21,6 +22,7 @@ const usage = `eddy: a self-hosted DynamoDB with streams and WebAssembly trigger
 Usage:
   eddy serve [flags]          run the server (DynamoDB, DynamoDB Streams and Lambda APIs on one port)
   eddy functions <command>    deploy, invoke and list trigger functions (run 'eddy functions' for help)
+  eddy triggers <command>     connect functions to table streams: event source mappings (run 'eddy triggers' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -35,6 +37,8 @@ func main() {
 		os.Exit(serve(os.Args[2:]))
 	case "functions":
 		os.Exit(runFunctions(os.Args[2:]))
+	case "triggers":
+		os.Exit(runTriggers(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -52,6 +56,8 @@ func serve(args []string) int {
 	fs.StringVar(&opts.Region, "region", "us-east-1", "region named in ARNs")
 	fs.StringVar(&opts.AccountID, "account", "000000000000", "account ID named in ARNs")
 	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
+	fs.BoolVar(&opts.TrustedFunctions, "trusted-functions", false,
+		"run function code without the runaway guard (faster; a stuck function then ignores its timeout: only for code you trust)")
 	_ = fs.Parse(args)
 
 	srv, err := api.New(opts)
