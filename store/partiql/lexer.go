@@ -7,17 +7,17 @@ import (
 type tokKind uint8
 
 const (
-	tEOF    tokKind = iota
-	tIdent          // bare identifier or keyword
-	tQuoted         // "double-quoted identifier"
-	tString         // 'string literal'
-	tNumber         // 12, 1.5, 1e3
-	tParam          // ?
-	tPunct          // , . [ ] { } ( ) : ; * + -
-	tOp             // = <> != < <= > >=
-	tBagOpen        // <<
-	tBagClose       // >>
-	tBad            // a character or literal the lexer cannot read
+	tEOF      tokKind = iota
+	tIdent            // bare identifier or keyword
+	tQuoted           // "double-quoted identifier"
+	tString           // 'string literal'
+	tNumber           // 12, 1.5, 1e3
+	tParam            // ?
+	tPunct            // , . [ ] { } ( ) : ; * + -
+	tOp               // = <> != < <= > >=
+	tBagOpen          // <<
+	tBagClose         // >>
+	tBad              // a character or literal the lexer cannot read
 )
 
 type token struct {
@@ -41,8 +41,10 @@ var keywords = map[string]bool{
 
 func isKeyword(s string) bool { return keywords[strings.ToUpper(s)] }
 
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '$' }
-func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '$'
+}
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // lex splits a statement into tokens. Comments (-- to end of line, /* */)
 // are skipped. A malformed literal yields one tBad token and ends the list.
