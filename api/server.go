@@ -145,6 +145,7 @@ func New(opts Options) (*Server, error) {
 	s.registerBatchOps()
 	s.registerTransactOps()
 	s.registerTTLOps()
+	s.registerPartiQLOps()
 	if err := s.startTriggers(); err != nil {
 		log.Close()
 		db.Close()

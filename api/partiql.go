@@ -1,0 +1,750 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/store/expr"
+	"github.com/eddydb/eddy/store/partiql"
+)
+
+// PartiQL: ExecuteStatement, BatchExecuteStatement, ExecuteTransaction.
+// Package partiql parses a statement and renders its WHERE clause and
+// SET/REMOVE actions onto package expr; this file decides what each
+// statement becomes, from the table's key schema:
+//
+//	SELECT, WHERE pk = v or pk IN [...]   Query of those partitions (the sort key
+//	                                      term, if any, narrows the range); the
+//	                                      whole WHERE filters what was read
+//	SELECT, anything else                 Scan with the WHERE as filter
+//	INSERT                                Put with attribute_not_exists(pk):
+//	                                      DuplicateItemException if it exists
+//	UPDATE ... WHERE <full key> [AND c]   Update with the whole WHERE as its
+//	                                      condition (so a missing item fails)
+//	DELETE ... WHERE <full key> [AND c]   Delete with the rest of the WHERE as
+//	                                      its condition (a missing item is fine)
+//	EXISTS(SELECT ... WHERE <key> ...)    ConditionCheck (transactions only)
+//
+// Writes reuse the transaction plans of transact.go (txPlan.mutation), so an
+// ExecuteTransaction is one store.DB.Write of all its mutations.
+
+func (s *Server) registerPartiQLOps() {
+	s.ops["ExecuteStatement"] = s.executeStatement
+	s.ops["BatchExecuteStatement"] = s.batchExecuteStatement
+	s.ops["ExecuteTransaction"] = s.executeTransaction
+}
+
+const msgKeyEquality = "Where clause does not contain a mandatory equality on all key attributes"
+
+// pqInput is one statement with its parameters.
+type pqInput struct {
+	Statement                           *string      `json:"Statement"`
+	Parameters                          []attr.Value `json:"Parameters"`
+	ConsistentRead                      *bool        `json:"ConsistentRead"`
+	ReturnValuesOnConditionCheckFailure string       `json:"ReturnValuesOnConditionCheckFailure"`
+}
+
+func (in *pqInput) check(v *constraints, at string) {
+	v.notNull(in.Statement != nil, at+"statement")
+	if in.Statement != nil {
+		if len(*in.Statement) < 1 {
+			v.fail(*in.Statement, at+"statement", "Member must have length greater than or equal to 1")
+		}
+		if len(*in.Statement) > partiql.MaxStatementBytes {
+			v.fail(*in.Statement, at+"statement", "Member must have length less than or equal to 8192")
+		}
+	}
+	if in.Parameters != nil && len(in.Parameters) == 0 {
+		v.fail("[]", at+"parameters", "Member must have length greater than or equal to 1")
+	}
+	v.enum(in.ReturnValuesOnConditionCheckFailure, at+"returnValuesOnConditionCheckFailure", "ALL_OLD", "NONE")
+}
+
+// pqStatement is a parsed statement bound to its parameters and table.
+type pqStatement struct {
+	st *partiql.Statement
+	g  *partiql.Gen
+	t  *store.Table
+}
+
+func (s *Server) preparePQ(text string, params []attr.Value) (*pqStatement, error) {
+	st, err := partiql.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return s.bindPQ(st, params)
+}
+
+func (s *Server) bindPQ(st *partiql.Statement, params []attr.Value) (*pqStatement, error) {
+	g, err := partiql.NewGen(st, params)
+	if err != nil {
+		return nil, err
+	}
+	t := s.db.Table(st.Table)
+	if t == nil {
+		return nil, ddberr.NotFound()
+	}
+	return &pqStatement{st: st, g: g, t: t}, nil
+}
+
+func (p *pqStatement) isRead() bool { return p.st.Kind == partiql.Select }
+
+// fullKey extracts the table key from `name = value` terms of the WHERE.
+func (p *pqStatement) fullKey() (attr.Item, error) {
+	key := attr.Item{}
+	for _, n := range p.t.KeyNames() {
+		vals, ok, err := p.g.Equality(p.st.Where, n, false)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ddberr.Validationf(msgKeyEquality)
+		}
+		key[n] = vals[0]
+	}
+	if err := p.t.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// plan turns a write statement into a transaction plan.
+func (p *pqStatement) plan(onAll bool) (txPlan, error) {
+	pl := txPlan{t: p.t, onAll: onAll}
+	st, g := p.st, p.g
+	switch st.Kind {
+	case partiql.Insert:
+		v, ok, err := g.Value(st.Value)
+		if err != nil {
+			return pl, err
+		}
+		if !ok || v.Type() != attr.TypeM {
+			return pl, partiql.Malformed("Expected a tuple in VALUE")
+		}
+		item := attr.Item(v.Map())
+		if err := p.t.ValidateItem(item); err != nil {
+			return pl, err
+		}
+		pl.kind, pl.item, pl.key = "Put", item, p.t.KeyOf(item)
+		pl.cond, err = expr.NewCompiler(map[string]string{"#k": p.t.Hash.Name}, nil).Condition("attribute_not_exists(#k)")
+		return pl, err
+	case partiql.Update, partiql.Delete, partiql.Exists:
+		if st.Index != "" {
+			return pl, ddberr.Validationf("Index is not supported in %s statements", st.Kind)
+		}
+		key, err := p.fullKey()
+		if err != nil {
+			return pl, err
+		}
+		pl.key = key
+		var updText, condText string
+		where := st.Where
+		switch st.Kind {
+		case partiql.Update:
+			pl.kind = "Update"
+			if updText, err = g.UpdateText(st); err != nil {
+				return pl, err
+			}
+		case partiql.Delete:
+			pl.kind = "Delete"
+			where = partiql.Without(where, p.t.KeyNames()...)
+		default:
+			pl.kind = "ConditionCheck"
+		}
+		if where != nil {
+			if condText, err = g.Cond(where); err != nil {
+				return pl, err
+			}
+		}
+		comp := g.Compiler()
+		if updText != "" {
+			if pl.upd, err = comp.Update(updText); err != nil {
+				return pl, err
+			}
+			for _, k := range p.t.KeyNames() {
+				if pl.upd.Touches(k) {
+					return pl, ddberr.Invalidf("Cannot update attribute %s. This attribute is part of the key", k)
+				}
+			}
+		}
+		if condText != "" {
+			if pl.cond, err = comp.Condition(condText); err != nil {
+				return pl, err
+			}
+		}
+		return pl, nil
+	}
+	return pl, ddberr.Validationf("Unsupported operation: %s", st.Kind)
+}
+
+// insertError words a failed INSERT's implicit condition as DynamoDB does.
+func insertError(pl *txPlan, err error) error {
+	if pl.kind == "Put" && errors.Is(err, ddberr.ConditionalCheckFailed) {
+		return ddberr.New(ddberr.KindDuplicateItem, "")
+	}
+	return err
+}
+
+func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		pqInput
+		NextToken              *string `json:"NextToken"`
+		Limit                  *int64  `json:"Limit"`
+		ReturnConsumedCapacity string  `json:"ReturnConsumedCapacity"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	in.check(&v, "")
+	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	if in.Limit != nil && *in.Limit < 1 {
+		v.fail(in.Limit, "limit", "Member must have value greater than or equal to 1")
+	}
+	if in.NextToken != nil && len(*in.NextToken) < 1 {
+		v.fail(*in.NextToken, "nextToken", "Member must have length greater than or equal to 1")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	p, err := s.preparePQ(*in.Statement, in.Parameters)
+	if err != nil {
+		return nil, err
+	}
+	if p.isRead() {
+		limit := 0
+		if in.Limit != nil {
+			limit = int(min(*in.Limit, 1<<31))
+		}
+		return s.selectPQ(p, limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
+	}
+	if p.st.Kind == partiql.Exists {
+		return nil, ddberr.Validationf("EXISTS is only supported in ExecuteTransaction")
+	}
+	pl, err := p.plan(in.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.writeItem(ctx, c, pl.mutation())
+	if err != nil {
+		return nil, insertError(&pl, err)
+	}
+	out := respWriter{}
+	out.raw("Items", []byte("[]"))
+	out.capacity(in.ReturnConsumedCapacity, p.t.Name, writeUnits(res[0].Old, res[0].New))
+	return out.done(), nil
+}
+
+// pqToken is the decoded NextToken: the partition (index into the IN list)
+// and the key to resume after.
+type pqToken struct {
+	P int       `json:"p"`
+	K attr.Item `json:"k,omitempty"`
+}
+
+func badToken() error { return ddberr.Validationf("The provided NextToken is invalid") }
+
+// selectPQ runs a SELECT as a Query (equality or IN on the partition key)
+// or a Scan, one page.
+func (s *Server) selectPQ(p *pqStatement, limit int, next *string, consistent bool, rcc string) (any, error) {
+	t, st, g := p.t, p.st, p.g
+	spec0 := store.ReadSpec{Table: t}
+	hashName, hashType := t.Hash.Name, t.Hash.Type
+	rangeName, rangeType := "", attr.Type(0)
+	if t.Range != nil {
+		rangeName, rangeType = t.Range.Name, t.Range.Type
+	}
+	if st.Index != "" {
+		ix := t.Index(st.Index)
+		if ix == nil {
+			return nil, ddberr.Validationf("The table does not have the specified index: %s", st.Index)
+		}
+		if ix.Global && consistent {
+			return nil, ddberr.Validationf("Consistent reads are not supported on global secondary indexes")
+		}
+		if ix.Backfilling {
+			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
+		}
+		spec0.Index = ix
+		spec0.FetchTable = !ix.Global && ix.Projection != "ALL"
+		hashName, hashType = ix.Hash.Name, ix.Hash.Type
+		rangeName, rangeType = "", 0
+		if ix.Range != nil {
+			rangeName, rangeType = ix.Range.Name, ix.Range.Type
+		}
+	}
+	var filter *expr.Condition
+	if st.Where != nil {
+		text, err := g.Cond(st.Where)
+		if err != nil {
+			return nil, err
+		}
+		if filter, err = g.Compiler().Filter(text); err != nil {
+			return nil, err
+		}
+	}
+	vals, isQuery, err := g.Equality(st.Where, hashName, true)
+	if err != nil {
+		return nil, err
+	}
+	var parts []attr.Value // partitions to query, in order
+	for _, v := range vals {
+		dup := v.Type() != hashType
+		for _, w := range parts {
+			dup = dup || attr.Equal(v, w)
+		}
+		if !dup {
+			parts = append(parts, v)
+		}
+	}
+	if isQuery && rangeName != "" {
+		if spec0.Sort, err = g.SortKey(st.Where, rangeName, rangeType); err != nil {
+			return nil, err
+		}
+	}
+	var tok pqToken
+	if next != nil {
+		raw, err := base64.RawURLEncoding.DecodeString(*next)
+		if err != nil || json.Unmarshal(raw, &tok) != nil || tok.P < 0 || (isQuery && tok.P >= len(parts)) || (!isQuery && tok.P != 0) {
+			return nil, badToken()
+		}
+	}
+
+	items := append(make([]byte, 0, 4096), '[')
+	count := 0
+	var total store.Page
+	var more bool
+	var nextTok pqToken
+	run := func(spec *store.ReadSpec) error {
+		if spec.Start != nil {
+			if err := spec.CheckStartKey(spec.Start); err != nil {
+				return badToken()
+			}
+		}
+		page, err := s.db.Read(spec, func(r store.Row) error {
+			if filter != nil {
+				ok, err := filter.Eval(r.Item)
+				if err != nil || !ok {
+					return err
+				}
+			}
+			if count++; count > 1 {
+				items = append(items, ',')
+			}
+			items = attr.AppendItemJSON(items, partiql.Project(st, r.Item))
+			return nil
+		})
+		total.Scanned += page.Scanned
+		total.Bytes += page.Bytes
+		total.TableBytes += page.TableBytes
+		if page.More {
+			more, total.LastKey = true, page.LastKey
+		}
+		return err
+	}
+	if !isQuery {
+		spec := spec0
+		spec.Start, spec.Limit = tok.K, limit
+		if err := run(&spec); err != nil {
+			return nil, err
+		}
+		nextTok.K = total.LastKey
+	} else {
+		for i := tok.P; i < len(parts); i++ {
+			spec := spec0
+			spec.Partition = parts[i]
+			if i == tok.P {
+				spec.Start = tok.K
+			}
+			if limit > 0 {
+				spec.Limit = limit - total.Scanned
+			}
+			spec.MaxBytes = store.MaxPageBytes - total.Bytes
+			if err := run(&spec); err != nil {
+				return nil, err
+			}
+			if more {
+				nextTok = pqToken{P: i, K: total.LastKey}
+				break
+			}
+			if i+1 < len(parts) && ((limit > 0 && total.Scanned >= limit) || total.Bytes >= store.MaxPageBytes) {
+				more, nextTok = true, pqToken{P: i + 1}
+				break
+			}
+		}
+	}
+	out := respWriter{}
+	out.raw("Items", append(items, ']'))
+	if more {
+		b, _ := json.Marshal(nextTok)
+		out.raw("NextToken", attr.AppendJSONString(nil, base64.RawURLEncoding.EncodeToString(b)))
+		if nextTok.K != nil {
+			out.item("LastEvaluatedKey", nextTok.K)
+		}
+	}
+	readCapacity(&out, rcc, t, spec0.Index, total, consistent)
+	return out.done(), nil
+}
+
+// getPQ is a SELECT by full key inside a batch or a transaction: the key,
+// and the WHERE as a filter on the item read.
+func (p *pqStatement) getPlan() (attr.Item, *expr.Condition, error) {
+	if p.st.Index != "" {
+		return nil, nil, ddberr.Validationf("Index is not supported in this operation")
+	}
+	key, err := p.fullKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	cond, err := p.g.Condition(p.st.Where)
+	return key, cond, err
+}
+
+// readItem renders the item a keyed SELECT returns: nil when absent or
+// filtered out.
+func (p *pqStatement) readItem(it attr.Item, cond *expr.Condition) attr.Item {
+	if it == nil {
+		return nil
+	}
+	if cond != nil {
+		if ok, err := cond.Eval(it); err != nil || !ok {
+			return nil
+		}
+	}
+	return partiql.Project(p.st, it)
+}
+
+// batchErrorCode is the BatchStatementError code of an error.
+func batchErrorCode(e *ddberr.Error) string {
+	switch e.Kind {
+	case ddberr.KindConditionalCheckFailed:
+		return "ConditionalCheckFailed"
+	case ddberr.KindValidation:
+		return "ValidationError"
+	case ddberr.KindDuplicateItem:
+		return "DuplicateItem"
+	case ddberr.KindResourceNotFound:
+		return "ResourceNotFound"
+	case ddberr.KindTransactionConflict:
+		return "TransactionConflict"
+	case ddberr.KindProvisionedThroughputExceeded:
+		return "ProvisionedThroughputExceeded"
+	case ddberr.KindRequestLimitExceeded:
+		return "RequestLimitExceeded"
+	case ddberr.KindItemCollectionSizeLimitExceeded:
+		return "ItemCollectionSizeLimitExceeded"
+	case ddberr.KindAccessDenied:
+		return "AccessDenied"
+	case ddberr.KindThrottling:
+		return "ThrottlingError"
+	}
+	return "InternalServerError"
+}
+
+func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		Statements             []pqInput `json:"Statements"`
+		ReturnConsumedCapacity string    `json:"ReturnConsumedCapacity"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.notNull(in.Statements != nil, "statements")
+	if in.Statements != nil && len(in.Statements) == 0 {
+		v.fail("[]", "statements", "Member must have length greater than or equal to 1")
+	}
+	if len(in.Statements) > 25 {
+		v.fail(len(in.Statements), "statements", "Member must have length less than or equal to 25")
+	}
+	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	for i := range in.Statements {
+		in.Statements[i].check(&v, "statements."+itoa(i+1)+".member.")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	out := respWriter{}
+	out.key("Responses")
+	out.buf = append(out.buf, '[')
+	var list []tableUnits
+	idx := map[string]int{}
+	charge := func(table string, units float64, read bool) {
+		j, ok := idx[table]
+		if !ok {
+			j = len(list)
+			idx[table] = j
+			list = append(list, tableUnits{table: table})
+		}
+		list[j].units += units
+		if read {
+			list[j].read += units
+		} else {
+			list[j].write += units
+		}
+	}
+	for i, bs := range in.Statements {
+		if i > 0 {
+			out.buf = append(out.buf, ',')
+		}
+		table, it, err := s.batchOne(ctx, c, bs, charge)
+		out.buf = append(out.buf, '{')
+		if table != "" {
+			out.buf = append(out.buf, `"TableName":`...)
+			out.buf = attr.AppendJSONString(out.buf, table)
+		}
+		if err != nil {
+			de := ddberr.As(err)
+			if table != "" {
+				out.buf = append(out.buf, ',')
+			}
+			out.buf = append(out.buf, `"Error":{"Code":`...)
+			out.buf = attr.AppendJSONString(out.buf, batchErrorCode(de))
+			out.buf = append(out.buf, `,"Message":`...)
+			out.buf = attr.AppendJSONString(out.buf, de.Message)
+			if item, ok := de.Item.(attr.Item); ok && item != nil {
+				out.buf = append(out.buf, `,"Item":`...)
+				out.buf = attr.AppendItemJSON(out.buf, item)
+			}
+			out.buf = append(out.buf, '}')
+		} else if it != nil {
+			out.buf = append(out.buf, `,"Item":`...)
+			out.buf = attr.AppendItemJSON(out.buf, it)
+		}
+		out.buf = append(out.buf, '}')
+	}
+	out.buf = append(out.buf, ']')
+	out.capacityList(in.ReturnConsumedCapacity, list)
+	return out.done(), nil
+}
+
+// batchOne runs one statement of a batch on its own.
+func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(string, float64, bool)) (string, attr.Item, error) {
+	p, err := s.preparePQ(*bs.Statement, bs.Parameters)
+	if err != nil {
+		return "", nil, err
+	}
+	table := p.t.Name
+	if p.isRead() {
+		key, cond, err := p.getPlan()
+		if err != nil {
+			return table, nil, err
+		}
+		it, err := s.db.Get(p.t, key)
+		if err != nil {
+			return table, nil, err
+		}
+		consistent := bs.ConsistentRead != nil && *bs.ConsistentRead
+		charge(table, readUnits(attr.ItemSize(it), consistent), true)
+		return table, p.readItem(it, cond), nil
+	}
+	if p.st.Kind == partiql.Exists {
+		return table, nil, ddberr.Validationf("EXISTS is only supported in ExecuteTransaction")
+	}
+	pl, err := p.plan(bs.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
+	if err != nil {
+		return table, nil, err
+	}
+	res, err := s.writeItem(ctx, c, pl.mutation())
+	if err != nil {
+		return table, nil, insertError(&pl, err)
+	}
+	charge(table, writeUnits(res[0].Old, res[0].New), false)
+	return table, nil, nil
+}
+
+func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
+	var in struct {
+		TransactStatements     []pqInput `json:"TransactStatements"`
+		ClientRequestToken     *string   `json:"ClientRequestToken"`
+		ReturnConsumedCapacity string    `json:"ReturnConsumedCapacity"`
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	var v constraints
+	v.notNull(in.TransactStatements != nil, "transactStatements")
+	if in.TransactStatements != nil && len(in.TransactStatements) == 0 {
+		v.fail("[]", "transactStatements", "Member must have length greater than or equal to 1")
+	}
+	if len(in.TransactStatements) > maxTransactItems {
+		v.fail(len(in.TransactStatements), "transactStatements", "Member must have length less than or equal to 100")
+	}
+	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	if tok := in.ClientRequestToken; tok != nil {
+		if len(*tok) < 1 {
+			v.fail(*tok, "clientRequestToken", "Member must have length greater than or equal to 1")
+		}
+		if len(*tok) > 36 {
+			v.fail(*tok, "clientRequestToken", "Member must have length less than or equal to 36")
+		}
+	}
+	for i := range in.TransactStatements {
+		in.TransactStatements[i].check(&v, "transactStatements."+itoa(i+1)+".member.")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	stmts := make([]*pqStatement, len(in.TransactStatements))
+	reads := 0
+	for i, ts := range in.TransactStatements {
+		st, err := partiql.Parse(*ts.Statement)
+		if err != nil {
+			de := ddberr.As(err)
+			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: %s", i, de.Message)
+		}
+		if stmts[i], err = s.bindPQ(st, ts.Parameters); err != nil {
+			return nil, err
+		}
+		if stmts[i].isRead() {
+			reads++
+		}
+	}
+	if reads > 0 && reads < len(stmts) {
+		return nil, ddberr.Validationf("ExecuteTransaction API does not support both read and write operations in the same request.")
+	}
+	if reads > 0 {
+		return s.readTransactionPQ(stmts, in.ReturnConsumedCapacity)
+	}
+
+	plans := make([]txPlan, len(stmts))
+	seen := map[string]bool{}
+	for i, p := range stmts {
+		pl, err := p.plan(in.TransactStatements[i].ReturnValuesOnConditionCheckFailure == "ALL_OLD")
+		if err != nil {
+			return nil, err
+		}
+		k := encodedKey(pl.t, pl.key)
+		if seen[k] {
+			return nil, ddberr.Validationf("Transaction request cannot include multiple operations on one item")
+		}
+		seen[k] = true
+		plans[i] = pl
+	}
+	// The response of a write transaction is fixed (an empty Responses
+	// entry per statement), so a ClientRequestToken record can carry it.
+	out := respWriter{}
+	out.raw("Responses", []byte("["+strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",")+"]"))
+	body := []byte(out.done())
+	wo := store.WriteOptions{Principal: principal(c)}
+	if in.ClientRequestToken != nil {
+		token := *in.ClientRequestToken
+		digest := requestDigest(c.body)
+		defer s.txTokens.lock(token)()
+		rec, ok, err := s.db.Token(token, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if rec.Digest != digest {
+				return nil, ddberr.New(ddberr.KindIdempotentParameterMismatch, "")
+			}
+			return rawJSON(rec.Response), nil
+		}
+		wo.Extra = store.TokenWriter(token, func() store.TokenRecord {
+			return store.TokenRecord{Created: time.Now(), Digest: digest, Response: body}
+		})
+	}
+	muts := make([]store.Mutation, len(plans))
+	for i := range plans {
+		muts[i] = plans[i].mutation()
+	}
+	if _, err := s.db.Write(ctx, wo, muts...); err != nil {
+		return nil, pqCancellation(err, plans)
+	}
+	return rawJSON(body), nil
+}
+
+// pqCancellation is TransactionCanceledException for a failed
+// ExecuteTransaction: an INSERT whose item exists is DuplicateItem.
+func pqCancellation(err error, plans []txPlan) error {
+	var errs []error
+	var ce *store.CanceledError
+	switch {
+	case errors.As(err, &ce):
+		errs = ce.Errs
+	case len(plans) == 1 && isItemError(err):
+		errs = []error{err}
+	default:
+		return err
+	}
+	reasons := make([]ddberr.CancellationReason, len(plans))
+	codes := make([]string, len(plans))
+	for i := range reasons {
+		var e error
+		if i < len(errs) {
+			e = errs[i]
+		}
+		if e != nil {
+			e = insertError(&plans[i], e)
+		}
+		reasons[i] = cancellationReason(e)
+		if de, ok := e.(*ddberr.Error); ok && de.Kind == ddberr.KindDuplicateItem {
+			reasons[i] = ddberr.CancellationReason{Code: "DuplicateItem", Message: de.Message}
+		}
+		codes[i] = reasons[i].Code
+	}
+	ex := ddberr.New(ddberr.KindTransactionCanceled, "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", "))
+	ex.CancellationReasons = reasons
+	return ex
+}
+
+// readTransactionPQ reads the items of keyed SELECTs from one snapshot.
+func (s *Server) readTransactionPQ(stmts []*pqStatement, rcc string) (any, error) {
+	refs := make([]store.ItemRef, len(stmts))
+	conds := make([]*expr.Condition, len(stmts))
+	seen := map[string]bool{}
+	for i, p := range stmts {
+		key, cond, err := p.getPlan()
+		if err != nil {
+			return nil, err
+		}
+		k := encodedKey(p.t, key)
+		if seen[k] {
+			return nil, ddberr.Validationf("Transaction request cannot include multiple operations on one item")
+		}
+		seen[k] = true
+		refs[i], conds[i] = store.ItemRef{Table: p.t, Key: key}, cond
+	}
+	items, err := s.db.GetConsistent(refs)
+	if err != nil {
+		return nil, err
+	}
+	out := respWriter{}
+	out.key("Responses")
+	out.buf = append(out.buf, '[')
+	var list []tableUnits
+	idx := map[string]int{}
+	for i, it := range items {
+		if i > 0 {
+			out.buf = append(out.buf, ',')
+		}
+		u := 2 * readUnits(attr.ItemSize(it), true)
+		name := refs[i].Table.Name
+		j, ok := idx[name]
+		if !ok {
+			j = len(list)
+			idx[name] = j
+			list = append(list, tableUnits{table: name})
+		}
+		list[j].units += u
+		list[j].read += u
+		if r := stmts[i].readItem(it, conds[i]); r != nil {
+			out.buf = append(out.buf, `{"Item":`...)
+			out.buf = attr.AppendItemJSON(out.buf, r)
+			out.buf = append(out.buf, '}')
+		} else {
+			out.buf = append(out.buf, "{}"...)
+		}
+	}
+	out.buf = append(out.buf, ']')
+	out.capacityList(rcc, list)
+	return out.done(), nil
+}
