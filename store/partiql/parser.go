@@ -127,6 +127,10 @@ func (p *parser) unexpected() string {
 	case tBad:
 		return ""
 	case tIdent:
+		switch strings.ToUpper(t.text) {
+		case "LIKE", "AND", "OR", "IN", "IS", "BETWEEN":
+			return msgOperator
+		}
 		if isKeyword(t.text) {
 			return msgKeyword
 		}

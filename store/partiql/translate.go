@@ -2,6 +2,7 @@ package partiql
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -634,4 +635,28 @@ func samePath(a, b expr.Path) bool {
 		}
 	}
 	return true
+}
+
+// Without returns where without its top-level `name = value` terms for the
+// given names (the key equalities a write already turned into its key); nil
+// when nothing remains.
+func Without(where Expr, names ...string) Expr {
+	var rest Expr
+	for _, c := range Conjuncts(where) {
+		if b, ok := c.(*Binary); ok && b.Op == "=" {
+			l, r := b.L, b.R
+			if isValue(l) {
+				l, r = r, l
+			}
+			if n, ok := topName(l); ok && isValue(r) && slices.Contains(names, n) {
+				continue
+			}
+		}
+		if rest == nil {
+			rest = c
+		} else {
+			rest = &Binary{Op: "AND", L: rest, R: c}
+		}
+	}
+	return rest
 }
