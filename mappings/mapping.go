@@ -197,9 +197,6 @@ func checkSpec(s *Spec, create bool) error {
 	if s.StartingPosition != nil && *s.StartingPosition == "AT_TIMESTAMP" {
 		return newErr(ErrInvalidParameter, "Unsupported starting position for DynamoDB Streams: AT_TIMESTAMP")
 	}
-	if t := s.TumblingWindowInSeconds; t != nil && *t > 0 {
-		return newErr(ErrInvalidParameter, "eddy does not support TumblingWindowInSeconds yet")
-	}
 	if s.FilterCriteria != nil {
 		for _, f := range s.FilterCriteria.Filters {
 			if _, err := compileFilter(f.Pattern); err != nil {

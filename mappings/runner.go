@@ -215,6 +215,10 @@ type lane struct {
 	ckpt  streams.Seq
 	queue []item
 	busy  bool
+
+	// Tumbling windows (window.go); only the lane's goroutine touches them.
+	win     *window // the open window, nil if none
+	winNext *window // set by process for the commit of a successful batch
 }
 
 func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) *shardWorker {
@@ -241,9 +245,14 @@ func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) *s
 			}
 		}
 	}
+	var wins map[int]*window
+	if r.cfg.TumblingWindowInSeconds > 0 && !rewrite {
+		wins, _ = loadWindows(r.m.pdb, r.cfg.UUID, sh.ID)
+	}
 	if rewrite {
 		b := r.m.pdb.NewBatch()
 		_ = b.DeleteRange(ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor), nil)
+		_ = b.DeleteRange(windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF), nil)
 		for i, p := range pos {
 			_ = b.Set(ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p), nil)
 		}
@@ -252,7 +261,7 @@ func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) *s
 		b.Close()
 	}
 	for i, p := range pos {
-		w.lanes = append(w.lanes, &lane{w: w, idx: i, ckpt: p, wake: make(chan struct{}, 1)})
+		w.lanes = append(w.lanes, &lane{w: w, idx: i, ckpt: p, wake: make(chan struct{}, 1), win: wins[i]})
 	}
 	w.readPos = pos[0]
 	for _, p := range pos {
@@ -465,12 +474,14 @@ func (l *lane) loop() {
 		for len(l.queue) == 0 {
 			if w.ended || ctx.Err() != nil {
 				w.mu.Unlock()
+				if ctx.Err() == nil {
+					l.closeWindow(false) // the shard ended
+				}
 				return
 			}
 			w.mu.Unlock()
-			select {
-			case <-l.wake:
-			case <-ctx.Done():
+			if !l.waitIdle() {
+				return
 			}
 			w.mu.Lock()
 		}
@@ -501,7 +512,14 @@ func (l *lane) loop() {
 			w.mu.Lock()
 		}
 		n, size := 0, 16
+		var wstart int64 // a batch holds one tumbling window's records
+		if tw := l.windowSecs(); tw > 0 {
+			wstart = windowStart(l.queue[0].rec.Time, tw)
+		}
 		for n < len(l.queue) && n < r.cfg.BatchSize {
+			if wstart != 0 && windowStart(l.queue[n].rec.Time, l.windowSecs()) != wstart {
+				break
+			}
 			sz := len(l.queue[n].json) + 1
 			if n > 0 && size+sz > r.m.opts.MaxPayload {
 				break
@@ -519,7 +537,10 @@ func (l *lane) loop() {
 		}
 		w.mu.Unlock()
 		notify(w.space)
-		ok := l.process(batch, upTo)
+		ok := (l.win == nil || l.win.start == wstart || l.closeWindow(false)) && l.process(batch, upTo)
+		if ok && l.win != nil && len(l.win.state) > maxWindowState {
+			ok = l.closeWindow(true)
+		}
 		w.mu.Lock()
 		l.busy = false
 		if ok {
@@ -570,14 +591,23 @@ func (l *lane) process(items []item, final streams.Seq) bool {
 			continue
 		}
 		failedAt := -1
+		state, stateOK := l.responseState(res.Payload)
 		switch {
 		case res.FunctionError != "":
 			failedAt = 0
+		case !stateOK:
+			failedAt = 0
+			r.setResult("PROBLEM: " + errNoState.Error())
 		case cfg.reportFailures():
 			failedAt = firstFailed(items, res.Payload)
 		}
 		if failedAt < 0 {
-			if l.commit(buf, final, nil) == nil {
+			if state != nil {
+				l.winNext = &window{start: windowStart(items[0].rec.Time, cfg.TumblingWindowInSeconds), state: state}
+			}
+			err := l.commit(buf, final, nil)
+			l.winNext = nil
+			if err == nil {
 				r.setResult("OK")
 				r.m.metrics.records.WithLabelValues(r.lbl...).Add(float64(len(items)))
 				return true
@@ -590,9 +620,10 @@ func (l *lane) process(items []item, final streams.Seq) bool {
 		r.m.metrics.errors.WithLabelValues(r.lbl...).Inc()
 		r.setResult("PROBLEM: Function call failed")
 		if failedAt > 0 {
-			if !buf.empty() {
-				// Its writes cover records past the failure: re-run the
-				// successful prefix alone so its writes commit with it.
+			if !buf.empty() || state != nil {
+				// Its writes (or window state) cover records past the
+				// failure: re-run the successful prefix alone so they
+				// commit with it.
 				if !l.process(items[:failedAt], items[failedAt-1].rec.Seq) {
 					return false
 				}
@@ -683,7 +714,11 @@ func (l *lane) invoke(items []item) (*triggers.Result, *WriteBuffer, error) {
 		}
 		p = append(p, items[i].json...)
 	}
-	p = append(p, "]}"...)
+	p = append(p, ']')
+	if tw := l.windowSecs(); tw > 0 {
+		p = l.appendWindow(p, windowStart(items[0].rec.Time, tw), false, false)
+	}
+	p = append(p, '}')
 	buf := &WriteBuffer{db: r.m.opts.DB}
 	start := time.Now()
 	r.m.metrics.iteratorAge.WithLabelValues(r.lbl...).Set(float64(r.m.opts.Now().Sub(items[len(items)-1].rec.Time).Milliseconds()))
@@ -708,6 +743,11 @@ func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fr *FailureRecord) error
 		if err := b.Set(ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(ck), nil); err != nil {
 			return err
 		}
+		if l.winNext != nil {
+			if err := b.Set(windowKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), l.winNext.encode(), nil); err != nil {
+				return err
+			}
+		}
 		if fr != nil {
 			first, _ := streams.ParseSeq(fr.DDBStreamBatchInfo.StartSequenceNumber)
 			return b.Set(failureKey(r.cfg.UUID, w.sh.ID, first), frJSON, nil)
@@ -718,6 +758,9 @@ func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fr *FailureRecord) error
 		w.mu.Lock()
 		l.ckpt = max(l.ckpt, ck)
 		w.mu.Unlock()
+		if l.winNext != nil {
+			l.win = l.winNext
+		}
 		if fr != nil {
 			r.m.metrics.failed.WithLabelValues(r.lbl...).Add(float64(fr.DDBStreamBatchInfo.BatchSize))
 		}

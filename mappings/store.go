@@ -18,6 +18,7 @@ import (
 //	0x22 <uuid:36> <shard id> 0x00 <lane:1>             → checkpoint (u64be Seq)
 //	0x22 <uuid:36> <shard id> 0x00 0xFE                 → lane count (1 byte)
 //	0x22 <uuid:36> <shard id> 0x00 0xFF                 → shard finished (empty)
+//	0x23 <uuid:36> <shard id> 0x00 <lane:1>             → tumbling window (window.go)
 //	0x30 'e' <uuid:36> <shard id> 0x00 <first seq:8>    → failure record (JSON)
 //
 //	┌────┬──────────┬──────────────────┬────┬──────┐
@@ -131,7 +132,11 @@ func deleteCheckpoints(b *pebble.Batch, uuid string) error {
 	lo := append([]byte{prefixCheckpoint}, uuid...)
 	hi := append([]byte{prefixCheckpoint}, uuid...)
 	hi[len(hi)-1]++
-	return b.DeleteRange(lo, hi, nil)
+	if err := b.DeleteRange(lo, hi, nil); err != nil {
+		return err
+	}
+	wlo, whi := windowRange(uuid)
+	return b.DeleteRange(wlo, whi, nil)
 }
 
 // FailureRecord is one batch of discarded records, in Lambda's on-failure
