@@ -69,7 +69,7 @@ func Size(v Value) int {
 }
 
 // numberSize counts significant digits of canonical text directly.
-func numberSize(s string) int {
+func numberSize[T ~string | ~[]byte](s T) int {
 	sig, started, trailingZeros := 0, false, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
