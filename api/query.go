@@ -299,7 +299,9 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		spec.Segment, spec.TotalSegments = int(*in.Segment), int(*in.TotalSegments)
 	}
 
-	// Read one page.
+	// Read one page. Without a filter or a projection, items are rendered
+	// from their stored bytes (no maps built).
+	spec.Raw = filter == nil && (proj == nil || sel == "COUNT")
 	out := respWriter{}
 	items := make([]byte, 0, 4096)
 	items = append(items, '[')
@@ -321,6 +323,11 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		}
 		if count > 1 {
 			items = append(items, ',')
+		}
+		if it == nil {
+			var err error
+			items, err = attr.AppendJSONFromBinary(items, r.Raw)
+			return err
 		}
 		items = attr.AppendItemJSON(items, it)
 		return nil

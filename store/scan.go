@@ -50,12 +50,20 @@ type ReadSpec struct {
 	// FetchTable reads each entry's table item too (local index, attributes
 	// not projected); the Row then carries the table item.
 	FetchTable bool
+
+	// Raw hands fn the stored bytes (Row.Raw) instead of a decoded item:
+	// Row.Item is nil, and no item is decoded except the last of a page
+	// that ends early (for LastEvaluatedKey). Ignored with FetchTable.
+	Raw bool
 }
 
 // Row is one item a read returned.
 type Row struct {
 	Item attr.Item // the entry (projected item) or the table item
-	Size int       // bytes read for it: DynamoDB's item size
+	// Raw is the stored encoding of Item (attr.AppendBinary) when the
+	// ReadSpec asked for Raw; then Item is nil. Valid only during fn.
+	Raw  []byte
+	Size int // bytes read for it: DynamoDB's item size
 	// TableSize is the size of the table item fetched for an index entry
 	// (FetchTable), 0 otherwise.
 	TableSize int
@@ -232,21 +240,36 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 	if s.Reverse {
 		step, ok = it.Prev, it.Last()
 	}
+	raw := s.Raw && !s.FetchTable
 	for ; ok; ok = step() {
-		item, err := attr.DecodeBinary(it.Value())
-		if err != nil {
-			return page, err
+		var row Row
+		var item attr.Item
+		if raw {
+			row.Raw = it.Value()
+			if row.Size, err = attr.ItemSizeBinary(row.Raw); err != nil {
+				return page, err
+			}
+		} else {
+			if item, err = attr.DecodeBinary(it.Value()); err != nil {
+				return page, err
+			}
+			row.Item, row.Size = item, attr.ItemSize(item)
 		}
 		if s.Sort != nil {
 			name := s.Table.Range.Name
 			if s.Index != nil {
 				name = s.Index.Range.Name
 			}
-			if !s.Sort.Match(item[name]) {
+			v := item[name]
+			if raw {
+				if v, _, err = attr.LookupBinary(row.Raw, name); err != nil {
+					return page, err
+				}
+			}
+			if !s.Sort.Match(v) {
 				continue
 			}
 		}
-		row := Row{Item: item, Size: attr.ItemSize(item)}
 		if s.FetchTable {
 			v, closer, err := snap.Get(s.Table.itemKey(item))
 			if err == nil {
@@ -268,6 +291,11 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 		}
 		if (s.Limit > 0 && page.Scanned >= s.Limit) || page.Bytes >= maxBytes {
 			page.More = true
+			if item == nil {
+				if item, err = attr.DecodeBinary(row.Raw); err != nil {
+					return page, err
+				}
+			}
 			page.LastKey = s.lastKey(item)
 			break
 		}
