@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -223,7 +224,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		if in.Limit != nil {
 			limit = int(min(*in.Limit, 1<<31))
 		}
-		return s.selectPQ(p, limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
+		return s.selectPQ(p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
 	}
 	if p.st.Kind == partiql.Exists {
 		return nil, ddberr.Validationf("EXISTS is only supported in ExecuteTransaction")
@@ -245,15 +246,26 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 // pqToken is the decoded NextToken: the partition (index into the IN list)
 // and the key to resume after.
 type pqToken struct {
+	H uint32    `json:"h"` // hash of the statement and its parameters
 	P int       `json:"p"`
 	K attr.Item `json:"k,omitempty"`
+}
+
+// statementHash ties a NextToken to the statement it pages.
+func statementHash(text string, params []attr.Value) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(text))
+	for _, v := range params {
+		h.Write(attr.AppendJSON([]byte{0}, v))
+	}
+	return h.Sum32()
 }
 
 func badToken() error { return ddberr.Validationf("The provided NextToken is invalid") }
 
 // selectPQ runs a SELECT as a Query (equality or IN on the partition key)
 // or a Scan, one page.
-func (s *Server) selectPQ(p *pqStatement, limit int, next *string, consistent bool, rcc string) (any, error) {
+func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
 	t, st, g := p.t, p.st, p.g
 	spec0 := store.ReadSpec{Table: t}
 	hashName, hashType := t.Hash.Name, t.Hash.Type
@@ -309,10 +321,19 @@ func (s *Server) selectPQ(p *pqStatement, limit int, next *string, consistent bo
 			return nil, err
 		}
 	}
+	if st.OrderBy != nil {
+		switch {
+		case !isQuery:
+			return nil, ddberr.Validationf("Must have WHERE clause in the statement when using ORDER BY clause.")
+		case len(st.OrderBy) != 1 || (st.OrderBy[0].Name != rangeName && st.OrderBy[0].Name != hashName):
+			return nil, ddberr.Validationf("Order by on non-key attribute is not supported: %s", st.OrderBy.String())
+		}
+		spec0.Reverse = st.Desc
+	}
 	var tok pqToken
 	if next != nil {
 		raw, err := base64.RawURLEncoding.DecodeString(*next)
-		if err != nil || json.Unmarshal(raw, &tok) != nil || tok.P < 0 || (isQuery && tok.P >= len(parts)) || (!isQuery && tok.P != 0) {
+		if err != nil || json.Unmarshal(raw, &tok) != nil || tok.H != hash || tok.P < 0 || (isQuery && tok.P >= len(parts)) || (!isQuery && tok.P != 0) {
 			return nil, badToken()
 		}
 	}
@@ -383,6 +404,7 @@ func (s *Server) selectPQ(p *pqStatement, limit int, next *string, consistent bo
 	out := respWriter{}
 	out.raw("Items", append(items, ']'))
 	if more {
+		nextTok.H = hash
 		b, _ := json.Marshal(nextTok)
 		out.raw("NextToken", attr.AppendJSONString(nil, base64.RawURLEncoding.EncodeToString(b)))
 		if nextTok.K != nil {

@@ -192,6 +192,18 @@ func TestPartiQLSelect(t *testing.T) {
 	if keys(out.Items) != "p7/3" || out.NextToken != nil {
 		t.Fatalf("query page 2: %s next=%v", keys(out.Items), out.NextToken)
 	}
+	// A NextToken belongs to its statement (and parameters).
+	first := page(`SELECT * FROM "sel" WHERE pk = ?`, 1, nil, S("p8"))
+	_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "sel" WHERE pk = ?`),
+		Parameters: []types.AttributeValue{S("p9")}, NextToken: first.NextToken})
+	apiErr(t, err, "ValidationException", "")
+	// ORDER BY the sort key DESC reads the partition backwards.
+	out = page(`SELECT sk FROM "sel" WHERE pk = 'p3' AND sk < 3 ORDER BY sk DESC`, 0, nil)
+	if len(out.Items) != 3 || out.Items[0]["sk"].(*types.AttributeValueMemberN).Value != "2" || out.Items[2]["sk"].(*types.AttributeValueMemberN).Value != "0" {
+		t.Fatalf("order by desc: %v", out.Items)
+	}
+	_, err = pqExec(c, `SELECT * FROM "sel" WHERE pk = 'p3' ORDER BY pad`)
+	apiErr(t, err, "ValidationException", "")
 	// The sort-key term narrows the range: only the 2 items read are charged.
 	out = page(`SELECT * FROM "sel" WHERE pk = 'p9' AND sk >= 2 AND sk < 10`, 0, nil)
 	if keys(out.Items) != "p9/2 p9/3" {
@@ -246,7 +258,7 @@ func TestPartiQLSelect(t *testing.T) {
 	if len(seen) != 50 {
 		t.Fatalf("scan pages saw %d partitions", len(seen))
 	}
-	_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "sel"`), NextToken: aws.String("garbage!")})
+	_, err = c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "sel"`), NextToken: aws.String("garbage!")})
 	apiErr(t, err, "ValidationException", "")
 	// A type that cannot match the key schema finds nothing.
 	if items := mustExec(t, c, `SELECT * FROM "sel" WHERE pk = 7`); len(items) != 0 {

@@ -23,7 +23,7 @@ func (k Kind) String() string {
 
 // Statement is one parsed statement.
 //
-//	SELECT * | path, ... FROM "Table"[."Index"] [WHERE cond]
+//	SELECT * | path, ... FROM "Table"[."Index"] [WHERE cond [ORDER BY path [ASC|DESC]]]
 //	INSERT INTO "Table" VALUE {'k': v, ...}
 //	UPDATE "Table" SET path = v, ... REMOVE path, ... WHERE cond
 //	DELETE FROM "Table" WHERE cond
@@ -37,6 +37,9 @@ type Statement struct {
 	Projection []expr.Path // SELECT paths, in order
 
 	Where Expr // nil when absent
+
+	OrderBy expr.Path // SELECT ... WHERE ... ORDER BY path [ASC|DESC]; nil when absent
+	Desc    bool
 
 	Value Expr // INSERT: the item (a *Tuple or a *Param)
 

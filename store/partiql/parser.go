@@ -224,6 +224,14 @@ func (p *parser) selectRest() *Statement {
 	if p.acceptKw("WHERE") {
 		st.Where = p.cond()
 	}
+	if p.isKw("ORDER") && st.Where != nil {
+		p.i++
+		p.expectKw("BY")
+		st.OrderBy = p.pathOnly()
+		if !p.acceptKw("ASC") && p.acceptKw("DESC") {
+			st.Desc = true
+		}
+	}
 	return st
 }
 

@@ -72,6 +72,9 @@ func TestParse(t *testing.T) {
 		{`UPDATE T SET s = set_add(s, <<1>>), t = set_delete(t, ?) WHERE pk = 'k'`, `UPDATE T update:ADD #p0 :p0 DELETE #p1 :p1 where:#p2 = :p2`},
 		{`DELETE FROM T WHERE pk = 'k' AND sk = 2`, `DELETE T where:(#p0 = :p0) AND (#p1 = :p1)`},
 		{`EXISTS(SELECT * FROM T WHERE pk = 'k' AND a > 0)`, `EXISTS T where:(#p0 = :p0) AND (#p1 > :p1)`},
+		{`SELECT * FROM T WHERE pk = 1 ORDER BY sk DESC`, `SELECT T where:#p0 = :p0`},
+		{`SELECT * FROM T ORDER BY sk`, `error: ` + malformed + `Unexpected token after expression`},
+		{`DELETE FROM T WHERE pk = 1 ORDER BY pk`, `error: ` + malformed + `Unexpected token after expression`},
 		{`SELECT * FROM T WHERE "select" = 'x'`, `SELECT T where:#p0 = :p0`},
 		{`SELECT * FROM T WHERE a = ? AND b = ? AND c = ?`, `error: Number of parameters in request and statement don't match.`},
 
