@@ -75,16 +75,27 @@ func BenchmarkAckToInvoke(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
-// BenchmarkThroughput: records/s through a trivial handler, BatchSize 100,
-// from a backlog written before the mapping starts.
+// BenchmarkThroughput: records/s through a trivial handler (guarded and
+// with api.Options.TrustedFunctions) and through the materialized-view
+// handler (trusted), BatchSize 100, from a backlog written before the
+// mapping starts.
 func BenchmarkThroughput(b *testing.B) {
-	{
-		{
-			srv := eddytest.Start(b, api.Options{NoSync: true, Mappings: fastOptions()})
+	for _, c := range []struct {
+		name    string
+		trusted bool
+		view    bool
+	}{{"trivial/guarded", false, false}, {"trivial/trusted", true, false}, {"view/trusted", true, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			srv := eddytest.Start(b, api.Options{NoSync: true, TrustedFunctions: c.trusted, Mappings: fastOptions()})
 			e := &env{t: b, srv: srv, ctx: context.Background()}
 			e.clients()
 			arn := e.table("src")
-			e.function("f", map[string]string{"QUIET": "1"})
+			vars := map[string]string{"QUIET": "1"}
+			if c.view {
+				e.table("totals")
+				vars["VIEW"] = "totals"
+			}
+			e.function("f", vars)
 			n := b.N * 1000
 			var wg sync.WaitGroup
 			for w := 0; w < 8; w++ {
@@ -93,7 +104,9 @@ func BenchmarkThroughput(b *testing.B) {
 					defer wg.Done()
 					for i := w; i < n; i += 8 {
 						_, _ = e.ddb.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String("src"), Item: map[string]ddbtypes.AttributeValue{
-							"pk": &ddbtypes.AttributeValueMemberS{Value: "k" + strconv.Itoa(i)}, "v": &ddbtypes.AttributeValueMemberS{Value: "x"}}})
+							"pk": &ddbtypes.AttributeValueMemberS{Value: "k" + strconv.Itoa(i)}, "v": &ddbtypes.AttributeValueMemberS{Value: "x"},
+							"customer": &ddbtypes.AttributeValueMemberS{Value: "c" + strconv.Itoa(i%100)},
+							"amount":   &ddbtypes.AttributeValueMemberN{Value: "3"}}})
 					}
 				}()
 			}
@@ -117,6 +130,6 @@ func BenchmarkThroughput(b *testing.B) {
 				time.Sleep(2 * time.Millisecond)
 			}
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
-		}
+		})
 	}
 }
