@@ -650,11 +650,44 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		seen[k] = true
 		plans[i] = pl
 	}
-	// The response of a write transaction is fixed (an empty Responses
-	// entry per statement), so a ClientRequestToken record can carry it.
-	out := respWriter{}
-	out.raw("Responses", []byte("["+strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",")+"]"))
-	body := []byte(out.done())
+	// The response depends on each item's old and new state only through
+	// ConsumedCapacity: capture them as the Applies decide them, so that a
+	// ClientRequestToken record (written by Extra, after every Apply, in the
+	// same batch) can carry the exact response.
+	muts := make([]store.Mutation, len(plans))
+	results := make([]store.Result, len(plans))
+	for i := range plans {
+		muts[i] = plans[i].mutation()
+		apply, readOnly := muts[i].Apply, muts[i].ReadOnly
+		muts[i].Apply = func(old attr.Item) (attr.Item, error) {
+			nu, err := apply(old)
+			results[i] = store.Result{Old: old, New: nu}
+			if readOnly {
+				results[i].New = old
+			}
+			return nu, err
+		}
+	}
+	var body []byte
+	finish := func() {
+		out := respWriter{}
+		out.raw("Responses", []byte("["+strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",")+"]"))
+		var list []tableUnits
+		idx := map[string]int{}
+		for i, p := range plans {
+			u := 2 * writeUnits(results[i].Old, results[i].New)
+			j, ok := idx[p.t.Name]
+			if !ok {
+				j = len(list)
+				idx[p.t.Name] = j
+				list = append(list, tableUnits{table: p.t.Name})
+			}
+			list[j].units += u
+			list[j].write += u
+		}
+		out.capacityList(in.ReturnConsumedCapacity, list)
+		body = out.done()
+	}
 	wo := store.WriteOptions{Principal: principal(c)}
 	if in.ClientRequestToken != nil {
 		token := *in.ClientRequestToken
@@ -671,15 +704,15 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 			return rawJSON(rec.Response), nil
 		}
 		wo.Extra = store.TokenWriter(token, func() store.TokenRecord {
+			finish()
 			return store.TokenRecord{Created: time.Now(), Digest: digest, Response: body}
 		})
 	}
-	muts := make([]store.Mutation, len(plans))
-	for i := range plans {
-		muts[i] = plans[i].mutation()
-	}
 	if _, err := s.db.Write(ctx, wo, muts...); err != nil {
 		return nil, pqCancellation(err, plans)
+	}
+	if body == nil {
+		finish()
 	}
 	return rawJSON(body), nil
 }

@@ -355,11 +355,26 @@ func TestPartiQLTransaction(t *testing.T) {
 	if err := transfer(30, "tok"); err != nil { // same token: not applied twice
 		t.Fatal(err)
 	}
+	_, err := c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{ClientRequestToken: aws.String("tok"),
+		TransactStatements: stmts(`DELETE FROM acct WHERE pk = 'alice'`)})
+	apiErr(t, err, "IdempotentParameterMismatchException", "")
+	capOut, err := c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		TransactStatements: stmts(`INSERT INTO log VALUE {'pk': 'cap', 'sk': 1}`, `INSERT INTO log VALUE {'pk': 'cap', 'sk': 2}`, `UPDATE acct SET n = 1 WHERE pk = 'carol'`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := map[string]float64{}
+	for _, cc := range capOut.ConsumedCapacity {
+		caps[*cc.TableName] = *cc.CapacityUnits
+	}
+	if caps["log"] != 4 || caps["acct"] != 2 || len(capOut.Responses) != 3 {
+		t.Fatalf("capacity %v, %d responses", caps, len(capOut.Responses))
+	}
 	if bal("alice") != "70" || bal("bob") != "30" {
 		t.Fatalf("after transfer: %s %s", bal("alice"), bal("bob"))
 	}
 	// Too much: the first statement's condition fails; nothing is applied.
-	err := transfer(500, "")
+	err = transfer(500, "")
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
 		t.Fatalf("want TransactionCanceledException, got %v", err)
