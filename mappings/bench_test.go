@@ -75,16 +75,23 @@ func BenchmarkAckToInvoke(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
-// BenchmarkThroughput: records/s through a trivial handler (guarded and
-// with api.Options.TrustedFunctions) and through the materialized-view
-// handler (trusted), BatchSize 100, from a backlog written before the
-// mapping starts.
+// BenchmarkThroughput: records/s, BatchSize 100, from a backlog written
+// before the mapping starts, through
+//
+//   - trivial: the empty guest (reads nothing, returns null): what the
+//     host costs per record (read, render, invoke, checkpoint);
+//   - decode: the esm guest, which decodes every record into typed values
+//     with the guest SDK (encoding/json inside wasm) — guarded and with
+//     api.Options.TrustedFunctions;
+//   - view: the materialized-view handler (trusted).
 func BenchmarkThroughput(b *testing.B) {
 	for _, c := range []struct {
 		name    string
 		trusted bool
 		view    bool
-	}{{"trivial/guarded", false, false}, {"trivial/trusted", true, false}, {"view/trusted", true, true}} {
+		guest   string
+	}{{"trivial/guarded", false, false, "empty"}, {"trivial/trusted", true, false, "empty"},
+		{"decode/guarded", false, false, "esm"}, {"decode/trusted", true, false, "esm"}, {"view/trusted", true, true, "esm"}} {
 		b.Run(c.name, func(b *testing.B) {
 			srv := eddytest.Start(b, api.Options{NoSync: true, TrustedFunctions: c.trusted, Mappings: fastOptions()})
 			e := &env{t: b, srv: srv, ctx: context.Background()}
@@ -95,7 +102,7 @@ func BenchmarkThroughput(b *testing.B) {
 				e.table("totals")
 				vars["VIEW"] = "totals"
 			}
-			e.function("f", vars)
+			e.functionFrom("f", c.guest, vars)
 			n := b.N * 1000
 			var wg sync.WaitGroup
 			for w := 0; w < 8; w++ {

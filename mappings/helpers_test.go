@@ -116,9 +116,12 @@ func (e *env) table(name string) string {
 	return aws.ToString(out.TableDescription.LatestStreamArn)
 }
 
-func (e *env) function(name string, vars map[string]string) {
+func (e *env) function(name string, vars map[string]string) { e.functionFrom(name, "esm", vars) }
+
+// functionFrom deploys the test guest triggers/testdata/<guest> as name.
+func (e *env) functionFrom(name, guestName string, vars map[string]string) {
 	e.t.Helper()
-	code, err := triggerstest.Build("esm")
+	code, err := triggerstest.Build(guestName)
 	if err != nil {
 		e.t.Fatal(err)
 	}
