@@ -164,7 +164,7 @@ func Validationf(format string, args ...any) *Error { return New(KindValidation,
 // Invalidf returns the common "One or more parameter values were invalid: ..."
 // ValidationException.
 func Invalidf(format string, args ...any) *Error {
-	return New(KindValidation, "One or more parameter values were invalid: "+fmt.Sprintf(format, args...))
+	return New(KindValidation, "%s", "One or more parameter values were invalid: "+fmt.Sprintf(format, args...))
 }
 
 // NotFound returns ResourceNotFoundException with DynamoDB's default text.
