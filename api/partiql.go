@@ -42,7 +42,9 @@ func (s *Server) registerPartiQLOps() {
 	s.ops["ExecuteTransaction"] = s.executeTransaction
 }
 
-const msgKeyEquality = "Where clause does not contain a mandatory equality on all key attributes"
+// errKeyEquality is DynamoDB's error for an UPDATE, DELETE or keyed read
+// whose WHERE does not bind every key attribute with =.
+var errKeyEquality = ddberr.Validationf("Where clause does not contain a mandatory equality on all key attributes")
 
 // pqInput is one statement with its parameters.
 type pqInput struct {
@@ -106,7 +108,10 @@ func (p *pqStatement) fullKey() (attr.Item, error) {
 			return nil, err
 		}
 		if !ok {
-			return nil, ddberr.Validationf(msgKeyEquality)
+			return nil, ddberr.Validationf("%s", errKeyEquality.Message)
+		}
+		if vals[0].Type() != keyType(p.t, n) {
+			return nil, ddberr.Validationf("Key attribute's data type should match its data type in table's schema: Key %s", n)
 		}
 		key[n] = vals[0]
 	}
@@ -114,6 +119,13 @@ func (p *pqStatement) fullKey() (attr.Item, error) {
 		return nil, err
 	}
 	return key, nil
+}
+
+func keyType(t *store.Table, name string) attr.Type {
+	if t.Range != nil && t.Range.Name == name {
+		return t.Range.Type
+	}
+	return t.Hash.Type
 }
 
 // plan turns a write statement into a transaction plan.
@@ -127,9 +139,18 @@ func (p *pqStatement) plan(onAll bool) (txPlan, error) {
 			return pl, err
 		}
 		if !ok || v.Type() != attr.TypeM {
-			return pl, partiql.Malformed("Expected a tuple in VALUE")
+			return pl, ddberr.Validationf("Unsupported format in item expression. Please use struct format {...} to express item values for insert statement.")
 		}
 		item := attr.Item(v.Map())
+		for _, n := range p.t.KeyNames() {
+			kv, ok := item[n]
+			if !ok {
+				return pl, ddberr.Validationf("Key attribute should be present in the item: Key %s", n)
+			}
+			if kv.Type() != keyType(p.t, n) {
+				return pl, ddberr.Validationf("Key attribute's data type should match its data type in table's schema: Key %s", n)
+			}
+		}
 		if err := p.t.ValidateItem(item); err != nil {
 			return pl, err
 		}
@@ -138,9 +159,15 @@ func (p *pqStatement) plan(onAll bool) (txPlan, error) {
 		return pl, err
 	case partiql.Update, partiql.Delete, partiql.Exists:
 		if st.Index != "" {
-			return pl, ddberr.Validationf("Index is not supported in %s statements", st.Kind)
+			if st.Kind == partiql.Exists {
+				return pl, ddberr.Validationf("Operations on indices are not supported in transactions")
+			}
+			return pl, ddberr.Validationf("This operation is not supported on an index")
 		}
 		key, err := p.fullKey()
+		if st.Kind == partiql.Exists && errors.Is(err, errKeyEquality) {
+			return pl, ddberr.Validationf("EXISTS() must contain a single item read with additional condition")
+		}
 		if err != nil {
 			return pl, err
 		}
@@ -227,7 +254,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		return s.selectPQ(p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
 	}
 	if p.st.Kind == partiql.Exists {
-		return nil, ddberr.Validationf("EXISTS is only supported in ExecuteTransaction")
+		return nil, ddberr.Validationf("EXISTS can only be used in ExecuteTransaction write requests.")
 	}
 	pl, err := p.plan(in.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
 	if err != nil {
@@ -261,7 +288,7 @@ func statementHash(text string, params []attr.Value) uint32 {
 	return h.Sum32()
 }
 
-func badToken() error { return ddberr.Validationf("The provided NextToken is invalid") }
+func badToken() error { return ddberr.Validationf("Invalid NextToken") }
 
 // selectPQ runs a SELECT as a Query (equality or IN on the partition key)
 // or a Scan, one page.
@@ -279,7 +306,7 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			return nil, ddberr.Validationf("The table does not have the specified index: %s", st.Index)
 		}
 		if ix.Global && consistent {
-			return nil, ddberr.Validationf("Consistent reads are not supported on global secondary indexes")
+			return nil, ddberr.Validationf("Strongly consistent read is not supported on Global Secondary Indexes")
 		}
 		if ix.Backfilling {
 			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
@@ -324,16 +351,22 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 	if st.OrderBy != nil {
 		switch {
 		case !isQuery:
-			return nil, ddberr.Validationf("Must have WHERE clause in the statement when using ORDER BY clause.")
+			return nil, ddberr.Validationf("Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause.")
 		case len(st.OrderBy) != 1 || (st.OrderBy[0].Name != rangeName && st.OrderBy[0].Name != hashName):
-			return nil, ddberr.Validationf("Order by on non-key attribute is not supported: %s", st.OrderBy.String())
+			return nil, ddberr.Validationf("Variable reference %s in ORDER BY clause must be part of the primary key", st.OrderBy.String())
 		}
 		spec0.Reverse = st.Desc
 	}
 	var tok pqToken
 	if next != nil {
 		raw, err := base64.RawURLEncoding.DecodeString(*next)
-		if err != nil || json.Unmarshal(raw, &tok) != nil || tok.H != hash || tok.P < 0 || (isQuery && tok.P >= len(parts)) || (!isQuery && tok.P != 0) {
+		if err != nil || json.Unmarshal(raw, &tok) != nil {
+			return nil, badToken()
+		}
+		if tok.H != hash {
+			return nil, ddberr.Validationf("NextToken does not match request")
+		}
+		if tok.P < 0 || (isQuery && tok.P >= len(parts)) || (!isQuery && tok.P != 0) {
 			return nil, badToken()
 		}
 	}
@@ -417,11 +450,17 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 
 // getPQ is a SELECT by full key inside a batch or a transaction: the key,
 // and the WHERE as a filter on the item read.
-func (p *pqStatement) getPlan() (attr.Item, *expr.Condition, error) {
+func (p *pqStatement) getPlan(inTx bool) (attr.Item, *expr.Condition, error) {
 	if p.st.Index != "" {
-		return nil, nil, ddberr.Validationf("Index is not supported in this operation")
+		if inTx {
+			return nil, nil, ddberr.Validationf("Reads on indices are not supported within transactions.")
+		}
+		return nil, nil, ddberr.Validationf("This operation is not supported on an index")
 	}
 	key, err := p.fullKey()
+	if inTx && errors.Is(err, errKeyEquality) {
+		return nil, nil, ddberr.Validationf("Select statements within ExecuteTransaction must specify the primary key in the where clause.")
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -555,7 +594,7 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 	}
 	table := p.t.Name
 	if p.isRead() {
-		key, cond, err := p.getPlan()
+		key, cond, err := p.getPlan(false)
 		if err != nil {
 			return table, nil, err
 		}
@@ -568,7 +607,7 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 		return table, p.readItem(it, cond), nil
 	}
 	if p.st.Kind == partiql.Exists {
-		return table, nil, ddberr.Validationf("EXISTS is only supported in ExecuteTransaction")
+		return table, nil, ddberr.Validationf("EXISTS can only be used in ExecuteTransaction write requests.")
 	}
 	pl, err := p.plan(bs.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
 	if err != nil {
@@ -757,7 +796,7 @@ func (s *Server) readTransactionPQ(stmts []*pqStatement, rcc string) (any, error
 	conds := make([]*expr.Condition, len(stmts))
 	seen := map[string]bool{}
 	for i, p := range stmts {
-		key, cond, err := p.getPlan()
+		key, cond, err := p.getPlan(true)
 		if err != nil {
 			return nil, err
 		}

@@ -130,7 +130,12 @@ func TestPartiQLWrites(t *testing.T) {
 		{`INSERT INTO "pqt" VALUE {'pk': 'x', 'sk': 1e126}`, "ValidationException", "Number overflow. Attempting to store a number with magnitude larger than supported range under root.sk"},
 		{`SELECT * FROM "pqt" WHERE pk = 'x' AND a.b.[1] = 2`, "ValidationException", malformed + "Unexpected path component"},
 		{`SELECT * FROM "nope"`, "ResourceNotFoundException", "Requested resource not found"},
-		{`INSERT INTO "pqt" VALUE {'pk': 'x'}`, "ValidationException", "One or more parameter values were invalid: Missing the key sk in the item"},
+		{`INSERT INTO "pqt" VALUE {'pk': 'x'}`, "ValidationException", "Key attribute should be present in the item: Key sk"},
+		{`INSERT INTO "pqt" VALUE {'pk': 'x', 'sk': '1'}`, "ValidationException", "Key attribute's data type should match its data type in table's schema: Key sk"},
+		{`DELETE FROM "pqt" WHERE pk = 'x' AND sk = 'one'`, "ValidationException", "Key attribute's data type should match its data type in table's schema: Key sk"},
+		{`INSERT INTO "pqt" VALUE ['pk', 'x']`, "ValidationException", "Unsupported format in item expression. Please use struct format {...} to express item values for insert statement."},
+		{`EXISTS(SELECT * FROM "pqt" WHERE pk = 'a' AND sk = 1)`, "ValidationException", "EXISTS can only be used in ExecuteTransaction write requests."},
+		{`SELECT * FROM "pqt" WHERE a = 1 ORDER BY sk`, "ValidationException", "Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause."},
 		{`UPDATE "pqt" SET pk = 'y' WHERE pk = 'a' AND sk = 1`, "ValidationException", "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"},
 	} {
 		_, err := pqExec(c, tc.stmt)
@@ -203,7 +208,7 @@ func TestPartiQLSelect(t *testing.T) {
 		t.Fatalf("order by desc: %v", out.Items)
 	}
 	_, err = pqExec(c, `SELECT * FROM "sel" WHERE pk = 'p3' ORDER BY pad`)
-	apiErr(t, err, "ValidationException", "")
+	apiErr(t, err, "ValidationException", "Variable reference pad in ORDER BY clause must be part of the primary key")
 	// The sort-key term narrows the range: only the 2 items read are charged.
 	out = page(`SELECT * FROM "sel" WHERE pk = 'p9' AND sk >= 2 AND sk < 10`, 0, nil)
 	if keys(out.Items) != "p9/2 p9/3" {
@@ -259,7 +264,7 @@ func TestPartiQLSelect(t *testing.T) {
 		t.Fatalf("scan pages saw %d partitions", len(seen))
 	}
 	_, err = c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "sel"`), NextToken: aws.String("garbage!")})
-	apiErr(t, err, "ValidationException", "")
+	apiErr(t, err, "ValidationException", "Invalid NextToken")
 	// A type that cannot match the key schema finds nothing.
 	if items := mustExec(t, c, `SELECT * FROM "sel" WHERE pk = 7`); len(items) != 0 {
 		t.Fatalf("pk = 7: %d items", len(items))
@@ -423,6 +428,10 @@ func TestPartiQLTransaction(t *testing.T) {
 	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: stmts(
 		`DELETE FROM acct WHERE pk = 'bob'`, `SELECT * FROM acct WHERE`)})
 	apiErr(t, err, "ValidationException", "Validation failed in TransactStatements[1]: "+malformed+"Unexpected term")
+	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: stmts(`SELECT * FROM acct WHERE bal = 1`)})
+	apiErr(t, err, "ValidationException", "Select statements within ExecuteTransaction must specify the primary key in the where clause.")
+	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: stmts(`EXISTS(SELECT * FROM acct WHERE bal = 1)`)})
+	apiErr(t, err, "ValidationException", "EXISTS() must contain a single item read with additional condition")
 	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: stmts(
 		`DELETE FROM acct WHERE pk = 'bob'`, `UPDATE acct SET x = 1 WHERE pk = 'bob'`)})
 	apiErr(t, err, "ValidationException", "Transaction request cannot include multiple operations on one item")

@@ -62,7 +62,13 @@ func TestParse(t *testing.T) {
 		{`select a, "b".c, d[0], e['f'] from T."ix" where pk = ?`, `SELECT T.ix proj:a proj:b.c proj:d[0] proj:e.f where:#p0 = :p0`},
 		{`SELECT * FROM T WHERE a = 1 AND (b <> 'x' OR NOT c != TRUE)`, `SELECT T where:(#p0 = :p0) AND ((#p1 <> :p1) OR (NOT (#p2 <> :p2)))`},
 		{`SELECT * FROM T WHERE a BETWEEN 0 AND 5 AND b NOT IN [1, 2] AND c IN (3)`, `SELECT T where:((#p0 BETWEEN :p0 AND :p1) AND (NOT (#p1 IN (:p2, :p3)))) AND (#p2 IN (:p4))`},
-		{`SELECT * FROM T WHERE a IS MISSING OR b IS NOT MISSING OR c IS NULL OR d = MISSING`, `SELECT T where:(((attribute_not_exists(#p0)) OR (attribute_exists(#p1))) OR (attribute_type(#p2, :p0))) OR (attribute_not_exists(#p3))`},
+		{`SELECT * FROM T WHERE a IS MISSING OR b IS NOT MISSING OR c IS NULL`, `SELECT T where:((attribute_not_exists(#p0)) OR (attribute_exists(#p1))) OR (attribute_type(#p2, :p0))`},
+		{`SELECT * FROM T WHERE d = MISSING`, `error: MISSING must be compared using IS operator`},
+		{`SELECT * FROM T WHERE a`, `error: WHERE clause must contain an expression that resolves to a boolean`},
+		{`SELECT * FROM T WHERE a + 1`, `error: Unsupported operator in Condition Expression. Operator: +`},
+		{`SELECT * FROM T WHERE foo(a)`, `error: Unrecognized function: foo`},
+		{`UPDATE T SET s = set_add(t, <<1>>) WHERE pk = 1`, `error: The first argument to SET_ADD must equal the assignment value`},
+		{`INSERT INTO T VALUE {'a': 1, 'a': 2}`, `error: Duplicate keys in tuple. Key: a under root`},
 		{`SELECT * FROM T WHERE begins_with(a, 'x') AND contains(b, 1) AND size(c) > 2 AND attribute_type(d, 'S')`, `SELECT T where:(((begins_with(#p0, :p0)) AND (contains(#p1, :p1))) AND (size(#p2) > :p2)) AND (attribute_type(#p3, :p3))`},
 		{`SELECT * FROM T WHERE a.b[2].c >= -1.50;`, `SELECT T where:#p0.#p1[2].#p2 >= :p0`},
 		{`SELECT * FROM T -- comment
@@ -99,7 +105,7 @@ func TestParse(t *testing.T) {
 		{`INSERT INTO T VALUE {'l': [1, 1e-131]}`, `error: Number underflow. Attempting to store a number with magnitude smaller than supported range under root.l[1]`},
 		{`INSERT INTO T VALUE {'s': <<'a', 'a'>>}`, `error: Input collection contains duplicates`},
 		{`INSERT INTO T VALUE {'s': <<'a', 1>>}`, `error: DynamoDB only supports either numbers or strings in bags`},
-		{`INSERT INTO T VALUE {'s': <<?>>}`, `error: Unsupported data type in Bag`},
+		{`INSERT INTO T VALUE {'s': <<?>>}`, `error: Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags`},
 		{`SELECT * FROM T WHERE a IN [1, 2, 3] AND b = (((1)))`, `SELECT T where:(#p0 IN (:p0, :p1, :p2)) AND (#p1 = :p3)`},
 	} {
 		st, err := Parse(tc.in)

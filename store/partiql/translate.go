@@ -18,8 +18,8 @@ import (
 // or ProjectionExpression would: there is one evaluator.
 //
 //	a = ?, a <> ?, a != ?, < <= > >=   #p0 = :p0, #p0 <> :p0, ...
-//	a = MISSING, a IS MISSING          attribute_not_exists(#p0)
-//	a <> MISSING, a IS NOT MISSING     attribute_exists(#p0)
+//	a IS MISSING                       attribute_not_exists(#p0)
+//	a IS NOT MISSING                   attribute_exists(#p0)
 //	a IS NULL                          attribute_type(#p0, :p0) with :p0 = "NULL"
 //	a [NOT] BETWEEN x AND y            [NOT] (#p0 BETWEEN :p0 AND :p1)
 //	a [NOT] IN [x, y]                  [NOT] (#p0 IN (:p0, :p1))
@@ -132,7 +132,12 @@ func (g *Gen) eval(e Expr, at string) (attr.Value, bool, error) {
 		return g.params[x.N], true, nil
 	case *Tuple:
 		m := make(map[string]attr.Value, len(x.Keys))
+		seen := make(map[string]bool, len(x.Keys))
 		for i, k := range x.Keys {
+			if seen[k] {
+				return attr.Value{}, false, ddberr.Validationf("Duplicate keys in tuple. Key: %s under %s", k, at)
+			}
+			seen[k] = true
 			v, ok, err := g.eval(x.Vals[i], at+"."+k)
 			if err != nil {
 				return attr.Value{}, false, err
@@ -173,7 +178,7 @@ func bag(b *Bag) (attr.Value, bool, error) {
 	for _, el := range b.Elems {
 		l, ok := el.(*Lit)
 		if !ok || l.Missing {
-			return attr.Value{}, false, ddberr.Validationf("Unsupported data type in Bag")
+			return attr.Value{}, false, ddberr.Validationf("Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags")
 		}
 		var v attr.Value
 		if l.Num != "" {
@@ -186,7 +191,7 @@ func bag(b *Bag) (attr.Value, bool, error) {
 			v = l.V
 		}
 		if v.Type() != attr.TypeS && v.Type() != attr.TypeN && v.Type() != attr.TypeB {
-			return attr.Value{}, false, ddberr.Validationf("Unsupported data type in Bag")
+			return attr.Value{}, false, ddberr.Validationf("Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags")
 		}
 		if typ != 0 && v.Type() != typ {
 			return attr.Value{}, false, ddberr.Validationf("DynamoDB only supports either numbers or strings in bags")
@@ -268,21 +273,7 @@ func (g *Gen) Cond(e Expr) (string, error) {
 				op = "<>"
 			}
 			if isMissing(x.L) || isMissing(x.R) {
-				p := x.L
-				if isMissing(x.L) {
-					p = x.R
-				}
-				a, err := g.operand(p)
-				if err != nil {
-					return "", err
-				}
-				switch op {
-				case "=":
-					return "attribute_not_exists(" + a + ")", nil
-				case "<>":
-					return "attribute_exists(" + a + ")", nil
-				}
-				return "", unsupported("MISSING is not comparable with " + x.Op)
+				return "", ddberr.Validationf("MISSING must be compared using IS operator")
 			}
 			l, err := g.operand(x.L)
 			if err != nil {
@@ -294,7 +285,7 @@ func (g *Gen) Cond(e Expr) (string, error) {
 			}
 			return l + " " + op + " " + r, nil
 		}
-		return "", unsupported("operator " + x.Op + " in a condition")
+		return "", ddberr.Validationf("Unsupported operator in Condition Expression. Operator: %s", x.Op)
 	case *Not:
 		c, err := g.Cond(x.X)
 		if err != nil {
@@ -356,9 +347,9 @@ func (g *Gen) Cond(e Expr) (string, error) {
 		switch x.Name {
 		case "begins_with", "contains", "attribute_exists", "attribute_not_exists", "attribute_type":
 		case "exists":
-			return "", unsupported("EXISTS is only supported as a statement in ExecuteTransaction")
+			return "", ddberr.Validationf("EXISTS can only be used in ExecuteTransaction write requests.")
 		default:
-			return "", ddberr.Validationf("Unsupported function: %s", x.Name)
+			return "", ddberr.Validationf("Unrecognized function: %s", x.Name)
 		}
 		parts := make([]string, len(x.Args))
 		for i, a := range x.Args {
@@ -369,7 +360,7 @@ func (g *Gen) Cond(e Expr) (string, error) {
 		}
 		return x.Name + "(" + strings.Join(parts, ", ") + ")", nil
 	}
-	return "", unsupported("expression is not a condition")
+	return "", ddberr.Validationf("WHERE clause must contain an expression that resolves to a boolean")
 }
 
 // Condition compiles a WHERE clause (nil: no condition) into a condition.
@@ -533,11 +524,11 @@ func (g *Gen) UpdateText(st *Statement) (string, error) {
 		target := g.Path(a.Path)
 		if c, ok := a.Value.(*Call); ok && (c.Name == "set_add" || c.Name == "set_delete") {
 			if len(c.Args) != 2 {
-				return "", ddberr.Validationf("Incorrect number of arguments for function %s", c.Name)
+				return "", ddberr.Validationf("SET_%s must have exactly two arguments", strings.ToUpper(strings.TrimPrefix(c.Name, "set_")))
 			}
 			p, ok := c.Args[0].(*Path)
 			if !ok || !samePath(p.P, a.Path) {
-				return "", unsupported(c.Name + " must name the attribute it updates as its first argument")
+				return "", ddberr.Validationf("The first argument to SET_%s must equal the assignment value", strings.ToUpper(strings.TrimPrefix(c.Name, "set_")))
 			}
 			v, err := g.operand(c.Args[1])
 			if err != nil {
@@ -575,7 +566,7 @@ func (g *Gen) setValue(e Expr) (string, error) {
 	switch x := e.(type) {
 	case *Binary:
 		if x.Op != "+" && x.Op != "-" {
-			return "", unsupported("operator " + x.Op + " in SET")
+			return "", ddberr.Validationf("Unsupported operator in Update Expression. Operator: %s", x.Op)
 		}
 		l, err := g.setValue(x.L)
 		if err != nil {
@@ -588,7 +579,7 @@ func (g *Gen) setValue(e Expr) (string, error) {
 		return l + " " + x.Op + " " + r, nil
 	case *Call:
 		if x.Name != "list_append" && x.Name != "if_not_exists" {
-			return "", ddberr.Validationf("Unsupported function in SET: %s", x.Name)
+			return "", ddberr.Validationf("Unrecognized function: %s", x.Name)
 		}
 		parts := make([]string, len(x.Args))
 		for i, a := range x.Args {
