@@ -145,6 +145,11 @@ func TestKeyTerms(t *testing.T) {
 	if c != "(#p0 > :p0) AND (#p0 <= :p1)" {
 		t.Fatalf("without: %s", c)
 	}
+	st, _ = Parse(`DELETE FROM T WHERE pk = 1 AND pk = 2`)
+	g, _ = NewGen(st, nil)
+	if c, _ := g.Cond(Without(st.Where, "pk")); c != "#p0 = :p0" {
+		t.Fatalf("a second key equality must stay a condition: %q", c)
+	}
 	st, _ = Parse(`SELECT * FROM T WHERE pk = 1 OR pk = 2`)
 	g, _ = NewGen(st, nil)
 	if _, ok, _ := g.Equality(st.Where, "pk", true); ok {

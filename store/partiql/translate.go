@@ -628,18 +628,21 @@ func samePath(a, b expr.Path) bool {
 	return true
 }
 
-// Without returns where without its top-level `name = value` terms for the
-// given names (the key equalities a write already turned into its key); nil
-// when nothing remains.
+// Without returns where without the first top-level `name = value` term
+// for each of the given names (the key equalities a write already turned
+// into its key; a second equality on a key stays a condition); nil when
+// nothing remains.
 func Without(where Expr, names ...string) Expr {
 	var rest Expr
+	removed := map[string]bool{}
 	for _, c := range Conjuncts(where) {
 		if b, ok := c.(*Binary); ok && b.Op == "=" {
 			l, r := b.L, b.R
 			if isValue(l) {
 				l, r = r, l
 			}
-			if n, ok := topName(l); ok && isValue(r) && slices.Contains(names, n) {
+			if n, ok := topName(l); ok && isValue(r) && slices.Contains(names, n) && !removed[n] {
+				removed[n] = true
 				continue
 			}
 		}
