@@ -214,6 +214,9 @@ func TestPartiQLSelect(t *testing.T) {
 	if keys(out.Items) != "p9/2 p9/3" {
 		t.Fatalf("sort key range: %s", keys(out.Items))
 	}
+	if u := *out.ConsumedCapacity.CapacityUnits; u != 0.5 { // a scan of the table would read ~210 KB: 26 units
+		t.Fatalf("sort-key query read %v units", u)
+	}
 	out = page(`SELECT * FROM "sel" WHERE pk = 'p9' AND sk BETWEEN 1 AND 2`, 0, nil)
 	if keys(out.Items) != "p9/1 p9/2" {
 		t.Fatalf("between: %s", keys(out.Items))
