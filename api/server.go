@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/store"
@@ -50,6 +51,10 @@ type Options struct {
 	// Mappings configures event source mappings (retry backoff, shard
 	// polling); the server sets its DB, Log, Host and Render.
 	Mappings mappings.Options
+	// DLQ configures the dead-letter store of event source mappings
+	// (retention, outbox backoff, SQS/SNS/S3 endpoint, NATS URL); see
+	// dlq.Options. Region and AccountID default to the server's.
+	DLQ dlq.Options
 	// TTLSweepInterval is how often the Time to Live sweeper looks for
 	// expired items (each pass reads at most 1000 items per table).
 	// Default 5s; negative disables the sweeper. DynamoDB itself deletes
@@ -103,6 +108,7 @@ type Server struct {
 	triggers *triggers.Host
 	bg       background
 	mappings *mappings.Manager
+	dlq      *dlq.Store
 	mux      *http.ServeMux
 	http     *http.Server
 	ln       net.Listener
@@ -225,6 +231,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 		if err := s.mappings.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.dlq != nil {
+		_ = s.dlq.Close()
 	}
 	if err := s.log.Close(); err != nil {
 		errs = append(errs, err)

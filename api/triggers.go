@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/eddydb/eddy/api/lambdaapi"
+	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers"
@@ -70,14 +71,27 @@ func (s *Server) startTriggers() error {
 		return err
 	}
 	s.triggers = host
+	do := s.opts.DLQ
+	if do.Region == "" {
+		do.Region, do.Account = s.opts.Region, s.opts.AccountID
+	}
+	dq, err := dlq.Open(s.db.Pebble(), do)
+	if err != nil {
+		host.Close()
+		return err
+	}
 	mo := s.opts.Mappings
-	mo.DB, mo.Log, mo.Host, mo.Render = s.db, s.log, host, s.appendRecord
+	mo.DB, mo.Log, mo.Host, mo.Render, mo.DLQ = s.db, s.log, host, s.appendRecord, dq
 	mgr, err := mappings.New(mo)
 	if err != nil {
 		host.Close()
 		return err
 	}
 	s.mappings = mgr
+	dq.SetRedriver(mgr)
+	dq.Start()
+	s.dlq = dq
+	s.mux.Handle("/eddy/dlq/", dq.Handler())
 	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(host, lambdaapi.WithMappings(mgr)))
 	s.mux.Handle("GET /metrics", mgr.MetricsHandler())
 	return nil
@@ -85,6 +99,9 @@ func (s *Server) startTriggers() error {
 
 // Mappings returns the event source mapping manager.
 func (s *Server) Mappings() *mappings.Manager { return s.mappings }
+
+// DLQ returns the dead-letter store.
+func (s *Server) DLQ() *dlq.Store { return s.dlq }
 
 // Triggers returns the trigger host.
 func (s *Server) Triggers() *triggers.Host { return s.triggers }

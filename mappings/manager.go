@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
@@ -44,6 +45,10 @@ type Options struct {
 	MaxPayload int
 	// Now is the clock for record ages and timestamps. Default time.Now.
 	Now func() time.Time
+	// DLQ is the dead-letter store discarded batches are appended to (in
+	// the checkpoint's batch). Default: a store opened on DB with
+	// dlq.Options{} and not started (no external delivery, no trimming).
+	DLQ *dlq.Store
 }
 
 func (o *Options) ensureDefaults() {
@@ -103,6 +108,13 @@ func New(opts Options) (*Manager, error) {
 	opts.ensureDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
+	}
+	if opts.DLQ == nil {
+		q, err := dlq.Open(opts.DB.Pebble(), dlq.Options{})
+		if err != nil {
+			return nil, err
+		}
+		opts.DLQ = q
 	}
 	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(), maps: map[string]*entry{}}
 	loaded, err := loadMappings(m.pdb)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eddydb/eddy/dlq"
 )
 
 // Sentinel kinds of the errors the control plane returns (classify with
@@ -206,6 +208,11 @@ func checkSpec(s *Spec, create bool) error {
 	}
 	if d := s.DestinationConfig; d != nil && d.OnSuccess != nil && d.OnSuccess.Destination != "" {
 		return newErr(ErrInvalidParameter, "Unsupported DestinationConfig parameter for given event source mapping type.")
+	}
+	if d := s.DestinationConfig; d != nil && d.OnFailure != nil && d.OnFailure.Destination != "" {
+		if _, err := dlq.ParseDestination(d.OnFailure.Destination); err != nil {
+			return newErr(ErrInvalidParameter, "The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid.", d.OnFailure.Destination)
+		}
 	}
 	return nil
 }

@@ -2,12 +2,14 @@ package mappings
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
@@ -219,6 +221,10 @@ type lane struct {
 	// Tumbling windows (window.go); only the lane's goroutine touches them.
 	win     *window // the open window, nil if none
 	winNext *window // set by process for the commit of a successful batch
+
+	// rd, set on the lane of a redrive (redrive.go), replaces the
+	// checkpoint write of commit.
+	rd dlq.CommitFunc
 }
 
 func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) *shardWorker {
@@ -665,7 +671,7 @@ func (l *lane) backoff(retry int) time.Duration {
 // (a shard's records are in time order).
 func (l *lane) expired(items []item) int {
 	age := l.cfg().MaximumRecordAgeInSeconds
-	if age < 0 {
+	if age < 0 || l.rd != nil {
 		return 0
 	}
 	cut := l.w.r.m.opts.Now().Add(-time.Duration(age) * time.Second)
@@ -731,15 +737,18 @@ func (l *lane) invoke(items []item) (*triggers.Result, *WriteBuffer, error) {
 }
 
 // commit writes the lane checkpoint ck, the buffered writes and the failure
-// record (if any) in one synced batch.
-func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fr *FailureRecord) error {
+// entry (if any) in one synced batch. In a redrive (l.rd set) the hook
+// records progress on the dead-letter entry instead of a checkpoint.
+func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fe *dlq.Entry) error {
 	w := l.w
 	r := w.r
-	var frJSON []byte
-	if fr != nil {
-		frJSON = mustJSON(fr)
-	}
+	var after func()
 	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+		if l.rd != nil {
+			var err error
+			after, err = l.rd(b, ck, fe)
+			return err
+		}
 		if err := b.Set(ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(ck), nil); err != nil {
 			return err
 		}
@@ -748,9 +757,8 @@ func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fr *FailureRecord) error
 				return err
 			}
 		}
-		if fr != nil {
-			first, _ := streams.ParseSeq(fr.DDBStreamBatchInfo.StartSequenceNumber)
-			return b.Set(failureKey(r.cfg.UUID, w.sh.ID, first), frJSON, nil)
+		if fe != nil {
+			return r.m.opts.DLQ.Append(b, fe)
 		}
 		return nil
 	}}, buf.mutations()...)
@@ -761,8 +769,12 @@ func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fr *FailureRecord) error
 		if l.winNext != nil {
 			l.win = l.winNext
 		}
-		if fr != nil {
-			r.m.metrics.failed.WithLabelValues(r.lbl...).Add(float64(fr.DDBStreamBatchInfo.BatchSize))
+		if after != nil {
+			after()
+		}
+		if fe != nil {
+			r.m.metrics.failed.WithLabelValues(r.lbl...).Add(float64(len(fe.Records)))
+			r.m.opts.DLQ.Notify()
 		}
 	}
 	return err
@@ -770,7 +782,7 @@ func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fr *FailureRecord) error
 
 // commitRetry commits a checkpoint (and failure record) without handler
 // writes, retrying storage errors until it succeeds or the runner stops.
-func (l *lane) commitRetry(ck streams.Seq, fr *FailureRecord) bool {
+func (l *lane) commitRetry(ck streams.Seq, fr *dlq.Entry) bool {
 	r := l.w.r
 	for {
 		err := l.commit(nil, ck, fr)
@@ -784,10 +796,19 @@ func (l *lane) commitRetry(ck streams.Seq, fr *FailureRecord) bool {
 	}
 }
 
-// failure builds the on-failure record for items.
-func (l *lane) failure(items []item, condition string, invokes int, res *triggers.Result) *FailureRecord {
+// failure builds the dead-letter entry for items: Lambda's on-failure
+// record, the records themselves, the last error and log tail.
+func (l *lane) failure(items []item, condition string, invokes int, res *triggers.Result) *dlq.Entry {
 	r := l.w.r
-	fr := &FailureRecord{Version: "1.0"}
+	e := &dlq.Entry{Mapping: r.cfg.UUID, Records: make([]dlq.StreamRecord, len(items))}
+	if d := r.cfg.DestinationConfig; d != nil && d.OnFailure != nil {
+		e.Destination = d.OnFailure.Destination
+	}
+	for i := range items {
+		e.Records[i] = dlq.StreamRecord{Seq: items[i].rec.Seq, Arrival: items[i].rec.Time.UnixMilli(), Event: items[i].json}
+	}
+	fr := &e.Record
+	fr.Version = "1.0"
 	fr.RequestContext.RequestID = newUUID()
 	fr.RequestContext.FunctionArn = r.cfg.FunctionArn
 	fr.RequestContext.Condition = condition
@@ -797,6 +818,8 @@ func (l *lane) failure(items []item, condition string, invokes int, res *trigger
 		fr.ResponseContext.StatusCode = 200
 		fr.ResponseContext.ExecutedVersion = res.ExecutedVersion
 		fr.ResponseContext.FunctionError = res.FunctionError
+		e.LastError = errorMessage(res)
+		e.LogTail = string(res.Logs)
 	}
 	fr.Timestamp = r.m.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	bi := &fr.DDBStreamBatchInfo
@@ -807,5 +830,24 @@ func (l *lane) failure(items []item, condition string, invokes int, res *trigger
 	bi.ApproximateArrivalOfLastRecord = items[len(items)-1].rec.Time.UTC().Format("2006-01-02T15:04:05Z")
 	bi.BatchSize = len(items)
 	bi.StreamArn = r.cfg.EventSourceArn
-	return fr
+	return e
+}
+
+// errorMessage is what the last invocation reported: the function error's
+// message, or that its partial batch response named failed records.
+func errorMessage(res *triggers.Result) string {
+	if res.FunctionError == "" {
+		return "batchItemFailures named records of this batch"
+	}
+	var p struct {
+		Type    string `json:"errorType"`
+		Message string `json:"errorMessage"`
+	}
+	if json.Unmarshal(res.Payload, &p) == nil && p.Message != "" {
+		if p.Type != "" {
+			return p.Type + ": " + p.Message
+		}
+		return p.Message
+	}
+	return string(res.Payload)
 }

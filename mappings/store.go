@@ -7,19 +7,21 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 )
 
-// Key layout. The package owns keys beginning with 0x21 and 0x22 and, until
-// the dead-letter work builds real destinations, the 0x30 'e' range:
+// Key layout. The package owns keys beginning with 0x21, 0x22 and 0x23;
+// failure entries (0x30) belong to package dlq, which appends them to the
+// checkpoint's batch (dlq.Store.Append):
 //
 //	0x21 'm' <uuid:36>                                  → mapping (JSON, stored)
 //	0x22 <uuid:36> <shard id> 0x00 <lane:1>             → checkpoint (u64be Seq)
 //	0x22 <uuid:36> <shard id> 0x00 0xFE                 → lane count (1 byte)
 //	0x22 <uuid:36> <shard id> 0x00 0xFF                 → shard finished (empty)
 //	0x23 <uuid:36> <shard id> 0x00 <lane:1>             → tumbling window (window.go)
-//	0x30 'e' <uuid:36> <shard id> 0x00 <first seq:8>    → failure record (JSON)
+//	0x30 ...                                            → dlq.Entry (see dlq.Store)
 //
 //	┌────┬──────────┬──────────────────┬────┬──────┐
 //	│0x22│ uuid (36)│ shard id (ASCII) │0x00│ lane │ → Seq: every record of this
@@ -31,7 +33,6 @@ import (
 const (
 	prefixMapping    = store.PrefixTriggers + 1 // 0x21
 	prefixCheckpoint = store.PrefixTriggers + 2 // 0x22
-	prefixFailure    = store.PrefixDLQ          // 0x30
 	laneFactor       = 0xFE
 	laneDone         = 0xFF
 )
@@ -45,14 +46,6 @@ func ckptPrefix(uuid, shard string) []byte {
 }
 
 func ckptKey(uuid, shard string, lane byte) []byte { return append(ckptPrefix(uuid, shard), lane) }
-
-func failurePrefix(uuid string) []byte { return append([]byte{prefixFailure, 'e'}, uuid...) }
-
-func failureKey(uuid, shard string, first streams.Seq) []byte {
-	k := append(failurePrefix(uuid), shard...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, uint64(first))
-}
 
 func seqBytes(s streams.Seq) []byte { return binary.BigEndian.AppendUint64(nil, uint64(s)) }
 
@@ -140,52 +133,20 @@ func deleteCheckpoints(b *pebble.Batch, uuid string) error {
 }
 
 // FailureRecord is one batch of discarded records, in Lambda's on-failure
-// invocation record shape for DynamoDB streams.
-type FailureRecord struct {
-	RequestContext struct {
-		RequestID              string `json:"requestId"`
-		FunctionArn            string `json:"functionArn"`
-		Condition              string `json:"condition"`
-		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
-	} `json:"requestContext"`
-	ResponseContext struct {
-		StatusCode      int    `json:"statusCode"`
-		ExecutedVersion string `json:"executedVersion"`
-		FunctionError   string `json:"functionError"`
-	} `json:"responseContext"`
-	Version            string `json:"version"`
-	Timestamp          string `json:"timestamp"`
-	DDBStreamBatchInfo struct {
-		ShardID                         string `json:"shardId"`
-		StartSequenceNumber             string `json:"startSequenceNumber"`
-		EndSequenceNumber               string `json:"endSequenceNumber"`
-		ApproximateArrivalOfFirstRecord string `json:"approximateArrivalOfFirstRecord"`
-		ApproximateArrivalOfLastRecord  string `json:"approximateArrivalOfLastRecord"`
-		BatchSize                       int    `json:"batchSize"`
-		StreamArn                       string `json:"streamArn"`
-	} `json:"DDBStreamBatchInfo"`
-}
+// invocation record shape for DynamoDB streams (the record of a dlq.Entry).
+type FailureRecord = dlq.Record
 
-// Failures returns the failure records kept for a mapping, oldest shard
-// position first within each shard.
+// Failures returns the failure records kept for a mapping, oldest first.
 func (m *Manager) Failures(uuid string) ([]FailureRecord, error) {
-	lo := failurePrefix(uuid)
-	hi := failurePrefix(uuid)
-	hi[len(hi)-1]++
-	it, err := m.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	es, err := m.opts.DLQ.Entries(uuid)
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	var out []FailureRecord
-	for it.First(); it.Valid(); it.Next() {
-		var r FailureRecord
-		if err := json.Unmarshal(it.Value(), &r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+	out := make([]FailureRecord, len(es))
+	for i, e := range es {
+		out[i] = e.Record
 	}
-	return out, it.Error()
+	return out, nil
 }
 
 func mustJSON(v any) []byte {
