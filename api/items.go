@@ -247,6 +247,27 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	consistent := in.ConsistentRead != nil && *in.ConsistentRead
+	if proj == nil {
+		// The hot path: render the stored bytes straight to JSON.
+		raw, err := s.db.GetRaw(t, in.Key)
+		if err != nil {
+			return nil, err
+		}
+		out := respWriter{}
+		size := 0
+		if raw != nil {
+			if size, err = attr.ItemSizeBinary(raw); err != nil {
+				return nil, err
+			}
+			out.key("Item")
+			if out.buf, err = attr.AppendJSONFromBinary(out.buf, raw); err != nil {
+				return nil, err
+			}
+		}
+		out.capacity(in.ReturnConsumedCapacity, t.Name, readUnits(size, consistent))
+		return out.done(), nil
+	}
 	it, err := s.db.Get(t, in.Key)
 	if err != nil {
 		return nil, err

@@ -289,6 +289,26 @@ func (db *DB) Get(t *Table, key attr.Item) (attr.Item, error) {
 	return db.getRaw(t.itemKey(key))
 }
 
+// GetRaw returns the stored encoding of an item (attr/binary.go), or nil,
+// for callers that render it without building an attr.Item (see
+// attr.AppendJSONFromBinary). The slice is the caller's.
+func (db *DB) GetRaw(t *Table, key attr.Item) ([]byte, error) {
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	if db.closed {
+		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	v, closer, err := db.pdb.Get(t.itemKey(key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), nil
+}
+
 func (t *Table) itemKey(key attr.Item) []byte {
 	var sk attr.Value
 	if t.Range != nil {
