@@ -26,7 +26,10 @@ type Host struct {
 	closed   bool
 	fns      map[string]*record
 	compiled map[string]wazero.CompiledModule // by code hash
-	pools    map[poolKey]*pool
+	// compiling serializes compilation per code hash: one CompileModule
+	// per hash, never a duplicate handle to close (see compiledFor).
+	compiling sync.Map // code hash → *sync.Mutex
+	pools     map[poolKey]*pool
 
 	async sync.WaitGroup // Event invocations in flight
 	// inflight counts every invocation between its closed check and its
@@ -138,6 +141,18 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 	if ok {
 		return cm, nil
 	}
+	// One compilation per hash at a time: concurrent first uses wait for
+	// it instead of compiling twice and closing a duplicate handle of a
+	// module wazero shares between them.
+	lock, _ := h.compiling.LoadOrStore(hash, &sync.Mutex{})
+	lock.(*sync.Mutex).Lock()
+	defer lock.(*sync.Mutex).Unlock()
+	h.mu.Lock()
+	cm, ok = h.compiled[hash]
+	h.mu.Unlock()
+	if ok {
+		return cm, nil
+	}
 	if code == nil {
 		var err error
 		if code, err = loadCode(h.opts.DB, hash); err != nil {
@@ -150,10 +165,6 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if prev, ok := h.compiled[hash]; ok {
-		_ = cm.Close(ctx)
-		return prev, nil
-	}
 	h.compiled[hash] = cm
 	return cm, nil
 }

@@ -163,7 +163,19 @@ func (inst *instance) close() { _ = inst.mod.Close(context.Background()) }
 // memory limit and stdout/stderr into the invocation log. _initialize (the
 // Go reactor's runtime and init functions) runs under ctx's deadline
 // (Options.InitTimeout).
-func (p *pool) instantiate(ctx context.Context, logs *logBuffer) (*instance, error) {
+func (p *pool) instantiate(ctx context.Context, logs *logBuffer) (inst *instance, err error) {
+	// A panic inside the runtime while instantiating fails this invocation,
+	// not the server (seen once in wazero's NewFunction under concurrent
+	// mapping lanes; cause not yet found).
+	defer func() {
+		if r := recover(); r != nil {
+			inst, err = nil, fmt.Errorf("triggers: runtime panic while instantiating: %v", r)
+		}
+	}()
+	return p.instantiateModule(ctx, logs)
+}
+
+func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instance, error) {
 	limit := uint64(p.cfg.MemoryMB) << 20
 	alloc := &memoryAllocator{limit: limit}
 	w := &instanceWriter{cur: logs}
