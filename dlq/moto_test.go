@@ -1,0 +1,219 @@
+package dlq_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/eddydb/eddy/dlq"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startMoto runs moto_server on port until the test ends.
+func startMoto(t *testing.T, port int) {
+	t.Helper()
+	path, err := exec.LookPath("moto_server")
+	if err != nil {
+		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
+	}
+	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	waitFor(t, "moto_server to answer", 30*time.Second, func() bool {
+		select {
+		case <-done:
+			t.Fatal("moto_server exited")
+		default:
+		}
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/moto-api/", port))
+		if err != nil {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return true
+	})
+}
+
+// TestAWSDestinationsOutage: SQS, SNS and S3 destinations are down (moto
+// not started) while failures arrive; the entries wait in the outbox; once
+// the destinations are up every entry is delivered exactly once.
+func TestAWSDestinationsOutage(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
+	}
+	port := freePort(t)
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e := start(t, dlq.Options{AWSEndpoint: endpoint})
+	arn := e.table("src")
+	dests := map[string]string{
+		"fsqs": "arn:aws:sqs:us-east-1:123456789012:dlq",
+		"fsns": "arn:aws:sns:us-east-1:123456789012:topic",
+		"fs3":  "arn:aws:s3:::failures",
+	}
+	uuids := map[string]string{}
+	for fn, d := range dests {
+		e.function(fn, "esm", map[string]string{"FAIL_ON": "bad", "QUIET": "1"})
+		uuids[fn] = e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String(fn), EventSourceArn: aws.String(arn),
+			MaximumRetryAttempts: aws.Int32(0), BatchSize: aws.Int32(1),
+			DestinationConfig: &ltypes.DestinationConfig{OnFailure: &ltypes.OnFailure{Destination: aws.String(d)}}})
+	}
+	const n = 3
+	for i := range n {
+		e.put("src", fmt.Sprintf("k%d", i), "bad")
+	}
+	// Every entry is in the store, none delivered, and each destination
+	// has been tried (only its oldest entry: the outbox keeps order).
+	waitFor(t, "failed delivery attempts", 20*time.Second, func() bool {
+		es, _ := e.srv.DLQ().Entries("")
+		if len(es) != 3*n {
+			return false
+		}
+		tried := map[string]bool{}
+		for _, x := range es {
+			if x.Delivery == nil || !x.Delivery.Delivered.IsZero() {
+				t.Fatalf("entry %d delivered during the outage: %+v", x.ID, x.Delivery)
+			}
+			if x.Delivery.Attempts > 0 {
+				tried[x.Destination] = true
+			}
+		}
+		return len(tried) == 3
+	})
+
+	startMoto(t, port)
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String(endpoint)}
+	sq := sqs.NewFromConfig(cfg)
+	sn := sns.NewFromConfig(cfg)
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq2, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("fromsns")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("topic")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(topic.TopicArn) != dests["fsns"] {
+		t.Logf("moto topic ARN %s", aws.ToString(topic.TopicArn))
+	}
+	if _, err := sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String("arn:aws:sqs:us-east-1:123456789012:fromsns"), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("failures")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every entry delivered", 30*time.Second, func() bool {
+		es, _ := e.srv.DLQ().Entries("")
+		for _, x := range es {
+			if x.Delivery.Delivered.IsZero() {
+				return false
+			}
+		}
+		return true
+	})
+
+	want := func(fn string) []string {
+		es, _ := e.srv.DLQ().Entries(uuids[fn])
+		var ids []string
+		for _, x := range es {
+			ids = append(ids, x.Record.RequestContext.RequestID)
+		}
+		sort.Strings(ids)
+		return ids
+	}
+	drain := func(url *string) []string {
+		var ids []string
+		empty := 0
+		for empty < 2 {
+			out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Messages) == 0 {
+				empty++
+				continue
+			}
+			for _, m := range out.Messages {
+				var r dlq.Record
+				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &r); err != nil {
+					t.Fatalf("message %q: %v", aws.ToString(m.Body), err)
+				}
+				if r.DDBStreamBatchInfo.StreamArn != arn || r.RequestContext.Condition != dlq.RetryAttemptsExhausted {
+					t.Fatalf("message %+v", r)
+				}
+				ids = append(ids, r.RequestContext.RequestID)
+			}
+		}
+		sort.Strings(ids)
+		return ids
+	}
+	if got, w := drain(q.QueueUrl), want("fsqs"); strings.Join(got, ",") != strings.Join(w, ",") || len(got) != n {
+		t.Fatalf("SQS got %v, want %v", got, w)
+	}
+	if got, w := drain(sq2.QueueUrl), want("fsns"); strings.Join(got, ",") != strings.Join(w, ",") || len(got) != n {
+		t.Fatalf("SNS (through SQS) got %v, want %v", got, w)
+	}
+	objs, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("failures"), Prefix: aws.String("aws/lambda/" + uuids["fs3"] + "/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, _ := e.srv.DLQ().Entries(uuids["fs3"])
+	if len(objs.Contents) != n || len(es) != n {
+		t.Fatalf("%d S3 objects, %d entries; want %d", len(objs.Contents), len(es), n)
+	}
+	key := dlq.S3Key(es[0])
+	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("failures"), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("object %s: %v", key, err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	var withPayload struct {
+		dlq.Record
+		Payload struct {
+			Records []json.RawMessage `json:"Records"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(body, &withPayload); err != nil || len(withPayload.Payload.Records) != 1 ||
+		withPayload.RequestContext.RequestID != es[0].Record.RequestContext.RequestID {
+		t.Fatalf("S3 object %s: %v %s", key, err, body)
+	}
+}
