@@ -23,6 +23,7 @@ Usage:
   eddy serve [flags]          run the server (DynamoDB, DynamoDB Streams and Lambda APIs on one port)
   eddy functions <command>    deploy, invoke and list trigger functions (run 'eddy functions' for help)
   eddy triggers <command>     connect functions to table streams: event source mappings (run 'eddy triggers' for help)
+  eddy dlq <command>          list, show, redrive and purge dead-lettered batches (run 'eddy dlq' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -39,6 +40,8 @@ func main() {
 		os.Exit(runFunctions(os.Args[2:]))
 	case "triggers":
 		os.Exit(runTriggers(os.Args[2:]))
+	case "dlq":
+		os.Exit(runDLQ(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

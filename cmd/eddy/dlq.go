@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+const dlqUsage = `usage:
+  eddy dlq list [--mapping UUID]                  dead-lettered batches, oldest first
+  eddy dlq show ID                                one entry: Lambda's failure record, the records, error, log tail
+  eddy dlq redrive ID|--all [--mapping UUID]      send the records through the function again (the mapping's rules);
+                                                  with ID, --mapping names another mapping to use; with --all, it
+                                                  restricts the redrive to that mapping's entries
+  eddy dlq purge [ID] [--mapping UUID]            delete one entry, a mapping's entries, or all
+common flags: --endpoint URL (default http://127.0.0.1:8000)
+The client calls the server's /eddy/dlq/ JSON API (see dlq.Store.Handler).`
+
+// runDLQ implements "eddy dlq ...". It returns the process exit code.
+func runDLQ(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, dlqUsage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	fs := flag.NewFlagSet("eddy dlq "+cmd, flag.ContinueOnError)
+	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
+	mapping := fs.String("mapping", "", "event source mapping UUID")
+	all := fs.Bool("all", false, "redrive every entry that still holds records")
+	pos, err := parseInterleaved(fs, rest)
+	if err != nil {
+		return 2
+	}
+	q := url.Values{}
+	if *mapping != "" {
+		q.Set("mapping", *mapping)
+	}
+	base := strings.TrimRight(*endpoint, "/") + "/eddy/dlq"
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	var out any
+	switch {
+	case cmd == "list" && len(pos) == 0:
+		var l struct {
+			Entries []struct {
+				ID          uint64    `json:"id"`
+				Mapping     string    `json:"mapping"`
+				Created     time.Time `json:"created"`
+				Condition   string    `json:"condition"`
+				ShardID     string    `json:"shardId"`
+				Start       string    `json:"startSequenceNumber"`
+				Records     int       `json:"records"`
+				Destination string    `json:"destination"`
+				Delivered   bool      `json:"delivered"`
+				Redrive     string    `json:"redrive"`
+			}
+		}
+		if err := dlqCall(ctx, "GET", base+"/entries?"+q.Encode(), &l); err != nil {
+			fmt.Fprintln(os.Stderr, "eddy:", err)
+			return 1
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCREATED\tMAPPING\tCONDITION\tSHARD\tFIRST SEQ\tRECORDS\tDESTINATION\tREDRIVE")
+		for _, e := range l.Entries {
+			dest := "built-in"
+			if e.Destination != "" {
+				dest = e.Destination + map[bool]string{true: " (delivered)", false: " (pending)"}[e.Delivered]
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.ID, e.Created.Format(time.RFC3339), e.Mapping,
+				e.Condition, e.ShardID, e.Start, e.Records, dest, e.Redrive)
+		}
+		_ = tw.Flush()
+		return 0
+	case cmd == "show" && len(pos) == 1:
+		err = dlqCall(ctx, "GET", base+"/entries/"+pos[0], &out)
+	case cmd == "redrive" && len(pos) == 1 && !*all:
+		err = dlqCall(ctx, "POST", base+"/entries/"+pos[0]+"/redrive?"+q.Encode(), &out)
+	case cmd == "redrive" && len(pos) == 0 && *all:
+		err = dlqCall(ctx, "POST", base+"/redrive?"+q.Encode(), &out)
+	case cmd == "purge" && len(pos) == 1:
+		err = dlqCall(ctx, "DELETE", base+"/entries/"+pos[0], &out)
+	case cmd == "purge" && len(pos) == 0:
+		err = dlqCall(ctx, "DELETE", base+"/entries?"+q.Encode(), &out)
+	default:
+		fmt.Fprintln(os.Stderr, dlqUsage)
+		return 2
+	}
+	if out != nil {
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Println(string(b))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "eddy:", err)
+		return 1
+	}
+	return 0
+}
+
+// dlqCall does one request; a non-2xx answer is an error with the
+// server's message (out still receives the body).
+func dlqCall(ctx context.Context, method, u string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if resp.StatusCode/100 != 2 {
+		var m struct{ Message string }
+		_ = json.Unmarshal(b, &m)
+		return fmt.Errorf("%s", m.Message)
+	}
+	return nil
+}
