@@ -337,9 +337,9 @@ func (c *triggersCLI) show(ctx context.Context, uuid string) error {
 		dest = aws.ToString(d.OnFailure.Destination)
 	}
 	if dest == "" {
-		row("On failure", "kept in eddy's built-in dead-letter store only (Lambda would drop the failure); 'eddy dlq list --mapping "+uuid+"'")
+		row("On failure", "kept in eddy's built-in failure store only (Lambda would drop the failure): eddy dlq list --mapping "+uuid)
 	} else {
-		row("On failure", dest+" (and kept in eddy's built-in dead-letter store)")
+		row("On failure", dest+" (and kept in eddy's built-in failure store)")
 	}
 	row("Failure records kept", len(failures.Failures))
 
