@@ -41,6 +41,12 @@ type Options struct {
 	// Sinks receives documents trigger functions emit (eddy.emit). Default:
 	// none configured; an emit then fails with a clear error.
 	Sinks triggers.Sinks
+	// WALMinSyncInterval is the shortest time between two WAL fsyncs:
+	// concurrent writes arriving meanwhile share the next sync. Default
+	// 200µs (measured with go run ./bench -scenarios put: server CPU per
+	// durable PutItem 68 µs vs 85-99 µs at 16 clients, single-client p50
+	// unchanged at ~230 µs). Negative disables it.
+	WALMinSyncInterval time.Duration
 	// NoSync disables WAL fsync (benchmarks of the engine only). Default
 	// false: acknowledged writes are durable.
 	NoSync bool
@@ -81,6 +87,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.AccountID == "" {
 		o.AccountID = "000000000000"
+	}
+	if o.WALMinSyncInterval == 0 {
+		o.WALMinSyncInterval = 200 * time.Microsecond
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 10 * time.Second
@@ -125,7 +134,8 @@ type Server struct {
 // New opens the store and builds the server; Start begins serving.
 func New(opts Options) (*Server, error) {
 	opts.EnsureDefaults()
-	db, err := store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, NoSync: opts.NoSync})
+	db, err := store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, NoSync: opts.NoSync,
+		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0)})
 	if err != nil {
 		return nil, err
 	}
