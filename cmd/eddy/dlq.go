@@ -22,16 +22,24 @@ const dlqUsage = `usage:
                                                   restricts the redrive to that mapping's entries
   eddy dlq purge [ID] [--mapping UUID]            delete one entry, a mapping's entries, or all
 common flags: --endpoint URL (default http://127.0.0.1:8000)
+show, redrive and purge print the server's JSON answer. Exit codes: 0 success; 1 an error (no such entry,
+already redriven, server unreachable) or a redrive after which records still fail (the entry keeps them,
+redrive state "failed"); 2 bad usage.
 The client calls the server's /eddy/dlq/ JSON API (see dlq.Store.Handler).`
 
 // runDLQ implements "eddy dlq ...". It returns the process exit code.
 func runDLQ(args []string) int {
+	return dlqMain(os.Stdout, os.Stderr, args)
+}
+
+func dlqMain(stdout, stderr io.Writer, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, dlqUsage)
+		fmt.Fprintln(stderr, dlqUsage)
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("eddy dlq "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
 	mapping := fs.String("mapping", "", "event source mapping UUID")
 	all := fs.Bool("all", false, "redrive every entry that still holds records")
@@ -64,10 +72,10 @@ func runDLQ(args []string) int {
 			}
 		}
 		if err := dlqCall(ctx, "GET", base+"/entries?"+q.Encode(), &l); err != nil {
-			fmt.Fprintln(os.Stderr, "eddy:", err)
+			fmt.Fprintln(stderr, "eddy:", err)
 			return 1
 		}
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tCREATED\tMAPPING\tCONDITION\tSHARD\tFIRST SEQ\tRECORDS\tDESTINATION\tREDRIVE")
 		for _, e := range l.Entries {
 			dest := "built-in"
@@ -90,18 +98,46 @@ func runDLQ(args []string) int {
 	case cmd == "purge" && len(pos) == 0:
 		err = dlqCall(ctx, "DELETE", base+"/entries?"+q.Encode(), &out)
 	default:
-		fmt.Fprintln(os.Stderr, dlqUsage)
+		fmt.Fprintln(stderr, dlqUsage)
 		return 2
 	}
 	if out != nil {
 		b, _ := json.MarshalIndent(out, "", "  ")
-		fmt.Println(string(b))
+		fmt.Fprintln(stdout, string(b))
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "eddy:", err)
+		fmt.Fprintln(stderr, "eddy:", err)
 		return 1
 	}
+	if cmd == "redrive" {
+		if ids := stillFailing(out); len(ids) > 0 {
+			fmt.Fprintf(stderr, "eddy: records still fail after the redrive (entries %s keep them)\n", strings.Join(ids, ", "))
+			return 1
+		}
+	}
 	return 0
+}
+
+// stillFailing returns the IDs of the redriven entries (one entry, or
+// {"Entries":[...]}) whose redrive state is "failed".
+func stillFailing(out any) []string {
+	var es []any
+	if m, ok := out.(map[string]any); ok {
+		if l, ok := m["Entries"].([]any); ok {
+			es = l
+		} else {
+			es = []any{m}
+		}
+	}
+	var ids []string
+	for _, e := range es {
+		m, _ := e.(map[string]any)
+		rd, _ := m["redrive"].(map[string]any)
+		if rd != nil && rd["state"] == "failed" {
+			ids = append(ids, fmt.Sprintf("%.0f", m["id"]))
+		}
+	}
+	return ids
 }
 
 // dlqCall does one request; a non-2xx answer is an error with the
