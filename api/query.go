@@ -302,9 +302,11 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	// Read one page. Without a filter or a projection, items are rendered
 	// from their stored bytes (no maps built).
 	spec.Raw = filter == nil && (proj == nil || sel == "COUNT")
-	out := respWriter{}
-	items := make([]byte, 0, 4096)
-	items = append(items, '[')
+	out := respWriter{buf: make([]byte, 0, 8192)}
+	if sel != "COUNT" {
+		out.key("Items")
+		out.buf = append(out.buf, '[')
+	}
 	count := 0
 	page, err := s.db.Read(spec, func(r store.Row) error {
 		if filter != nil {
@@ -322,21 +324,21 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 			it = proj.Apply(it)
 		}
 		if count > 1 {
-			items = append(items, ',')
+			out.buf = append(out.buf, ',')
 		}
 		if it == nil {
 			var err error
-			items, err = attr.AppendJSONFromBinary(items, r.Raw)
+			out.buf, err = attr.AppendJSONFromStored(out.buf, r.Raw)
 			return err
 		}
-		items = attr.AppendItemJSON(items, it)
+		out.buf = attr.AppendItemJSON(out.buf, it)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	if sel != "COUNT" {
-		out.raw("Items", append(items, ']'))
+		out.buf = append(out.buf, ']')
 	}
 	out.raw("Count", []byte(itoa(count)))
 	out.raw("ScannedCount", []byte(itoa(page.Scanned)))

@@ -246,7 +246,7 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 		var item attr.Item
 		if raw {
 			row.Raw = it.Value()
-			if row.Size, err = attr.ItemSizeBinary(row.Raw); err != nil {
+			if row.Size, err = attr.StoredItemSize(row.Raw); err != nil {
 				return page, err
 			}
 		} else {

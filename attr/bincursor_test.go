@@ -1,0 +1,63 @@
+package attr
+
+import (
+	"bytes"
+	"math/rand"
+	"testing"
+)
+
+// TestStoredMatchesTranscode: the cursor transcoder and sizer give exactly
+// what AppendJSONFromBinary and ItemSizeBinary give, on random items (with
+// invalid UTF-8 in values for a third of them), on every truncation and on
+// random byte changes (corrupt or not, the results agree).
+func TestStoredMatchesTranscode(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	check := func(i int, stored []byte) {
+		t.Helper()
+		want, werr := AppendJSONFromBinary([]byte("x"), stored)
+		got, gerr := AppendJSONFromStored([]byte("x"), stored)
+		if !bytes.Equal(got, want) || gerr != werr {
+			t.Fatalf("item %d %q: AppendJSONFromStored %q, %v; AppendJSONFromBinary %q, %v", i, stored, got, gerr, want, werr)
+		}
+		wn, werr := ItemSizeBinary(stored)
+		gn, gerr := StoredItemSize(stored)
+		if gn != wn || gerr != werr {
+			t.Fatalf("item %d %q: StoredItemSize %d, %v; ItemSizeBinary %d, %v", i, stored, gn, gerr, wn, werr)
+		}
+	}
+	defer func() { randInvalidUTF8 = false }()
+	corrupt := 0
+	for i := range 2000 {
+		randInvalidUTF8 = i%3 == 0
+		stored := AppendBinary(nil, randItem(r, 0))
+		check(i, stored)
+		if i%10 == 0 {
+			for n := range len(stored) {
+				check(i, stored[:n])
+			}
+		}
+		for range 3 {
+			b := bytes.Clone(stored)
+			b[r.Intn(len(b))] = byte(r.Intn(256))
+			if _, err := ItemSizeBinary(b); err != nil {
+				corrupt++
+			}
+			check(i, b)
+		}
+	}
+	if corrupt == 0 {
+		t.Fatal("no corrupt encoding was generated")
+	}
+}
+
+func BenchmarkTranscodeStored100(b *testing.B) {
+	items := benchItems(100)
+	b.ReportAllocs()
+	var buf []byte
+	for b.Loop() {
+		buf = append(buf[:0], '[')
+		for _, it := range items {
+			buf, _ = AppendJSONFromStored(buf, it)
+		}
+	}
+}
