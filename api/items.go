@@ -117,7 +117,7 @@ type putItemInput struct {
 
 func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	var in putItemInput
-	if err := c.decode(&in); err != nil {
+	if err := c.decodePutItem(&in); err != nil {
 		return nil, err
 	}
 	var v constraints

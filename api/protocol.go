@@ -225,3 +225,87 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// decodePutItem is c.decode for PutItem's common, well-formed requests
+// without encoding/json's reflection (and its validity pass over the whole
+// body): the members TableName, Item, ConditionExpression,
+// ExpressionAttributeNames/Values and the Return* strings, each at most
+// once, spelled exactly, none null. Any other input goes through c.decode,
+// so every error and its precedence are as before.
+func (c *call) decodePutItem(in *putItemInput) error {
+	if decodePutItemFast(c.body, in) {
+		return nil
+	}
+	*in = putItemInput{}
+	return c.decode(in)
+}
+
+func decodePutItemFast(body []byte, in *putItemInput) bool {
+	s := attr.NewRequestScanner(body)
+	if !s.Open() {
+		return false
+	}
+	var seen uint16
+	for {
+		name, done, ok := s.Member()
+		if !ok {
+			return false
+		}
+		if done {
+			break
+		}
+		var bit uint16
+		switch string(name) {
+		case "TableName":
+			bit = 1 << 0
+			v, ok := s.String()
+			if !ok {
+				return false
+			}
+			in.TableName = &v
+		case "Item":
+			bit = 1 << 1
+			if in.Item, ok = s.Item(); !ok {
+				return false
+			}
+		case "ConditionExpression":
+			bit = 1 << 2
+			v, ok := s.String()
+			if !ok {
+				return false
+			}
+			in.ConditionExpression = &v
+		case "ExpressionAttributeNames":
+			bit = 1 << 3
+			if in.ExpressionAttributeNames, ok = s.StringMap(); !ok {
+				return false
+			}
+		case "ExpressionAttributeValues":
+			bit = 1 << 4
+			it, ok := s.Item()
+			if !ok {
+				return false
+			}
+			in.ExpressionAttributeValues = exprValues(it)
+		case "ReturnValues":
+			bit = 1 << 5
+			in.ReturnValues, ok = s.String()
+		case "ReturnConsumedCapacity":
+			bit = 1 << 6
+			in.ReturnConsumedCapacity, ok = s.String()
+		case "ReturnItemCollectionMetrics":
+			bit = 1 << 7
+			in.ReturnItemCollectionMetrics, ok = s.String()
+		case "ReturnValuesOnConditionCheckFailure":
+			bit = 1 << 8
+			in.ReturnValuesOnConditionCheckFailure, ok = s.String()
+		default:
+			return false
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return s.End()
+}
