@@ -44,7 +44,14 @@
 //     writes; an entry whose records all succeeded is kept with no records
 //     and Redrive.State "done", and cannot be redriven again (ErrAlreadyDone).
 //     An interrupted redrive (crash) leaves State "running" with only the
-//     unprocessed records: redriving it again resumes.
+//     unprocessed records; Open marks such entries State "interrupted"
+//     (Redrive.LastError says so) and replays nothing by itself: redriving
+//     the entry again resumes with the records it still holds. The
+//     invocation in flight at the crash may have run without its writes
+//     committing: its records are kept and sent again (at-least-once).
+//  5. Pending deliveries survive restarts: the outbox loop starts from
+//     the 'o' keys, so entries not yet acknowledged are sent after Start
+//     (TestRestartResumes).
 //
 // # Destinations
 //

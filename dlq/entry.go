@@ -71,10 +71,18 @@ type Delivery struct {
 
 // Redrive states.
 const (
-	RedriveRunning = "running" // in progress, or interrupted by a crash (redrive again to resume)
+	RedriveRunning = "running" // in progress
 	RedriveDone    = "done"    // every record was processed; Records is empty
 	RedriveFailed  = "failed"  // some records failed again; Records holds them
+	// RedriveInterrupted: eddy stopped (crashed) during the redrive. Open
+	// sets it on every entry it finds "running", with LastError saying so;
+	// Records holds only the records not yet processed. Nothing is
+	// replayed automatically: redrive again to resume.
+	RedriveInterrupted = "interrupted"
 )
+
+// InterruptedError is Redrive.LastError of an interrupted redrive.
+const InterruptedError = "interrupted: eddy stopped during this redrive; records processed before it are removed from the entry, the rest are kept (redrive again to resume)"
 
 // Redrive is the durable record of an entry's redrives.
 type Redrive struct {

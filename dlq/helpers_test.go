@@ -78,6 +78,12 @@ var testCreds = credentials.NewStaticCredentialsProvider("test", "test", "")
 
 func start(t *testing.T, o dlq.Options) *env {
 	t.Helper()
+	return startDir(t, o, "")
+}
+
+// startDir is start with the server's data in dir ("" for in memory).
+func startDir(t *testing.T, o dlq.Options, dir string) *env {
+	t.Helper()
 	e := &env{t: t, sink: &sink{}, ctx: context.Background()}
 	if o.PollInterval == 0 {
 		o.PollInterval = 20 * time.Millisecond
@@ -89,7 +95,7 @@ func start(t *testing.T, o dlq.Options) *env {
 		o.AWSCredentials = testCreds
 	}
 	o.SendTimeout = 3 * time.Second
-	e.srv = eddytest.Start(t, api.Options{Sinks: e.sink, DLQ: o, Mappings: mappings.Options{
+	e.srv = eddytest.Start(t, api.Options{DataDir: dir, Sinks: e.sink, DLQ: o, Mappings: mappings.Options{
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond,
 		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
 	}})

@@ -239,3 +239,85 @@ func TestAWSDestinationsRestart(t *testing.T) {
 		t.Fatalf("after the restart S3 holds %v, want %v", got, afterKeys)
 	}
 }
+
+// TestRestartResumes: entries whose destination is down when eddy stops
+// (cleanly) are still pending after a restart on the same data directory,
+// and the outbox sends each of them once when the destination comes up.
+func TestRestartResumes(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
+	}
+	port := freePort(t)
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e := startDir(t, dlq.Options{AWSEndpoint: endpoint}, t.TempDir())
+	arn := e.table("src")
+	e.function("f", "esm", map[string]string{"FAIL_ON": "bad", "QUIET": "1"})
+	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn),
+		MaximumRetryAttempts: aws.Int32(0), BatchSize: aws.Int32(1),
+		DestinationConfig: &ltypes.DestinationConfig{OnFailure: &ltypes.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:123456789012:dlq")}}})
+	for _, k := range []string{"k0", "k1"} {
+		e.put("src", k, "bad")
+	}
+	waitFor(t, "a failed send", 20*time.Second, func() bool {
+		es, _ := e.srv.DLQ().Entries(uuid)
+		return len(es) == 2 && es[0].Delivery.Attempts > 0
+	})
+	e.caughtUp(uuid)
+	var want []string
+	for _, x := range e.entries(uuid, 2) {
+		want = append(want, x.Record.RequestContext.RequestID)
+	}
+	sort.Strings(want)
+
+	e.srv.Restart()
+	es, err := e.srv.DLQ().Entries("")
+	if err != nil || len(es) != 2 {
+		t.Fatalf("after restart: %d entries, %v", len(es), err)
+	}
+	for _, x := range es {
+		if !x.Delivery.Delivered.IsZero() {
+			t.Fatalf("entry %d delivered with the destination down", x.ID)
+		}
+	}
+
+	newMoto(t, port)
+	ctx := context.Background()
+	sq := sqs.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String(endpoint)})
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both entries delivered after the restart", 30*time.Second, func() bool {
+		es, _ := e.srv.DLQ().Entries("")
+		for _, x := range es {
+			if x.Delivery.Delivered.IsZero() {
+				return false
+			}
+		}
+		return len(es) == 2
+	})
+	var got []string
+	for empty := 0; empty < 2; {
+		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			empty++
+		}
+		for _, m := range out.Messages {
+			var r dlq.Record
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &r); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r.RequestContext.RequestID)
+		}
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("SQS got %v, want %v", got, want)
+	}
+	if es, _ := e.srv.DLQ().Entries(""); len(es) != 2 {
+		t.Fatalf("%d entries after the restart, want 2", len(es))
+	}
+}

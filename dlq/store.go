@@ -1,6 +1,7 @@
 package dlq
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -200,7 +201,58 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.next.Store(high)
+	if err := s.recoverInterrupted(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// recoverInterrupted marks every entry left "running" (a redrive cut short
+// by a crash: no redrive runs before Open returns) as RedriveInterrupted,
+// in one synced batch. Its records are not replayed: those the function
+// processed were removed from the entry with the function's writes, and
+// the rest wait for an explicit redrive. The function's invocation in
+// flight at the crash may have run without its writes committing; its
+// records are kept and are sent again by the next redrive (at-least-once,
+// as for a mapping's own batches).
+func (s *Store) recoverInterrupted() error {
+	lo, hi := span(keyEntry)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	var fixed []*Entry
+	for it.First(); it.Valid(); it.Next() {
+		if !bytes.Contains(it.Value(), []byte(`"state":"running"`)) {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(it.Value(), &e); err != nil {
+			it.Close()
+			return fmt.Errorf("dlq: decode entry %x: %w", it.Key(), err)
+		}
+		if e.Redrive != nil && e.Redrive.State == RedriveRunning {
+			e.Redrive.State = RedriveInterrupted
+			e.Redrive.LastError = InterruptedError
+			if len(e.Records) == 0 {
+				// Every record was processed; only the final save was lost.
+				e.Redrive.State, e.Redrive.LastError = RedriveDone, ""
+			}
+			e.Redrive.Finished = s.opts.Now().UTC()
+			fixed = append(fixed, &e)
+		}
+	}
+	if err := it.Close(); err != nil || len(fixed) == 0 {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, e := range fixed {
+		if err := put(b, e); err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.Sync)
 }
 
 // BuiltinARN is the ARN of the built-in store, a valid OnFailure

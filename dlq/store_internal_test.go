@@ -1,11 +1,15 @@
 package dlq
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/eddydb/eddy/streams"
 )
 
 // TestTrimAndIDs: retention trims old entries (and their outbox keys) and
@@ -67,4 +71,79 @@ func TestTrimAndIDs(t *testing.T) {
 			t.Fatalf("%s: %v", ok, err)
 		}
 	}
+}
+
+// TestRecoverInterrupted: Open marks entries a crash left "running" as
+// "interrupted" (records kept, nothing replayed) or "done" when no record
+// is left; other entries are untouched.
+func TestRecoverInterrupted(t *testing.T) {
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := Open(db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(rd *Redrive, recs int) uint64 {
+		b := db.NewBatch()
+		e := &Entry{Mapping: "m", Redrive: rd}
+		for i := range recs {
+			e.Records = append(e.Records, StreamRecord{Seq: 1 + streams.Seq(i), Event: []byte(`{}`)})
+		}
+		if err := s.Append(b, e); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Commit(pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	running := add(&Redrive{Count: 1, State: RedriveRunning, Delivered: 1}, 2)
+	finished := add(&Redrive{Count: 1, State: RedriveRunning, Delivered: 3}, 0)
+	failed := add(&Redrive{Count: 2, State: RedriveFailed, LastError: "boom"}, 1)
+	fresh := add(nil, 1)
+
+	s, err = Open(db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id uint64) *Entry {
+		e, err := s.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if e := get(running); e.Redrive.State != RedriveInterrupted || e.Redrive.LastError != InterruptedError ||
+		e.Redrive.Finished.IsZero() || len(e.Records) != 2 || e.Redrive.Count != 1 || e.Redrive.Delivered != 1 {
+		t.Fatalf("running entry after Open: %+v, %d records", e.Redrive, len(e.Records))
+	}
+	if e := get(finished); e.Redrive.State != RedriveDone || e.Redrive.LastError != "" {
+		t.Fatalf("running entry without records after Open: %+v", e.Redrive)
+	}
+	if e := get(failed); e.Redrive.State != RedriveFailed || e.Redrive.LastError != "boom" {
+		t.Fatalf("failed entry after Open: %+v", e.Redrive)
+	}
+	if e := get(fresh); e.Redrive != nil {
+		t.Fatalf("fresh entry after Open: %+v", e.Redrive)
+	}
+	// Redriving the interrupted entry resumes with the records it kept;
+	// the finished one is refused.
+	var rd stubRedriver
+	s.SetRedriver(&rd)
+	if _, err := s.Redrive(t.Context(), running, ""); err != nil || len(rd.got) != 2 {
+		t.Fatalf("redrive of the interrupted entry: %v, redriver got %d records", err, len(rd.got))
+	}
+	if _, err := s.Redrive(t.Context(), finished, ""); !errors.Is(err, ErrAlreadyDone) {
+		t.Fatalf("redrive of the finished entry: %v", err)
+	}
+}
+
+type stubRedriver struct{ got []StreamRecord }
+
+func (r *stubRedriver) RedriveRecords(_ context.Context, _ string, recs []StreamRecord, _ CommitFunc) error {
+	r.got = append(r.got, recs...)
+	return nil
 }
