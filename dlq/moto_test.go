@@ -159,16 +159,22 @@ func TestAWSDestinationsOutage(t *testing.T) {
 		sort.Strings(ids)
 		return ids
 	}
+	// drain receives until n messages arrived (long polling: SNS fan-out to
+	// SQS and short polling may both lag) and then once more, to catch
+	// duplicates, or until a deadline.
 	drain := func(url *string) []string {
 		var ids []string
-		empty := 0
-		for empty < 2 {
-			out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		deadline := time.Now().Add(15 * time.Second)
+		extra := 0
+		for extra < 1 && time.Now().Before(deadline) {
+			out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(out.Messages) == 0 {
-				empty++
+				if len(ids) >= n {
+					extra++
+				}
 				continue
 			}
 			for _, m := range out.Messages {
