@@ -32,6 +32,33 @@ type call struct {
 	op        string
 	body      []byte
 	principal string // access key ID from the SigV4 Authorization header
+	// pooled is the respPool buffer the handler took (respBuffer) for its
+	// response; serveRPC recycles it once the response is written.
+	pooled *[]byte
+}
+
+// respPool recycles the response buffers of Query and Scan (tens of KB
+// each): serveRPC puts a buffer back after writing the response, so a
+// handler must not keep its response anywhere else.
+var respPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
+// respBuffer returns an empty buffer from respPool for this call's
+// response.
+func (c *call) respBuffer() []byte {
+	p := respPool.Get().(*[]byte)
+	c.pooled = p
+	return (*p)[:0]
+}
+
+// recycle returns the call's pooled buffer, now grown into body (the
+// response, written), to respPool; a page-sized buffer is let go.
+func (c *call) recycle(body []byte) {
+	if c.pooled == nil || cap(body) > 256<<10 {
+		return
+	}
+	*c.pooled = body[:0]
+	respPool.Put(c.pooled)
+	c.pooled = nil
 }
 
 // decode unmarshals the body into v with DynamoDB's error kinds: malformed

@@ -302,7 +302,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	// Read one page. Without a filter or a projection, items are rendered
 	// from their stored bytes (no maps built).
 	spec.Raw = filter == nil && (proj == nil || sel == "COUNT")
-	out := respWriter{buf: make([]byte, 0, 8192)}
+	out := respWriter{buf: c.respBuffer()}
 	if sel != "COUNT" {
 		out.key("Items")
 		out.buf = append(out.buf, '[')

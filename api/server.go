@@ -304,12 +304,14 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	resp, err := s.dispatch(r.Context(), f, &call{op: op, body: body, principal: principalOf(r)})
+	c := &call{op: op, body: body, principal: principalOf(r)}
+	resp, err := s.dispatch(r.Context(), f, c)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+	c.recycle(resp)
 }
 
 // dispatch runs a handler and renders its response body; a panic in a

@@ -98,7 +98,7 @@ func (r *binCursor) bodyJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONBytes(dst, r.bytes())
+		dst = appendJSONPlain(dst, r.bytes())
 		dst = append(dst, ':')
 		dst = r.valueJSON(dst)
 	}
@@ -109,7 +109,7 @@ func (r *binCursor) valueJSON(dst []byte) []byte {
 	switch tag := r.tag(); tag {
 	case 'S':
 		dst = append(dst, `{"S":`...)
-		dst = appendJSONBytes(dst, r.bytes())
+		dst = appendJSONPlain(dst, r.bytes())
 	case 'N':
 		dst = append(dst, `{"N":"`...)
 		dst = append(dst, r.bytes()...)
@@ -153,7 +153,7 @@ func (r *binCursor) valueJSON(dst []byte) []byte {
 			}
 			switch tag {
 			case 's', 'n': // NS members are quoted as AppendJSON quotes them
-				dst = appendJSONBytes(dst, r.bytes())
+				dst = appendJSONPlain(dst, r.bytes())
 			default:
 				dst = append(dst, '"')
 				dst = base64.StdEncoding.AppendEncode(dst, r.bytes())
@@ -211,4 +211,32 @@ func (r *binCursor) valueSize() int {
 	}
 	r.corrupt()
 	return 0
+}
+
+// appendJSONPlain is appendJSONBytes with a fast path for the common
+// string that needs no escaping (printable ASCII without '"' and '\'),
+// checked eight bytes at a time; any other string takes appendJSONBytes.
+func appendJSONPlain(dst, s []byte) []byte {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		q := w ^ (ones * '"')
+		b := w ^ (ones * '\\')
+		// A byte ≥ 0x80, < 0x20, == '"' or == '\\' sets its high bit.
+		if (w|((w-ones*0x20)&^w)|((q-ones)&^q)|((b-ones)&^b))&highs != 0 {
+			return appendJSONBytes(dst, s)
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return appendJSONBytes(dst, s)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }

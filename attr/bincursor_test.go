@@ -61,3 +61,30 @@ func BenchmarkTranscodeStored100(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendJSONPlain: the eight-at-a-time check agrees with
+// appendJSONBytes on every string, each special byte at every position.
+func TestAppendJSONPlain(t *testing.T) {
+	base := []byte("abcdefghijklmnopqrstuvwxyz0123456789")
+	specials := []byte{0x00, 0x01, 0x1f, '"', '\\', 0x7f, 0x80, 0xc3, 0xe2, 0xff, ' ', '!', '#', '[', ']', '~'}
+	for n := range len(base) + 1 {
+		s := base[:n]
+		if got, want := appendJSONPlain([]byte("x"), s), appendJSONBytes([]byte("x"), s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+		for i := range n {
+			for _, c := range specials {
+				m := bytes.Clone(s)
+				m[i] = c
+				if got, want := appendJSONPlain(nil, m), appendJSONBytes(nil, m); !bytes.Equal(got, want) {
+					t.Fatalf("%q: %q, want %q", m, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"é", "😀", "\u2028", "a\u2029bcdefghij", "\xe2\x80\xa8abcdefgh", "abcdefg\xe2\x80"} {
+		if got, want := appendJSONPlain(nil, []byte(s)), appendJSONBytes(nil, []byte(s)); !bytes.Equal(got, want) {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+	}
+}

@@ -228,9 +228,22 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 	if hi != nil && bytes.Compare(lo, hi) >= 0 {
 		return page, nil
 	}
-	snap := db.pdb.NewSnapshot()
-	defer snap.Close()
-	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	// An iterator reads one point in time by itself; a snapshot (whose
+	// Close also looks for compactions to schedule) is needed only when
+	// table items are fetched alongside an index's entries.
+	var (
+		snap *pebble.Snapshot
+		it   *pebble.Iterator
+		err  error
+	)
+	opts := &pebble.IterOptions{LowerBound: lo, UpperBound: hi}
+	if s.FetchTable {
+		snap = db.pdb.NewSnapshot()
+		defer snap.Close()
+		it, err = snap.NewIter(opts)
+	} else {
+		it, err = db.pdb.NewIter(opts)
+	}
 	if err != nil {
 		return page, err
 	}
