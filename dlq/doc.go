@@ -65,7 +65,9 @@
 // SQS, SNS and S3 use aws-sdk-go-v2 with the default credential chain (or
 // Options.AWSCredentials) and the endpoint in Options.AWSEndpoint or
 // $EDDY_DLQ_AWS_ENDPOINT (any compatible server; S3 then uses path style).
-// NATS uses Options.NATSURL or $EDDY_DLQ_NATS_URL.
+// NATS uses Options.NATSURL or $EDDY_DLQ_NATS_URL. eddy serve sets them
+// with --dlq-aws-endpoint and --dlq-nats-url (a flag wins over its
+// variable), and Options.Retention with --dlq-retention.
 //
 // # HTTP and CLI
 //

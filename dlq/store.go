@@ -255,6 +255,10 @@ func (s *Store) recoverInterrupted() error {
 	return b.Commit(pebble.Sync)
 }
 
+// Options returns the store's options with defaults applied (the
+// environment variables resolved).
+func (s *Store) Options() Options { return s.opts }
+
 // BuiltinARN is the ARN of the built-in store, a valid OnFailure
 // destination: arn:eddy:dlq:<region>:<account>:default.
 func (s *Store) BuiltinARN() string {

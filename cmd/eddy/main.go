@@ -1,6 +1,7 @@
 // Command eddy is the eddy server and its client.
 //
 //	eddy serve [--addr 127.0.0.1:8000] [--data ./eddy-data] [--in-memory]
+//	           [--dlq-retention 336h] [--dlq-aws-endpoint URL] [--dlq-nats-url URL]
 //	eddy functions deploy|invoke|list ...
 //	eddy triggers add|list|show|enable|disable|remove ...
 package main
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/eddydb/eddy/api"
 )
@@ -50,9 +52,9 @@ func main() {
 	}
 }
 
-func serve(args []string) int {
+// serveFlags returns the flag set of "eddy serve", which fills opts.
+func serveFlags(opts *api.Options) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	var opts api.Options
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory (lost on exit)")
@@ -61,7 +63,18 @@ func serve(args []string) int {
 	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
 	fs.BoolVar(&opts.TrustedFunctions, "trusted-functions", false,
 		"run function code without the runaway guard (faster; a stuck function then ignores its timeout: only for code you trust)")
-	_ = fs.Parse(args)
+	fs.DurationVar(&opts.DLQ.Retention, "dlq-retention", 14*24*time.Hour,
+		"how long dead-lettered batches are kept (eddy dlq list), delivered or not; 0 means the default")
+	fs.StringVar(&opts.DLQ.AWSEndpoint, "dlq-aws-endpoint", "",
+		"endpoint of SQS, SNS and S3 failure destinations, e.g. a local moto or LocalStack (default $EDDY_DLQ_AWS_ENDPOINT, else AWS)")
+	fs.StringVar(&opts.DLQ.NATSURL, "dlq-nats-url", "",
+		"NATS server of arn:eddy:nats failure destinations (default $EDDY_DLQ_NATS_URL, else nats://127.0.0.1:4222)")
+	return fs
+}
+
+func serve(args []string) int {
+	var opts api.Options
+	_ = serveFlags(&opts).Parse(args)
 
 	srv, err := api.New(opts)
 	if err != nil {

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/eddytest"
+)
+
+// TestServeDLQFlags: --dlq-retention, --dlq-aws-endpoint and --dlq-nats-url
+// reach the dead-letter store; without the flags the environment variables
+// still apply, and a flag wins over its variable.
+func TestServeDLQFlags(t *testing.T) {
+	t.Setenv("EDDY_DLQ_AWS_ENDPOINT", "http://127.0.0.1:4566")
+	t.Setenv("EDDY_DLQ_NATS_URL", "nats://127.0.0.1:4333")
+	parse := func(args ...string) api.Options {
+		t.Helper()
+		var opts api.Options
+		if err := serveFlags(&opts).Parse(append([]string{"--in-memory"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		opts.DataDir = "" // in memory (the flag's default is ./eddy-data)
+		return opts
+	}
+
+	srv := eddytest.Start(t, parse())
+	o := srv.DLQ().Options()
+	if o.Retention != 14*24*time.Hour || o.AWSEndpoint != "http://127.0.0.1:4566" || o.NATSURL != "nats://127.0.0.1:4333" {
+		t.Fatalf("defaults: retention %v, AWS %q, NATS %q", o.Retention, o.AWSEndpoint, o.NATSURL)
+	}
+	srv.Stop()
+
+	srv = eddytest.Start(t, parse("--dlq-retention", "36h", "--dlq-aws-endpoint", "http://127.0.0.1:5000", "--dlq-nats-url", "nats://127.0.0.1:4444"))
+	o = srv.DLQ().Options()
+	if o.Retention != 36*time.Hour || o.AWSEndpoint != "http://127.0.0.1:5000" || o.NATSURL != "nats://127.0.0.1:4444" {
+		t.Fatalf("flags: retention %v, AWS %q, NATS %q", o.Retention, o.AWSEndpoint, o.NATSURL)
+	}
+	srv.Stop()
+
+	if _, err := api.New(parse("--dlq-retention", "-1h")); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Fatalf("negative retention: %v", err)
+	}
+
+	var help bytes.Buffer
+	var opts api.Options
+	fs := serveFlags(&opts)
+	fs.SetOutput(&help)
+	fs.PrintDefaults()
+	for _, f := range []string{"-dlq-retention duration", "-dlq-aws-endpoint string", "$EDDY_DLQ_AWS_ENDPOINT", "-dlq-nats-url string", "$EDDY_DLQ_NATS_URL"} {
+		if !strings.Contains(help.String(), f) {
+			t.Errorf("eddy serve -h lacks %q:\n%s", f, help.String())
+		}
+	}
+}
