@@ -243,7 +243,7 @@ func principalOf(r *http.Request) string {
 }
 
 func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	body, err := readAll(io.LimitReader(r.Body, maxRequestBody+1), r.ContentLength)
 	if err != nil {
 		return nil, ddberr.New(ddberr.KindSerialization, "Unable to read request body")
 	}
@@ -335,4 +335,28 @@ func decodePutItemFast(body []byte, in *putItemInput) bool {
 		seen |= bit
 	}
 	return s.End()
+}
+
+// readAll is io.ReadAll into a buffer sized from the request's
+// Content-Length (when given and within the limit), so a body is read
+// without regrowing.
+func readAll(rd io.Reader, size int64) ([]byte, error) {
+	n := 512
+	if size > 0 && size <= maxRequestBody {
+		n = int(size) + 1 // room to see EOF without growing
+	}
+	b := make([]byte, 0, n)
+	for {
+		m, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
