@@ -49,6 +49,7 @@
 //     the entry again resumes with the records it still holds. The
 //     invocation in flight at the crash may have run without its writes
 //     committing: its records are kept and sent again (at-least-once).
+//     TestCrashDuringRedrive kills eddy serve mid-redrive and checks this.
 //  5. Pending deliveries survive restarts: the outbox loop starts from
 //     the 'o' keys, so entries not yet acknowledged are sent after Start
 //     (TestRestartResumes).
