@@ -22,6 +22,8 @@ const dlqUsage = `usage:
                                                   restricts the redrive to that mapping's entries
   eddy dlq purge [ID] [--mapping UUID]            delete one entry, a mapping's entries, or all
 common flags: --endpoint URL (default http://127.0.0.1:8000)
+list's REDRIVE column: running; done (every record processed); failed (records failed again and are kept);
+interrupted (eddy stopped during the redrive: processed records are removed, the rest kept; redrive again).
 show, redrive and purge print the server's JSON answer. Exit codes: 0 success; 1 an error (no such entry,
 already redriven, server unreachable) or a redrive after which records still fail (the entry keeps them,
 redrive state "failed"); 2 bad usage.
