@@ -91,15 +91,17 @@ func TestDisableEnableAndIndependentMappings(t *testing.T) {
 	if err != nil || aws.ToString(up.State) != "Disabling" {
 		t.Fatalf("disable: %v %+v", err, up)
 	}
+	// Disabling is a transition (as in Lambda): records may still be
+	// delivered until the mapping reports Disabled; after that, none.
+	e.waitFor("Disabled", 5*time.Second, func() bool {
+		got, _ := e.lam.GetEventSourceMapping(e.ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uf)})
+		return got != nil && aws.ToString(got.State) == "Disabled"
+	})
 	e.put("src", "k", "y", nil)
 	e.caughtUp(ug, 5*time.Second)
 	time.Sleep(50 * time.Millisecond)
 	if n := len(e.sink.vs()); n != 1 {
 		t.Fatalf("a disabled mapping invoked its function (%d calls)", n)
-	}
-	got, _ := e.lam.GetEventSourceMapping(e.ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uf)})
-	if aws.ToString(got.State) != "Disabled" {
-		t.Fatalf("state %s", aws.ToString(got.State))
 	}
 	if _, err := e.lam.UpdateEventSourceMapping(e.ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(uf), Enabled: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
