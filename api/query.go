@@ -302,6 +302,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	// Read one page. Without a filter or a projection, items are rendered
 	// from their stored bytes (no maps built).
 	spec.Raw = filter == nil && (proj == nil || sel == "COUNT")
+	spec.RawSized = spec.Raw && sel != "COUNT" // sized while rendered
 	out := respWriter{buf: c.respBuffer()}
 	if sel != "COUNT" {
 		out.key("Items")
@@ -328,7 +329,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		}
 		if it == nil {
 			var err error
-			out.buf, err = attr.AppendJSONFromStored(out.buf, r.Raw)
+			out.buf, *r.SizeOut, err = attr.AppendJSONFromStoredSize(out.buf, r.Raw)
 			return err
 		}
 		out.buf = attr.AppendItemJSON(out.buf, it)

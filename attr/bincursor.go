@@ -16,12 +16,22 @@ func AppendJSONFromStored(dst, stored []byte) ([]byte, error) {
 	if len(stored) == 0 || stored[0] != itemFormatV1 {
 		return dst, ErrCorrupt
 	}
-	r := binCursor{buf: stored, off: 1}
-	out := r.bodyJSON(dst)
-	if r.bad || r.off != len(r.buf) {
-		return dst, ErrCorrupt
+	out, _, err := AppendJSONFromStoredSize(dst, stored)
+	return out, err
+}
+
+// AppendJSONFromStoredSize is AppendJSONFromStored that also returns the
+// item's size (ItemSizeBinary), computed in the same pass.
+func AppendJSONFromStoredSize(dst, stored []byte) ([]byte, int, error) {
+	if len(stored) == 0 || stored[0] != itemFormatV1 {
+		return dst, 0, ErrCorrupt
 	}
-	return out, nil
+	r := binCursor{buf: stored, off: 1}
+	out := r.bodyJSON(dst, false)
+	if r.bad || r.off != len(r.buf) {
+		return dst, 0, ErrCorrupt
+	}
+	return out, r.size, nil
 }
 
 // StoredItemSize is ItemSizeBinary.
@@ -44,6 +54,8 @@ type binCursor struct {
 	buf []byte
 	off int
 	bad bool
+	// size accumulates the ItemSize of what bodyJSON rendered.
+	size int
 }
 
 func (r *binCursor) corrupt() {
@@ -52,15 +64,17 @@ func (r *binCursor) corrupt() {
 }
 
 func (r *binCursor) uvarint() int {
-	if r.off < len(r.buf) && r.buf[r.off] < 0x80 { // one-byte varint
-		n := int(r.buf[r.off])
-		r.off++
-		if n > len(r.buf)-r.off {
-			r.corrupt()
-			return 0
+	off := r.off
+	if off < len(r.buf) {
+		if n := int(r.buf[off]); n < 0x80 && off+1+n <= len(r.buf) { // one byte, in bounds
+			r.off = off + 1
+			return n
 		}
-		return n
 	}
+	return r.uvarintSlow()
+}
+
+func (r *binCursor) uvarintSlow() int {
 	n, k := binary.Uvarint(r.buf[r.off:])
 	if k <= 0 || n > uint64(len(r.buf)-r.off-k) {
 		r.corrupt()
@@ -70,12 +84,22 @@ func (r *binCursor) uvarint() int {
 	return int(n)
 }
 
-// bytes returns the next length-prefixed bytes (aliasing the input).
+// bytes returns the next length-prefixed bytes (aliasing the input; empty
+// once corrupt).
 func (r *binCursor) bytes() []byte {
-	n := r.uvarint()
-	if r.bad {
-		return nil
+	off := r.off
+	if off < len(r.buf) {
+		if n := int(r.buf[off]); n < 0x80 && off+1+n <= len(r.buf) { // one-byte length
+			end := off + 1 + n
+			r.off = end
+			return r.buf[off+1 : end : end]
+		}
 	}
+	return r.bytesSlow()
+}
+
+func (r *binCursor) bytesSlow() []byte {
+	n := r.uvarintSlow()
 	b := r.buf[r.off : r.off+n : r.off+n]
 	r.off += n
 	return b
@@ -91,14 +115,20 @@ func (r *binCursor) tag() byte {
 	return t
 }
 
-func (r *binCursor) bodyJSON(dst []byte) []byte {
+// bodyJSON renders a body: an item, or (nested) an M's members.
+func (r *binCursor) bodyJSON(dst []byte, nested bool) []byte {
 	n := r.uvarint()
 	dst = append(dst, '{')
 	for i := 0; i < n && !r.bad; i++ {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONPlain(dst, r.bytes())
+		name := r.bytes()
+		r.size += len(name)
+		if nested {
+			r.size++
+		}
+		dst = appendJSONPlain(dst, name)
 		dst = append(dst, ':')
 		dst = r.valueJSON(dst)
 	}
@@ -108,32 +138,44 @@ func (r *binCursor) bodyJSON(dst []byte) []byte {
 func (r *binCursor) valueJSON(dst []byte) []byte {
 	switch tag := r.tag(); tag {
 	case 'S':
+		b := r.bytes()
+		r.size += len(b)
 		dst = append(dst, `{"S":`...)
-		dst = appendJSONPlain(dst, r.bytes())
+		dst = appendJSONPlain(dst, b)
 	case 'N':
+		b := r.bytes()
+		r.size += numberSize(b)
 		dst = append(dst, `{"N":"`...)
-		dst = append(dst, r.bytes()...)
+		dst = append(dst, b...)
 		dst = append(dst, '"')
 	case 'B':
+		b := r.bytes()
+		r.size += len(b)
 		dst = append(dst, `{"B":"`...)
-		dst = base64.StdEncoding.AppendEncode(dst, r.bytes())
+		dst = base64.StdEncoding.AppendEncode(dst, b)
 		dst = append(dst, '"')
 	case 'T':
+		r.size++
 		dst = append(dst, `{"BOOL":true`...)
 	case 'F':
+		r.size++
 		dst = append(dst, `{"BOOL":false`...)
 	case '0':
+		r.size++
 		dst = append(dst, `{"NULL":true`...)
 	case 'M':
+		r.size += 3
 		dst = append(dst, `{"M":`...)
-		dst = r.bodyJSON(dst)
+		dst = r.bodyJSON(dst, true)
 	case 'L':
+		r.size += 3
 		dst = append(dst, `{"L":[`...)
 		n := r.uvarint()
 		for i := 0; i < n && !r.bad; i++ {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
+			r.size++
 			dst = r.valueJSON(dst)
 		}
 		dst = append(dst, ']')
@@ -151,12 +193,19 @@ func (r *binCursor) valueJSON(dst []byte) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
+			b := r.bytes()
 			switch tag {
 			case 's', 'n': // NS members are quoted as AppendJSON quotes them
-				dst = appendJSONPlain(dst, r.bytes())
+				if tag == 'n' {
+					r.size += numberSize(b)
+				} else {
+					r.size += len(b)
+				}
+				dst = appendJSONPlain(dst, b)
 			default:
+				r.size += len(b)
 				dst = append(dst, '"')
-				dst = base64.StdEncoding.AppendEncode(dst, r.bytes())
+				dst = base64.StdEncoding.AppendEncode(dst, b)
 				dst = append(dst, '"')
 			}
 		}

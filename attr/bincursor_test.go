@@ -24,6 +24,9 @@ func TestStoredMatchesTranscode(t *testing.T) {
 		if gn != wn || gerr != werr {
 			t.Fatalf("item %d %q: StoredItemSize %d, %v; ItemSizeBinary %d, %v", i, stored, gn, gerr, wn, werr)
 		}
+		if _, sn, serr := AppendJSONFromStoredSize(nil, stored); sn != wn || serr != werr {
+			t.Fatalf("item %d %q: AppendJSONFromStoredSize size %d, %v; ItemSizeBinary %d, %v", i, stored, sn, serr, wn, werr)
+		}
 	}
 	defer func() { randInvalidUTF8 = false }()
 	corrupt := 0

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math/bits"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -55,6 +56,11 @@ type ReadSpec struct {
 	// Row.Item is nil, and no item is decoded except the last of a page
 	// that ends early (for LastEvaluatedKey). Ignored with FetchTable.
 	Raw bool
+
+	// RawSized, with Raw, means fn sets *Row.SizeOut to the item's size
+	// (attr.AppendJSONFromStoredSize computes it while rendering) instead
+	// of Read computing it before calling fn: Row.Size is then 0.
+	RawSized bool
 }
 
 // Row is one item a read returned.
@@ -67,6 +73,9 @@ type Row struct {
 	// TableSize is the size of the table item fetched for an index entry
 	// (FetchTable), 0 otherwise.
 	TableSize int
+	// SizeOut is where fn stores the item's size when the ReadSpec is
+	// RawSized (nil otherwise).
+	SizeOut *int
 }
 
 // Page is the outcome of a read: whether it stopped before the end of its
@@ -199,6 +208,8 @@ func (s *ReadSpec) bounds() (lo, hi []byte) {
 	return lo, hi
 }
 
+var errNoSize = errors.New("store: a RawSized read's fn did not report the item's size")
+
 // Read reads one page and hands every item read to fn in order. The page
 // ends at the end of the range, after Limit items, or after the item with
 // which the bytes read reach MaxBytes. The read sees one consistent
@@ -254,12 +265,16 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 		step, ok = it.Prev, it.Last()
 	}
 	raw := s.Raw && !s.FetchTable
+	sized := raw && s.RawSized
+	var rawSize int
 	for ; ok; ok = step() {
 		var row Row
 		var item attr.Item
 		if raw {
 			row.Raw = it.Value()
-			if row.Size, err = attr.StoredItemSize(row.Raw); err != nil {
+			if sized {
+				row.SizeOut = &rawSize
+			} else if row.Size, err = attr.StoredItemSize(row.Raw); err != nil {
 				return page, err
 			}
 		} else {
@@ -297,11 +312,18 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 			}
 		}
 		page.Scanned++
-		page.Bytes += row.Size + row.TableSize
-		page.TableBytes += row.TableSize
+		rawSize = -1
 		if err := fn(row); err != nil {
 			return page, err
 		}
+		if sized {
+			if rawSize < 0 {
+				return page, errNoSize
+			}
+			row.Size = rawSize
+		}
+		page.Bytes += row.Size + row.TableSize
+		page.TableBytes += row.TableSize
 		if (s.Limit > 0 && page.Scanned >= s.Limit) || page.Bytes >= maxBytes {
 			page.More = true
 			if item == nil {
