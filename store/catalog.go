@@ -17,7 +17,8 @@ import (
 // CreateTable adds a table. The spec must already be validated against
 // DynamoDB's rules (package api does that, where the wire names are known);
 // the store assigns ID, UUID and creation time.
-func (db *DB) CreateTable(spec *Table) (*Table, error) {
+func (db *DB) CreateTable(spec *Table) (_ *Table, err error) {
+	defer db.catalogChanged(&err) // runs after the unlock below
 	db.catMu.Lock()
 	defer db.catMu.Unlock()
 	if _, ok := db.tables[spec.Name]; ok {
@@ -72,7 +73,8 @@ func (db *DB) TableNames() []string {
 
 // UpdateTable replaces a table's descriptor with the result of fn, which
 // receives a private copy to modify. fn's error aborts the update.
-func (db *DB) UpdateTable(name string, fn func(t *Table) error) (*Table, error) {
+func (db *DB) UpdateTable(name string, fn func(t *Table) error) (_ *Table, err error) {
+	defer db.catalogChanged(&err) // runs after the unlock below
 	db.catMu.Lock()
 	defer db.catMu.Unlock()
 	cur := db.tables[name]
@@ -100,7 +102,8 @@ func (db *DB) UpdateTable(name string, fn func(t *Table) error) (*Table, error) 
 // descriptor as it was. Writes in flight on the table finish first or fail
 // with ResourceNotFoundException; table IDs are never reused, so nothing
 // written under the old ID can surface in a later table of the same name.
-func (db *DB) DeleteTable(name string) (*Table, error) {
+func (db *DB) DeleteTable(name string) (_ *Table, err error) {
+	defer db.catalogChanged(&err) // runs after the unlock below
 	db.catMu.Lock()
 	defer db.catMu.Unlock()
 	t := db.tables[name]
@@ -151,4 +154,27 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// OnCatalogChange registers f to run after every committed catalog change
+// (CreateTable, UpdateTable, DeleteTable), in the caller's goroutine and
+// outside the catalog lock, so f may read the catalog. The streams package
+// uses it to close a disabled stream's shards at once rather than at its
+// next maintenance tick. f must be safe for concurrent use.
+func (db *DB) OnCatalogChange(f func()) {
+	db.logMu.Lock()
+	db.catalogHooks = append(db.catalogHooks, f)
+	db.logMu.Unlock()
+}
+
+func (db *DB) catalogChanged(err *error) {
+	if *err != nil {
+		return
+	}
+	db.logMu.RLock()
+	hooks := db.catalogHooks
+	db.logMu.RUnlock()
+	for _, f := range hooks {
+		f()
+	}
 }

@@ -75,13 +75,15 @@ type DB struct {
 	writeOpts *pebble.WriteOptions
 	locks     lockTable
 
-	catMu   sync.RWMutex // guards tables and lastID; see locks.go for lock order
-	tables  map[string]*Table
-	lastID  uint32
-	logMu   sync.RWMutex
-	logs    []ChangeLog
-	closeMu sync.RWMutex
-	closed  bool
+	catMu  sync.RWMutex // guards tables and lastID; see locks.go for lock order
+	tables map[string]*Table
+	lastID uint32
+	logMu  sync.RWMutex // guards logs and catalogHooks
+	logs   []ChangeLog
+	// catalogHooks run after catalog changes (OnCatalogChange).
+	catalogHooks []func()
+	closeMu      sync.RWMutex
+	closed       bool
 }
 
 // Open opens (creating if needed) the database.

@@ -201,6 +201,15 @@ func Open(db *store.DB, opts Options) (*Log, error) {
 	}
 	l.wg.Add(1)
 	go l.maintainLoop()
+	// Catalog changes (a stream enabled or disabled, a table deleted) reach
+	// the log at once, not at the next maintenance tick.
+	db.OnCatalogChange(func() {
+		select {
+		case <-l.stop:
+		default:
+			_ = l.Sync() // a failure is retried by maintenance
+		}
+	})
 	return l, nil
 }
 
