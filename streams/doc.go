@@ -58,11 +58,11 @@
 //     topology lock exclusively: writes to stream-enabled tables pause for
 //     one fsync every RolloverInterval (per stream) and on each split.
 //   - The stream side learns about disabled streams and deleted tables by
-//     reading the catalog (Sync): in the background every
-//     MaintenanceInterval, and before every Streams API call. An in-process
-//     Reader may see a disabled stream's shards close up to one
-//     MaintenanceInterval late. (A catalog hook in package store would make
-//     this immediate.)
+//     reading the catalog (Sync) right after every catalog change
+//     (store.DB.OnCatalogChange), before every Streams API call, and every
+//     MaintenanceInterval (which also retries a Sync that failed). When
+//     UpdateTable or DeleteTable returns, the affected shards have ended
+//     for in-process Readers.
 //   - Shard IDs are unique for the first 10^7 shards of a stream. Two
 //     streams of different incarnations of a table with the same name and
 //     the same label (same millisecond) would share an ARN; the newer wins.
