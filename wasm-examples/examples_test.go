@@ -341,8 +341,12 @@ func TestMaterializedView(t *testing.T) {
 			}
 			for c, w := range want {
 				g, ok := got[c]
-				if !ok || g[0].Cmp(w[0]) != 0 || g[1].Cmp(w[1]) != 0 {
-					return fmt.Sprintf("customer %s: view %v, orders say %s/%s (mapping: %s)", c, g, w[0].FloatString(2), w[1].FloatString(0), e.result(uuid))
+				if !ok {
+					return fmt.Sprintf("customer %s: not in the view (mapping: %s)", c, e.result(uuid))
+				}
+				if g[0].Cmp(w[0]) != 0 || g[1].Cmp(w[1]) != 0 {
+					return fmt.Sprintf("customer %s: view %s/%s, orders say %s/%s (mapping: %s)", c,
+						g[0].FloatString(2), g[1].FloatString(0), w[0].FloatString(2), w[1].FloatString(0), e.result(uuid))
 				}
 			}
 			return ""
