@@ -19,7 +19,7 @@ type Options struct {
 	// Dir is the data directory. Required unless InMemory.
 	Dir string
 	// InMemory keeps everything on an in-memory filesystem (tests, throwaway
-	// development). Data is gone when the DB closes.
+	// development); Dir is then ignored. Data is gone when the DB closes.
 	InMemory bool
 	// FS overrides the filesystem (fault injection in tests). Default: the
 	// OS filesystem, or a memory filesystem when InMemory.
@@ -108,8 +108,8 @@ func Open(opts Options) (*DB, error) {
 		popts.WALMinSyncInterval = func() time.Duration { return minSync }
 	}
 	dir := opts.Dir
-	if opts.InMemory && dir == "" {
-		dir = "mem"
+	if opts.InMemory {
+		dir = "mem" // a fixed name on the memory filesystem; Dir is ignored
 	}
 	pdb, err := pebble.Open(dir, popts)
 	if err != nil {

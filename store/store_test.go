@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"testing"
 
@@ -220,5 +221,22 @@ func TestValidation(t *testing.T) {
 	}
 	if err := tbl.ValidateKey(attr.Item{"pk": attr.S("a")}); err == nil {
 		t.Error("key without sort key accepted")
+	}
+}
+
+// TestInMemoryIgnoresDir: eddy serve passes its default --data path even
+// with --in-memory; the in-memory DB must open and leave the disk alone.
+func TestInMemoryIgnoresDir(t *testing.T) {
+	dir := t.TempDir() + "/eddy-data"
+	db, err := Open(Options{InMemory: true, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTable(t, db, "t1")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("in-memory DB touched %s: %v", dir, err)
 	}
 }
