@@ -227,7 +227,8 @@ func TestValidation(t *testing.T) {
 // TestInMemoryIgnoresDir: eddy serve passes its default --data path even
 // with --in-memory; the in-memory DB must open and leave the disk alone.
 func TestInMemoryIgnoresDir(t *testing.T) {
-	dir := t.TempDir() + "/eddy-data"
+	t.Chdir(t.TempDir())
+	dir := "./eddy-data" // eddy serve's default, relative
 	db, err := Open(Options{InMemory: true, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
