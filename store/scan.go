@@ -94,7 +94,9 @@ type Page struct {
 // exactly the table key attributes (plus the index key attributes on an
 // index) with the schema's types.
 func (s *ReadSpec) CheckStartKey(k attr.Item) error {
-	bad := ddberr.Validationf("The provided starting key is invalid: The provided key element does not match the schema")
+	bad := func() error { // built only when needed: formatting costs
+		return ddberr.Validationf("The provided starting key is invalid: The provided key element does not match the schema")
+	}
 	want := map[string]attr.Type{}
 	for _, ke := range s.Table.keyElements() {
 		want[ke.Name] = ke.Type
@@ -105,12 +107,12 @@ func (s *ReadSpec) CheckStartKey(k attr.Item) error {
 		}
 	}
 	if len(k) != len(want) {
-		return bad
+		return bad()
 	}
 	for n, typ := range want {
 		v, ok := k[n]
 		if !ok || v.Type() != typ {
-			return bad
+			return bad()
 		}
 	}
 	if s.Partition.IsZero() {
