@@ -44,7 +44,7 @@ func (g guestError) DynamoDBErrorJSON() []byte { return errorBody(g.e) }
 type noSinks struct{}
 
 func (noSinks) Emit(ctx context.Context, sink string, doc []byte) error {
-	return fmt.Errorf("eddy: no sink named %q is configured", sink)
+	return fmt.Errorf("eddy: no sink named %q is configured (eddy serve --sink %s=URL)", sink, sink)
 }
 
 // startTriggers builds the trigger host on the shared Pebble DB and mounts

@@ -13,6 +13,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,7 +54,13 @@ func main() {
 }
 
 // serveFlags returns the flag set of "eddy serve", which fills opts.
-func serveFlags(opts *api.Options) *flag.FlagSet {
+// sinkFlags collects repeated --sink NAME=URL flags.
+type sinkFlags []string
+
+func (s *sinkFlags) String() string     { return strings.Join(*s, ",") }
+func (s *sinkFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func serveFlags(opts *api.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
@@ -69,12 +76,24 @@ func serveFlags(opts *api.Options) *flag.FlagSet {
 		"endpoint of SQS, SNS and S3 failure destinations, e.g. a local moto or LocalStack (default $EDDY_DLQ_AWS_ENDPOINT, else AWS)")
 	fs.StringVar(&opts.DLQ.NATSURL, "dlq-nats-url", "",
 		"NATS server of arn:eddy:nats failure destinations (default $EDDY_DLQ_NATS_URL, else nats://127.0.0.1:4222)")
+	fs.Var(sinks, "sink", "where documents functions emit to a sink go: NAME=http(s)://... (POST each document) or\n"+
+		"NAME=nats://host:4222/subject (publish); repeat for several sinks")
 	return fs
 }
 
 func serve(args []string) int {
 	var opts api.Options
-	_ = serveFlags(&opts).Parse(args)
+	var sinkSpecs sinkFlags
+	_ = serveFlags(&opts, &sinkSpecs).Parse(args)
+	if len(sinkSpecs) > 0 {
+		sinks, err := api.ParseSinks(sinkSpecs)
+		if err != nil {
+			log.Printf("eddy: %v", err)
+			return 2
+		}
+		defer sinks.Close()
+		opts.Sinks = sinks
+	}
 
 	srv, err := api.New(opts)
 	if err != nil {

@@ -19,7 +19,7 @@ func TestServeDLQFlags(t *testing.T) {
 	parse := func(args ...string) api.Options {
 		t.Helper()
 		var opts api.Options
-		if err := serveFlags(&opts).Parse(append([]string{"--in-memory"}, args...)); err != nil {
+		if err := serveFlags(&opts, new(sinkFlags)).Parse(append([]string{"--in-memory"}, args...)); err != nil {
 			t.Fatal(err)
 		}
 		opts.DataDir = "" // in memory (the flag's default is ./eddy-data)
@@ -46,7 +46,7 @@ func TestServeDLQFlags(t *testing.T) {
 
 	var help bytes.Buffer
 	var opts api.Options
-	fs := serveFlags(&opts)
+	fs := serveFlags(&opts, new(sinkFlags))
 	fs.SetOutput(&help)
 	fs.PrintDefaults()
 	for _, f := range []string{"-dlq-retention duration", "-dlq-aws-endpoint string", "$EDDY_DLQ_AWS_ENDPOINT", "-dlq-nats-url string", "$EDDY_DLQ_NATS_URL"} {
