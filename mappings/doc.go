@@ -104,23 +104,24 @@
 //
 //	PutItem acknowledged → handler invoked, BatchSize 1     p50 0 ms, p99 0.56 ms
 //	  (the handler often runs before the client has read the response)
-//	records/s, BatchSize 100, 4 shards, backlog (go test ... -bench 'Throughput' -benchtime 5x):
-//	  trivial handler (empty guest: reads nothing), guard on     48,300 /s
-//	  trivial handler (empty guest), TrustedFunctions            44,700 /s
+//	records/s, BatchSize 100, 4 shards, a backlog of 20,000 records
+//	(go test ./mappings -run '^$' -bench 'Throughput' -benchtime 20x, 07:36 UTC):
+//	  trivial handler (empty guest: reads nothing), guard on    134,600 /s
+//	  trivial handler (empty guest), TrustedFunctions           138,000 /s
 //	  decoding handler (esm guest: every record decoded with
-//	    the guest SDK, encoding/json inside wasm), guard on       4,000 /s
-//	  decoding handler, TrustedFunctions                         19,300 /s
+//	    the guest SDK, encoding/json inside wasm), guard on       4,300 /s
+//	  decoding handler, TrustedFunctions                         20,900 /s
 //	  order-totals view handler (UpdateItem per record,
 //	    writes committed with the checkpoint), trusted            5,800 /s
+//	(an earlier run with other builds loading both cores gave 45-48k /s
+//	for the trivial handler: the figure moves with machine load)
 //
-// The host delivers close to the 50,000/s target (the two trivial rows
-// differ by noise: the guard costs nothing when the guest does not loop);
-// a handler that decodes every record is bound by encoding/json inside
-// wasm, and wazero's close-on-context-done guard (the default; see
-// triggers/doc.go) costs about 5x on such loop-heavy code. eddy serve
-// --trusted-functions (api.Options.TrustedFunctions) turns the guard off:
-// a function stuck in a loop then runs past its timeout, so it is for code
-// you trust.
+// The host delivers well past the 50,000/s target; a handler that decodes
+// every record is bound by encoding/json inside wasm, and wazero's
+// close-on-context-done guard (the default; see triggers/doc.go) costs
+// about 5x on such loop-heavy code. eddy serve --trusted-functions
+// (api.Options.TrustedFunctions) turns the guard off: a function stuck in
+// a loop then runs past its timeout, so it is for code you trust.
 //
 // Host side, profiled (-cpuprofile on Throughput/trivial/trusted, 20,000
 // records): the runner's own work (read and decode the records, render each
