@@ -116,10 +116,12 @@ func TestTranscodeMatchesDecode(t *testing.T) {
 					t.Fatalf("item %d: transcoded %s, %v\nAppendItemJSON %s", i, js, err, w)
 				}
 			}
-			if i < 1500 {
-				continue
+			// Items with invalid UTF-8 do not survive a JSON round trip
+			// (it becomes U+FFFD), so they are only checked above.
+			if i >= 1500 {
+				randInvalidUTF8 = false
 			}
-			randInvalidUTF8 = false
+			continue
 		}
 		want, err := DecodeBinary(stored)
 		if err != nil {
