@@ -1,0 +1,96 @@
+package api
+
+import (
+	"math/rand"
+	"reflect"
+	"testing"
+)
+
+// TestPutItemFastPathMatchesGeneric: every body the hand-written PutItem
+// decoder accepts (fixed cases plus mutations of them) decodes exactly as
+// encoding/json decodes it; everything else falls back to the generic path,
+// so errors and their order cannot change.
+func TestPutItemFastPathMatchesGeneric(t *testing.T) {
+	bodies := []string{
+		`{"TableName":"bench","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"p":{"B":"AAAA"}}}`,
+		` {"Item":{"pk":{"S":"a\u00e9\n"},"m":{"M":{"x":{"L":[{"S":"y"},{"NULL":true}]}}},"ss":{"SS":["a","b"]}},"TableName":"t\u0041","ReturnConsumedCapacity":"TOTAL"} `,
+		`{"TableName":"t","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(#p) AND #q = :v","ExpressionAttributeNames":{"#p":"pk","#q":"q"},"ExpressionAttributeValues":{":v":{"N":"5"}},"ReturnValues":"ALL_OLD","ReturnValuesOnConditionCheckFailure":"ALL_OLD","ReturnItemCollectionMetrics":"SIZE"}`,
+		`{"TableName":"t","Item":{}}`, `{}`, `{"TableName":"t","Item":{},"ExpressionAttributeNames":{},"ExpressionAttributeValues":{}}`,
+		`{"TableName":"t","Item":{"a":{"S":"x"},"a":{"S":"y"}}}`,
+		`{"TableName":"t","TableName":"u"}`,
+		`{"tablename":"t"}`,
+		`{"TableName":null}`,
+		`{"TableName":"t","Item":{"a":{"S":"x","N":"1"}}}`,
+		`{"TableName":"t","Item":{"a":{"N":"x"}}}`,
+		`{"TableName":"t","Item":{"a":null}}`,
+		`{"TableName":"t"}x`,
+		`{"TableName":"t",}`,
+		`{"TableName":1}`,
+		`{"TableName":"t","Item":{"a":{"S":"x"}},"Other":1}`,
+		`{"TableName":"t\ud800"}`,
+		"{\"TableName\":\"t\xff\"}",
+		`{"Item":{"\u00e9":{"S":"x"}}}`,
+	}
+	r := rand.New(rand.NewSource(1))
+	n := len(bodies)
+	for i := 0; i < n; i++ {
+		b := bodies[i]
+		for j := 0; j < 300; j++ {
+			bb := []byte(b)
+			switch r.Intn(3) {
+			case 0:
+				bb = bb[:r.Intn(len(bb)+1)]
+			case 1:
+				if len(bb) == 0 {
+					continue
+				}
+				bb[r.Intn(len(bb))] = "{}[]\":,nul \\x0123"[r.Intn(17)]
+			default:
+				k := r.Intn(len(bb))
+				bb = append(bb[:k:k], append([]byte(`,"Item":{"a":{"S":"b"}}`[:r.Intn(20)]), bb[k:]...)...)
+			}
+			bodies = append(bodies, string(bb))
+		}
+	}
+	fast := 0
+	for _, b := range bodies {
+		var a putItemInput
+		if !decodePutItemFast([]byte(b), &a) {
+			continue
+		}
+		fast++
+		var g putItemInput
+		c := &call{body: []byte(b)}
+		if err := c.decode(&g); err != nil {
+			t.Fatalf("%q: fast ok, generic %v", b, err)
+		}
+		if !reflect.DeepEqual(a, g) {
+			t.Fatalf("%q: fast %+v generic %+v", b, a, g)
+		}
+	}
+	t.Logf("%d of %d fast", fast, len(bodies))
+}
+
+var benchPutBody = []byte(`{"Item":{"payload":{"S":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},"pk":{"S":"k1234"},"sk":{"N":"42"}},"TableName":"bench"}`)
+
+func BenchmarkPutItemDecodeGeneric(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var in putItemInput
+		c := &call{body: benchPutBody}
+		if err := c.decode(&in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPutItemDecodeFast(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var in putItemInput
+		c := &call{body: benchPutBody}
+		if err := c.decodePutItem(&in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
