@@ -112,7 +112,7 @@ func requestItemsConstraints[V any](v *constraints, m map[string]V, present bool
 		v.fail("{}", "requestItems", "Member must have length greater than or equal to 1")
 	}
 	for name := range m {
-		if len(name) < 3 || len(name) > 255 || !namePattern.MatchString(name) {
+		if len(name) < 3 || len(name) > 255 || !validName(name) {
 			v.fail(name, "requestItems", "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]")
 			return
 		}
