@@ -229,14 +229,14 @@ func (k *KeyCondition) Validate(hashName, rangeName string) error {
 // CheckTypes checks the condition's values against the key attribute types
 // of the schema (rangeType 0 when there is no sort key). Call after Validate.
 func (k *KeyCondition) CheckTypes(hashType, rangeType attr.Type) error {
-	bad := ddberr.Invalidf("Condition parameter type does not match schema type")
+	bad := func() error { return ddberr.Invalidf("Condition parameter type does not match schema type") }
 	if k.Hash.Type() != hashType {
-		return bad
+		return bad()
 	}
 	if k.Range != nil {
 		for _, v := range k.Range.Values {
 			if v.Type() != rangeType {
-				return bad
+				return bad()
 			}
 		}
 	}
