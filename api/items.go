@@ -257,11 +257,8 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 		out := respWriter{}
 		size := 0
 		if raw != nil {
-			if size, err = attr.ItemSizeBinary(raw); err != nil {
-				return nil, err
-			}
 			out.key("Item")
-			if out.buf, err = attr.AppendJSONFromBinary(out.buf, raw); err != nil {
+			if out.buf, size, err = attr.AppendJSONFromStoredSize(out.buf, raw); err != nil {
 				return nil, err
 			}
 		}

@@ -291,7 +291,7 @@ func (db *DB) Get(t *Table, key attr.Item) (attr.Item, error) {
 
 // GetRaw returns the stored encoding of an item (attr/binary.go), or nil,
 // for callers that render it without building an attr.Item (see
-// attr.AppendJSONFromBinary). The slice is the caller's.
+// attr.AppendJSONFromStoredSize). The slice is the caller's.
 func (db *DB) GetRaw(t *Table, key attr.Item) ([]byte, error) {
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
