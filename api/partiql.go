@@ -811,34 +811,7 @@ func (s *Server) readTransactionPQ(stmts []*pqStatement, rcc string) (any, error
 	if err != nil {
 		return nil, err
 	}
-	out := respWriter{}
-	out.key("Responses")
-	out.buf = append(out.buf, '[')
-	var list []tableUnits
-	idx := map[string]int{}
-	for i, it := range items {
-		if i > 0 {
-			out.buf = append(out.buf, ',')
-		}
-		u := 2 * readUnits(attr.ItemSize(it), true)
-		name := refs[i].Table.Name
-		j, ok := idx[name]
-		if !ok {
-			j = len(list)
-			idx[name] = j
-			list = append(list, tableUnits{table: name})
-		}
-		list[j].units += u
-		list[j].read += u
-		if r := stmts[i].readItem(it, conds[i]); r != nil {
-			out.buf = append(out.buf, `{"Item":`...)
-			out.buf = attr.AppendItemJSON(out.buf, r)
-			out.buf = append(out.buf, '}')
-		} else {
-			out.buf = append(out.buf, "{}"...)
-		}
-	}
-	out.buf = append(out.buf, ']')
-	out.capacityList(rcc, list)
-	return out.done(), nil
+	return transactReadResponse(refs, items, rcc, func(i int, it attr.Item) attr.Item {
+		return stmts[i].readItem(it, conds[i])
+	}), nil
 }

@@ -476,6 +476,19 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return transactReadResponse(refs, items, in.ReturnConsumedCapacity, func(i int, it attr.Item) attr.Item {
+		if it != nil && projs[i] != nil {
+			return projs[i].Apply(it)
+		}
+		return it
+	}), nil
+}
+
+// transactReadResponse renders {"Responses":[...]} for TransactGetItems and
+// read-only ExecuteTransaction: item(i, it) gives what read i returns (nil
+// renders {}), and each table is charged twice the strongly consistent read
+// units of what was read, as DynamoDB charges transactional reads.
+func transactReadResponse(refs []store.ItemRef, items []attr.Item, returnCapacity string, item func(i int, it attr.Item) attr.Item) rawJSON {
 	out := respWriter{}
 	out.key("Responses")
 	out.buf = append(out.buf, '[')
@@ -495,18 +508,15 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 		}
 		list[j].units += u
 		list[j].read += u
-		if it == nil {
+		if r := item(i, it); r != nil {
+			out.buf = append(out.buf, `{"Item":`...)
+			out.buf = attr.AppendItemJSON(out.buf, r)
+			out.buf = append(out.buf, '}')
+		} else {
 			out.buf = append(out.buf, "{}"...)
-			continue
 		}
-		if projs[i] != nil {
-			it = projs[i].Apply(it)
-		}
-		out.buf = append(out.buf, `{"Item":`...)
-		out.buf = attr.AppendItemJSON(out.buf, it)
-		out.buf = append(out.buf, '}')
 	}
 	out.buf = append(out.buf, ']')
-	out.capacityList(in.ReturnConsumedCapacity, list)
-	return out.done(), nil
+	out.capacityList(returnCapacity, list)
+	return out.done()
 }
