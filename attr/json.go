@@ -119,7 +119,15 @@ func (it Item) MarshalJSON() ([]byte, error) { return AppendItemJSON(nil, it), n
 const hexDigits = "0123456789abcdef"
 
 // AppendJSONString appends s as a JSON string literal.
-func AppendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte { return appendQuoted(dst, s) }
+
+// appendJSONBytes is AppendJSONString for bytes (the stored-item transcoder).
+func appendJSONBytes(dst []byte, s []byte) []byte { return appendQuoted(dst, s) }
+
+// appendQuoted is the one JSON string escaper: control characters, quote
+// and backslash escaped, invalid UTF-8 replaced by U+FFFD, U+2028/U+2029
+// escaped, as encoding/json renders them.
+func appendQuoted[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -148,7 +156,7 @@ func AppendJSONString(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
@@ -167,4 +175,14 @@ func AppendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+func decodeRune[T string | []byte](s T) (rune, int) {
+	switch x := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(x)
+	case []byte:
+		return utf8.DecodeRune(x)
+	}
+	panic("unreachable")
 }
