@@ -40,6 +40,32 @@ type tableUnits struct {
 	read, write float64 // transactional operations also report these
 }
 
+// capacityByTable sums consumed capacity per table, in first-seen order
+// (the order the batch and transaction responses list tables in).
+type capacityByTable struct {
+	list []tableUnits
+	idx  map[string]int
+}
+
+// add charges units to table, as read or as write units.
+func (c *capacityByTable) add(table string, units float64, read bool) {
+	if c.idx == nil {
+		c.idx = map[string]int{}
+	}
+	j, ok := c.idx[table]
+	if !ok {
+		j = len(c.list)
+		c.idx[table] = j
+		c.list = append(c.list, tableUnits{table: table})
+	}
+	c.list[j].units += units
+	if read {
+		c.list[j].read += units
+	} else {
+		c.list[j].write += units
+	}
+}
+
 // appendCapacityList renders ConsumedCapacity as the list the batch and
 // transaction operations return (one entry per table, in request order).
 func (r *respWriter) capacityList(mode string, list []tableUnits) {

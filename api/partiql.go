@@ -535,22 +535,8 @@ func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error
 	out := respWriter{}
 	out.key("Responses")
 	out.buf = append(out.buf, '[')
-	var list []tableUnits
-	idx := map[string]int{}
-	charge := func(table string, units float64, read bool) {
-		j, ok := idx[table]
-		if !ok {
-			j = len(list)
-			idx[table] = j
-			list = append(list, tableUnits{table: table})
-		}
-		list[j].units += units
-		if read {
-			list[j].read += units
-		} else {
-			list[j].write += units
-		}
-	}
+	var consumed capacityByTable
+	charge := consumed.add
 	for i, bs := range in.Statements {
 		if i > 0 {
 			out.buf = append(out.buf, ',')
@@ -582,7 +568,7 @@ func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error
 		out.buf = append(out.buf, '}')
 	}
 	out.buf = append(out.buf, ']')
-	out.capacityList(in.ReturnConsumedCapacity, list)
+	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 	return out.done(), nil
 }
 
@@ -711,20 +697,11 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	finish := func() {
 		out := respWriter{}
 		out.raw("Responses", []byte("["+strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",")+"]"))
-		var list []tableUnits
-		idx := map[string]int{}
+		var consumed capacityByTable
 		for i, p := range plans {
-			u := 2 * writeUnits(results[i].Old, results[i].New)
-			j, ok := idx[p.t.Name]
-			if !ok {
-				j = len(list)
-				idx[p.t.Name] = j
-				list = append(list, tableUnits{table: p.t.Name})
-			}
-			list[j].units += u
-			list[j].write += u
+			consumed.add(p.t.Name, 2*writeUnits(results[i].Old, results[i].New), false)
 		}
-		out.capacityList(in.ReturnConsumedCapacity, list)
+		out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 		body = out.done()
 	}
 	wo := store.WriteOptions{Principal: principal(c)}

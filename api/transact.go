@@ -166,29 +166,19 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	// The response is known before the commit (it depends only on the
 	// plans): build it now so that the token record can carry it.
 	out := respWriter{}
-	var list []tableUnits
-	idx := map[string]int{}
 	wo := store.WriteOptions{Principal: principal(c)}
 	var body []byte
 	finish := func(res []store.Result) {
 		out = respWriter{}
-		list = list[:0]
-		clear(idx)
+		var consumed capacityByTable
 		for i, p := range plans {
 			u := 2 * writeUnits(res[i].Old, res[i].New)
 			if p.kind == "ConditionCheck" {
 				u = 2 * writeUnits(res[i].Old, nil)
 			}
-			j, ok := idx[p.t.Name]
-			if !ok {
-				j = len(list)
-				idx[p.t.Name] = j
-				list = append(list, tableUnits{table: p.t.Name})
-			}
-			list[j].units += u
-			list[j].write += u
+			consumed.add(p.t.Name, u, false)
 		}
-		out.capacityList(in.ReturnConsumedCapacity, list)
+		out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 		body = out.done()
 	}
 	if token != "" {
@@ -492,22 +482,12 @@ func transactReadResponse(refs []store.ItemRef, items []attr.Item, returnCapacit
 	out := respWriter{}
 	out.key("Responses")
 	out.buf = append(out.buf, '[')
-	var list []tableUnits
-	idx := map[string]int{}
+	var consumed capacityByTable
 	for i, it := range items {
 		if i > 0 {
 			out.buf = append(out.buf, ',')
 		}
-		u := 2 * readUnits(attr.ItemSize(it), true)
-		name := refs[i].Table.Name
-		j, ok := idx[name]
-		if !ok {
-			j = len(list)
-			idx[name] = j
-			list = append(list, tableUnits{table: name})
-		}
-		list[j].units += u
-		list[j].read += u
+		consumed.add(refs[i].Table.Name, 2*readUnits(attr.ItemSize(it), true), true)
 		if r := item(i, it); r != nil {
 			out.buf = append(out.buf, `{"Item":`...)
 			out.buf = attr.AppendItemJSON(out.buf, r)
@@ -517,6 +497,6 @@ func transactReadResponse(refs []store.ItemRef, items []attr.Item, returnCapacit
 		}
 	}
 	out.buf = append(out.buf, ']')
-	out.capacityList(returnCapacity, list)
+	out.capacityList(returnCapacity, consumed.list)
 	return out.done()
 }
