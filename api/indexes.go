@@ -147,15 +147,12 @@ func createTableIndexes(in *createTableInput, t *store.Table, defs map[string]at
 		return nil
 	}
 	names := map[string]bool{}
-	if in.LocalSecondaryIndexes != nil {
-		if len(in.LocalSecondaryIndexes) == 0 {
-			return ddberr.Invalidf("List of LocalSecondaryIndexes is empty")
-		}
-		if len(keys) != 2 {
-			return ddberr.Invalidf("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
-		}
-		for i := range in.LocalSecondaryIndexes {
-			ix, err := indexDef(&in.LocalSecondaryIndexes[i], false, t, defs, defNames)
+	// addIndexes validates index definitions in request order and adds
+	// them to the descriptor with fresh IDs; names are unique across both
+	// kinds.
+	addIndexes := func(list []indexWire, global bool) error {
+		for i := range list {
+			ix, err := indexDef(&list[i], global, t, defs, defNames)
 			if err != nil {
 				return err
 			}
@@ -166,6 +163,18 @@ func createTableIndexes(in *createTableInput, t *store.Table, defs map[string]at
 			t.LastIndexID++
 			ix.ID = t.LastIndexID
 			t.Indexes = append(t.Indexes, ix)
+		}
+		return nil
+	}
+	if in.LocalSecondaryIndexes != nil {
+		if len(in.LocalSecondaryIndexes) == 0 {
+			return ddberr.Invalidf("List of LocalSecondaryIndexes is empty")
+		}
+		if len(keys) != 2 {
+			return ddberr.Invalidf("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
+		}
+		if err := addIndexes(in.LocalSecondaryIndexes, false); err != nil {
+			return err
 		}
 		if len(in.LocalSecondaryIndexes) > 5 {
 			return ddberr.Invalidf("Number of LocalSecondaryIndexes exceeds per-table limit of 5")
@@ -175,18 +184,8 @@ func createTableIndexes(in *createTableInput, t *store.Table, defs map[string]at
 		if len(in.GlobalSecondaryIndexes) == 0 {
 			return ddberr.Invalidf("List of GlobalSecondaryIndexes is empty")
 		}
-		for i := range in.GlobalSecondaryIndexes {
-			ix, err := indexDef(&in.GlobalSecondaryIndexes[i], true, t, defs, defNames)
-			if err != nil {
-				return err
-			}
-			if names[ix.Name] {
-				return ddberr.Invalidf("Duplicate index name: %s", ix.Name)
-			}
-			names[ix.Name] = true
-			t.LastIndexID++
-			ix.ID = t.LastIndexID
-			t.Indexes = append(t.Indexes, ix)
+		if err := addIndexes(in.GlobalSecondaryIndexes, true); err != nil {
+			return err
 		}
 		if len(in.GlobalSecondaryIndexes) > 20 {
 			return ddberr.Invalidf("GlobalSecondaryIndex count exceeds the per-table limit of 20")
