@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
@@ -101,52 +100,16 @@ func (e *env) restart() {
 
 // table creates a table with key pk (S) and a NEW_AND_OLD_IMAGES stream and
 // returns the stream ARN.
-func (e *env) table(name string) string {
-	e.t.Helper()
-	out, err := e.ddb.CreateTable(e.ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewAndOldImages},
-	})
-	if err != nil {
-		e.t.Fatalf("CreateTable: %v", err)
-	}
-	return aws.ToString(out.TableDescription.LatestStreamArn)
-}
+func (e *env) table(name string) string { return e.srv.StreamTable(e.t, name) }
 
 func (e *env) function(name string, vars map[string]string) { e.functionFrom(name, "esm", vars) }
 
 // functionFrom deploys the test guest triggers/testdata/<guest> as name.
 func (e *env) functionFrom(name, guestName string, vars map[string]string) {
-	e.t.Helper()
-	code, err := triggerstest.Build(guestName)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	_, err = e.lam.CreateFunction(e.ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
-		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
-		Code:        &ltypes.FunctionCode{ZipFile: code},
-		Environment: &ltypes.Environment{Variables: vars},
-	})
-	if err != nil {
-		e.t.Fatalf("CreateFunction: %v", err)
-	}
+	e.srv.DeployGuest(e.t, name, guestName, vars)
 }
 
-func (e *env) mapping(in *lambda.CreateEventSourceMappingInput) string {
-	e.t.Helper()
-	if in.StartingPosition == "" {
-		in.StartingPosition = ltypes.EventSourcePositionTrimHorizon
-	}
-	out, err := e.lam.CreateEventSourceMapping(e.ctx, in)
-	if err != nil {
-		e.t.Fatalf("CreateEventSourceMapping: %v", err)
-	}
-	return aws.ToString(out.UUID)
-}
+func (e *env) mapping(in *lambda.CreateEventSourceMappingInput) string { return e.srv.Mapping(e.t, in) }
 
 func (e *env) put(table, pk, v string, extra map[string]ddbtypes.AttributeValue) {
 	e.t.Helper()
@@ -165,13 +128,7 @@ func (e *env) put(table, pk, v string, extra map[string]ddbtypes.AttributeValue)
 // waitFor polls cond until it holds or the deadline passes.
 func (e *env) waitFor(what string, d time.Duration, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eddytest.WaitFor(e.t, what, d, cond)
 }
 
 // caughtUp waits until the mapping has no pending records on any shard.

@@ -1,0 +1,78 @@
+package eddytest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eddydb/eddy/triggers/triggerstest"
+)
+
+// StreamTable creates an on-demand table keyed by pk (S) with a
+// NEW_AND_OLD_IMAGES stream and returns the stream ARN.
+func (s *Server) StreamTable(t testing.TB, name string) string {
+	t.Helper()
+	out, err := s.DDB.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		t.Fatalf("CreateTable: %v", err)
+	}
+	return aws.ToString(out.TableDescription.LatestStreamArn)
+}
+
+// DeployGuest builds the test guest triggers/testdata/<guest> and creates
+// the function name from it through the Lambda API (handler "handle",
+// environment vars).
+func (s *Server) DeployGuest(t testing.TB, name, guest string, vars map[string]string) {
+	t.Helper()
+	code, err := triggerstest.Build(guest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lambda.NewFromConfig(s.Config()).CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
+		Code:        &ltypes.FunctionCode{ZipFile: code},
+		Environment: &ltypes.Environment{Variables: vars},
+	})
+	if err != nil {
+		t.Fatalf("CreateFunction: %v", err)
+	}
+}
+
+// Mapping creates an event source mapping (StartingPosition defaults to
+// TRIM_HORIZON) and returns its UUID.
+func (s *Server) Mapping(t testing.TB, in *lambda.CreateEventSourceMappingInput) string {
+	t.Helper()
+	if in.StartingPosition == "" {
+		in.StartingPosition = ltypes.EventSourcePositionTrimHorizon
+	}
+	out, err := lambda.NewFromConfig(s.Config()).CreateEventSourceMapping(context.Background(), in)
+	if err != nil {
+		t.Fatalf("CreateEventSourceMapping: %v", err)
+	}
+	return aws.ToString(out.UUID)
+}
+
+// WaitFor polls cond every 10 ms until it holds, failing the test after d.
+func WaitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
