@@ -19,17 +19,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSmoke runs the whole harness for about a second: the null endpoint as
-// a child process, and an in-process null endpoint standing in for eddy
-// (-addr, -pid of this process), every scenario, JSON output.
+// TestSmoke runs the whole harness for about two seconds: the null endpoint
+// and the durable null endpoint as child processes, and an in-process null
+// endpoint standing in for eddy (-addr, -pid of this process), every
+// scenario in two rounds, JSON output.
 func TestSmoke(t *testing.T) {
-	inproc := httptest.NewServer(newNullHandler(64, 10))
+	inproc := httptest.NewServer(newNullHandler(64, 10, nil))
 	defer inproc.Close()
 
 	var out bytes.Buffer
 	code := run([]string{
 		"-addr", strings.TrimPrefix(inproc.URL, "http://"), "-pid", strconv.Itoa(os.Getpid()),
-		"-clients", "4", "-duration", "150ms", "-warmup", "30ms",
+		"-clients", "4", "-duration", "150ms", "-rounds", "2", "-warmup", "30ms", "-null-fsync",
 		"-items", "100", "-item-size", "64", "-query-items", "10", "-json",
 	}, &out)
 	if code != 0 {
@@ -39,8 +40,14 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("output is not a JSON report: %v\n%s", err, out.String())
 	}
-	if got, want := len(rep.Results), 2*len(scenarios); got != want {
-		t.Fatalf("%d results, want %d (2 targets x %d scenarios)", got, want, len(scenarios))
+	writing := 0
+	for _, s := range scenarios {
+		if s.writes {
+			writing++
+		}
+	}
+	if got, want := len(rep.Results), 2*len(scenarios)+writing; got != want {
+		t.Fatalf("%d results, want %d (2 targets x %d scenarios, and %s on the %d that write)", got, want, len(scenarios), nullFsyncTarget, writing)
 	}
 	for _, r := range rep.Results {
 		name := r.Target + "/" + r.Scenario
@@ -73,7 +80,7 @@ func TestSmoke(t *testing.T) {
 
 	var text bytes.Buffer
 	printReport(&text, &rep)
-	for _, want := range []string{"ops/s", "server CPU/op", "null", "eddy", "query", "PASS"} {
+	for _, want := range []string{"ops/s", "server CPU/op", "null", nullFsyncTarget, "eddy", "query", "PASS"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}

@@ -48,6 +48,7 @@ type options struct {
 	addr       string
 	pid        int
 	noNull     bool
+	nullFsync  bool
 	eddyBin    string
 	compareRef string
 	cpuprofile string
@@ -61,6 +62,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.cfg.clients, "clients", 16, "concurrent clients (goroutines sharing one SDK client)")
 	fs.DurationVar(&o.cfg.duration, "duration", 10*time.Second, "measured window per scenario")
 	fs.DurationVar(&o.cfg.warmup, "warmup", 2*time.Second, "unmeasured warmup per scenario")
+	fs.IntVar(&o.cfg.rounds, "rounds", 5, "split each measured window into this many rounds that alternate between the targets (1 with -cpuprofile)")
 	fs.StringVar(&scen, "scenarios", "put,get,query,mix", "comma-separated scenarios: "+scenarioNames())
 	fs.IntVar(&o.cfg.items, "items", 10000, "distinct item keys (preloaded for get and mix)")
 	fs.IntVar(&o.cfg.itemSize, "item-size", 100, "payload bytes per item")
@@ -68,6 +70,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "", "benchmark an already running eddy at host:port instead of building and starting one")
 	fs.IntVar(&o.pid, "pid", 0, "with -addr: the server's PID, for CPU per operation")
 	fs.BoolVar(&o.noNull, "no-null", false, "skip the null endpoint")
+	fs.BoolVar(&o.nullFsync, "null-fsync", false, "also run the null endpoint with a durable log (null+fsync: writes answer after a group-committed fdatasync) on the write scenarios")
 	fs.StringVar(&o.eddyBin, "eddy-bin", "", "use this eddy binary instead of building ./cmd/eddy")
 	fs.StringVar(&o.compareRef, "compare-ref", "", "also build eddy from this git ref and run the same scenarios against it")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "directory: run eddy as bench/profserve and save a CPU profile of each measured window")
@@ -84,6 +87,9 @@ func parseFlags(args []string) (*options, error) {
 		}
 		o.cfg.scenarios = append(o.cfg.scenarios, s)
 	}
+	if o.cpuprofile != "" {
+		o.cfg.rounds = 1 // one profile per scenario covers one window
+	}
 	switch {
 	case len(o.cfg.scenarios) == 0:
 		return nil, fmt.Errorf("no scenarios")
@@ -91,6 +97,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("-clients, -items and -query-items must be positive, -item-size not negative")
 	case o.cfg.duration <= 0:
 		return nil, fmt.Errorf("-duration must be positive")
+	case o.cfg.rounds < 1 || o.cfg.duration/time.Duration(o.cfg.rounds) < 50*time.Millisecond:
+		return nil, fmt.Errorf("-rounds must be at least 1 and leave each round 50ms of -duration")
 	case o.addr != "" && (o.eddyBin != "" || o.cpuprofile != ""):
 		return nil, fmt.Errorf("-addr benchmarks a running server: -eddy-bin and -cpuprofile do not apply")
 	}
@@ -110,6 +118,7 @@ type report struct {
 	Clients   int       `json:"clients"`
 	Duration  string    `json:"duration"`
 	Warmup    string    `json:"warmup"`
+	Rounds    int       `json:"rounds"`
 	Items     int       `json:"items"`
 	ItemSize  int       `json:"item_size"`
 	NumCPU    int       `json:"num_cpu"`
@@ -153,7 +162,7 @@ func run(args []string, stdout io.Writer) int {
 func benchmark(ctx context.Context, o *options) (*report, error) {
 	cfg := &o.cfg
 	rep := &report{
-		Clients: cfg.clients, Duration: cfg.duration.String(), Warmup: cfg.warmup.String(),
+		Clients: cfg.clients, Duration: cfg.duration.String(), Warmup: cfg.warmup.String(), Rounds: cfg.rounds,
 		Items: cfg.items, ItemSize: cfg.itemSize, NumCPU: runtime.NumCPU(), Subject: "eddy",
 	}
 	tmp, err := os.MkdirTemp("", "eddy-bench-")
@@ -174,6 +183,8 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 		url     string // running already (-addr)
 		pid     int
 		profile bool
+		// writesOnly targets run only the scenarios that write.
+		writesOnly bool
 	}
 	var targets []target
 	if !o.noNull {
@@ -183,6 +194,14 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 		}
 		targets = append(targets, target{name: "null", bin: self, args: []string{"null-serve", "-addr", "{addr}",
 			"-item-size", fmt.Sprint(cfg.itemSize), "-query-items", fmt.Sprint(cfg.queryItems)}})
+		if o.nullFsync {
+			dir := filepath.Join(tmp, "data-null")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return nil, err
+			}
+			targets = append(targets, target{name: nullFsyncTarget, bin: self, writesOnly: true, args: []string{"null-serve", "-addr", "{addr}",
+				"-item-size", fmt.Sprint(cfg.itemSize), "-query-items", fmt.Sprint(cfg.queryItems), "-durable", dir}})
+		}
 	}
 	needRoot := o.addr == "" && o.eddyBin == "" || o.compareRef != "" || o.cpuprofile != ""
 	var root string
@@ -244,6 +263,8 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 		srv  *server
 		env  *env
 		prof bool
+		// writesOnly: see target.
+		writesOnly bool
 	}
 	var lives []*live
 	defer func() {
@@ -256,7 +277,7 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 		}
 	}()
 	for _, t := range targets {
-		l := &live{name: t.name, url: t.url, pid: t.pid, prof: t.profile}
+		l := &live{name: t.name, url: t.url, pid: t.pid, prof: t.profile, writesOnly: t.writesOnly}
 		if l.url == "" {
 			logf("starting %s", t.name)
 			srv, err := startServer(ctx, t.name, t.bin, t.args...)
@@ -270,29 +291,56 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 	}
 	for _, sn := range cfg.scenarios {
 		sc, _ := findScenario(sn)
+		// Setup and warmup on every target, then the measured rounds: each
+		// round gives every target duration/rounds in turn, so a change in
+		// the machine's speed during the scenario (other tenants, thermal)
+		// reaches all targets alike instead of whichever ran then.
+		var run []*live
 		for _, l := range lives {
-			var profiled sync.WaitGroup
-			var onMeasure func()
-			if l.prof {
-				secs := max(1, int(cfg.duration.Seconds()))
-				path := filepath.Join(o.cpuprofile, l.name+"-"+sn+".pprof")
-				onMeasure = func() {
-					profiled.Go(func() {
-						if err := fetchProfile(l.url, secs, path); err != nil {
-							log.Printf("bench: %s/%s: %v", l.name, sn, err)
-							return
-						}
-						logf("profile of %s/%s: go tool pprof -top %s", l.name, sn, path)
-					})
-				}
+			if l.writesOnly && !sc.writes {
+				continue
 			}
-			logf("%s: %s (%d clients, %v)", sn, l.name, cfg.clients, cfg.duration)
-			r, err := runScenario(ctx, l.env, l.name, l.pid, sc, onMeasure)
-			profiled.Wait()
+			logf("%s: %s: setup and %v warmup", sn, l.name, cfg.warmup)
+			skipped, err := prepareScenario(ctx, l.env, l.name, sc)
 			if err != nil {
 				return rep, err
 			}
-			rep.Results = append(rep.Results, r)
+			if skipped != nil {
+				rep.Results = append(rep.Results, *skipped)
+				continue
+			}
+			run = append(run, l)
+		}
+		windows := make([][]window, len(run))
+		per := cfg.duration / time.Duration(cfg.rounds)
+		for round := range cfg.rounds {
+			logf("%s: round %d of %d (%d clients, %v per target)", sn, round+1, cfg.rounds, cfg.clients, per)
+			for i, l := range run {
+				var profiled sync.WaitGroup
+				var onMeasure func()
+				if l.prof {
+					secs := max(1, int(per.Seconds()))
+					path := filepath.Join(o.cpuprofile, l.name+"-"+sn+".pprof")
+					onMeasure = func() {
+						profiled.Go(func() {
+							if err := fetchProfile(l.url, secs, path); err != nil {
+								log.Printf("bench: %s/%s: %v", l.name, sn, err)
+								return
+							}
+							logf("profile of %s/%s: go tool pprof -top %s", l.name, sn, path)
+						})
+					}
+				}
+				w, err := measureWindow(ctx, l.env, l.pid, sc, per, onMeasure)
+				profiled.Wait()
+				if err != nil {
+					return rep, err
+				}
+				windows[i] = append(windows[i], w)
+			}
+		}
+		for i, l := range run {
+			rep.Results = append(rep.Results, summarize(l.name, sc, cfg.clients, windows[i]))
 		}
 	}
 	rep.Verdicts = evaluate(rep.Results, "null", "eddy", cfg.clients)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,8 +29,10 @@ import (
 // x-amzn-RequestId (fixed: generating one is server work).
 
 const (
-	nullRequestID = "NULLENDPOINTNULLENDPOINTNULLENDPOINTNULLENDPOINTNULL"
-	targetPrefix  = "DynamoDB_20120810."
+	// nullFsyncTarget is the durable null endpoint's name in reports.
+	nullFsyncTarget = "null+fsync"
+	nullRequestID   = "NULLENDPOINTNULLENDPOINTNULLENDPOINTNULLENDPOINTNULL"
+	targetPrefix    = "DynamoDB_20120810."
 )
 
 // nullResponse is one precomputed answer.
@@ -60,8 +63,13 @@ func tableDescriptionJSON() string {
 		`"BillingMode":"PAY_PER_REQUEST","ItemCount":0,"TableSizeBytes":0,"CreationDateTime":1700000000}`
 }
 
-// newNullHandler returns the null endpoint's handler.
-func newNullHandler(itemSize, queryItems int) http.Handler {
+// nullWrites are the operations the durable null endpoint logs.
+var nullWrites = map[string]bool{"PutItem": true, "UpdateItem": true, "DeleteItem": true, "BatchWriteItem": true, "TransactWriteItems": true}
+
+// newNullHandler returns the null endpoint's handler. With a durable log,
+// write operations append their request body to it and answer after it is
+// synced; everything else is unchanged.
+func newNullHandler(itemSize, queryItems int, dlog *durableLog) http.Handler {
 	items := make([]string, queryItems)
 	for i := range items {
 		items[i] = benchItemJSON("q0", i, itemSize)
@@ -83,9 +91,21 @@ func newNullHandler(itemSize, queryItems int) http.Handler {
 			_, _ = w.Write(ok)
 			return
 		}
-		// Drain the body so the connection is reused; parse nothing.
-		_, _ = io.Copy(io.Discard, r.Body)
-		re, found := resp[strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)]
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+		if dlog != nil && nullWrites[op] {
+			body, err := io.ReadAll(r.Body)
+			if err == nil {
+				err = dlog.append(body)
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		} else {
+			// Drain the body so the connection is reused; parse nothing.
+			_, _ = io.Copy(io.Discard, r.Body)
+		}
+		re, found := resp[op]
 		if !found {
 			re = empty
 		}
@@ -106,14 +126,25 @@ func nullServe(args []string) int {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	itemSize := fs.Int("item-size", 100, "payload bytes of the item GetItem and Query return")
 	queryItems := fs.Int("query-items", 100, "items in a Query response")
+	durable := fs.String("durable", "", "directory: log every write request there and answer after an fdatasync (group commit)")
 	_ = fs.Parse(args)
+
+	var dlog *durableLog
+	if *durable != "" {
+		var err error
+		if dlog, err = openDurableLog(filepath.Join(*durable, "null.log")); err != nil {
+			log.Printf("null-serve: %v", err)
+			return 1
+		}
+		defer dlog.close()
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Printf("null-serve: %v", err)
 		return 1
 	}
-	srv := &http.Server{Handler: newNullHandler(*itemSize, *queryItems), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: newNullHandler(*itemSize, *queryItems, dlog), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

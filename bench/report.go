@@ -75,8 +75,8 @@ func evaluate(results []result, base, subject string, clients int) []verdict {
 }
 
 func printReport(w io.Writer, rep *report) {
-	fmt.Fprintf(w, "\neddy bench: %d clients, %s per scenario after %s warmup, %d items of %d B payload, %d CPUs\n\n",
-		rep.Clients, rep.Duration, rep.Warmup, rep.Items, rep.ItemSize, rep.NumCPU)
+	fmt.Fprintf(w, "\neddy bench: %d clients, %s per scenario (in %d alternating rounds) after %s warmup, %d items of %d B payload, %d CPUs\n\n",
+		rep.Clients, rep.Duration, rep.Rounds, rep.Warmup, rep.Items, rep.ItemSize, rep.NumCPU)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\ttarget\tops/s\tp50\tp99\tserver CPU/op\tclient CPU/op\terrors\t")
 	for _, sc := range scenarioOrder(rep.Results) {
@@ -124,6 +124,8 @@ func printReport(w io.Writer, rep *report) {
 		}
 		tw.Flush()
 	}
+
+	printFloor(w, rep)
 
 	if len(rep.Verdicts) > 0 {
 		fmt.Fprintf(w, "\ntargets (issue 2; %s against the null endpoint, same client settings):\n", rep.Subject)
@@ -189,4 +191,34 @@ func delta(a, b float64) string {
 	}
 	d := 100 * (a - b) / b
 	return strings.Replace(fmt.Sprintf("%+.1f%%", d), "+0.0%", "±0.0%", 1)
+}
+
+// printFloor shows, for the write scenarios, what durability alone costs on
+// this machine: the durable null endpoint (null+fsync: no parsing, no
+// storage, one group-committed fdatasync per write) against the null
+// endpoint, and the subject against the durable null endpoint.
+func printFloor(w io.Writer, rep *report) {
+	header := false
+	for _, sc := range scenarioOrder(rep.Results) {
+		n, f, s := find(rep.Results, "null", sc), find(rep.Results, nullFsyncTarget, sc), find(rep.Results, rep.Subject, sc)
+		if n == nil || f == nil {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\nthe cost of durability alone (%s: the null endpoint plus a group-committed fdatasync per write):\n", nullFsyncTarget)
+			header = true
+		}
+		line := fmt.Sprintf("  %-6s %s: %.0f%% of null's ops/s, %s its CPU/op", sc, nullFsyncTarget, 100*f.OpsPerSec/n.OpsPerSec, ratio(f.ServerCPUus, n.ServerCPUus))
+		if s != nil {
+			line += fmt.Sprintf("; %s: %.0f%% of %s's ops/s, %s its CPU/op", rep.Subject, 100*s.OpsPerSec/f.OpsPerSec, nullFsyncTarget, ratio(s.ServerCPUus, f.ServerCPUus))
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func ratio(a, b float64) string {
+	if a <= 0 || b <= 0 {
+		return "n/a x"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
 }

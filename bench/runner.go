@@ -28,6 +28,7 @@ type config struct {
 	clients    int
 	duration   time.Duration
 	warmup     time.Duration
+	rounds     int
 	scenarios  []string
 	items      int
 	itemSize   int
@@ -73,50 +74,75 @@ func newClient(url string, clients int) *dynamodb.Client {
 	})
 }
 
-// runScenario runs one scenario against one running server: setup, warmup,
-// measured window. pid is the server's process for CPU accounting (0:
-// unknown). onMeasure, if set, is called as the measured window starts
-// (profiling).
-func runScenario(ctx context.Context, e *env, target string, pid int, sc scenario, onMeasure func()) (result, error) {
+// prepareScenario runs a scenario's setup and warmup on one target. A
+// skipped scenario comes back as a result with Skipped set.
+func prepareScenario(ctx context.Context, e *env, target string, sc scenario) (*result, error) {
 	cfg := e.cfg
-	r := result{Target: target, Scenario: sc.name, Clients: cfg.clients, ServerCPUus: -1}
 	if err := sc.setup(ctx, e); err != nil {
 		var skip *skipError
 		if !errors.As(err, &skip) {
-			return r, fmt.Errorf("%s: %s: setup: %w", target, sc.name, err)
+			return nil, fmt.Errorf("%s: %s: setup: %w", target, sc.name, err)
 		}
-		r.Skipped = skip.reason
-		return r, nil
+		return &result{Target: target, Scenario: sc.name, Clients: cfg.clients, ServerCPUus: -1, Skipped: skip.reason}, nil
 	}
 	if cfg.warmup > 0 {
 		measure(ctx, cfg, e.ddb, sc, cfg.warmup)
 	}
-	if err := ctx.Err(); err != nil {
-		return r, err
-	}
-	cpu0, cpuOK := procCPU(pid)
+	return nil, ctx.Err()
+}
+
+// window is one measured window of a scenario on one target; a result adds
+// up a target's windows (rounds).
+type window struct {
+	m            measurement
+	server, self time.Duration
+	cpuKnown     bool
+}
+
+// measureWindow runs one measured window. pid is the server's process for
+// CPU accounting (0: unknown). onMeasure, if set, is called as the window
+// starts (profiling).
+func measureWindow(ctx context.Context, e *env, pid int, sc scenario, d time.Duration, onMeasure func()) (window, error) {
+	cpu0, ok0 := procCPU(pid)
 	self0 := selfCPU()
 	if onMeasure != nil {
 		onMeasure()
 	}
-	m := measure(ctx, cfg, e.ddb, sc, cfg.duration)
-	cpu1, cpuOK1 := procCPU(pid)
+	m := measure(ctx, e.cfg, e.ddb, sc, d)
+	cpu1, ok1 := procCPU(pid)
 	self1 := selfCPU()
-	if err := ctx.Err(); err != nil {
-		return r, err
+	return window{m: m, server: cpu1 - cpu0, self: self1 - self0, cpuKnown: ok0 && ok1}, ctx.Err()
+}
+
+// summarize adds up a target's windows into its result.
+func summarize(target string, sc scenario, clients int, ws []window) result {
+	r := result{Target: target, Scenario: sc.name, Clients: clients, ServerCPUus: -1}
+	var lat []time.Duration
+	var server, self time.Duration
+	cpuKnown := len(ws) > 0
+	for _, w := range ws {
+		r.Ops += w.m.ops
+		r.Errors += w.m.errors
+		if r.FirstError == "" {
+			r.FirstError = w.m.firstErr
+		}
+		r.Seconds += w.m.elapsed.Seconds()
+		lat = append(lat, w.m.lat...)
+		server += w.server
+		self += w.self
+		cpuKnown = cpuKnown && w.cpuKnown
 	}
-	r.Ops, r.Errors, r.FirstError = m.ops, m.errors, m.firstErr
-	r.Seconds = m.elapsed.Seconds()
 	if r.Ops > 0 {
+		slices.Sort(lat)
 		r.OpsPerSec = float64(r.Ops) / r.Seconds
-		r.P50us = micros(percentile(m.lat, 0.50))
-		r.P99us = micros(percentile(m.lat, 0.99))
-		r.ClientCPUus = micros(self1-self0) / float64(r.Ops)
-		if cpuOK && cpuOK1 {
-			r.ServerCPUus = micros(cpu1-cpu0) / float64(r.Ops)
+		r.P50us = micros(percentile(lat, 0.50))
+		r.P99us = micros(percentile(lat, 0.99))
+		r.ClientCPUus = micros(self) / float64(r.Ops)
+		if cpuKnown {
+			r.ServerCPUus = micros(server) / float64(r.Ops)
 		}
 	}
-	return r, nil
+	return r
 }
 
 type measurement struct {

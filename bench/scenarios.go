@@ -24,13 +24,16 @@ type scenario struct {
 	about string
 	setup func(ctx context.Context, e *env) error
 	op    func(ctx context.Context, w *worker) error
+	// writes marks scenarios whose operations write (the durable null
+	// endpoint only differs from the null endpoint on those).
+	writes bool
 }
 
 var scenarios = []scenario{
-	{"put", "PutItem of one item (random key among -items)", setupTable, opPut},
-	{"get", "GetItem of one preloaded item (random key among -items)", setupPreloaded, opGet},
-	{"query", "Query of a whole -query-items partition (random partition among 4)", setupQuery, opQuery},
-	{"mix", "50% GetItem / 40% PutItem / 10% UpdateItem (ADD a counter)", setupPreloaded, opMix},
+	{"put", "PutItem of one item (random key among -items)", setupTable, opPut, true},
+	{"get", "GetItem of one preloaded item (random key among -items)", setupPreloaded, opGet, false},
+	{"query", "Query of a whole -query-items partition (random partition among 4)", setupQuery, opQuery, false},
+	{"mix", "50% GetItem / 40% PutItem / 10% UpdateItem (ADD a counter)", setupPreloaded, opMix, true},
 }
 
 func findScenario(name string) (scenario, bool) {
