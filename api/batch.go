@@ -434,5 +434,64 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 		list = append(list, tableUnits{table: n, units: units[n]})
 	}
 	out.capacityList(in.ReturnConsumedCapacity, list)
+	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
+		return nil, err
+	}
 	return out.done(), nil
+}
+
+// collectionMetricsByTable adds the ItemCollectionMetrics map of
+// BatchWriteItem and TransactWriteItems when the request asked for SIZE:
+// for each table with a local secondary index, one entry per partition key
+// value the request wrote (condition checks write nothing).
+func (s *Server) collectionMetricsByTable(out *respWriter, mode string, muts []store.Mutation) error {
+	if mode != "SIZE" {
+		return nil
+	}
+	type collection struct {
+		t  *store.Table
+		pk attr.Value
+	}
+	var tables []string
+	byTable := map[string][]collection{}
+	seen := map[string]bool{}
+	for _, m := range muts {
+		t := m.Table
+		if m.ReadOnly || !t.HasLocalIndexes() {
+			continue
+		}
+		pk := m.Key[t.Hash.Name]
+		k := t.Name + "\x00" + string(attr.AppendKey(nil, pk))
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := byTable[t.Name]; !ok {
+			tables = append(tables, t.Name)
+		}
+		byTable[t.Name] = append(byTable[t.Name], collection{t, pk})
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	buf := []byte{'{'}
+	for i, name := range tables {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = attr.AppendJSONString(buf, name)
+		buf = append(buf, ":["...)
+		for j, c := range byTable[name] {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = s.appendCollectionMetrics(buf, c.t, c.pk); err != nil {
+				return err
+			}
+		}
+		buf = append(buf, ']')
+	}
+	out.raw("ItemCollectionMetrics", append(buf, '}'))
+	return nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/eddydb/eddy/attr"
@@ -153,6 +154,9 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 		out.item("Attributes", r.Old)
 	}
 	out.capacity(in.ReturnConsumedCapacity, t.Name, writeUnits(r.Old, r.New))
+	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Item); err != nil {
+		return nil, err
+	}
 	return out.done(), nil
 }
 
@@ -318,6 +322,9 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 		out.item("Attributes", r.Old)
 	}
 	out.capacity(in.ReturnConsumedCapacity, t.Name, writeUnits(r.Old, nil))
+	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Key); err != nil {
+		return nil, err
+	}
 	return out.done(), nil
 }
 
@@ -416,7 +423,44 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 		}
 	}
 	out.capacity(in.ReturnConsumedCapacity, t.Name, writeUnits(r.Old, r.New))
+	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Key); err != nil {
+		return nil, err
+	}
 	return out.done(), nil
+}
+
+// collectionMetrics adds ItemCollectionMetrics for the item collection of
+// key's partition key value when the request asked for SIZE and the table
+// has a local secondary index (DynamoDB reports nothing otherwise).
+func (s *Server) collectionMetrics(out *respWriter, mode string, t *store.Table, key attr.Item) error {
+	if mode != "SIZE" || !t.HasLocalIndexes() {
+		return nil
+	}
+	m, err := s.appendCollectionMetrics(nil, t, key[t.Hash.Name])
+	if err != nil {
+		return err
+	}
+	out.raw("ItemCollectionMetrics", m)
+	return nil
+}
+
+// appendCollectionMetrics appends one ItemCollectionMetrics object: the
+// partition key and DynamoDB's estimate of the collection's size as a
+// range of whole gigabytes ([0.0,1.0] below 1 GB), items and local index
+// entries included.
+func (s *Server) appendCollectionMetrics(dst []byte, t *store.Table, pk attr.Value) ([]byte, error) {
+	size, err := s.db.CollectionSize(t, pk)
+	if err != nil {
+		return nil, err
+	}
+	lo := math.Floor(float64(size) / (1 << 30))
+	dst = append(dst, `{"ItemCollectionKey":`...)
+	dst = attr.AppendItemJSON(dst, attr.Item{t.Hash.Name: pk})
+	dst = append(dst, `,"SizeEstimateRangeGB":[`...)
+	dst = strconv.AppendFloat(dst, lo, 'f', 1, 64)
+	dst = append(dst, ',')
+	dst = strconv.AppendFloat(dst, lo+1, 'f', 1, 64)
+	return append(dst, "]}"...), nil
 }
 
 // writeUnits is DynamoDB's write capacity: 1 unit per started KB of the

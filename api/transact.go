@@ -209,6 +209,19 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	if body == nil {
 		finish(res)
 	}
+	if in.ReturnItemCollectionMetrics == "SIZE" {
+		// Sizes are read after the commit, so they are not part of the
+		// token record: a retried request with the same token gets the
+		// recorded response without them.
+		out = respWriter{buf: bytes.TrimSuffix(body, []byte("}"))}
+		if len(out.buf) == 1 {
+			out.buf = out.buf[:0] // "{}": nothing recorded
+		}
+		if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
+			return nil, err
+		}
+		body = out.done()
+	}
 	return rawJSON(body), nil
 }
 
