@@ -40,6 +40,7 @@ func main() {
 		runtime.SetMutexProfileFraction(10)
 	}
 
+	api.TuneRuntime()
 	srv, err := api.New(opts)
 	if err != nil {
 		log.Fatalf("profserve: %v", err)

@@ -95,6 +95,7 @@ func serve(args []string) int {
 		opts.Sinks = sinks
 	}
 
+	api.TuneRuntime()
 	srv, err := api.New(opts)
 	if err != nil {
 		log.Printf("eddy: %v", err)
