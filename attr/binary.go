@@ -56,8 +56,8 @@ func appendValue(dst []byte, v Value) []byte {
 		return appendStr(append(dst, 'N'), v.s)
 	case TypeB:
 		dst = append(dst, 'B')
-		dst = binary.AppendUvarint(dst, uint64(len(v.bin)))
-		return append(dst, v.bin...)
+		dst = binary.AppendUvarint(dst, uint64(len(v.Bytes())))
+		return append(dst, v.Bytes()...)
 	case TypeBOOL:
 		if v.b {
 			return append(dst, 'T')
@@ -66,11 +66,11 @@ func appendValue(dst []byte, v Value) []byte {
 	case TypeNULL:
 		return append(dst, '0')
 	case TypeM:
-		return appendBody(append(dst, 'M'), v.m)
+		return appendBody(append(dst, 'M'), v.Map())
 	case TypeL:
 		dst = append(dst, 'L')
-		dst = binary.AppendUvarint(dst, uint64(len(v.l)))
-		for _, e := range v.l {
+		dst = binary.AppendUvarint(dst, uint64(len(v.List())))
+		for _, e := range v.List() {
 			dst = appendValue(dst, e)
 		}
 		return dst
@@ -80,15 +80,15 @@ func appendValue(dst []byte, v Value) []byte {
 		} else {
 			dst = append(dst, 'n')
 		}
-		dst = binary.AppendUvarint(dst, uint64(len(v.strs)))
-		for _, s := range v.strs {
+		dst = binary.AppendUvarint(dst, uint64(len(v.Strings())))
+		for _, s := range v.Strings() {
 			dst = appendStr(dst, s)
 		}
 		return dst
 	case TypeBS:
 		dst = append(dst, 'b')
-		dst = binary.AppendUvarint(dst, uint64(len(v.bins)))
-		for _, b := range v.bins {
+		dst = binary.AppendUvarint(dst, uint64(len(v.BytesSet())))
+		for _, b := range v.BytesSet() {
 			dst = binary.AppendUvarint(dst, uint64(len(b)))
 			dst = append(dst, b...)
 		}

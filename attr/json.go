@@ -45,7 +45,7 @@ func AppendJSON(dst []byte, v Value) []byte {
 		dst = append(dst, '"')
 	case TypeB:
 		dst = append(dst, `{"B":"`...)
-		dst = base64.StdEncoding.AppendEncode(dst, v.bin)
+		dst = base64.StdEncoding.AppendEncode(dst, v.Bytes())
 		dst = append(dst, '"')
 	case TypeBOOL:
 		if v.b {
@@ -57,10 +57,10 @@ func AppendJSON(dst []byte, v Value) []byte {
 		dst = append(dst, `{"NULL":true`...)
 	case TypeM:
 		dst = append(dst, `{"M":`...)
-		dst = AppendItemJSON(dst, v.m)
+		dst = AppendItemJSON(dst, v.Map())
 	case TypeL:
 		dst = append(dst, `{"L":[`...)
-		for i, e := range v.l {
+		for i, e := range v.List() {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -73,7 +73,7 @@ func AppendJSON(dst []byte, v Value) []byte {
 		} else {
 			dst = append(dst, `{"NS":[`...)
 		}
-		for i, s := range v.strs {
+		for i, s := range v.Strings() {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -82,7 +82,7 @@ func AppendJSON(dst []byte, v Value) []byte {
 		dst = append(dst, ']')
 	case TypeBS:
 		dst = append(dst, `{"BS":[`...)
-		for i, b := range v.bins {
+		for i, b := range v.BytesSet() {
 			if i > 0 {
 				dst = append(dst, ',')
 			}

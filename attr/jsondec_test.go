@@ -66,27 +66,27 @@ func checkSame(t *testing.T, data []byte) {
 
 // sameValue is exact equality: Equal, plus set members in the same order.
 func sameValue(a, b Value) bool {
-	if a.typ != b.typ || a.s != b.s || a.b != b.b || !bytes.Equal(a.bin, b.bin) ||
-		len(a.strs) != len(b.strs) || len(a.bins) != len(b.bins) || len(a.l) != len(b.l) || len(a.m) != len(b.m) {
+	if a.typ != b.typ || a.s != b.s || a.b != b.b || !bytes.Equal(a.Bytes(), b.Bytes()) ||
+		len(a.Strings()) != len(b.Strings()) || len(a.BytesSet()) != len(b.BytesSet()) || len(a.List()) != len(b.List()) || len(a.Map()) != len(b.Map()) {
 		return false
 	}
-	for i := range a.strs {
-		if a.strs[i] != b.strs[i] {
+	for i := range a.Strings() {
+		if a.Strings()[i] != b.Strings()[i] {
 			return false
 		}
 	}
-	for i := range a.bins {
-		if !bytes.Equal(a.bins[i], b.bins[i]) {
+	for i := range a.BytesSet() {
+		if !bytes.Equal(a.BytesSet()[i], b.BytesSet()[i]) {
 			return false
 		}
 	}
-	for i := range a.l {
-		if !sameValue(a.l[i], b.l[i]) {
+	for i := range a.List() {
+		if !sameValue(a.List()[i], b.List()[i]) {
 			return false
 		}
 	}
-	for k, av := range a.m {
-		bv, ok := b.m[k]
+	for k, av := range a.Map() {
+		bv, ok := b.Map()[k]
 		if !ok || !sameValue(av, bv) {
 			return false
 		}

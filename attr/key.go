@@ -24,7 +24,7 @@ func AppendKey(dst []byte, v Value) []byte {
 	case TypeS:
 		return appendEscaped(dst, v.s)
 	case TypeB:
-		return appendEscaped(dst, string(v.bin))
+		return appendEscaped(dst, string(v.Bytes()))
 	case TypeN:
 		return appendNumberKey(dst, v.Number())
 	}

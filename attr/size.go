@@ -31,36 +31,36 @@ func Size(v Value) int {
 	case TypeN:
 		return numberSize(v.s)
 	case TypeB:
-		return len(v.bin)
+		return len(v.Bytes())
 	case TypeBOOL, TypeNULL:
 		return 1
 	case TypeSS:
 		n := 0
-		for _, s := range v.strs {
+		for _, s := range v.Strings() {
 			n += len(s)
 		}
 		return n
 	case TypeNS:
 		n := 0
-		for _, s := range v.strs {
+		for _, s := range v.Strings() {
 			n += numberSize(s)
 		}
 		return n
 	case TypeBS:
 		n := 0
-		for _, b := range v.bins {
+		for _, b := range v.BytesSet() {
 			n += len(b)
 		}
 		return n
 	case TypeL:
 		n := 3
-		for _, e := range v.l {
+		for _, e := range v.List() {
 			n += 1 + Size(e)
 		}
 		return n
 	case TypeM:
 		n := 3
-		for k, e := range v.m {
+		for k, e := range v.Map() {
 			n += 1 + len(k) + Size(e)
 		}
 		return n

@@ -47,15 +47,17 @@ func (t Type) IsSet() bool { return t == TypeSS || t == TypeNS || t == TypeBS }
 
 // Value is one DynamoDB attribute value. The zero Value is invalid (Type 0)
 // and stands for "absent" in evaluators.
+//
+// It is 40 bytes: the type, a bool, a string for S and N (the most common
+// values, no further allocation), and one interface for everything else
+// (B []byte, SS/NS []string, BS [][]byte, M map[string]Value, L []Value).
+// Items are maps of Values, so the size of Value is most of an item's
+// memory; one field per kind made it 136 bytes.
 type Value struct {
-	typ  Type
-	b    bool
-	s    string   // S; N (canonical text)
-	bin  []byte   // B
-	strs []string // SS; NS (canonical texts)
-	bins [][]byte // BS
-	m    map[string]Value
-	l    []Value
+	typ Type
+	b   bool
+	s   string // S; N (canonical text)
+	x   any    // B, SS, NS, BS, M, L (see above)
 }
 
 // Item is a whole DynamoDB item or key: attribute name to value.
@@ -65,19 +67,19 @@ type Item map[string]Value
 // untrusted input. N and NS expect canonical number text (see ParseNumber).
 
 func S(s string) Value           { return Value{typ: TypeS, s: s} }
-func B(b []byte) Value           { return Value{typ: TypeB, bin: b} }
+func B(b []byte) Value           { return Value{typ: TypeB, x: b} }
 func Bool(b bool) Value          { return Value{typ: TypeBOOL, b: b} }
 func Null() Value                { return Value{typ: TypeNULL, b: true} }
-func M(m map[string]Value) Value { return Value{typ: TypeM, m: m} }
-func L(l []Value) Value          { return Value{typ: TypeL, l: l} }
-func SS(ss []string) Value       { return Value{typ: TypeSS, strs: ss} }
-func BS(bs [][]byte) Value       { return Value{typ: TypeBS, bins: bs} }
+func M(m map[string]Value) Value { return Value{typ: TypeM, x: m} }
+func L(l []Value) Value          { return Value{typ: TypeL, x: l} }
+func SS(ss []string) Value       { return Value{typ: TypeSS, x: ss} }
+func BS(bs [][]byte) Value       { return Value{typ: TypeBS, x: bs} }
 
 // N builds a number from canonical text; use ParseNumber for client input.
 func N(canonical string) Value { return Value{typ: TypeN, s: canonical} }
 
 // NS builds a number set from canonical texts.
-func NS(ns []string) Value { return Value{typ: TypeNS, strs: ns} }
+func NS(ns []string) Value { return Value{typ: TypeNS, x: ns} }
 
 // NumberValue builds an N from a Number.
 func NumberValue(n Number) Value { return Value{typ: TypeN, s: n.String()} }
@@ -92,22 +94,22 @@ func (v Value) IsZero() bool { return v.typ == 0 }
 func (v Value) Str() string { return v.s }
 
 // Bytes returns the bytes of a B.
-func (v Value) Bytes() []byte { return v.bin }
+func (v Value) Bytes() []byte { b, _ := v.x.([]byte); return b }
 
 // BoolValue returns the boolean of a BOOL (and true for NULL).
 func (v Value) BoolValue() bool { return v.b }
 
 // Map returns the members of an M. Do not modify it.
-func (v Value) Map() map[string]Value { return v.m }
+func (v Value) Map() map[string]Value { m, _ := v.x.(map[string]Value); return m }
 
 // List returns the elements of an L. Do not modify it.
-func (v Value) List() []Value { return v.l }
+func (v Value) List() []Value { l, _ := v.x.([]Value); return l }
 
 // Strings returns the members of an SS or the canonical texts of an NS.
-func (v Value) Strings() []string { return v.strs }
+func (v Value) Strings() []string { ss, _ := v.x.([]string); return ss }
 
 // BytesSet returns the members of a BS.
-func (v Value) BytesSet() [][]byte { return v.bins }
+func (v Value) BytesSet() [][]byte { bs, _ := v.x.([][]byte); return bs }
 
 // Number returns the decimal of an N. It panics if v is not a valid N.
 func (v Value) Number() Number { return MustNumber(v.s) }
@@ -116,9 +118,9 @@ func (v Value) Number() Number { return MustNumber(v.s) }
 func (v Value) SetLen() int {
 	switch v.typ {
 	case TypeSS, TypeNS:
-		return len(v.strs)
+		return len(v.Strings())
 	case TypeBS:
-		return len(v.bins)
+		return len(v.BytesSet())
 	}
 	return 0
 }
@@ -135,49 +137,49 @@ func Equal(a, b Value) bool {
 	case TypeS, TypeN:
 		return a.s == b.s
 	case TypeB:
-		return bytes.Equal(a.bin, b.bin)
+		return bytes.Equal(a.Bytes(), b.Bytes())
 	case TypeBOOL, TypeNULL:
 		return a.b == b.b
 	case TypeSS, TypeNS:
-		if len(a.strs) != len(b.strs) {
+		if len(a.Strings()) != len(b.Strings()) {
 			return false
 		}
-		set := make(map[string]struct{}, len(a.strs))
-		for _, s := range a.strs {
+		set := make(map[string]struct{}, len(a.Strings()))
+		for _, s := range a.Strings() {
 			set[s] = struct{}{}
 		}
-		for _, s := range b.strs {
+		for _, s := range b.Strings() {
 			if _, ok := set[s]; !ok {
 				return false
 			}
 		}
 		return true
 	case TypeBS:
-		if len(a.bins) != len(b.bins) {
+		if len(a.BytesSet()) != len(b.BytesSet()) {
 			return false
 		}
-		set := make(map[string]struct{}, len(a.bins))
-		for _, s := range a.bins {
+		set := make(map[string]struct{}, len(a.BytesSet()))
+		for _, s := range a.BytesSet() {
 			set[string(s)] = struct{}{}
 		}
-		for _, s := range b.bins {
+		for _, s := range b.BytesSet() {
 			if _, ok := set[string(s)]; !ok {
 				return false
 			}
 		}
 		return true
 	case TypeL:
-		if len(a.l) != len(b.l) {
+		if len(a.List()) != len(b.List()) {
 			return false
 		}
-		for i := range a.l {
-			if !Equal(a.l[i], b.l[i]) {
+		for i := range a.List() {
+			if !Equal(a.List()[i], b.List()[i]) {
 				return false
 			}
 		}
 		return true
 	case TypeM:
-		return ItemsEqual(a.m, b.m)
+		return ItemsEqual(a.Map(), b.Map())
 	}
 	return false
 }
@@ -209,7 +211,7 @@ func Compare(a, b Value) (c int, ok bool) {
 	case TypeN:
 		return CompareNumberText(a.s, b.s), true
 	case TypeB:
-		return bytes.Compare(a.bin, b.bin), true
+		return bytes.Compare(a.Bytes(), b.Bytes()), true
 	}
 	return 0, false
 }
