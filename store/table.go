@@ -87,6 +87,20 @@ func (t *Table) KeyOf(it attr.Item) attr.Item {
 	return k
 }
 
+// keysOf is KeyOf for a Mutation's Key: validated keys hold exactly the key
+// attributes, and are then shared rather than copied (neither side modifies
+// them).
+func (t *Table) keysOf(key attr.Item) attr.Item {
+	want := 1
+	if t.Range != nil {
+		want = 2
+	}
+	if len(key) == want {
+		return key
+	}
+	return t.KeyOf(key)
+}
+
 func (t *Table) clone() *Table {
 	c := *t
 	c.AttrDefs = append([]KeyElement(nil), t.AttrDefs...)

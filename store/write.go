@@ -207,7 +207,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 			return nil, err
 		}
 		changes = append(changes, Change{
-			Table: m.Table, Keys: m.Table.KeyOf(m.Key), Old: r.Old, New: r.New,
+			Table: m.Table, Keys: m.Table.keysOf(m.Key), Old: r.Old, New: r.New,
 			Principal: wo.Principal, Time: now,
 		})
 	}
