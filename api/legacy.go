@@ -109,16 +109,99 @@ func (g *legacyGen) value(v attr.Value) string {
 	return p
 }
 
-// operator value counts and allowed value types (DynamoDB's table).
-var legacyOps = map[string]struct {
-	min, max int // number of values
-	types    string
-}{
-	"EQ": {1, 1, "S N B SS NS BS"}, "NE": {1, 1, "S N B SS NS BS"},
-	"LE": {1, 1, "S N B"}, "LT": {1, 1, "S N B"}, "GE": {1, 1, "S N B"}, "GT": {1, 1, "S N B"},
-	"NOT_NULL": {0, 0, ""}, "NULL": {0, 0, ""},
-	"CONTAINS": {1, 1, "S N B"}, "NOT_CONTAINS": {1, 1, "S N B"}, "BEGINS_WITH": {1, 1, "S B"},
-	"IN": {1, 1 << 30, "S N B"}, "BETWEEN": {2, 2, "S N B"},
+// legacyArgs is how many AttributeValueList members each legacy
+// comparison operator takes: [min, max].
+var legacyArgs = map[string][2]int{
+	"EQ": {1, 1}, "NE": {1, 1}, "LE": {1, 1}, "LT": {1, 1}, "GE": {1, 1}, "GT": {1, 1},
+	"NOT_NULL": {0, 0}, "NULL": {0, 0}, "CONTAINS": {1, 1}, "NOT_CONTAINS": {1, 1},
+	"BEGINS_WITH": {1, 1}, "IN": {1, 1 << 30}, "BETWEEN": {2, 2},
+}
+
+// legacyTypeOK reports whether a value of type t may be an argument of a
+// legacy comparison operator: EQ and NE take any type (lists and maps
+// included), ordering comparisons, IN and BETWEEN only scalars, CONTAINS
+// anything but sets, lists and maps, BEGINS_WITH strings and binaries.
+func legacyTypeOK(op string, t attr.Type) bool {
+	scalar := t == attr.TypeS || t == attr.TypeN || t == attr.TypeB
+	switch op {
+	case "LE", "LT", "GE", "GT", "IN", "BETWEEN":
+		return scalar
+	case "CONTAINS", "NOT_CONTAINS":
+		return scalar || t == attr.TypeBOOL || t == attr.TypeNULL
+	case "BEGINS_WITH":
+		return t == attr.TypeS || t == attr.TypeB
+	}
+	return true
+}
+
+// checkLegacyArgs checks the AttributeValueList of one legacy condition
+// (Expected, QueryFilter, ScanFilter, KeyConditions: DynamoDB validates
+// them alike), in DynamoDB's order: the count, each value's type, one type
+// for all, and BETWEEN's bounds.
+func checkLegacyArgs(op string, vals []attr.Value) error {
+	if n := legacyArgs[op]; len(vals) < n[0] || len(vals) > n[1] {
+		return ddberr.Invalidf("Invalid number of argument(s) for the %s ComparisonOperator", op)
+	}
+	for _, v := range vals {
+		if !legacyTypeOK(op, v.Type()) {
+			return ddberr.Invalidf("ComparisonOperator %s is not valid for %s AttributeValue type", op, v.Type())
+		}
+	}
+	for _, v := range vals {
+		if v.Type() != vals[0].Type() {
+			return ddberr.Invalidf("AttributeValues inside AttributeValueList must be of same type")
+		}
+	}
+	if op == "BETWEEN" {
+		if c, ok := attr.Compare(vals[0], vals[1]); ok && c > 0 {
+			return ddberr.Validationf("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
+		}
+	}
+	return nil
+}
+
+// term validates one legacy condition on attribute name and returns the
+// equivalent condition expression over generated placeholders, so that
+// every legacy form is compiled and evaluated as an expression.
+func (g *legacyGen) term(name, op string, vals []attr.Value) (string, error) {
+	if err := checkLegacyArgs(op, vals); err != nil {
+		return "", err
+	}
+	a := g.name(name)
+	switch op {
+	case "EQ", "NE", "LT", "LE", "GT", "GE":
+		sym := map[string]string{"EQ": "=", "NE": "<>", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}[op]
+		return a + " " + sym + " " + g.value(vals[0]), nil
+	case "NULL":
+		return "attribute_not_exists(" + a + ")", nil
+	case "NOT_NULL":
+		return "attribute_exists(" + a + ")", nil
+	case "CONTAINS":
+		return "contains(" + a + ", " + g.value(vals[0]) + ")", nil
+	case "NOT_CONTAINS":
+		return "NOT contains(" + a + ", " + g.value(vals[0]) + ")", nil
+	case "BEGINS_WITH":
+		return "begins_with(" + a + ", " + g.value(vals[0]) + ")", nil
+	case "IN":
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			ph[i] = g.value(v)
+		}
+		return a + " IN (" + strings.Join(ph, ", ") + ")", nil
+	case "BETWEEN":
+		return a + " BETWEEN " + g.value(vals[0]) + " AND " + g.value(vals[1]), nil
+	}
+	return "", ddberr.Validationf("Unsupported ComparisonOperator: %s", op)
+}
+
+// compiler returns an expression compiler over the generated placeholders
+// (no value map at all when no value was generated).
+func (g *legacyGen) compiler() *expr.Compiler {
+	values := g.values
+	if len(values) == 0 {
+		values = nil
+	}
+	return expr.NewCompiler(g.names, values)
 }
 
 // expectedCondition validates Expected and compiles it into a condition (nil
@@ -159,62 +242,24 @@ func expectedCondition(expected map[string]expectedCond, condOp string) (*expr.C
 		if c.Exists != nil {
 			return nil, ddberr.Invalidf("Exists and ComparisonOperator cannot be used together for Attribute: %s", name)
 		}
+		if op != "NULL" && op != "NOT_NULL" && c.AttributeValueList == nil && c.Value == nil {
+			return nil, ddberr.Invalidf("Value or AttributeValueList must be used with ComparisonOperator: %s for Attribute: %s", op, name)
+		}
 		vals := c.AttributeValueList
 		if c.Value != nil {
 			vals = []attr.Value{*c.Value}
 		}
-		spec := legacyOps[op]
-		if op != "NULL" && op != "NOT_NULL" && c.AttributeValueList == nil && c.Value == nil {
-			return nil, ddberr.Invalidf("Value or AttributeValueList must be used with ComparisonOperator: %s for Attribute: %s", op, name)
+		t, err := g.term(name, op, vals)
+		if err != nil {
+			return nil, err
 		}
-		if len(vals) < spec.min || len(vals) > spec.max {
-			return nil, ddberr.Invalidf("Invalid number of argument(s) for the %s ComparisonOperator", op)
-		}
-		for _, v := range vals {
-			if v.Type() != vals[0].Type() {
-				return nil, ddberr.Invalidf("AttributeValues inside AttributeValueList must be of same type")
-			}
-		}
-		for _, v := range vals {
-			if !strings.Contains(" "+spec.types+" ", " "+v.Type().String()+" ") {
-				return nil, ddberr.Invalidf("ComparisonOperator %s is not valid for %s AttributeValue type", op, v.Type())
-			}
-		}
-		if op == "BETWEEN" {
-			if cmp, ok := attr.Compare(vals[0], vals[1]); ok && cmp > 0 {
-				return nil, ddberr.Validationf("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
-			}
-		}
-		a := g.name(name)
-		switch op {
-		case "EQ", "NE", "LT", "LE", "GT", "GE":
-			sym := map[string]string{"EQ": "=", "NE": "<>", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}[op]
-			parts = append(parts, a+" "+sym+" "+g.value(vals[0]))
-		case "NULL":
-			parts = append(parts, "attribute_not_exists("+a+")")
-		case "NOT_NULL":
-			parts = append(parts, "attribute_exists("+a+")")
-		case "CONTAINS":
-			parts = append(parts, "contains("+a+", "+g.value(vals[0])+")")
-		case "NOT_CONTAINS":
-			parts = append(parts, "NOT contains("+a+", "+g.value(vals[0])+")")
-		case "BEGINS_WITH":
-			parts = append(parts, "begins_with("+a+", "+g.value(vals[0])+")")
-		case "IN":
-			ph := make([]string, len(vals))
-			for i, v := range vals {
-				ph[i] = g.value(v)
-			}
-			parts = append(parts, a+" IN ("+strings.Join(ph, ", ")+")")
-		case "BETWEEN":
-			parts = append(parts, a+" BETWEEN "+g.value(vals[0])+" AND "+g.value(vals[1]))
-		}
+		parts = append(parts, t)
 	}
 	join := " AND "
 	if condOp == "OR" {
 		join = " OR "
 	}
-	return expr.NewCompiler(g.names, g.values).Condition(strings.Join(parts, join))
+	return g.compiler().Condition(strings.Join(parts, join))
 }
 
 // legacyUpdate validates AttributeUpdates and compiles it into an update

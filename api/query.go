@@ -443,104 +443,23 @@ func legacyProjection(names []string) (*expr.Projection, error) {
 	return expr.NewProjection(paths), nil
 }
 
-// legacyArgs is how many AttributeValueList members each legacy
-// comparison operator takes (-1: one or more).
-var legacyArgs = map[string]int{
-	"EQ": 1, "NE": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1,
-	"NOT_NULL": 0, "NULL": 0, "CONTAINS": 1, "NOT_CONTAINS": 1,
-	"BEGINS_WITH": 1, "IN": -1, "BETWEEN": 2,
-}
-
-// checkLegacyArgs checks the AttributeValueList of one legacy condition.
-func checkLegacyArgs(op string, vals []attr.Value) error {
-	n := legacyArgs[op]
-	if (n >= 0 && len(vals) != n) || (n < 0 && len(vals) == 0) {
-		return ddberr.Invalidf("Invalid number of argument(s) for the %s ComparisonOperator", op)
-	}
-	for _, v := range vals {
-		scalar := v.Type() == attr.TypeS || v.Type() == attr.TypeN || v.Type() == attr.TypeB
-		switch op {
-		case "LE", "LT", "GE", "GT", "BETWEEN", "CONTAINS", "NOT_CONTAINS", "IN":
-			if !scalar {
-				return ddberr.Invalidf("ComparisonOperator %s is not valid for %s AttributeValue type", op, v.Type())
-			}
-		case "BEGINS_WITH":
-			if v.Type() != attr.TypeS && v.Type() != attr.TypeB {
-				return ddberr.Invalidf("ComparisonOperator %s is not valid for %s AttributeValue type", op, v.Type())
-			}
-		}
-	}
-	return nil
-}
-
 // legacyCondition translates QueryFilter / ScanFilter (joined by
 // ConditionalOperator, AND by default) into the equivalent filter
-// expression, compiled by the expression compiler with generated
-// placeholders, so both forms share one evaluator.
+// expression (legacy.go), so both forms share one evaluator.
 func legacyCondition(m map[string]legacyCond, conj string) (*expr.Condition, error) {
 	if conj == "" {
 		conj = "AND"
 	}
-	names := map[string]string{}
-	values := map[string]attr.Value{}
+	g := newLegacyGen("n")
 	var terms []string
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for i, name := range keys {
-		lc := m[name]
-		op := *lc.ComparisonOperator
-		if err := checkLegacyArgs(op, lc.AttributeValueList); err != nil {
+	for _, name := range sortedTables(m) {
+		t, err := g.term(name, *m[name].ComparisonOperator, m[name].AttributeValueList)
+		if err != nil {
 			return nil, err
 		}
-		n := "#n" + itoa(i)
-		names[n] = name
-		var vs []string
-		for j, v := range lc.AttributeValueList {
-			p := ":v" + itoa(i) + "_" + itoa(j)
-			values[p] = v
-			vs = append(vs, p)
-		}
-		var term string
-		switch op {
-		case "EQ":
-			term = n + " = " + vs[0]
-		case "NE":
-			term = n + " <> " + vs[0]
-		case "LE":
-			term = n + " <= " + vs[0]
-		case "LT":
-			term = n + " < " + vs[0]
-		case "GE":
-			term = n + " >= " + vs[0]
-		case "GT":
-			term = n + " > " + vs[0]
-		case "NOT_NULL":
-			term = "attribute_exists(" + n + ")"
-		case "NULL":
-			term = "attribute_not_exists(" + n + ")"
-		case "CONTAINS":
-			term = "contains(" + n + ", " + vs[0] + ")"
-		case "NOT_CONTAINS":
-			term = "NOT contains(" + n + ", " + vs[0] + ")"
-		case "BEGINS_WITH":
-			term = "begins_with(" + n + ", " + vs[0] + ")"
-		case "IN":
-			term = n + " IN (" + strings.Join(vs, ", ") + ")"
-		case "BETWEEN":
-			if c, ok := attr.Compare(lc.AttributeValueList[0], lc.AttributeValueList[1]); ok && c > 0 {
-				return nil, ddberr.Validationf("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
-			}
-			term = n + " BETWEEN " + vs[0] + " AND " + vs[1]
-		}
-		terms = append(terms, "("+term+")")
+		terms = append(terms, "("+t+")")
 	}
-	if len(values) == 0 {
-		values = nil
-	}
-	return expr.NewCompiler(names, values).Filter(strings.Join(terms, " "+conj+" "))
+	return g.compiler().Filter(strings.Join(terms, " "+conj+" "))
 }
 
 // legacyKeyCondition translates KeyConditions into a key condition.
@@ -557,6 +476,9 @@ func legacyKeyCondition(m map[string]legacyCond) (*expr.KeyCondition, error) {
 	for _, name := range keys {
 		lc := m[name]
 		op := *lc.ComparisonOperator
+		if err := checkLegacyArgs(op, lc.AttributeValueList); err != nil {
+			return nil, err
+		}
 		var kop expr.KeyOp
 		switch op {
 		case "EQ":
@@ -575,14 +497,6 @@ func legacyKeyCondition(m map[string]legacyCond) (*expr.KeyCondition, error) {
 			kop = expr.KeyBetween
 		default:
 			return nil, ddberr.Validationf("Unsupported operator on KeyCondition: %s", op)
-		}
-		if err := checkLegacyArgs(op, lc.AttributeValueList); err != nil {
-			return nil, err
-		}
-		if op == "BETWEEN" {
-			if c, ok := attr.Compare(lc.AttributeValueList[0], lc.AttributeValueList[1]); ok && c > 0 {
-				return nil, ddberr.Validationf("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
-			}
 		}
 		kc.Parts = append(kc.Parts, expr.KeyPart{Name: name, Op: kop, Values: lc.AttributeValueList})
 	}
