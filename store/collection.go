@@ -41,7 +41,7 @@ func (db *DB) CollectionSize(t *Table, pk attr.Value) (int64, error) {
 	}
 	var total int64
 	for _, p := range prefixes {
-		it, err := snap.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixSuccessor(p)})
+		it, err := snap.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: attr.KeyPrefixEnd(p)})
 		if err != nil {
 			return 0, err
 		}
@@ -58,17 +58,4 @@ func (db *DB) CollectionSize(t *Table, pk attr.Value) (int64, error) {
 		}
 	}
 	return total, nil
-}
-
-// prefixSuccessor returns the smallest key greater than every key with
-// prefix p (nil when there is none: p is all 0xff).
-func prefixSuccessor(p []byte) []byte {
-	s := append([]byte(nil), p...)
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] != 0xff {
-			s[i]++
-			return s[:i+1]
-		}
-	}
-	return nil
 }

@@ -44,15 +44,3 @@ func TestCollectionSize(t *testing.T) {
 		t.Fatalf("CollectionSize(none) = %d, %v; want 0", got, err)
 	}
 }
-
-func TestPrefixSuccessor(t *testing.T) {
-	for _, c := range []struct{ in, want []byte }{
-		{[]byte{1, 2}, []byte{1, 3}},
-		{[]byte{1, 0xff}, []byte{2}},
-		{[]byte{0xff, 0xff}, nil},
-	} {
-		if got := prefixSuccessor(c.in); string(got) != string(c.want) {
-			t.Errorf("prefixSuccessor(%x) = %x, want %x", c.in, got, c.want)
-		}
-	}
-}

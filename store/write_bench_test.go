@@ -17,13 +17,7 @@ import (
 func BenchmarkWrite(b *testing.B) {
 	for _, noSync := range []bool{false, true} {
 		b.Run(fmt.Sprintf("nosync=%v", noSync), func(b *testing.B) {
-			db, err := Open(Options{Dir: b.TempDir(), NoSync: noSync})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			tbl, _ := db.CreateTable(&Table{Name: "bench", Hash: KeyElement{Name: "pk", Type: attr.TypeS},
-				AttrDefs: []KeyElement{{Name: "pk", Type: attr.TypeS}}, BillingMode: "PAY_PER_REQUEST"})
+			db, tbl := openBench(b, Options{Dir: b.TempDir(), NoSync: noSync})
 			var n atomic.Int64
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -56,13 +50,7 @@ func BenchmarkWriteWriters(b *testing.B) {
 	for _, interval := range []time.Duration{200 * time.Microsecond, 0} {
 		for _, writers := range []int{1, 2, 4, 8, 16} {
 			b.Run(fmt.Sprintf("interval=%v/writers=%d", interval, writers), func(b *testing.B) {
-				db, err := Open(Options{Dir: b.TempDir(), WALMinSyncInterval: interval})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer db.Close()
-				tbl, _ := db.CreateTable(&Table{Name: "bench", Hash: KeyElement{Name: "pk", Type: attr.TypeS},
-					AttrDefs: []KeyElement{{Name: "pk", Type: attr.TypeS}}, BillingMode: "PAY_PER_REQUEST"})
+				db, tbl := openBench(b, Options{Dir: b.TempDir(), WALMinSyncInterval: interval})
 				var n atomic.Int64
 				var wg sync.WaitGroup
 				b.ResetTimer()
@@ -86,4 +74,19 @@ func BenchmarkWriteWriters(b *testing.B) {
 			})
 		}
 	}
+}
+
+// openBench opens a database (closed when b ends) with one hash-key table.
+func openBench(b *testing.B, opts Options) (*DB, *Table) {
+	db, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	tbl, err := db.CreateTable(&Table{Name: "bench", Hash: KeyElement{Name: "pk", Type: attr.TypeS},
+		AttrDefs: []KeyElement{{Name: "pk", Type: attr.TypeS}}, BillingMode: "PAY_PER_REQUEST"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db, tbl
 }
