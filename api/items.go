@@ -204,16 +204,18 @@ func (s *Server) lookupKey(in *keyInput) (*store.Table, error) {
 	return t, nil
 }
 
+type getItemInput struct {
+	keyInput
+	ConsistentRead         *bool    `json:"ConsistentRead"`
+	ProjectionExpression   *string  `json:"ProjectionExpression"`
+	AttributesToGet        []string `json:"AttributesToGet"`
+	ReturnConsumedCapacity string   `json:"ReturnConsumedCapacity"`
+	exprInput
+}
+
 func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
-	var in struct {
-		keyInput
-		ConsistentRead         *bool    `json:"ConsistentRead"`
-		ProjectionExpression   *string  `json:"ProjectionExpression"`
-		AttributesToGet        []string `json:"AttributesToGet"`
-		ReturnConsumedCapacity string   `json:"ReturnConsumedCapacity"`
-		exprInput
-	}
-	if err := c.decode(&in); err != nil {
+	var in getItemInput
+	if err := c.decodeGetItem(&in); err != nil {
 		return nil, err
 	}
 	var v constraints

@@ -346,6 +346,74 @@ func decodePutItemFast(body []byte, in *putItemInput) bool {
 	return s.End()
 }
 
+// decodeGetItem decodes a GetItem request: the common shape by hand
+// (decodeGetItemFast), anything else the generic way.
+func (c *call) decodeGetItem(in *getItemInput) error {
+	if decodeGetItemFast(c.body, in) {
+		return nil
+	}
+	*in = getItemInput{}
+	return c.decode(in)
+}
+
+// decodeGetItemFast decodes the members a GetItem usually has; it reports
+// false for anything else (AttributesToGet, ExpressionAttributeValues,
+// nulls, duplicates, malformed input) so that the generic decoder handles
+// it, errors included.
+func decodeGetItemFast(body []byte, in *getItemInput) bool {
+	s := attr.NewRequestScanner(body)
+	if !s.Open() {
+		return false
+	}
+	var seen uint8
+	for {
+		name, done, ok := s.Member()
+		if !ok {
+			return false
+		}
+		if done {
+			break
+		}
+		var bit uint8
+		switch string(name) {
+		case "TableName":
+			bit = 1 << 0
+			var v string
+			if v, ok = s.String(); ok {
+				in.TableName = &v
+			}
+		case "Key":
+			bit = 1 << 1
+			in.Key, ok = s.Item()
+		case "ConsistentRead":
+			bit = 1 << 2
+			var v bool
+			if v, ok = s.Bool(); ok {
+				in.ConsistentRead = &v
+			}
+		case "ProjectionExpression":
+			bit = 1 << 3
+			var v string
+			if v, ok = s.String(); ok {
+				in.ProjectionExpression = &v
+			}
+		case "ExpressionAttributeNames":
+			bit = 1 << 4
+			in.ExpressionAttributeNames, ok = s.StringMap()
+		case "ReturnConsumedCapacity":
+			bit = 1 << 5
+			in.ReturnConsumedCapacity, ok = s.String()
+		default:
+			return false
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return s.End()
+}
+
 // readAll is io.ReadAll into a buffer sized from the request's
 // Content-Length (when given and within the limit), so a body is read
 // without regrowing.

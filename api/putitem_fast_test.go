@@ -31,6 +31,33 @@ func TestPutItemFastPathMatchesGeneric(t *testing.T) {
 		"{\"TableName\":\"t\xff\"}",
 		`{"Item":{"\u00e9":{"S":"x"}}}`,
 	}
+	checkFastMatchesGeneric(t, mutate(bodies, `,"Item":{"a":{"S":"b"}}`), decodePutItemFast)
+}
+
+// TestGetItemFastPathMatchesGeneric: the same for the GetItem decoder.
+func TestGetItemFastPathMatchesGeneric(t *testing.T) {
+	bodies := []string{
+		`{"TableName":"bench","Key":{"pk":{"S":"a"},"sk":{"N":"1"}}}`,
+		` {"Key":{"pk":{"S":"a\u00e9\n"}},"TableName":"t\u0041","ConsistentRead":true,"ReturnConsumedCapacity":"TOTAL"} `,
+		`{"TableName":"t","Key":{"pk":{"S":"a"}},"ProjectionExpression":"#p, q.r[1]","ExpressionAttributeNames":{"#p":"pk"},"ConsistentRead":false}`,
+		`{"TableName":"t","Key":{}}`, `{}`, `{"TableName":"t","Key":{},"ExpressionAttributeNames":{}}`,
+		`{"TableName":"t","Key":{"a":{"S":"x"}},"AttributesToGet":["a"]}`,
+		`{"TableName":"t","Key":{"a":{"S":"x"}},"ExpressionAttributeValues":{":v":{"S":"x"}}}`,
+		`{"TableName":"t","ConsistentRead":"true"}`,
+		`{"TableName":"t","ConsistentRead":tru}`,
+		`{"TableName":"t","ConsistentRead":null}`,
+		`{"TableName":"t","ConsistentRead":true,"ConsistentRead":false}`,
+		`{"TableName":"t","Key":{"a":{"S":"x"},"a":{"S":"y"}}}`,
+		`{"TableName":null}`,
+		`{"TableName":"t","Key":{"a":{"N":"x"}}}`,
+		`{"TableName":"t"}x`,
+	}
+	checkFastMatchesGeneric(t, mutate(bodies, `,"ConsistentRead":true`), decodeGetItemFast)
+}
+
+// mutate adds, for each body, 300 mutations: truncations, a byte replaced
+// by JSON punctuation, and a prefix of insert spliced in.
+func mutate(bodies []string, insert string) []string {
 	r := rand.New(rand.NewSource(1))
 	n := len(bodies)
 	for i := 0; i < n; i++ {
@@ -47,19 +74,26 @@ func TestPutItemFastPathMatchesGeneric(t *testing.T) {
 				bb[r.Intn(len(bb))] = "{}[]\":,nul \\x0123"[r.Intn(17)]
 			default:
 				k := r.Intn(len(bb))
-				bb = append(bb[:k:k], append([]byte(`,"Item":{"a":{"S":"b"}}`[:r.Intn(20)]), bb[k:]...)...)
+				bb = append(bb[:k:k], append([]byte(insert[:r.Intn(len(insert))]), bb[k:]...)...)
 			}
 			bodies = append(bodies, string(bb))
 		}
 	}
+	return bodies
+}
+
+// checkFastMatchesGeneric decodes every body with a hand-written decoder
+// and, where it accepts the body, with the generic decoder: both must agree.
+func checkFastMatchesGeneric[T any](t *testing.T, bodies []string, fastDecode func([]byte, *T) bool) {
+	t.Helper()
 	fast := 0
 	for _, b := range bodies {
-		var a putItemInput
-		if !decodePutItemFast([]byte(b), &a) {
+		var a T
+		if !fastDecode([]byte(b), &a) {
 			continue
 		}
 		fast++
-		var g putItemInput
+		var g T
 		c := &call{body: []byte(b)}
 		if err := c.decode(&g); err != nil {
 			t.Fatalf("%q: fast ok, generic %v", b, err)
@@ -91,6 +125,27 @@ func BenchmarkPutItemDecodeFast(b *testing.B) {
 		c := &call{body: benchPutBody}
 		if err := c.decodePutItem(&in); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+var benchGetBody = []byte(`{"Key":{"pk":{"S":"k1234"},"sk":{"N":"0"}},"TableName":"bench"}`)
+
+func BenchmarkGetItemDecodeGeneric(b *testing.B) {
+	for b.Loop() {
+		var in getItemInput
+		c := &call{body: benchGetBody}
+		if err := c.decode(&in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGetItemDecodeFast(b *testing.B) {
+	for b.Loop() {
+		var in getItemInput
+		if !decodeGetItemFast(benchGetBody, &in) {
+			b.Fatal("not fast")
 		}
 	}
 }

@@ -1,7 +1,7 @@
 package attr
 
 // RequestScanner reads the top level of a JSON request body for the hand
-// written decoders of the hot operations (api: PutItem). It accepts only
+// written decoders of the hot operations (api: PutItem, GetItem). It accepts only
 // the common, well-formed case: anything else (a syntax error, a null, a
 // member name with escapes, an attribute value DynamoDB rejects, a
 // duplicate attribute name) makes a method report !ok, and the caller then
@@ -86,6 +86,20 @@ func (s *RequestScanner) String() (string, bool) {
 	}
 	v := d.str()
 	return v, !d.bad
+}
+
+// Bool reads a true or false member value (not null).
+func (s *RequestScanner) Bool() (bool, bool) {
+	d := &s.d
+	switch d.peek() {
+	case 't':
+		d.literal("true")
+		return true, !d.bad
+	case 'f':
+		d.literal("false")
+		return false, !d.bad
+	}
+	return false, false
 }
 
 // StringMap reads an object of string values (not null), such as
