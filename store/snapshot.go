@@ -17,7 +17,7 @@ type ItemRef struct {
 }
 
 // GetConsistent reads several items from one Pebble snapshot: the answer
-// is the state after some set of committed writes, never part of a Write
+// is the state after some set of durable writes, never part of a Write
 // (TransactGetItems). A missing item is nil.
 func (db *DB) GetConsistent(refs []ItemRef) ([]attr.Item, error) {
 	db.closeMu.RLock()
@@ -25,11 +25,19 @@ func (db *DB) GetConsistent(refs []ItemRef) ([]attr.Item, error) {
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
+	keys := make([][]byte, len(refs))
+	for i, r := range refs {
+		keys[i] = r.Table.itemKey(r.Key)
+	}
+	// The shared item locks wait out writes in progress on these items
+	// (locks.go); the snapshot then reads them all at one point.
+	unlock := db.locks.rlockAll(keys)
 	snap := db.pdb.NewSnapshot()
+	unlock()
 	defer snap.Close()
 	out := make([]attr.Item, len(refs))
-	for i, r := range refs {
-		v, closer, err := snap.Get(r.Table.itemKey(r.Key))
+	for i := range refs {
+		v, closer, err := snap.Get(keys[i])
 		if errors.Is(err, pebble.ErrNotFound) {
 			continue
 		}

@@ -279,14 +279,16 @@ func (db *DB) getRaw(key []byte) (attr.Item, error) {
 
 // Get returns the item with the given key (validated with ValidateKey), or
 // nil. Reads are always strongly consistent: they see every acknowledged
-// write.
+// write, and no write that is not yet durable (locks.go).
 func (db *DB) Get(t *Table, key attr.Item) (attr.Item, error) {
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
-	return db.getRaw(t.itemKey(key))
+	k := t.itemKey(key)
+	defer db.locks.rlock(k)()
+	return db.getRaw(k)
 }
 
 // GetRaw returns the stored encoding of an item (attr/binary.go), or nil,
@@ -298,7 +300,9 @@ func (db *DB) GetRaw(t *Table, key attr.Item) ([]byte, error) {
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
-	v, closer, err := db.pdb.Get(t.itemKey(key))
+	k := t.itemKey(key)
+	defer db.locks.rlock(k)()
+	v, closer, err := db.pdb.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}
