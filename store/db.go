@@ -84,6 +84,7 @@ type DB struct {
 	catalogHooks []func()
 	closeMu      sync.RWMutex
 	closed       bool
+	fences       sync.Map // table ID → *writeFence (fence.go)
 }
 
 // Open opens (creating if needed) the database.

@@ -26,11 +26,13 @@ func (h *holdLog) Prepare(*pebble.Batch, []Change) (func(bool), error) {
 	}, nil
 }
 
-// TestPointReadWaitsForWriteInProgress: a point read of an item that a
-// write has applied but not yet finished (in eddy serve: not yet synced)
-// waits for that write, then sees it; it never returns the write early.
-func TestPointReadWaitsForWriteInProgress(t *testing.T) {
-	for _, name := range []string{"Get", "GetRaw", "GetConsistent"} {
+// TestReadWaitsForWriteInProgress: a read of an item that a write has
+// applied but not yet finished (in eddy serve: not yet synced) waits for
+// that write, then sees it; it never returns the write early. Point reads
+// wait on the item's lock, range reads (Query, Scan) on the table's write
+// fence.
+func TestReadWaitsForWriteInProgress(t *testing.T) {
+	for _, name := range []string{"Get", "GetRaw", "GetConsistent", "Read"} {
 		t.Run(name, func(t *testing.T) {
 			db := openMem(t)
 			tbl := newTable(t, db, "t1")
@@ -53,6 +55,11 @@ func TestPointReadWaitsForWriteInProgress(t *testing.T) {
 					if err == nil {
 						it = its[0]
 					}
+				case "Read":
+					_, err = db.Read(&ReadSpec{Table: tbl}, func(r Row) error {
+						it = r.Item
+						return nil
+					})
 				}
 				if err != nil {
 					t.Error(err)

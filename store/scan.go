@@ -261,6 +261,10 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 		return page, err
 	}
 	defer it.Close()
+	// The iterator reads the writes visible when it was made; those to this
+	// table that are not durable yet took their tickets before it, so
+	// waiting for every ticket taken so far covers them (fence.go).
+	db.fence(s.Table.ID).wait()
 	step := it.Next
 	ok := it.First()
 	if s.Reverse {

@@ -230,6 +230,12 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 			return nil, err
 		}
 	}
+	// Range reads of these tables wait until the commit is durable
+	// (fence.go); point reads wait on the item locks held until then.
+	for _, c := range changes {
+		f := db.fence(c.Table.ID)
+		defer f.give(f.take())
+	}
 	if err := b.Commit(db.writeOpts); err != nil {
 		finish(false)
 		return nil, err
