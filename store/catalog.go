@@ -131,6 +131,7 @@ func (db *DB) DeleteTable(name string) (_ *Table, err error) {
 		return nil, err
 	}
 	delete(db.tables, name)
+	db.fences.Delete(t.ID) // no write is in flight: they hold catMu shared
 	return t, nil
 }
 
