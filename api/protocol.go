@@ -278,6 +278,57 @@ func (c *call) decodePutItem(in *putItemInput) error {
 
 func decodePutItemFast(body []byte, in *putItemInput) bool {
 	s := attr.NewRequestScanner(body)
+	return scanRequest(&s, func(name []byte) (bit uint16, ok bool) {
+		switch string(name) {
+		case "TableName":
+			var v string
+			if v, ok = s.String(); ok {
+				in.TableName = &v
+			}
+			return 1 << 0, ok
+		case "Item":
+			in.Item, ok = s.Item()
+			return 1 << 1, ok
+		case "ConditionExpression":
+			var v string
+			if v, ok = s.String(); ok {
+				in.ConditionExpression = &v
+			}
+			return 1 << 2, ok
+		case "ExpressionAttributeNames":
+			in.ExpressionAttributeNames, ok = s.StringMap()
+			return 1 << 3, ok
+		case "ExpressionAttributeValues":
+			var it attr.Item
+			if it, ok = s.Item(); ok {
+				in.ExpressionAttributeValues = exprValues(it)
+			}
+			return 1 << 4, ok
+		case "ReturnValues":
+			in.ReturnValues, ok = s.String()
+			return 1 << 5, ok
+		case "ReturnConsumedCapacity":
+			in.ReturnConsumedCapacity, ok = s.String()
+			return 1 << 6, ok
+		case "ReturnItemCollectionMetrics":
+			in.ReturnItemCollectionMetrics, ok = s.String()
+			return 1 << 7, ok
+		case "ReturnValuesOnConditionCheckFailure":
+			in.ReturnValuesOnConditionCheckFailure, ok = s.String()
+			return 1 << 8, ok
+		}
+		return 0, false
+	})
+}
+
+// scanRequest runs member on each top-level member of the body s scans,
+// for the hand-written decoders: member reads the value with s and returns
+// the member's bit (to refuse duplicates) and whether all went well. It
+// reports false for anything else (an unknown member, a duplicate,
+// malformed JSON), so that the caller decodes the body the generic way
+// instead. (member uses the caller's s rather than receiving it, so that
+// neither escapes to the heap.)
+func scanRequest(s *attr.RequestScanner, member func(name []byte) (bit uint16, ok bool)) bool {
 	if !s.Open() {
 		return false
 	}
@@ -288,62 +339,14 @@ func decodePutItemFast(body []byte, in *putItemInput) bool {
 			return false
 		}
 		if done {
-			break
+			return s.End()
 		}
-		var bit uint16
-		switch string(name) {
-		case "TableName":
-			bit = 1 << 0
-			v, ok := s.String()
-			if !ok {
-				return false
-			}
-			in.TableName = &v
-		case "Item":
-			bit = 1 << 1
-			if in.Item, ok = s.Item(); !ok {
-				return false
-			}
-		case "ConditionExpression":
-			bit = 1 << 2
-			v, ok := s.String()
-			if !ok {
-				return false
-			}
-			in.ConditionExpression = &v
-		case "ExpressionAttributeNames":
-			bit = 1 << 3
-			if in.ExpressionAttributeNames, ok = s.StringMap(); !ok {
-				return false
-			}
-		case "ExpressionAttributeValues":
-			bit = 1 << 4
-			it, ok := s.Item()
-			if !ok {
-				return false
-			}
-			in.ExpressionAttributeValues = exprValues(it)
-		case "ReturnValues":
-			bit = 1 << 5
-			in.ReturnValues, ok = s.String()
-		case "ReturnConsumedCapacity":
-			bit = 1 << 6
-			in.ReturnConsumedCapacity, ok = s.String()
-		case "ReturnItemCollectionMetrics":
-			bit = 1 << 7
-			in.ReturnItemCollectionMetrics, ok = s.String()
-		case "ReturnValuesOnConditionCheckFailure":
-			bit = 1 << 8
-			in.ReturnValuesOnConditionCheckFailure, ok = s.String()
-		default:
-			return false
-		}
+		bit, ok := member(name)
 		if !ok || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
 	}
-	return s.End()
 }
 
 // decodeGetItem decodes a GetItem request: the common shape by hand
@@ -362,56 +365,38 @@ func (c *call) decodeGetItem(in *getItemInput) error {
 // it, errors included.
 func decodeGetItemFast(body []byte, in *getItemInput) bool {
 	s := attr.NewRequestScanner(body)
-	if !s.Open() {
-		return false
-	}
-	var seen uint8
-	for {
-		name, done, ok := s.Member()
-		if !ok {
-			return false
-		}
-		if done {
-			break
-		}
-		var bit uint8
+	return scanRequest(&s, func(name []byte) (bit uint16, ok bool) {
 		switch string(name) {
 		case "TableName":
-			bit = 1 << 0
 			var v string
 			if v, ok = s.String(); ok {
 				in.TableName = &v
 			}
+			return 1 << 0, ok
 		case "Key":
-			bit = 1 << 1
 			in.Key, ok = s.Item()
+			return 1 << 1, ok
 		case "ConsistentRead":
-			bit = 1 << 2
 			var v bool
 			if v, ok = s.Bool(); ok {
 				in.ConsistentRead = &v
 			}
+			return 1 << 2, ok
 		case "ProjectionExpression":
-			bit = 1 << 3
 			var v string
 			if v, ok = s.String(); ok {
 				in.ProjectionExpression = &v
 			}
+			return 1 << 3, ok
 		case "ExpressionAttributeNames":
-			bit = 1 << 4
 			in.ExpressionAttributeNames, ok = s.StringMap()
+			return 1 << 4, ok
 		case "ReturnConsumedCapacity":
-			bit = 1 << 5
 			in.ReturnConsumedCapacity, ok = s.String()
-		default:
-			return false
+			return 1 << 5, ok
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
-	return s.End()
+		return 0, false
+	})
 }
 
 // readAll is io.ReadAll into a buffer sized from the request's
