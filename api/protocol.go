@@ -281,20 +281,12 @@ func decodePutItemFast(body []byte, in *putItemInput) bool {
 	return scanRequest(&s, func(name []byte) (bit uint16, ok bool) {
 		switch string(name) {
 		case "TableName":
-			var v string
-			if v, ok = s.String(); ok {
-				in.TableName = &v
-			}
-			return 1 << 0, ok
+			return 1 << 0, optString(&s, &in.TableName)
 		case "Item":
 			in.Item, ok = s.Item()
 			return 1 << 1, ok
 		case "ConditionExpression":
-			var v string
-			if v, ok = s.String(); ok {
-				in.ConditionExpression = &v
-			}
-			return 1 << 2, ok
+			return 1 << 2, optString(&s, &in.ConditionExpression)
 		case "ExpressionAttributeNames":
 			in.ExpressionAttributeNames, ok = s.StringMap()
 			return 1 << 3, ok
@@ -319,6 +311,15 @@ func decodePutItemFast(body []byte, in *putItemInput) bool {
 		}
 		return 0, false
 	})
+}
+
+// optString reads a string member into *dst.
+func optString(s *attr.RequestScanner, dst **string) bool {
+	v, ok := s.String()
+	if ok {
+		*dst = &v
+	}
+	return ok
 }
 
 // scanRequest runs member on each top-level member of the body s scans,
@@ -368,11 +369,7 @@ func decodeGetItemFast(body []byte, in *getItemInput) bool {
 	return scanRequest(&s, func(name []byte) (bit uint16, ok bool) {
 		switch string(name) {
 		case "TableName":
-			var v string
-			if v, ok = s.String(); ok {
-				in.TableName = &v
-			}
-			return 1 << 0, ok
+			return 1 << 0, optString(&s, &in.TableName)
 		case "Key":
 			in.Key, ok = s.Item()
 			return 1 << 1, ok
@@ -383,11 +380,7 @@ func decodeGetItemFast(body []byte, in *getItemInput) bool {
 			}
 			return 1 << 2, ok
 		case "ProjectionExpression":
-			var v string
-			if v, ok = s.String(); ok {
-				in.ProjectionExpression = &v
-			}
-			return 1 << 3, ok
+			return 1 << 3, optString(&s, &in.ProjectionExpression)
 		case "ExpressionAttributeNames":
 			in.ExpressionAttributeNames, ok = s.StringMap()
 			return 1 << 4, ok
