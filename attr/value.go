@@ -52,7 +52,7 @@ func (t Type) IsSet() bool { return t == TypeSS || t == TypeNS || t == TypeBS }
 // values, no further allocation), and one interface for everything else
 // (B []byte, SS/NS []string, BS [][]byte, M map[string]Value, L []Value).
 // Items are maps of Values, so the size of Value is most of an item's
-// memory; one field per kind made it 136 bytes.
+// memory; one field per kind made it 128 bytes.
 type Value struct {
 	typ Type
 	b   bool
