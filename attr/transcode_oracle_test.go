@@ -3,6 +3,7 @@ package attr
 // The first binary-to-JSON transcoder, kept as the oracle of the
 // differential tests of the one in bincursor.go (which replaced it: it walks
 // the stored bytes by offset, with no re-slicing write barriers). Test-only.
+// Sizes have an independent oracle instead: ItemSize of DecodeBinary.
 
 import (
 	"encoding/base64"
@@ -21,19 +22,6 @@ func AppendJSONFromBinary(dst, stored []byte) ([]byte, error) {
 		return dst, ErrCorrupt
 	}
 	return out, nil
-}
-
-// ItemSizeBinary returns ItemSize of a stored item without decoding it.
-func ItemSizeBinary(stored []byte) (int, error) {
-	if len(stored) == 0 || stored[0] != itemFormatV1 {
-		return 0, ErrCorrupt
-	}
-	r := binReader{buf: stored[1:]}
-	n := r.bodySize(false)
-	if r.bad || len(r.buf) != 0 {
-		return 0, ErrCorrupt
-	}
-	return n, nil
 }
 
 func (r *binReader) bodyJSON(dst []byte) []byte {
@@ -111,49 +99,4 @@ func (r *binReader) valueJSON(dst []byte) []byte {
 		return dst
 	}
 	return append(dst, '}')
-}
-
-// bodySize sizes a body: an item, or (nested) an M's members.
-func (r *binReader) bodySize(nested bool) int {
-	n := r.uvarint()
-	size := 0
-	for i := 0; i < n && !r.bad; i++ {
-		size += len(r.bytes()) + r.valueSize()
-		if nested {
-			size++
-		}
-	}
-	return size
-}
-
-// valueSize is Size of the next value.
-func (r *binReader) valueSize() int {
-	switch tag := r.tag(); tag {
-	case 'S', 'B':
-		return len(r.bytes())
-	case 'N':
-		return numberSize(r.bytes())
-	case 'T', 'F', '0':
-		return 1
-	case 'M':
-		return 3 + r.bodySize(true)
-	case 'L':
-		n, size := r.uvarint(), 3
-		for i := 0; i < n && !r.bad; i++ {
-			size += 1 + r.valueSize()
-		}
-		return size
-	case 's', 'n', 'b':
-		n, size := r.uvarint(), 0
-		for i := 0; i < n && !r.bad; i++ {
-			if tag == 'n' {
-				size += numberSize(r.bytes())
-			} else {
-				size += len(r.bytes())
-			}
-		}
-		return size
-	}
-	r.corrupt()
-	return 0
 }

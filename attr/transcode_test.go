@@ -144,9 +144,9 @@ func TestTranscodeMatchesDecode(t *testing.T) {
 				t.Fatalf("item %d: transcoded %s\nAppendItemJSON %s", i, js[1:], w)
 			}
 		}
-		size, err := ItemSizeBinary(stored)
+		size, err := StoredItemSize(stored)
 		if err != nil || size != ItemSize(want) {
-			t.Fatalf("item %d: ItemSizeBinary = %d, %v; ItemSize = %d", i, size, err, ItemSize(want))
+			t.Fatalf("item %d: StoredItemSize = %d, %v; ItemSize = %d", i, size, err, ItemSize(want))
 		}
 		for name, v := range want {
 			lv, ok, err := LookupBinary(stored, name)
@@ -170,7 +170,7 @@ func hasNestedM(it Item) bool {
 }
 
 // TestTranscodeCorrupt: every truncation and random byte changes of a
-// stored item fail in DecodeBinary, AppendJSONFromBinary and ItemSizeBinary
+// stored item fail in DecodeBinary, AppendJSONFromBinary and StoredItemSize
 // alike (leaving dst as it was), or render and size what DecodeBinary
 // decodes.
 func TestTranscodeCorrupt(t *testing.T) {
@@ -189,9 +189,9 @@ func TestTranscodeCorrupt(t *testing.T) {
 		for _, b := range variants {
 			want, derr := DecodeBinary(b)
 			js, jerr := AppendJSONFromBinary([]byte("x"), b)
-			size, serr := ItemSizeBinary(b)
+			size, serr := StoredItemSize(b)
 			if (derr == nil) != (jerr == nil) || (derr == nil) != (serr == nil) {
-				t.Fatalf("%q: DecodeBinary %v, AppendJSONFromBinary %v, ItemSizeBinary %v", b, derr, jerr, serr)
+				t.Fatalf("%q: DecodeBinary %v, AppendJSONFromBinary %v, StoredItemSize %v", b, derr, jerr, serr)
 			}
 			if jerr != nil {
 				if string(js) != "x" {
@@ -200,7 +200,7 @@ func TestTranscodeCorrupt(t *testing.T) {
 				continue
 			}
 			if size != ItemSize(want) {
-				t.Fatalf("%q: ItemSizeBinary %d, ItemSize %d", b, size, ItemSize(want))
+				t.Fatalf("%q: StoredItemSize %d, ItemSize %d", b, size, ItemSize(want))
 			}
 			if w := AppendItemJSON([]byte("x"), want); len(want) <= 1 && !hasNestedM(want) && string(js) != string(w) {
 				t.Fatalf("%q: transcoded %s, AppendItemJSON %s", b, js, w)
@@ -247,7 +247,7 @@ func BenchmarkTranscode100(b *testing.B) {
 		for b.Loop() {
 			buf = buf[:0]
 			for _, s := range items {
-				if _, err := ItemSizeBinary(s); err != nil {
+				if _, err := StoredItemSize(s); err != nil {
 					b.Fatal(err)
 				}
 				var err error
