@@ -223,7 +223,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return Configuration{}, ErrClosed
+		return Configuration{}, newErr(ErrClosed, "eddy is shutting down")
 	}
 	for _, e := range m.maps {
 		if e.cfg.EventSourceArn == arn && e.cfg.FunctionArn == c.FunctionArn {

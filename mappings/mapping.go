@@ -1,45 +1,30 @@
 package mappings
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/triggers"
 )
 
-// Sentinel kinds of the errors the control plane returns (classify with
-// errors.Is; Error() is the message for the caller). package lambdaapi maps
-// them onto Lambda's error types.
+// The error kinds of the control plane are the trigger host's
+// (triggers/errors.go), so that one set of kinds maps onto Lambda's error
+// types: ErrNotFound (no mapping with that UUID), ErrInvalidParameter,
+// ErrValidation (a member outside its declared range), ErrConflict (the
+// mapping exists or is being deleted), ErrClosed. Classify with errors.Is.
 var (
-	// ErrNotFound: no mapping with that UUID (ResourceNotFoundException).
-	ErrNotFound = errors.New("mappings: not found")
-	// ErrInvalidParameter: a semantically invalid request
-	// (InvalidParameterValueException).
-	ErrInvalidParameter = errors.New("mappings: invalid parameter value")
-	// ErrValidation: a member outside its declared range
-	// (ValidationException, "1 validation error detected: ...").
-	ErrValidation = errors.New("mappings: validation")
-	// ErrConflict: the mapping already exists or is being deleted
-	// (ResourceConflictException).
-	ErrConflict = errors.New("mappings: conflict")
-	// ErrClosed: the manager was closed.
-	ErrClosed = errors.New("mappings: closed")
+	ErrNotFound         = triggers.ErrNotFound
+	ErrInvalidParameter = triggers.ErrInvalidParameter
+	ErrValidation       = triggers.ErrValidation
+	ErrConflict         = triggers.ErrConflict
+	ErrClosed           = triggers.ErrClosed
 )
-
-// Error is a classified error: Unwrap yields a sentinel kind.
-type Error struct {
-	kind error
-	msg  string
-}
-
-func (e *Error) Error() string { return e.msg }
-func (e *Error) Unwrap() error { return e.kind }
 
 func newErr(kind error, format string, args ...any) error {
-	return &Error{kind: kind, msg: fmt.Sprintf(format, args...)}
+	return triggers.Errorf(kind, format, args...)
 }
 
 // Spec is the request of CreateEventSourceMapping and

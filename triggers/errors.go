@@ -5,7 +5,9 @@ import (
 	"fmt"
 )
 
-// Sentinel kinds of the errors the control plane returns. Classify with
+// Sentinel kinds of the errors the Lambda control plane returns (the
+// function host's and the event source mappings'; package api/lambdaapi maps
+// them onto Lambda's error types). Classify with
 // errors.Is; the Error() text of a returned error is the user-facing message
 // (Lambda's "Message") and never carries the sentinel's own text.
 var (
@@ -14,6 +16,9 @@ var (
 	// ErrInvalidParameter: a request field is out of range or malformed,
 	// including code that is not a valid eddy-abi-v1 module.
 	ErrInvalidParameter = errors.New("triggers: invalid parameter value")
+	// ErrValidation: a member outside its declared range
+	// (ValidationException, "1 validation error detected: ...").
+	ErrValidation = errors.New("triggers: validation")
 	// ErrConflict: the resource already exists, or the change conflicts
 	// with the current state (e.g. a stale RevisionId).
 	ErrConflict = errors.New("triggers: resource conflict")
@@ -37,9 +42,13 @@ func (e *Error) Error() string { return e.msg }
 // Unwrap returns the sentinel kind.
 func (e *Error) Unwrap() error { return e.kind }
 
-func newErr(kind error, format string, args ...any) error {
+// Errorf returns a classified error of the given kind with a formatted
+// message.
+func Errorf(kind error, format string, args ...any) error {
 	return &Error{kind: kind, msg: fmt.Sprintf(format, args...)}
 }
+
+func newErr(kind error, format string, args ...any) error { return Errorf(kind, format, args...) }
 
 // TableError is the error a Tables implementation returns for a
 // DynamoDB-level failure (ValidationException, ConditionalCheckFailed, ...).

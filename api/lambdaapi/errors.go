@@ -30,13 +30,11 @@ func invalidZip(msg string) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidZipFileException", true, msg}
 }
 
-// fromHost maps a triggers error onto Lambda's error types, by kind.
+// fromHost maps a control-plane error (of the trigger host or the mapping
+// manager: they share triggers' kinds) onto Lambda's error types.
 func fromHost(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return ae
-	}
-	if ae, ok := fromMappings(err); ok {
 		return ae
 	}
 	msg := err.Error()
@@ -45,6 +43,8 @@ func fromHost(err error) *apiError {
 		return &apiError{http.StatusNotFound, "ResourceNotFoundException", true, msg}
 	case errors.Is(err, triggers.ErrInvalidParameter):
 		return invalidParam(msg)
+	case errors.Is(err, triggers.ErrValidation):
+		return &apiError{http.StatusBadRequest, "ValidationException", true, msg}
 	case errors.Is(err, triggers.ErrConflict):
 		return &apiError{http.StatusConflict, "ResourceConflictException", true, msg}
 	case errors.Is(err, triggers.ErrInvalidPayload):

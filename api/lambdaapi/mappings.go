@@ -1,7 +1,6 @@
 package lambdaapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -27,24 +26,6 @@ func (h *handler) routeMappings() {
 	// failure records kept for the mapping.
 	m.HandleFunc("GET "+esmPrefix+"/{uuid}/shards", h.mappingShards)
 	m.HandleFunc("GET "+esmPrefix+"/{uuid}/failures", h.mappingFailures)
-}
-
-// fromMappings maps the mapping manager's error kinds onto Lambda's.
-func fromMappings(err error) (*apiError, bool) {
-	msg := err.Error()
-	switch {
-	case errors.Is(err, mappings.ErrNotFound):
-		return &apiError{http.StatusNotFound, "ResourceNotFoundException", true, msg}, true
-	case errors.Is(err, mappings.ErrInvalidParameter):
-		return invalidParam(msg), true
-	case errors.Is(err, mappings.ErrValidation):
-		return &apiError{http.StatusBadRequest, "ValidationException", true, msg}, true
-	case errors.Is(err, mappings.ErrConflict):
-		return &apiError{http.StatusConflict, "ResourceConflictException", true, msg}, true
-	case errors.Is(err, mappings.ErrClosed):
-		return &apiError{http.StatusServiceUnavailable, "ServiceException", false, msg}, true
-	}
-	return nil, false
 }
 
 func (h *handler) createMapping(w http.ResponseWriter, r *http.Request) {
