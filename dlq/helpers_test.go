@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,27 +36,11 @@ type call struct {
 }
 
 // sink collects the test guests' reports.
-type sink struct {
-	mu    sync.Mutex
-	calls []call
-}
-
-func (s *sink) Emit(_ context.Context, _ string, doc []byte) error {
-	var c call
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	s.mu.Unlock()
-	return nil
-}
+type sink struct{ eddytest.Sink[call] }
 
 func (s *sink) vs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []string
-	for _, c := range s.calls {
+	for _, c := range s.Calls() {
 		out = append(out, c.Vs...)
 	}
 	return out

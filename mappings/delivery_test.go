@@ -41,7 +41,7 @@ func TestFailNTimesThenSucceed(t *testing.T) {
 	}
 	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn)})
 	e.caughtUp(uuid, 10*time.Second)
-	calls := e.sink.snapshot()
+	calls := e.sink.Calls()
 	if len(calls) != 3 {
 		t.Fatalf("%d calls, want 3 (2 failures, 1 success): %v", len(calls), calls)
 	}
@@ -72,7 +72,7 @@ func TestRetriesExhaustedGoToFailureStore(t *testing.T) {
 	}
 	e.put("src", "k", "a2", nil) // the shard moved on
 	e.waitFor("a2", 10*time.Second, func() bool { return slices.Contains(e.sink.vs(), "a2") })
-	if n := len(e.sink.snapshot()); n != 4 {
+	if n := len(e.sink.Calls()); n != 4 {
 		t.Fatalf("%d calls, want 3 attempts + 1", n)
 	}
 	out, _ := e.lam.GetEventSourceMapping(e.ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
@@ -98,7 +98,7 @@ func TestBisectIsolatesPoisonRecord(t *testing.T) {
 		t.Fatalf("failure records %+v, want the poison record alone", fr)
 	}
 	var ok []string
-	for _, c := range e.sink.snapshot() {
+	for _, c := range e.sink.Calls() {
 		if !slices.Contains(c.Vs, "bad") {
 			ok = append(ok, c.Vs...)
 		}
@@ -120,7 +120,7 @@ func TestPartialBatchResponse(t *testing.T) {
 		FunctionResponseTypes: []ltypes.FunctionResponseType{ltypes.FunctionResponseTypeReportBatchItemFailures},
 		MaximumRetryAttempts:  aws.Int32(1)})
 	fr := e.failures(uuid, 1)[0]
-	calls := e.sink.snapshot()
+	calls := e.sink.Calls()
 	if len(calls) != 2 || !slices.Equal(calls[0].Vs, []string{"a0", "a1", "bad", "a2"}) || !slices.Equal(calls[1].Vs, []string{"bad", "a2"}) {
 		t.Fatalf("calls %v: want the batch, then a retry from the failed record", calls)
 	}
@@ -194,7 +194,7 @@ func TestParallelizationKeepsItemOrder(t *testing.T) {
 	e.waitFor("all records", 20*time.Second, func() bool { return len(e.sink.vs()) >= total })
 	e.caughtUp(uuid, 5*time.Second)
 	seen := map[string][]string{}
-	for _, c := range e.sink.snapshot() {
+	for _, c := range e.sink.Calls() {
 		for i, pk := range c.Pks {
 			seen[pk] = append(seen[pk], c.Vs[i])
 		}

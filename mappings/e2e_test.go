@@ -27,7 +27,7 @@ func TestDeliversInOrderAndCheckpoints(t *testing.T) {
 	if got := e.sink.vs(); !slices.Equal(got, want) {
 		t.Fatalf("delivered %v, want %v", got, want)
 	}
-	for _, c := range e.sink.snapshot() {
+	for _, c := range e.sink.Calls() {
 		if len(c.Vs) > 3 {
 			t.Fatalf("batch of %d records exceeds BatchSize 3", len(c.Vs))
 		}

@@ -2,10 +2,8 @@ package mappings_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,32 +33,12 @@ type call struct {
 
 // sink collects the guest's reports (emits are not buffered: they show
 // every invocation, also failed ones).
-type sink struct {
-	mu    sync.Mutex
-	calls []call
-}
-
-func (s *sink) Emit(_ context.Context, name string, doc []byte) error {
-	var c call
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *sink) snapshot() []call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]call(nil), s.calls...)
-}
+type sink struct{ eddytest.Sink[call] }
 
 // delivered returns every v of every reported call, in order.
 func (s *sink) vs() []string {
 	var out []string
-	for _, c := range s.snapshot() {
+	for _, c := range s.Calls() {
 		out = append(out, c.Vs...)
 	}
 	return out

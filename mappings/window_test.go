@@ -2,9 +2,7 @@ package mappings_test
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,27 +31,7 @@ type windowReport struct {
 	Early   bool    `json:"early"`
 }
 
-type windowSink struct {
-	mu      sync.Mutex
-	reports []windowReport
-}
-
-func (s *windowSink) Emit(_ context.Context, _ string, doc []byte) error {
-	var r windowReport
-	if err := json.Unmarshal(doc, &r); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.reports = append(s.reports, r)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *windowSink) snapshot() []windowReport {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]windowReport(nil), s.reports...)
-}
+type windowSink = eddytest.Sink[windowReport]
 
 func startWindows(t *testing.T, dataDir string) (*env, *windowSink) {
 	sk := &windowSink{}
@@ -115,14 +93,14 @@ func TestTumblingWindowSums(t *testing.T) {
 	}
 	e.waitFor("every record in a final window report", 3*secs*time.Second, func() bool {
 		c := 0
-		for _, r := range sk.snapshot() {
+		for _, r := range sk.Calls() {
 			c += r.Count
 		}
 		return c >= n
 	})
 	sum, count, multi := 0, 0, false
 	seen := map[string]bool{}
-	for _, r := range sk.snapshot() {
+	for _, r := range sk.Calls() {
 		start, err1 := time.Parse(time.RFC3339, r.Start)
 		end, err2 := time.Parse(time.RFC3339, r.End)
 		if err1 != nil || err2 != nil || end.Sub(start) != secs*time.Second || start.Unix()%secs != 0 {
