@@ -3,10 +3,7 @@ package dlq_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -18,7 +15,6 @@ import (
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/eddydb/eddy/dlq"
-	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
 // TestCrashDuringRedrive kills "eddy serve" (SIGKILL) in the middle of a
@@ -31,48 +27,10 @@ func TestCrashDuringRedrive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the eddy binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "eddy")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/eddy")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	data := filepath.Join(dir, "data")
-	proc := serveProc(t, bin, addr, data)
-
+	e := startCrashEnv(t)
 	ctx := context.Background()
-	cfg := aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String(base)}
-	ddb := dynamodb.NewFromConfig(cfg)
-	lam := lambda.NewFromConfig(cfg)
-	out, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("src"),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewImage},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := triggerstest.Build("esm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lam.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("f"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
-		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
-		Environment: &ltypes.Environment{Variables: map[string]string{"FAIL_ON": "bad", "QUIET": "1"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ddb, lam, proc, bin, addr, data := e.ddb, e.lam, e.proc, e.bin, e.addr, e.data
+	base := e.base
 	const n = 400
 	for i := range n {
 		// One key: every record in one shard, in one batch.
@@ -83,7 +41,7 @@ func TestCrashDuringRedrive(t *testing.T) {
 		}
 	}
 	m, err := lam.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"),
-		EventSourceArn: out.TableDescription.LatestStreamArn, StartingPosition: ltypes.EventSourcePositionTrimHorizon,
+		EventSourceArn: e.streamArn, StartingPosition: ltypes.EventSourcePositionTrimHorizon,
 		BatchSize: aws.Int32(1000), MaximumRetryAttempts: aws.Int32(0)})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +22,87 @@ import (
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
+
+// crashEnv is "eddy serve" as a child process (SIGKILL-able) with the
+// stream table "src" (NEW_IMAGE) and the test guest "f", which fails on
+// records whose v is "bad".
+type crashEnv struct {
+	bin, addr, data string
+	base            string // http://addr
+	proc            *exec.Cmd
+	ddb             *dynamodb.Client
+	lam             *lambda.Client
+	streamArn       *string
+}
+
+var eddyBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// buildEddy builds ./cmd/eddy once per test process.
+func buildEddy(t *testing.T) string {
+	t.Helper()
+	eddyBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "dlq-eddy-")
+		if err != nil {
+			eddyBin.err = err
+			return
+		}
+		eddyBin.path = filepath.Join(dir, "eddy")
+		build := exec.Command("go", "build", "-o", eddyBin.path, "./cmd/eddy")
+		build.Dir = ".."
+		if out, err := build.CombinedOutput(); err != nil {
+			eddyBin.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if eddyBin.err != nil {
+		t.Fatal(eddyBin.err)
+	}
+	return eddyBin.path
+}
+
+func startCrashEnv(t *testing.T) *crashEnv {
+	t.Helper()
+	e := &crashEnv{bin: buildEddy(t), data: filepath.Join(t.TempDir(), "data")}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
+	ln.Close()
+	e.base = "http://" + e.addr
+	e.proc = serveProc(t, e.bin, e.addr, e.data)
+
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String(e.base)}
+	e.ddb = dynamodb.NewFromConfig(cfg)
+	e.lam = lambda.NewFromConfig(cfg)
+	out, err := e.ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("src"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewImage},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.streamArn = out.TableDescription.LatestStreamArn
+	code, err := triggerstest.Build("esm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.lam.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("f"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
+		Environment: &ltypes.Environment{Variables: map[string]string{"FAIL_ON": "bad", "QUIET": "1"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
 
 // serveProc runs "eddy serve" as a child process until the test ends.
 func serveProc(t *testing.T, bin, addr, dir string) *exec.Cmd {
@@ -56,47 +138,9 @@ func TestCrashExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the eddy binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "eddy")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/eddy")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	data := filepath.Join(dir, "data")
-	proc := serveProc(t, bin, addr, data)
-
+	e := startCrashEnv(t)
 	ctx := context.Background()
-	cfg := aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String("http://" + addr)}
-	ddb := dynamodb.NewFromConfig(cfg)
-	lam := lambda.NewFromConfig(cfg)
-	out, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("src"),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewImage},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := triggerstest.Build("esm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lam.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("f"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
-		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
-		Environment: &ltypes.Environment{Variables: map[string]string{"FAIL_ON": "bad", "QUIET": "1"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ddb, lam, proc, bin, addr, data := e.ddb, e.lam, e.proc, e.bin, e.addr, e.data
 	const n = 300
 	for i := range n {
 		if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("src"), Item: map[string]ddbtypes.AttributeValue{
@@ -106,7 +150,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 		}
 	}
 	if _, err := lam.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"),
-		EventSourceArn: out.TableDescription.LatestStreamArn, StartingPosition: ltypes.EventSourcePositionTrimHorizon,
+		EventSourceArn: e.streamArn, StartingPosition: ltypes.EventSourcePositionTrimHorizon,
 		BatchSize: aws.Int32(1), MaximumRetryAttempts: aws.Int32(0)}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,9 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	triggerstest.Cleanup()
+	if eddyBin.path != "" {
+		os.RemoveAll(filepath.Dir(eddyBin.path))
+	}
 	os.Exit(code)
 }
 
