@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/datadriven"
 	"github.com/eddydb/eddy/internal/eddytest"
 )
 
@@ -70,59 +70,8 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-type errCase struct {
-	line     int
-	cmd      string
-	args     []string
-	input    string
-	expected string
-	preamble []string
-}
-
-func parseErrCases(t *testing.T, path string) ([]errCase, []string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	var cases []errCase
-	i := 0
-	for i < len(lines) {
-		var pre []string
-		for i < len(lines) && (lines[i] == "" || strings.HasPrefix(lines[i], "#")) {
-			pre = append(pre, lines[i])
-			i++
-		}
-		if i >= len(lines) {
-			return cases, pre
-		}
-		c := errCase{line: i + 1, preamble: pre}
-		f := strings.Fields(lines[i])
-		c.cmd, c.args = f[0], f[1:]
-		i++
-		var in []string
-		for i < len(lines) && lines[i] != "----" {
-			in = append(in, lines[i])
-			i++
-		}
-		if i >= len(lines) {
-			t.Fatalf("%s:%d: missing ----", path, c.line)
-		}
-		i++
-		var out []string
-		for i < len(lines) && lines[i] != "" {
-			out = append(out, lines[i])
-			i++
-		}
-		c.input = strings.Join(in, "\n")
-		c.expected = strings.Join(out, "\n")
-		cases = append(cases, c)
-	}
-	return cases, nil
-}
-
-func knownDiff(c *errCase) string {
-	for _, l := range c.preamble {
+func knownDiff(c *datadriven.Case) string {
+	for _, l := range c.Preamble {
 		if r, ok := strings.CutPrefix(l, "# known-diff:"); ok {
 			return strings.TrimSpace(r)
 		}
@@ -131,45 +80,35 @@ func knownDiff(c *errCase) string {
 }
 
 func runErrorsFile(t *testing.T, path string) {
-	cases, trailer := parseErrCases(t, path)
+	f, err := datadriven.Parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := f.Cases
 	s := eddytest.Start(t, api.Options{})
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i := range cases {
 		c := &cases[i]
 		if why := knownDiff(c); why != "" {
-			t.Logf("%s:%d: skipped, known difference from DynamoDB: %s", path, c.line, why)
+			t.Logf("%s:%d: skipped, known difference from DynamoDB: %s", path, c.Line, why)
 			continue
 		}
 		got := runErrCase(t, s.URL(), client, c)
 		if strings.HasPrefix(got, "500") {
-			t.Errorf("%s:%d: internal server error: %s", path, c.line, got)
+			t.Errorf("%s:%d: internal server error: %s", path, c.Line, got)
 		}
 		if *rewrite {
-			if !sameOutput(got, c.expected) { // keep the recorded order of equal violation sets
-				c.expected = got
+			if !sameOutput(got, c.Expected) { // keep the recorded order of equal violation sets
+				c.Expected = got
 			}
-		} else if !sameOutput(got, c.expected) {
-			t.Errorf("%s:%d: %s %s\n%s\ngot:\n%s\nwant:\n%s", path, c.line, c.cmd, strings.Join(c.args, " "), abbreviate(c.input), got, c.expected)
+		} else if !sameOutput(got, c.Expected) {
+			t.Errorf("%s:%d: %s %s\n%s\ngot:\n%s\nwant:\n%s", path, c.Line, c.Cmd, strings.Join(c.Args, " "), abbreviate(c.Input), got, c.Expected)
 		}
 	}
 	if !*rewrite {
 		return
 	}
-	var buf bytes.Buffer
-	for _, c := range cases {
-		for _, l := range c.preamble {
-			buf.WriteString(l + "\n")
-		}
-		buf.WriteString(strings.Join(append([]string{c.cmd}, c.args...), " ") + "\n")
-		if c.input != "" {
-			buf.WriteString(c.input + "\n")
-		}
-		buf.WriteString("----\n" + c.expected + "\n")
-	}
-	for _, l := range trailer {
-		buf.WriteString(l + "\n")
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := f.Write(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -240,10 +179,10 @@ func rawCall(t *testing.T, url string, client *http.Client, method, path, target
 	return resp.StatusCode, resp.Header, b
 }
 
-func runErrCase(t *testing.T, url string, client *http.Client, c *errCase) string {
-	switch c.cmd {
+func runErrCase(t *testing.T, url string, client *http.Client, c *datadriven.Case) string {
+	switch c.Cmd {
 	case "setup":
-		for _, l := range strings.Split(c.input, "\n") {
+		for _, l := range strings.Split(c.Input, "\n") {
 			l = strings.TrimSpace(l)
 			if l == "" {
 				continue
@@ -251,14 +190,14 @@ func runErrCase(t *testing.T, url string, client *http.Client, c *errCase) strin
 			op, body, _ := strings.Cut(l, " ")
 			status, _, b := rawCall(t, url, client, "POST", "/", "DynamoDB_20120810."+op, "application/x-amz-json-1.0", expandBody(body))
 			if status != 200 {
-				t.Fatalf("line %d: setup %s: %d %s", c.line, op, status, b)
+				t.Fatalf("line %d: setup %s: %d %s", c.Line, op, status, b)
 			}
 		}
 		return "ok"
 	case "request":
 		method, path, ctype := "POST", "/", "application/x-amz-json-1.0"
 		target := ""
-		for _, a := range c.args {
+		for _, a := range c.Args {
 			k, v, ok := strings.Cut(a, "=")
 			switch {
 			case !ok:
@@ -275,13 +214,13 @@ func runErrCase(t *testing.T, url string, client *http.Client, c *errCase) strin
 			case k == "path":
 				path = v
 			default:
-				t.Fatalf("line %d: unknown argument %q", c.line, a)
+				t.Fatalf("line %d: unknown argument %q", c.Line, a)
 			}
 		}
-		status, _, b := rawCall(t, url, client, method, path, target, ctype, expandBody(c.input))
+		status, _, b := rawCall(t, url, client, method, path, target, ctype, expandBody(c.Input))
 		return renderResponse(status, b)
 	}
-	t.Fatalf("line %d: unknown command %q", c.line, c.cmd)
+	t.Fatalf("line %d: unknown command %q", c.Line, c.Cmd)
 	return ""
 }
 

@@ -1,17 +1,16 @@
 package expr
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/datadriven"
 	"github.com/eddydb/eddy/internal/ddberr"
 )
 
@@ -56,59 +55,6 @@ func TestDataDriven(t *testing.T) {
 	}
 }
 
-type ddCase struct {
-	line     int
-	cmd      string
-	args     []string
-	input    string
-	expected string
-}
-
-func parseCases(t *testing.T, path string) ([]ddCase, [][]string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	var cases []ddCase
-	var preamble [][]string // blank and comment lines before each case, kept on rewrite
-	i := 0
-	for i < len(lines) {
-		var comments []string
-		for i < len(lines) && (lines[i] == "" || strings.HasPrefix(lines[i], "#")) {
-			comments = append(comments, lines[i])
-			i++
-		}
-		if i >= len(lines) {
-			preamble = append(preamble, comments)
-			break
-		}
-		c := ddCase{line: i + 1}
-		f := strings.Fields(lines[i])
-		c.cmd, c.args = f[0], f[1:]
-		i++
-		var in []string
-		for i < len(lines) && lines[i] != "----" {
-			in = append(in, lines[i])
-			i++
-		}
-		if i >= len(lines) {
-			t.Fatalf("%s:%d: missing ----", path, c.line)
-		}
-		i++
-		var out []string
-		for i < len(lines) && lines[i] != "" {
-			out = append(out, lines[i])
-			i++
-		}
-		c.input = strings.Join(in, "\n")
-		c.expected = strings.Join(out, "\n")
-		cases = append(cases, c)
-		preamble = append(preamble, comments)
-	}
-	return cases, preamble
-}
-
 type ddState struct {
 	names  map[string]string
 	values map[string]attr.Value
@@ -116,92 +62,62 @@ type ddState struct {
 }
 
 func runFile(t *testing.T, path string) {
-	cases, preamble := parseCases(t, path)
+	f, err := datadriven.Parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st := &ddState{}
-	var buf bytes.Buffer
-	for i := range cases {
-		c := &cases[i]
+	for i := range f.Cases {
+		c := &f.Cases[i]
 		got := runCase(t, st, c)
 		if *rewrite {
-			c.expected = got
-		} else if got != c.expected {
-			t.Errorf("%s:%d: %s\n%s\ngot:\n%s\nwant:\n%s", path, c.line, c.cmd, c.input, got, c.expected)
+			c.Expected = got
+		} else if got != c.Expected {
+			t.Errorf("%s:%d: %s\n%s\ngot:\n%s\nwant:\n%s", path, c.Line, c.Cmd, c.Input, got, c.Expected)
 		}
 	}
-	if !*rewrite {
-		return
-	}
-	for i, c := range cases {
-		for _, l := range preamble[i] {
-			buf.WriteString(l + "\n")
+	if *rewrite {
+		if err := f.Write(); err != nil {
+			t.Fatal(err)
 		}
-		buf.WriteString(strings.Join(append([]string{c.cmd}, c.args...), " ") + "\n")
-		if c.input != "" {
-			buf.WriteString(c.input + "\n")
-		}
-		buf.WriteString("----\n" + c.expected + "\n")
-	}
-	if len(preamble) > len(cases) {
-		for _, l := range preamble[len(cases)] {
-			buf.WriteString(l + "\n")
-		}
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
-func runCase(t *testing.T, st *ddState, c *ddCase) string {
-	hasArg := func(a string) bool {
-		for _, x := range c.args {
-			if x == a {
-				return true
-			}
-		}
-		return false
-	}
-	argVal := func(k string) string {
-		for _, x := range c.args {
-			if v, ok := strings.CutPrefix(x, k+"="); ok {
-				return v
-			}
-		}
-		return ""
-	}
-	switch c.cmd {
+func runCase(t *testing.T, st *ddState, c *datadriven.Case) string {
+	switch c.Cmd {
 	case "reset":
 		*st = ddState{}
 		return "ok"
 	case "names":
 		st.names = nil
-		if strings.TrimSpace(c.input) == "" {
+		if strings.TrimSpace(c.Input) == "" {
 			return "ok"
 		}
-		if err := json.Unmarshal([]byte(c.input), &st.names); err != nil {
-			t.Fatalf("line %d: names: %v", c.line, err)
+		if err := json.Unmarshal([]byte(c.Input), &st.names); err != nil {
+			t.Fatalf("line %d: names: %v", c.Line, err)
 		}
 		return "ok"
 	case "values":
 		st.values = nil
-		if strings.TrimSpace(c.input) == "" {
+		if strings.TrimSpace(c.Input) == "" {
 			return "ok"
 		}
-		if err := json.Unmarshal([]byte(c.input), &st.values); err != nil {
-			t.Fatalf("line %d: values: %v", c.line, err)
+		if err := json.Unmarshal([]byte(c.Input), &st.values); err != nil {
+			t.Fatalf("line %d: values: %v", c.Line, err)
 		}
 		return "ok"
 	case "item":
 		st.item = nil
-		if strings.TrimSpace(c.input) != "" {
-			if err := json.Unmarshal([]byte(c.input), &st.item); err != nil {
-				t.Fatalf("line %d: item: %v", c.line, err)
+		if strings.TrimSpace(c.Input) != "" {
+			if err := json.Unmarshal([]byte(c.Input), &st.item); err != nil {
+				t.Fatalf("line %d: item: %v", c.Line, err)
 			}
 		}
 		return "ok"
 	}
 	comp := NewCompiler(st.names, st.values)
 	unused := func(out string) string {
-		if !hasArg("unused") {
+		if !c.Arg("unused") {
 			return out
 		}
 		if err := comp.CheckUnused(); err != nil {
@@ -209,12 +125,12 @@ func runCase(t *testing.T, st *ddState, c *ddCase) string {
 		}
 		return out
 	}
-	src := c.input
-	switch c.cmd {
+	src := c.Input
+	switch c.Cmd {
 	case "cond", "filter":
 		var cd *Condition
 		var err error
-		if c.cmd == "cond" {
+		if c.Cmd == "cond" {
 			cd, err = comp.Condition(src)
 		} else {
 			cd, err = comp.Filter(src)
@@ -235,7 +151,7 @@ func runCase(t *testing.T, st *ddState, c *ddCase) string {
 		before := itemJSON(st.item)
 		out, err := u.Apply(st.item)
 		if itemJSON(st.item) != before {
-			t.Errorf("line %d: Apply modified the old item", c.line)
+			t.Errorf("line %d: Apply modified the old item", c.Line)
 		}
 		if err != nil {
 			return unused(errText(t, err))
@@ -246,10 +162,10 @@ func runCase(t *testing.T, st *ddState, c *ddCase) string {
 		}
 		res := itemJSON(out) + "\nupdated: " + strings.Join(paths, ", ") +
 			"\ntouches: " + strings.Join(u.TopLevelNames(), ", ")
-		if hasArg("old") {
+		if c.Arg("old") {
 			res += "\nupdated_old: " + itemJSON(ProjectPaths(st.item, u.UpdatedPaths()))
 		}
-		if hasArg("new") {
+		if c.Arg("new") {
 			res += "\nupdated_new: " + itemJSON(ProjectPaths(out, u.UpdatedPaths()))
 		}
 		return unused(res)
@@ -264,7 +180,7 @@ func runCase(t *testing.T, st *ddState, c *ddCase) string {
 		if err != nil {
 			return errText(t, err)
 		}
-		if err := kc.Validate(argVal("hash"), argVal("range")); err != nil {
+		if err := kc.Validate(c.ArgValue("hash"), c.ArgValue("range")); err != nil {
 			return errText(t, err)
 		}
 		out := "hash: " + string(attr.AppendJSON(nil, kc.Hash))
@@ -273,17 +189,17 @@ func runCase(t *testing.T, st *ddState, c *ddCase) string {
 			for _, v := range kc.Range.Values {
 				out += " " + string(attr.AppendJSON(nil, v))
 			}
-			if m := argVal("match"); m != "" {
+			if m := c.ArgValue("match"); m != "" {
 				var v attr.Value
 				if err := json.Unmarshal([]byte(m), &v); err != nil {
-					t.Fatalf("line %d: match: %v", c.line, err)
+					t.Fatalf("line %d: match: %v", c.Line, err)
 				}
 				out += fmt.Sprintf("\nmatch %s: %v", m, kc.Range.Match(v))
 			}
 		}
 		return unused(out)
 	}
-	t.Fatalf("line %d: unknown command %q", c.line, c.cmd)
+	t.Fatalf("line %d: unknown command %q", c.Line, c.Cmd)
 	return ""
 }
 
