@@ -105,12 +105,32 @@ func (s *RequestScanner) Bool() (bool, bool) {
 // StringMap reads an object of string values (not null), such as
 // ExpressionAttributeNames; a duplicate name is !ok.
 func (s *RequestScanner) StringMap() (map[string]string, bool) {
+	return scanObject[string](s)
+}
+
+// Item reads an object of attribute values (an Item, a key, or
+// ExpressionAttributeValues); any invalid value or a duplicate name is !ok.
+func (s *RequestScanner) Item() (Item, bool) {
+	return scanObject[Value](s)
+}
+
+// value reads an attribute value.
+func (s *RequestScanner) value() (Value, bool) {
+	v, err := s.d.value()
+	return v, !s.d.bad && err == nil
+}
+
+// scanObject reads a JSON object of strings or attribute values; a
+// duplicate name or a bad value is !ok. (The member values are read by a
+// type switch rather than a func parameter, which would move the scanner
+// to the heap.)
+func scanObject[V string | Value](s *RequestScanner) (map[string]V, bool) {
 	d := &s.d
 	if d.peek() != '{' || !d.enter() {
 		return nil, false
 	}
 	d.pos++
-	m := map[string]string{}
+	m := map[string]V{}
 	if d.peek() == '}' {
 		d.pos++
 		d.depth--
@@ -127,7 +147,14 @@ func (s *RequestScanner) StringMap() (map[string]string, bool) {
 		if _, dup := m[k]; dup {
 			return nil, false
 		}
-		v, ok := s.String()
+		var v V
+		ok := false
+		switch p := any(&v).(type) {
+		case *string:
+			*p, ok = s.String()
+		case *Value:
+			*p, ok = s.value()
+		}
 		if !ok {
 			return nil, false
 		}
@@ -141,47 +168,6 @@ func (s *RequestScanner) StringMap() (map[string]string, bool) {
 	}
 	d.depth--
 	return m, true
-}
-
-// Item reads an object of attribute values (an Item, a key, or
-// ExpressionAttributeValues); any invalid value or a duplicate name is !ok.
-func (s *RequestScanner) Item() (Item, bool) {
-	d := &s.d
-	if d.peek() != '{' || !d.enter() {
-		return nil, false
-	}
-	d.pos++
-	it := Item{}
-	if d.peek() == '}' {
-		d.pos++
-		d.depth--
-		return it, true
-	}
-	for {
-		if d.peek() != '"' {
-			return nil, false
-		}
-		k := d.str()
-		if d.colon(); d.bad {
-			return nil, false
-		}
-		if _, dup := it[k]; dup {
-			return nil, false
-		}
-		v, err := d.value()
-		if d.bad || err != nil {
-			return nil, false
-		}
-		it[k] = v
-		if !d.next('}') {
-			break
-		}
-	}
-	if d.bad {
-		return nil, false
-	}
-	d.depth--
-	return it, true
 }
 
 // End reports whether only white space follows the body's closing '}'.
