@@ -236,38 +236,26 @@ func (p *parser) parseFunc() *operand {
 
 // ---- conditions ----
 
-func (p *parser) parseOr() *cond {
-	l := p.parseAnd()
-	if l == nil {
-		return nil
-	}
-	for isKw(p.peek(), "OR") {
-		save := p.pos
-		p.pos++
-		r := p.parseAnd()
-		if r == nil {
-			p.pos = save
-			break
-		}
-		l = &cond{kind: cOr, sub: []*cond{l, r}}
-	}
-	return l
-}
+func (p *parser) parseOr() *cond { return p.parseChain("OR", cOr, p.parseAnd) }
 
-func (p *parser) parseAnd() *cond {
-	l := p.parseNot()
+func (p *parser) parseAnd() *cond { return p.parseChain("AND", cAnd, p.parseNot) }
+
+// parseChain parses operand (kw operand)*, left-associative, into conds of
+// the given kind; a keyword not followed by an operand is left unread.
+func (p *parser) parseChain(kw string, kind condKind, operand func() *cond) *cond {
+	l := operand()
 	if l == nil {
 		return nil
 	}
-	for isKw(p.peek(), "AND") {
+	for isKw(p.peek(), kw) {
 		save := p.pos
 		p.pos++
-		r := p.parseNot()
+		r := operand()
 		if r == nil {
 			p.pos = save
 			break
 		}
-		l = &cond{kind: cAnd, sub: []*cond{l, r}}
+		l = &cond{kind: kind, sub: []*cond{l, r}}
 	}
 	return l
 }
