@@ -707,17 +707,13 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	wo := store.WriteOptions{Principal: principal(c)}
 	if in.ClientRequestToken != nil {
 		token := *in.ClientRequestToken
-		digest := requestDigest(c.body)
-		defer s.txTokens.lock(token)()
-		rec, ok, err := s.db.Token(token, time.Now())
+		digest, unlock, replay, err := s.checkToken(token, c.body)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			if rec.Digest != digest {
-				return nil, ddberr.New(ddberr.KindIdempotentParameterMismatch, "")
-			}
-			return rawJSON(rec.Response), nil
+		defer unlock()
+		if replay != nil {
+			return rawJSON(replay), nil
 		}
 		wo.Extra = store.TokenWriter(token, func() store.TokenRecord {
 			finish()

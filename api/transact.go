@@ -145,17 +145,17 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	token := ""
 	if in.ClientRequestToken != nil {
 		token = *in.ClientRequestToken
-		digest = requestDigest(c.body)
-		defer s.txTokens.lock(token)()
-		rec, ok, err := s.db.Token(token, time.Now())
-		if err != nil {
+		var (
+			replay []byte
+			unlock func()
+			err    error
+		)
+		if digest, unlock, replay, err = s.checkToken(token, c.body); err != nil {
 			return nil, err
 		}
-		if ok {
-			if rec.Digest != digest {
-				return nil, ddberr.New(ddberr.KindIdempotentParameterMismatch, "")
-			}
-			return rawJSON(rec.Response), nil
+		defer unlock()
+		if replay != nil {
+			return rawJSON(replay), nil
 		}
 	}
 
@@ -396,6 +396,31 @@ func cancellationReason(err error) ddberr.CancellationReason {
 		return ddberr.CancellationReason{Code: "ValidationError", Message: de.Message}
 	}
 	return ddberr.CancellationReason{Code: de.Name(), Message: de.Message}
+}
+
+// checkToken handles a ClientRequestToken (TransactWriteItems,
+// ExecuteTransaction): it locks the token until unlock is called, so that
+// concurrent requests with it run one after the other, and looks it up. A
+// request seen within the last 10 minutes gets its recorded response back
+// (replay); the same token on a different request is
+// IdempotentParameterMismatch. Otherwise digest identifies the request for
+// the record written with the transaction.
+func (s *Server) checkToken(token string, body []byte) (digest [32]byte, unlock func(), replay []byte, err error) {
+	digest = requestDigest(body)
+	unlock = s.txTokens.lock(token)
+	rec, ok, err := s.db.Token(token, time.Now())
+	switch {
+	case err != nil:
+	case ok && rec.Digest != digest:
+		err = ddberr.New(ddberr.KindIdempotentParameterMismatch, "")
+	case ok:
+		replay = rec.Response
+	}
+	if err != nil {
+		unlock()
+		return digest, nil, nil, err
+	}
+	return digest, unlock, replay, nil
 }
 
 // requestDigest identifies a request for idempotency checks: the hash of
