@@ -73,7 +73,7 @@ func dlqMain(stdout, stderr io.Writer, args []string) int {
 				Redrive     string    `json:"redrive"`
 			}
 		}
-		if err := dlqCall(ctx, "GET", base+"/entries?"+q.Encode(), &l); err != nil {
+		if err := callJSON(ctx, http.DefaultClient, "GET", base+"/entries?"+q.Encode(), &l); err != nil {
 			fmt.Fprintln(stderr, "eddy:", err)
 			return 1
 		}
@@ -90,15 +90,15 @@ func dlqMain(stdout, stderr io.Writer, args []string) int {
 		_ = tw.Flush()
 		return 0
 	case cmd == "show" && len(pos) == 1:
-		err = dlqCall(ctx, "GET", base+"/entries/"+pos[0], &out)
+		err = callJSON(ctx, http.DefaultClient, "GET", base+"/entries/"+pos[0], &out)
 	case cmd == "redrive" && len(pos) == 1 && !*all:
-		err = dlqCall(ctx, "POST", base+"/entries/"+pos[0]+"/redrive?"+q.Encode(), &out)
+		err = callJSON(ctx, http.DefaultClient, "POST", base+"/entries/"+pos[0]+"/redrive?"+q.Encode(), &out)
 	case cmd == "redrive" && len(pos) == 0 && *all:
-		err = dlqCall(ctx, "POST", base+"/redrive?"+q.Encode(), &out)
+		err = callJSON(ctx, http.DefaultClient, "POST", base+"/redrive?"+q.Encode(), &out)
 	case cmd == "purge" && len(pos) == 1:
-		err = dlqCall(ctx, "DELETE", base+"/entries/"+pos[0], &out)
+		err = callJSON(ctx, http.DefaultClient, "DELETE", base+"/entries/"+pos[0], &out)
 	case cmd == "purge" && len(pos) == 0:
-		err = dlqCall(ctx, "DELETE", base+"/entries?"+q.Encode(), &out)
+		err = callJSON(ctx, http.DefaultClient, "DELETE", base+"/entries?"+q.Encode(), &out)
 	default:
 		fmt.Fprintln(stderr, dlqUsage)
 		return 2
@@ -140,31 +140,4 @@ func stillFailing(out any) []string {
 		}
 	}
 	return ids
-}
-
-// dlqCall does one request; a non-2xx answer is an error with the
-// server's message (out still receives the body).
-func dlqCall(ctx context.Context, method, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, strings.TrimSpace(string(b)))
-	}
-	if resp.StatusCode/100 != 2 {
-		var m struct{ Message string }
-		_ = json.Unmarshal(b, &m)
-		return fmt.Errorf("%s", m.Message)
-	}
-	return nil
 }

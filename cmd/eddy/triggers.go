@@ -268,23 +268,7 @@ type shardStatus struct {
 // getJSON fetches an eddy-only route of the mapping (shards, failures).
 func (c *triggersCLI) getJSON(ctx context.Context, uuid, what string, v any) error {
 	u := c.endpoint + "/2015-03-31/event-source-mappings/" + url.PathEscape(uuid) + "/" + what
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s: %s", what, resp.Status, strings.TrimSpace(string(body)))
-	}
-	return json.Unmarshal(body, v)
+	return callJSON(ctx, c.http, http.MethodGet, u, v)
 }
 
 func (c *triggersCLI) show(ctx context.Context, uuid string) error {

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// callJSON does one request against one of eddy's own HTTP routes (the
+// dead-letter API, the mappings' eddy-only routes) and decodes the JSON
+// answer into out. A non-2xx answer is an error with the server's Message,
+// or its status and body when it has none; out still receives the body.
+func callJSON(ctx context.Context, client *http.Client, method, u string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if resp.StatusCode/100 != 2 {
+		var m struct{ Message string }
+		if json.Unmarshal(b, &m) == nil && m.Message != "" {
+			return fmt.Errorf("%s", m.Message)
+		}
+		return fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
