@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -16,11 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/eddydb/eddy/internal/sdkretry"
 )
 
 // config is the harness's options (flags in main.go).
@@ -58,7 +57,7 @@ type result struct {
 
 // newClient returns a DynamoDB client for url as users would build one:
 // static credentials, no retries of server errors (every error is counted;
-// see closedConnRetryer for the one client-side race retried), and an HTTP
+// see sdkretry.ClosedConn for the one client-side race retried), and an HTTP
 // connection pool big enough for every client to keep its connection.
 func newClient(url string, clients int) *dynamodb.Client {
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
@@ -70,7 +69,7 @@ func newClient(url string, clients int) *dynamodb.Client {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
 		BaseEndpoint: aws.String(url),
 		HTTPClient:   hc,
-		Retryer:      func() aws.Retryer { return closedConnRetryer() },
+		Retryer:      sdkretry.ClosedConn,
 	})
 }
 
@@ -253,23 +252,4 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// closedConnRetryer retries only net.ErrClosed ("use of closed network
-// connection"), a race between Go's HTTP transport and the SDK that
-// aws-sdk-go-v2 retries by default (its issues 1825 and 2737): with every
-// retry off it aborted runs against the null endpoint and eddy alike.
-// Server errors are still counted on the first attempt.
-func closedConnRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 3
-		o.MaxBackoff = 10 * time.Millisecond
-		o.RateLimiter = ratelimit.None
-		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-			if errors.Is(err, net.ErrClosed) {
-				return aws.TrueTernary
-			}
-			return aws.FalseTernary
-		})}
-	})
 }

@@ -4,19 +4,16 @@ package eddytest
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/sdkretry"
 )
 
 // Server is a running eddy with clients pointed at it.
@@ -98,27 +95,7 @@ func (s *Server) Config() aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEDDYTEST", "secret", ""),
 		BaseEndpoint: aws.String(s.URL()),
-		Retryer:      func() aws.Retryer { return closedConnRetryer() },
+		Retryer:      sdkretry.ClosedConn,
 		HTTPClient:   &http.Client{Transport: s.transport},
 	}
-}
-
-// closedConnRetryer retries only net.ErrClosed ("use of closed network
-// connection"): a race between Go's HTTP transport and the SDK's response
-// handling that aws-sdk-go-v2 itself retries by default (aws-sdk-go-v2
-// issues 1825 and 2737, PR 2949). With retries fully off it surfaces as a
-// rare client-side failure unrelated to the server. Every error the server
-// returns is still reported on the first attempt.
-func closedConnRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 3
-		o.MaxBackoff = 10 * time.Millisecond
-		o.RateLimiter = ratelimit.None
-		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-			if errors.Is(err, net.ErrClosed) {
-				return aws.TrueTernary
-			}
-			return aws.FalseTernary
-		})}
-	})
 }
