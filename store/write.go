@@ -128,8 +128,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	}
 
 	results := make([]Result, len(muts))
-	var errs []error
-	failed := false
+	var errs []error // per mutation, allocated at the first failure
 	for i, m := range muts {
 		old, err := db.getRaw(keys[i])
 		if err != nil {
@@ -141,6 +140,9 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 			continue
 		}
 		nu, err := m.Apply(old)
+		if err == nil && nu != nil && !m.ReadOnly {
+			err = m.Table.ValidateItem(nu)
+		}
 		if err != nil {
 			if len(muts) == 1 {
 				return nil, err
@@ -149,30 +151,16 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 				errs = make([]error, len(muts))
 			}
 			errs[i] = err
-			failed = true
 			continue
 		}
 		if m.ReadOnly {
 			results[i].New = old
 			continue
 		}
-		if nu != nil {
-			if err := m.Table.ValidateItem(nu); err != nil {
-				if len(muts) == 1 {
-					return nil, err
-				}
-				if errs == nil {
-					errs = make([]error, len(muts))
-				}
-				errs[i] = err
-				failed = true
-				continue
-			}
-		}
 		results[i].New = nu
 		results[i].Changed = !sameItem(old, nu)
 	}
-	if failed {
+	if errs != nil {
 		return nil, &CanceledError{Errs: errs}
 	}
 
