@@ -66,16 +66,53 @@ func startMoto(t *testing.T, port int) {
 	})
 }
 
+// forward accepts connections on addr and relays each to target until the
+// test ends. Opening it is what brings the destinations "up" for eddy.
+func forward(t *testing.T, addr, target string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go func() { _, _ = io.Copy(u, c); u.(*net.TCPConn).CloseWrite() }()
+				_, _ = io.Copy(c, u)
+			}()
+		}
+	}()
+}
+
 // TestAWSDestinationsOutage: SQS, SNS and S3 destinations are down (moto
 // not started) while failures arrive; the entries wait in the outbox; once
 // the destinations are up every entry is delivered exactly once.
+//
+// eddy reaches moto through a forwarder that opens only after the queues,
+// topic, subscription and bucket exist: with moto reachable during setup,
+// a publish between CreateTopic and Subscribe reaches a topic with no
+// subscribers, which SNS accepts and drops.
 func TestAWSDestinationsOutage(t *testing.T) {
 	if _, err := exec.LookPath("moto_server"); err != nil {
 		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
 	}
-	port := freePort(t)
+	eddyPort, port := freePort(t), freePort(t)
+	for port == eddyPort {
+		port = freePort(t)
+	}
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	e := start(t, dlq.Options{AWSEndpoint: endpoint})
+	e := start(t, dlq.Options{AWSEndpoint: fmt.Sprintf("http://127.0.0.1:%d", eddyPort)})
 	arn := e.table("src")
 	dests := map[string]string{
 		"fsqs": "arn:aws:sqs:us-east-1:123456789012:dlq",
@@ -140,6 +177,7 @@ func TestAWSDestinationsOutage(t *testing.T) {
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("failures")}); err != nil {
 		t.Fatal(err)
 	}
+	forward(t, fmt.Sprintf("127.0.0.1:%d", eddyPort), fmt.Sprintf("127.0.0.1:%d", port))
 	waitFor(t, "every entry delivered", 30*time.Second, func() bool {
 		es, _ := e.srv.DLQ().Entries("")
 		for _, x := range es {
