@@ -96,17 +96,21 @@ func TestItemCollectionMetrics(t *testing.T) {
 	}
 
 	// TransactWriteItems: the same map; a condition check writes nothing.
-	tw, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ReturnItemCollectionMetrics: size,
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal, TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: aws.String("orders"), Item: item{"pk": S("o3"), "sk": N("1")}}},
-			{ConditionCheck: &types.ConditionCheck{TableName: aws.String("orders"), Key: item{"pk": S("o2"), "sk": N("1")},
-				ConditionExpression: aws.String("attribute_exists(pk)")}},
-		}})
-	if err != nil {
-		t.Fatal(err)
+	// Replayed with its ClientRequestToken, it reports the collections again.
+	for _, what := range []string{"TransactWriteItems", "TransactWriteItems replayed"} {
+		tw, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ReturnItemCollectionMetrics: size,
+			ClientRequestToken: aws.String("collection-token"), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+			TransactItems: []types.TransactWriteItem{
+				{Put: &types.Put{TableName: aws.String("orders"), Item: item{"pk": S("o3"), "sk": N("1")}}},
+				{ConditionCheck: &types.ConditionCheck{TableName: aws.String("orders"), Key: item{"pk": S("o2"), "sk": N("1")},
+					ConditionExpression: aws.String("attribute_exists(pk)")}},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tw.ItemCollectionMetrics) != 1 || len(tw.ItemCollectionMetrics["orders"]) != 1 || len(tw.ConsumedCapacity) != 1 {
+			t.Fatalf("%s: metrics %+v, capacity %+v", what, tw.ItemCollectionMetrics, tw.ConsumedCapacity)
+		}
+		checkCollection(t, what, &tw.ItemCollectionMetrics["orders"][0], "o3")
 	}
-	if len(tw.ItemCollectionMetrics) != 1 || len(tw.ItemCollectionMetrics["orders"]) != 1 || len(tw.ConsumedCapacity) != 1 {
-		t.Fatalf("TransactWriteItems: metrics %+v, capacity %+v", tw.ItemCollectionMetrics, tw.ConsumedCapacity)
-	}
-	checkCollection(t, "TransactWriteItems", &tw.ItemCollectionMetrics["orders"][0], "o3")
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"hash/fnv"
 	"strings"
-	"time"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -675,58 +674,38 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		seen[k] = true
 		plans[i] = pl
 	}
-	// The response depends on each item's old and new state only through
-	// ConsumedCapacity: capture them as the Applies decide them, so that a
-	// ClientRequestToken record (written by Extra, after every Apply, in the
-	// same batch) can carry the exact response.
 	muts := make([]store.Mutation, len(plans))
-	results := make([]store.Result, len(plans))
 	for i := range plans {
 		muts[i] = plans[i].mutation()
-		apply, readOnly := muts[i].Apply, muts[i].ReadOnly
-		muts[i].Apply = func(old attr.Item) (attr.Item, error) {
-			nu, err := apply(old)
-			results[i] = store.Result{Old: old, New: nu}
-			if readOnly {
-				results[i].New = old
-			}
-			return nu, err
-		}
 	}
-	var body []byte
-	finish := func() {
-		out := respWriter{}
-		out.raw("Responses", []byte("["+strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",")+"]"))
-		var consumed capacityByTable
-		for i, p := range plans {
-			consumed.add(p.t.Name, 2*writeUnits(results[i].Old, results[i].New), false)
-		}
-		out.capacityList(in.ReturnConsumedCapacity, consumed.list)
-		body = out.done()
-	}
+	responses := []byte("[" + strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",") + "]")
 	wo := store.WriteOptions{Principal: principal(c)}
 	if in.ClientRequestToken != nil {
-		token := *in.ClientRequestToken
-		digest, unlock, replay, err := s.checkToken(token, c.body)
+		unlock, replay, err := s.checkToken(&wo, *in.ClientRequestToken, c.body)
 		if err != nil {
 			return nil, err
 		}
 		defer unlock()
-		if replay != nil {
-			return rawJSON(replay), nil
+		if replay {
+			return s.replayTransaction(plans, muts, responses, in.ReturnConsumedCapacity, "")
 		}
-		wo.Extra = store.TokenWriter(token, func() store.TokenRecord {
-			finish()
-			return store.TokenRecord{Created: time.Now(), Digest: digest, Response: body}
-		})
 	}
-	if _, err := s.db.Write(ctx, wo, muts...); err != nil {
+	res, err := s.db.Write(ctx, wo, muts...)
+	if err != nil {
 		return nil, pqCancellation(err, plans)
 	}
-	if body == nil {
-		finish()
+	out := respWriter{}
+	out.raw("Responses", responses)
+	var consumed capacityByTable
+	for i, p := range plans {
+		nu := res[i].New
+		if muts[i].ReadOnly {
+			nu = res[i].Old
+		}
+		consumed.add(p.t.Name, 2*writeUnits(res[i].Old, nu), false)
 	}
-	return rawJSON(body), nil
+	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
+	return rawJSON(out.done()), nil
 }
 
 // pqCancellation is TransactionCanceledException for a failed

@@ -136,93 +136,73 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 		plans[i] = p
 	}
 
-	// Idempotency: a request with a token that committed in the last ten
-	// minutes gets the same answer again without being applied again; the
-	// same token on a different request is IdempotentParameterMismatch.
-	// The record commits in the transaction's own batch (store.PutToken),
-	// so it is exactly as durable as the transaction.
-	var digest [32]byte
-	token := ""
-	if in.ClientRequestToken != nil {
-		token = *in.ClientRequestToken
-		var (
-			replay []byte
-			unlock func()
-			err    error
-		)
-		if digest, unlock, replay, err = s.checkToken(token, c.body); err != nil {
-			return nil, err
-		}
-		defer unlock()
-		if replay != nil {
-			return rawJSON(replay), nil
-		}
-	}
-
 	muts := make([]store.Mutation, len(plans))
 	for i := range plans {
 		muts[i] = plans[i].mutation()
 	}
-	// The response is known before the commit (it depends only on the
-	// plans): build it now so that the token record can carry it.
-	out := respWriter{}
 	wo := store.WriteOptions{Principal: principal(c)}
-	var body []byte
-	finish := func(res []store.Result) {
-		out = respWriter{}
-		var consumed capacityByTable
-		for i, p := range plans {
-			u := 2 * writeUnits(res[i].Old, res[i].New)
-			if p.kind == "ConditionCheck" {
-				u = 2 * writeUnits(res[i].Old, nil)
-			}
-			consumed.add(p.t.Name, u, false)
+	if in.ClientRequestToken != nil {
+		unlock, replay, err := s.checkToken(&wo, *in.ClientRequestToken, c.body)
+		if err != nil {
+			return nil, err
 		}
-		out.capacityList(in.ReturnConsumedCapacity, consumed.list)
-		body = out.done()
-	}
-	if token != "" {
-		// The token record must carry the response, which depends on each
-		// item's old and new state: capture them as the Applies decide
-		// them; Extra runs after all of them, just before the commit.
-		results := make([]store.Result, len(muts))
-		for i := range muts {
-			apply, readOnly := muts[i].Apply, muts[i].ReadOnly
-			muts[i].Apply = func(old attr.Item) (attr.Item, error) {
-				nu, err := apply(old)
-				results[i] = store.Result{Old: old, New: nu}
-				if readOnly {
-					results[i].New = old
-				}
-				return nu, err
-			}
+		defer unlock()
+		if replay {
+			return s.replayTransaction(plans, muts, nil, in.ReturnConsumedCapacity, in.ReturnItemCollectionMetrics)
 		}
-		wo.Extra = store.TokenWriter(token, func() store.TokenRecord {
-			finish(results)
-			return store.TokenRecord{Created: time.Now(), Digest: digest, Response: body}
-		})
 	}
 	res, err := s.db.Write(ctx, wo, muts...)
 	if err != nil {
 		return nil, cancellation(err, len(plans), plans)
 	}
-	if body == nil {
-		finish(res)
-	}
-	if in.ReturnItemCollectionMetrics == "SIZE" {
-		// Sizes are read after the commit, so they are not part of the
-		// token record: a retried request with the same token gets the
-		// recorded response without them.
-		out = respWriter{buf: bytes.TrimSuffix(body, []byte("}"))}
-		if len(out.buf) == 1 {
-			out.buf = out.buf[:0] // "{}": nothing recorded
+	out := respWriter{}
+	var consumed capacityByTable
+	for i, p := range plans {
+		u := 2 * writeUnits(res[i].Old, res[i].New)
+		if p.kind == "ConditionCheck" {
+			u = 2 * writeUnits(res[i].Old, nil)
 		}
-		if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
+		consumed.add(p.t.Name, u, false)
+	}
+	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
+	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
+		return nil, err
+	}
+	return rawJSON(out.done()), nil
+}
+
+// replayTransaction answers a transaction whose ClientRequestToken
+// committed within the last 10 minutes, without applying it again. As
+// DynamoDB documents, the response may differ from the first one:
+// ConsumedCapacity reports the read capacity consumed in reading the items
+// (a strongly consistent read of each one's current state, charged to its
+// table) instead of the write capacity, and ItemCollectionMetrics are the
+// collections' sizes now. responses, if not nil, is rendered first
+// (ExecuteTransaction's "Responses").
+func (s *Server) replayTransaction(plans []txPlan, muts []store.Mutation, responses []byte, returnCapacity, returnMetrics string) (any, error) {
+	out := respWriter{}
+	if responses != nil {
+		out.raw("Responses", responses)
+	}
+	if returnCapacity == "TOTAL" || returnCapacity == "INDEXES" {
+		refs := make([]store.ItemRef, len(plans))
+		for i, p := range plans {
+			refs[i] = store.ItemRef{Table: p.t, Key: p.key}
+		}
+		items, err := s.db.GetConsistent(refs)
+		if err != nil {
 			return nil, err
 		}
-		body = out.done()
+		var consumed capacityByTable
+		for i, it := range items {
+			consumed.add(refs[i].Table.Name, readUnits(attr.ItemSize(it), true), true)
+		}
+		out.capacityList(returnCapacity, consumed.list)
 	}
-	return rawJSON(body), nil
+	if err := s.collectionMetricsByTable(&out, returnMetrics, muts); err != nil {
+		return nil, err
+	}
+	return rawJSON(out.done()), nil
 }
 
 // planTxAction validates one TransactItems entry and compiles its
@@ -401,12 +381,12 @@ func cancellationReason(err error) ddberr.CancellationReason {
 // checkToken handles a ClientRequestToken (TransactWriteItems,
 // ExecuteTransaction): it locks the token until unlock is called, so that
 // concurrent requests with it run one after the other, and looks it up. A
-// request seen within the last 10 minutes gets its recorded response back
-// (replay); the same token on a different request is
-// IdempotentParameterMismatch. Otherwise digest identifies the request for
-// the record written with the transaction.
-func (s *Server) checkToken(token string, body []byte) (digest [32]byte, unlock func(), replay []byte, err error) {
-	digest = requestDigest(body)
+// request seen within the last 10 minutes is a replay; the same token on a
+// different request is IdempotentParameterMismatch. Otherwise it sets
+// wo.Extra to record the token in the transaction's own batch, so that
+// the record is exactly as durable as the transaction.
+func (s *Server) checkToken(wo *store.WriteOptions, token string, body []byte) (unlock func(), replay bool, err error) {
+	digest := requestDigest(body)
 	unlock = s.txTokens.lock(token)
 	rec, ok, err := s.db.Token(token, time.Now())
 	switch {
@@ -414,13 +394,16 @@ func (s *Server) checkToken(token string, body []byte) (digest [32]byte, unlock 
 	case ok && rec.Digest != digest:
 		err = ddberr.New(ddberr.KindIdempotentParameterMismatch, "")
 	case ok:
-		replay = rec.Response
+		replay = true
 	}
 	if err != nil {
 		unlock()
-		return digest, nil, nil, err
+		return nil, false, err
 	}
-	return digest, unlock, replay, nil
+	wo.Extra = store.TokenWriter(token, func() store.TokenRecord {
+		return store.TokenRecord{Created: time.Now(), Digest: digest}
+	})
+	return unlock, replay, nil
 }
 
 // requestDigest identifies a request for idempotency checks: the hash of

@@ -52,9 +52,21 @@ func TestTransactWriteAndGet(t *testing.T) {
 	}
 	assertItem(t, getItem(t, c, "acct", item{"pk": S("alice")}), item{"pk": S("alice"), "bal": N("70")})
 
-	// The same token and request again: same answer, not applied twice.
-	if _, err := transfer("30", "tok-1"); err != nil {
+	// The same token and request again: not applied twice. As DynamoDB
+	// documents, ConsumedCapacity now reports the read capacity of reading
+	// the items (one unit per small item), not the write capacity.
+	out, err = transfer("30", "tok-1")
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, cc := range out.ConsumedCapacity {
+		want := map[string]float64{"acct": 3, "ledger": 1}[*cc.TableName]
+		if *cc.CapacityUnits != want || cc.ReadCapacityUnits == nil || *cc.ReadCapacityUnits != want || cc.WriteCapacityUnits != nil {
+			t.Fatalf("replayed capacity for %s: %+v, want %v read units", *cc.TableName, cc, want)
+		}
+	}
+	if len(out.ConsumedCapacity) != 2 {
+		t.Fatalf("replayed capacity %+v", out.ConsumedCapacity)
 	}
 	assertItem(t, getItem(t, c, "acct", item{"pk": S("alice")}), item{"pk": S("alice"), "bal": N("70")})
 	assertItem(t, getItem(t, c, "acct", item{"pk": S("bob")}), item{"pk": S("bob"), "bal": N("30")})

@@ -10,7 +10,7 @@ import (
 
 // prefixToken keys the idempotency records of TransactWriteItems:
 //
-//	0x05 't' <ClientRequestToken>                  → <created unix nanos:8> <sha256 of request:32> <response>
+//	0x05 't' <ClientRequestToken>                  → <created unix nanos:8> <sha256 of request:32>
 //	0x05 'e' <created unix nanos:8> <token>         → (empty) expiry order, for PurgeTokens
 //
 // A record is written in the same batch as the transaction it belongs to
@@ -24,9 +24,8 @@ const TokenTTL = 10 * time.Minute
 
 // TokenRecord is what a committed transaction left under its token.
 type TokenRecord struct {
-	Created  time.Time
-	Digest   [32]byte // of the request, to detect a different request under the same token
-	Response []byte   // the response body that was sent
+	Created time.Time
+	Digest  [32]byte // of the request, to detect a different request under the same token
 }
 
 func tokenKey(token string) []byte { return append([]byte{prefixToken, 't'}, token...) }
@@ -38,9 +37,8 @@ func tokenExpiryKey(created time.Time, token string) []byte {
 
 // PutToken adds the record of token to b (use inside WriteOptions.Extra).
 func PutToken(b *pebble.Batch, token string, rec TokenRecord) error {
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 40+len(rec.Response)), uint64(rec.Created.UnixNano()))
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 40), uint64(rec.Created.UnixNano()))
 	v = append(v, rec.Digest[:]...)
-	v = append(v, rec.Response...)
 	if err := b.Set(tokenKey(token), v, nil); err != nil {
 		return err
 	}
@@ -73,8 +71,7 @@ func (db *DB) Token(token string, now time.Time) (TokenRecord, bool, error) {
 		return TokenRecord{}, false, nil
 	}
 	rec := TokenRecord{Created: time.Unix(0, int64(binary.BigEndian.Uint64(v)))}
-	copy(rec.Digest[:], v[8:40])
-	rec.Response = append([]byte(nil), v[40:]...)
+	copy(rec.Digest[:], v[8:40]) // earlier eddy versions wrote the response after it: ignored
 	if now.Sub(rec.Created) >= TokenTTL {
 		return TokenRecord{}, false, nil
 	}
