@@ -122,7 +122,7 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	var v constraints
-	v.tableName(in.TableName, "tableName")
+	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Item != nil, "item")
 	cond, err := in.compile(&v)
 	if err != nil {
@@ -219,7 +219,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	var v constraints
-	v.tableName(in.TableName, "tableName")
+	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	if err := v.err(); err != nil {
@@ -298,7 +298,7 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	var v constraints
-	v.tableName(in.TableName, "tableName")
+	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	cond, err := in.compile(&v)
 	if err != nil {
@@ -345,7 +345,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	var v constraints
-	v.tableName(in.TableName, "tableName")
+	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	in.returnOpts.check(&v)
 	legacyConstraints(&v, in.Expected, in.ConditionalOperator, in.AttributeUpdates)

@@ -22,7 +22,8 @@ import (
 // A missing or wrongly sized table name is not a constraint violation: it is
 // reported alone, before any constraint ("The parameter 'TableName' is
 // required but was not present in the request", "TableName must be at least
-// 3 characters long and at most 255 characters long").
+// 3 characters long and at most 255 characters long"), except that the item
+// operations report an empty or over-long name as a violation (itemTableName).
 type constraints struct {
 	first error // reported instead of msgs
 	msgs  []string
@@ -92,6 +93,36 @@ func (c *constraints) tableName(name *string, at string) {
 		return
 	}
 	if len(*name) < 3 || len(*name) > 255 {
+		c.first = ddberr.Validationf("TableName must be at least 3 characters long and at most 255 characters long")
+		return
+	}
+	if !validName(*name) {
+		c.fail(*name, at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+	}
+}
+
+// itemTableName checks the TableName of PutItem, GetItem, DeleteItem and
+// UpdateItem. There DynamoDB's member constraint is a length of 1 to 255, so
+// an empty or an over-long name joins the other violations as "Member must
+// have length greater than or equal to 1" (an empty name is not also
+// reported against the pattern) or "... less than or equal to 255". A
+// missing name and one of 1 or 2 characters are still reported alone, as
+// tableName does.
+func (c *constraints) itemTableName(name *string, at string) {
+	if c.first != nil {
+		return
+	}
+	if name == nil {
+		c.first = ddberr.Validationf("The parameter 'TableName' is required but was not present in the request")
+		return
+	}
+	switch n := len(*name); {
+	case n == 0:
+		c.fail(*name, at, "Member must have length greater than or equal to 1")
+		return
+	case n > 255:
+		c.fail(*name, at, "Member must have length less than or equal to 255")
+	case n < 3:
 		c.first = ddberr.Validationf("TableName must be at least 3 characters long and at most 255 characters long")
 		return
 	}
