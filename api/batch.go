@@ -131,11 +131,12 @@ func sortedTables[V any](m map[string]V) []string {
 }
 
 // requestItemsConstraints checks the RequestItems map's table names the way
-// DynamoDB's front end does.
-func requestItemsConstraints[V any](v *constraints, m map[string]V, present bool) {
+// DynamoDB's front end does. An empty map is reported alone, as a missing
+// TableName is (op names the operation in the message).
+func requestItemsConstraints[V any](v *constraints, op string, m map[string]V, present bool) {
 	v.notNull(present, "requestItems")
-	if present && len(m) == 0 {
-		v.fail("{}", "requestItems", "Member must have length greater than or equal to 1")
+	if present && len(m) == 0 && v.first == nil {
+		v.first = ddberr.Validationf("The requestItems parameter is required for %s", op)
 	}
 	for name := range m {
 		if len(name) < 3 || len(name) > 255 || !validName(name) {
@@ -178,7 +179,7 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	requestItems := in.RequestItems
-	requestItemsConstraints(&v, requestItems, requestItems != nil)
+	requestItemsConstraints(&v, "BatchGetItem", requestItems, requestItems != nil)
 	for _, name := range sortedTables(requestItems) {
 		ka := requestItems[name]
 		if ka == nil {
@@ -190,7 +191,7 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 			v.fail("[]", at, "Member must have length greater than or equal to 1")
 		}
 		if len(ka.Keys) > maxBatchGetKeys {
-			v.fail(len(ka.Keys), at, "Member must have length less than or equal to 100")
+			v.failUnechoed("RequestItems."+name+".member.Keys", "Member must have length less than or equal to 100")
 		}
 		if ka.AttributesToGet != nil && len(ka.AttributesToGet) == 0 {
 			v.fail("[]", "requestItems."+name+".member.attributesToGet", "Member must have length greater than or equal to 1")
@@ -346,7 +347,7 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.enum(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
 	requestItems := in.RequestItems
-	requestItemsConstraints(&v, requestItems, requestItems != nil)
+	requestItemsConstraints(&v, "BatchWriteItem", requestItems, requestItems != nil)
 	for _, name := range sortedTables(requestItems) {
 		if n := len(requestItems[name]); n < 1 || n > maxBatchWriteItems {
 			v.fail(name, "requestItems", "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
