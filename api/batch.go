@@ -396,6 +396,9 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 			m := store.Mutation{Table: t}
 			if wr.PutRequest != nil {
 				item := wr.PutRequest.Item
+				if putKeyMismatch(t, item) {
+					return nil, ddberr.Validationf("The provided key element does not match the schema")
+				}
 				if err := t.ValidateItem(item); err != nil {
 					return nil, err
 				}
@@ -495,4 +498,19 @@ func (s *Server) collectionMetricsByTable(out *respWriter, mode string, muts []s
 	}
 	out.raw("ItemCollectionMetrics", append(buf, '}'))
 	return nil
+}
+
+// putKeyMismatch reports whether a put request's item has a key attribute
+// of the wrong type, which BatchWriteItem refuses as a key that does not
+// match the schema (PutItem names the mismatch instead).
+func putKeyMismatch(t *store.Table, item attr.Item) bool {
+	for _, ke := range []*store.KeyElement{&t.Hash, t.Range} {
+		if ke == nil {
+			continue
+		}
+		if v, ok := item[ke.Name]; ok && v.Type() != ke.Type {
+			return true
+		}
+	}
+	return false
 }
