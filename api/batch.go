@@ -146,11 +146,17 @@ func requestItemsConstraints[V any](v *constraints, op string, m map[string]V, p
 	}
 }
 
+// mixedProjection is the error for AttributesToGet used with a
+// ProjectionExpression, in one table's block or across tables.
+func mixedProjection() error {
+	return ddberr.Validationf("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+}
+
 // getProjection compiles a table entry's ProjectionExpression or
 // AttributesToGet (nil: whole items).
 func getProjection(ka *keysAndAttributes) (*expr.Projection, error) {
 	if ka.ProjectionExpression != nil && ka.AttributesToGet != nil {
-		return nil, ddberr.Validationf("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+		return nil, mixedProjection()
 	}
 	if ka.AttributesToGet != nil {
 		return legacyProjection(ka.AttributesToGet)
@@ -208,6 +214,18 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 		proj  *expr.Projection
 		cons  bool
 		units float64
+	}
+	// Nor may the tables mix them: DynamoDB refuses a request with a
+	// ProjectionExpression on one table and AttributesToGet on another.
+	var exprProj, legacyProj bool
+	for _, ka := range requestItems {
+		if ka != nil {
+			exprProj = exprProj || ka.ProjectionExpression != nil
+			legacyProj = legacyProj || ka.AttributesToGet != nil
+		}
+	}
+	if exprProj && legacyProj {
+		return nil, mixedProjection()
 	}
 	names := sortedTables(requestItems)
 	reqs := make([]*tableReq, 0, len(names))
