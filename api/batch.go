@@ -131,11 +131,12 @@ func sortedTables[V any](m map[string]V) []string {
 }
 
 // requestItemsConstraints checks the RequestItems map's table names the way
-// DynamoDB's front end does.
-func requestItemsConstraints[V any](v *constraints, m map[string]V, present bool) {
+// DynamoDB's front end does. An empty map is reported alone, as a missing
+// TableName is (op names the operation in the message).
+func requestItemsConstraints[V any](v *constraints, op string, m map[string]V, present bool) {
 	v.notNull(present, "requestItems")
-	if present && len(m) == 0 {
-		v.fail("{}", "requestItems", "Member must have length greater than or equal to 1")
+	if present && len(m) == 0 && v.first == nil {
+		v.first = ddberr.Validationf("The requestItems parameter is required for %s", op)
 	}
 	for name := range m {
 		if len(name) < 3 || len(name) > 255 || !validName(name) {
@@ -145,11 +146,17 @@ func requestItemsConstraints[V any](v *constraints, m map[string]V, present bool
 	}
 }
 
+// mixedProjection is the error for AttributesToGet used with a
+// ProjectionExpression, in one table's block or across tables.
+func mixedProjection() error {
+	return ddberr.Validationf("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+}
+
 // getProjection compiles a table entry's ProjectionExpression or
 // AttributesToGet (nil: whole items).
 func getProjection(ka *keysAndAttributes) (*expr.Projection, error) {
 	if ka.ProjectionExpression != nil && ka.AttributesToGet != nil {
-		return nil, ddberr.Validationf("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+		return nil, mixedProjection()
 	}
 	if ka.AttributesToGet != nil {
 		return legacyProjection(ka.AttributesToGet)
@@ -178,7 +185,7 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	requestItems := in.RequestItems
-	requestItemsConstraints(&v, requestItems, requestItems != nil)
+	requestItemsConstraints(&v, "BatchGetItem", requestItems, requestItems != nil)
 	for _, name := range sortedTables(requestItems) {
 		ka := requestItems[name]
 		if ka == nil {
@@ -190,7 +197,7 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 			v.fail("[]", at, "Member must have length greater than or equal to 1")
 		}
 		if len(ka.Keys) > maxBatchGetKeys {
-			v.fail(len(ka.Keys), at, "Member must have length less than or equal to 100")
+			v.failUnechoed("RequestItems."+name+".member.Keys", "Member must have length less than or equal to 100")
 		}
 		if ka.AttributesToGet != nil && len(ka.AttributesToGet) == 0 {
 			v.fail("[]", "requestItems."+name+".member.attributesToGet", "Member must have length greater than or equal to 1")
@@ -207,6 +214,18 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 		proj  *expr.Projection
 		cons  bool
 		units float64
+	}
+	// Nor may the tables mix them: DynamoDB refuses a request with a
+	// ProjectionExpression on one table and AttributesToGet on another.
+	var exprProj, legacyProj bool
+	for _, ka := range requestItems {
+		if ka != nil {
+			exprProj = exprProj || ka.ProjectionExpression != nil
+			legacyProj = legacyProj || ka.AttributesToGet != nil
+		}
+	}
+	if exprProj && legacyProj {
+		return nil, mixedProjection()
 	}
 	names := sortedTables(requestItems)
 	reqs := make([]*tableReq, 0, len(names))
@@ -346,7 +365,7 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.enum(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
 	requestItems := in.RequestItems
-	requestItemsConstraints(&v, requestItems, requestItems != nil)
+	requestItemsConstraints(&v, "BatchWriteItem", requestItems, requestItems != nil)
 	for _, name := range sortedTables(requestItems) {
 		if n := len(requestItems[name]); n < 1 || n > maxBatchWriteItems {
 			v.fail(name, "requestItems", "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
@@ -395,6 +414,9 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 			m := store.Mutation{Table: t}
 			if wr.PutRequest != nil {
 				item := wr.PutRequest.Item
+				if putKeyMismatch(t, item) {
+					return nil, ddberr.Validationf("The provided key element does not match the schema")
+				}
 				if err := t.ValidateItem(item); err != nil {
 					return nil, err
 				}
@@ -494,4 +516,19 @@ func (s *Server) collectionMetricsByTable(out *respWriter, mode string, muts []s
 	}
 	out.raw("ItemCollectionMetrics", append(buf, '}'))
 	return nil
+}
+
+// putKeyMismatch reports whether a put request's item has a key attribute
+// of the wrong type, which BatchWriteItem refuses as a key that does not
+// match the schema (PutItem names the mismatch instead).
+func putKeyMismatch(t *store.Table, item attr.Item) bool {
+	for _, ke := range []*store.KeyElement{&t.Hash, t.Range} {
+		if ke == nil {
+			continue
+		}
+		if v, ok := item[ke.Name]; ok && v.Type() != ke.Type {
+			return true
+		}
+	}
+	return false
 }

@@ -117,7 +117,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 			return nil, ddberr.Validationf("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
 		}
 		if in.Segment != nil && *in.Segment >= *in.TotalSegments {
-			return nil, ddberr.Validationf("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is out of bounds for TotalSegments: %d", *in.Segment, *in.TotalSegments)
+			return nil, ddberr.Validationf("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d", *in.Segment, *in.TotalSegments)
 		}
 	}
 

@@ -370,7 +370,7 @@ func TestReadErrors(t *testing.T) {
 		in.FilterExpression = aws.String("sk > :p")
 	}), "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk")
 	add("segment out of bounds", scan(func(in *dynamodb.ScanInput) { in.Segment, in.TotalSegments = aws.Int32(4), aws.Int32(4) }),
-		"The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 4 is out of bounds for TotalSegments: 4")
+		"The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 4 is not less than TotalSegments: 4")
 	add("segment without total", scan(func(in *dynamodb.ScanInput) { in.Segment = aws.Int32(1) }),
 		"The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
 	add("total segments too big", scan(func(in *dynamodb.ScanInput) { in.Segment, in.TotalSegments = aws.Int32(0), aws.Int32(1000001) }),

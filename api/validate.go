@@ -54,6 +54,13 @@ func (c *constraints) fail(value any, at, rule string) {
 	c.msgs = append(c.msgs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", v, at, rule))
 }
 
+// failUnechoed records a violation in the form DynamoDB sends for a member
+// whose value it does not echo: no value, the member path spelt as in the
+// request ("Value at 'RequestItems.t.member.Keys' failed to satisfy ...").
+func (c *constraints) failUnechoed(at, rule string) {
+	c.msgs = append(c.msgs, fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", at, rule))
+}
+
 func (c *constraints) err() error {
 	if c.first != nil {
 		return c.first

@@ -158,21 +158,35 @@ func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
 }
 
 // validateIndexKeys rejects items whose index key attributes have the
-// wrong type or an empty value, as DynamoDB rejects such writes.
+// wrong type or an empty value, as DynamoDB rejects such writes. When
+// several indexes object, DynamoDB names the one first in name order
+// (gsi1 before lsi1), whatever their kind.
 func (t *Table) validateIndexKeys(it attr.Item) error {
+	var bad *Index
+	var badErr error
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
-		for _, ke := range ix.keyElements() {
-			v, ok := it[ke.Name]
-			if !ok || t.IsKey(ke.Name) {
-				continue
-			}
-			if v.Type() != ke.Type {
-				return ddberr.Invalidf("Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s", ke.Name, ke.Type, v.Type(), ix.Name)
-			}
-			if (v.Type() == attr.TypeS && v.Str() == "") || (v.Type() == attr.TypeB && len(v.Bytes()) == 0) {
-				return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", emptyKind(v), ix.Name, ke.Name)
-			}
+		if bad != nil && ix.Name > bad.Name {
+			continue
+		}
+		if err := t.checkIndexKey(ix, it); err != nil {
+			bad, badErr = ix, err
+		}
+	}
+	return badErr
+}
+
+func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
+	for _, ke := range ix.keyElements() {
+		v, ok := it[ke.Name]
+		if !ok || t.IsKey(ke.Name) {
+			continue
+		}
+		if v.Type() != ke.Type {
+			return ddberr.Invalidf("Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s", ke.Name, ke.Type, v.Type(), ix.Name)
+		}
+		if (v.Type() == attr.TypeS && v.Str() == "") || (v.Type() == attr.TypeB && len(v.Bytes()) == 0) {
+			return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", emptyKind(v), ix.Name, ke.Name)
 		}
 	}
 	return nil

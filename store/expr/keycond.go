@@ -121,6 +121,9 @@ func (c *Compiler) KeyCondition(src string) (*KeyCondition, error) {
 	}
 	kc := &KeyCondition{}
 	for _, n := range leaves {
+		if nestedPath(n) {
+			return nil, invalid(param, "KeyConditionExpressions cannot have conditions on nested attributes")
+		}
 		part, ok := keyPart(n)
 		if !ok {
 			return nil, ddberr.Validationf("Query key condition not supported")
@@ -171,6 +174,17 @@ func keyPart(n *cond) (KeyPart, bool) {
 		return KeyPart{Name: name, Op: KeyBeginsWith, Values: []attr.Value{n.args[1].value}}, true
 	}
 	return KeyPart{}, false
+}
+
+// nestedPath reports whether a key condition names a document path (a.b,
+// a[0]) rather than a top-level attribute.
+func nestedPath(n *cond) bool {
+	for _, o := range n.args {
+		if o.kind == opPath && len(o.path) > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 func mirror(op tokKind) tokKind {
