@@ -158,21 +158,36 @@ func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
 }
 
 // validateIndexKeys rejects items whose index key attributes have the
-// wrong type or an empty value, as DynamoDB rejects such writes.
+// wrong type or an empty value, as DynamoDB rejects such writes. Like
+// DynamoDB, it reports the first offending index in name order (an
+// attribute keying gsi1 and lsi1 is reported against gsi1).
 func (t *Table) validateIndexKeys(it attr.Item) error {
+	var first *Index
+	var err error
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
-		for _, ke := range ix.keyElements() {
-			v, ok := it[ke.Name]
-			if !ok || t.IsKey(ke.Name) {
-				continue
-			}
-			if v.Type() != ke.Type {
-				return ddberr.Invalidf("Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s", ke.Name, ke.Type, v.Type(), ix.Name)
-			}
-			if (v.Type() == attr.TypeS && v.Str() == "") || (v.Type() == attr.TypeB && len(v.Bytes()) == 0) {
-				return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", emptyKind(v), ix.Name, ke.Name)
-			}
+		if first != nil && ix.Name > first.Name {
+			continue
+		}
+		if e := ix.checkKeys(t, it); e != nil {
+			first, err = ix, e
+		}
+	}
+	return err
+}
+
+// checkKeys is validateIndexKeys for one index.
+func (ix *Index) checkKeys(t *Table, it attr.Item) error {
+	for _, ke := range ix.keyElements() {
+		v, ok := it[ke.Name]
+		if !ok || t.IsKey(ke.Name) {
+			continue
+		}
+		if v.Type() != ke.Type {
+			return ddberr.Invalidf("Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s", ke.Name, ke.Type, v.Type(), ix.Name)
+		}
+		if (v.Type() == attr.TypeS && v.Str() == "") || (v.Type() == attr.TypeB && len(v.Bytes()) == 0) {
+			return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", emptyKind(v), ix.Name, ke.Name)
 		}
 	}
 	return nil
