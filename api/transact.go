@@ -66,6 +66,9 @@ type txPlan struct {
 	cond  *expr.Condition
 	upd   *expr.Update
 	onAll bool // ReturnValuesOnConditionCheckFailure ALL_OLD
+	// invalid is the action's key or item error that DynamoDB reports as
+	// a ValidationError cancellation reason (see actionInvalid).
+	invalid error
 }
 
 func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
@@ -123,10 +126,18 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 
 	plans := make([]txPlan, len(in.TransactItems))
 	seen := map[string]bool{}
+	var invalid []error
 	for i, ti := range in.TransactItems {
 		p, err := s.planTxAction(ti)
 		if err != nil {
 			return nil, err
+		}
+		if p.invalid != nil {
+			if invalid == nil {
+				invalid = make([]error, len(in.TransactItems))
+			}
+			invalid[i] = p.invalid
+			continue
 		}
 		k := encodedKey(p.t, p.key)
 		if seen[k] {
@@ -134,6 +145,9 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 		}
 		seen[k] = true
 		plans[i] = p
+	}
+	if invalid != nil {
+		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(plans), plans)
 	}
 
 	muts := make([]store.Mutation, len(plans))
@@ -207,7 +221,8 @@ func (s *Server) replayTransaction(plans []txPlan, muts []store.Mutation, respon
 
 // planTxAction validates one TransactItems entry and compiles its
 // expressions. Errors here are plain ValidationExceptions (the request is
-// malformed), not cancellation reasons.
+// malformed), not cancellation reasons, except a key of the wrong type or
+// shape, which is left in p.invalid.
 func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
 	var p txPlan
 	var a *txAction
@@ -254,6 +269,10 @@ func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
 	}
 	if p.kind == "Put" {
 		if err := p.t.ValidateItem(a.Item); err != nil {
+			if actionInvalid(err) {
+				p.invalid = err
+				return p, nil
+			}
 			return p, err
 		}
 		p.item = a.Item
@@ -261,6 +280,10 @@ func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
 		return p, nil
 	}
 	if err := p.t.ValidateKey(a.Key); err != nil {
+		if actionInvalid(err) {
+			p.invalid = err
+			return p, nil
+		}
 		return p, err
 	}
 	p.key = a.Key
@@ -355,6 +378,20 @@ func cancellation(err error, n int, plans []txPlan) error {
 	ex := ddberr.New(ddberr.KindTransactionCanceled, "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", "))
 	ex.CancellationReasons = reasons
 	return ex
+}
+
+// actionInvalid reports whether a transaction action's key or item error is
+// one DynamoDB reports per action, as a ValidationError cancellation reason:
+// a key that does not match the schema, a key or index key of the wrong
+// type. Empty key values, like malformed requests, are rejected up front as
+// a ValidationException.
+func actionInvalid(err error) bool {
+	var de *ddberr.Error
+	if !errors.As(err, &de) || de.Kind != ddberr.KindValidation {
+		return false
+	}
+	return de.Message == "The provided key element does not match the schema" ||
+		strings.HasPrefix(de.Message, "One or more parameter values were invalid: Type mismatch for ")
 }
 
 // isItemError reports whether a single-mutation Write failed in its Apply
@@ -462,6 +499,7 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	refs := make([]store.ItemRef, len(in.TransactItems))
 	projs := make([]*expr.Projection, len(in.TransactItems))
 	seen := map[string]bool{}
+	var invalid []error // per item, as for TransactWriteItems
 	for i, ti := range in.TransactItems {
 		g := ti.Get
 		proj, err := getProjection(&keysAndAttributes{ProjectionExpression: g.ProjectionExpression, ExpressionAttributeNames: g.ExpressionAttributeNames})
@@ -473,7 +511,14 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 			return nil, ddberr.NotFound()
 		}
 		if err := t.ValidateKey(g.Key); err != nil {
-			return nil, err
+			if !actionInvalid(err) {
+				return nil, err
+			}
+			if invalid == nil {
+				invalid = make([]error, len(in.TransactItems))
+			}
+			invalid[i] = err
+			continue
 		}
 		k := encodedKey(t, g.Key)
 		if seen[k] {
@@ -482,6 +527,9 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 		seen[k] = true
 		refs[i] = store.ItemRef{Table: t, Key: g.Key}
 		projs[i] = proj
+	}
+	if invalid != nil {
+		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(refs), nil)
 	}
 	items, err := s.db.GetConsistent(refs)
 	if err != nil {
