@@ -302,7 +302,8 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 	if st.Index != "" {
 		ix := t.Index(st.Index)
 		if ix == nil {
-			return nil, ddberr.Validationf("The table does not have the specified index: %s", st.Index)
+			// Unlike Query, PartiQL does not name the index.
+			return nil, ddberr.Validationf("The table does not have the specified index")
 		}
 		if ix.Global && consistent {
 			return nil, ddberr.Validationf("Strongly consistent read is not supported on Global Secondary Indexes")
@@ -325,6 +326,10 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			return nil, err
 		}
 		if filter, err = g.Compiler().Filter(text); err != nil {
+			// A statement has no FilterExpression to name.
+			if de := ddberr.As(err); de.Kind == ddberr.KindValidation {
+				de.Message = strings.TrimPrefix(de.Message, "Invalid FilterExpression: ")
+			}
 			return nil, err
 		}
 	}
@@ -451,9 +456,6 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 // and the WHERE as a filter on the item read.
 func (p *pqStatement) getPlan(inTx bool) (attr.Item, *expr.Condition, error) {
 	if p.st.Index != "" {
-		if inTx {
-			return nil, nil, ddberr.Validationf("Reads on indices are not supported within transactions.")
-		}
 		return nil, nil, ddberr.Validationf("This operation is not supported on an index")
 	}
 	key, err := p.fullKey()
@@ -748,6 +750,9 @@ func (s *Server) readTransactionPQ(stmts []*pqStatement, rcc string) (any, error
 	conds := make([]*expr.Condition, len(stmts))
 	seen := map[string]bool{}
 	for i, p := range stmts {
+		if p.st.Index != "" {
+			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: Reads on indices are not supported within transactions.", i)
+		}
 		key, cond, err := p.getPlan(true)
 		if err != nil {
 			return nil, err

@@ -217,8 +217,15 @@ func (p *parser) selectRest() *Statement {
 		p.fail(p.unexpected())
 	}
 	st.Table = p.name(msgTerm)
-	if p.accept(tPunct, ".") {
+	indexed := p.accept(tPunct, ".")
+	if indexed {
 		st.Index = p.name(msgSimplePath)
+		if p.accept(tPunct, ".") {
+			p.failPlain(ddberr.Validationf("A path may contain at most 2 components in the FROM clause"))
+		}
+	}
+	if st.Table == "" || (indexed && st.Index == "") {
+		p.failPlain(ddberr.Validationf("Path component cannot be an empty string"))
 	}
 	p.noAlias()
 	if p.acceptKw("WHERE") {
