@@ -314,7 +314,11 @@ func (p *txPlan) mutation() store.Mutation {
 		}
 	case "Update":
 		m.Apply = func(old attr.Item) (attr.Item, error) {
-			return applyUpdate(old, p.key, p.cond, p.upd, nil, p.onAll)
+			nu, err := applyUpdate(old, p.key, p.cond, p.upd, nil, p.onAll)
+			if err == nil {
+				err = emptyIndexKey(p.t, nu)
+			}
+			return nu, err
 		}
 	case "ConditionCheck":
 		m.ReadOnly = true
@@ -352,13 +356,58 @@ func applyUpdate(old, key attr.Item, cond *expr.Condition, upd *expr.Update, pre
 	return nu, err
 }
 
+// upfrontError is an action's error that DynamoDB reports for the whole
+// request, as a ValidationException, not as a cancellation reason.
+type upfrontError struct{ err error }
+
+func (e upfrontError) Error() string { return e.err.Error() }
+func (e upfrontError) Unwrap() error { return e.err }
+
+// emptyIndexKey rejects an update that sets a secondary index key to an
+// empty string or binary value. DynamoDB rejects it up front, in its own
+// words (a Put names the index and key instead). An item written before
+// never holds such a value, so one in nu comes from the update.
+func emptyIndexKey(t *store.Table, nu attr.Item) error {
+	for i := range t.Indexes {
+		ix := &t.Indexes[i]
+		for _, ke := range []*store.KeyElement{&ix.Hash, ix.Range} {
+			if ke == nil || t.IsKey(ke.Name) {
+				continue
+			}
+			v, ok := nu[ke.Name]
+			if !ok || v.Type() != ke.Type {
+				continue
+			}
+			kind := ""
+			if v.Type() == attr.TypeS && v.Str() == "" {
+				kind = "string"
+			} else if v.Type() == attr.TypeB && len(v.Bytes()) == 0 {
+				kind = "binary"
+			}
+			if kind != "" {
+				return upfrontError{ddberr.Validationf("One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty %s value.", kind)}
+			}
+		}
+	}
+	return nil
+}
+
 // cancellation renders a failed transaction write as
 // TransactionCanceledException, with one reason per action in order.
 func cancellation(err error, n int, plans []txPlan) error {
 	var errs []error
 	var ce *store.CanceledError
+	var up upfrontError
+	if errors.As(err, &up) {
+		return up.err
+	}
 	switch {
 	case errors.As(err, &ce):
+		for _, e := range ce.Errs {
+			if errors.As(e, &up) {
+				return up.err
+			}
+		}
 		errs = ce.Errs
 	case n == 1 && isItemError(err):
 		errs = []error{err}
