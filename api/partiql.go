@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
+	"slices"
 	"strings"
 
 	"github.com/eddydb/eddy/attr"
@@ -289,6 +290,36 @@ func statementHash(text string, params []attr.Value) uint32 {
 
 func badToken() error { return ddberr.Validationf("Invalid NextToken") }
 
+// pqIndexReach rejects a SELECT on an index that names attributes the
+// index does not project, as DynamoDB does: in the projection of a global
+// index (a local one fetches them from the table), and in the filter of a
+// read keyed on the index's partition key, of either kind.
+func pqIndexReach(t *store.Table, ix *store.Index, st *partiql.Statement, filter *expr.Condition, keyed bool) error {
+	if ix == nil || ix.Projection == "ALL" {
+		return nil
+	}
+	missing := func(paths []expr.Path) string {
+		var names []string
+		for _, p := range paths {
+			if n := p[0].Name; !ix.Projects(t, n) && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		return strings.Join(names, ", ")
+	}
+	if ix.Global {
+		if m := missing(st.Projection); m != "" {
+			return ddberr.Invalidf("Global secondary index %s does not project [%s]", ix.Name, m)
+		}
+	}
+	if keyed && filter != nil {
+		if m := missing(filter.Paths()); m != "" {
+			return ddberr.Invalidf("Secondary index %s does not project one or more filter attributes: [%s]", ix.Name, m)
+		}
+	}
+	return nil
+}
+
 // selectPQ runs a SELECT as a Query (equality or IN on the partition key)
 // or a Scan, one page.
 func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
@@ -335,6 +366,9 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 	}
 	vals, isQuery, err := g.Equality(st.Where, hashName, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := pqIndexReach(t, spec0.Index, st, filter, isQuery); err != nil {
 		return nil, err
 	}
 	var parts []attr.Value // partitions to query, in order
