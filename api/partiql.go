@@ -265,7 +265,11 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		return nil, insertError(&pl, err)
 	}
 	out := respWriter{}
-	out.raw("Items", []byte("[]"))
+	items := []byte("[]")
+	if it := returning(p.st, &pl, res[0]); it != nil {
+		items = append(attr.AppendItemJSON([]byte{'['}, it), ']')
+	}
+	out.raw("Items", items)
 	out.capacity(in.ReturnConsumedCapacity, p.t.Name, writeUnits(res[0].Old, res[0].New))
 	return out.done(), nil
 }
@@ -639,7 +643,29 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 		return table, nil, insertError(&pl, err)
 	}
 	charge(table, writeUnits(res[0].Old, res[0].New), false)
-	return table, nil, nil
+	return table, returning(p.st, &pl, res[0]), nil
+}
+
+// returning is what a write's RETURNING clause gives back: the whole old or
+// new item (ALL), or only the attributes the update changed (MODIFIED, like
+// UpdateItem's UPDATED_OLD and UPDATED_NEW); nil when there is no clause or
+// nothing to return.
+func returning(st *partiql.Statement, pl *txPlan, r store.Result) attr.Item {
+	src := r.New
+	if strings.HasSuffix(st.Returning, "OLD") {
+		src = r.Old
+	}
+	switch {
+	case st.Returning == "" || src == nil:
+		return nil
+	case strings.HasPrefix(st.Returning, "ALL"):
+		return src
+	case pl.upd != nil:
+		if p := expr.ProjectPaths(src, pl.upd.UpdatedPaths()); len(p) > 0 {
+			return p
+		}
+	}
+	return nil
 }
 
 func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
@@ -681,6 +707,9 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		if err != nil {
 			de := ddberr.As(err)
 			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: %s", i, de.Message)
+		}
+		if st.Returning != "" {
+			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: RETURNING clause is not supported in ExecuteTransaction.", i)
 		}
 		if stmts[i], err = s.bindPQ(st, ts.Parameters); err != nil {
 			return nil, err

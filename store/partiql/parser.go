@@ -283,10 +283,37 @@ func (p *parser) update() *Statement {
 			if p.acceptKw("WHERE") {
 				st.Where = p.cond()
 			}
+			st.Returning = p.returning()
 			return st
 		}
 		n++
 	}
+}
+
+// returning reads an optional RETURNING (ALL|MODIFIED) (OLD|NEW) * clause.
+func (p *parser) returning() string {
+	if !p.acceptKw("RETURNING") {
+		return ""
+	}
+	var which, when string
+	switch {
+	case p.acceptKw("ALL"):
+		which = "ALL"
+	case p.acceptKw("MODIFIED"):
+		which = "MODIFIED"
+	default:
+		p.fail(p.unexpected())
+	}
+	switch {
+	case p.acceptKw("OLD"):
+		when = "OLD"
+	case p.acceptKw("NEW"):
+		when = "NEW"
+	default:
+		p.fail(p.unexpected())
+	}
+	p.expect(tPunct, "*")
+	return which + " " + when
 }
 
 func (p *parser) delete() *Statement {
@@ -296,6 +323,10 @@ func (p *parser) delete() *Statement {
 	p.noAlias()
 	if p.acceptKw("WHERE") {
 		st.Where = p.cond()
+	}
+	st.Returning = p.returning()
+	if st.Returning != "" && st.Returning != "ALL OLD" {
+		p.failPlain(ddberr.Validationf("Invalid returning clause: RETURNING %s *. Only RETURNING ALL OLD * is allowed in DELETE statements.", st.Returning))
 	}
 	return st
 }
