@@ -316,7 +316,7 @@ func (p *txPlan) mutation() store.Mutation {
 		m.Apply = func(old attr.Item) (attr.Item, error) {
 			nu, err := applyUpdate(old, p.key, p.cond, p.upd, nil, p.onAll)
 			if err == nil {
-				err = emptyIndexKey(p.t, nu)
+				err = emptyIndexKey(p.t, old, nu)
 			}
 			return nu, err
 		}
@@ -365,9 +365,9 @@ func (e upfrontError) Unwrap() error { return e.err }
 
 // emptyIndexKey rejects an update that sets a secondary index key to an
 // empty string or binary value. DynamoDB rejects it up front, in its own
-// words (a Put names the index and key instead). An item written before
-// never holds such a value, so one in nu comes from the update.
-func emptyIndexKey(t *store.Table, nu attr.Item) error {
+// words (a Put names the index and key instead). A value the update left as
+// it was (an item older than the index) is the backfill's concern.
+func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
 		for _, ke := range []*store.KeyElement{&ix.Hash, ix.Range} {
@@ -376,6 +376,9 @@ func emptyIndexKey(t *store.Table, nu attr.Item) error {
 			}
 			v, ok := nu[ke.Name]
 			if !ok || v.Type() != ke.Type {
+				continue
+			}
+			if ov, had := old[ke.Name]; had && attr.Equal(ov, v) {
 				continue
 			}
 			kind := ""
