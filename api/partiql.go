@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
+	"slices"
 	"strings"
 
 	"github.com/eddydb/eddy/attr"
@@ -264,7 +265,11 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		return nil, insertError(&pl, err)
 	}
 	out := respWriter{}
-	out.raw("Items", []byte("[]"))
+	items := []byte("[]")
+	if it := returning(p.st, &pl, res[0]); it != nil {
+		items = append(attr.AppendItemJSON([]byte{'['}, it), ']')
+	}
+	out.raw("Items", items)
 	out.capacity(in.ReturnConsumedCapacity, p.t.Name, writeUnits(res[0].Old, res[0].New))
 	return out.done(), nil
 }
@@ -289,6 +294,36 @@ func statementHash(text string, params []attr.Value) uint32 {
 
 func badToken() error { return ddberr.Validationf("Invalid NextToken") }
 
+// pqIndexReach rejects a SELECT on an index that names attributes the
+// index does not project, as DynamoDB does: in the projection of a global
+// index (a local one fetches them from the table), and in the filter of a
+// read keyed on the index's partition key, of either kind.
+func pqIndexReach(t *store.Table, ix *store.Index, st *partiql.Statement, filter *expr.Condition, keyed bool) error {
+	if ix == nil || ix.Projection == "ALL" {
+		return nil
+	}
+	missing := func(paths []expr.Path) string {
+		var names []string
+		for _, p := range paths {
+			if n := p[0].Name; !ix.Projects(t, n) && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		return strings.Join(names, ", ")
+	}
+	if ix.Global {
+		if m := missing(st.Projection); m != "" {
+			return ddberr.Invalidf("Global secondary index %s does not project [%s]", ix.Name, m)
+		}
+	}
+	if keyed && filter != nil {
+		if m := missing(filter.Paths()); m != "" {
+			return ddberr.Invalidf("Secondary index %s does not project one or more filter attributes: [%s]", ix.Name, m)
+		}
+	}
+	return nil
+}
+
 // selectPQ runs a SELECT as a Query (equality or IN on the partition key)
 // or a Scan, one page.
 func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
@@ -302,7 +337,8 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 	if st.Index != "" {
 		ix := t.Index(st.Index)
 		if ix == nil {
-			return nil, ddberr.Validationf("The table does not have the specified index: %s", st.Index)
+			// Unlike Query, PartiQL does not name the index.
+			return nil, ddberr.Validationf("The table does not have the specified index")
 		}
 		if ix.Global && consistent {
 			return nil, ddberr.Validationf("Strongly consistent read is not supported on Global Secondary Indexes")
@@ -325,11 +361,18 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			return nil, err
 		}
 		if filter, err = g.Compiler().Filter(text); err != nil {
+			// A statement has no FilterExpression to name.
+			if de := ddberr.As(err); de.Kind == ddberr.KindValidation {
+				de.Message = strings.TrimPrefix(de.Message, "Invalid FilterExpression: ")
+			}
 			return nil, err
 		}
 	}
 	vals, isQuery, err := g.Equality(st.Where, hashName, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := pqIndexReach(t, spec0.Index, st, filter, isQuery); err != nil {
 		return nil, err
 	}
 	var parts []attr.Value // partitions to query, in order
@@ -451,9 +494,6 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 // and the WHERE as a filter on the item read.
 func (p *pqStatement) getPlan(inTx bool) (attr.Item, *expr.Condition, error) {
 	if p.st.Index != "" {
-		if inTx {
-			return nil, nil, ddberr.Validationf("Reads on indices are not supported within transactions.")
-		}
 		return nil, nil, ddberr.Validationf("This operation is not supported on an index")
 	}
 	key, err := p.fullKey()
@@ -603,7 +643,29 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 		return table, nil, insertError(&pl, err)
 	}
 	charge(table, writeUnits(res[0].Old, res[0].New), false)
-	return table, nil, nil
+	return table, returning(p.st, &pl, res[0]), nil
+}
+
+// returning is what a write's RETURNING clause gives back: the whole old or
+// new item (ALL), or only the attributes the update changed (MODIFIED, like
+// UpdateItem's UPDATED_OLD and UPDATED_NEW); nil when there is no clause or
+// nothing to return.
+func returning(st *partiql.Statement, pl *txPlan, r store.Result) attr.Item {
+	src := r.New
+	if strings.HasSuffix(st.Returning, "OLD") {
+		src = r.Old
+	}
+	switch {
+	case st.Returning == "" || src == nil:
+		return nil
+	case strings.HasPrefix(st.Returning, "ALL"):
+		return src
+	case pl.upd != nil:
+		if p := expr.ProjectPaths(src, pl.upd.UpdatedPaths()); len(p) > 0 {
+			return p
+		}
+	}
+	return nil
 }
 
 func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
@@ -645,6 +707,9 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		if err != nil {
 			de := ddberr.As(err)
 			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: %s", i, de.Message)
+		}
+		if st.Returning != "" {
+			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: RETURNING clause is not supported in ExecuteTransaction.", i)
 		}
 		if stmts[i], err = s.bindPQ(st, ts.Parameters); err != nil {
 			return nil, err
@@ -748,6 +813,9 @@ func (s *Server) readTransactionPQ(stmts []*pqStatement, rcc string) (any, error
 	conds := make([]*expr.Condition, len(stmts))
 	seen := map[string]bool{}
 	for i, p := range stmts {
+		if p.st.Index != "" {
+			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: Reads on indices are not supported within transactions.", i)
+		}
 		key, cond, err := p.getPlan(true)
 		if err != nil {
 			return nil, err

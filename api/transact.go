@@ -66,6 +66,9 @@ type txPlan struct {
 	cond  *expr.Condition
 	upd   *expr.Update
 	onAll bool // ReturnValuesOnConditionCheckFailure ALL_OLD
+	// invalid is the action's key or item error that DynamoDB reports as
+	// a ValidationError cancellation reason (see actionInvalid).
+	invalid error
 }
 
 func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
@@ -123,10 +126,18 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 
 	plans := make([]txPlan, len(in.TransactItems))
 	seen := map[string]bool{}
+	var invalid []error
 	for i, ti := range in.TransactItems {
 		p, err := s.planTxAction(ti)
 		if err != nil {
 			return nil, err
+		}
+		if p.invalid != nil {
+			if invalid == nil {
+				invalid = make([]error, len(in.TransactItems))
+			}
+			invalid[i] = p.invalid
+			continue
 		}
 		k := encodedKey(p.t, p.key)
 		if seen[k] {
@@ -134,6 +145,9 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 		}
 		seen[k] = true
 		plans[i] = p
+	}
+	if invalid != nil {
+		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(plans), plans)
 	}
 
 	muts := make([]store.Mutation, len(plans))
@@ -207,7 +221,8 @@ func (s *Server) replayTransaction(plans []txPlan, muts []store.Mutation, respon
 
 // planTxAction validates one TransactItems entry and compiles its
 // expressions. Errors here are plain ValidationExceptions (the request is
-// malformed), not cancellation reasons.
+// malformed), not cancellation reasons, except a key of the wrong type or
+// shape, which is left in p.invalid.
 func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
 	var p txPlan
 	var a *txAction
@@ -254,6 +269,10 @@ func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
 	}
 	if p.kind == "Put" {
 		if err := p.t.ValidateItem(a.Item); err != nil {
+			if actionInvalid(err) {
+				p.invalid = err
+				return p, nil
+			}
 			return p, err
 		}
 		p.item = a.Item
@@ -261,6 +280,10 @@ func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
 		return p, nil
 	}
 	if err := p.t.ValidateKey(a.Key); err != nil {
+		if actionInvalid(err) {
+			p.invalid = err
+			return p, nil
+		}
 		return p, err
 	}
 	p.key = a.Key
@@ -291,7 +314,11 @@ func (p *txPlan) mutation() store.Mutation {
 		}
 	case "Update":
 		m.Apply = func(old attr.Item) (attr.Item, error) {
-			return applyUpdate(old, p.key, p.cond, p.upd, nil, p.onAll)
+			nu, err := applyUpdate(old, p.key, p.cond, p.upd, nil, p.onAll)
+			if err == nil {
+				err = emptyIndexKey(p.t, old, nu)
+			}
+			return nu, err
 		}
 	case "ConditionCheck":
 		m.ReadOnly = true
@@ -329,13 +356,61 @@ func applyUpdate(old, key attr.Item, cond *expr.Condition, upd *expr.Update, pre
 	return nu, err
 }
 
+// upfrontError is an action's error that DynamoDB reports for the whole
+// request, as a ValidationException, not as a cancellation reason.
+type upfrontError struct{ err error }
+
+func (e upfrontError) Error() string { return e.err.Error() }
+func (e upfrontError) Unwrap() error { return e.err }
+
+// emptyIndexKey rejects an update that sets a secondary index key to an
+// empty string or binary value. DynamoDB rejects it up front, in its own
+// words (a Put names the index and key instead). A value the update left as
+// it was (an item older than the index) is the backfill's concern.
+func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
+	for i := range t.Indexes {
+		ix := &t.Indexes[i]
+		for _, ke := range []*store.KeyElement{&ix.Hash, ix.Range} {
+			if ke == nil || t.IsKey(ke.Name) {
+				continue
+			}
+			v, ok := nu[ke.Name]
+			if !ok || v.Type() != ke.Type {
+				continue
+			}
+			if ov, had := old[ke.Name]; had && attr.Equal(ov, v) {
+				continue
+			}
+			kind := ""
+			if v.Type() == attr.TypeS && v.Str() == "" {
+				kind = "string"
+			} else if v.Type() == attr.TypeB && len(v.Bytes()) == 0 {
+				kind = "binary"
+			}
+			if kind != "" {
+				return upfrontError{ddberr.Validationf("One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty %s value.", kind)}
+			}
+		}
+	}
+	return nil
+}
+
 // cancellation renders a failed transaction write as
 // TransactionCanceledException, with one reason per action in order.
 func cancellation(err error, n int, plans []txPlan) error {
 	var errs []error
 	var ce *store.CanceledError
+	var up upfrontError
+	if errors.As(err, &up) {
+		return up.err
+	}
 	switch {
 	case errors.As(err, &ce):
+		for _, e := range ce.Errs {
+			if errors.As(e, &up) {
+				return up.err
+			}
+		}
 		errs = ce.Errs
 	case n == 1 && isItemError(err):
 		errs = []error{err}
@@ -355,6 +430,20 @@ func cancellation(err error, n int, plans []txPlan) error {
 	ex := ddberr.New(ddberr.KindTransactionCanceled, "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", "))
 	ex.CancellationReasons = reasons
 	return ex
+}
+
+// actionInvalid reports whether a transaction action's key or item error is
+// one DynamoDB reports per action, as a ValidationError cancellation reason:
+// a key that does not match the schema, a key or index key of the wrong
+// type. Empty key values, like malformed requests, are rejected up front as
+// a ValidationException.
+func actionInvalid(err error) bool {
+	var de *ddberr.Error
+	if !errors.As(err, &de) || de.Kind != ddberr.KindValidation {
+		return false
+	}
+	return de.Message == "The provided key element does not match the schema" ||
+		strings.HasPrefix(de.Message, "One or more parameter values were invalid: Type mismatch for ")
 }
 
 // isItemError reports whether a single-mutation Write failed in its Apply
@@ -462,6 +551,7 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	refs := make([]store.ItemRef, len(in.TransactItems))
 	projs := make([]*expr.Projection, len(in.TransactItems))
 	seen := map[string]bool{}
+	var invalid []error // per item, as for TransactWriteItems
 	for i, ti := range in.TransactItems {
 		g := ti.Get
 		proj, err := getProjection(&keysAndAttributes{ProjectionExpression: g.ProjectionExpression, ExpressionAttributeNames: g.ExpressionAttributeNames})
@@ -473,7 +563,14 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 			return nil, ddberr.NotFound()
 		}
 		if err := t.ValidateKey(g.Key); err != nil {
-			return nil, err
+			if !actionInvalid(err) {
+				return nil, err
+			}
+			if invalid == nil {
+				invalid = make([]error, len(in.TransactItems))
+			}
+			invalid[i] = err
+			continue
 		}
 		k := encodedKey(t, g.Key)
 		if seen[k] {
@@ -482,6 +579,9 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 		seen[k] = true
 		refs[i] = store.ItemRef{Table: t, Key: g.Key}
 		projs[i] = proj
+	}
+	if invalid != nil {
+		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(refs), nil)
 	}
 	items, err := s.db.GetConsistent(refs)
 	if err != nil {

@@ -25,8 +25,8 @@ func (k Kind) String() string {
 //
 //	SELECT * | path, ... FROM "Table"[."Index"] [WHERE cond [ORDER BY path [ASC|DESC]]]
 //	INSERT INTO "Table" VALUE {'k': v, ...}
-//	UPDATE "Table" SET path = v, ... REMOVE path, ... WHERE cond
-//	DELETE FROM "Table" WHERE cond
+//	UPDATE "Table" SET path = v, ... REMOVE path, ... WHERE cond [RETURNING (ALL|MODIFIED) (OLD|NEW) *]
+//	DELETE FROM "Table" WHERE cond [RETURNING ALL OLD *]
 //	EXISTS(SELECT * FROM "Table" WHERE cond)
 type Statement struct {
 	Kind  Kind
@@ -45,6 +45,11 @@ type Statement struct {
 
 	Sets    []Assign    // UPDATE SET, in order
 	Removes []expr.Path // UPDATE REMOVE, in order
+
+	// Returning is an UPDATE's or DELETE's RETURNING clause without the
+	// "RETURNING" and the "*" ("ALL OLD", "MODIFIED NEW", ...); "" when
+	// absent.
+	Returning string
 
 	// Params is the number of ? in the statement.
 	Params int

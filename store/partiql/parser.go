@@ -217,8 +217,15 @@ func (p *parser) selectRest() *Statement {
 		p.fail(p.unexpected())
 	}
 	st.Table = p.name(msgTerm)
-	if p.accept(tPunct, ".") {
+	indexed := p.accept(tPunct, ".")
+	if indexed {
 		st.Index = p.name(msgSimplePath)
+		if p.accept(tPunct, ".") {
+			p.failPlain(ddberr.Validationf("A path may contain at most 2 components in the FROM clause"))
+		}
+	}
+	if st.Table == "" || (indexed && st.Index == "") {
+		p.failPlain(ddberr.Validationf("Path component cannot be an empty string"))
 	}
 	p.noAlias()
 	if p.acceptKw("WHERE") {
@@ -276,10 +283,37 @@ func (p *parser) update() *Statement {
 			if p.acceptKw("WHERE") {
 				st.Where = p.cond()
 			}
+			st.Returning = p.returning()
 			return st
 		}
 		n++
 	}
+}
+
+// returning reads an optional RETURNING (ALL|MODIFIED) (OLD|NEW) * clause.
+func (p *parser) returning() string {
+	if !p.acceptKw("RETURNING") {
+		return ""
+	}
+	var which, when string
+	switch {
+	case p.acceptKw("ALL"):
+		which = "ALL"
+	case p.acceptKw("MODIFIED"):
+		which = "MODIFIED"
+	default:
+		p.fail(p.unexpected())
+	}
+	switch {
+	case p.acceptKw("OLD"):
+		when = "OLD"
+	case p.acceptKw("NEW"):
+		when = "NEW"
+	default:
+		p.fail(p.unexpected())
+	}
+	p.expect(tPunct, "*")
+	return which + " " + when
 }
 
 func (p *parser) delete() *Statement {
@@ -289,6 +323,10 @@ func (p *parser) delete() *Statement {
 	p.noAlias()
 	if p.acceptKw("WHERE") {
 		st.Where = p.cond()
+	}
+	st.Returning = p.returning()
+	if st.Returning != "" && st.Returning != "ALL OLD" {
+		p.failPlain(ddberr.Validationf("Invalid returning clause: RETURNING %s *. Only RETURNING ALL OLD * is allowed in DELETE statements.", st.Returning))
 	}
 	return st
 }
