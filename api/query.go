@@ -66,7 +66,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		in.ScanFilter, in.Segment, in.TotalSegments = nil, nil, nil
 	}
 	var v constraints
-	v.tableName(in.TableName, "tableName")
+	v.itemTableName(in.TableName, "tableName")
 	if in.IndexName != nil {
 		v.resourceName(*in.IndexName, "indexName")
 	}

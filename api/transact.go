@@ -105,7 +105,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 			if a == nil {
 				continue
 			}
-			v.tableName(a.TableName, "tableName")
+			v.itemTableName(a.TableName, "tableName")
 			if name == "put" {
 				v.notNull(a.Item != nil, at+".put.item")
 			} else {
@@ -541,7 +541,7 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 		at := "transactItems." + itoa(i+1) + ".member.get"
 		v.notNull(ti.Get != nil, "transactItems."+itoa(i+1)+".member.get")
 		if ti.Get != nil {
-			v.tableName(ti.Get.TableName, "tableName")
+			v.itemTableName(ti.Get.TableName, "tableName")
 			v.notNull(ti.Get.Key != nil, at+".key")
 		}
 	}

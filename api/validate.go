@@ -19,11 +19,8 @@ import (
 //
 // with "N validation errors detected: ...; ..." for several.
 //
-// A missing or wrongly sized table name is not a constraint violation: it is
-// reported alone, before any constraint ("The parameter 'TableName' is
-// required but was not present in the request", "TableName must be at least
-// 3 characters long and at most 255 characters long"), except that the item
-// operations report an empty or over-long name as a violation (itemTableName).
+// A table name's rules differ between the control plane (tableName) and the
+// data plane (itemTableName); see those.
 type constraints struct {
 	first error // reported instead of msgs
 	msgs  []string
@@ -90,7 +87,13 @@ func validName(name string) bool {
 	return true
 }
 
-// tableName checks a TableName member (3-255 of [a-zA-Z0-9_.-]).
+// tableName checks the TableName of the control-plane operations: a
+// missing name is reported alone ("The parameter 'TableName' is required
+// but was not present in the request"); otherwise the member is 3 to 255
+// of [a-zA-Z0-9_.-], violations joining the request's others (DynamoDB's
+// captured answer to CreateTable "ab": "Value 'ab' at 'tableName' failed to
+// satisfy constraint: Member must have length greater than or equal to 3").
+// An empty name is not also reported against the pattern.
 func (c *constraints) tableName(name *string, at string) {
 	if c.first != nil {
 		return
@@ -99,28 +102,32 @@ func (c *constraints) tableName(name *string, at string) {
 		c.first = ddberr.Validationf("The parameter 'TableName' is required but was not present in the request")
 		return
 	}
-	if len(*name) < 3 || len(*name) > 255 {
-		c.first = ddberr.Validationf("TableName must be at least 3 characters long and at most 255 characters long")
-		return
-	}
-	if !validName(*name) {
+	if *name != "" && !validName(*name) {
 		c.fail(*name, at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+	}
+	switch n := len(*name); {
+	case n < 3:
+		c.fail(*name, at, "Member must have length greater than or equal to 3")
+	case n > 255:
+		c.fail(*name, at, "Member must have length less than or equal to 255")
 	}
 }
 
-// itemTableName checks the TableName of PutItem, GetItem, DeleteItem and
-// UpdateItem. There DynamoDB's member constraint is a length of 1 to 255, so
-// an empty or an over-long name joins the other violations as "Member must
-// have length greater than or equal to 1" (an empty name is not also
-// reported against the pattern) or "... less than or equal to 255". A
-// missing name and one of 1 or 2 characters are still reported alone, as
-// tableName does.
+// itemTableName checks the TableName of the data-plane operations (item
+// reads and writes, Query, Scan, transactions). There DynamoDB's member
+// constraint is a length of 1 to 255 and a missing name is a violation
+// like any other ("Value null at 'tableName' failed to satisfy constraint:
+// Member must not be null"); an empty name is not also reported against the
+// pattern. A name of 1 or 2 characters is still refused alone with the
+// message dynalite recorded ("TableName must be at least 3 characters long
+// and at most 255 characters long"): no capture shows what DynamoDB sends
+// today.
 func (c *constraints) itemTableName(name *string, at string) {
 	if c.first != nil {
 		return
 	}
 	if name == nil {
-		c.first = ddberr.Validationf("The parameter 'TableName' is required but was not present in the request")
+		c.notNull(false, at)
 		return
 	}
 	switch n := len(*name); {
