@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -398,7 +399,13 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	res, err := s.writeItem(ctx, c, store.Mutation{
 		Table: t, Key: in.Key,
 		Apply: func(old attr.Item) (attr.Item, error) {
-			return applyUpdate(old, in.Key, cond, upd, pre, onFail)
+			nu, err := applyUpdate(old, in.Key, cond, upd, pre, onFail)
+			if err == nil {
+				if e := emptyIndexKey(t, old, nu); e != nil {
+					return nil, errors.Unwrap(e) // in the update expression's words, not PutItem's
+				}
+			}
+			return nu, err
 		},
 	})
 	if err != nil {
