@@ -65,8 +65,8 @@
 // attr.Value) makes =, <, <=, >, >=, BETWEEN, IN and the functions false,
 // except attribute_not_exists; values of different types compare unequal
 // and unordered; <> is the negation of = unless both sides are absent.
-// size() counts UTF-8 bytes of an S, bytes of a B, members of a set and
-// elements of an L or M.
+// size() counts UTF-16 code units of an S (as DynamoDB does), bytes of a B,
+// members of a set and elements of an L or M.
 //
 // Updates apply all actions as one simultaneous edit of the old item: every
 // SET right-hand side reads the old item, list indexes refer to the old

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/eddydb/eddy/attr"
 )
@@ -227,13 +228,16 @@ func evalOperand(o *operand, item attr.Item) attr.Value {
 	return attr.Value{}
 }
 
-// size implements size(): bytes of an S or B, members of a set, elements of
-// an L or M. Other types have no size.
+// size implements size(): UTF-16 code units of an S (DynamoDB counts as Java's
+// String.length does, so a character outside the BMP counts 2), bytes of a B,
+// members of a set, elements of an L or M. Other types have no size.
 func size(v attr.Value) attr.Value {
 	var n int
 	switch v.Type() {
 	case attr.TypeS:
-		n = len(v.Str())
+		for _, r := range v.Str() {
+			n += utf16.RuneLen(r)
+		}
 	case attr.TypeB:
 		n = len(v.Bytes())
 	case attr.TypeSS, attr.TypeNS, attr.TypeBS:
