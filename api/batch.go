@@ -36,8 +36,75 @@ type keysAndAttributes struct {
 // tableUnits is one entry of a ConsumedCapacity list.
 type tableUnits struct {
 	table       string
-	units       float64
+	units       float64 // the table's own; total() adds the indexes'
 	read, write float64 // transactional operations also report these
+	indexes     []indexUnits
+}
+
+// indexUnits is the write capacity charged to one secondary index.
+type indexUnits struct {
+	name   string
+	global bool
+	units  float64
+}
+
+func (u *tableUnits) total() float64 {
+	n := u.units
+	for _, ix := range u.indexes {
+		n += ix.units
+	}
+	return n
+}
+
+// addWrite charges a write that turned old into nu (either may be nil):
+// the table's units, and each secondary index's whose stored view of the
+// item the write changed. An index pays for inserting the new entry, for
+// deleting the old one (both when the index key changed), or for
+// rewriting an entry whose projection changed; an entry the write left as
+// it was costs nothing, so an identical overwrite charges the table alone.
+func (u *tableUnits) addWrite(t *store.Table, old, nu attr.Item) {
+	u.units += writeUnits(old, nu)
+	for i := range t.Indexes {
+		ix := &t.Indexes[i]
+		o, n := ix.Entry(t, old), ix.Entry(t, nu)
+		var units float64
+		switch {
+		case o == nil && n == nil:
+			continue
+		case o == nil:
+			units = writeUnits(nil, n)
+		case n == nil:
+			units = writeUnits(o, nil)
+		case !sameIndexKey(ix, o, n):
+			units = writeUnits(o, nil) + writeUnits(nil, n)
+		case attr.ItemsEqual(o, n):
+			continue
+		default:
+			units = writeUnits(o, n)
+		}
+		found := false
+		for j := range u.indexes {
+			if u.indexes[j].name == ix.Name {
+				u.indexes[j].units += units
+				found = true
+				break
+			}
+		}
+		if !found {
+			u.indexes = append(u.indexes, indexUnits{name: ix.Name, global: ix.Global, units: units})
+		}
+	}
+}
+
+// sameIndexKey reports whether two entries of an index have the same
+// index key values.
+func sameIndexKey(ix *store.Index, a, b attr.Item) bool {
+	for _, n := range ix.KeyNames() {
+		if !attr.Equal(a[n], b[n]) {
+			return false
+		}
+	}
+	return true
 }
 
 // capacityByTable sums consumed capacity per table, in first-seen order
@@ -74,38 +141,70 @@ func (r *respWriter) capacityList(mode string, list []tableUnits) {
 	}
 	r.key("ConsumedCapacity")
 	r.buf = append(r.buf, '[')
-	for i, u := range list {
+	for i := range list {
 		if i > 0 {
 			r.buf = append(r.buf, ',')
 		}
-		r.buf = append(r.buf, `{"TableName":`...)
-		r.buf = attr.AppendJSONString(r.buf, u.table)
-		r.buf = append(r.buf, `,"CapacityUnits":`...)
-		r.buf = append(r.buf, strconvFloat(u.units)...)
-		if u.read > 0 {
-			r.buf = append(r.buf, `,"ReadCapacityUnits":`...)
-			r.buf = append(r.buf, strconvFloat(u.read)...)
-		}
-		if u.write > 0 {
-			r.buf = append(r.buf, `,"WriteCapacityUnits":`...)
-			r.buf = append(r.buf, strconvFloat(u.write)...)
-		}
-		if mode == "INDEXES" {
-			r.buf = append(r.buf, `,"Table":{"CapacityUnits":`...)
-			r.buf = append(r.buf, strconvFloat(u.units)...)
-			if u.read > 0 {
-				r.buf = append(r.buf, `,"ReadCapacityUnits":`...)
-				r.buf = append(r.buf, strconvFloat(u.read)...)
-			}
-			if u.write > 0 {
-				r.buf = append(r.buf, `,"WriteCapacityUnits":`...)
-				r.buf = append(r.buf, strconvFloat(u.write)...)
-			}
-			r.buf = append(r.buf, '}')
-		}
-		r.buf = append(r.buf, '}')
+		r.buf = list[i].appendJSON(r.buf, mode)
 	}
 	r.buf = append(r.buf, ']')
+}
+
+// appendJSON renders one ConsumedCapacity object. Only INDEXES breaks the
+// total down, and only into the indexes that were charged: an index the
+// operation left alone has no entry (nor, when none was charged, a map).
+func (u *tableUnits) appendJSON(b []byte, mode string) []byte {
+	b = append(b, `{"TableName":`...)
+	b = attr.AppendJSONString(b, u.table)
+	b = append(b, `,"CapacityUnits":`...)
+	b = append(b, strconvFloat(u.total())...)
+	if u.read > 0 {
+		b = append(b, `,"ReadCapacityUnits":`...)
+		b = append(b, strconvFloat(u.read)...)
+	}
+	if u.write > 0 {
+		b = append(b, `,"WriteCapacityUnits":`...)
+		b = append(b, strconvFloat(u.write)...)
+	}
+	if mode != "INDEXES" {
+		return append(b, '}')
+	}
+	b = append(b, `,"Table":{"CapacityUnits":`...)
+	b = append(b, strconvFloat(u.units)...)
+	if u.read > 0 {
+		b = append(b, `,"ReadCapacityUnits":`...)
+		b = append(b, strconvFloat(u.read)...)
+	}
+	if u.write > 0 {
+		b = append(b, `,"WriteCapacityUnits":`...)
+		b = append(b, strconvFloat(u.write)...)
+	}
+	b = append(b, '}')
+	for _, global := range []bool{true, false} {
+		first := true
+		for _, ix := range u.indexes {
+			if ix.global != global {
+				continue
+			}
+			switch {
+			case first && global:
+				b = append(b, `,"GlobalSecondaryIndexes":{`...)
+			case first:
+				b = append(b, `,"LocalSecondaryIndexes":{`...)
+			default:
+				b = append(b, ',')
+			}
+			first = false
+			b = attr.AppendJSONString(b, ix.name)
+			b = append(b, `:{"CapacityUnits":`...)
+			b = append(b, strconvFloat(ix.units)...)
+			b = append(b, '}')
+		}
+		if !first {
+			b = append(b, '}')
+		}
+	}
+	return append(b, '}')
 }
 
 // encodedKey is an item's identity inside one request (duplicate checks):
@@ -447,13 +546,25 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	}
 	out := respWriter{}
 	out.raw("UnprocessedItems", []byte("{}"))
-	units := map[string]float64{}
+	units := map[string]*tableUnits{}
 	for i, m := range muts {
-		units[m.Table.Name] += writeUnits(res[i].Old, res[i].New)
+		if in.ReturnConsumedCapacity != "TOTAL" && in.ReturnConsumedCapacity != "INDEXES" {
+			break
+		}
+		u := units[m.Table.Name]
+		if u == nil {
+			u = &tableUnits{table: m.Table.Name}
+			units[m.Table.Name] = u
+		}
+		u.addWrite(m.Table, res[i].Old, res[i].New)
 	}
 	list := make([]tableUnits, 0, len(names))
 	for _, n := range names {
-		list = append(list, tableUnits{table: n, units: units[n]})
+		if u := units[n]; u != nil {
+			list = append(list, *u)
+		} else {
+			list = append(list, tableUnits{table: n})
+		}
 	}
 	out.capacityList(in.ReturnConsumedCapacity, list)
 	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {

@@ -154,7 +154,7 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	if in.ReturnValues == "ALL_OLD" && r.Old != nil {
 		out.item("Attributes", r.Old)
 	}
-	out.capacity(in.ReturnConsumedCapacity, t.Name, writeUnits(r.Old, r.New))
+	out.writeCapacity(in.ReturnConsumedCapacity, t, r.Old, r.New)
 	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Item); err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	if in.ReturnValues == "ALL_OLD" && r.Old != nil {
 		out.item("Attributes", r.Old)
 	}
-	out.capacity(in.ReturnConsumedCapacity, t.Name, writeUnits(r.Old, nil))
+	out.writeCapacity(in.ReturnConsumedCapacity, t, r.Old, nil)
 	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Key); err != nil {
 		return nil, err
 	}
@@ -431,7 +431,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 			}
 		}
 	}
-	out.capacity(in.ReturnConsumedCapacity, t.Name, writeUnits(r.Old, r.New))
+	out.writeCapacity(in.ReturnConsumedCapacity, t, r.Old, r.New)
 	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Key); err != nil {
 		return nil, err
 	}
@@ -530,6 +530,18 @@ func (r *respWriter) capacity(mode, table string, units float64) {
 		r.buf = append(r.buf, '}')
 	}
 	r.buf = append(r.buf, '}')
+}
+
+// writeCapacity adds the ConsumedCapacity of a write that turned old into
+// nu, with the secondary indexes it charged (see tableUnits.addWrite).
+func (r *respWriter) writeCapacity(mode string, t *store.Table, old, nu attr.Item) {
+	if mode != "TOTAL" && mode != "INDEXES" {
+		return
+	}
+	u := tableUnits{table: t.Name}
+	u.addWrite(t, old, nu)
+	r.key("ConsumedCapacity")
+	r.buf = u.appendJSON(r.buf, mode)
 }
 
 func (r *respWriter) done() rawJSON {

@@ -270,7 +270,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		items = append(attr.AppendItemJSON([]byte{'['}, it), ']')
 	}
 	out.raw("Items", items)
-	out.capacity(in.ReturnConsumedCapacity, p.t.Name, writeUnits(res[0].Old, res[0].New))
+	out.writeCapacity(in.ReturnConsumedCapacity, p.t, res[0].Old, res[0].New)
 	return out.done(), nil
 }
 

@@ -106,6 +106,15 @@ func (ix *Index) project(t *Table, it attr.Item) attr.Item {
 	return out
 }
 
+// Entry returns what the index stores of an item: its projection, or nil
+// when the item lacks an index key attribute (and so is not in the index).
+func (ix *Index) Entry(t *Table, it attr.Item) attr.Item {
+	if it == nil || ix.entryKey(t, it) == nil {
+		return nil
+	}
+	return ix.project(t, it)
+}
+
 // Index returns the index with the given name, or nil.
 func (t *Table) Index(name string) *Index {
 	for i := range t.Indexes {
