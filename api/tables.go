@@ -615,6 +615,11 @@ func (s *Server) tableFromArn(arn *string) (*store.Table, error) {
 	if !strings.HasPrefix(*arn, "arn:aws:dynamodb:") || !strings.Contains(*arn, ":table/") {
 		return nil, ddberr.Validationf("Invalid TableArn: Invalid ResourceArn provided as input %s", *arn)
 	}
+	// A table ARN of another account is refused before any lookup, as
+	// DynamoDB refuses a caller with no rights there.
+	if f := strings.SplitN(*arn, ":", 6); len(f) == 6 && f[4] != s.opts.AccountID {
+		return nil, ddberr.New(ddberr.KindAccessDenied, "")
+	}
 	name := strings.TrimPrefix(*arn, prefix)
 	t := s.db.Table(name)
 	if !strings.HasPrefix(*arn, prefix) || t == nil {
