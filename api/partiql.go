@@ -752,7 +752,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		}
 		defer unlock()
 		if replay {
-			return s.replayTransaction(plans, muts, responses, in.ReturnConsumedCapacity, "")
+			return s.replayTransaction(plans, muts, responses, in.ReturnConsumedCapacity, "", 2)
 		}
 	}
 	res, err := s.db.Write(ctx, wo, muts...)
