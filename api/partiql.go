@@ -493,12 +493,17 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 // getPQ is a SELECT by full key inside a batch or a transaction: the key,
 // and the WHERE as a filter on the item read.
 func (p *pqStatement) getPlan(inTx bool) (attr.Item, *expr.Condition, error) {
-	if p.st.Index != "" {
+	// A batch SELECT reads by the table's key only, so an index-qualified
+	// one fails the same key rule whatever its WHERE names.
+	if p.st.Index != "" && inTx {
 		return nil, nil, ddberr.Validationf("This operation is not supported on an index")
 	}
 	key, err := p.fullKey()
-	if inTx && errors.Is(err, errKeyEquality) {
+	switch {
+	case inTx && errors.Is(err, errKeyEquality):
 		return nil, nil, ddberr.Validationf("Select statements within ExecuteTransaction must specify the primary key in the where clause.")
+	case !inTx && (p.st.Index != "" || errors.Is(err, errKeyEquality)):
+		return nil, nil, ddberr.Validationf("Select statements within BatchExecuteStatement must specify the primary key in the where clause.")
 	}
 	if err != nil {
 		return nil, nil, err
@@ -621,7 +626,7 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 	if p.isRead() {
 		key, cond, err := p.getPlan(false)
 		if err != nil {
-			return table, nil, err
+			return "", nil, err // refused before it ran: no TableName
 		}
 		it, err := s.db.Get(p.t, key)
 		if err != nil {
