@@ -682,3 +682,388 @@ func TestConformanceTier2TagsTTLAccount(t *testing.T) {
 		t.Fatalf("DescribeEndpoints: %+v %v", ep, err)
 	}
 }
+
+// tests/tier2/transactions: the checks not exact enough for testdata.
+func TestConformanceTier2Transactions(t *testing.T) {
+	s := eddytest.Start(t, api.Options{})
+	c := s.DDB
+	mustCreate(t, c, hashTable("hash", nil))
+	put := func(pk, v string) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: aws.String("hash"), Item: item{"pk": S(pk), "val": S(v)}}}
+	}
+
+	// The same ClientRequestToken with a different payload.
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String("idempotent-test-token"), TransactItems: []types.TransactWriteItem{put("tw-idem-mismatch", "first")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String("idempotent-test-token"), TransactItems: []types.TransactWriteItem{put("tw-idem-mismatch", "different")}})
+	wantCode(t, err, "IdempotentParameterMismatchException")
+
+	// Capacity: 2 write units per item written, 2 read units per item read,
+	// a missing item included.
+	total := func(cc []types.ConsumedCapacity) float64 {
+		var sum float64
+		for _, c := range cc {
+			sum += aws.ToFloat64(c.CapacityUnits)
+		}
+		return sum
+	}
+	tw, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal, TransactItems: []types.TransactWriteItem{put("tw-cap-1", "1"), put("tw-cap-2", "1")}})
+	if err != nil || total(tw.ConsumedCapacity) != 4 {
+		t.Fatalf("TransactWriteItems capacity: %+v %v", tw, err)
+	}
+	get := func(pk string) types.TransactGetItem {
+		return types.TransactGetItem{Get: &types.Get{TableName: aws.String("hash"), Key: item{"pk": S(pk)}}}
+	}
+	tg, err := c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal, TransactItems: []types.TransactGetItem{get("tw-cap-1"), get("tg-cap-missing")}})
+	if err != nil || total(tg.ConsumedCapacity) != 4 {
+		t.Fatalf("TransactGetItems capacity: %+v %v", tg, err)
+	}
+	tg, err = c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes, TransactItems: []types.TransactGetItem{get("tw-cap-1")}})
+	if err != nil || len(tg.ConsumedCapacity) == 0 || tg.ConsumedCapacity[0].Table == nil || aws.ToFloat64(tg.ConsumedCapacity[0].Table.ReadCapacityUnits) <= 0 {
+		t.Fatalf("TransactGetItems INDEXES: %+v %v", tg, err)
+	}
+
+	// Validation the suite asserts by type.
+	_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("tw-dup-1", "first"), put("tw-dup-1", "second")}})
+	wantCode(t, err, "ValidationException")
+	_, err = c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{{Get: &types.Get{TableName: aws.String("_conformance_nonexistent_table"), Key: item{"pk": S("x")}}}}})
+	wantCode(t, err, "ResourceNotFoundException")
+}
+
+// partiqlIdx is the suite's partiqlIndexTableDef with the items of
+// tests/tier2/partiql/indexQualifier.test.ts.
+func partiqlIdx(t *testing.T, c *dynamodb.Client) {
+	t.Helper()
+	ad := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
+	ks := func(h, r string) []types.KeySchemaElement {
+		out := []types.KeySchemaElement{{AttributeName: aws.String(h), KeyType: types.KeyTypeHash}}
+		if r != "" {
+			out = append(out, types.KeySchemaElement{AttributeName: aws.String(r), KeyType: types.KeyTypeRange})
+		}
+		return out
+	}
+	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	keys := &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
+	inc := &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"projattr"}}
+	mustCreate(t, c, &dynamodb.CreateTableInput{
+		TableName:            aws.String("partiqlIdx"),
+		AttributeDefinitions: []types.AttributeDefinition{ad("pk"), ad("sk"), ad("gsiPk"), ad("gsiPk2"), ad("lsiSk"), ad("lsiSk2"), ad("lsiSk3")},
+		KeySchema:            ks("pk", "sk"),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			{IndexName: aws.String("gsi-all"), KeySchema: ks("gsiPk", ""), Projection: all},
+			{IndexName: aws.String("gsi-inc"), KeySchema: ks("gsiPk2", ""), Projection: inc},
+			{IndexName: aws.String("gsi-keys"), KeySchema: ks("gsiPk2", ""), Projection: keys},
+		},
+		LocalSecondaryIndexes: []types.LocalSecondaryIndex{
+			{IndexName: aws.String("lsi-all"), KeySchema: ks("pk", "lsiSk"), Projection: all},
+			{IndexName: aws.String("lsi-keys"), KeySchema: ks("pk", "lsiSk2"), Projection: keys},
+			{IndexName: aws.String("lsi-inc"), KeySchema: ks("pk", "lsiSk3"), Projection: inc},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	for _, it := range []item{
+		{"pk": S("p"), "sk": S("s1"), "gsiPk": S("x"), "gsiPk2": S("y"), "lsiSk": S("l1"), "lsiSk2": S("k1"), "lsiSk3": S("m1"), "projattr": S("proj1"), "nonproj": S("np1")},
+		{"pk": S("p"), "sk": S("s2"), "gsiPk": S("z"), "gsiPk2": S("y"), "lsiSk": S("l2"), "lsiSk2": S("k2"), "lsiSk3": S("m2"), "projattr": S("proj2"), "nonproj": S("np2")},
+		{"pk": S("p"), "sk": S("s3"), "nonproj": S("np3")},
+		{"pk": S("p"), "sk": S("s4"), "gsiPk": S("x"), "gsiPk2": S("y"), "lsiSk": S("l4"), "lsiSk2": S("k4"), "lsiSk3": S("m4"), "projattr": S("proj4"), "nonproj": S("np4")},
+		{"pk": S("q"), "sk": S("s5"), "gsiPk2": S("y2"), "projattr": S("proj5"), "nonproj": S("np5")},
+	} {
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("partiqlIdx"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func strAttr(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func sortedAttr(items []map[string]types.AttributeValue, name string) string {
+	var out []string
+	for _, it := range items {
+		out = append(out, strAttr(it, name))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// tests/tier2/partiql/{executeStatement,batchExecuteStatement,
+// executeTransaction}.test.ts: the checks not exact enough for testdata.
+func TestConformanceTier2PartiQL(t *testing.T) {
+	s := eddytest.Start(t, api.Options{})
+	c := s.DDB
+	mustCreate(t, c, hashTable("hash", nil))
+	partiqlIdx(t, c)
+	exec := func(stmt string, params ...types.AttributeValue) (*dynamodb.ExecuteStatementOutput, error) {
+		return c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(stmt), Parameters: params})
+	}
+	putItem := func(it item) {
+		t.Helper()
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("hash"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	getItem := func(pk string) item {
+		t.Helper()
+		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("hash"), Key: item{"pk": S(pk)}, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item
+	}
+
+	// ExecuteStatement.
+	if _, err := exec(`INSERT INTO "hash" VALUE {'pk': 'partiql-dup-insert', 'data': 'first'}`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := exec(`INSERT INTO "hash" VALUE {'pk': 'partiql-dup-insert', 'data': 'second'}`)
+	wantCode(t, err, "DuplicateItemException")
+	if _, err := exec(`INSERT INTO "hash" VALUE { 'pk': 'partiql-cc', 'v': 1 }`); err != nil {
+		t.Fatal(err)
+	}
+	es, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "hash" WHERE pk = 'partiql-cc'`), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	if err != nil || es.ConsumedCapacity == nil || aws.ToFloat64(es.ConsumedCapacity.CapacityUnits) <= 0 {
+		t.Fatalf("ExecuteStatement ConsumedCapacity: %+v %v", es, err)
+	}
+	_, err = exec(`SELECTT * FROMM "hash"`)
+	wantCode(t, err, "ValidationException")
+	_, err = exec(`SELECT * FROM "_conformance_nonexistent_table" WHERE pk = 'x'`)
+	wantCode(t, err, "ResourceNotFoundException")
+
+	// BatchExecuteStatement.
+	batch := func(stmts ...types.BatchStatementRequest) *dynamodb.BatchExecuteStatementOutput {
+		t.Helper()
+		out, err := c.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: stmts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Responses) != len(stmts) {
+			t.Fatalf("%d responses to %d statements", len(out.Responses), len(stmts))
+		}
+		return out
+	}
+	st := func(stmt string, params ...types.AttributeValue) types.BatchStatementRequest {
+		return types.BatchStatementRequest{Statement: aws.String(stmt), Parameters: params}
+	}
+	putItem(item{"pk": S("batch-sel-1"), "data": S("one")})
+	putItem(item{"pk": S("batch-sel-2"), "data": S("two")})
+	b := batch(st(`SELECT * FROM "hash" WHERE pk = 'batch-sel-1'`), st(`SELECT * FROM "hash" WHERE pk = 'batch-sel-2'`))
+	if got := sortedAttr([]map[string]types.AttributeValue{b.Responses[0].Item, b.Responses[1].Item}, "pk"); got != "batch-sel-1,batch-sel-2" {
+		t.Fatalf("batch SELECT: %s", got)
+	}
+	putItem(item{"pk": S("batch-upd-1"), "data": S("before")})
+	batch(st(`INSERT INTO "hash" VALUE {'pk': 'batch-ins-1', 'data': 'new'}`), st(`UPDATE "hash" SET data = 'after' WHERE pk = 'batch-upd-1'`))
+	if strAttr(getItem("batch-ins-1"), "data") != "new" || strAttr(getItem("batch-upd-1"), "data") != "after" {
+		t.Fatal("batch INSERT and UPDATE did not apply")
+	}
+	putItem(item{"pk": S("batch-partial-1"), "data": S("exists")})
+	b = batch(st(`SELECT * FROM "hash" WHERE pk = 'batch-partial-1'`), st(`SELECT * FROM "_conformance_nonexistent_table" WHERE pk = 'x'`))
+	var errs []*types.BatchStatementError
+	for _, r := range b.Responses {
+		if r.Error != nil {
+			errs = append(errs, r.Error)
+		}
+	}
+	if len(errs) != 1 || errs[0].Code != types.BatchStatementErrorCodeEnumResourceNotFound {
+		t.Fatalf("batch partial failure: %+v", b.Responses)
+	}
+
+	// RETURNING on a batch member.
+	putItem(item{"pk": S("batch-ret-allold"), "data": S("batchgone")})
+	b = batch(st(`DELETE FROM "hash" WHERE pk = 'batch-ret-allold' RETURNING ALL OLD *`))
+	if it := b.Responses[0].Item; strAttr(it, "pk") != "batch-ret-allold" || strAttr(it, "data") != "batchgone" || getItem("batch-ret-allold") != nil {
+		t.Fatalf("batch DELETE RETURNING ALL OLD: %+v", b.Responses[0])
+	}
+	putItem(item{"pk": S("batch-ret-upd-allnew"), "data": S("old")})
+	b = batch(st(`UPDATE "hash" SET data = 'new' WHERE pk = 'batch-ret-upd-allnew' RETURNING ALL NEW *`))
+	if it := b.Responses[0].Item; strAttr(it, "pk") != "batch-ret-upd-allnew" || strAttr(it, "data") != "new" {
+		t.Fatalf("batch UPDATE RETURNING ALL NEW: %+v", b.Responses[0])
+	}
+	putItem(item{"pk": S("batch-ret-upd-modnew"), "data": S("old")})
+	b = batch(st(`UPDATE "hash" SET data = 'new' WHERE pk = 'batch-ret-upd-modnew' RETURNING MODIFIED NEW *`))
+	if it := b.Responses[0].Item; len(it) != 1 || strAttr(it, "data") != "new" {
+		t.Fatalf("batch UPDATE RETURNING MODIFIED NEW: %+v", b.Responses[0])
+	}
+	putItem(item{"pk": S("batch-ret-upd-modempty"), "data": S("old")})
+	b = batch(st(`UPDATE "hash" REMOVE data WHERE pk = 'batch-ret-upd-modempty' RETURNING MODIFIED NEW *`))
+	if r := b.Responses[0]; r.Item != nil || aws.ToString(r.TableName) != "hash" || getItem("batch-ret-upd-modempty")["data"] != nil {
+		t.Fatalf("batch UPDATE with an empty MODIFIED projection: %+v", r)
+	}
+	b = batch(st(`DELETE FROM "hash" WHERE pk = 'batch-ret-badvariant' RETURNING MODIFIED OLD *`))
+	if e := b.Responses[0].Error; e == nil || e.Code != types.BatchStatementErrorCodeEnumValidationError ||
+		aws.ToString(e.Message) != "Invalid returning clause: RETURNING MODIFIED OLD *. Only RETURNING ALL OLD * is allowed in DELETE statements." {
+		t.Fatalf("batch DELETE with a bad RETURNING: %+v", b.Responses[0].Error)
+	}
+	putItem(item{"pk": S("batch-parse-ok"), "data": S("valid")})
+	b = batch(st(`SLECT * FROM "hash" WHERE pk = 'batch-parse-ok'`), st(`SELECT * FROM "hash" WHERE pk = 'batch-parse-ok'`))
+	if e := b.Responses[0].Error; e == nil || e.Code != types.BatchStatementErrorCodeEnumValidationError ||
+		aws.ToString(e.Message) != "Statement wasn't well formed, can't be processed: Expected data manipulation" {
+		t.Fatalf("batch malformed member: %+v", b.Responses[0].Error)
+	}
+	if r := b.Responses[1]; r.Error != nil || strAttr(r.Item, "data") != "valid" {
+		t.Fatalf("batch sibling of a malformed member: %+v", r)
+	}
+	_, err = c.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: []types.BatchStatementRequest{}})
+	wantCode(t, err, "ValidationException")
+
+	// ConsistentRead is rated per member.
+	putItem(item{"pk": S("batch-cr-a"), "val": S("a")})
+	putItem(item{"pk": S("batch-cr-b"), "val": S("b")})
+	rate := func(members ...types.BatchStatementRequest) float64 {
+		t.Helper()
+		out, err := c.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: members, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for _, cc := range out.ConsumedCapacity {
+			sum += aws.ToFloat64(cc.CapacityUnits)
+		}
+		return sum
+	}
+	sel := func(key string, consistent *bool) types.BatchStatementRequest {
+		r := st(`SELECT * FROM "hash" WHERE pk = ?`, S(key))
+		r.ConsistentRead = consistent
+		return r
+	}
+	eventual := rate(sel("batch-cr-a", nil))
+	consistent := rate(sel("batch-cr-a", aws.Bool(true)))
+	if eventual != 0.5 || consistent != 2*eventual || rate(sel("batch-cr-a", aws.Bool(false))) != eventual ||
+		rate(sel("batch-cr-a", aws.Bool(true)), sel("batch-cr-b", nil)) != consistent+eventual {
+		t.Fatalf("batch ConsistentRead rating: eventual %v, consistent %v", eventual, consistent)
+	}
+
+	// A batch SELECT must name the table's primary key, which also keeps
+	// index reads out of a batch; the rest of the batch still runs.
+	for _, stmt := range []string{
+		`SELECT * FROM "hash" WHERE val = 'a'`,
+		`SELECT * FROM "partiqlIdx"."gsi-all" WHERE gsiPk = 'x'`,
+		`SELECT * FROM "partiqlIdx"."gsi-all" WHERE pk = 'p' AND sk = 's1' AND gsiPk = 'x'`,
+	} {
+		r := batch(st(stmt)).Responses[0]
+		if r.Error == nil || r.Error.Code != types.BatchStatementErrorCodeEnumValidationError || !strings.Contains(aws.ToString(r.Error.Message), "must specify the primary key in the where clause") {
+			t.Fatalf("%s: %+v %s", stmt, r.Error, aws.ToString(r.Error.Message))
+		}
+	}
+	putItem(item{"pk": S("batch-pk-ok"), "val": S("here")})
+	b = batch(st(`SELECT * FROM "hash" WHERE val = 'nope'`), st(`SELECT * FROM "hash" WHERE pk = 'batch-pk-ok'`))
+	if b.Responses[0].Error == nil || b.Responses[0].Error.Code != types.BatchStatementErrorCodeEnumValidationError || b.Responses[1].Item == nil {
+		t.Fatalf("batch with a rejected member: %+v", b.Responses)
+	}
+
+	// A failed member names its table only if it ran.
+	putItem(item{"pk": S("batch-tn-cond"), "val": S("here")})
+	r := batch(st(`UPDATE "hash" SET touched = 'yes' WHERE pk = ? AND val = ?`, S("batch-tn-cond"), S("wrong"))).Responses[0]
+	if r.Error == nil || r.Error.Code != types.BatchStatementErrorCodeEnumConditionalCheckFailed || aws.ToString(r.TableName) != "hash" {
+		t.Fatalf("batch conditional failure: %+v", r)
+	}
+	putItem(item{"pk": S("batch-tn-dup")})
+	r = batch(st(`INSERT INTO "hash" VALUE {'pk': ?}`, S("batch-tn-dup"))).Responses[0]
+	if r.Error == nil || r.Error.Code != types.BatchStatementErrorCodeEnumDuplicateItem || aws.ToString(r.TableName) != "hash" {
+		t.Fatalf("batch duplicate insert: %+v", r)
+	}
+	r = batch(st(`SELECT * FROM "hash" WHERE val = 'a'`)).Responses[0]
+	if r.Error == nil || r.Error.Code != types.BatchStatementErrorCodeEnumValidationError || r.TableName != nil {
+		t.Fatalf("batch member rejected before it ran: %+v", r)
+	}
+
+	// ReturnValuesOnConditionCheckFailure is inert on a batch member, unlike
+	// on a TransactWriteItems ConditionCheck.
+	putItem(item{"pk": S("batch-rvocf"), "val": S("here")})
+	for _, setting := range []types.ReturnValuesOnConditionCheckFailure{types.ReturnValuesOnConditionCheckFailureAllOld, types.ReturnValuesOnConditionCheckFailureNone, ""} {
+		m := st(`UPDATE "hash" SET touched = 'yes' WHERE pk = ? AND val = ?`, S("batch-rvocf"), S("wrong"))
+		m.ReturnValuesOnConditionCheckFailure = setting
+		r := batch(m).Responses[0]
+		if r.Error == nil || r.Error.Code != types.BatchStatementErrorCodeEnumConditionalCheckFailed || r.Item != nil {
+			t.Fatalf("batch RVOCF %q: %+v", setting, r)
+		}
+	}
+	_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String("hash"), Key: item{"pk": S("batch-rvocf")}, ConditionExpression: aws.String("val = :v"),
+		ExpressionAttributeValues: item{":v": S("wrong")}, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}}})
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) || len(tce.CancellationReasons) == 0 || tce.CancellationReasons[0].Item == nil {
+		t.Fatalf("TransactWriteItems ConditionCheck ALL_OLD: %v", err)
+	}
+
+	// ExecuteTransaction.
+	tx := func(token string, rcc types.ReturnConsumedCapacity, stmts ...string) (*dynamodb.ExecuteTransactionOutput, error) {
+		var ps []types.ParameterizedStatement
+		for _, s := range stmts {
+			ps = append(ps, types.ParameterizedStatement{Statement: aws.String(s)})
+		}
+		return c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: ps, ClientRequestToken: optional(token), ReturnConsumedCapacity: rcc})
+	}
+	putItem(item{"pk": S("txn-update-1"), "data": S("before")})
+	if _, err := tx("", "", `INSERT INTO "hash" VALUE {'pk': 'txn-insert-1', 'data': 'txn-new'}`, `UPDATE "hash" SET data = 'txn-after' WHERE pk = 'txn-update-1'`); err != nil {
+		t.Fatal(err)
+	}
+	if strAttr(getItem("txn-insert-1"), "data") != "txn-new" || strAttr(getItem("txn-update-1"), "data") != "txn-after" {
+		t.Fatal("ExecuteTransaction INSERT and UPDATE did not apply")
+	}
+	putItem(item{"pk": S("txn-dup-1"), "data": S("existing")})
+	_, err = tx("", "", `INSERT INTO "hash" VALUE {'pk': 'txn-dup-1', 'data': 'should-fail'}`, `INSERT INTO "hash" VALUE {'pk': 'txn-dup-2', 'data': 'should-rollback'}`)
+	wantCode(t, err, "TransactionCanceledException")
+	if getItem("txn-dup-2") != nil || strAttr(getItem("txn-dup-1"), "data") != "existing" {
+		t.Fatal("ExecuteTransaction with a duplicate INSERT was not rolled back")
+	}
+	if _, err := tx("", "", `INSERT INTO "hash" VALUE {'pk': 'txn-multi-1', 'data': 'a'}`, `INSERT INTO "hash" VALUE {'pk': 'txn-multi-2', 'data': 'b'}`, `INSERT INTO "hash" VALUE {'pk': 'txn-multi-3', 'data': 'c'}`); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"txn-multi-1": "a", "txn-multi-2": "b", "txn-multi-3": "c"} {
+		if strAttr(getItem(k), "data") != v {
+			t.Fatalf("%s not inserted", k)
+		}
+	}
+
+	// An idempotent replay returns the stored result: the write applies once;
+	// the first call is charged a transactional write, the replay a
+	// transactional read.
+	if _, err := exec(`INSERT INTO "hash" VALUE {'pk': 'txn-idem', 'n': 0}`); err != nil {
+		t.Fatal(err)
+	}
+	first, err := tx("et-idem-token", types.ReturnConsumedCapacityIndexes, `UPDATE "hash" SET n = n + 1 WHERE pk = 'txn-idem'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay, err := tx("et-idem-token", types.ReturnConsumedCapacityIndexes, `UPDATE "hash" SET n = n + 1 WHERE pk = 'txn-idem'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := getItem("txn-idem")["n"].(*types.AttributeValueMemberN).Value; n != "1" {
+		t.Fatalf("replayed transaction applied twice: n = %s", n)
+	}
+	if len(first.ConsumedCapacity) == 0 || len(replay.ConsumedCapacity) == 0 {
+		t.Fatalf("ExecuteTransaction capacity: %+v %+v", first.ConsumedCapacity, replay.ConsumedCapacity)
+	}
+	if f, r := first.ConsumedCapacity[0], replay.ConsumedCapacity[0]; aws.ToFloat64(f.WriteCapacityUnits) != 2 || f.ReadCapacityUnits != nil ||
+		aws.ToFloat64(r.ReadCapacityUnits) != 2 || r.WriteCapacityUnits != nil {
+		t.Fatalf("ExecuteTransaction capacity: first read %v write %v, replay read %v write %v",
+			aws.ToFloat64(f.ReadCapacityUnits), aws.ToFloat64(f.WriteCapacityUnits), aws.ToFloat64(r.ReadCapacityUnits), aws.ToFloat64(r.WriteCapacityUnits))
+	}
+
+	putItem(item{"pk": S("txn-ret-reject"), "data": S("txnold")})
+	_, err = tx("", "", `UPDATE "hash" SET data = 'txnnew' WHERE pk = 'txn-ret-reject' RETURNING ALL NEW *`)
+	wantCode(t, err, "ValidationException")
+	if !strings.Contains(err.Error(), "RETURNING clause is not supported in ExecuteTransaction") || strAttr(getItem("txn-ret-reject"), "data") != "txnold" {
+		t.Fatalf("ExecuteTransaction with RETURNING: %v", err)
+	}
+	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{}})
+	wantCode(t, err, "ValidationException")
+	_, err = tx("", "", `SELECT * FROM "partiqlIdx"."gsi-all" WHERE gsiPk = 'x'`)
+	wantCode(t, err, "ValidationException")
+	if !strings.Contains(err.Error(), "Reads on indices are not supported within transactions") {
+		t.Fatalf("ExecuteTransaction index read: %v", err)
+	}
+	out, err := tx("", "", `SELECT * FROM "partiqlIdx" WHERE pk = 'p' AND sk = 's1'`)
+	if err != nil || len(out.Responses) != 1 {
+		t.Fatalf("ExecuteTransaction table read: %+v %v", out, err)
+	}
+}
