@@ -347,7 +347,14 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
 		}
 		spec0.Index = ix
-		spec0.FetchTable = !ix.Global && ix.Projection != "ALL"
+		// A local index fetches from the table only the attributes the
+		// SELECT names and the index does not project; SELECT * is the
+		// index's own projection.
+		if !ix.Global && ix.Projection != "ALL" && !st.Star {
+			for _, p := range st.Projection {
+				spec0.FetchTable = spec0.FetchTable || !ix.Projects(t, p[0].Name)
+			}
+		}
 		hashName, hashType = ix.Hash.Name, ix.Hash.Type
 		rangeName, rangeType = "", 0
 		if ix.Range != nil {
