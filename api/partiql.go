@@ -94,6 +94,9 @@ func (s *Server) bindPQ(st *partiql.Statement, params []attr.Value) (*pqStatemen
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
+	if st.Kind != partiql.Select && st.Index != "" {
+		return nil, ddberr.Validationf("This operation is not supported on an index")
+	}
 	return &pqStatement{st: st, g: g, t: t}, nil
 }
 
