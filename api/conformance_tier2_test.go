@@ -1067,3 +1067,232 @@ func TestConformanceTier2PartiQL(t *testing.T) {
 		t.Fatalf("ExecuteTransaction table read: %+v %v", out, err)
 	}
 }
+
+// tests/tier2/partiql/indexQualifier.test.ts: reads through an index
+// qualifier, on the suite's partiqlIdx fixture.
+func TestConformanceTier2IndexQualifier(t *testing.T) {
+	s := eddytest.Start(t, api.Options{})
+	c := s.DDB
+	partiqlIdx(t, c)
+	type result struct {
+		items      []map[string]types.AttributeValue
+		next       *string
+		total, tbl float64
+		cc         *types.ConsumedCapacity
+	}
+	run := func(stmt string, limit int32, consistent bool, next *string) (result, error) {
+		in := &dynamodb.ExecuteStatementInput{Statement: aws.String(stmt), ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes, NextToken: next}
+		if limit > 0 {
+			in.Limit = aws.Int32(limit)
+		}
+		if consistent {
+			in.ConsistentRead = aws.Bool(true)
+		}
+		out, err := c.ExecuteStatement(ctx, in)
+		if err != nil {
+			return result{}, err
+		}
+		r := result{items: out.Items, next: out.NextToken, cc: out.ConsumedCapacity}
+		if cc := out.ConsumedCapacity; cc != nil {
+			r.total = aws.ToFloat64(cc.CapacityUnits)
+			if cc.Table != nil {
+				r.tbl = aws.ToFloat64(cc.Table.CapacityUnits)
+			}
+		}
+		return r, nil
+	}
+	sel := func(stmt string) result {
+		t.Helper()
+		r, err := run(stmt, 0, false, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		return r
+	}
+	rejected := func(stmt string) error {
+		t.Helper()
+		_, err := run(stmt, 0, false, nil)
+		if errCode(err) != "ValidationException" {
+			t.Fatalf("%s: want ValidationException, got %v", stmt, err)
+		}
+		return err
+	}
+	gsi := func(r result, name string) float64 {
+		if r.cc == nil || r.cc.GlobalSecondaryIndexes[name].CapacityUnits == nil {
+			return 0
+		}
+		return *r.cc.GlobalSecondaryIndexes[name].CapacityUnits
+	}
+	lsi := func(r result, name string) float64 {
+		if r.cc == nil || r.cc.LocalSecondaryIndexes[name].CapacityUnits == nil {
+			return 0
+		}
+		return *r.cc.LocalSecondaryIndexes[name].CapacityUnits
+	}
+	attrs := func(it map[string]types.AttributeValue) string {
+		var names []string
+		for k := range it {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		return strings.Join(names, ",")
+	}
+	const T = `"partiqlIdx"`
+
+	// Membership: an index read omits an item the index does not hold.
+	if got := sortedAttr(sel(`SELECT pk, sk FROM `+T+`."gsi-all" WHERE gsiPk = 'x'`).items, "sk"); got != "s1,s4" {
+		t.Fatalf("gsi-all membership: %s", got)
+	}
+	if got := sortedAttr(sel(`SELECT pk, sk FROM `+T+` WHERE pk = 'p'`).items, "sk"); got != "s1,s2,s3,s4" {
+		t.Fatalf("table rows: %s", got)
+	}
+
+	// Projection follows the index.
+	for stmt, want := range map[string]string{
+		`SELECT * FROM ` + T + `."gsi-keys" WHERE gsiPk2 = 'y'`: "gsiPk2,pk,sk",
+		`SELECT * FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y'`:  "gsiPk2,pk,projattr,sk",
+		`SELECT * FROM ` + T + `."lsi-keys" WHERE pk = 'p'`:     "lsiSk2,pk,sk",
+	} {
+		r := sel(stmt)
+		if len(r.items) != 3 {
+			t.Fatalf("%s: %d items", stmt, len(r.items))
+		}
+		for _, it := range r.items {
+			if got := attrs(it); got != want {
+				t.Fatalf("%s: attributes %s, want %s", stmt, got, want)
+			}
+		}
+	}
+	// SELECT * against a non-ALL index does not reach back to the table.
+	r := sel(`SELECT * FROM ` + T + `."gsi-keys" WHERE gsiPk2 = 'y'`)
+	if r.tbl != 0 || gsi(r, "gsi-keys") != r.total {
+		t.Fatalf("gsi-keys capacity: table %v, index %v, total %v", r.tbl, gsi(r, "gsi-keys"), r.total)
+	}
+	r = sel(`SELECT * FROM ` + T + `."lsi-keys" WHERE pk = 'p'`)
+	if r.tbl != 0 || lsi(r, "lsi-keys") != r.total {
+		t.Fatalf("lsi-keys capacity: table %v, index %v, total %v", r.tbl, lsi(r, "lsi-keys"), r.total)
+	}
+
+	// The reach-back: an LSI serves an unprojected attribute from the table
+	// (charged on the table arm); a GSI refuses it.
+	r = sel(`SELECT nonproj FROM ` + T + `."lsi-keys" WHERE pk = 'p'`)
+	if len(r.items) != 3 || r.tbl <= 0 {
+		t.Fatalf("LSI reach-back: %d items, table %v", len(r.items), r.tbl)
+	}
+	for _, it := range r.items {
+		if strAttr(it, "nonproj") == "" {
+			t.Fatalf("LSI reach-back item without nonproj: %v", attrs(it))
+		}
+	}
+	rejected(`SELECT nonproj FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y'`)
+	if r := sel(`SELECT lsiSk2 FROM ` + T + `."lsi-keys" WHERE pk = 'p'`); r.tbl != 0 {
+		t.Fatalf("projected-only LSI read charged the table %v", r.tbl)
+	}
+	none := sel(`SELECT nonproj FROM ` + T + `."lsi-inc" WHERE pk = 'p' AND projattr = 'no-such-value'`)
+	all := sel(`SELECT nonproj FROM ` + T + `."lsi-inc" WHERE pk = 'p'`)
+	if len(none.items) != 0 || len(all.items) != 3 || none.tbl != all.tbl {
+		t.Fatalf("filtered reach-back: %d/%d items, table %v vs %v", len(none.items), len(all.items), none.tbl, all.tbl)
+	}
+	t.Run("bounded reach-back", func(t *testing.T) {
+		t.Skip("known-diff: the suite finds a reach-back of one row charged less than one of three small rows, so DynamoDB rates table fetches per item; eddy rounds the fetched bytes as a whole (here and in Query), a capacity-model change left for later")
+		one, err := run(`SELECT nonproj FROM `+T+`."lsi-keys" WHERE pk = 'p'`, 1, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := run(`SELECT nonproj FROM `+T+`."lsi-keys" WHERE pk = 'p'`, 0, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(one.items) != 1 || one.tbl >= all.tbl {
+			t.Fatalf("bounded reach-back: %d items, table %v vs %v", len(one.items), one.tbl, all.tbl)
+		}
+	})
+
+	// The unprojected-filter rejection turns on the key condition.
+	for _, stmt := range []string{
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y' AND nonproj = 'np1'`,
+		`SELECT pk FROM ` + T + `."lsi-keys" WHERE pk = 'p' AND nonproj = 'np1'`,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y' AND nonproj IS MISSING`,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y' AND nonproj IS NOT MISSING`,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y' AND begins_with(nonproj, 'np')`,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y' AND NOT nonproj = 'np1'`,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 IN ['y', 'z'] AND nonproj = 'np1'`,
+		`SELECT pk FROM ` + T + `."lsi-keys" WHERE pk = 'p' AND lsiSk2 BETWEEN 'k1' AND 'k4' AND nonproj = 'np1'`,
+	} {
+		rejected(stmt)
+	}
+	for stmt, n := range map[string]int{
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE nonproj = 'np1'`:                          0,
+		`SELECT pk FROM ` + T + `."lsi-keys" WHERE nonproj = 'np1'`:                         0,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE nonproj = 'np1' AND nonproj = 'np2'`:      0,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y' AND projattr = 'proj1'`:      1,
+		`SELECT pk FROM ` + T + `."gsi-inc" WHERE gsiPk2 = 'y' AND projattr IS NOT MISSING`: 3,
+	} {
+		if got := len(sel(stmt).items); got != n {
+			t.Fatalf("%s: %d items, want %d", stmt, got, n)
+		}
+	}
+	if got := sortedAttr(sel(`SELECT pk, sk FROM `+T+`."gsi-keys" WHERE NOT nonproj = 'np1'`).items, "sk"); got != "s1,s2,s4,s5" {
+		t.Fatalf("negated filter on an absent attribute: %s", got)
+	}
+	r = sel(`SELECT pk, sk FROM ` + T + `."gsi-inc" WHERE (gsiPk2 = 'y' AND nonproj = 'np1') OR (gsiPk2 = 'y2')`)
+	if len(r.items) != 1 || strAttr(r.items[0], "sk") != "s5" {
+		t.Fatalf("unprojected filter inside OR: %v", sortedAttr(r.items, "sk"))
+	}
+
+	// Pagination across a qualified read.
+	first, err := run(`SELECT pk, sk FROM `+T+`."gsi-all" WHERE gsiPk = 'x'`, 1, false, nil)
+	if err != nil || len(first.items) != 1 || first.next == nil {
+		t.Fatalf("bounded index read: %+v %v", first, err)
+	}
+	second, err := run(`SELECT pk, sk FROM `+T+`."gsi-all" WHERE gsiPk = 'x'`, 0, false, first.next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sortedAttr(append(first.items, second.items...), "sk"); got != "s1,s4" {
+		t.Fatalf("index pages: %s", got)
+	}
+	first, err = run(`SELECT pk, sk FROM `+T+`."gsi-inc" WHERE gsiPk2 = 'y'`, 1, false, nil)
+	if err != nil || first.next == nil {
+		t.Fatalf("bounded gsi-inc read: %+v %v", first, err)
+	}
+	_, err = run(`SELECT pk, sk FROM `+T+`."gsi-keys" WHERE gsiPk2 = 'y'`, 0, false, first.next)
+	wantCode(t, err, "ValidationException")
+
+	// Writes refuse the qualifier: INSERT at parse, UPDATE and DELETE
+	// semantically.
+	for stmt, msg := range map[string]string{
+		`INSERT INTO ` + T + `."gsi-all" VALUE {'pk': 'w1', 'sk': 'w1'}`:             "FROM clause may only contain a single table name",
+		`INSERT INTO ` + T + `."no-such-index" VALUE {'pk': 'w2', 'sk': 'w2'}`:       "FROM clause may only contain a single table name",
+		`UPDATE ` + T + `."gsi-all" SET projattr = 'z' WHERE pk = 'p' AND sk = 's1'`: "This operation is not supported on an index",
+		`DELETE FROM ` + T + `."gsi-all" WHERE pk = 'p' AND sk = 's1'`:               "This operation is not supported on an index",
+	} {
+		if err := rejected(stmt); !strings.Contains(err.Error(), msg) {
+			t.Fatalf("%s: %v, want %q", stmt, err, msg)
+		}
+	}
+	if got := sortedAttr(sel(`SELECT pk, sk FROM `+T+` WHERE pk = 'p'`).items, "sk"); got != "s1,s2,s3,s4" {
+		t.Fatalf("rows after the refused writes: %s", got)
+	}
+
+	// Capacity lands on the index arm.
+	r = sel(`SELECT pk FROM ` + T + `."gsi-all" WHERE gsiPk = 'x'`)
+	if r.tbl != 0 || gsi(r, "gsi-all") <= 0 || gsi(r, "gsi-all") != r.total {
+		t.Fatalf("keyed GSI capacity: table %v, index %v, total %v", r.tbl, gsi(r, "gsi-all"), r.total)
+	}
+	eventual := sel(`SELECT pk FROM ` + T + `."lsi-all" WHERE pk = 'p'`)
+	if eventual.tbl != 0 || lsi(eventual, "lsi-all") <= 0 || lsi(eventual, "lsi-all") != eventual.total {
+		t.Fatalf("keyed LSI capacity: table %v, index %v, total %v", eventual.tbl, lsi(eventual, "lsi-all"), eventual.total)
+	}
+	consistent, err := run(`SELECT pk FROM `+T+`."lsi-all" WHERE pk = 'p'`, 0, true, nil)
+	if err != nil || lsi(consistent, "lsi-all") != 2*lsi(eventual, "lsi-all") || consistent.total != 2*eventual.total {
+		t.Fatalf("consistent LSI read: %v %v vs %v", err, consistent.total, eventual.total)
+	}
+	ev := sel(`SELECT nonproj FROM ` + T + `."lsi-keys" WHERE pk = 'p'`)
+	co, err := run(`SELECT nonproj FROM `+T+`."lsi-keys" WHERE pk = 'p'`, 0, true, nil)
+	if err != nil || co.tbl != 2*ev.tbl || lsi(co, "lsi-keys") != 2*lsi(ev, "lsi-keys") {
+		t.Fatalf("consistent reach-back: %v table %v vs %v, index %v vs %v", err, co.tbl, ev.tbl, lsi(co, "lsi-keys"), lsi(ev, "lsi-keys"))
+	}
+	_, err = run(`SELECT pk FROM `+T+`."gsi-all" WHERE gsiPk = 'x'`, 0, true, nil)
+	wantCode(t, err, "ValidationException")
+}
