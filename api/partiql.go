@@ -758,7 +758,9 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	for i := range plans {
 		muts[i] = plans[i].mutation()
 	}
-	responses := []byte("[" + strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",") + "]")
+	// A transaction of writes answers an empty Responses list, not an
+	// entry per statement.
+	responses := []byte("[]")
 	wo := store.WriteOptions{Principal: principal(c)}
 	if in.ClientRequestToken != nil {
 		unlock, replay, err := s.checkToken(&wo, *in.ClientRequestToken, c.body)
