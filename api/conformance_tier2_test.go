@@ -1066,6 +1066,14 @@ func TestConformanceTier2PartiQL(t *testing.T) {
 	if err != nil || len(out.Responses) != 1 {
 		t.Fatalf("ExecuteTransaction table read: %+v %v", out, err)
 	}
+
+	// paritysuite/dynamodb-conformance writeResponses.test.ts: a transaction
+	// of writes asked for its capacity returns it beside an empty Responses
+	// list.
+	out, err = tx("", types.ReturnConsumedCapacityTotal, `UPDATE "hash" SET a = 3 WHERE pk = 'txn-update-1'`)
+	if err != nil || out.Responses == nil || len(out.Responses) != 0 || len(out.ConsumedCapacity) != 1 || aws.ToString(out.ConsumedCapacity[0].TableName) != "hash" {
+		t.Fatalf("ExecuteTransaction of writes with capacity: %+v %v", out, err)
+	}
 }
 
 // tests/tier2/partiql/indexQualifier.test.ts: reads through an index
