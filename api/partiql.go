@@ -94,6 +94,9 @@ func (s *Server) bindPQ(st *partiql.Statement, params []attr.Value) (*pqStatemen
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
+	if st.Kind != partiql.Select && st.Index != "" {
+		return nil, ddberr.Validationf("This operation is not supported on an index")
+	}
 	return &pqStatement{st: st, g: g, t: t}, nil
 }
 
@@ -347,7 +350,14 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
 		}
 		spec0.Index = ix
-		spec0.FetchTable = !ix.Global && ix.Projection != "ALL"
+		// A local index fetches from the table only the attributes the
+		// SELECT names and the index does not project; SELECT * is the
+		// index's own projection.
+		if !ix.Global && ix.Projection != "ALL" && !st.Star {
+			for _, p := range st.Projection {
+				spec0.FetchTable = spec0.FetchTable || !ix.Projects(t, p[0].Name)
+			}
+		}
 		hashName, hashType = ix.Hash.Name, ix.Hash.Type
 		rangeName, rangeType = "", 0
 		if ix.Range != nil {
@@ -493,12 +503,17 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 // getPQ is a SELECT by full key inside a batch or a transaction: the key,
 // and the WHERE as a filter on the item read.
 func (p *pqStatement) getPlan(inTx bool) (attr.Item, *expr.Condition, error) {
-	if p.st.Index != "" {
+	// A batch SELECT reads by the table's key only, so an index-qualified
+	// one fails the same key rule whatever its WHERE names.
+	if p.st.Index != "" && inTx {
 		return nil, nil, ddberr.Validationf("This operation is not supported on an index")
 	}
 	key, err := p.fullKey()
-	if inTx && errors.Is(err, errKeyEquality) {
+	switch {
+	case inTx && errors.Is(err, errKeyEquality):
 		return nil, nil, ddberr.Validationf("Select statements within ExecuteTransaction must specify the primary key in the where clause.")
+	case !inTx && (p.st.Index != "" || errors.Is(err, errKeyEquality)):
+		return nil, nil, ddberr.Validationf("Select statements within BatchExecuteStatement must specify the primary key in the where clause.")
 	}
 	if err != nil {
 		return nil, nil, err
@@ -621,7 +636,7 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 	if p.isRead() {
 		key, cond, err := p.getPlan(false)
 		if err != nil {
-			return table, nil, err
+			return "", nil, err // refused before it ran: no TableName
 		}
 		it, err := s.db.Get(p.t, key)
 		if err != nil {
@@ -743,7 +758,9 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	for i := range plans {
 		muts[i] = plans[i].mutation()
 	}
-	responses := []byte("[" + strings.TrimSuffix(strings.Repeat("{},", len(plans)), ",") + "]")
+	// A transaction of writes answers an empty Responses list, not an
+	// entry per statement.
+	responses := []byte("[]")
 	wo := store.WriteOptions{Principal: principal(c)}
 	if in.ClientRequestToken != nil {
 		unlock, replay, err := s.checkToken(&wo, *in.ClientRequestToken, c.body)
@@ -752,7 +769,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		}
 		defer unlock()
 		if replay {
-			return s.replayTransaction(plans, muts, responses, in.ReturnConsumedCapacity, "")
+			return s.replayTransaction(plans, muts, responses, in.ReturnConsumedCapacity, "", 2)
 		}
 	}
 	res, err := s.db.Write(ctx, wo, muts...)

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 	"time"
@@ -113,6 +115,8 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	}
 
 	t := &store.Table{Name: *in.TableName, BillingMode: "PROVISIONED", TableClass: in.TableClass}
+	t.SSE = s.sseSpec(in.SSESpecification)
+	t.OnDemandThroughput = onDemandThroughput(in.OnDemandThroughput)
 	if in.BillingMode != "" {
 		t.BillingMode = in.BillingMode
 	}
@@ -286,6 +290,8 @@ type tableDescription struct {
 	LatestStreamLabel         string              `json:"LatestStreamLabel,omitempty"`
 	LatestStreamArn           string              `json:"LatestStreamArn,omitempty"`
 	TableClassSummary         map[string]any      `json:"TableClassSummary,omitempty"`
+	SSEDescription            map[string]any      `json:"SSEDescription,omitempty"`
+	OnDemandThroughput        map[string]int64    `json:"OnDemandThroughput,omitempty"`
 	DeletionProtectionEnabled bool                `json:"DeletionProtectionEnabled"`
 	GlobalSecondaryIndexes    []map[string]any    `json:"GlobalSecondaryIndexes,omitempty"`
 	LocalSecondaryIndexes     []map[string]any    `json:"LocalSecondaryIndexes,omitempty"`
@@ -301,6 +307,37 @@ func (e epochTime) MarshalJSON() ([]byte, error) {
 
 func (s *Server) tableArn(name string) string {
 	return "arn:aws:dynamodb:" + s.opts.Region + ":" + s.opts.AccountID + ":table/" + name
+}
+
+// sseSpec is the encryption an SSESpecification asks for: Enabled means a
+// KMS key, the account's AWS managed key unless KMSMasterKeyId names one.
+func (s *Server) sseSpec(spec map[string]any) store.SSESpec {
+	if on, _ := spec["Enabled"].(bool); !on {
+		return store.SSESpec{}
+	}
+	key, _ := spec["KMSMasterKeyId"].(string)
+	switch {
+	case key == "":
+		// A stable stand-in for the aws/dynamodb managed key's id.
+		sum := sha256.Sum256([]byte("aws/dynamodb:" + s.opts.Region + ":" + s.opts.AccountID))
+		h := hex.EncodeToString(sum[:16])
+		key = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+		fallthrough
+	case !strings.HasPrefix(key, "arn:"):
+		key = "arn:aws:kms:" + s.opts.Region + ":" + s.opts.AccountID + ":key/" + key
+	}
+	return store.SSESpec{Enabled: true, KMSKeyArn: key}
+}
+
+func onDemandThroughput(m map[string]*int64) store.OnDemandThroughput {
+	var o store.OnDemandThroughput
+	if v := m["MaxReadRequestUnits"]; v != nil {
+		o.MaxRead = *v
+	}
+	if v := m["MaxWriteRequestUnits"]; v != nil {
+		o.MaxWrite = *v
+	}
+	return o
 }
 
 func (s *Server) describe(t *store.Table, status string) *tableDescription {
@@ -347,6 +384,18 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 	}
 	if t.TableClass != "" {
 		d.TableClassSummary = map[string]any{"TableClass": t.TableClass}
+	}
+	if t.SSE.Enabled {
+		d.SSEDescription = map[string]any{"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": t.SSE.KMSKeyArn}
+	}
+	if o := t.OnDemandThroughput; o != (store.OnDemandThroughput{}) {
+		d.OnDemandThroughput = map[string]int64{}
+		if o.MaxRead != 0 {
+			d.OnDemandThroughput["MaxReadRequestUnits"] = o.MaxRead
+		}
+		if o.MaxWrite != 0 {
+			d.OnDemandThroughput["MaxWriteRequestUnits"] = o.MaxWrite
+		}
 	}
 	if status == "ACTIVE" || status == "DELETING" {
 		if n, b, err := s.db.Stats(t); err == nil {
@@ -445,16 +494,17 @@ func (s *Server) listTables(ctx context.Context, c *call) (any, error) {
 
 func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	var in struct {
-		TableName                   *string         `json:"TableName"`
-		AttributeDefinitions        []attrDefWire   `json:"AttributeDefinitions"`
-		BillingMode                 string          `json:"BillingMode"`
-		ProvisionedThroughput       *throughputWire `json:"ProvisionedThroughput"`
-		StreamSpecification         *streamSpecWire `json:"StreamSpecification"`
-		TableClass                  string          `json:"TableClass"`
-		DeletionProtectionEnabled   *bool           `json:"DeletionProtectionEnabled"`
-		GlobalSecondaryIndexUpdates []gsiUpdateWire `json:"GlobalSecondaryIndexUpdates"`
-		SSESpecification            json0           `json:"SSESpecification"`
-		ReplicaUpdates              []json0         `json:"ReplicaUpdates"`
+		TableName                   *string           `json:"TableName"`
+		AttributeDefinitions        []attrDefWire     `json:"AttributeDefinitions"`
+		BillingMode                 string            `json:"BillingMode"`
+		ProvisionedThroughput       *throughputWire   `json:"ProvisionedThroughput"`
+		StreamSpecification         *streamSpecWire   `json:"StreamSpecification"`
+		TableClass                  string            `json:"TableClass"`
+		DeletionProtectionEnabled   *bool             `json:"DeletionProtectionEnabled"`
+		GlobalSecondaryIndexUpdates []gsiUpdateWire   `json:"GlobalSecondaryIndexUpdates"`
+		SSESpecification            json0             `json:"SSESpecification"`
+		ReplicaUpdates              []json0           `json:"ReplicaUpdates"`
+		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -483,7 +533,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	}
 	if in.BillingMode == "" && in.ProvisionedThroughput == nil && in.StreamSpecification == nil &&
 		in.TableClass == "" && in.DeletionProtectionEnabled == nil && in.GlobalSecondaryIndexUpdates == nil &&
-		in.SSESpecification == nil && in.ReplicaUpdates == nil {
+		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil {
 		return nil, ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
 	if in.ProvisionedThroughput != nil {
@@ -510,7 +560,8 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		if mode == "PROVISIONED" && t.BillingMode == "PAY_PER_REQUEST" && in.ProvisionedThroughput == nil {
 			return ddberr.Invalidf("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
 		}
-		if mode != t.BillingMode {
+		switching := mode != t.BillingMode
+		if switching {
 			if mode == "PAY_PER_REQUEST" {
 				t.Throughput = store.Throughput{}
 			}
@@ -519,7 +570,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		}
 		if tp := in.ProvisionedThroughput; tp != nil {
 			r, w := *tp.ReadCapacityUnits, *tp.WriteCapacityUnits
-			if r == t.Throughput.Read && w == t.Throughput.Write && in.BillingMode == "" {
+			if r == t.Throughput.Read && w == t.Throughput.Write && !switching {
 				return ddberr.Validationf("The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: %d. Requested ReadCapacityUnits: %d. Current WriteCapacityUnits provisioned for the table: %d. Requested WriteCapacityUnits: %d. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.", t.Throughput.Read, r, t.Throughput.Write, w)
 			}
 			if r > t.Throughput.Read || w > t.Throughput.Write {
@@ -536,6 +587,12 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		}
 		if in.DeletionProtectionEnabled != nil {
 			t.DeletionProtection = *in.DeletionProtectionEnabled
+		}
+		if in.SSESpecification != nil {
+			t.SSE = s.sseSpec(in.SSESpecification)
+		}
+		if in.OnDemandThroughput != nil {
+			t.OnDemandThroughput = onDemandThroughput(in.OnDemandThroughput)
 		}
 		return applyStreamSpec(t, in.StreamSpecification, false)
 	})
@@ -557,6 +614,11 @@ func (s *Server) tableFromArn(arn *string) (*store.Table, error) {
 	prefix := "arn:aws:dynamodb:" + s.opts.Region + ":" + s.opts.AccountID + ":table/"
 	if !strings.HasPrefix(*arn, "arn:aws:dynamodb:") || !strings.Contains(*arn, ":table/") {
 		return nil, ddberr.Validationf("Invalid TableArn: Invalid ResourceArn provided as input %s", *arn)
+	}
+	// A table ARN of another account is refused before any lookup, as
+	// DynamoDB refuses a caller with no rights there.
+	if f := strings.SplitN(*arn, ":", 6); len(f) == 6 && f[4] != s.opts.AccountID {
+		return nil, ddberr.New(ddberr.KindAccessDenied, "")
 	}
 	name := strings.TrimPrefix(*arn, prefix)
 	t := s.db.Table(name)

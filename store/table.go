@@ -48,7 +48,14 @@ type Table struct {
 	Stream             StreamSpec `json:"stream"`
 	TableClass         string     `json:"tableClass,omitempty"`
 	DeletionProtection bool       `json:"deletionProtection,omitempty"`
-	Tags               []Tag      `json:"tags,omitempty"`
+	// SSE is server-side encryption with a KMS key (SSESpecification
+	// Enabled); its zero value is encryption with an AWS owned key, which
+	// DescribeTable does not report.
+	SSE SSESpec `json:"sse,omitzero"`
+	// OnDemandThroughput caps an on-demand table's request units; zero
+	// values are unset.
+	OnDemandThroughput OnDemandThroughput `json:"onDemandThroughput,omitzero"`
+	Tags               []Tag              `json:"tags,omitempty"`
 	// TTL is the Time to Live setting (UpdateTimeToLive); see ttl.go.
 	TTL TTLSpec `json:"ttl,omitzero"`
 
@@ -57,6 +64,19 @@ type Table struct {
 	// ID ever assigned in this table (IDs are never reused).
 	Indexes     []Index `json:"indexes,omitempty"`
 	LastIndexID uint16  `json:"lastIndexID,omitempty"`
+}
+
+// SSESpec is a table's KMS encryption setting.
+type SSESpec struct {
+	Enabled   bool   `json:"enabled,omitempty"`
+	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
+}
+
+// OnDemandThroughput is the maximum read and write request units of an
+// on-demand table.
+type OnDemandThroughput struct {
+	MaxRead  int64 `json:"maxRead,omitempty"`
+	MaxWrite int64 `json:"maxWrite,omitempty"`
 }
 
 // Tag is a resource tag; order of insertion is kept.

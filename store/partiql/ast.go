@@ -31,7 +31,7 @@ func (k Kind) String() string {
 type Statement struct {
 	Kind  Kind
 	Table string
-	Index string // SELECT only; "" for the table
+	Index string // SELECT, UPDATE and DELETE (refused when run); "" for the table
 
 	Star       bool        // SELECT *
 	Projection []expr.Path // SELECT paths, in order

@@ -242,10 +242,23 @@ func (p *parser) selectRest() *Statement {
 	return st
 }
 
+// indexQualifier parses the "."index an UPDATE or DELETE may carry after
+// its table; DynamoDB accepts it grammatically and refuses the statement
+// when it runs.
+func (p *parser) indexQualifier(st *Statement) {
+	if p.accept(tPunct, ".") {
+		st.Index = p.name(msgSimplePath)
+	}
+}
+
 func (p *parser) insert() *Statement {
 	p.expectKw("INTO")
 	st := &Statement{Kind: Insert}
 	st.Table = p.name(msgSimplePath)
+	// Unlike UPDATE and DELETE, INSERT does not parse an index qualifier.
+	if p.accept(tPunct, ".") {
+		p.failPlain(ddberr.Validationf("FROM clause may only contain a single table name in data manipulation statements"))
+	}
 	if !p.acceptKw("VALUE") {
 		p.fail(p.unexpected())
 	}
@@ -256,6 +269,7 @@ func (p *parser) insert() *Statement {
 func (p *parser) update() *Statement {
 	st := &Statement{Kind: Update}
 	st.Table = p.name(msgSimplePath)
+	p.indexQualifier(st)
 	p.noAlias()
 	n := 0
 	for {
@@ -320,6 +334,7 @@ func (p *parser) delete() *Statement {
 	p.expectKw("FROM")
 	st := &Statement{Kind: Delete}
 	st.Table = p.name(msgSimplePath)
+	p.indexQualifier(st)
 	p.noAlias()
 	if p.acceptKw("WHERE") {
 		st.Where = p.cond()
