@@ -769,7 +769,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		}
 		defer unlock()
 		if replay {
-			return s.replayTransaction(plans, muts, responses, in.ReturnConsumedCapacity, "", 2)
+			return s.replayTransaction(plans, muts, responses, in.ReturnConsumedCapacity, "")
 		}
 	}
 	res, err := s.db.Write(ctx, wo, muts...)

@@ -54,13 +54,14 @@ func TestTransactWriteAndGet(t *testing.T) {
 
 	// The same token and request again: not applied twice. As DynamoDB
 	// documents, ConsumedCapacity now reports the read capacity of reading
-	// the items (one unit per small item), not the write capacity.
+	// the items (a transactional read: two units per small item), not the
+	// write capacity.
 	out, err = transfer("30", "tok-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, cc := range out.ConsumedCapacity {
-		want := map[string]float64{"acct": 3, "ledger": 1}[*cc.TableName]
+		want := map[string]float64{"acct": 6, "ledger": 2}[*cc.TableName]
 		if *cc.CapacityUnits != want || cc.ReadCapacityUnits == nil || *cc.ReadCapacityUnits != want || cc.WriteCapacityUnits != nil {
 			t.Fatalf("replayed capacity for %s: %+v, want %v read units", *cc.TableName, cc, want)
 		}
