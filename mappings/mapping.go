@@ -74,6 +74,7 @@ type Configuration struct {
 	UUID                           string             `json:"UUID"`
 	FunctionArn                    string             `json:"FunctionArn"`
 	EventSourceArn                 string             `json:"EventSourceArn"`
+	EventSourceMappingArn          string             `json:"EventSourceMappingArn"`
 	StartingPosition               string             `json:"StartingPosition"`
 	BatchSize                      int                `json:"BatchSize"`
 	MaximumBatchingWindowInSeconds int                `json:"MaximumBatchingWindowInSeconds"`
@@ -105,6 +106,10 @@ type stored struct {
 	Qual      string `json:"qual,omitempty"`
 	IsEnabled bool   `json:"enabled"`
 }
+
+// userAction is Lambda's StateTransitionReason for a state the user set
+// (CreateEventSourceMapping, UpdateEventSourceMapping's Enabled).
+const userAction = "User action"
 
 // Mapping states, as Lambda names them.
 const (
@@ -243,6 +248,17 @@ func (c *Configuration) apply(s *Spec) {
 	}
 	if s.Enabled != nil {
 		c.Enabled = *s.Enabled
+	}
+}
+
+// normalize fills what Lambda always answers: DestinationConfig with an
+// OnFailure member ({"OnFailure":{}} when no destination is set).
+func (c *Configuration) normalize() {
+	if c.DestinationConfig == nil {
+		c.DestinationConfig = &DestinationConfig{}
+	}
+	if c.DestinationConfig.OnFailure == nil {
+		c.DestinationConfig.OnFailure = &OnFailure{}
 	}
 }
 

@@ -1,0 +1,159 @@
+package mappings_test
+
+// Event source mapping behaviour checked against AWS's recorded answers
+// (localstack's snapshot tests, validated against AWS:
+// tests/aws/services/lambda_/event_source_mapping/
+// test_lambda_integration_dynamodbstreams.snapshot.json and
+// test_api.snapshot.json).
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// esmHTTP sends a raw Lambda ESM request and decodes the JSON answer.
+func (e *env) esmHTTP(method, path string, body any) (int, map[string]any) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.srv.URL()+"/2015-03-31/event-source-mappings/"+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &out); err != nil {
+		e.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+	}
+	return resp.StatusCode, out
+}
+
+func keys(m map[string]any) []string {
+	var k []string
+	for x := range m {
+		k = append(k, x)
+	}
+	sort.Strings(k)
+	return k
+}
+
+// The members AWS answers for a DynamoDB stream mapping without
+// FilterCriteria (create_event_source_mapping_result of
+// test_disabled_dynamodb_event_source_mapping).
+var awsMappingKeys = []string{
+	"BatchSize", "BisectBatchOnFunctionError", "DestinationConfig", "EventSourceArn", "EventSourceMappingArn",
+	"FunctionArn", "FunctionResponseTypes", "LastModified", "LastProcessingResult", "MaximumBatchingWindowInSeconds",
+	"MaximumRecordAgeInSeconds", "MaximumRetryAttempts", "ParallelizationFactor", "StartingPosition", "State",
+	"StateTransitionReason", "TumblingWindowInSeconds", "UUID",
+}
+
+func checkAWSMapping(t *testing.T, what string, m map[string]any, state string) {
+	t.Helper()
+	if got := keys(m); !slices.Equal(got, awsMappingKeys) {
+		t.Errorf("%s: members %v, AWS answers %v", what, got, awsMappingKeys)
+	}
+	want := map[string]any{
+		"BatchSize": 100.0, "BisectBatchOnFunctionError": false, "FunctionResponseTypes": []any{},
+		"MaximumBatchingWindowInSeconds": 1.0, "MaximumRecordAgeInSeconds": -1.0, "MaximumRetryAttempts": -1.0,
+		"ParallelizationFactor": 1.0, "StartingPosition": "TRIM_HORIZON", "State": state,
+		"StateTransitionReason": "User action", "TumblingWindowInSeconds": 0.0,
+		"DestinationConfig": map[string]any{"OnFailure": map[string]any{}},
+	}
+	for k, v := range want {
+		g, _ := json.Marshal(m[k])
+		w, _ := json.Marshal(v)
+		if !bytes.Equal(g, w) {
+			t.Errorf("%s: %s = %s, AWS answers %s", what, k, g, w)
+		}
+	}
+	uuid, _ := m["UUID"].(string)
+	arn, _ := m["EventSourceMappingArn"].(string)
+	if !strings.HasPrefix(arn, "arn:aws:lambda:") || !strings.HasSuffix(arn, ":event-source-mapping:"+uuid) {
+		t.Errorf("%s: EventSourceMappingArn %q, want arn:aws:lambda:<region>:<account>:event-source-mapping:%s", what, arn, uuid)
+	}
+}
+
+// test_disabled_dynamodb_event_source_mapping and
+// test_deletion_event_source_mapping_with_dynamodb: the members and
+// defaults of Create, Update (Enabled false), Get and List.
+func TestAWSMappingShape(t *testing.T) {
+	e := start(t, "")
+	arn := e.table("src")
+	e.function("f", nil)
+	code, c := e.esmHTTP("POST", "", map[string]any{
+		"FunctionName": "f", "EventSourceArn": arn, "StartingPosition": "TRIM_HORIZON", "MaximumBatchingWindowInSeconds": 1,
+	})
+	if code != http.StatusAccepted {
+		t.Fatalf("create: %d %v", code, c)
+	}
+	checkAWSMapping(t, "create", c, "Creating")
+	uuid := c["UUID"].(string)
+	e.waitFor("Enabled", 5*time.Second, func() bool {
+		_, g := e.esmHTTP("GET", uuid, nil)
+		return g["State"] == "Enabled"
+	})
+	_, g := e.esmHTTP("GET", uuid, nil)
+	checkAWSMapping(t, "get", g, "Enabled")
+	_, l := e.esmHTTP("GET", "?EventSourceArn="+arn, nil)
+	ms, _ := l["EventSourceMappings"].([]any)
+	if len(ms) != 1 {
+		t.Fatalf("list: %v", l)
+	}
+	checkAWSMapping(t, "list", ms[0].(map[string]any), "Enabled")
+	code, u := e.esmHTTP("PUT", uuid, map[string]any{"Enabled": false})
+	if code != http.StatusAccepted {
+		t.Fatalf("update: %d %v", code, u)
+	}
+	checkAWSMapping(t, "update", u, "Disabling")
+}
+
+// A mapping with an OnFailure destination echoes it (test_dynamodb_event_
+// source_mapping_with_on_failure_destination_config), and a mapping's
+// EventSourceMappingArn survives a restart.
+func TestAWSMappingDestinationEcho(t *testing.T) {
+	e := start(t, t.TempDir())
+	arn := e.table("src")
+	e.function("f", nil)
+	dest := "arn:aws:sqs:us-east-1:000000000000:failures"
+	out, err := e.lam.CreateEventSourceMapping(e.ctx, &lambda.CreateEventSourceMappingInput{
+		FunctionName: aws.String("f"), EventSourceArn: aws.String(arn), StartingPosition: ltypes.EventSourcePositionTrimHorizon,
+		BatchSize: aws.Int32(1), MaximumRetryAttempts: aws.Int32(1),
+		DestinationConfig: &ltypes.DestinationConfig{OnFailure: &ltypes.OnFailure{Destination: aws.String(dest)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := out.DestinationConfig; d == nil || d.OnFailure == nil || aws.ToString(d.OnFailure.Destination) != dest {
+		t.Fatalf("DestinationConfig %+v", out.DestinationConfig)
+	}
+	if aws.ToString(out.EventSourceMappingArn) == "" {
+		t.Fatal("no EventSourceMappingArn")
+	}
+	e.restart()
+	got, err := e.lam.GetEventSourceMapping(e.ctx, &lambda.GetEventSourceMappingInput{UUID: out.UUID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(got.EventSourceMappingArn) != aws.ToString(out.EventSourceMappingArn) {
+		t.Fatalf("after restart EventSourceMappingArn %q, was %q", aws.ToString(got.EventSourceMappingArn), aws.ToString(out.EventSourceMappingArn))
+	}
+}
