@@ -9,6 +9,7 @@ package mappings_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 )
 
 // esmHTTP sends a raw Lambda ESM request and decodes the JSON answer.
@@ -155,5 +157,61 @@ func TestAWSMappingDestinationEcho(t *testing.T) {
 	}
 	if aws.ToString(got.EventSourceMappingArn) != aws.ToString(out.EventSourceMappingArn) {
 		t.Fatalf("after restart EventSourceMappingArn %q, was %q", aws.ToString(got.EventSourceMappingArn), aws.ToString(out.EventSourceMappingArn))
+	}
+}
+
+func apiErr(t *testing.T, err error) (code, msg string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v is not an API error", err)
+	}
+	return ae.ErrorCode(), ae.ErrorMessage()
+}
+
+// test_create_starting_position_validation_exceptions[dynamodb], and the
+// duplicate and invalid-filter errors of the DynamoDB streams tests.
+func TestAWSMappingValidationErrors(t *testing.T) {
+	e := start(t, "")
+	arn := e.table("src")
+	e.function("f", nil)
+	now := time.Now().Truncate(time.Second)
+	neg := time.Unix(-now.Unix(), 0)
+	cases := []struct {
+		name      string
+		in        lambda.CreateEventSourceMappingInput
+		code, msg string
+	}{
+		{"invalid starting position", lambda.CreateEventSourceMappingInput{StartingPosition: "0"},
+			"ValidationException", "1 validation error detected: Value '0' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]"},
+		{"timestamp with LATEST", lambda.CreateEventSourceMappingInput{StartingPosition: ltypes.EventSourcePositionLatest, StartingPositionTimestamp: &now},
+			"InvalidParameterValueException", "Timestamp only valid with StartingPosition AT_TIMESTAMP"},
+		{"AT_TIMESTAMP", lambda.CreateEventSourceMappingInput{StartingPosition: ltypes.EventSourcePositionAtTimestamp, StartingPositionTimestamp: &neg},
+			"InvalidParameterValueException", "Unsupported starting position for arn type: " + arn},
+		{"single-string filter", lambda.CreateEventSourceMappingInput{StartingPosition: ltypes.EventSourcePositionTrimHorizon,
+			FilterCriteria: &ltypes.FilterCriteria{Filters: []ltypes.Filter{{Pattern: aws.String("single-string")}}}},
+			"InvalidParameterValueException", "Invalid filter pattern definition."},
+		{"malformed filter", lambda.CreateEventSourceMappingInput{StartingPosition: ltypes.EventSourcePositionTrimHorizon,
+			FilterCriteria: &ltypes.FilterCriteria{Filters: []ltypes.Filter{{Pattern: aws.String(`[{"eventName": ["INSERT"=123}]`)}}}},
+			"InvalidParameterValueException", "Invalid filter pattern definition."},
+	}
+	for _, c := range cases {
+		in := c.in
+		in.FunctionName, in.EventSourceArn = aws.String("f"), aws.String(arn)
+		_, err := e.lam.CreateEventSourceMapping(e.ctx, &in)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		if code, msg := apiErr(t, err); code != c.code || msg != c.msg {
+			t.Errorf("%s: %s %q\nAWS answers %s %q", c.name, code, msg, c.code, c.msg)
+		}
+	}
+	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn)})
+	_, err := e.lam.CreateEventSourceMapping(e.ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"),
+		EventSourceArn: aws.String(arn), StartingPosition: ltypes.EventSourcePositionTrimHorizon})
+	want := `The event source arn (" ` + arn + ` ") and function (" f ") provided mapping already exists. Please update or delete the existing mapping with UUID ` + uuid
+	if code, msg := apiErr(t, err); code != "ResourceConflictException" || msg != want {
+		t.Errorf("duplicate: %s %q\nAWS answers ResourceConflictException %q", code, msg, want)
 	}
 }

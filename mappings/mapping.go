@@ -161,7 +161,7 @@ func checkSpec(s *Spec, create bool) error {
 		switch *s.StartingPosition {
 		case "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP":
 		default:
-			c = append(c, fmt.Sprintf("Value '%s' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [TRIM_HORIZON, AT_TIMESTAMP, LATEST]", *s.StartingPosition))
+			c = append(c, fmt.Sprintf("Value '%s' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]", *s.StartingPosition))
 		}
 	}
 	if s.FunctionResponseTypes != nil {
@@ -186,8 +186,15 @@ func checkSpec(s *Spec, create bool) error {
 	if a := s.MaximumRecordAgeInSeconds; a != nil && *a != -1 && *a < 60 {
 		return newErr(ErrInvalidParameter, "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.")
 	}
+	if create && s.StartingPositionTimestamp != nil && (s.StartingPosition == nil || *s.StartingPosition != "AT_TIMESTAMP") {
+		return newErr(ErrInvalidParameter, "Timestamp only valid with StartingPosition AT_TIMESTAMP")
+	}
 	if s.StartingPosition != nil && *s.StartingPosition == "AT_TIMESTAMP" {
-		return newErr(ErrInvalidParameter, "Unsupported starting position for DynamoDB Streams: AT_TIMESTAMP")
+		arn := ""
+		if s.EventSourceArn != nil {
+			arn = *s.EventSourceArn
+		}
+		return newErr(ErrInvalidParameter, "Unsupported starting position for arn type: %s", arn)
 	}
 	if s.FilterCriteria != nil {
 		for _, f := range s.FilterCriteria.Filters {
