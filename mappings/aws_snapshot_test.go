@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
@@ -213,5 +215,51 @@ func TestAWSMappingValidationErrors(t *testing.T) {
 	want := `The event source arn (" ` + arn + ` ") and function (" f ") provided mapping already exists. Please update or delete the existing mapping with UUID ` + uuid
 	if code, msg := apiErr(t, err); code != "ResourceConflictException" || msg != want {
 		t.Errorf("duplicate: %s %q\nAWS answers ResourceConflictException %q", code, msg, want)
+	}
+}
+
+// test_dynamodb_event_filter[numeric_filter]: DynamoDB numbers are strings
+// in the record ({"N":"101"}), and a numeric matcher never matches a
+// string: AWS delivered 42 (anything-but "101") but not 101.
+func TestAWSFilterNumericOnDynamoDBNumber(t *testing.T) {
+	e := start(t, "")
+	arn := e.table("src")
+	e.function("f", nil)
+	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn), BatchSize: aws.Int32(1),
+		FilterCriteria: &ltypes.FilterCriteria{Filters: []ltypes.Filter{
+			{Pattern: aws.String(`{"dynamodb":{"NewImage":{"n":{"N":[{"numeric":[">",100]},{"anything-but":"101"}]}}}}`)},
+		}}})
+	for _, n := range []string{"42", "101", "7"} {
+		e.put("src", "k"+n, "n"+n, map[string]ddbtypes.AttributeValue{"n": &ddbtypes.AttributeValueMemberN{Value: n}})
+	}
+	e.caughtUp(uuid, 10*time.Second)
+	e.waitFor("n7", 5*time.Second, func() bool { return slices.Contains(e.sink.vs(), "n7") })
+	if got := e.sink.vs(); !slices.Equal(got, []string{"n42", "n7"}) {
+		t.Fatalf("delivered %v, AWS delivers [n42 n7]", got)
+	}
+}
+
+// test_dynamodb_event_filter[date_time_conversion] and [exists_false_filter]:
+// ApproximateCreationDateTime is a number a numeric matcher takes; exists
+// false matches a record whose attribute is present (its value is an
+// object, not a leaf), so AWS delivered both records in each case.
+func TestAWSFilterDateTimeAndExistsFalse(t *testing.T) {
+	e := start(t, "")
+	for i, p := range []string{
+		`{"dynamodb":{"ApproximateCreationDateTime":[{"numeric":[">",0]}]}}`,
+		`{"dynamodb":{"NewImage":{"presentKey":[{"exists":false}]}}}`,
+	} {
+		tbl, fn := fmt.Sprintf("src%d", i), fmt.Sprintf("f%d", i)
+		arn := e.table(tbl)
+		e.function(fn, nil)
+		uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String(fn), EventSourceArn: aws.String(arn), BatchSize: aws.Int32(1),
+			FilterCriteria: &ltypes.FilterCriteria{Filters: []ltypes.Filter{{Pattern: aws.String(p)}}}})
+		e.put(tbl, "id1", tbl+"-a", nil)
+		e.put(tbl, "id2", tbl+"-b", map[string]ddbtypes.AttributeValue{"presentKey": &ddbtypes.AttributeValueMemberS{Value: "presentValue"}})
+		e.caughtUp(uuid, 10*time.Second)
+		e.waitFor(tbl+"-b", 5*time.Second, func() bool { return slices.Contains(e.sink.vs(), tbl+"-b") })
+		if !slices.Contains(e.sink.vs(), tbl+"-a") {
+			t.Fatalf("pattern %s: delivered %v, AWS delivers both records", p, e.sink.vs())
+		}
 	}
 }
