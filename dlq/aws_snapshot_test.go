@@ -7,11 +7,15 @@ package dlq_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -106,5 +110,93 @@ func TestAWSUnhandledFailureRecord(t *testing.T) {
 	req := sub(t, m["requestContext"])
 	if string(rc["functionError"]) != `"Unhandled"` || string(rc["statusCode"]) != "200" || string(req["approximateInvokeCount"]) != "2" {
 		t.Errorf("requestContext %s responseContext %s, AWS sends approximateInvokeCount 2 and functionError \"Unhandled\"", m["requestContext"], m["responseContext"])
+	}
+}
+
+// test_dynamodb_event_source_mapping, test_dynamodb_event_filter and
+// test_dynamodb_report_batch_item_failures: the record a function receives
+// (kept verbatim in the entry), member for member, with AWS's SizeBytes for
+// the same items.
+func TestAWSEventRecordShape(t *testing.T) {
+	e := start(t, dlq.Options{})
+	e.function("f", "esm", map[string]string{"FAIL_TIMES": "1000"})
+	mk := func(table, key, view string) string {
+		out, err := e.ddb.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+			TableName:            aws.String(table),
+			AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+			KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(key), KeyType: ddbtypes.KeyTypeHash}},
+			BillingMode:          ddbtypes.BillingModePayPerRequest,
+			StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(view)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.TableDescription.LatestStreamArn)
+	}
+	s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+	type put struct {
+		item map[string]ddbtypes.AttributeValue
+		name string
+		size int
+	}
+	cases := []struct {
+		table, key, view string
+		puts             []put
+	}{
+		{"newimage", "my_partition_key", "NEW_IMAGE", []put{
+			{map[string]ddbtypes.AttributeValue{"my_partition_key": s("hello world"), "binary_key": &ddbtypes.AttributeValueMemberB{Value: []byte("foobar")}}, "INSERT", 70},
+			{map[string]ddbtypes.AttributeValue{"my_partition_key": s("testId0"), "should_fail": &ddbtypes.AttributeValueMemberBOOL{Value: false}}, "INSERT", 58},
+		}},
+		{"newold", "id", "NEW_AND_OLD_IMAGES", []put{
+			{map[string]ddbtypes.AttributeValue{"id": s("id_value")}, "INSERT", 20},
+			{map[string]ddbtypes.AttributeValue{"id": s("id_value"), "id2": s("id2_new_value")}, "MODIFY", 46},
+			{map[string]ddbtypes.AttributeValue{"id": s("id_value_1"), "numericFilter": &ddbtypes.AttributeValueMemberN{Value: "42"}}, "INSERT", 39},
+			{map[string]ddbtypes.AttributeValue{"id": s("id_value_2"), "prefix": s("us-1-other-suffix")}, "INSERT", 47},
+		}},
+	}
+	for _, c := range cases {
+		arn := mk(c.table, c.key, c.view)
+		for _, p := range c.puts {
+			if _, err := e.ddb.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: p.item}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn),
+			BatchSize: aws.Int32(1), MaximumRetryAttempts: aws.Int32(0)})
+		// Entries come in failure order (items hash to lanes): pair them
+		// with the puts by sequence number (write order).
+		es := e.entries(uuid, len(c.puts))
+		sort.Slice(es, func(i, j int) bool { return es[i].Records[0].Seq < es[j].Records[0].Seq })
+		for i, p := range c.puts {
+			if len(es[i].Records) != 1 {
+				t.Fatalf("%s entry %d: %d records", c.table, i, len(es[i].Records))
+			}
+			var r map[string]json.RawMessage
+			if err := json.Unmarshal(es[i].Records[0].Event, &r); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := sortedKeys(r), []string{"awsRegion", "dynamodb", "eventID", "eventName", "eventSource", "eventSourceARN", "eventVersion"}; !slices.Equal(got, want) {
+				t.Fatalf("%s: record members %v, AWS sends %v", c.table, got, want)
+			}
+			if string(r["eventVersion"]) != `"1.1"` || string(r["eventSource"]) != `"aws:dynamodb"` || string(r["eventName"]) != `"`+p.name+`"` ||
+				string(r["eventSourceARN"]) != `"`+arn+`"` || string(r["awsRegion"]) != `"us-east-1"` {
+				t.Errorf("%s %d: record %s", c.table, i, es[i].Records[0].Event)
+			}
+			d := sub(t, r["dynamodb"])
+			want := []string{"ApproximateCreationDateTime", "Keys", "NewImage", "SequenceNumber", "SizeBytes", "StreamViewType"}
+			if p.name == "MODIFY" {
+				want = []string{"ApproximateCreationDateTime", "Keys", "NewImage", "OldImage", "SequenceNumber", "SizeBytes", "StreamViewType"}
+			}
+			if got := sortedKeys(d); !slices.Equal(got, want) {
+				t.Errorf("%s %d: dynamodb members %v, AWS sends %v", c.table, i, got, want)
+			}
+			if string(d["SizeBytes"]) != fmt.Sprint(p.size) || string(d["StreamViewType"]) != `"`+c.view+`"` {
+				t.Errorf("%s %d: SizeBytes %s StreamViewType %s, AWS sends %d %s", c.table, i, d["SizeBytes"], d["StreamViewType"], p.size, c.view)
+			}
+			var ts float64
+			if err := json.Unmarshal(d["ApproximateCreationDateTime"], &ts); err != nil || int(math.Log10(ts)) != 9 {
+				t.Errorf("%s %d: ApproximateCreationDateTime %s is not epoch seconds", c.table, i, d["ApproximateCreationDateTime"])
+			}
+		}
 	}
 }
