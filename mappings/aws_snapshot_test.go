@@ -263,3 +263,64 @@ func TestAWSFilterDateTimeAndExistsFalse(t *testing.T) {
 		}
 	}
 }
+
+// test_dynamodb_report_batch_item_failure_scenarios and
+// test_dynamodb_report_batch_item_success_scenarios: with
+// ReportBatchItemFailures, a batchItemFailures entry whose itemIdentifier
+// is a number, empty, null or missing fails the whole batch (AWS invoked 4
+// times with MaximumRetryAttempts 3, then sent the failure record);
+// [], null, {}, {"batchItemFailures":[]} and {"batchItemFailures":null}
+// are successes (one invocation).
+func TestAWSPartialBatchResponseScenarios(t *testing.T) {
+	e := start(t, "")
+	cases := []struct {
+		resp string
+		fail bool
+	}{
+		{`{"batchItemFailures":[{"itemIdentifier":123}]}`, true},
+		{`{"batchItemFailures":[{"itemIdentifier":""}]}`, true},
+		{`{"batchItemFailures":[{"itemIdentifier":null}]}`, true},
+		{`{"batchItemFailures":[{"foo":123}]}`, true},
+		{`{"batchItemFailures":[{"foo":null}]}`, true},
+		{`[]`, false},
+		{`null`, false},
+		{`{}`, false},
+		{`{"batchItemFailures":[]}`, false},
+		{`{"batchItemFailures":null}`, false},
+	}
+	uuids := make([]string, len(cases))
+	for i, c := range cases {
+		tbl, fn := fmt.Sprintf("src%d", i), fmt.Sprintf("f%d", i)
+		arn := e.table(tbl)
+		e.functionFrom(fn, "respond", map[string]string{"RESPONSE": c.resp})
+		uuids[i] = e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String(fn), EventSourceArn: aws.String(arn),
+			BatchSize: aws.Int32(1), MaximumRetryAttempts: aws.Int32(3),
+			FunctionResponseTypes: []ltypes.FunctionResponseType{ltypes.FunctionResponseTypeReportBatchItemFailures}})
+		e.put(tbl, "hello world", tbl, nil)
+	}
+	count := func(v string) int {
+		n := 0
+		for _, x := range e.sink.vs() {
+			if x == v {
+				n++
+			}
+		}
+		return n
+	}
+	for i, c := range cases {
+		v := fmt.Sprintf("src%d", i)
+		e.caughtUp(uuids[i], 10*time.Second)
+		fr, err := e.srv.Mappings().Failures(uuids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantFailures := 1, 0
+		if c.fail {
+			want, wantFailures = 4, 1
+		}
+		e.waitFor(v+" invocations", 5*time.Second, func() bool { return count(v) >= want })
+		if got := count(v); got != want || len(fr) != wantFailures {
+			t.Errorf("response %s: %d invocations, %d failure records; AWS: %d, %d", c.resp, got, len(fr), want, wantFailures)
+		}
+	}
+}
