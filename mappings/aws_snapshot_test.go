@@ -324,3 +324,38 @@ func TestAWSPartialBatchResponseScenarios(t *testing.T) {
 		}
 	}
 }
+
+// test_dynamodb_invalid_event_filter and test_esm_with_not_existing_
+// dynamodb_stream: AWS's error body carries the modeled members "Type" and
+// "message" (lowercase: botocore recorded them under those names).
+func TestAWSMappingErrorBody(t *testing.T) {
+	e := start(t, "")
+	arn := e.table("src")
+	e.function("f", nil)
+	missing := strings.Replace(arn, "table/src/", "table/nope/", 1)
+	for _, c := range []struct {
+		body map[string]any
+		msg  string
+	}{
+		{map[string]any{"FunctionName": "f", "EventSourceArn": arn, "StartingPosition": "TRIM_HORIZON",
+			"FilterCriteria": map[string]any{"Filters": []any{map[string]any{"Pattern": "single-string"}}}}, "Invalid filter pattern definition."},
+		{map[string]any{"FunctionName": "f", "EventSourceArn": missing, "StartingPosition": "TRIM_HORIZON"}, "Stream not found: " + missing},
+	} {
+		b, _ := json.Marshal(c.body)
+		resp, err := http.Post(e.srv.URL()+"/2015-03-31/event-source-mappings/", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want, _ := json.Marshal(map[string]string{"Type": "User", "message": c.msg})
+		var g, w map[string]any
+		_ = json.Unmarshal(got, &g)
+		_ = json.Unmarshal(want, &w)
+		gb, _ := json.Marshal(g)
+		wb, _ := json.Marshal(w)
+		if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-Errortype") != "InvalidParameterValueException" || !bytes.Equal(gb, wb) {
+			t.Errorf("%d %s %s\nAWS answers 400 InvalidParameterValueException %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), got, want)
+		}
+	}
+}
