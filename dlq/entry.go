@@ -28,13 +28,9 @@ type Record struct {
 		Condition              string `json:"condition"`
 		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
 	} `json:"requestContext"`
-	ResponseContext struct {
-		StatusCode      int    `json:"statusCode"`
-		ExecutedVersion string `json:"executedVersion"`
-		FunctionError   string `json:"functionError"`
-	} `json:"responseContext"`
-	Version            string `json:"version"`
-	Timestamp          string `json:"timestamp"`
+	ResponseContext    ResponseContext `json:"responseContext"`
+	Version            string          `json:"version"`
+	Timestamp          string          `json:"timestamp"`
 	DDBStreamBatchInfo struct {
 		ShardID                         string `json:"shardId"`
 		StartSequenceNumber             string `json:"startSequenceNumber"`
@@ -44,6 +40,28 @@ type Record struct {
 		BatchSize                       int    `json:"batchSize"`
 		StreamArn                       string `json:"streamArn"`
 	} `json:"DDBStreamBatchInfo"`
+}
+
+// ResponseContext is the last invocation's response. FunctionError is ""
+// when the function returned normally (a partial batch response named
+// records): Lambda then sends "functionError": null.
+type ResponseContext struct {
+	StatusCode      int    `json:"statusCode"`
+	ExecutedVersion string `json:"executedVersion"`
+	FunctionError   string `json:"functionError"`
+}
+
+// MarshalJSON renders an empty FunctionError as null, as Lambda does.
+func (c ResponseContext) MarshalJSON() ([]byte, error) {
+	var fe *string
+	if c.FunctionError != "" {
+		fe = &c.FunctionError
+	}
+	return json.Marshal(struct {
+		StatusCode      int     `json:"statusCode"`
+		ExecutedVersion string  `json:"executedVersion"`
+		FunctionError   *string `json:"functionError"`
+	}{c.StatusCode, c.ExecutedVersion, fe})
 }
 
 // Conditions of a Record.

@@ -151,7 +151,10 @@ func TestFilterCriteria(t *testing.T) {
 	e.waitFor("keep3", 5*time.Second, func() bool { return slices.Contains(e.sink.vs(), "keep3") })
 	got := e.sink.vs()
 	sort.Strings(got)
-	if !slices.Equal(got, []string{"keep1", "keep3", "num15"}) {
+	// num15 is not delivered: its n is {"N":"15"}, a string, and Lambda's
+	// numeric matcher never matches a string (AWS's recorded behaviour,
+	// TestAWSFilterNumericOnDynamoDBNumber).
+	if !slices.Equal(got, []string{"keep1", "keep3"}) {
 		t.Fatalf("delivered %v", got)
 	}
 	_, err := e.lam.CreateEventSourceMapping(e.ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn),

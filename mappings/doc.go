@@ -78,7 +78,8 @@
 //
 // # Caveats
 //
-//   - AT_TIMESTAMP is rejected (DynamoDB Streams has none).
+//   - AT_TIMESTAMP is rejected (DynamoDB Streams has none), as Lambda
+//     rejects it for a DynamoDB stream.
 //   - A window's final invocation is sent when its end passes on this
 //     server's clock, when a record of a later window reaches the lane, or
 //     when the shard ends (then possibly before the window's end; the child

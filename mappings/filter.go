@@ -278,20 +278,16 @@ func literalEqual(p, v any) bool {
 	return false
 }
 
-// number reads a JSON number, or a string holding one: DynamoDB JSON renders
-// numbers as strings ({"N":"42"}), and numeric matching on them is what a
-// pattern on a NewImage number means.
+// number reads a JSON number. A string never matches numerically, also one
+// holding a number: DynamoDB JSON renders numbers as strings ({"N":"42"}),
+// and Lambda does not match {"numeric":...} or a number literal against
+// them (AWS's recorded behaviour); ApproximateCreationDateTime is a number.
 func number(v any) (float64, bool) {
-	var s string
-	switch v := v.(type) {
-	case json.Number:
-		s = string(v)
-	case string:
-		s = v
-	default:
+	n, ok := v.(json.Number)
+	if !ok {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}

@@ -124,6 +124,14 @@ func New(opts Options) (*Manager, error) {
 	for id, s := range loaded {
 		e := &entry{cfg: s.Configuration}
 		e.cfg.FunctionName, e.cfg.Qualifier, e.cfg.Enabled = s.Function, s.Qual, s.IsEnabled
+		// Mappings saved by earlier versions: no ARN, eddy's old reason.
+		if e.cfg.EventSourceMappingArn == "" {
+			e.cfg.EventSourceMappingArn = m.mappingArn(id)
+		}
+		if e.cfg.StateTransitionReason == "USER_INITIATED" {
+			e.cfg.StateTransitionReason = userAction
+		}
+		e.cfg.normalize()
 		m.maps[id] = e
 		m.settle(e)
 	}
@@ -177,6 +185,13 @@ func (m *Manager) functionArn(name, qualifier string) string {
 	return m.opts.Host.FunctionARN(name, qualifier)
 }
 
+// mappingArn is a mapping's EventSourceMappingArn
+// (arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>).
+func (m *Manager) mappingArn(uuid string) string {
+	o := m.opts.Host.Options()
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:event-source-mapping:%s", o.Region, o.Account, uuid)
+}
+
 // Create validates spec, persists a new mapping (with the LATEST starting
 // positions fixed now) and starts it when enabled. The returned
 // configuration has State Creating, as Lambda answers.
@@ -211,15 +226,17 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	if !info.Enabled {
 		return Configuration{}, newErr(ErrInvalidParameter, "Stream is disabled: %s", arn)
 	}
+	id := newUUID()
 	c := Configuration{
-		UUID: newUUID(), FunctionName: name, Qualifier: qual, FunctionArn: m.functionArn(name, qual),
+		UUID: id, EventSourceMappingArn: m.mappingArn(id), FunctionName: name, Qualifier: qual, FunctionArn: m.functionArn(name, qual),
 		EventSourceArn: arn, StartingPosition: *spec.StartingPosition,
 		BatchSize: 100, ParallelizationFactor: 1, MaximumRetryAttempts: -1, MaximumRecordAgeInSeconds: -1,
 		FunctionResponseTypes: []string{}, Enabled: true,
-		StateTransitionReason: "USER_INITIATED", LastProcessingResult: "No records processed",
+		StateTransitionReason: userAction, LastProcessingResult: "No records processed",
 		LastModified: epoch(m.opts.Now()),
 	}
 	c.apply(spec)
+	c.normalize()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -393,9 +410,10 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 	}
 	wasEnabled := c.Enabled
 	c.apply(spec)
+	c.normalize()
 	c.LastModified = epoch(m.opts.Now())
 	if spec.Enabled != nil {
-		c.StateTransitionReason = "USER_INITIATED"
+		c.StateTransitionReason = userAction
 	}
 	if c.Enabled {
 		c.State = StateEnabled

@@ -74,6 +74,7 @@ type Configuration struct {
 	UUID                           string             `json:"UUID"`
 	FunctionArn                    string             `json:"FunctionArn"`
 	EventSourceArn                 string             `json:"EventSourceArn"`
+	EventSourceMappingArn          string             `json:"EventSourceMappingArn"`
 	StartingPosition               string             `json:"StartingPosition"`
 	BatchSize                      int                `json:"BatchSize"`
 	MaximumBatchingWindowInSeconds int                `json:"MaximumBatchingWindowInSeconds"`
@@ -105,6 +106,10 @@ type stored struct {
 	Qual      string `json:"qual,omitempty"`
 	IsEnabled bool   `json:"enabled"`
 }
+
+// userAction is Lambda's StateTransitionReason for a state the user set
+// (CreateEventSourceMapping, UpdateEventSourceMapping's Enabled).
+const userAction = "User action"
 
 // Mapping states, as Lambda names them.
 const (
@@ -156,7 +161,7 @@ func checkSpec(s *Spec, create bool) error {
 		switch *s.StartingPosition {
 		case "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP":
 		default:
-			c = append(c, fmt.Sprintf("Value '%s' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [TRIM_HORIZON, AT_TIMESTAMP, LATEST]", *s.StartingPosition))
+			c = append(c, fmt.Sprintf("Value '%s' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]", *s.StartingPosition))
 		}
 	}
 	if s.FunctionResponseTypes != nil {
@@ -181,8 +186,15 @@ func checkSpec(s *Spec, create bool) error {
 	if a := s.MaximumRecordAgeInSeconds; a != nil && *a != -1 && *a < 60 {
 		return newErr(ErrInvalidParameter, "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.")
 	}
+	if create && s.StartingPositionTimestamp != nil && (s.StartingPosition == nil || *s.StartingPosition != "AT_TIMESTAMP") {
+		return newErr(ErrInvalidParameter, "Timestamp only valid with StartingPosition AT_TIMESTAMP")
+	}
 	if s.StartingPosition != nil && *s.StartingPosition == "AT_TIMESTAMP" {
-		return newErr(ErrInvalidParameter, "Unsupported starting position for DynamoDB Streams: AT_TIMESTAMP")
+		arn := ""
+		if s.EventSourceArn != nil {
+			arn = *s.EventSourceArn
+		}
+		return newErr(ErrInvalidParameter, "Unsupported starting position for arn type: %s", arn)
 	}
 	if s.FilterCriteria != nil {
 		for _, f := range s.FilterCriteria.Filters {
@@ -243,6 +255,17 @@ func (c *Configuration) apply(s *Spec) {
 	}
 	if s.Enabled != nil {
 		c.Enabled = *s.Enabled
+	}
+}
+
+// normalize fills what Lambda always answers: DestinationConfig with an
+// OnFailure member ({"OnFailure":{}} when no destination is set).
+func (c *Configuration) normalize() {
+	if c.DestinationConfig == nil {
+		c.DestinationConfig = &DestinationConfig{}
+	}
+	if c.DestinationConfig.OnFailure == nil {
+		c.DestinationConfig.OnFailure = &OnFailure{}
 	}
 }
 

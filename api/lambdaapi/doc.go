@@ -24,7 +24,7 @@
 // Requests are not authenticated: SigV4 signatures are not checked.
 //
 // Errors use Lambda's shape: the HTTP status, an X-Amzn-Errortype header
-// and a body {"Type":"User","Message":"..."}.
+// and a body {"Type":"User","message":"..."}.
 //
 // The dependency direction is api/lambdaapi -> triggers; triggers knows
 // nothing of HTTP.

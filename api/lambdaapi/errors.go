@@ -63,9 +63,10 @@ func writeError(w http.ResponseWriter, err error) {
 	if !ae.user {
 		typ = "Service"
 	}
+	// Lambda's error shapes model "Type" and "message" (lowercase).
 	body, _ := json.Marshal(struct {
-		Type    string
-		Message string
+		Type    string `json:"Type"`
+		Message string `json:"message"`
 	}{typ, ae.msg})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-Errortype", ae.typ)

@@ -137,7 +137,7 @@ func TestTriggersCommands(t *testing.T) {
 	for _, want := range []string{
 		"UUID:                      " + uuid + "\n",
 		"Source:                    " + arn + "\n",
-		"State:                     Enabled (USER_INITIATED)\n",
+		"State:                     Enabled (User action)\n",
 		"Batch size:                5\n",
 		"Retries:                   0\n",
 		"Maximum record age:        unlimited\n",
