@@ -20,8 +20,11 @@ var (
 	// (ValidationException, "1 validation error detected: ...").
 	ErrValidation = errors.New("triggers: validation")
 	// ErrConflict: the resource already exists, or the change conflicts
-	// with the current state (e.g. a stale RevisionId).
+	// with the current state.
 	ErrConflict = errors.New("triggers: resource conflict")
+	// ErrPrecondition: a RevisionId that is not the current one
+	// (PreconditionFailedException).
+	ErrPrecondition = errors.New("triggers: precondition failed")
 	// ErrInvalidPayload: the Invoke payload is not valid JSON.
 	ErrInvalidPayload = errors.New("triggers: invalid request content")
 	// ErrTooLarge: the code or payload exceeds a configured limit.

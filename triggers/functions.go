@@ -340,7 +340,7 @@ func (h *Host) mutate(name, revision string, fn func(*record) ([]string, error),
 		return nil, err
 	}
 	if revision != "" && revision != old.Latest.RevisionID {
-		return nil, newErr(ErrConflict, "The RevisionId provided does not match the latest RevisionId for the Lambda function or alias. Call the GetFunction or the GetAlias API to retrieve the latest RevisionId for your resource.")
+		return nil, errStaleRevision()
 	}
 	r := cloneRecord(old)
 	dropped, err := fn(r)
@@ -357,6 +357,12 @@ func (h *Host) mutate(name, revision string, fn func(*record) ([]string, error),
 		return r.Versions[len(r.Versions)-1].clone(), nil
 	}
 	return r.Latest.clone(), nil
+}
+
+// errStaleRevision is Lambda's answer to a RevisionId that is not the
+// current one, for functions and aliases alike.
+func errStaleRevision() error {
+	return newErr(ErrPrecondition, "%s", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 }
 
 func cloneRecord(r *record) *record {
@@ -439,7 +445,7 @@ func (h *Host) GetAlias(name, alias string) (*Alias, error) {
 	}
 	a, ok := r.Aliases[alias]
 	if !ok {
-		return nil, newErr(ErrNotFound, "Alias not found: %s", h.FunctionARN(name, alias))
+		return nil, newErr(ErrNotFound, "Cannot find alias arn: %s", h.FunctionARN(name, alias))
 	}
 	return &a, nil
 }
@@ -469,10 +475,10 @@ func (h *Host) UpdateAlias(name, alias string, version, description *string, rev
 	_, err := h.mutate(name, "", func(r *record) ([]string, error) {
 		a, ok := r.Aliases[alias]
 		if !ok {
-			return nil, newErr(ErrNotFound, "Alias not found: %s", h.FunctionARN(name, alias))
+			return nil, newErr(ErrNotFound, "Cannot find alias arn: %s", h.FunctionARN(name, alias))
 		}
 		if revision != "" && revision != a.RevisionID {
-			return nil, newErr(ErrConflict, "The RevisionId provided does not match the latest RevisionId for the Lambda function or alias.")
+			return nil, errStaleRevision()
 		}
 		if version != nil {
 			if err := h.checkAliasTarget(r, *version); err != nil {

@@ -47,6 +47,8 @@ func fromHost(err error) *apiError {
 		return &apiError{http.StatusBadRequest, "ValidationException", true, msg}
 	case errors.Is(err, triggers.ErrConflict):
 		return &apiError{http.StatusConflict, "ResourceConflictException", true, msg}
+	case errors.Is(err, triggers.ErrPrecondition):
+		return &apiError{http.StatusPreconditionFailed, "PreconditionFailedException", true, msg}
 	case errors.Is(err, triggers.ErrInvalidPayload):
 		return invalidContent(msg)
 	case errors.Is(err, triggers.ErrTooLarge):

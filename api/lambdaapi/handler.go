@@ -394,7 +394,7 @@ func (h *handler) updateCode(w http.ResponseWriter, r *http.Request) {
 	if err == nil && in.RevisionId != "" {
 		var cur *triggers.FunctionConfig
 		if cur, err = h.host.GetFunction(name, ""); err == nil && cur.RevisionID != in.RevisionId {
-			err = &apiError{http.StatusPreconditionFailed, "PreconditionFailedException", true, "The RevisionId provided does not match the latest RevisionId for the Lambda function."}
+			err = &apiError{http.StatusPreconditionFailed, "PreconditionFailedException", true, "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"}
 		}
 	}
 	if err == nil {
@@ -458,7 +458,7 @@ func (h *handler) publishVersion(w http.ResponseWriter, r *http.Request) {
 	if err == nil && in.CodeSha256 != "" {
 		var cur *triggers.FunctionConfig
 		if cur, err = h.host.GetFunction(name, ""); err == nil && cur.CodeSha256() != in.CodeSha256 {
-			err = invalidParam("CodeSHA256 (" + in.CodeSha256 + ") is different from current CodeSHA256 in $LATEST (" + cur.CodeSha256() + "). Please try again.")
+			err = invalidParam("CodeSHA256 (" + in.CodeSha256 + ") is different from current CodeSHA256 in $LATEST (" + cur.CodeSha256() + "). Please try again with the CodeSHA256 in $LATEST.")
 		}
 	}
 	if err == nil {
