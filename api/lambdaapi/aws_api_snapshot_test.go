@@ -79,9 +79,114 @@ func TestAWSLambdaAPISnapshot(t *testing.T) {
 		t.Fatalf("create: %d %s", create.status, create.raw)
 	}
 
-	if a := e.raw(t, "POST", "/snap/aliases", map[string]any{"Name": "live", "FunctionVersion": "$LATEST"}); a.status != 201 {
-		t.Fatalf("CreateAlias: %d %s", a.status, a.raw)
-	}
+	t.Run("configuration defaults", func(t *testing.T) {
+		// CreateFunctionResponse, get_function_response (test_function_lifecycle).
+		want := map[string]string{
+			"FunctionArn":      `"` + arn + `snap"`,
+			"Version":          `"$LATEST"`,
+			"Description":      `""`,
+			"PackageType":      `"Zip"`,
+			"EphemeralStorage": `{"Size":512}`,
+			"SnapStart":        `{"ApplyOn":"None","OptimizationStatus":"Off"}`,
+			"TracingConfig":    `{"Mode":"PassThrough"}`,
+			"LoggingConfig":    `{"LogFormat":"Text","LogGroup":"/aws/lambda/snap"}`,
+		}
+		for k, v := range want {
+			if got := jsonOf(create.body[k]); got != v {
+				t.Errorf("CreateFunction %s = %s, AWS %s", k, got, v)
+			}
+		}
+		get := e.raw(t, "GET", "/snap", nil)
+		cfg, _ := get.body["Configuration"].(map[string]any)
+		want["State"], want["LastUpdateStatus"] = `"Active"`, `"Successful"`
+		for k, v := range want {
+			if got := jsonOf(cfg[k]); got != v {
+				t.Errorf("GetFunction %s = %s, AWS %s", k, got, v)
+			}
+		}
+		// A function without tags: GetFunction has no Tags member.
+		if _, ok := get.body["Tags"]; ok {
+			t.Errorf("GetFunction carries Tags %v; AWS leaves it out for an untagged function", get.body["Tags"])
+		}
+		gc := e.raw(t, "GET", "/snap/configuration", nil)
+		if gc.body["FunctionArn"] != arn+"snap" {
+			t.Errorf("GetFunctionConfiguration FunctionArn %v, AWS %s", gc.body["FunctionArn"], arn+"snap")
+		}
+	})
+
+	t.Run("qualified reads", func(t *testing.T) {
+		// get_function_latest_result (test_publish_version_on_create).
+		get := e.raw(t, "GET", "/snap?Qualifier="+url.QueryEscape("$LATEST"), nil)
+		cfg, _ := get.body["Configuration"].(map[string]any)
+		if cfg["FunctionArn"] != arn+"snap:$LATEST" || cfg["Version"] != "$LATEST" {
+			t.Errorf("GetFunction Qualifier=$LATEST: %v %v, AWS %s $LATEST", cfg["FunctionArn"], cfg["Version"], arn+"snap:$LATEST")
+		}
+		// first_publish_response (test_version_lifecycle).
+		pub := e.raw(t, "POST", "/snap/versions", map[string]any{"Description": "First version description :)"})
+		if pub.status != 201 || pub.body["FunctionArn"] != arn+"snap:1" || pub.body["Version"] != "1" ||
+			pub.body["State"] != "Active" || pub.body["LastUpdateStatus"] != "Successful" ||
+			pub.body["Description"] != "First version description :)" {
+			t.Errorf("PublishVersion: %d %s", pub.status, pub.raw)
+		}
+		// get_function_alias_1_1 (test_alias_lifecycle): through an alias
+		// FunctionArn is the alias ARN, Version the target.
+		if a := e.raw(t, "POST", "/snap/aliases", map[string]any{"Name": "live", "FunctionVersion": "1"}); a.status != 201 {
+			t.Fatalf("CreateAlias: %d %s", a.status, a.raw)
+		}
+		get = e.raw(t, "GET", "/snap?Qualifier=live", nil)
+		cfg, _ = get.body["Configuration"].(map[string]any)
+		if cfg["FunctionArn"] != arn+"snap:live" || cfg["Version"] != "1" {
+			t.Errorf("GetFunction Qualifier=live: %v %v, AWS %s 1", cfg["FunctionArn"], cfg["Version"], arn+"snap:live")
+		}
+		gc := e.raw(t, "GET", "/snap:live/configuration", nil)
+		if gc.body["FunctionArn"] != arn+"snap:live" || gc.body["Version"] != "1" {
+			t.Errorf("GetFunctionConfiguration snap:live: %v %v", gc.body["FunctionArn"], gc.body["Version"])
+		}
+	})
+
+	t.Run("lists", func(t *testing.T) {
+		// list_versions_result (test_publish_version_on_create): $LATEST
+		// qualified, no State or LastUpdateStatus.
+		lv := e.raw(t, "GET", "/snap/versions", nil)
+		vs, _ := lv.body["Versions"].([]any)
+		if len(vs) != 2 {
+			t.Fatalf("ListVersionsByFunction: %s", lv.raw)
+		}
+		for i, wantArn := range []string{arn + "snap:$LATEST", arn + "snap:1"} {
+			v := vs[i].(map[string]any)
+			if v["FunctionArn"] != wantArn {
+				t.Errorf("ListVersionsByFunction[%d].FunctionArn %v, AWS %s", i, v["FunctionArn"], wantArn)
+			}
+			for _, k := range []string{"State", "LastUpdateStatus"} {
+				if _, ok := v[k]; ok {
+					t.Errorf("ListVersionsByFunction[%d] carries %s; AWS leaves it out", i, k)
+				}
+			}
+			if jsonOf(v["SnapStart"]) != `{"ApplyOn":"None","OptimizationStatus":"Off"}` || jsonOf(v["TracingConfig"]) != `{"Mode":"PassThrough"}` {
+				t.Errorf("ListVersionsByFunction[%d]: %v", i, v)
+			}
+		}
+		lf := e.raw(t, "GET", "", nil)
+		fs, _ := lf.body["Functions"].([]any)
+		if len(fs) != 1 {
+			t.Fatalf("ListFunctions: %s", lf.raw)
+		}
+		f := fs[0].(map[string]any)
+		if f["FunctionArn"] != arn+"snap" {
+			t.Errorf("ListFunctions FunctionArn %v, AWS %s", f["FunctionArn"], arn+"snap")
+		}
+		for _, k := range []string{"State", "LastUpdateStatus"} {
+			if _, ok := f[k]; ok {
+				t.Errorf("ListFunctions carries %s; AWS leaves it out", k)
+			}
+		}
+		// list_aliases_for_fnname: no RoutingConfig when none is set.
+		la := e.raw(t, "GET", "/snap/aliases", nil)
+		if as, _ := la.body["Aliases"].([]any); len(as) != 1 || jsonOf(as[0]) !=
+			`{"AliasArn":"`+arn+`snap:live","Description":"","FunctionVersion":"1","Name":"live","RevisionId":`+jsonOf(as[0].(map[string]any)["RevisionId"])+`}` {
+			t.Errorf("ListAliases: %s", la.raw)
+		}
+	})
 
 	t.Run("errors", func(t *testing.T) {
 		const nf = "ResourceNotFoundException"
@@ -128,4 +233,34 @@ func TestAWSLambdaAPISnapshot(t *testing.T) {
 			412, "PreconditionFailedException", stale)
 	})
 
+	t.Run("updates", func(t *testing.T) {
+		// update_func_conf_response (test_function_lifecycle): $LATEST by its
+		// unqualified ARN.
+		u := e.raw(t, "PUT", "/snap/configuration", map[string]any{"Description": "Changed-Description", "Environment": map[string]any{"Variables": map[string]string{"ENV_A": "a"}}})
+		if u.status != 200 || u.body["FunctionArn"] != arn+"snap" || u.body["Version"] != "$LATEST" ||
+			jsonOf(u.body["Environment"]) != `{"Variables":{"ENV_A":"a"}}` || u.body["Description"] != "Changed-Description" {
+			t.Errorf("UpdateFunctionConfiguration: %d %s", u.status, u.raw)
+		}
+		c := e.raw(t, "PUT", "/snap/code", map[string]any{"ZipFile": zip(v2)})
+		if c.status != 200 || c.body["FunctionArn"] != arn+"snap" || c.body["Version"] != "$LATEST" || c.body["CodeSha256"] == create.body["CodeSha256"] {
+			t.Errorf("UpdateFunctionCode: %d %s", c.status, c.raw)
+		}
+		// update_function_code_result (test_publish_with_update): with
+		// Publish the new version, qualified.
+		p := e.raw(t, "PUT", "/snap/code", map[string]any{"ZipFile": zip(v1), "Publish": true})
+		if p.status != 200 || p.body["FunctionArn"] != arn+"snap:2" || p.body["Version"] != "2" {
+			t.Errorf("UpdateFunctionCode Publish: %d %s", p.status, p.raw)
+		}
+		// test_publish_version_on_create: Publish on create answers Version
+		// "1" under the unqualified ARN.
+		pc := e.raw(t, "POST", "", map[string]any{"FunctionName": "pub", "Role": "r", "Publish": true, "Code": map[string]any{"ZipFile": zip(v1)}})
+		if pc.status != 201 || pc.body["FunctionArn"] != arn+"pub" || pc.body["Version"] != "1" {
+			t.Errorf("CreateFunction Publish: %d %s", pc.status, pc.raw)
+		}
+		// delete_response, delete_postdelete (test_function_lifecycle).
+		if d := e.raw(t, "DELETE", "/pub", nil); d.status != 204 {
+			t.Errorf("DeleteFunction: %d %s", d.status, d.raw)
+		}
+		wantErr(t, "GetFunction deleted", e.raw(t, "GET", "/pub", nil), 404, "ResourceNotFoundException", "Function not found: "+arn+"pub")
+	})
 }

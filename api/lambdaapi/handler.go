@@ -93,10 +93,26 @@ type functionConfiguration struct {
 	Version          string       `json:"Version"`
 	Environment      *environment `json:"Environment,omitempty"`
 	RevisionID       string       `json:"RevisionId"`
-	State            string       `json:"State"`
-	LastUpdateStatus string       `json:"LastUpdateStatus"`
+	State            string       `json:"State,omitempty"`
+	LastUpdateStatus string       `json:"LastUpdateStatus,omitempty"`
 	PackageType      string       `json:"PackageType"`
 	Architectures    []string     `json:"Architectures"`
+	// Fixed: eddy has no /tmp quota, SnapStart or X-Ray; Lambda reports
+	// these defaults for such functions.
+	EphemeralStorage struct {
+		Size int `json:"Size"`
+	} `json:"EphemeralStorage"`
+	SnapStart struct {
+		ApplyOn            string `json:"ApplyOn"`
+		OptimizationStatus string `json:"OptimizationStatus"`
+	} `json:"SnapStart"`
+	TracingConfig struct {
+		Mode string `json:"Mode"`
+	} `json:"TracingConfig"`
+	LoggingConfig struct {
+		LogFormat string `json:"LogFormat"`
+		LogGroup  string `json:"LogGroup"`
+	} `json:"LoggingConfig"`
 }
 
 type aliasConfiguration struct {
@@ -107,10 +123,17 @@ type aliasConfiguration struct {
 	RevisionID      string `json:"RevisionId"`
 }
 
+// config is the FunctionConfiguration of c. Lambda names $LATEST by the
+// unqualified ARN (callers that asked for a qualifier, and
+// ListVersionsByFunction, set FunctionArn themselves).
 func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
+	arn := h.host.FunctionARN(c.Name, c.Version)
+	if c.Version == triggers.LatestVersion {
+		arn = h.host.FunctionARN(c.Name, "")
+	}
 	fc := functionConfiguration{
 		FunctionName: c.Name,
-		FunctionArn:  h.host.FunctionARN(c.Name, c.Version),
+		FunctionArn:  arn,
 		Runtime:      c.Runtime, Handler: c.Handler, CodeSize: c.CodeSize,
 		Description: c.Description, Timeout: int(c.Timeout / time.Second), MemorySize: c.MemoryMB,
 		LastModified: c.LastModified.UTC().Format("2006-01-02T15:04:05.000-0700"),
@@ -118,9 +141,31 @@ func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
 		State: "Active", LastUpdateStatus: "Successful", PackageType: "Zip",
 		Architectures: []string{"wasm32"},
 	}
+	fc.EphemeralStorage.Size = 512
+	fc.SnapStart.ApplyOn, fc.SnapStart.OptimizationStatus = "None", "Off"
+	fc.TracingConfig.Mode = "PassThrough"
+	fc.LoggingConfig.LogFormat, fc.LoggingConfig.LogGroup = "Text", "/aws/lambda/"+c.Name
 	if c.Environment != nil {
 		fc.Environment = &environment{Variables: c.Environment}
 	}
+	return fc
+}
+
+// qualified is the configuration as read through qualifier q: Lambda's
+// FunctionArn then carries q as given (an alias name, $LATEST or a version).
+func (h *handler) qualified(c *triggers.FunctionConfig, q string) functionConfiguration {
+	fc := h.config(c)
+	if q != "" {
+		fc.FunctionArn = h.host.FunctionARN(c.Name, q)
+	}
+	return fc
+}
+
+// listed is the configuration as the List operations return it: without
+// State and LastUpdateStatus (Lambda returns those from Get only).
+func (h *handler) listed(c *triggers.FunctionConfig) functionConfiguration {
+	fc := h.config(c)
+	fc.State, fc.LastUpdateStatus = "", ""
 	return fc
 }
 
@@ -279,7 +324,11 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, h.config(c))
+	// Lambda answers with the unqualified ARN even when Publish made
+	// Version "1".
+	fc := h.config(c)
+	fc.FunctionArn = h.host.FunctionARN(c.Name, "")
+	writeJSON(w, http.StatusCreated, fc)
 }
 
 func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
@@ -287,11 +336,11 @@ func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var c *triggers.FunctionConfig
 		if c, err = h.host.GetFunction(name, q); err == nil {
+			// eddy has no tags: Lambda leaves Tags out then.
 			writeJSON(w, http.StatusOK, map[string]any{
-				"Configuration": h.config(c),
+				"Configuration": h.qualified(c, q),
 				// eddy keeps code in its own store; there is no download URL.
 				"Code": map[string]string{"RepositoryType": "eddy", "Location": ""},
-				"Tags": map[string]string{},
 			})
 			return
 		}
@@ -304,7 +353,7 @@ func (h *handler) getConfiguration(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var c *triggers.FunctionConfig
 		if c, err = h.host.GetFunction(name, q); err == nil {
-			writeJSON(w, http.StatusOK, h.config(c))
+			writeJSON(w, http.StatusOK, h.qualified(c, q))
 			return
 		}
 	}
@@ -356,7 +405,13 @@ func (h *handler) listFunctions(w http.ResponseWriter, r *http.Request) {
 		NextMarker string `json:"NextMarker,omitempty"`
 	}{Functions: []functionConfiguration{}, NextMarker: next}
 	for _, c := range all[from:to] {
-		out.Functions = append(out.Functions, h.config(c))
+		fc := h.listed(c)
+		// With FunctionVersion=ALL $LATEST keeps its qualified ARN, as in
+		// ListVersionsByFunction.
+		if c.Version == triggers.LatestVersion && r.URL.Query().Get("FunctionVersion") == "ALL" {
+			fc.FunctionArn = h.host.FunctionARN(c.Name, c.Version)
+		}
+		out.Functions = append(out.Functions, fc)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -491,7 +546,10 @@ func (h *handler) listVersions(w http.ResponseWriter, r *http.Request) {
 		NextMarker string `json:"NextMarker,omitempty"`
 	}{Versions: []functionConfiguration{}, NextMarker: next}
 	for _, c := range vs[from:to] {
-		out.Versions = append(out.Versions, h.config(c))
+		// Here Lambda names $LATEST by its qualified ARN.
+		fc := h.listed(c)
+		fc.FunctionArn = h.host.FunctionARN(c.Name, c.Version)
+		out.Versions = append(out.Versions, fc)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
