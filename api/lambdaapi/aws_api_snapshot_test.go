@@ -55,7 +55,7 @@ func (e *env) raw(t *testing.T, method, path string, in any) rawResp {
 // message.
 func wantErr(t *testing.T, what string, r rawResp, status int, typ, msg string) {
 	t.Helper()
-	if r.status != status || r.errTyp != typ || r.body["Type"] != "User" || r.body["message"] != msg {
+	if r.status != status || r.errTyp != typ || r.body["Type"] != "User" || r.body[messageKey(typ)] != msg {
 		t.Errorf("%s: got %d %s %s\nAWS: %d %s %q", what, r.status, r.errTyp, r.raw, status, typ, msg)
 	}
 }
@@ -263,4 +263,14 @@ func TestAWSLambdaAPISnapshot(t *testing.T) {
 		}
 		wantErr(t, "GetFunction deleted", e.raw(t, "GET", "/pub", nil), 404, "ResourceNotFoundException", "Function not found: "+arn+"pub")
 	})
+}
+
+// messageKey is the message member of a Lambda error shape: its case
+// differs by shape in Lambda's Smithy model.
+func messageKey(typ string) string {
+	switch typ {
+	case "ResourceNotFoundException", "ServiceException", "InvalidZipFileException":
+		return "Message"
+	}
+	return "message"
 }

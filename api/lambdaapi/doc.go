@@ -24,7 +24,9 @@
 // Requests are not authenticated: SigV4 signatures are not checked.
 //
 // Errors use Lambda's shape: the HTTP status, an X-Amzn-Errortype header
-// and a body {"Type":"User","message":"..."}.
+// and a body {"Type":"User","message":"..."} ("Message" for
+// ResourceNotFoundException, ServiceException and InvalidZipFileException,
+// whose shapes spell it so in Lambda's model).
 //
 // The dependency direction is api/lambdaapi -> triggers; triggers knows
 // nothing of HTTP.

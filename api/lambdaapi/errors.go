@@ -65,11 +65,15 @@ func writeError(w http.ResponseWriter, err error) {
 	if !ae.user {
 		typ = "Service"
 	}
-	// Lambda's error shapes model "Type" and "message" (lowercase).
-	body, _ := json.Marshal(struct {
-		Type    string `json:"Type"`
-		Message string `json:"message"`
-	}{typ, ae.msg})
+	// Lambda's error shapes model "Type" and a message member whose case
+	// differs by shape (the Lambda Smithy model, as aws-sdk-go-v2's schemas
+	// carry it): "Message" for these, "message" for the others.
+	key := "message"
+	switch ae.typ {
+	case "ResourceNotFoundException", "ServiceException", "InvalidZipFileException":
+		key = "Message"
+	}
+	body, _ := json.Marshal(map[string]string{"Type": typ, key: ae.msg})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-Errortype", ae.typ)
 	w.WriteHeader(ae.status)

@@ -429,7 +429,7 @@ func TestFunctionLifecycle(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 404 || resp.Header.Get("X-Amzn-Errortype") != "ResourceNotFoundException" ||
-			string(body) != `{"Type":"User","message":"Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"}` {
+			string(body) != `{"Message":"Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope","Type":"User"}` {
 			t.Fatalf("error shape: %d %v %s", resp.StatusCode, resp.Header, body)
 		}
 		if _, err := e.client.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("k")}); err != nil {
