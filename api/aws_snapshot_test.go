@@ -2,7 +2,8 @@ package api_test
 
 // End-to-end checks of DynamoDB Streams against responses recorded from AWS
 // in localstack's snapshot tests (tests/aws/services/dynamodb/
-// test_dynamodb.snapshot.json and test_dynamodb.py, tests marked
+// test_dynamodb.snapshot.json and test_dynamodb.py, and
+// tests/aws/services/dynamodbstreams/test_dynamodb_streams.*; tests marked
 // aws.validated). The requests are the tests' requests, sent as raw JSON;
 // each response is compared with the recorded one as canonical JSON after
 // the values the snapshot replaced with placeholders (ARNs, labels, ids,
@@ -91,23 +92,24 @@ func (e *snapEnv) streams(op, body string) map[string]any {
 
 // masked are the keys whose values the snapshots replace with placeholders.
 var masked = map[string]string{
-	"CreationDateTime":            "datetime",
-	"CreationRequestDateTime":     "datetime",
-	"ApproximateCreationDateTime": "datetime",
-	"LatestStreamArn":             "<arn>",
-	"StreamArn":                   "<arn>",
-	"TableArn":                    "<arn>",
-	"LatestStreamLabel":           "<label>",
-	"StreamLabel":                 "<label>",
-	"TableId":                     "<uuid>",
-	"TableName":                   "<table-name>",
-	"TableStatus":                 "<table-status>",
-	"ShardId":                     "<shard-id>",
-	"StartingSequenceNumber":      "starting-sequence-number",
-	"SequenceNumber":              "<sequence-number>",
-	"eventID":                     "<event-id>",
-	"awsRegion":                   "<region>",
-	"ShardIterator":               "<shard-iterator>",
+	"CreationDateTime":                  "datetime",
+	"CreationRequestDateTime":           "datetime",
+	"ApproximateCreationDateTime":       "datetime",
+	"LastUpdateToPayPerRequestDateTime": "datetime",
+	"LatestStreamArn":                   "<arn>",
+	"StreamArn":                         "<arn>",
+	"TableArn":                          "<arn>",
+	"LatestStreamLabel":                 "<label>",
+	"StreamLabel":                       "<label>",
+	"TableId":                           "<uuid>",
+	"TableName":                         "<table-name>",
+	"TableStatus":                       "<table-status>",
+	"ShardId":                           "<shard-id>",
+	"StartingSequenceNumber":            "starting-sequence-number",
+	"SequenceNumber":                    "<sequence-number>",
+	"eventID":                           "<event-id>",
+	"awsRegion":                         "<region>",
+	"ShardIterator":                     "<shard-iterator>",
 }
 
 func mask(v any) any {
@@ -478,4 +480,24 @@ func TestAWSSnapshotTransactWriteTwoTables(t *testing.T) {
 		{"Put":{"TableName":"snap-tx2-none","Item":{"id":{"S":"Fred"}}}}]}`), `{}`)
 	e.same("get-records", map[string]any{"Records": e.readAll(iter)}, `{"Records": [`+
 		rec("INSERT", `{"id": {"S": "Fred"}}`, `{"id": {"S": "Fred"}}`, "", "12")+`]}`)
+}
+
+// test_table_v2_stream "global-table-v2" (dynamodbstreams tests): the
+// DescribeTable of an on-demand table with a NEW_AND_OLD_IMAGES stream
+// (made there by CDK's TableV2; Replicas and the provisioned-throughput
+// dates are not compared there either).
+func TestAWSSnapshotOnDemandStreamTable(t *testing.T) {
+	e := startSnap(t)
+	e.ddb("CreateTable", `{"TableName":"snap-v2","KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],
+		"AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST",
+		"StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}`)
+	e.same("global-table-v2", e.ddb("DescribeTable", `{"TableName":"snap-v2"}`), `{"Table": {
+		"AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+		"BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": "datetime"},
+		"CreationDateTime": "datetime", "DeletionProtectionEnabled": false, "ItemCount": 0,
+		"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+		"LatestStreamArn": "<arn>", "LatestStreamLabel": "<label>",
+		"ProvisionedThroughput": {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0},
+		"StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+		"TableArn": "<arn>", "TableId": "<uuid>", "TableName": "<table-name>", "TableSizeBytes": 0, "TableStatus": "<table-status>"}}`)
 }
