@@ -501,3 +501,28 @@ func TestAWSSnapshotOnDemandStreamTable(t *testing.T) {
 		"StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"},
 		"TableArn": "<arn>", "TableId": "<uuid>", "TableName": "<table-name>", "TableSizeBytes": 0, "TableStatus": "<table-status>"}}`)
 }
+
+// test_dynamodb_create_table_with_partial_sse_specification (validated
+// 2024-01-10): SSESpecification {Enabled: true} alone encrypts with a KMS
+// key ("SSEDescription"); UpdateTable turning it off answers that key,
+// UPDATING ("update-table-disable-sse-spec"). The snapshot replaced the
+// key's id; both answers name the same key.
+func TestAWSSnapshotSSEDisable(t *testing.T) {
+	e := startSnap(t)
+	out := e.ddb("CreateTable", `{"TableName":"snap-sse","KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],
+		"AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],
+		"ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":5},"SSESpecification":{"Enabled":true},
+		"Tags":[{"Key":"Name","Value":"test-table"},{"Key":"TestKey","Value":"true"}]}`)
+	created := field(t, out, "TableDescription", "SSEDescription")
+	key := str(t, created, "KMSMasterKeyArn")
+	if !regexp.MustCompile(`^arn:aws:kms:us-east-1:\d{12}:key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(key) {
+		t.Errorf("KMSMasterKeyArn %q is not a KMS key ARN", key)
+	}
+	e.same("SSEDescription", created, `{"KMSMasterKeyArn": "`+key+`", "SSEType": "KMS", "Status": "ENABLED"}`)
+	out = e.ddb("UpdateTable", `{"TableName":"snap-sse","SSESpecification":{"Enabled":false}}`)
+	e.same("update-table-disable-sse-spec", field(t, out, "TableDescription", "SSEDescription"),
+		`{"KMSMasterKeyArn": "`+key+`", "SSEType": "KMS", "Status": "UPDATING"}`)
+	if _, ok := e.ddb("DescribeTable", `{"TableName":"snap-sse"}`)["Table"].(map[string]any)["SSESpecification"]; ok {
+		t.Errorf("DescribeTable has an SSESpecification")
+	}
+}
