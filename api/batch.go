@@ -629,15 +629,16 @@ func (s *Server) collectionMetricsByTable(out *respWriter, mode string, muts []s
 	return nil
 }
 
-// putKeyMismatch reports whether a put request's item has a key attribute
-// of the wrong type, which BatchWriteItem refuses as a key that does not
-// match the schema (PutItem names the mismatch instead).
+// putKeyMismatch reports whether a put request's item lacks a key
+// attribute or has one of the wrong type, which BatchWriteItem refuses as a
+// key that does not match the schema (PutItem names the missing key or the
+// mismatch instead).
 func putKeyMismatch(t *store.Table, item attr.Item) bool {
 	for _, ke := range []*store.KeyElement{&t.Hash, t.Range} {
 		if ke == nil {
 			continue
 		}
-		if v, ok := item[ke.Name]; ok && v.Type() != ke.Type {
+		if v, ok := item[ke.Name]; !ok || v.Type() != ke.Type {
 			return true
 		}
 	}

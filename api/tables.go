@@ -542,6 +542,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		}
 	}
 	var created, dropped []uint16
+	var sseOff store.SSESpec // the encryption an SSESpecification turns off
 	t, err := s.db.UpdateTable(*in.TableName, func(t *store.Table) error {
 		if in.GlobalSecondaryIndexUpdates != nil {
 			var err error
@@ -589,7 +590,12 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 			t.DeletionProtection = *in.DeletionProtectionEnabled
 		}
 		if in.SSESpecification != nil {
-			t.SSE = s.sseSpec(in.SSESpecification)
+			sse := s.sseSpec(in.SSESpecification)
+			sseOff = store.SSESpec{}
+			if t.SSE.Enabled && !sse.Enabled {
+				sseOff = t.SSE
+			}
+			t.SSE = sse
 		}
 		if in.OnDemandThroughput != nil {
 			t.OnDemandThroughput = onDemandThroughput(in.OnDemandThroughput)
@@ -603,7 +609,13 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	s.startBackfills(t.Name, created)
-	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, nil
+	d := s.describe(t, "UPDATING")
+	if sseOff.Enabled {
+		// Turning KMS encryption off answers the key being left, UPDATING
+		// (DynamoDB's recorded answer); the table has none from then on.
+		d.SSEDescription = map[string]any{"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": sseOff.KMSKeyArn}
+	}
+	return map[string]any{"TableDescription": d}, nil
 }
 
 // tableFromArn resolves a table ARN for the tagging operations.

@@ -14,8 +14,8 @@
 //     DISABLED), rollover every Options.RolloverInterval and splitting of
 //     hot shards (policy in package shards), trimming after
 //     Options.Retention with range deletions.
-//   - Shard iterators: opaque, HMAC-signed, expiring after
-//     Options.IteratorTTL.
+//   - Shard iterators: "<stream ARN>|1|" and an opaque, HMAC-signed token
+//     (DynamoDB's shape), expiring after Options.IteratorTTL.
 //
 // # Invariants
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -16,7 +17,8 @@ const (
 	AfterSequenceNumber = "AFTER_SEQUENCE_NUMBER"
 )
 
-// A shard iterator is opaque to clients and tamper-evident: base64url of
+// A shard iterator is, as DynamoDB's are, the stream ARN, "|1|", and an
+// opaque, tamper-evident token: base64url of
 //
 //	┌──────┬───────────┬─────────┬───────────┬────────────┬─────────────────┐
 //	│ 0x01 │ stream id │ ordinal │ after Seq │ issued ms  │ HMAC-SHA256[:16]│
@@ -25,7 +27,9 @@ const (
 //
 // The HMAC key is random, persisted at 0x10 'k', so iterators survive a
 // restart. "after" is the position: the next read returns records with
-// larger Seqs. An iterator expires Options.IteratorTTL after issue.
+// larger Seqs. An iterator expires Options.IteratorTTL after issue. The ARN
+// prefix must name the token's stream; a bare token (eddy's format before
+// the prefix) is still accepted.
 const (
 	iterV1      = 0x01
 	iterBody    = 1 + 4 + 4 + 8 + 8
@@ -38,7 +42,7 @@ type iterPos struct {
 	issued      time.Time
 }
 
-func (l *Log) encodeIterator(p iterPos) string {
+func (l *Log) encodeIterator(arn string, p iterPos) string {
 	b := make([]byte, 0, iterBody+iterMACSize)
 	b = append(b, iterV1)
 	b = binary.BigEndian.AppendUint32(b, p.stream)
@@ -48,18 +52,25 @@ func (l *Log) encodeIterator(p iterPos) string {
 	m := hmac.New(sha256.New, l.key)
 	m.Write(b)
 	b = m.Sum(b)[:iterBody+iterMACSize]
-	return base64.RawURLEncoding.EncodeToString(b)
+	return arn + iterSep + base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (l *Log) decodeIterator(s string) (iterPos, error) {
+const iterSep = "|1|"
+
+// decodeIterator returns the position and the ARN prefix ("" if none).
+func (l *Log) decodeIterator(s string) (iterPos, string, error) {
+	arn := ""
+	if i := strings.LastIndex(s, iterSep); i >= 0 {
+		arn, s = s[:i], s[i+len(iterSep):]
+	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) != iterBody+iterMACSize || b[0] != iterV1 {
-		return iterPos{}, ErrBadIterator
+		return iterPos{}, "", ErrBadIterator
 	}
 	m := hmac.New(sha256.New, l.key)
 	m.Write(b[:iterBody])
 	if !hmac.Equal(m.Sum(nil)[:iterMACSize], b[iterBody:]) {
-		return iterPos{}, ErrBadIterator
+		return iterPos{}, "", ErrBadIterator
 	}
 	p := iterPos{
 		stream: binary.BigEndian.Uint32(b[1:]),
@@ -68,9 +79,9 @@ func (l *Log) decodeIterator(s string) (iterPos, error) {
 		issued: time.UnixMilli(int64(binary.BigEndian.Uint64(b[17:]))),
 	}
 	if l.opts.Now().Sub(p.issued) > l.opts.IteratorTTL {
-		return iterPos{}, ErrExpiredIterator
+		return iterPos{}, "", ErrExpiredIterator
 	}
-	return p, nil
+	return p, arn, nil
 }
 
 // NewIterator returns a shard iterator (GetShardIterator). seq is the wire
@@ -112,7 +123,7 @@ func (l *Log) NewIterator(streamArn, shardID, typ, seq string) (string, error) {
 	default:
 		return "", ErrBadIterator
 	}
-	return l.encodeIterator(iterPos{stream: st.desc.ID, ord: sh.desc.Ordinal, after: after, issued: l.opts.Now()}), nil
+	return l.encodeIterator(st.arn, iterPos{stream: st.desc.ID, ord: sh.desc.Ordinal, after: after, issued: l.opts.Now()}), nil
 }
 
 // ReadIterator reads up to limit records at an iterator (GetRecords) and
@@ -120,13 +131,18 @@ func (l *Log) NewIterator(streamArn, shardID, typ, seq string) (string, error) {
 // fully read. Errors: ErrBadIterator, ErrExpiredIterator, ErrTrimmed,
 // ErrShardNotFound.
 func (l *Log) ReadIterator(iter string, limit int) ([]Record, string, error) {
-	p, err := l.decodeIterator(iter)
+	p, arn, err := l.decodeIterator(iter)
 	if err != nil {
 		return nil, "", err
 	}
 	l.mu.RLock()
 	var sh *shard
-	if st := l.streams[p.stream]; st != nil {
+	st := l.streams[p.stream]
+	if st != nil && arn != "" && arn != st.arn {
+		l.mu.RUnlock()
+		return nil, "", ErrBadIterator
+	}
+	if st != nil {
 		for _, s := range st.shards {
 			if s.desc.Ordinal == p.ord {
 				sh = s
@@ -146,5 +162,5 @@ func (l *Log) ReadIterator(iter string, limit int) ([]Record, string, error) {
 		return b.Records, "", nil
 	}
 	p.after, p.issued = b.Next, l.opts.Now()
-	return b.Records, l.encodeIterator(p), nil
+	return b.Records, l.encodeIterator(st.arn, p), nil
 }

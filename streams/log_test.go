@@ -3,6 +3,7 @@ package streams
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,5 +136,30 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 	if s, err := ParseSeq(Seq(42).String()); err != nil || s != 42 || len(Seq(42).String()) != 21 {
 		t.Errorf("seq round trip: %v %v", s, err)
+	}
+}
+
+// TestIteratorPrefix: an iterator is "<stream ARN>|1|<token>"; another
+// stream's ARN in front of the token is rejected, and a bare token (the
+// format before the prefix) is still read.
+func TestIteratorPrefix(t *testing.T) {
+	_, l, _ := openLog(t)
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	arn := l.arn("t", "2026-01-01T00:00:00.000")
+	it, err := l.NewIterator(arn, onlyShard(t, l), TrimHorizon, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, ok := strings.CutPrefix(it, arn+"|1|")
+	if !ok {
+		t.Fatalf("iterator %q does not start with %q", it, arn+"|1|")
+	}
+	if _, _, err := l.ReadIterator(l.arn("u", "2026-01-01T00:00:00.000")+"|1|"+token, 10); !errors.Is(err, ErrBadIterator) {
+		t.Fatalf("foreign ARN prefix: err %v, want ErrBadIterator", err)
+	}
+	if _, next, err := l.ReadIterator(token, 10); err != nil || !strings.HasPrefix(next, arn+"|1|") {
+		t.Fatalf("bare token: next %q, err %v", next, err)
 	}
 }
