@@ -20,6 +20,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/eddydb/eddy/internal/sdkretry"
 )
 
 // process is an eddy serve child process.
@@ -71,12 +73,19 @@ func (p *process) kill() {
 	p.cmd.ProcessState = &os.ProcessState{}
 }
 
-func (p *process) clients() (*dynamodb.Client, *env) {
+// clients points SDK clients at the process. Writers under a kill get no
+// retries, so a write cut off by the kill surfaces as an error; readers
+// (verify) retry only the client-side closed-connection race
+// (sdkretry.ClosedConn), since reads are idempotent.
+func (p *process) clients(verify bool) (*dynamodb.Client, *env) {
 	cfg := aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDCRASH", "secret", ""),
 		BaseEndpoint: aws.String("http://" + p.addr),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
+	if verify {
+		cfg.Retryer = sdkretry.ClosedConn
 	}
 	d := dynamodb.NewFromConfig(cfg)
 	return d, &env{S: dynamodbstreams.NewFromConfig(cfg)}
@@ -99,7 +108,7 @@ func TestCrash(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	p := startProcess(t, bin, data)
-	ddb, _ := p.clients()
+	ddb, _ := p.clients(false)
 	ctx := context.Background()
 	out, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String("crash"),
@@ -160,7 +169,7 @@ func TestCrash(t *testing.T) {
 	wg.Wait()
 
 	p = startProcess(t, bin, data)
-	ddb, e := p.clients()
+	ddb, e := p.clients(true)
 	recs := e.readAll(t, arn)
 	type hist struct {
 		last string
