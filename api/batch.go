@@ -497,6 +497,16 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	if total > maxBatchWriteItems {
 		return nil, ddberr.Validationf("Too many items requested for the BatchWriteItem call")
 	}
+	// A Put item nested past the limit is refused before any table is
+	// looked at, with the bare message (dynamodb-conformance,
+	// tests/tier3/limits/nestingDepth.test.ts, us-east-1 and eu-west-2).
+	for _, name := range sortedTables(requestItems) {
+		for _, wr := range requestItems[name] {
+			if wr.PutRequest != nil && attr.ItemTooDeep(wr.PutRequest.Item) {
+				return nil, ddberr.Validationf("%s", attr.MsgNesting)
+			}
+		}
+	}
 
 	// Everything is checked before anything is written: a bad request or a
 	// missing table writes nothing (as DynamoDB).
