@@ -175,11 +175,11 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	out := respWriter{}
 	var consumed capacityByTable
 	for i, p := range plans {
-		u := 2 * writeUnits(res[i].Old, res[i].New)
 		if p.kind == "ConditionCheck" {
-			u = 2 * writeUnits(res[i].Old, nil)
+			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].Old, true)
+		} else {
+			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].New, false)
 		}
-		consumed.add(p.t.Name, u, false)
 	}
 	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
