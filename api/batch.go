@@ -64,6 +64,29 @@ func (u *tableUnits) total() float64 {
 // it was costs nothing, so an identical overwrite charges the table alone.
 func (u *tableUnits) addWrite(t *store.Table, old, nu attr.Item) {
 	u.units += writeUnits(old, nu)
+	u.addIndexWrites(t, old, nu)
+}
+
+// addTxWrite charges one action of a transaction of writes that turned old
+// into nu (a check that writes nothing passes nu == old): twice the
+// table's write units, as WriteCapacityUnits too, and each secondary
+// index what the same write costs outside a transaction. DynamoDB doubles
+// the table's arm alone (measured in eu-west-2, 2026-08-13: a Put into a
+// GSI reports total 3, table 2, index 1; a GSI key move on a 1.5 KB item
+// total 8, table 4, index 4; dynoxide's tests/transact_index_capacity.rs
+// records the capture, and its pull request #188 the rule).
+func (u *tableUnits) addTxWrite(t *store.Table, old, nu attr.Item, check bool) {
+	n := 2 * writeUnits(old, nu)
+	u.units += n
+	u.write += n
+	if !check {
+		u.addIndexWrites(t, old, nu)
+	}
+}
+
+// addIndexWrites charges the secondary indexes for a write that turned old
+// into nu (see addWrite).
+func (u *tableUnits) addIndexWrites(t *store.Table, old, nu attr.Item) {
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
 		o, n := ix.Entry(t, old), ix.Entry(t, nu)
@@ -116,6 +139,18 @@ type capacityByTable struct {
 
 // add charges units to table, as read or as write units.
 func (c *capacityByTable) add(table string, units float64, read bool) {
+	u := c.entry(table)
+	u.units += units
+	if read {
+		u.read += units
+	} else {
+		u.write += units
+	}
+}
+
+// entry is table's entry, added at the end the first time (the pointer is
+// good until the next call).
+func (c *capacityByTable) entry(table string) *tableUnits {
 	if c.idx == nil {
 		c.idx = map[string]int{}
 	}
@@ -125,12 +160,7 @@ func (c *capacityByTable) add(table string, units float64, read bool) {
 		c.idx[table] = j
 		c.list = append(c.list, tableUnits{table: table})
 	}
-	c.list[j].units += units
-	if read {
-		c.list[j].read += units
-	} else {
-		c.list[j].write += units
-	}
+	return &c.list[j]
 }
 
 // appendCapacityList renders ConsumedCapacity as the list the batch and
@@ -163,8 +193,14 @@ func (u *tableUnits) appendJSON(b []byte, mode string) []byte {
 		b = append(b, strconvFloat(u.read)...)
 	}
 	if u.write > 0 {
+		// Index units are write units: the top level counts them, the
+		// Table detail below does not.
+		w := u.write
+		for _, ix := range u.indexes {
+			w += ix.units
+		}
 		b = append(b, `,"WriteCapacityUnits":`...)
-		b = append(b, strconvFloat(u.write)...)
+		b = append(b, strconvFloat(w)...)
 	}
 	if mode != "INDEXES" {
 		return append(b, '}')
@@ -496,6 +532,16 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	}
 	if total > maxBatchWriteItems {
 		return nil, ddberr.Validationf("Too many items requested for the BatchWriteItem call")
+	}
+	// A Put item nested past the limit is refused before any table is
+	// looked at, with the bare message (dynamodb-conformance,
+	// tests/tier3/limits/nestingDepth.test.ts, us-east-1 and eu-west-2).
+	for _, name := range sortedTables(requestItems) {
+		for _, wr := range requestItems[name] {
+			if wr.PutRequest != nil && attr.ItemTooDeep(wr.PutRequest.Item) {
+				return nil, ddberr.Validationf("%s", attr.MsgNesting)
+			}
+		}
 	}
 
 	// Everything is checked before anything is written: a bad request or a

@@ -119,12 +119,16 @@ type putItemInput struct {
 
 func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	var in putItemInput
-	if err := c.decodePutItem(&in); err != nil {
+	scanned, err := c.decodePutItem(&in)
+	if err != nil {
 		return nil, err
 	}
 	var v constraints
 	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Item != nil, "item")
+	if !scanned { // the request scanner returns no value nested too deeply
+		v.nested(in.Item, in.ExpressionAttributeValues)
+	}
 	cond, err := in.compile(&v)
 	if err != nil {
 		return nil, err
@@ -301,6 +305,7 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
+	v.nested(in.ExpressionAttributeValues)
 	cond, err := in.compile(&v)
 	if err != nil {
 		return nil, err
@@ -348,6 +353,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
+	v.nested(in.ExpressionAttributeValues)
 	in.returnOpts.check(&v)
 	legacyConstraints(&v, in.Expected, in.ConditionalOperator, in.AttributeUpdates)
 	if err := v.err(); err != nil {

@@ -780,11 +780,11 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	out.raw("Responses", responses)
 	var consumed capacityByTable
 	for i, p := range plans {
-		nu := res[i].New
 		if muts[i].ReadOnly {
-			nu = res[i].Old
+			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].Old, true)
+		} else {
+			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].New, false)
 		}
-		consumed.add(p.t.Name, 2*writeUnits(res[i].Old, nu), false)
 	}
 	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 	return rawJSON(out.done()), nil

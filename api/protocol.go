@@ -267,13 +267,14 @@ func readBody(r *http.Request) ([]byte, error) {
 // body): the members TableName, Item, ConditionExpression,
 // ExpressionAttributeNames/Values and the Return* strings, each at most
 // once, spelled exactly, none null. Any other input goes through c.decode,
-// so every error and its precedence are as before.
-func (c *call) decodePutItem(in *putItemInput) error {
+// so every error and its precedence are as before. scanned reports the
+// fast path, whose values are known to be within the nesting limit.
+func (c *call) decodePutItem(in *putItemInput) (scanned bool, err error) {
 	if decodePutItemFast(c.body, in) {
-		return nil
+		return true, nil
 	}
 	*in = putItemInput{}
-	return c.decode(in)
+	return false, c.decode(in)
 }
 
 func decodePutItemFast(body []byte, in *putItemInput) bool {

@@ -123,7 +123,7 @@ func BenchmarkPutItemDecodeFast(b *testing.B) {
 	for b.Loop() {
 		var in putItemInput
 		c := &call{body: benchPutBody}
-		if err := c.decodePutItem(&in); err != nil {
+		if _, err := c.decodePutItem(&in); err != nil {
 			b.Fatal(err)
 		}
 	}

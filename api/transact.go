@@ -123,6 +123,9 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if err := txNesting(in.TransactItems); err != nil {
+		return nil, err
+	}
 
 	plans := make([]txPlan, len(in.TransactItems))
 	seen := map[string]bool{}
@@ -172,17 +175,48 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	out := respWriter{}
 	var consumed capacityByTable
 	for i, p := range plans {
-		u := 2 * writeUnits(res[i].Old, res[i].New)
 		if p.kind == "ConditionCheck" {
-			u = 2 * writeUnits(res[i].Old, nil)
+			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].Old, true)
+		} else {
+			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].New, false)
 		}
-		consumed.add(p.t.Name, u, false)
 	}
 	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
 		return nil, err
 	}
 	return rawJSON(out.done()), nil
+}
+
+// txNesting checks the nesting of a transaction's values before anything
+// else is looked at, as DynamoDB does (dynamodb-conformance,
+// tests/tier3/limits/nestingDepth.test.ts, us-east-1 2026-10-08/09): a Put
+// item nested past the limit is refused with the bare message, and an
+// ExpressionAttributeValues value of any action only when it crosses one map
+// or list more than an item may (33), naming its key. A value of exactly 32
+// passes: a condition compares it, and an Update that writes it into the
+// item cancels on the item's limit (applyUpdate).
+func txNesting(items []transactWriteItem) error {
+	for _, ti := range items {
+		for _, a := range []*txAction{ti.ConditionCheck, ti.Put, ti.Delete, ti.Update} {
+			if a == nil {
+				continue
+			}
+			if a == ti.Put && attr.ItemTooDeep(a.Item) {
+				return ddberr.Validationf("%s", attr.MsgNesting)
+			}
+			bad := ""
+			for k, v := range a.ExpressionAttributeValues {
+				if (bad == "" || k < bad) && attr.NestedDeeper(v, attr.MaxNestedContainers+1) {
+					bad = k // the first in key order, for a stable answer
+				}
+			}
+			if bad != "" {
+				return ddberr.Validationf("ExpressionAttributeValues contains invalid value: %s for key %s", attr.MsgNesting, bad)
+			}
+		}
+	}
+	return nil
 }
 
 // replayTransaction answers a transaction whose ClientRequestToken
@@ -352,6 +386,13 @@ func applyUpdate(old, key attr.Item, cond *expr.Condition, upd *expr.Update, pre
 		return base, nil
 	}
 	nu, err := upd.Apply(base)
+	if err == nil && attr.ItemTooDeep(nu) {
+		// The short sentence is the cancellation reason DynamoDB gives a
+		// transaction's Update that writes a value nested too deeply
+		// (dynamodb-conformance, tests/tier3/limits/nestingDepth.test.ts,
+		// NEST_REASON, us-east-1); UpdateItem is taken to say the same.
+		return nil, ddberr.Validationf("Nesting Levels have exceeded supported limits")
+	}
 	if err == nil && attr.ItemSize(nu) > attr.MaxItemSize {
 		return nil, ddberr.Validationf("Item size to update has exceeded the maximum allowed size")
 	}

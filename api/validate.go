@@ -175,6 +175,24 @@ func (c *constraints) notNull(present bool, at string) {
 	}
 }
 
+// nested records a value nested past DynamoDB's limit (attr.NestedDeeper):
+// the single-item operations send attr.MsgNesting as a constraint
+// violation, inside the "1 validation error detected: " envelope
+// (dynamodb-conformance, captures/2026-08-12-batch-empty-and-nesting.json,
+// probe o_upd_nested_32_eav, us-east-1; tests/tier3/limits/nestingDepth.test.ts
+// for PutItem's Item). PutItem's and DeleteItem's condition values are
+// checked as UpdateItem's are; that much is not measured (DynamoDB Local's
+// converter checks every value it is given). Query and Scan values are not
+// checked.
+func (c *constraints) nested(items ...map[string]attr.Value) {
+	for _, it := range items {
+		if attr.ItemTooDeep(it) {
+			c.msgs = append(c.msgs, attr.MsgNesting)
+			return
+		}
+	}
+}
+
 // exprValues is an ExpressionAttributeValues member: each value is checked
 // like any attribute value, and DynamoDB names the placeholder of a bad one
 // ("ExpressionAttributeValues contains invalid value: <why> for key :v").

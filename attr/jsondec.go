@@ -43,7 +43,8 @@ var errPayload = ddberr.New(ddberr.KindSerialization, "Unexpected value type in 
 type jdec struct {
 	data  []byte
 	pos   int
-	depth int
+	depth int32
+	peak  int32 // the deepest depth entered (RequestScanner's nesting bound)
 	bad   bool
 	buf   []byte // scratch for unescaping keys
 }
@@ -183,6 +184,9 @@ func (d *jdec) value() (Value, error) {
 // enter counts one level of nesting ('{' or '[' at pos).
 func (d *jdec) enter() bool {
 	d.depth++
+	if d.depth > d.peak {
+		d.peak = d.depth
+	}
 	if d.depth > maxJSONDepth {
 		d.fail()
 		return false

@@ -4,7 +4,8 @@ package attr
 // written decoders of the hot operations (api: PutItem, GetItem). It accepts only
 // the common, well-formed case: anything else (a syntax error, a null, a
 // member name with escapes, an attribute value DynamoDB rejects, a
-// duplicate attribute name) makes a method report !ok, and the caller then
+// duplicate attribute name, a value that may be nested past DynamoDB's
+// limit) makes a method report !ok, and the caller then
 // decodes the body the generic way, which produces the error, with its
 // precedence, exactly as before. Strings are unescaped as encoding/json
 // does and attribute values decoded as Value.UnmarshalJSON does (jdec), so
@@ -109,10 +110,20 @@ func (s *RequestScanner) StringMap() (map[string]string, bool) {
 }
 
 // Item reads an object of attribute values (an Item, a key, or
-// ExpressionAttributeValues); any invalid value or a duplicate name is !ok.
+// ExpressionAttributeValues); any invalid value or a duplicate name is !ok,
+// and so is a value that may be nested past MaxNestedContainers: an item
+// the scanner returns needs no nesting check.
 func (s *RequestScanner) Item() (Item, bool) {
 	return scanObject[Value](s)
 }
+
+// nestingBound is how far below an item's object the JSON may reach before
+// a value could be nested too deeply. The n-th map or list of an attribute
+// value opens its object or array 2n levels below the item's object, so a
+// value crossing MaxNestedContainers+1 of them reaches this bound; one that
+// stays within the limit reaches it only with a set (an array) at its
+// deepest level, which the generic path then accepts.
+const nestingBound = 2 * (MaxNestedContainers + 1)
 
 // value reads an attribute value.
 func (s *RequestScanner) value() (Value, bool) {
@@ -130,6 +141,8 @@ func scanObject[V string | Value](s *RequestScanner) (map[string]V, bool) {
 		return nil, false
 	}
 	d.pos++
+	base := d.depth
+	d.peak = base
 	m := map[string]V{}
 	if d.peek() == '}' {
 		d.pos++
@@ -163,7 +176,7 @@ func scanObject[V string | Value](s *RequestScanner) (map[string]V, bool) {
 			break
 		}
 	}
-	if d.bad {
+	if d.bad || d.peak-base >= nestingBound {
 		return nil, false
 	}
 	d.depth--
