@@ -225,31 +225,35 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// stringAttr is an S attribute definition.
+func stringAttr(n string) types.AttributeDefinition {
+	return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+}
+
+// hashRange is a key schema: hash key h and, unless r is "", range key r.
+func hashRange(h, r string) []types.KeySchemaElement {
+	out := []types.KeySchemaElement{{AttributeName: aws.String(h), KeyType: types.KeyTypeHash}}
+	if r != "" {
+		out = append(out, types.KeySchemaElement{AttributeName: aws.String(r), KeyType: types.KeyTypeRange})
+	}
+	return out
+}
+
 // compositeIndexed is the suite's composite fixture: pk/sk with two LSIs and
 // two GSIs.
 func compositeIndexed(name string) *dynamodb.CreateTableInput {
-	ad := func(n string) types.AttributeDefinition {
-		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
-	}
-	ks := func(h, r string) []types.KeySchemaElement {
-		out := []types.KeySchemaElement{{AttributeName: aws.String(h), KeyType: types.KeyTypeHash}}
-		if r != "" {
-			out = append(out, types.KeySchemaElement{AttributeName: aws.String(r), KeyType: types.KeyTypeRange})
-		}
-		return out
-	}
 	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
 	return &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
-		AttributeDefinitions: []types.AttributeDefinition{ad("pk"), ad("sk"), ad("lsi1sk"), ad("lsi2sk")},
-		KeySchema:            ks("pk", "sk"),
+		AttributeDefinitions: []types.AttributeDefinition{stringAttr("pk"), stringAttr("sk"), stringAttr("lsi1sk"), stringAttr("lsi2sk")},
+		KeySchema:            hashRange("pk", "sk"),
 		LocalSecondaryIndexes: []types.LocalSecondaryIndex{
-			{IndexName: aws.String("lsi1"), KeySchema: ks("pk", "lsi1sk"), Projection: all},
-			{IndexName: aws.String("lsi2"), KeySchema: ks("pk", "lsi2sk"), Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"lsi1sk"}}},
+			{IndexName: aws.String("lsi1"), KeySchema: hashRange("pk", "lsi1sk"), Projection: all},
+			{IndexName: aws.String("lsi2"), KeySchema: hashRange("pk", "lsi2sk"), Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"lsi1sk"}}},
 		},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-			{IndexName: aws.String("gsi1"), KeySchema: ks("lsi1sk", ""), Projection: all},
-			{IndexName: aws.String("gsi2"), KeySchema: ks("lsi1sk", "lsi2sk"), Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"data"}}},
+			{IndexName: aws.String("gsi1"), KeySchema: hashRange("lsi1sk", ""), Projection: all},
+			{IndexName: aws.String("gsi2"), KeySchema: hashRange("lsi1sk", "lsi2sk"), Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"data"}}},
 		},
 		BillingMode: types.BillingModePayPerRequest,
 	}
@@ -735,32 +739,22 @@ func TestConformanceTier2Transactions(t *testing.T) {
 // tests/tier2/partiql/indexQualifier.test.ts.
 func partiqlIdx(t *testing.T, c *dynamodb.Client) {
 	t.Helper()
-	ad := func(n string) types.AttributeDefinition {
-		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
-	}
-	ks := func(h, r string) []types.KeySchemaElement {
-		out := []types.KeySchemaElement{{AttributeName: aws.String(h), KeyType: types.KeyTypeHash}}
-		if r != "" {
-			out = append(out, types.KeySchemaElement{AttributeName: aws.String(r), KeyType: types.KeyTypeRange})
-		}
-		return out
-	}
 	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
 	keys := &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
 	inc := &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"projattr"}}
 	mustCreate(t, c, &dynamodb.CreateTableInput{
 		TableName:            aws.String("partiqlIdx"),
-		AttributeDefinitions: []types.AttributeDefinition{ad("pk"), ad("sk"), ad("gsiPk"), ad("gsiPk2"), ad("lsiSk"), ad("lsiSk2"), ad("lsiSk3")},
-		KeySchema:            ks("pk", "sk"),
+		AttributeDefinitions: []types.AttributeDefinition{stringAttr("pk"), stringAttr("sk"), stringAttr("gsiPk"), stringAttr("gsiPk2"), stringAttr("lsiSk"), stringAttr("lsiSk2"), stringAttr("lsiSk3")},
+		KeySchema:            hashRange("pk", "sk"),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-			{IndexName: aws.String("gsi-all"), KeySchema: ks("gsiPk", ""), Projection: all},
-			{IndexName: aws.String("gsi-inc"), KeySchema: ks("gsiPk2", ""), Projection: inc},
-			{IndexName: aws.String("gsi-keys"), KeySchema: ks("gsiPk2", ""), Projection: keys},
+			{IndexName: aws.String("gsi-all"), KeySchema: hashRange("gsiPk", ""), Projection: all},
+			{IndexName: aws.String("gsi-inc"), KeySchema: hashRange("gsiPk2", ""), Projection: inc},
+			{IndexName: aws.String("gsi-keys"), KeySchema: hashRange("gsiPk2", ""), Projection: keys},
 		},
 		LocalSecondaryIndexes: []types.LocalSecondaryIndex{
-			{IndexName: aws.String("lsi-all"), KeySchema: ks("pk", "lsiSk"), Projection: all},
-			{IndexName: aws.String("lsi-keys"), KeySchema: ks("pk", "lsiSk2"), Projection: keys},
-			{IndexName: aws.String("lsi-inc"), KeySchema: ks("pk", "lsiSk3"), Projection: inc},
+			{IndexName: aws.String("lsi-all"), KeySchema: hashRange("pk", "lsiSk"), Projection: all},
+			{IndexName: aws.String("lsi-keys"), KeySchema: hashRange("pk", "lsiSk2"), Projection: keys},
+			{IndexName: aws.String("lsi-inc"), KeySchema: hashRange("pk", "lsiSk3"), Projection: inc},
 		},
 		BillingMode: types.BillingModePayPerRequest,
 	})
