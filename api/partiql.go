@@ -157,6 +157,11 @@ func (p *pqStatement) plan(onAll bool) (txPlan, error) {
 		if err := p.t.ValidateItem(item); err != nil {
 			return pl, err
 		}
+		if attr.ItemTooDeep(item) {
+			// PartiQL's own wording is unrecorded: the short sentence a
+			// transaction's Put gets.
+			return pl, ddberr.Validationf("Nesting Levels have exceeded supported limits")
+		}
 		pl.kind, pl.item, pl.key = "Put", item, p.t.KeyOf(item)
 		pl.cond, err = expr.NewCompiler(map[string]string{"#k": p.t.Hash.Name}, nil).Condition("attribute_not_exists(#k)")
 		return pl, err

@@ -386,7 +386,7 @@ func applyUpdate(old, key attr.Item, cond *expr.Condition, upd *expr.Update, pre
 		return base, nil
 	}
 	nu, err := upd.Apply(base)
-	if err == nil && attr.ItemTooDeep(nu) {
+	if err == nil && upd.NestsTooDeep(nu) {
 		// The short sentence is the cancellation reason DynamoDB gives a
 		// transaction's Update that writes a value nested too deeply
 		// (dynamodb-conformance, tests/tier3/limits/nestingDepth.test.ts,

@@ -114,6 +114,19 @@ func (u *Update) TopLevelNames() []string {
 	return out
 }
 
+// NestsTooDeep reports whether a top-level attribute the update writes is,
+// in nu (the item after it), nested past DynamoDB's limit
+// (attr.MaxNestedContainers). Attributes the update leaves alone are not
+// looked at: an item stored before the limit existed stays updatable.
+func (u *Update) NestsTooDeep(nu attr.Item) bool {
+	for name := range u.tree.names {
+		if v, ok := nu[name]; ok && attr.NestedDeeper(v, attr.MaxNestedContainers) {
+			return true
+		}
+	}
+	return false
+}
+
 // Update errors, with DynamoDB's messages.
 const (
 	msgBadOperandType = "An operand in the update expression has an incorrect data type"
