@@ -115,7 +115,7 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	}
 
 	t := &store.Table{Name: *in.TableName, BillingMode: "PROVISIONED", TableClass: in.TableClass}
-	t.SSE = s.sseSpec(in.SSESpecification)
+	t.SSE = s.sseSpec(in.SSESpecification, nil)
 	t.OnDemandThroughput = onDemandThroughput(in.OnDemandThroughput)
 	if in.BillingMode != "" {
 		t.BillingMode = in.BillingMode
@@ -309,10 +309,22 @@ func (s *Server) tableArn(name string) string {
 	return "arn:aws:dynamodb:" + s.opts.Region + ":" + s.opts.AccountID + ":table/" + name
 }
 
-// sseSpec is the encryption an SSESpecification asks for: Enabled means a
-// KMS key, the account's AWS managed key unless KMSMasterKeyId names one.
-func (s *Server) sseSpec(spec map[string]any) store.SSESpec {
-	if on, _ := spec["Enabled"].(bool); !on {
+// sseSpec is the encryption an SSESpecification asks for: a KMS key (the
+// account's AWS managed key unless KMSMasterKeyId names one, by id, ARN or
+// alias) when Enabled is true, or when Enabled is absent and SSEType is KMS;
+// otherwise the AWS owned key (Enabled false: no KMS encryption). cur is the
+// table's encryption for UpdateTable (nil for CreateTable): a specification
+// with neither Enabled nor SSEType leaves it as it is.
+func (s *Server) sseSpec(spec map[string]any, cur *store.SSESpec) store.SSESpec {
+	on, set := spec["Enabled"].(bool)
+	if !set {
+		typ, _ := spec["SSEType"].(string)
+		on = typ == "KMS"
+		if typ == "" && cur != nil {
+			return *cur
+		}
+	}
+	if !on {
 		return store.SSESpec{}
 	}
 	key, _ := spec["KMSMasterKeyId"].(string)
@@ -323,8 +335,10 @@ func (s *Server) sseSpec(spec map[string]any) store.SSESpec {
 		h := hex.EncodeToString(sum[:16])
 		key = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 		fallthrough
-	case !strings.HasPrefix(key, "arn:"):
+	case !strings.HasPrefix(key, "arn:") && !strings.HasPrefix(key, "alias/"):
 		key = "arn:aws:kms:" + s.opts.Region + ":" + s.opts.AccountID + ":key/" + key
+	case strings.HasPrefix(key, "alias/"):
+		key = "arn:aws:kms:" + s.opts.Region + ":" + s.opts.AccountID + ":" + key
 	}
 	return store.SSESpec{Enabled: true, KMSKeyArn: key}
 }
@@ -502,7 +516,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		TableClass                  string            `json:"TableClass"`
 		DeletionProtectionEnabled   *bool             `json:"DeletionProtectionEnabled"`
 		GlobalSecondaryIndexUpdates []gsiUpdateWire   `json:"GlobalSecondaryIndexUpdates"`
-		SSESpecification            json0             `json:"SSESpecification"`
+		SSESpecification            map[string]any    `json:"SSESpecification"`
 		ReplicaUpdates              []json0           `json:"ReplicaUpdates"`
 		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
 	}
@@ -590,7 +604,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 			t.DeletionProtection = *in.DeletionProtectionEnabled
 		}
 		if in.SSESpecification != nil {
-			sse := s.sseSpec(in.SSESpecification)
+			sse := s.sseSpec(in.SSESpecification, &t.SSE)
 			sseOff = store.SSESpec{}
 			if t.SSE.Enabled && !sse.Enabled {
 				sseOff = t.SSE
