@@ -595,7 +595,10 @@ func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error
 	out.key("Responses")
 	out.buf = append(out.buf, '[')
 	var consumed capacityByTable
-	charge := consumed.add
+	charge := &consumed
+	if in.ReturnConsumedCapacity != "TOTAL" && in.ReturnConsumedCapacity != "INDEXES" {
+		charge = nil
+	}
 	for i, bs := range in.Statements {
 		if i > 0 {
 			out.buf = append(out.buf, ',')
@@ -631,8 +634,9 @@ func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error
 	return out.done(), nil
 }
 
-// batchOne runs one statement of a batch on its own.
-func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(string, float64, bool)) (string, attr.Item, error) {
+// batchOne runs one statement of a batch on its own, charging its capacity
+// to consumed (nil: none was asked for).
+func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, consumed *capacityByTable) (string, attr.Item, error) {
 	p, err := s.preparePQ(*bs.Statement, bs.Parameters)
 	if err != nil {
 		return "", nil, err
@@ -647,8 +651,10 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 		if err != nil {
 			return table, nil, err
 		}
-		consistent := bs.ConsistentRead != nil && *bs.ConsistentRead
-		charge(table, readUnits(attr.ItemSize(it), consistent), true)
+		if consumed != nil {
+			consistent := bs.ConsistentRead != nil && *bs.ConsistentRead
+			consumed.add(table, readUnits(attr.ItemSize(it), consistent), true)
+		}
 		return table, p.readItem(it, cond), nil
 	}
 	if p.st.Kind == partiql.Exists {
@@ -662,7 +668,12 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, charge func(
 	if err != nil {
 		return table, nil, insertError(&pl, err)
 	}
-	charge(table, writeUnits(res[0].Old, res[0].New), false)
+	if consumed != nil {
+		// The table's write units, as WriteCapacityUnits too, and each
+		// secondary index the write changed, as a single write charges them.
+		consumed.add(table, writeUnits(res[0].Old, res[0].New), false)
+		consumed.entry(table).addIndexWrites(p.t, res[0].Old, res[0].New)
+	}
 	return table, returning(p.st, &pl, res[0]), nil
 }
 
