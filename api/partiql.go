@@ -355,14 +355,6 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
 		}
 		spec0.Index = ix
-		// A local index fetches from the table only the attributes the
-		// SELECT names and the index does not project; SELECT * is the
-		// index's own projection.
-		if !ix.Global && ix.Projection != "ALL" && !st.Star {
-			for _, p := range st.Projection {
-				spec0.FetchTable = spec0.FetchTable || !ix.Projects(t, p[0].Name)
-			}
-		}
 		hashName, hashType = ix.Hash.Name, ix.Hash.Type
 		rangeName, rangeType = "", 0
 		if ix.Range != nil {
@@ -383,6 +375,20 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			return nil, err
 		}
 	}
+	// A local index fetches from the table the attributes the SELECT names
+	// and the index does not project; SELECT * is the index's own
+	// projection. Unlike Query's, the filter never reaches back: on an
+	// unkeyed read it sees the index entry (an attribute the index does not
+	// project matches nothing, as DynamoDB answers: dynamodb-conformance
+	// tier2/partiql/indexQualifier), and on a keyed read pqIndexReach
+	// refuses it.
+	var names []string
+	if !st.Star {
+		for _, p := range st.Projection {
+			names = append(names, p[0].Name)
+		}
+	}
+	spec0.FetchTable = needsTableFetch(t, spec0.Index, false, names, nil)
 	vals, isQuery, err := g.Equality(st.Where, hashName, true)
 	if err != nil {
 		return nil, err

@@ -268,24 +268,15 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		if ix.Global && sel == "ALL_ATTRIBUTES" {
 			return nil, ddberr.Invalidf("Select type ALL_ATTRIBUTES is not supported for global secondary index %s because its projection type is not ALL", ix.Name)
 		}
-		if !ix.Global {
-			// A local index fetches what it does not project from the table.
-			need := sel == "ALL_ATTRIBUTES"
-			var names []string
-			if proj != nil && sel != "COUNT" {
-				names = append(names, proj.TopLevelNames()...)
-			}
-			if filter != nil {
-				for _, p := range filter.Paths() {
-					names = append(names, p[0].Name)
-				}
-			}
-			for _, n := range names {
-				need = need || !ix.Projects(t, n)
-			}
-			spec.FetchTable = need
+		var names []string
+		if proj != nil && sel != "COUNT" {
+			names = proj.TopLevelNames()
 		}
+		spec.FetchTable = needsTableFetch(t, ix, sel == "ALL_ATTRIBUTES", names, filter)
 	}
+	// Items fetched from the table for a filter are still returned as the
+	// index projects them.
+	indexView := sel == "ALL_PROJECTED_ATTRIBUTES" && spec.FetchTable
 	if in.ExclusiveStartKey != nil {
 		if err := spec.CheckStartKey(in.ExclusiveStartKey); err != nil {
 			return nil, err
@@ -321,8 +312,11 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 			return nil
 		}
 		it := r.Item
-		if proj != nil {
+		switch {
+		case proj != nil:
 			it = proj.Apply(it)
+		case indexView:
+			it = spec.Index.Entry(t, it)
 		}
 		if count > 1 {
 			out.buf = append(out.buf, ',')
@@ -501,4 +495,30 @@ func legacyKeyCondition(m map[string]legacyCond) (*expr.KeyCondition, error) {
 		kc.Parts = append(kc.Parts, expr.KeyPart{Name: name, Op: kop, Values: lc.AttributeValueList})
 	}
 	return kc, nil
+}
+
+// needsTableFetch reports whether a read of index ix must fetch each item
+// from the table: only a local index can, and it must when the read asks
+// for all attributes (all) or needs one, for its projection (names) or its
+// filter, that ix does not project.
+func needsTableFetch(t *store.Table, ix *store.Index, all bool, names []string, filter *expr.Condition) bool {
+	if ix == nil || ix.Global || ix.Projection == "ALL" {
+		return false
+	}
+	if all {
+		return true
+	}
+	for _, n := range names {
+		if !ix.Projects(t, n) {
+			return true
+		}
+	}
+	if filter != nil {
+		for _, p := range filter.Paths() {
+			if !ix.Projects(t, p[0].Name) {
+				return true
+			}
+		}
+	}
+	return false
 }
