@@ -74,7 +74,7 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	var v constraints
-	v.tableName(in.TableName, "tableName")
+	v.createTableName(in.TableName, "tableName")
 	v.notNull(in.AttributeDefinitions != nil, "attributeDefinitions")
 	v.notNull(in.KeySchema != nil, "keySchema")
 	for i, d := range in.AttributeDefinitions {

@@ -87,13 +87,42 @@ func validName(name string) bool {
 	return true
 }
 
-// tableName checks the TableName of the control-plane operations: a
-// missing name is reported alone ("The parameter 'TableName' is required
-// but was not present in the request"); otherwise the member is 3 to 255
-// of [a-zA-Z0-9_.-], violations joining the request's others (DynamoDB's
-// captured answer to CreateTable "ab": "Value 'ab' at 'tableName' failed to
-// satisfy constraint: Member must have length greater than or equal to 3").
-// An empty name is not also reported against the pattern.
+// Table names are checked by three rules, as DynamoDB's recorded answers
+// differ by operation:
+//
+//   - CreateTable (createTableName): a missing name is reported alone ("The
+//     parameter 'TableName' is required but was not present in the
+//     request"); otherwise the member is 3 to 255 of [a-zA-Z0-9_.-] and its
+//     violations join the request's others (the captured answer to "ab":
+//     "Value 'ab' at 'tableName' failed to satisfy constraint: Member must
+//     have length greater than or equal to 3").
+//   - the rest of the control plane (tableName): a missing name or a bad
+//     length is reported alone, in the words dynalite recorded ("TableName
+//     must be at least 3 characters long and at most 255 characters long");
+//     no newer answer is recorded for these operations.
+//   - the data plane (itemTableName): see there.
+//
+// An empty name is never also reported against the pattern.
+
+// createTableName checks CreateTable's TableName.
+func (c *constraints) createTableName(name *string, at string) {
+	if c.first != nil {
+		return
+	}
+	if name == nil {
+		c.first = ddberr.Validationf("The parameter 'TableName' is required but was not present in the request")
+		return
+	}
+	c.namePattern(*name, at)
+	switch n := len(*name); {
+	case n < 3:
+		c.fail(*name, at, "Member must have length greater than or equal to 3")
+	case n > 255:
+		c.fail(*name, at, "Member must have length less than or equal to 255")
+	}
+}
+
+// tableName checks the TableName of the control plane but CreateTable.
 func (c *constraints) tableName(name *string, at string) {
 	if c.first != nil {
 		return
@@ -102,14 +131,17 @@ func (c *constraints) tableName(name *string, at string) {
 		c.first = ddberr.Validationf("The parameter 'TableName' is required but was not present in the request")
 		return
 	}
-	if *name != "" && !validName(*name) {
-		c.fail(*name, at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+	if len(*name) < 3 || len(*name) > 255 {
+		c.first = ddberr.Validationf("TableName must be at least 3 characters long and at most 255 characters long")
+		return
 	}
-	switch n := len(*name); {
-	case n < 3:
-		c.fail(*name, at, "Member must have length greater than or equal to 3")
-	case n > 255:
-		c.fail(*name, at, "Member must have length less than or equal to 255")
+	c.namePattern(*name, at)
+}
+
+// namePattern records a non-empty name outside [a-zA-Z0-9_.-]+.
+func (c *constraints) namePattern(name, at string) {
+	if name != "" && !validName(name) {
+		c.fail(name, at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 	}
 }
 
@@ -140,9 +172,7 @@ func (c *constraints) itemTableName(name *string, at string) {
 		c.first = ddberr.Validationf("TableName must be at least 3 characters long and at most 255 characters long")
 		return
 	}
-	if !validName(*name) {
-		c.fail(*name, at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
-	}
+	c.namePattern(*name, at)
 }
 
 func (c *constraints) resourceName(name, at string) {
