@@ -10,7 +10,7 @@ import (
 
 // prefixToken keys the idempotency records of TransactWriteItems:
 //
-//	0x05 't' <ClientRequestToken>                  → <created unix nanos:8> <sha256 of request:32>
+//	0x05 't' <ClientRequestToken>                  → <created unix nanos:8> <sha256 of request:32> {}
 //	0x05 'e' <created unix nanos:8> <token>         → (empty) expiry order, for PurgeTokens
 //
 // A record is written in the same batch as the transaction it belongs to
@@ -37,8 +37,12 @@ func tokenExpiryKey(created time.Time, token string) []byte {
 
 // PutToken adds the record of token to b (use inside WriteOptions.Extra).
 func PutToken(b *pebble.Batch, token string, rec TokenRecord) error {
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 40), uint64(rec.Created.UnixNano()))
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 42), uint64(rec.Created.UnixNano()))
 	v = append(v, rec.Digest[:]...)
+	// Earlier eddy versions stored the response here and replay only a
+	// record that has one: "{}" keeps an eddy rolled back within the token's
+	// ten minutes from applying the transaction again (it answers {}).
+	v = append(v, "{}"...)
 	if err := b.Set(tokenKey(token), v, nil); err != nil {
 		return err
 	}
