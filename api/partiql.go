@@ -800,15 +800,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	}
 	out := respWriter{}
 	out.raw("Responses", responses)
-	var consumed capacityByTable
-	for i, p := range plans {
-		if muts[i].ReadOnly {
-			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].Old, true)
-		} else {
-			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].New, false)
-		}
-	}
-	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
+	txCapacity(&out, in.ReturnConsumedCapacity, plans, muts, res)
 	return rawJSON(out.done()), nil
 }
 

@@ -173,15 +173,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 		return nil, cancellation(err, len(plans), plans)
 	}
 	out := respWriter{}
-	var consumed capacityByTable
-	for i, p := range plans {
-		if p.kind == "ConditionCheck" {
-			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].Old, true)
-		} else {
-			consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, res[i].New, false)
-		}
-	}
-	out.capacityList(in.ReturnConsumedCapacity, consumed.list)
+	txCapacity(&out, in.ReturnConsumedCapacity, plans, muts, res)
 	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
 		return nil, err
 	}
@@ -217,6 +209,24 @@ func txNesting(items []transactWriteItem) error {
 		}
 	}
 	return nil
+}
+
+// txCapacity renders the ConsumedCapacity of a committed transaction of
+// writes, when mode asks for it: each action charged as addTxWrite says, a
+// check (a ReadOnly mutation) as a write of nothing.
+func txCapacity(out *respWriter, mode string, plans []txPlan, muts []store.Mutation, res []store.Result) {
+	if mode != "TOTAL" && mode != "INDEXES" {
+		return
+	}
+	var consumed capacityByTable
+	for i, p := range plans {
+		check, nu := muts[i].ReadOnly, res[i].New
+		if check {
+			nu = res[i].Old
+		}
+		consumed.entry(p.t.Name).addTxWrite(p.t, res[i].Old, nu, check)
+	}
+	out.capacityList(mode, consumed.list)
 }
 
 // replayTransaction answers a transaction whose ClientRequestToken
