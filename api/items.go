@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -408,7 +407,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 			nu, err := applyUpdate(old, in.Key, cond, upd, pre, onFail)
 			if err == nil {
 				if e := emptyIndexKey(t, old, nu); e != nil {
-					return nil, errors.Unwrap(e) // in the update expression's words, not PutItem's
+					return nil, e // in the update expression's words, not PutItem's
 				}
 			}
 			return nu, err

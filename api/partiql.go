@@ -807,6 +807,9 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 // pqCancellation is TransactionCanceledException for a failed
 // ExecuteTransaction: an INSERT whose item exists is DuplicateItem.
 func pqCancellation(err error, plans []txPlan) error {
+	if e := upfront(err); e != nil {
+		return e
+	}
 	var errs []error
 	var ce *store.CanceledError
 	switch {

@@ -61,4 +61,11 @@ func TestBatchStatementChargesIndexes(t *testing.T) {
 		t.Fatalf("BatchExecuteStatement capacity %+v", batch.ConsumedCapacity)
 	}
 	check("BatchExecuteStatement", batch.ConsumedCapacity[0])
+
+	// An update that empties an index key is the request's error in
+	// ExecuteTransaction too, as in TransactWriteItems and UpdateItem, not a
+	// cancellation reason.
+	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{
+		{Statement: aws.String(`UPDATE "pqcap" SET g = '' WHERE pk = 'a'`)}}})
+	apiErr(t, err, "ValidationException", "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty string value.")
 }

@@ -150,7 +150,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 		plans[i] = p
 	}
 	if invalid != nil {
-		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(plans), plans)
+		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(plans))
 	}
 
 	muts := make([]store.Mutation, len(plans))
@@ -170,7 +170,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	}
 	res, err := s.db.Write(ctx, wo, muts...)
 	if err != nil {
-		return nil, cancellation(err, len(plans), plans)
+		return nil, cancellation(err, len(plans))
 	}
 	out := respWriter{}
 	txCapacity(&out, in.ReturnConsumedCapacity, plans, muts, res)
@@ -362,7 +362,9 @@ func (p *txPlan) mutation() store.Mutation {
 		m.Apply = func(old attr.Item) (attr.Item, error) {
 			nu, err := applyUpdate(old, p.key, p.cond, p.upd, nil, p.onAll)
 			if err == nil {
-				err = emptyIndexKey(p.t, old, nu)
+				if e := emptyIndexKey(p.t, old, nu); e != nil {
+					return nil, upfrontError{e} // the request's error, not a cancellation
+				}
 			}
 			return nu, err
 		}
@@ -441,7 +443,25 @@ func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
 				kind = "binary"
 			}
 			if kind != "" {
-				return upfrontError{ddberr.Validationf("One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty %s value.", kind)}
+				return ddberr.Validationf("One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty %s value.", kind)
+			}
+		}
+	}
+	return nil
+}
+
+// upfront returns the error a failed transaction reports for the whole
+// request, not as a cancellation reason (an action's upfrontError), if any.
+func upfront(err error) error {
+	var up upfrontError
+	if errors.As(err, &up) {
+		return up.err
+	}
+	var ce *store.CanceledError
+	if errors.As(err, &ce) {
+		for _, e := range ce.Errs {
+			if errors.As(e, &up) {
+				return up.err
 			}
 		}
 	}
@@ -450,20 +470,14 @@ func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
 
 // cancellation renders a failed transaction write as
 // TransactionCanceledException, with one reason per action in order.
-func cancellation(err error, n int, plans []txPlan) error {
+func cancellation(err error, n int) error {
+	if e := upfront(err); e != nil {
+		return e
+	}
 	var errs []error
 	var ce *store.CanceledError
-	var up upfrontError
-	if errors.As(err, &up) {
-		return up.err
-	}
 	switch {
 	case errors.As(err, &ce):
-		for _, e := range ce.Errs {
-			if errors.As(e, &up) {
-				return up.err
-			}
-		}
 		errs = ce.Errs
 	case n == 1 && isItemError(err):
 		errs = []error{err}
@@ -634,7 +648,7 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 		projs[i] = proj
 	}
 	if invalid != nil {
-		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(refs), nil)
+		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(refs))
 	}
 	items, err := s.db.GetConsistent(refs)
 	if err != nil {
