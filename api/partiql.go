@@ -511,14 +511,11 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 	return out.done(), nil
 }
 
-// getPQ is a SELECT by full key inside a batch or a transaction: the key,
-// and the WHERE as a filter on the item read.
+// getPlan is a SELECT by full key inside a batch or a transaction: the
+// key, and the WHERE as a filter on the item read. A batch SELECT reads by
+// the table's key only, so an index-qualified one fails the key rule
+// whatever its WHERE names (a transaction refuses index reads before this).
 func (p *pqStatement) getPlan(inTx bool) (attr.Item, *expr.Condition, error) {
-	// A batch SELECT reads by the table's key only, so an index-qualified
-	// one fails the same key rule whatever its WHERE names.
-	if p.st.Index != "" && inTx {
-		return nil, nil, ddberr.Validationf("This operation is not supported on an index")
-	}
 	key, err := p.fullKey()
 	switch {
 	case inTx && errors.Is(err, errKeyEquality):

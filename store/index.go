@@ -185,6 +185,8 @@ func (t *Table) validateIndexKeys(it attr.Item) error {
 	return badErr
 }
 
+// checkIndexKey is validateIndexKeys for one index: an index key attribute
+// of it with the wrong type or an empty value.
 func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
 	for _, ke := range ix.keyElements() {
 		v, ok := it[ke.Name]

@@ -9,7 +9,8 @@ import (
 // function host's and the event source mappings'; package api/lambdaapi maps
 // them onto Lambda's error types). Classify with
 // errors.Is; the Error() text of a returned error is the user-facing message
-// (Lambda's "message") and never carries the sentinel's own text.
+// (the error body's message member) and never carries the sentinel's own
+// text.
 var (
 	// ErrNotFound: the function, version or alias does not exist.
 	ErrNotFound = errors.New("triggers: resource not found")

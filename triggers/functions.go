@@ -340,7 +340,7 @@ func (h *Host) mutate(name, revision string, fn func(*record) ([]string, error),
 		return nil, err
 	}
 	if revision != "" && revision != old.Latest.RevisionID {
-		return nil, errStaleRevision()
+		return nil, StaleRevision()
 	}
 	r := cloneRecord(old)
 	dropped, err := fn(r)
@@ -359,9 +359,9 @@ func (h *Host) mutate(name, revision string, fn func(*record) ([]string, error),
 	return r.Latest.clone(), nil
 }
 
-// errStaleRevision is Lambda's answer to a RevisionId that is not the
+// StaleRevision is Lambda's answer to a RevisionId that is not the
 // current one, for functions and aliases alike.
-func errStaleRevision() error {
+func StaleRevision() error {
 	return newErr(ErrPrecondition, "%s", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 }
 
@@ -478,7 +478,7 @@ func (h *Host) UpdateAlias(name, alias string, version, description *string, rev
 			return nil, newErr(ErrNotFound, "Cannot find alias arn: %s", h.FunctionARN(name, alias))
 		}
 		if revision != "" && revision != a.RevisionID {
-			return nil, errStaleRevision()
+			return nil, StaleRevision()
 		}
 		if version != nil {
 			if err := h.checkAliasTarget(r, *version); err != nil {

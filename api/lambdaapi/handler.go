@@ -124,8 +124,9 @@ type aliasConfiguration struct {
 }
 
 // config is the FunctionConfiguration of c. Lambda names $LATEST by the
-// unqualified ARN (callers that asked for a qualifier, and
-// ListVersionsByFunction, set FunctionArn themselves).
+// unqualified ARN; callers that answer with a qualified one (a read with a
+// qualifier, ListVersionsByFunction, ListFunctions with FunctionVersion=ALL)
+// set FunctionArn themselves.
 func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
 	arn := h.host.FunctionARN(c.Name, c.Version)
 	if c.Version == triggers.LatestVersion {
@@ -404,11 +405,12 @@ func (h *handler) listFunctions(w http.ResponseWriter, r *http.Request) {
 		Functions  []functionConfiguration
 		NextMarker string `json:"NextMarker,omitempty"`
 	}{Functions: []functionConfiguration{}, NextMarker: next}
+	allVersions := r.URL.Query().Get("FunctionVersion") == "ALL"
 	for _, c := range all[from:to] {
 		fc := h.listed(c)
 		// With FunctionVersion=ALL $LATEST keeps its qualified ARN, as in
 		// ListVersionsByFunction.
-		if c.Version == triggers.LatestVersion && r.URL.Query().Get("FunctionVersion") == "ALL" {
+		if c.Version == triggers.LatestVersion && allVersions {
 			fc.FunctionArn = h.host.FunctionARN(c.Name, c.Version)
 		}
 		out.Functions = append(out.Functions, fc)
@@ -449,7 +451,7 @@ func (h *handler) updateCode(w http.ResponseWriter, r *http.Request) {
 	if err == nil && in.RevisionId != "" {
 		var cur *triggers.FunctionConfig
 		if cur, err = h.host.GetFunction(name, ""); err == nil && cur.RevisionID != in.RevisionId {
-			err = &apiError{http.StatusPreconditionFailed, "PreconditionFailedException", true, "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"}
+			err = triggers.StaleRevision()
 		}
 	}
 	if err == nil {
