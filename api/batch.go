@@ -592,27 +592,16 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	}
 	out := respWriter{}
 	out.raw("UnprocessedItems", []byte("{}"))
-	units := map[string]*tableUnits{}
-	for i, m := range muts {
-		if in.ReturnConsumedCapacity != "TOTAL" && in.ReturnConsumedCapacity != "INDEXES" {
-			break
+	if in.ReturnConsumedCapacity == "TOTAL" || in.ReturnConsumedCapacity == "INDEXES" {
+		var consumed capacityByTable
+		for _, n := range names {
+			consumed.entry(n) // listed in names' order
 		}
-		u := units[m.Table.Name]
-		if u == nil {
-			u = &tableUnits{table: m.Table.Name}
-			units[m.Table.Name] = u
+		for i, m := range muts {
+			consumed.entry(m.Table.Name).addWrite(m.Table, res[i].Old, res[i].New)
 		}
-		u.addWrite(m.Table, res[i].Old, res[i].New)
+		out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 	}
-	list := make([]tableUnits, 0, len(names))
-	for _, n := range names {
-		if u := units[n]; u != nil {
-			list = append(list, *u)
-		} else {
-			list = append(list, tableUnits{table: n})
-		}
-	}
-	out.capacityList(in.ReturnConsumedCapacity, list)
 	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
 		return nil, err
 	}
