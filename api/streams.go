@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -46,6 +47,22 @@ func streamsError(err error, arn, shardID string) error {
 		return ddberr.Validationf("Invalid SequenceNumber for shard %s", shardID)
 	}
 	return err
+}
+
+// invalidStreamArn is DynamoDB Streams' answer to a StreamArn that is not
+// a stream ARN at all (a well-formed ARN of no stream is
+// ResourceNotFoundException instead).
+func invalidStreamArn() error { return ddberr.Validationf("Invalid StreamArn") }
+
+// isStreamArn reports whether s has the shape of a DynamoDB stream ARN,
+// arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>.
+func isStreamArn(s string) bool {
+	f := strings.SplitN(s, ":", 6)
+	if len(f) != 6 || f[0] != "arn" || f[1] == "" || f[2] != "dynamodb" || f[3] == "" || f[4] == "" {
+		return false
+	}
+	table, label, ok := strings.Cut(strings.TrimPrefix(f[5], "table/"), "/stream/")
+	return ok && strings.HasPrefix(f[5], "table/") && table != "" && label != ""
 }
 
 func (c *constraints) limit(v *int64, at string, hi int64) {
@@ -111,6 +128,9 @@ func (s *Server) listStreams(ctx context.Context, c *call) (any, error) {
 	v.limit(in.Limit, "limit", 100)
 	if err := v.err(); err != nil {
 		return nil, err
+	}
+	if in.ExclusiveStartStreamArn != nil && !isStreamArn(*in.ExclusiveStartStreamArn) {
+		return nil, invalidStreamArn()
 	}
 	if err := s.log.Sync(); err != nil {
 		return nil, err
@@ -199,6 +219,9 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if !isStreamArn(*in.StreamArn) {
+		return nil, invalidStreamArn()
+	}
 	if err := s.log.Sync(); err != nil {
 		return nil, err
 	}
@@ -274,6 +297,9 @@ func (s *Server) getShardIterator(ctx context.Context, c *call) (any, error) {
 	}
 	if err := v.err(); err != nil {
 		return nil, err
+	}
+	if !isStreamArn(*in.StreamArn) {
+		return nil, invalidStreamArn()
 	}
 	typ, seq := *in.ShardIteratorType, ""
 	if typ == streams.AtSequenceNumber || typ == streams.AfterSequenceNumber {
