@@ -33,10 +33,7 @@ func streamsError(err error, arn, shardID string) error {
 	case errors.Is(err, streams.ErrStreamNotFound):
 		return ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
 	case errors.Is(err, streams.ErrShardNotFound):
-		if shardID == "" {
-			return ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Shard does not exist")
-		}
-		return ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Shard does not exist: %s", shardID)
+		return ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Shard does not exist")
 	case errors.Is(err, streams.ErrTrimmed):
 		return ddberr.New(ddberr.KindTrimmedDataAccess, "The data you are trying to access has been trimmed.")
 	case errors.Is(err, streams.ErrExpiredIterator):
