@@ -246,8 +246,11 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	for _, k := range info.KeySchema {
 		d.KeySchema = append(d.KeySchema, map[string]string{"AttributeName": k.AttributeName, "KeyType": k.KeyType})
 	}
+	// An ExclusiveStartShardId that is no shard of the stream lists no
+	// shards (DynamoDB answers an empty page, not an error).
 	i := 0
 	if in.ExclusiveStartShardId != nil {
+		i = len(all)
 		for j, sh := range all {
 			if sh.ID == *in.ExclusiveStartShardId {
 				i = j + 1

@@ -146,6 +146,25 @@ func TestStreamsErrorGetRecordsLimit(t *testing.T) {
 	}
 }
 
+// DescribeStream with an ExclusiveStartShardId that is no shard of the
+// stream answers no shards rather than an error (scylla
+// test_describe_stream_with_nonexistent_last_shard: "real does not
+// [throw]", and the Shards list is empty). eddy before: the whole list.
+// The shard of the stream itself starts after it (localstack's
+// test_dynamodb_streams_describe_with_exclusive_start_shard_id, in
+// aws_snapshot_test.go).
+func TestStreamsErrorDescribeUnknownExclusiveStartShard(t *testing.T) {
+	e := startStreamEnv(t, api.Options{})
+	out := e.streams("DescribeStream", `{"StreamArn":`+jsonString(e.arn)+
+		`,"ExclusiveStartShardId":"zzzzzzzzzzzzzzzzzzzzzzzzsfasdgagadfadfgagkjsdfsfsdjfjks"}`)
+	if sh := field(t, out, "StreamDescription", "Shards").([]any); len(sh) != 0 {
+		t.Errorf("Shards = %v, want none", sh)
+	}
+	if _, ok := out["StreamDescription"].(map[string]any)["LastEvaluatedShardId"]; ok {
+		t.Errorf("LastEvaluatedShardId in %v", out)
+	}
+}
+
 // An iterator older than its 15 minutes is 400 ExpiredIteratorException
 // (type: the API reference of GetRecords). No real answer quoting the
 // message of DynamoDB Streams was found; the message is eddy's, the
