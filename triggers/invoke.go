@@ -422,7 +422,10 @@ func (p *pool) fail(res *Result, logs *logBuffer, ctx context.Context, err error
 		typ = phase
 		msg = "Init error: " + msg
 	}
-	logs.printf("RequestId: %s Error: %s\n", res.RequestID, msg)
+	// Lambda's own failures name the request in the payload's errorMessage
+	// as in the log line.
+	msg = fmt.Sprintf("RequestId: %s Error: %s", res.RequestID, msg)
+	logs.printf("%s\n", msg)
 	res.Payload = errorPayload(msg, typ)
 }
 

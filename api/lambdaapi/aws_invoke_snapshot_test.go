@@ -147,6 +147,19 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 		}
 	})
 
+	t.Run("timeout", func(t *testing.T) {
+		// test_lambda_invoke_with_timeout (recorded 25-11-2025) and
+		// test_lambda_runtime_exit_segfault: exactly errorType and
+		// errorMessage, the message prefixed with the request id.
+		r := e.invokeRaw(t, "slow", nil, []byte(`{"action":"loop"}`))
+		id := r.header.Get("X-Amzn-Requestid")
+		if r.status != 200 || r.header.Get("X-Amz-Function-Error") != "Unhandled" || r.header.Get("X-Amz-Executed-Version") != "$LATEST" ||
+			keys(t, r.raw) != "errorMessage,errorType" || r.body["errorType"] != "Sandbox.Timedout" ||
+			r.body["errorMessage"] != "RequestId: "+id+" Error: Task timed out after 1.00 seconds" {
+			t.Errorf("timeout: %d %v %s", r.status, r.header, r.raw)
+		}
+	})
+
 	t.Run("log tail", func(t *testing.T) {
 		// test_invocation_with_logs: LogResult is base64 of START, the
 		// function's output, END and REPORT.
