@@ -366,13 +366,17 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		p.fail(res, logs, ctx, err, inst.mem, "")
 		return finish(memBytes)
 	}
-	switch int32(results[0]) {
-	case statusOK:
+	switch status := int32(results[0]); {
+	case inv.tooLarge && (status == statusOK || status == statusError):
+		res.FunctionError = "Unhandled"
+		res.Payload = errorPayload(fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", p.h.maxResponse()),
+			"Function.ResponseSizeTooLarge")
+	case status == statusOK:
 		res.Payload = inv.output
 		if !inv.hasOut {
 			res.Payload = []byte("null")
 		}
-	case statusError:
+	case status == statusError:
 		res.FunctionError = "Unhandled"
 		res.Payload = inv.output
 		if !json.Valid(res.Payload) {
@@ -380,7 +384,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		}
 	default:
 		res.FunctionError = "Unhandled"
-		res.Payload = errorPayload(fmt.Sprintf("handler returned unknown status %d", int32(results[0])), "Runtime.InvalidStatus")
+		res.Payload = errorPayload(fmt.Sprintf("handler returned unknown status %d", status), "Runtime.InvalidStatus")
 	}
 	if memBytes > uint64(p.cfg.MemoryMB)<<20*uint64(p.h.opts.RecyclePercent)/100 {
 		inst.close()

@@ -179,4 +179,30 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 			t.Errorf("LogResult without Tail: %v", r.header)
 		}
 	})
+
+	t.Run("response size", func(t *testing.T) {
+		// test_lambda_large_response: a 6 MiB response is served;
+		// test_lambda_too_large_response: over 6291556 bytes the invocation
+		// fails, and the function keeps serving. The echo guest writes each
+		// '<' of doc as \u003c, so a 1 MB request makes a 6 MB response.
+		sized := func(n int) invokeResp {
+			t.Helper()
+			base := len(e.invokeRaw(t, "inv", nil, []byte(`{"action":"echo","doc":""}`)).raw)
+			k, j := (n-base)/6, (n-base)%6
+			return e.invokeRaw(t, "inv", nil, []byte(`{"action":"echo","doc":"`+strings.Repeat("a", j)+strings.Repeat("<", k)+`"}`))
+		}
+		if r := sized(6291556); r.status != 200 || len(r.raw) != 6291556 || r.header.Get("X-Amz-Function-Error") != "" {
+			t.Errorf("6291556-byte response: %d %v %d bytes", r.status, r.header, len(r.raw))
+		}
+		for i := 0; i < 2; i++ {
+			r := sized(6291557)
+			if r.status != 200 || r.header.Get("X-Amz-Function-Error") != "Unhandled" || r.header.Get("X-Amz-Executed-Version") != "$LATEST" ||
+				r.raw != `{"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}` {
+				t.Errorf("too large response %d: %d %v %.300s", i, r.status, r.header, r.raw)
+			}
+		}
+		if r := e.invokeRaw(t, "inv", nil, echo); r.status != 200 || r.header.Get("X-Amz-Function-Error") != "" {
+			t.Errorf("after a too large response: %d %s", r.status, r.raw)
+		}
+	})
 }
