@@ -258,13 +258,11 @@ func (h *Host) poolFor(ctx context.Context, c *FunctionConfig) (*pool, error) {
 // bounded by Options.InitTimeout. See Result for
 // which failures are errors.
 func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
-	if len(payload) > h.opts.MaxPayload {
-		return nil, newErr(ErrTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", h.opts.MaxPayload)
+	if err := h.checkPayload(payload); err != nil {
+		return nil, err
 	}
 	if len(payload) == 0 {
 		payload = []byte("{}")
-	} else if !json.Valid(payload) {
-		return nil, newErr(ErrInvalidPayload, "Could not parse request body into json: payload is not valid JSON")
 	}
 	h.mu.Lock()
 	if h.closed {
@@ -304,14 +302,31 @@ func (h *Host) InvokeAsync(name, qualifier string, payload []byte) error {
 	if _, err := h.GetFunction(name, qualifier); err != nil {
 		return err
 	}
-	if len(payload) > 0 && !json.Valid(payload) {
-		return newErr(ErrInvalidPayload, "Could not parse request body into json: payload is not valid JSON")
+	if err := h.checkPayload(payload); err != nil {
+		return err // before accepting: Invoke's error would be dropped
 	}
 	h.async.Add(1)
 	go func() {
 		defer h.async.Done()
 		_, _ = h.Invoke(context.Background(), name, qualifier, payload)
 	}()
+	return nil
+}
+
+// checkPayload applies Invoke's size limit and JSON check to a payload
+// (empty is allowed: it means {}).
+func (h *Host) checkPayload(payload []byte) error {
+	if len(payload) > h.opts.MaxPayload {
+		return newErr(ErrTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", h.opts.MaxPayload)
+	}
+	if len(payload) > 0 && !json.Valid(payload) {
+		var v any
+		detail := "payload is not valid JSON"
+		if err := json.Unmarshal(payload, &v); err != nil {
+			detail = err.Error()
+		}
+		return newErr(ErrInvalidPayload, "Could not parse request body into json: Could not parse payload into json: %s", detail)
+	}
 	return nil
 }
 

@@ -205,4 +205,34 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 			t.Errorf("after a too large response: %d %s", r.status, r.raw)
 		}
 	})
+
+	t.Run("invalid payload", func(t *testing.T) {
+		// test_lambda_invoke_payload_encoding_error: 400
+		// InvalidRequestContentException; AWS's message goes on with its
+		// JSON parser's own words, so only the prefix is compared.
+		const prefix = "Could not parse request body into json: Could not parse payload into json: "
+		for _, p := range []string{"n\x87r\x9e\xe9\xb5\xd7I\xee\x9bmt", "\x99\xeb,j\x07\xa1zYh", "{not json"} {
+			for _, typ := range []string{"RequestResponse", "Event"} {
+				r := e.invokeRaw(t, "inv", map[string]string{"X-Amz-Invocation-Type": typ}, []byte(p))
+				msg, _ := r.body["message"].(string)
+				if r.status != 400 || r.errTyp != "InvalidRequestContentException" || r.body["Type"] != "User" || !strings.HasPrefix(msg, prefix) {
+					t.Errorf("%s %q: %d %s %s", typ, p, r.status, r.errTyp, r.raw)
+				}
+			}
+		}
+	})
+
+	t.Run("request too large", func(t *testing.T) {
+		// Not in the snapshots: AWS's documented 6 MiB synchronous limit.
+		// An Event over every asynchronous limit is refused too, not
+		// accepted and dropped.
+		big := []byte(`{"doc":"` + strings.Repeat("a", 7<<20) + `"}`)
+		r := e.invokeRaw(t, "inv", nil, big)
+		if r.status != 413 || !strings.Contains(r.raw, "Request must be smaller than 6291456 bytes for the InvokeFunction operation") {
+			t.Errorf("sync: %d %s", r.status, r.raw)
+		}
+		if r := e.invokeRaw(t, "inv", map[string]string{"X-Amz-Invocation-Type": "Event"}, big); r.status != 413 {
+			t.Errorf("Event: %d %s", r.status, r.raw)
+		}
+	})
 }
