@@ -339,11 +339,19 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	defer cancel()
 	res := &Result{ExecutedVersion: p.cfg.Version, RequestID: reqID}
 
+	// initDur is the cold start's instantiation; Lambda reports it apart
+	// from the handler's Duration, as "Init Duration" on cold starts only.
+	var initDur time.Duration
 	finish := func(memBytes uint64) (*Result, error) {
 		res.Duration = time.Since(start)
-		ms := float64(res.Duration.Microseconds()) / 1000
-		logs.printf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t\n",
-			reqID, reqID, ms, int(ms)+1, p.cfg.MemoryMB, (memBytes+(1<<20)-1)>>20)
+		msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		ms := msOf(res.Duration - initDur)
+		initNote := ""
+		if initDur > 0 {
+			initNote = fmt.Sprintf("Init Duration: %.2f ms\t", msOf(initDur))
+		}
+		logs.printf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t%s\n",
+			reqID, reqID, ms, int(ms)+1, p.cfg.MemoryMB, (memBytes+(1<<20)-1)>>20, initNote)
 		res.Logs = logs.tail()
 		return res, nil
 	}
@@ -354,6 +362,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		ictx, icancel := context.WithTimeout(parent, p.h.opts.InitTimeout)
 		inst, err = p.instantiate(ictx, logs)
 		icancel()
+		initDur = max(time.Since(start), time.Microsecond)
 		if err != nil {
 			ctx = ictx
 			if perr := parent.Err(); perr != nil {

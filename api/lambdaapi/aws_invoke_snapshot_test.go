@@ -162,17 +162,21 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 
 	t.Run("log tail", func(t *testing.T) {
 		// test_invocation_with_logs: LogResult is base64 of START, the
-		// function's output, END and REPORT.
-		r := e.invokeRaw(t, "inv", map[string]string{"X-Amz-Log-Type": "Tail"}, []byte(`{"action":"log"}`))
-		logs, err := base64.StdEncoding.DecodeString(r.header.Get("X-Amz-Log-Result"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := regexp.QuoteMeta(r.header.Get("X-Amzn-Requestid"))
-		re := regexp.MustCompile(`^START RequestId: ` + id + ` Version: \$LATEST\n(?s:.*)END RequestId: ` + id + `\n` +
-			`REPORT RequestId: ` + id + `\tDuration: [0-9.]+ ms\tBilled Duration: [0-9]+ ms\tMemory Size: 128 MB\tMax Memory Used: [0-9]+ MB\t(Init Duration: [0-9.]+ ms\t)?\n$`)
-		if !re.Match(logs) {
-			t.Errorf("logs: %q", logs)
+		// function's output, END and REPORT, which on a cold start (only)
+		// ends with Init Duration.
+		e.create(t, &lambda.CreateFunctionInput{FunctionName: aws.String("cold"), Code: &types.FunctionCode{ZipFile: code}})
+		for _, initRe := range []string{`Init Duration: [0-9]+\.[0-9]{2} ms\t`, ""} {
+			r := e.invokeRaw(t, "cold", map[string]string{"X-Amz-Log-Type": "Tail"}, []byte(`{"action":"log"}`))
+			logs, err := base64.StdEncoding.DecodeString(r.header.Get("X-Amz-Log-Result"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := regexp.QuoteMeta(r.header.Get("X-Amzn-Requestid"))
+			re := regexp.MustCompile(`^START RequestId: ` + id + ` Version: \$LATEST\n(?s:.*)END RequestId: ` + id + `\n` +
+				`REPORT RequestId: ` + id + `\tDuration: [0-9]+\.[0-9]{2} ms\tBilled Duration: [0-9]+ ms\tMemory Size: 128 MB\tMax Memory Used: [0-9]+ MB\t` + initRe + `\n$`)
+			if !re.Match(logs) {
+				t.Errorf("logs (init %q): %q", initRe, logs)
+			}
 		}
 		// Without LogType there is no LogResult.
 		if r := e.invokeRaw(t, "inv", nil, echo); r.header.Get("X-Amz-Log-Result") != "" {
