@@ -6,7 +6,7 @@ package lambdaapi_test
 // test_invocation_type_dry_run, test_invocation_with_logs,
 // test_invocation_type_no_return_payload; TestLambdaAliases::
 // test_lambda_alias_moving; TestLambdaBehavior::test_lambda_invoke_with_timeout;
-// TestLambdaErrors::test_lambda_runtime_exit_segfault,
+// TestLambdaErrors::test_lambda_runtime_exit_segfault, test_lambda_handler_error,
 // test_lambda_invoke_payload_encoding_error; TestLambdaBaseFeatures::
 // test_lambda_large_response, test_lambda_too_large_response). Only the
 // account, region, names and request ids differ.
@@ -237,6 +237,19 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 		}
 		if r := e.invokeRaw(t, "inv", map[string]string{"X-Amz-Invocation-Type": "Event"}, big); r.status != 413 {
 			t.Errorf("Event: %d %s", r.status, r.raw)
+		}
+	})
+
+	t.Run("handler error", func(t *testing.T) {
+		// test_lambda_handler_error: 200, X-Amz-Function-Error Unhandled,
+		// ExecutedVersion, and errorMessage/errorType in the payload. (AWS's
+		// Python runtime adds requestId and stackTrace; the payload is the
+		// runtime's, here the Go guest SDK's, which writes these two, as
+		// AWS's Go runtime does.)
+		r := e.invokeRaw(t, "inv", nil, []byte(`{"action":"fail"}`))
+		if r.status != 200 || r.header.Get("X-Amz-Function-Error") != "Unhandled" || r.header.Get("X-Amz-Executed-Version") != "$LATEST" ||
+			r.body["errorMessage"] != "the handler said no" || r.body["errorType"] != "HandlerError" {
+			t.Errorf("handler error: %d %v %s", r.status, r.header, r.raw)
 		}
 	})
 }
