@@ -32,8 +32,10 @@ type invocation struct {
 	input  []byte
 	output []byte
 	hasOut bool
-	result []byte // response of the last table_call / emit
-	logs   *logBuffer
+	// tooLarge: the guest wrote a response longer than maxResponse.
+	tooLarge bool
+	result   []byte // response of the last table_call / emit
+	logs     *logBuffer
 }
 
 func invocationOf(ctx context.Context) *invocation {
@@ -82,10 +84,12 @@ func instantiateABI(ctx context.Context, h *Host) error {
 	})
 	fn("output_write", []api.ValueType{i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
 		inv := invocationOf(ctx)
-		if int(uint32(s[1])) > h.opts.MaxPayload {
-			panic(fmt.Errorf("eddy: response of %d bytes exceeds the limit of %d", uint32(s[1]), h.opts.MaxPayload))
+		if int(uint32(s[1])) > h.maxResponse() {
+			// Not a trap: Lambda fails the invocation and keeps the instance.
+			inv.output, inv.hasOut, inv.tooLarge = nil, false, true
+			return
 		}
-		inv.output, inv.hasOut = read(mod, uint32(s[0]), uint32(s[1])), true
+		inv.output, inv.hasOut, inv.tooLarge = read(mod, uint32(s[0]), uint32(s[1])), true, false
 	})
 	fn("result_len", nil, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
 		s[0] = uint64(len(invocationOf(ctx).result))

@@ -128,6 +128,10 @@ func (h *Host) FunctionARN(name, qualifier string) string {
 	return arn
 }
 
+// maxResponse is the longest response a handler may write: Lambda allows
+// 100 bytes over its 6 MiB request limit.
+func (h *Host) maxResponse() int { return h.opts.MaxPayload + 100 }
+
 // Options returns the effective options (defaults applied).
 func (h *Host) Options() Options { return h.opts }
 

@@ -258,13 +258,11 @@ func (h *Host) poolFor(ctx context.Context, c *FunctionConfig) (*pool, error) {
 // bounded by Options.InitTimeout. See Result for
 // which failures are errors.
 func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
-	if len(payload) > h.opts.MaxPayload {
-		return nil, newErr(ErrTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", h.opts.MaxPayload)
+	if err := h.checkPayload(payload); err != nil {
+		return nil, err
 	}
 	if len(payload) == 0 {
 		payload = []byte("{}")
-	} else if !json.Valid(payload) {
-		return nil, newErr(ErrInvalidPayload, "Could not parse request body into json: payload is not valid JSON")
 	}
 	h.mu.Lock()
 	if h.closed {
@@ -304,14 +302,31 @@ func (h *Host) InvokeAsync(name, qualifier string, payload []byte) error {
 	if _, err := h.GetFunction(name, qualifier); err != nil {
 		return err
 	}
-	if len(payload) > 0 && !json.Valid(payload) {
-		return newErr(ErrInvalidPayload, "Could not parse request body into json: payload is not valid JSON")
+	if err := h.checkPayload(payload); err != nil {
+		return err // before accepting: Invoke's error would be dropped
 	}
 	h.async.Add(1)
 	go func() {
 		defer h.async.Done()
 		_, _ = h.Invoke(context.Background(), name, qualifier, payload)
 	}()
+	return nil
+}
+
+// checkPayload applies Invoke's size limit and JSON check to a payload
+// (empty is allowed: it means {}).
+func (h *Host) checkPayload(payload []byte) error {
+	if len(payload) > h.opts.MaxPayload {
+		return newErr(ErrTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", h.opts.MaxPayload)
+	}
+	if len(payload) > 0 && !json.Valid(payload) {
+		var v any
+		detail := "payload is not valid JSON"
+		if err := json.Unmarshal(payload, &v); err != nil {
+			detail = err.Error()
+		}
+		return newErr(ErrInvalidPayload, "Could not parse request body into json: Could not parse payload into json: %s", detail)
+	}
 	return nil
 }
 
@@ -324,11 +339,19 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	defer cancel()
 	res := &Result{ExecutedVersion: p.cfg.Version, RequestID: reqID}
 
+	// initDur is the cold start's instantiation; Lambda reports it apart
+	// from the handler's Duration, as "Init Duration" on cold starts only.
+	var initDur time.Duration
 	finish := func(memBytes uint64) (*Result, error) {
 		res.Duration = time.Since(start)
-		ms := float64(res.Duration.Microseconds()) / 1000
-		logs.printf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t\n",
-			reqID, reqID, ms, int(ms)+1, p.cfg.MemoryMB, (memBytes+(1<<20)-1)>>20)
+		msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		ms := msOf(res.Duration - initDur)
+		initNote := ""
+		if initDur > 0 {
+			initNote = fmt.Sprintf("Init Duration: %.2f ms\t", msOf(initDur))
+		}
+		logs.printf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t%s\n",
+			reqID, reqID, ms, int(ms)+1, p.cfg.MemoryMB, (memBytes+(1<<20)-1)>>20, initNote)
 		res.Logs = logs.tail()
 		return res, nil
 	}
@@ -339,6 +362,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		ictx, icancel := context.WithTimeout(parent, p.h.opts.InitTimeout)
 		inst, err = p.instantiate(ictx, logs)
 		icancel()
+		initDur = max(time.Since(start), time.Microsecond)
 		if err != nil {
 			ctx = ictx
 			if perr := parent.Err(); perr != nil {
@@ -366,13 +390,17 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		p.fail(res, logs, ctx, err, inst.mem, "")
 		return finish(memBytes)
 	}
-	switch int32(results[0]) {
-	case statusOK:
+	switch status := int32(results[0]); {
+	case inv.tooLarge && (status == statusOK || status == statusError):
+		res.FunctionError = "Unhandled"
+		res.Payload = errorPayload(fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", p.h.maxResponse()),
+			"Function.ResponseSizeTooLarge")
+	case status == statusOK:
 		res.Payload = inv.output
 		if !inv.hasOut {
 			res.Payload = []byte("null")
 		}
-	case statusError:
+	case status == statusError:
 		res.FunctionError = "Unhandled"
 		res.Payload = inv.output
 		if !json.Valid(res.Payload) {
@@ -380,7 +408,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		}
 	default:
 		res.FunctionError = "Unhandled"
-		res.Payload = errorPayload(fmt.Sprintf("handler returned unknown status %d", int32(results[0])), "Runtime.InvalidStatus")
+		res.Payload = errorPayload(fmt.Sprintf("handler returned unknown status %d", status), "Runtime.InvalidStatus")
 	}
 	if memBytes > uint64(p.cfg.MemoryMB)<<20*uint64(p.h.opts.RecyclePercent)/100 {
 		inst.close()
@@ -422,7 +450,10 @@ func (p *pool) fail(res *Result, logs *logBuffer, ctx context.Context, err error
 		typ = phase
 		msg = "Init error: " + msg
 	}
-	logs.printf("RequestId: %s Error: %s\n", res.RequestID, msg)
+	// Lambda's own failures name the request in the payload's errorMessage
+	// as in the log line.
+	msg = fmt.Sprintf("RequestId: %s Error: %s", res.RequestID, msg)
+	logs.printf("%s\n", msg)
 	res.Payload = errorPayload(msg, typ)
 }
 

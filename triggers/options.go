@@ -59,7 +59,9 @@ type Options struct {
 	MaxMemoryMB int
 	// MaxCodeSize caps a module's size in bytes. Default 50 MiB.
 	MaxCodeSize int
-	// MaxPayload caps Invoke payload and response size. Default 6 MiB.
+	// MaxPayload caps the Invoke payload. Default 6 MiB. A response may be
+	// 100 bytes longer, as in Lambda (6 MiB + 100); a longer one fails the
+	// invocation with Function.ResponseSizeTooLarge.
 	MaxPayload int
 	// MaxIdleInstances is how many warm instances each function version
 	// keeps for reuse. Default 4.

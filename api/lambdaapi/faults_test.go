@@ -74,10 +74,12 @@ func TestFaults(t *testing.T) {
 			if c.max > 0 && time.Since(start) > c.max {
 				t.Fatalf("took %v", time.Since(start))
 			}
-			if r.funcErr != "Unhandled" || r.payload["errorType"] != c.errType || r.payload["errorMessage"] != c.msg {
+			msg, _ := r.payload["errorMessage"].(string)
+			if r.funcErr != "Unhandled" || r.payload["errorType"] != c.errType ||
+				!strings.HasPrefix(msg, "RequestId: ") || !strings.HasSuffix(msg, " Error: "+c.msg) {
 				t.Fatalf("got %s %s", r.funcErr, r.raw)
 			}
-			if !strings.Contains(r.logs, c.log) || !strings.Contains(r.logs, "Error: "+c.msg) {
+			if !strings.Contains(r.logs, c.log) || !strings.Contains(r.logs, msg+"\n") {
 				t.Fatalf("logs: %q", r.logs)
 			}
 			stillServed(t)

@@ -651,6 +651,11 @@ func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if q == "" {
+		// Invoke names an unqualified function by $LATEST, also in its
+		// not-found message.
+		q = triggers.LatestVersion
+	}
 	payload, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeError(w, &apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, err.Error()})
@@ -659,12 +664,11 @@ func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
 	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
 	case "", "RequestResponse":
 	case "DryRun":
-		c, err := h.host.GetFunction(name, q)
-		if err != nil {
+		// Lambda answers a DryRun with 204 and no X-Amz-Executed-Version.
+		if _, err := h.host.GetFunction(name, q); err != nil {
 			writeError(w, err)
 			return
 		}
-		w.Header().Set("X-Amz-Executed-Version", c.Version)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case "Event":
