@@ -21,30 +21,12 @@ package api_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
 )
-
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // streamEnv is a server with one one-shard stream on table "errs".
 type streamEnv struct {
@@ -170,7 +152,7 @@ func TestStreamsErrorDescribeUnknownExclusiveStartShard(t *testing.T) {
 // message of DynamoDB Streams was found; the message is eddy's, the
 // documented description of the exception's message member.
 func TestStreamsErrorExpiredIterator(t *testing.T) {
-	c := &testClock{now: time.Now()}
+	c := eddytest.NewClock()
 	var o api.Options
 	o.Streams.Now = c.Now
 	o.Streams.MaintenanceInterval = time.Hour
@@ -187,7 +169,7 @@ func TestStreamsErrorExpiredIterator(t *testing.T) {
 // ironsource13 quotes; whether AWS ends it with a period is not visible
 // there.
 func TestStreamsErrorTrimmed(t *testing.T) {
-	c := &testClock{now: time.Now()}
+	c := eddytest.NewClock()
 	var o api.Options
 	o.Streams.Now = c.Now
 	o.Streams.MaintenanceInterval = time.Hour

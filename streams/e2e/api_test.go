@@ -13,6 +13,7 @@ import (
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -121,7 +122,7 @@ func firstShard(t *testing.T, e *env, arn string) string {
 func oneShard(o api.Options) api.Options { o.Streams.ShardCount = 1; return o }
 
 func TestIteratorTypes(t *testing.T) {
-	c := newClock()
+	c := eddytest.NewClock()
 	e := start(t, oneShard(manual(c)))
 	arn := e.createTable(t, "iter", "KEYS_ONLY")
 	shard := firstShard(t, e, arn)
@@ -209,7 +210,7 @@ func TestIteratorTypes(t *testing.T) {
 // TestTrimmed: records older than the retention are trimmed; reading
 // before the trim point is TrimmedDataAccessException.
 func TestTrimmed(t *testing.T) {
-	c := newClock()
+	c := eddytest.NewClock()
 	o := oneShard(manual(c))
 	o.Streams.Retention = time.Hour
 	o.Streams.IteratorTTL = 24 * time.Hour
@@ -311,7 +312,7 @@ func TestDisableEnableDelete(t *testing.T) {
 // TestRollover: shards roll over; a consumer walking parents before
 // children sees every item's changes in order.
 func TestRollover(t *testing.T) {
-	c := newClock()
+	c := eddytest.NewClock()
 	o := manual(c)
 	o.Streams.ShardCount = 2
 	o.Streams.RolloverInterval = time.Hour
@@ -362,7 +363,7 @@ func TestRollover(t *testing.T) {
 
 // TestSplit: a hot shard splits in two children covering its halves.
 func TestSplit(t *testing.T) {
-	c := newClock()
+	c := eddytest.NewClock()
 	o := oneShard(manual(c))
 	o.Streams.SplitWritesPerSecond = 1
 	e := start(t, o)

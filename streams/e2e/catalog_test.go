@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/streams"
 )
 
@@ -17,7 +18,7 @@ import (
 // away (the store's catalog hook runs Sync), not at the next maintenance
 // tick, and a Wait on the shard must return.
 func TestDisableReachesReadersAtOnce(t *testing.T) {
-	e := start(t, manual(newClock()))
+	e := start(t, manual(eddytest.NewClock()))
 	arn := e.createTable(t, "cat", "NEW_IMAGE")
 	e.put(t, "cat", map[string]ddbtypes.AttributeValue{"pk": s("a")})
 	log := e.Streams()

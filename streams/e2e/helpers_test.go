@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,26 +20,6 @@ import (
 
 var ctx = context.Background()
 
-// clock is an injectable, advanceable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 type env struct {
 	*eddytest.Server
 	S *dynamodbstreams.Client
@@ -54,7 +33,7 @@ func start(t testing.TB, opts api.Options) *env {
 
 // manual returns options whose background maintenance never runs on its
 // own (tests call Maintain) and whose clock the test drives.
-func manual(c *clock) api.Options {
+func manual(c *eddytest.Clock) api.Options {
 	var o api.Options
 	o.Streams.MaintenanceInterval = time.Hour
 	o.Streams.Now = c.Now
