@@ -130,6 +130,29 @@ func TestHostTimeoutStopsLoop(t *testing.T) {
 	}
 }
 
+// TestHostInitNotInTimeout: a cold start's instantiation is bounded by
+// InitTimeout, not by the function's Timeout, and is reported apart ("Init
+// Duration"), as Lambda does: an init slower than the Timeout still runs the
+// handler.
+func TestHostInitNotInTimeout(t *testing.T) {
+	h := newHost(t, triggers.Options{})
+	ctx := context.Background()
+	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "slowinit", Code: guestCode(t, "kitchen"), Timeout: time.Second,
+		Environment: map[string]string{"INIT_SLEEP_MS": "1500"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Invoke(ctx, "slowinit", "", []byte(`{"action":"echo"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FunctionError != "" {
+		t.Fatalf("cold start slower than the timeout: %s %s", res.FunctionError, res.Payload)
+	}
+	if !strings.Contains(string(res.Logs), "Init Duration: ") {
+		t.Fatalf("no Init Duration in the REPORT line: %s", res.Logs)
+	}
+}
+
 // TestConcurrentInvocations runs invocations in parallel on one function
 // (one instance each) while another function times out.
 func TestConcurrentInvocations(t *testing.T) {

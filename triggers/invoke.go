@@ -335,8 +335,6 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	reqID := newRevision()
 	logs := &logBuffer{max: p.h.opts.LogTail}
 	logs.printf("START RequestId: %s Version: %s\n", reqID, p.cfg.Version)
-	ctx, cancel := context.WithTimeout(parent, p.cfg.Timeout)
-	defer cancel()
 	res := &Result{ExecutedVersion: p.cfg.Version, RequestID: reqID}
 
 	// initDur is the cold start's instantiation; Lambda reports it apart
@@ -364,7 +362,6 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		icancel()
 		initDur = max(time.Since(start), time.Microsecond)
 		if err != nil {
-			ctx = ictx
 			if perr := parent.Err(); perr != nil {
 				return nil, perr
 			}
@@ -373,10 +370,14 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 			if errors.As(err, &ie) {
 				mem = ie.mem
 			}
-			p.fail(res, logs, ctx, err, mem, "Runtime.InitError")
+			p.fail(res, logs, ictx, err, mem, "Runtime.InitError")
 			return finish(0)
 		}
 	}
+	// The function's timeout bounds the handler alone, as Lambda's does: a
+	// cold start's instantiation had its own bound (InitTimeout).
+	ctx, cancel := context.WithTimeout(parent, p.cfg.Timeout)
+	defer cancel()
 	inst.out.cur = logs
 	inv := &invocation{h: p.h, input: payload, logs: logs}
 	results, err := inst.handler.Call(context.WithValue(ctx, invocationKey{}, inv))
@@ -408,7 +409,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		}
 	default:
 		res.FunctionError = "Unhandled"
-		res.Payload = errorPayload(fmt.Sprintf("handler returned unknown status %d", status), "Runtime.InvalidStatus")
+		res.Payload = errorPayload(fmt.Sprintf("RequestId: %s Error: handler returned unknown status %d", reqID, status), "Runtime.InvalidStatus")
 	}
 	if memBytes > uint64(p.cfg.MemoryMB)<<20*uint64(p.h.opts.RecyclePercent)/100 {
 		inst.close()

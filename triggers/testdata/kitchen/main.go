@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/eddydb/eddy/triggers/guest"
 )
@@ -117,7 +118,13 @@ func stream(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
 	return &resp, nil
 }
 
-func init() { guest.HandleJSON(handle) }
+func init() {
+	// INIT_SLEEP_MS makes a cold start slow (the host's init time tests).
+	if ms, err := strconv.Atoi(os.Getenv("INIT_SLEEP_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	guest.HandleJSON(handle)
+}
 
 //go:wasmexport stream
 func streamExport() int32 {
