@@ -246,14 +246,17 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	for _, k := range info.KeySchema {
 		d.KeySchema = append(d.KeySchema, map[string]string{"AttributeName": k.AttributeName, "KeyType": k.KeyType})
 	}
-	// An ExclusiveStartShardId that is no shard of the stream lists no
-	// shards (DynamoDB answers an empty page, not an error).
+	// The page starts after ExclusiveStartShardId in shard id order (ids
+	// sort by creation, as all is listed). An id that is no shard of the
+	// stream is no error: a client whose last shard was trimmed between
+	// pages goes on with the newer shards, and an id past them all lists
+	// none (DynamoDB answers an empty page for "zzzz...").
 	i := 0
-	if in.ExclusiveStartShardId != nil {
+	if start := in.ExclusiveStartShardId; start != nil {
 		i = len(all)
 		for j, sh := range all {
-			if sh.ID == *in.ExclusiveStartShardId {
-				i = j + 1
+			if sh.ID > *start {
+				i = j
 				break
 			}
 		}

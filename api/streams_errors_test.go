@@ -145,6 +145,15 @@ func TestStreamsErrorDescribeUnknownExclusiveStartShard(t *testing.T) {
 	if _, ok := out["StreamDescription"].(map[string]any)["LastEvaluatedShardId"]; ok {
 		t.Errorf("LastEvaluatedShardId in %v", out)
 	}
+	// An id that sorts before the stream's shards (one trimmed between two
+	// pages) goes on with the shards after it, so a paging client misses
+	// none.
+	out = e.streams("DescribeStream", `{"StreamArn":`+jsonString(e.arn)+
+		`,"ExclusiveStartShardId":"shardId-00000000000000000000-00000000"}`)
+	sh := field(t, out, "StreamDescription", "Shards").([]any)
+	if len(sh) != 1 || sh[0].(map[string]any)["ShardId"] != e.shard {
+		t.Errorf("after a trimmed shard id: Shards = %v, want [%s]", sh, e.shard)
+	}
 }
 
 // An iterator older than its 15 minutes is 400 ExpiredIteratorException
