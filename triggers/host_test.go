@@ -3,6 +3,7 @@ package triggers_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -190,5 +191,18 @@ func TestConcurrentInvocations(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestInvokeCheckOrder: Event and RequestResponse invocations check the
+// payload before they look the function up, so both answer a bad payload
+// to a missing function the same way.
+func TestInvokeCheckOrder(t *testing.T) {
+	h := newHost(t, triggers.Options{})
+	if _, err := h.Invoke(context.Background(), "missing", "", []byte("{")); !errors.Is(err, triggers.ErrInvalidPayload) {
+		t.Fatalf("Invoke: %v", err)
+	}
+	if err := h.InvokeAsync("missing", "", []byte("{")); !errors.Is(err, triggers.ErrInvalidPayload) {
+		t.Fatalf("InvokeAsync: %v", err)
 	}
 }

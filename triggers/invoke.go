@@ -261,6 +261,11 @@ func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byt
 	if err := h.checkPayload(payload); err != nil {
 		return nil, err
 	}
+	return h.invokeChecked(ctx, name, qualifier, payload)
+}
+
+// invokeChecked is Invoke for a payload checkPayload has accepted.
+func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
@@ -296,19 +301,21 @@ func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byt
 }
 
 // InvokeAsync runs Invoke in the background (Lambda's Event invocation
-// type) after resolving the function, so a missing function is still
-// reported. The result is dropped; Close waits for it.
+// type) after checking the payload and resolving the function, in Invoke's
+// order, so that a bad payload or a missing function is still reported (the
+// background invocation's error would be dropped). The result is dropped;
+// Close waits for it.
 func (h *Host) InvokeAsync(name, qualifier string, payload []byte) error {
-	if _, err := h.GetFunction(name, qualifier); err != nil {
+	if err := h.checkPayload(payload); err != nil {
 		return err
 	}
-	if err := h.checkPayload(payload); err != nil {
-		return err // before accepting: Invoke's error would be dropped
+	if _, err := h.GetFunction(name, qualifier); err != nil {
+		return err
 	}
 	h.async.Add(1)
 	go func() {
 		defer h.async.Done()
-		_, _ = h.Invoke(context.Background(), name, qualifier, payload)
+		_, _ = h.invokeChecked(context.Background(), name, qualifier, payload)
 	}()
 	return nil
 }
@@ -321,11 +328,8 @@ func (h *Host) checkPayload(payload []byte) error {
 	}
 	if len(payload) > 0 && !json.Valid(payload) {
 		var v any
-		detail := "payload is not valid JSON"
-		if err := json.Unmarshal(payload, &v); err != nil {
-			detail = err.Error()
-		}
-		return newErr(ErrInvalidPayload, "Could not parse request body into json: Could not parse payload into json: %s", detail)
+		err := json.Unmarshal(payload, &v) // for the parser's detail: it fails as Valid did
+		return newErr(ErrInvalidPayload, "Could not parse request body into json: Could not parse payload into json: %v", err)
 	}
 	return nil
 }
