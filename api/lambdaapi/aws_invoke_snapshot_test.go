@@ -205,8 +205,14 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 				t.Errorf("too large response %d: %d %v %.300s", i, r.status, r.header, r.raw)
 			}
 		}
-		if r := e.invokeRaw(t, "inv", nil, echo); r.status != 200 || r.header.Get("X-Amz-Function-Error") != "" {
+		// The instance is kept: the next call is warm (no Init Duration).
+		r := e.invokeRaw(t, "inv", map[string]string{"X-Amz-Log-Type": "Tail"}, echo)
+		if r.status != 200 || r.header.Get("X-Amz-Function-Error") != "" {
 			t.Errorf("after a too large response: %d %s", r.status, r.raw)
+		}
+		if tail, err := base64.StdEncoding.DecodeString(r.header.Get("X-Amz-Log-Result")); err != nil ||
+			!strings.Contains(string(tail), "REPORT RequestId") || strings.Contains(string(tail), "Init Duration") {
+			t.Errorf("after a too large response, a cold start or no REPORT: %q %v", tail, err)
 		}
 	})
 
