@@ -153,16 +153,16 @@ func (l *Log) Read(shardID string, after Seq, limit int) (Batch, error) {
 func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
 	sh.mu.Lock()
 	visible, trim, closed, end, gone := sh.visible, sh.trim, sh.closed, sh.end, sh.gone
+	d := sh.desc // under the lock: closing a shard rewrites its Closed, End and ClosedAt
 	sh.mu.Unlock()
 	if gone {
 		return Batch{}, ErrShardNotFound
 	}
-	if after+1 < trim && trim > sh.desc.Start+1 { // something was trimmed past after
+	if after+1 < trim && trim > d.Start+1 { // something was trimmed past after
 		return Batch{}, ErrTrimmed
 	}
 	out := Batch{Next: max(after, visible)}
 	if after < visible {
-		d := sh.desc
 		it, err := l.pdb.NewIter(&pebble.IterOptions{
 			LowerBound: recordKey(nil, d.Stream, d.Ordinal, after+1),
 			UpperBound: recordKey(nil, d.Stream, d.Ordinal, visible+1),
