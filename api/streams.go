@@ -246,8 +246,9 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	for _, k := range info.KeySchema {
 		d.KeySchema = append(d.KeySchema, map[string]string{"AttributeName": k.AttributeName, "KeyType": k.KeyType})
 	}
-	// The page starts after ExclusiveStartShardId in shard id order (ids
-	// sort by creation, as all is listed). An id that is no shard of the
+	// The page starts after ExclusiveStartShardId, or, when no shard has
+	// that id, at the first whose id sorts after it (ids sort by creation,
+	// as all is listed, by ordinal). An id that is no shard of the
 	// stream is no error: a client whose last shard was trimmed between
 	// pages goes on with the newer shards, and an id past them all lists
 	// none (DynamoDB answers an empty page for "zzzz...").
@@ -255,9 +256,12 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	if start := in.ExclusiveStartShardId; start != nil {
 		i = len(all)
 		for j, sh := range all {
-			if sh.ID > *start {
-				i = j
+			if sh.ID == *start {
+				i = j + 1
 				break
+			}
+			if sh.ID > *start && i == len(all) {
+				i = j // no such shard (yet): the first after it
 			}
 		}
 	}
