@@ -669,10 +669,7 @@ func (s *Server) collectionMetricsByTable(out *respWriter, mode string, muts []s
 // key that does not match the schema (PutItem names the missing key or the
 // mismatch instead).
 func putKeyMismatch(t *store.Table, item attr.Item) bool {
-	for _, ke := range []*store.KeyElement{&t.Hash, t.Range} {
-		if ke == nil {
-			continue
-		}
+	for _, ke := range t.KeyElements() {
 		if v, ok := item[ke.Name]; !ok || v.Type() != ke.Type {
 			return true
 		}

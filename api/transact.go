@@ -425,8 +425,8 @@ func (e upfrontError) Unwrap() error { return e.err }
 func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
-		for _, ke := range []*store.KeyElement{&ix.Hash, ix.Range} {
-			if ke == nil || t.IsKey(ke.Name) {
+		for _, ke := range ix.KeyElements() {
+			if t.IsKey(ke.Name) {
 				continue
 			}
 			v, ok := nu[ke.Name]
@@ -436,13 +436,7 @@ func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
 			if ov, had := old[ke.Name]; had && attr.Equal(ov, v) {
 				continue
 			}
-			kind := ""
-			if v.Type() == attr.TypeS && v.Str() == "" {
-				kind = "string"
-			} else if v.Type() == attr.TypeB && len(v.Bytes()) == 0 {
-				kind = "binary"
-			}
-			if kind != "" {
+			if kind := store.EmptyKeyKind(v); kind != "" {
 				return ddberr.Validationf("One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty %s value.", kind)
 			}
 		}

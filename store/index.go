@@ -188,7 +188,7 @@ func (t *Table) validateIndexKeys(it attr.Item) error {
 // checkIndexKey is validateIndexKeys for one index: an index key attribute
 // of it with the wrong type or an empty value.
 func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
-	for _, ke := range ix.keyElements() {
+	for _, ke := range ix.KeyElements() {
 		v, ok := it[ke.Name]
 		if !ok || t.IsKey(ke.Name) {
 			continue
@@ -196,14 +196,15 @@ func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
 		if v.Type() != ke.Type {
 			return ddberr.Invalidf("Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s", ke.Name, ke.Type, v.Type(), ix.Name)
 		}
-		if (v.Type() == attr.TypeS && v.Str() == "") || (v.Type() == attr.TypeB && len(v.Bytes()) == 0) {
-			return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", emptyKind(v), ix.Name, ke.Name)
+		if kind := EmptyKeyKind(v); kind != "" {
+			return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", kind, ix.Name, ke.Name)
 		}
 	}
 	return nil
 }
 
-func (ix *Index) keyElements() []KeyElement {
+// KeyElements returns the index's key attributes, hash key first.
+func (ix *Index) KeyElements() []KeyElement {
 	if ix.Range == nil {
 		return []KeyElement{ix.Hash}
 	}

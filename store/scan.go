@@ -98,11 +98,11 @@ func (s *ReadSpec) CheckStartKey(k attr.Item) error {
 		return ddberr.Validationf("The provided starting key is invalid: The provided key element does not match the schema")
 	}
 	want := map[string]attr.Type{}
-	for _, ke := range s.Table.keyElements() {
+	for _, ke := range s.Table.KeyElements() {
 		want[ke.Name] = ke.Type
 	}
 	if s.Index != nil {
-		for _, ke := range s.Index.keyElements() {
+		for _, ke := range s.Index.KeyElements() {
 			want[ke.Name] = ke.Type
 		}
 	}

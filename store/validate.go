@@ -21,7 +21,7 @@ func (t *Table) ValidateKey(key attr.Item) error {
 	if len(key) != want {
 		return ddberr.Validationf("The provided key element does not match the schema")
 	}
-	for _, ke := range t.keyElements() {
+	for _, ke := range t.KeyElements() {
 		v, ok := key[ke.Name]
 		if !ok || v.Type() != ke.Type {
 			return ddberr.Validationf("The provided key element does not match the schema")
@@ -36,7 +36,7 @@ func (t *Table) ValidateKey(key attr.Item) error {
 // ValidateItem checks a whole item (PutItem, the result of UpdateItem):
 // key attributes present with the schema's types and sizes, 400 KB limit.
 func (t *Table) ValidateItem(it attr.Item) error {
-	for _, ke := range t.keyElements() {
+	for _, ke := range t.KeyElements() {
 		v, ok := it[ke.Name]
 		if !ok {
 			return ddberr.Invalidf("Missing the key %s in the item", ke.Name)
@@ -67,8 +67,8 @@ func checkKeyValue(ke KeyElement, v attr.Value, hash bool) error {
 	default:
 		size = attr.Size(v)
 	}
-	if size == 0 {
-		return ddberr.Validationf("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", emptyKind(v), ke.Name)
+	if kind := EmptyKeyKind(v); kind != "" {
+		return ddberr.Validationf("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", kind, ke.Name)
 	}
 	if hash && size > MaxHashKeySize {
 		return ddberr.Invalidf("Size of hashkey has exceeded the maximum size limit of%d bytes", MaxHashKeySize)
@@ -79,14 +79,20 @@ func checkKeyValue(ke KeyElement, v attr.Value, hash bool) error {
 	return nil
 }
 
-func emptyKind(v attr.Value) string {
-	if v.Type() == attr.TypeB {
+// EmptyKeyKind names an empty string or binary value, which no key may
+// hold ("string", "binary"); "" for any other value.
+func EmptyKeyKind(v attr.Value) string {
+	switch {
+	case v.Type() == attr.TypeS && v.Str() == "":
+		return "string"
+	case v.Type() == attr.TypeB && len(v.Bytes()) == 0:
 		return "binary"
 	}
-	return "string"
+	return ""
 }
 
-func (t *Table) keyElements() []KeyElement {
+// KeyElements returns the table's key attributes, hash key first.
+func (t *Table) KeyElements() []KeyElement {
 	if t.Range == nil {
 		return []KeyElement{t.Hash}
 	}
