@@ -424,7 +424,9 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 			out.item("Attributes", r.Old)
 		}
 	case "ALL_NEW":
-		out.item("Attributes", r.New)
+		if r.New != nil { // an update that only removes writes no absent item
+			out.item("Attributes", r.New)
+		}
 	case "UPDATED_OLD", "UPDATED_NEW":
 		src := r.New
 		if in.ReturnValues == "UPDATED_OLD" {

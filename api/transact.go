@@ -385,6 +385,9 @@ func applyUpdate(old, key attr.Item, cond *expr.Condition, upd *expr.Update, pre
 	if err := checkCondition(cond, old, onFail); err != nil {
 		return nil, err
 	}
+	if old == nil && upd != nil && upd.OnlyRemoves() {
+		return nil, nil // nothing to take away from an absent item: no write
+	}
 	base := old
 	if base == nil {
 		base = key

@@ -104,6 +104,20 @@ func (u *Update) Touches(name string) bool {
 	return ok
 }
 
+// OnlyRemoves reports whether every action takes something away (REMOVE,
+// or DELETE from a set). DynamoDB applies such an update to an absent item
+// as no write at all: no item holding just the key appears, no stream
+// record is emitted, and a nested path such as REMOVE a.b is not an error
+// (scylladb/scylladb#5862, confirmed against DynamoDB).
+func (u *Update) OnlyRemoves() bool {
+	for _, a := range u.actions {
+		if a.kind != ActionRemove && a.kind != ActionDelete {
+			return false
+		}
+	}
+	return len(u.actions) > 0
+}
+
 // TopLevelNames returns the top-level attributes the update writes, sorted.
 func (u *Update) TopLevelNames() []string {
 	out := make([]string, 0, len(u.tree.names))
