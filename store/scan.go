@@ -290,9 +290,13 @@ func (db *DB) Read(s *ReadSpec, fn func(Row) error) (Page, error) {
 			row.Item, row.Size = item, attr.ItemSize(item)
 		}
 		if s.Sort != nil {
-			name := s.Table.Range.Name
+			// The sort key of what is read: the index's, which a table
+			// without a sort key of its own (Range nil) can still have.
+			var name string
 			if s.Index != nil {
 				name = s.Index.Range.Name
+			} else {
+				name = s.Table.Range.Name
 			}
 			v := item[name]
 			if raw {
