@@ -71,6 +71,21 @@ func TestGSISortKeyOnHashOnlyTable(t *testing.T) {
 			}
 		}
 	}
+	var scanned int
+	for start := item(nil); ; {
+		out, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("gsiho"), IndexName: aws.String("byg"), Limit: aws.Int32(1), ExclusiveStartKey: start,
+			FilterExpression: aws.String("r > :r"), ExpressionAttributeValues: item{":r": S("r-a")}})
+		if err != nil {
+			t.Fatalf("Scan of the index: %v", err)
+		}
+		scanned += len(out.Items)
+		if start = out.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	if scanned != 2 {
+		t.Errorf("Scan of the index with a filter: %d items, want 2", scanned)
+	}
 	pq, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "gsiho"."byg" WHERE g = 'G' AND r >= 'r-b'`)})
 	if err != nil || len(pq.Items) != 2 {
 		t.Fatalf("PartiQL on the index: %v items, %v", len(pq.Items), err)
