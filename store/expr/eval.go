@@ -113,17 +113,14 @@ func evalCond(c *cond, item attr.Item) bool {
 }
 
 // compare applies a comparator. = and the orderings need both sides present
-// and of one type; <> is true whenever = would be false, except when both
-// sides are absent.
+// and of one type; <> is true whenever = is false, also when both sides are
+// absent (DynamoDB: "a <> b" holds on an item that has neither).
 func compare(op tokKind, a, b attr.Value) bool {
 	switch op {
 	case tEq:
 		return !a.IsZero() && attr.Equal(a, b)
 	case tNe:
-		if a.IsZero() && b.IsZero() {
-			return false
-		}
-		return !attr.Equal(a, b)
+		return a.IsZero() || !attr.Equal(a, b)
 	}
 	c, ok := attr.Compare(a, b)
 	if !ok {

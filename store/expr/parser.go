@@ -264,7 +264,7 @@ func (p *parser) parseNot() *cond {
 	if isKw(p.peek(), "NOT") {
 		save := p.pos
 		p.pos++
-		c := p.parsePrimary()
+		c := p.parseNot() // NOT NOT x is x: NOT applies to what follows it
 		if c == nil {
 			p.pos = save
 			return nil
