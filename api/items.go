@@ -91,7 +91,11 @@ func (w *conditionalWrite) compile(v *constraints) (*expr.Condition, error) {
 	if w.ReturnValues != "" && w.ReturnValues != "NONE" && w.ReturnValues != "ALL_OLD" {
 		return nil, ddberr.Validationf("ReturnValues can only be ALL_OLD or NONE")
 	}
-	if err := mixedWriteParams([]string{"ConditionExpression"}, []string{"Expected"}, map[string]bool{"ConditionExpression": w.ConditionExpression != nil, "Expected": w.Expected != nil}); err != nil {
+	if err := mixedWriteParams([]string{"ConditionExpression"}, []string{"Expected", "ConditionalOperator"}, map[string]bool{
+		"ConditionExpression": w.ConditionExpression != nil, "Expected": w.Expected != nil, "ConditionalOperator": w.ConditionalOperator != ""}); err != nil {
+		return nil, err
+	}
+	if err := checkConditionalOperator(w.ConditionalOperator, len(w.Expected)); err != nil {
 		return nil, err
 	}
 	cond, err := expectedCondition(w.Expected, w.ConditionalOperator)
@@ -358,9 +362,12 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if err := mixedWriteParams([]string{"UpdateExpression", "ConditionExpression"}, []string{"AttributeUpdates", "Expected"}, map[string]bool{
+	if err := mixedWriteParams([]string{"UpdateExpression", "ConditionExpression"}, []string{"AttributeUpdates", "Expected", "ConditionalOperator"}, map[string]bool{
 		"UpdateExpression": in.UpdateExpression != nil, "ConditionExpression": in.ConditionExpression != nil,
-		"AttributeUpdates": in.AttributeUpdates != nil, "Expected": in.Expected != nil}); err != nil {
+		"AttributeUpdates": in.AttributeUpdates != nil, "Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
+		return nil, err
+	}
+	if err := checkConditionalOperator(in.ConditionalOperator, len(in.Expected)); err != nil {
 		return nil, err
 	}
 	upd, pre, err := legacyUpdate(in.AttributeUpdates)

@@ -86,6 +86,22 @@ func mixedWriteParams(exprs, legacy []string, present map[string]bool) error {
 	return nil
 }
 
+// checkConditionalOperator rejects a ConditionalOperator that joins fewer
+// than two legacy conditions (Expected, QueryFilter or ScanFilter; an empty
+// map counts as none), in DynamoDB's words. It runs after the mixing check
+// and before a Query's missing key condition is reported.
+func checkConditionalOperator(op string, conditions int) error {
+	switch {
+	case op == "":
+		return nil
+	case conditions == 0:
+		return ddberr.Validationf("ConditionalOperator cannot be used without Filter or Expected")
+	case conditions == 1:
+		return ddberr.Validationf("ConditionalOperator can only be used when Filter or Expected has two or more elements")
+	}
+	return nil
+}
+
 // legacyGen accumulates generated expression text and its placeholders.
 type legacyGen struct {
 	prefix string
@@ -178,8 +194,8 @@ func (g *legacyGen) term(name, op string, vals []attr.Value) (string, error) {
 		return "attribute_exists(" + a + ")", nil
 	case "CONTAINS":
 		return "contains(" + a + ", " + g.value(vals[0]) + ")", nil
-	case "NOT_CONTAINS":
-		return "NOT contains(" + a + ", " + g.value(vals[0]) + ")", nil
+	case "NOT_CONTAINS": // holds only for an attribute that exists
+		return "attribute_exists(" + a + ") AND NOT contains(" + a + ", " + g.value(vals[0]) + ")", nil
 	case "BEGINS_WITH":
 		return "begins_with(" + a + ", " + g.value(vals[0]) + ")", nil
 	case "IN":
@@ -253,7 +269,7 @@ func expectedCondition(expected map[string]expectedCond, condOp string) (*expr.C
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, t)
+		parts = append(parts, "("+t+")")
 	}
 	join := " AND "
 	if condOp == "OR" {

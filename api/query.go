@@ -109,6 +109,9 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	if err := mixedParams(&in, filterName, legacyFilter != nil); err != nil {
 		return nil, err
 	}
+	if err := checkConditionalOperator(in.ConditionalOperator, len(legacyFilter)); err != nil {
+		return nil, err
+	}
 	if !isQuery {
 		if in.Segment != nil && in.TotalSegments == nil {
 			return nil, ddberr.Validationf("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
@@ -395,14 +398,16 @@ func mixedParams(in *readInput, filterName string, hasLegacyFilter bool) error {
 	if in.AttributesToGet != nil {
 		legacy = append(legacy, "AttributesToGet")
 	}
-	if in.KeyConditions != nil {
-		legacy = append(legacy, "KeyConditions")
-	}
 	if hasLegacyFilter {
 		legacy = append(legacy, filterName)
 	}
 	if in.ConditionalOperator != "" {
 		legacy = append(legacy, "ConditionalOperator")
+	}
+	// KeyConditions mixes only with KeyConditionExpression: beside a
+	// FilterExpression or ProjectionExpression alone DynamoDB accepts it.
+	if in.KeyConditions != nil && in.KeyConditionExpression != nil {
+		legacy = append(legacy, "KeyConditions")
 	}
 	if in.ProjectionExpression != nil {
 		exprs = append(exprs, "ProjectionExpression")
@@ -441,6 +446,9 @@ func legacyProjection(names []string) (*expr.Projection, error) {
 // ConditionalOperator, AND by default) into the equivalent filter
 // expression (legacy.go), so both forms share one evaluator.
 func legacyCondition(m map[string]legacyCond, conj string) (*expr.Condition, error) {
+	if len(m) == 0 {
+		return nil, nil // QueryFilter: {} filters nothing
+	}
 	if conj == "" {
 		conj = "AND"
 	}
