@@ -483,13 +483,15 @@ func cancellation(err error, n int) error {
 	}
 	reasons := make([]ddberr.CancellationReason, n)
 	codes := make([]string, n)
+	invalid := false // DynamoDB looks at no action after an invalid one
 	for i := range reasons {
 		var e error
-		if i < len(errs) {
+		if i < len(errs) && !invalid {
 			e = errs[i]
 		}
 		reasons[i] = cancellationReason(e)
 		codes[i] = reasons[i].Code
+		invalid = invalid || reasons[i].Code == "ValidationError"
 	}
 	ex := ddberr.New(ddberr.KindTransactionCanceled, "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", "))
 	ex.CancellationReasons = reasons
