@@ -91,3 +91,38 @@ func TestGSISortKeyOnHashOnlyTable(t *testing.T) {
 		t.Fatalf("PartiQL on the index: %v items, %v", len(pq.Items), err)
 	}
 }
+
+// TestBackfillSkipsEmptyIndexKeys: an index added to a table whose items
+// hold an empty string or binary in the new index's key attribute leaves
+// those items out of the index, as DynamoDB does, and counts only the rest.
+func TestBackfillSkipsEmptyIndexKeys(t *testing.T) {
+	s := eddytest.Start(t, api.Options{})
+	c := s.DDB
+	createTable(t, c, "bfempty", false)
+	for pk, g := range map[string]types.AttributeValue{"a": S("x"), "b": S(""), "c": S("y"), "d": N("1")} {
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bfempty"), Item: item{"pk": S(pk), "g": g}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("bfempty"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: types.ScalarAttributeTypeS}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{IndexName: aws.String("byg"),
+			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}}, Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	td := waitActive(t, c, "bfempty")
+	out, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("bfempty"), IndexName: aws.String("byg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range out.Items {
+		got = append(got, it["pk"].(*types.AttributeValueMemberS).Value)
+	}
+	if len(got) != 2 || (got[0] != "a" && got[0] != "c") || (got[1] != "a" && got[1] != "c") {
+		t.Fatalf("index holds %v, want a and c (b's key is empty, d's is a number)", got)
+	}
+	if n := aws.ToInt64(td.GlobalSecondaryIndexes[0].ItemCount); n != 2 {
+		t.Errorf("index ItemCount %d, want 2", n)
+	}
+}

@@ -144,17 +144,19 @@ func indexPartitionPrefix(dst []byte, tableID uint32, indexID uint16, ipk attr.V
 }
 
 // entryKey returns the entry key of an item, or nil when the item lacks
-// an index key attribute (or has one of another type: such writes are
-// rejected by ValidateItem, so only a backfill can meet them).
+// an index key attribute, or has one of another type or an empty one
+// (writes of such values are rejected by ValidateItem, so only a backfill,
+// or an item older than its index, can meet them; DynamoDB leaves them out
+// of the index too).
 func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
 	ipk, ok := it[ix.Hash.Name]
-	if !ok || ipk.Type() != ix.Hash.Type {
+	if !ok || ipk.Type() != ix.Hash.Type || EmptyKeyKind(ipk) != "" {
 		return nil
 	}
 	k := indexPartitionPrefix(make([]byte, 0, 96), t.ID, ix.ID, ipk)
 	if ix.Range != nil {
 		isk, ok := it[ix.Range.Name]
-		if !ok || isk.Type() != ix.Range.Type {
+		if !ok || isk.Type() != ix.Range.Type || EmptyKeyKind(isk) != "" {
 			return nil
 		}
 		k = attr.AppendKey(k, isk)
