@@ -112,6 +112,9 @@ func indexDef(w *indexWire, global bool, t *store.Table, defs map[string]attr.Ty
 	if w.Projection.NonKeyAttributes != nil && pt != "INCLUDE" {
 		return store.Index{}, ddberr.Invalidf("ProjectionType is %s, but NonKeyAttributes is specified", pt)
 	}
+	if pt == "INCLUDE" && len(w.Projection.NonKeyAttributes) == 0 {
+		return store.Index{}, ddberr.Invalidf("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
+	}
 	ix := store.Index{
 		Name: name, Global: global, Projection: pt, Status: "ACTIVE",
 		Hash:   store.KeyElement{Name: keys[0], Type: defs[keys[0]]},
