@@ -259,7 +259,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		if in.Limit != nil {
 			limit = int(min(*in.Limit, 1<<31))
 		}
-		return s.selectPQ(p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
+		return s.selectPQ(ctx, p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
 	}
 	if p.st.Kind == partiql.Exists {
 		return nil, ddberr.Validationf("EXISTS can only be used in ExecuteTransaction write requests.")
@@ -334,7 +334,7 @@ func pqIndexReach(t *store.Table, ix *store.Index, st *partiql.Statement, filter
 
 // selectPQ runs a SELECT as a Query (equality or IN on the partition key)
 // or a Scan, one page.
-func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
+func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
 	t, st, g := p.t, p.st, p.g
 	spec0 := store.ReadSpec{Table: t}
 	hashName, hashType := t.Hash.Name, t.Hash.Type
@@ -445,7 +445,7 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 				return badToken()
 			}
 		}
-		page, err := s.db.Read(spec, func(r store.Row) error {
+		page, err := s.db.Read(ctx, spec, func(r store.Row) error {
 			if filter != nil {
 				ok, err := filter.Eval(r.Item)
 				if err != nil || !ok {

@@ -300,7 +300,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		out.buf = append(out.buf, '[')
 	}
 	count := 0
-	page, err := s.db.Read(spec, func(r store.Row) error {
+	page, err := s.db.Read(ctx, spec, func(r store.Row) error {
 		if filter != nil {
 			ok, err := filter.Eval(r.Item)
 			if err != nil || !ok {
