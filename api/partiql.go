@@ -337,30 +337,14 @@ func pqIndexReach(t *store.Table, ix *store.Index, st *partiql.Statement, filter
 func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
 	t, st, g := p.t, p.st, p.g
 	spec0 := store.ReadSpec{Table: t}
-	hashName, hashType := t.Hash.Name, t.Hash.Type
-	rangeName, rangeType := "", attr.Type(0)
-	if t.Range != nil {
-		rangeName, rangeType = t.Range.Name, t.Range.Type
-	}
 	if st.Index != "" {
-		ix := t.Index(st.Index)
-		if ix == nil {
-			// Unlike Query, PartiQL does not name the index.
-			return nil, ddberr.Validationf("The table does not have the specified index")
-		}
-		if ix.Global && consistent {
-			return nil, ddberr.Validationf("Strongly consistent read is not supported on Global Secondary Indexes")
-		}
-		if ix.Backfilling {
-			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
+		ix, err := readIndex(t, st.Index, consistent, true)
+		if err != nil {
+			return nil, err
 		}
 		spec0.Index = ix
-		hashName, hashType = ix.Hash.Name, ix.Hash.Type
-		rangeName, rangeType = "", 0
-		if ix.Range != nil {
-			rangeName, rangeType = ix.Range.Name, ix.Range.Type
-		}
 	}
+	keys := targetKeys(t, spec0.Index)
 	var filter *expr.Condition
 	if st.Where != nil {
 		text, err := g.Cond(st.Where)
@@ -389,7 +373,7 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 		}
 	}
 	spec0.FetchTable = needsTableFetch(t, spec0.Index, false, names, nil)
-	vals, isQuery, err := g.Equality(st.Where, hashName, true)
+	vals, isQuery, err := g.Equality(st.Where, keys.hashName, true)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +382,7 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 	}
 	var parts []attr.Value // partitions to query, in order
 	for _, v := range vals {
-		dup := v.Type() != hashType
+		dup := v.Type() != keys.hashType
 		for _, w := range parts {
 			dup = dup || attr.Equal(v, w)
 		}
@@ -406,8 +390,8 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 			parts = append(parts, v)
 		}
 	}
-	if isQuery && rangeName != "" {
-		if spec0.Sort, err = g.SortKey(st.Where, rangeName, rangeType); err != nil {
+	if isQuery && keys.rangeName != "" {
+		if spec0.Sort, err = g.SortKey(st.Where, keys.rangeName, keys.rangeType); err != nil {
 			return nil, err
 		}
 	}
@@ -415,7 +399,7 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 		switch {
 		case !isQuery:
 			return nil, ddberr.Validationf("Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause.")
-		case len(st.OrderBy) != 1 || (st.OrderBy[0].Name != rangeName && st.OrderBy[0].Name != hashName):
+		case len(st.OrderBy) != 1 || (st.OrderBy[0].Name != keys.rangeName && st.OrderBy[0].Name != keys.hashName):
 			return nil, ddberr.Validationf("Variable reference %s in ORDER BY clause must be part of the primary key", st.OrderBy.String())
 		}
 		spec0.Reverse = st.Desc
@@ -435,9 +419,8 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 	}
 
 	items := append(make([]byte, 0, 4096), '[')
-	count := 0
-	var total store.Page
-	var more bool
+	fr := filteredRead{filter: filter}
+	total := &fr.total
 	var nextTok pqToken
 	run := func(spec *store.ReadSpec) error {
 		if spec.Start != nil {
@@ -445,26 +428,13 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 				return badToken()
 			}
 		}
-		page, err := s.db.Read(ctx, spec, func(r store.Row) error {
-			if filter != nil {
-				ok, err := filter.Eval(r.Item)
-				if err != nil || !ok {
-					return err
-				}
-			}
-			if count++; count > 1 {
+		return fr.read(ctx, s.db, spec, func(r store.Row) error {
+			if fr.count > 1 {
 				items = append(items, ',')
 			}
 			items = attr.AppendItemJSON(items, partiql.Project(st, r.Item))
 			return nil
 		})
-		total.Scanned += page.Scanned
-		total.Bytes += page.Bytes
-		total.TableBytes += page.TableBytes
-		if page.More {
-			more, total.LastKey = true, page.LastKey
-		}
-		return err
 	}
 	if !isQuery {
 		spec := spec0
@@ -487,19 +457,19 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 			if err := run(&spec); err != nil {
 				return nil, err
 			}
-			if more {
+			if total.More {
 				nextTok = pqToken{P: i, K: total.LastKey}
 				break
 			}
 			if i+1 < len(parts) && ((limit > 0 && total.Scanned >= limit) || total.Bytes >= store.MaxPageBytes) {
-				more, nextTok = true, pqToken{P: i + 1}
+				total.More, nextTok = true, pqToken{P: i + 1}
 				break
 			}
 		}
 	}
 	out := respWriter{}
 	out.raw("Items", append(items, ']'))
-	if more {
+	if total.More {
 		nextTok.H = hash
 		b, _ := json.Marshal(nextTok)
 		out.raw("NextToken", attr.AppendJSONString(nil, base64.RawURLEncoding.EncodeToString(b)))
@@ -507,7 +477,7 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 			out.item("LastEvaluatedKey", nextTok.K)
 		}
 	}
-	readCapacity(&out, rcc, t, spec0.Index, total, consistent)
+	readCapacity(&out, rcc, t, spec0.Index, *total, consistent)
 	return out.done(), nil
 }
 
