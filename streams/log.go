@@ -334,7 +334,7 @@ func (l *Log) lastRecord(stream, ord uint32) (Seq, error) {
 }
 
 func (l *Log) arn(table, label string) string {
-	return "arn:aws:dynamodb:" + l.opts.Region + ":" + l.opts.AccountID + ":table/" + table + "/stream/" + label
+	return l.opts.account().Stream(table, label)
 }
 
 // addStream installs a stream in memory; caller holds mu (or is loading).
