@@ -65,9 +65,7 @@ func checkIndexShapes(v *constraints, list []indexWire, at string, global bool) 
 			if ix.Projection.ProjectionType != nil {
 				v.enum(*ix.Projection.ProjectionType, p+"projection.projectionType", "ALL", "INCLUDE", "KEYS_ONLY")
 			}
-			if ix.Projection.NonKeyAttributes != nil && len(ix.Projection.NonKeyAttributes) < 1 {
-				v.fail("[]", p+"projection.nonKeyAttributes", "Member must have length greater than or equal to 1")
-			}
+			v.listLength(len(ix.Projection.NonKeyAttributes), ix.Projection.NonKeyAttributes != nil, p+"projection.nonKeyAttributes", 0)
 		}
 		if global && ix.ProvisionedThroughput != nil {
 			checkThroughput(v, ix.ProvisionedThroughput, p+"provisionedThroughput")

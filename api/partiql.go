@@ -57,16 +57,9 @@ type pqInput struct {
 func (in *pqInput) check(v *constraints, at string) {
 	v.notNull(in.Statement != nil, at+"statement")
 	if in.Statement != nil {
-		if len(*in.Statement) < 1 {
-			v.fail(*in.Statement, at+"statement", "Member must have length greater than or equal to 1")
-		}
-		if len(*in.Statement) > partiql.MaxStatementBytes {
-			v.fail(*in.Statement, at+"statement", "Member must have length less than or equal to 8192")
-		}
+		v.length(*in.Statement, at+"statement", 1, partiql.MaxStatementBytes)
 	}
-	if in.Parameters != nil && len(in.Parameters) == 0 {
-		v.fail("[]", at+"parameters", "Member must have length greater than or equal to 1")
-	}
+	v.listLength(len(in.Parameters), in.Parameters != nil, at+"parameters", 0)
 	v.enum(in.ReturnValuesOnConditionCheckFailure, at+"returnValuesOnConditionCheckFailure", "ALL_OLD", "NONE")
 }
 
@@ -244,8 +237,8 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 	if in.Limit != nil && *in.Limit < 1 {
 		v.fail(in.Limit, "limit", "Member must have value greater than or equal to 1")
 	}
-	if in.NextToken != nil && len(*in.NextToken) < 1 {
-		v.fail(*in.NextToken, "nextToken", "Member must have length greater than or equal to 1")
+	if in.NextToken != nil {
+		v.length(*in.NextToken, "nextToken", 1, 0)
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -551,12 +544,7 @@ func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error
 	}
 	var v constraints
 	v.notNull(in.Statements != nil, "statements")
-	if in.Statements != nil && len(in.Statements) == 0 {
-		v.fail("[]", "statements", "Member must have length greater than or equal to 1")
-	}
-	if len(in.Statements) > 25 {
-		v.fail(len(in.Statements), "statements", "Member must have length less than or equal to 25")
-	}
+	v.listLength(len(in.Statements), in.Statements != nil, "statements", 25)
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	for i := range in.Statements {
 		in.Statements[i].check(&v, "statements."+itoa(i+1)+".member.")
@@ -683,20 +671,10 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	}
 	var v constraints
 	v.notNull(in.TransactStatements != nil, "transactStatements")
-	if in.TransactStatements != nil && len(in.TransactStatements) == 0 {
-		v.fail("[]", "transactStatements", "Member must have length greater than or equal to 1")
-	}
-	if len(in.TransactStatements) > maxTransactItems {
-		v.fail(len(in.TransactStatements), "transactStatements", "Member must have length less than or equal to 100")
-	}
+	v.listLength(len(in.TransactStatements), in.TransactStatements != nil, "transactStatements", maxTransactItems)
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	if tok := in.ClientRequestToken; tok != nil {
-		if len(*tok) < 1 {
-			v.fail(*tok, "clientRequestToken", "Member must have length greater than or equal to 1")
-		}
-		if len(*tok) > 36 {
-			v.fail(*tok, "clientRequestToken", "Member must have length less than or equal to 36")
-		}
+		v.length(*tok, "clientRequestToken", 1, 36)
 	}
 	for i := range in.TransactStatements {
 		in.TransactStatements[i].check(&v, "transactStatements."+itoa(i+1)+".member.")
