@@ -328,15 +328,11 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 		}
 		at := "requestItems." + name + ".member.keys"
 		v.notNull(ka.Keys != nil, at)
-		if ka.Keys != nil && len(ka.Keys) == 0 {
-			v.fail("[]", at, "Member must have length greater than or equal to 1")
-		}
+		v.listLength(len(ka.Keys), ka.Keys != nil, at, 0)
 		if len(ka.Keys) > maxBatchGetKeys {
-			v.failUnechoed("RequestItems."+name+".member.Keys", "Member must have length less than or equal to 100")
+			v.failUnechoed("RequestItems."+name+".member.Keys", maxLength(maxBatchGetKeys)) // not echoed, unlike other lists
 		}
-		if ka.AttributesToGet != nil && len(ka.AttributesToGet) == 0 {
-			v.fail("[]", "requestItems."+name+".member.attributesToGet", "Member must have length greater than or equal to 1")
-		}
+		v.listLength(len(ka.AttributesToGet), ka.AttributesToGet != nil, "requestItems."+name+".member.attributesToGet", 0)
 	}
 	if err := v.err(); err != nil {
 		return nil, err

@@ -65,9 +65,7 @@ func checkIndexShapes(v *constraints, list []indexWire, at string, global bool) 
 			if ix.Projection.ProjectionType != nil {
 				v.enum(*ix.Projection.ProjectionType, p+"projection.projectionType", "ALL", "INCLUDE", "KEYS_ONLY")
 			}
-			if ix.Projection.NonKeyAttributes != nil && len(ix.Projection.NonKeyAttributes) < 1 {
-				v.fail("[]", p+"projection.nonKeyAttributes", "Member must have length greater than or equal to 1")
-			}
+			v.listLength(len(ix.Projection.NonKeyAttributes), ix.Projection.NonKeyAttributes != nil, p+"projection.nonKeyAttributes", 0)
 		}
 		if global && ix.ProvisionedThroughput != nil {
 			checkThroughput(v, ix.ProvisionedThroughput, p+"provisionedThroughput")
@@ -383,7 +381,7 @@ func (s *Server) describeIndexes(t *store.Table, tableStatus string) (gsis, lsis
 			"IndexName":  ix.Name,
 			"KeySchema":  ks,
 			"Projection": proj,
-			"IndexArn":   s.tableArn(t.Name) + "/index/" + ix.Name,
+			"IndexArn":   s.account().Index(t.Name, ix.Name),
 		}
 		var count, size int64
 		if tableStatus != "CREATING" {

@@ -57,16 +57,9 @@ type pqInput struct {
 func (in *pqInput) check(v *constraints, at string) {
 	v.notNull(in.Statement != nil, at+"statement")
 	if in.Statement != nil {
-		if len(*in.Statement) < 1 {
-			v.fail(*in.Statement, at+"statement", "Member must have length greater than or equal to 1")
-		}
-		if len(*in.Statement) > partiql.MaxStatementBytes {
-			v.fail(*in.Statement, at+"statement", "Member must have length less than or equal to 8192")
-		}
+		v.length(*in.Statement, at+"statement", 1, partiql.MaxStatementBytes)
 	}
-	if in.Parameters != nil && len(in.Parameters) == 0 {
-		v.fail("[]", at+"parameters", "Member must have length greater than or equal to 1")
-	}
+	v.listLength(len(in.Parameters), in.Parameters != nil, at+"parameters", 0)
 	v.enum(in.ReturnValuesOnConditionCheckFailure, at+"returnValuesOnConditionCheckFailure", "ALL_OLD", "NONE")
 }
 
@@ -244,8 +237,8 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 	if in.Limit != nil && *in.Limit < 1 {
 		v.fail(in.Limit, "limit", "Member must have value greater than or equal to 1")
 	}
-	if in.NextToken != nil && len(*in.NextToken) < 1 {
-		v.fail(*in.NextToken, "nextToken", "Member must have length greater than or equal to 1")
+	if in.NextToken != nil {
+		v.length(*in.NextToken, "nextToken", 1, 0)
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -259,7 +252,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		if in.Limit != nil {
 			limit = int(min(*in.Limit, 1<<31))
 		}
-		return s.selectPQ(p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
+		return s.selectPQ(ctx, p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
 	}
 	if p.st.Kind == partiql.Exists {
 		return nil, ddberr.Validationf("EXISTS can only be used in ExecuteTransaction write requests.")
@@ -334,33 +327,17 @@ func pqIndexReach(t *store.Table, ix *store.Index, st *partiql.Statement, filter
 
 // selectPQ runs a SELECT as a Query (equality or IN on the partition key)
 // or a Scan, one page.
-func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
+func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
 	t, st, g := p.t, p.st, p.g
 	spec0 := store.ReadSpec{Table: t}
-	hashName, hashType := t.Hash.Name, t.Hash.Type
-	rangeName, rangeType := "", attr.Type(0)
-	if t.Range != nil {
-		rangeName, rangeType = t.Range.Name, t.Range.Type
-	}
 	if st.Index != "" {
-		ix := t.Index(st.Index)
-		if ix == nil {
-			// Unlike Query, PartiQL does not name the index.
-			return nil, ddberr.Validationf("The table does not have the specified index")
-		}
-		if ix.Global && consistent {
-			return nil, ddberr.Validationf("Strongly consistent read is not supported on Global Secondary Indexes")
-		}
-		if ix.Backfilling {
-			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
+		ix, err := readIndex(t, st.Index, consistent, true)
+		if err != nil {
+			return nil, err
 		}
 		spec0.Index = ix
-		hashName, hashType = ix.Hash.Name, ix.Hash.Type
-		rangeName, rangeType = "", 0
-		if ix.Range != nil {
-			rangeName, rangeType = ix.Range.Name, ix.Range.Type
-		}
 	}
+	keys := targetKeys(t, spec0.Index)
 	var filter *expr.Condition
 	if st.Where != nil {
 		text, err := g.Cond(st.Where)
@@ -389,7 +366,7 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 		}
 	}
 	spec0.FetchTable = needsTableFetch(t, spec0.Index, false, names, nil)
-	vals, isQuery, err := g.Equality(st.Where, hashName, true)
+	vals, isQuery, err := g.Equality(st.Where, keys.hashName, true)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +375,7 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 	}
 	var parts []attr.Value // partitions to query, in order
 	for _, v := range vals {
-		dup := v.Type() != hashType
+		dup := v.Type() != keys.hashType
 		for _, w := range parts {
 			dup = dup || attr.Equal(v, w)
 		}
@@ -406,8 +383,8 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			parts = append(parts, v)
 		}
 	}
-	if isQuery && rangeName != "" {
-		if spec0.Sort, err = g.SortKey(st.Where, rangeName, rangeType); err != nil {
+	if isQuery && keys.rangeName != "" {
+		if spec0.Sort, err = g.SortKey(st.Where, keys.rangeName, keys.rangeType); err != nil {
 			return nil, err
 		}
 	}
@@ -415,7 +392,7 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 		switch {
 		case !isQuery:
 			return nil, ddberr.Validationf("Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause.")
-		case len(st.OrderBy) != 1 || (st.OrderBy[0].Name != rangeName && st.OrderBy[0].Name != hashName):
+		case len(st.OrderBy) != 1 || (st.OrderBy[0].Name != keys.rangeName && st.OrderBy[0].Name != keys.hashName):
 			return nil, ddberr.Validationf("Variable reference %s in ORDER BY clause must be part of the primary key", st.OrderBy.String())
 		}
 		spec0.Reverse = st.Desc
@@ -435,9 +412,8 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 	}
 
 	items := append(make([]byte, 0, 4096), '[')
-	count := 0
-	var total store.Page
-	var more bool
+	fr := filteredRead{filter: filter}
+	total := &fr.total
 	var nextTok pqToken
 	run := func(spec *store.ReadSpec) error {
 		if spec.Start != nil {
@@ -445,26 +421,13 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 				return badToken()
 			}
 		}
-		page, err := s.db.Read(spec, func(r store.Row) error {
-			if filter != nil {
-				ok, err := filter.Eval(r.Item)
-				if err != nil || !ok {
-					return err
-				}
-			}
-			if count++; count > 1 {
+		return fr.read(ctx, s.db, spec, func(r store.Row) error {
+			if fr.count > 1 {
 				items = append(items, ',')
 			}
 			items = attr.AppendItemJSON(items, partiql.Project(st, r.Item))
 			return nil
 		})
-		total.Scanned += page.Scanned
-		total.Bytes += page.Bytes
-		total.TableBytes += page.TableBytes
-		if page.More {
-			more, total.LastKey = true, page.LastKey
-		}
-		return err
 	}
 	if !isQuery {
 		spec := spec0
@@ -487,19 +450,19 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			if err := run(&spec); err != nil {
 				return nil, err
 			}
-			if more {
+			if total.More {
 				nextTok = pqToken{P: i, K: total.LastKey}
 				break
 			}
 			if i+1 < len(parts) && ((limit > 0 && total.Scanned >= limit) || total.Bytes >= store.MaxPageBytes) {
-				more, nextTok = true, pqToken{P: i + 1}
+				total.More, nextTok = true, pqToken{P: i + 1}
 				break
 			}
 		}
 	}
 	out := respWriter{}
 	out.raw("Items", append(items, ']'))
-	if more {
+	if total.More {
 		nextTok.H = hash
 		b, _ := json.Marshal(nextTok)
 		out.raw("NextToken", attr.AppendJSONString(nil, base64.RawURLEncoding.EncodeToString(b)))
@@ -507,7 +470,7 @@ func (s *Server) selectPQ(p *pqStatement, hash uint32, limit int, next *string, 
 			out.item("LastEvaluatedKey", nextTok.K)
 		}
 	}
-	readCapacity(&out, rcc, t, spec0.Index, total, consistent)
+	readCapacity(&out, rcc, t, spec0.Index, *total, consistent)
 	return out.done(), nil
 }
 
@@ -581,12 +544,7 @@ func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error
 	}
 	var v constraints
 	v.notNull(in.Statements != nil, "statements")
-	if in.Statements != nil && len(in.Statements) == 0 {
-		v.fail("[]", "statements", "Member must have length greater than or equal to 1")
-	}
-	if len(in.Statements) > 25 {
-		v.fail(len(in.Statements), "statements", "Member must have length less than or equal to 25")
-	}
+	v.listLength(len(in.Statements), in.Statements != nil, "statements", 25)
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	for i := range in.Statements {
 		in.Statements[i].check(&v, "statements."+itoa(i+1)+".member.")
@@ -713,20 +671,10 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	}
 	var v constraints
 	v.notNull(in.TransactStatements != nil, "transactStatements")
-	if in.TransactStatements != nil && len(in.TransactStatements) == 0 {
-		v.fail("[]", "transactStatements", "Member must have length greater than or equal to 1")
-	}
-	if len(in.TransactStatements) > maxTransactItems {
-		v.fail(len(in.TransactStatements), "transactStatements", "Member must have length less than or equal to 100")
-	}
+	v.listLength(len(in.TransactStatements), in.TransactStatements != nil, "transactStatements", maxTransactItems)
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	if tok := in.ClientRequestToken; tok != nil {
-		if len(*tok) < 1 {
-			v.fail(*tok, "clientRequestToken", "Member must have length greater than or equal to 1")
-		}
-		if len(*tok) > 36 {
-			v.fail(*tok, "clientRequestToken", "Member must have length less than or equal to 36")
-		}
+		v.length(*tok, "clientRequestToken", 1, 36)
 	}
 	for i := range in.TransactStatements {
 		in.TransactStatements[i].check(&v, "transactStatements."+itoa(i+1)+".member.")

@@ -54,6 +54,10 @@ type readInput struct {
 	TotalSegments *int64                `json:"TotalSegments"`
 }
 
+// read runs a Query or a Scan in four steps: check the request
+// (checkRead), compile its expressions (compileRead), plan the read
+// (planRead: target, key condition → key range, select, paging), then read
+// one page and render it (renderRead).
 func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	var in readInput
 	if err := c.decode(&in); err != nil {
@@ -65,6 +69,32 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	if isQuery {
 		in.ScanFilter, in.Segment, in.TotalSegments = nil, nil, nil
 	}
+	if err := checkRead(&in, isQuery); err != nil {
+		return nil, err
+	}
+	ex, err := compileRead(&in, isQuery)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.planRead(&in, isQuery, ex)
+	if err != nil {
+		return nil, err
+	}
+	return s.renderRead(ctx, c, p)
+}
+
+// legacyFilter returns the legacy filter member of a Query (QueryFilter)
+// or a Scan (ScanFilter), and its name.
+func (in *readInput) legacyFilter(isQuery bool) (string, map[string]legacyCond) {
+	if isQuery {
+		return "QueryFilter", in.QueryFilter
+	}
+	return "ScanFilter", in.ScanFilter
+}
+
+// checkRead validates a Query's or a Scan's members, alone and together
+// (no expression is parsed yet).
+func checkRead(in *readInput, isQuery bool) error {
 	var v constraints
 	v.itemTableName(in.TableName, "tableName")
 	if in.IndexName != nil {
@@ -99,28 +129,24 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 		}
 	}
 	if err := v.err(); err != nil {
-		return nil, err
+		return err
 	}
-	filterName := "ScanFilter"
-	legacyFilter := in.ScanFilter
-	if isQuery {
-		filterName, legacyFilter = "QueryFilter", in.QueryFilter
-	}
-	if err := mixedParams(&in, filterName, legacyFilter != nil); err != nil {
-		return nil, err
+	filterName, legacyFilter := in.legacyFilter(isQuery)
+	if err := mixedParams(in, filterName, legacyFilter != nil); err != nil {
+		return err
 	}
 	if err := checkConditionalOperator(in.ConditionalOperator, len(legacyFilter)); err != nil {
 		return nil, err
 	}
 	if !isQuery {
 		if in.Segment != nil && in.TotalSegments == nil {
-			return nil, ddberr.Validationf("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
+			return ddberr.Validationf("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
 		}
 		if in.TotalSegments != nil && in.Segment == nil {
-			return nil, ddberr.Validationf("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
+			return ddberr.Validationf("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
 		}
 		if in.Segment != nil && *in.Segment >= *in.TotalSegments {
-			return nil, ddberr.Validationf("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d", *in.Segment, *in.TotalSegments)
+			return ddberr.Validationf("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d", *in.Segment, *in.TotalSegments)
 		}
 	}
 
@@ -142,144 +168,204 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 			if what == "COUNT" {
 				what = "only the Count"
 			}
-			return nil, ddberr.Validationf("%sCannot specify the %s when choosing to get %s", prefix, projMember, what)
+			return ddberr.Validationf("%sCannot specify the %s when choosing to get %s", prefix, projMember, what)
 		}
 	case "SPECIFIC_ATTRIBUTES":
 		if !hasProj {
-			return nil, ddberr.Validationf("%sMust specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES", prefix)
+			return ddberr.Validationf("%sMust specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES", prefix)
 		}
 	}
 	if in.Select == "ALL_PROJECTED_ATTRIBUTES" && in.IndexName == nil {
-		return nil, ddberr.Validationf("%sALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName", prefix)
+		return ddberr.Validationf("%sALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName", prefix)
 	}
+	return nil
+}
 
-	// Expressions.
+// readExprs are a read's compiled expressions, from the expression members
+// or their legacy equivalents.
+type readExprs struct {
+	kc           *expr.KeyCondition // nil on a Scan
+	filter       *expr.Condition
+	proj         *expr.Projection
+	legacyFilter bool // the filter came from QueryFilter or ScanFilter
+}
+
+// compileRead parses a read's expressions (or translates their legacy
+// forms) and checks the expression attribute names and values.
+func compileRead(in *readInput, isQuery bool) (readExprs, error) {
+	var ex readExprs
 	missing := "FilterExpression is null"
 	if isQuery {
 		missing = "KeyConditionExpression and FilterExpression are null"
 	}
 	if in.ExpressionAttributeValues != nil && in.KeyConditionExpression == nil && in.FilterExpression == nil {
-		return nil, ddberr.Validationf("ExpressionAttributeValues can only be specified when using expressions: %s", missing)
+		return ex, ddberr.Validationf("ExpressionAttributeValues can only be specified when using expressions: %s", missing)
 	}
 	anyExpr := in.KeyConditionExpression != nil || in.FilterExpression != nil || in.ProjectionExpression != nil
 	comp, err := compileExprs(&in.exprInput, missing, anyExpr)
 	if err != nil {
-		return nil, err
+		return ex, err
 	}
-	var kc *expr.KeyCondition
 	if in.KeyConditionExpression != nil {
-		if kc, err = comp.KeyCondition(*in.KeyConditionExpression); err != nil {
-			return nil, err
+		if ex.kc, err = comp.KeyCondition(*in.KeyConditionExpression); err != nil {
+			return ex, err
 		}
 	}
-	var filter *expr.Condition
 	if in.FilterExpression != nil {
-		if filter, err = comp.Filter(*in.FilterExpression); err != nil {
-			return nil, err
+		if ex.filter, err = comp.Filter(*in.FilterExpression); err != nil {
+			return ex, err
 		}
 	}
-	var proj *expr.Projection
 	if in.ProjectionExpression != nil {
-		if proj, err = comp.Projection(*in.ProjectionExpression); err != nil {
-			return nil, err
+		if ex.proj, err = comp.Projection(*in.ProjectionExpression); err != nil {
+			return ex, err
 		}
 	}
 	if err := comp.CheckUnused(); err != nil {
-		return nil, err
+		return ex, err
 	}
 	if in.AttributesToGet != nil {
-		if proj, err = legacyProjection(in.AttributesToGet); err != nil {
-			return nil, err
+		if ex.proj, err = legacyProjection(in.AttributesToGet); err != nil {
+			return ex, err
 		}
 	}
-	if legacyFilter != nil {
-		if filter, err = legacyCondition(legacyFilter, in.ConditionalOperator); err != nil {
-			return nil, err
+	if _, legacy := in.legacyFilter(isQuery); legacy != nil {
+		if ex.filter, err = legacyCondition(legacy, in.ConditionalOperator); err != nil {
+			return ex, err
 		}
+		ex.legacyFilter = true
 	}
 	if isQuery && in.KeyConditions != nil {
-		if kc, err = legacyKeyCondition(in.KeyConditions); err != nil {
-			return nil, err
+		if ex.kc, err = legacyKeyCondition(in.KeyConditions); err != nil {
+			return ex, err
 		}
 	}
-	if isQuery && kc == nil {
-		return nil, ddberr.Validationf("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+	if isQuery && ex.kc == nil {
+		return ex, ddberr.Validationf("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
 	}
+	return ex, nil
+}
 
-	// The target: the table or one of its indexes.
+// readPlan is a Query or Scan ready to run: the page to read and what to
+// make of each item read.
+type readPlan struct {
+	spec       store.ReadSpec
+	filter     *expr.Condition
+	proj       *expr.Projection
+	sel        string // the Select in effect (its default resolved)
+	indexView  bool   // render table items fetched for a filter as the index projects them
+	consistent bool
+	capacity   string // ReturnConsumedCapacity
+}
+
+// keySchema is the key of a read's target: the table's, or its index's.
+type keySchema struct {
+	hashName, rangeName string // rangeName "" for none
+	hashType, rangeType attr.Type
+}
+
+// targetKeys returns the key schema of index ix of t, or of t itself when
+// ix is nil.
+func targetKeys(t *store.Table, ix *store.Index) keySchema {
+	hash, rng := t.Hash, t.Range
+	if ix != nil {
+		hash, rng = ix.Hash, ix.Range
+	}
+	k := keySchema{hashName: hash.Name, hashType: hash.Type}
+	if rng != nil {
+		k.rangeName, k.rangeType = rng.Name, rng.Type
+	}
+	return k
+}
+
+// readIndex returns the index a read names, refusing what it cannot read:
+// an unknown index, a consistent read of a global one, an index still
+// backfilling. PartiQL words the first two differently (partiQL).
+func readIndex(t *store.Table, name string, consistent, partiQL bool) (*store.Index, error) {
+	ix := t.Index(name)
+	switch {
+	case ix == nil && partiQL:
+		// Unlike Query, PartiQL does not name the index.
+		return nil, ddberr.Validationf("The table does not have the specified index")
+	case ix == nil:
+		return nil, ddberr.Validationf("The table does not have the specified index: %s", name)
+	case ix.Global && consistent && partiQL:
+		return nil, ddberr.Validationf("Strongly consistent read is not supported on Global Secondary Indexes")
+	case ix.Global && consistent:
+		return nil, ddberr.Validationf("Consistent reads are not supported on global secondary indexes")
+	case ix.Backfilling:
+		return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
+	}
+	return ix, nil
+}
+
+// planRead resolves a read's target (table or index), turns its key
+// condition into the partition and sort-key range to read, resolves Select
+// and whether table items must be fetched, and sets the paging members
+// (ExclusiveStartKey, Limit, Segment).
+func (s *Server) planRead(in *readInput, isQuery bool, ex readExprs) (*readPlan, error) {
 	t := s.db.Table(*in.TableName)
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
-	consistent := in.ConsistentRead != nil && *in.ConsistentRead
-	spec := &store.ReadSpec{Table: t}
-	hashName, hashType := t.Hash.Name, t.Hash.Type
-	rangeName, rangeType := "", attr.Type(0)
-	if t.Range != nil {
-		rangeName, rangeType = t.Range.Name, t.Range.Type
+	p := &readPlan{
+		spec: store.ReadSpec{Table: t}, filter: ex.filter, proj: ex.proj,
+		consistent: in.ConsistentRead != nil && *in.ConsistentRead,
+		capacity:   in.ReturnConsumedCapacity,
 	}
+	spec := &p.spec
 	if in.IndexName != nil {
-		ix := t.Index(*in.IndexName)
-		if ix == nil {
-			return nil, ddberr.Validationf("The table does not have the specified index: %s", *in.IndexName)
-		}
-		if ix.Global && consistent {
-			return nil, ddberr.Validationf("Consistent reads are not supported on global secondary indexes")
-		}
-		if ix.Backfilling {
-			return nil, ddberr.Validationf("Cannot read from backfilling global secondary index: %s", ix.Name)
-		}
-		spec.Index = ix
-		hashName, hashType = ix.Hash.Name, ix.Hash.Type
-		rangeName, rangeType = "", 0
-		if ix.Range != nil {
-			rangeName, rangeType = ix.Range.Name, ix.Range.Type
-		}
-	}
-	if kc != nil {
-		if err := kc.Validate(hashName, rangeName); err != nil {
+		ix, err := readIndex(t, *in.IndexName, p.consistent, false)
+		if err != nil {
 			return nil, err
 		}
-		if err := kc.CheckTypes(hashType, rangeType); err != nil {
+		spec.Index = ix
+	}
+	keys := targetKeys(t, spec.Index)
+	if kc := ex.kc; kc != nil {
+		if err := kc.Validate(keys.hashName, keys.rangeName); err != nil {
+			return nil, err
+		}
+		if err := kc.CheckTypes(keys.hashType, keys.rangeType); err != nil {
 			return nil, err
 		}
 		spec.Partition, spec.Sort = kc.Hash, kc.Range
 		spec.Reverse = in.ScanIndexForward != nil && !*in.ScanIndexForward
 	}
-	if isQuery && filter != nil {
-		for _, p := range filter.Paths() {
-			if n := p[0].Name; n == hashName || n == rangeName {
-				if legacyFilter != nil {
+	if isQuery && p.filter != nil {
+		for _, path := range p.filter.Paths() {
+			if n := path[0].Name; n == keys.hashName || n == keys.rangeName {
+				if ex.legacyFilter {
 					return nil, ddberr.Validationf("QueryFilter can only contain non-primary key attributes: Primary key attribute: %s", n)
 				}
 				return nil, ddberr.Validationf("Filter Expression can only contain non-primary key attributes: Primary key attribute: %s", n)
 			}
 		}
 	}
-	sel := in.Select
-	if sel == "" {
+	p.sel = in.Select
+	if p.sel == "" {
 		switch {
-		case proj != nil:
-			sel = "SPECIFIC_ATTRIBUTES"
+		case p.proj != nil:
+			p.sel = "SPECIFIC_ATTRIBUTES"
 		case spec.Index != nil:
-			sel = "ALL_PROJECTED_ATTRIBUTES"
+			p.sel = "ALL_PROJECTED_ATTRIBUTES"
 		default:
-			sel = "ALL_ATTRIBUTES"
+			p.sel = "ALL_ATTRIBUTES"
 		}
 	}
 	if ix := spec.Index; ix != nil && ix.Projection != "ALL" {
-		if ix.Global && sel == "ALL_ATTRIBUTES" {
+		if ix.Global && p.sel == "ALL_ATTRIBUTES" {
 			return nil, ddberr.Invalidf("Select type ALL_ATTRIBUTES is not supported for global secondary index %s because its projection type is not ALL", ix.Name)
 		}
 		var names []string
-		if proj != nil && sel != "COUNT" {
-			names = proj.TopLevelNames()
+		if p.proj != nil && p.sel != "COUNT" {
+			names = p.proj.TopLevelNames()
 		}
-		spec.FetchTable = needsTableFetch(t, ix, sel == "ALL_ATTRIBUTES", names, filter)
+		spec.FetchTable = needsTableFetch(t, ix, p.sel == "ALL_ATTRIBUTES", names, p.filter)
 	}
 	// Items fetched from the table for a filter are still returned as the
 	// index projects them.
-	indexView := sel == "ALL_PROJECTED_ATTRIBUTES" && spec.FetchTable
+	p.indexView = p.sel == "ALL_PROJECTED_ATTRIBUTES" && spec.FetchTable
 	if in.ExclusiveStartKey != nil {
 		if err := spec.CheckStartKey(in.ExclusiveStartKey); err != nil {
 			return nil, err
@@ -292,36 +378,36 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	if in.TotalSegments != nil {
 		spec.Segment, spec.TotalSegments = int(*in.Segment), int(*in.TotalSegments)
 	}
+	// Without a filter or a projection, items are rendered from their
+	// stored bytes (no maps built).
+	spec.Raw = p.filter == nil && (p.proj == nil || p.sel == "COUNT")
+	spec.RawSized = spec.Raw && p.sel != "COUNT" // sized while rendered
+	return p, nil
+}
 
-	// Read one page. Without a filter or a projection, items are rendered
-	// from their stored bytes (no maps built).
-	spec.Raw = filter == nil && (proj == nil || sel == "COUNT")
-	spec.RawSized = spec.Raw && sel != "COUNT" // sized while rendered
+// renderRead reads the plan's page and renders the response: Items (unless
+// COUNT), Count, ScannedCount, LastEvaluatedKey, ConsumedCapacity.
+func (s *Server) renderRead(ctx context.Context, c *call, p *readPlan) (any, error) {
+	t, spec := p.spec.Table, &p.spec
 	out := respWriter{buf: c.respBuffer()}
-	if sel != "COUNT" {
+	count := p.sel == "COUNT"
+	if !count {
 		out.key("Items")
 		out.buf = append(out.buf, '[')
 	}
-	count := 0
-	page, err := s.db.Read(spec, func(r store.Row) error {
-		if filter != nil {
-			ok, err := filter.Eval(r.Item)
-			if err != nil || !ok {
-				return err
-			}
-		}
-		count++
-		if sel == "COUNT" {
+	fr := filteredRead{filter: p.filter}
+	err := fr.read(ctx, s.db, spec, func(r store.Row) error {
+		if count {
 			return nil
 		}
 		it := r.Item
 		switch {
-		case proj != nil:
-			it = proj.Apply(it)
-		case indexView:
+		case p.proj != nil:
+			it = p.proj.Apply(it)
+		case p.indexView:
 			it = spec.Index.Entry(t, it)
 		}
-		if count > 1 {
+		if fr.count > 1 {
 			out.buf = append(out.buf, ',')
 		}
 		if it == nil {
@@ -335,16 +421,49 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sel != "COUNT" {
+	if !count {
 		out.buf = append(out.buf, ']')
 	}
-	out.raw("Count", []byte(itoa(count)))
-	out.raw("ScannedCount", []byte(itoa(page.Scanned)))
-	if page.More {
-		out.item("LastEvaluatedKey", page.LastKey)
+	out.raw("Count", []byte(itoa(fr.count)))
+	out.raw("ScannedCount", []byte(itoa(fr.total.Scanned)))
+	if fr.total.More {
+		out.item("LastEvaluatedKey", fr.total.LastKey)
 	}
-	readCapacity(&out, in.ReturnConsumedCapacity, t, spec.Index, page, consistent)
+	readCapacity(&out, p.capacity, t, spec.Index, fr.total, p.consistent)
 	return out.done(), nil
+}
+
+// filteredRead reads one or more pages (PartiQL reads one per partition
+// of an IN list), keeps the items that pass filter and sums what was read.
+type filteredRead struct {
+	filter *expr.Condition // nil: every item passes
+	count  int             // items that passed, over every page so far
+	// total sums the pages read (Scanned, Bytes, TableBytes); More and
+	// LastKey are the last page's that stopped early.
+	total store.Page
+}
+
+// read reads one page of spec and calls emit for each item that passes the
+// filter, after counting it (so count is 1 for the first item emitted).
+// It stops with ctx.Err() once ctx is done (the client went away).
+func (f *filteredRead) read(ctx context.Context, db *store.DB, spec *store.ReadSpec, emit func(store.Row) error) error {
+	page, err := db.Read(ctx, spec, func(r store.Row) error {
+		if f.filter != nil {
+			ok, err := f.filter.Eval(r.Item)
+			if err != nil || !ok {
+				return err
+			}
+		}
+		f.count++
+		return emit(r)
+	})
+	f.total.Scanned += page.Scanned
+	f.total.Bytes += page.Bytes
+	f.total.TableBytes += page.TableBytes
+	if page.More {
+		f.total.More, f.total.LastKey = true, page.LastKey
+	}
+	return err
 }
 
 // readCapacity is the one place a read's capacity is accounted (and where

@@ -81,12 +81,7 @@ func (c *constraints) arn(v *string, at string, required bool) {
 		}
 		return
 	}
-	if len(*v) < 37 {
-		c.fail(v, at, "Member must have length greater than or equal to 37")
-	}
-	if len(*v) > 1024 {
-		c.fail(v, at, "Member must have length less than or equal to 1024")
-	}
+	c.length(*v, at, 37, 1024)
 }
 
 // shardID checks a ShardId member (28..65 characters).
@@ -94,12 +89,7 @@ func (c *constraints) shardID(v *string, at string) {
 	if v == nil {
 		return
 	}
-	if len(*v) < 28 {
-		c.fail(v, at, "Member must have length greater than or equal to 28")
-	}
-	if len(*v) > 65 {
-		c.fail(v, at, "Member must have length less than or equal to 65")
-	}
+	c.length(*v, at, 28, 65)
 }
 
 type streamSummary struct {
@@ -337,11 +327,8 @@ func (s *Server) getRecords(ctx context.Context, c *call) (any, error) {
 	}
 	var v constraints
 	v.notNull(in.ShardIterator != nil, "shardIterator")
-	if in.ShardIterator != nil && len(*in.ShardIterator) < 1 {
-		v.fail(in.ShardIterator, "shardIterator", "Member must have length greater than or equal to 1")
-	}
-	if in.ShardIterator != nil && len(*in.ShardIterator) > 2048 {
-		v.fail(in.ShardIterator, "shardIterator", "Member must have length less than or equal to 2048")
+	if in.ShardIterator != nil {
+		v.length(*in.ShardIterator, "shardIterator", 1, 2048)
 	}
 	v.limit(in.Limit, "limit", 1000)
 	if err := v.err(); err != nil {

@@ -305,9 +305,7 @@ func (e epochTime) MarshalJSON() ([]byte, error) {
 	return []byte(strconvFloat(float64(t.UnixMilli()) / 1000)), nil
 }
 
-func (s *Server) tableArn(name string) string {
-	return "arn:aws:dynamodb:" + s.opts.Region + ":" + s.opts.AccountID + ":table/" + name
-}
+func (s *Server) tableArn(name string) string { return s.account().Table(name) }
 
 // sseSpec is the encryption an SSESpecification asks for: a KMS key (the
 // account's AWS managed key unless KMSMasterKeyId names one, by id, ARN or
@@ -335,10 +333,8 @@ func (s *Server) sseSpec(spec map[string]any, cur *store.SSESpec) store.SSESpec 
 		h := hex.EncodeToString(sum[:16])
 		key = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 		fallthrough
-	case !strings.HasPrefix(key, "arn:") && !strings.HasPrefix(key, "alias/"):
-		key = "arn:aws:kms:" + s.opts.Region + ":" + s.opts.AccountID + ":key/" + key
-	case strings.HasPrefix(key, "alias/"):
-		key = "arn:aws:kms:" + s.opts.Region + ":" + s.opts.AccountID + ":" + key
+	case !strings.HasPrefix(key, "arn:"):
+		key = s.account().KMSKey(key) // an id or an alias/ name
 	}
 	return store.SSESpec{Enabled: true, KMSKeyArn: key}
 }
@@ -394,7 +390,7 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 		}
 		d.StreamSpecification = spec
 		d.LatestStreamLabel = t.Stream.Label
-		d.LatestStreamArn = s.tableArn(t.Name) + "/stream/" + t.Stream.Label
+		d.LatestStreamArn = s.account().Stream(t.Name, t.Stream.Label)
 	}
 	if t.TableClass != "" {
 		d.TableClassSummary = map[string]any{"TableClass": t.TableClass}
@@ -637,7 +633,7 @@ func (s *Server) tableFromArn(arn *string) (*store.Table, error) {
 	if arn == nil {
 		return nil, ddberr.Validationf("1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null")
 	}
-	prefix := "arn:aws:dynamodb:" + s.opts.Region + ":" + s.opts.AccountID + ":table/"
+	prefix := s.account().TablePrefix()
 	if !strings.HasPrefix(*arn, "arn:aws:dynamodb:") || !strings.Contains(*arn, ":table/") {
 		return nil, ddberr.Validationf("Invalid TableArn: Invalid ResourceArn provided as input %s", *arn)
 	}

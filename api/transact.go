@@ -85,19 +85,9 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.enum(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
 	v.notNull(in.TransactItems != nil, "transactItems")
-	if in.TransactItems != nil && len(in.TransactItems) == 0 {
-		v.fail("[]", "transactItems", "Member must have length greater than or equal to 1")
-	}
-	if len(in.TransactItems) > maxTransactItems {
-		v.fail(len(in.TransactItems), "transactItems", "Member must have length less than or equal to 100")
-	}
+	v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", maxTransactItems)
 	if tok := in.ClientRequestToken; tok != nil {
-		if len(*tok) < 1 {
-			v.fail(*tok, "clientRequestToken", "Member must have length greater than or equal to 1")
-		}
-		if len(*tok) > 36 {
-			v.fail(*tok, "clientRequestToken", "Member must have length less than or equal to 36")
-		}
+		v.length(*tok, "clientRequestToken", 1, 36)
 	}
 	for i, ti := range in.TransactItems {
 		at := "transactItems." + itoa(i+1) + ".member"
@@ -597,12 +587,7 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.notNull(in.TransactItems != nil, "transactItems")
-	if in.TransactItems != nil && len(in.TransactItems) == 0 {
-		v.fail("[]", "transactItems", "Member must have length greater than or equal to 1")
-	}
-	if len(in.TransactItems) > maxTransactItems {
-		v.fail(len(in.TransactItems), "transactItems", "Member must have length less than or equal to 100")
-	}
+	v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", maxTransactItems)
 	for i, ti := range in.TransactItems {
 		at := "transactItems." + itoa(i+1) + ".member.get"
 		v.notNull(ti.Get != nil, "transactItems."+itoa(i+1)+".member.get")

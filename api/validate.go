@@ -114,12 +114,7 @@ func (c *constraints) createTableName(name *string, at string) {
 		return
 	}
 	c.namePattern(*name, at)
-	switch n := len(*name); {
-	case n < 3:
-		c.fail(*name, at, "Member must have length greater than or equal to 3")
-	case n > 255:
-		c.fail(*name, at, "Member must have length less than or equal to 255")
-	}
+	c.length(*name, at, 3, 255)
 }
 
 // tableName checks the TableName of the control plane but CreateTable.
@@ -179,12 +174,42 @@ func (c *constraints) resourceName(name, at string) {
 	if !validName(name) {
 		c.fail(name, at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 	}
-	if len(name) < 3 {
-		c.fail(name, at, "Member must have length greater than or equal to 3")
+	c.length(name, at, 3, 255)
+}
+
+// length records a string member shorter than lo or longer than hi (0: no
+// maximum), echoing the value:
+//
+//	Value 'x' at 'clientRequestToken' failed to satisfy constraint: Member must have length ...
+func (c *constraints) length(s, at string, lo, hi int) {
+	if len(s) < lo {
+		c.fail(s, at, minLength(lo))
 	}
-	if len(name) > 255 {
-		c.fail(name, at, "Member must have length less than or equal to 255")
+	if hi > 0 && len(s) > hi {
+		c.fail(s, at, maxLength(hi))
 	}
+}
+
+// listLength records a list member (of n elements; present false when it
+// is absent, which is not checked here) that is empty or longer than hi
+// (0: no maximum). DynamoDB echoes an empty list as '[]' and a long one by
+// its number of elements ("Value '26' at 'statements' ...").
+func (c *constraints) listLength(n int, present bool, at string, hi int) {
+	if present && n == 0 {
+		c.fail("[]", at, minLength(1))
+	}
+	if hi > 0 && n > hi {
+		c.fail(n, at, maxLength(hi))
+	}
+}
+
+// minLength and maxLength are the two length rules' words.
+func minLength(n int) string {
+	return "Member must have length greater than or equal to " + strconv.Itoa(n)
+}
+
+func maxLength(n int) string {
+	return "Member must have length less than or equal to " + strconv.Itoa(n)
 }
 
 func (c *constraints) enum(v string, at string, allowed ...string) {

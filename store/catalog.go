@@ -1,17 +1,16 @@
 package store
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/internal/uuid"
 )
 
 // CreateTable adds a table. The spec must already be validated against
@@ -26,7 +25,7 @@ func (db *DB) CreateTable(spec *Table) (_ *Table, err error) {
 	}
 	t := spec.clone()
 	t.ID = db.lastID + 1
-	t.UUID = newUUID()
+	t.UUID = uuid.New()
 	t.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	b := db.pdb.NewBatch()
 	defer b.Close()
@@ -147,14 +146,6 @@ func (db *DB) Stats(t *Table) (count, bytes int64, err error) {
 	}
 	defer closer.Close()
 	return decodeStats(v)
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // OnCatalogChange registers f to run after every committed catalog change

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -36,6 +37,8 @@ type Options struct {
 	// Default 0 (sync as soon as a commit asks); EDDY_WAL_MIN_SYNC (a Go
 	// duration) overrides it for experiments.
 	WALMinSyncInterval time.Duration
+	// Logger is where background failures are logged; nil discards.
+	Logger *slog.Logger
 }
 
 // EnsureDefaults fills in defaults.
@@ -100,6 +103,12 @@ func Open(opts Options) (*DB, error) {
 		Cache:  cache,
 		Merger: statsMerger,
 		Logger: quietLogger{},
+		// Background errors, write stalls and slow disk operations reach
+		// Options.Logger once per change of state (events.go).
+		EventListener: newEventLog(opts.Logger).listener(),
+	}
+	if !opts.InMemory {
+		popts.WithFSDefaults() // disk-health checks: DiskSlow after 5 s
 	}
 	minSync := opts.WALMinSyncInterval
 	if v, err := time.ParseDuration(os.Getenv("EDDY_WAL_MIN_SYNC")); err == nil {

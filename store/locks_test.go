@@ -58,7 +58,7 @@ func TestReadWaitsForWriteInProgress(t *testing.T) {
 						it = its[0]
 					}
 				case "Read":
-					_, err = db.Read(&ReadSpec{Table: tbl}, func(r Row) error {
+					_, err = db.Read(ctx, &ReadSpec{Table: tbl}, func(r Row) error {
 						it = r.Item
 						return nil
 					})
@@ -156,7 +156,7 @@ func TestReadersAndWritersConcurrently(t *testing.T) {
 		},
 		func() (map[string]int64, error) { // a scan
 			out := map[string]int64{}
-			_, err := db.Read(&ReadSpec{Table: tbl}, func(r Row) error {
+			_, err := db.Read(ctx, &ReadSpec{Table: tbl}, func(r Row) error {
 				out[r.Item["pk"].Str()] = num(r.Item)
 				return nil
 			})

@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"time"
@@ -254,21 +255,29 @@ func (l *Log) Sync() error {
 	return nil
 }
 
-func (l *Log) maintainLoop() {
-	defer l.wg.Done()
+// maintainLoop runs Maintain every MaintenanceInterval until ctx is done.
+// A failed round is retried by the next; failures are logged once per
+// change of state (failing, then recovered), not every round.
+func (l *Log) maintainLoop(ctx context.Context) {
 	tick := time.NewTicker(l.opts.MaintenanceInterval)
 	defer tick.Stop()
 	last := time.Now()
 	for {
 		select {
-		case <-l.stop:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 		now := time.Now()
-		_ = l.Maintain(now.Sub(last)) // retried next round
+		l.maintainRound(l.Maintain, now.Sub(last))
 		last = now
 	}
+}
+
+// maintainRound runs one round of maintenance (Maintain, or a failing
+// stand-in in tests) and logs the change of state it makes, if any.
+func (l *Log) maintainRound(maintain func(time.Duration) error, elapsed time.Duration) {
+	l.maintained.Report(maintain(elapsed))
 }
 
 // Maintain runs one round of background work: Sync, then rollover and

@@ -1,11 +1,13 @@
 package streams
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
 )
@@ -83,8 +86,10 @@ type Log struct {
 	shardIDs map[string]*shard
 	lastID   uint32
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	// bg runs background maintenance (maintainLoop); Close stops it.
+	bg *lifecycle.Group
+	// maintained logs maintenance failures once per change of state.
+	maintained lifecycle.Failures
 }
 
 type tableLabel struct {
@@ -194,20 +199,18 @@ func Open(db *store.DB, opts Options) (*Log, error) {
 		db: db, pdb: db.Pebble(), opts: opts,
 		streams: map[uint32]*stream{}, byTable: map[tableLabel]*stream{},
 		byArn: map[string]*stream{}, shardIDs: map[string]*shard{},
-		stop: make(chan struct{}),
+		bg:         lifecycle.New(context.Background(), "streams", opts.Logger),
+		maintained: lifecycle.Failures{Log: opts.Logger, What: "streams maintenance", Level: slog.LevelWarn},
 	}
 	if err := l.load(); err != nil {
 		return nil, err
 	}
-	l.wg.Add(1)
-	go l.maintainLoop()
+	l.bg.Go("maintenance", l.maintainLoop)
 	// Catalog changes (a stream enabled or disabled, a table deleted) reach
 	// the log at once, not at the next maintenance tick.
 	db.OnCatalogChange(func() {
-		select {
-		case <-l.stop:
-		default:
-			_ = l.Sync() // a failure is retried by maintenance
+		if l.bg.Context().Err() == nil {
+			_ = l.Sync() // a failure is retried (and logged) by maintenance
 		}
 	})
 	return l, nil
@@ -215,12 +218,7 @@ func Open(db *store.DB, opts Options) (*Log, error) {
 
 // Close stops background maintenance. Idempotent.
 func (l *Log) Close() error {
-	select {
-	case <-l.stop:
-	default:
-		close(l.stop)
-	}
-	l.wg.Wait()
+	l.bg.Stop()
 	return nil
 }
 
@@ -336,7 +334,7 @@ func (l *Log) lastRecord(stream, ord uint32) (Seq, error) {
 }
 
 func (l *Log) arn(table, label string) string {
-	return "arn:aws:dynamodb:" + l.opts.Region + ":" + l.opts.AccountID + ":table/" + table + "/stream/" + label
+	return l.opts.account().Stream(table, label)
 }
 
 // addStream installs a stream in memory; caller holds mu (or is loading).

@@ -121,11 +121,7 @@ func (h *Host) Close() error {
 // FunctionARN returns arn:aws:lambda:<region>:<account>:function:<name>,
 // with ":<qualifier>" appended when qualifier is not empty.
 func (h *Host) FunctionARN(name, qualifier string) string {
-	arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", h.opts.Region, h.opts.Account, name)
-	if qualifier != "" {
-		arn += ":" + qualifier
-	}
-	return arn
+	return h.opts.account().Function(name, qualifier)
 }
 
 // maxResponse is the longest response a handler may write: Lambda allows
