@@ -136,7 +136,7 @@ func checkRead(in *readInput, isQuery bool) error {
 		return err
 	}
 	if err := checkConditionalOperator(in.ConditionalOperator, len(legacyFilter)); err != nil {
-		return nil, err
+		return err
 	}
 	if !isQuery {
 		if in.Segment != nil && in.TotalSegments == nil {
