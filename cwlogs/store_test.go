@@ -302,3 +302,40 @@ func TestDescribe(t *testing.T) {
 		t.Fatalf("streams by last event: %v", names)
 	}
 }
+
+// TestConcurrent: lines from parallel invocations and readers at once
+// (run with -race); every group stays in time order within its bounds.
+func TestConcurrent(t *testing.T) {
+	s := New(Options{MaxEvents: 300})
+	done := make(chan bool)
+	for w := range 4 {
+		go func() {
+			for i := range 500 {
+				s.Log(triggers.LogEvent{Function: fmt.Sprint("f", w%2), Version: "$LATEST", Instance: fmt.Sprint(w),
+					InstanceStarted: t0, Time: time.Now(), Message: fmt.Sprintf("w%d line %d\n", w, i)})
+			}
+			done <- true
+		}()
+	}
+	for range 20 {
+		s.mu.Lock()
+		_ = s.groupNames("")
+		s.mu.Unlock()
+		call(t, s, "FilterLogEvents", `{"logGroupName":"/aws/lambda/f0","filterPattern":"line","limit":50}`)
+	}
+	for range 4 {
+		<-done
+	}
+	for _, fn := range []string{"f0", "f1"} {
+		_, out := call(t, s, "FilterLogEvents", `{"logGroupName":"/aws/lambda/`+fn+`"}`)
+		evs := out["events"].([]any)
+		if len(evs) != 300 {
+			t.Fatalf("%s: %d events", fn, len(evs))
+		}
+		for i := 1; i < len(evs); i++ {
+			if evs[i].(map[string]any)["timestamp"].(float64) < evs[i-1].(map[string]any)["timestamp"].(float64) {
+				t.Fatalf("%s: out of order at %d", fn, i)
+			}
+		}
+	}
+}
