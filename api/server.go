@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/mappings"
@@ -72,6 +73,10 @@ type Options struct {
 	// longer stopped at its timeout. Default false: only for code you
 	// trust.
 	TrustedFunctions bool
+	// FunctionLogs bounds the functions' in-memory logs served as
+	// CloudWatch Logs (see cwlogs.Options). Region and Account default to
+	// the server's. // cwlogs:
+	FunctionLogs cwlogs.Options
 }
 
 // EnsureDefaults fills in defaults.
@@ -118,6 +123,7 @@ type Server struct {
 	bg       background
 	mappings *mappings.Manager
 	dlq      *dlq.Store
+	fnlogs   *cwlogs.Store // cwlogs: the functions' logs
 	mux      *http.ServeMux
 	http     *http.Server
 	ln       net.Listener
@@ -287,6 +293,10 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
+	if strings.HasPrefix(target, cwlogs.TargetPrefix) && s.fnlogs != nil { // cwlogs: the CloudWatch Logs API
+		s.fnlogs.Handler().ServeHTTP(w, r)
+		return
+	}
 	var op string
 	switch {
 	case strings.HasPrefix(target, targetDynamoDB):

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
 	"github.com/eddydb/eddy/api/lambdaapi"
+	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/mappings"
@@ -58,6 +60,9 @@ func (s *Server) startTriggers() error {
 	if s.opts.InMemory {
 		dataDir = ""
 	}
+	lo := s.opts.FunctionLogs // cwlogs: every invocation's log lines feed the store
+	lo.Region, lo.Account = cmp.Or(lo.Region, s.opts.Region), cmp.Or(lo.Account, s.opts.AccountID)
+	s.fnlogs = cwlogs.New(lo)
 	host, err := triggers.New(triggers.Options{
 		DB:          s.db.Pebble(),
 		DataDir:     dataDir,
@@ -66,6 +71,7 @@ func (s *Server) startTriggers() error {
 		Region:      s.opts.Region,
 		Account:     s.opts.AccountID,
 		TrustedCode: s.opts.TrustedFunctions,
+		Logs:        s.fnlogs, // cwlogs:
 	})
 	if err != nil {
 		return err

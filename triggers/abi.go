@@ -144,10 +144,7 @@ func instantiateABI(ctx context.Context, h *Host) error {
 		if !ok {
 			panic(fmt.Errorf("eddy: guest memory access out of range"))
 		}
-		inv.logs.Write(b)
-		if len(b) == 0 || b[len(b)-1] != '\n' {
-			inv.logs.Write([]byte{'\n'})
-		}
+		inv.logs.writeLine(b)
 	})
 	_, err := b.Instantiate(ctx)
 	return err

@@ -60,6 +60,7 @@ type instance struct {
 	handler api.Function
 	mem     *limitedMemory
 	out     *instanceWriter
+	env     env // names its log stream
 }
 
 // instanceWriter is the guest's stdout/stderr: it appends to the log of the
@@ -81,7 +82,8 @@ type logBuffer struct {
 	max   int
 	b     []byte
 	fatal string
-	line  []byte // partial line seen by noteFatal
+	line  []byte    // partial line seen by noteFatal
+	lines *lineSink // Options.Logs, or nil
 }
 
 func (l *logBuffer) noteFatal(p []byte) {
@@ -107,6 +109,9 @@ func (l *logBuffer) noteFatal(p []byte) {
 }
 
 func (l *logBuffer) Write(p []byte) {
+	if l.lines != nil {
+		l.lines.write(p)
+	}
 	l.b = append(l.b, p...)
 	if len(l.b) > 2*l.max {
 		l.b = append(l.b[:0], l.b[len(l.b)-l.max:]...)
@@ -120,7 +125,23 @@ func (l *logBuffer) tail() []byte {
 	return append([]byte(nil), l.b...)
 }
 
-func (l *logBuffer) printf(format string, args ...any) { l.Write(fmt.Appendf(nil, format, args...)) }
+// printf writes whole lines of the host's own (START, END, REPORT, errors).
+func (l *logBuffer) printf(format string, args ...any) {
+	l.writeLine(fmt.Appendf(nil, format, args...))
+}
+
+// writeLine writes a line of the host's or of eddy.log: a guest's partial
+// stdout line before it is ended first, so each stays its own log event. A
+// newline is added if missing.
+func (l *logBuffer) writeLine(p []byte) {
+	if l.lines != nil {
+		l.lines.flush()
+	}
+	l.Write(p)
+	if len(p) == 0 || p[len(p)-1] != '\n' {
+		l.Write([]byte{'\n'})
+	}
+}
 
 func (p *pool) get() *instance {
 	p.mu.Lock()
@@ -337,7 +358,17 @@ func (h *Host) checkPayload(payload []byte) error {
 func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	start := time.Now()
 	reqID := newRevision()
+	// A warm instance keeps its log stream; a cold start names a new one.
+	inst := p.get()
+	e := newEnv(start)
+	if inst != nil {
+		e = inst.env
+	}
 	logs := &logBuffer{max: p.h.opts.LogTail}
+	if p.h.opts.Logs != nil {
+		logs.lines = &lineSink{sink: p.h.opts.Logs, ev: LogEvent{Function: p.cfg.Name, Version: p.cfg.Version,
+			Instance: e.id, InstanceStarted: e.started, RequestID: reqID}}
+	}
 	logs.printf("START RequestId: %s Version: %s\n", reqID, p.cfg.Version)
 	res := &Result{ExecutedVersion: p.cfg.Version, RequestID: reqID}
 
@@ -354,11 +385,13 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		}
 		logs.printf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t%s\n",
 			reqID, reqID, ms, int(ms)+1, p.cfg.MemoryMB, (memBytes+(1<<20)-1)>>20, initNote)
+		if logs.lines != nil {
+			logs.lines.flush()
+		}
 		res.Logs = logs.tail()
 		return res, nil
 	}
 
-	inst := p.get()
 	if inst == nil {
 		var err error
 		ictx, icancel := context.WithTimeout(parent, p.h.opts.InitTimeout)
@@ -377,6 +410,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 			p.fail(res, logs, ictx, err, mem, "Runtime.InitError")
 			return finish(0)
 		}
+		inst.env = e
 	}
 	// The function's timeout bounds the handler alone, as Lambda's does: a
 	// cold start's instantiation had its own bound (InitTimeout).
@@ -414,6 +448,11 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	default:
 		res.FunctionError = "Unhandled"
 		res.Payload = errorPayload(fmt.Sprintf("RequestId: %s Error: handler returned unknown status %d", reqID, status), "Runtime.InvalidStatus")
+	}
+	if res.FunctionError != "" {
+		// The error goes to the log too, one JSON line, as Lambda's Go
+		// runtime writes it: a function's log shows why it failed.
+		logs.printf("%s\n", bytes.TrimSpace(res.Payload))
 	}
 	if memBytes > uint64(p.cfg.MemoryMB)<<20*uint64(p.h.opts.RecyclePercent)/100 {
 		inst.close()

@@ -39,6 +39,10 @@ type Options struct {
 	Tables Tables
 	// Sinks serves eddy.emit. Nil: every emit fails.
 	Sinks Sinks
+	// Logs receives every invocation's log line by line (see LogSink), for
+	// Invoke, InvokeAsync and event source mappings alike. Nil: only
+	// Result.Logs keeps the tail.
+	Logs LogSink
 
 	// Region and Account build ARNs. Defaults us-east-1 and 000000000000.
 	Region  string

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,8 +26,11 @@ const functionsUsage = `usage:
   eddy functions deploy NAME FILE.wasm [--handler EXPORT] [--timeout SECONDS] [--memory MB] [--env K=V ...] [--publish]
   eddy functions invoke NAME [--payload JSON] [--qualifier Q] [--logs]
   eddy functions list
+  eddy functions logs NAME [--follow] [--since DURATION]
 common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default us-east-1)
-deploy creates the function, or updates its code and configuration if it exists.`
+deploy creates the function, or updates its code and configuration if it exists.
+logs prints the function's recent log (default --since 10m; the server keeps the
+last 10000 events or 4 MiB per function, in memory); --follow waits for more.`
 
 // runFunctions implements "eddy functions ...": a client of the server's
 // Lambda API using aws-sdk-go-v2 with static dummy credentials. It returns
@@ -48,6 +53,8 @@ func runFunctions(args []string) int {
 	payload := fs.String("payload", "{}", "JSON payload (invoke)")
 	qualifier := fs.String("qualifier", "", "version or alias (invoke)")
 	showLogs := fs.Bool("logs", false, "print the log tail to stderr (invoke)")
+	follow := fs.Bool("follow", false, "keep printing new log events until interrupted (logs)")
+	since := fs.Duration("since", 10*time.Minute, "print log events from this long ago on (logs)")
 	pos, err := parseInterleaved(fs, rest)
 	if err != nil {
 		return 2
@@ -79,6 +86,14 @@ func runFunctions(args []string) int {
 		}
 	case "list":
 		err = list(ctx, client)
+	case "logs":
+		if len(pos) != 1 {
+			fmt.Fprintln(os.Stderr, functionsUsage)
+			return 2
+		}
+		lctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = functionLogs(lctx, os.Stdout, logsClient(*endpoint, *region), pos[0], *follow, *since)
 	default:
 		fmt.Fprintln(os.Stderr, functionsUsage)
 		return 2

@@ -2,7 +2,7 @@
 //
 //	eddy serve [--addr 127.0.0.1:8000] [--data ./eddy-data] [--in-memory]
 //	           [--dlq-retention 336h] [--dlq-aws-endpoint URL] [--dlq-nats-url URL]
-//	eddy functions deploy|invoke|list ...
+//	eddy functions deploy|invoke|list|logs ...
 //	eddy triggers add|list|show|enable|disable|remove ...
 package main
 
@@ -24,7 +24,7 @@ const usage = `eddy: a self-hosted DynamoDB with streams and WebAssembly trigger
 
 Usage:
   eddy serve [flags]          run the server (DynamoDB, DynamoDB Streams and Lambda APIs on one port)
-  eddy functions <command>    deploy, invoke and list trigger functions (run 'eddy functions' for help)
+  eddy functions <command>    deploy, invoke and list trigger functions, read their logs (run 'eddy functions' for help)
   eddy triggers <command>     connect functions to table streams: event source mappings (run 'eddy triggers' for help)
   eddy dlq <command>          list, show, redrive and purge dead-lettered batches (run 'eddy dlq' for help)
 
