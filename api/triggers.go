@@ -88,10 +88,9 @@ func (s *Server) startTriggers() error {
 		return err
 	}
 	s.mappings = mgr
-	dq.SetRedriver(mgr)
 	dq.Start()
 	s.dlq = dq
-	s.mux.Handle("/eddy/dlq/", dq.Handler())
+	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(dq, mgr))
 	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(host, lambdaapi.WithMappings(mgr)))
 	s.mux.Handle("GET /metrics", mgr.MetricsHandler())
 	return nil
@@ -100,8 +99,8 @@ func (s *Server) startTriggers() error {
 // Mappings returns the event source mapping manager.
 func (s *Server) Mappings() *mappings.Manager { return s.mappings }
 
-// DLQ returns the dead-letter store.
-func (s *Server) DLQ() *dlq.Store { return s.dlq }
+// DLQ returns the dead-letter store, with the mappings' redrive.
+func (s *Server) DLQ() mappings.DeadLetters { return s.mappings.DeadLetters() }
 
 // Triggers returns the trigger host.
 func (s *Server) Triggers() *triggers.Host { return s.triggers }

@@ -72,7 +72,7 @@
 //
 // # HTTP and CLI
 //
-// Store.Handler documents the JSON endpoints (list, show, redrive one or
+// NewHandler documents the JSON endpoints (list, show, redrive one or
 // all, purge); "eddy dlq list|show|redrive|purge" is their client.
 //
 // # Differences from Lambda

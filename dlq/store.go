@@ -136,15 +136,15 @@ func (o *Options) validate() error {
 //  3. IDs increase; 'n' keeps them from being reused after a purge.
 //
 // A Store is safe for concurrent use. Open, then Start the background work
-// (outbox, trimmer) once a Redriver is set; Close stops it.
+// (outbox, trimmer); Close stops it. Redrive is not the store's: it is an
+// operation of package mappings built on BeginRedrive.
 type Store struct {
 	opts Options
 	db   *pebble.DB
 	next atomic.Uint64
 
-	mu       sync.Mutex
-	busy     map[uint64]bool // entries being redriven or delivered
-	redriver Redriver
+	mu   sync.Mutex
+	busy map[uint64]bool // entries being redriven or delivered
 
 	wake   chan struct{}
 	ctx    context.Context
