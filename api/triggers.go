@@ -6,6 +6,7 @@ import (
 
 	"github.com/eddydb/eddy/api/lambdaapi"
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/dlq/destinations"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers"
@@ -74,6 +75,9 @@ func (s *Server) startTriggers() error {
 	do := s.opts.DLQ
 	if do.Region == "" {
 		do.Region, do.Account = s.opts.Region, s.opts.AccountID
+	}
+	if do.Destinations == nil {
+		do.Destinations = destinations.New
 	}
 	dq, err := dlq.Open(s.db.Pebble(), do)
 	if err != nil {

@@ -111,7 +111,7 @@ func NewHandler(s *Store, rd Redriver) http.Handler {
 type noRedriver struct{}
 
 func (noRedriver) Redrive(context.Context, uint64, string) (*Entry, error) { return nil, ErrNoRedriver }
-func (noRedriver) RedriveAll(context.Context, string) ([]*Entry, error)   { return nil, ErrNoRedriver }
+func (noRedriver) RedriveAll(context.Context, string) ([]*Entry, error)    { return nil, ErrNoRedriver }
 
 func pathID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)

@@ -61,4 +61,3 @@ func loadWindows(db *pebble.DB, uuid, shard string) (map[int]*delivery.Window, e
 	}
 	return out, it.Error()
 }
-
