@@ -8,6 +8,7 @@ import (
 	"github.com/eddydb/eddy/api/lambdaapi"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/dlq/destinations"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers"
@@ -81,6 +82,9 @@ func (s *Server) startTriggers() error {
 	if do.Region == "" {
 		do.Region, do.Account = s.opts.Region, s.opts.AccountID
 	}
+	if do.Destinations == nil {
+		do.Destinations = destinations.New
+	}
 	dq, err := dlq.Open(s.db.Pebble(), do)
 	if err != nil {
 		host.Close()
@@ -94,10 +98,9 @@ func (s *Server) startTriggers() error {
 		return err
 	}
 	s.mappings = mgr
-	dq.SetRedriver(mgr)
 	dq.Start()
 	s.dlq = dq
-	s.mux.Handle("/eddy/dlq/", dq.Handler())
+	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(dq, mgr))
 	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(host, lambdaapi.WithMappings(mgr)))
 	s.mux.Handle("GET /metrics", mgr.MetricsHandler())
 	return nil
@@ -106,8 +109,8 @@ func (s *Server) startTriggers() error {
 // Mappings returns the event source mapping manager.
 func (s *Server) Mappings() *mappings.Manager { return s.mappings }
 
-// DLQ returns the dead-letter store.
-func (s *Server) DLQ() *dlq.Store { return s.dlq }
+// DLQ returns the dead-letter store, with the mappings' redrive.
+func (s *Server) DLQ() mappings.DeadLetters { return s.mappings.DeadLetters() }
 
 // Triggers returns the trigger host.
 func (s *Server) Triggers() *triggers.Host { return s.triggers }

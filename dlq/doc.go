@@ -16,8 +16,12 @@
 //     trimmed in the background, delivered or not.
 //
 // Package mappings appends entries (Store.Append into the checkpoint's
-// batch) and implements Redriver; package api opens the Store, mounts
-// Handler under /eddy/dlq/ and closes it. dlq imports neither.
+// batch) and owns the redrive operation (mappings.Manager.Redrive, built on
+// BeginRedrive, Redriving.Commit and Redriving.Finish); the server opens
+// the Store with destinations.New as Options.Destinations, mounts
+// NewHandler(store, manager) under /eddy/dlq/ and closes it. dlq imports
+// neither, nor the AWS SDK: the SQS, SNS, S3 and NATS clients are in
+// package dlq/destinations behind the Senders interface.
 //
 // # Invariants
 //
@@ -63,8 +67,8 @@
 //	                                             YYYY-MM-DDTHH.MM.SS-<request id>, body = Record + "payload":{"Records":[...]}
 //	arn:eddy:nats:<region>:<account>:<subject> core NATS publish + flush, body as for S3
 //
-// SQS, SNS and S3 use aws-sdk-go-v2 with the default credential chain (or
-// Options.AWSCredentials) and the endpoint in Options.AWSEndpoint or
+// SQS, SNS and S3 use aws-sdk-go-v2 (package dlq/destinations) with the
+// default credential chain (or Options.AWSCredentials) and the endpoint in Options.AWSEndpoint or
 // $EDDY_DLQ_AWS_ENDPOINT (any compatible server; S3 then uses path style).
 // NATS uses Options.NATSURL or $EDDY_DLQ_NATS_URL. eddy serve sets them
 // with --dlq-aws-endpoint and --dlq-nats-url (a flag wins over its
@@ -72,7 +76,7 @@
 //
 // # HTTP and CLI
 //
-// Store.Handler documents the JSON endpoints (list, show, redrive one or
+// NewHandler documents the JSON endpoints (list, show, redrive one or
 // all, purge); "eddy dlq list|show|redrive|purge" is their client.
 //
 // # Differences from Lambda

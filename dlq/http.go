@@ -1,14 +1,28 @@
 package dlq
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 )
 
-// Handler serves the store's JSON API, mounted by the server under
-// /eddy/dlq/ on eddy's port:
+// Redriver is the redrive operation the HTTP API serves: package mappings
+// implements it (Manager.Redrive sends an entry's records through a
+// mapping's function, on BeginRedrive's primitives). dlq cannot redrive by
+// itself.
+type Redriver interface {
+	// Redrive redrives entry id through mapping ("" for its own); on
+	// failure the entry, updated, may come back with the error.
+	Redrive(ctx context.Context, id uint64, mapping string) (*Entry, error)
+	// RedriveAll redrives every entry of mapping ("" for all) that holds
+	// records, oldest first, and returns the entries it touched.
+	RedriveAll(ctx context.Context, mapping string) ([]*Entry, error)
+}
+
+// NewHandler serves the store's JSON API, mounted by the server under
+// /eddy/dlq/ on eddy's port; rd runs the redrives (nil: they answer 501):
 //
 //	GET    /eddy/dlq/entries[?mapping=UUID]            {"Entries":[Summary...]}
 //	GET    /eddy/dlq/entries/{id}                      Entry
@@ -20,7 +34,10 @@ import (
 // Errors are {"message":...} with 404 (no such entry), 409 (already
 // redriven, or busy), 400 (bad ID) or 500 (a redrive that failed: the
 // entry, updated, is in "entry").
-func (s *Store) Handler() http.Handler {
+func NewHandler(s *Store, rd Redriver) http.Handler {
+	if rd == nil {
+		rd = noRedriver{}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /eddy/dlq/entries", func(w http.ResponseWriter, r *http.Request) {
 		l, err := s.List(r.URL.Query().Get("mapping"))
@@ -50,7 +67,7 @@ func (s *Store) Handler() http.Handler {
 		if !ok {
 			return
 		}
-		e, err := s.Redrive(r.Context(), id, r.URL.Query().Get("mapping"))
+		e, err := rd.Redrive(r.Context(), id, r.URL.Query().Get("mapping"))
 		if err != nil {
 			writeErr(w, err, e)
 			return
@@ -58,7 +75,7 @@ func (s *Store) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, e)
 	})
 	mux.HandleFunc("POST /eddy/dlq/redrive", func(w http.ResponseWriter, r *http.Request) {
-		es, err := s.RedriveAll(r.Context(), r.URL.Query().Get("mapping"))
+		es, err := rd.RedriveAll(r.Context(), r.URL.Query().Get("mapping"))
 		if es == nil {
 			es = []*Entry{}
 		}
@@ -90,6 +107,11 @@ func (s *Store) Handler() http.Handler {
 	})
 	return mux
 }
+
+type noRedriver struct{}
+
+func (noRedriver) Redrive(context.Context, uint64, string) (*Entry, error) { return nil, ErrNoRedriver }
+func (noRedriver) RedriveAll(context.Context, string) ([]*Entry, error)    { return nil, ErrNoRedriver }
 
 func pathID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)

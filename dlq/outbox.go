@@ -106,7 +106,7 @@ func (s *Store) deliver(id uint64, arn string) error {
 		_ = b.Delete(outboxKey(id), nil)
 		return b.Commit(pebble.Sync)
 	}
-	snd, err := s.dests.sender(s.ctx, arn)
+	snd, err := s.dests.Sender(s.ctx, arn)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(s.ctx, s.opts.SendTimeout)
 		err = snd.Send(ctx, e)

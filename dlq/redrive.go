@@ -1,7 +1,6 @@
 package dlq
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -11,53 +10,55 @@ import (
 	"github.com/eddydb/eddy/streams"
 )
 
-// Redriver sends stored records through an event source mapping again
-// (package mappings implements it: the mapping's batch size, filters,
-// partial batch responses, bisect and retries apply; record age does not).
+// Redriving is one redrive of one entry in progress: the primitives the
+// redrive operation (mappings.Manager.Redrive, which sends the records
+// through a mapping's function) is built on.
 //
-// RedriveRecords processes records in order. Each time it commits (the
-// function's buffered writes in one batch) it calls commit inside that
-// batch with upTo, the highest Seq now settled, and failed, the records up
-// to upTo it gave up on (nil if none); after the batch committed it runs
-// the returned function. It returns nil once every record is settled.
-type Redriver interface {
-	RedriveRecords(ctx context.Context, mapping string, recs []StreamRecord, commit CommitFunc) error
+//	rd, err := s.BeginRedrive(id, mapping)  // entry held, State "running" (synced)
+//	for each commit of the function's writes:
+//	    rd.Commit(batch, upTo, failed)      // progress into the same batch
+//	    ... batch committed ...; after()
+//	e, err := rd.Finish(err)                // State "done" or "failed" (synced), entry released
+//
+// Progress is durable: records the function processed are removed from the
+// entry in the same batch as the function's writes, so a redrive
+// interrupted by a crash resumes with the rest and never replays what
+// succeeded. A fully processed entry becomes State "done" with no records,
+// and redriving it again fails with ErrAlreadyDone; records that fail again
+// stay (State "failed"). A Redriving is used by one goroutine.
+type Redriving struct {
+	s *Store
+	e *Entry // the committed state of the entry
+	// pending records not yet settled, and those that failed again during
+	// this redrive.
+	pending, again []StreamRecord
+	records        []StreamRecord // the records the redrive started with
+	finished       bool
 }
 
-// CommitFunc records redrive progress into the batch of a commit.
-type CommitFunc func(b *pebble.Batch, upTo streams.Seq, failed *Entry) (after func(), err error)
-
-// SetRedriver sets the redriver (before Start).
-func (s *Store) SetRedriver(r Redriver) {
-	s.mu.Lock()
-	s.redriver = r
-	s.mu.Unlock()
-}
-
-// Redrive sends the records of entry id through a mapping again (mapping
-// "" means the entry's own). Progress is durable: records the function
-// processed are removed from the entry in the same batch as the function's
-// writes, so a redrive interrupted by a crash resumes with the rest and
-// never replays what succeeded. A fully processed entry becomes
-// Redrive.State "done" with no records, and redriving it again fails with
-// ErrAlreadyDone; records that fail again stay (State "failed").
-func (s *Store) Redrive(ctx context.Context, id uint64, mapping string) (*Entry, error) {
-	s.mu.Lock()
-	rd := s.redriver
-	s.mu.Unlock()
-	if rd == nil {
-		return nil, ErrNoRedriver
-	}
+// BeginRedrive marks entry id as being redriven through mapping ("": the
+// entry's own) and returns the redrive. It fails with ErrNotFound,
+// ErrBusy (another redrive or a delivery holds the entry) or
+// ErrAlreadyDone (the entry holds no records).
+func (s *Store) BeginRedrive(id uint64, mapping string) (*Redriving, error) {
 	if !s.acquire(id) {
 		return nil, fmt.Errorf("%w: %d", ErrBusy, id)
 	}
-	defer s.release(id)
+	rd, err := s.beginRedrive(id, mapping)
+	if err != nil {
+		s.release(id)
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (s *Store) beginRedrive(id uint64, mapping string) (*Redriving, error) {
 	e, err := s.Get(id)
 	if err != nil {
 		return nil, err
 	}
 	if len(e.Records) == 0 {
-		return e, fmt.Errorf("%w: %d", ErrAlreadyDone, id)
+		return nil, fmt.Errorf("%w: %d", ErrAlreadyDone, id)
 	}
 	if mapping == "" {
 		mapping = e.Mapping
@@ -74,49 +75,70 @@ func (s *Store) Redrive(ctx context.Context, id uint64, mapping string) (*Entry,
 	if err := s.save(e, pebble.Sync); err != nil {
 		return nil, err
 	}
-	// cur is the committed state: pending records not yet settled, and
-	// those that failed again during this redrive.
-	pending := slices.Clone(e.Records)
-	var again []StreamRecord
-	commit := func(b *pebble.Batch, upTo streams.Seq, failed *Entry) (func(), error) {
-		n := 0
-		for n < len(pending) && pending[n].Seq <= upTo {
-			n++
-		}
-		nAgain := again
-		if failed != nil {
-			nAgain = append(slices.Clone(again), failed.Records...)
-		}
-		next := *e
-		next.Records = append(slices.Clone(nAgain), pending[n:]...)
-		rdv := *e.Redrive
-		rdv.Delivered += n - (len(nAgain) - len(again))
-		next.Redrive = &rdv
-		if failed != nil {
-			next.LastError, next.LogTail = failed.LastError, failed.LogTail
-			rdv.LastError = failed.LastError
-		}
-		if err := put(b, &next); err != nil {
-			return nil, err
-		}
-		return func() {
-			pending, again = pending[n:], nAgain
-			*e = next
-		}, nil
+	return &Redriving{s: s, e: e, pending: slices.Clone(e.Records), records: slices.Clone(e.Records)}, nil
+}
+
+// Mapping is the mapping the records are sent through.
+func (r *Redriving) Mapping() string { return r.e.Redrive.Mapping }
+
+// Records are the entry's records as the redrive began, in order.
+func (r *Redriving) Records() []StreamRecord { return r.records }
+
+// Commit records progress into b, the batch that commits the function's
+// writes: every record with Seq ≤ upTo is settled, and failed (nil if
+// none) holds those of them given up on again. Run after once b
+// committed.
+func (r *Redriving) Commit(b *pebble.Batch, upTo streams.Seq, failed *Entry) (after func(), err error) {
+	n := 0
+	for n < len(r.pending) && r.pending[n].Seq <= upTo {
+		n++
 	}
-	rerr := rd.RedriveRecords(ctx, mapping, e.Records, commit)
-	if rerr != nil {
+	nAgain := r.again
+	if failed != nil {
+		nAgain = append(slices.Clone(r.again), failed.Records...)
+	}
+	next := *r.e
+	next.Records = append(slices.Clone(nAgain), r.pending[n:]...)
+	rdv := *r.e.Redrive
+	rdv.Delivered += n - (len(nAgain) - len(r.again))
+	next.Redrive = &rdv
+	if failed != nil {
+		next.LastError, next.LogTail = failed.LastError, failed.LogTail
+		rdv.LastError = failed.LastError
+	}
+	if err := put(b, &next); err != nil {
+		return nil, err
+	}
+	return func() {
+		r.pending, r.again = r.pending[n:], nAgain
+		*r.e = next
+	}, nil
+}
+
+// Finish ends the redrive: State "done" when every record was delivered,
+// "failed" when some failed again or rerr (the redrive's own error, nil
+// if none) stopped it with records left. It saves the entry (synced),
+// releases it, and returns it with rerr.
+func (r *Redriving) Finish(rerr error) (*Entry, error) {
+	if r.finished {
+		return r.e, rerr
+	}
+	r.finished = true
+	defer r.s.release(r.e.ID)
+	e := r.e
+	switch {
+	case rerr != nil:
 		e.Redrive.LastError = rerr.Error()
 		if len(e.Records) > 0 {
 			e.Redrive.State = RedriveFailed
 		}
-	} else if len(again) == 0 && len(pending) == 0 {
+	case len(r.again) == 0 && len(r.pending) == 0:
 		e.Redrive.State = RedriveDone
-	} else {
+	default:
 		e.Redrive.State = RedriveFailed
 	}
-	e.Redrive.Finished = s.opts.Now().UTC()
-	if err := s.save(e, pebble.Sync); err != nil {
+	e.Redrive.Finished = r.s.opts.Now().UTC()
+	if err := r.s.save(e, pebble.Sync); err != nil {
 		return nil, err
 	}
 	return e, rerr
@@ -129,28 +151,4 @@ func (s *Store) save(e *Entry, o *pebble.WriteOptions) error {
 		return err
 	}
 	return b.Commit(o)
-}
-
-// RedriveAll redrives every entry of a mapping ("" for all) that still
-// holds records, oldest first, and returns the entries it touched. It
-// stops at the first error other than a busy entry.
-func (s *Store) RedriveAll(ctx context.Context, mapping string) ([]*Entry, error) {
-	es, err := s.Entries(mapping)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Entry
-	for _, e := range es {
-		if len(e.Records) == 0 {
-			continue
-		}
-		r, err := s.Redrive(ctx, e.ID, "")
-		if r != nil {
-			out = append(out, r)
-		}
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
 }

@@ -7,15 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -53,13 +54,24 @@ type Options struct {
 	// style). Default: $EDDY_DLQ_AWS_ENDPOINT, else the SDK's own
 	// resolution (AWS_ENDPOINT_URL..., real AWS).
 	AWSEndpoint string
-	// AWSCredentials, when set, sign the calls. Default: the SDK's chain.
-	AWSCredentials aws.CredentialsProvider
+	// AWSCredentials, when set, is the aws.CredentialsProvider
+	// (aws-sdk-go-v2) that signs the calls. Default: the SDK's chain. It is
+	// typed any so that dlq does not import the SDK (dlq/destinations
+	// does).
+	AWSCredentials any
 	// NATSURL is the server of arn:eddy:nats destinations. Default
 	// $EDDY_DLQ_NATS_URL, else nats://127.0.0.1:4222.
 	NATSURL string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Destinations builds the senders of external destinations from the
+	// options (defaults applied); the server passes destinations.New.
+	// Default nil: entries for SQS, SNS, S3 or NATS stay pending (their
+	// sends fail and are retried) and only the built-in store keeps them.
+	Destinations func(Options) Senders
+	// Logger is where background failures are logged (a recovered
+	// panic); nil discards.
+	Logger *slog.Logger
 }
 
 func (o *Options) ensureDefaults() {
@@ -136,21 +148,20 @@ func (o *Options) validate() error {
 //  3. IDs increase; 'n' keeps them from being reused after a purge.
 //
 // A Store is safe for concurrent use. Open, then Start the background work
-// (outbox, trimmer) once a Redriver is set; Close stops it.
+// (outbox, trimmer); Close stops it. Redrive is not the store's: it is an
+// operation of package mappings built on BeginRedrive.
 type Store struct {
 	opts Options
 	db   *pebble.DB
 	next atomic.Uint64
 
-	mu       sync.Mutex
-	busy     map[uint64]bool // entries being redriven or delivered
-	redriver Redriver
+	mu   sync.Mutex
+	busy map[uint64]bool // entries being redriven or delivered
 
-	wake   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	dests  *destinations
+	wake  chan struct{}
+	ctx   context.Context
+	g     *lifecycle.Group
+	dests Senders
 }
 
 const (
@@ -178,8 +189,12 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{opts: opts, db: db, busy: map[uint64]bool{}, wake: make(chan struct{}, 1)}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.dests = newDestinations(&s.opts)
+	s.g = lifecycle.New(context.Background(), "dlq", opts.Logger)
+	s.ctx = s.g.Context()
+	s.dests = noSenders{}
+	if opts.Destinations != nil {
+		s.dests = opts.Destinations(opts)
+	}
 	var high uint64
 	if v, closer, err := db.Get([]byte{store.PrefixDLQ, keyHigh}); err == nil {
 		if len(v) == 8 {
@@ -440,10 +455,8 @@ func (s *Store) release(id uint64) {
 
 // Start runs the outbox and the trimmer in the background.
 func (s *Store) Start() {
-	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.outboxLoop() }()
-	go func() {
-		defer s.wg.Done()
+	s.g.Go("outbox", func(context.Context) { s.outboxLoop() })
+	s.g.Go("trimmer", func(context.Context) {
 		t := time.NewTicker(s.opts.TrimInterval)
 		defer t.Stop()
 		for {
@@ -454,15 +467,14 @@ func (s *Store) Start() {
 			case <-t.C:
 			}
 		}
-	}()
+	})
 }
 
 // Close stops the background work (a send in flight is abandoned and
 // repeated after restart) and closes destination clients. Idempotent.
 func (s *Store) Close() error {
-	s.cancel()
-	s.wg.Wait()
-	s.dests.close()
+	s.g.Stop()
+	s.dests.Close()
 	return nil
 }
 

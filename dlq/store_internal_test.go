@@ -1,7 +1,6 @@
 package dlq
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -131,19 +130,26 @@ func TestRecoverInterrupted(t *testing.T) {
 	}
 	// Redriving the interrupted entry resumes with the records it kept;
 	// the finished one is refused.
-	var rd stubRedriver
-	s.SetRedriver(&rd)
-	if _, err := s.Redrive(t.Context(), running, ""); err != nil || len(rd.got) != 2 {
-		t.Fatalf("redrive of the interrupted entry: %v, redriver got %d records", err, len(rd.got))
+	rd, err := s.BeginRedrive(running, "")
+	if err != nil || len(rd.Records()) != 2 {
+		t.Fatalf("redrive of the interrupted entry: %v", err)
 	}
-	if _, err := s.Redrive(t.Context(), finished, ""); !errors.Is(err, ErrAlreadyDone) {
+	if _, err := s.BeginRedrive(running, ""); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second redrive of a running entry: %v", err)
+	}
+	b := db.NewBatch()
+	after, err := rd.Commit(b, rd.Records()[1].Seq, nil)
+	if err != nil || b.Commit(pebble.Sync) != nil {
+		t.Fatal(err)
+	}
+	after()
+	if e, err := rd.Finish(nil); err != nil || e.Redrive.State != RedriveDone || len(e.Records) != 0 || e.Redrive.Delivered != 3 {
+		t.Fatalf("finished redrive: %v %+v", err, e)
+	}
+	if _, err := s.BeginRedrive(finished, ""); !errors.Is(err, ErrAlreadyDone) {
 		t.Fatalf("redrive of the finished entry: %v", err)
 	}
-}
-
-type stubRedriver struct{ got []StreamRecord }
-
-func (r *stubRedriver) RedriveRecords(_ context.Context, _ string, recs []StreamRecord, _ CommitFunc) error {
-	r.got = append(r.got, recs...)
-	return nil
+	if _, err := s.BeginRedrive(running, ""); !errors.Is(err, ErrAlreadyDone) {
+		t.Fatalf("redrive of the entry just redriven: %v", err)
+	}
 }

@@ -21,6 +21,17 @@
 //
 // # Delivery (per lane)
 //
+// A lane forms batches (1) and hands each to its internal/delivery Engine,
+// which applies Lambda's rules (2-5; the numbered rules are on package
+// delivery) through two seams: a delivery.Invoker (hostInvoker: the
+// trigger host, with a fresh store.WriteBuffer per invocation) and a
+// delivery.Committer (the lane: checkpoint, buffered writes, window state
+// and dead-letter entry in one store.DB.Write; checkpoint.go). Redrive
+// (Manager.Redrive, redrive.go) is the same engine with a committer that
+// records progress on the dead-letter entry. Files: runner.go (one
+// mapping: shards parents first, status and logging), shard.go (reading a
+// shard, routing records to lanes), lane.go (batching), checkpoint.go.
+//
 //  1. A batch is sent when BatchSize records are queued, when the batching
 //     window (MaximumBatchingWindowInSeconds, from the first queued record)
 //     closes, or at the 6 MB payload limit. Records FilterCriteria rejects
@@ -44,7 +55,7 @@
 // # Tumbling windows
 //
 // TumblingWindowInSeconds (1-900) follows Lambda's DynamoDB streams
-// semantics; window.go has the details. A batch holds one window's records;
+// semantics; delivery.Window has the details (window.go the keys). A batch holds one window's records;
 // the event adds "window", "state", "shardId", "eventSourceARN",
 // "isFinalInvokeForWindow" and "isWindowTerminatedEarly"; the handler's
 // {"state": {...}} is carried to the window's next invocation and is
@@ -64,7 +75,7 @@
 //
 // Table writes a handler makes through eddy.table_call (PutItem,
 // UpdateItem, DeleteItem) during a mapping invocation are not committed
-// when made: the invocation's context carries a WriteBuffer that the
+// when made: the invocation's context carries a store.WriteBuffer that the
 // server's write handlers evaluate against (api/mutations.go), and the
 // buffered mutations commit in the same store.DB.Write as the checkpoint
 // that covers the records which caused them. A failed invocation's writes

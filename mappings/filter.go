@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -301,4 +302,40 @@ func decodeEvent(b []byte) (map[string]any, error) {
 	var m map[string]any
 	err := d.Decode(&m)
 	return m, err
+}
+
+// compileFilters compiles a mapping's FilterCriteria (nil: every record
+// passes). Create and Update reject a pattern that does not compile, so an
+// error here means a stored mapping is corrupt.
+func compileFilters(fc *FilterCriteria) ([]*filter, error) {
+	if fc == nil {
+		return nil, nil
+	}
+	out := make([]*filter, 0, len(fc.Filters))
+	for i, f := range fc.Filters {
+		cf, err := compileFilter(f.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("mappings: filter %d (%s): %w", i, f.Pattern, err)
+		}
+		out = append(out, cf)
+	}
+	return out, nil
+}
+
+// keep applies compiled FilterCriteria to a rendered record: any filter
+// matches (none configured: all pass). A record that is not JSON fails.
+func keep(filters []*filter, js []byte) bool {
+	if len(filters) == 0 {
+		return true
+	}
+	ev, err := decodeEvent(js)
+	if err != nil {
+		return false
+	}
+	for _, f := range filters {
+		if f.match(ev) {
+			return true
+		}
+	}
+	return false
 }

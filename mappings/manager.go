@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
@@ -49,6 +51,9 @@ type Options struct {
 	// the checkpoint's batch). Default: a store opened on DB with
 	// dlq.Options{} and not started (no external delivery, no trimming).
 	DLQ *dlq.Store
+	// Logger is where background failures are logged (a mapping's change
+	// between OK and failing, a recovered panic); nil discards.
+	Logger *slog.Logger
 }
 
 func (o *Options) ensureDefaults() {
@@ -91,6 +96,7 @@ type Manager struct {
 	opts    Options
 	pdb     *pebble.DB
 	metrics *metrics
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	closed bool
@@ -98,8 +104,18 @@ type Manager struct {
 }
 
 type entry struct {
-	cfg Configuration
-	run *runner
+	cfg     Configuration
+	filters []*filter // cfg.FilterCriteria, compiled by setConfig
+	badCfg  error     // a stored filter that does not compile
+	run     *runner
+	lastErr string // the last failure's text of a runner that ended
+}
+
+// setConfig sets e's configuration and compiles its filters once, for its
+// runner and its redrives.
+func (e *entry) setConfig(c Configuration) {
+	e.cfg = c
+	e.filters, e.badCfg = compileFilters(c.FilterCriteria)
 }
 
 // New loads the stored mappings and starts the enabled ones; each resumes
@@ -116,22 +132,24 @@ func New(opts Options) (*Manager, error) {
 		}
 		opts.DLQ = q
 	}
-	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(), maps: map[string]*entry{}}
+	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(), log: lifecycle.Or(opts.Logger), maps: map[string]*entry{}}
 	loaded, err := loadMappings(m.pdb)
 	if err != nil {
 		return nil, err
 	}
 	for id, s := range loaded {
-		e := &entry{cfg: s.Configuration}
-		e.cfg.FunctionName, e.cfg.Qualifier, e.cfg.Enabled = s.Function, s.Qual, s.IsEnabled
+		c := s.Configuration
+		c.FunctionName, c.Qualifier, c.Enabled = s.Function, s.Qual, s.IsEnabled
 		// Mappings saved by earlier versions: no ARN, eddy's old reason.
-		if e.cfg.EventSourceMappingArn == "" {
-			e.cfg.EventSourceMappingArn = m.mappingArn(id)
+		if c.EventSourceMappingArn == "" {
+			c.EventSourceMappingArn = m.mappingArn(id)
 		}
-		if e.cfg.StateTransitionReason == "USER_INITIATED" {
-			e.cfg.StateTransitionReason = userAction
+		if c.StateTransitionReason == "USER_INITIATED" {
+			c.StateTransitionReason = userAction
 		}
-		e.cfg.normalize()
+		c.normalize()
+		e := &entry{}
+		e.setConfig(c)
 		m.maps[id] = e
 		m.settle(e)
 	}
@@ -166,7 +184,14 @@ func (m *Manager) Close() error {
 func (m *Manager) settle(e *entry) {
 	if e.cfg.Enabled && e.run == nil && !m.closed {
 		e.cfg.State = StateEnabled
-		e.run = m.startRunner(e.cfg)
+		if e.badCfg != nil {
+			// Create and Update reject such filters: the stored mapping
+			// is corrupt. Deliver nothing rather than unfiltered records.
+			e.cfg.LastProcessingResult = "PROBLEM: " + e.badCfg.Error()
+			m.log.Error("event source mapping not started", "uuid", e.cfg.UUID, "error", e.badCfg)
+			return
+		}
+		e.run = m.startRunner(e.cfg, e.filters)
 	}
 	if !e.cfg.Enabled {
 		e.cfg.State = StateDisabled
@@ -260,7 +285,8 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return Configuration{}, err
 	}
-	e := &entry{cfg: c}
+	e := &entry{}
+	e.setConfig(c)
 	m.maps[c.UUID] = e
 	m.settle(e)
 	out := e.cfg
@@ -344,12 +370,33 @@ func notFound(uuid string) error {
 func (m *Manager) view(e *entry) Configuration {
 	c := e.cfg
 	if e.run != nil {
-		if r := e.run.lastResult(); r != "" {
+		if r, _ := e.run.lastResult(); r != "" {
 			c.LastProcessingResult = r
 		}
 	}
 	c.FunctionResponseTypes = slices.Clone(c.FunctionResponseTypes)
 	return c
+}
+
+// LastError returns the text of a mapping's last delivery failure
+// (errorType: errorMessage of a function error, or the invoke error), kept
+// after the mapping recovered; "" if it never failed since it started.
+// LastProcessingResult holds only Lambda's fixed values.
+func (m *Manager) LastError(uuid string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.maps[uuid]
+	if e == nil {
+		return "", notFound(uuid)
+	}
+	if e.run != nil {
+		_, le := e.run.lastResult()
+		return le, nil
+	}
+	if e.badCfg != nil {
+		return e.badCfg.Error(), nil
+	}
+	return e.lastErr, nil
 }
 
 // List returns the mappings of a function (name or ARN; "" for all) and/or
@@ -443,7 +490,7 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 		m.settle(e)
 		return Configuration{}, err
 	}
-	e.cfg = c
+	e.setConfig(c)
 	m.settle(e)
 	out := m.view(e)
 	switch {
@@ -504,7 +551,7 @@ func (m *Manager) stopped(r *runner, reason string) {
 	e.cfg.State = StateDisabled
 	e.cfg.Enabled = false
 	e.cfg.StateTransitionReason = reason
-	e.cfg.LastProcessingResult = r.lastResult()
+	e.cfg.LastProcessingResult, e.lastErr = r.lastResult()
 	b := m.pdb.NewBatch()
 	defer b.Close()
 	if saveMapping(b, &e.cfg) == nil {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/eddydb/eddy/dlq"
-	"github.com/eddydb/eddy/shards"
+	"github.com/eddydb/eddy/internal/delivery"
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 )
 
@@ -14,79 +17,167 @@ import (
 // redrive, so a function that still fails ends the redrive.
 const RedriveRetryAttempts = 2
 
-// RedriveRecords implements dlq.Redriver: it sends stored records through
-// the mapping uuid as its runner would, with the mapping's current
+// Redrive sends the records of dead-letter entry id through mapping ("":
+// the entry's own) again, as its runner would: the mapping's current
 // function (so a fixed function can be deployed first), BatchSize and
 // payload limit, FilterCriteria (records filtered out count as done),
 // partial batch responses, BisectBatchOnFunctionError and
 // MaximumRetryAttempts (RedriveRetryAttempts when unbounded).
-// MaximumRecordAgeInSeconds does not apply (the
-// records are old by nature) and tumbling windows are not used. Instead
-// of checkpoints each commit calls commit in the same batch as the
-// function's buffered writes. It works whether the mapping is enabled or
-// not, and runs beside its runner.
-func (m *Manager) RedriveRecords(ctx context.Context, uuid string, recs []dlq.StreamRecord, commit dlq.CommitFunc) error {
-	cfg, err := m.Get(uuid)
-	if err != nil {
-		return err
+// MaximumRecordAgeInSeconds does not apply (the records are old by nature)
+// and tumbling windows are not used. Progress is committed on the entry
+// (dlq.Redriving.Commit) in the same batch as the function's buffered
+// writes. It works whether the mapping is enabled or not, beside its
+// runner; cancelling ctx stops it, keeping the progress so far. The entry,
+// updated, is returned also with an error when the redrive ran.
+func (m *Manager) Redrive(ctx context.Context, id uint64, mapping string) (*dlq.Entry, error) {
+	q := m.opts.DLQ
+	rd, err := q.BeginRedrive(id, mapping)
+	if errors.Is(err, dlq.ErrAlreadyDone) {
+		e, _ := q.Get(id)
+		return e, err
 	}
+	if err != nil {
+		return nil, err
+	}
+	return rd.Finish(m.redriveRecords(ctx, rd))
+}
+
+// RedriveAll redrives every entry of a mapping ("" for all) that still
+// holds records, oldest first, and returns the entries it touched. It
+// stops at the first error.
+func (m *Manager) RedriveAll(ctx context.Context, mapping string) ([]*dlq.Entry, error) {
+	es, err := m.opts.DLQ.Entries(mapping)
+	if err != nil {
+		return nil, err
+	}
+	var out []*dlq.Entry
+	for _, e := range es {
+		if len(e.Records) == 0 {
+			continue
+		}
+		r, err := m.Redrive(ctx, e.ID, "")
+		if r != nil {
+			out = append(out, r)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// redriveRecords delivers the records of rd through its mapping with a
+// delivery.Engine whose committer records progress on the entry.
+func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
+	uuid := rd.Mapping()
+	m.mu.Lock()
+	e := m.maps[uuid]
+	var cfg Configuration
+	var filters []*filter
+	var bad error
+	if e != nil {
+		cfg, filters, bad = e.cfg, e.filters, e.badCfg
+	}
+	m.mu.Unlock()
+	if e == nil {
+		return notFound(uuid)
+	}
+	if bad != nil {
+		return bad
+	}
+	recs := rd.Records()
 	if len(recs) == 0 {
 		return nil
 	}
 	cfg.TumblingWindowInSeconds = 0
+	cfg.MaximumRecordAgeInSeconds = -1
 	if cfg.MaximumRetryAttempts < 0 {
 		cfg.MaximumRetryAttempts = RedriveRetryAttempts
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	r := &runner{m: m, cfg: cfg, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		lbl: []string{cfg.UUID, cfg.FunctionName}}
-	if cfg.FilterCriteria != nil {
-		for _, f := range cfg.FilterCriteria.Filters {
-			if cf, err := compileFilter(f.Pattern); err == nil {
-				r.filters = append(r.filters, cf)
-			}
-		}
-	}
-	w := &shardWorker{r: r, sh: shards.Info{ID: "redrive"}, space: make(chan struct{}, 1)}
-	l := &lane{w: w, rd: commit}
-	w.lanes = []*lane{l}
-	var items []item
+	var items []delivery.Record
 	for _, rec := range recs {
-		it := item{rec: streams.Record{Seq: rec.Seq, Time: time.UnixMilli(rec.Arrival)}, json: rec.Event}
-		if w.keep(it.json) {
-			items = append(items, it)
+		if keep(filters, rec.Event) {
+			items = append(items, delivery.Record{Seq: rec.Seq, Time: time.UnixMilli(rec.Arrival), Event: rec.Event})
 		}
 	}
 	last := recs[len(recs)-1].Seq
-	for len(items) > 0 {
+	eng := delivery.New(cfg.engineConfig(&m.opts, "redrive"),
+		funcInvoker{m: m, name: cfg.FunctionName, qualifier: cfg.Qualifier},
+		redriveCommitter{db: m.opts.DB, commit: rd.Commit},
+		delivery.Options{Now: m.opts.Now}, nil)
+	for {
 		n, size := 0, 16
 		for n < len(items) && n < cfg.BatchSize {
-			sz := len(items[n].json) + 1
+			sz := len(items[n].Event) + 1
 			if n > 0 && size+sz > m.opts.MaxPayload {
 				break
 			}
 			size += sz
 			n++
 		}
-		upTo := items[n-1].rec.Seq
-		if n == len(items) {
-			upTo = last // trailing filtered-out records settle with the last batch
+		upTo := last // the last batch settles trailing filtered-out records
+		if n < len(items) {
+			upTo = items[n-1].Seq
 		}
-		if !l.process(items[:n], upTo) {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return errors.New("mappings: redrive stopped")
+		// With every record filtered out, the one empty batch settles them.
+		if err := eng.Deliver(ctx, items[:n], upTo); err != nil {
+			return err
 		}
 		items = items[n:]
-	}
-	if l.ckpt < last {
-		// Everything was filtered out (or the last batch settled below
-		// last): settle the rest.
-		if !l.commitRetry(last, nil) {
-			return ctx.Err()
+		if len(items) == 0 {
+			return nil
 		}
 	}
-	return nil
+}
+
+// funcInvoker runs a function on the trigger host (hostInvoker without a
+// runner).
+type funcInvoker struct {
+	m               *Manager
+	name, qualifier string
+}
+
+func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Result, error) {
+	return invokeHost(ctx, f.m.opts.Host, f.m.opts.DB, f.name, f.qualifier, payload)
+}
+
+// redriveCommitter implements delivery.Committer for a redrive: the
+// function's buffered writes and the entry's progress in one
+// store.DB.Write.
+type redriveCommitter struct {
+	db     *store.DB
+	commit func(b *pebble.Batch, upTo streams.Seq, failed *dlq.Entry) (func(), error)
+}
+
+func (c redriveCommitter) Commit(ctx context.Context, o delivery.Outcome) error {
+	var after func()
+	_, err := c.db.Write(ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+		var err error
+		after, err = c.commit(b, o.Checkpoint, o.Failure)
+		return err
+	}}, mutationsOf(o.Writes)...)
+	if err == nil && after != nil {
+		after()
+	}
+	return err
+}
+
+// DeadLetters is the dead-letter store as the server exposes it: the
+// store's reads (dlq.Store) with the manager's redrive operation.
+type DeadLetters struct {
+	*dlq.Store
+	m *Manager
+}
+
+// DeadLetters returns the manager's dead-letter store with its redrive.
+func (m *Manager) DeadLetters() DeadLetters { return DeadLetters{Store: m.opts.DLQ, m: m} }
+
+// Redrive is Manager.Redrive.
+func (d DeadLetters) Redrive(ctx context.Context, id uint64, mapping string) (*dlq.Entry, error) {
+	return d.m.Redrive(ctx, id, mapping)
+}
+
+// RedriveAll is Manager.RedriveAll.
+func (d DeadLetters) RedriveAll(ctx context.Context, mapping string) ([]*dlq.Entry, error) {
+	return d.m.RedriveAll(ctx, mapping)
 }

@@ -60,6 +60,12 @@ type Mutation struct {
 	// the whole write (a failed condition, a bad update). It runs with the
 	// item locked and must not block. A nil Apply leaves the item alone
 	// (a transaction's ConditionCheck uses Check instead).
+	//
+	// Apply must be replayable: a pure function of old, with no effect
+	// outside its result, so that it may run more than once and gives the
+	// same result for the same item. A WriteBuffer runs it when the write
+	// is buffered and again at commit, and a write retried after a failed
+	// commit runs it again.
 	Apply func(old attr.Item) (attr.Item, error)
 	// ReadOnly marks a condition check: Apply's result is ignored.
 	ReadOnly bool

@@ -107,7 +107,13 @@ func (h *handler) mappingShards(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct{ Shards []mappings.ShardStatus }{append([]mappings.ShardStatus{}, st...)})
+	// LastError (eddy's): the text of the last delivery failure, which
+	// LastProcessingResult's fixed values do not carry.
+	lastErr, _ := h.esm.LastError(r.PathValue("uuid"))
+	writeJSON(w, http.StatusOK, struct {
+		Shards    []mappings.ShardStatus
+		LastError string `json:",omitempty"`
+	}{append([]mappings.ShardStatus{}, st...), lastErr})
 }
 
 func (h *handler) mappingFailures(w http.ResponseWriter, r *http.Request) {

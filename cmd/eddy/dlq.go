@@ -27,7 +27,7 @@ interrupted (eddy stopped during the redrive: processed records are removed, the
 show, redrive and purge print the server's JSON answer. Exit codes: 0 success; 1 an error (no such entry,
 already redriven, server unreachable) or a redrive after which records still fail (the entry keeps them,
 redrive state "failed"); 2 bad usage.
-The client calls the server's /eddy/dlq/ JSON API (see dlq.Store.Handler).`
+The client calls the server's /eddy/dlq/ JSON API (see dlq.NewHandler).`
 
 // runDLQ implements "eddy dlq ...". It returns the process exit code.
 func runDLQ(args []string) int {

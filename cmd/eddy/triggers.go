@@ -327,9 +327,15 @@ func (c *triggersCLI) show(ctx context.Context, uuid string) error {
 	}
 	row("Failure records kept", len(failures.Failures))
 
-	var st struct{ Shards []shardStatus }
+	var st struct {
+		Shards    []shardStatus
+		LastError string // the last delivery failure's text (eddy's)
+	}
 	if err := c.getJSON(ctx, uuid, "shards", &st); err != nil {
 		return err
+	}
+	if st.LastError != "" {
+		row("Last error", st.LastError)
 	}
 	fmt.Fprintf(w, "\n%-40s %-22s %8s %10s\n", "SHARD", "POSITION", "PENDING", "LAG")
 	for _, s := range st.Shards {

@@ -1,11 +1,10 @@
-package mappings
+package store
 
 import (
 	"context"
 	"sync"
 
 	"github.com/eddydb/eddy/attr"
-	"github.com/eddydb/eddy/store"
 )
 
 // WriteBuffer holds the table writes a handler makes through
@@ -16,7 +15,7 @@ import (
 // the writes buffered before it), its result answers the guest, and the
 // mutation is kept. When the invocation succeeds the manager commits every
 // kept mutation together with the checkpoint that covers the records that
-// caused them, in one store.DB.Write; when it fails they are dropped. So a
+// caused them, in one DB.Write; when it fails they are dropped. So a
 // record that is retried or redelivered after a crash never applies its
 // writes twice (effectively once).
 //
@@ -28,7 +27,7 @@ import (
 // GetItem and Query inside the invocation read committed state: they do
 // not see the invocation's own buffered writes.
 type WriteBuffer struct {
-	db *store.DB
+	db *DB
 
 	mu    sync.Mutex
 	items map[string]*pending
@@ -36,26 +35,31 @@ type WriteBuffer struct {
 }
 
 type pending struct {
-	table *store.Table
+	table *Table
 	key   attr.Item
 	cur   attr.Item // the item after the buffered writes
 	fns   []func(attr.Item) (attr.Item, error)
 }
 
+// NewWriteBuffer returns an empty buffer whose first read of each item
+// comes from db.
+func NewWriteBuffer(db *DB) *WriteBuffer { return &WriteBuffer{db: db} }
+
 type bufferKey struct{}
 
-// BufferFrom returns the write buffer of the mapping invocation ctx belongs
-// to, or nil.
+// WithBuffer returns a context whose item writes go to b (see BufferFrom).
+func WithBuffer(ctx context.Context, b *WriteBuffer) context.Context {
+	return context.WithValue(ctx, bufferKey{}, b)
+}
+
+// BufferFrom returns the write buffer ctx carries (WithBuffer), or nil:
+// then writes commit at once.
 func BufferFrom(ctx context.Context) *WriteBuffer {
 	b, _ := ctx.Value(bufferKey{}).(*WriteBuffer)
 	return b
 }
 
-func withBuffer(ctx context.Context, b *WriteBuffer) context.Context {
-	return context.WithValue(ctx, bufferKey{}, b)
-}
-
-func itemID(t *store.Table, key attr.Item) string {
+func itemID(t *Table, key attr.Item) string {
 	b := append([]byte(t.Name), 0)
 	b = attr.AppendKey(b, key[t.Hash.Name])
 	if t.Range != nil {
@@ -66,7 +70,7 @@ func itemID(t *store.Table, key attr.Item) string {
 
 // Apply evaluates m against the buffered view of its item and keeps it.
 // The Result is what a commit at this point would report.
-func (b *WriteBuffer) Apply(m store.Mutation) (store.Result, error) {
+func (b *WriteBuffer) Apply(m Mutation) (Result, error) {
 	key := m.Table.KeyOf(m.Key)
 	id := itemID(m.Table, key)
 	b.mu.Lock()
@@ -75,7 +79,7 @@ func (b *WriteBuffer) Apply(m store.Mutation) (store.Result, error) {
 	if p == nil {
 		cur, err := b.db.Get(m.Table, key)
 		if err != nil {
-			return store.Result{}, err
+			return Result{}, err
 		}
 		p = &pending{table: m.Table, key: key, cur: cur}
 	}
@@ -83,18 +87,18 @@ func (b *WriteBuffer) Apply(m store.Mutation) (store.Result, error) {
 	if m.Apply == nil || m.ReadOnly {
 		if m.Apply != nil {
 			if _, err := m.Apply(old); err != nil {
-				return store.Result{}, err
+				return Result{}, err
 			}
 		}
-		return store.Result{Old: old, New: old}, nil
+		return Result{Old: old, New: old}, nil
 	}
 	nu, err := m.Apply(old)
 	if err != nil {
-		return store.Result{}, err
+		return Result{}, err
 	}
 	if nu != nil {
 		if err := m.Table.ValidateItem(nu); err != nil {
-			return store.Result{}, err
+			return Result{}, err
 		}
 	}
 	if b.items == nil {
@@ -107,21 +111,23 @@ func (b *WriteBuffer) Apply(m store.Mutation) (store.Result, error) {
 	p.cur = nu
 	p.fns = append(p.fns, m.Apply)
 	changed := !(old == nil && nu == nil) && (old == nil || nu == nil || !attr.ItemsEqual(old, nu))
-	return store.Result{Old: old, New: nu, Changed: changed}, nil
+	return Result{Old: old, New: nu, Changed: changed}, nil
 }
 
-// mutations returns one mutation per written item, replaying its writes.
-func (b *WriteBuffer) mutations() []store.Mutation {
+// Mutations returns one mutation per written item, replaying its writes in
+// order on the item current at commit time; a condition that no longer
+// holds then fails the commit. Nil for a nil or empty buffer.
+func (b *WriteBuffer) Mutations() []Mutation {
 	if b == nil {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]store.Mutation, 0, len(b.order))
+	out := make([]Mutation, 0, len(b.order))
 	for _, id := range b.order {
 		p := b.items[id]
 		fns := p.fns
-		out = append(out, store.Mutation{Table: p.table, Key: p.key, Apply: func(old attr.Item) (attr.Item, error) {
+		out = append(out, Mutation{Table: p.table, Key: p.key, Apply: func(old attr.Item) (attr.Item, error) {
 			cur := old
 			for _, f := range fns {
 				nu, err := f(cur)
@@ -136,7 +142,8 @@ func (b *WriteBuffer) mutations() []store.Mutation {
 	return out
 }
 
-func (b *WriteBuffer) empty() bool {
+// Empty reports whether nothing was written (true for a nil buffer).
+func (b *WriteBuffer) Empty() bool {
 	if b == nil {
 		return true
 	}

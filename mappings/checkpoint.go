@@ -1,0 +1,166 @@
+package mappings
+
+import (
+	"context"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/eddydb/eddy/internal/delivery"
+	"github.com/eddydb/eddy/shards"
+	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/streams"
+)
+
+// Checkpoints: every lane's progress is a key (layout in store.go) written
+// in the same synced store.DB.Write as whatever advanced it.
+//
+//   - A lane's delivery outcome (lane.Commit, the delivery.Committer of
+//     the lane's engine): checkpoint, the handler's buffered writes, the
+//     tumbling window state and the dead-letter entry, in one batch.
+//   - An idle lane's progress past records it never saw (filtered out or
+//     routed to other lanes): flushIdle, when the reader is caught up.
+//   - A shard read to its end: markFinished.
+//   - A change of ParallelizationFactor: initCheckpoints restarts every
+//     lane at the slowest one and drops window state.
+
+// initCheckpoints returns the starting position of each lane of the shard
+// and their open tumbling windows, rewriting the shard's checkpoints when
+// the lane count changed (or the shard is new).
+func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, map[int]*delivery.Window) {
+	factor := r.cfg.ParallelizationFactor
+	pos := make([]streams.Seq, factor)
+	for i := range pos {
+		pos[i] = streams.Seq(sh.Start)
+	}
+	rewrite := true
+	if ck != nil && len(ck.lanes) > 0 {
+		if ck.factor == factor || (ck.factor == 0 && factor == 1) {
+			for i := range pos {
+				if s, ok := ck.lanes[i]; ok {
+					pos[i] = s
+				}
+			}
+			rewrite = ck.factor != factor
+		} else {
+			lo := minLane(ck.lanes)
+			for i := range pos {
+				pos[i] = lo
+			}
+		}
+	}
+	var wins map[int]*delivery.Window
+	if r.cfg.TumblingWindowInSeconds > 0 && !rewrite {
+		wins, _ = loadWindows(r.m.pdb, r.cfg.UUID, sh.ID)
+	}
+	if rewrite {
+		b := r.m.pdb.NewBatch()
+		_ = b.DeleteRange(ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor), nil)
+		_ = b.DeleteRange(windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF), nil)
+		for i, p := range pos {
+			_ = b.Set(ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p), nil)
+		}
+		_ = b.Set(ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)}, nil)
+		_ = b.Commit(pebble.Sync)
+		b.Close()
+	}
+	return pos, wins
+}
+
+// Commit implements delivery.Committer for the lane: one synced
+// store.DB.Write holds the handler's buffered writes, the lane checkpoint,
+// the window state and the dead-letter entry.
+func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
+	w := l.w
+	r := w.r
+	uuid, shard, idx := r.cfg.UUID, w.sh.ID, byte(l.idx)
+	_, err := r.m.opts.DB.Write(ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+		if o.Checkpoint != 0 {
+			if err := b.Set(ckptKey(uuid, shard, idx), seqBytes(o.Checkpoint), nil); err != nil {
+				return err
+			}
+		}
+		if o.Window != nil {
+			if err := b.Set(windowKey(uuid, shard, idx), encodeWindow(o.Window), nil); err != nil {
+				return err
+			}
+		}
+		if o.WindowClosed {
+			if err := b.Delete(windowKey(uuid, shard, idx), nil); err != nil {
+				return err
+			}
+		}
+		if o.Failure != nil {
+			return r.m.opts.DLQ.Append(b, o.Failure)
+		}
+		return nil
+	}}, mutationsOf(o.Writes)...)
+	if err != nil {
+		return err
+	}
+	if o.Checkpoint != 0 {
+		w.mu.Lock()
+		l.ckpt = max(l.ckpt, o.Checkpoint)
+		w.mu.Unlock()
+	}
+	if o.Failure != nil {
+		r.m.metrics.failed.WithLabelValues(r.lbl...).Add(float64(len(o.Failure.Records)))
+		r.m.opts.DLQ.Notify()
+	}
+	return nil
+}
+
+// mutationsOf returns the buffered writes of an outcome (a
+// store.WriteBuffer made by hostInvoker).
+func mutationsOf(ws delivery.Writes) []store.Mutation {
+	if b, ok := ws.(*store.WriteBuffer); ok {
+		return b.Mutations()
+	}
+	return nil
+}
+
+// flushIdle persists readPos as the checkpoint of every idle lane (nothing
+// queued or in flight) that is behind it: records filtered out or routed to
+// other lanes then need not be read again after a restart. Only the reader
+// goroutine calls it; while it runs no lane can become busy (only the
+// reader fills queues).
+func (w *shardWorker) flushIdle() {
+	r := w.r
+	w.mu.Lock()
+	pos := w.readPos
+	var idle []*lane
+	for _, l := range w.lanes {
+		if !l.busy && len(l.queue) == 0 && l.ckpt < pos {
+			idle = append(idle, l)
+		}
+	}
+	w.mu.Unlock()
+	if len(idle) == 0 {
+		return
+	}
+	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+		for _, l := range idle {
+			if err := b.Set(ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(pos), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	for _, l := range idle {
+		l.ckpt = max(l.ckpt, pos)
+	}
+	w.mu.Unlock()
+}
+
+// markFinished records that the shard was read to its end and every lane
+// settled it.
+func (w *shardWorker) markFinished() error {
+	r := w.r
+	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+		return b.Set(ckptKey(r.cfg.UUID, w.sh.ID, laneDone), nil, nil)
+	}})
+	return err
+}
