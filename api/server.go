@@ -55,7 +55,7 @@ type Options struct {
 	// to the server's.
 	Streams streams.Options
 	// Mappings configures event source mappings (retry backoff, shard
-	// polling); the server sets its DB, Log, Host and Render.
+	// polling); the server sets its DB, Log, Host and DLQ.
 	Mappings mappings.Options
 	// DLQ configures the dead-letter store of event source mappings
 	// (retention, outbox backoff, SQS/SNS/S3 endpoint, NATS URL); see

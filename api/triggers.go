@@ -81,7 +81,7 @@ func (s *Server) startTriggers() error {
 		return err
 	}
 	mo := s.opts.Mappings
-	mo.DB, mo.Log, mo.Host, mo.Render, mo.DLQ = s.db, s.log, host, s.appendRecord, dq
+	mo.DB, mo.Log, mo.Host, mo.DLQ = s.db, s.log, host, dq
 	mgr, err := mappings.New(mo)
 	if err != nil {
 		host.Close()

@@ -16,8 +16,8 @@
 //     partition key's hash, so one item's changes stay in order.
 //
 // Dependency direction: api → api/lambdaapi → mappings → triggers, streams,
-// store. The server passes its GetRecords renderer (Options.Render) so the
-// Lambda record is byte for byte the Streams record plus "eventSourceARN".
+// store. A Lambda record is streams.AppendRecordJSON's object (GetRecords'
+// record, byte for byte) plus "eventSourceARN".
 //
 // # Delivery (per lane)
 //

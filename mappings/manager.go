@@ -28,10 +28,6 @@ type Options struct {
 	Log *streams.Log
 	// Host runs the functions. Required.
 	Host *triggers.Host
-	// Render appends one stream record in DynamoDB Streams' JSON shape
-	// ({"eventID":...,"dynamodb":{...}}), the server's GetRecords renderer.
-	// Required: the Lambda record is that object plus "eventSourceARN".
-	Render func(dst []byte, r *streams.Record) []byte
 	// RetryBackoff is the first wait after a failed invocation; it doubles
 	// per retry up to MaxRetryBackoff. Defaults 100ms and 10s. Tests shrink
 	// both.
@@ -71,8 +67,8 @@ func (o *Options) ensureDefaults() {
 
 func (o *Options) validate() error {
 	var errs []error
-	if o.DB == nil || o.Log == nil || o.Host == nil || o.Render == nil {
-		errs = append(errs, errors.New("mappings: Options.DB, Log, Host and Render are required"))
+	if o.DB == nil || o.Log == nil || o.Host == nil {
+		errs = append(errs, errors.New("mappings: Options.DB, Log and Host are required"))
 	}
 	if o.RetryBackoff < 0 || o.MaxRetryBackoff < o.RetryBackoff {
 		errs = append(errs, errors.New("mappings: need 0 <= RetryBackoff <= MaxRetryBackoff"))
