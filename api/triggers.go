@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api/lambdaapi"
 	"github.com/eddydb/eddy/dlq"
@@ -81,7 +83,8 @@ func (s *Server) startTriggers() error {
 		return err
 	}
 	mo := s.opts.Mappings
-	mo.DB, mo.Log, mo.Host, mo.DLQ = s.db, s.log, host, dq
+	reg := prometheus.NewRegistry()
+	mo.DB, mo.Log, mo.Host, mo.DLQ, mo.Metrics = s.db, s.log, host, dq, reg
 	mgr, err := mappings.New(mo)
 	if err != nil {
 		host.Close()
@@ -93,7 +96,7 @@ func (s *Server) startTriggers() error {
 	s.dlq = dq
 	s.mux.Handle("/eddy/dlq/", dq.Handler())
 	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(host, lambdaapi.WithMappings(mgr)))
-	s.mux.Handle("GET /metrics", mgr.MetricsHandler())
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return nil
 }
 

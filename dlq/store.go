@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -60,6 +61,8 @@ type Options struct {
 	NATSURL string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Logger is where background failures are logged; nil discards.
+	Logger *slog.Logger
 }
 
 func (o *Options) ensureDefaults() {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/shards"
@@ -45,6 +47,12 @@ type Options struct {
 	// the checkpoint's batch). Default: a store opened on DB with
 	// dlq.Options{} and not started (no external delivery, no trimming).
 	DLQ *dlq.Store
+	// Logger is where background failures are logged; nil discards.
+	Logger *slog.Logger
+	// Metrics is where the mappings' metrics are registered (the server's
+	// one registry, served at GET /metrics). Nil: a private registry no one
+	// scrapes.
+	Metrics prometheus.Registerer
 }
 
 func (o *Options) ensureDefaults() {
@@ -112,7 +120,7 @@ func New(opts Options) (*Manager, error) {
 		}
 		opts.DLQ = q
 	}
-	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(), maps: map[string]*entry{}}
+	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(opts.Metrics), maps: map[string]*entry{}}
 	loaded, err := loadMappings(m.pdb)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -36,6 +37,8 @@ type Options struct {
 	// Default 0 (sync as soon as a commit asks); EDDY_WAL_MIN_SYNC (a Go
 	// duration) overrides it for experiments.
 	WALMinSyncInterval time.Duration
+	// Logger is where background failures are logged; nil discards.
+	Logger *slog.Logger
 }
 
 // EnsureDefaults fills in defaults.

@@ -2,6 +2,7 @@ package streams
 
 import (
 	"errors"
+	"log/slog"
 	"time"
 )
 
@@ -41,6 +42,8 @@ type Options struct {
 	// Now is the clock for record times, iterator expiry, rollover and
 	// retention. Default time.Now. Tests inject one.
 	Now func() time.Time
+	// Logger is where background failures are logged; nil discards.
+	Logger *slog.Logger
 }
 
 // EnsureDefaults fills in defaults.
