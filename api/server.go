@@ -115,7 +115,6 @@ type Server struct {
 	ops  map[string]opFunc
 
 	triggers *triggers.Host
-	bg       background
 	mappings *mappings.Manager
 	dlq      *dlq.Store
 	mux      *http.ServeMux
@@ -124,8 +123,8 @@ type Server struct {
 	ready    atomic.Bool
 	done     chan error
 
-	txTokens tokenLocks  // TransactWriteItems ClientRequestToken serialization
-	ttl      *ttlSweeper // nil when disabled
+	txTokens tokenLocks        // TransactWriteItems ClientRequestToken serialization
+	ttl      *store.TTLSweeper // nil when disabled
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -167,8 +166,8 @@ func New(opts Options) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.startTTLSweeper()
-	s.resumeBackfills()
+	s.ttl = db.StartTTLSweeper(opts.TTLSweepInterval)
+	db.ResumeBackfills()
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.HandleFunc("/", s.serveRPC)
 	s.http = &http.Server{
@@ -234,9 +233,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if s.ttl != nil {
-		s.ttl.Stop()
-	}
+	s.ttl.Stop()
 	if s.mappings != nil {
 		if err := s.mappings.Close(); err != nil {
 			errs = append(errs, err)
@@ -248,7 +245,6 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if err := s.log.Close(); err != nil {
 		errs = append(errs, err)
 	}
-	s.bg.stop()
 	if s.triggers != nil {
 		if err := s.triggers.Close(); err != nil {
 			errs = append(errs, err)

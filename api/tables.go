@@ -555,12 +555,12 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 			return nil, err
 		}
 	}
-	var created, dropped []uint16
+	var dropped []uint16
 	var sseOff store.SSESpec // the encryption an SSESpecification turns off
 	t, err := s.db.UpdateTable(*in.TableName, func(t *store.Table) error {
 		if in.GlobalSecondaryIndexUpdates != nil {
 			var err error
-			if created, dropped, err = gsiUpdates(t, in.GlobalSecondaryIndexUpdates, in.AttributeDefinitions); err != nil {
+			if dropped, err = gsiUpdates(t, in.GlobalSecondaryIndexUpdates, in.AttributeDefinitions); err != nil {
 				return err
 			}
 		}
@@ -622,7 +622,6 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	if err := s.dropIndexes(t, dropped); err != nil {
 		return nil, err
 	}
-	s.startBackfills(t.Name, created)
 	d := s.describe(t, "UPDATING")
 	if sseOff.Enabled {
 		// Turning KMS encryption off answers the key being left, UPDATING
