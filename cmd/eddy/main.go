@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/sinks"
 )
 
 const usage = `eddy: a self-hosted DynamoDB with streams and WebAssembly triggers
@@ -86,13 +87,13 @@ func serve(args []string) int {
 	var sinkSpecs sinkFlags
 	_ = serveFlags(&opts, &sinkSpecs).Parse(args)
 	if len(sinkSpecs) > 0 {
-		sinks, err := api.ParseSinks(sinkSpecs)
+		ss, err := sinks.ParseSinks(sinkSpecs)
 		if err != nil {
 			log.Printf("eddy: %v", err)
 			return 2
 		}
-		defer sinks.Close()
-		opts.Sinks = sinks
+		defer ss.Close()
+		opts.Sinks = ss
 	}
 
 	api.TuneRuntime()
