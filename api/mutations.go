@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 
-	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -12,11 +11,12 @@ import (
 // (the Apply closure evaluates the condition and computes the new item) and
 // renders its response from the store.Result. Normally the mutation commits
 // at once. During an event source mapping invocation (a trigger function's
-// eddy.table_call; mappings.BufferFrom finds the invocation's buffer in
-// ctx) it is evaluated against the buffer instead and committed later
-// together with the mapping's checkpoint: see mappings.WriteBuffer.
+// eddy.table_call; the server puts the invocation's buffer in ctx with
+// store.WithMutationBuffer) it is evaluated against the buffer instead and
+// committed later together with the mapping's checkpoint: see
+// mappings.WriteBuffer.
 func (s *Server) writeItem(ctx context.Context, c *call, m store.Mutation) ([]store.Result, error) {
-	if wb := mappings.BufferFrom(ctx); wb != nil {
+	if wb := store.MutationBufferFrom(ctx); wb != nil {
 		r, err := wb.Apply(m)
 		if err != nil {
 			return nil, err

@@ -751,6 +751,12 @@ func (s *Server) describeLimits(ctx context.Context, c *call) (any, error) {
 	}, nil
 }
 
+// describeEndpoints names the address the client reached (its Host), as
+// DynamoDB names its regional endpoint; in process, the regional name.
 func (s *Server) describeEndpoints(ctx context.Context, c *call) (any, error) {
-	return map[string]any{"Endpoints": []map[string]any{{"Address": s.Addr(), "CachePeriodInMinutes": 1440}}}, nil
+	addr := c.host
+	if addr == "" {
+		addr = "dynamodb." + s.opts.Region + ".amazonaws.com"
+	}
+	return map[string]any{"Endpoints": []map[string]any{{"Address": addr, "CachePeriodInMinutes": 1440}}}, nil
 }

@@ -121,7 +121,7 @@
 // every record is bound by encoding/json inside wasm, and wazero's
 // close-on-context-done guard (the default; see triggers/doc.go) costs
 // about 5x on such loop-heavy code. eddy serve --trusted-functions
-// (api.Options.TrustedFunctions) turns the guard off: a function stuck in
+// (server.Options.TrustedFunctions) turns the guard off: a function stuck in
 // a loop then runs past its timeout, so it is for code you trust.
 //
 // Host side, profiled (-cpuprofile on Throughput/trivial/trusted, 20,000

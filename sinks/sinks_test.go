@@ -17,8 +17,8 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/sinks"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -85,7 +85,7 @@ func TestHTTPSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := eddytest.Start(t, api.Options{Sinks: ss})
+	s := eddytest.Start(t, server.Options{Sinks: ss})
 	if e := emitThrough(t, s, `{"id":"o1","total":12.5}`); e != "" {
 		t.Fatalf("emit: %s", e)
 	}
@@ -127,7 +127,7 @@ func TestNATSSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ss.Close()
-	s := eddytest.Start(t, api.Options{Sinks: ss})
+	s := eddytest.Start(t, server.Options{Sinks: ss})
 	if e := emitThrough(t, s, `{"id":"a"}`); e != "" {
 		t.Fatalf("emit: %s", e)
 	}
