@@ -15,7 +15,7 @@
 //     and ParallelizationFactor lanes; a record goes to the lane of its
 //     partition key's hash, so one item's changes stay in order.
 //
-// Dependency direction: api → api/lambdaapi → mappings → triggers, streams,
+// Dependency direction: internal/server → api/lambdaapi → mappings → triggers, streams,
 // store. A Lambda record is streams.AppendRecordJSON's object (GetRecords'
 // record, byte for byte) plus "eventSourceARN".
 //

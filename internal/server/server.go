@@ -132,6 +132,7 @@ type Server struct {
 
 	http  *http.Server
 	ln    net.Listener
+	serve *lifecycle.Group // the HTTP serve loop
 	ready atomic.Bool
 	done  chan error
 
@@ -308,13 +309,14 @@ func (s *Server) Start() error {
 	}
 	s.ln = ln
 	s.ready.Store(true)
-	go func() {
+	s.serve = lifecycle.New(context.Background(), "server", s.log)
+	s.serve.Go("http serve", func(context.Context) {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
 		s.done <- err
-	}()
+	})
 	data := s.opts.DataDir
 	if s.opts.InMemory {
 		data = "memory"
@@ -350,6 +352,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		if err := <-s.done; err != nil {
 			errs = append(errs, err)
 		}
+		s.serve.Stop()
 	}
 	if err := s.closeAll(); err != nil {
 		errs = append(errs, err)
