@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 type snapEnv struct {
@@ -33,7 +33,7 @@ type snapEnv struct {
 // startSnap runs a server whose streams start with one shard, as the
 // recorded ones did (AWS may start a stream with more; eddy defaults to 4).
 func startSnap(t *testing.T) *snapEnv {
-	var o api.Options
+	var o server.Options
 	o.Streams.ShardCount = 1
 	s := eddytest.Start(t, o)
 	return &snapEnv{t: t, url: s.URL(), client: &http.Client{Timeout: 10 * time.Second}}

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -21,7 +21,7 @@ import (
 // every item.
 func TestBackfillResumesAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	s := eddytest.Start(t, api.Options{DataDir: dir})
+	s := eddytest.Start(t, server.Options{DataDir: dir})
 	createTable(t, s.DDB, "orders", false)
 	for i := 0; i < 300; i++ {
 		if _, err := s.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"),
@@ -49,7 +49,7 @@ func TestBackfillResumesAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s = eddytest.Start(t, api.Options{DataDir: dir})
+	s = eddytest.Start(t, server.Options{DataDir: dir})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		d, err := s.DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("orders")})

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func putReq(it item) types.WriteRequest {
@@ -32,7 +32,7 @@ func getItem(t *testing.T, c *dynamodb.Client, table string, key item) item {
 }
 
 func TestBatchWriteAndGet(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "bt1", false)
 	createTable(t, c, "bt2", true)
@@ -108,7 +108,7 @@ func TestBatchWriteAndGet(t *testing.T) {
 }
 
 func TestBatchErrors(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "bte", false)
 	write := func(items map[string][]types.WriteRequest) error {
@@ -157,7 +157,7 @@ func TestBatchErrors(t *testing.T) {
 // stops below 16 MB and hands the rest back as UnprocessedKeys, which a
 // second call completes.
 func TestBatchGetUnprocessedKeys(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "big", false)
 	blob := strings.Repeat("z", 300*1024)

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // Benchmarks of the item hot path through the real SDK and HTTP, with
@@ -20,7 +20,7 @@ import (
 //	go test ./api -run '^$' -bench 'Item' -cpu 1,16
 
 func benchServer(b *testing.B) *eddytest.Server {
-	s := eddytest.Start(b, api.Options{DataDir: b.TempDir()})
+	s := eddytest.Start(b, server.Options{DataDir: b.TempDir()})
 	if _, err := s.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String("bench"),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: "S"}},

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // awsEnv is an environment for the AWS CLI and boto3 that reads nothing of
@@ -68,7 +68,7 @@ func TestAWSCLI(t *testing.T) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Skip("the AWS CLI (aws) is not on PATH; install awscli to run this test")
 	}
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	env := awsEnv(t)
 	ok := func(args ...string) map[string]any {
 		t.Helper()
@@ -180,7 +180,7 @@ func TestBoto3(t *testing.T) {
 	if err := probe.Run(); err != nil {
 		t.Skip("python3 cannot import boto3 (pip install boto3 to run this test)")
 	}
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, "-c", boto3Script)

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // checkCollection asserts one ItemCollectionMetrics entry: the partition key
@@ -28,7 +28,7 @@ func checkCollection(t *testing.T, what string, m *types.ItemCollectionMetrics, 
 // report their item collection when asked for SIZE; without an LSI, or
 // without SIZE, nothing is reported (as DynamoDB does).
 func TestItemCollectionMetrics(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createOrders(t, c) // LSI byStatus
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestConcurrentConditionalWrites races optimistic increments (read the
@@ -23,7 +23,7 @@ import (
 // number of successful calls; a transaction applied halfway would show as
 // a difference between the two counters it moves together.
 func TestConcurrentConditionalWrites(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	// Its own transport, closed before the server stops: connections dialed
 	// but never used would hold http.Server.Shutdown for its 5 s grace.
 	tr := http.DefaultTransport.(*http.Transport).Clone()

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestConformanceItems carries the checks of the public conformance suite
@@ -25,7 +25,7 @@ import (
 // itemCollectionMetrics}.test.ts, tests/tier1/getItem/consumedCapacity.test.ts,
 // tests/tier1/updateItem/basic.test.ts.
 func TestConformanceItems(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "hash", false)
 	// The suite's compositeTableDef: two local indexes, two global ones.

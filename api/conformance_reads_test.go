@@ -26,8 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 type crIndex struct {
@@ -164,7 +164,7 @@ func crScan(t *testing.T, c *dynamodb.Client, in *dynamodb.ScanInput) *dynamodb.
 
 // tests/tier1/query/gsi.test.ts
 func TestConformanceReadsQueryGSI(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crComposite(t, c)
 	put(t, c, "composite", item{"pk": S("gsi-q-1"), "sk": S("a"), "lsi1sk": S("gsi-hash-A"), "lsi2sk": S("gsi-range-1"), "data": S("item1")})
 	put(t, c, "composite", item{"pk": S("gsi-q-2"), "sk": S("b"), "lsi1sk": S("gsi-hash-A"), "lsi2sk": S("gsi-range-2"), "data": S("item2")})
@@ -185,7 +185,7 @@ func TestConformanceReadsQueryGSI(t *testing.T) {
 // tests/tier1/query/gsi.test.ts and lsi.test.ts: pagination across tied
 // index sort keys; the LastEvaluatedKey carries the table key too.
 func TestConformanceReadsQueryTiedIndexPagination(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crComposite(t, c)
 	for i := 0; i < 4; i++ {
 		put(t, c, "composite", item{"pk": S(fmt.Sprintf("gsi-tie-%d", i)), "sk": S(fmt.Sprintf("s-%d", i)), "lsi1sk": S("gsi-tie-hash"), "lsi2sk": S("gsi-tie-range"), "data": S(fmt.Sprintf("d%d", i))})
@@ -225,7 +225,7 @@ func TestConformanceReadsQueryTiedIndexPagination(t *testing.T) {
 
 // tests/tier1/query/gsiHashOnlyPagination.test.ts
 func TestConformanceReadsGSIHashOnlyPagination(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crTable(t, c, "gho", "pk", "sk", false, []crIndex{{name: "gho", hash: "gh", projection: types.ProjectionTypeAll}}, nil)
 	for i := 0; i < 5; i++ {
 		put(t, c, "gho", item{"pk": S("p"), "sk": S(fmt.Sprintf("s%d", i)), "gh": S("gho-shared")})
@@ -274,7 +274,7 @@ func crNumIn() (string, item) {
 
 // tests/tier1/scan/gsiPagination.test.ts and lsiPagination.test.ts
 func TestConformanceReadsScanIndexPagination(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crTable(t, c, "gsipage", "ID", "", true, []crIndex{{name: "TypeIndex", hash: "Type", rng: "ID", projection: types.ProjectionTypeAll}}, nil)
 	crTable(t, c, "lsipage", "ID", "SK", true, nil, []crIndex{{name: "LsiIndex", rng: "Lsk", projection: types.ProjectionTypeAll}})
 	for i := 0; i < 50; i++ {
@@ -293,7 +293,7 @@ func TestConformanceReadsScanIndexPagination(t *testing.T) {
 
 // tests/tier1/scan/parallel.test.ts
 func TestConformanceReadsParallelScan(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crTable(t, c, "hash", "pk", "", true, nil, nil)
 	for i := 0; i < 20; i++ {
 		put(t, c, "hash", item{"pk": S(fmt.Sprintf("parallel-scan-%03d", i)), "val": N(strconv.Itoa(i))})
@@ -354,7 +354,7 @@ func TestConformanceReadsParallelScan(t *testing.T) {
 // tests/tier1/query/consumedCapacity.test.ts and scan/consumedCapacity.test.ts:
 // a read is sized before its filter and projection.
 func TestConformanceReadsConsumedCapacity(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crComposite(t, c)
 	put(t, c, "composite", item{"pk": S("other"), "sk": S("x"), "lsi1sk": S("y")})
 	for _, pk := range []string{"query-cc", "scan-cc"} {
@@ -414,7 +414,7 @@ func TestConformanceReadsConsumedCapacity(t *testing.T) {
 
 // tests/tier1/scan/basic.test.ts and select.test.ts
 func TestConformanceReadsScanBasic(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crTable(t, c, "hash", "pk", "", true, nil, nil)
 	for i := 0; i < 5; i++ {
 		put(t, c, "hash", item{"pk": S(fmt.Sprintf("scan-basic-%d", i)), "val": N(strconv.Itoa(i))})
@@ -501,7 +501,7 @@ func TestConformanceReadsScanBasic(t *testing.T) {
 
 // tests/tier1/scan/gsi.test.ts and lsi.test.ts
 func TestConformanceReadsScanIndexes(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crComposite(t, c)
 	put(t, c, "composite", item{"pk": S("scan-gsi-1"), "sk": S("a"), "lsi1sk": S("scan-gsi-hash-A"), "lsi2sk": S("r1"), "data": S("val1"), "extra": S("should-not-appear-in-gsi2")})
 	put(t, c, "composite", item{"pk": S("scan-gsi-2"), "sk": S("b"), "lsi1sk": S("scan-gsi-hash-A"), "lsi2sk": S("r2"), "data": S("val2"), "extra": S("also-not-in-gsi2")})
@@ -551,7 +551,7 @@ func TestConformanceReadsScanIndexes(t *testing.T) {
 
 // tests/tier1/batchGetItem/basic.test.ts
 func TestConformanceReadsBatchGet(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crTable(t, c, "hash", "pk", "", true, nil, nil)
 	var keys []item
 	for i := 0; i < 5; i++ {
@@ -575,7 +575,7 @@ func TestConformanceReadsBatchGet(t *testing.T) {
 
 // tests/tier1/query/expressions.test.ts
 func TestConformanceReadsQueryFilters(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crComposite(t, c)
 	ss := func(v ...string) types.AttributeValue { return &types.AttributeValueMemberSS{Value: v} }
 	l := func(v ...string) types.AttributeValue {
@@ -633,7 +633,7 @@ func TestConformanceReadsQueryFilters(t *testing.T) {
 
 // tests/tier1/scan/filterOperators.test.ts
 func TestConformanceReadsScanFilterOperators(t *testing.T) {
-	c := eddytest.Start(t, api.Options{}).DDB
+	c := eddytest.Start(t, server.Options{}).DDB
 	crTable(t, c, "hash", "pk", "", true, nil, nil)
 	put(t, c, "hash", item{"pk": S("other"), "strVal": S("apple")})
 	for i, v := range []struct {

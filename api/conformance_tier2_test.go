@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // The TestConformanceTier2* tests carry the checks of the public conformance
@@ -99,7 +99,7 @@ func keySchema(ks []types.KeySchemaElement) string {
 
 // tests/tier1/{createTable,describeTable,deleteTable,listTables}.
 func TestConformanceTier2Tables(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 
 	// CreateTable — basic.
@@ -261,7 +261,7 @@ func compositeIndexed(name string) *dynamodb.CreateTableInput {
 
 // tests/tier1/createTable/config.test.ts, tests/tier1/updateTable/*.
 func TestConformanceTier2TableConfig(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	n := 0
 	create := func(extra func(*dynamodb.CreateTableInput)) (string, *types.TableDescription) {
@@ -384,7 +384,7 @@ func TestConformanceTier2TableConfig(t *testing.T) {
 
 // tests/tier2/updateTable/gsi.test.ts.
 func TestConformanceTier2UpdateTableGSI(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	base := func(name string, withGSI bool) {
 		in := &dynamodb.CreateTableInput{
@@ -588,7 +588,7 @@ func S_(s string) types.AttributeValue { return S(s) }
 func TestConformanceTier2TagsTTLAccount(t *testing.T) {
 	// The suite's account is not 000000000000, the account of the ARN it
 	// names for a table it cannot see; eddy's default account is.
-	s := eddytest.Start(t, api.Options{AccountID: "123456789012"})
+	s := eddytest.Start(t, server.Options{AccountID: "123456789012"})
 	c := s.DDB
 
 	// Tags.
@@ -689,7 +689,7 @@ func TestConformanceTier2TagsTTLAccount(t *testing.T) {
 
 // tests/tier2/transactions: the checks not exact enough for testdata.
 func TestConformanceTier2Transactions(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	mustCreate(t, c, hashTable("hash", nil))
 	put := func(pk, v string) types.TransactWriteItem {
@@ -790,7 +790,7 @@ func sortedAttr(items []map[string]types.AttributeValue, name string) string {
 // tests/tier2/partiql/{executeStatement,batchExecuteStatement,
 // executeTransaction}.test.ts: the checks not exact enough for testdata.
 func TestConformanceTier2PartiQL(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	mustCreate(t, c, hashTable("hash", nil))
 	partiqlIdx(t, c)
@@ -1073,7 +1073,7 @@ func TestConformanceTier2PartiQL(t *testing.T) {
 // tests/tier2/partiql/indexQualifier.test.ts: reads through an index
 // qualifier, on the suite's partiqlIdx fixture.
 func TestConformanceTier2IndexQualifier(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	partiqlIdx(t, c)
 	type result struct {

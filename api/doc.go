@@ -1,12 +1,18 @@
-// Package api is eddy's network face: one HTTP listener serving
+// Package api speaks eddy's two JSON protocols over the store and its change
+// log:
 //
 //   - the DynamoDB JSON 1.0 protocol (POST / with X-Amz-Target
 //     DynamoDB_20120810.<Op>),
 //   - the DynamoDB Streams protocol on the same path
 //     (DynamoDBStreams_20120810.<Op>),
-//   - the Lambda REST API under /2015-03-31/ (package api/lambdaapi, over the
-//     trigger host),
-//   - GET /healthz.
+//
+// plus DynamoDB's answers to GET / (a health text) and to other methods (a
+// bare XML 404). A Server (New(Config)) is an http.Handler for those and
+// runs operations in process with Call (trigger functions' table calls).
+// It listens on nothing and starts no goroutine: package internal/server
+// opens the store, the stream log and the trigger host, mounts this handler
+// next to the Lambda API, /eddy/dlq/, /metrics and /healthz, and owns the
+// lifecycle. api imports neither triggers nor mappings nor dlq.
 //
 // A request flows: serveRPC (target → opFunc) → decode (SerializationException
 // for malformed JSON, attr's ValidationException for bad attribute values) →
@@ -16,8 +22,8 @@
 // sent with x-amzn-RequestId and x-amz-crc32.
 //
 // Every error is a *ddberr.Error from the one error table; writeError renders
-// it. A panic in a handler becomes InternalServerError, never a dropped
-// connection.
+// it. A panic in a handler is logged with its stack (Config.Logger) and
+// becomes InternalServerError, never a dropped connection.
 //
 // Requests are not authenticated: SigV4 signatures are accepted unchecked and
 // the access key ID is recorded as the writing principal. eddy is meant to

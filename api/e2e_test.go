@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 var ctx = context.Background()
@@ -51,7 +51,7 @@ func S(s string) types.AttributeValue { return &types.AttributeValueMemberS{Valu
 func N(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
 
 func TestControlPlane(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	out, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:             aws.String("Orders"),

@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/datadriven"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected responses in testdata/errors/ from the running server")
@@ -85,7 +85,7 @@ func runErrorsFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	cases := f.Cases
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i := range cases {
 		c := &cases[i]
@@ -254,7 +254,7 @@ func renderResponse(status int, b []byte) string {
 // TestErrorsThroughSDK shows aws-sdk-go-v2 surfacing eddy's errors as the
 // typed errors it surfaces for DynamoDB's.
 func TestErrorsThroughSDK(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "sdkerrs", false)
 
@@ -310,7 +310,7 @@ func TestErrorsThroughSDK(t *testing.T) {
 // 16 MB request limit is refused without being buffered whole, and bodies
 // that are deep or odd do not crash or hang the server.
 func TestRequestLimits(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	client := &http.Client{Timeout: 10 * time.Second}
 	big := `{"TableName":"abc","Item":{"a":{"S":"` + strings.Repeat("a", 16<<20) + `"}}}`
 	status, _, b := rawCall(t, s.URL(), client, "POST", "/", "DynamoDB_20120810.PutItem", "application/x-amz-json-1.0", big)

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestGSISortKeyOnHashOnlyTable: a global index with a sort key, on a table
@@ -16,7 +16,7 @@ import (
 // 500: the read looked up the table's missing sort key), pages, reads
 // backwards, and serves PartiQL.
 func TestGSISortKeyOnHashOnlyTable(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("gsiho"), BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
@@ -96,7 +96,7 @@ func TestGSISortKeyOnHashOnlyTable(t *testing.T) {
 // hold an empty string or binary in the new index's key attribute leaves
 // those items out of the index, as DynamoDB does, and counts only the rest.
 func TestBackfillSkipsEmptyIndexKeys(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "bfempty", false)
 	for pk, g := range map[string]types.AttributeValue{"a": S("x"), "b": S(""), "c": S("y"), "d": N("1")} {

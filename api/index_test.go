@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func ks(hash, rng string) []types.KeySchemaElement {
@@ -79,7 +79,7 @@ func strs(t *testing.T, items []item, name string) []string {
 }
 
 func TestGlobalSecondaryIndex(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createOrders(t, c)
 	put(t, c, "orders", item{"pk": S("o1"), "sk": N("1"), "customer": S("alice"), "amt": N("30"), "note": S("n1"), "secret": S("x"), "st": S("open")})
@@ -153,7 +153,7 @@ func TestGlobalSecondaryIndex(t *testing.T) {
 }
 
 func TestIndexScan(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createOrders(t, c)
 	for i := 0; i < 40; i++ {
@@ -184,7 +184,7 @@ func TestIndexScan(t *testing.T) {
 }
 
 func TestLocalSecondaryIndex(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createOrders(t, c)
 	for i, st := range []string{"b", "a", "c", "a"} {
@@ -217,7 +217,7 @@ func TestLocalSecondaryIndex(t *testing.T) {
 }
 
 func TestGSIBackfill(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "bfill", true)
 	for i := 0; i < 600; i++ {
@@ -287,7 +287,7 @@ func TestGSIBackfill(t *testing.T) {
 }
 
 func TestIndexDefinitionErrors(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	base := func() *dynamodb.CreateTableInput {
 		return &dynamodb.CreateTableInput{TableName: aws.String("bad"), AttributeDefinitions: defs("pk", "S", "sk", "S", "g", "S"),

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"strings"
 
 	"github.com/eddydb/eddy/attr"
@@ -10,9 +9,9 @@ import (
 )
 
 // Secondary indexes on the control plane: the definitions CreateTable and
-// UpdateTable accept (with DynamoDB's validation order and messages), the
-// background backfill of a global index added by UpdateTable, and the index
-// members of a table description.
+// UpdateTable accept (with DynamoDB's validation order and messages) and the
+// index members of a table description. The store backfills a global index
+// UpdateTable adds (store.DB.UpdateTable starts it).
 
 type (
 	projectionWire struct {
@@ -208,9 +207,10 @@ func createTableIndexes(in *createTableInput, t *store.Table, defs map[string]at
 }
 
 // gsiUpdates applies UpdateTable's GlobalSecondaryIndexUpdates to a private
-// copy of the descriptor. It returns the indexes to backfill and those whose
-// entries to drop once the new descriptor is installed.
-func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (created []uint16, dropped []uint16, err error) {
+// copy of the descriptor. It returns the indexes whose entries to drop once
+// the new descriptor is installed; the store starts the backfill of each
+// index it adds (CREATING) itself.
+func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (dropped []uint16, err error) {
 	defs := map[string]attr.Type{}
 	var defNames []string
 	for _, d := range t.AttrDefs {
@@ -219,7 +219,7 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (cr
 	for _, d := range attrDefs {
 		typ, _ := attr.TypeFromString(*d.AttributeType)
 		if old, ok := defs[*d.AttributeName]; ok && old != typ {
-			return nil, nil, ddberr.Invalidf("Cannot change the type of an existing attribute definition: %s", *d.AttributeName)
+			return nil, ddberr.Invalidf("Cannot change the type of an existing attribute definition: %s", *d.AttributeName)
 		}
 		defs[*d.AttributeName] = typ
 		defNames = append(defNames, *d.AttributeName)
@@ -238,20 +238,20 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (cr
 			}
 		}
 		if n != 1 {
-			return nil, nil, ddberr.Validationf("One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified (index %d)", i)
+			return nil, ddberr.Validationf("One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified (index %d)", i)
 		}
 		switch {
 		case u.Create != nil:
 			online++
 			if online > 1 {
-				return nil, nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+				return nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
 			}
 			if t.Index(*u.Create.IndexName) != nil {
-				return nil, nil, ddberr.Invalidf("Attempting to create an index which already exists")
+				return nil, ddberr.Invalidf("Attempting to create an index which already exists")
 			}
 			ix, err := indexDef(u.Create, true, t, defs, defNames)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			for _, k := range ix.KeyNames() {
 				t.AttrDefs = addAttrDef(t.AttrDefs, k, defs[k])
@@ -260,29 +260,28 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (cr
 			ix.ID = t.LastIndexID
 			ix.Status, ix.Backfilling = "CREATING", true
 			t.Indexes = append(t.Indexes, ix)
-			created = append(created, ix.ID)
 		case u.Update != nil:
 			ix := t.Index(*u.Update.IndexName)
 			if ix == nil || !ix.Global {
-				return nil, nil, ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Index: %s not found", *u.Update.IndexName)
+				return nil, ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Index: %s not found", *u.Update.IndexName)
 			}
 			if tp := u.Update.ProvisionedThroughput; tp != nil {
 				if t.BillingMode == "PAY_PER_REQUEST" {
-					return nil, nil, ddberr.Invalidf("ProvisionedThroughput should not be specified for index: %s when BillingMode is PAY_PER_REQUEST", ix.Name)
+					return nil, ddberr.Invalidf("ProvisionedThroughput should not be specified for index: %s when BillingMode is PAY_PER_REQUEST", ix.Name)
 				}
 				if err := throughputBounds(tp); err != nil {
-					return nil, nil, err
+					return nil, err
 				}
 				ix.Throughput.Read, ix.Throughput.Write = *tp.ReadCapacityUnits, *tp.WriteCapacityUnits
 			}
 		case u.Delete != nil:
 			online++
 			if online > 1 {
-				return nil, nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+				return nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
 			}
 			ix := t.Index(*u.Delete.IndexName)
 			if ix == nil || !ix.Global {
-				return nil, nil, ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Index: %s not found", *u.Delete.IndexName)
+				return nil, ddberr.New(ddberr.KindResourceNotFound, "Requested resource not found: Index: %s not found", *u.Delete.IndexName)
 			}
 			dropped = append(dropped, ix.ID)
 			kept := t.Indexes[:0]
@@ -311,7 +310,7 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (cr
 		}
 	}
 	t.AttrDefs = kept
-	return created, dropped, nil
+	return dropped, nil
 }
 
 func addAttrDef(defs []store.KeyElement, name string, typ attr.Type) []store.KeyElement {
@@ -342,15 +341,6 @@ func checkGSIUpdateShapes(v *constraints, ups []gsiUpdateWire) {
 		if u.Delete != nil && u.Delete.IndexName == nil {
 			v.fail(nil, p+"delete.indexName", "Member must not be null")
 		}
-	}
-}
-
-// startBackfills runs the backfill of each created index in the
-// background; DescribeTable shows the index CREATING (Backfilling) until
-// it is ACTIVE.
-func (s *Server) startBackfills(table string, ids []uint16) {
-	for _, id := range ids {
-		s.bg.run(func(ctx context.Context) { _ = s.db.Backfill(ctx, table, id) })
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 type item = map[string]types.AttributeValue
@@ -43,7 +43,7 @@ func allTypes(pk string) item {
 }
 
 func TestAllTypesRoundTrip(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "types", false)
 	in := allTypes("k1")
@@ -64,7 +64,7 @@ func TestAllTypesRoundTrip(t *testing.T) {
 }
 
 func TestConditionsAndUpdates(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "things", true)
 	key := item{"pk": S("a"), "sk": N("1")}
@@ -220,7 +220,7 @@ func TestConditionsAndUpdates(t *testing.T) {
 
 func TestRestartKeepsData(t *testing.T) {
 	dir := t.TempDir()
-	s := eddytest.Start(t, api.Options{DataDir: dir})
+	s := eddytest.Start(t, server.Options{DataDir: dir})
 	createTable(t, s.DDB, "durable", false)
 	for _, k := range []string{"a", "b", "c"} {
 		if _, err := s.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("durable"), Item: allTypes(k)}); err != nil {

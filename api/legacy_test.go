@@ -8,12 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func TestLegacyExpected(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "leg", false)
 	base := item{"pk": S("k"), "n": N("5"), "s": S("hello"), "ss": &types.AttributeValueMemberSS{Value: []string{"a", "b"}}}
@@ -110,7 +110,7 @@ func TestLegacyExpected(t *testing.T) {
 }
 
 func TestLegacyAttributeUpdates(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "legu", false)
 	key := item{"pk": S("k")}

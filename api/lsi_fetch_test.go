@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestLocalIndexFilterFetch: a Query of a KEYS_ONLY local index whose
@@ -19,7 +19,7 @@ import (
 // ALL_PROJECTED_ATTRIBUTES (the default on an index) promises: the
 // projected attributes only.
 func TestLocalIndexFilterFetch(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName: aws.String("lsif"),

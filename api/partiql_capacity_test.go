@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestBatchStatementChargesIndexes: a write in BatchExecuteStatement charges
@@ -16,7 +16,7 @@ import (
 // (and PutItem/UpdateItem) does: moving an item's GSI key costs the table 1
 // and the index 2 (delete the old entry, insert the new).
 func TestBatchStatementChargesIndexes(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName: aws.String("pqcap"),

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func pqExec(c *dynamodb.Client, stmt string, params ...types.AttributeValue) (*dynamodb.ExecuteStatementOutput, error) {
@@ -35,7 +35,7 @@ func mustExec(t *testing.T, c *dynamodb.Client, stmt string, params ...types.Att
 const malformed = "Statement wasn't well formed, can't be processed: "
 
 func TestPartiQLWrites(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "pqt", true)
 	createTable(t, c, "pqh", false)
@@ -144,7 +144,7 @@ func TestPartiQLWrites(t *testing.T) {
 }
 
 func TestPartiQLSelect(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "sel", true)
 	pad := strings.Repeat("x", 1000)
@@ -275,7 +275,7 @@ func TestPartiQLSelect(t *testing.T) {
 }
 
 func TestPartiQLBatch(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "bat", false)
 	mustExec(t, c, `INSERT INTO bat VALUE {'pk': 'x', 'v': 1}`)
@@ -327,7 +327,7 @@ func TestPartiQLBatch(t *testing.T) {
 }
 
 func TestPartiQLTransaction(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "acct", false)
 	createTable(t, c, "log", true)

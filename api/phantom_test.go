@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestUpdateOnlyRemovingWritesNoAbsentItem: an UpdateItem (or a
@@ -20,7 +20,7 @@ import (
 // is then no error, and ALL_NEW returns no Attributes. An update that also
 // sets something still creates the item.
 func TestUpdateOnlyRemovingWritesNoAbsentItem(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "phantom", false)
 	tbl, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("phantom"),

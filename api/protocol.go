@@ -33,6 +33,7 @@ type call struct {
 	op        string
 	body      []byte
 	principal string // access key ID from the SigV4 Authorization header
+	host      string // the request's Host (DescribeEndpoints); "" in process
 	// pooled is the respPool buffer the handler took (respBuffer) for its
 	// response; serveRPC recycles it once the response is written.
 	pooled *[]byte

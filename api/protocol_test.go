@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 var requestIDRE = regexp.MustCompile(`^[0-9A-Z]{52}$`)
@@ -37,7 +37,7 @@ func checkDynamoHeaders(t *testing.T, h http.Header, body []byte) {
 }
 
 func TestProtocolHeaders(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	client := &http.Client{Timeout: 10 * time.Second}
 	ids := map[string]bool{}
 	for _, tc := range []struct {
@@ -77,7 +77,7 @@ func TestProtocolHeaders(t *testing.T) {
 }
 
 func TestHealthAndOtherMethods(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	client := &http.Client{Timeout: 10 * time.Second}
 	get := func(path string) (int, string) {
 		resp, err := client.Get(s.URL() + path)

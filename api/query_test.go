@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func put(t testing.TB, c *dynamodb.Client, table string, it item) {
@@ -45,7 +45,7 @@ func sks(t testing.TB, items []item) []int {
 }
 
 func TestQueryKeyConditions(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "qry", true)
 	for i := 1; i <= 20; i++ {
@@ -139,7 +139,7 @@ func TestQueryKeyConditions(t *testing.T) {
 }
 
 func TestQueryBeginsWith(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName: aws.String("bwt"),
@@ -188,7 +188,7 @@ func reverse(s []int) []int {
 // every page stops after the item that reaches 1 MB read, and every item
 // comes back exactly once, in order.
 func TestQueryPagingOverOneMB(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "big", true)
 	const n = 150
@@ -234,7 +234,7 @@ func TestQueryPagingOverOneMB(t *testing.T) {
 }
 
 func TestParallelScan(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "pscan", false)
 	const n = 300
@@ -284,7 +284,7 @@ func TestParallelScan(t *testing.T) {
 }
 
 func TestLegacyReadParameters(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "legacy", true)
 	for i := 1; i <= 10; i++ {
@@ -338,7 +338,7 @@ func TestLegacyReadParameters(t *testing.T) {
 }
 
 func TestReadErrors(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "errs", true)
 	qv := item{":p": S("a")}
@@ -412,7 +412,7 @@ func TestReadErrors(t *testing.T) {
 //
 //	go test ./api -run '^$' -bench 'Query' -benchtime 2s
 func BenchmarkQuery100(b *testing.B) {
-	s := eddytest.Start(b, api.Options{InMemory: true})
+	s := eddytest.Start(b, server.Options{InMemory: true})
 	c := s.DDB
 	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName: aws.String("qbench"),

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestReadStopsWhenClientGone: Query, Scan and a PartiQL SELECT run under
@@ -16,7 +16,7 @@ import (
 // page nobody will receive. (store's TestReadStopsWhenCancelled shows a
 // read stops within a few hundred keys of the cancel.)
 func TestReadStopsWhenClientGone(t *testing.T) {
-	s := eddytest.Start(t, api.Options{InMemory: true})
+	s := eddytest.Start(t, server.Options{InMemory: true})
 	createTable(t, s.DDB, "gone", true)
 	for i := 0; i < 20; i++ {
 		put(t, s.DDB, "gone", item{"pk": S("p"), "sk": N(fmt.Sprint(i))})

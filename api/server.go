@@ -3,105 +3,32 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"hash/crc32"
-	"net"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
-	"github.com/eddydb/eddy/cwlogs"
-	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/ddberr"
-	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
-	"github.com/eddydb/eddy/triggers"
 )
 
-// Options configure a Server. Zero values mean the documented defaults.
-type Options struct {
-	// Addr is the listen address. Default "127.0.0.1:8000"; use
-	// "127.0.0.1:0" for a random port (tests).
-	Addr string
-	// DataDir is where Pebble keeps its files. Default "./eddy-data".
-	DataDir string
-	// InMemory keeps all data in memory (tests, throwaway development).
-	InMemory bool
+// Config is what a Server runs over. Zero values mean the documented
+// defaults.
+type Config struct {
+	// DB is the store the DynamoDB operations read and write. Required.
+	DB *store.DB
+	// Log is the change log the Streams operations read. Required.
+	Log *streams.Log
 	// Region and AccountID appear in ARNs. Defaults "us-east-1" and
 	// "000000000000".
 	Region    string
 	AccountID string
-	// ShutdownTimeout bounds how long Shutdown waits for requests in
-	// flight. Default 10s.
-	ShutdownTimeout time.Duration
-	// Sinks receives documents trigger functions emit (eddy.emit). Default:
-	// none configured; an emit then fails with a clear error.
-	Sinks triggers.Sinks
-	// WALMinSyncInterval is the shortest time between two WAL fsyncs:
-	// concurrent writes arriving meanwhile share the next sync. Default
-	// 200µs (measured with go run ./bench -scenarios put: server CPU per
-	// durable PutItem 68 µs vs 85-99 µs at 16 clients, single-client p50
-	// unchanged at ~230 µs). Negative disables it.
-	WALMinSyncInterval time.Duration
-	// NoSync disables WAL fsync (benchmarks of the engine only). Default
-	// false: acknowledged writes are durable.
-	NoSync bool
-	// Streams configures DynamoDB Streams (shards, rollover, retention,
-	// iterator lifetime); see streams.Options. Region and AccountID default
-	// to the server's.
-	Streams streams.Options
-	// Mappings configures event source mappings (retry backoff, shard
-	// polling); the server sets its DB, Log, Host and Render.
-	Mappings mappings.Options
-	// DLQ configures the dead-letter store of event source mappings
-	// (retention, outbox backoff, SQS/SNS/S3 endpoint, NATS URL); see
-	// dlq.Options. Region and AccountID default to the server's.
-	DLQ dlq.Options
-	// TTLSweepInterval is how often the Time to Live sweeper looks for
-	// expired items (each pass reads at most 1000 items per table).
-	// Default 5s; negative disables the sweeper. DynamoDB itself deletes
-	// expired items within about 48 hours.
-	TTLSweepInterval time.Duration
-	// TrustedFunctions compiles trigger functions without wazero's
-	// close-on-context-done guard (triggers.Options.TrustedCode): guests
-	// run several times faster, but a function stuck in a loop is no
-	// longer stopped at its timeout. Default false: only for code you
-	// trust.
-	TrustedFunctions bool
-	// FunctionLogs bounds the functions' in-memory logs served as
-	// CloudWatch Logs (see cwlogs.Options). Region and Account default to
-	// the server's. // cwlogs:
-	FunctionLogs cwlogs.Options
-}
-
-// EnsureDefaults fills in defaults.
-func (o *Options) EnsureDefaults() {
-	if o.Addr == "" {
-		o.Addr = "127.0.0.1:8000"
-	}
-	if o.DataDir == "" && !o.InMemory {
-		o.DataDir = "./eddy-data"
-	}
-	if o.Region == "" {
-		o.Region = "us-east-1"
-	}
-	if o.AccountID == "" {
-		o.AccountID = "000000000000"
-	}
-	if o.WALMinSyncInterval == 0 {
-		o.WALMinSyncInterval = 200 * time.Microsecond
-	}
-	if o.ShutdownTimeout == 0 {
-		o.ShutdownTimeout = 10 * time.Second
-	}
-	if o.TTLSweepInterval == 0 {
-		o.TTLSweepInterval = 5 * time.Second
-	}
+	// Logger is where a handler's recovered panic is logged (with its
+	// stack); nil discards.
+	Logger *slog.Logger
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -111,54 +38,30 @@ type opFunc func(ctx context.Context, c *call) (any, error)
 // rawJSON is a response body built by hand on hot paths.
 type rawJSON []byte
 
-// Server is eddy's network face: the DynamoDB and DynamoDB Streams JSON
-// protocols on POST /, the Lambda REST API under /2015-03-31/, /healthz.
+// Server speaks the DynamoDB and DynamoDB Streams JSON protocols over a
+// store and its change log. It is an http.Handler for POST / (and DynamoDB's
+// answers to GET / and other methods); Call runs an operation in process.
+// It opens, starts and closes nothing: package internal/server owns the
+// listener and the lifecycle. Safe for concurrent use.
 type Server struct {
-	opts Options
-	db   *store.DB
-	log  *streams.Log
-	ops  map[string]opFunc
+	opts   Config
+	db     *store.DB
+	log    *streams.Log
+	logger *slog.Logger
+	ops    map[string]opFunc
 
-	triggers *triggers.Host
-	bg       background
-	mappings *mappings.Manager
-	dlq      *dlq.Store
-	fnlogs   *cwlogs.Store // cwlogs: the functions' logs
-	mux      *http.ServeMux
-	http     *http.Server
-	ln       net.Listener
-	ready    atomic.Bool
-	done     chan error
-
-	txTokens tokenLocks  // TransactWriteItems ClientRequestToken serialization
-	ttl      *ttlSweeper // nil when disabled
-
-	shutdownOnce sync.Once
-	shutdownErr  error
+	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
 }
 
-// New opens the store and builds the server; Start begins serving.
-func New(opts Options) (*Server, error) {
-	opts.EnsureDefaults()
-	db, err := store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, NoSync: opts.NoSync,
-		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0)})
-	if err != nil {
-		return nil, err
+// New builds the protocol handlers over cfg.DB and cfg.Log.
+func New(cfg Config) *Server {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
 	}
-	so := opts.Streams
-	if so.Region == "" {
-		so.Region = opts.Region
+	if cfg.AccountID == "" {
+		cfg.AccountID = "000000000000"
 	}
-	if so.AccountID == "" {
-		so.AccountID = opts.AccountID
-	}
-	log, err := streams.Open(db, so)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	db.RegisterChangeLog(log)
-	s := &Server{opts: opts, db: db, log: log, mux: http.NewServeMux(), done: make(chan error, 1)}
+	s := &Server{opts: cfg, db: cfg.DB, log: cfg.Log, logger: lifecycle.Or(cfg.Logger)}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()
@@ -168,112 +71,12 @@ func New(opts Options) (*Server, error) {
 	s.registerTransactOps()
 	s.registerTTLOps()
 	s.registerPartiQLOps()
-	if err := s.startTriggers(); err != nil {
-		log.Close()
-		db.Close()
-		return nil, err
-	}
-	s.startTTLSweeper()
-	s.resumeBackfills()
-	s.mux.HandleFunc("/healthz", s.healthz)
-	s.mux.HandleFunc("/", s.serveRPC)
-	s.http = &http.Server{
-		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
-	return s, nil
+	return s
 }
 
-// Handle mounts another handler (the Lambda API, metrics) on the server's mux.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
-
-// DB returns the storage engine.
-func (s *Server) DB() *store.DB { return s.db }
-
-// Options returns the effective options.
-func (s *Server) Options() Options { return s.opts }
-
-// Start listens and serves in the background; /healthz answers 200 once it
-// returns.
-func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
-	if err != nil {
-		return fmt.Errorf("api: listen %s: %w", s.opts.Addr, err)
-	}
-	s.ln = ln
-	s.ready.Store(true)
-	go func() {
-		err := s.http.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		s.done <- err
-	}()
-	return nil
-}
-
-// Addr returns the address the server listens on (after Start).
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// URL returns http://addr.
-func (s *Server) URL() string { return "http://" + s.Addr() }
-
-// Shutdown stops accepting connections, lets requests in flight finish
-// (bounded by ShutdownTimeout or ctx), then closes the store cleanly.
-// It is idempotent: later calls return the first call's result.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
-	return s.shutdownErr
-}
-
-func (s *Server) shutdown(ctx context.Context) error {
-	s.ready.Store(false)
-	ctx, cancel := context.WithTimeout(ctx, s.opts.ShutdownTimeout)
-	defer cancel()
-	var errs []error
-	if s.ln != nil {
-		if err := s.http.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
-		if err := <-s.done; err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if s.ttl != nil {
-		s.ttl.Stop()
-	}
-	if s.mappings != nil {
-		if err := s.mappings.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if s.dlq != nil {
-		_ = s.dlq.Close()
-	}
-	if err := s.log.Close(); err != nil {
-		errs = append(errs, err)
-	}
-	s.bg.stop()
-	if s.triggers != nil {
-		if err := s.triggers.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := s.db.Close(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if !s.ready.Load() {
-		http.Error(w, "starting", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain")
-	_, _ = w.Write([]byte("ok\n"))
-}
+// ServeHTTP answers one request: a DynamoDB or Streams operation on POST
+// (X-Amz-Target), DynamoDB's health text on GET /, a bare XML 404 otherwise.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveRPC(w, r) }
 
 func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Amzn-Requestid"] = []string{newRequestID()}
@@ -293,10 +96,6 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
-	if strings.HasPrefix(target, cwlogs.TargetPrefix) && s.fnlogs != nil { // cwlogs: the CloudWatch Logs API
-		s.fnlogs.Handler().ServeHTTP(w, r)
-		return
-	}
 	var op string
 	switch {
 	case strings.HasPrefix(target, targetDynamoDB):
@@ -314,7 +113,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c := &call{op: op, body: body, principal: principalOf(r)}
+	c := &call{op: op, body: body, principal: principalOf(r), host: r.Host}
 	resp, err := s.dispatch(r.Context(), f, c)
 	if err != nil {
 		writeError(w, err)
@@ -325,10 +124,12 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 }
 
 // dispatch runs a handler and renders its response body; a panic in a
-// handler becomes an InternalServerError instead of a dropped connection.
+// handler is logged with its stack and becomes an InternalServerError
+// instead of a dropped connection.
 func (s *Server) dispatch(ctx context.Context, f opFunc, c *call) (body []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			lifecycle.LogPanic(s.logger, "api: "+c.op, p)
 			err = ddberr.New(ddberr.KindInternal, "")
 			body = nil
 		}
@@ -347,7 +148,7 @@ func (s *Server) dispatch(ctx context.Context, f opFunc, c *call) (body []byte, 
 }
 
 // Call runs a DynamoDB operation in process, with the same validation and
-// semantics as over HTTP: the trigger host's table functions use it. The
+// semantics as over HTTP: trigger functions' table calls use it. The
 // error, if any, is a *ddberr.Error.
 func (s *Server) Call(ctx context.Context, op string, req []byte, principal string) ([]byte, error) {
 	f := s.ops[op]
@@ -356,3 +157,8 @@ func (s *Server) Call(ctx context.Context, op string, req []byte, principal stri
 	}
 	return s.dispatch(ctx, f, &call{op: op, body: req, principal: principal})
 }
+
+// ErrorJSON renders err in DynamoDB's error JSON ({"__type":...,"message":...}),
+// the body an HTTP client would get; an error that is not a *ddberr.Error
+// renders as InternalServerError.
+func ErrorJSON(err error) []byte { return errorBody(ddberr.As(err)) }

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestSSEKeyChange: an UpdateTable that names another KMS key (SSEType KMS,
@@ -16,7 +16,7 @@ import (
 // alias ARN; one that says nothing of encryption leaves it as it was; only
 // Enabled false turns it off.
 func TestSSEKeyChange(t *testing.T) {
-	s := eddytest.Start(t, api.Options{AccountID: "123456789012"})
+	s := eddytest.Start(t, server.Options{AccountID: "123456789012"})
 	c := s.DDB
 	createTable(t, c, "sse", false)
 	sse := func(spec *types.SSESpecification) *types.SSEDescription {

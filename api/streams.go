@@ -347,7 +347,7 @@ func (s *Server) getRecords(ctx context.Context, c *call) (any, error) {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = s.appendRecord(buf, &recs[i])
+		buf = s.log.AppendRecordJSON(buf, &recs[i])
 	}
 	buf = append(buf, ']')
 	if next != "" {
@@ -356,39 +356,4 @@ func (s *Server) getRecords(ctx context.Context, c *call) (any, error) {
 	}
 	buf = append(buf, '}')
 	return rawJSON(buf), nil
-}
-
-// appendRecord renders a stream record in DynamoDB's shape.
-func (s *Server) appendRecord(buf []byte, r *streams.Record) []byte {
-	buf = append(buf, `{"eventID":`...)
-	buf = attr.AppendJSONString(buf, r.EventID)
-	buf = append(buf, `,"eventName":`...)
-	buf = attr.AppendJSONString(buf, r.EventName)
-	buf = append(buf, `,"eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":`...)
-	buf = attr.AppendJSONString(buf, s.opts.Region)
-	buf = append(buf, `,"dynamodb":{"ApproximateCreationDateTime":`...)
-	buf = strconv.AppendInt(buf, r.Time.Unix(), 10)
-	buf = append(buf, `,"Keys":`...)
-	buf = attr.AppendItemJSON(buf, r.Keys)
-	if r.New != nil {
-		buf = append(buf, `,"NewImage":`...)
-		buf = attr.AppendItemJSON(buf, r.New)
-	}
-	if r.Old != nil {
-		buf = append(buf, `,"OldImage":`...)
-		buf = attr.AppendItemJSON(buf, r.Old)
-	}
-	buf = append(buf, `,"SequenceNumber":"`...)
-	buf = append(buf, r.Seq.String()...)
-	buf = append(buf, `","SizeBytes":`...)
-	buf = strconv.AppendInt(buf, int64(r.SizeBytes), 10)
-	buf = append(buf, `,"StreamViewType":`...)
-	buf = attr.AppendJSONString(buf, r.ViewType)
-	buf = append(buf, '}')
-	if r.Principal.Type == "Service" {
-		buf = append(buf, `,"userIdentity":{"PrincipalId":`...)
-		buf = attr.AppendJSONString(buf, r.Principal.ID)
-		buf = append(buf, `,"Type":"Service"}`...)
-	}
-	return append(buf, '}')
 }

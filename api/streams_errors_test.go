@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // streamEnv is a server with one one-shard stream on table "errs".
@@ -37,7 +37,7 @@ type streamEnv struct {
 	seq   string // the shard's StartingSequenceNumber
 }
 
-func startStreamEnv(t *testing.T, o api.Options) *streamEnv {
+func startStreamEnv(t *testing.T, o server.Options) *streamEnv {
 	o.Streams.ShardCount = 1
 	s := eddytest.Start(t, o)
 	e := &streamEnv{snapEnv: &snapEnv{t: t, url: s.URL(), client: &http.Client{Timeout: 10 * time.Second}}, srv: s}
@@ -81,7 +81,7 @@ func (e *streamEnv) iterator(typ, seq string) string {
 // exist" (ironsource16; type also scylla test_get_shard_iterator_for_nonexistent_shard
 // and "bad shard id"). eddy before: the message ended ": <ShardId>".
 func TestStreamsErrorUnknownShard(t *testing.T) {
-	e := startStreamEnv(t, api.Options{})
+	e := startStreamEnv(t, server.Options{})
 	for _, id := range []string{"adfasdasdasdasdasdasdasdasdasasdasd", "semprinidfaasdasfsdvacsdcfsdsvsdvsdvsdvsdvsdv",
 		"shardId-00000000000000000000-00000000"} {
 		e.fail("GetShardIterator", `{"StreamArn":`+jsonString(e.arn)+`,"ShardId":"`+id+`","ShardIteratorType":"LATEST"}`,
@@ -93,7 +93,7 @@ func TestStreamsErrorUnknownShard(t *testing.T) {
 // ValidationException (scylla test_get_shard_iterator). The messages are
 // eddy's, unverified.
 func TestStreamsErrorShardIteratorValidation(t *testing.T) {
-	e := startStreamEnv(t, api.Options{})
+	e := startStreamEnv(t, server.Options{})
 	base := `{"StreamArn":` + jsonString(e.arn) + `,"ShardId":"` + e.shard + `"`
 	for _, typ := range []string{"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"} {
 		e.fail("GetShardIterator", base+`,"ShardIteratorType":"`+typ+`"}`, 400, "ValidationException",
@@ -115,7 +115,7 @@ func TestStreamsErrorShardIteratorValidation(t *testing.T) {
 // whose message names the limit (scylla test_get_records_too_high_limit).
 // The exact messages are eddy's (the model's constraint wording).
 func TestStreamsErrorGetRecordsLimit(t *testing.T) {
-	e := startStreamEnv(t, api.Options{})
+	e := startStreamEnv(t, server.Options{})
 	it := jsonString(e.iterator("LATEST", ""))
 	e.streams("GetRecords", `{"ShardIterator":`+it+`,"Limit":1000}`)
 	for _, c := range []struct{ lim, msg string }{
@@ -136,7 +136,7 @@ func TestStreamsErrorGetRecordsLimit(t *testing.T) {
 // test_dynamodb_streams_describe_with_exclusive_start_shard_id, in
 // aws_snapshot_test.go).
 func TestStreamsErrorDescribeUnknownExclusiveStartShard(t *testing.T) {
-	e := startStreamEnv(t, api.Options{})
+	e := startStreamEnv(t, server.Options{})
 	out := e.streams("DescribeStream", `{"StreamArn":`+jsonString(e.arn)+
 		`,"ExclusiveStartShardId":"zzzzzzzzzzzzzzzzzzzzzzzzsfasdgagadfadfgagkjsdfsfsdjfjks"}`)
 	if sh := field(t, out, "StreamDescription", "Shards").([]any); len(sh) != 0 {
@@ -162,7 +162,7 @@ func TestStreamsErrorDescribeUnknownExclusiveStartShard(t *testing.T) {
 // documented description of the exception's message member.
 func TestStreamsErrorExpiredIterator(t *testing.T) {
 	c := eddytest.NewClock()
-	var o api.Options
+	var o server.Options
 	o.Streams.Now = c.Now
 	o.Streams.MaintenanceInterval = time.Hour
 	e := startStreamEnv(t, o)
@@ -179,7 +179,7 @@ func TestStreamsErrorExpiredIterator(t *testing.T) {
 // there.
 func TestStreamsErrorTrimmed(t *testing.T) {
 	c := eddytest.NewClock()
-	var o api.Options
+	var o server.Options
 	o.Streams.Now = c.Now
 	o.Streams.MaintenanceInterval = time.Hour
 	o.Streams.Retention = time.Hour

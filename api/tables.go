@@ -551,12 +551,12 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 			return nil, err
 		}
 	}
-	var created, dropped []uint16
+	var dropped []uint16
 	var sseOff store.SSESpec // the encryption an SSESpecification turns off
 	t, err := s.db.UpdateTable(*in.TableName, func(t *store.Table) error {
 		if in.GlobalSecondaryIndexUpdates != nil {
 			var err error
-			if created, dropped, err = gsiUpdates(t, in.GlobalSecondaryIndexUpdates, in.AttributeDefinitions); err != nil {
+			if dropped, err = gsiUpdates(t, in.GlobalSecondaryIndexUpdates, in.AttributeDefinitions); err != nil {
 				return err
 			}
 		}
@@ -618,7 +618,6 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	if err := s.dropIndexes(t, dropped); err != nil {
 		return nil, err
 	}
-	s.startBackfills(t.Name, created)
 	d := s.describe(t, "UPDATING")
 	if sseOff.Enabled {
 		// Turning KMS encryption off answers the key being left, UPDATING
@@ -748,6 +747,12 @@ func (s *Server) describeLimits(ctx context.Context, c *call) (any, error) {
 	}, nil
 }
 
+// describeEndpoints names the address the client reached (its Host), as
+// DynamoDB names its regional endpoint; in process, the regional name.
 func (s *Server) describeEndpoints(ctx context.Context, c *call) (any, error) {
-	return map[string]any{"Endpoints": []map[string]any{{"Address": s.Addr(), "CachePeriodInMinutes": 1440}}}, nil
+	addr := c.host
+	if addr == "" {
+		addr = "dynamodb." + s.opts.Region + ".amazonaws.com"
+	}
+	return map[string]any{"Endpoints": []map[string]any{{"Address": addr, "CachePeriodInMinutes": 1440}}}, nil
 }

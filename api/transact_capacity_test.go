@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestTransactIndexCapacity checks what a transaction of writes charges a
@@ -27,7 +27,7 @@ import (
 // its absence), and under TOTAL the top-level WriteCapacityUnits. Whether an
 // index arm also carries WriteCapacityUnits is not recorded anywhere.
 func TestTransactIndexCapacity(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	for _, name := range []string{"txidx", "txidx_b"} {
 		mustCreate(t, c, &dynamodb.CreateTableInput{

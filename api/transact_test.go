@@ -7,12 +7,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func TestTransactWriteAndGet(t *testing.T) {
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	c := s.DDB
 	createTable(t, c, "acct", false)
 	createTable(t, c, "ledger", true)
@@ -131,7 +131,7 @@ func TestTransactWriteAndGet(t *testing.T) {
 // TestTransactTokenSurvivesRestart: the token record commits with the
 // transaction, so a retry after a restart is still recognised.
 func TestTransactTokenSurvivesRestart(t *testing.T) {
-	s := eddytest.Start(t, api.Options{DataDir: t.TempDir()})
+	s := eddytest.Start(t, server.Options{DataDir: t.TempDir()})
 	createTable(t, s.DDB, "ctr", false)
 	in := &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String("restart-token"), TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String("ctr"), Key: item{"pk": S("c")}, UpdateExpression: aws.String("ADD n :one"), ExpressionAttributeValues: item{":one": N("1")}}},

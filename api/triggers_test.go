@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
@@ -23,7 +23,7 @@ func TestTriggerFunctionsOnRealTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := eddytest.Start(t, api.Options{})
+	s := eddytest.Start(t, server.Options{})
 	createTable(t, s.DDB, "views", false)
 	lc := lambda.NewFromConfig(s.Config())
 	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{

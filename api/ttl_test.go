@@ -9,12 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func TestTimeToLive(t *testing.T) {
-	s := eddytest.Start(t, api.Options{TTLSweepInterval: 100 * time.Millisecond})
+	s := eddytest.Start(t, server.Options{TTLSweepInterval: 100 * time.Millisecond})
 	c := s.DDB
 	createTable(t, c, "sess", false)
 	desc := func() *types.TimeToLiveDescription {

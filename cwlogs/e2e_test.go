@@ -19,8 +19,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -40,7 +40,7 @@ func TestFailingHandlerLogs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm guest")
 	}
-	s := eddytest.Start(t, api.Options{Mappings: mappings.Options{RetryBackoff: 200 * time.Millisecond, MaxRetryBackoff: time.Second}})
+	s := eddytest.Start(t, server.Options{Mappings: mappings.Options{RetryBackoff: 200 * time.Millisecond, MaxRetryBackoff: time.Second}})
 	ctx := context.Background()
 	arn := s.StreamTable(t, "src")
 	s.DeployGuest(t, "poisoned", "esm", map[string]string{"QUIET": "1", "FAIL_ON": "bad"})

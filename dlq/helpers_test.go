@@ -19,9 +19,9 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -81,7 +81,7 @@ func startDir(t *testing.T, o dlq.Options, dir string) *env {
 		o.AWSCredentials = testCreds
 	}
 	o.SendTimeout = 3 * time.Second
-	e.srv = eddytest.Start(t, api.Options{DataDir: dir, Sinks: e.sink, DLQ: o, Mappings: mappings.Options{
+	e.srv = eddytest.Start(t, server.Options{DataDir: dir, Sinks: e.sink, DLQ: o, Mappings: mappings.Options{
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond,
 		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
 	}})

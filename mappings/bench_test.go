@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // stampSink records when each v was reported by the handler.
@@ -41,7 +41,7 @@ func (s *stampSink) Emit(_ context.Context, _ string, doc []byte) error {
 // 1, no window; reports p50/p99.
 func BenchmarkAckToInvoke(b *testing.B) {
 	sk := &stampSink{seen: map[string]time.Time{}}
-	srv := eddytest.Start(b, api.Options{Sinks: sk, Mappings: fastOptions()})
+	srv := eddytest.Start(b, server.Options{Sinks: sk, Mappings: fastOptions()})
 	e := &env{t: b, srv: srv, ctx: context.Background()}
 	e.clients()
 	arn := e.table("src")
@@ -82,7 +82,7 @@ func BenchmarkAckToInvoke(b *testing.B) {
 //     host costs per record (read, render, invoke, checkpoint);
 //   - decode: the esm guest, which decodes every record into typed values
 //     with the guest SDK (encoding/json inside wasm) — guarded and with
-//     api.Options.TrustedFunctions;
+//     server.Options.TrustedFunctions;
 //   - view: the materialized-view handler (trusted).
 func BenchmarkThroughput(b *testing.B) {
 	for _, c := range []struct {
@@ -93,7 +93,7 @@ func BenchmarkThroughput(b *testing.B) {
 	}{{"trivial/guarded", false, false, "empty"}, {"trivial/trusted", true, false, "empty"},
 		{"decode/guarded", false, false, "esm"}, {"decode/trusted", true, false, "esm"}, {"view/trusted", true, true, "esm"}} {
 		b.Run(c.name, func(b *testing.B) {
-			srv := eddytest.Start(b, api.Options{NoSync: true, TrustedFunctions: c.trusted, Mappings: fastOptions()})
+			srv := eddytest.Start(b, server.Options{NoSync: true, TrustedFunctions: c.trusted, Mappings: fastOptions()})
 			e := &env{t: b, srv: srv, ctx: context.Background()}
 			e.clients()
 			arn := e.table("src")

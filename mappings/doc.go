@@ -15,9 +15,9 @@
 //     and ParallelizationFactor lanes; a record goes to the lane of its
 //     partition key's hash, so one item's changes stay in order.
 //
-// Dependency direction: api → api/lambdaapi → mappings → triggers, streams,
-// store. The server passes its GetRecords renderer (Options.Render) so the
-// Lambda record is byte for byte the Streams record plus "eventSourceARN".
+// Dependency direction: internal/server → api/lambdaapi → mappings → triggers, streams,
+// store. A Lambda record is streams.AppendRecordJSON's object (GetRecords'
+// record, byte for byte) plus "eventSourceARN".
 //
 // # Delivery (per lane)
 //
@@ -132,7 +132,7 @@
 // every record is bound by encoding/json inside wasm, and wazero's
 // close-on-context-done guard (the default; see triggers/doc.go) costs
 // about 5x on such loop-heavy code. eddy serve --trusted-functions
-// (api.Options.TrustedFunctions) turns the guard off: a function stuck in
+// (server.Options.TrustedFunctions) turns the guard off: a function stuck in
 // a loop then runs past its timeout, so it is for code you trust.
 //
 // Host side, profiled (-cpuprofile on Throughput/trivial/trusted, 20,000

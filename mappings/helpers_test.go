@@ -12,8 +12,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -60,7 +60,7 @@ func fastOptions() mappings.Options {
 func start(t testing.TB, dataDir string) *env {
 	t.Helper()
 	sk := &sink{}
-	srv := eddytest.Start(t, api.Options{DataDir: dataDir, Sinks: sk, Mappings: fastOptions()})
+	srv := eddytest.Start(t, server.Options{DataDir: dataDir, Sinks: sk, Mappings: fastOptions()})
 	e := &env{t: t, srv: srv, sink: sk, ctx: context.Background()}
 	e.clients()
 	return e

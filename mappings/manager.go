@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/lifecycle"
@@ -30,10 +31,6 @@ type Options struct {
 	Log *streams.Log
 	// Host runs the functions. Required.
 	Host *triggers.Host
-	// Render appends one stream record in DynamoDB Streams' JSON shape
-	// ({"eventID":...,"dynamodb":{...}}), the server's GetRecords renderer.
-	// Required: the Lambda record is that object plus "eventSourceARN".
-	Render func(dst []byte, r *streams.Record) []byte
 	// RetryBackoff is the first wait after a failed invocation; it doubles
 	// per retry up to MaxRetryBackoff. Defaults 100ms and 10s. Tests shrink
 	// both.
@@ -54,6 +51,10 @@ type Options struct {
 	// Logger is where background failures are logged (a mapping's change
 	// between OK and failing, a recovered panic); nil discards.
 	Logger *slog.Logger
+	// Metrics is where the mappings' metrics are registered (the server's
+	// one registry, served at GET /metrics). Nil: a private registry no one
+	// scrapes.
+	Metrics prometheus.Registerer
 }
 
 func (o *Options) ensureDefaults() {
@@ -76,8 +77,8 @@ func (o *Options) ensureDefaults() {
 
 func (o *Options) validate() error {
 	var errs []error
-	if o.DB == nil || o.Log == nil || o.Host == nil || o.Render == nil {
-		errs = append(errs, errors.New("mappings: Options.DB, Log, Host and Render are required"))
+	if o.DB == nil || o.Log == nil || o.Host == nil {
+		errs = append(errs, errors.New("mappings: Options.DB, Log and Host are required"))
 	}
 	if o.RetryBackoff < 0 || o.MaxRetryBackoff < o.RetryBackoff {
 		errs = append(errs, errors.New("mappings: need 0 <= RetryBackoff <= MaxRetryBackoff"))
@@ -132,7 +133,7 @@ func New(opts Options) (*Manager, error) {
 		}
 		opts.DLQ = q
 	}
-	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(), log: lifecycle.Or(opts.Logger), maps: map[string]*entry{}}
+	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(opts.Metrics), log: lifecycle.Or(opts.Logger), maps: map[string]*entry{}}
 	loaded, err := loadMappings(m.pdb)
 	if err != nil {
 		return nil, err

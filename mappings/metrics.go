@@ -1,16 +1,12 @@
 package mappings
 
 import (
-	"net/http"
-
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // metrics are registered in one place; the delivery path only increments.
 // Every series carries the mapping's UUID and function name.
 type metrics struct {
-	reg         *prometheus.Registry
 	iteratorAge *prometheus.GaugeVec
 	invocations *prometheus.CounterVec
 	errors      *prometheus.CounterVec
@@ -23,9 +19,13 @@ type metrics struct {
 
 var labels = []string{"uuid", "function"}
 
-func newMetrics() *metrics {
+// newMetrics registers the mappings' metrics on reg (nil: a private
+// registry).
+func newMetrics(reg prometheus.Registerer) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
 		iteratorAge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "eddy_esm_iterator_age_milliseconds",
 			Help: "Lambda's IteratorAge: age of the last record of the latest batch sent to the function, when it was sent.",
@@ -54,7 +54,7 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, labels),
 	}
-	m.reg.MustRegister(m.iteratorAge, m.invocations, m.errors, m.retries, m.filtered, m.failed, m.records, m.duration)
+	reg.MustRegister(m.iteratorAge, m.invocations, m.errors, m.retries, m.filtered, m.failed, m.records, m.duration)
 	return m
 }
 
@@ -64,9 +64,4 @@ func (m *metrics) forget(uuid, fn string) {
 	}{m.iteratorAge, m.invocations, m.errors, m.retries, m.filtered, m.failed, m.records, m.duration} {
 		v.DeleteLabelValues(uuid, fn)
 	}
-}
-
-// MetricsHandler serves the mappings' metrics in Prometheus text format.
-func (m *Manager) MetricsHandler() http.Handler {
-	return promhttp.HandlerFor(m.metrics.reg, promhttp.HandlerOpts{})
 }

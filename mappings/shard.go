@@ -68,7 +68,7 @@ func (w *shardWorker) laneOf(rec *streams.Record) *lane {
 }
 
 func (w *shardWorker) render(rec *streams.Record) []byte {
-	b := w.r.m.opts.Render(make([]byte, 0, 256+rec.SizeBytes*2), rec)
+	b := w.r.m.opts.Log.AppendRecordJSON(make([]byte, 0, 256+rec.SizeBytes*2), rec)
 	return append(b[:len(b)-1], w.r.arnJSON...)
 }
 

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
@@ -35,7 +35,7 @@ type windowSink = eddytest.Sink[windowReport]
 
 func startWindows(t *testing.T, dataDir string) (*env, *windowSink) {
 	sk := &windowSink{}
-	srv := eddytest.Start(t, api.Options{DataDir: dataDir, Sinks: sk, Mappings: fastOptions()})
+	srv := eddytest.Start(t, server.Options{DataDir: dataDir, Sinks: sk, Mappings: fastOptions()})
 	e := &env{t: t, srv: srv, ctx: context.Background()}
 	e.clients()
 	return e, sk

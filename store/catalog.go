@@ -93,6 +93,7 @@ func (db *DB) UpdateTable(name string, fn func(t *Table) error) (_ *Table, err e
 		return nil, err
 	}
 	db.tables[name] = t
+	db.startNewBackfills(cur, t)
 	return t, nil
 }
 

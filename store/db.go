@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
 // Options configure a DB. Zero values mean the documented defaults.
@@ -88,6 +91,9 @@ type DB struct {
 	closeMu      sync.RWMutex
 	closed       bool
 	fences       sync.Map // table ID → *writeFence (fence.go)
+
+	log *slog.Logger     // Options.Logger, or discard
+	bg  *lifecycle.Group // index backfills (and the TTL sweeper's context); Close stops it first
 }
 
 // Open opens (creating if needed) the database.
@@ -125,19 +131,23 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[string]*Table{}}
+	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[string]*Table{}, log: lifecycle.Or(opts.Logger)}
+	db.bg = lifecycle.New(context.Background(), "store", db.log)
 	if opts.NoSync {
 		db.writeOpts = pebble.NoSync
 	}
 	if err := db.loadCatalog(); err != nil {
+		db.bg.Stop()
 		pdb.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-// Close waits for no new work and closes Pebble cleanly.
+// Close stops the DB's background work (index backfills; a TTLSweeper's
+// loop ends too), waits for no new work and closes Pebble cleanly.
 func (db *DB) Close() error {
+	db.bg.Stop()
 	db.closeMu.Lock()
 	defer db.closeMu.Unlock()
 	if db.closed {

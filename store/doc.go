@@ -30,6 +30,15 @@
 // Key and value layouts are drawn in keys.go (the key space) and in
 // attr/binary.go (the item encoding).
 //
+// # Background work
+//
+// The DB runs two kinds of background work, both through
+// internal/lifecycle and both logged to Options.Logger when they fail:
+// index backfills (UpdateTable starts one for each index it adds CREATING;
+// ResumeBackfills restarts those a restart interrupted; Close stops them)
+// and the Time to Live sweeper (StartTTLSweeper; its owner stops it before
+// closing the change logs its deletions go to).
+//
 // # Caveats
 //
 // Validation of request shapes (the "1 validation error detected" family)

@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
 // TTLSpec is a table's Time to Live setting. When Enabled, items whose
@@ -18,7 +19,7 @@ import (
 //
 // Differences from DynamoDB (documented): DynamoDB deletes expired items
 // "within a few days" (typically 48 hours); eddy's sweeper runs every few
-// seconds (api.Options.TTLSweepInterval). Like DynamoDB, items past their
+// seconds (TTLSweeper; eddy's server.Options.TTLSweepInterval). Like DynamoDB, items past their
 // expiry but not yet swept are still returned by reads, and items whose
 // expiry is more than five years in the past are never deleted.
 type TTLSpec struct {
@@ -133,3 +134,102 @@ func (db *DB) SweepExpired(ctx context.Context, t *Table, from []byte, limit int
 }
 
 func itoa64(i int64) string { return strconv.FormatInt(i, 10) }
+
+// ttlSweepBatch bounds the items one sweep pass reads per table; a larger
+// table is swept over several passes, resuming where the last one stopped.
+const ttlSweepBatch = 1000
+
+// TTLSweeper deletes expired items of every table with TTL enabled, one
+// bounded pass (at most 1000 items per table) per interval, and drops
+// expired transaction token records. A failed pass is retried at the next
+// interval; failures are logged at warn when the sweeper starts failing and
+// at info when it recovers, not at every pass.
+//
+// Start one with DB.StartTTLSweeper; Stop it before the change logs the
+// deletions go to close (the DB's Close also ends its loop).
+type TTLSweeper struct {
+	db       *DB
+	interval time.Duration
+	g        *lifecycle.Group
+	cursor   map[uint32][]byte // per table ID: where the next pass resumes
+	failing  bool
+}
+
+// StartTTLSweeper starts a sweeper that runs a pass every interval. An
+// interval <= 0 starts nothing and returns nil (Stop of nil is a no-op).
+func (db *DB) StartTTLSweeper(interval time.Duration) *TTLSweeper {
+	if interval <= 0 {
+		return nil
+	}
+	w := &TTLSweeper{db: db, interval: interval, cursor: map[uint32][]byte{},
+		g: lifecycle.New(db.bg.Context(), "store", db.log)}
+	w.g.Go("ttl sweeper", w.run)
+	return w
+}
+
+// Stop ends the sweeper and waits for a pass in progress to finish.
+// Idempotent.
+func (w *TTLSweeper) Stop() {
+	if w != nil {
+		w.g.Stop()
+	}
+}
+
+func (w *TTLSweeper) run(ctx context.Context) {
+	tick := time.NewTicker(w.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			err := w.pass(ctx, time.Now())
+			if ctx.Err() != nil {
+				return
+			}
+			w.report(err)
+		}
+	}
+}
+
+// report logs a change of state: the first failure at warn, the first
+// success after failures at info.
+func (w *TTLSweeper) report(err error) {
+	switch {
+	case err != nil && !w.failing:
+		w.failing = true
+		w.db.log.Warn("ttl sweep failed; retrying every interval", "interval", w.interval, "err", err)
+	case err == nil && w.failing:
+		w.failing = false
+		w.db.log.Info("ttl sweep recovered")
+	}
+}
+
+// pass sweeps each TTL-enabled table once (at most ttlSweepBatch items of
+// each) and purges expired transaction tokens. An error ends the pass; the
+// next one retries.
+func (w *TTLSweeper) pass(ctx context.Context, now time.Time) error {
+	for _, name := range w.db.TableNames() {
+		t := w.db.Table(name)
+		if t == nil || !t.TTL.Enabled {
+			continue
+		}
+		r, err := w.db.SweepExpired(ctx, t, w.cursor[t.ID], ttlSweepBatch, now)
+		if err != nil {
+			return err
+		}
+		w.cursor[t.ID] = r.Next
+	}
+	// Token records: up to 20 batches a pass keeps up with ~4000
+	// transactions a second at the default interval.
+	for i := 0; i < 20; i++ {
+		n, err := w.db.PurgeTokens(now, ttlSweepBatch)
+		if err != nil {
+			return err
+		}
+		if n < ttlSweepBatch {
+			break
+		}
+	}
+	return nil
+}

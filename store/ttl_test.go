@@ -1,7 +1,11 @@
 package store
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,4 +75,31 @@ func TestSweepRechecksAtDeleteTime(t *testing.T) {
 	if deleted != 5 || passes != 3 {
 		t.Fatalf("deleted %d in %d passes", deleted, passes)
 	}
+}
+
+// TestTTLSweeperReportsStateChanges: a sweeper that keeps failing logs one
+// warning, not one per pass, and one line when it recovers.
+func TestTTLSweeperReportsStateChanges(t *testing.T) {
+	var buf bytes.Buffer
+	db, err := Open(Options{InMemory: true, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w := &TTLSweeper{db: db, interval: time.Second}
+	fail := errors.New("disk on fire")
+	for _, err := range []error{fail, fail, fail, nil, nil, fail} {
+		w.report(err)
+	}
+	out := buf.String()
+	if n := strings.Count(out, "level=WARN"); n != 2 {
+		t.Errorf("%d warnings, want 2 (one per failing streak):\n%s", n, out)
+	}
+	if n := strings.Count(out, "ttl sweep recovered"); n != 1 {
+		t.Errorf("%d recoveries, want 1:\n%s", n, out)
+	}
+	if s := db.StartTTLSweeper(0); s != nil {
+		t.Errorf("interval 0 started a sweeper")
+	}
+	db.StartTTLSweeper(time.Millisecond).Stop()
 }

@@ -3,6 +3,7 @@ package triggers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -83,6 +84,8 @@ type Options struct {
 	// be stopped and holds its goroutine forever. Only for code you trust
 	// and benchmark comparisons. Default false (guard on). See doc.go.
 	TrustedCode bool
+	// Logger is where background failures are logged; nil discards.
+	Logger *slog.Logger
 }
 
 // EnsureDefaults fills the zero fields with their defaults.

@@ -23,8 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 )
 
@@ -92,7 +92,7 @@ type env struct {
 	lam *lambda.Client
 }
 
-func start(t *testing.T, opts api.Options) *env {
+func start(t *testing.T, opts server.Options) *env {
 	opts.Mappings = mappings.Options{RetryBackoff: time.Millisecond, MaxRetryBackoff: 20 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}
 	srv := eddytest.Start(t, opts)
 	return &env{t: t, ctx: context.Background(), srv: srv, ddb: srv.DDB, lam: lambda.NewFromConfig(srv.Config())}
@@ -220,7 +220,7 @@ func str(av ddbtypes.AttributeValue) string {
 // reports the record in batchItemFailures and the mapping retries. Once the
 // table exists, every change has exactly one audit item with its images.
 func TestAuditTrail(t *testing.T) {
-	e := start(t, api.Options{})
+	e := start(t, server.Options{})
 	arn := e.table("items", "pk", "sk")
 	uuid := e.deploy("audit-trail", "audit-trail", arn, map[string]string{"AUDIT_TABLE": "audit"})
 	key := func(pk, sk string) map[string]ddbtypes.AttributeValue {
@@ -295,7 +295,7 @@ func TestAuditTrail(t *testing.T) {
 // a restart in the middle; the view must equal a recomputation from the
 // orders table.
 func TestMaterializedView(t *testing.T) {
-	e := start(t, api.Options{DataDir: t.TempDir()})
+	e := start(t, server.Options{DataDir: t.TempDir()})
 	arn := e.table("orders", "id", "")
 	e.table("order_totals", "customer", "")
 	uuid := e.deploy("totals", "materialized-view", arn, nil)
@@ -432,7 +432,7 @@ func (r *recordingSink) latest() (map[string]sinkDoc, error) {
 // plain JSON, or a delete marker.
 func TestSearchReplication(t *testing.T) {
 	sink := &recordingSink{failFirst: 3}
-	e := start(t, api.Options{Sinks: sink})
+	e := start(t, server.Options{Sinks: sink})
 	arn := e.table("products", "pk", "")
 	uuid := e.deploy("search-replication", "search-replication", arn, nil)
 	e.put("products", map[string]ddbtypes.AttributeValue{

@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 func main() {
@@ -28,7 +28,7 @@ func main() {
 		log.Fatal("usage: profserve serve [--addr A] [--data D] [--in-memory]")
 	}
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	var opts api.Options
+	var opts server.Options
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory")
@@ -40,8 +40,8 @@ func main() {
 		runtime.SetMutexProfileFraction(10)
 	}
 
-	api.TuneRuntime()
-	srv, err := api.New(opts)
+	server.TuneRuntime()
+	srv, err := server.New(opts)
 	if err != nil {
 		log.Fatalf("profserve: %v", err)
 	}

@@ -15,9 +15,9 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -36,7 +36,7 @@ func eddyDLQ(url string, args ...string) (string, string, int) {
 // (exit 1), a redrive after UpdateFunctionCode (exit 0, entry done), a
 // second redrive (refused, exit 1), and purges of one entry and of all.
 func TestDLQCommands(t *testing.T) {
-	srv := eddytest.Start(t, api.Options{Sinks: nopSinks{}, Mappings: mappings.Options{
+	srv := eddytest.Start(t, server.Options{Sinks: nopSinks{}, Mappings: mappings.Options{
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}})
 	url := srv.URL()
 	ctx := context.Background()

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 type syncBuffer struct {
@@ -35,7 +35,7 @@ func (s *syncBuffer) String() string {
 // TestFunctionsLogs: "eddy functions logs" prints an Invoke API
 // invocation's log, error included; --follow prints a later one.
 func TestFunctionsLogs(t *testing.T) {
-	srv := eddytest.Start(t, api.Options{Sinks: nopSinks{}})
+	srv := eddytest.Start(t, server.Options{Sinks: nopSinks{}})
 	lam := lambda.NewFromConfig(srv.Config())
 	client := logsClient(srv.URL(), "us-east-1")
 	ctx := context.Background()

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // TestServeDLQFlags: --dlq-retention, --dlq-aws-endpoint and --dlq-nats-url
@@ -16,9 +16,9 @@ import (
 func TestServeDLQFlags(t *testing.T) {
 	t.Setenv("EDDY_DLQ_AWS_ENDPOINT", "http://127.0.0.1:4566")
 	t.Setenv("EDDY_DLQ_NATS_URL", "nats://127.0.0.1:4333")
-	parse := func(args ...string) api.Options {
+	parse := func(args ...string) server.Options {
 		t.Helper()
-		var opts api.Options
+		var opts server.Options
 		if err := serveFlags(&opts, new(sinkFlags)).Parse(append([]string{"--in-memory"}, args...)); err != nil {
 			t.Fatal(err)
 		}
@@ -40,12 +40,12 @@ func TestServeDLQFlags(t *testing.T) {
 	}
 	srv.Stop()
 
-	if _, err := api.New(parse("--dlq-retention", "-1h")); err == nil || !strings.Contains(err.Error(), "negative") {
+	if _, err := server.New(parse("--dlq-retention", "-1h")); err == nil || !strings.Contains(err.Error(), "negative") {
 		t.Fatalf("negative retention: %v", err)
 	}
 
 	var help bytes.Buffer
-	var opts api.Options
+	var opts server.Options
 	fs := serveFlags(&opts, new(sinkFlags))
 	fs.SetOutput(&help)
 	fs.PrintDefaults()

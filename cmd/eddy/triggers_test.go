@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -84,7 +84,7 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 }
 
 func TestTriggersCommands(t *testing.T) {
-	srv := eddytest.Start(t, api.Options{Sinks: nopSinks{}, Mappings: mappings.Options{
+	srv := eddytest.Start(t, server.Options{Sinks: nopSinks{}, Mappings: mappings.Options{
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}})
 	url := srv.URL()
 	ctx := context.Background()

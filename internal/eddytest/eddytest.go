@@ -12,15 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/sdkretry"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 // Server is a running eddy with clients pointed at it.
 type Server struct {
-	*api.Server
+	*server.Server
 	DDB  *dynamodb.Client
-	opts api.Options
+	opts server.Options
 	t    testing.TB
 	// transport is shared by every client Config hands out, so Stop can
 	// close their idle connections: the server's graceful shutdown would
@@ -30,13 +30,13 @@ type Server struct {
 
 // Start runs a server with opts (Addr forced to 127.0.0.1:0; InMemory
 // unless DataDir is set) and stops it when the test ends.
-func Start(t testing.TB, opts api.Options) *Server {
+func Start(t testing.TB, opts server.Options) *Server {
 	t.Helper()
 	opts.Addr = "127.0.0.1:0"
 	if opts.DataDir == "" {
 		opts.InMemory = true
 	}
-	srv, err := api.New(opts)
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatalf("eddytest: new server: %v", err)
 	}

@@ -11,16 +11,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/store"
 )
 
 // TestViewTypes: INSERT, MODIFY, a no-op put (no record) and REMOVE, in
 // every view type, with exactly the images the view type calls for.
 func TestViewTypes(t *testing.T) {
-	e := start(t, api.Options{})
+	e := start(t, server.Options{})
 	for _, view := range []string{"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"} {
 		t.Run(view, func(t *testing.T) {
 			table := "t_" + view
@@ -72,7 +72,7 @@ func TestViewTypes(t *testing.T) {
 
 // TestTTLDelete: a deletion by the TTL service carries userIdentity.
 func TestTTLDelete(t *testing.T) {
-	e := start(t, api.Options{})
+	e := start(t, server.Options{})
 	arn := e.createTable(t, "ttl", "NEW_AND_OLD_IMAGES")
 	e.put(t, "ttl", map[string]ddbtypes.AttributeValue{"pk": s("x"), "exp": n("1")})
 	tb := e.DB().Table("ttl")
@@ -119,7 +119,7 @@ func firstShard(t *testing.T, e *env, arn string) string {
 }
 
 // oneShard makes every item land in the same shard.
-func oneShard(o api.Options) api.Options { o.Streams.ShardCount = 1; return o }
+func oneShard(o server.Options) server.Options { o.Streams.ShardCount = 1; return o }
 
 func TestIteratorTypes(t *testing.T) {
 	c := eddytest.NewClock()
@@ -248,7 +248,7 @@ func TestTrimmed(t *testing.T) {
 // TestDisableEnableDelete: disabling closes the shards, enabling makes a new
 // stream, deleting the table disables its stream; all stay listed.
 func TestDisableEnableDelete(t *testing.T) {
-	e := start(t, api.Options{})
+	e := start(t, server.Options{})
 	arn1 := e.createTable(t, "dis", "KEYS_ONLY")
 	e.put(t, "dis", map[string]ddbtypes.AttributeValue{"pk": s("1")})
 	update := func(on bool, view string) string {
@@ -391,7 +391,7 @@ func TestSplit(t *testing.T) {
 // (persisted HMAC key), records are all there and sequence numbers go on
 // increasing.
 func TestRestart(t *testing.T) {
-	e := start(t, oneShard(api.Options{DataDir: t.TempDir()}))
+	e := start(t, oneShard(server.Options{DataDir: t.TempDir()}))
 	arn := e.createTable(t, "restart", "NEW_IMAGE")
 	e.put(t, "restart", map[string]ddbtypes.AttributeValue{"pk": s("1")})
 	shard := firstShard(t, e, arn)

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/streams"
 )
 
@@ -30,7 +30,7 @@ func BenchmarkPutItem(b *testing.B) {
 			name = view
 		}
 		b.Run(name, func(b *testing.B) {
-			e := start(b, api.Options{DataDir: b.TempDir()})
+			e := start(b, server.Options{DataDir: b.TempDir()})
 			e.createTable(b, "bench", view)
 			ddb := concurrentDDB(b, e)
 			var ctr atomic.Int64
@@ -64,7 +64,7 @@ func parallelism() int { return runtime.GOMAXPROCS(0) }
 func BenchmarkVisibility(b *testing.B) {
 	for _, mode := range []string{"subscriber", "poller"} {
 		b.Run(mode, func(b *testing.B) {
-			var o api.Options
+			var o server.Options
 			o.DataDir = b.TempDir()
 			o.Streams.ShardCount = 1
 			e := start(b, o)

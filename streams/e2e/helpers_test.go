@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
 )
 
 var ctx = context.Background()
@@ -25,7 +25,7 @@ type env struct {
 	S *dynamodbstreams.Client
 }
 
-func start(t testing.TB, opts api.Options) *env {
+func start(t testing.TB, opts server.Options) *env {
 	t.Helper()
 	s := eddytest.Start(t, opts)
 	return &env{Server: s, S: dynamodbstreams.NewFromConfig(s.Config())}
@@ -33,8 +33,8 @@ func start(t testing.TB, opts api.Options) *env {
 
 // manual returns options whose background maintenance never runs on its
 // own (tests call Maintain) and whose clock the test drives.
-func manual(c *eddytest.Clock) api.Options {
-	var o api.Options
+func manual(c *eddytest.Clock) server.Options {
+	var o server.Options
 	o.Streams.MaintenanceInterval = time.Hour
 	o.Streams.Now = c.Now
 	return o

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/streams"
 )
@@ -90,7 +90,7 @@ func contains(shs []shards.Info, id string) bool {
 // write exactly once, in per-item order, each OldImage equal to the
 // previous NewImage.
 func TestStress(t *testing.T) {
-	var o api.Options
+	var o server.Options
 	o.Streams.ShardCount = 4
 	o.Streams.RolloverInterval = 20 * time.Millisecond
 	o.Streams.MaintenanceInterval = 10 * time.Millisecond

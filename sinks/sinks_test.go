@@ -1,6 +1,7 @@
-package api_test
+package sinks_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,21 +14,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/nats-io/nats-server/v2/server"
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
-	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
+	"github.com/eddydb/eddy/sinks"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
+var ctx = context.Background()
+
 func TestParseSinks(t *testing.T) {
 	for _, bad := range [][]string{{"noequals"}, {"=http://x"}, {"a=ftp://x"}, {"a=nats://127.0.0.1:4222"}, {"a=http://x", "a=http://y"}} {
-		if _, err := api.ParseSinks(bad); err == nil {
+		if _, err := sinks.ParseSinks(bad); err == nil {
 			t.Errorf("ParseSinks(%q) accepted", bad)
 		}
 	}
-	if _, err := api.ParseSinks([]string{"search=http://127.0.0.1:9200/idx/_doc", "bus=nats://127.0.0.1:4222/docs"}); err != nil {
+	if _, err := sinks.ParseSinks([]string{"search=http://127.0.0.1:9200/idx/_doc", "bus=nats://127.0.0.1:4222/docs"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -77,11 +81,11 @@ func TestHTTPSink(t *testing.T) {
 		got = append(got, string(b))
 	}))
 	defer target.Close()
-	sinks, err := api.ParseSinks([]string{"audit=" + target.URL + "/orders/_doc"})
+	ss, err := sinks.ParseSinks([]string{"audit=" + target.URL + "/orders/_doc"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := eddytest.Start(t, api.Options{Sinks: sinks})
+	s := eddytest.Start(t, server.Options{Sinks: ss})
 	if e := emitThrough(t, s, `{"id":"o1","total":12.5}`); e != "" {
 		t.Fatalf("emit: %s", e)
 	}
@@ -97,7 +101,7 @@ func TestHTTPSink(t *testing.T) {
 }
 
 func TestNATSSink(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +122,12 @@ func TestNATSSink(t *testing.T) {
 	if err := sub.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	sinks, err := api.ParseSinks([]string{"audit=" + ns.ClientURL() + "/search.docs"})
+	ss, err := sinks.ParseSinks([]string{"audit=" + ns.ClientURL() + "/search.docs"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sinks.Close()
-	s := eddytest.Start(t, api.Options{Sinks: sinks})
+	defer ss.Close()
+	s := eddytest.Start(t, server.Options{Sinks: ss})
 	if e := emitThrough(t, s, `{"id":"a"}`); e != "" {
 		t.Fatalf("emit: %s", e)
 	}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/eddydb/eddy/internal/server"
+	"github.com/eddydb/eddy/sinks"
+)
+
+// sinkFlags collects repeated --sink NAME=URL flags.
+type sinkFlags []string
+
+func (s *sinkFlags) String() string     { return strings.Join(*s, ",") }
+func (s *sinkFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// serveFlags returns the flag set of "eddy serve", which fills opts and
+// sinks; --log-level and --log-format are read back with Lookup (newLogger).
+func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
+	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
+	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory (lost on exit)")
+	fs.StringVar(&opts.Region, "region", "us-east-1", "region named in ARNs")
+	fs.StringVar(&opts.AccountID, "account", "000000000000", "account ID named in ARNs")
+	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
+	fs.BoolVar(&opts.TrustedFunctions, "trusted-functions", false,
+		"run function code without the runaway guard (faster; a stuck function then ignores its timeout: only for code you trust)")
+	fs.DurationVar(&opts.DLQ.Retention, "dlq-retention", 14*24*time.Hour,
+		"how long dead-lettered batches are kept (eddy dlq list), delivered or not; 0 means the default")
+	fs.StringVar(&opts.DLQ.AWSEndpoint, "dlq-aws-endpoint", "",
+		"endpoint of SQS, SNS and S3 failure destinations, e.g. a local moto or LocalStack (default $EDDY_DLQ_AWS_ENDPOINT, else AWS)")
+	fs.StringVar(&opts.DLQ.NATSURL, "dlq-nats-url", "",
+		"NATS server of arn:eddy:nats failure destinations (default $EDDY_DLQ_NATS_URL, else nats://127.0.0.1:4222)")
+	fs.Var(sinks, "sink", "where documents functions emit to a sink go: NAME=http(s)://... (POST each document) or\n"+
+		"NAME=nats://host:4222/subject (publish); repeat for several sinks")
+	fs.String("log-level", "info", "least severe log level written to stderr: debug, info, warn or error")
+	fs.String("log-format", "text", "log line format: text (key=value) or json")
+	return fs
+}
+
+// newLogger builds the stderr logger of --log-level and --log-format.
+func newLogger(level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	ho := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, ho)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// serve is "eddy serve": flags → server.Options → New → Start → wait for
+// SIGINT or SIGTERM → Shutdown (requests in flight finish).
+func serve(args []string) int {
+	var opts server.Options
+	var sinkSpecs sinkFlags
+	fs := serveFlags(&opts, &sinkSpecs)
+	_ = fs.Parse(args)
+	log, err := newLogger(fs.Lookup("log-level").Value.String(), fs.Lookup("log-format").Value.String())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "eddy: %v\n", err)
+		return 2
+	}
+	opts.Logger = log
+	if len(sinkSpecs) > 0 {
+		ss, err := sinks.ParseSinks(sinkSpecs)
+		if err != nil {
+			log.Error("bad --sink", "err", err)
+			return 2
+		}
+		defer ss.Close()
+		opts.Sinks = ss
+	}
+
+	server.TuneRuntime()
+	srv, err := server.New(opts)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := srv.Start(); err != nil {
+		log.Error("cannot start", "err", err)
+		_ = srv.Shutdown(context.Background())
+		return 1
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Debug("signal received: shutting down (requests in flight finish)", "signal", s.String())
+	if err := srv.Shutdown(context.Background()); err != nil {
+		return 1 // the server logged it
+	}
+	return 0
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/ddberr"
+)
+
+// guestTableOps are the DynamoDB operations a trigger function may call
+// through eddy.table_call (see triggers/ABI.md).
+var guestTableOps = map[string]bool{
+	"GetItem": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true, "Query": true,
+}
+
+// guestTables is the triggers.Tables of the host: a guest's table calls run
+// through api's handlers, so a function sees exactly DynamoDB's validation
+// and errors. During an event source mapping invocation ctx carries the
+// invocation's store.WriteBuffer (the mapping put it there), so api's write
+// path defers the guest's writes to the mapping's checkpoint commit.
+type guestTables struct{ api *api.Server }
+
+func (g guestTables) Call(ctx context.Context, op string, req []byte) ([]byte, error) {
+	if !guestTableOps[op] {
+		return nil, guestError{ddberr.New(ddberr.KindUnknownOperation, "eddy: %s is not available to trigger functions", op)}
+	}
+	out, err := g.api.Call(ctx, op, req, "")
+	if err != nil {
+		return nil, guestError{ddberr.As(err)}
+	}
+	return out, nil
+}
+
+// guestError hands a DynamoDB error to the guest as DynamoDB's error JSON.
+type guestError struct{ e *ddberr.Error }
+
+func (g guestError) Error() string             { return g.e.Error() }
+func (g guestError) Unwrap() error             { return g.e }
+func (g guestError) DynamoDBErrorJSON() []byte { return api.ErrorJSON(g.e) }
+
+// noSinks is the sink set when none is configured: every emit fails with a
+// clear message instead of vanishing.
+type noSinks struct{}
+
+func (noSinks) Emit(ctx context.Context, sink string, doc []byte) error {
+	return fmt.Errorf("eddy: no sink named %q is configured (eddy serve --sink %s=URL)", sink, sink)
+}
