@@ -8,7 +8,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// prefixToken keys the idempotency records of TransactWriteItems:
+// The token space (prefixToken) keeps the idempotency records of TransactWriteItems:
 //
 //	0x05 't' <ClientRequestToken>                  → <created unix nanos:8> <sha256 of request:32> {}
 //	0x05 'e' <created unix nanos:8> <token>         → (empty) expiry order, for PurgeTokens
@@ -17,7 +17,6 @@ import (
 // (WriteOptions.Extra), so a transaction and its record commit together:
 // after a crash, either both are there or neither is. Records live for
 // TokenTTL; expired ones are ignored on read and removed by PurgeTokens.
-const prefixToken = 0x05
 
 // TokenTTL is how long DynamoDB honours a ClientRequestToken: 10 minutes.
 const TokenTTL = 10 * time.Minute
