@@ -8,6 +8,7 @@ import (
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/triggers"
 )
 
@@ -47,7 +48,7 @@ func (noSinks) Emit(ctx context.Context, sink string, doc []byte) error {
 	return fmt.Errorf("eddy: no sink named %q is configured (eddy serve --sink %s=URL)", sink, sink)
 }
 
-// startTriggers builds the trigger host on the shared Pebble DB and mounts
+// startTriggers builds the trigger host on its key space of the store and mounts
 // the Lambda API.
 func (s *Server) startTriggers() error {
 	sinks := s.opts.Sinks
@@ -59,7 +60,7 @@ func (s *Server) startTriggers() error {
 		dataDir = ""
 	}
 	host, err := triggers.New(triggers.Options{
-		DB:          s.db.Pebble(),
+		DB:          s.db.KeySpace(store.SpaceFunctions),
 		DataDir:     dataDir,
 		Tables:      guestTables{s},
 		Sinks:       sinks,
