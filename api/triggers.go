@@ -76,7 +76,7 @@ func (s *Server) startTriggers() error {
 	if do.Region == "" {
 		do.Region, do.Account = s.opts.Region, s.opts.AccountID
 	}
-	dq, err := dlq.Open(s.db.Pebble(), do)
+	dq, err := dlq.Open(s.db, do)
 	if err != nil {
 		host.Close()
 		return err

@@ -6,8 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 )
 
@@ -25,7 +24,7 @@ type Redriver interface {
 }
 
 // CommitFunc records redrive progress into the batch of a commit.
-type CommitFunc func(b *pebble.Batch, upTo streams.Seq, failed *Entry) (after func(), err error)
+type CommitFunc func(b *store.Batch, upTo streams.Seq, failed *Entry) (after func(), err error)
 
 // SetRedriver sets the redriver (before Start).
 func (s *Store) SetRedriver(r Redriver) {
@@ -71,14 +70,14 @@ func (s *Store) Redrive(ctx context.Context, id uint64, mapping string) (*Entry,
 	e.Redrive.Started = s.opts.Now().UTC()
 	e.Redrive.Finished = time.Time{}
 	e.Redrive.LastError = ""
-	if err := s.save(e, pebble.Sync); err != nil {
+	if err := s.save(e, true); err != nil {
 		return nil, err
 	}
 	// cur is the committed state: pending records not yet settled, and
 	// those that failed again during this redrive.
 	pending := slices.Clone(e.Records)
 	var again []StreamRecord
-	commit := func(b *pebble.Batch, upTo streams.Seq, failed *Entry) (func(), error) {
+	commit := func(b *store.Batch, upTo streams.Seq, failed *Entry) (func(), error) {
 		n := 0
 		for n < len(pending) && pending[n].Seq <= upTo {
 			n++
@@ -96,7 +95,7 @@ func (s *Store) Redrive(ctx context.Context, id uint64, mapping string) (*Entry,
 			next.LastError, next.LogTail = failed.LastError, failed.LogTail
 			rdv.LastError = failed.LastError
 		}
-		if err := put(b, &next); err != nil {
+		if err := s.put(b, &next); err != nil {
 			return nil, err
 		}
 		return func() {
@@ -116,19 +115,19 @@ func (s *Store) Redrive(ctx context.Context, id uint64, mapping string) (*Entry,
 		e.Redrive.State = RedriveFailed
 	}
 	e.Redrive.Finished = s.opts.Now().UTC()
-	if err := s.save(e, pebble.Sync); err != nil {
+	if err := s.save(e, true); err != nil {
 		return nil, err
 	}
 	return e, rerr
 }
 
-func (s *Store) save(e *Entry, o *pebble.WriteOptions) error {
+func (s *Store) save(e *Entry, sync bool) error {
 	b := s.db.NewBatch()
 	defer b.Close()
-	if err := put(b, e); err != nil {
+	if err := s.put(b, e); err != nil {
 		return err
 	}
-	return b.Commit(o)
+	return b.Commit(sync)
 }
 
 // RedriveAll redrives every entry of a mapping ("" for all) that still

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
@@ -93,7 +91,7 @@ func (r *runner) loop() {
 	var ck map[string]*shardCkpt
 	for {
 		var err error
-		if ck, err = loadCheckpoints(r.m.pdb, r.cfg.UUID); err == nil {
+		if ck, err = loadCheckpoints(r.m.ks.checkpoints, r.cfg.UUID); err == nil {
 			break
 		}
 		r.setResult("PROBLEM: " + err.Error())
@@ -253,17 +251,17 @@ func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) *s
 	}
 	var wins map[int]*window
 	if r.cfg.TumblingWindowInSeconds > 0 && !rewrite {
-		wins, _ = loadWindows(r.m.pdb, r.cfg.UUID, sh.ID)
+		wins, _ = loadWindows(r.m.ks.windows, r.cfg.UUID, sh.ID)
 	}
 	if rewrite {
-		b := r.m.pdb.NewBatch()
-		_ = b.DeleteRange(ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor), nil)
-		_ = b.DeleteRange(windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF), nil)
+		b := r.m.opts.DB.NewBatch()
+		_ = r.m.ks.checkpoints.DeleteRange(b, ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor))
+		_ = r.m.ks.windows.DeleteRange(b, windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF))
 		for i, p := range pos {
-			_ = b.Set(ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p), nil)
+			_ = r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p))
 		}
-		_ = b.Set(ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)}, nil)
-		_ = b.Commit(pebble.Sync)
+		_ = r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)})
+		_ = b.Commit(true)
 		b.Close()
 	}
 	for i, p := range pos {
@@ -404,8 +402,8 @@ func (w *shardWorker) run() bool {
 	if !gone {
 		w.flushIdle()
 	}
-	_, err := r.m.opts.DB.Write(ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
-		return b.Set(ckptKey(r.cfg.UUID, w.sh.ID, laneDone), nil, nil)
+	_, err := r.m.opts.DB.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+		return r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, laneDone), nil)
 	}})
 	return err == nil
 }
@@ -451,9 +449,9 @@ func (w *shardWorker) flushIdle() {
 	if len(idle) == 0 {
 		return
 	}
-	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		for _, l := range idle {
-			if err := b.Set(ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(pos), nil); err != nil {
+			if err := r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(pos)); err != nil {
 				return err
 			}
 		}
@@ -743,17 +741,17 @@ func (l *lane) commit(buf *WriteBuffer, ck streams.Seq, fe *dlq.Entry) error {
 	w := l.w
 	r := w.r
 	var after func()
-	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		if l.rd != nil {
 			var err error
 			after, err = l.rd(b, ck, fe)
 			return err
 		}
-		if err := b.Set(ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(ck), nil); err != nil {
+		if err := r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(ck)); err != nil {
 			return err
 		}
 		if l.winNext != nil {
-			if err := b.Set(windowKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), l.winNext.encode(), nil); err != nil {
+			if err := r.m.ks.windows.Set(b, windowKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), l.winNext.encode()); err != nil {
 				return err
 			}
 		}

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/store"
 )
 
@@ -43,20 +41,21 @@ import (
 // deletion.
 //
 //	0x23 <uuid:36> <shard id> 0x00 <lane:1> → <start:8 (u64be unix s)> <state JSON>
-const prefixWindow = store.PrefixTriggers + 3 // 0x23
+//
+// (0x23 is the space, store.SpaceWindows; windowKey leaves it to the handle.)
 
 // maxWindowState is the state size over which a window ends early.
 const maxWindowState = 1 << 20
 
 func windowKey(uuid, shard string, lane byte) []byte {
-	k := append([]byte{prefixWindow}, uuid...)
+	k := []byte(uuid)
 	k = append(k, shard...)
 	return append(k, 0, lane)
 }
 
 func windowRange(uuid string) (lo, hi []byte) {
-	lo = append([]byte{prefixWindow}, uuid...)
-	hi = append([]byte{prefixWindow}, uuid...)
+	lo = []byte(uuid)
+	hi = []byte(uuid)
 	hi[len(hi)-1]++
 	return lo, hi
 }
@@ -72,10 +71,10 @@ func (w *window) encode() []byte {
 }
 
 // loadWindows returns the open windows of a mapping's lanes on a shard.
-func loadWindows(db *pebble.DB, uuid, shard string) (map[int]*window, error) {
+func loadWindows(db store.KeySpace, uuid, shard string) (map[int]*window, error) {
 	lo := windowKey(uuid, shard, 0)
 	hi := windowKey(uuid, shard, 0xFF)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo[:len(lo)-1], UpperBound: hi})
+	it, err := db.NewIter(lo[:len(lo)-1], hi)
 	if err != nil {
 		return nil, err
 	}
@@ -178,8 +177,8 @@ func (l *lane) closeWindow(early bool) bool {
 		if err == nil {
 			r.m.metrics.invocations.WithLabelValues(r.lbl...).Inc()
 			if res.FunctionError == "" {
-				_, err = r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
-					return b.Delete(windowKey(r.cfg.UUID, l.w.sh.ID, byte(l.idx)), nil)
+				_, err = r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+					return r.m.ks.windows.Delete(b, windowKey(r.cfg.UUID, l.w.sh.ID, byte(l.idx)))
 				}}, buf.mutations()...)
 				if err == nil {
 					l.win = nil

@@ -127,3 +127,27 @@ func TestKeySpaceRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteBatchAcrossSpaces: Extra's writes through handles commit with
+// the item, and not at all when the write fails.
+func TestWriteBatchAcrossSpaces(t *testing.T) {
+	db := openMem(t)
+	tbl := newTable(t, db, "t1")
+	ks := db.KeySpace(SpaceDLQ)
+	extra := func(b *Batch) error { return ks.Set(b, []byte("k"), []byte("v")) }
+	fail := Mutation{Table: tbl, Key: attr.Item{"pk": attr.S("a")}, Apply: func(attr.Item) (attr.Item, error) {
+		return nil, fmt.Errorf("no")
+	}}
+	if _, err := db.Write(ctx, WriteOptions{Extra: extra}, fail); err == nil {
+		t.Fatal("write did not fail")
+	}
+	if _, ok, _ := ks.Get([]byte("k")); ok {
+		t.Fatal("Extra committed without its write")
+	}
+	if _, err := db.Write(ctx, WriteOptions{Extra: extra}, put(tbl, attr.Item{"pk": attr.S("a")})); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := ks.Get([]byte("k")); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("Extra not committed: %q %v %v", v, ok, err)
+	}
+}
