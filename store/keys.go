@@ -103,13 +103,6 @@ func (s Space) String() string {
 	return fmt.Sprintf("space(%#02x)", byte(s))
 }
 
-// Prefixes of the owners that do not take KeySpace handles yet.
-const (
-	PrefixStreams  = byte(SpaceStreamMeta)
-	PrefixTriggers = byte(SpaceFunctions)
-	PrefixDLQ      = byte(SpaceDLQ)
-)
-
 // Prefix bytes of store's own spaces.
 const (
 	prefixCatalog = byte(spaceCatalog)
