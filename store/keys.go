@@ -8,8 +8,8 @@ import (
 	"github.com/eddydb/eddy/shards"
 )
 
-// The Pebble key space. Every key starts with one prefix byte, its Space,
-// which names its owner; the owner lays out the rest. Spaces are handed to
+// Space is the first byte of every key in the database: it names the key's
+// owner, and the owner lays out the rest. Spaces are handed to
 // their owners as KeySpace handles (keyspace.go); this table is the only
 // place a prefix byte is chosen. Each owner has a block of 16 prefixes, so
 // it can add a space next to its others.
