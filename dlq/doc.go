@@ -1,6 +1,6 @@
 // Package dlq is eddy's dead-letter store for event source mappings: every
 // batch a mapping gives up on (retries exhausted, record too old) becomes
-// one Entry, kept in Pebble under prefix 0x30 (layout on Store), delivered
+// one Entry, kept in its key space (store.SpaceDLQ; layout on Store), delivered
 // to the mapping's OnFailure destination, inspectable and redrivable.
 //
 // # What it owns

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 // outboxLoop delivers pending entries (0x30 'o' keys) oldest first, one
@@ -83,14 +81,14 @@ type pendingDelivery struct {
 
 func (s *Store) pending() []pendingDelivery {
 	lo, hi := span(keyOutbox)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.db.NewIter(lo, hi)
 	if err != nil {
 		return nil
 	}
 	defer it.Close()
 	var out []pendingDelivery
 	for it.First(); it.Valid() && len(out) < 1000; it.Next() {
-		out = append(out, pendingDelivery{binary.BigEndian.Uint64(it.Key()[2:]), string(it.Value())})
+		out = append(out, pendingDelivery{binary.BigEndian.Uint64(it.Key()[1:]), string(it.Value())})
 	}
 	return out
 }
@@ -103,8 +101,8 @@ func (s *Store) deliver(id uint64, arn string) error {
 		// Trimmed or purged meanwhile: drop the orphan outbox key.
 		b := s.db.NewBatch()
 		defer b.Close()
-		_ = b.Delete(outboxKey(id), nil)
-		return b.Commit(pebble.Sync)
+		_ = s.db.Delete(b, outboxKey(id))
+		return b.Commit(true)
 	}
 	snd, err := s.dests.Sender(s.ctx, arn)
 	if err == nil {
@@ -122,15 +120,15 @@ func (s *Store) deliver(id uint64, arn string) error {
 		// The attempt count is informational: written without the outbox
 		// key change and without waiting for a sync.
 		if v, merr := json.Marshal(e); merr == nil {
-			_ = b.Set(entryKey(id), v, nil)
-			_ = b.Commit(pebble.NoSync)
+			_ = s.db.Set(b, entryKey(id), v)
+			_ = b.Commit(false)
 		}
 		return err
 	}
 	e.Delivery.Delivered = s.opts.Now().UTC()
-	if err := put(b, e); err != nil {
+	if err := s.put(b, e); err != nil {
 		return err
 	}
-	_ = b.Delete(outboxKey(id), nil)
-	return b.Commit(pebble.Sync)
+	_ = s.db.Delete(b, outboxKey(id))
+	return b.Commit(true)
 }

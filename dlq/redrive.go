@@ -5,8 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 )
 
@@ -72,7 +71,7 @@ func (s *Store) beginRedrive(id uint64, mapping string) (*Redriving, error) {
 	e.Redrive.Started = s.opts.Now().UTC()
 	e.Redrive.Finished = time.Time{}
 	e.Redrive.LastError = ""
-	if err := s.save(e, pebble.Sync); err != nil {
+	if err := s.save(e, true); err != nil {
 		return nil, err
 	}
 	return &Redriving{s: s, e: e, pending: slices.Clone(e.Records), records: slices.Clone(e.Records)}, nil
@@ -88,7 +87,7 @@ func (r *Redriving) Records() []StreamRecord { return r.records }
 // writes: every record with Seq ≤ upTo is settled, and failed (nil if
 // none) holds those of them given up on again. Run after once b
 // committed.
-func (r *Redriving) Commit(b *pebble.Batch, upTo streams.Seq, failed *Entry) (after func(), err error) {
+func (r *Redriving) Commit(b *store.Batch, upTo streams.Seq, failed *Entry) (after func(), err error) {
 	n := 0
 	for n < len(r.pending) && r.pending[n].Seq <= upTo {
 		n++
@@ -106,7 +105,7 @@ func (r *Redriving) Commit(b *pebble.Batch, upTo streams.Seq, failed *Entry) (af
 		next.LastError, next.LogTail = failed.LastError, failed.LogTail
 		rdv.LastError = failed.LastError
 	}
-	if err := put(b, &next); err != nil {
+	if err := r.s.put(b, &next); err != nil {
 		return nil, err
 	}
 	return func() {
@@ -138,17 +137,17 @@ func (r *Redriving) Finish(rerr error) (*Entry, error) {
 		e.Redrive.State = RedriveFailed
 	}
 	e.Redrive.Finished = r.s.opts.Now().UTC()
-	if err := r.s.save(e, pebble.Sync); err != nil {
+	if err := r.s.save(e, true); err != nil {
 		return nil, err
 	}
 	return e, rerr
 }
 
-func (s *Store) save(e *Entry, o *pebble.WriteOptions) error {
+func (s *Store) save(e *Entry, sync bool) error {
 	b := s.db.NewBatch()
 	defer b.Close()
-	if err := put(b, e); err != nil {
+	if err := s.put(b, e); err != nil {
 		return err
 	}
-	return b.Commit(o)
+	return b.Commit(sync)
 }

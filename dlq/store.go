@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/store"
 )
@@ -126,7 +124,8 @@ func (o *Options) validate() error {
 
 // Store is the dead-letter store: one entry per discarded batch, the
 // outbox of external destinations, and the record of redrives. It owns
-// every key beginning with 0x30 (store.PrefixDLQ):
+// the key space store.SpaceDLQ (0x30; the keys it builds leave that byte
+// to the handle):
 //
 //	0x30 'e' <id:8 be>   → Entry (JSON)             one per discarded batch
 //	0x30 'o' <id:8 be>   → destination ARN          pending external delivery
@@ -152,7 +151,7 @@ func (o *Options) validate() error {
 // operation of package mappings built on BeginRedrive.
 type Store struct {
 	opts Options
-	db   *pebble.DB
+	db   store.KeySpace // store.SpaceDLQ
 	next atomic.Uint64
 
 	mu   sync.Mutex
@@ -171,24 +170,24 @@ const (
 )
 
 func entryKey(id uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{store.PrefixDLQ, keyEntry}, id)
+	return binary.BigEndian.AppendUint64([]byte{keyEntry}, id)
 }
 
 func outboxKey(id uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{store.PrefixDLQ, keyOutbox}, id)
+	return binary.BigEndian.AppendUint64([]byte{keyOutbox}, id)
 }
 
 func span(kind byte) (lo, hi []byte) {
-	return []byte{store.PrefixDLQ, kind}, []byte{store.PrefixDLQ, kind + 1}
+	return []byte{kind}, []byte{kind + 1}
 }
 
-// Open loads the store's state from db (the engine's Pebble DB).
-func Open(db *pebble.DB, opts Options) (*Store, error) {
+// Open loads the store's state from its key space of db.
+func Open(db *store.DB, opts Options) (*Store, error) {
 	opts.ensureDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{opts: opts, db: db, busy: map[uint64]bool{}, wake: make(chan struct{}, 1)}
+	s := &Store{opts: opts, db: db.KeySpace(store.SpaceDLQ), busy: map[uint64]bool{}, wake: make(chan struct{}, 1)}
 	s.g = lifecycle.New(context.Background(), "dlq", opts.Logger)
 	s.ctx = s.g.Context()
 	s.dests = noSenders{}
@@ -196,21 +195,18 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 		s.dests = opts.Destinations(opts)
 	}
 	var high uint64
-	if v, closer, err := db.Get([]byte{store.PrefixDLQ, keyHigh}); err == nil {
-		if len(v) == 8 {
-			high = binary.BigEndian.Uint64(v)
-		}
-		closer.Close()
-	} else if !errors.Is(err, pebble.ErrNotFound) {
+	if v, ok, err := s.db.Get([]byte{keyHigh}); err != nil {
 		return nil, err
+	} else if ok && len(v) == 8 {
+		high = binary.BigEndian.Uint64(v)
 	}
 	lo, hi := span(keyEntry)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.db.NewIter(lo, hi)
 	if err != nil {
 		return nil, err
 	}
-	if it.Last() && len(it.Key()) == 10 {
-		high = max(high, binary.BigEndian.Uint64(it.Key()[2:]))
+	if it.Last() && len(it.Key()) == 9 {
+		high = max(high, binary.BigEndian.Uint64(it.Key()[1:]))
 	}
 	if err := it.Close(); err != nil {
 		return nil, err
@@ -232,7 +228,7 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 // as for a mapping's own batches).
 func (s *Store) recoverInterrupted() error {
 	lo, hi := span(keyEntry)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.db.NewIter(lo, hi)
 	if err != nil {
 		return err
 	}
@@ -263,11 +259,11 @@ func (s *Store) recoverInterrupted() error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, e := range fixed {
-		if err := put(b, e); err != nil {
+		if err := s.put(b, e); err != nil {
 			return err
 		}
 	}
-	return b.Commit(pebble.Sync)
+	return b.Commit(true)
 }
 
 // Options returns the store's options with defaults applied (the
@@ -285,24 +281,24 @@ func (s *Store) BuiltinARN() string {
 // destination gets an outbox key in the same batch. Call Notify after the
 // batch committed to send it at once. If the batch is discarded the ID is
 // simply skipped.
-func (s *Store) Append(b *pebble.Batch, e *Entry) error {
+func (s *Store) Append(b *store.Batch, e *Entry) error {
 	e.ID = s.next.Add(1)
 	e.Created = s.opts.Now().UTC()
 	if e.Destination != "" && !IsBuiltin(e.Destination) {
 		e.Delivery = &Delivery{Destination: e.Destination}
-		if err := b.Set(outboxKey(e.ID), []byte(e.Destination), nil); err != nil {
+		if err := s.db.Set(b, outboxKey(e.ID), []byte(e.Destination)); err != nil {
 			return err
 		}
 	}
-	return put(b, e)
+	return s.put(b, e)
 }
 
-func put(b *pebble.Batch, e *Entry) error {
+func (s *Store) put(b *store.Batch, e *Entry) error {
 	v, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	return b.Set(entryKey(e.ID), v, nil)
+	return s.db.Set(b, entryKey(e.ID), v)
 }
 
 // Notify wakes the outbox (after a batch with new entries committed).
@@ -315,14 +311,13 @@ func (s *Store) Notify() {
 
 // Get returns one entry.
 func (s *Store) Get(id uint64) (*Entry, error) {
-	v, closer, err := s.db.Get(entryKey(id))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %d", ErrNotFound, id)
-	}
+	v, ok, err := s.db.Get(entryKey(id))
 	if err != nil {
 		return nil, err
 	}
-	defer closer.Close()
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", ErrNotFound, id)
+	}
 	var e Entry
 	if err := json.Unmarshal(v, &e); err != nil {
 		return nil, fmt.Errorf("dlq: decode entry %d: %w", id, err)
@@ -333,7 +328,7 @@ func (s *Store) Get(id uint64) (*Entry, error) {
 // Entries returns the entries of a mapping ("" for all), oldest first.
 func (s *Store) Entries(mapping string) ([]*Entry, error) {
 	lo, hi := span(keyEntry)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.db.NewIter(lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -392,12 +387,12 @@ func (s *Store) Delete(id uint64, mapping string) (int, error) {
 		if s.busy[id] {
 			continue
 		}
-		_ = b.Delete(entryKey(id), nil)
-		_ = b.Delete(outboxKey(id), nil)
+		_ = s.db.Delete(b, entryKey(id))
+		_ = s.db.Delete(b, outboxKey(id))
 		n++
 	}
-	_ = b.Set([]byte{store.PrefixDLQ, keyHigh}, binary.BigEndian.AppendUint64(nil, s.next.Load()), nil)
-	return n, b.Commit(pebble.Sync)
+	_ = s.db.Set(b, []byte{keyHigh}, binary.BigEndian.AppendUint64(nil, s.next.Load()))
+	return n, b.Commit(true)
 }
 
 // trim deletes entries older than Retention (IDs follow creation order, so
@@ -405,7 +400,7 @@ func (s *Store) Delete(id uint64, mapping string) (int, error) {
 func (s *Store) trim() error {
 	cut := s.opts.Now().Add(-s.opts.Retention)
 	lo, hi := span(keyEntry)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.db.NewIter(lo, hi)
 	if err != nil {
 		return err
 	}
@@ -417,7 +412,7 @@ func (s *Store) trim() error {
 		if json.Unmarshal(it.Value(), &e) == nil && !e.Created.Before(cut) {
 			break
 		}
-		old = append(old, binary.BigEndian.Uint64(it.Key()[2:]))
+		old = append(old, binary.BigEndian.Uint64(it.Key()[1:]))
 	}
 	if err := it.Close(); err != nil || len(old) == 0 {
 		return err
@@ -430,10 +425,10 @@ func (s *Store) trim() error {
 		if s.busy[id] {
 			continue
 		}
-		_ = b.Delete(entryKey(id), nil)
-		_ = b.Delete(outboxKey(id), nil)
+		_ = s.db.Delete(b, entryKey(id))
+		_ = s.db.Delete(b, outboxKey(id))
 	}
-	return b.Commit(pebble.Sync)
+	return b.Commit(true)
 }
 
 // acquire marks an entry busy; false when it already is.

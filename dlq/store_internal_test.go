@@ -5,16 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
-
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 )
 
 // TestTrimAndIDs: retention trims old entries (and their outbox keys) and
 // IDs are not reused after a purge and a reopen.
 func TestTrimAndIDs(t *testing.T) {
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	db, err := store.Open(store.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,11 +25,12 @@ func TestTrimAndIDs(t *testing.T) {
 	}
 	add := func(dest string) uint64 {
 		b := db.NewBatch()
+		defer b.Close()
 		e := &Entry{Mapping: "m", Destination: dest, Records: []StreamRecord{{Seq: 1, Event: []byte(`{}`)}}}
 		if err := s.Append(b, e); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Commit(pebble.Sync); err != nil {
+		if err := b.Commit(true); err != nil {
 			t.Fatal(err)
 		}
 		return e.ID
@@ -76,7 +75,7 @@ func TestTrimAndIDs(t *testing.T) {
 // "interrupted" (records kept, nothing replayed) or "done" when no record
 // is left; other entries are untouched.
 func TestRecoverInterrupted(t *testing.T) {
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	db, err := store.Open(store.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +86,7 @@ func TestRecoverInterrupted(t *testing.T) {
 	}
 	add := func(rd *Redrive, recs int) uint64 {
 		b := db.NewBatch()
+		defer b.Close()
 		e := &Entry{Mapping: "m", Redrive: rd}
 		for i := range recs {
 			e.Records = append(e.Records, StreamRecord{Seq: 1 + streams.Seq(i), Event: []byte(`{}`)})
@@ -94,7 +94,7 @@ func TestRecoverInterrupted(t *testing.T) {
 		if err := s.Append(b, e); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Commit(pebble.Sync); err != nil {
+		if err := b.Commit(true); err != nil {
 			t.Fatal(err)
 		}
 		return e.ID
@@ -138,8 +138,9 @@ func TestRecoverInterrupted(t *testing.T) {
 		t.Fatalf("second redrive of a running entry: %v", err)
 	}
 	b := db.NewBatch()
+	defer b.Close()
 	after, err := rd.Commit(b, rd.Records()[1].Seq, nil)
-	if err != nil || b.Commit(pebble.Sync) != nil {
+	if err != nil || b.Commit(true) != nil {
 		t.Fatal(err)
 	}
 	after()

@@ -3,8 +3,6 @@ package mappings
 import (
 	"context"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
@@ -50,17 +48,17 @@ func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, 
 	}
 	var wins map[int]*delivery.Window
 	if r.cfg.TumblingWindowInSeconds > 0 && !rewrite {
-		wins, _ = loadWindows(r.m.pdb, r.cfg.UUID, sh.ID)
+		wins, _ = loadWindows(r.m.ks.windows, r.cfg.UUID, sh.ID)
 	}
 	if rewrite {
-		b := r.m.pdb.NewBatch()
-		_ = b.DeleteRange(ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor), nil)
-		_ = b.DeleteRange(windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF), nil)
+		b := r.m.opts.DB.NewBatch()
+		_ = r.m.ks.checkpoints.DeleteRange(b, ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor))
+		_ = r.m.ks.windows.DeleteRange(b, windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF))
 		for i, p := range pos {
-			_ = b.Set(ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p), nil)
+			_ = r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p))
 		}
-		_ = b.Set(ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)}, nil)
-		_ = b.Commit(pebble.Sync)
+		_ = r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)})
+		_ = b.Commit(true)
 		b.Close()
 	}
 	return pos, wins
@@ -73,19 +71,19 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 	w := l.w
 	r := w.r
 	uuid, shard, idx := r.cfg.UUID, w.sh.ID, byte(l.idx)
-	_, err := r.m.opts.DB.Write(ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+	_, err := r.m.opts.DB.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		if o.Checkpoint != 0 {
-			if err := b.Set(ckptKey(uuid, shard, idx), seqBytes(o.Checkpoint), nil); err != nil {
+			if err := r.m.ks.checkpoints.Set(b, ckptKey(uuid, shard, idx), seqBytes(o.Checkpoint)); err != nil {
 				return err
 			}
 		}
 		if o.Window != nil {
-			if err := b.Set(windowKey(uuid, shard, idx), encodeWindow(o.Window), nil); err != nil {
+			if err := r.m.ks.windows.Set(b, windowKey(uuid, shard, idx), encodeWindow(o.Window)); err != nil {
 				return err
 			}
 		}
 		if o.WindowClosed {
-			if err := b.Delete(windowKey(uuid, shard, idx), nil); err != nil {
+			if err := r.m.ks.windows.Delete(b, windowKey(uuid, shard, idx)); err != nil {
 				return err
 			}
 		}
@@ -137,9 +135,9 @@ func (w *shardWorker) flushIdle() {
 	if len(idle) == 0 {
 		return
 	}
-	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		for _, l := range idle {
-			if err := b.Set(ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(pos), nil); err != nil {
+			if err := r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(pos)); err != nil {
 				return err
 			}
 		}
@@ -159,8 +157,8 @@ func (w *shardWorker) flushIdle() {
 // settled it.
 func (w *shardWorker) markFinished() error {
 	r := w.r
-	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
-		return b.Set(ckptKey(r.cfg.UUID, w.sh.ID, laneDone), nil, nil)
+	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+		return r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, laneDone), nil)
 	}})
 	return err
 }

@@ -1,21 +1,21 @@
 // Package mappings runs Lambda event source mappings over eddy's DynamoDB
 // Streams: it reads each stream's shards (streams.Reader) and invokes a
 // wasm function (triggers.Host) with batches of records, with Lambda's
-// delivery rules. The control plane is served by api/lambdaapi under
+// delivery rules. The control plane is served by lambdaapi under
 // /2015-03-31/event-source-mappings/.
 //
 // # What it owns
 //
-//   - Mappings (0x21), per-lane checkpoints (0x22), per-lane tumbling
-//     window state (0x23, window.go) and, until the dead-letter
-//     work adds real destinations, failure records (0x30 'e'): layout on the
-//     constants in store.go.
+//   - Mappings, per-lane checkpoints and per-lane tumbling window state,
+//     each in its own key space (store.SpaceMappings, SpaceCheckpoints,
+//     SpaceWindows; layouts in store.go and window.go). Dead letters are
+//     package dlq's, appended into the checkpoint's batch.
 //   - One runner per enabled mapping: shards are walked parents first; a
 //     child starts when its parent is finished. Each shard has one reader
 //     and ParallelizationFactor lanes; a record goes to the lane of its
 //     partition key's hash, so one item's changes stay in order.
 //
-// Dependency direction: internal/server → api/lambdaapi → mappings → triggers, streams,
+// Dependency direction: internal/server → lambdaapi → mappings → triggers, streams,
 // store. A Lambda record is streams.AppendRecordJSON's object (GetRecords'
 // record, byte for byte) plus "eventSourceARN".
 //
@@ -97,9 +97,9 @@
 //     shard starts the rest of the window from {}). A record the lane reads
 //     after its window was closed opens that window again with a fresh
 //     state.
-//   - DestinationConfig.OnFailure is stored and echoed; failure records are
-//     kept in Pebble (Manager.Failures, GET .../{uuid}/failures) and not yet
-//     sent anywhere.
+//   - Failed batches are dead letters (package dlq): kept with the records,
+//     sent to DestinationConfig.OnFailure through dlq's outbox, redriven by
+//     Manager.Redrive.
 //   - Inside an invocation GetItem and Query read committed state, not the
 //     invocation's own buffered writes.
 //   - A caught-up shard's reader wakes on commit, and also every

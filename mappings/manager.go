@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eddydb/eddy/dlq"
@@ -87,7 +86,7 @@ func (o *Options) validate() error {
 }
 
 // Manager owns the event source mappings: their configuration (persisted in
-// Pebble), one runner per enabled mapping, and the metrics. It is safe for
+// its key space), one runner per enabled mapping, and the metrics. It is safe for
 // concurrent use. Create with New, stop with Close (before the trigger host
 // and the store close).
 //
@@ -95,7 +94,7 @@ func (o *Options) validate() error {
 // a function runs or a batch commits.
 type Manager struct {
 	opts    Options
-	pdb     *pebble.DB
+	ks      keySpaces
 	metrics *metrics
 	log     *slog.Logger
 
@@ -127,14 +126,14 @@ func New(opts Options) (*Manager, error) {
 		return nil, err
 	}
 	if opts.DLQ == nil {
-		q, err := dlq.Open(opts.DB.Pebble(), dlq.Options{})
+		q, err := dlq.Open(opts.DB, dlq.Options{})
 		if err != nil {
 			return nil, err
 		}
 		opts.DLQ = q
 	}
-	m := &Manager{opts: opts, pdb: opts.DB.Pebble(), metrics: newMetrics(opts.Metrics), log: lifecycle.Or(opts.Logger), maps: map[string]*entry{}}
-	loaded, err := loadMappings(m.pdb)
+	m := &Manager{opts: opts, ks: newKeySpaces(opts.DB), metrics: newMetrics(opts.Metrics), log: lifecycle.Or(opts.Logger), maps: map[string]*entry{}}
+	loaded, err := loadMappings(m.ks.mappings)
 	if err != nil {
 		return nil, err
 	}
@@ -273,17 +272,17 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 			return Configuration{}, newErr(ErrConflict, "The event source arn (\" %s \") and function (\" %s \") provided mapping already exists. Please update or delete the existing mapping with UUID %s", arn, name, e.cfg.UUID)
 		}
 	}
-	b := m.pdb.NewBatch()
+	b := m.opts.DB.NewBatch()
 	defer b.Close()
 	if c.StartingPosition == "LATEST" {
 		if err := m.latestPositions(b, c.UUID, c.ParallelizationFactor, shs); err != nil {
 			return Configuration{}, err
 		}
 	}
-	if err := saveMapping(b, &c); err != nil {
+	if err := saveMapping(m.ks, b, &c); err != nil {
 		return Configuration{}, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(true); err != nil {
 		return Configuration{}, err
 	}
 	e := &entry{}
@@ -298,10 +297,10 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 // latestPositions writes checkpoints at the current end of every open
 // shard and marks the closed ones finished, so the mapping starts with the
 // records written after it was created.
-func (m *Manager) latestPositions(b *pebble.Batch, uuid string, factor int, shs []shards.Info) error {
+func (m *Manager) latestPositions(b *store.Batch, uuid string, factor int, shs []shards.Info) error {
 	for _, sh := range shs {
 		if sh.Closed {
-			if err := b.Set(ckptKey(uuid, sh.ID, laneDone), nil, nil); err != nil {
+			if err := m.ks.checkpoints.Set(b, ckptKey(uuid, sh.ID, laneDone), nil); err != nil {
 				return err
 			}
 			continue
@@ -311,11 +310,11 @@ func (m *Manager) latestPositions(b *pebble.Batch, uuid string, factor int, shs 
 			return err
 		}
 		for l := 0; l < factor; l++ {
-			if err := b.Set(ckptKey(uuid, sh.ID, byte(l)), seqBytes(end), nil); err != nil {
+			if err := m.ks.checkpoints.Set(b, ckptKey(uuid, sh.ID, byte(l)), seqBytes(end)); err != nil {
 				return err
 			}
 		}
-		if err := b.Set(ckptKey(uuid, sh.ID, laneFactor), []byte{byte(factor)}, nil); err != nil {
+		if err := m.ks.checkpoints.Set(b, ckptKey(uuid, sh.ID, laneFactor), []byte{byte(factor)}); err != nil {
 			return err
 		}
 	}
@@ -482,12 +481,12 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b := m.pdb.NewBatch()
+	b := m.opts.DB.NewBatch()
 	defer b.Close()
-	if err := saveMapping(b, &c); err != nil {
+	if err := saveMapping(m.ks, b, &c); err != nil {
 		return Configuration{}, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(true); err != nil {
 		m.settle(e)
 		return Configuration{}, err
 	}
@@ -522,15 +521,15 @@ func (m *Manager) Delete(uuid string) (Configuration, error) {
 	if run != nil {
 		run.stop()
 	}
-	b := m.pdb.NewBatch()
+	b := m.opts.DB.NewBatch()
 	defer b.Close()
-	if err := b.Delete(mappingKey(uuid), nil); err != nil {
+	if err := m.ks.mappings.Delete(b, mappingKey(uuid)); err != nil {
 		return Configuration{}, err
 	}
-	if err := deleteCheckpoints(b, uuid); err != nil {
+	if err := deleteCheckpoints(m.ks, b, uuid); err != nil {
 		return Configuration{}, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(true); err != nil {
 		return Configuration{}, err
 	}
 	m.metrics.forget(uuid, out.FunctionName)
@@ -553,10 +552,10 @@ func (m *Manager) stopped(r *runner, reason string) {
 	e.cfg.Enabled = false
 	e.cfg.StateTransitionReason = reason
 	e.cfg.LastProcessingResult, e.lastErr = r.lastResult()
-	b := m.pdb.NewBatch()
+	b := m.opts.DB.NewBatch()
 	defer b.Close()
-	if saveMapping(b, &e.cfg) == nil {
-		_ = b.Commit(pebble.Sync)
+	if saveMapping(m.ks, b, &e.cfg) == nil {
+		_ = b.Commit(true)
 	}
 }
 
@@ -580,7 +579,7 @@ func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck, err := loadCheckpoints(m.pdb, uuid)
+	ck, err := loadCheckpoints(m.ks.checkpoints, uuid)
 	if err != nil {
 		return nil, err
 	}

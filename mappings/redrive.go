@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/store"
@@ -146,12 +144,12 @@ func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 // store.DB.Write.
 type redriveCommitter struct {
 	db     *store.DB
-	commit func(b *pebble.Batch, upTo streams.Seq, failed *dlq.Entry) (func(), error)
+	commit func(b *store.Batch, upTo streams.Seq, failed *dlq.Entry) (func(), error)
 }
 
 func (c redriveCommitter) Commit(ctx context.Context, o delivery.Outcome) error {
 	var after func()
-	_, err := c.db.Write(ctx, store.WriteOptions{Extra: func(b *pebble.Batch) error {
+	_, err := c.db.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		var err error
 		after, err = c.commit(b, o.Checkpoint, o.Failure)
 		return err

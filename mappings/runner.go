@@ -143,7 +143,7 @@ func (r *runner) loop() {
 	var ck map[string]*shardCkpt
 	for {
 		var err error
-		if ck, err = loadCheckpoints(r.m.pdb, r.cfg.UUID); err == nil {
+		if ck, err = loadCheckpoints(r.m.ks.checkpoints, r.cfg.UUID); err == nil {
 			break
 		}
 		r.setResult("PROBLEM: " + err.Error())

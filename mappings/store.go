@@ -5,16 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 )
 
-// Key layout. The package owns keys beginning with 0x21, 0x22 and 0x23;
-// failure entries (0x30) belong to package dlq, which appends them to the
-// checkpoint's batch (dlq.Store.Append):
+// Key layout. The package owns the key spaces 0x21 (store.SpaceMappings),
+// 0x22 (store.SpaceCheckpoints) and 0x23 (store.SpaceWindows); the keys it
+// builds leave that first byte to the handles (keySpaces). Failure entries
+// (0x30) belong to package dlq, which appends them to the checkpoint's
+// batch (dlq.Store.Append):
 //
 //	0x21 'm' <uuid:36>                                  → mapping (JSON, stored)
 //	0x22 <uuid:36> <shard id> 0x00 <lane:1>             → checkpoint (u64be Seq)
@@ -31,16 +31,29 @@ import (
 // invocation that advanced it produced (buffered table writes, failure
 // records), so both survive a crash together or not at all.
 const (
-	prefixMapping    = store.PrefixTriggers + 1 // 0x21
-	prefixCheckpoint = store.PrefixTriggers + 2 // 0x22
-	laneFactor       = 0xFE
-	laneDone         = 0xFF
+	laneFactor = 0xFE
+	laneDone   = 0xFF
 )
 
-func mappingKey(uuid string) []byte { return append([]byte{prefixMapping, 'm'}, uuid...) }
+// keySpaces are the package's key spaces.
+type keySpaces struct {
+	mappings    store.KeySpace // 0x21: mappingKey
+	checkpoints store.KeySpace // 0x22: ckptKey
+	windows     store.KeySpace // 0x23: windowKey
+}
+
+func newKeySpaces(db *store.DB) keySpaces {
+	return keySpaces{
+		mappings:    db.KeySpace(store.SpaceMappings),
+		checkpoints: db.KeySpace(store.SpaceCheckpoints),
+		windows:     db.KeySpace(store.SpaceWindows),
+	}
+}
+
+func mappingKey(uuid string) []byte { return append([]byte{'m'}, uuid...) }
 
 func ckptPrefix(uuid, shard string) []byte {
-	k := append([]byte{prefixCheckpoint}, uuid...)
+	k := []byte(uuid)
 	k = append(k, shard...)
 	return append(k, 0)
 }
@@ -56,10 +69,8 @@ type shardCkpt struct {
 	done   bool
 }
 
-func loadMappings(db *pebble.DB) (map[string]*stored, error) {
-	it, err := db.NewIter(&pebble.IterOptions{
-		LowerBound: []byte{prefixMapping, 'm'}, UpperBound: []byte{prefixMapping, 'm' + 1},
-	})
+func loadMappings(db store.KeySpace) (map[string]*stored, error) {
+	it, err := db.NewIter([]byte{'m'}, []byte{'m' + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +79,7 @@ func loadMappings(db *pebble.DB) (map[string]*stored, error) {
 	for it.First(); it.Valid(); it.Next() {
 		var s stored
 		if err := json.Unmarshal(it.Value(), &s); err != nil {
-			return nil, fmt.Errorf("mappings: decode mapping %q: %w", it.Key()[2:], err)
+			return nil, fmt.Errorf("mappings: decode mapping %q: %w", it.Key()[1:], err)
 		}
 		s.FunctionName, s.Qualifier, s.Enabled = s.Function, s.Qual, s.IsEnabled
 		out[s.UUID] = &s
@@ -76,22 +87,22 @@ func loadMappings(db *pebble.DB) (map[string]*stored, error) {
 	return out, it.Error()
 }
 
-func saveMapping(b *pebble.Batch, c *Configuration) error {
+func saveMapping(ks keySpaces, b *store.Batch, c *Configuration) error {
 	s := stored{Configuration: *c, Function: c.FunctionName, Qual: c.Qualifier, IsEnabled: c.Enabled}
 	v, err := json.Marshal(&s)
 	if err != nil {
 		return err
 	}
-	return b.Set(mappingKey(c.UUID), v, nil)
+	return ks.mappings.Set(b, mappingKey(c.UUID), v)
 }
 
 // loadCheckpoints returns the progress of a mapping on every shard it has
 // touched.
-func loadCheckpoints(db *pebble.DB, uuid string) (map[string]*shardCkpt, error) {
-	lo := append([]byte{prefixCheckpoint}, uuid...)
-	hi := append([]byte{prefixCheckpoint}, uuid...)
+func loadCheckpoints(db store.KeySpace, uuid string) (map[string]*shardCkpt, error) {
+	lo := []byte(uuid)
+	hi := []byte(uuid)
 	hi[len(hi)-1]++
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := db.NewIter(lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +132,15 @@ func loadCheckpoints(db *pebble.DB, uuid string) (map[string]*shardCkpt, error) 
 	return out, it.Error()
 }
 
-func deleteCheckpoints(b *pebble.Batch, uuid string) error {
-	lo := append([]byte{prefixCheckpoint}, uuid...)
-	hi := append([]byte{prefixCheckpoint}, uuid...)
+func deleteCheckpoints(ks keySpaces, b *store.Batch, uuid string) error {
+	lo := []byte(uuid)
+	hi := []byte(uuid)
 	hi[len(hi)-1]++
-	if err := b.DeleteRange(lo, hi, nil); err != nil {
+	if err := ks.checkpoints.DeleteRange(b, lo, hi); err != nil {
 		return err
 	}
 	wlo, whi := windowRange(uuid)
-	return b.DeleteRange(wlo, whi, nil)
+	return ks.windows.DeleteRange(b, wlo, whi)
 }
 
 // FailureRecord is one batch of discarded records, in Lambda's on-failure

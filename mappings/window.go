@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/store"
 )
@@ -22,17 +20,18 @@ import (
 // state's deletion.
 //
 //	0x23 <uuid:36> <shard id> 0x00 <lane:1> → <start:8 (u64be unix s)> <state JSON>
-const prefixWindow = store.PrefixTriggers + 3 // 0x23
+//
+// (0x23 is the space, store.SpaceWindows; windowKey leaves it to the handle.)
 
 func windowKey(uuid, shard string, lane byte) []byte {
-	k := append([]byte{prefixWindow}, uuid...)
+	k := []byte(uuid)
 	k = append(k, shard...)
 	return append(k, 0, lane)
 }
 
 func windowRange(uuid string) (lo, hi []byte) {
-	lo = append([]byte{prefixWindow}, uuid...)
-	hi = append([]byte{prefixWindow}, uuid...)
+	lo = []byte(uuid)
+	hi = []byte(uuid)
 	hi[len(hi)-1]++
 	return lo, hi
 }
@@ -42,10 +41,10 @@ func encodeWindow(w *delivery.Window) []byte {
 }
 
 // loadWindows returns the open windows of a mapping's lanes on a shard.
-func loadWindows(db *pebble.DB, uuid, shard string) (map[int]*delivery.Window, error) {
+func loadWindows(db store.KeySpace, uuid, shard string) (map[int]*delivery.Window, error) {
 	lo := windowKey(uuid, shard, 0)
 	hi := windowKey(uuid, shard, 0xFF)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo[:len(lo)-1], UpperBound: hi})
+	it, err := db.NewIter(lo[:len(lo)-1], hi)
 	if err != nil {
 		return nil, err
 	}

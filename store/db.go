@@ -71,9 +71,9 @@ func (o *Options) Validate() error {
 }
 
 // DB is eddy's storage engine: the table catalog and all items, in one
-// Pebble database shared with the streams, triggers and dlq packages (each
-// owns a key prefix, see keys.go), so that their records can commit in the
-// same batch as the writes they describe.
+// Pebble database shared with the streams, triggers, mappings and dlq
+// packages (each owns key spaces, see KeySpace and keys.go), so that their
+// records can commit in the same batch as the writes they describe.
 //
 // A DB is safe for concurrent use.
 type DB struct {
@@ -156,13 +156,6 @@ func (db *DB) Close() error {
 	db.closed = true
 	return db.pdb.Close()
 }
-
-// Pebble returns the underlying database for packages that own a key prefix
-// (streams, triggers, dlq). They must not touch other prefixes.
-func (db *DB) Pebble() *pebble.DB { return db.pdb }
-
-// WriteOptions returns the commit options every durable write uses.
-func (db *DB) WriteOptions() *pebble.WriteOptions { return db.writeOpts }
 
 func (db *DB) loadCatalog() error {
 	iter, err := db.pdb.NewIter(&pebble.IterOptions{

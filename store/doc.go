@@ -10,6 +10,15 @@
 // the committed current item under the item's lock and decides the new one,
 // which is where conditions and update expressions are evaluated.
 //
+// Other packages keep their state in the same database, each in its own key
+// spaces: DB.KeySpace(SpaceStreamRecords), DB.KeySpace(SpaceDLQ), ... return
+// a KeySpace handle whose keys are relative to the space's prefix byte (Get,
+// NewIter, Scan, Write, and Set/Delete/DeleteRange into a Batch). A Batch
+// holds writes of several spaces that commit together; DB.Write hands its
+// own to ChangeLog.Prepare and WriteOptions.Extra, so a stream record, a
+// checkpoint or a dead letter commits with the items it describes. Package
+// store is the only importer of Pebble.
+//
 // # Invariants
 //
 //  1. One write, one Pebble batch: the item, its statistics delta, its index
@@ -26,8 +35,13 @@
 //  5. Table IDs are never reused: DeleteTable range-deletes a table's keys in
 //     the batch that drops it, and nothing written under an old ID can
 //     surface in a new table of the same name.
+//  6. No owner can address another's keys: every prefix byte is registered
+//     once (keys.go), a KeySpace reads and writes only under its own, and
+//     store's own spaces (catalog, items, stats, indexes, tokens) are not
+//     handed out (TestKeySpaceCannotEscape, TestOnlyStoreImportsPebble).
 //
-// Key and value layouts are drawn in keys.go (the key space) and in
+// Key and value layouts are drawn in keys.go (the registry of spaces and
+// store's own layouts), on KeySpace (the table of spaces) and in
 // attr/binary.go (the item encoding).
 //
 // # Background work

@@ -8,7 +8,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// prefixToken keys the idempotency records of TransactWriteItems:
+// The token space (prefixToken) keeps the idempotency records of TransactWriteItems:
 //
 //	0x05 't' <ClientRequestToken>                  → <created unix nanos:8> <sha256 of request:32> {}
 //	0x05 'e' <created unix nanos:8> <token>         → (empty) expiry order, for PurgeTokens
@@ -17,7 +17,6 @@ import (
 // (WriteOptions.Extra), so a transaction and its record commit together:
 // after a crash, either both are there or neither is. Records live for
 // TokenTTL; expired ones are ignored on read and removed by PurgeTokens.
-const prefixToken = 0x05
 
 // TokenTTL is how long DynamoDB honours a ClientRequestToken: 10 minutes.
 const TokenTTL = 10 * time.Minute
@@ -36,23 +35,23 @@ func tokenExpiryKey(created time.Time, token string) []byte {
 }
 
 // PutToken adds the record of token to b (use inside WriteOptions.Extra).
-func PutToken(b *pebble.Batch, token string, rec TokenRecord) error {
+func PutToken(b *Batch, token string, rec TokenRecord) error {
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 42), uint64(rec.Created.UnixNano()))
 	v = append(v, rec.Digest[:]...)
 	// Earlier eddy versions stored the response here and replay only a
 	// record that has one: "{}" keeps an eddy rolled back within the token's
 	// ten minutes from applying the transaction again (it answers {}).
 	v = append(v, "{}"...)
-	if err := b.Set(tokenKey(token), v, nil); err != nil {
+	if err := b.pb.Set(tokenKey(token), v, nil); err != nil {
 		return err
 	}
-	return b.Set(tokenExpiryKey(rec.Created, token), nil, nil)
+	return b.pb.Set(tokenExpiryKey(rec.Created, token), nil, nil)
 }
 
 // TokenWriter returns a WriteOptions.Extra that records token with the
 // record rec builds (called once, with the items locked, before the commit).
-func TokenWriter(token string, rec func() TokenRecord) func(b *pebble.Batch) error {
-	return func(b *pebble.Batch) error { return PutToken(b, token, rec()) }
+func TokenWriter(token string, rec func() TokenRecord) func(b *Batch) error {
+	return func(b *Batch) error { return PutToken(b, token, rec()) }
 }
 
 // Token returns the live record of token, if any (records older than

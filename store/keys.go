@@ -2,13 +2,17 @@ package store
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/shards"
 )
 
-// The Pebble key space. Every key starts with one prefix byte that names its
-// owner; the owner lays out the rest. New owners take a new prefix here.
+// Space is the first byte of every key in the database: it names the key's
+// owner, and the owner lays out the rest. Spaces are handed to
+// their owners as KeySpace handles (keyspace.go); this table is the only
+// place a prefix byte is chosen. Each owner has a block of 16 prefixes, so
+// it can add a space next to its others.
 //
 //	0x01 'c' <table name>                         → table descriptor (JSON)
 //	0x01 'i'                                      → last table ID (uint32be)
@@ -16,10 +20,10 @@ import (
 //	0x03 <table id:4>                             → table stats (merge operand)
 //	0x04 <table id:4> <index id:2> ...            → secondary index entries (index.go)
 //	0x05 't'|'e' ...                              → transaction idempotency tokens (idempotency.go)
-//	0x10 … 0x1F                                   → streams (package streams)
-//	0x20                                          → triggers: functions, code
-//	0x21 … 0x2F                                   → triggers: mappings, checkpoints
-//	0x30                                          → dlq
+//	0x10 … 0x13                                   → streams (package streams, streams/log.go)
+//	0x20                                          → triggers: functions, code (triggers/store.go)
+//	0x21 … 0x23                                   → mappings: configurations, checkpoints, windows
+//	0x30                                          → dlq: entries, outbox (dlq/store.go)
 //
 // Item keys: <hash:8> is shards.Hash of the encoded partition key, so a
 // table's items are spread over the hash ring as DynamoDB spreads them over
@@ -31,16 +35,81 @@ import (
 //	┌────┬──────────┬───────────────┬──────────────┬──────────────┐
 //	│0x02│ table id │ hash(pk) u64be│ enc(pk value)│ enc(sk value)│
 //	└────┴──────────┴───────────────┴──────────────┴──────────────┘
-const (
-	prefixCatalog = 0x01
-	prefixItem    = 0x02
-	prefixStats   = 0x03
-	prefixIndex   = 0x04
+type Space byte
 
-	// PrefixStreams .. are reserved for other packages sharing the DB.
-	PrefixStreams  = 0x10
-	PrefixTriggers = 0x20
-	PrefixDLQ      = 0x30
+// The registry of spaces. Store's own (unexported) are not handed out: items,
+// their statistics and index entries change only through DB.Write. The
+// prefix bytes are part of the on-disk format: never renumber one.
+const (
+	// 0x00-0x0F: store.
+	spaceCatalog Space = 0x01 // table descriptors, last table ID
+	spaceItems   Space = 0x02 // items
+	spaceStats   Space = 0x03 // table statistics (merge operands)
+	spaceIndexes Space = 0x04 // secondary index entries
+	spaceTokens  Space = 0x05 // TransactWriteItems idempotency tokens
+	// SpaceCapacity is reserved for per-partition capacity accounting.
+	SpaceCapacity Space = 0x06
+
+	// 0x10-0x1F: package streams.
+	SpaceStreamMeta    Space = 0x10 // sequence high-water mark, iterator key, last stream ID
+	SpaceStreams       Space = 0x11 // stream descriptors
+	SpaceShards        Space = 0x12 // shard descriptors
+	SpaceStreamRecords Space = 0x13 // change records, one key range per shard
+
+	// 0x20-0x2F: package triggers, package mappings.
+	SpaceFunctions   Space = 0x20 // functions, versions, aliases, code (triggers)
+	SpaceMappings    Space = 0x21 // event source mapping configurations (mappings)
+	SpaceCheckpoints Space = 0x22 // per-shard, per-lane checkpoints (mappings)
+	SpaceWindows     Space = 0x23 // tumbling window state (mappings)
+
+	// 0x30-0x3F: package dlq.
+	SpaceDLQ Space = 0x30 // dead-letter entries, their outbox, the ID high-water mark
+
+	// Reserved for owners to come, one block of 16 each.
+	SpaceOutbox  Space = 0x40 // sinks: documents waiting for their external destination
+	SpaceRelay   Space = 0x50 // relay of change records to other machines (JetStream)
+	SpaceBackups Space = 0x60 // backups and point-in-time recovery
+	SpaceLogs    Space = 0x70 // function logs
+)
+
+// spaces names every registered Space and its owner.
+var spaces = [256]struct{ name, owner string }{
+	spaceCatalog:       {"catalog", "store"},
+	spaceItems:         {"items", "store"},
+	spaceStats:         {"stats", "store"},
+	spaceIndexes:       {"indexes", "store"},
+	spaceTokens:        {"tokens", "store"},
+	SpaceCapacity:      {"capacity", "reserved"},
+	SpaceStreamMeta:    {"stream-meta", "streams"},
+	SpaceStreams:       {"streams", "streams"},
+	SpaceShards:        {"shards", "streams"},
+	SpaceStreamRecords: {"stream-records", "streams"},
+	SpaceFunctions:     {"functions", "triggers"},
+	SpaceMappings:      {"mappings", "mappings"},
+	SpaceCheckpoints:   {"checkpoints", "mappings"},
+	SpaceWindows:       {"windows", "mappings"},
+	SpaceDLQ:           {"dlq", "dlq"},
+	SpaceOutbox:        {"outbox", "reserved"},
+	SpaceRelay:         {"relay", "reserved"},
+	SpaceBackups:       {"backups", "reserved"},
+	SpaceLogs:          {"logs", "reserved"},
+}
+
+// String returns the space's registered name, or its byte in hex.
+func (s Space) String() string {
+	if n := spaces[s].name; n != "" {
+		return n
+	}
+	return fmt.Sprintf("space(%#02x)", byte(s))
+}
+
+// Prefix bytes of store's own spaces.
+const (
+	prefixCatalog = byte(spaceCatalog)
+	prefixItem    = byte(spaceItems)
+	prefixStats   = byte(spaceStats)
+	prefixIndex   = byte(spaceIndexes)
+	prefixToken   = byte(spaceTokens)
 )
 
 func catalogKey(name string) []byte {

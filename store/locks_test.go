@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/attr"
 )
 
@@ -20,7 +18,7 @@ type holdLog struct {
 	early bool // the read returned while the writer held the item
 }
 
-func (h *holdLog) Prepare(*pebble.Batch, []Change) (func(bool), error) {
+func (h *holdLog) Prepare(*Batch, []Change) (func(bool), error) {
 	return func(bool) {
 		go func() { h.got <- h.read() }()
 		time.Sleep(50 * time.Millisecond)

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
 )
@@ -41,20 +39,21 @@ func put(tbl *Table, it attr.Item) Mutation {
 
 // recLog records the changes it is shown and whether each commit happened.
 type recLog struct {
+	ks        KeySpace
 	mu        sync.Mutex
 	prepared  [][]Change
 	committed []bool
 	fail      error
 }
 
-func (l *recLog) Prepare(b *pebble.Batch, ch []Change) (func(bool), error) {
+func (l *recLog) Prepare(b *Batch, ch []Change) (func(bool), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.prepared = append(l.prepared, ch)
 	i := len(l.committed)
 	l.committed = append(l.committed, false)
 	// a record in the same batch, as the streams package writes one
-	if err := b.Set([]byte{PrefixStreams, byte(i)}, []byte("rec"), nil); err != nil {
+	if err := l.ks.Set(b, []byte{byte(i)}, []byte("rec")); err != nil {
 		return nil, err
 	}
 	return func(ok bool) { l.mu.Lock(); l.committed[i] = ok; l.mu.Unlock() }, l.fail
@@ -63,7 +62,7 @@ func (l *recLog) Prepare(b *pebble.Batch, ch []Change) (func(bool), error) {
 func TestWriteEmitsChangesInTheBatch(t *testing.T) {
 	db := openMem(t)
 	tbl := newTable(t, db, "t1")
-	log := &recLog{}
+	log := &recLog{ks: db.KeySpace(SpaceStreamRecords)}
 	db.RegisterChangeLog(log)
 	it := attr.Item{"pk": attr.S("a"), "v": attr.N("1")}
 	if _, err := db.Write(ctx, WriteOptions{Principal: Principal{Type: "User", ID: "AK"}}, put(tbl, it)); err != nil {
@@ -76,10 +75,8 @@ func TestWriteEmitsChangesInTheBatch(t *testing.T) {
 	if c.Old != nil || !attr.ItemsEqual(c.New, it) || c.Principal.ID != "AK" || !attr.ItemsEqual(c.Keys, attr.Item{"pk": attr.S("a")}) {
 		t.Fatalf("change: %+v", c)
 	}
-	if v, closer, err := db.Pebble().Get([]byte{PrefixStreams, 0}); err != nil || string(v) != "rec" {
+	if v, ok, err := log.ks.Get([]byte{0}); err != nil || !ok || string(v) != "rec" {
 		t.Fatalf("record not committed with the item: %v", err)
-	} else {
-		closer.Close()
 	}
 
 	// The same item again (equal under DynamoDB semantics, set order
@@ -103,7 +100,7 @@ func TestWriteEmitsChangesInTheBatch(t *testing.T) {
 func TestFailedPrepareWritesNothing(t *testing.T) {
 	db := openMem(t)
 	tbl := newTable(t, db, "t1")
-	log := &recLog{fail: errors.New("log full")}
+	log := &recLog{ks: db.KeySpace(SpaceStreamRecords), fail: errors.New("log full")}
 	db.RegisterChangeLog(log)
 	_, err := db.Write(ctx, WriteOptions{}, put(tbl, attr.Item{"pk": attr.S("a")}))
 	if err == nil {

@@ -18,7 +18,7 @@ import (
 // (slow) scan thought it expired; the deletion is a ServiceTTL change.
 func TestSweepRechecksAtDeleteTime(t *testing.T) {
 	db := openMem(t)
-	log := &recLog{}
+	log := &recLog{ks: db.KeySpace(SpaceStreamRecords)}
 	db.RegisterChangeLog(log)
 	tbl := newTable(t, db, "ttl")
 	tbl, err := db.UpdateTable("ttl", func(t *Table) error {

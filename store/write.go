@@ -41,7 +41,7 @@ type ChangeLog interface {
 	// func runs after the commit attempt (committed reports its outcome) and
 	// is where a log publishes or releases what it reserved. Prepare must
 	// not commit b.
-	Prepare(b *pebble.Batch, changes []Change) (done func(committed bool), err error)
+	Prepare(b *Batch, changes []Change) (done func(committed bool), err error)
 }
 
 // RegisterChangeLog adds a change log. Call before serving writes.
@@ -81,8 +81,10 @@ type Result struct {
 type WriteOptions struct {
 	Principal Principal
 	// Extra, when set, adds records of other owners (checkpoints, view
-	// writes, dead letters) to the same batch, after the items.
-	Extra func(b *pebble.Batch) error
+	// writes, dead letters) to the same batch, after the items, through
+	// their KeySpace handles (ks.Set(b, key, value)). b is valid only
+	// during the call.
+	Extra func(b *Batch) error
 }
 
 // CanceledError is returned by a multi-item Write when any mutation failed;
@@ -170,8 +172,9 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 		return nil, &CanceledError{Errs: errs}
 	}
 
-	b := db.pdb.NewBatch()
-	defer b.Close()
+	batch := db.NewBatch()
+	defer batch.Close()
+	b := batch.pb // store's own spaces are written directly
 	now := time.Now()
 	var changes []Change
 	for i, m := range muts {
@@ -208,7 +211,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	if len(changes) == 0 && wo.Extra == nil {
 		return results, nil
 	}
-	dones, err := db.prepareLogs(b, changes)
+	dones, err := db.prepareLogs(batch, changes)
 	finish := func(ok bool) {
 		for _, d := range dones {
 			d(ok)
@@ -219,7 +222,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 		return nil, err
 	}
 	if wo.Extra != nil {
-		if err := wo.Extra(b); err != nil {
+		if err := wo.Extra(batch); err != nil {
 			finish(false)
 			return nil, err
 		}
@@ -238,7 +241,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	return results, nil
 }
 
-func (db *DB) prepareLogs(b *pebble.Batch, changes []Change) ([]func(bool), error) {
+func (db *DB) prepareLogs(b *Batch, changes []Change) ([]func(bool), error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}

@@ -6,8 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
+	"github.com/eddydb/eddy/internal/kv"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
 )
@@ -38,12 +37,12 @@ func (l *Log) ensureStream(t *store.Table) (*stream, error) {
 	if t.Range != nil {
 		d.KeySchema = append(d.KeySchema, KeyElement{t.Range.Name, "RANGE"})
 	}
-	b := l.pdb.NewBatch()
+	b := l.db.NewBatch()
 	defer b.Close()
-	if err := setJSON(b, streamKey(d.ID), d); err != nil {
+	if err := setJSON(b, l.ks.streams, streamKey(d.ID), d); err != nil {
 		return nil, err
 	}
-	if err := b.Set(lastIDKey, binary.BigEndian.AppendUint32(nil, d.ID), nil); err != nil {
+	if err := l.ks.meta.Set(b, lastIDKey, binary.BigEndian.AppendUint32(nil, d.ID)); err != nil {
 		return nil, err
 	}
 	// Older streams of the same table close now.
@@ -70,7 +69,7 @@ func (l *Log) ensureStream(t *store.Table) (*stream, error) {
 	for i, r := range shards.Initial(l.opts.ShardCount) {
 		sd := shardDesc{Stream: d.ID, Ordinal: uint32(i + 1), Range: r, Start: Seq(l.seq.Add(1)), Created: now}
 		sd.Trim = sd.Start + 1
-		if err := setJSON(b, shardKey(d.ID, sd.Ordinal), sd); err != nil {
+		if err := setJSON(b, l.ks.shards, shardKey(d.ID, sd.Ordinal), sd); err != nil {
 			return nil, err
 		}
 		descs = append(descs, sd)
@@ -89,21 +88,21 @@ func (l *Log) ensureStream(t *store.Table) (*stream, error) {
 	return st, nil
 }
 
-func setJSON(b *pebble.Batch, key []byte, v any) error {
+func setJSON(b *store.Batch, ks store.KeySpace, key []byte, v any) error {
 	j, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return b.Set(key, j, nil)
+	return ks.Set(b, key, j)
 }
 
 // commitSynced commits a lifecycle batch durably, with the high-water mark
 // so that Seqs reserved for shard starts are never reused.
-func (l *Log) commitSynced(b *pebble.Batch) error {
-	if err := b.Set(hwmKey, binary.BigEndian.AppendUint64(nil, l.seq.Load()), nil); err != nil {
+func (l *Log) commitSynced(b *store.Batch) error {
+	if err := l.ks.meta.Set(b, hwmKey, binary.BigEndian.AppendUint64(nil, l.seq.Load())); err != nil {
 		return err
 	}
-	return b.Commit(l.db.WriteOptions())
+	return b.Commit(true)
 }
 
 // plan is a lifecycle change written to a batch, installed in memory once
@@ -115,7 +114,7 @@ type plan struct{ install func() }
 // exclusively, so no Prepare can reserve in sh meanwhile. Records still in
 // flight have Seqs ≤ the end: the shard reads as fully read only once they
 // are done.
-func (l *Log) planClose(b *pebble.Batch, sh *shard, now time.Time, children []shards.Range) (plan, error) {
+func (l *Log) planClose(b *store.Batch, sh *shard, now time.Time, children []shards.Range) (plan, error) {
 	st := sh.st
 	sh.mu.Lock()
 	end := sh.last
@@ -123,7 +122,7 @@ func (l *Log) planClose(b *pebble.Batch, sh *shard, now time.Time, children []sh
 	sh.mu.Unlock()
 	d := sh.desc
 	d.Closed, d.End, d.ClosedAt, d.Trim = true, end, now, trim
-	if err := setJSON(b, shardKey(d.Stream, d.Ordinal), d); err != nil {
+	if err := setJSON(b, l.ks.shards, shardKey(d.Stream, d.Ordinal), d); err != nil {
 		return plan{}, err
 	}
 	var kids []shardDesc
@@ -131,7 +130,7 @@ func (l *Log) planClose(b *pebble.Batch, sh *shard, now time.Time, children []sh
 		cd := shardDesc{Stream: d.Stream, Ordinal: st.nextOr + uint32(len(kids)), Parent: d.Ordinal,
 			Range: r, Start: Seq(l.seq.Add(1)), Created: now}
 		cd.Trim = cd.Start + 1
-		if err := setJSON(b, shardKey(cd.Stream, cd.Ordinal), cd); err != nil {
+		if err := setJSON(b, l.ks.shards, shardKey(cd.Stream, cd.Ordinal), cd); err != nil {
 			return plan{}, err
 		}
 		kids = append(kids, cd)
@@ -156,7 +155,7 @@ func (l *Log) planClose(b *pebble.Batch, sh *shard, now time.Time, children []sh
 }
 
 // planDisable closes every open shard of st and marks it DISABLED.
-func (l *Log) planDisable(b *pebble.Batch, st *stream, now time.Time) (plan, error) {
+func (l *Log) planDisable(b *store.Batch, st *stream, now time.Time) (plan, error) {
 	var ps []plan
 	for _, sh := range append([]*shard(nil), st.open...) {
 		p, err := l.planClose(b, sh, now, nil)
@@ -167,7 +166,7 @@ func (l *Log) planDisable(b *pebble.Batch, st *stream, now time.Time) (plan, err
 	}
 	d := st.desc
 	d.Disabled, d.DisabledAt = true, now
-	if err := setJSON(b, streamKey(d.ID), d); err != nil {
+	if err := setJSON(b, l.ks.streams, streamKey(d.ID), d); err != nil {
 		return plan{}, err
 	}
 	return plan{install: func() {
@@ -234,7 +233,7 @@ func (l *Log) Sync() error {
 		return nil
 	}
 	now := l.opts.Now().UTC()
-	b := l.pdb.NewBatch()
+	b := l.db.NewBatch()
 	defer b.Close()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -324,7 +323,7 @@ func (l *Log) roll(elapsed time.Duration) error {
 	if len(work) == 0 {
 		return nil
 	}
-	b := l.pdb.NewBatch()
+	b := l.db.NewBatch()
 	defer b.Close()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -364,7 +363,7 @@ func (l *Log) trimAll() error {
 		all = append(all, st.shards...)
 	}
 	l.mu.RUnlock()
-	b := l.pdb.NewBatch()
+	b := l.db.NewBatch()
 	defer b.Close()
 	type change struct {
 		sh   *shard
@@ -378,10 +377,10 @@ func (l *Log) trimAll() error {
 		sh.mu.Unlock()
 		d := sh.desc
 		if closed && closedAt.Before(cutoff) && visible >= end {
-			if err := b.DeleteRange(recordKey(nil, d.Stream, d.Ordinal, 0), recordKey(nil, d.Stream, d.Ordinal+1, 0), nil); err != nil {
+			if err := l.ks.records.DeleteRange(b, recordKey(nil, d.Stream, d.Ordinal, 0), recordKey(nil, d.Stream, d.Ordinal+1, 0)); err != nil {
 				return err
 			}
-			if err := b.Delete(shardKey(d.Stream, d.Ordinal), nil); err != nil {
+			if err := l.ks.shards.Delete(b, shardKey(d.Stream, d.Ordinal)); err != nil {
 				return err
 			}
 			changes = append(changes, change{sh: sh, drop: true})
@@ -394,13 +393,13 @@ func (l *Log) trimAll() error {
 		if cut <= trim {
 			continue
 		}
-		if err := b.DeleteRange(recordKey(nil, d.Stream, d.Ordinal, trim), recordKey(nil, d.Stream, d.Ordinal, cut), nil); err != nil {
+		if err := l.ks.records.DeleteRange(b, recordKey(nil, d.Stream, d.Ordinal, trim), recordKey(nil, d.Stream, d.Ordinal, cut)); err != nil {
 			return err
 		}
 		sh.mu.Lock()
 		d.Closed, d.End, d.ClosedAt, d.Trim = sh.closed, sh.end, sh.closedAt, cut
 		sh.mu.Unlock()
-		if err := setJSON(b, shardKey(d.Stream, d.Ordinal), d); err != nil {
+		if err := setJSON(b, l.ks.shards, shardKey(d.Stream, d.Ordinal), d); err != nil {
 			return err
 		}
 		changes = append(changes, change{sh: sh, trim: cut})
@@ -409,10 +408,10 @@ func (l *Log) trimAll() error {
 		return l.dropEmptyStreams()
 	}
 	// Trimming need not be synced: lost on a crash, it is redone.
-	if err := b.Set(hwmKey, binary.BigEndian.AppendUint64(nil, l.seq.Load()), nil); err != nil {
+	if err := l.ks.meta.Set(b, hwmKey, binary.BigEndian.AppendUint64(nil, l.seq.Load())); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := b.Commit(false); err != nil {
 		return err
 	}
 	l.mu.Lock()
@@ -446,10 +445,10 @@ func (l *Log) trimAll() error {
 // watermark.
 func (l *Log) trimPoint(sh *shard, trim, visible Seq, cutoff time.Time) (Seq, error) {
 	d := sh.desc
-	it, err := l.pdb.NewIter(&pebble.IterOptions{
-		LowerBound: recordKey(nil, d.Stream, d.Ordinal, trim),
-		UpperBound: recordKey(nil, d.Stream, d.Ordinal, visible+1),
-	})
+	it, err := l.ks.records.NewIter(
+		recordKey(nil, d.Stream, d.Ordinal, trim),
+		recordKey(nil, d.Stream, d.Ordinal, visible+1),
+	)
 	if err != nil {
 		return 0, err
 	}
@@ -479,7 +478,7 @@ func (l *Log) dropEmptyStreams() error {
 		if !st.desc.Disabled || len(st.shards) > 0 {
 			continue
 		}
-		if err := l.pdb.Delete(streamKey(id), pebble.NoSync); err != nil {
+		if err := l.ks.streams.Write(false, func(w kv.Writer) error { return w.Delete(streamKey(id)) }); err != nil {
 			return err
 		}
 		delete(l.streams, id)

@@ -13,8 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
+	"github.com/eddydb/eddy/internal/kv"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
@@ -25,7 +24,7 @@ import (
 // read side (Reader) and the background maintenance (rollover, splits,
 // trimming).
 //
-// # Key layout (prefixes 0x10..0x13 of the shared Pebble DB)
+// # Key layout (key spaces 0x10..0x13 of the store, see store.KeySpace)
 //
 //	0x10 'h'                                  → sequence high-water mark (u64be)
 //	0x10 'k'                                  → iterator HMAC key (32 bytes)
@@ -37,6 +36,9 @@ import (
 //	┌────┬───────────┬────────────┬────────────┐
 //	│0x13│ stream id │ ordinal    │ seq u64be  │   one shard's records are
 //	└────┴───────────┴────────────┴────────────┘   one key range, in seq order
+//
+// The first byte is the space (stream-meta, streams, shards,
+// stream-records); the keys the log builds are relative to it.
 //
 // Trimming is one DeleteRange per shard; dropping a shard deletes its
 // descriptor and its whole record range.
@@ -72,7 +74,7 @@ import (
 // A Log is safe for concurrent use.
 type Log struct {
 	db   *store.DB
-	pdb  *pebble.DB
+	ks   keySpaces
 	opts Options
 	key  []byte // iterator HMAC key
 
@@ -157,31 +159,31 @@ type shard struct {
 	notify   chan struct{}
 }
 
-// Key prefixes owned by the log.
-const (
-	prefixMeta   = store.PrefixStreams     // 0x10
-	prefixStream = store.PrefixStreams + 1 // 0x11
-	prefixShard  = store.PrefixStreams + 2 // 0x12
-	prefixRecord = store.PrefixStreams + 3 // 0x13
-)
+// keySpaces are the log's key spaces.
+type keySpaces struct {
+	meta    store.KeySpace // 0x10: hwmKey, hmacKey, lastIDKey
+	streams store.KeySpace // 0x11: streamKey
+	shards  store.KeySpace // 0x12: shardKey
+	records store.KeySpace // 0x13: recordKey
+}
 
+// Keys, relative to their spaces.
 var (
-	hwmKey    = []byte{prefixMeta, 'h'}
-	hmacKey   = []byte{prefixMeta, 'k'}
-	lastIDKey = []byte{prefixMeta, 'n'}
+	hwmKey    = []byte{'h'}
+	hmacKey   = []byte{'k'}
+	lastIDKey = []byte{'n'}
 )
 
 func streamKey(id uint32) []byte {
-	return binary.BigEndian.AppendUint32([]byte{prefixStream}, id)
+	return binary.BigEndian.AppendUint32(nil, id)
 }
 
 func shardKey(stream, ord uint32) []byte {
-	k := binary.BigEndian.AppendUint32([]byte{prefixShard}, stream)
+	k := binary.BigEndian.AppendUint32(make([]byte, 0, 8), stream)
 	return binary.BigEndian.AppendUint32(k, ord)
 }
 
 func recordKey(dst []byte, stream, ord uint32, seq Seq) []byte {
-	dst = append(dst, prefixRecord)
 	dst = binary.BigEndian.AppendUint32(dst, stream)
 	dst = binary.BigEndian.AppendUint32(dst, ord)
 	return binary.BigEndian.AppendUint64(dst, uint64(seq))
@@ -196,7 +198,13 @@ func Open(db *store.DB, opts Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		db: db, pdb: db.Pebble(), opts: opts,
+		db: db, opts: opts,
+		ks: keySpaces{
+			meta:    db.KeySpace(store.SpaceStreamMeta),
+			streams: db.KeySpace(store.SpaceStreams),
+			shards:  db.KeySpace(store.SpaceShards),
+			records: db.KeySpace(store.SpaceStreamRecords),
+		},
 		streams: map[uint32]*stream{}, byTable: map[tableLabel]*stream{},
 		byArn: map[string]*stream{}, shardIDs: map[string]*shard{},
 		bg:         lifecycle.New(context.Background(), "streams", opts.Logger),
@@ -222,43 +230,31 @@ func (l *Log) Close() error {
 	return nil
 }
 
-func (l *Log) get(key []byte) ([]byte, bool, error) {
-	v, closer, err := l.pdb.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer closer.Close()
-	return append([]byte(nil), v...), true, nil
-}
-
 func (l *Log) load() error {
-	v, ok, err := l.get(hmacKey)
+	v, ok, err := l.ks.meta.Get(hmacKey)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		v = make([]byte, 32)
 		_, _ = rand.Read(v)
-		if err := l.pdb.Set(hmacKey, v, l.db.WriteOptions()); err != nil {
+		if err := l.ks.meta.Write(true, func(w kv.Writer) error { return w.Set(hmacKey, v) }); err != nil {
 			return err
 		}
 	}
 	l.key = v
 	maxSeq := Seq(0)
-	if v, ok, err := l.get(hwmKey); err != nil {
+	if v, ok, err := l.ks.meta.Get(hwmKey); err != nil {
 		return err
 	} else if ok && len(v) == 8 {
 		maxSeq = Seq(binary.BigEndian.Uint64(v))
 	}
-	if v, ok, err := l.get(lastIDKey); err != nil {
+	if v, ok, err := l.ks.meta.Get(lastIDKey); err != nil {
 		return err
 	} else if ok && len(v) == 4 {
 		l.lastID = binary.BigEndian.Uint32(v)
 	}
-	if err := l.scan(prefixStream, func(_, v []byte) error {
+	if err := l.ks.streams.Scan(nil, nil, func(_, v []byte) error {
 		var d streamDesc
 		if err := json.Unmarshal(v, &d); err != nil {
 			return fmt.Errorf("streams: corrupt stream descriptor: %w", err)
@@ -268,7 +264,7 @@ func (l *Log) load() error {
 	}); err != nil {
 		return err
 	}
-	if err := l.scan(prefixShard, func(_, v []byte) error {
+	if err := l.ks.shards.Scan(nil, nil, func(_, v []byte) error {
 		var d shardDesc
 		if err := json.Unmarshal(v, &d); err != nil {
 			return fmt.Errorf("streams: corrupt shard descriptor: %w", err)
@@ -303,25 +299,11 @@ func (l *Log) load() error {
 	return nil
 }
 
-func (l *Log) scan(prefix byte, fn func(k, v []byte) error) error {
-	it, err := l.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		if err := fn(it.Key(), it.Value()); err != nil {
-			return err
-		}
-	}
-	return it.Error()
-}
-
 // lastRecord returns the Seq of the shard's last stored record, or 0.
 func (l *Log) lastRecord(stream, ord uint32) (Seq, error) {
 	lo := recordKey(nil, stream, ord, 0)
 	hi := recordKey(nil, stream, ord+1, 0)
-	it, err := l.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := l.ks.records.NewIter(lo, hi)
 	if err != nil {
 		return 0, err
 	}
@@ -401,7 +383,7 @@ var errNoShard = errors.New("streams: no open shard for the change (stream close
 // stream is enabled it reserves a Seq in the item's shard and appends the
 // record, and the high-water mark, to b. The returned done publishes the
 // records (committed) or releases the reservations.
-func (l *Log) Prepare(b *pebble.Batch, changes []store.Change) (func(bool), error) {
+func (l *Log) Prepare(b *store.Batch, changes []store.Change) (func(bool), error) {
 	streamed := false
 	for i := range changes {
 		t := changes[i].Table
@@ -452,11 +434,11 @@ func (l *Log) Prepare(b *pebble.Batch, changes []store.Change) (func(bool), erro
 		maxSeq = seq
 		key = recordKey(key[:0], st.desc.ID, sh.desc.Ordinal, seq)
 		val = encodeRecord(val[:0], c, st.desc.ViewType, now)
-		if err := b.Set(key, val, nil); err != nil {
+		if err := l.ks.records.Set(b, key, val); err != nil {
 			return done, err
 		}
 	}
-	if err := b.Set(hwmKey, binary.BigEndian.AppendUint64(nil, uint64(maxSeq)), nil); err != nil {
+	if err := l.ks.meta.Set(b, hwmKey, binary.BigEndian.AppendUint64(nil, uint64(maxSeq))); err != nil {
 		return done, err
 	}
 	return done, nil

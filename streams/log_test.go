@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/store"
 )
@@ -57,8 +55,9 @@ func TestWatermark(t *testing.T) {
 	shard := onlyShard(t, l)
 	shs, _ := l.Shards(l.arn("t", "2026-01-01T00:00:00.000"))
 	start := Seq(shs[0].Start)
-	pdb := db.Pebble()
-	a, b := pdb.NewBatch(), pdb.NewBatch()
+	a, b := db.NewBatch(), db.NewBatch()
+	defer a.Close()
+	defer b.Close()
 	doneA, err := l.Prepare(a, []store.Change{change(tb, "a")})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +68,7 @@ func TestWatermark(t *testing.T) {
 	}
 	woke := make(chan error, 1)
 	go func() { woke <- l.Wait(context.Background(), shard, start) }()
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(true); err != nil {
 		t.Fatal(err)
 	}
 	doneB(true)
@@ -81,7 +80,7 @@ func TestWatermark(t *testing.T) {
 		t.Fatalf("woken before anything was visible: %v", err)
 	case <-time.After(10 * time.Millisecond):
 	}
-	if err := a.Commit(pebble.Sync); err != nil {
+	if err := a.Commit(true); err != nil {
 		t.Fatal(err)
 	}
 	doneA(true)
@@ -103,7 +102,7 @@ func TestFailedCommit(t *testing.T) {
 		return func(attr.Item) (attr.Item, error) { return attr.Item{"pk": attr.S("x"), "v": attr.N(v)}, nil }
 	}
 	boom := errors.New("boom")
-	if _, err := db.Write(context.Background(), store.WriteOptions{Extra: func(*pebble.Batch) error { return boom }},
+	if _, err := db.Write(context.Background(), store.WriteOptions{Extra: func(*store.Batch) error { return boom }},
 		store.Mutation{Table: tb, Key: key, Apply: set("1")}); !errors.Is(err, boom) {
 		t.Fatalf("write: %v", err)
 	}

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/eddydb/eddy/shards"
 )
 
@@ -163,10 +161,10 @@ func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
 	}
 	out := Batch{Next: max(after, visible)}
 	if after < visible {
-		it, err := l.pdb.NewIter(&pebble.IterOptions{
-			LowerBound: recordKey(nil, d.Stream, d.Ordinal, after+1),
-			UpperBound: recordKey(nil, d.Stream, d.Ordinal, visible+1),
-		})
+		it, err := l.ks.records.NewIter(
+			recordKey(nil, d.Stream, d.Ordinal, after+1),
+			recordKey(nil, d.Stream, d.Ordinal, visible+1),
+		)
 		if err != nil {
 			return Batch{}, err
 		}

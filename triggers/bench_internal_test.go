@@ -6,8 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
@@ -21,11 +20,11 @@ import (
 
 func benchHost(b *testing.B, dataDir string, trusted bool) *Host {
 	b.Helper()
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	db, err := store.Open(store.Options{InMemory: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Options{DB: db, DataDir: dataDir, TrustedCode: trusted})
+	h, err := New(Options{DB: db.KeySpace(store.SpaceFunctions), DataDir: dataDir, TrustedCode: trusted})
 	if err != nil {
 		b.Fatal(err)
 	}

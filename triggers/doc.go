@@ -1,7 +1,7 @@
 // Package triggers is eddy's function host: it stores user functions
 // compiled to WebAssembly, runs them in a sandbox with wazero, and gives them
 // the eddy-abi-v1 host functions (input/output, DynamoDB table calls, sinks,
-// logs). The Lambda-compatible HTTP control plane is api/lambdaapi; the
+// logs). The Lambda-compatible HTTP control plane is lambdaapi; the
 // guest SDK is triggers/guest; the contract between host and guest is
 // ABI.md in this directory.
 //
@@ -15,7 +15,7 @@
 //     so a restart does not recompile.
 //   - A pool of warm instances per function version.
 //
-// Dependency direction: api/lambdaapi -> triggers, and the server wires
+// Dependency direction: lambdaapi -> triggers, and the server wires
 // Tables (its DynamoDB dispatcher) and Sinks in through Options; triggers
 // imports neither api nor store.
 //

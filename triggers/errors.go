@@ -6,7 +6,7 @@ import (
 )
 
 // Sentinel kinds of the errors the Lambda control plane returns (the
-// function host's and the event source mappings'; package api/lambdaapi maps
+// function host's and the event source mappings'; package lambdaapi maps
 // them onto Lambda's error types). Classify with
 // errors.Is; the Error() text of a returned error is the user-facing message
 // (the error body's message member) and never carries the sentinel's own

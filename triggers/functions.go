@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/eddydb/eddy/internal/kv"
 )
 
 // DefaultHandler is the export called when a function names no handler. The
@@ -541,11 +542,11 @@ func (h *Host) DeleteFunction(name, qualifier string) error {
 		return newErr(ErrNotFound, "Function not found: %s", h.FunctionARN(name, ""))
 	}
 	delete(h.fns, name)
-	b := h.opts.DB.NewBatch()
-	defer b.Close()
-	_ = b.Delete(fnKey(name), nil)
-	h.gcCodeLocked(b, r.hashes())
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := h.opts.DB.Write(true, func(b kv.Writer) error {
+		_ = b.Delete(fnKey(name))
+		h.gcCodeLocked(b, r.hashes())
+		return nil
+	}); err != nil {
 		h.fns[name] = r
 		return err
 	}

@@ -6,9 +6,10 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/eddydb/eddy/internal/kv"
 )
 
 // Host stores, compiles and runs functions. It is safe for concurrent use.
@@ -173,24 +174,24 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 // synced batch, deleting the blobs of dropped that no function references.
 // Caller holds h.mu.
 func (h *Host) saveLocked(r *record, code []byte, dropped []string) error {
-	b := h.opts.DB.NewBatch()
-	defer b.Close()
-	if code != nil {
-		if err := b.Set(codeKey(r.Latest.CodeHash), code, nil); err != nil {
+	return h.opts.DB.Write(true, func(b kv.Writer) error {
+		if code != nil {
+			if err := b.Set(codeKey(r.Latest.CodeHash), code); err != nil {
+				return err
+			}
+		}
+		if err := b.Set(fnKey(r.Latest.Name), mustJSON(r)); err != nil {
 			return err
 		}
-	}
-	if err := b.Set(fnKey(r.Latest.Name), mustJSON(r), nil); err != nil {
-		return err
-	}
-	h.gcCodeLocked(b, dropped)
-	return b.Commit(pebble.Sync)
+		h.gcCodeLocked(b, dropped)
+		return nil
+	})
 }
 
 // gcCodeLocked deletes the code blobs in hashes no stored function uses and
 // forgets their compiled modules. Caller holds h.mu and has already updated
 // h.fns.
-func (h *Host) gcCodeLocked(b *pebble.Batch, hashes []string) {
+func (h *Host) gcCodeLocked(b kv.Writer, hashes []string) {
 	for _, hs := range hashes {
 		used := false
 		for _, r := range h.fns {
@@ -202,7 +203,7 @@ func (h *Host) gcCodeLocked(b *pebble.Batch, hashes []string) {
 		if used {
 			continue
 		}
-		_ = b.Delete(codeKey(hs), nil)
+		_ = b.Delete(codeKey(hs))
 		if cm, ok := h.compiled[hs]; ok {
 			delete(h.compiled, hs)
 			// Instances already running keep their own reference; the

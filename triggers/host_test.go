@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/triggers"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -31,14 +30,15 @@ func guestCode(tb testing.TB, name string) []byte {
 	return code
 }
 
-func memDB(tb testing.TB) *pebble.DB {
+// memDB returns the functions space of an in-memory store.
+func memDB(tb testing.TB) triggers.KV {
 	tb.Helper()
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	db, err := store.Open(store.Options{InMemory: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = db.Close() })
-	return db
+	return db.KeySpace(store.SpaceFunctions)
 }
 
 // fakeTables records calls and answers from a canned map.

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
+	"github.com/eddydb/eddy/internal/kv"
 )
 
 // Tables is what a guest's eddy.table_call reaches: the server's DynamoDB
@@ -25,12 +25,27 @@ type Sinks interface {
 	Emit(ctx context.Context, sink string, doc []byte) error
 }
 
+// KV is the key space where a Host keeps function configurations, versions,
+// aliases and code; keys are relative to the space (triggers/store.go has
+// the layout). eddy passes its store's functions space
+// (store.KeySpace for store.SpaceFunctions implements KV), so the Host
+// reaches no other keys and triggers does not import the store.
+type KV interface {
+	// Get returns a copy of the value at key; ok is false when there is none.
+	Get(key []byte) (value []byte, ok bool, err error)
+	// Scan calls fn for each key in [lower, upper), in order; key and value
+	// are valid only during the call.
+	Scan(lower, upper []byte, fn func(key, value []byte) error) error
+	// Write commits what fn writes through w in one batch, durably if sync.
+	Write(sync bool, fn func(w kv.Writer) error) error
+}
+
 // Options configures a Host. Zero values take the defaults documented on
 // each field (applied by EnsureDefaults, called by New).
 type Options struct {
-	// DB holds function configuration and code under keys beginning with
-	// 0x20. Required. The Host does not close it.
-	DB *pebble.DB
+	// DB holds function configuration and code. Required. The Host does
+	// not close it.
+	DB KV
 	// DataDir, when set, holds the compiled-code cache in
 	// DataDir/wasm-cache so a restart does not recompile. Empty means an
 	// in-memory cache (in-memory servers and tests).

@@ -5,30 +5,27 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
-// Key layout. The triggers package owns every Pebble key whose first byte is
-// 0x20 and nothing else:
+// Key layout. The triggers package owns one key space, Options.DB (in eddy
+// the store's space 0x20, whose prefix byte is not part of the keys here):
 //
-//	0x20 'f' <function name>   -> JSON record (config of $LATEST, published
-//	                              versions, aliases, next version number)
-//	0x20 'c' <sha256 of code>  -> the wasm module bytes (32-byte raw hash)
+//	[0x20] 'f' <function name>   -> JSON record (config of $LATEST, published
+//	                                versions, aliases, next version number)
+//	[0x20] 'c' <sha256 of code>  -> the wasm module bytes (32-byte raw hash)
 //
 // Code blobs are shared by every version and function with the same bytes
 // and deleted when no record references them any more.
-const keyPrefix = 0x20
-
-func fnKey(name string) []byte { return append([]byte{keyPrefix, 'f'}, name...) }
+func fnKey(name string) []byte { return append([]byte{'f'}, name...) }
 
 func codeKey(hexHash string) []byte {
 	raw, _ := hex.DecodeString(hexHash)
-	return append([]byte{keyPrefix, 'c'}, raw...)
+	return append([]byte{'c'}, raw...)
 }
 
 // LatestVersion is the qualifier of a function's mutable, unpublished version.
@@ -111,33 +108,31 @@ func (r *record) hashes() []string {
 	return slices.Compact(hs)
 }
 
-func loadRecords(db *pebble.DB) (map[string]*record, error) {
-	it, err := db.NewIter(&pebble.IterOptions{
-		LowerBound: []byte{keyPrefix, 'f'},
-		UpperBound: []byte{keyPrefix, 'f' + 1},
-	})
-	if err != nil {
-		return nil, err
-	}
+func loadRecords(db KV) (map[string]*record, error) {
 	out := map[string]*record{}
-	for it.First(); it.Valid(); it.Next() {
+	err := db.Scan([]byte{'f'}, []byte{'f' + 1}, func(k, v []byte) error {
 		var r record
-		if err := json.Unmarshal(it.Value(), &r); err != nil {
-			_ = it.Close()
-			return nil, fmt.Errorf("triggers: decode function %q: %w", it.Key()[2:], err)
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("triggers: decode function %q: %w", k[1:], err)
 		}
 		out[r.Latest.Name] = &r
-	}
-	return out, it.Close()
+		return nil
+	})
+	return out, err
 }
 
-func loadCode(db *pebble.DB, hash string) ([]byte, error) {
-	v, closer, err := db.Get(codeKey(hash))
+// errNoCode is a code blob missing from the store.
+var errNoCode = errors.New("not found")
+
+func loadCode(db KV, hash string) ([]byte, error) {
+	v, ok, err := db.Get(codeKey(hash))
+	if err == nil && !ok {
+		err = errNoCode
+	}
 	if err != nil {
 		return nil, fmt.Errorf("triggers: load code %s: %w", hash, err)
 	}
-	defer closer.Close()
-	return slices.Clone(v), nil
+	return v, nil
 }
 
 func hashCode(code []byte) string {

@@ -7,14 +7,14 @@
 //
 // It is the only package that knows every subsystem. Package api speaks the
 // DynamoDB and Streams protocols over the store and the stream log and knows
-// nothing of triggers; the Lambda API (api/lambdaapi), /eddy/dlq/, /metrics
+// nothing of triggers; the Lambda API (lambdaapi), /eddy/dlq/, /metrics
 // and /healthz are mounted here. cmd/eddy, internal/eddytest and
 // bench/profserve build a Server from Options.
 //
 // Routes:
 //
 //	POST /            DynamoDB and DynamoDB Streams (package api)
-//	/2015-03-31/      Lambda REST API subset (api/lambdaapi)
+//	/2015-03-31/      Lambda REST API subset (lambdaapi)
 //	/eddy/dlq/        dead letters (dlq.Store.Handler)
 //	GET /metrics      Prometheus text: every subsystem's metrics
 //	/healthz          200 "ok" once Start has returned, 503 during shutdown

@@ -17,11 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api"
-	"github.com/eddydb/eddy/api/lambdaapi"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
 	"github.com/eddydb/eddy/internal/lifecycle"
+	"github.com/eddydb/eddy/lambdaapi"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
@@ -206,7 +206,7 @@ func New(opts Options) (_ *Server, err error) {
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
 	s.fnlogs = cwlogs.New(lo)
 	s.triggers, err = triggers.New(triggers.Options{
-		DB:          s.db.Pebble(),
+		DB:          s.db.KeySpace(store.SpaceFunctions),
 		DataDir:     codeDir,
 		Tables:      guestTables{s.api},
 		Sinks:       sinks,
@@ -231,7 +231,7 @@ func New(opts Options) (_ *Server, err error) {
 	if do.Destinations == nil {
 		do.Destinations = destinations.New
 	}
-	if s.dlq, err = dlq.Open(s.db.Pebble(), do); err != nil {
+	if s.dlq, err = dlq.Open(s.db, do); err != nil {
 		return nil, err
 	}
 	s.opened("dlq", s.dlq.Close)

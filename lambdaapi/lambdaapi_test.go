@@ -20,9 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/eddydb/eddy/api/lambdaapi"
+	"github.com/eddydb/eddy/lambdaapi"
+	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/triggers"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -126,12 +125,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	db, err := store.Open(store.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{tables: &fakeTables{}, sinks: &fakeSinks{}}
-	e.host, err = triggers.New(triggers.Options{DB: db, Tables: e.tables, Sinks: e.sinks})
+	e.host, err = triggers.New(triggers.Options{DB: db.KeySpace(store.SpaceFunctions), Tables: e.tables, Sinks: e.sinks})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,6 @@
 // ResourceNotFoundException, ServiceException and InvalidZipFileException,
 // whose shapes spell it so in Lambda's model).
 //
-// The dependency direction is api/lambdaapi -> triggers; triggers knows
+// The dependency direction is lambdaapi -> triggers; triggers knows
 // nothing of HTTP.
 package lambdaapi
