@@ -1,7 +1,6 @@
 package cwlogs
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/eddydb/eddy/internal/uuid"
 )
 
 // TargetPrefix starts the X-Amz-Target of every CloudWatch Logs operation.
@@ -110,11 +111,7 @@ func writeError(w http.ResponseWriter, err error) {
 	_, _ = w.Write(b)
 }
 
-func requestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func requestID() string { return uuid.New() }
 
 // Offset tokens page the Describe operations: the index of the next item,
 // base64 so that nobody takes them for a format.

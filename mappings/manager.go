@@ -1,7 +1,6 @@
 package mappings
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/eddydb/eddy/internal/uuid"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -198,14 +199,6 @@ func (m *Manager) settle(e *entry) {
 	}
 }
 
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 func (m *Manager) functionArn(name, qualifier string) string {
 	return m.opts.Host.FunctionARN(name, qualifier)
 }
@@ -251,7 +244,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	if !info.Enabled {
 		return Configuration{}, newErr(ErrInvalidParameter, "Stream is disabled: %s", arn)
 	}
-	id := newUUID()
+	id := uuid.New()
 	c := Configuration{
 		UUID: id, EventSourceMappingArn: m.mappingArn(id), FunctionName: name, Qualifier: qual, FunctionArn: m.functionArn(name, qual),
 		EventSourceArn: arn, StartingPosition: *spec.StartingPosition,

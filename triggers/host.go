@@ -3,6 +3,7 @@ package triggers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/eddydb/eddy/internal/kv"
+	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
 // Host stores, compiles and runs functions. It is safe for concurrent use.
@@ -20,6 +22,7 @@ import (
 // or while a module compiles.
 type Host struct {
 	opts  Options
+	log   *slog.Logger // opts.Logger, or a discarding one
 	rt    wazero.Runtime
 	cache wazero.CompilationCache
 
@@ -64,6 +67,7 @@ func New(opts Options) (*Host, error) {
 		cache = wazero.NewCompilationCache()
 	}
 	h := &Host{
+		log:      lifecycle.Or(opts.Logger),
 		opts:     opts,
 		cache:    cache,
 		fns:      fns,

@@ -15,6 +15,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
 // Result is the outcome of an invocation that reached the function. A
@@ -190,6 +192,7 @@ func (p *pool) instantiate(ctx context.Context, logs *logBuffer) (inst *instance
 	// mapping lanes; cause not yet found).
 	defer func() {
 		if r := recover(); r != nil {
+			lifecycle.LogPanic(p.h.log, "triggers: instantiating "+p.cfg.Name, r)
 			inst, err = nil, fmt.Errorf("triggers: runtime panic while instantiating: %v", r)
 		}
 	}()
@@ -336,7 +339,11 @@ func (h *Host) InvokeAsync(name, qualifier string, payload []byte) error {
 	h.async.Add(1)
 	go func() {
 		defer h.async.Done()
-		_, _ = h.invokeChecked(context.Background(), name, qualifier, payload)
+		// A function error is in the function's log; a failure to run
+		// it at all (deleted meanwhile, host closing) only here.
+		if _, err := h.invokeChecked(context.Background(), name, qualifier, payload); err != nil {
+			h.log.Warn("asynchronous invocation not run", "function", name, "qualifier", qualifier, "err", err)
+		}
 	}()
 	return nil
 }

@@ -50,11 +50,11 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
+
+	"github.com/eddydb/eddy/internal/uuid"
 
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/streams"
@@ -225,7 +225,7 @@ func New(cfg Config, inv Invoker, com Committer, opts Options, win *Window) *Eng
 		opts.Sleep = sleep
 	}
 	if opts.NewID == nil {
-		opts.NewID = newUUID
+		opts.NewID = uuid.New
 	}
 	if cfg.TumblingWindowInSeconds <= 0 {
 		win = nil
@@ -242,14 +242,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // Deliver delivers batch (records in Seq order, of one tumbling window
