@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/lambdaapi"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/triggers"
@@ -317,7 +319,7 @@ func TestFunctionLifecycle(t *testing.T) {
 		if r.funcErr != "" || r.raw != `{"batchItemFailures":[{"itemIdentifier":"200"}]}` {
 			t.Fatalf("stream: %s %s", r.funcErr, r.raw)
 		}
-		if ids, ok := triggers.BatchItemFailures([]byte(r.raw)); !ok || len(ids) != 1 || ids[0] != "200" {
+		if ids, ok := delivery.BatchItemFailures([]byte(r.raw)); !ok || len(ids) != 1 || ids[0] != "200" {
 			t.Fatalf("BatchItemFailures: %v %v", ids, ok)
 		}
 		if !strings.Contains(r.logs, "INSERT arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024 100 pk=a") {

@@ -1,35 +1,15 @@
 package streams
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/eddydb/eddy/internal/logtest"
 	"github.com/eddydb/eddy/store"
 )
-
-// syncBuffer is a bytes.Buffer safe for the maintenance goroutine and the
-// test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestMaintenanceFailureLoggedOnce: a maintenance round that keeps failing
 // is logged once when it starts failing and once when it recovers, not at
@@ -40,7 +20,7 @@ func TestMaintenanceFailureLoggedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var buf syncBuffer
+	var buf logtest.Buffer
 	l, err := Open(db, Options{MaintenanceInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	if err != nil {
 		t.Fatal(err)

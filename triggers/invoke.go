@@ -521,27 +521,3 @@ func errorPayload(msg, typ string) []byte {
 		ErrorType    string `json:"errorType"`
 	}{msg, typ})
 }
-
-// BatchItemFailures extracts Lambda's partial batch response,
-// {"batchItemFailures":[{"itemIdentifier":"..."}]}, from a stream handler's
-// payload. ok is false if the payload is not that shape (e.g. null). An
-// entry whose itemIdentifier is not a string (a number, null, missing) is
-// returned as "", which names no record: Lambda then fails the whole batch.
-func BatchItemFailures(payload []byte) (ids []string, ok bool) {
-	var resp struct {
-		Failures *[]struct {
-			ItemIdentifier json.RawMessage `json:"itemIdentifier"`
-		} `json:"batchItemFailures"`
-	}
-	if json.Unmarshal(payload, &resp) != nil || resp.Failures == nil {
-		return nil, false
-	}
-	for _, f := range *resp.Failures {
-		var id string
-		if json.Unmarshal(f.ItemIdentifier, &id) != nil {
-			id = ""
-		}
-		ids = append(ids, id)
-	}
-	return ids, true
-}

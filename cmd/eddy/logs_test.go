@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,25 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/logtest"
 	"github.com/eddydb/eddy/internal/server"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestFunctionsLogs: "eddy functions logs" prints an Invoke API
 // invocation's log, error included; --follow prints a later one.
@@ -67,7 +50,7 @@ func TestFunctionsLogs(t *testing.T) {
 
 	logsPollInterval = 20 * time.Millisecond
 	fctx, cancel := context.WithCancel(ctx)
-	var follow syncBuffer
+	var follow logtest.Buffer
 	done := make(chan error, 1)
 	go func() { done <- functionLogs(fctx, &follow, client, "flaky", true, time.Minute) }()
 	waitUntil(t, "the first invocation's REPORT", 10*time.Second, func() bool { return strings.Contains(follow.String(), "REPORT") })

@@ -457,7 +457,7 @@ func (e *Engine) payload(items []Record) []byte {
 // response names, -1 when it names none, 0 when it names one that is not in
 // the batch (Lambda then treats the whole batch as failed).
 func firstFailed(items []Record, payload []byte) int {
-	ids, ok := batchItemFailures(payload)
+	ids, ok := BatchItemFailures(payload)
 	if !ok || len(ids) == 0 {
 		return -1
 	}
@@ -476,10 +476,12 @@ func firstFailed(items []Record, payload []byte) int {
 	return lo
 }
 
-// batchItemFailures parses a partial batch response: the itemIdentifier of
-// each entry of "batchItemFailures" ("" for one that is not a string). ok
-// is false when the payload has no such list.
-func batchItemFailures(payload []byte) (ids []string, ok bool) {
+// BatchItemFailures parses Lambda's partial batch response,
+// {"batchItemFailures":[{"itemIdentifier":"..."}]}: the itemIdentifier of
+// each entry ("" for one that is not a string: a number, null, missing,
+// which names no record, so Lambda fails the whole batch). ok is false when
+// the payload has no such list (e.g. null).
+func BatchItemFailures(payload []byte) (ids []string, ok bool) {
 	var resp struct {
 		Failures *[]struct {
 			ItemIdentifier json.RawMessage `json:"itemIdentifier"`

@@ -1,33 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/eddydb/eddy/internal/logtest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -44,7 +26,7 @@ func get(t *testing.T, url string) (int, string) {
 // Lambda API and DynamoDB's GET /; startup and shutdown are logged once
 // each at info; Shutdown is idempotent.
 func TestServerRoutesAndLifecycle(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	s, err := New(Options{Addr: "127.0.0.1:0", InMemory: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
