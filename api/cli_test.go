@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,30 +12,6 @@ import (
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
 )
-
-// awsEnv is an environment for the AWS CLI and boto3 that reads nothing of
-// the user's: dummy credentials, us-east-1, no instance metadata lookups,
-// HOME and the config files in a temporary directory.
-func awsEnv(t *testing.T) []string {
-	dir := t.TempDir()
-	env := []string{
-		"HOME=" + dir,
-		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_REGION=us-east-1",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PAGER=",
-	}
-	for _, k := range []string{"PATH", "PYENV_ROOT", "PYENV_VERSION", "LANG", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
 
 // runAWS runs one AWS CLI command against the server, bounded by a timeout,
 // and returns stdout, stderr and the exit code.
@@ -69,7 +43,7 @@ func TestAWSCLI(t *testing.T) {
 		t.Skip("the AWS CLI (aws) is not on PATH; install awscli to run this test")
 	}
 	s := eddytest.Start(t, server.Options{})
-	env := awsEnv(t)
+	env := eddytest.AWSCLIEnv(t)
 	ok := func(args ...string) map[string]any {
 		t.Helper()
 		out, errOut, code := runAWS(t, env, s.URL(), args...)
@@ -174,7 +148,7 @@ func TestBoto3(t *testing.T) {
 	if err != nil {
 		t.Skip("python3 is not on PATH; boto3 test skipped")
 	}
-	env := awsEnv(t)
+	env := eddytest.AWSCLIEnv(t)
 	probe := exec.Command(py, "-c", "import boto3")
 	probe.Env = env
 	if err := probe.Run(); err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +85,7 @@ func TestFailingHandlerLogs(t *testing.T) {
 	}
 
 	// The AWS CLI (v1 or v2): filter-log-events and get-log-events.
-	env := awsEnv(t)
+	env := eddytest.AWSCLIEnv(t)
 	clis := cliCandidates()
 	if len(clis) == 0 {
 		t.Skip("no AWS CLI (aws) installed")
@@ -181,28 +180,6 @@ func cliCandidates() []cli {
 		out = append(out, cli{p, v})
 	}
 	return out
-}
-
-// awsEnv is an environment for the AWS CLI that reads nothing of the
-// user's: dummy credentials, us-east-1, config files in a temporary HOME.
-func awsEnv(t *testing.T) []string {
-	dir := t.TempDir()
-	env := []string{
-		"HOME=" + dir,
-		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PAGER=",
-	}
-	for _, k := range []string{"PATH", "PYENV_ROOT", "PYENV_VERSION", "LANG", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
 }
 
 func runCLI(t *testing.T, env []string, path, url string, args ...string) string {

@@ -147,7 +147,7 @@ func (r *runner) loop() {
 			break
 		}
 		r.setResult("PROBLEM: " + err.Error())
-		if !sleepCtx(r.ctx, opts.ShardPollInterval) {
+		if !lifecycle.Sleep(r.ctx, opts.ShardPollInterval) {
 			return
 		}
 	}
@@ -210,16 +210,5 @@ func (r *runner) loop() {
 			}
 		case <-time.After(opts.ShardPollInterval):
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/internal/delivery"
+	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/shards"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
@@ -101,7 +102,7 @@ func (w *shardWorker) run() bool {
 		}
 		if err != nil {
 			r.setResult("PROBLEM: " + err.Error())
-			sleepCtx(ctx, r.m.opts.RetryBackoff)
+			lifecycle.Sleep(ctx, r.m.opts.RetryBackoff)
 			continue
 		}
 		now := r.m.opts.Now()

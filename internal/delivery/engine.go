@@ -54,6 +54,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/internal/uuid"
 
 	"github.com/eddydb/eddy/dlq"
@@ -222,7 +223,7 @@ func New(cfg Config, inv Invoker, com Committer, opts Options, win *Window) *Eng
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleep
+		opts.Sleep = lifecycle.Sleep
 	}
 	if opts.NewID == nil {
 		opts.NewID = uuid.New
@@ -231,17 +232,6 @@ func New(cfg Config, inv Invoker, com Committer, opts Options, win *Window) *Eng
 		win = nil
 	}
 	return &Engine{cfg: cfg, inv: inv, com: com, opts: opts, win: win}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // Deliver delivers batch (records in Seq order, of one tumbling window

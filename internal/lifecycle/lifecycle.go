@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // Group owns a set of goroutines. The zero value is not usable: build one
@@ -94,4 +95,17 @@ func Or(l *slog.Logger) *slog.Logger {
 		return Discard
 	}
 	return l
+}
+
+// Sleep waits d or until ctx is done, and reports whether the whole d
+// passed (false: ctx ended first).
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
