@@ -27,7 +27,7 @@ func TestDispatchLogsPanic(t *testing.T) {
 	}
 	defer log.Close()
 	var buf bytes.Buffer
-	s := New(Config{DB: db, Log: log, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	s := New(Deps{DB: db, Log: log, Logger: slog.New(slog.NewTextHandler(&buf, nil))}, Config{})
 	s.ops["Boom"] = func(ctx context.Context, c *call) (any, error) { panic("kaboom") }
 	_, err = s.Call(context.Background(), "Boom", []byte("{}"), "")
 	if !errors.Is(err, ddberr.New(ddberr.KindInternal, "")) {

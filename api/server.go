@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"hash/crc32"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/store"
@@ -18,14 +20,18 @@ import (
 // Config is what a Server runs over. Zero values mean the documented
 // defaults.
 type Config struct {
-	// DB is the store the DynamoDB operations read and write. Required.
-	DB *store.DB
-	// Log is the change log the Streams operations read. Required.
-	Log *streams.Log
 	// Region and AccountID appear in ARNs. Defaults "us-east-1" and
 	// "000000000000".
 	Region    string
 	AccountID string
+}
+
+// Deps are what a Server serves, owned by its caller.
+type Deps struct {
+	// DB is the store the DynamoDB operations read and write. Required.
+	DB *store.DB
+	// Log is the change log the Streams operations read. Required.
+	Log *streams.Log
 	// Logger is where a handler's recovered panic is logged (with its
 	// stack); nil discards.
 	Logger *slog.Logger
@@ -54,14 +60,9 @@ type Server struct {
 }
 
 // New builds the protocol handlers over cfg.DB and cfg.Log.
-func New(cfg Config) *Server {
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	if cfg.AccountID == "" {
-		cfg.AccountID = "000000000000"
-	}
-	s := &Server{opts: cfg, db: cfg.DB, log: cfg.Log, logger: lifecycle.Or(cfg.Logger)}
+func New(deps Deps, cfg Config) *Server {
+	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
+	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger)}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()

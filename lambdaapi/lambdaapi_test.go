@@ -132,7 +132,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{tables: &fakeTables{}, sinks: &fakeSinks{}}
-	e.host, err = triggers.New(triggers.Options{DB: db.KeySpace(store.SpaceFunctions), Tables: e.tables, Sinks: e.sinks})
+	e.host, err = triggers.New(triggers.Deps{DB: db.KeySpace(store.SpaceFunctions), Tables: e.tables, Sinks: e.sinks}, triggers.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, 
 		wins, _ = loadWindows(r.m.ks.windows, r.cfg.UUID, sh.ID)
 	}
 	if rewrite {
-		b := r.m.opts.DB.NewBatch()
+		b := r.m.deps.DB.NewBatch()
 		_ = r.m.ks.checkpoints.DeleteRange(b, ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor))
 		_ = r.m.ks.windows.DeleteRange(b, windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF))
 		for i, p := range pos {
@@ -71,7 +71,7 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 	w := l.w
 	r := w.r
 	uuid, shard, idx := r.cfg.UUID, w.sh.ID, byte(l.idx)
-	_, err := r.m.opts.DB.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+	_, err := r.m.deps.DB.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		if o.Checkpoint != 0 {
 			if err := r.m.ks.checkpoints.Set(b, ckptKey(uuid, shard, idx), seqBytes(o.Checkpoint)); err != nil {
 				return err
@@ -88,7 +88,7 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 			}
 		}
 		if o.Failure != nil {
-			return r.m.opts.DLQ.Append(b, o.Failure)
+			return r.m.deps.DLQ.Append(b, o.Failure)
 		}
 		return nil
 	}}, mutationsOf(o.Writes)...)
@@ -102,7 +102,7 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 	}
 	if o.Failure != nil {
 		r.m.metrics.failed.WithLabelValues(r.lbl...).Add(float64(len(o.Failure.Records)))
-		r.m.opts.DLQ.Notify()
+		r.m.deps.DLQ.Notify()
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func (w *shardWorker) flushIdle() {
 	if len(idle) == 0 {
 		return
 	}
-	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+	_, err := r.m.deps.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		for _, l := range idle {
 			if err := r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(pos)); err != nil {
 				return err
@@ -157,7 +157,7 @@ func (w *shardWorker) flushIdle() {
 // settled it.
 func (w *shardWorker) markFinished() error {
 	r := w.r
-	_, err := r.m.opts.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+	_, err := r.m.deps.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		return r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, laneDone), nil)
 	}})
 	return err

@@ -151,7 +151,7 @@ func (l *lane) waitIdle() bool {
 type hostInvoker struct{ r *runner }
 
 func (h hostInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Result, error) {
-	o := &h.r.m.opts
+	o := &h.r.m.deps
 	return invokeHost(ctx, o.Host, o.DB, h.r.cfg.FunctionName, h.r.cfg.Qualifier, payload)
 }
 

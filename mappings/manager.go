@@ -22,8 +22,9 @@ import (
 	"github.com/eddydb/eddy/triggers"
 )
 
-// Options configure a Manager. Zero values take the documented defaults.
-type Options struct {
+// Deps are what a Manager works with, owned by its caller (the server
+// opens them before New and closes them after Close).
+type Deps struct {
 	// DB is the store the checkpoints, mappings and buffered handler writes
 	// commit to. Required.
 	DB *store.DB
@@ -31,6 +32,22 @@ type Options struct {
 	Log *streams.Log
 	// Host runs the functions. Required.
 	Host *triggers.Host
+	// DLQ is the dead-letter store discarded batches are appended to (in
+	// the checkpoint's batch). Default: a store opened on DB with
+	// dlq.Options{} and not started (no external delivery, no trimming).
+	DLQ *dlq.Store
+	// Logger is where background failures are logged (a mapping's change
+	// between OK and failing, a recovered panic); nil discards.
+	Logger *slog.Logger
+	// Metrics is where the mappings' metrics are registered (the server's
+	// one registry, served at GET /metrics). Nil: a private registry no one
+	// scrapes.
+	Metrics prometheus.Registerer
+}
+
+// Options are a Manager's settings. Zero values take the documented
+// defaults.
+type Options struct {
 	// RetryBackoff is the first wait after a failed invocation; it doubles
 	// per retry up to MaxRetryBackoff. Defaults 100ms and 10s. Tests shrink
 	// both.
@@ -44,17 +61,6 @@ type Options struct {
 	MaxPayload int
 	// Now is the clock for record ages and timestamps. Default time.Now.
 	Now func() time.Time
-	// DLQ is the dead-letter store discarded batches are appended to (in
-	// the checkpoint's batch). Default: a store opened on DB with
-	// dlq.Options{} and not started (no external delivery, no trimming).
-	DLQ *dlq.Store
-	// Logger is where background failures are logged (a mapping's change
-	// between OK and failing, a recovered panic); nil discards.
-	Logger *slog.Logger
-	// Metrics is where the mappings' metrics are registered (the server's
-	// one registry, served at GET /metrics). Nil: a private registry no one
-	// scrapes.
-	Metrics prometheus.Registerer
 }
 
 func (o *Options) ensureDefaults() {
@@ -75,10 +81,10 @@ func (o *Options) ensureDefaults() {
 	}
 }
 
-func (o *Options) validate() error {
+func (o *Options) validate(d *Deps) error {
 	var errs []error
-	if o.DB == nil || o.Log == nil || o.Host == nil {
-		errs = append(errs, errors.New("mappings: Options.DB, Log and Host are required"))
+	if d.DB == nil || d.Log == nil || d.Host == nil {
+		errs = append(errs, errors.New("mappings: Deps.DB, Log and Host are required"))
 	}
 	if o.RetryBackoff < 0 || o.MaxRetryBackoff < o.RetryBackoff {
 		errs = append(errs, errors.New("mappings: need 0 <= RetryBackoff <= MaxRetryBackoff"))
@@ -94,6 +100,7 @@ func (o *Options) validate() error {
 // Lock order: Manager.mu → shardWorker.mu. Manager.mu is never held while
 // a function runs or a batch commits.
 type Manager struct {
+	deps    Deps
 	opts    Options
 	ks      keySpaces
 	metrics *metrics
@@ -121,19 +128,19 @@ func (e *entry) setConfig(c Configuration) {
 
 // New loads the stored mappings and starts the enabled ones; each resumes
 // from its checkpoints.
-func New(opts Options) (*Manager, error) {
+func New(deps Deps, opts Options) (*Manager, error) {
 	opts.ensureDefaults()
-	if err := opts.validate(); err != nil {
+	if err := opts.validate(&deps); err != nil {
 		return nil, err
 	}
-	if opts.DLQ == nil {
-		q, err := dlq.Open(opts.DB, dlq.Options{})
+	if deps.DLQ == nil {
+		q, err := dlq.Open(deps.DB, dlq.Options{})
 		if err != nil {
 			return nil, err
 		}
-		opts.DLQ = q
+		deps.DLQ = q
 	}
-	m := &Manager{opts: opts, ks: newKeySpaces(opts.DB), metrics: newMetrics(opts.Metrics), log: lifecycle.Or(opts.Logger), maps: map[string]*entry{}}
+	m := &Manager{deps: deps, opts: opts, ks: newKeySpaces(deps.DB), metrics: newMetrics(deps.Metrics), log: lifecycle.Or(deps.Logger), maps: map[string]*entry{}}
 	loaded, err := loadMappings(m.ks.mappings)
 	if err != nil {
 		return nil, err
@@ -200,13 +207,13 @@ func (m *Manager) settle(e *entry) {
 }
 
 func (m *Manager) functionArn(name, qualifier string) string {
-	return m.opts.Host.FunctionARN(name, qualifier)
+	return m.deps.Host.FunctionARN(name, qualifier)
 }
 
 // mappingArn is a mapping's EventSourceMappingArn
 // (arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>).
 func (m *Manager) mappingArn(uuid string) string {
-	o := m.opts.Host.Options()
+	o := m.deps.Host.Options()
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:event-source-mapping:%s", o.Region, o.Account, uuid)
 }
 
@@ -227,14 +234,14 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	if err != nil {
 		return Configuration{}, err
 	}
-	if _, err := m.opts.Host.GetFunction(name, qual); err != nil {
+	if _, err := m.deps.Host.GetFunction(name, qual); err != nil {
 		if errors.Is(err, triggers.ErrNotFound) {
 			return Configuration{}, newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
 		}
 		return Configuration{}, err
 	}
 	arn := *spec.EventSourceArn
-	info, shs, err := m.opts.Log.Describe(arn)
+	info, shs, err := m.deps.Log.Describe(arn)
 	if err != nil {
 		if errors.Is(err, streams.ErrStreamNotFound) {
 			return Configuration{}, newErr(ErrInvalidParameter, "Stream not found: %s", arn)
@@ -265,7 +272,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 			return Configuration{}, newErr(ErrConflict, "The event source arn (\" %s \") and function (\" %s \") provided mapping already exists. Please update or delete the existing mapping with UUID %s", arn, name, e.cfg.UUID)
 		}
 	}
-	b := m.opts.DB.NewBatch()
+	b := m.deps.DB.NewBatch()
 	defer b.Close()
 	if c.StartingPosition == "LATEST" {
 		if err := m.latestPositions(b, c.UUID, c.ParallelizationFactor, shs); err != nil {
@@ -320,13 +327,13 @@ func (m *Manager) latestPositions(b *store.Batch, uuid string, factor int, shs [
 // record (~64 one-record reads).
 func (m *Manager) watermark(sh shards.Info) (streams.Seq, error) {
 	lo, hi := streams.Seq(sh.Start), streams.Seq(1)<<62
-	b, err := m.opts.Log.Read(sh.ID, lo, 1)
+	b, err := m.deps.Log.Read(sh.ID, lo, 1)
 	if err == nil && len(b.Records) == 0 {
 		return b.Next, nil
 	}
 	for lo+1 < hi {
 		mid := lo + (hi-lo)/2
-		b, err := m.opts.Log.Read(sh.ID, mid, 1)
+		b, err := m.deps.Log.Read(sh.ID, mid, 1)
 		if errors.Is(err, streams.ErrTrimmed) || (err == nil && len(b.Records) > 0) {
 			lo = mid
 			continue
@@ -336,7 +343,7 @@ func (m *Manager) watermark(sh shards.Info) (streams.Seq, error) {
 		}
 		hi = mid
 	}
-	b, err = m.opts.Log.Read(sh.ID, hi, 1)
+	b, err = m.deps.Log.Read(sh.ID, hi, 1)
 	if err != nil {
 		return 0, err
 	}
@@ -443,7 +450,7 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 		if err != nil {
 			return Configuration{}, err
 		}
-		if _, err := m.opts.Host.GetFunction(name, qual); err != nil {
+		if _, err := m.deps.Host.GetFunction(name, qual); err != nil {
 			return Configuration{}, newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
 		}
 		c.FunctionName, c.Qualifier, c.FunctionArn = name, qual, m.functionArn(name, qual)
@@ -474,7 +481,7 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b := m.opts.DB.NewBatch()
+	b := m.deps.DB.NewBatch()
 	defer b.Close()
 	if err := saveMapping(m.ks, b, &c); err != nil {
 		return Configuration{}, err
@@ -514,7 +521,7 @@ func (m *Manager) Delete(uuid string) (Configuration, error) {
 	if run != nil {
 		run.stop()
 	}
-	b := m.opts.DB.NewBatch()
+	b := m.deps.DB.NewBatch()
 	defer b.Close()
 	if err := m.ks.mappings.Delete(b, mappingKey(uuid)); err != nil {
 		return Configuration{}, err
@@ -545,7 +552,7 @@ func (m *Manager) stopped(r *runner, reason string) {
 	e.cfg.Enabled = false
 	e.cfg.StateTransitionReason = reason
 	e.cfg.LastProcessingResult, e.lastErr = r.lastResult()
-	b := m.opts.DB.NewBatch()
+	b := m.deps.DB.NewBatch()
 	defer b.Close()
 	if saveMapping(m.ks, b, &e.cfg) == nil {
 		_ = b.Commit(true)
@@ -576,7 +583,7 @@ func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	shs, err := m.opts.Log.Shards(c.EventSourceArn)
+	shs, err := m.deps.Log.Shards(c.EventSourceArn)
 	if err != nil {
 		return nil, err
 	}
@@ -594,7 +601,7 @@ func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
 		st.Position = pos.String()
 		if !st.Finished {
 			for st.PendingRecords < 10000 {
-				b, err := m.opts.Log.Read(sh.ID, pos, 1000)
+				b, err := m.deps.Log.Read(sh.ID, pos, 1000)
 				if err != nil || len(b.Records) == 0 {
 					break
 				}

@@ -28,7 +28,7 @@ const RedriveRetryAttempts = 2
 // runner; cancelling ctx stops it, keeping the progress so far. The entry,
 // updated, is returned also with an error when the redrive ran.
 func (m *Manager) Redrive(ctx context.Context, id uint64, mapping string) (*dlq.Entry, error) {
-	q := m.opts.DLQ
+	q := m.deps.DLQ
 	rd, err := q.BeginRedrive(id, mapping)
 	if errors.Is(err, dlq.ErrAlreadyDone) {
 		e, _ := q.Get(id)
@@ -44,7 +44,7 @@ func (m *Manager) Redrive(ctx context.Context, id uint64, mapping string) (*dlq.
 // holds records, oldest first, and returns the entries it touched. It
 // stops at the first error.
 func (m *Manager) RedriveAll(ctx context.Context, mapping string) ([]*dlq.Entry, error) {
-	es, err := m.opts.DLQ.Entries(mapping)
+	es, err := m.deps.DLQ.Entries(mapping)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 	last := recs[len(recs)-1].Seq
 	eng := delivery.New(cfg.engineConfig(&m.opts, "redrive"),
 		funcInvoker{m: m, name: cfg.FunctionName, qualifier: cfg.Qualifier},
-		redriveCommitter{db: m.opts.DB, commit: rd.Commit},
+		redriveCommitter{db: m.deps.DB, commit: rd.Commit},
 		delivery.Options{Now: m.opts.Now}, nil)
 	for {
 		n, size := 0, 16
@@ -136,7 +136,7 @@ type funcInvoker struct {
 }
 
 func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Result, error) {
-	return invokeHost(ctx, f.m.opts.Host, f.m.opts.DB, f.name, f.qualifier, payload)
+	return invokeHost(ctx, f.m.deps.Host, f.m.deps.DB, f.name, f.qualifier, payload)
 }
 
 // redriveCommitter implements delivery.Committer for a redrive: the
@@ -168,7 +168,7 @@ type DeadLetters struct {
 }
 
 // DeadLetters returns the manager's dead-letter store with its redrive.
-func (m *Manager) DeadLetters() DeadLetters { return DeadLetters{Store: m.opts.DLQ, m: m} }
+func (m *Manager) DeadLetters() DeadLetters { return DeadLetters{Store: m.deps.DLQ, m: m} }
 
 // Redrive is Manager.Redrive.
 func (d DeadLetters) Redrive(ctx context.Context, id uint64, mapping string) (*dlq.Entry, error) {

@@ -158,7 +158,7 @@ func (r *runner) loop() {
 	running := map[string]bool{}
 	fin := make(chan shardDone)
 	for {
-		info, shs, err := opts.Log.Describe(r.cfg.EventSourceArn)
+		info, shs, err := r.m.deps.Log.Describe(r.cfg.EventSourceArn)
 		if errors.Is(err, streams.ErrStreamNotFound) {
 			r.cancel()
 			r.m.stopped(r, "PROBLEM: Stream not found")

@@ -69,7 +69,7 @@ func (w *shardWorker) laneOf(rec *streams.Record) *lane {
 }
 
 func (w *shardWorker) render(rec *streams.Record) []byte {
-	b := w.r.m.opts.Log.AppendRecordJSON(make([]byte, 0, 256+rec.SizeBytes*2), rec)
+	b := w.r.m.deps.Log.AppendRecordJSON(make([]byte, 0, 256+rec.SizeBytes*2), rec)
 	return append(b[:len(b)-1], w.r.arnJSON...)
 }
 
@@ -90,7 +90,7 @@ func (w *shardWorker) run() bool {
 	pos := w.readPos
 	gone := false
 	for ctx.Err() == nil {
-		b, err := r.m.opts.Log.Read(w.sh.ID, pos, readLimit)
+		b, err := r.m.deps.Log.Read(w.sh.ID, pos, readLimit)
 		if errors.Is(err, streams.ErrShardNotFound) {
 			gone = true
 			break
@@ -152,7 +152,7 @@ func (w *shardWorker) run() bool {
 			// that were busy at the first one.
 			w.flushIdle()
 			wctx, cancel := context.WithTimeout(ctx, r.m.opts.ShardPollInterval)
-			err := r.m.opts.Log.Wait(wctx, w.sh.ID, pos)
+			err := r.m.deps.Log.Wait(wctx, w.sh.ID, pos)
 			cancel()
 			if errors.Is(err, streams.ErrShardNotFound) {
 				gone = true
@@ -182,7 +182,7 @@ func (w *shardWorker) firstReadable(pos streams.Seq) streams.Seq {
 	lo, hi := pos, streams.Seq(1)<<62
 	for lo+1 < hi {
 		mid := lo + (hi-lo)/2
-		if _, err := w.r.m.opts.Log.Read(w.sh.ID, mid, 1); errors.Is(err, streams.ErrTrimmed) {
+		if _, err := w.r.m.deps.Log.Read(w.sh.ID, mid, 1); errors.Is(err, streams.ErrTrimmed) {
 			lo = mid
 		} else {
 			hi = mid

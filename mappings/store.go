@@ -149,7 +149,7 @@ type FailureRecord = dlq.Record
 
 // Failures returns the failure records kept for a mapping, oldest first.
 func (m *Manager) Failures(uuid string) ([]FailureRecord, error) {
-	es, err := m.opts.DLQ.Entries(uuid)
+	es, err := m.deps.DLQ.Entries(uuid)
 	if err != nil {
 		return nil, err
 	}

@@ -111,11 +111,11 @@ func instantiateABI(ctx context.Context, h *Host) error {
 			}), statusError
 			return
 		}
-		if h.opts.Tables == nil {
+		if h.deps.Tables == nil {
 			inv.result, s[0] = tableErrorJSON(fmt.Errorf("no tables configured")), statusError
 			return
 		}
-		resp, err := h.opts.Tables.Call(ctx, op, req)
+		resp, err := h.deps.Tables.Call(ctx, op, req)
 		if err != nil {
 			inv.result, s[0] = tableErrorJSON(err), statusError
 			return
@@ -128,10 +128,10 @@ func instantiateABI(ctx context.Context, h *Host) error {
 		doc := read(mod, uint32(s[2]), uint32(s[3]))
 		s[0], inv.result = statusOK, nil
 		var err error
-		if h.opts.Sinks == nil {
+		if h.deps.Sinks == nil {
 			err = fmt.Errorf("no sinks configured")
 		} else {
-			err = h.opts.Sinks.Emit(ctx, sink, doc)
+			err = h.deps.Sinks.Emit(ctx, sink, doc)
 		}
 		if err != nil {
 			inv.result = mustJSON(map[string]string{"__type": "eddy#SinkError", "message": err.Error()})

@@ -24,7 +24,7 @@ func benchHost(b *testing.B, dataDir string, trusted bool) *Host {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Options{DB: db.KeySpace(store.SpaceFunctions), DataDir: dataDir, TrustedCode: trusted})
+	h, err := New(Deps{DB: db.KeySpace(store.SpaceFunctions)}, Options{DataDir: dataDir, TrustedCode: trusted})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 // Host.inflight under h.mu after its closed check, and Close waits for it.
 func TestCloseWithInvocationsInFlight(t *testing.T) {
 	for round := 0; round < 4; round++ {
-		h, err := triggers.New(triggers.Options{DB: memDB(t)})
+		h, err := triggers.New(triggers.Deps{DB: memDB(t)}, triggers.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

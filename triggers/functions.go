@@ -208,7 +208,7 @@ func (h *Host) Code(name, qualifier string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadCode(h.opts.DB, c.CodeHash)
+	return loadCode(h.deps.DB, c.CodeHash)
 }
 
 // ListFunctions returns $LATEST of every function, sorted by name.
@@ -542,7 +542,7 @@ func (h *Host) DeleteFunction(name, qualifier string) error {
 		return newErr(ErrNotFound, "Function not found: %s", h.FunctionARN(name, ""))
 	}
 	delete(h.fns, name)
-	if err := h.opts.DB.Write(true, func(b kv.Writer) error {
+	if err := h.deps.DB.Write(true, func(b kv.Writer) error {
 		_ = b.Delete(fnKey(name))
 		h.gcCodeLocked(b, r.hashes())
 		return nil

@@ -2,6 +2,7 @@ package triggers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 // Lock order: Host.mu before pool.mu. Neither is held while guest code runs
 // or while a module compiles.
 type Host struct {
+	deps  Deps
 	opts  Options
 	log   *slog.Logger // opts.Logger, or a discarding one
 	rt    wazero.Runtime
@@ -45,15 +47,18 @@ type Host struct {
 	stop     context.CancelFunc
 }
 
-// New opens a Host over opts.DB, loading the stored functions. Modules are
+// New opens a Host over deps.DB, loading the stored functions. Modules are
 // compiled lazily on first use (and found in the compilation cache when
-// DataDir is set).
-func New(opts Options) (*Host, error) {
+// opts.DataDir is set).
+func New(deps Deps, opts Options) (*Host, error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	fns, err := loadRecords(opts.DB)
+	if deps.DB == nil {
+		return nil, errors.New("triggers: Deps.DB is required")
+	}
+	fns, err := loadRecords(deps.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +72,8 @@ func New(opts Options) (*Host, error) {
 		cache = wazero.NewCompilationCache()
 	}
 	h := &Host{
-		log:      lifecycle.Or(opts.Logger),
+		log:      lifecycle.Or(deps.Logger),
+		deps:     deps,
 		opts:     opts,
 		cache:    cache,
 		fns:      fns,
@@ -160,7 +166,7 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 	}
 	if code == nil {
 		var err error
-		if code, err = loadCode(h.opts.DB, hash); err != nil {
+		if code, err = loadCode(h.deps.DB, hash); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +184,7 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 // synced batch, deleting the blobs of dropped that no function references.
 // Caller holds h.mu.
 func (h *Host) saveLocked(r *record, code []byte, dropped []string) error {
-	return h.opts.DB.Write(true, func(b kv.Writer) error {
+	return h.deps.DB.Write(true, func(b kv.Writer) error {
 		if code != nil {
 			if err := b.Set(codeKey(r.Latest.CodeHash), code); err != nil {
 				return err

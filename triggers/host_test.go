@@ -57,12 +57,12 @@ func (f *fakeTables) Call(_ context.Context, op string, req []byte) ([]byte, err
 	return []byte(`{"Item":{"pk":{"S":"a"},"n":{"N":"7"}}}`), nil
 }
 
-func newHost(tb testing.TB, opts triggers.Options) *triggers.Host {
+func newHost(tb testing.TB, deps triggers.Deps) *triggers.Host {
 	tb.Helper()
-	if opts.DB == nil {
-		opts.DB = memDB(tb)
+	if deps.DB == nil {
+		deps.DB = memDB(tb)
 	}
-	h, err := triggers.New(opts)
+	h, err := triggers.New(deps, triggers.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestHostInvokeAndRestart(t *testing.T) {
 	db := memDB(t)
 	dir := t.TempDir()
 	tables := &fakeTables{}
-	h, err := triggers.New(triggers.Options{DB: db, DataDir: dir, Tables: tables})
+	h, err := triggers.New(triggers.Deps{DB: db, Tables: tables}, triggers.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestHostInvokeAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reopen over the same DB and cache dir: the function survives.
-	h2, err := triggers.New(triggers.Options{DB: db, DataDir: dir, Tables: tables})
+	h2, err := triggers.New(triggers.Deps{DB: db, Tables: tables}, triggers.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestHostInvokeAndRestart(t *testing.T) {
 }
 
 func TestHostTimeoutStopsLoop(t *testing.T) {
-	h := newHost(t, triggers.Options{})
+	h := newHost(t, triggers.Deps{})
 	ctx := context.Background()
 	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "k", Code: guestCode(t, "kitchen"), Timeout: time.Second}); err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestHostTimeoutStopsLoop(t *testing.T) {
 // Duration"), as Lambda does: an init slower than the Timeout still runs the
 // handler.
 func TestHostInitNotInTimeout(t *testing.T) {
-	h := newHost(t, triggers.Options{})
+	h := newHost(t, triggers.Deps{})
 	ctx := context.Background()
 	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "slowinit", Code: guestCode(t, "kitchen"), Timeout: time.Second,
 		Environment: map[string]string{"INIT_SLEEP_MS": "1500"}}); err != nil {
@@ -157,7 +157,7 @@ func TestHostInitNotInTimeout(t *testing.T) {
 // TestConcurrentInvocations runs invocations in parallel on one function
 // (one instance each) while another function times out.
 func TestConcurrentInvocations(t *testing.T) {
-	h := newHost(t, triggers.Options{Tables: &fakeTables{}})
+	h := newHost(t, triggers.Deps{Tables: &fakeTables{}})
 	ctx := context.Background()
 	code := guestCode(t, "kitchen")
 	for _, n := range []string{"a", "b"} {
@@ -198,7 +198,7 @@ func TestConcurrentInvocations(t *testing.T) {
 // payload before they look the function up, so both answer a bad payload
 // to a missing function the same way.
 func TestInvokeCheckOrder(t *testing.T) {
-	h := newHost(t, triggers.Options{})
+	h := newHost(t, triggers.Deps{})
 	if _, err := h.Invoke(context.Background(), "missing", "", []byte("{")); !errors.Is(err, triggers.ErrInvalidPayload) {
 		t.Fatalf("Invoke: %v", err)
 	}

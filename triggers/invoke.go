@@ -372,8 +372,8 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		e = inst.env
 	}
 	logs := &logBuffer{max: p.h.opts.LogTail}
-	if p.h.opts.Logs != nil {
-		logs.lines = &lineSink{sink: p.h.opts.Logs, ev: LogEvent{Function: p.cfg.Name, Version: p.cfg.Version,
+	if p.h.deps.Logs != nil {
+		logs.lines = &lineSink{sink: p.h.deps.Logs, ev: LogEvent{Function: p.cfg.Name, Version: p.cfg.Version,
 			Instance: e.id, InstanceStarted: e.started, RequestID: reqID}}
 	}
 	logs.printf("START RequestId: %s Version: %s\n", reqID, p.cfg.Version)

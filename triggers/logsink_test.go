@@ -25,7 +25,7 @@ func (r *sinkRecorder) Log(e triggers.LogEvent) {
 // instance keeps its Instance (the log stream).
 func TestLogSink(t *testing.T) {
 	rec := &sinkRecorder{}
-	h := newHost(t, triggers.Options{Logs: rec})
+	h := newHost(t, triggers.Deps{Logs: rec})
 	ctx := context.Background()
 	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "k", Code: guestCode(t, "kitchen")}); err != nil {
 		t.Fatal(err)

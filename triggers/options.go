@@ -40,16 +40,11 @@ type KV interface {
 	Write(sync bool, fn func(w kv.Writer) error) error
 }
 
-// Options configures a Host. Zero values take the defaults documented on
-// each field (applied by EnsureDefaults, called by New).
-type Options struct {
+// Deps are what a Host works with, owned by its caller.
+type Deps struct {
 	// DB holds function configuration and code. Required. The Host does
 	// not close it.
 	DB KV
-	// DataDir, when set, holds the compiled-code cache in
-	// DataDir/wasm-cache so a restart does not recompile. Empty means an
-	// in-memory cache (in-memory servers and tests).
-	DataDir string
 	// Tables serves eddy.table_call. Nil: every call fails with an
 	// InternalServerError "no tables configured".
 	Tables Tables
@@ -59,6 +54,17 @@ type Options struct {
 	// Invoke, InvokeAsync and event source mappings alike. Nil: only
 	// Result.Logs keeps the tail.
 	Logs LogSink
+	// Logger is where background failures are logged; nil discards.
+	Logger *slog.Logger
+}
+
+// Options configures a Host. Zero values take the defaults documented on
+// each field (applied by EnsureDefaults, called by New).
+type Options struct {
+	// DataDir, when set, holds the compiled-code cache in
+	// DataDir/wasm-cache so a restart does not recompile. Empty means an
+	// in-memory cache (in-memory servers and tests).
+	DataDir string
 
 	// Region and Account build ARNs. Defaults us-east-1 and 000000000000.
 	Region  string
@@ -99,8 +105,6 @@ type Options struct {
 	// be stopped and holds its goroutine forever. Only for code you trust
 	// and benchmark comparisons. Default false (guard on). See doc.go.
 	TrustedCode bool
-	// Logger is where background failures are logged; nil discards.
-	Logger *slog.Logger
 }
 
 // EnsureDefaults fills the zero fields with their defaults.
@@ -146,9 +150,6 @@ func (o *Options) EnsureDefaults() {
 // Validate reports every problem with the options at once.
 func (o *Options) Validate() error {
 	var errs []error
-	if o.DB == nil {
-		errs = append(errs, errors.New("triggers: Options.DB is required"))
-	}
 	if o.DefaultTimeout < 0 || o.MaxTimeout < o.DefaultTimeout {
 		errs = append(errs, errors.New("triggers: need 0 < DefaultTimeout <= MaxTimeout"))
 	}

@@ -64,8 +64,7 @@ type Options struct {
 	// server's.
 	Streams streams.Options
 	// Mappings configures event source mappings (retry backoff, shard
-	// polling). Default: mappings.Options' defaults; the server sets its
-	// DB, Log, Host, DLQ and Metrics, and Logger unless set.
+	// polling). Default: mappings.Options' defaults.
 	Mappings mappings.Options
 	// DLQ configures the dead-letter store of event source mappings
 	// (retention, outbox backoff, SQS/SNS/S3 endpoint, NATS URL); see
@@ -192,7 +191,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Config{DB: s.db, Log: s.streams, Region: opts.Region, AccountID: opts.AccountID, Logger: sub("api")})
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api")}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	sinks := opts.Sinks
 	if sinks == nil {
@@ -205,16 +204,17 @@ func New(opts Options) (_ *Server, err error) {
 	lo := opts.FunctionLogs // every invocation's log lines, for the CloudWatch Logs API
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
 	s.fnlogs = cwlogs.New(lo)
-	s.triggers, err = triggers.New(triggers.Options{
-		DB:          s.db.KeySpace(store.SpaceFunctions),
+	s.triggers, err = triggers.New(triggers.Deps{
+		DB:     s.db.KeySpace(store.SpaceFunctions),
+		Tables: guestTables{s.api},
+		Sinks:  sinks,
+		Logs:   s.fnlogs,
+		Logger: sub("triggers"),
+	}, triggers.Options{
 		DataDir:     codeDir,
-		Tables:      guestTables{s.api},
-		Sinks:       sinks,
 		Region:      opts.Region,
 		Account:     opts.AccountID,
 		TrustedCode: opts.TrustedFunctions,
-		Logs:        s.fnlogs,
-		Logger:      sub("triggers"),
 	})
 	if err != nil {
 		return nil, err
@@ -237,12 +237,8 @@ func New(opts Options) (_ *Server, err error) {
 	s.opened("dlq", s.dlq.Close)
 
 	s.metrics = prometheus.NewRegistry()
-	mo := opts.Mappings
-	mo.DB, mo.Log, mo.Host, mo.DLQ, mo.Metrics = s.db, s.streams, s.triggers, s.dlq, s.metrics
-	if mo.Logger == nil {
-		mo.Logger = sub("mappings")
-	}
-	if s.mappings, err = mappings.New(mo); err != nil {
+	if s.mappings, err = mappings.New(mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
+		Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
 		return nil, err
 	}
 	s.opened("mappings", s.mappings.Close)
