@@ -6,7 +6,7 @@
 //
 // # What it owns
 //
-// A Store is the trigger host's triggers.LogSink (triggers.Options.Logs):
+// A Store is the trigger host's triggers.LogSink (triggers.Deps.Logs):
 // every line of every invocation (START, the guest's eddy.log calls and
 // stdout/stderr, a function error as one JSON line, END, REPORT), whether
 // it came from Invoke, an Event invocation or an event source mapping, is

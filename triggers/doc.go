@@ -45,7 +45,7 @@
 // random_get, and the real wall and monotonic clocks (WithSysWalltime,
 // WithSysNanotime: handlers stamp records and Go's scheduler needs a moving
 // clock; the clocks reveal nothing beyond the time). stdout/stderr go to the
-// invocation log (its tail is Result.Logs; Options.Logs gets it line by
+// invocation log (its tail is Result.Logs; Deps.Logs gets it line by
 // line, stamped with the instance that names Lambda's log stream). Memory is limited per function by a custom
 // experimental.MemoryAllocator that refuses memory.grow past MemorySize;
 // the runtime-wide cap is MaxMemoryMB.

@@ -17,7 +17,7 @@ import (
 
 // Host stores, compiles and runs functions. It is safe for concurrent use.
 // Create with New; Close releases the runtime and every instance but not
-// Options.DB.
+// Deps.DB.
 //
 // Lock order: Host.mu before pool.mu. Neither is held while guest code runs
 // or while a module compiles.

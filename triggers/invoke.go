@@ -85,7 +85,7 @@ type logBuffer struct {
 	b     []byte
 	fatal string
 	line  []byte    // partial line seen by noteFatal
-	lines *lineSink // Options.Logs, or nil
+	lines *lineSink // Deps.Logs, or nil
 }
 
 func (l *logBuffer) noteFatal(p []byte) {

@@ -57,7 +57,7 @@ func newEnv(now time.Time) env {
 	return env{id: hex.EncodeToString(b[:]), started: now}
 }
 
-// lineSink cuts an invocation's log into lines for Options.Logs.
+// lineSink cuts an invocation's log into lines for Deps.Logs.
 type lineSink struct {
 	sink LogSink
 	ev   LogEvent // Function, Version, Instance, RequestID filled in

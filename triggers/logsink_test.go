@@ -20,7 +20,7 @@ func (r *sinkRecorder) Log(e triggers.LogEvent) {
 	r.mu.Unlock()
 }
 
-// TestLogSink: Options.Logs gets every line of every invocation, one event
+// TestLogSink: Deps.Logs gets every line of every invocation, one event
 // per line with its newline, the handler's error included, and a warm
 // instance keeps its Instance (the log stream).
 func TestLogSink(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Key layout. The triggers package owns one key space, Options.DB (in eddy
+// Key layout. The triggers package owns one key space, Deps.DB (in eddy
 // the store's space 0x20, whose prefix byte is not part of the keys here):
 //
 //	[0x20] 'f' <function name>   -> JSON record (config of $LATEST, published
