@@ -189,11 +189,14 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 		// test_lambda_too_large_response: over 6291556 bytes the invocation
 		// fails, and the function keeps serving. The echo guest writes each
 		// '<' of doc as \u003c, so a 1 MB request makes a 6 MB response.
+		// Its own function with a generous timeout: building 6 MB in the
+		// guest must not hit the default 3 s on a loaded machine.
+		e.create(t, &lambda.CreateFunctionInput{FunctionName: aws.String("inv-big"), Code: &types.FunctionCode{ZipFile: code}, Timeout: aws.Int32(120)})
 		sized := func(n int) invokeResp {
 			t.Helper()
-			base := len(e.invokeRaw(t, "inv", nil, []byte(`{"action":"echo","doc":""}`)).raw)
+			base := len(e.invokeRaw(t, "inv-big", nil, []byte(`{"action":"echo","doc":""}`)).raw)
 			k, j := (n-base)/6, (n-base)%6
-			return e.invokeRaw(t, "inv", nil, []byte(`{"action":"echo","doc":"`+strings.Repeat("a", j)+strings.Repeat("<", k)+`"}`))
+			return e.invokeRaw(t, "inv-big", nil, []byte(`{"action":"echo","doc":"`+strings.Repeat("a", j)+strings.Repeat("<", k)+`"}`))
 		}
 		if r := sized(6291556); r.status != 200 || len(r.raw) != 6291556 || r.header.Get("X-Amz-Function-Error") != "" {
 			t.Errorf("6291556-byte response: %d %v %d bytes", r.status, r.header, len(r.raw))
@@ -206,7 +209,7 @@ func TestAWSInvokeSnapshot(t *testing.T) {
 			}
 		}
 		// The instance is kept: the next call is warm (no Init Duration).
-		r := e.invokeRaw(t, "inv", map[string]string{"X-Amz-Log-Type": "Tail"}, echo)
+		r := e.invokeRaw(t, "inv-big", map[string]string{"X-Amz-Log-Type": "Tail"}, echo)
 		if r.status != 200 || r.header.Get("X-Amz-Function-Error") != "" {
 			t.Errorf("after a too large response: %d %s", r.status, r.raw)
 		}
