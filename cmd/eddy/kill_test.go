@@ -147,13 +147,18 @@ func TestKillDuringMaterializedView(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it as a child process")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "eddy")
-	if msg, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// The build gets its own bound: on a loaded machine (CI compiles other
+	// packages beside it) it may take far longer than the run itself.
+	bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	msg, err := exec.CommandContext(bctx, "go", "build", "-o", bin, ".").CombinedOutput()
+	bcancel()
+	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, msg)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	dataDir := filepath.Join(tmp, "data")
 	addr := freeAddr(t)
 	p := startEddy(t, bin, addr, dataDir)
