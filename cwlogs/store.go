@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/triggers"
 )
 
@@ -30,10 +31,10 @@ func (o *Options) EnsureDefaults() {
 		o.MaxBytes = 4 << 20
 	}
 	if o.Region == "" {
-		o.Region = "us-east-1"
+		o.Region = arn.DefaultRegion
 	}
 	if o.Account == "" {
-		o.Account = "000000000000"
+		o.Account = arn.DefaultAccount
 	}
 }
 

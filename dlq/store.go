@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/store"
 )
@@ -74,10 +75,10 @@ type Options struct {
 
 func (o *Options) ensureDefaults() {
 	if o.Region == "" {
-		o.Region = "us-east-1"
+		o.Region = arn.DefaultRegion
 	}
 	if o.Account == "" {
-		o.Account = "000000000000"
+		o.Account = arn.DefaultAccount
 	}
 	if o.Retention == 0 {
 		o.Retention = 14 * 24 * time.Hour

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/eddydb/eddy/internal/arn"
 )
 
 // Options configure a Log. Zero values mean the documented defaults.
@@ -49,10 +51,10 @@ type Options struct {
 // EnsureDefaults fills in defaults.
 func (o *Options) EnsureDefaults() {
 	if o.Region == "" {
-		o.Region = "us-east-1"
+		o.Region = arn.DefaultRegion
 	}
 	if o.AccountID == "" {
-		o.AccountID = "000000000000"
+		o.AccountID = arn.DefaultAccount
 	}
 	if o.ShardCount == 0 {
 		o.ShardCount = 4

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/kv"
 )
 
@@ -110,10 +111,10 @@ type Options struct {
 // EnsureDefaults fills the zero fields with their defaults.
 func (o *Options) EnsureDefaults() {
 	if o.Region == "" {
-		o.Region = "us-east-1"
+		o.Region = arn.DefaultRegion
 	}
 	if o.Account == "" {
-		o.Account = "000000000000"
+		o.Account = arn.DefaultAccount
 	}
 	if o.DefaultTimeout == 0 {
 		o.DefaultTimeout = 3 * time.Second

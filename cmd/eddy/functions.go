@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eddydb/eddy/internal/arn"
 )
 
 const functionsUsage = `usage:
@@ -43,7 +45,7 @@ func runFunctions(args []string) int {
 	cmd, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("eddy functions "+cmd, flag.ContinueOnError)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	region := fs.String("region", "us-east-1", "region for signing and ARNs")
+	region := fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
 	handler := fs.String("handler", "", "wasm export to call (deploy; default \"handle\")")
 	timeout := fs.Int("timeout", 0, "timeout in seconds (deploy; default 3)")
 	memory := fs.Int("memory", 0, "memory limit in MB (deploy; default 128)")

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/sinks"
 )
@@ -28,8 +29,8 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory (lost on exit)")
-	fs.StringVar(&opts.Region, "region", "us-east-1", "region named in ARNs")
-	fs.StringVar(&opts.AccountID, "account", "000000000000", "account ID named in ARNs")
+	fs.StringVar(&opts.Region, "region", arn.DefaultRegion, "region named in ARNs")
+	fs.StringVar(&opts.AccountID, "account", arn.DefaultAccount, "account ID named in ARNs")
 	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
 	fs.BoolVar(&opts.TrustedFunctions, "trusted-functions", false,
 		"run function code without the runaway guard (faster; a stuck function then ignores its timeout: only for code you trust)")

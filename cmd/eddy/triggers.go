@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eddydb/eddy/internal/arn"
 )
 
 const triggersUsage = `usage:
@@ -86,7 +88,7 @@ func triggersMain(stdout, stderr io.Writer, args []string) int {
 	fs := flag.NewFlagSet("eddy triggers "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	region := fs.String("region", "us-east-1", "region for signing and ARNs")
+	region := fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
 	var batch, window, par, retries, maxAge, tumbling optInt
 	fs.Var(&batch, "batch-size", "records per invocation (add; 1-10000, default 100)")
 	fs.Var(&window, "window", "maximum batching window in seconds (add; 0-300)")

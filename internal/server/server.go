@@ -20,6 +20,7 @@ import (
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/lambdaapi"
 	"github.com/eddydb/eddy/mappings"
@@ -101,10 +102,10 @@ func (o *Options) EnsureDefaults() {
 		o.DataDir = "./eddy-data"
 	}
 	if o.Region == "" {
-		o.Region = "us-east-1"
+		o.Region = arn.DefaultRegion
 	}
 	if o.AccountID == "" {
-		o.AccountID = "000000000000"
+		o.AccountID = arn.DefaultAccount
 	}
 	if o.WALMinSyncInterval == 0 {
 		o.WALMinSyncInterval = 200 * time.Microsecond
