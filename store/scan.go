@@ -126,6 +126,15 @@ func (s *ReadSpec) CheckStartKey(k attr.Item) error {
 	if !attr.Equal(k[hash], s.Partition) {
 		return ddberr.Validationf("The provided starting key is outside query boundaries based on provided conditions")
 	}
+	if s.Sort != nil {
+		sk := s.Table.Range
+		if s.Index != nil {
+			sk = s.Index.Range
+		}
+		if sk != nil && !s.Sort.Match(k[sk.Name]) {
+			return ddberr.Validationf("The provided starting key does not match the range key predicate")
+		}
+	}
 	return nil
 }
 
