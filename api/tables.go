@@ -236,6 +236,9 @@ func applyStreamSpec(t *store.Table, spec *streamSpecWire, creating bool) error 
 	}
 	if *spec.StreamEnabled {
 		if spec.StreamViewType == "" {
+			if !creating { // recorded from UpdateTable, us-west-2, 2026-10
+				return ddberr.Invalidf("If stream is being enabled then UpdateViewType is required")
+			}
 			return ddberr.Invalidf("You must specify a StreamViewType when enabling a stream")
 		}
 		if !creating && t.Stream.Enabled {
@@ -248,11 +251,16 @@ func applyStreamSpec(t *store.Table, spec *streamSpecWire, creating bool) error 
 		t.Stream = store.StreamSpec{Enabled: true, ViewType: spec.StreamViewType, Label: label}
 		return nil
 	}
+	// DynamoDB's words: CreateTable's from dynamodb-conformance's
+	// error-message suite, UpdateTable's recorded in us-west-2 (2026-10).
 	if spec.StreamViewType != "" {
-		return ddberr.Invalidf("You cannot modify the StreamViewType when disabling a stream")
+		if creating {
+			return ddberr.Invalidf("Table is being created with a stream disabled, UpdateViewType should not be specified")
+		}
+		return ddberr.Invalidf("If stream is being disabled, then UpdateViewType must not be specified")
 	}
 	if !creating && !t.Stream.Enabled {
-		return ddberr.Validationf("Table already has no enabled stream: TableName: %s", t.Name)
+		return ddberr.Validationf("Table has no stream to disable: TableName: %s", t.Name)
 	}
 	t.Stream.Enabled = false
 	return nil
@@ -384,11 +392,12 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 		d.BillingModeSummary = map[string]any{"BillingMode": "PROVISIONED", "LastUpdateToPayPerRequestDateTime": epochTime(t.PayPerRequestSince)}
 	}
 	if t.Stream.Label != "" {
-		spec := &streamSpecWire{StreamEnabled: &t.Stream.Enabled}
+		// After a stream is disabled DynamoDB leaves StreamSpecification
+		// out (as for a table that never had one) and keeps the latest
+		// stream's label and ARN (recorded in us-west-2, 2026-10).
 		if t.Stream.Enabled {
-			spec.StreamViewType = t.Stream.ViewType
+			d.StreamSpecification = &streamSpecWire{StreamEnabled: &t.Stream.Enabled, StreamViewType: t.Stream.ViewType}
 		}
-		d.StreamSpecification = spec
 		d.LatestStreamLabel = t.Stream.Label
 		d.LatestStreamArn = s.account().Stream(t.Name, t.Stream.Label)
 	}
