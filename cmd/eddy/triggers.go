@@ -192,8 +192,8 @@ func (c *triggersCLI) streamArn(ctx context.Context, s string) (string, error) {
 		return "", err
 	}
 	arn := aws.ToString(out.Table.LatestStreamArn)
-	if arn == "" {
-		return "", fmt.Errorf("table %s has no stream (enable one with a StreamSpecification)", s)
+	if spec := out.Table.StreamSpecification; arn == "" || spec == nil || !aws.ToBool(spec.StreamEnabled) {
+		return "", fmt.Errorf("table %s has no enabled stream (enable one with a StreamSpecification)", s)
 	}
 	return arn, nil
 }
