@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -677,7 +678,8 @@ func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
 		if tg.Key == nil || tg.Value == nil {
 			return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
 		}
-		if len(*tg.Key) < 1 || len(*tg.Key) > 128 || len(*tg.Value) > 256 {
+		// Measured in characters, as DynamoDB measures them, not bytes.
+		if n := utf8.RuneCountInString(*tg.Key); n < 1 || n > 128 || utf8.RuneCountInString(*tg.Value) > 256 {
 			return nil, ddberr.Validationf("One or more parameter values were invalid: Tag key must be 1 to 128 characters and tag value at most 256")
 		}
 		if strings.HasPrefix(*tg.Key, "aws:") {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,4 +45,19 @@ func TestDisabledStreamDescription(t *testing.T) {
 	if err != nil || aws.ToString(u.TableDescription.LatestStreamArn) == first || u.TableDescription.StreamSpecification == nil {
 		t.Fatalf("re-enable: %+v %v", u, err)
 	}
+}
+
+// TestTagLengthsInCharacters: a tag key of 128 characters and a value of
+// 256 are accepted whatever their UTF-8 length; one more character is not.
+func TestTagLengthsInCharacters(t *testing.T) {
+	s := eddytest.Start(t, server.Options{})
+	c := s.DDB
+	createTable(t, c, "tagchars", false)
+	arn := aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/tagchars")
+	key, val := strings.Repeat("é", 128), strings.Repeat("日", 256)
+	if _, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(val)}}}); err != nil {
+		t.Fatalf("128-character key, 256-character value: %v", err)
+	}
+	_, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{{Key: aws.String(key + "é"), Value: aws.String("v")}}})
+	apiErr(t, err, "ValidationException", "")
 }
