@@ -227,6 +227,9 @@ func runErrCase(t *testing.T, url string, client *http.Client, c *datadriven.Cas
 // renderResponse prints an error as "<status> <__type>\n<message>" (plus any
 // other members as canonical JSON) and a success as "200\n<body>".
 func renderResponse(status int, b []byte) string {
+	if len(b) == 0 { // an operation without an output shape
+		return strconv.Itoa(status)
+	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Sprintf("%d\n%s", status, bytes.TrimSpace(b))

@@ -695,7 +695,10 @@ func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
 		}
 		return nil
 	})
-	return nil, err
+	if err != nil {
+		return nil, err
+	}
+	return rawJSON{}, nil // no output shape: DynamoDB answers an empty body
 }
 
 func (s *Server) untagResource(ctx context.Context, c *call) (any, error) {
@@ -727,7 +730,10 @@ func (s *Server) untagResource(ctx context.Context, c *call) (any, error) {
 		t.Tags = kept
 		return nil
 	})
-	return nil, err
+	if err != nil {
+		return nil, err
+	}
+	return rawJSON{}, nil // no output shape: DynamoDB answers an empty body
 }
 
 func (s *Server) listTags(ctx context.Context, c *call) (any, error) {
