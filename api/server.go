@@ -110,6 +110,9 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := readBody(r)
+	if err == nil {
+		body, err = inflate(r, body)
+	}
 	if err != nil {
 		writeError(w, err)
 		return
@@ -120,7 +123,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeBody(w, r, http.StatusOK, resp)
 	c.recycle(resp)
 }
 
