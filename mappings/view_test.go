@@ -86,6 +86,10 @@ func TestDisableEnableAndIndependentMappings(t *testing.T) {
 	}
 	e.put("src", "k", "x", nil) // g fails on it; f is not affected
 	e.waitFor("x", 5*time.Second, func() bool { return len(e.sink.vs()) == 1 })
+	// f's emit happens during its invocation, before the checkpoint
+	// commits; disabling before the commit would rightly deliver x again
+	// after re-enabling (emits are at least once), so wait for the commit.
+	e.caughtUp(uf, 5*time.Second)
 	e.failures(ug, 1)
 	up, err := e.lam.UpdateEventSourceMapping(e.ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(uf), Enabled: aws.Bool(false)})
 	if err != nil || aws.ToString(up.State) != "Disabling" {
