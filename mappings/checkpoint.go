@@ -2,6 +2,7 @@ package mappings
 
 import (
 	"context"
+	"errors"
 
 	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/shards"
@@ -23,8 +24,10 @@ import (
 
 // initCheckpoints returns the starting position of each lane of the shard
 // and their open tumbling windows, rewriting the shard's checkpoints when
-// the lane count changed (or the shard is new).
-func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, map[int]*delivery.Window) {
+// the lane count changed (or the shard is new). An error (reading the
+// windows, committing the rewrite) starts nothing: the runner tries the
+// shard again at its next poll.
+func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, map[int]*delivery.Window, error) {
 	factor := r.cfg.ParallelizationFactor
 	pos := make([]streams.Seq, factor)
 	for i := range pos {
@@ -48,20 +51,29 @@ func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, 
 	}
 	var wins map[int]*delivery.Window
 	if r.cfg.TumblingWindowInSeconds > 0 && !rewrite {
-		wins, _ = loadWindows(r.m.ks.windows, r.cfg.UUID, sh.ID)
+		var err error
+		if wins, err = loadWindows(r.m.ks.windows, r.cfg.UUID, sh.ID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if rewrite {
 		b := r.m.deps.DB.NewBatch()
-		_ = r.m.ks.checkpoints.DeleteRange(b, ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor))
-		_ = r.m.ks.windows.DeleteRange(b, windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF))
+		defer b.Close()
+		err := errors.Join(
+			r.m.ks.checkpoints.DeleteRange(b, ckptKey(r.cfg.UUID, sh.ID, 0), ckptKey(r.cfg.UUID, sh.ID, laneFactor)),
+			r.m.ks.windows.DeleteRange(b, windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF)),
+			r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)}))
 		for i, p := range pos {
-			_ = r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p))
+			err = errors.Join(err, r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p)))
 		}
-		_ = r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)})
-		_ = b.Commit(true)
-		b.Close()
+		if err == nil {
+			err = b.Commit(true)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
 	}
-	return pos, wins
+	return pos, wins, nil
 }
 
 // Commit implements delivery.Committer for the lane: one synced

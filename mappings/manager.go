@@ -554,8 +554,12 @@ func (m *Manager) stopped(r *runner, reason string) {
 	e.cfg.LastProcessingResult, e.lastErr = r.lastResult()
 	b := m.deps.DB.NewBatch()
 	defer b.Close()
-	if saveMapping(m.ks, b, &e.cfg) == nil {
-		_ = b.Commit(true)
+	err := saveMapping(m.ks, b, &e.cfg)
+	if err == nil {
+		err = b.Commit(true)
+	}
+	if err != nil { // it runs again after a restart, and stops again
+		m.log.Warn("event source mapping stopped, its state not saved", "uuid", e.cfg.UUID, "reason", reason, "err", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package mappings
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -157,6 +158,7 @@ func (r *runner) loop() {
 	}
 	running := map[string]bool{}
 	fin := make(chan shardDone)
+	starts := &lifecycle.Failures{Log: r.m.log.With("uuid", r.cfg.UUID), What: "event source mapping shard start", Level: slog.LevelWarn}
 	for {
 		info, shs, err := r.m.deps.Log.Describe(r.cfg.EventSourceArn)
 		if errors.Is(err, streams.ErrStreamNotFound) {
@@ -186,8 +188,15 @@ func (r *runner) loop() {
 				}
 				running[sh.ID] = true
 				r.g.Go("shard "+sh.ID, func(ctx context.Context) {
-					w := newShardWorker(r, sh, ck[sh.ID], hashKey)
-					ok := w.run()
+					ok := false
+					w, err := newShardWorker(r, sh, ck[sh.ID], hashKey)
+					starts.Report(err) // logged once while it keeps failing
+					if err != nil {
+						// Not started: the next poll tries the shard again.
+						r.setResult("PROBLEM: " + err.Error())
+					} else {
+						ok = w.run()
+					}
 					select {
 					case fin <- shardDone{sh.ID, ok}:
 					case <-ctx.Done():

@@ -44,9 +44,12 @@ type item struct {
 	arrived time.Time
 }
 
-func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) *shardWorker {
+func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) (*shardWorker, error) {
 	w := &shardWorker{r: r, sh: sh, hashKey: hashKey, space: make(chan struct{}, 1)}
-	pos, wins := r.initCheckpoints(sh, ck)
+	pos, wins, err := r.initCheckpoints(sh, ck)
+	if err != nil {
+		return nil, err
+	}
 	for i, p := range pos {
 		l := &lane{w: w, idx: i, ckpt: p, wake: make(chan struct{}, 1)}
 		l.eng = delivery.New(r.cfg.engineConfig(&r.m.opts, sh.ID), hostInvoker{r}, l,
@@ -57,7 +60,7 @@ func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) *s
 	for _, p := range pos {
 		w.readPos = min(w.readPos, p)
 	}
-	return w
+	return w, nil
 }
 
 func (w *shardWorker) laneOf(rec *streams.Record) *lane {
