@@ -29,7 +29,10 @@
 // Each function's log group keeps at most Options.MaxEvents events (default
 // 10000) and Options.MaxBytes bytes (default 4 MiB, counting each event as
 // CloudWatch does: message bytes + 26); the oldest events are dropped first,
-// and a stream whose events are all gone disappears. Persisting them would
+// and a stream whose events are all gone disappears. Over all functions the
+// store keeps at most Options.MaxTotalBytes (default 64 MiB): past it, the
+// log group written to least recently goes whole, so functions created and
+// deleted without end cannot grow it. Persisting them would
 // put every log line on Pebble's write path (a synced batch per line, or a
 // second buffering layer), for logs whose job is to show what just happened;
 // the dead-letter entries of a mapping keep each failure's log tail durably.

@@ -18,6 +18,10 @@ type Options struct {
 	// MaxBytes bounds the bytes kept per function, counted as CloudWatch
 	// counts an event: its message's UTF-8 bytes plus 26. Default 4 MiB.
 	MaxBytes int
+	// MaxTotalBytes bounds the bytes kept over all functions, counted the
+	// same way: past it, the log group written to least recently is
+	// dropped whole (a function deleted or long idle). Default 64 MiB.
+	MaxTotalBytes int
 	// Region and Account build ARNs. Defaults us-east-1 and 000000000000.
 	Region, Account string
 }
@@ -29,6 +33,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 4 << 20
+	}
+	if o.MaxTotalBytes <= 0 {
+		o.MaxTotalBytes = 64 << 20
 	}
 	if o.Region == "" {
 		o.Region = arn.DefaultRegion
@@ -52,6 +59,7 @@ type Store struct {
 
 	mu     sync.Mutex
 	seq    uint64 // last event sequence number, over all groups
+	bytes  int    // Σ group.bytes
 	groups map[string]*group
 }
 
@@ -64,6 +72,7 @@ type group struct {
 	head    int // events[head:] are live
 	bytes   int
 	lastTS  int64
+	written uint64 // seq of the last event logged into it
 	streams map[string]*stream
 }
 
@@ -125,15 +134,35 @@ func (s *Store) Log(e triggers.LogEvent) {
 	st.events++
 	s.seq++
 	g.events = append(g.events, event{seq: s.seq, ts: ts, ingest: now, stream: st, msg: e.Message})
+	g.written = s.seq
+	before := g.bytes
 	g.bytes += len(e.Message) + eventOverhead
 	for len(g.events)-g.head > s.opts.MaxEvents || (g.bytes > s.opts.MaxBytes && len(g.events)-g.head > 1) {
 		g.drop()
+	}
+	s.bytes += g.bytes - before
+	for s.bytes > s.opts.MaxTotalBytes && len(s.groups) > 1 {
+		s.dropStalest(g)
 	}
 	if g.head > len(g.events)/2 && g.head > 64 {
 		n := copy(g.events, g.events[g.head:])
 		clear(g.events[n:])
 		g.events, g.head = g.events[:n], 0
 	}
+}
+
+// dropStalest removes the group written to least recently, never keep
+// (the one just written). It scans the groups: it runs only past
+// MaxTotalBytes, which takes many functions' logs.
+func (s *Store) dropStalest(keep *group) {
+	var stalest *group
+	for _, g := range s.groups {
+		if g != keep && (stalest == nil || g.written < stalest.written) {
+			stalest = g
+		}
+	}
+	s.bytes -= stalest.bytes
+	delete(s.groups, stalest.name)
 }
 
 // drop removes the group's oldest event; a stream left with none goes too.

@@ -339,3 +339,22 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestTotalBound: past MaxTotalBytes over all functions, the log group
+// written to least recently goes whole; the one just written stays.
+func TestTotalBound(t *testing.T) {
+	s := New(Options{MaxTotalBytes: 300})
+	for _, fn := range []string{"a", "b", "c"} {
+		s.Log(line(fn, "i", 0, strings.Repeat(fn, 73))) // 73 + "\n" + 26 = 100 bytes each
+	}
+	s.Log(line("a", "i", time.Millisecond, "again")) // a is now the freshest
+	s.Log(line("d", "i", 0, strings.Repeat("d", 73)))
+	_, out := call(t, s, "DescribeLogGroups", `{}`)
+	var names []string
+	for _, g := range out["logGroups"].([]any) {
+		names = append(names, g.(map[string]any)["logGroupName"].(string))
+	}
+	if got := strings.Join(names, ","); got != "/aws/lambda/a,/aws/lambda/d" {
+		t.Fatalf("groups after the total bound: %s", got)
+	}
+}
