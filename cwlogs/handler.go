@@ -62,25 +62,13 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 	var out any
 	switch op {
 	case "DescribeLogGroups":
-		var in describeGroupsIn
-		if err = decode(body, &in); err == nil {
-			out, err = s.describeGroups(&in)
-		}
+		out, err = run(body, s.describeGroups)
 	case "DescribeLogStreams":
-		var in describeStreamsIn
-		if err = decode(body, &in); err == nil {
-			out, err = s.describeStreams(&in)
-		}
+		out, err = run(body, s.describeStreams)
 	case "GetLogEvents":
-		var in getEventsIn
-		if err = decode(body, &in); err == nil {
-			out, err = s.getEvents(&in)
-		}
+		out, err = run(body, s.getEvents)
 	case "FilterLogEvents":
-		var in filterEventsIn
-		if err = decode(body, &in); err == nil {
-			out, err = s.filterEvents(&in)
-		}
+		out, err = run(body, s.filterEvents)
 	default:
 		err = &apiError{"UnknownOperationException", ""}
 	}
@@ -91,6 +79,15 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 	b, _ := json.Marshal(out)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_, _ = w.Write(b)
+}
+
+// run decodes an operation's input from body and runs op on it.
+func run[In, Out any](body []byte, op func(*In) (Out, error)) (any, error) {
+	var in In
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	return op(&in)
 }
 
 func decode(body []byte, v any) error {
