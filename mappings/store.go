@@ -159,11 +159,3 @@ func (m *Manager) Failures(uuid string) ([]FailureRecord, error) {
 	}
 	return out, nil
 }
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}

@@ -4,7 +4,6 @@ package logtest
 
 import (
 	"bytes"
-	"log/slog"
 	"sync"
 )
 
@@ -25,11 +24,4 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// New returns a logger that writes text lines at level and above into a
-// new Buffer.
-func New(level slog.Level) (*slog.Logger, *Buffer) {
-	b := &Buffer{}
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: level})), b
 }

@@ -303,9 +303,6 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // DB returns the storage engine.
 func (s *Server) DB() *store.DB { return s.db }
 
-// Options returns the effective options (defaults filled in).
-func (s *Server) Options() Options { return s.opts }
-
 // Streams returns the stream log.
 func (s *Server) Streams() *streams.Log { return s.streams }
 
@@ -314,12 +311,6 @@ func (s *Server) Mappings() *mappings.Manager { return s.mappings }
 
 // DLQ returns the dead-letter store, with the mappings' redrive.
 func (s *Server) DLQ() mappings.DeadLetters { return s.mappings.DeadLetters() }
-
-// Triggers returns the trigger host.
-func (s *Server) Triggers() *triggers.Host { return s.triggers }
-
-// API returns the DynamoDB and Streams protocol handler.
-func (s *Server) API() *api.Server { return s.api }
 
 // Call runs a DynamoDB operation in process (api.Server.Call).
 func (s *Server) Call(ctx context.Context, op string, req []byte, principal string) ([]byte, error) {
