@@ -77,13 +77,14 @@ func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, 
 }
 
 // Commit implements delivery.Committer for the lane: one synced
-// store.DB.Write holds the handler's buffered writes, the lane checkpoint,
-// the window state and the dead-letter entry.
+// store.DB.Write holds the handler's buffered writes and emitted
+// documents, the lane checkpoint, the window state and the dead-letter
+// entry.
 func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 	w := l.w
 	r := w.r
 	uuid, shard, idx := r.cfg.UUID, w.sh.ID, byte(l.idx)
-	_, err := r.m.deps.DB.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+	err := r.m.commit(ctx, o.Writes, r.backlogFull, func(b *store.Batch) error {
 		if o.Checkpoint != 0 {
 			if err := r.m.ks.checkpoints.Set(b, ckptKey(uuid, shard, idx), seqBytes(o.Checkpoint)); err != nil {
 				return err
@@ -103,7 +104,7 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 			return r.m.deps.DLQ.Append(b, o.Failure)
 		}
 		return nil
-	}}, mutationsOf(o.Writes)...)
+	})
 	if err != nil {
 		return err
 	}
@@ -115,15 +116,6 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 	if o.Failure != nil {
 		r.m.metrics.failed.WithLabelValues(r.lbl...).Add(float64(len(o.Failure.Records)))
 		r.m.deps.DLQ.Notify()
-	}
-	return nil
-}
-
-// mutationsOf returns the buffered writes of an outcome (a
-// store.WriteBuffer made by hostInvoker).
-func mutationsOf(ws delivery.Writes) []store.Mutation {
-	if b, ok := ws.(*store.WriteBuffer); ok {
-		return b.Mutations()
 	}
 	return nil
 }

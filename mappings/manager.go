@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/internal/uuid"
+	"github.com/eddydb/eddy/outbox"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -39,6 +40,10 @@ type Deps struct {
 	// Logger is where background failures are logged (a mapping's change
 	// between OK and failing, a recovered panic); nil discards.
 	Logger *slog.Logger
+	// Outbox receives the documents handlers emit during stream
+	// invocations, committed with the checkpoint. Nil: emits go wherever
+	// the host's triggers.Sinks sends them, and are not buffered.
+	Outbox *outbox.Outbox
 	// Metrics is where the mappings' metrics are registered (the server's
 	// one registry, served at GET /metrics). Nil: a private registry no one
 	// scrapes.

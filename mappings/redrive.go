@@ -101,7 +101,7 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 	last := recs[len(recs)-1].Seq
 	eng := delivery.New(cfg.engineConfig(&m.opts, "redrive"),
 		funcInvoker{m: m, name: cfg.FunctionName, qualifier: cfg.Qualifier},
-		redriveCommitter{db: m.deps.DB, commit: rd.Commit},
+		redriveCommitter{m: m, commit: rd.Commit},
 		delivery.Options{Now: m.opts.Now}, nil)
 	for {
 		n, size := 0, 16
@@ -140,20 +140,20 @@ func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 }
 
 // redriveCommitter implements delivery.Committer for a redrive: the
-// function's buffered writes and the entry's progress in one
-// store.DB.Write.
+// function's buffered writes and emitted documents and the entry's
+// progress in one store.DB.Write.
 type redriveCommitter struct {
-	db     *store.DB
+	m      *Manager
 	commit func(b *store.Batch, upTo streams.Seq, failed *dlq.Entry) (func(), error)
 }
 
 func (c redriveCommitter) Commit(ctx context.Context, o delivery.Outcome) error {
 	var after func()
-	_, err := c.db.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+	err := c.m.commit(ctx, o.Writes, nil, func(b *store.Batch) error {
 		var err error
 		after, err = c.commit(b, o.Checkpoint, o.Failure)
 		return err
-	}}, mutationsOf(o.Writes)...)
+	})
 	if err == nil && after != nil {
 		after()
 	}

@@ -3,6 +3,7 @@ package mappings
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -84,6 +85,14 @@ func (r *runner) setStatus(s delivery.Status) {
 	case s.OK() && was:
 		r.m.log.Info("event source mapping recovered", "uuid", r.cfg.UUID, "function", r.cfg.FunctionName)
 	}
+}
+
+// backlogFull is told when a lane's commit waits for a full sink: the
+// mapping shows it (LastProcessingResult) and logs it once per wait.
+func (r *runner) backlogFull(sink string, backlog int64) {
+	msg := fmt.Sprintf("PROBLEM: paused: sink %s has %d undelivered documents (its MaxBacklog); resumes when it drains", sink, backlog)
+	r.setResult(msg)
+	r.m.log.Warn("event source mapping paused by a full sink", "uuid", r.cfg.UUID, "function", r.cfg.FunctionName, "sink", sink, "backlog", backlog)
 }
 
 // observer turns the engine's events into the mapping's metrics and

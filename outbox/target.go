@@ -98,8 +98,7 @@ type SearchError struct {
 func (e *SearchError) Error() string { return e.Type + ": " + e.Reason }
 
 // Config is a sink: what the API, `eddy sinks add` and the --sink flags
-// create, persisted by the outbox (except flag sinks, which live as long as
-// the server).
+// create, persisted by the outbox.
 type Config struct {
 	// Name is how handlers address the sink (eddy.emit) and how the CLI
 	// names it: 1-64 of [A-Za-z0-9_.-].
@@ -120,8 +119,9 @@ type Config struct {
 	// MaxBacklog is the number of undelivered documents at which mappings
 	// that emit to the sink pause until it drains (default 100,000).
 	MaxBacklog int64 `json:"MaxBacklog,omitempty"`
-	// Ephemeral sinks come from --sink flags: not persisted.
-	Ephemeral bool `json:"Ephemeral,omitempty"`
+	// FromFlag: the sink was defined by a --sink flag of eddy serve,
+	// which creates or updates it at every start.
+	FromFlag bool `json:"FromFlag,omitempty"`
 }
 
 // Env is what a Target may use besides its Config.

@@ -1,127 +1,129 @@
+// Package sinks is where emitted documents leave eddy: the kinds of
+// outbox.Target and the --sink flag's shorthand for them.
+//
+//	kind           package              target
+//	search         sinks/search         an embedded full-text index (bleve) under the data directory
+//	elasticsearch  sinks/elasticsearch  Elasticsearch or OpenSearch through _bulk, external versions
+//	nats           sinks/natssink       a JetStream stream (deduplicated by Nats-Msg-Id) or core NATS subjects
+//	file           sinks/file           append-only JSON lines, rotated by size, exactly once by position
+//	http           sinks/webhook        one request per document, ID and version in headers
+//
+// Open makes the Target of a Config; package outbox delivers to it.
 package sinks
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
+	"sort"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/eddydb/eddy/outbox"
 )
 
-// URLSinks is the triggers.Sinks that eddy serve builds from its --sink
-// NAME=URL flags: each document a function emits to sink NAME goes to URL.
-//
-//	http://... or https://...      POST the document (Content-Type
-//	                               application/json); any 2xx is success,
-//	                               e.g. an OpenSearch/Elasticsearch _doc URL
-//	nats://host:port/subject       publish to a NATS subject, then flush
-//
-// An emit returns only after the target accepted the document; an error is
-// reported to the guest (which can fail the record with batchItemFailures,
-// so the trigger retries it). Delivery is therefore at least once: a
-// retried batch emits again, and targets should be idempotent by document
-// ID. Safe for concurrent use; Close releases NATS connections.
-type URLSinks struct {
-	mu      sync.Mutex
-	targets map[string]*url.URL
-	http    *http.Client
-	conns   map[string]*nats.Conn // by server URL
-}
+// kinds are the sink kinds by name.
+var kinds = map[string]outbox.Opener{}
 
-// ParseSinks builds URLSinks from NAME=URL specifications.
-func ParseSinks(specs []string) (*URLSinks, error) {
-	s := &URLSinks{targets: map[string]*url.URL{}, http: &http.Client{Timeout: 10 * time.Second}, conns: map[string]*nats.Conn{}}
-	var errs []error
-	for _, spec := range specs {
-		name, raw, ok := strings.Cut(spec, "=")
-		if !ok || name == "" {
-			errs = append(errs, fmt.Errorf("sink %q: want NAME=URL", spec))
-			continue
-		}
-		u, err := url.Parse(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("sink %s: %v", name, err))
-			continue
-		}
-		switch u.Scheme {
-		case "http", "https":
-		case "nats":
-			if strings.Trim(u.Path, "/") == "" {
-				errs = append(errs, fmt.Errorf("sink %s: a nats URL names its subject as the path: nats://host:4222/subject", name))
-				continue
-			}
-		default:
-			errs = append(errs, fmt.Errorf("sink %s: unsupported scheme %q (http, https, nats)", name, u.Scheme))
-			continue
-		}
-		if _, dup := s.targets[name]; dup {
-			errs = append(errs, fmt.Errorf("sink %s defined twice", name))
-			continue
-		}
-		s.targets[name] = u
+// Kinds returns the names of the sink kinds, sorted.
+func Kinds() []string {
+	out := make([]string, 0, len(kinds))
+	for k := range kinds {
+		out = append(out, k)
 	}
-	return s, errors.Join(errs...)
+	sort.Strings(out)
+	return out
 }
 
-// Emit sends doc to the sink's target.
-func (s *URLSinks) Emit(ctx context.Context, sink string, doc []byte) error {
-	u, ok := s.targets[sink]
+// Open is the outbox.Opener of every kind.
+func Open(cfg outbox.Config, env outbox.Env) (outbox.Target, error) {
+	open, ok := kinds[cfg.Kind]
 	if !ok {
-		return fmt.Errorf("eddy: no sink named %q is configured (eddy serve --sink %s=URL)", sink, sink)
+		return nil, fmt.Errorf("sink %s: unknown kind %q (one of %s)", cfg.Name, cfg.Kind, strings.Join(Kinds(), ", "))
 	}
-	if u.Scheme == "nats" {
-		return s.publish(u, doc)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(doc))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("sink %s: %w", sink, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("sink %s: %s answered %d: %s", sink, u.Host, resp.StatusCode, bytes.TrimSpace(body))
-	}
-	return nil
+	return open(cfg, env)
 }
 
-func (s *URLSinks) publish(u *url.URL, doc []byte) error {
-	server := "nats://" + u.Host
-	s.mu.Lock()
-	nc := s.conns[server]
-	if nc == nil || nc.IsClosed() {
-		var err error
-		if nc, err = nats.Connect(server, nats.Name("eddy-sinks"), nats.Timeout(2*time.Second)); err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("sink: connect %s: %w", server, err)
+// ParseFlag turns eddy serve's --sink NAME=TARGET into a Config:
+//
+//	NAME=search                                  the embedded index
+//	NAME=http://host/path, NAME=https://...      a webhook
+//	NAME=elasticsearch+http://host:9200/INDEX    Elasticsearch/OpenSearch (also es+https://, opensearch+https://)
+//	NAME=nats://host:4222/SUBJECT[?stream=S]     NATS: JetStream stream S (created if missing), else core NATS
+//	NAME=file:///var/log/eddy/audit.jsonl        a file (file:relative/path too)
+//
+// The URL's query parameters become the kind's options (e.g.
+// ?username=u&password=p, ?max_bytes=1048576); the webhook keeps its query
+// as part of its URL.
+func ParseFlag(spec string) (outbox.Config, error) {
+	name, raw, ok := strings.Cut(spec, "=")
+	if !ok || name == "" || raw == "" {
+		return outbox.Config{}, fmt.Errorf("--sink %q: want NAME=TARGET (search, http(s)://..., elasticsearch+http://host:9200/index, nats://host:4222/subject, file:///path)", spec)
+	}
+	cfg := outbox.Config{Name: name, FromFlag: true}
+	if raw == "search" || raw == "search:" {
+		cfg.Kind = "search"
+		return cfg, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return cfg, fmt.Errorf("--sink %s: %v", name, err)
+	}
+	options := func() map[string]string {
+		q := u.Query()
+		if len(q) == 0 {
+			return nil
 		}
-		s.conns[server] = nc
+		m := map[string]string{}
+		for k, v := range q {
+			m[k] = v[len(v)-1]
+		}
+		u.RawQuery = ""
+		return m
 	}
-	s.mu.Unlock()
-	if err := nc.Publish(strings.Trim(u.Path, "/"), doc); err != nil {
-		return err
+	switch scheme := u.Scheme; {
+	case scheme == "http" || scheme == "https":
+		cfg.Kind, cfg.URL = "http", raw
+	case strings.HasSuffix(scheme, "+http") || strings.HasSuffix(scheme, "+https"):
+		kind, proto, _ := strings.Cut(scheme, "+")
+		if kind != "elasticsearch" && kind != "es" && kind != "opensearch" {
+			return cfg, fmt.Errorf("--sink %s: unknown scheme %q (elasticsearch+http, es+https, opensearch+https)", name, scheme)
+		}
+		cfg.Kind = "elasticsearch"
+		cfg.Options = options()
+		index := strings.Trim(u.Path, "/")
+		if index == "" || strings.Contains(index, "/") {
+			return cfg, fmt.Errorf("--sink %s: name the index as the URL's path: %s://host:9200/INDEX", name, scheme)
+		}
+		if cfg.Options == nil {
+			cfg.Options = map[string]string{}
+		}
+		cfg.Options["index"] = index
+		u.Scheme, u.Path = proto, ""
+		cfg.URL = u.String()
+	case scheme == "nats" || scheme == "tls":
+		cfg.Kind = "nats"
+		cfg.Options = options()
+		subject := strings.Trim(u.Path, "/")
+		if subject != "" {
+			if cfg.Options == nil {
+				cfg.Options = map[string]string{}
+			}
+			cfg.Options["subject"] = subject
+		}
+		u.Path = ""
+		cfg.URL = u.String()
+	case scheme == "file":
+		cfg.Kind = "file"
+		cfg.Options = options()
+		p := u.Path
+		if u.Opaque != "" {
+			p = u.Opaque
+		}
+		if p == "" {
+			return cfg, fmt.Errorf("--sink %s: file:///absolute/path or file:relative/path", name)
+		}
+		cfg.URL = p
+	default:
+		return cfg, fmt.Errorf("--sink %s: unsupported target %q (search, http(s)://, elasticsearch+http(s)://, nats://, file:)", name, raw)
 	}
-	return nc.FlushTimeout(5 * time.Second)
-}
-
-// Close closes NATS connections.
-func (s *URLSinks) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, nc := range s.conns {
-		nc.Close()
-		delete(s.conns, k)
-	}
-	return nil
+	return cfg, nil
 }

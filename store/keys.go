@@ -66,7 +66,7 @@ const (
 	SpaceDLQ Space = 0x30 // dead-letter entries, their outbox, the ID high-water mark
 
 	// Reserved for owners to come, one block of 16 each.
-	SpaceOutbox  Space = 0x40 // sinks: documents waiting for their external destination
+	SpaceOutbox  Space = 0x40 // package outbox: sinks, their documents waiting for delivery
 	SpaceRelay   Space = 0x50 // relay of change records to other machines (JetStream)
 	SpaceBackups Space = 0x60 // backups and point-in-time recovery
 	SpaceLogs    Space = 0x70 // function logs
@@ -89,7 +89,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceCheckpoints:   {"checkpoints", "mappings"},
 	SpaceWindows:       {"windows", "mappings"},
 	SpaceDLQ:           {"dlq", "dlq"},
-	SpaceOutbox:        {"outbox", "reserved"},
+	SpaceOutbox:        {"outbox", "outbox"},
 	SpaceRelay:         {"relay", "reserved"},
 	SpaceBackups:       {"backups", "reserved"},
 	SpaceLogs:          {"logs", "reserved"},

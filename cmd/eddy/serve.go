@@ -40,8 +40,9 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 		"endpoint of SQS, SNS and S3 failure destinations, e.g. a local moto or LocalStack (default $EDDY_DLQ_AWS_ENDPOINT, else AWS)")
 	fs.StringVar(&opts.DLQ.NATSURL, "dlq-nats-url", "",
 		"NATS server of arn:eddy:nats failure destinations (default $EDDY_DLQ_NATS_URL, else nats://127.0.0.1:4222)")
-	fs.Var(sinks, "sink", "where documents functions emit to a sink go: NAME=http(s)://... (POST each document) or\n"+
-		"NAME=nats://host:4222/subject (publish); repeat for several sinks")
+	fs.Var(sinks, "sink", "create or update sink NAME at start (sinks persist; see eddy sinks): NAME=search (embedded index),\n"+
+		"NAME=http(s)://... (webhook), NAME=elasticsearch+http://host:9200/INDEX, NAME=nats://host:4222/SUBJECT[?stream=S],\n"+
+		"NAME=file:///path; repeat for several sinks")
 	fs.String("log-level", "info", "least severe log level written to stderr: debug, info, warn or error")
 	fs.String("log-format", "text", "log line format: text (key=value) or json")
 	return fs
@@ -76,14 +77,13 @@ func serve(args []string) int {
 		return 2
 	}
 	opts.Logger = log
-	if len(sinkSpecs) > 0 {
-		ss, err := sinks.ParseSinks(sinkSpecs)
+	for _, spec := range sinkSpecs {
+		cfg, err := sinks.ParseFlag(spec)
 		if err != nil {
 			log.Error("bad --sink", "err", err)
 			return 2
 		}
-		defer ss.Close()
-		opts.Sinks = ss
+		opts.SinkConfigs = append(opts.SinkConfigs, cfg)
 	}
 
 	server.TuneRuntime()

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -38,11 +37,3 @@ type guestError struct{ e *ddberr.Error }
 func (g guestError) Error() string             { return g.e.Error() }
 func (g guestError) Unwrap() error             { return g.e }
 func (g guestError) DynamoDBErrorJSON() []byte { return api.ErrorJSON(g.e) }
-
-// noSinks is the sink set when none is configured: every emit fails with a
-// clear message instead of vanishing.
-type noSinks struct{}
-
-func (noSinks) Emit(ctx context.Context, sink string, doc []byte) error {
-	return fmt.Errorf("eddy: no sink named %q is configured (eddy serve --sink %s=URL)", sink, sink)
-}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,8 @@ import (
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/lambdaapi"
 	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/outbox"
+	"github.com/eddydb/eddy/sinks"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 	"github.com/eddydb/eddy/triggers"
@@ -47,8 +50,15 @@ type Options struct {
 	// ShutdownTimeout bounds how long Shutdown waits for requests in
 	// flight. Default 10s.
 	ShutdownTimeout time.Duration
-	// Sinks receives documents trigger functions emit (eddy.emit). Default:
-	// none configured; an emit then fails with a clear error.
+	// SinkConfigs are created, or updated, at every start (eddy serve's
+	// --sink flags); sinks created through the API persist on their own.
+	SinkConfigs []outbox.Config
+	// OpenSink makes a sink's target. Default sinks.Open (every kind).
+	OpenSink outbox.Opener
+	// Sinks, when set, replaces the outbox as the receiver of what
+	// functions emit (eddy.emit): every emit goes to it at once, also
+	// during stream invocations, unbuffered (tests that observe
+	// invocations). Default: the outbox.
 	Sinks triggers.Sinks
 	// WALMinSyncInterval is the shortest time between two WAL fsyncs:
 	// concurrent writes arriving meanwhile share the next sync. Default
@@ -128,6 +138,7 @@ type Server struct {
 	streams  *streams.Log
 	triggers *triggers.Host
 	dlq      *dlq.Store
+	outbox   *outbox.Outbox
 	mappings *mappings.Manager
 	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
 	metrics  *prometheus.Registry
@@ -194,9 +205,26 @@ func New(opts Options) (_ *Server, err error) {
 	s.db.RegisterChangeLog(s.streams)
 	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api")}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
-	sinks := opts.Sinks
-	if sinks == nil {
-		sinks = noSinks{}
+	open := opts.OpenSink
+	if open == nil {
+		open = sinks.Open
+	}
+	sinkDir := ""
+	if !opts.InMemory {
+		sinkDir = filepath.Join(opts.DataDir, "sinks")
+	}
+	if s.outbox, err = outbox.Open(s.db, open, outbox.Options{Dir: sinkDir, Logger: sub("sinks")}); err != nil {
+		return nil, err
+	}
+	s.opened("sinks", s.outbox.Close)
+	for _, cfg := range opts.SinkConfigs {
+		if err := s.outbox.Ensure(cfg); err != nil {
+			return nil, fmt.Errorf("sink %s: %w", cfg.Name, err)
+		}
+	}
+	var emits triggers.Sinks = s.outbox
+	if opts.Sinks != nil {
+		emits = opts.Sinks
 	}
 	codeDir := opts.DataDir
 	if opts.InMemory {
@@ -208,7 +236,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.triggers, err = triggers.New(triggers.Deps{
 		DB:     s.db.KeySpace(store.SpaceFunctions),
 		Tables: guestTables{s.api},
-		Sinks:  sinks,
+		Sinks:  emits,
 		Logs:   s.fnlogs,
 		Logger: sub("triggers"),
 	}, triggers.Options{
@@ -239,7 +267,7 @@ func New(opts Options) (_ *Server, err error) {
 
 	s.metrics = prometheus.NewRegistry()
 	if s.mappings, err = mappings.New(mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
-		Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
+		Outbox: s.outbox, Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
 		return nil, err
 	}
 	s.opened("mappings", s.mappings.Close)
@@ -247,6 +275,9 @@ func New(opts Options) (_ *Server, err error) {
 
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	sinkAPI := outbox.NewHandler(s.outbox)
+	s.mux.Handle("/eddy/sinks", sinkAPI)
+	s.mux.Handle("/eddy/sinks/", sinkAPI)
 	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings)))
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.rpc())
@@ -305,6 +336,9 @@ func (s *Server) DB() *store.DB { return s.db }
 
 // Streams returns the stream log.
 func (s *Server) Streams() *streams.Log { return s.streams }
+
+// Outbox returns the sinks and their undelivered documents.
+func (s *Server) Outbox() *outbox.Outbox { return s.outbox }
 
 // Mappings returns the event source mapping manager.
 func (s *Server) Mappings() *mappings.Manager { return s.mappings }
