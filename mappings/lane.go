@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/internal/delivery"
+	"github.com/eddydb/eddy/outbox"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
 	"github.com/eddydb/eddy/triggers"
@@ -146,8 +147,9 @@ func (l *lane) waitIdle() bool {
 }
 
 // hostInvoker runs the mapping's function on the trigger host: each
-// invocation gets a fresh store.WriteBuffer in its context, so the
-// handler's table writes are held back for the engine's commit.
+// invocation gets a fresh store.WriteBuffer and outbox.Buffer in its
+// context, so the handler's table writes and emitted documents are held
+// back for the engine's commit.
 type hostInvoker struct{ r *runner }
 
 func (h hostInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Result, error) {
@@ -157,7 +159,8 @@ func (h hostInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 
 func invokeHost(ctx context.Context, host *triggers.Host, db *store.DB, name, qualifier string, payload []byte) (delivery.Result, error) {
 	buf := store.NewWriteBuffer(db)
-	res, err := host.Invoke(store.WithBuffer(ctx, buf), name, qualifier, payload)
+	emits := outbox.NewBuffer()
+	res, err := host.Invoke(outbox.WithBuffer(store.WithBuffer(ctx, buf), emits), name, qualifier, payload)
 	if err != nil {
 		if errors.Is(err, triggers.ErrNotFound) {
 			err = fmt.Errorf("%w: %w", delivery.ErrFunctionNotFound, err)
@@ -165,5 +168,5 @@ func invokeHost(ctx context.Context, host *triggers.Host, db *store.DB, name, qu
 		return delivery.Result{}, err
 	}
 	return delivery.Result{FunctionError: res.FunctionError, Payload: res.Payload, RequestID: res.RequestID,
-		ExecutedVersion: res.ExecutedVersion, Logs: res.Logs, Writes: buf}, nil
+		ExecutedVersion: res.ExecutedVersion, Logs: res.Logs, Writes: &handlerWrites{tables: buf, emits: emits}}, nil
 }

@@ -45,9 +45,9 @@ type Doc struct {
 // Idempotency-Key): "ID@Version".
 func (d *Doc) MsgID() string { return d.ID + "@" + strconv.FormatUint(d.Version, 10) }
 
-// Target delivers documents to one external system. A sink's loop calls
-// Deliver from one goroutine, in outbox order; the immediate path (a
-// direct Invoke's emit) may call it concurrently with the loop.
+// Target delivers documents to one external system. Only the sink's loop
+// calls Deliver, one call at a time, in outbox order (a direct Invoke's
+// emit goes through the outbox too and waits for the loop).
 type Target interface {
 	// Deliver applies docs in order. nil: every document was applied (or
 	// was superseded: a stale version is success). A *Partial: the
