@@ -242,6 +242,9 @@ func (s *Sink) send(ctx context.Context, body []byte, encs []encoded, docs []out
 	if resp.StatusCode != http.StatusOK {
 		b, rerr := readAtMost(resp.Body, errBody)
 		e := requestError(resp.StatusCode, b)
+		if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
+			e.Reason = truncate("redirected to "+loc+" (point the sink's URL there)", maxReason)
+		}
 		if rerr != nil && !errors.Is(rerr, errTooLarge) {
 			return fmt.Errorf("%w (reading the body: %v)", e, rerr)
 		}

@@ -265,6 +265,8 @@ func readCA(path string) (*x509.CertPool, error) {
 // Close releases the Sink's idle connections. A Deliver under way ends
 // normally. Idempotent.
 func (s *Sink) Close() error {
-	s.transport.CloseIdleConnections()
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
+	}
 	return nil
 }

@@ -511,6 +511,7 @@ func TestNotABulkResponse(t *testing.T) {
 		{502, "<html>Bad Gateway</html>", "502 Bad Gateway: <html>Bad Gateway</html>"},
 		{503, `{"error":{"root_cause":[],"type":"cluster_block_exception","reason":"blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];"},"status":503}`, "503 Service Unavailable: cluster_block_exception: blocked by"},
 		{403, `{"error":"Forbidden","status":403}`, "403 Forbidden: Forbidden"},
+		{301, "", "301 Moved Permanently: redirected to https://127.0.0.1"},
 		{200, `{"took":1,"errors":false,"items":[` + strings.Repeat(`{"index":{"_id":"a","status":201}},`, 1<<16) + `]}`, "more than"},
 	} {
 		es := newStandIn(t, false)
@@ -567,6 +568,29 @@ func TestContextCanceled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Deliver = %v, want context.Canceled", err)
 	}
+}
+
+// TestConcurrentDeliver: the loop and the immediate path may deliver at
+// once (run with -race).
+func TestConcurrentDeliver(t *testing.T) {
+	es := newStandIn(t, false)
+	s := open(t, es.srv.URL+"/products", nil, func(c *outbox.Config) { c.BatchSize = 3 })
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			var docs []outbox.Doc
+			for i := range 10 {
+				docs = append(docs, index(fmt.Sprintf("g%d-%d", g, i), 1, `{}`))
+			}
+			errs <- s.Deliver(ctx, docs)
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	wantDoc(t, es, "g3-9", 1, `{}`)
 }
 
 func BenchmarkDeliver(b *testing.B) {

@@ -130,6 +130,9 @@ func (es *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	es.mu.Lock()
 	defer es.mu.Unlock()
 	if es.rawStatus != 0 {
+		if es.rawStatus/100 == 3 {
+			w.Header().Set("Location", "https://"+r.Host+r.URL.RequestURI())
+		}
 		w.WriteHeader(es.rawStatus)
 		w.Write(es.rawBody)
 		return
