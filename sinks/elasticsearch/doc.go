@@ -56,8 +56,9 @@
 //	other 4xx (mapper_parsing_exception...) Partial.Rejected, with Elasticsearch's reason
 //
 // A version conflict (409) is recognised by its type,
-// version_conflict_engine_exception; another 409 is rejected. Each failed
-// or rejected document's error is an *Error; Partial.Err is the first.
+// version_conflict_engine_exception; another 409 is rejected.
+// Partial.Err is the first failed or rejected document's error: an *Error
+// when Elasticsearch answered for it.
 //
 // Documents Elasticsearch cannot take at all are rejected before sending:
 // a Version above 2^63-1 (Elasticsearch's largest external version), an
@@ -73,10 +74,13 @@
 // sends no further request of the call. A single document whose request
 // alone is too large for the server (413) is rejected.
 //
+// Retrying a document that was in fact applied (its response lost) is
+// harmless: the same version answers 409, which is success.
+//
 // # Caveats
 //
-//   - Data streams accept only "create"; point the sink at an index or an
-//     alias of one.
+//   - Data streams accept only "create": point the sink at an index or at
+//     an alias of indices, not at a data stream.
 //   - Response bodies are read up to a bound (1 MiB plus 16 KiB per
 //     document; 64 KiB for a failed request); a larger answer is an error.
 //   - A Sink is safe for concurrent use; Close releases idle connections.
