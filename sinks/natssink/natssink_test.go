@@ -294,3 +294,32 @@ func TestConfig(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAckFailed: documents whose ack is an error (a full stream that
+// discards new messages) are the Partial's Failed; the others are stored,
+// and the next Deliver (on a new connection) stores the failed ones once
+// the stream has room.
+func TestAckFailed(t *testing.T) {
+	ns := runServer(t, -1, t.TempDir(), nil)
+	_, js := connect(t, ns)
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SMALL", Subjects: []string{"eddy.out"}, MaxMsgs: 2, Discard: jetstream.DiscardNew})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSink(t, ns.ClientURL(), map[string]string{"stream": "SMALL"})
+	docs := []outbox.Doc{doc(1, ""), doc(2, ""), doc(3, ""), doc(4, "")}
+	err = s.Deliver(ctx, docs)
+	var p *outbox.Partial
+	if !errors.As(err, &p) || !slices.Equal(p.Failed, []int{2, 3}) || len(p.Rejected) != 0 {
+		t.Fatalf("Deliver = %v, want 2 and 3 failed", err)
+	}
+	if err := st.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Deliver(ctx, docs[2:]); err != nil {
+		t.Fatal(err)
+	}
+	if n := msgCount(t, js, "SMALL"); n != 2 {
+		t.Fatalf("%d messages, want 2", n)
+	}
+}

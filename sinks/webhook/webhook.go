@@ -194,7 +194,10 @@ func New(cfg outbox.Config, env outbox.Env) (*Sink, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 4}
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr = dt.Clone()
+	}
 	tr.TLSClientConfig = tlsCfg
 	s.client = &http.Client{
 		Transport: tr,
