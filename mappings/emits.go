@@ -2,6 +2,8 @@ package mappings
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 
 	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/outbox"
@@ -53,4 +55,41 @@ func (m *Manager) commit(ctx context.Context, ws delivery.Writes, paused func(st
 	}}, tables...)
 	staged.Done(err)
 	return err
+}
+
+// Builtin is a host-side handler: it gets the invocation's payload (the
+// DynamoDB stream event) and the mapping's UUID and qualifier, emits and
+// writes through ctx exactly as a function's eddy.emit and table calls do
+// (buffered, committed with the checkpoint), and returns the response
+// (e.g. {"batchItemFailures":[...]}) or a function error.
+type Builtin func(ctx context.Context, uuid, qualifier string, payload []byte) ([]byte, error)
+
+// isBuiltin reports whether a function name names a built-in.
+func isBuiltin(name string) bool { return strings.HasPrefix(name, "eddy.") }
+
+func (m *Manager) builtin(name string) (Builtin, bool) {
+	if m.deps.Builtins == nil {
+		return nil, false
+	}
+	return m.deps.Builtins(name)
+}
+
+// invokeBuiltin runs a built-in as invokeHost runs a function: with fresh
+// buffers in its context. An error is a function error (Unhandled).
+func (m *Manager) invokeBuiltin(ctx context.Context, uuid, name, qualifier string, payload []byte) (delivery.Result, error) {
+	fn, ok := m.builtin(name)
+	if !ok {
+		return delivery.Result{}, delivery.ErrFunctionNotFound
+	}
+	buf := store.NewWriteBuffer(m.deps.DB)
+	emits := outbox.NewBuffer()
+	resp, err := fn(outbox.WithBuffer(store.WithBuffer(ctx, buf), emits), uuid, qualifier, payload)
+	if err != nil {
+		if ctx.Err() != nil {
+			return delivery.Result{}, ctx.Err()
+		}
+		b, _ := json.Marshal(map[string]string{"errorType": "BuiltinError", "errorMessage": err.Error()})
+		return delivery.Result{FunctionError: "Unhandled", Payload: b}, nil
+	}
+	return delivery.Result{Payload: resp, Writes: &handlerWrites{tables: buf, emits: emits}}, nil
 }

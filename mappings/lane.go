@@ -153,6 +153,9 @@ func (l *lane) waitIdle() bool {
 type hostInvoker struct{ r *runner }
 
 func (h hostInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Result, error) {
+	if c := &h.r.cfg; isBuiltin(c.FunctionName) {
+		return h.r.m.invokeBuiltin(ctx, c.UUID, c.FunctionName, c.Qualifier, payload)
+	}
 	o := &h.r.m.deps
 	return invokeHost(ctx, o.Host, o.DB, h.r.cfg.FunctionName, h.r.cfg.Qualifier, payload)
 }

@@ -40,6 +40,11 @@ type Deps struct {
 	// Logger is where background failures are logged (a mapping's change
 	// between OK and failing, a recovered panic); nil discards.
 	Logger *slog.Logger
+	// Builtins are the host-side handlers a mapping may name instead of a
+	// function: FunctionName "eddy.NAME[:QUALIFIER]" (a dot cannot appear
+	// in a Lambda function name, so no user function is shadowed). Nil:
+	// none.
+	Builtins func(name string) (Builtin, bool)
 	// Outbox receives the documents handlers emit during stream
 	// invocations, committed with the checkpoint. Nil: emits go wherever
 	// the host's triggers.Sinks sends them, and are not buffered.
@@ -211,6 +216,24 @@ func (m *Manager) settle(e *entry) {
 	}
 }
 
+// checkFunction reports whether a mapping can name function name
+// (qualified): a built-in, or a function on the host.
+func (m *Manager) checkFunction(name, qual string) error {
+	if isBuiltin(name) {
+		if _, ok := m.builtin(name); !ok {
+			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
+		}
+		return nil
+	}
+	if _, err := m.deps.Host.GetFunction(name, qual); err != nil {
+		if errors.Is(err, triggers.ErrNotFound) {
+			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
+		}
+		return err
+	}
+	return nil
+}
+
 func (m *Manager) functionArn(name, qualifier string) string {
 	return m.deps.Host.FunctionARN(name, qualifier)
 }
@@ -239,10 +262,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	if err != nil {
 		return Configuration{}, err
 	}
-	if _, err := m.deps.Host.GetFunction(name, qual); err != nil {
-		if errors.Is(err, triggers.ErrNotFound) {
-			return Configuration{}, newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
-		}
+	if err := m.checkFunction(name, qual); err != nil {
 		return Configuration{}, err
 	}
 	arn := *spec.EventSourceArn
@@ -455,8 +475,8 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 		if err != nil {
 			return Configuration{}, err
 		}
-		if _, err := m.deps.Host.GetFunction(name, qual); err != nil {
-			return Configuration{}, newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
+		if err := m.checkFunction(name, qual); err != nil {
+			return Configuration{}, err
 		}
 		c.FunctionName, c.Qualifier, c.FunctionArn = name, qual, m.functionArn(name, qual)
 	}

@@ -100,7 +100,7 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 	}
 	last := recs[len(recs)-1].Seq
 	eng := delivery.New(cfg.engineConfig(&m.opts, "redrive"),
-		funcInvoker{m: m, name: cfg.FunctionName, qualifier: cfg.Qualifier},
+		funcInvoker{m: m, uuid: cfg.UUID, name: cfg.FunctionName, qualifier: cfg.Qualifier},
 		redriveCommitter{m: m, commit: rd.Commit},
 		delivery.Options{Now: m.opts.Now}, nil)
 	for {
@@ -131,11 +131,14 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 // funcInvoker runs a function on the trigger host (hostInvoker without a
 // runner).
 type funcInvoker struct {
-	m               *Manager
-	name, qualifier string
+	m                     *Manager
+	uuid, name, qualifier string
 }
 
 func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Result, error) {
+	if isBuiltin(f.name) {
+		return f.m.invokeBuiltin(ctx, f.uuid, f.name, f.qualifier, payload)
+	}
 	return invokeHost(ctx, f.m.deps.Host, f.m.deps.DB, f.name, f.qualifier, payload)
 }
 

@@ -130,7 +130,7 @@ func writeErr(w http.ResponseWriter, err error) {
 		code = http.StatusBadRequest
 	case errors.Is(err, ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, ErrExists):
+	case errors.Is(err, ErrExists), errors.Is(err, ErrInUse):
 		code = http.StatusConflict
 	}
 	writeJSON(w, code, map[string]any{"message": err.Error()})

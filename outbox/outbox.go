@@ -334,6 +334,15 @@ func (o *Outbox) Delete(name string) error {
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
+	reps, err := o.Replications()
+	if err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if r.Sink == name {
+			return fmt.Errorf("%w: replication %s (table %s) feeds sink %s; remove it first (eddy replicate --remove %s)", ErrInUse, r.UUID, r.Table, name, r.UUID)
+		}
+	}
 	s.stop()
 	b := o.ks.NewBatch()
 	defer b.Close()

@@ -18,10 +18,44 @@ import (
 	"strings"
 
 	"github.com/eddydb/eddy/outbox"
+	"github.com/eddydb/eddy/sinks/elasticsearch"
+	"github.com/eddydb/eddy/sinks/file"
+	"github.com/eddydb/eddy/sinks/natssink"
+	"github.com/eddydb/eddy/sinks/webhook"
 )
 
-// kinds are the sink kinds by name.
-var kinds = map[string]outbox.Opener{}
+// kinds are the sink kinds by name. Each wrapper returns a nil interface,
+// not a nil pointer in one, on error.
+var kinds = map[string]outbox.Opener{
+	"elasticsearch": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
+		t, err := elasticsearch.New(c, e)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	},
+	"nats": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
+		t, err := natssink.New(c, e)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	},
+	"file": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
+		t, err := file.New(c, e)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	},
+	"http": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
+		t, err := webhook.New(c, e)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	},
+}
 
 // Kinds returns the names of the sink kinds, sorted.
 func Kinds() []string {

@@ -267,7 +267,7 @@ func New(opts Options) (_ *Server, err error) {
 
 	s.metrics = prometheus.NewRegistry()
 	if s.mappings, err = mappings.New(mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
-		Outbox: s.outbox, Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
+		Outbox: s.outbox, Builtins: s.builtins, Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
 		return nil, err
 	}
 	s.opened("mappings", s.mappings.Close)
@@ -278,6 +278,9 @@ func New(opts Options) (_ *Server, err error) {
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
+	reps := s.replicationsHandler()
+	s.mux.Handle("/eddy/replications", reps)
+	s.mux.Handle("/eddy/replications/", reps)
 	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings)))
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.rpc())

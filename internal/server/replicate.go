@@ -1,0 +1,228 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/outbox"
+)
+
+// replicateFunction is the built-in handler of replications (see
+// mappings.Deps.Builtins): a mapping naming "eddy.replicate:SINK" runs
+// outbox.Replicate.
+const replicateFunction = "eddy.replicate"
+
+func (s *Server) builtins(name string) (mappings.Builtin, bool) {
+	if name == replicateFunction {
+		return s.outbox.Replicate, true
+	}
+	return nil, false
+}
+
+// replicationRequest is the body of POST /eddy/replications.
+type replicationRequest struct {
+	Table  string   `json:"Table"`
+	Sink   string   `json:"Sink"`
+	Fields []string `json:"Fields"`
+	// StartingPosition is TRIM_HORIZON (default: the table's last 24
+	// hours, then every change) or LATEST.
+	StartingPosition string `json:"StartingPosition"`
+	// BatchSize defaults to 1000.
+	BatchSize int `json:"BatchSize"`
+}
+
+// replicationView is a replication with its mapping's state.
+type replicationView struct {
+	outbox.Replication
+	State                string `json:"State"`
+	LastProcessingResult string `json:"LastProcessingResult"`
+	EventSourceArn       string `json:"EventSourceArn"`
+}
+
+// replicationsHandler serves zero-code replication:
+//
+//	POST   /eddy/replications          {"Table","Sink","Fields","StartingPosition"} → 201 replicationView
+//	GET    /eddy/replications          {"Replications":[replicationView...]}
+//	DELETE /eddy/replications/{uuid}   {"Deleted":"uuid"}
+//
+// A replication is an event source mapping on the table's stream (enabled
+// with NEW_AND_OLD_IMAGES when the table has none) whose function is the
+// built-in eddy.replicate: INSERT and MODIFY index the new image under the
+// item's key, REMOVE deletes it, versions are sequence numbers.
+func (s *Server) replicationsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /eddy/replications", func(w http.ResponseWriter, r *http.Request) {
+		var req replicationRequest
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err == nil {
+			err = json.Unmarshal(body, &req)
+		}
+		if err != nil {
+			writeMessage(w, http.StatusBadRequest, "the body must be a replication: "+err.Error())
+			return
+		}
+		v, code, err := s.createReplication(r.Context(), req)
+		if err != nil {
+			writeMessage(w, code, err.Error())
+			return
+		}
+		writeJSONBody(w, http.StatusCreated, v)
+	})
+	mux.HandleFunc("GET /eddy/replications", func(w http.ResponseWriter, r *http.Request) {
+		reps, err := s.outbox.Replications()
+		if err != nil {
+			writeMessage(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		out := []replicationView{}
+		for _, rep := range reps {
+			out = append(out, s.replicationView(rep))
+		}
+		writeJSONBody(w, http.StatusOK, map[string]any{"Replications": out})
+	})
+	mux.HandleFunc("DELETE /eddy/replications/{uuid}", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("uuid")
+		reps, err := s.outbox.Replications()
+		if err != nil {
+			writeMessage(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		found := false
+		for _, rep := range reps {
+			found = found || rep.UUID == id
+		}
+		if !found {
+			writeMessage(w, http.StatusNotFound, "no replication "+id)
+			return
+		}
+		if _, err := s.mappings.Delete(id); err != nil && !errors.Is(err, mappings.ErrNotFound) {
+			writeMessage(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		if err := s.outbox.DeleteReplication(id); err != nil {
+			writeMessage(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSONBody(w, http.StatusOK, map[string]any{"Deleted": id})
+	})
+	return mux
+}
+
+func (s *Server) replicationView(rep outbox.Replication) replicationView {
+	v := replicationView{Replication: rep, State: "Deleted"}
+	if c, err := s.mappings.Get(rep.UUID); err == nil {
+		v.State, v.LastProcessingResult, v.EventSourceArn = c.State, c.LastProcessingResult, c.EventSourceArn
+	}
+	return v
+}
+
+// createReplication makes the mapping (disabled), stores the replication,
+// then enables the mapping, so no invocation runs before its replication
+// exists.
+func (s *Server) createReplication(ctx context.Context, req replicationRequest) (replicationView, int, error) {
+	if req.Table == "" || req.Sink == "" {
+		return replicationView{}, http.StatusBadRequest, errors.New("a replication needs Table and Sink")
+	}
+	if _, err := s.outbox.Describe(req.Sink); err != nil {
+		return replicationView{}, http.StatusNotFound, err
+	}
+	pos := strings.ToUpper(req.StartingPosition)
+	switch pos {
+	case "":
+		pos = "TRIM_HORIZON"
+	case "TRIM_HORIZON", "LATEST":
+	default:
+		return replicationView{}, http.StatusBadRequest, fmt.Errorf("StartingPosition must be TRIM_HORIZON or LATEST, not %q", req.StartingPosition)
+	}
+	if req.BatchSize == 0 {
+		req.BatchSize = 1000
+	}
+	streamArn, err := s.replicationStream(ctx, req.Table)
+	if err != nil {
+		return replicationView{}, http.StatusBadRequest, err
+	}
+	fn := replicateFunction + ":" + req.Sink
+	off := false
+	c, err := s.mappings.Create(&mappings.Spec{FunctionName: &fn, EventSourceArn: &streamArn, StartingPosition: &pos,
+		BatchSize: &req.BatchSize, Enabled: &off})
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, mappings.ErrConflict) {
+			code = http.StatusConflict
+		}
+		return replicationView{}, code, err
+	}
+	rep := outbox.Replication{UUID: c.UUID, Table: req.Table, Sink: req.Sink, Fields: req.Fields, Created: time.Now().UTC()}
+	if err := s.outbox.PutReplication(rep); err != nil {
+		_, _ = s.mappings.Delete(c.UUID)
+		return replicationView{}, http.StatusInternalServerError, err
+	}
+	on := true
+	if _, err := s.mappings.Update(c.UUID, &mappings.Spec{Enabled: &on}); err != nil {
+		return replicationView{}, http.StatusInternalServerError, err
+	}
+	return s.replicationView(rep), 0, nil
+}
+
+// replicationStream returns the table's stream ARN, enabling a
+// NEW_AND_OLD_IMAGES stream when the table has none; a stream without new
+// images cannot feed a replication.
+func (s *Server) replicationStream(ctx context.Context, table string) (string, error) {
+	req, _ := json.Marshal(map[string]string{"TableName": table})
+	out, err := s.api.Call(ctx, "DescribeTable", req, "")
+	if err != nil {
+		return "", err
+	}
+	var d struct {
+		Table struct {
+			LatestStreamArn     string
+			StreamSpecification *struct {
+				StreamEnabled  bool
+				StreamViewType string
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &d); err != nil {
+		return "", err
+	}
+	if spec := d.Table.StreamSpecification; spec != nil && spec.StreamEnabled {
+		if spec.StreamViewType != "NEW_IMAGE" && spec.StreamViewType != "NEW_AND_OLD_IMAGES" {
+			return "", fmt.Errorf("table %s's stream is %s: a replication needs NEW_IMAGE or NEW_AND_OLD_IMAGES", table, spec.StreamViewType)
+		}
+		return d.Table.LatestStreamArn, nil
+	}
+	req, _ = json.Marshal(map[string]any{"TableName": table,
+		"StreamSpecification": map[string]any{"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
+	if out, err = s.api.Call(ctx, "UpdateTable", req, ""); err != nil {
+		return "", err
+	}
+	if err := json.Unmarshal([]byte(strings.Replace(string(out), `"TableDescription"`, `"Table"`, 1)), &d); err != nil {
+		return "", err
+	}
+	if d.Table.LatestStreamArn == "" {
+		return "", fmt.Errorf("table %s: enabling its stream returned no stream ARN", table)
+	}
+	s.log.Info("enabled a stream for a replication", "table", table)
+	return d.Table.LatestStreamArn, nil
+}
+
+func writeMessage(w http.ResponseWriter, code int, msg string) {
+	writeJSONBody(w, code, map[string]string{"message": msg})
+}
+
+func writeJSONBody(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return // the client went away
+	}
+}

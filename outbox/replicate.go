@@ -1,0 +1,305 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Replication is a table replicated into a sink without code: an event
+// source mapping whose function is the built-in eddy.replicate (Replicate)
+// turns each change into a document of the sink.
+type Replication struct {
+	// UUID is the event source mapping's.
+	UUID  string `json:"UUID"`
+	Table string `json:"Table"`
+	Sink  string `json:"Sink"`
+	// Fields, when set, are the top-level attributes a document keeps
+	// (the key attributes always stay).
+	Fields  []string  `json:"Fields,omitempty"`
+	Created time.Time `json:"Created"`
+}
+
+// tagReplication keys a Replication by UUID ('p' uuid).
+const tagReplication = 'p'
+
+func replicationKey(uuid string) []byte { return append([]byte{tagReplication}, uuid...) }
+
+// ErrInUse is Delete's error for a sink that replications still feed.
+var ErrInUse = errors.New("outbox: the sink is in use")
+
+// PutReplication stores r (before its mapping is enabled).
+func (o *Outbox) PutReplication(r Replication) error {
+	if o.get(r.Sink) == nil {
+		return fmt.Errorf("%w: %s", ErrNotFound, r.Sink)
+	}
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	b := o.ks.NewBatch()
+	defer b.Close()
+	if err := o.ks.Set(b, replicationKey(r.UUID), v); err != nil {
+		return err
+	}
+	return b.Commit(true)
+}
+
+// DeleteReplication forgets replication uuid (its mapping is the
+// caller's to delete).
+func (o *Outbox) DeleteReplication(uuid string) error {
+	b := o.ks.NewBatch()
+	defer b.Close()
+	if err := o.ks.Delete(b, replicationKey(uuid)); err != nil {
+		return err
+	}
+	return b.Commit(true)
+}
+
+// Replications returns every replication, by UUID.
+func (o *Outbox) Replications() ([]Replication, error) {
+	var out []Replication
+	err := o.ks.Scan([]byte{tagReplication}, []byte{tagReplication + 1}, func(_, v []byte) error {
+		var r Replication
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+func (o *Outbox) replication(uuid string) (*Replication, error) {
+	v, ok, err := o.ks.Get(replicationKey(uuid))
+	if err != nil || !ok {
+		return nil, err
+	}
+	var r Replication
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// streamEvent is the part of a DynamoDB stream event Replicate reads.
+type streamEvent struct {
+	Records []struct {
+		EventName      string `json:"eventName"`
+		EventSourceARN string `json:"eventSourceARN"`
+		DynamoDB       struct {
+			Keys           map[string]json.RawMessage `json:"Keys"`
+			NewImage       map[string]json.RawMessage `json:"NewImage"`
+			SequenceNumber string                     `json:"SequenceNumber"`
+		} `json:"dynamodb"`
+	} `json:"Records"`
+}
+
+// Replicate is the built-in handler eddy.replicate: for replication uuid,
+// each INSERT or MODIFY record becomes an index document of the item's new
+// image (plain JSON: S as strings, N as exact JSON numbers, B as base64,
+// sets as arrays), each REMOVE a delete, with the item's key as the ID
+// ("name=value" pairs sorted by name, joined by "|") and the record's
+// sequence number as the version. The documents go into the invocation's
+// buffer and commit with the checkpoint.
+func (o *Outbox) Replicate(ctx context.Context, uuid, _ string, payload []byte) ([]byte, error) {
+	buf := BufferFrom(ctx)
+	if buf == nil {
+		return nil, errors.New("eddy.replicate runs only in an event source mapping")
+	}
+	r, err := o.replication(uuid)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, fmt.Errorf("no replication is stored for mapping %s", uuid)
+	}
+	if o.get(r.Sink) == nil {
+		return nil, fmt.Errorf("sink %s was removed", r.Sink)
+	}
+	var ev streamEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("the stream event: %v", err)
+	}
+	var keep map[string]bool
+	if len(r.Fields) > 0 {
+		keep = map[string]bool{}
+		for _, f := range r.Fields {
+			keep[f] = true
+		}
+	}
+	for _, rec := range ev.Records {
+		ddb := &rec.DynamoDB
+		v, err := strconv.ParseUint(ddb.SequenceNumber, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("sequence number %q: %v", ddb.SequenceNumber, err)
+		}
+		id, err := keyID(ddb.Keys)
+		if err != nil {
+			return nil, err
+		}
+		d := Doc{ID: id, Version: v, Table: r.Table}
+		switch rec.EventName {
+		case "REMOVE":
+			d.Op = OpDelete
+		case "INSERT", "MODIFY":
+			if ddb.NewImage == nil {
+				return nil, errors.New("the stream has no new images: replication needs StreamViewType NEW_IMAGE or NEW_AND_OLD_IMAGES")
+			}
+			d.Op = OpIndex
+			var b bytes.Buffer
+			if err := plainItem(&b, ddb.NewImage, keep, ddb.Keys); err != nil {
+				return nil, err
+			}
+			d.Body = b.Bytes()
+		default:
+			continue
+		}
+		if err := buf.add(r.Sink, d); err != nil {
+			return nil, err
+		}
+	}
+	return []byte("null"), nil
+}
+
+// keyID renders a key as "name=value" pairs sorted by name, joined by "|".
+func keyID(keys map[string]json.RawMessage) (string, error) {
+	names := make([]string, 0, len(keys))
+	for n := range keys {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var sb strings.Builder
+	for i, n := range names {
+		var av map[string]any
+		if err := json.Unmarshal(keys[n], &av); err != nil {
+			return "", fmt.Errorf("key attribute %s: %v", n, err)
+		}
+		if i > 0 {
+			sb.WriteByte('|')
+		}
+		sb.WriteString(n)
+		sb.WriteByte('=')
+		for _, v := range av {
+			if s, ok := v.(string); ok {
+				sb.WriteString(s) // S, N, and B (already base64 in DynamoDB JSON)
+			}
+		}
+	}
+	return sb.String(), nil
+}
+
+// plainItem writes a DynamoDB JSON item as plain JSON, keeping only the
+// attributes in keep (and the key attributes) when keep is not nil.
+func plainItem(b *bytes.Buffer, item map[string]json.RawMessage, keep map[string]bool, keys map[string]json.RawMessage) error {
+	names := make([]string, 0, len(item))
+	for n := range item {
+		if keep == nil || keep[n] || keys[n] != nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	b.WriteByte('{')
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(n)
+		b.Write(k)
+		b.WriteByte(':')
+		if err := plainValue(b, item[n]); err != nil {
+			return fmt.Errorf("attribute %s: %v", n, err)
+		}
+	}
+	b.WriteByte('}')
+	return nil
+}
+
+// plainValue writes one DynamoDB JSON attribute value as plain JSON.
+func plainValue(b *bytes.Buffer, raw json.RawMessage) error {
+	var av map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &av); err != nil {
+		return err
+	}
+	if len(av) != 1 {
+		return fmt.Errorf("an attribute value has one type, not %d", len(av))
+	}
+	for typ, v := range av {
+		switch typ {
+		case "S", "B", "BOOL":
+			b.Write(v) // a JSON string (B: base64) or true/false
+		case "NULL":
+			b.WriteString("null")
+		case "N":
+			return plainNumber(b, v)
+		case "M":
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			return plainItem(b, m, nil, nil)
+		case "L":
+			var l []json.RawMessage
+			if err := json.Unmarshal(v, &l); err != nil {
+				return err
+			}
+			b.WriteByte('[')
+			for i, x := range l {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				if err := plainValue(b, x); err != nil {
+					return err
+				}
+			}
+			b.WriteByte(']')
+		case "SS", "BS":
+			b.Write(v) // an array of JSON strings
+		case "NS":
+			var l []json.RawMessage
+			if err := json.Unmarshal(v, &l); err != nil {
+				return err
+			}
+			b.WriteByte('[')
+			for i, x := range l {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				if err := plainNumber(b, x); err != nil {
+					return err
+				}
+			}
+			b.WriteByte(']')
+		default:
+			return fmt.Errorf("unknown attribute type %q", typ)
+		}
+	}
+	return nil
+}
+
+// plainNumber writes a DynamoDB number (a JSON string of up to 38 digits)
+// as an exact JSON number; a form JSON cannot hold as a number stays a
+// string.
+func plainNumber(b *bytes.Buffer, v json.RawMessage) error {
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return err
+	}
+	if isJSONNumber(s) {
+		b.WriteString(s)
+	} else {
+		b.Write(v)
+	}
+	return nil
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar.
+func isJSONNumber(s string) bool {
+	return s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') && json.Valid([]byte(s))
+}
