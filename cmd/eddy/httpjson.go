@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,9 +15,25 @@ import (
 // answer into out. A non-2xx answer is an error with the server's Message,
 // or its status and body when it has none; out still receives the body.
 func callJSON(ctx context.Context, client *http.Client, method, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	return callJSONBody(ctx, client, method, u, nil, out)
+}
+
+// callJSONBody is callJSON with a request body (JSON-encoded in; nil: none).
+func callJSONBody(ctx context.Context, client *http.Client, method, u string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := client.Do(req)
 	if err != nil {

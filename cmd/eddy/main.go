@@ -5,6 +5,7 @@
 //	           [--sink NAME=URL]... [--log-level info] [--log-format text]
 //	eddy functions deploy|invoke|list|logs ...
 //	eddy triggers add|list|show|enable|disable|remove ...
+//	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 package main
 
 import (
@@ -19,6 +20,9 @@ Usage:
   eddy functions <command>    deploy, invoke and list trigger functions, read their logs (run 'eddy functions' for help)
   eddy triggers <command>     connect functions to table streams: event source mappings (run 'eddy triggers' for help)
   eddy dlq <command>          list, show, redrive and purge dead-lettered batches (run 'eddy dlq' for help)
+  eddy sinks <command>        add, list, show and remove sinks: where emitted documents go (run 'eddy sinks' for help)
+  eddy search SINK QUERY      query a search sink (the embedded index)
+  eddy replicate TABLE --to SINK  replicate a table into a sink without code
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -37,6 +41,12 @@ func main() {
 		os.Exit(runTriggers(os.Args[2:]))
 	case "dlq":
 		os.Exit(runDLQ(os.Args[2:]))
+	case "sinks":
+		os.Exit(runSinks(os.Args[2:]))
+	case "search":
+		os.Exit(runSearch(os.Args[2:]))
+	case "replicate":
+		os.Exit(runReplicate(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
