@@ -1,0 +1,214 @@
+package sinks_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
+	"github.com/eddydb/eddy/outbox"
+	"github.com/eddydb/eddy/sinks"
+)
+
+var ctx = context.Background()
+
+// line is one envelope of a file sink.
+type line struct {
+	Seq     uint64          `json:"seq"`
+	Op      string          `json:"op"`
+	ID      string          `json:"id"`
+	Version uint64          `json:"version"`
+	Table   string          `json:"table"`
+	Doc     json.RawMessage `json:"doc"`
+}
+
+func readLines(t *testing.T, path string) []line {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []line
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("%s: %q: %v", path, sc.Text(), err)
+		}
+		out = append(out, l)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func fileSink(t *testing.T, name string) (outbox.Config, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name+".jsonl")
+	cfg, err := sinks.ParseFlag(name + "=file://" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, path
+}
+
+func call(t *testing.T, s *eddytest.Server, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.URL()+path, r)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func put(t *testing.T, s *eddytest.Server, table string, item map[string]ddbtypes.AttributeValue) {
+	t.Helper()
+	if _, err := s.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func str(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+func num(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberN{Value: v} }
+
+// A replication (no code) of a table without a stream: eddy enables one,
+// and every change reaches the file sink once, in order, as index and
+// delete documents keyed by the item's key and versioned by sequence
+// number, with exact numbers and only the chosen fields.
+func TestReplicateIntoFile(t *testing.T) {
+	cfg, path := fileSink(t, "audit")
+	s := eddytest.Start(t, server.Options{SinkConfigs: []outbox.Config{cfg}})
+	_, err := s.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("products"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}, {AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeN}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := call(t, s, "POST", "/eddy/replications", map[string]any{"Table": "products", "Sink": "audit", "Fields": []string{"price", "tags"}})
+	if code != http.StatusCreated {
+		t.Fatalf("create replication: %d %s", code, body)
+	}
+	var rep struct{ UUID, State string }
+	_ = json.Unmarshal(body, &rep)
+	put(t, s, "products", map[string]ddbtypes.AttributeValue{"pk": str("p1"), "sk": num("1"), "price": num("12345678901234567890123456789012345678"), "secret": str("x"),
+		"tags": &ddbtypes.AttributeValueMemberSS{Value: []string{"a", "b"}}})
+	put(t, s, "products", map[string]ddbtypes.AttributeValue{"pk": str("p2"), "sk": num("2"), "price": num("-0.5")})
+	put(t, s, "products", map[string]ddbtypes.AttributeValue{"pk": str("p1"), "sk": num("1"), "price": num("7")})
+	if _, err := s.DDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("products"),
+		Key: map[string]ddbtypes.AttributeValue{"pk": str("p2"), "sk": num("2")}}); err != nil {
+		t.Fatal(err)
+	}
+	eddytest.WaitFor(t, "4 documents in the file", 10*time.Second, func() bool { return len(readLines(t, path)) == 4 })
+	ls := readLines(t, path)
+	var got []string
+	for i, l := range ls {
+		got = append(got, fmt.Sprintf("%d %s %s %s %s", l.Seq, l.Op, l.ID, l.Table, l.Doc))
+		if i > 0 && l.Version <= ls[i-1].Version {
+			t.Errorf("versions must grow with the stream: %d after %d", l.Version, ls[i-1].Version)
+		}
+	}
+	want := []string{
+		`1 index pk=p1|sk=1 products {"pk":"p1","price":12345678901234567890123456789012345678,"sk":1,"tags":["a","b"]}`,
+		`2 index pk=p2|sk=2 products {"pk":"p2","price":-0.5,"sk":2}`,
+		`3 index pk=p1|sk=1 products {"pk":"p1","price":7,"sk":1}`,
+		`4 delete pk=p2|sk=2 products `,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("file sink:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	eddytest.WaitFor(t, "delivered", 5*time.Second, func() bool {
+		st, _ := s.Outbox().Describe("audit")
+		return st.Backlog == 0 && st.Delivered == 4
+	})
+
+	// The sink is in use: it cannot be removed before its replication.
+	if code, body := call(t, s, "DELETE", "/eddy/sinks/audit", nil); code != http.StatusConflict || !strings.Contains(string(body), rep.UUID) {
+		t.Fatalf("removing a sink in use: %d %s", code, body)
+	}
+	if code, body := call(t, s, "DELETE", "/eddy/replications/"+rep.UUID, nil); code != http.StatusOK {
+		t.Fatalf("remove replication: %d %s", code, body)
+	}
+	if code, body := call(t, s, "DELETE", "/eddy/sinks/audit", nil); code != http.StatusOK {
+		t.Fatalf("remove sink: %d %s", code, body)
+	}
+	if code, _ := call(t, s, "GET", "/eddy/sinks/audit", nil); code != http.StatusNotFound {
+		t.Fatalf("a removed sink answers %d", code)
+	}
+}
+
+// A handler's emits commit with the checkpoint: the esm guest reports
+// every invocation to sink "calls" and fails its first invocations after
+// emitting; the file holds each record exactly once (the failed
+// invocations' emits were dropped with them), and a restart between
+// delivery and nothing else changes that.
+func TestHandlerEmitsAreExactlyOnce(t *testing.T) {
+	cfg, path := fileSink(t, "calls")
+	dir := t.TempDir()
+	s := eddytest.Start(t, server.Options{DataDir: dir, SinkConfigs: []outbox.Config{cfg}})
+	arn := s.StreamTable(t, "orders")
+	s.DeployGuest(t, "rep", "esm", map[string]string{"FAIL_TIMES": "2"})
+	s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("rep"), EventSourceArn: aws.String(arn), BatchSize: aws.Int32(4)})
+	for i := 0; i < 10; i++ {
+		put(t, s, "orders", map[string]ddbtypes.AttributeValue{"pk": str(fmt.Sprintf("o%02d", i)), "v": str("x")})
+	}
+	pks := func() []string {
+		var out []string
+		for _, l := range readLines(t, path) {
+			var rep struct{ Pks []string }
+			if err := json.Unmarshal(l.Doc, &rep); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, rep.Pks...)
+		}
+		sort.Strings(out)
+		return out
+	}
+	eddytest.WaitFor(t, "10 records reported", 20*time.Second, func() bool { return len(pks()) >= 10 })
+	s.Restart()
+	for i := 10; i < 15; i++ {
+		put(t, s, "orders", map[string]ddbtypes.AttributeValue{"pk": str(fmt.Sprintf("o%02d", i)), "v": str("x")})
+	}
+	eddytest.WaitFor(t, "15 records reported", 20*time.Second, func() bool { return len(pks()) >= 15 })
+	time.Sleep(100 * time.Millisecond)
+	var want []string
+	for i := 0; i < 15; i++ {
+		want = append(want, fmt.Sprintf("o%02d", i))
+	}
+	if got := pks(); !slices.Equal(got, want) {
+		t.Fatalf("records reported by committed invocations:\n%v\nwant each once:\n%v", got, want)
+	}
+}
