@@ -77,6 +77,21 @@ func startEddy(t *testing.T, bin, addr, dataDir string, extra ...string) *eddyPr
 	}
 }
 
+// buildEddy builds this command into dir and returns the binary's path.
+func buildEddy(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "eddy")
+	// The build gets its own bound: on a loaded machine (CI compiles other
+	// packages beside it) it may take far longer than the run itself.
+	bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	msg, err := exec.CommandContext(bctx, "go", "build", "-o", bin, ".").CombinedOutput()
+	bcancel()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, msg)
+	}
+	return bin
+}
+
 // kill sends SIGKILL to the process (by its PID) and reaps it.
 func (p *eddyProc) kill(t *testing.T) {
 	t.Helper()
@@ -148,15 +163,7 @@ func TestKillDuringMaterializedView(t *testing.T) {
 		t.Skip("builds the binary and runs it as a child process")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "eddy")
-	// The build gets its own bound: on a loaded machine (CI compiles other
-	// packages beside it) it may take far longer than the run itself.
-	bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	msg, err := exec.CommandContext(bctx, "go", "build", "-o", bin, ".").CombinedOutput()
-	bcancel()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, msg)
-	}
+	bin := buildEddy(t, tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dataDir := filepath.Join(tmp, "data")

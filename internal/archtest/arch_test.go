@@ -158,8 +158,8 @@ var rules = []struct {
 	why    string
 	direct bool // only the packages' own imports, not what they pull in
 }{
-	{[]string{"store/...", "attr/...", "shards/...", "streams/...", "triggers/...", "dlq/...", "internal/delivery", "mappings"},
-		[]string{"api", "lambdaapi", "internal/server", "cwlogs", "sinks"},
+	{[]string{"store/...", "attr/...", "shards/...", "streams/...", "triggers/...", "dlq/...", "internal/delivery", "mappings", "outbox"},
+		[]string{"api", "lambdaapi", "internal/server", "cwlogs", "sinks", "sinks/search", "sinks/elasticsearch", "sinks/natssink", "sinks/file", "sinks/webhook"},
 		"lower layers never import the protocols or the server that wires them", false},
 	{[]string{"store/...", "attr/...", "shards/...", "streams/...", "triggers/...", "dlq/...", "internal/delivery"},
 		[]string{"mappings"},
@@ -170,9 +170,9 @@ var rules = []struct {
 	{[]string{"api"},
 		[]string{"lambdaapi", "mappings", "dlq", "triggers", "internal/server", "cwlogs", "sinks"},
 		"api keeps the DynamoDB and Streams protocols only", false},
-	{[]string{"mappings", "internal/delivery", "dlq"},
+	{[]string{"mappings", "internal/delivery", "dlq", "outbox"},
 		[]string{"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/aws/aws-sdk-go-v2/service/sns", "github.com/aws/aws-sdk-go-v2/service/s3", "github.com/nats-io/nats.go"},
-		"the delivery path carries no outbound client SDKs; dlq/destinations is wired by the server", false},
+		"the delivery path carries no outbound client SDKs; dlq/destinations and sinks/* are wired by the server", false},
 	{[]string{"internal/delivery"},
 		[]string{"github.com/tetratelabs/wazero", "triggers"},
 		"the delivery engine runs without wasm", false},
