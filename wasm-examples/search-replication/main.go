@@ -13,14 +13,16 @@
 // JSON: S as strings, N as JSON numbers (exact, not rounded), BOOL, NULL as
 // null, M as objects, L/SS/NS as arrays, B and BS as base64 strings.
 // "seq" is the change's stream sequence number (fixed width, increasing
-// per item): emits are not buffered like table writes, so a retried batch
-// sends its documents again and the index should ignore a document whose
-// seq is not greater than the one it holds (e.g. Elasticsearch external
-// versioning).
+// per item): the sink uses it as the document's version, so an older
+// document never overwrites a newer one. Emits during a trigger's batch are
+// held back and committed with its checkpoint (eddy's outbox), then
+// delivered to the sink until it has them: each document reaches the index
+// once, even when the batch is retried or eddy crashes.
 //
-// An emit that fails is reported in batchItemFailures and the handler
-// stops there: the mapping retries from that record (create the trigger
-// with --report-failures).
+// An emit that fails (the sink does not exist, the document is malformed)
+// is reported in batchItemFailures and the handler stops there: the
+// mapping retries from that record (create the trigger with
+// --report-failures).
 package main
 
 import (
