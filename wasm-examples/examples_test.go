@@ -26,6 +26,7 @@ import (
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/outbox"
 )
 
 // The examples are built once per test process into buildDir.
@@ -220,9 +221,10 @@ func str(av ddbtypes.AttributeValue) string {
 // reports the record in batchItemFailures and the mapping retries. Once the
 // table exists, every change has exactly one audit item with its images.
 func TestAuditTrail(t *testing.T) {
-	e := start(t, server.Options{})
+	logPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	e := start(t, server.Options{SinkConfigs: []outbox.Config{{Name: "audit-log", Kind: "file", URL: logPath}}})
 	arn := e.table("items", "pk", "sk")
-	uuid := e.deploy("audit-trail", "audit-trail", arn, map[string]string{"AUDIT_TABLE": "audit"})
+	uuid := e.deploy("audit-trail", "audit-trail", arn, map[string]string{"AUDIT_TABLE": "audit", "AUDIT_SINK": "audit-log"})
 	key := func(pk, sk string) map[string]ddbtypes.AttributeValue {
 		return map[string]ddbtypes.AttributeValue{"pk": s(pk), "sk": s(sk)}
 	}
@@ -288,6 +290,34 @@ func TestAuditTrail(t *testing.T) {
 		if len(str(it["seq"])) != 21 {
 			t.Errorf("seq %q is not a sequence number", str(it["seq"]))
 		}
+	}
+	// The file sink holds each change once (the invocations that failed
+	// while the audit table was missing emitted nothing that stayed).
+	var lines []string
+	e.waitFor(10*time.Second, func() string {
+		b, err := os.ReadFile(logPath)
+		if err != nil {
+			return err.Error()
+		}
+		lines = strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != len(want) {
+			return fmt.Sprintf("%d lines in the audit log, want %d", len(lines), len(want))
+		}
+		return ""
+	})
+	seen := map[string]bool{}
+	for _, l := range lines {
+		var env struct {
+			Op, ID, Table string
+			Doc           struct{ EventName struct{ S string } }
+		}
+		if err := json.Unmarshal([]byte(l), &env); err != nil {
+			t.Fatal(err)
+		}
+		if env.Op != "index" || env.Table != "items" || seen[env.ID] || env.Doc.EventName.S == "" {
+			t.Fatalf("audit log line %s", l)
+		}
+		seen[env.ID] = true
 	}
 }
 

@@ -16,6 +16,13 @@
 //	oldImage   the item before the change (M; absent on INSERT)
 //	newImage   the item after the change (M; absent on REMOVE)
 //
+// With AUDIT_SINK set (e.g. a file sink: eddy serve --sink
+// audit-log=file:///var/log/eddy/audit.jsonl), each audit item is also
+// emitted to that sink as {"op":"index","id":ITEMKEY/SEQ,"seq":SEQ,
+// "table":SOURCE,"doc":{...the audit item as DynamoDB JSON...}}: the emit
+// commits with the audit item and the checkpoint, so the file holds each
+// change once, in order per item.
+//
 // A record whose audit item cannot be written (the audit table is missing,
 // the item is too large, ...) is reported in batchItemFailures and the
 // handler stops there: the mapping retries from that record (create the
@@ -42,9 +49,15 @@ func auditTable() string {
 
 func handle(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
 	var resp guest.BatchResponse
-	table := auditTable()
+	table, sink := auditTable(), os.Getenv("AUDIT_SINK")
 	for _, r := range ev.Records {
-		if err := guest.PutItem(table, auditItem(r)); err != nil {
+		it := auditItem(r)
+		err := guest.PutItem(table, it)
+		if err == nil && sink != "" {
+			err = guest.Emit(sink, map[string]any{"op": "index", "id": *it["itemKey"].S + "/" + r.DynamoDB.SequenceNumber,
+				"seq": r.DynamoDB.SequenceNumber, "table": tableName(r.EventSourceARN), "doc": it})
+		}
+		if err != nil {
 			guest.Log("audit %s %s: %v", r.EventName, r.DynamoDB.SequenceNumber, err)
 			resp.Fail(r.DynamoDB.SequenceNumber)
 			break // the mapping retries from the first failure on
