@@ -77,6 +77,11 @@ func fileSink(t *testing.T, name string) (outbox.Config, string) {
 
 func call(t *testing.T, s *eddytest.Server, method, path string, body any) (int, []byte) {
 	t.Helper()
+	return callTB(t, s, method, path, body)
+}
+
+func callTB(t testing.TB, s *eddytest.Server, method, path string, body any) (int, []byte) {
+	t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
