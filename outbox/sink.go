@@ -335,7 +335,9 @@ func (s *sink) settle(docs []Doc, upTo uint64, derr error) error {
 	s.mu.Lock()
 	s.delivered, s.rejected, s.through = st.Delivered, st.Rejected, st.Through
 	s.pending -= int64(ok + rej)
-	s.rate = append(s.rate, rateSample{s.o.opts.Now(), ok})
+	now := s.o.opts.Now()
+	s.rate = append(s.rate, rateSample{now, ok})
+	s.pruneRateLocked(now)
 	s.broadcastLocked()
 	s.mu.Unlock()
 	s.answer(docs, failed, derr, rejected)
@@ -405,16 +407,11 @@ func (s *sink) status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.o.opts.Now()
-	cut := 0
+	s.pruneRateLocked(now)
 	n := 0
-	for i, r := range s.rate {
-		if now.Sub(r.at) > time.Minute {
-			cut = i + 1
-			continue
-		}
+	for _, r := range s.rate {
 		n += r.n
 	}
-	s.rate = s.rate[cut:]
 	st := Status{Config: redact(s.rec.Config), Created: s.rec.Created, State: "OK", Backlog: s.pending,
 		DeliveredThrough: s.through, LastPosition: s.next - 1, Delivered: s.delivered, Rejected: s.rejected,
 		RatePerSecond: float64(n) / 60, LastError: s.lastErr}
@@ -431,6 +428,17 @@ func (s *sink) status() Status {
 		st.State = "FAILING"
 	}
 	return st
+}
+
+// pruneRateLocked drops rate samples older than a minute.
+func (s *sink) pruneRateLocked(now time.Time) {
+	cut := 0
+	for cut < len(s.rate) && now.Sub(s.rate[cut].at) > time.Minute {
+		cut++
+	}
+	if cut > 0 {
+		s.rate = append(s.rate[:0], s.rate[cut:]...)
+	}
 }
 
 // redact hides secrets in a configuration shown to clients.
