@@ -335,9 +335,9 @@ func (s *sink) settle(docs []Doc, upTo uint64, derr error) error {
 	s.mu.Lock()
 	s.delivered, s.rejected, s.through = st.Delivered, st.Rejected, st.Through
 	s.pending -= int64(ok + rej)
-	now := s.o.opts.Now()
-	s.rate = append(s.rate, rateSample{now, ok})
-	s.pruneRateLocked(now)
+	at := s.o.opts.Now()
+	s.rate = append(s.rate, rateSample{at, ok})
+	s.pruneRateLocked(at)
 	s.broadcastLocked()
 	s.mu.Unlock()
 	s.answer(docs, failed, derr, rejected)
