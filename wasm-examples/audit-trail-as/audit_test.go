@@ -32,17 +32,41 @@ import (
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/outbox"
+	"github.com/eddydb/eddy/sinks"
 )
 
-// build installs the pinned packages (npm ci, cached under the user cache
+var built struct {
+	once sync.Once
+	code []byte
+	err  string
+}
+
+// build returns the example's .wasm, built once per test process: it
+// installs the pinned packages (npm ci, cached under the user cache
 // directory by the hash of package.json and package-lock.json) and runs
-// npm run build on a copy of the sources; it returns the .wasm.
+// npm run build on a copy of the sources.
 func build(t *testing.T) []byte {
 	t.Helper()
 	npm, err := exec.LookPath("npm")
 	if err != nil {
 		t.Skip("npm is not installed")
 	}
+	built.once.Do(func() {
+		// A failing t.Fatal inside stops this goroutine; record it for
+		// the next callers.
+		built.err = "the first build failed"
+		built.code = buildOnce(t, npm)
+		built.err = ""
+	})
+	if built.err != "" {
+		t.Fatal(built.err)
+	}
+	return built.code
+}
+
+func buildOnce(t *testing.T, npm string) []byte {
+	t.Helper()
 	deps := installDeps(t, npm)
 	work := t.TempDir()
 	for _, f := range []string{"package.json", "asconfig.json", "assembly"} {
@@ -276,55 +300,122 @@ func item(it map[string]ddbtypes.AttributeValue) map[string]any {
 func s(v string) *ddbtypes.AttributeValueMemberS { return &ddbtypes.AttributeValueMemberS{Value: v} }
 func n(v string) *ddbtypes.AttributeValueMemberN { return &ddbtypes.AttributeValueMemberN{Value: v} }
 
+// env is a running eddy with the example deployed as function
+// "audit-trail-as".
+type env struct {
+	t   *testing.T
+	ctx context.Context
+	srv *eddytest.Server
+	ddb *dynamodb.Client
+	lam *lambda.Client
+}
+
+func start(t *testing.T, opts server.Options) *env {
+	t.Helper()
+	opts.Mappings = mappings.Options{RetryBackoff: time.Millisecond, MaxRetryBackoff: 20 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}
+	srv := eddytest.Start(t, opts)
+	return &env{t: t, ctx: context.Background(), srv: srv, ddb: srv.DDB, lam: lambda.NewFromConfig(srv.Config())}
+}
+
+// table creates a table keyed by hash and rng (both S) with a
+// NEW_AND_OLD_IMAGES stream and returns the stream ARN.
+func (e *env) table(name, hash, rng string) string {
+	e.t.Helper()
+	out, err := e.ddb.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(name),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{
+			{AttributeName: aws.String(hash), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String(rng), AttributeType: ddbtypes.ScalarAttributeTypeS},
+		},
+		KeySchema: []ddbtypes.KeySchemaElement{
+			{AttributeName: aws.String(hash), KeyType: ddbtypes.KeyTypeHash},
+			{AttributeName: aws.String(rng), KeyType: ddbtypes.KeyTypeRange},
+		},
+		BillingMode:         ddbtypes.BillingModePayPerRequest,
+		StreamSpecification: &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		e.t.Fatalf("CreateTable %s: %v", name, err)
+	}
+	return aws.ToString(out.TableDescription.LatestStreamArn)
+}
+
+// deploy creates the function from code (zipped, as the AWS CLI sends it)
+// with vars as its environment.
+func (e *env) deploy(code []byte, vars map[string]string) {
+	e.t.Helper()
+	if _, err := e.lam.CreateFunction(e.ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("audit-trail-as"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
+		Code:        &ltypes.FunctionCode{ZipFile: zipWasm(e.t, code)},
+		Environment: &ltypes.Environment{Variables: vars},
+	}); err != nil {
+		e.t.Fatalf("CreateFunction: %v", err)
+	}
+}
+
+// mapping maps the stream to the function as the README says (report
+// failures, bisect, a retry limit) and returns the mapping's UUID.
+func (e *env) mapping(streamARN string) string {
+	e.t.Helper()
+	m, err := e.lam.CreateEventSourceMapping(e.ctx, &lambda.CreateEventSourceMappingInput{
+		FunctionName: aws.String("audit-trail-as"), EventSourceArn: aws.String(streamARN),
+		StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(10),
+		FunctionResponseTypes:      []ltypes.FunctionResponseType{ltypes.FunctionResponseTypeReportBatchItemFailures},
+		MaximumRetryAttempts:       aws.Int32(100),
+		BisectBatchOnFunctionError: aws.Bool(true),
+	})
+	if err != nil {
+		e.t.Fatalf("CreateEventSourceMapping: %v", err)
+	}
+	return aws.ToString(m.UUID)
+}
+
+func (e *env) result(uuid string) string {
+	c, err := e.srv.Mappings().Get(uuid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.LastProcessingResult
+}
+
+func (e *env) put(table string, it map[string]ddbtypes.AttributeValue) {
+	e.t.Helper()
+	if _, err := e.ddb.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
+		e.t.Fatalf("PutItem: %v", err)
+	}
+}
+
+func key(pk, sk string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"pk": s(pk), "sk": s(sk)}
+}
+
+// with returns a copy of it with name set to v.
+func with(it map[string]ddbtypes.AttributeValue, name string, v ddbtypes.AttributeValue) map[string]ddbtypes.AttributeValue {
+	out := map[string]ddbtypes.AttributeValue{name: v}
+	for n, x := range it {
+		out[n] = x
+	}
+	return out
+}
+
 // TestAuditTrailAS deploys the AssemblyScript build through the Lambda API
-// (a zip, as the AWS CLI sends it) and maps a table's stream to it. The
-// audit table is missing at first, so the first invocations fail and are
-// retried; then the sink fails its first emits, which are retried too. In
-// the end every change has exactly one audit item and one document, with
-// the record's keys and images.
+// and maps a table's stream to it. The audit table is missing at first,
+// so the first invocations fail and are retried; then the sink fails its
+// first emits, which are retried too. In the end every change has exactly
+// one audit item and one document, with the record's keys and images.
 func TestAuditTrailAS(t *testing.T) {
 	code := build(t)
 	checkModule(t, code)
 
 	sk := &sink{failFirst: 2}
-	srv := eddytest.Start(t, server.Options{Sinks: sk, Mappings: mappings.Options{
-		RetryBackoff: time.Millisecond, MaxRetryBackoff: 20 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond,
-	}})
-	ctx := context.Background()
-	ddb := srv.DDB
-	lam := lambda.NewFromConfig(srv.Config())
-	table := func(name, hash, rng string) string {
-		t.Helper()
-		out, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-			TableName: aws.String(name),
-			AttributeDefinitions: []ddbtypes.AttributeDefinition{
-				{AttributeName: aws.String(hash), AttributeType: ddbtypes.ScalarAttributeTypeS},
-				{AttributeName: aws.String(rng), AttributeType: ddbtypes.ScalarAttributeTypeS},
-			},
-			KeySchema: []ddbtypes.KeySchemaElement{
-				{AttributeName: aws.String(hash), KeyType: ddbtypes.KeyTypeHash},
-				{AttributeName: aws.String(rng), KeyType: ddbtypes.KeyTypeRange},
-			},
-			BillingMode:         ddbtypes.BillingModePayPerRequest,
-			StreamSpecification: &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewAndOldImages},
-		})
-		if err != nil {
-			t.Fatalf("CreateTable %s: %v", name, err)
-		}
-		return aws.ToString(out.TableDescription.LatestStreamArn)
-	}
-	arn := table("items", "pk", "sk")
+	e := start(t, server.Options{Sinks: sk})
+	ctx, ddb := e.ctx, e.ddb
+	arn := e.table("items", "pk", "sk")
+	e.deploy(code, map[string]string{"AUDIT_TABLE": "audit_log", "SINK": "audit-index"})
 
-	if _, err := lam.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("audit-trail-as"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
-		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
-		Code:        &ltypes.FunctionCode{ZipFile: zipWasm(t, code)},
-		Environment: &ltypes.Environment{Variables: map[string]string{"AUDIT_TABLE": "audit_log", "SINK": "audit-index"}},
-	}); err != nil {
-		t.Fatalf("CreateFunction: %v", err)
-	}
 	// Not a stream event: a handler error, before any table call.
-	inv, err := lam.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("audit-trail-as"), Payload: []byte(`{"hello":"world"}`)})
+	inv, err := e.lam.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("audit-trail-as"), Payload: []byte(`{"hello":"world"}`)})
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
@@ -332,38 +423,8 @@ func TestAuditTrailAS(t *testing.T) {
 		t.Errorf("Invoke with a non-stream payload: FunctionError %q, payload %s", aws.ToString(inv.FunctionError), inv.Payload)
 	}
 
-	m, err := lam.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
-		FunctionName: aws.String("audit-trail-as"), EventSourceArn: aws.String(arn),
-		StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(10),
-		FunctionResponseTypes: []ltypes.FunctionResponseType{ltypes.FunctionResponseTypeReportBatchItemFailures},
-	})
-	if err != nil {
-		t.Fatalf("CreateEventSourceMapping: %v", err)
-	}
-	result := func() string {
-		c, err := srv.Mappings().Get(aws.ToString(m.UUID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.LastProcessingResult
-	}
-
-	put := func(it map[string]ddbtypes.AttributeValue) {
-		t.Helper()
-		if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("items"), Item: it}); err != nil {
-			t.Fatalf("PutItem: %v", err)
-		}
-	}
-	key := func(pk, sk string) map[string]ddbtypes.AttributeValue {
-		return map[string]ddbtypes.AttributeValue{"pk": s(pk), "sk": s(sk)}
-	}
-	with := func(k map[string]ddbtypes.AttributeValue, name string, v ddbtypes.AttributeValue) map[string]ddbtypes.AttributeValue {
-		it := map[string]ddbtypes.AttributeValue{name: v}
-		for n, kv := range k {
-			it[n] = kv
-		}
-		return it
-	}
+	uuid := e.mapping(arn)
+	put := func(it map[string]ddbtypes.AttributeValue) { t.Helper(); e.put("items", it) }
 	a, b := key("a", "1"), key("b", "1")
 	odd := key(`c "q" \ é 😀`, "2") // escapes and non-ASCII through the JSON code
 	nested := &ddbtypes.AttributeValueMemberM{Value: map[string]ddbtypes.AttributeValue{
@@ -373,7 +434,7 @@ func TestAuditTrailAS(t *testing.T) {
 	before := time.Now().Add(-time.Second).Unix()
 	put(with(a, "v", s("v1")))
 	eddytest.WaitFor(t, "the handler to fail while the audit table is missing", 10*time.Second, func() bool {
-		return result() == "PROBLEM: Function call failed"
+		return e.result(uuid) == "PROBLEM: Function call failed"
 	})
 	put(with(b, "v", s("v1")))
 	put(with(a, "v", s("v2")))
@@ -389,7 +450,7 @@ func TestAuditTrailAS(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("UpdateItem: %v", err)
 	}
-	table("audit_log", "itemKey", "seq")
+	e.table("audit_log", "itemKey", "seq")
 
 	type change struct {
 		itemKey, event string
@@ -492,5 +553,81 @@ func TestAuditTrailAS(t *testing.T) {
 	defer sk.mu.Unlock()
 	if sk.calls <= sk.failFirst {
 		t.Errorf("%d emits; the sink failed the first %d", sk.calls, sk.failFirst)
+	}
+}
+
+// TestAuditTrailASOutbox runs the example with the defaults (table
+// "audit", sink "audit") against eddy's own outbox and a file sink, as
+// the README deploys it: the envelope must pass the outbox's checks, and
+// each change arrives once, its seq as the document's version.
+func TestAuditTrailASOutbox(t *testing.T) {
+	code := build(t)
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	cfg, err := sinks.ParseFlag("audit=file://" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, server.Options{SinkConfigs: []outbox.Config{cfg}})
+	arn := e.table("items", "pk", "sk")
+	e.table("audit", "itemKey", "seq")
+	e.deploy(code, nil)
+	uuid := e.mapping(arn)
+
+	a, b := key("a", "1"), key("b", "1")
+	e.put("items", with(a, "v", s("v1")))
+	e.put("items", with(b, "v", s("v1")))
+	e.put("items", with(a, "v", s("v2")))
+	if _, err := e.ddb.DeleteItem(e.ctx, &dynamodb.DeleteItemInput{TableName: aws.String("items"), Key: b}); err != nil {
+		t.Fatalf("DeleteItem: %v", err)
+	}
+
+	type line struct {
+		ID      string `json:"id"`
+		Version uint64 `json:"version"`
+		Table   string `json:"table"`
+		Doc     struct {
+			Event string `json:"event"`
+		} `json:"doc"`
+	}
+	var lines []line
+	eddytest.WaitFor(t, "four lines in the sink's file", 20*time.Second, func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		lines = lines[:0]
+		complete := string(b[:bytes.LastIndexByte(b, '\n')+1]) // not a line being written
+		for _, l := range strings.Split(complete, "\n") {
+			if l == "" {
+				continue
+			}
+			var x line
+			if err := json.Unmarshal([]byte(l), &x); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			lines = append(lines, x)
+		}
+		return len(lines) >= 4
+	})
+	var got []string
+	for _, l := range lines {
+		parts := strings.Split(l.ID, "/")
+		seq, err := strconv.ParseUint(parts[len(parts)-1], 10, 64)
+		if err != nil || seq != l.Version || l.Table != "items" {
+			t.Errorf("line %+v: the id's sequence number is not the version", l)
+		}
+		got = append(got, strings.Join(parts[:len(parts)-1], "/")+" "+l.Doc.Event)
+	}
+	sort.Strings(got)
+	want := []string{"items/pk=a|sk=1 INSERT", "items/pk=a|sk=1 MODIFY", "items/pk=b|sk=1 INSERT", "items/pk=b|sk=1 REMOVE"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("documents %q, want %q (mapping: %s)", got, want, e.result(uuid))
+	}
+	out, err := e.ddb.Scan(e.ctx, &dynamodb.ScanInput{TableName: aws.String("audit"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 4 {
+		t.Errorf("%d audit items, want 4", len(out.Items))
 	}
 }
