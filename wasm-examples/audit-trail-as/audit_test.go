@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,9 +38,9 @@ import (
 )
 
 var built struct {
-	once sync.Once
-	code []byte
-	err  string
+	once       sync.Once
+	code, trap []byte
+	err        string
 }
 
 // build returns the example's .wasm, built once per test process: it
@@ -47,6 +48,19 @@ var built struct {
 // directory by the hash of package.json and package-lock.json) and runs
 // npm run build on a copy of the sources.
 func build(t *testing.T) []byte {
+	t.Helper()
+	buildAll(t)
+	return built.code
+}
+
+// buildTrap returns testdata/trap.ts built with the example's asconfig.json.
+func buildTrap(t *testing.T) []byte {
+	t.Helper()
+	buildAll(t)
+	return built.trap
+}
+
+func buildAll(t *testing.T) {
 	t.Helper()
 	npm, err := exec.LookPath("npm")
 	if err != nil {
@@ -56,31 +70,35 @@ func build(t *testing.T) []byte {
 		// A failing t.Fatal inside stops this goroutine; record it for
 		// the next callers.
 		built.err = "the first build failed"
-		built.code = buildOnce(t, npm)
+		built.code, built.trap = buildOnce(t, npm)
 		built.err = ""
 	})
 	if built.err != "" {
 		t.Fatal(built.err)
 	}
-	return built.code
 }
 
-func buildOnce(t *testing.T, npm string) []byte {
+func buildOnce(t *testing.T, npm string) (code, trap []byte) {
 	t.Helper()
 	deps := installDeps(t, npm)
 	work := t.TempDir()
-	for _, f := range []string{"package.json", "asconfig.json", "assembly"} {
+	for _, f := range []string{"package.json", "asconfig.json", "assembly", "testdata"} {
 		copyTree(t, f, filepath.Join(work, f))
 	}
 	if err := os.Symlink(filepath.Join(deps, "node_modules"), filepath.Join(work, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
 	run(t, 2*time.Minute, work, npm, "run", "build")
+	run(t, 2*time.Minute, work, npm, "exec", "--", "asc", "testdata/trap.ts", "--target", "release", "--outFile", "build/trap.wasm")
 	code, err := os.ReadFile(filepath.Join(work, "build", "audit-trail-as.wasm"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return code
+	trap, err = os.ReadFile(filepath.Join(work, "build", "trap.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, trap
 }
 
 // installDeps returns a directory holding node_modules as npm ci installs
@@ -340,12 +358,12 @@ func (e *env) table(name, hash, rng string) string {
 	return aws.ToString(out.TableDescription.LatestStreamArn)
 }
 
-// deploy creates the function from code (zipped, as the AWS CLI sends it)
-// with vars as its environment.
-func (e *env) deploy(code []byte, vars map[string]string) {
+// deploy creates function name from code (zipped, as the AWS CLI sends
+// it) with vars as its environment.
+func (e *env) deploy(name string, code []byte, vars map[string]string) {
 	e.t.Helper()
 	if _, err := e.lam.CreateFunction(e.ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("audit-trail-as"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
 		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
 		Code:        &ltypes.FunctionCode{ZipFile: zipWasm(e.t, code)},
 		Environment: &ltypes.Environment{Variables: vars},
@@ -412,7 +430,7 @@ func TestAuditTrailAS(t *testing.T) {
 	e := start(t, server.Options{Sinks: sk})
 	ctx, ddb := e.ctx, e.ddb
 	arn := e.table("items", "pk", "sk")
-	e.deploy(code, map[string]string{"AUDIT_TABLE": "audit_log", "SINK": "audit-index"})
+	e.deploy("audit-trail-as", code, map[string]string{"AUDIT_TABLE": "audit_log", "SINK": "audit-index"})
 
 	// Not a stream event: a handler error, before any table call.
 	inv, err := e.lam.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("audit-trail-as"), Payload: []byte(`{"hello":"world"}`)})
@@ -570,7 +588,7 @@ func TestAuditTrailASOutbox(t *testing.T) {
 	e := start(t, server.Options{SinkConfigs: []outbox.Config{cfg}})
 	arn := e.table("items", "pk", "sk")
 	e.table("audit", "itemKey", "seq")
-	e.deploy(code, nil)
+	e.deploy("audit-trail-as", code, nil)
 	uuid := e.mapping(arn)
 
 	a, b := key("a", "1"), key("b", "1")
@@ -629,5 +647,34 @@ func TestAuditTrailASOutbox(t *testing.T) {
 	}
 	if len(out.Items) != 4 {
 		t.Errorf("%d audit items, want 4", len(out.Items))
+	}
+}
+
+// TestAbort: AssemblyScript's abort (here a failed assert) becomes a
+// "panic:" line on stderr, which eddy quotes in the Runtime.Trap error and
+// keeps in the function's log, as for a Go panic.
+func TestAbort(t *testing.T) {
+	code := buildTrap(t)
+	checkModule(t, code)
+	e := start(t, server.Options{})
+	e.deploy("trap", code, nil)
+	out, err := e.lam.Invoke(e.ctx, &lambda.InvokeInput{FunctionName: aws.String("trap"), Payload: []byte(`{}`), LogType: ltypes.LogTypeTail})
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var fe struct{ ErrorMessage, ErrorType string }
+	if err := json.Unmarshal(out.Payload, &fe); err != nil {
+		t.Fatalf("%v: %s", err, out.Payload)
+	}
+	const panicLine = "panic: abort: input is never shorter than nothing at testdata/trap.ts:"
+	if aws.ToString(out.FunctionError) != "Unhandled" || fe.ErrorType != "Runtime.Trap" || !strings.Contains(fe.ErrorMessage, panicLine) {
+		t.Errorf("FunctionError %q, payload %s; want Unhandled, Runtime.Trap quoting %q", aws.ToString(out.FunctionError), out.Payload, panicLine)
+	}
+	tail, err := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(tail), "about to fail") || !strings.Contains(string(tail), panicLine) {
+		t.Errorf("log tail %q lacks the handler's line or the panic line", tail)
 	}
 }
