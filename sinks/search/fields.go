@@ -30,11 +30,11 @@ const (
 // Field indexing options (see the package doc's table).
 const (
 	optText    = index.IndexField | index.IncludeTermVectors
-	optKeyword = index.IndexField | index.DocValues
-	optValue   = index.IndexField | index.DocValues
+	optKeyword = index.IndexField | index.DocValues | index.SkipFreqNorm
+	optValue   = index.IndexField | index.DocValues | index.SkipFreqNorm
 	optMeta    = index.IndexField | index.StoreField | index.DocValues
 	optTomb    = index.IndexField | index.StoreField
-	optPath    = index.IndexField
+	optPath    = index.IndexField | index.SkipFreqNorm
 	optSource  = index.StoreField
 )
 
@@ -54,6 +54,9 @@ func reject(format string, args ...any) error {
 // to newFields (the batch's additions), unless they would exceed the field
 // limit, which rejects d.
 func (x *Index) build(d *outbox.Doc, newFields map[string]kind) (*built, error) {
+	if d.ID == "" {
+		return nil, reject("the document has no ID")
+	}
 	doc := document.NewDocument(d.ID)
 	doc.AddField(document.NewTextFieldCustom(fieldVer, nil, []byte(formatVer(d.Version)), optMeta, x.keyword))
 	switch d.Op {

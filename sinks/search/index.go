@@ -56,7 +56,9 @@ var ErrClosed = errors.New("search: index closed")
 // Index is the embedded search index of one sink. It implements
 // outbox.Target and outbox.Searcher and is safe for concurrent use:
 // Deliver calls are serialized among themselves, searches run alongside
-// them and see each batch whole or not at all.
+// them (never waiting for one) and see each batch whole or not at all.
+//
+// Lock order: mu, then life, then fmu.
 type Index struct {
 	name      string
 	log       *slog.Logger
@@ -66,11 +68,16 @@ type Index struct {
 	text    analysis.Analyzer
 	keyword analysis.Analyzer
 
-	mu     sync.Mutex // serializes Deliver (version read, then batch)
-	closed bool
+	mu sync.Mutex // serializes Deliver (version read, then batch)
 
-	fmu    sync.RWMutex    // guards fields
-	fields map[string]kind // the mapping: every path's kinds
+	life   sync.RWMutex // read-held by every call on idx; Close write-holds it
+	closed bool         // guarded by life
+
+	fmu sync.RWMutex // guards fields
+	// fields is the mapping: every path's kinds. Never modified in place:
+	// Deliver swaps in a new map once its batch is applied, so the
+	// persisted mapping always has every path the documents have.
+	fields map[string]kind
 }
 
 // New opens the index of the search sink cfg: in env.Dir/index, created if
@@ -153,6 +160,8 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 func (x *Index) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.life.Lock()
+	defer x.life.Unlock()
 	if x.closed {
 		return nil
 	}
@@ -173,9 +182,10 @@ func (x *Index) Deliver(ctx context.Context, docs []outbox.Doc) error {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.closed {
-		return ErrClosed
+	if err := x.enter(); err != nil {
+		return err
 	}
+	defer x.life.RUnlock()
 	if len(docs) == 0 {
 		return nil
 	}
@@ -230,9 +240,10 @@ func (x *Index) Deliver(ctx context.Context, docs []outbox.Doc) error {
 				return fmt.Errorf("search: sink %s: batch: %w", x.name, err)
 			}
 		}
+		var fields map[string]kind
 		if len(newFields) > 0 {
-			raw, err := x.addFields(newFields)
-			if err != nil {
+			var raw []byte
+			if fields, raw, err = x.withFields(newFields); err != nil {
 				return err
 			}
 			batch.SetInternal([]byte(mappingKey), raw)
@@ -242,6 +253,11 @@ func (x *Index) Deliver(ctx context.Context, docs []outbox.Doc) error {
 		}
 		if err := x.idx.Batch(batch); err != nil {
 			return fmt.Errorf("search: sink %s: apply batch of %d: %w", x.name, batch.Size(), err)
+		}
+		if fields != nil {
+			x.fmu.Lock()
+			x.fields = fields
+			x.fmu.Unlock()
 		}
 	}
 	if len(rejected) > 0 {
@@ -293,19 +309,33 @@ func parseVer(s string) (uint64, error) {
 	return v, nil
 }
 
-// addFields merges a batch's new paths into the mapping and returns the
-// mapping to persist with the batch.
-func (x *Index) addFields(nf map[string]kind) ([]byte, error) {
-	x.fmu.Lock()
-	defer x.fmu.Unlock()
+// enter read-locks life unless the index is closed.
+func (x *Index) enter() error {
+	x.life.RLock()
+	if x.closed {
+		x.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// withFields is the mapping with a batch's new paths, and its encoding to
+// persist with the batch. Only Deliver (under mu) changes the mapping.
+func (x *Index) withFields(nf map[string]kind) (map[string]kind, []byte, error) {
+	x.fmu.RLock()
+	fields := make(map[string]kind, len(x.fields)+len(nf))
+	for p, k := range x.fields {
+		fields[p] = k
+	}
+	x.fmu.RUnlock()
 	for p, k := range nf {
-		x.fields[p] |= k
+		fields[p] |= k
 	}
-	raw, err := json.Marshal(x.fields)
+	raw, err := json.Marshal(fields)
 	if err != nil {
-		return nil, fmt.Errorf("search: sink %s: encode field mapping: %w", x.name, err)
+		return nil, nil, fmt.Errorf("search: sink %s: encode field mapping: %w", x.name, err)
 	}
-	return raw, nil
+	return fields, raw, nil
 }
 
 // kindOf is the kinds path has held (0: never seen).
@@ -329,6 +359,10 @@ func termQ(field, term string) *query.TermQuery {
 
 // Count is the number of live documents (tombstones excluded).
 func (x *Index) Count() (uint64, error) {
+	if err := x.enter(); err != nil {
+		return 0, err
+	}
+	defer x.life.RUnlock()
 	req := bleve.NewSearchRequestOptions(live(query.NewMatchAllQuery()), 0, 0, false)
 	req.Score = "none"
 	res, err := x.idx.Search(req)
@@ -342,6 +376,10 @@ func (x *Index) Count() (uint64, error) {
 // the index does not hold it; for a deleted document it is false and
 // version is the delete's version.
 func (x *Index) Get(id string) (source []byte, version uint64, found bool, err error) {
+	if err := x.enter(); err != nil {
+		return nil, 0, false, err
+	}
+	defer x.life.RUnlock()
 	d, err := x.idx.Document(id)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("search: sink %s: get %s: %w", x.name, id, err)

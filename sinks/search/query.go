@@ -44,6 +44,7 @@ type translator struct {
 	x        *Index
 	nclauses int
 	hl       map[string][]hlTerm
+	boosts   map[string]float64 // query_string fields' boosts (field^2)
 }
 
 func (t *translator) count(n int) error {
@@ -559,6 +560,18 @@ func (t *translator) rangeQ(body json.RawMessage) (query.Query, error) {
 	}
 	k := t.x.kindOf(field)
 	isKeyword := strings.HasSuffix(field, ".keyword")
+	if k == 0 && strs && !numeric {
+		// An unmapped field: dates if the bounds are dates, else terms.
+		k = kDate
+		for _, b := range []*bound{lo, hi} {
+			if b == nil {
+				continue
+			}
+			if _, ok := parseDate(b.v.(string)); !ok {
+				k = kText
+			}
+		}
+	}
 	var q query.Query
 	switch {
 	case !isKeyword && (numeric || (strs && k&kNumber != 0 && k&kDate == 0)):
@@ -845,6 +858,19 @@ func (t *translator) queryString(body json.RawMessage) (query.Query, error) {
 	if len(fields) == 0 {
 		fields = t.x.textFields()
 	}
+	boosts := map[string]float64{}
+	for i, f := range fields {
+		name, b, ok := strings.Cut(f, "^")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(b, 64)
+		if err != nil || v < 0 {
+			return nil, parsingErr("[query_string] bad boost in field [%s]", f)
+		}
+		fields[i], boosts[name] = name, v
+	}
+	t.boosts = boosts
 	and := false
 	if raw, ok := m["default_operator"]; ok {
 		var op string
@@ -1009,7 +1035,13 @@ func (t *translator) rewrite(q query.Query, fields []string) (query.Query, error
 				return nil, parsingErr("[query_string] unsupported clause %T without a field", q)
 			}
 			c.SetField(f)
-			qs = append(qs, t.fixLeaf(c))
+			fixed := t.fixLeaf(c)
+			if b, ok := t.boosts[f]; ok {
+				if bq, ok := fixed.(query.BoostableQuery); ok {
+					bq.SetBoost(b)
+				}
+			}
+			qs = append(qs, fixed)
 		}
 		if len(qs) == 1 {
 			return qs[0], nil

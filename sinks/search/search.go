@@ -41,12 +41,10 @@ type sortKey struct {
 // package doc lists). A request the index refuses is a *outbox.SearchError.
 func (x *Index) Search(ctx context.Context, body []byte) ([]byte, error) {
 	start := time.Now()
-	x.mu.Lock()
-	closed := x.closed
-	x.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
+	if err := x.enter(); err != nil {
+		return nil, err
 	}
+	defer x.life.RUnlock()
 	r, err := x.parseRequest(body)
 	if err != nil {
 		return nil, err

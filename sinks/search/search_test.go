@@ -96,6 +96,9 @@ func TestQueries(t *testing.T) {
 		{"query_string keyword", `{"query":{"query_string":{"query":"status.keyword:Active"}}}`, []string{"4"}},
 		{"query_string wildcard", `{"query":{"query_string":{"query":"title:gui*"}}}`, []string{"3"}},
 		{"query_string must", `{"query":{"query_string":{"query":"+title:brown -title:lazy"}}}`, []string{"1"}},
+		{"query_string fields", `{"query":{"query_string":{"query":"berlin fox","fields":["owner.city","title^2"]}}}`, []string{"1", "2", "4"}},
+		{"range unmapped field", `{"query":{"range":{"nope":{"gte":"2024-01-01"}}}}`, nil},
+		{"range unmapped field terms", `{"query":{"range":{"nope":{"gte":"a"}}}}`, nil},
 		{"size 0", `{"query":{"match_all":{}},"size":0}`, nil},
 	}
 	for _, tc := range cases {
