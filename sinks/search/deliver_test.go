@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -111,6 +113,12 @@ func TestPersistence(t *testing.T) {
 	if err := x.Deliver(context.Background(), []outbox.Doc{put("z", 1, `{}`)}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Deliver after Close: %v, want ErrClosed", err)
 	}
+	if _, err := x.Search(context.Background(), nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Search after Close: %v, want ErrClosed", err)
+	}
+	if err := x.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
 
 	x = open(t, dir)
 	defer x.Close()
@@ -136,8 +144,21 @@ func TestPersistence(t *testing.T) {
 	}
 }
 
+func TestNewOptions(t *testing.T) {
+	for _, v := range []string{"0", "x", "-3", "1000000"} {
+		if _, err := New(outbox.Config{Name: "s", Options: map[string]string{"max_fields": v}}, outbox.Env{}); err == nil || !strings.Contains(err.Error(), "max_fields") {
+			t.Errorf("max_fields=%s: %v, want an error naming max_fields", v, err)
+		}
+	}
+	x := open(t, "")
+	defer x.Close()
+	if src, ver, found, err := x.Get("nope"); src != nil || ver != 0 || found || err != nil {
+		t.Errorf("Get of a missing ID = %s %d %v %v", src, ver, found, err)
+	}
+}
+
 func TestRejected(t *testing.T) {
-	x, err := New(outbox.Config{Name: "s", Options: map[string]string{"max_fields": "3"}}, outbox.Env{})
+	x, err := New(outbox.Config{Name: "s", Options: map[string]string{"max_fields": "3"}}, outbox.Env{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,8 @@
 // _source values (pre_tags/post_tags, fragment_size, number_of_fragments
 // honoured), and highlights every queried term of the field, also outside
 // a phrase; sort values of dates are epoch milliseconds, of numbers
-// float64s; sorting on a text path is refused (use path.keyword) as in ES.
+// float64s; sorting on a text path is refused (use path.keyword) as in ES;
+// sort on _doc is ID order (bleve has no index order), _id is allowed.
 //
 // Bounds on a request: body 1 MiB, query nesting depth 20, 1024 clauses
 // in all (terms values count one each), from+size 10000.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -1020,7 +1021,7 @@ func (t *translator) rewrite(q query.Query, fields []string) (query.Query, error
 			if err := t.count(1); err != nil {
 				return nil, err
 			}
-			return t.fixLeaf(q), nil
+			return t.fixLeaf(q)
 		}
 		if err := t.count(len(fields)); err != nil {
 			return nil, err
@@ -1035,7 +1036,10 @@ func (t *translator) rewrite(q query.Query, fields []string) (query.Query, error
 				return nil, parsingErr("[query_string] unsupported clause %T without a field", q)
 			}
 			c.SetField(f)
-			fixed := t.fixLeaf(c)
+			fixed, err := t.fixLeaf(c)
+			if err != nil {
+				return nil, err
+			}
 			if b, ok := t.boosts[f]; ok {
 				if bq, ok := fixed.(query.BoostableQuery); ok {
 					bq.SetBoost(b)
@@ -1085,19 +1089,24 @@ func cloneLeaf(q query.FieldableQuery) (query.FieldableQuery, bool) {
 }
 
 // fixLeaf adapts one fielded leaf of a query string to the field's kinds.
-func (t *translator) fixLeaf(q query.FieldableQuery) query.Query {
+func (t *translator) fixLeaf(q query.FieldableQuery) (query.Query, error) {
 	f := q.Field()
 	switch q := q.(type) {
+	case *query.RegexpQuery:
+		if _, err := regexp.Compile(q.Regexp); err != nil {
+			return nil, &outbox.SearchError{Status: 400, Type: "query_shard_exception",
+				Reason: fmt.Sprintf("failed to create query: %v", err)}
+		}
 	case *query.MatchQuery:
 		k := t.x.kindOf(f)
 		switch {
 		case strings.HasSuffix(f, ".keyword"):
 			t.highlight(f, hlTerm{term: q.Match, whole: true})
-			return termQ(f, q.Match)
+			return termQ(f, q.Match), nil
 		case k != 0 && k&kText == 0 && k&kNumber != 0:
-			return termQ(f+".keyword", q.Match)
+			return termQ(f+".keyword", q.Match), nil
 		case k != 0 && k&kText == 0 && k&kBool != 0:
-			return termQ(f, map[bool]string{true: "T", false: "F"}[q.Match == "true"])
+			return termQ(f, map[bool]string{true: "T", false: "F"}[q.Match == "true"]), nil
 		}
 		q.Analyzer = analyzerText
 		for _, tok := range t.analyze(q.Match) {
@@ -1109,5 +1118,5 @@ func (t *translator) fixLeaf(q query.FieldableQuery) query.Query {
 			t.highlight(f, hlTerm{term: tok})
 		}
 	}
-	return q
+	return q, nil
 }

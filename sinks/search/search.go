@@ -58,8 +58,12 @@ func (x *Index) Search(ctx context.Context, body []byte) ([]byte, error) {
 	if len(r.sort) > 0 {
 		order := make(bsearch.SortOrder, 0, len(r.sort))
 		for _, s := range r.sort {
-			if s.field == "_score" {
+			switch s.field {
+			case "_score":
 				order = append(order, &bsearch.SortScore{Desc: s.desc})
+				continue
+			case "_id":
+				order = append(order, &bsearch.SortDocID{Desc: s.desc})
 				continue
 			}
 			typ := bsearch.SortFieldAsString
@@ -264,6 +268,11 @@ func (x *Index) parseRequest(body []byte) (*request, error) {
 	if r.from+r.size > maxWindow {
 		return nil, illegalArg("Result window is too large, from + size must be less than or equal to: [%d] but was [%d]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.", maxWindow, r.from+r.size)
 	}
+	if vq, ok := r.q.(query.ValidatableQuery); ok {
+		if err := vq.Validate(); err != nil {
+			return nil, &outbox.SearchError{Status: 400, Type: "query_shard_exception", Reason: "failed to create query: " + err.Error()}
+		}
+	}
 	r.hl = t.hl
 	return r, nil
 }
@@ -321,6 +330,9 @@ func (x *Index) parseSort(raw json.RawMessage) ([]sortKey, error) {
 				}
 			}
 		}
+		if name == "_doc" {
+			name = "_id" // no index order in bleve: _doc is ID order
+		}
 		k := sortKey{field: name}
 		switch strings.ToLower(order) {
 		case "":
@@ -331,7 +343,7 @@ func (x *Index) parseSort(raw json.RawMessage) ([]sortKey, error) {
 		default:
 			return nil, illegalArg("[sort] unknown order [%s]", order)
 		}
-		if name != "_score" {
+		if name != "_score" && name != "_id" {
 			fk := x.kindOf(strings.TrimSuffix(name, ".keyword"))
 			switch {
 			case strings.HasSuffix(name, ".keyword") && fk&(kText|kNumber) != 0:
