@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -141,6 +143,25 @@ func TestPersistence(t *testing.T) {
 	}
 	if r, _ := find(t, x, `{"query":{"match":{"title":"shoe"}}}`); !slices.Equal(ids(r), []string{"a"}) {
 		t.Errorf("match after reopen: hits %v, want [a]", ids(r))
+	}
+}
+
+func TestNewAfterCrashedCreation(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "index"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	x := open(t, dir) // an empty index directory: a creation that crashed
+	deliver(t, x, put("a", 1, `{}`))
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(other, "index", "stuff"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(outbox.Config{Name: "s"}, outbox.Env{Dir: other}); err == nil {
+		t.Error("New over a non-empty directory without index_meta.json succeeded")
 	}
 }
 

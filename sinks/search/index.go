@@ -50,6 +50,11 @@ const (
 	keywordMax = 256
 )
 
+var (
+	_ outbox.Target   = (*Index)(nil)
+	_ outbox.Searcher = (*Index)(nil)
+)
+
 // ErrClosed is Deliver's and Search's error after Close.
 var ErrClosed = errors.New("search: index closed")
 
@@ -109,14 +114,7 @@ func New(cfg outbox.Config, env outbox.Env) (*Index, error) {
 		// would be upsidedown over gtreap, over ten times slower to index.
 		x.idx, err = bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
 	default:
-		path := filepath.Join(env.Dir, "index")
-		if _, statErr := os.Stat(filepath.Join(path, "index_meta.json")); statErr == nil {
-			x.idx, err = bleve.Open(path) // the mapping is the one it was created with
-		} else if errors.Is(statErr, os.ErrNotExist) {
-			x.idx, err = bleve.New(path, im)
-		} else {
-			err = statErr
-		}
+		x.idx, err = openDir(filepath.Join(env.Dir, "index"), im)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search: sink %s: open index: %w", cfg.Name, err)
@@ -134,6 +132,23 @@ func New(cfg outbox.Config, env outbox.Env) (*Index, error) {
 		return nil, errors.Join(fmt.Errorf("search: sink %s: read field mapping: %w", cfg.Name, err), x.idx.Close())
 	}
 	return x, nil
+}
+
+// openDir opens the index at path, or creates it with im. bleve writes
+// index_meta.json first when it creates an index: without it, path is at
+// most the empty directory of a creation that crashed, removed here.
+func openDir(path string, im mapping.IndexMapping) (bleve.Index, error) {
+	_, err := os.Stat(filepath.Join(path, "index_meta.json"))
+	switch {
+	case err == nil:
+		return bleve.Open(path) // with the mapping it was created with
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s has no index_meta.json and is not empty: %w", path, err)
+	}
+	return bleve.NewUsing(path, im, scorch.Name, scorch.Name, nil)
 }
 
 // newMapping is the bleve index mapping: only its analyzers matter (eddy
@@ -173,9 +188,11 @@ func (x *Index) Close() error {
 }
 
 // Deliver applies docs in order (see the package doc for the version
-// rules). A body that is not an acceptable JSON object is rejected for
-// good (a *outbox.Partial listing it); any other error means nothing was
-// applied.
+// rules) and returns once they are durable. A body that is not an
+// acceptable JSON object is rejected for good (a *outbox.Partial listing
+// it); any other error means nothing is known to be applied. ctx is
+// checked before the batch is applied; a batch being applied (bleve's
+// Batch) is not interrupted.
 func (x *Index) Deliver(ctx context.Context, docs []outbox.Doc) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -347,8 +364,7 @@ func (x *Index) kindOf(path string) kind {
 
 // live excludes tombstones from q.
 func live(q query.Query) query.Query {
-	b := query.NewBooleanQuery([]query.Query{q}, nil, []query.Query{termQ(fieldTomb, "T")})
-	return b
+	return query.NewBooleanQuery([]query.Query{q}, nil, []query.Query{termQ(fieldTomb, "T")})
 }
 
 func termQ(field, term string) *query.TermQuery {
