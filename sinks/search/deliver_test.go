@@ -206,6 +206,11 @@ func TestRejected(t *testing.T) {
 	if n, _ := x.Count(); n != 2 {
 		t.Errorf("Count = %d, want 2 (the acceptable ones applied)", n)
 	}
+	if _, _, found, _ := x.Get("toomany"); found {
+		t.Error("a document over the field limit was indexed")
+	}
+	// A new kind for a known path is not a new field: "a" was text.
+	deliver(t, x, put("kinds", 1, `{"a":5,"b":false}`), put("third", 1, `{"c":"the third field"}`))
 	// A rejected version does not block the next acceptable one.
 	deliver(t, x, put("notjson", 2, `{"a":"fixed"}`))
 	if _, v, found, _ := x.Get("notjson"); !found || v != 2 {

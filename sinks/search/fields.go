@@ -80,7 +80,12 @@ func (x *Index) build(d *outbox.Doc, newFields map[string]kind) (*built, error) 
 	}
 
 	x.fmu.RLock()
-	total := len(x.fields) + len(newFields)
+	total := len(x.fields) // distinct paths with this document
+	for p := range newFields {
+		if _, ok := x.fields[p]; !ok {
+			total++
+		}
+	}
 	for p := range w.paths {
 		if _, ok := x.fields[p]; ok {
 			continue

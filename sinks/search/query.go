@@ -131,7 +131,7 @@ func (t *translator) query(raw json.RawMessage, depth int) (query.Query, error) 
 			return nil, parsingErr("unknown query [%s]", name)
 		}
 	}
-	panic("unreachable")
+	return nil, parsingErr("query malformed") // not reached: m has one key
 }
 
 // fieldParams splits {"field": value-or-object}: the field, its raw value
@@ -155,7 +155,7 @@ func fieldParams(body json.RawMessage, what string) (string, json.RawMessage, ma
 		}
 		return f, v, nil, nil
 	}
-	panic("unreachable")
+	return "", nil, nil, parsingErr("[%s] query malformed", what) // not reached: m has one key
 }
 
 // scalar decodes raw as a string, json.Number or bool.
