@@ -307,3 +307,24 @@ func BenchmarkDeliver(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// BenchmarkSearch is a typical query (match, filter, sort, highlight) over
+// 5,000 order items.
+func BenchmarkSearch(b *testing.B) {
+	x := open(b, "")
+	defer x.Close()
+	for n := 0; n < 5000; n += 500 {
+		docs := make([]outbox.Doc, 500)
+		for j := range docs {
+			docs[j] = put(fmt.Sprintf("order-%d", n+j), 1, item(n+j))
+		}
+		deliver(b, x, docs...)
+	}
+	body := []byte(`{"query":{"bool":{"must":{"match":{"note":"fragile door"}},"filter":[{"term":{"status.keyword":"paid"}},{"range":{"total":{"gte":100,"lt":500}}}]}},"sort":[{"created_at":"desc"}],"size":20,"highlight":{"fields":{"note":{}}}}`)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := x.Search(context.Background(), body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
