@@ -55,6 +55,11 @@
 //	boolean  path: true/false (term).
 //	null     not indexed (exists is false), as in Elasticsearch.
 //
+// Numbers and dates are int64s (a float64's sortable bits, a date's Unix
+// nanoseconds) indexed as prefix-coded terms every 8 bits, not bleve's 4:
+// half the terms, a quarter less indexing CPU for an item with a few
+// numbers; range queries are this package's own (numeric.go).
+//
 // A body deeper than 20 levels, with an empty field name, with a
 // top-level "_eddy" or "_id" key, or that would take the index past
 // Options["max_fields"] distinct paths (default 1000, ES's

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/numeric"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/eddydb/eddy/outbox"
@@ -218,7 +219,7 @@ func (w *walker) value(path string, ap []uint64, depth int) error {
 		w.paths[path] |= kNumber
 		w.doc.AddField(document.NewTextFieldCustom(path+".keyword", ap, raw, optKeyword, w.x.keyword))
 		if f, err := strconv.ParseFloat(string(raw), 64); err == nil && !math.IsInf(f, 0) {
-			w.doc.AddField(document.NewNumericFieldWithIndexingOptions(path, ap, f, optValue))
+			w.doc.AddField(newNumField(path, ap, numeric.Float64ToInt64(f), optValue))
 		}
 	}
 	return nil
@@ -259,9 +260,9 @@ func (w *walker) text(path string, ap []uint64, s []byte) {
 		w.doc.AddField(document.NewTextFieldCustom(path+".keyword", ap, s, optKeyword, w.x.keyword))
 	}
 	if t, ok := parseRFC3339(s); ok {
-		if f, err := document.NewDateTimeFieldWithIndexingOptions(path, ap, t, time.RFC3339Nano, optValue); err == nil {
+		if v, ok := dateValue(t); ok {
 			k |= kDate
-			w.doc.AddField(f)
+			w.doc.AddField(newNumField(path, ap, v, optValue))
 		}
 	}
 	w.paths[path] |= k

@@ -410,9 +410,10 @@ func (t *translator) termValue(field string, v any) (query.Query, error) {
 		switch {
 		case k&kDate != 0:
 			if tm, ok := parseDate(v); ok {
-				incl := true
-				q := query.NewDateRangeInclusiveQuery(tm, tm, &incl, &incl)
-				q.SetField(field)
+				q, err := dateRange(field, tm, tm, true, true)
+				if err != nil {
+					return nil, &outbox.SearchError{Status: 400, Type: "parse_exception", Reason: err.Error()}
+				}
 				return q, nil
 			}
 		case k&kNumber != 0:
@@ -440,10 +441,7 @@ func (t *translator) numberTerm(field, n string) query.Query {
 	if kw == field || err != nil || math.IsInf(f, 0) || !exactFloat(n) {
 		return exact
 	}
-	incl := true
-	num := query.NewNumericRangeInclusiveQuery(&f, &f, &incl, &incl)
-	num.SetField(field)
-	return query.NewDisjunctionQuery([]query.Query{exact, num})
+	return query.NewDisjunctionQuery([]query.Query{exact, termQ(field, floatTerm(f))})
 }
 
 func (t *translator) terms(body json.RawMessage) (query.Query, error) {
@@ -577,11 +575,11 @@ func (t *translator) rangeQ(body json.RawMessage) (query.Query, error) {
 	switch {
 	case !isKeyword && (numeric || (strs && k&kNumber != 0 && k&kDate == 0)):
 		var min, max *float64
-		var minI, maxI *bool
+		var minI, maxI bool
 		for _, p := range []struct {
 			b  *bound
 			f  **float64
-			in **bool
+			in *bool
 		}{{lo, &min, &minI}, {hi, &max, &maxI}} {
 			if p.b == nil {
 				continue
@@ -591,19 +589,16 @@ func (t *translator) rangeQ(body json.RawMessage) (query.Query, error) {
 			if err != nil {
 				return nil, parsingErr("[range] [%s] is not a number", s)
 			}
-			incl := p.b.incl
-			*p.f, *p.in = &f, &incl
+			*p.f, *p.in = &f, p.b.incl
 		}
-		nq := query.NewNumericRangeInclusiveQuery(min, max, minI, maxI)
-		nq.SetField(field)
-		q = nq
+		q = floatRange(field, min, max, minI, maxI)
 	case !isKeyword && (k&kDate != 0 || k&kText == 0):
 		var start, end time.Time
-		var si, ei *bool
+		var si, ei bool
 		for _, p := range []struct {
 			b  *bound
 			tm *time.Time
-			in **bool
+			in *bool
 		}{{lo, &start, &si}, {hi, &end, &ei}} {
 			if p.b == nil {
 				continue
@@ -614,11 +609,12 @@ func (t *translator) rangeQ(body json.RawMessage) (query.Query, error) {
 				return nil, &outbox.SearchError{Status: 400, Type: "parse_exception",
 					Reason: fmt.Sprintf("failed to parse date field [%s]: want RFC 3339 or yyyy-MM-dd", s)}
 			}
-			incl := p.b.incl
-			*p.tm, *p.in = tm, &incl
+			*p.tm, *p.in = tm, p.b.incl
 		}
-		dq := query.NewDateRangeInclusiveQuery(start, end, si, ei)
-		dq.SetField(field)
+		dq, err := dateRange(field, start, end, si, ei)
+		if err != nil {
+			return nil, &outbox.SearchError{Status: 400, Type: "parse_exception", Reason: err.Error()}
+		}
 		q = dq
 	default:
 		var min, max string
@@ -1092,6 +1088,21 @@ func cloneLeaf(q query.FieldableQuery) (query.FieldableQuery, bool) {
 func (t *translator) fixLeaf(q query.FieldableQuery) (query.Query, error) {
 	f := q.Field()
 	switch q := q.(type) {
+	case *query.NumericRangeQuery:
+		r := floatRange(f, q.Min, q.Max, q.InclusiveMin == nil || *q.InclusiveMin, q.InclusiveMax != nil && *q.InclusiveMax)
+		if q.BoostVal != nil {
+			r.SetBoost(float64(*q.BoostVal))
+		}
+		return r, nil
+	case *query.DateRangeQuery:
+		r, err := dateRange(f, q.Start.Time, q.End.Time, q.InclusiveStart == nil || *q.InclusiveStart, q.InclusiveEnd != nil && *q.InclusiveEnd)
+		if err != nil {
+			return nil, &outbox.SearchError{Status: 400, Type: "query_shard_exception", Reason: "failed to create query: " + err.Error()}
+		}
+		if q.BoostVal != nil {
+			r.SetBoost(float64(*q.BoostVal))
+		}
+		return r, nil
 	case *query.RegexpQuery:
 		if _, err := regexp.Compile(q.Regexp); err != nil {
 			return nil, &outbox.SearchError{Status: 400, Type: "query_shard_exception",

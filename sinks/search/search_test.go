@@ -92,6 +92,8 @@ func TestQueries(t *testing.T) {
 		{"query_string default_operator", `{"query":{"query_string":{"query":"quick fox","default_field":"title","default_operator":"AND"}}}`, []string{"1"}},
 		{"query_string phrase", `{"query":{"query_string":{"query":"title:\"brown dog\""}}}`, []string{"2"}},
 		{"query_string range", `{"query":{"query_string":{"query":"price:>20"}}}`, []string{"3", "4"}},
+		{"query_string date range", `{"query":{"query_string":{"query":"created:>=\"2024-03-01\""}}}`, []string{"2", "4"}},
+		{"query_string negative range", `{"query":{"query_string":{"query":"price:<10"}}}`, []string{"2"}},
 		{"query_string number", `{"query":{"query_string":{"query":"qty:10"}}}`, []string{"2"}},
 		{"query_string keyword", `{"query":{"query_string":{"query":"status.keyword:Active"}}}`, []string{"4"}},
 		{"query_string wildcard", `{"query":{"query_string":{"query":"title:gui*"}}}`, []string{"3"}},
