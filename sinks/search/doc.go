@@ -36,6 +36,11 @@
 // the documents are durable; after a crash inside Deliver, each document
 // of the batch is either applied with its version or absent, and the
 // outbox redelivers it (re-applying is idempotent by version).
+// TestCrash kills a delivering process and checks this. One caveat below
+// a process crash: bleve fsyncs each new segment file and its root (bolt)
+// file, but not the directory that names the segment file, which POSIX
+// leaves to the file system on a power failure (ext4 and XFS journal the
+// name with the file's fsync).
 //
 // Tombstones are kept forever (they are small); Count does not count them.
 //
