@@ -6,14 +6,16 @@
 // # Storage
 //
 // With outbox.Env.Dir set, the index lives in Dir/index and survives
-// restart (New reopens it); with Dir empty it is kept in memory. Every
+// restart (New reopens it); with Dir empty it is kept in memory (scorch
+// without a path: bleve.NewMemOnly's upsidedown store indexes over ten
+// times slower). Doc.Table is not indexed. Every
 // bleve document eddy writes carries, besides the user's fields, a few
 // fields under the reserved "_eddy." prefix:
 //
 //	_eddy.source  stored only: the Body bytes exactly as delivered
 //	_eddy.ver     keyword, stored, doc values: the version, 16 hex digits
 //	              (so that byte order is numeric order)
-//	_eddy.tomb    keyword "T": the document is a tombstone (OpDelete)
+//	_eddy.tomb    keyword "T", stored: the document is a tombstone (OpDelete)
 //	_eddy.fields  keyword: every field path the body has (for exists)
 //
 // The field mapping (which kinds each path has held) is kept in the
@@ -80,7 +82,8 @@
 //	match_phrase (query; slop must be 0), term, terms, range
 //	(gt/gte/lt/lte; numbers, RFC 3339 or yyyy-MM-dd dates, or strings on
 //	keyword fields), exists, prefix, bool (must, should, must_not, filter,
-//	minimum_should_match as a count or a percentage), query_string.
+//	minimum_should_match as a count or a percentage), query_string (query,
+//	default_field, fields with field^boost, default_operator).
 //
 // term on a text path matches its lowercased tokens (as in ES); use
 // path.keyword for the exact string. term with a number matches the
@@ -103,5 +106,8 @@
 // sort on _doc is ID order (bleve has no index order), _id is allowed.
 //
 // Bounds on a request: body 1 MiB, query nesting depth 20, 1024 clauses
-// in all (terms values count one each), from+size 10000.
+// in all (terms values and query_string fields count one each), from+size
+// 10000, 16 sort keys, 100 highlight fields. The terms a prefix, wildcard
+// or regexp expands to are bounded by the index's dictionary only (as in
+// bleve); ctx bounds the time.
 package search
