@@ -21,6 +21,7 @@ import (
 	"github.com/eddydb/eddy/sinks/elasticsearch"
 	"github.com/eddydb/eddy/sinks/file"
 	"github.com/eddydb/eddy/sinks/natssink"
+	"github.com/eddydb/eddy/sinks/search"
 	"github.com/eddydb/eddy/sinks/webhook"
 )
 
@@ -43,6 +44,13 @@ var kinds = map[string]outbox.Opener{
 	},
 	"file": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
 		t, err := file.New(c, e)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	},
+	"search": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
+		t, err := search.New(c, e)
 		if err != nil {
 			return nil, err
 		}
