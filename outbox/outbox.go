@@ -244,7 +244,7 @@ func (o *Outbox) Create(cfg Config) (Status, error) {
 func (o *Outbox) createLocked(cfg Config) (Status, error) {
 	// Validate without side effects first: an Opener must not contact
 	// the target.
-	t, err := o.open(cfg, Env{Logger: o.log})
+	t, err := o.open(cfg, Env{Logger: o.log.With("sink", cfg.Name)})
 	if err != nil {
 		return Status{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -294,7 +294,7 @@ func (o *Outbox) Ensure(cfg Config) error {
 	if reflect.DeepEqual(cur.rec.Config, cfg) {
 		return nil
 	}
-	t, err := o.open(cfg, Env{Logger: o.log})
+	t, err := o.open(cfg, Env{Logger: o.log.With("sink", cfg.Name)})
 	if err != nil {
 		return err
 	}

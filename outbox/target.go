@@ -130,7 +130,8 @@ type Env struct {
 	// by the caller), for targets that keep files (search). Empty when
 	// the server runs in memory: the target then keeps its state in
 	// memory.
-	Dir    string
+	Dir string
+	// Logger carries the sink's name ("sink" attribute); nil discards.
 	Logger *slog.Logger
 }
 

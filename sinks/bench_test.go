@@ -45,7 +45,9 @@ func BenchmarkReplicateIntoSearch(b *testing.B) {
 		}
 		count := func(query map[string]any) int {
 			code, body := callTB(b, s, "POST", "/eddy/sinks/idx/_search", map[string]any{"query": query, "size": 0})
-			var r struct{ Hits struct{ Total struct{ Value int } } }
+			var r struct {
+				Hits struct{ Total struct{ Value int } }
+			}
 			if code != http.StatusOK || json.Unmarshal(body, &r) != nil {
 				b.Fatalf("search: %d %s", code, body)
 			}

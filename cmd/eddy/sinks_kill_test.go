@@ -202,8 +202,8 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 	p = startEddy(t, bin, addr, dataDir, flags...)
 	c = newClients(p.url)
 	defer c.tr.CloseIdleConnections()
-	run(c, 6000, total)
-	ns = startNATS(t, port, natsDir) // the outage ends
+	run(c, 100000, 100000+total-done.Load()) // up to 10,000 acknowledged changes in all
+	ns = startNATS(t, port, natsDir)         // the outage ends
 
 	// Converged: both sinks have nothing left to deliver and the
 	// replications have read everything.

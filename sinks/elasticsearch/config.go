@@ -97,7 +97,7 @@ func New(cfg outbox.Config, env outbox.Env) (*Sink, error) {
 		}
 	}
 	if s.auth != "" && !https && base != nil {
-		s.log.Warn("elasticsearch sink sends credentials over plain http", "sink", cfg.Name, "host", base.Host)
+		s.log.Warn("elasticsearch sink sends credentials over plain http", "host", base.Host)
 	}
 
 	// TLS.

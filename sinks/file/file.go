@@ -58,7 +58,7 @@ func New(cfg outbox.Config, env outbox.Env) (*Sink, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.log = s.log.With("sink", cfg.Name)
+	// s.log carries the sink's name (outbox.Env.Logger)
 	var errs []error
 	for k, v := range cfg.Options {
 		switch k {

@@ -102,7 +102,7 @@ func New(cfg outbox.Config, env outbox.Env) (*Index, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	x := &Index{name: cfg.Name, log: logger.With("sink", cfg.Name), maxFields: maxFields, fields: map[string]kind{}}
+	x := &Index{name: cfg.Name, log: logger, maxFields: maxFields, fields: map[string]kind{}}
 
 	im, err := newMapping()
 	if err != nil {

@@ -131,7 +131,7 @@ func New(cfg outbox.Config, env outbox.Env) (*Sink, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.log = s.log.With("sink", cfg.Name)
+	// s.log carries the sink's name (outbox.Env.Logger)
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("sink %s: "+format, append([]any{cfg.Name}, args...)...))
