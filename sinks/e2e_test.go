@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,5 +344,60 @@ func TestReindexConverges(t *testing.T) {
 	st, err := s.Outbox().Describe("idx")
 	if err != nil || st.Rejected != 0 || st.State != "OK" {
 		t.Fatalf("sink after reindexing: %+v %v", st, err)
+	}
+}
+
+// A target that is down pauses the replication once the sink's backlog
+// reaches MaxBacklog (visible in the sink's state and the mapping's
+// LastProcessingResult), and everything is delivered, once, when it comes
+// back.
+func TestBacklogBoundPausesAndResumes(t *testing.T) {
+	var mu sync.Mutex
+	up := false
+	got := map[string]int{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !up {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		got[r.Header.Get("Idempotency-Key")]++
+	}))
+	defer hook.Close()
+	s := eddytest.Start(t, server.Options{SinkConfigs: []outbox.Config{{Name: "hook", Kind: "http", URL: hook.URL, MaxBacklog: 5}}})
+	s.StreamTable(t, "items")
+	code, body := call(t, s, "POST", "/eddy/replications", map[string]any{"Table": "items", "Sink": "hook", "BatchSize": 1})
+	if code != http.StatusCreated {
+		t.Fatalf("replicate: %d %s", code, body)
+	}
+	var rep struct{ UUID string }
+	_ = json.Unmarshal(body, &rep)
+	for i := range 20 {
+		put(t, s, "items", map[string]ddbtypes.AttributeValue{"pk": str(fmt.Sprintf("k%02d", i)), "n": num("1")})
+	}
+	eddytest.WaitFor(t, "the replication to pause", 20*time.Second, func() bool {
+		st, _ := s.Outbox().Describe("hook")
+		c, _ := s.Mappings().Get(rep.UUID)
+		return st.State == "BACKLOG_FULL" && strings.Contains(c.LastProcessingResult, "paused: sink hook")
+	})
+	time.Sleep(100 * time.Millisecond)
+	if st, _ := s.Outbox().Describe("hook"); st.Backlog > 5+1 || !strings.Contains(st.LastError, "503") {
+		t.Fatalf("a paused sink holds %d documents (bound 5), last error %q", st.Backlog, st.LastError)
+	}
+	mu.Lock()
+	up = true
+	mu.Unlock()
+	eddytest.WaitFor(t, "all 20 delivered", 30*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 20
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for k, n := range got {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", k, n)
+		}
 	}
 }
