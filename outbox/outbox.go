@@ -40,6 +40,13 @@ type Options struct {
 	// DeliverTimeout bounds one Deliver call (default 60s).
 	DeliverTimeout time.Duration
 	Now            func() time.Time
+	// ScanTable reads a page of a table for a replication's snapshot
+	// (the server: a consistent Scan through the DynamoDB API). Nil:
+	// snapshots do not run.
+	ScanTable func(ctx context.Context, table string, start json.RawMessage) (ScanPage, error)
+	// Settled waits until every write whose stream record has a sequence
+	// number up to seq has committed or failed (streams.Log.Settled).
+	Settled func(ctx context.Context, seq uint64) error
 }
 
 // Outbox holds every sink: their configurations, their undelivered
@@ -53,9 +60,10 @@ type Outbox struct {
 	g    *lifecycle.Group
 
 	mu     sync.Mutex // guards sinks, lastID and configuration changes
-	sinks  map[string]*sink
-	lastID uint64
-	closed bool
+	sinks     map[string]*sink
+	lastID    uint64
+	closed    bool
+	snapshots map[string]context.CancelFunc // running replication snapshots
 }
 
 // record is a sink as stored ('c' keys).
@@ -84,7 +92,8 @@ func Open(db *store.DB, open Opener, opts Options) (*Outbox, error) {
 		opts.Now = time.Now
 	}
 	o := &Outbox{db: db, ks: db.KeySpace(store.SpaceOutbox), open: open, opts: opts,
-		log: lifecycle.Or(opts.Logger).With("component", "outbox"), sinks: map[string]*sink{}}
+		log: lifecycle.Or(opts.Logger).With("component", "outbox"), sinks: map[string]*sink{},
+		snapshots: map[string]context.CancelFunc{}}
 	o.g = lifecycle.New(context.Background(), "outbox", o.log)
 	var recs []record
 	err := o.ks.Scan([]byte{tagConfig}, []byte{tagConfig + 1}, func(_, v []byte) error {
@@ -117,6 +126,16 @@ func Open(db *store.DB, open Opener, opts Options) (*Outbox, error) {
 			return nil, err
 		}
 		o.sinks[r.Config.Name] = s
+	}
+	reps, err := o.Replications()
+	if err != nil {
+		o.Close()
+		return nil, err
+	}
+	for _, r := range reps {
+		if r.Snapshot != nil && !r.Snapshot.Done {
+			o.StartSnapshot(r.UUID)
+		}
 	}
 	return o, nil
 }
@@ -454,6 +473,9 @@ func (o *Outbox) Close() error {
 		return nil
 	}
 	o.closed = true
+	for _, cancel := range o.snapshots {
+		cancel()
+	}
 	ss := make([]*sink, 0, len(o.sinks))
 	for _, s := range o.sinks {
 		ss = append(ss, s)

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
 // Replication is a table replicated into a sink without code: an event
@@ -24,6 +27,30 @@ type Replication struct {
 	// (the key attributes always stay).
 	Fields  []string  `json:"Fields,omitempty"`
 	Created time.Time `json:"Created"`
+	// KeyNames are the table's key attributes (the document ID).
+	KeyNames []string `json:"KeyNames,omitempty"`
+	// Snapshot, when set, is the initial copy of the table's items, made
+	// beside the stream (see Snapshot).
+	Snapshot *Snapshot `json:"Snapshot,omitempty"`
+}
+
+// Snapshot is a replication's initial copy of the items that were in the
+// table before it began (most of which no stream record will ever carry
+// again). The replication's mapping starts at LATEST; the snapshot scans
+// the table once the stream's writes up to Version have settled, and
+// writes each item as an index document of version Version, the stream's
+// high-water mark when the replication began. Every change the mapping
+// delivers has a greater sequence number, so it wins over the snapshot's
+// document whichever arrives first, and an item the scan saw already
+// changed gets that change again from the stream (or has it already):
+// either way the index ends with each item's latest state. The scan's
+// position commits with the documents of each page, so a restart resumes
+// it exactly.
+type Snapshot struct {
+	Version uint64          `json:"Version"`
+	Next    json.RawMessage `json:"Next,omitempty"`
+	Items   int64           `json:"Items"`
+	Done    bool            `json:"Done"`
 }
 
 // tagReplication keys a Replication by UUID ('p' uuid).
@@ -51,9 +78,10 @@ func (o *Outbox) PutReplication(r Replication) error {
 	return b.Commit(true)
 }
 
-// DeleteReplication forgets replication uuid (its mapping is the
-// caller's to delete).
+// DeleteReplication forgets replication uuid and stops its snapshot (its
+// mapping is the caller's to delete).
 func (o *Outbox) DeleteReplication(uuid string) error {
+	o.stopSnapshot(uuid)
 	b := o.ks.NewBatch()
 	defer b.Close()
 	if err := o.ks.Delete(b, replicationKey(uuid)); err != nil {
@@ -302,4 +330,144 @@ func plainNumber(b *bytes.Buffer, v json.RawMessage) error {
 // isJSONNumber reports whether s is a number in JSON's grammar.
 func isJSONNumber(s string) bool {
 	return s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') && json.Valid([]byte(s))
+}
+
+// ScanPage is one page of a table, read for a snapshot: items in DynamoDB
+// JSON, and the key to continue from (nil after the last page).
+type ScanPage struct {
+	Items []map[string]json.RawMessage
+	Next  json.RawMessage
+}
+
+// StartSnapshot runs replication uuid's snapshot in the background, if it
+// has one that is not done (Open resumes them; the server starts new
+// ones). Its progress is in Replications().
+func (o *Outbox) StartSnapshot(uuid string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.snapshots[uuid] != nil || o.opts.ScanTable == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o.snapshots[uuid] = cancel
+	o.g.Go("snapshot "+uuid, func(context.Context) {
+		defer func() {
+			o.mu.Lock()
+			delete(o.snapshots, uuid)
+			o.mu.Unlock()
+			cancel()
+		}()
+		o.snapshot(ctx, uuid)
+	})
+}
+
+// stopSnapshot cancels replication uuid's snapshot, if running.
+func (o *Outbox) stopSnapshot(uuid string) {
+	o.mu.Lock()
+	cancel := o.snapshots[uuid]
+	o.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (o *Outbox) snapshot(ctx context.Context, uuid string) {
+	log := o.log.With("replication", uuid)
+	fails := &lifecycle.Failures{Log: log, What: "replication snapshot", Level: slog.LevelWarn}
+	r, err := o.replication(uuid)
+	if err != nil || r == nil || r.Snapshot == nil || r.Snapshot.Done {
+		fails.Report(err)
+		return
+	}
+	if o.opts.Settled != nil {
+		if err := o.opts.Settled(ctx, r.Snapshot.Version); err != nil {
+			return
+		}
+	}
+	log.Info("replication snapshot started", "table", r.Table, "sink", r.Sink, "version", r.Snapshot.Version, "resumed_after", r.Snapshot.Items)
+	var keep map[string]bool
+	if len(r.Fields) > 0 {
+		keep = map[string]bool{}
+		for _, f := range r.Fields {
+			keep[f] = true
+		}
+	}
+	delay := time.Duration(0)
+	for !r.Snapshot.Done {
+		if delay > 0 && !lifecycle.Sleep(ctx, delay) {
+			return
+		}
+		err := o.snapshotPage(ctx, r, keep)
+		if ctx.Err() != nil {
+			return
+		}
+		fails.Report(err)
+		if err != nil {
+			delay = min(max(2*delay, o.opts.RetryBackoff), o.opts.MaxRetryBackoff)
+			continue
+		}
+		delay = 0
+	}
+	log.Info("replication snapshot done", "table", r.Table, "sink", r.Sink, "items", r.Snapshot.Items)
+}
+
+// snapshotPage copies one page of the table into the sink, committing the
+// documents and the scan's new position together; r is updated on success.
+func (o *Outbox) snapshotPage(ctx context.Context, r *Replication, keep map[string]bool) error {
+	page, err := o.opts.ScanTable(ctx, r.Table, r.Snapshot.Next)
+	if err != nil {
+		return err
+	}
+	buf := NewBuffer()
+	for _, it := range page.Items {
+		keys := make(map[string]json.RawMessage, len(r.KeyNames))
+		for _, k := range r.KeyNames {
+			keys[k] = it[k]
+		}
+		id, err := keyID(keys)
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := plainItem(&b, it, keep, keys); err != nil {
+			return err
+		}
+		if err := buf.add(r.Sink, Doc{Op: OpIndex, ID: id, Version: r.Snapshot.Version, Table: r.Table, Body: b.Bytes()}); err != nil {
+			return err
+		}
+	}
+	if err := o.WaitRoom(ctx, buf, nil); err != nil {
+		return err
+	}
+	next := *r
+	snap := *r.Snapshot
+	next.Snapshot = &snap
+	snap.Next = page.Next
+	snap.Items += int64(len(page.Items))
+	snap.Done = len(page.Next) == 0 || string(page.Next) == "null"
+	v, err := json.Marshal(next)
+	if err != nil {
+		return err
+	}
+	if cur, err := o.replication(r.UUID); err != nil || cur == nil {
+		if err == nil {
+			err = fmt.Errorf("replication %s was removed", r.UUID)
+		}
+		return err
+	}
+	b := o.ks.NewBatch()
+	defer b.Close()
+	st, err := o.Stage(b, buf)
+	if err == nil {
+		err = o.ks.Set(b, replicationKey(r.UUID), v)
+	}
+	if err == nil {
+		err = b.Commit(true)
+	}
+	st.Done(err)
+	if err != nil {
+		return err
+	}
+	*r = next
+	return nil
 }

@@ -401,3 +401,54 @@ func TestBacklogBoundPausesAndResumes(t *testing.T) {
 		}
 	}
 }
+
+// A replication of a table that already holds items copies them (the
+// snapshot) beside the stream: with writes racing the scan and a restart
+// in the middle of it, the index ends equal to the table.
+func TestReplicationSnapshot(t *testing.T) {
+	s := eddytest.Start(t, server.Options{DataDir: t.TempDir(), SinkConfigs: []outbox.Config{{Name: "idx", Kind: "search"}}})
+	if _, err := s.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("items"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1600 // four pages of the snapshot's scan
+	for i := 0; i < n; i += 25 {
+		var reqs []ddbtypes.WriteRequest
+		for j := i; j < i+25; j++ {
+			reqs = append(reqs, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{"pk": str(fmt.Sprintf("k%04d", j)), "n": num("0")}}})
+		}
+		if _, err := s.DDB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"items": reqs}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, body := call(t, s, "POST", "/eddy/replications", map[string]any{"Table": "items", "Sink": "idx"})
+	if code != http.StatusCreated {
+		t.Fatalf("replicate: %d %s", code, body)
+	}
+	// Writes race the scan: updates and deletes over the whole key range.
+	for i := 0; i < 300; i++ {
+		pk := fmt.Sprintf("k%04d", (i*37)%n)
+		if i%4 == 3 {
+			if _, err := s.DDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("items"), Key: map[string]ddbtypes.AttributeValue{"pk": str(pk)}}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		put(t, s, "items", map[string]ddbtypes.AttributeValue{"pk": str(pk), "n": num(fmt.Sprint(i + 1))})
+		if i == 150 {
+			s.Restart()
+		}
+	}
+	converged(t, s, "idx", "items")
+	_, body = call(t, s, "GET", "/eddy/replications", nil)
+	var l struct {
+		Replications []struct{ Snapshot struct{ Done bool } }
+	}
+	if err := json.Unmarshal(body, &l); err != nil || len(l.Replications) != 1 || !l.Replications[0].Snapshot.Done {
+		t.Fatalf("replications: %s", body)
+	}
+}

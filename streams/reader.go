@@ -230,3 +230,39 @@ func (l *Log) Wait(ctx context.Context, shardID string, after Seq) error {
 		}
 	}
 }
+
+// HighWater returns the highest sequence number given out so far, across
+// every stream: every record reserved from now on has a greater one.
+func (l *Log) HighWater() Seq { return Seq(l.seq.Load()) }
+
+// Settled waits until no write that reserved a sequence number up to seq
+// is still in flight (each has committed, or failed and left a gap), or
+// ctx ends. A reader that starts after Settled(HighWater()) sees every
+// write whose record has a sequence number up to that mark.
+func (l *Log) Settled(ctx context.Context, seq Seq) error {
+	for {
+		busy := false
+		l.mu.RLock()
+		for _, sh := range l.shardIDs {
+			sh.mu.Lock()
+			if len(sh.inflight) > 0 && sh.inflight[0] <= seq {
+				busy = true
+			}
+			sh.mu.Unlock()
+			if busy {
+				break
+			}
+		}
+		l.mu.RUnlock()
+		if !busy {
+			return nil
+		}
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

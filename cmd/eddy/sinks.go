@@ -27,7 +27,7 @@ const sinksUsage = `usage:
   eddy sinks remove NAME          delete a sink and its undelivered documents
   eddy search SINK QUERY [--size N] [--from N] [--json]   query a search sink (Lucene query string; --json prints the raw answer)
   eddy search SINK --body '{"query":{...}}'                an Elasticsearch _search body
-  eddy replicate TABLE --to SINK [--fields a,b,c] [--from trim_horizon|latest]
+  eddy replicate TABLE --to SINK [--fields a,b,c] [--from snapshot|trim_horizon|latest]
                                   replicate a table into a sink without code (enables a stream if the table has none)
   eddy replicate --list           replications and their state
   eddy replicate --remove UUID    stop a replication (the sink keeps its documents)
@@ -87,7 +87,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		fs.StringVar(endpoint, "endpoint", "http://127.0.0.1:8000", "eddy server URL")
 		fs.StringVar(to, "to", "", "the sink to replicate into")
 		fs.StringVar(fields, "fields", "", "comma-separated attributes to keep (default all)")
-		fs.StringVar(start, "from", "trim_horizon", "where to start: trim_horizon (the stream's last 24 hours) or latest")
+		fs.StringVar(start, "from", "snapshot", "where to start: snapshot (every item now, then every change), trim_horizon (the stream's last 24 hours) or latest")
 		fs.BoolVar(list, "list", false, "list replications")
 		fs.StringVar(remove, "remove", "", "remove the replication with this UUID")
 	}

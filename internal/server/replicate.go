@@ -31,8 +31,9 @@ type replicationRequest struct {
 	Table  string   `json:"Table"`
 	Sink   string   `json:"Sink"`
 	Fields []string `json:"Fields"`
-	// StartingPosition is TRIM_HORIZON (default: the table's last 24
-	// hours, then every change) or LATEST.
+	// StartingPosition is SNAPSHOT (default: every item in the table now,
+	// then every change), TRIM_HORIZON (the stream's last 24 hours, then
+	// every change) or LATEST (changes from now on).
 	StartingPosition string `json:"StartingPosition"`
 	// BatchSize defaults to 1000.
 	BatchSize int `json:"BatchSize"`
@@ -134,20 +135,24 @@ func (s *Server) createReplication(ctx context.Context, req replicationRequest) 
 		return replicationView{}, http.StatusNotFound, err
 	}
 	pos := strings.ToUpper(req.StartingPosition)
+	snapshot := false
 	switch pos {
-	case "":
-		pos = "TRIM_HORIZON"
+	case "", "SNAPSHOT":
+		pos, snapshot = "LATEST", true
 	case "TRIM_HORIZON", "LATEST":
 	default:
-		return replicationView{}, http.StatusBadRequest, fmt.Errorf("StartingPosition must be TRIM_HORIZON or LATEST, not %q", req.StartingPosition)
+		return replicationView{}, http.StatusBadRequest, fmt.Errorf("StartingPosition must be SNAPSHOT, TRIM_HORIZON or LATEST, not %q", req.StartingPosition)
 	}
 	if req.BatchSize == 0 {
 		req.BatchSize = 1000
 	}
-	streamArn, err := s.replicationStream(ctx, req.Table)
+	streamArn, keyNames, err := s.replicationStream(ctx, req.Table)
 	if err != nil {
 		return replicationView{}, http.StatusBadRequest, err
 	}
+	// A snapshot's documents have the version every change delivered from
+	// now on exceeds (outbox.Snapshot).
+	version := uint64(s.streams.HighWater())
 	fn := replicateFunction + ":" + req.Sink
 	off := false
 	c, err := s.mappings.Create(&mappings.Spec{FunctionName: &fn, EventSourceArn: &streamArn, StartingPosition: &pos,
@@ -159,7 +164,10 @@ func (s *Server) createReplication(ctx context.Context, req replicationRequest) 
 		}
 		return replicationView{}, code, err
 	}
-	rep := outbox.Replication{UUID: c.UUID, Table: req.Table, Sink: req.Sink, Fields: req.Fields, Created: time.Now().UTC()}
+	rep := outbox.Replication{UUID: c.UUID, Table: req.Table, Sink: req.Sink, Fields: req.Fields, Created: time.Now().UTC(), KeyNames: keyNames}
+	if snapshot {
+		rep.Snapshot = &outbox.Snapshot{Version: version}
+	}
 	if err := s.outbox.PutReplication(rep); err != nil {
 		_, _ = s.mappings.Delete(c.UUID)
 		return replicationView{}, http.StatusInternalServerError, err
@@ -168,21 +176,23 @@ func (s *Server) createReplication(ctx context.Context, req replicationRequest) 
 	if _, err := s.mappings.Update(c.UUID, &mappings.Spec{Enabled: &on}); err != nil {
 		return replicationView{}, http.StatusInternalServerError, err
 	}
+	s.outbox.StartSnapshot(rep.UUID)
 	return s.replicationView(rep), 0, nil
 }
 
 // replicationStream returns the table's stream ARN, enabling a
 // NEW_AND_OLD_IMAGES stream when the table has none; a stream without new
 // images cannot feed a replication.
-func (s *Server) replicationStream(ctx context.Context, table string) (string, error) {
+func (s *Server) replicationStream(ctx context.Context, table string) (string, []string, error) {
 	req, _ := json.Marshal(map[string]string{"TableName": table})
 	out, err := s.api.Call(ctx, "DescribeTable", req, "")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var d struct {
 		Table struct {
 			LatestStreamArn     string
+			KeySchema           []struct{ AttributeName string }
 			StreamSpecification *struct {
 				StreamEnabled  bool
 				StreamViewType string
@@ -190,27 +200,31 @@ func (s *Server) replicationStream(ctx context.Context, table string) (string, e
 		}
 	}
 	if err := json.Unmarshal(out, &d); err != nil {
-		return "", err
+		return "", nil, err
+	}
+	var keys []string
+	for _, k := range d.Table.KeySchema {
+		keys = append(keys, k.AttributeName)
 	}
 	if spec := d.Table.StreamSpecification; spec != nil && spec.StreamEnabled {
 		if spec.StreamViewType != "NEW_IMAGE" && spec.StreamViewType != "NEW_AND_OLD_IMAGES" {
-			return "", fmt.Errorf("table %s's stream is %s: a replication needs NEW_IMAGE or NEW_AND_OLD_IMAGES", table, spec.StreamViewType)
+			return "", nil, fmt.Errorf("table %s's stream is %s: a replication needs NEW_IMAGE or NEW_AND_OLD_IMAGES", table, spec.StreamViewType)
 		}
-		return d.Table.LatestStreamArn, nil
+		return d.Table.LatestStreamArn, keys, nil
 	}
 	req, _ = json.Marshal(map[string]any{"TableName": table,
 		"StreamSpecification": map[string]any{"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
 	if out, err = s.api.Call(ctx, "UpdateTable", req, ""); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := json.Unmarshal([]byte(strings.Replace(string(out), `"TableDescription"`, `"Table"`, 1)), &d); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if d.Table.LatestStreamArn == "" {
-		return "", fmt.Errorf("table %s: enabling its stream returned no stream ARN", table)
+		return "", nil, fmt.Errorf("table %s: enabling its stream returned no stream ARN", table)
 	}
 	s.log.Info("enabled a stream for a replication", "table", table)
-	return d.Table.LatestStreamArn, nil
+	return d.Table.LatestStreamArn, keys, nil
 }
 
 func writeMessage(w http.ResponseWriter, code int, msg string) {
@@ -225,4 +239,26 @@ func writeJSONBody(w http.ResponseWriter, code int, v any) {
 	if err := enc.Encode(v); err != nil {
 		return // the client went away
 	}
+}
+
+// scanTable reads one page of a table for a replication's snapshot: a
+// consistent Scan through the DynamoDB API.
+func (s *Server) scanTable(ctx context.Context, table string, start json.RawMessage) (outbox.ScanPage, error) {
+	req := map[string]any{"TableName": table, "ConsistentRead": true, "Limit": 500}
+	if len(start) > 0 && string(start) != "null" {
+		req["ExclusiveStartKey"] = start
+	}
+	b, _ := json.Marshal(req)
+	out, err := s.api.Call(ctx, "Scan", b, "")
+	if err != nil {
+		return outbox.ScanPage{}, err
+	}
+	var page struct {
+		Items            []map[string]json.RawMessage
+		LastEvaluatedKey json.RawMessage
+	}
+	if err := json.Unmarshal(out, &page); err != nil {
+		return outbox.ScanPage{}, err
+	}
+	return outbox.ScanPage{Items: page.Items, Next: page.LastEvaluatedKey}, nil
 }

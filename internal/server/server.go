@@ -213,7 +213,8 @@ func New(opts Options) (_ *Server, err error) {
 	if !opts.InMemory {
 		sinkDir = filepath.Join(opts.DataDir, "sinks")
 	}
-	if s.outbox, err = outbox.Open(s.db, open, outbox.Options{Dir: sinkDir, Logger: sub("sinks")}); err != nil {
+	if s.outbox, err = outbox.Open(s.db, open, outbox.Options{Dir: sinkDir, Logger: sub("sinks"), ScanTable: s.scanTable,
+		Settled: func(ctx context.Context, seq uint64) error { return s.streams.Settled(ctx, streams.Seq(seq)) }}); err != nil {
 		return nil, err
 	}
 	s.opened("sinks", s.outbox.Close)
