@@ -115,6 +115,9 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
+	if err := db.health.err(); err != nil {
+		return nil, err // refused at once, before any lock or read
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -233,12 +236,45 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 		f := db.fence(c.Table.ID)
 		defer f.give(f.take())
 	}
-	if err := b.Commit(db.writeOpts); err != nil {
+	if err := db.commit(b, db.writeOpts); err != nil {
 		finish(false)
 		return nil, err
 	}
 	finish(true)
 	return results, nil
+}
+
+// commit is the one place a batch enters Pebble: every write of every key
+// space commits through it.
+//
+//   - In the failed state (health.go) it refuses at once: after a WAL
+//     failure Pebble's WAL writer keeps its error, and the next commit
+//     would panic inside Pebble holding its commit mutex (every later
+//     commit would hang) or, at the next WAL rotation, unlock an unlocked
+//     mutex (a fatal error no recover can stop).
+//   - Pebble reports a failed WAL write or sync through Logger.Fatalf,
+//     which panics (pebbleLogger); commit turns that panic into the failed
+//     state and an error: the write is not acknowledged.
+//   - After the commit it checks that the data directory is still there:
+//     a write synced into a WAL whose directory was removed is not
+//     acknowledged either.
+func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
+	if err := db.health.err(); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			f, ok := p.(pebbleFatal)
+			if !ok {
+				panic(p)
+			}
+			err = db.health.fail(true, "WAL commit failed", f)
+		}
+	}()
+	if err := b.Commit(o); err != nil {
+		return err
+	}
+	return db.checkDir()
 }
 
 func (db *DB) prepareLogs(b *Batch, changes []Change) ([]func(bool), error) {
