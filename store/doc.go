@@ -53,7 +53,54 @@
 // and the Time to Live sweeper (StartTTLSweeper; its owner stops it before
 // closing the change logs its deletions go to).
 //
+// # Failures of the disk
+//
+// A storage failure is loud and never acknowledged (health.go, diskfs.go,
+// dirwatch.go). The store enters a failed state, logs it once, refuses
+// every write at once with an InternalServerError (errors.Is
+// ErrStorageFailed) before it takes a lock or reaches Pebble, and reports
+// it through Health (/healthz answers 503 with the reason). Reads keep
+// working. The causes and how each ends:
+//
+//   - a WAL write, sync or creation that fails (ENOSPC, EIO), seen by the
+//     diskFS wrapper before Pebble hands the error to the committers, or a
+//     fatal error Pebble reports while committing: until restart. Pebble
+//     keeps its WAL writer's error and panics on the next commit (holding
+//     its commit mutex) or WAL rotation (an unrecoverable "unlock of
+//     unlocked mutex"), so nothing may commit through it again; the restart
+//     replays the WAL, which holds every acknowledged write.
+//   - the data directory removed (its EDDY marker's link count drops to 0):
+//     until restart, which then refuses the missing directory. Checked
+//     after every commit, so a write synced into a WAL that no longer has a
+//     name is not acknowledged, and every second when idle.
+//   - a flush that fails while table writes fail (a full disk): writes are
+//     refused, since they would fill the memtables and hang in a write
+//     stall, until a flush or compaction succeeds; Pebble retries the flush
+//     on its own, and diskFS spaces its retries (10 ms doubling to 2 s).
+//     The store recovers by itself once space is freed, and logs that.
+//
+// A write answered with the error may still have reached the memtable
+// (Pebble applies a batch before its WAL sync reports): DynamoDB's
+// InternalServerError means the outcome is unknown, and such a write is
+// visible to reads until the restart, after which it is present only if
+// the WAL holds it.
+//
+// # Start rules
+//
+// Open creates a database only where it cannot hide a lost one: a missing
+// directory is refused unless Options.Init (eddy serve --init), an empty
+// one gets a new database, a directory with an EDDY marker is opened (and
+// refused if Pebble's files are gone), and one with other files and no
+// marker is refused. EDDY records the database's ID, logged at every open.
+// prepareDir in datadir.go has the whole table.
+//
 // # Caveats
+//
+// Commits already inside Pebble's pipeline when its WAL fails can, in a
+// narrow race, still reach Pebble's panic in commitWrite (a later record
+// that finds the WAL writer's error): that writer and those queued behind
+// it then never return (none is acknowledged), and Close waits for them.
+// Closing the race needs Pebble to return the error instead of panicking.
 //
 // Validation of request shapes (the "1 validation error detected" family)
 // lives in package api, where the wire member names are known; the store
