@@ -124,3 +124,18 @@ func TestStartRules(t *testing.T) {
 		}
 	})
 }
+
+// TestHealthAfterClose: a closed DB is not mistaken for a vanished
+// directory.
+func TestHealthAfterClose(t *testing.T) {
+	db, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Health(); err != nil {
+		t.Fatalf("Health after Close: %v", err)
+	}
+}
