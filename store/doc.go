@@ -62,13 +62,15 @@
 // it through Health (/healthz answers 503 with the reason). Reads keep
 // working. The causes and how each ends:
 //
-//   - a WAL write, sync or creation that fails (ENOSPC, EIO), seen by the
-//     diskFS wrapper before Pebble hands the error to the committers, or a
-//     fatal error Pebble reports while committing: until restart. Pebble
-//     keeps its WAL writer's error and panics on the next commit (holding
-//     its commit mutex) or WAL rotation (an unrecoverable "unlock of
-//     unlocked mutex"), so nothing may commit through it again; the restart
-//     replays the WAL, which holds every acknowledged write.
+//   - a WAL write, sync or creation that fails (ENOSPC, EIO): until
+//     restart. Pebble cannot survive a WAL error (it panics on the next
+//     commit or WAL rotation that finds it, one holding its commit mutex,
+//     the other an unrecoverable "unlock of unlocked mutex"), so diskFS
+//     hides it from Pebble: it enters the failed state inside the failing
+//     call, then drops every later WAL write, leaving on disk what a crash
+//     at that moment would have (every acknowledged write, then a torn
+//     tail that recovery expects). Commits Pebble completes after that are
+//     refused by DB.commit. The restart replays the WAL.
 //   - the data directory removed (its EDDY marker's link count drops to 0):
 //     until restart, which then refuses the missing directory. Checked
 //     after every commit, so a write synced into a WAL that no longer has a
@@ -96,11 +98,10 @@
 //
 // # Caveats
 //
-// Commits already inside Pebble's pipeline when its WAL fails can, in a
-// narrow race, still reach Pebble's panic in commitWrite (a later record
-// that finds the WAL writer's error): that writer and those queued behind
-// it then never return (none is acknowledged), and Close waits for them.
-// Closing the race needs Pebble to return the error instead of panicking.
+// A failing fsync of the data directory itself (EIO) during a WAL rotation
+// still panics inside Pebble and ends the process; an error writing the
+// MANIFEST is fatal to Pebble too (logged, then the process ends, as Pebble
+// expects). The restart recovers from the WAL in both cases.
 //
 // Validation of request shapes (the "1 validation error detected" family)
 // lives in package api, where the wire member names are known; the store

@@ -247,17 +247,15 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 // commit is the one place a batch enters Pebble: every write of every key
 // space commits through it.
 //
-//   - In the failed state (health.go) it refuses at once: after a WAL
-//     failure Pebble's WAL writer keeps its error, and the next commit
-//     would panic inside Pebble holding its commit mutex (every later
-//     commit would hang) or, at the next WAL rotation, unlock an unlocked
-//     mutex (a fatal error no recover can stop).
-//   - Pebble reports a failed WAL write or sync through Logger.Fatalf,
-//     which panics (pebbleLogger); commit turns that panic into the failed
-//     state and an error: the write is not acknowledged.
-//   - After the commit it checks that the data directory is still there:
-//     a write synced into a WAL whose directory was removed is not
-//     acknowledged either.
+//   - In the failed state (health.go) it refuses at once.
+//   - After Pebble returns, it refuses if the store failed for good
+//     meanwhile: a WAL write or sync that failed is hidden from Pebble
+//     (diskFS explains why), so Pebble reports success for the commits it
+//     covered; the failed state was entered before Pebble woke them.
+//   - It checks that the data directory is still there: a write synced
+//     into a WAL whose directory was removed is not acknowledged.
+//   - A fatal error Pebble reports while committing (Logger.Fatalf, which
+//     panics: pebbleLogger) becomes the failed state and an error.
 func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
 	if err := db.health.err(); err != nil {
 		return err
@@ -268,13 +266,19 @@ func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
 			if !ok {
 				panic(p)
 			}
-			err = db.health.fail(true, "WAL commit failed", f)
+			err = db.health.fail(true, "Pebble commit failed", f)
 		}
 	}()
 	if err := b.Commit(o); err != nil {
 		return err
 	}
-	return db.checkDir()
+	if err := db.checkDir(); err != nil {
+		return err
+	}
+	if e := db.health.failed.Load(); e != nil && e.Sticky {
+		return e
+	}
+	return nil
 }
 
 func (db *DB) prepareLogs(b *Batch, changes []Change) ([]func(bool), error) {
