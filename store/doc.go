@@ -77,7 +77,7 @@
 //     name is not acknowledged, and every second when idle.
 //   - a flush that fails while table writes fail (a full disk): writes are
 //     refused, since they would fill the memtables and hang in a write
-//     stall, until a flush or compaction succeeds; Pebble retries the flush
+//     stall, until a flush succeeds; Pebble retries the flush
 //     on its own, and diskFS spaces its retries (10 ms doubling to 2 s).
 //     The store recovers by itself once space is freed, and logs that.
 //

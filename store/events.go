@@ -58,7 +58,7 @@ func (e *eventLog) listener() *pebble.EventListener {
 			switch {
 			case !info.Done:
 			case info.Err == nil:
-				e.succeeded()
+				e.succeeded(true)
 			case e.health != nil && e.health.tableErrs.Load() > 0:
 				// Writes would pile up in memtables until a write stall
 				// hangs them: refuse them until a flush succeeds.
@@ -67,7 +67,7 @@ func (e *eventLog) listener() *pebble.EventListener {
 		},
 		CompactionEnd: func(info pebble.CompactionInfo) {
 			if info.Done && info.Err == nil {
-				e.succeeded()
+				e.succeeded(false)
 			}
 		},
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) { e.writeStall(true, info.Reason) },
@@ -82,10 +82,16 @@ func (e *eventLog) listener() *pebble.EventListener {
 	}
 }
 
-// succeeded: a flush or compaction wrote its tables.
-func (e *eventLog) succeeded() {
+// succeeded: a flush or compaction wrote its tables. Table writes stop
+// backing off; only a flush ends a failed flush's state (a compaction that
+// fits on a nearly full disk says nothing of the memtables).
+func (e *eventLog) succeeded(flush bool) {
 	e.bg.Report(nil)
-	if e.health != nil {
+	if e.health == nil {
+		return
+	}
+	e.health.tableErrs.Store(0)
+	if flush {
 		e.health.recovered()
 	}
 }

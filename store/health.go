@@ -24,7 +24,7 @@ type StorageError struct {
 	Err    error     // the underlying error
 	Since  time.Time // when the store entered the failed state
 	// Sticky failures last until a restart; the others end when a flush
-	// or compaction next succeeds.
+	// next succeeds.
 	Sticky bool
 }
 
@@ -50,8 +50,8 @@ func (e *StorageError) Unwrap() []error {
 //     the WAL and opens what was acknowledged.
 //   - a flush that fails with table writes failing (a full disk): writes
 //     are refused (a write stall would otherwise hang them) until a flush
-//     or compaction next succeeds, which Pebble retries (with backoff,
-//     diskFS) on its own: the store recovers by itself once space is freed.
+//     next succeeds, which Pebble retries (with backoff, diskFS) on its
+//     own: the store recovers by itself once space is freed.
 //
 // Entering and leaving the state are logged once each. Reads keep working.
 type health struct {
@@ -90,10 +90,8 @@ func (h *health) fail(sticky bool, reason string, err error) error {
 	return e
 }
 
-// recovered leaves a recoverable failed state (a flush or compaction
-// succeeded).
+// recovered leaves a recoverable failed state (a flush succeeded).
 func (h *health) recovered() {
-	h.tableErrs.Store(0)
 	if e := h.failed.Load(); e == nil || e.Sticky {
 		return
 	}
