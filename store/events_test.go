@@ -89,3 +89,31 @@ func TestOpenWithLogger(t *testing.T) {
 		t.Fatalf("a healthy DB logged:\n%s", buf.String())
 	}
 }
+
+// TestPebbleLogger: Pebble's errors are logged (they were dropped), at
+// debug once the store has failed (its failed-state line says why), and
+// Fatalf logs, then panics with a pebbleFatal for DB.commit to recover.
+func TestPebbleLogger(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := &health{log: log}
+	l := pebbleLogger{log: log, h: h}
+	l.Infof("compaction %d done", 7)
+	l.Errorf("cleaner: %s", "boom")
+	h.fail(true, "WAL write failed", errors.New("no space"))
+	l.Errorf("after: %s", "boom")
+	func() {
+		defer func() {
+			if p, ok := recover().(pebbleFatal); !ok || string(p) != "pebble: fatal commit error: x" {
+				t.Errorf("Fatalf panicked with %v", p)
+			}
+		}()
+		l.Fatalf("pebble: fatal commit error: %s", "x")
+	}()
+	for _, want := range []string{`level=DEBUG msg="compaction 7 done"`, `level=ERROR msg="cleaner: boom"`,
+		`level=DEBUG msg="after: boom"`, `level=DEBUG msg="fatal: pebble: fatal commit error: x"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, buf.String())
+		}
+	}
+}
