@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -396,5 +398,29 @@ func TestDataDirVanishedUnderLoad(t *testing.T) {
 			}
 		})
 		within(t, 10*time.Second, "close", func() { _ = e.db.Close() })
+	}
+}
+
+// TestOneDoorIntoPebble: every write reaches Pebble through DB.commit (the
+// failed state's gate); a direct batch commit or DB write would bypass it.
+func TestOneDoorIntoPebble(t *testing.T) {
+	direct := regexp.MustCompile(`\.pb\.Commit\(|pdb\.(Set|Delete|DeleteRange|SingleDelete|Merge|Apply|Ingest\w*|LogData)\(|\bb\.Commit\(db\.`)
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if direct.MatchString(line) {
+				t.Errorf("%s:%d writes to Pebble around DB.commit: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
 	}
 }

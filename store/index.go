@@ -418,5 +418,5 @@ func (db *DB) backfillKeys(name string, tableID uint32, indexID uint16, keys [][
 	if err := b.Merge(indexStatsKey(t.ID, ix.ID), encodeStats(dCount, dBytes), nil); err != nil {
 		return false, err
 	}
-	return false, b.Commit(db.writeOpts)
+	return false, db.commit(b, db.writeOpts)
 }
