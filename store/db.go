@@ -26,7 +26,9 @@ type Options struct {
 	// development); Dir is then ignored. Data is gone when the DB closes.
 	InMemory bool
 	// FS overrides the filesystem (fault injection in tests). Default: the
-	// OS filesystem, or a memory filesystem when InMemory.
+	// OS filesystem, or a memory filesystem when InMemory. The data
+	// directory's removal is watched only when FS is (or wraps) the OS
+	// filesystem.
 	FS vfs.FS
 	// NoSync skips the WAL fsync on commit. Default false: every
 	// acknowledged write is durable. Only benchmarks that measure the
@@ -252,9 +254,10 @@ func (db *DB) loadCatalog() error {
 // pebbleLogger is Pebble's logger: its informational lines at debug
 // level, its errors at error level (debug once the store has failed: the
 // failed state's line already says why). Fatalf is Pebble's "this cannot
-// continue" (a failed WAL commit, a failed MANIFEST write): it is logged and
-// panics with a pebbleFatal, which DB.commit turns into the failed state;
-// elsewhere the panic ends the process, as Pebble expects.
+// continue" (a failed commit, a failed MANIFEST write; WAL failures never
+// reach Pebble, see diskFS): it is logged and panics with a pebbleFatal,
+// which DB.commit turns into the failed state; elsewhere the panic ends the
+// process, as Pebble expects.
 type pebbleLogger struct {
 	log *slog.Logger
 	h   *health
