@@ -424,3 +424,28 @@ func TestOneDoorIntoPebble(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWhileDiskFull: Close does not wait out the flush retries'
+// backoff while the disk stays full.
+func TestCloseWhileDiskFull(t *testing.T) {
+	e := newFaultEnv(t, func(op errorfs.Op) error {
+		if strings.HasSuffix(op.Path, ".sst") && op.Kind == errorfs.OpCreate {
+			return syscall.ENOSPC
+		}
+		return nil
+	})
+	e.putAcked(5)
+	e.on.Store(true)
+	if _, err := e.db.pdb.AsyncFlush(); err != nil {
+		t.Fatal(err)
+	}
+	for e.db.Health() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // the backoff is now ≥ 1 s
+	start := time.Now()
+	within(t, 10*time.Second, "close", func() { _ = e.db.Close() })
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Close took %v with the disk full", d)
+	}
+}
