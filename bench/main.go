@@ -230,7 +230,11 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 				return nil, err
 			}
 		}
-		targets = append(targets, target{name: "eddy", bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", filepath.Join(tmp, "data-eddy")}, profile: o.cpuprofile != ""})
+		data := filepath.Join(tmp, "data-eddy")
+		if err := os.Mkdir(data, 0o755); err != nil { // empty: eddy serve creates a database in it
+			return nil, err
+		}
+		targets = append(targets, target{name: "eddy", bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", data}, profile: o.cpuprofile != ""})
 	}
 	if o.compareRef != "" {
 		src := filepath.Join(tmp, "ref-src")
@@ -244,7 +248,11 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 		if err := goBuild(ctx, src, bin, "./cmd/eddy"); err != nil {
 			return nil, err
 		}
-		targets = append(targets, target{name: name, bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", filepath.Join(tmp, "data-ref")}})
+		data := filepath.Join(tmp, "data-ref")
+		if err := os.Mkdir(data, 0o755); err != nil {
+			return nil, err
+		}
+		targets = append(targets, target{name: name, bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", data}})
 		rep.Reference = name
 	}
 	if o.cpuprofile != "" {

@@ -66,6 +66,9 @@ func buildEddy(t *testing.T) string {
 func startCrashEnv(t *testing.T) *crashEnv {
 	t.Helper()
 	e := &crashEnv{bin: buildEddy(t), data: filepath.Join(t.TempDir(), "data")}
+	if err := os.Mkdir(e.data, 0o755); err != nil { // empty: a new database; missing would be refused
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

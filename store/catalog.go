@@ -35,7 +35,7 @@ func (db *DB) CreateTable(spec *Table) (_ *Table, err error) {
 	if err := b.Set(lastTableIDKey, binary.BigEndian.AppendUint32(nil, t.ID), nil); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(db.writeOpts); err != nil {
+	if err := db.commit(b, db.writeOpts); err != nil {
 		return nil, err
 	}
 	db.lastID = t.ID
@@ -89,7 +89,7 @@ func (db *DB) UpdateTable(name string, fn func(t *Table) error) (_ *Table, err e
 	if err := putCatalog(b, t); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(db.writeOpts); err != nil {
+	if err := db.commit(b, db.writeOpts); err != nil {
 		return nil, err
 	}
 	db.tables[name] = t
@@ -127,7 +127,7 @@ func (db *DB) DeleteTable(name string) (_ *Table, err error) {
 	if err := b.Delete(catalogKey(name), nil); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(db.writeOpts); err != nil {
+	if err := db.commit(b, db.writeOpts); err != nil {
 		return nil, err
 	}
 	delete(db.tables, name)

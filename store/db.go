@@ -26,7 +26,9 @@ type Options struct {
 	// development); Dir is then ignored. Data is gone when the DB closes.
 	InMemory bool
 	// FS overrides the filesystem (fault injection in tests). Default: the
-	// OS filesystem, or a memory filesystem when InMemory.
+	// OS filesystem, or a memory filesystem when InMemory. The data
+	// directory's removal is watched only when FS is (or wraps) the OS
+	// filesystem.
 	FS vfs.FS
 	// NoSync skips the WAL fsync on commit. Default false: every
 	// acknowledged write is durable. Only benchmarks that measure the
@@ -40,8 +42,15 @@ type Options struct {
 	// Default 0 (sync as soon as a commit asks); EDDY_WAL_MIN_SYNC (a Go
 	// duration) overrides it for experiments.
 	WALMinSyncInterval time.Duration
-	// Logger is where background failures are logged; nil discards.
+	// Logger is where background failures, Pebble's errors and the failed
+	// state are logged; nil discards.
 	Logger *slog.Logger
+	// Init creates a new database in a missing directory (made with its
+	// parents), or an empty one, and refuses a directory that holds
+	// anything. Default false: a missing directory is refused (it may have
+	// been deleted), an empty one gets a new database, an eddy database is
+	// opened. See prepareDir for every rule.
+	Init bool
 }
 
 // EnsureDefaults fills in defaults.
@@ -94,24 +103,47 @@ type DB struct {
 
 	log *slog.Logger     // Options.Logger, or discard
 	bg  *lifecycle.Group // index backfills (and the TTL sweeper's context); Close stops it first
+
+	health *health   // the failed state (health.go)
+	watch  *dirWatch // nil in memory
+	stop   chan struct{}
+	id     string // the marker's database ID; empty in memory
 }
 
-// Open opens (creating if needed) the database.
+// Open opens the database in Options.Dir, or creates a new one where the
+// start rules allow it (Options.Init; prepareDir).
 func Open(opts Options) (*DB, error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	log := lifecycle.Or(opts.Logger)
+	h := &health{log: log.With("component", "store")}
+	stop := make(chan struct{})
+	dir := opts.Dir
+	var m marker
+	created, writeMarkerFile := true, false
+	if opts.InMemory {
+		dir = "mem" // a fixed name on the memory filesystem; Dir is ignored
+	} else {
+		var err error
+		if m, created, writeMarkerFile, err = prepareDir(opts.FS, dir, opts.Init); err != nil {
+			return nil, err
+		}
+	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
+	events := newEventLog(opts.Logger)
+	events.health = h
 	popts := &pebble.Options{
-		FS:     opts.FS,
+		FS:     &diskFS{FS: opts.FS, h: h, stop: stop},
 		Cache:  cache,
 		Merger: statsMerger,
-		Logger: quietLogger{},
+		Logger: pebbleLogger{log: log.With("component", "pebble"), h: h},
 		// Background errors, write stalls and slow disk operations reach
 		// Options.Logger once per change of state (events.go).
-		EventListener: newEventLog(opts.Logger).listener(),
+		EventListener:    events.listener(),
+		ErrorIfNotExists: !created,
 	}
 	if !opts.InMemory {
 		popts.WithFSDefaults() // disk-health checks: DiskSlow after 5 s
@@ -123,15 +155,15 @@ func Open(opts Options) (*DB, error) {
 	if minSync > 0 {
 		popts.WALMinSyncInterval = func() time.Duration { return minSync }
 	}
-	dir := opts.Dir
-	if opts.InMemory {
-		dir = "mem" // a fixed name on the memory filesystem; Dir is ignored
-	}
 	pdb, err := pebble.Open(dir, popts)
+	if errors.Is(err, pebble.ErrDBDoesNotExist) {
+		return nil, fmt.Errorf("%w: %s: holds %s but no database files (were they deleted?)", ErrDataDir, dir, MarkerFile)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[string]*Table{}, log: lifecycle.Or(opts.Logger)}
+	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[string]*Table{}, log: log,
+		health: h, stop: stop, id: m.ID}
 	db.bg = lifecycle.New(context.Background(), "store", db.log)
 	if opts.NoSync {
 		db.writeOpts = pebble.NoSync
@@ -141,7 +173,38 @@ func Open(opts Options) (*DB, error) {
 		pdb.Close()
 		return nil, err
 	}
+	// The marker is written after Pebble created its files: a crash
+	// between the two leaves a database without EDDY, which the next start
+	// adopts (prepareDir).
+	if writeMarkerFile {
+		if err := writeMarker(opts.FS, dir, m); err != nil {
+			db.bg.Stop()
+			pdb.Close()
+			return nil, err
+		}
+	}
+	if !opts.InMemory && vfs.Root(opts.FS) == vfs.Default {
+		db.watch = openDirWatch(dir)
+		db.bg.Go("data directory check", db.watchDir)
+	}
+	if !opts.InMemory {
+		db.log.Info("store opened", "dir", dir, "id", m.ID, "created", created)
+	}
 	return db, nil
+}
+
+// ID returns the database's identity from its marker file (empty in
+// memory).
+func (db *DB) ID() string { return db.id }
+
+// watchDir checks every dirCheckInterval that the data directory is still
+// there, so that an idle DB enters its failed state (and logs it) too.
+func (db *DB) watchDir(ctx context.Context) {
+	for lifecycle.Sleep(ctx, dirCheckInterval) {
+		if db.checkDir() != nil {
+			return
+		}
+	}
 }
 
 // Close stops the DB's background work (index backfills; a TTLSweeper's
@@ -154,6 +217,8 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
+	close(db.stop) // ends diskFS's backoff: Pebble waits for its flush
+	defer db.watch.close()
 	return db.pdb.Close()
 }
 
@@ -186,14 +251,39 @@ func (db *DB) loadCatalog() error {
 	return nil
 }
 
-// quietLogger drops Pebble's informational logs; errors still surface as
-// returned errors.
-type quietLogger struct{}
+// pebbleLogger is Pebble's logger: its informational lines at debug
+// level, its errors at error level (debug once the store has failed: the
+// failed state's line already says why). Fatalf is Pebble's "this cannot
+// continue" (a failed commit, a failed MANIFEST write; WAL failures never
+// reach Pebble, see diskFS): it is logged and panics with a pebbleFatal,
+// which DB.commit turns into the failed state; elsewhere the panic ends the
+// process, as Pebble expects.
+type pebbleLogger struct {
+	log *slog.Logger
+	h   *health
+}
 
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
+// pebbleFatal is the panic value of pebbleLogger.Fatalf.
+type pebbleFatal string
+
+func (p pebbleFatal) Error() string { return string(p) }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	level := slog.LevelError
+	if l.h.err() != nil {
+		level = slog.LevelDebug
+	}
+	l.log.Log(context.Background(), level, fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.Errorf("fatal: %s", msg)
+	panic(pebbleFatal(msg))
 }
 
 // statsMerger sums table statistics operands: two signed varints, the

@@ -53,7 +53,55 @@
 // and the Time to Live sweeper (StartTTLSweeper; its owner stops it before
 // closing the change logs its deletions go to).
 //
+// # Failures of the disk
+//
+// A storage failure is loud and never acknowledged (health.go, diskfs.go,
+// dirwatch.go). The store enters a failed state, logs it once, refuses
+// every write at once with an InternalServerError (errors.Is
+// ErrStorageFailed) before it takes a lock or reaches Pebble, and reports
+// it through Health (/healthz answers 503 with the reason). Reads keep
+// working. The causes and how each ends:
+//
+//   - a WAL write, sync or creation that fails (ENOSPC, EIO): until
+//     restart. Pebble cannot survive a WAL error (it panics on the next
+//     commit or WAL rotation that finds it, one holding its commit mutex,
+//     the other an unrecoverable "unlock of unlocked mutex"), so diskFS
+//     hides it from Pebble: it enters the failed state inside the failing
+//     call, then drops every later WAL write, leaving on disk what a crash
+//     at that moment would have (every acknowledged write, then a torn
+//     tail that recovery expects). Commits Pebble completes after that are
+//     refused by DB.commit. The restart replays the WAL.
+//   - the data directory removed (its EDDY marker's link count drops to 0):
+//     until restart, which then refuses the missing directory. Checked
+//     after every commit, so a write synced into a WAL that no longer has a
+//     name is not acknowledged, and every second when idle.
+//   - a flush that fails while table writes fail (a full disk): writes are
+//     refused, since they would fill the memtables and hang in a write
+//     stall, until a flush succeeds; Pebble retries the flush
+//     on its own, and diskFS spaces its retries (10 ms doubling to 2 s).
+//     The store recovers by itself once space is freed, and logs that.
+//
+// A write answered with the error may still have reached the memtable
+// (Pebble applies a batch before its WAL sync reports): DynamoDB's
+// InternalServerError means the outcome is unknown, and such a write is
+// visible to reads until the restart, after which it is present only if
+// the WAL holds it.
+//
+// # Start rules
+//
+// Open creates a database only where it cannot hide a lost one: a missing
+// directory is refused unless Options.Init (eddy serve --init), an empty
+// one gets a new database, a directory with an EDDY marker is opened (and
+// refused if Pebble's files are gone), and one with other files and no
+// marker is refused. EDDY records the database's ID, logged at every open.
+// prepareDir in datadir.go has the whole table.
+//
 // # Caveats
+//
+// A failing fsync of the data directory itself (EIO) during a WAL rotation
+// still panics inside Pebble and ends the process; an error writing the
+// MANIFEST is fatal to Pebble too (logged, then the process ends, as Pebble
+// expects). The restart recovers from the WAL in both cases.
 //
 // Validation of request shapes (the "1 validation error detected" family)
 // lives in package api, where the wire member names are known; the store

@@ -30,6 +30,7 @@ const diskSlowQuiet = time.Minute
 //   - data corruption (error) and low disk space (warn): each event, as
 //     Pebble reports them once per file or threshold.
 type eventLog struct {
+	health *health // the failed state; nil in tests of the log alone
 	log    *slog.Logger
 	now    func() time.Time
 	bg     lifecycle.Failures
@@ -48,15 +49,25 @@ func newEventLog(log *slog.Logger) *eventLog {
 // listener returns the pebble.EventListener that feeds e.
 func (e *eventLog) listener() *pebble.EventListener {
 	return &pebble.EventListener{
-		BackgroundError: func(err error) { e.bg.Report(err) },
+		BackgroundError: func(err error) {
+			if e.health == nil || e.health.err() == nil { // else the failed state's line says it
+				e.bg.Report(err)
+			}
+		},
 		FlushEnd: func(info pebble.FlushInfo) {
-			if info.Done && info.Err == nil {
-				e.bg.Report(nil)
+			switch {
+			case !info.Done:
+			case info.Err == nil:
+				e.succeeded(true)
+			case e.health != nil && e.health.tableErrs.Load() > 0:
+				// Writes would pile up in memtables until a write stall
+				// hangs them: refuse them until a flush succeeds.
+				e.health.fail(false, "flush failed", info.Err)
 			}
 		},
 		CompactionEnd: func(info pebble.CompactionInfo) {
 			if info.Done && info.Err == nil {
-				e.bg.Report(nil)
+				e.succeeded(false)
 			}
 		},
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) { e.writeStall(true, info.Reason) },
@@ -68,6 +79,20 @@ func (e *eventLog) listener() *pebble.EventListener {
 		LowDiskSpace: func(info pebble.LowDiskSpaceInfo) {
 			e.log.Warn("low disk space", "avail_bytes", info.AvailBytes, "total_bytes", info.TotalBytes, "below_percent", info.PercentThreshold)
 		},
+	}
+}
+
+// succeeded: a flush or compaction wrote its tables. Table writes stop
+// backing off; only a flush ends a failed flush's state (a compaction that
+// fits on a nearly full disk says nothing of the memtables).
+func (e *eventLog) succeeded(flush bool) {
+	e.bg.Report(nil)
+	if e.health == nil {
+		return
+	}
+	e.health.tableErrs.Store(0)
+	if flush {
+		e.health.recovered()
 	}
 }
 

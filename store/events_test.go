@@ -69,7 +69,8 @@ func TestEventLogOncePerState(t *testing.T) {
 }
 
 // TestOpenWithLogger: a DB with a Logger opens, writes and closes on disk
-// (the disk-health wrapper is in place) and logs nothing when healthy.
+// (the disk-health wrapper is in place) and logs nothing when healthy but
+// the line that names the database it opened.
 func TestOpenWithLogger(t *testing.T) {
 	var buf bytes.Buffer
 	db, err := Open(Options{Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(&buf, nil))})
@@ -83,7 +84,36 @@ func TestOpenWithLogger(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if buf.Len() != 0 {
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `msg="store opened"`) || !strings.Contains(lines[0], "id="+db.ID()) {
 		t.Fatalf("a healthy DB logged:\n%s", buf.String())
+	}
+}
+
+// TestPebbleLogger: Pebble's errors are logged (they were dropped), at
+// debug once the store has failed (its failed-state line says why), and
+// Fatalf logs, then panics with a pebbleFatal for DB.commit to recover.
+func TestPebbleLogger(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := &health{log: log}
+	l := pebbleLogger{log: log, h: h}
+	l.Infof("compaction %d done", 7)
+	l.Errorf("cleaner: %s", "boom")
+	h.fail(true, "WAL write failed", errors.New("no space"))
+	l.Errorf("after: %s", "boom")
+	func() {
+		defer func() {
+			if p, ok := recover().(pebbleFatal); !ok || string(p) != "pebble: fatal commit error: x" {
+				t.Errorf("Fatalf panicked with %v", p)
+			}
+		}()
+		l.Fatalf("pebble: fatal commit error: %s", "x")
+	}()
+	for _, want := range []string{`level=DEBUG msg="compaction 7 done"`, `level=ERROR msg="cleaner: boom"`,
+		`level=DEBUG msg="after: boom"`, `level=DEBUG msg="fatal: pebble: fatal commit error: x"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, buf.String())
+		}
 	}
 }

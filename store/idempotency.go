@@ -135,5 +135,5 @@ func (db *DB) PurgeTokens(now time.Time, limit int) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	return n, b.Commit(db.writeOpts)
+	return n, db.commit(b, db.writeOpts)
 }

@@ -281,7 +281,12 @@ func (db *DB) DropIndexEntries(tableID uint32, indexID uint16) error {
 	}
 	lo := indexPrefix(tableID, indexID)
 	hi := attr.KeyPrefixEnd(lo)
-	return db.pdb.DeleteRange(lo, hi, db.writeOpts)
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	if err := b.DeleteRange(lo, hi, nil); err != nil {
+		return err
+	}
+	return db.commit(b, db.writeOpts)
 }
 
 // backfillBatch is how many items one backfill batch indexes.
@@ -413,5 +418,5 @@ func (db *DB) backfillKeys(name string, tableID uint32, indexID uint16, keys [][
 	if err := b.Merge(indexStatsKey(t.ID, ix.ID), encodeStats(dCount, dBytes), nil); err != nil {
 		return false, err
 	}
-	return false, b.Commit(db.writeOpts)
+	return false, db.commit(b, db.writeOpts)
 }

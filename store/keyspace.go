@@ -246,7 +246,7 @@ func (b *Batch) Commit(sync bool) error {
 	if sync {
 		o = b.db.writeOpts
 	}
-	return b.pb.Commit(o)
+	return b.db.commit(b.pb, o)
 }
 
 // Close releases the batch, discarding it if it was not committed. Call it

@@ -115,6 +115,9 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
+	if err := db.health.err(); err != nil {
+		return nil, err // refused at once, before any lock or read
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -233,12 +236,49 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 		f := db.fence(c.Table.ID)
 		defer f.give(f.take())
 	}
-	if err := b.Commit(db.writeOpts); err != nil {
+	if err := db.commit(b, db.writeOpts); err != nil {
 		finish(false)
 		return nil, err
 	}
 	finish(true)
 	return results, nil
+}
+
+// commit is the one place a batch enters Pebble: every write of every key
+// space commits through it.
+//
+//   - In the failed state (health.go) it refuses at once.
+//   - After Pebble returns, it refuses if the store failed for good
+//     meanwhile: a WAL write or sync that failed is hidden from Pebble
+//     (diskFS explains why), so Pebble reports success for the commits it
+//     covered; the failed state was entered before Pebble woke them.
+//   - It checks that the data directory is still there: a write synced
+//     into a WAL whose directory was removed is not acknowledged.
+//   - A fatal error Pebble reports while committing (Logger.Fatalf, which
+//     panics: pebbleLogger) becomes the failed state and an error.
+func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
+	if err := db.health.err(); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			f, ok := p.(pebbleFatal)
+			if !ok {
+				panic(p)
+			}
+			err = db.health.fail(true, "Pebble commit failed", f)
+		}
+	}()
+	if err := b.Commit(o); err != nil {
+		return err
+	}
+	if err := db.checkDir(); err != nil {
+		return err
+	}
+	if e := db.health.failed.Load(); e != nil && e.Sticky {
+		return e
+	}
+	return nil
 }
 
 func (db *DB) prepareLogs(b *Batch, changes []Change) ([]func(bool), error) {

@@ -32,6 +32,7 @@ func main() {
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory")
+	fs.BoolVar(&opts.Init, "init", false, "create a new database in a missing or empty --data directory (as eddy serve --init)")
 	fs.BoolVar(&opts.NoSync, "no-sync", false, "do not fsync the WAL (to measure what durability costs; not a cmd/eddy flag)")
 	contention := fs.Bool("contention", false, "record block and mutex profiles (/debug/pprof/block, /debug/pprof/mutex); costs some CPU")
 	_ = fs.Parse(os.Args[2:])

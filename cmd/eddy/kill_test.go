@@ -31,6 +31,15 @@ type eddyProc struct {
 	url string
 }
 
+// mkdir creates an empty data directory: eddy serve creates a new database
+// in it (it refuses a missing one).
+func mkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -167,6 +176,7 @@ func TestKillDuringMaterializedView(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dataDir := filepath.Join(tmp, "data")
+	mkdir(t, dataDir) // an empty directory gets a new database; a missing one is refused
 	addr := freeAddr(t)
 	p := startEddy(t, bin, addr, dataDir)
 	c := newClients(p.url)

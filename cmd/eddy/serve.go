@@ -29,6 +29,9 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory (lost on exit)")
+	fs.BoolVar(&opts.Init, "init", false,
+		"create a new database: the --data directory must be missing or empty (without --init a missing directory is refused,\n"+
+			"since it may have been deleted; an empty one gets a new database)")
 	fs.StringVar(&opts.Region, "region", arn.DefaultRegion, "region named in ARNs")
 	fs.StringVar(&opts.AccountID, "account", arn.DefaultAccount, "account ID named in ARNs")
 	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")

@@ -49,7 +49,7 @@ func TestServeDLQFlags(t *testing.T) {
 	fs := serveFlags(&opts, new(sinkFlags))
 	fs.SetOutput(&help)
 	fs.PrintDefaults()
-	for _, f := range []string{"-dlq-retention duration", "-dlq-aws-endpoint string", "$EDDY_DLQ_AWS_ENDPOINT", "-dlq-nats-url string", "$EDDY_DLQ_NATS_URL"} {
+	for _, f := range []string{"-init", "-dlq-retention duration", "-dlq-aws-endpoint string", "$EDDY_DLQ_AWS_ENDPOINT", "-dlq-nats-url string", "$EDDY_DLQ_NATS_URL"} {
 		if !strings.Contains(help.String(), f) {
 			t.Errorf("eddy serve -h lacks %q:\n%s", f, help.String())
 		}

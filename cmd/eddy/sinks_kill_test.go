@@ -122,6 +122,7 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 	port, _ := strconv.Atoi(natsPort)
 
 	dataDir := filepath.Join(tmp, "data")
+	mkdir(t, dataDir)
 	addr := freeAddr(t)
 	flags := []string{"--sink", "idx=search", "--sink", "bus=nats://127.0.0.1:" + natsPort + "/eddy.items?stream=ITEMS"}
 	p := startEddy(t, bin, addr, dataDir, flags...)

@@ -43,6 +43,12 @@ type Options struct {
 	// InMemory keeps all data in memory (tests, throwaway development).
 	// Default false.
 	InMemory bool
+	// Init creates a new database in DataDir when it is missing (with its
+	// parents) or empty, and refuses a DataDir that holds anything
+	// (store.Options.Init). Default false: a missing DataDir is refused (it
+	// may have been deleted: never silently recreated), an empty one gets a
+	// new database, an eddy database is opened, anything else is refused.
+	Init bool
 	// Region and AccountID appear in ARNs. Defaults "us-east-1" and
 	// "000000000000".
 	Region    string
@@ -181,7 +187,7 @@ func New(opts Options) (_ *Server, err error) {
 	}()
 	sub := func(name string) *slog.Logger { return log.With("subsystem", name) }
 
-	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, NoSync: opts.NoSync,
+	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
 		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), Logger: sub("store")})
 	if err != nil {
 		return nil, err
@@ -421,9 +427,17 @@ func (s *Server) shutdown(ctx context.Context) error {
 	return err
 }
 
+// healthz answers 200 "ok" when the server serves and its store accepts
+// writes; 503 while starting or stopping, and 503 with the reason while the
+// store is in its failed state (store.DB.Health: a failed WAL write or
+// sync, a failing flush, a vanished data directory).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if !s.ready.Load() {
 		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.db.Health(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")

@@ -107,6 +107,9 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil { // empty: a new database; missing would be refused
+		t.Fatal(err)
+	}
 	p := startProcess(t, bin, data)
 	ddb, _ := p.clients(false)
 	ctx := context.Background()
