@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -30,8 +31,9 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.StringVar(&opts.DataDir, "data", "./eddy-data", "data directory")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep all data in memory (lost on exit)")
 	fs.BoolVar(&opts.Init, "init", false,
-		"create a new database: the --data directory must be missing or empty (without --init a missing directory is refused,\n"+
-			"since it may have been deleted; an empty one gets a new database)")
+		"create a new database: the --data directory must be missing or empty (without --init a missing --data directory is\n"+
+			"refused, since it may have been deleted; an empty one gets a new database; the default ./eddy-data is created at\n"+
+			"the first run, with a warning)")
 	fs.StringVar(&opts.Region, "region", arn.DefaultRegion, "region named in ARNs")
 	fs.StringVar(&opts.AccountID, "account", arn.DefaultAccount, "account ID named in ARNs")
 	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
@@ -67,6 +69,13 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
+// flagGiven reports whether flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 // serve is "eddy serve": flags → server.Options → New → Start → wait for
 // SIGINT or SIGTERM → Shutdown (requests in flight finish).
 func serve(args []string) int {
@@ -80,6 +89,15 @@ func serve(args []string) int {
 		return 2
 	}
 	opts.Logger = log
+	if !opts.InMemory && !opts.Init && !flagGiven(fs, "data") {
+		// The first run of the command the README gives: the default data
+		// directory is created, loudly. An explicit --data that is missing
+		// is refused instead (it may have been deleted or not mounted).
+		if _, err := os.Stat(opts.DataDir); errors.Is(err, os.ErrNotExist) {
+			log.Warn("no database in the default data directory: creating a new one (pass --data DIR to use another)", "data", opts.DataDir)
+			opts.Init = true
+		}
+	}
 	for _, spec := range sinkSpecs {
 		cfg, err := sinks.ParseFlag(spec)
 		if err != nil {
