@@ -6,9 +6,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/eddydb/eddy/internal/kv"
@@ -80,14 +80,14 @@ func (h *Host) checkCode(ctx context.Context, code []byte, handler string) (stri
 	if err != nil {
 		return "", err
 	}
-	if err := checkABI(cm, handler); err != nil {
+	if err := h.checkABI(cm, handler); err != nil {
 		return "", err
 	}
 	return hash, nil
 }
 
 // checkABI verifies the module's exports and imports against eddy-abi-v1.
-func checkABI(cm wazero.CompiledModule, handler string) error {
+func (h *Host) checkABI(cm *compiledCode, handler string) error {
 	exp := cm.ExportedFunctions()
 	if _, ok := exp[ABIMarker]; !ok {
 		return newErr(ErrInvalidParameter, "The module does not implement eddy-abi-v1: missing export %q (build it with the triggers/guest SDK)", ABIMarker)
@@ -99,19 +99,50 @@ func checkABI(cm wazero.CompiledModule, handler string) error {
 	if len(fn.ParamTypes()) != 0 || !slices.Equal(fn.ResultTypes(), []api.ValueType{api.ValueTypeI32}) {
 		return newErr(ErrInvalidParameter, "Handler export %q must have type () -> i32", handler)
 	}
+	return h.checkImports(cm)
+}
+
+// checkImports refuses a module that imports anything the host does not
+// provide: every import is resolved when an instance starts, so a missing
+// one would otherwise fail every invocation's init, not CreateFunction.
+// Only functions are provided (wasi_snapshot_preview1 and eddy-abi-v1),
+// and each must have the signature the host exports.
+func (h *Host) checkImports(cm *compiledCode) error {
+	for _, im := range cm.info.imports {
+		if im.module != "wasi_snapshot_preview1" && im.module != abiModule {
+			return newErr(ErrInvalidParameter, "The module imports %s %s from unknown module %q: eddy provides only wasi_snapshot_preview1 and %s functions", im.kindName(), im, im.module, abiModule)
+		}
+		if im.kind != 0 {
+			return newErr(ErrInvalidParameter, "The module imports %s %s, which eddy does not provide (only functions are imported)", im.kindName(), im)
+		}
+	}
 	for _, imp := range cm.ImportedFunctions() {
 		mod, name, _ := imp.Import()
-		switch mod {
-		case "wasi_snapshot_preview1":
-		case abiModule:
-			if !abiFuncs[name] {
-				return newErr(ErrInvalidParameter, "The module imports unknown host function %s.%s", mod, name)
-			}
-		default:
-			return newErr(ErrInvalidParameter, "The module imports from unknown module %q", mod)
+		var have api.FunctionDefinition
+		if m := h.rt.Module(mod); m != nil {
+			have = m.ExportedFunctionDefinitions()[name]
+		}
+		if have == nil {
+			return newErr(ErrInvalidParameter, "The module imports function %s.%s, which eddy does not provide", mod, name)
+		}
+		if !slices.Equal(have.ParamTypes(), imp.ParamTypes()) || !slices.Equal(have.ResultTypes(), imp.ResultTypes()) {
+			return newErr(ErrInvalidParameter, "The module imports function %s.%s with type %s, but eddy provides it with type %s",
+				mod, name, signature(imp), signature(have))
 		}
 	}
 	return nil
+}
+
+// signature renders a function type as "(i32,i32) -> i32".
+func signature(f api.FunctionDefinition) string {
+	names := func(ts []api.ValueType) string {
+		out := make([]string, len(ts))
+		for i, t := range ts {
+			out[i] = api.ValueTypeName(t)
+		}
+		return "(" + strings.Join(out, ",") + ")"
+	}
+	return names(f.ParamTypes()) + " -> " + names(f.ResultTypes())
 }
 
 // CreateFunction stores and validates a new function. It fails with
@@ -294,7 +325,7 @@ func (h *Host) UpdateFunctionConfiguration(ctx context.Context, name string, u C
 		if err != nil {
 			return nil, err
 		}
-		if err := checkABI(cm, *u.Handler); err != nil {
+		if err := h.checkABI(cm, *u.Handler); err != nil {
 			return nil, err
 		}
 	}

@@ -31,7 +31,7 @@ type Host struct {
 	mu       sync.Mutex
 	closed   bool
 	fns      map[string]*record
-	compiled map[string]wazero.CompiledModule // by code hash
+	compiled map[string]*compiledCode // by code hash
 	// compiling serializes compilation per code hash: one CompileModule
 	// per hash, never a duplicate handle to close (see compiledFor).
 	compiling sync.Map // code hash → *sync.Mutex
@@ -77,7 +77,7 @@ func New(deps Deps, opts Options) (*Host, error) {
 		opts:     opts,
 		cache:    cache,
 		fns:      fns,
-		compiled: map[string]wazero.CompiledModule{},
+		compiled: map[string]*compiledCode{},
 		pools:    map[poolKey]*pool{},
 	}
 	h.stopCtx, h.stop = context.WithCancel(context.Background())
@@ -142,15 +142,22 @@ func (h *Host) maxResponse() int { return h.opts.MaxPayload + 100 }
 // Options returns the effective options (defaults applied).
 func (h *Host) Options() Options { return h.opts }
 
+// compiledCode is a compiled module and what scanModule read from its
+// bytes.
+type compiledCode struct {
+	wazero.CompiledModule
+	info *moduleInfo
+}
+
 // compiledFor returns the compiled module for the code hash, compiling it
 // (or fetching it from the compilation cache) on first use. code may be nil,
 // in which case it is loaded from the DB.
-func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazero.CompiledModule, error) {
+func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (*compiledCode, error) {
 	h.mu.Lock()
-	cm, ok := h.compiled[hash]
+	cc, ok := h.compiled[hash]
 	h.mu.Unlock()
 	if ok {
-		return cm, nil
+		return cc, nil
 	}
 	// One compilation per hash at a time: concurrent first uses wait for
 	// it instead of compiling twice and closing a duplicate handle of a
@@ -159,10 +166,10 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 	lock.(*sync.Mutex).Lock()
 	defer lock.(*sync.Mutex).Unlock()
 	h.mu.Lock()
-	cm, ok = h.compiled[hash]
+	cc, ok = h.compiled[hash]
 	h.mu.Unlock()
 	if ok {
-		return cm, nil
+		return cc, nil
 	}
 	if code == nil {
 		var err error
@@ -170,14 +177,19 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 			return nil, err
 		}
 	}
+	info, err := scanModule(code)
+	if err != nil {
+		return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
+	}
 	cm, err := h.rt.CompileModule(ctx, code)
 	if err != nil {
 		return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
 	}
+	cc = &compiledCode{CompiledModule: cm, info: info}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.compiled[hash] = cm
-	return cm, nil
+	h.compiled[hash] = cc
+	return cc, nil
 }
 
 // saveLocked persists r (and, if code is not nil, the code blob) in one

@@ -49,7 +49,7 @@ type poolKey struct {
 type pool struct {
 	h        *Host
 	cfg      *FunctionConfig
-	compiled wazero.CompiledModule
+	compiled *compiledCode
 
 	mu     sync.Mutex
 	idle   []*instance
@@ -212,7 +212,7 @@ func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instanc
 	for k, v := range p.cfg.Environment {
 		mc = mc.WithEnv(k, v)
 	}
-	mod, err := p.h.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled, mc)
+	mod, err := p.h.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled.CompiledModule, mc)
 	alloc.mu.Lock()
 	mem := alloc.last
 	alloc.mu.Unlock()
@@ -477,7 +477,10 @@ func (p *pool) fail(res *Result, logs *logBuffer, ctx context.Context, err error
 	isExit := errors.As(err, &exit)
 	var msg, typ string
 	switch {
-	case ctx.Err() != nil || (isExit && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled)):
+	// Only the deadline is a timeout: an init context is already canceled
+	// (released) when its failure is classified, and a canceled parent
+	// never gets here.
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || (isExit && exit.ExitCode() == sys.ExitCodeDeadlineExceeded):
 		limit := p.cfg.Timeout
 		if phase != "" {
 			limit = p.h.opts.InitTimeout
