@@ -22,6 +22,10 @@ func invalidParam(msg string) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidParameterValueException", true, msg}
 }
 
+func validation(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "ValidationException", true, msg}
+}
+
 func invalidContent(msg string) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidRequestContentException", true, msg}
 }

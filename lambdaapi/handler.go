@@ -304,11 +304,10 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 		Description: in.Description, Publish: in.Publish,
 	}
 	if in.Timeout != nil {
-		if *in.Timeout < 1 {
-			writeError(w, invalidParam("Timeout must be at least 1 second"))
+		if spec.Timeout, err = h.timeout(*in.Timeout); err != nil {
+			writeError(w, err)
 			return
 		}
-		spec.Timeout = time.Duration(*in.Timeout) * time.Second
 	}
 	if in.MemorySize != nil {
 		if *in.MemorySize < 1 {
@@ -330,6 +329,24 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	fc := h.config(c)
 	fc.FunctionArn = h.host.FunctionARN(c.Name, "")
 	writeJSON(w, http.StatusCreated, fc)
+}
+
+// timeout checks a Timeout in seconds against Lambda's range (1 to
+// Options.MaxTimeout, 900 s by default) before it becomes a Duration: a
+// number of seconds past 9.2e9 would overflow it (18446744075 wrapped to
+// about 1 s). Lambda's answer is a ValidationException, e.g. for 3000:
+// "1 validation error detected: Value '3000' at 'timeout' failed to satisfy
+// constraint: Member must have value less than or equal to 900"
+// (CloudFormation relaying it, covidatlas/li#575).
+func (h *handler) timeout(sec int) (time.Duration, error) {
+	maxSec := int(h.host.Options().MaxTimeout / time.Second)
+	switch {
+	case sec < 1:
+		return 0, validation(fmt.Sprintf("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1", sec))
+	case sec > maxSec:
+		return 0, validation(fmt.Sprintf("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to %d", sec, maxSec))
+	}
+	return time.Duration(sec) * time.Second, nil
 }
 
 func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
@@ -485,7 +502,11 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 	u := triggers.ConfigUpdate{Handler: in.Handler, Runtime: in.Runtime, Description: in.Description,
 		MemoryMB: in.MemorySize, RevisionID: in.RevisionId}
 	if in.Timeout != nil {
-		d := time.Duration(*in.Timeout) * time.Second
+		d, err := h.timeout(*in.Timeout)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
 		u.Timeout = &d
 	}
 	if in.Environment != nil {
