@@ -1,14 +1,12 @@
 package lambdaapi
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -232,44 +230,6 @@ func indexOf(ss []string, s string) int {
 	return -1
 }
 
-// unpackCode accepts a zip with exactly one .wasm entry or raw wasm bytes.
-func unpackCode(b []byte) ([]byte, error) {
-	switch {
-	case len(b) == 0:
-		return nil, invalidParam("Code.ZipFile is required")
-	case bytes.HasPrefix(b, []byte("\x00asm")):
-		return b, nil
-	case !bytes.HasPrefix(b, []byte("PK")):
-		return nil, invalidZip("Could not unzip uploaded file: Code.ZipFile must be a zip holding one .wasm file, or a raw .wasm module")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
-	}
-	var found *zip.File
-	for _, f := range zr.File {
-		if path.Ext(f.Name) == ".wasm" {
-			if found != nil {
-				return nil, invalidZip("The zip file holds more than one .wasm file")
-			}
-			found = f
-		}
-	}
-	if found == nil {
-		return nil, invalidZip("The zip file holds no .wasm file")
-	}
-	rc, err := found.Open()
-	if err != nil {
-		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
-	}
-	defer rc.Close()
-	code, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
-	}
-	return code, nil
-}
-
 func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		FunctionName string
@@ -294,7 +254,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalidParam("eddy accepts code only as Code.ZipFile"))
 		return
 	}
-	code, err := unpackCode(in.Code.ZipFile)
+	code, err := unpackCode(in.Code.ZipFile, h.host.Options().MaxCodeSize)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -463,7 +423,7 @@ func (h *handler) updateCode(w http.ResponseWriter, r *http.Request) {
 	}
 	var code []byte
 	if err == nil {
-		code, err = unpackCode(in.ZipFile)
+		code, err = unpackCode(in.ZipFile, h.host.Options().MaxCodeSize)
 	}
 	if err == nil && in.RevisionId != "" {
 		var cur *triggers.FunctionConfig

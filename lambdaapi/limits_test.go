@@ -1,9 +1,20 @@
 package lambdaapi_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
+	"runtime"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
@@ -43,4 +54,146 @@ func TestTimeoutOutOfRange(t *testing.T) {
 	r := e.raw(t, http.MethodPut, "/f/configuration", map[string]any{"Timeout": int64(18446744075)})
 	wantErr(t, "UpdateFunctionConfiguration", r, http.StatusBadRequest, "ValidationException",
 		"1 validation error detected: Value '18446744075' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900")
+}
+
+// bombZip is a zip of one entry name whose deflated stream inflates to
+// size bytes of zeros (size a multiple of 1 MiB) without the test
+// compressing them: one sync-flushed MiB of zeros, repeated (its
+// back-references only ever see zeros), then an empty final block. declared
+// is the uncompressed size the headers claim.
+func bombZip(t *testing.T, name string, size, declared uint64) []byte {
+	t.Helper()
+	var chunk bytes.Buffer
+	fw, _ := flate.NewWriter(&chunk, flate.BestCompression)
+	_, _ = fw.Write(make([]byte, 1<<20))
+	if err := fw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate,
+		CompressedSize64: uint64(chunk.Len())*(size>>20) + 5, UncompressedSize64: declared, CRC32: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < size>>20; i++ {
+		_, _ = w.Write(chunk.Bytes())
+	}
+	_, _ = w.Write([]byte{0x01, 0x00, 0x00, 0xff, 0xff})
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestZipBomb: CreateFunction and UpdateFunctionCode refuse a small zip
+// holding a huge .wasm before inflating it (issue 13, finding 1: a 1 MB
+// zip of a 1 GiB .wasm took 11 s and +1.6 GB before its 413), with Lambda's
+// InvalidParameterValueException "Unzipped size must be smaller than N
+// bytes" (N: eddy's MaxCodeSize for the module, Lambda's 262144000 for the
+// whole archive; aws/chalice#2081, serverless/serverless#6792 quote it).
+// Declared sizes are checked first and never trusted: the inflated bytes
+// are counted as they are read.
+func TestZipBomb(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	limitMsg := fmt.Sprintf("Unzipped size must be smaller than %d bytes", e.host.Options().MaxCodeSize)
+	wantRefused := func(what string, err error, msg string) {
+		t.Helper()
+		var ae *types.InvalidParameterValueException
+		if !errors.As(err, &ae) || aws.ToString(ae.Message) != msg {
+			t.Errorf("%s: %v, want InvalidParameterValueException %q", what, err, msg)
+		}
+	}
+	allocated := func(f func()) uint64 {
+		var a, b runtime.MemStats
+		runtime.ReadMemStats(&a)
+		f()
+		runtime.ReadMemStats(&b)
+		return b.TotalAlloc - a.TotalAlloc
+	}
+
+	bomb := bombZip(t, "bomb.wasm", 1<<30, 1<<30)
+	t.Logf("bomb: %d bytes of zip, 1 GiB inflated", len(bomb))
+	var err error
+	n := allocated(func() {
+		_, err = e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("bomb"),
+			Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: bomb}})
+	})
+	wantRefused("honest 1 GiB", err, "Unzipped size must be smaller than 262144000 bytes")
+	if n > 64<<20 {
+		t.Errorf("refusing the bomb allocated %d MB", n>>20)
+	}
+	// Under the archive's 250 MB but over the module's limit.
+	bomb = bombZip(t, "bomb.wasm", 100<<20, 100<<20)
+	n = allocated(func() {
+		_, err = e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("bomb"),
+			Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: bomb}})
+	})
+	wantRefused("honest 100 MiB", err, limitMsg)
+	if n > 64<<20 {
+		t.Errorf("refusing the 100 MiB bomb allocated %d MB", n>>20)
+	}
+
+	// Lying headers: declared 1 KiB, inflates to 64 MiB: reading stops at
+	// the declaration (a corrupt archive), long before the stream ends.
+	liar := bombZip(t, "liar.wasm", 64<<20, 1024)
+	n = allocated(func() {
+		_, err = e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("liar"),
+			Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: liar}})
+	})
+	var ze *types.InvalidZipFileException
+	if !errors.As(err, &ze) {
+		t.Errorf("lying sizes: %v", err)
+	}
+	if n > 64<<20 {
+		t.Errorf("refusing the liar allocated %d MB", n>>20)
+	}
+
+	// The whole archive's declared size is held to Lambda's 250 MB, even
+	// for entries eddy would never read.
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("f.wasm")
+	_, _ = w.Write(triggerstest.Module{MemoryMin: 1}.Bytes())
+	w, _ = zw.CreateRaw(&zip.FileHeader{Name: "junk.bin", Method: zip.Store, UncompressedSize64: 300 << 20, CompressedSize64: 0})
+	_ = zw.Close()
+	_, err = e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("junk"),
+		Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: buf.Bytes()}})
+	wantRefused("300 MB declared", err, "Unzipped size must be smaller than 262144000 bytes")
+
+	// UpdateFunctionCode applies the same bounds.
+	e.create(t, &lambda.CreateFunctionInput{FunctionName: aws.String("f"), Code: &types.FunctionCode{ZipFile: triggerstest.Module{MemoryMin: 1}.Bytes()}})
+	n = allocated(func() {
+		_, err = e.client.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("f"), ZipFile: bomb})
+	})
+	wantRefused("UpdateFunctionCode", err, limitMsg)
+	if n > 64<<20 {
+		t.Errorf("UpdateFunctionCode allocated %d MB", n>>20)
+	}
+
+	// Paths that escape the archive and too many entries are refused.
+	buf.Reset()
+	zw = zip.NewWriter(&buf)
+	w, _ = zw.Create("../f.wasm")
+	_, _ = w.Write(triggerstest.Module{MemoryMin: 1}.Bytes())
+	_ = zw.Close()
+	_, err = e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("escape"),
+		Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: buf.Bytes()}})
+	if !errors.As(err, &ze) {
+		t.Errorf("../f.wasm: %v", err)
+	}
+	buf.Reset()
+	zw = zip.NewWriter(&buf)
+	for i := 0; i < 5000; i++ {
+		_, _ = zw.Create(fmt.Sprintf("%d", i))
+	}
+	w, _ = zw.Create("f.wasm")
+	_, _ = w.Write(triggerstest.Module{MemoryMin: 1}.Bytes())
+	_ = zw.Close()
+	_, err = e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("many"),
+		Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: buf.Bytes()}})
+	if !errors.As(err, &ze) {
+		t.Errorf("5000 entries: %v", err)
+	}
 }
