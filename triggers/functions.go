@@ -67,8 +67,9 @@ func (h *Host) checkConfig(c *FunctionConfig) error {
 	return nil
 }
 
-// checkCode compiles code and checks it against eddy-abi-v1 and handler.
-func (h *Host) checkCode(ctx context.Context, code []byte, handler string) (string, error) {
+// checkCode compiles code and checks it against eddy-abi-v1, handler and
+// memoryMB.
+func (h *Host) checkCode(ctx context.Context, code []byte, handler string, memoryMB int) (string, error) {
 	if len(code) == 0 {
 		return "", newErr(ErrInvalidParameter, "Code must not be empty")
 	}
@@ -81,6 +82,9 @@ func (h *Host) checkCode(ctx context.Context, code []byte, handler string) (stri
 		return "", err
 	}
 	if err := h.checkABI(cm, handler); err != nil {
+		return "", err
+	}
+	if err := checkMemory(cm.info, memoryMB); err != nil {
 		return "", err
 	}
 	return hash, nil
@@ -172,7 +176,7 @@ func (h *Host) CreateFunction(ctx context.Context, s FunctionSpec) (*FunctionCon
 	if err := h.checkConfig(&c); err != nil {
 		return nil, err
 	}
-	hash, err := h.checkCode(ctx, s.Code, c.Handler)
+	hash, err := h.checkCode(ctx, s.Code, c.Handler, c.MemoryMB)
 	if err != nil {
 		return nil, err
 	}
@@ -285,18 +289,22 @@ func (h *Host) UpdateFunctionCode(ctx context.Context, name string, code []byte,
 	h.mu.Lock()
 	r, _, err := h.resolveLocked(name, "")
 	var handler string
+	var memoryMB int
 	if err == nil {
-		handler = r.Latest.Handler
+		handler, memoryMB = r.Latest.Handler, r.Latest.MemoryMB
 	}
 	h.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	hash, err := h.checkCode(ctx, code, handler)
+	hash, err := h.checkCode(ctx, code, handler, memoryMB)
 	if err != nil {
 		return nil, err
 	}
 	return h.mutate(name, "", func(r *record) ([]string, error) {
+		if r.Latest.MemoryMB != memoryMB || r.Latest.Handler != handler {
+			return nil, newErr(ErrConflict, "The operation cannot be performed at this time. An update is in progress for resource: %s", h.FunctionARN(name, ""))
+		}
 		old := r.Latest.CodeHash
 		r.Latest.CodeHash, r.Latest.CodeSize = hash, int64(len(code))
 		r.Latest.LastModified, r.Latest.RevisionID = time.Now().UTC(), newRevision()
@@ -320,16 +328,21 @@ func (h *Host) UpdateFunctionConfiguration(ctx context.Context, name string, u C
 	if err != nil {
 		return nil, err
 	}
-	if u.Handler != nil {
-		cm, err := h.compiledFor(ctx, hash, nil)
-		if err != nil {
+	var cm *compiledCode
+	if u.Handler != nil || u.MemoryMB != nil {
+		if cm, err = h.compiledFor(ctx, hash, nil); err != nil {
 			return nil, err
 		}
+	}
+	if u.Handler != nil {
 		if err := h.checkABI(cm, *u.Handler); err != nil {
 			return nil, err
 		}
 	}
 	return h.mutate(name, u.RevisionID, func(r *record) ([]string, error) {
+		if r.Latest.CodeHash != hash {
+			return nil, newErr(ErrConflict, "The operation cannot be performed at this time. An update is in progress for resource: %s", h.FunctionARN(name, ""))
+		}
 		c := r.Latest.clone()
 		if u.Handler != nil {
 			c.Handler = *u.Handler
@@ -351,6 +364,11 @@ func (h *Host) UpdateFunctionConfiguration(ctx context.Context, name string, u C
 		}
 		if err := h.checkConfig(c); err != nil {
 			return nil, err
+		}
+		if cm != nil {
+			if err := checkMemory(cm.info, c.MemoryMB); err != nil {
+				return nil, err
+			}
 		}
 		c.LastModified, c.RevisionID = time.Now().UTC(), newRevision()
 		r.Latest = *c
@@ -399,6 +417,10 @@ func StaleRevision() error {
 
 func cloneRecord(r *record) *record {
 	cp := &record{Latest: *r.Latest.clone(), NextVersion: r.NextVersion, Aliases: maps.Clone(r.Aliases)}
+	if r.ReservedConcurrency != nil {
+		n := *r.ReservedConcurrency
+		cp.ReservedConcurrency = &n
+	}
 	for i := range r.Versions {
 		cp.Versions = append(cp.Versions, *r.Versions[i].clone())
 	}
@@ -581,6 +603,7 @@ func (h *Host) DeleteFunction(name, qualifier string) error {
 		h.fns[name] = r
 		return err
 	}
+	h.limits.setReservation(name, -1)
 	h.dropPoolsLocked(name)
 	return nil
 }

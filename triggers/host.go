@@ -19,8 +19,9 @@ import (
 // Create with New; Close releases the runtime and every instance but not
 // Deps.DB.
 //
-// Lock order: Host.mu before pool.mu. Neither is held while guest code runs
-// or while a module compiles.
+// Lock order: Host.mu before pool.mu, and Host.mu before limiter.mu and
+// memBudget.mu (which take no other lock). None is held while guest code
+// runs or while a module compiles.
 type Host struct {
 	deps  Deps
 	opts  Options
@@ -36,6 +37,9 @@ type Host struct {
 	// per hash, never a duplicate handle to close (see compiledFor).
 	compiling sync.Map // code hash → *sync.Mutex
 	pools     map[poolKey]*pool
+
+	limits *limiter   // concurrency (Options.MaxConcurrency, reservations)
+	budget *memBudget // linear memory of all instances (Options.MaxTotalMemoryMB)
 
 	async sync.WaitGroup // Event invocations in flight
 	// inflight counts every invocation between its closed check and its
@@ -62,6 +66,16 @@ func New(deps Deps, opts Options) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	metrics, err := newHostMetrics(deps.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	limits := newLimiter(opts.MaxConcurrency, metrics)
+	for name, r := range fns {
+		if r.ReservedConcurrency != nil {
+			limits.setReservation(name, *r.ReservedConcurrency)
+		}
+	}
 	var cache wazero.CompilationCache
 	if opts.DataDir != "" {
 		cache, err = wazero.NewCompilationCacheWithDir(filepath.Join(opts.DataDir, "wasm-cache"))
@@ -79,6 +93,8 @@ func New(deps Deps, opts Options) (*Host, error) {
 		fns:      fns,
 		compiled: map[string]*compiledCode{},
 		pools:    map[poolKey]*pool{},
+		limits:   limits,
+		budget:   &memBudget{limit: uint64(opts.MaxTotalMemoryMB) << 20, gauge: metrics.memory},
 	}
 	h.stopCtx, h.stop = context.WithCancel(context.Background())
 	ctx := context.Background()
@@ -232,6 +248,20 @@ func (h *Host) gcCodeLocked(b kv.Writer, hashes []string) {
 			// compiled code is freed when the runtime closes.
 			_ = cm
 		}
+	}
+}
+
+// dropIdle closes every idle instance of every function, returning their
+// memory to the budget.
+func (h *Host) dropIdle() {
+	h.mu.Lock()
+	pools := make([]*pool, 0, len(h.pools))
+	for _, p := range h.pools {
+		pools = append(pools, p)
+	}
+	h.mu.Unlock()
+	for _, p := range pools {
+		p.drain()
 	}
 }
 

@@ -1,5 +1,7 @@
 package triggerstest
 
+import "bytes"
+
 // Module describes a tiny hand-assembled eddy-abi-v1 module for tests that
 // need what a Go guest can not easily be: a huge declared memory, an
 // _initialize that traps, an import the host does not provide, a handler
@@ -22,8 +24,12 @@ type Module struct {
 	Handle []byte
 }
 
-// Import is one imported function of type () -> ().
-type Import struct{ Module, Name string }
+// Import is one imported function taking Params i32s and returning
+// Results i32s (0 and 0: () -> ()).
+type Import struct {
+	Module, Name    string
+	Params, Results int
+}
 
 // Instruction sequences for Module bodies.
 var (
@@ -34,6 +40,28 @@ var (
 	// ReturnOK leaves status 0 on the stack.
 	ReturnOK = I32Const(0)
 )
+
+// TableCall is an import of eddy.table_call, and TableGetItem a handler
+// body that calls it (as import 0) with op "GetItem" and an empty request,
+// then returns 0: a handler that waits as long as Tables.Call does.
+var (
+	TableCall    = Import{Module: "eddy", Name: "table_call", Params: 4, Results: 1}
+	TableGetItem = tableGetItem()
+)
+
+func tableGetItem() []byte {
+	var b []byte
+	for i, c := range []byte("GetItem") {
+		b = append(b, I32Const(int32(i))...)
+		b = append(b, I32Const(int32(c))...)
+		b = append(b, 0x3a, 0, 0) // i32.store8
+	}
+	for _, n := range []int32{0, 7, 0, 0} {
+		b = append(b, I32Const(n)...)
+	}
+	b = append(b, 0x10, 0, 0x1a) // call 0, drop
+	return append(b, ReturnOK...)
+}
 
 // I32Const is i32.const n.
 func I32Const(n int32) []byte { return append([]byte{0x41}, sleb(int64(n))...) }
@@ -57,25 +85,35 @@ func (m Module) Bytes() []byte {
 		b = append(b, uleb(uint64(len(s)))...)
 		return append(b, s...)
 	}
-	// Types: 0 = () -> (), 1 = () -> i32.
-	section(1, []byte{2, 0x60, 0, 0, 0x60, 0, 1, 0x7f})
+	// Types: 0 = () -> (), 1 = () -> i32, 2+i = import i's.
+	types := uleb(uint64(2 + len(m.Imports)))
+	types = append(types, 0x60, 0, 0, 0x60, 0, 1, 0x7f)
+	for _, im := range m.Imports {
+		types = append(types, 0x60)
+		types = append(types, uleb(uint64(im.Params))...)
+		types = append(types, bytes.Repeat([]byte{0x7f}, im.Params)...)
+		types = append(types, uleb(uint64(im.Results))...)
+		types = append(types, bytes.Repeat([]byte{0x7f}, im.Results)...)
+	}
+	section(1, types)
 	if len(m.Imports) > 0 {
 		b := uleb(uint64(len(m.Imports)))
-		for _, im := range m.Imports {
+		for i, im := range m.Imports {
 			b = str(b, im.Module)
 			b = str(b, im.Name)
-			b = append(b, 0x00, 0) // func, type 0
+			b = append(b, 0x00) // func
+			b = append(b, uleb(uint64(2+i))...)
 		}
 		section(2, b)
 	}
 	// Functions (after the imports): eddy_abi_v1, handle, [_initialize].
 	nfn := 2
-	types := []byte{0, 1}
+	ftypes := []byte{0, 1}
 	if m.Init != nil {
 		nfn++
-		types = append(types, 0)
+		ftypes = append(ftypes, 0)
 	}
-	section(3, append(uleb(uint64(nfn)), types...))
+	section(3, append(uleb(uint64(nfn)), ftypes...))
 	mem := []byte{1}
 	if m.MemoryMax != 0 {
 		mem = append(mem, 1)
