@@ -56,13 +56,17 @@ func NewHandler(host *triggers.Host, opts ...Option) http.Handler {
 	m.HandleFunc("PUT "+prefix+"/{name}/aliases/{alias}", h.updateAlias)
 	m.HandleFunc("DELETE "+prefix+"/{name}/aliases/{alias}", h.deleteAlias)
 	m.HandleFunc("POST "+prefix+"/{name}/invocations", h.invoke)
+	h.routeConcurrency()
 	if h.esm != nil {
 		h.routeMappings()
 	}
-	m.HandleFunc("/2015-03-31/", func(w http.ResponseWriter, r *http.Request) {
+	unknown := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "UnknownOperationException", true,
 			fmt.Sprintf("eddy does not support %s %s", r.Method, r.URL.Path)})
-	})
+	}
+	m.HandleFunc("/2015-03-31/", unknown)
+	m.HandleFunc(ConcurrencyPrefix2017, unknown)
+	m.HandleFunc(ConcurrencyPrefix2019, unknown)
 	return h
 }
 
@@ -315,11 +319,16 @@ func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
 		var c *triggers.FunctionConfig
 		if c, err = h.host.GetFunction(name, q); err == nil {
 			// eddy has no tags: Lambda leaves Tags out then.
-			writeJSON(w, http.StatusOK, map[string]any{
+			out := map[string]any{
 				"Configuration": h.qualified(c, q),
 				// eddy keeps code in its own store; there is no download URL.
 				"Code": map[string]string{"RepositoryType": "eddy", "Location": ""},
-			})
+			}
+			// Lambda adds Concurrency when the function has a reservation.
+			if n, ok, cerr := h.host.GetFunctionConcurrency(name); cerr == nil && ok {
+				out["Concurrency"] = concurrency{&n}
+			}
+			writeJSON(w, http.StatusOK, out)
 			return
 		}
 	}

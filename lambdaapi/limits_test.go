@@ -9,13 +9,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/eddydb/eddy/lambdaapi"
+	"github.com/eddydb/eddy/store"
+	"github.com/eddydb/eddy/triggers"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
@@ -195,5 +203,112 @@ func TestZipBomb(t *testing.T) {
 		Role: aws.String("r"), Code: &types.FunctionCode{ZipFile: buf.Bytes()}})
 	if !errors.As(err, &ze) {
 		t.Errorf("5000 entries: %v", err)
+	}
+}
+
+// blockingTables holds every table call until release is closed.
+type blockingTables struct {
+	release chan struct{}
+	waiting atomic.Int32
+}
+
+func (b *blockingTables) Call(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+	b.waiting.Add(1)
+	defer b.waiting.Add(-1)
+	select {
+	case <-b.release:
+		return []byte(`{}`), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestReservedConcurrency: Put/Get/DeleteFunctionConcurrency through the
+// SDK, GetFunction's Concurrency, and Invoke's TooManyRequestsException
+// (429, Reason) for RequestResponse and Event invocations past the limits.
+func TestReservedConcurrency(t *testing.T) {
+	db, err := store.Open(store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables := &blockingTables{release: make(chan struct{})}
+	host, err := triggers.New(triggers.Deps{DB: db.KeySpace(store.SpaceFunctions), Tables: tables},
+		triggers.Options{Limits: triggers.Limits{MaxConcurrency: 4, MinUnreservedConcurrency: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	srv := httptest.NewServer(lambdaapi.NewHandler(host))
+	defer srv.Close()
+	client := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", ""), RetryMaxAttempts: 1})
+	ctx := context.Background()
+	code := triggerstest.Module{MemoryMin: 1, Imports: []triggerstest.Import{triggerstest.TableCall}, Handle: triggerstest.TableGetItem}.Bytes()
+	if _, err := client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("f"), Role: aws.String("r"),
+		Code: &types.FunctionCode{ZipFile: code}, Timeout: aws.Int32(60)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Lambda's message, with this account's minimum (2 of 4).
+	_, err = client.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("f"), ReservedConcurrentExecutions: aws.Int32(3)})
+	var ip *types.InvalidParameterValueException
+	if !errors.As(err, &ip) || aws.ToString(ip.Message) != "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [2]." {
+		t.Fatalf("reserve 3 of 4: %v", err)
+	}
+	put, err := client.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("f"), ReservedConcurrentExecutions: aws.Int32(1)})
+	if err != nil || aws.ToInt32(put.ReservedConcurrentExecutions) != 1 {
+		t.Fatalf("PutFunctionConcurrency: %v %v", err, put)
+	}
+	got, err := client.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String("f")})
+	if err != nil || aws.ToInt32(got.ReservedConcurrentExecutions) != 1 {
+		t.Fatalf("GetFunctionConcurrency: %v %v", err, got)
+	}
+	fn, err := client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("f")})
+	if err != nil || fn.Concurrency == nil || aws.ToInt32(fn.Concurrency.ReservedConcurrentExecutions) != 1 {
+		t.Fatalf("GetFunction Concurrency: %v %+v", err, fn)
+	}
+
+	// One invocation holds the reserved slot; the next is throttled.
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("f")})
+		done <- err
+	}()
+	for tables.waiting.Load() != 1 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, err = client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("f")})
+	var tm *types.TooManyRequestsException
+	if !errors.As(err, &tm) || tm.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded ||
+		aws.ToString(tm.Message) != "Rate Exceeded." {
+		t.Fatalf("second Invoke: %v", err)
+	}
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusTooManyRequests {
+		t.Fatalf("second Invoke status: %v", err)
+	}
+	close(tables.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// Reserved 0: even Event invocations are refused.
+	if _, err := client.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("f"), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("f"), InvocationType: types.InvocationTypeEvent})
+	if !errors.As(err, &tm) || tm.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
+		t.Fatalf("Event to reserved 0: %v", err)
+	}
+	if _, err := client.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = client.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String("f")})
+	if err != nil || got.ReservedConcurrentExecutions != nil {
+		t.Fatalf("after Delete: %v %v", err, got)
+	}
+	if _, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
 	}
 }
