@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -310,5 +311,41 @@ func TestReservedConcurrency(t *testing.T) {
 	}
 	if _, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("f")}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestModuleIntakeE2E: through the SDK, CreateFunction refuses a module
+// whose declared memory is larger than its MemorySize (issue 13, finding 2)
+// or that imports a function eddy does not provide (finding 7), naming
+// them; a module whose _initialize traps answers every Invoke with its init
+// error at once, not "Task timed out after 10.00 seconds" (finding 7).
+func TestModuleIntakeE2E(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	create := func(name string, code []byte, mem int32) error {
+		_, err := e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String("r"),
+			Code: &types.FunctionCode{ZipFile: code}, MemorySize: aws.Int32(mem)})
+		return err
+	}
+	var ip *types.InvalidParameterValueException
+	err := create("huge", triggerstest.Module{MemoryMin: 16384}.Bytes(), 128)
+	if !errors.As(err, &ip) || !strings.Contains(aws.ToString(ip.Message), "initial memory of 16384 pages (1024 MB), more than its MemorySize of 128 MB") {
+		t.Fatalf("16384 pages under 128 MB: %v", err)
+	}
+	err = create("sock", triggerstest.Module{MemoryMin: 1, Imports: []triggerstest.Import{{Module: "wasi_snapshot_preview1", Name: "sock_open"}}}.Bytes(), 128)
+	if !errors.As(err, &ip) || !strings.Contains(aws.ToString(ip.Message), "wasi_snapshot_preview1.sock_open") {
+		t.Fatalf("sock_open import: %v", err)
+	}
+	if err := create("trapinit", triggerstest.Module{MemoryMin: 1, Init: triggerstest.Unreachable}.Bytes(), 128); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := e.invoke(t, "trapinit", "", `{}`)
+	if r.funcErr != "Unhandled" || r.payload["errorType"] != "Runtime.InitError" ||
+		!strings.Contains(r.raw, "Init error: Runtime trapped: ") || !strings.Contains(r.raw, "wasm error: unreachable") || strings.Contains(r.raw, "timed out") {
+		t.Fatalf("trapping _initialize: %s", r.raw)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("init error took %v", d)
 	}
 }
