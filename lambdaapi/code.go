@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"path"
 	"strings"
 )
@@ -15,6 +16,13 @@ import (
 // Bounds on a deployment package, each checked before what it bounds is
 // read.
 const (
+	// maxCodeRequest is Lambda's bound on a CreateFunction or
+	// UpdateFunctionCode request: a 50 MB zip, base64-encoded (50 MiB * 4/3).
+	// Lambda answers 413 RequestEntityTooLargeException "Request must be
+	// smaller than 69905067 bytes for the CreateFunction operation"
+	// (localstack/localstack#2999 quotes AWS; prisma/ecosystem-tests#1507
+	// the UpdateFunctionCode one).
+	maxCodeRequest = 69905067
 	// maxUnzipped is Lambda's quota on a package's unzipped size, "250 MB
 	// (unzipped)" (Lambda quotas), answered with InvalidParameterValueException
 	// "Unzipped size must be smaller than 262144000 bytes". eddy holds the
@@ -30,6 +38,19 @@ const (
 	// maxZipEntries can be checked is bounded too: at most ~23,000 headers.
 	maxZipDirectory = 1 << 20
 )
+
+// decodeCode decodes the body of a CreateFunction or UpdateFunctionCode
+// request (op) read through Lambda's limit on it.
+func (h *handler) decodeCode(w http.ResponseWriter, r *http.Request, v any, op string) error {
+	r.Body = http.MaxBytesReader(w, r.Body, min(h.maxBody, maxCodeRequest))
+	err := decode(r, v)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &apiError{http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", true,
+			fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", mbe.Limit, op)}
+	}
+	return err
+}
 
 // unpackCode accepts a zip with exactly one .wasm entry or raw wasm bytes,
 // and returns the module's bytes. A zip is refused before anything is

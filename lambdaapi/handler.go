@@ -188,7 +188,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func decode(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return &apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, err.Error()}
+		return &tooLarge{apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, err.Error()}, err}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
@@ -198,6 +198,15 @@ func decode(r *http.Request, v any) error {
 	}
 	return nil
 }
+
+// tooLarge is decode's answer to a body past a limit; it keeps the read
+// error (an *http.MaxBytesError) for callers with their own message.
+type tooLarge struct {
+	apiError
+	err error
+}
+
+func (e *tooLarge) Unwrap() []error { return []error{&e.apiError, e.err} }
 
 // target parses the {name} path segment: a name, "name:qualifier", a full
 // ARN or a partial ARN ("account:function:name[:qualifier]"). An explicit
@@ -250,7 +259,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 			ImageUri string
 		}
 	}
-	if err := decode(r, &in); err != nil {
+	if err := h.decodeCode(w, r, &in, "CreateFunction"); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -425,7 +434,7 @@ func (h *handler) updateCode(w http.ResponseWriter, r *http.Request) {
 	}
 	name, _, err := target(r)
 	if err == nil {
-		err = decode(r, &in)
+		err = h.decodeCode(w, r, &in, "UpdateFunctionCode")
 	}
 	if err == nil && (in.S3Bucket != "" || in.ImageUri != "") {
 		err = invalidParam("eddy accepts code only as ZipFile")

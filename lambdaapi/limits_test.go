@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -348,4 +349,43 @@ func TestModuleIntakeE2E(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("init error took %v", d)
 	}
+}
+
+// TestCodeRequestTooLarge: a CreateFunction or UpdateFunctionCode request
+// past Lambda's 69905067 bytes (a 50 MB zip in base64) is refused as
+// Lambda does: 413 RequestEntityTooLargeException "Request must be smaller
+// than 69905067 bytes for the CreateFunction operation".
+func TestCodeRequestTooLarge(t *testing.T) {
+	e := newEnv(t)
+	body := func() io.Reader {
+		return io.MultiReader(strings.NewReader(`{"FunctionName":"f","Role":"r","ZipFile":"`),
+			io.LimitReader(zeros{}, 69905067), strings.NewReader(`","Code":{}}`))
+	}
+	for _, tc := range []struct{ method, path, op string }{
+		{http.MethodPost, "/2015-03-31/functions", "CreateFunction"},
+		{http.MethodPut, "/2015-03-31/functions/f/code", "UpdateFunctionCode"},
+	} {
+		req, _ := http.NewRequest(tc.method, e.srv.URL+tc.path, body())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := `"message":"Request must be smaller than 69905067 bytes for the ` + tc.op + ` operation"`
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("X-Amzn-Errortype") != "RequestEntityTooLargeException" ||
+			!strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %s %s", tc.op, resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), b)
+		}
+	}
+}
+
+// zeros reads as an endless run of 'A' (base64 of zero bytes).
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'A'
+	}
+	return len(p), nil
 }
