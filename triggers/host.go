@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -41,7 +42,8 @@ type Host struct {
 	limits *limiter   // concurrency (Options.MaxConcurrency, reservations)
 	budget *memBudget // linear memory of all instances (Options.MaxTotalMemoryMB)
 
-	async sync.WaitGroup // Event invocations in flight
+	async          sync.WaitGroup // Event invocations in flight
+	droppedAtClose atomic.Int64   // queued Event invocations Close canceled
 	// inflight counts every invocation between its closed check and its
 	// end; Close waits for it before closing the runtime, which must never
 	// happen under a running instantiation or call. stop cancels running
@@ -130,6 +132,9 @@ func (h *Host) Close() error {
 	h.stop()
 	h.async.Wait()
 	h.inflight.Wait()
+	if n := h.droppedAtClose.Load(); n > 0 {
+		h.log.Warn("queued asynchronous invocations dropped at close", "count", n)
+	}
 	h.mu.Lock()
 	pools := h.pools
 	h.pools = map[poolKey]*pool{}

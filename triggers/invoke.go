@@ -421,7 +421,11 @@ func (h *Host) InvokeAsync(name, qualifier string, payload []byte) error {
 		defer dequeue()
 		// A function error is in the function's log; a failure to run
 		// it at all (deleted meanwhile, host closing) only here.
-		if _, err := h.invokeChecked(context.Background(), name, qualifier, payload, true, dequeue); err != nil {
+		_, err := h.invokeChecked(context.Background(), name, qualifier, payload, true, dequeue)
+		switch {
+		case errors.Is(err, ErrClosed) && queued:
+			h.droppedAtClose.Add(1) // Close logs them once
+		case err != nil:
 			h.log.Warn("asynchronous invocation not run", "function", name, "qualifier", qualifier, "err", err)
 		}
 	}()
