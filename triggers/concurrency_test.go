@@ -298,3 +298,37 @@ func TestTotalMemoryBudget(t *testing.T) {
 		t.Fatalf("other after busy: %v %s", err, res.Payload)
 	}
 }
+
+// TestGrowPastTotalMemory: memory.grow within MemorySize but past what all
+// functions may use together is refused (the guest sees -1) and reported
+// as Runtime.OutOfMemory naming the shared limit.
+func TestGrowPastTotalMemory(t *testing.T) {
+	h, err := triggers.New(triggers.Deps{DB: memDB(t)}, triggers.Options{Limits: triggers.Limits{MaxTotalMemoryMB: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	// memory.grow 96 pages (6 MB); trap if refused.
+	grow := append(triggerstest.I32Const(96), 0x40, 0x00)
+	grow = append(grow, triggerstest.I32Const(-1)...)
+	grow = append(grow, 0x46, 0x04, 0x40, 0x00, 0x0b) // i32.eq, if, unreachable, end
+	grow = append(grow, triggerstest.ReturnOK...)
+	code := triggerstest.Module{MemoryMin: 1, Handle: grow}.Bytes()
+	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "g", Code: code, MemoryMB: 8}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Invoke(ctx, "g", "", nil)
+	if err != nil || !strings.Contains(string(res.Payload), `"errorType":"Runtime.OutOfMemory"`) ||
+		!strings.Contains(string(res.Payload), "memory for all functions (4 MB) exhausted") {
+		t.Fatalf("grow past the total: %v %s", err, res.Payload)
+	}
+	// Within the total it grows.
+	small := append(triggerstest.I32Const(16), grow[len(triggerstest.I32Const(96)):]...)
+	if _, err := h.UpdateFunctionCode(ctx, "g", triggerstest.Module{MemoryMin: 1, Handle: small}.Bytes(), false); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.Invoke(ctx, "g", "", nil); err != nil || res.FunctionError != "" {
+		t.Fatalf("grow 1 MB: %v %s", err, res.Payload)
+	}
+}
