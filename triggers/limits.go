@@ -21,7 +21,12 @@ const (
 
 // ThrottleError is an invocation refused because a concurrency limit is
 // reached; errors.Is(err, ErrThrottled) holds. Lambda answers
-// TooManyRequestsException (429) with the Reason.
+// TooManyRequestsException (429) with the Reason, its message "Rate
+// Exceeded." for concurrency ("Rate Exceeded. (Service: AWSLambda; Status
+// Code: 429; Error Code: TooManyRequestsException ...)", quoted in
+// HumanCellAtlas/data-store#1118; the wire body is
+// {"Reason":...,"Type":"User","message":...}, as fyoorer/ShadowClone#25
+// shows for another reason).
 type ThrottleError struct {
 	Reason string
 }
