@@ -29,7 +29,11 @@
 //     concurrency at most its reservation, the others share what the
 //     reservations leave. Invoke fails with a ThrottleError when no slot is
 //     free, InvokeWait (event source mappings) and queued Event invocations
-//     wait for one.
+//     wait for one. Guest code runs only with one of
+//     Limits.MaxRunningGuests CPU slots (GOMAXPROCS-1 by default), given
+//     back while the guest waits in a table call or emit: compiled guest
+//     code is not preemptible, and guests on every processor stall the
+//     server's requests.
 //  2. Any failure (timeout, trap, proc_exit, memory limit, host-function
 //     panic) discards the instance. Only that invocation fails; the pool,
 //     other functions and the server carry on. An instance whose memory

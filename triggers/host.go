@@ -41,6 +41,7 @@ type Host struct {
 
 	limits *limiter   // concurrency (Options.MaxConcurrency, reservations)
 	budget *memBudget // linear memory of all instances (Options.MaxTotalMemoryMB)
+	cpu    *cpuGate   // invocations executing guest code (Options.MaxRunningGuests)
 
 	async          sync.WaitGroup // Event invocations in flight
 	droppedAtClose atomic.Int64   // queued Event invocations Close canceled
@@ -97,6 +98,7 @@ func New(deps Deps, opts Options) (*Host, error) {
 		pools:    map[poolKey]*pool{},
 		limits:   limits,
 		budget:   &memBudget{limit: uint64(opts.MaxTotalMemoryMB) << 20, gauge: metrics.memory},
+		cpu:      &cpuGate{slots: make(chan struct{}, opts.MaxRunningGuests), gauge: metrics.guests},
 	}
 	h.stopCtx, h.stop = context.WithCancel(context.Background())
 	ctx := context.Background()

@@ -447,6 +447,14 @@ func (h *Host) checkPayload(payload []byte) error {
 }
 
 func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
+	// Guest code runs only with a CPU slot (cpuGate): taken before the
+	// cold start or the handler, under the caller's context, so the wait
+	// counts against neither InitTimeout nor the function's timeout.
+	cpu := &cpuHold{g: p.h.cpu}
+	if err := cpu.acquire(parent); err != nil {
+		return nil, err
+	}
+	defer cpu.release()
 	start := time.Now()
 	reqID := newRevision()
 	// A warm instance keeps its log stream; a cold start names a new one.
@@ -508,7 +516,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	ctx, cancel := context.WithTimeout(parent, p.cfg.Timeout)
 	defer cancel()
 	inst.out.cur = logs
-	inv := &invocation{h: p.h, input: payload, logs: logs}
+	inv := &invocation{h: p.h, input: payload, logs: logs, cpu: cpu}
 	results, err := inst.handler.Call(context.WithValue(ctx, invocationKey{}, inv))
 	inst.out.cur = nil
 	memBytes := uint64(len(inst.mem.buf))

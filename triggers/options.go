@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,6 +144,12 @@ type Limits struct {
 	// Runtime.OutOfMemory (idle instances are dropped first when a new one
 	// needs room). Default 2048.
 	MaxTotalMemoryMB int
+	// MaxRunningGuests bounds the invocations executing guest code at once
+	// (an invocation waiting in eddy.table_call or eddy.emit does not
+	// count), so that guests in a loop can not take every processor from
+	// the server's requests: compiled guest code is not preemptible (see
+	// cpuGate in limits.go). Default GOMAXPROCS-1, at least 1.
+	MaxRunningGuests int
 }
 
 // EnsureDefaults fills the zero fields with their defaults.
@@ -198,6 +205,9 @@ func (o *Options) EnsureDefaults() {
 	if o.MaxTotalMemoryMB == 0 {
 		o.MaxTotalMemoryMB = 2048
 	}
+	if o.MaxRunningGuests == 0 {
+		o.MaxRunningGuests = max(1, runtime.GOMAXPROCS(0)-1)
+	}
 }
 
 // Validate reports every problem with the options at once.
@@ -214,6 +224,9 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxConcurrency < 1 || o.MinUnreservedConcurrency < 1 || o.MinUnreservedConcurrency > o.MaxConcurrency {
 		errs = append(errs, errors.New("triggers: need 0 < MinUnreservedConcurrency <= MaxConcurrency"))
+	}
+	if o.MaxRunningGuests < 1 {
+		errs = append(errs, errors.New("triggers: need MaxRunningGuests > 0"))
 	}
 	if o.MaxTotalMemoryMB < 1 || o.MaxQueuedEvents < 1 || o.MaxQueuedEventBytes < o.MaxPayload {
 		errs = append(errs, errors.New("triggers: need MaxTotalMemoryMB > 0, MaxQueuedEvents > 0, MaxQueuedEventBytes >= MaxPayload"))

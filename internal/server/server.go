@@ -96,7 +96,8 @@ type Options struct {
 	// FunctionLimits bound what functions consume together: concurrency
 	// (and the share reservations may take), queued Event invocations and
 	// total wasm memory. Default: triggers.Limits' defaults (64 concurrent
-	// executions, 10 unreservable, 1000 queued events or 64 MiB, 2048 MB).
+	// executions, 10 unreservable, 1000 queued events or 64 MiB, 2048 MB,
+	// GOMAXPROCS-1 guests executing at once).
 	FunctionLimits triggers.Limits
 	// FunctionLogs bounds the functions' in-memory logs served through the
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
