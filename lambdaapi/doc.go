@@ -9,8 +9,17 @@
 // UpdateFunctionConfiguration (Handler, Timeout, MemorySize, Environment,
 // Description, Runtime, RevisionId), PublishVersion,
 // ListVersionsByFunction, CreateAlias, GetAlias, ListAliases, UpdateAlias,
-// DeleteAlias, DeleteFunction (with Qualifier) and Invoke (RequestResponse,
-// Event, DryRun; X-Amz-Log-Type: Tail).
+// DeleteAlias, DeleteFunction (with Qualifier), PutFunctionConcurrency,
+// GetFunctionConcurrency, DeleteFunctionConcurrency (reserved concurrency;
+// their paths are under /2017-10-31/ and /2019-09-30/, which the server
+// mounts here too) and Invoke (RequestResponse, Event, DryRun;
+// X-Amz-Log-Type: Tail). An Invoke past the concurrency limits answers
+// TooManyRequestsException (429) with Lambda's Reason.
+//
+// Code.ZipFile is bounded before it is inflated (code.go): at most 1000
+// entries and a 1 MiB central directory, no zip64, no path leaving the
+// archive, declared sizes within Lambda's 262144000 bytes in all and
+// MaxCodeSize for the .wasm, which is read through a limit.
 //
 // Code is Code.ZipFile: a zip holding exactly one .wasm file, or the raw
 // .wasm bytes. Runtime is stored and echoed, never interpreted. Handler
@@ -19,7 +28,7 @@
 // # Not supported
 //
 // Code from S3 or container images, layers, permissions/policies, event
-// invoke configs, concurrency settings, function URLs, tags, VPC and
+// invoke configs, provisioned concurrency, function URLs, tags, VPC and
 // alias routing configs. Role is required by the SDKs but ignored.
 // Requests are not authenticated: SigV4 signatures are not checked.
 //

@@ -22,6 +22,10 @@ func invalidParam(msg string) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidParameterValueException", true, msg}
 }
 
+func validation(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "ValidationException", true, msg}
+}
+
 func invalidContent(msg string) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidRequestContentException", true, msg}
 }
@@ -53,6 +57,13 @@ func fromHost(err error) *apiError {
 		return invalidContent(msg)
 	case errors.Is(err, triggers.ErrTooLarge):
 		return &apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, msg}
+	case errors.Is(err, triggers.ErrThrottled):
+		// Lambda's TooManyRequestsException: 429, members Type, message,
+		// Reason (one of the model's ThrottleReason values) and
+		// retryAfterSeconds, which eddy leaves out (Lambda API reference,
+		// TooManyRequestsException; the SDKs' shapes).
+		// writeError adds the Reason.
+		return &apiError{http.StatusTooManyRequests, "TooManyRequestsException", true, msg}
 	case errors.Is(err, triggers.ErrClosed):
 		return &apiError{http.StatusServiceUnavailable, "ServiceException", false, msg}
 	}
@@ -73,7 +84,15 @@ func writeError(w http.ResponseWriter, err error) {
 	case "ResourceNotFoundException", "ServiceException", "InvalidZipFileException":
 		key = "Message"
 	}
-	body, _ := json.Marshal(map[string]string{"Type": typ, key: ae.msg})
+	fields := map[string]string{"Type": typ, key: ae.msg}
+	if ae.typ == "TooManyRequestsException" {
+		fields["Reason"] = triggers.ReasonConcurrentLimit
+		var te *triggers.ThrottleError
+		if errors.As(err, &te) {
+			fields["Reason"] = te.Reason
+		}
+	}
+	body, _ := json.Marshal(fields)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-Errortype", ae.typ)
 	w.WriteHeader(ae.status)

@@ -1,14 +1,12 @@
 package lambdaapi
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -58,13 +56,17 @@ func NewHandler(host *triggers.Host, opts ...Option) http.Handler {
 	m.HandleFunc("PUT "+prefix+"/{name}/aliases/{alias}", h.updateAlias)
 	m.HandleFunc("DELETE "+prefix+"/{name}/aliases/{alias}", h.deleteAlias)
 	m.HandleFunc("POST "+prefix+"/{name}/invocations", h.invoke)
+	h.routeConcurrency()
 	if h.esm != nil {
 		h.routeMappings()
 	}
-	m.HandleFunc("/2015-03-31/", func(w http.ResponseWriter, r *http.Request) {
+	unknown := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "UnknownOperationException", true,
 			fmt.Sprintf("eddy does not support %s %s", r.Method, r.URL.Path)})
-	})
+	}
+	m.HandleFunc("/2015-03-31/", unknown)
+	m.HandleFunc(ConcurrencyPrefix2017, unknown)
+	m.HandleFunc(ConcurrencyPrefix2019, unknown)
 	return h
 }
 
@@ -186,7 +188,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func decode(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return &apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, err.Error()}
+		return &tooLarge{apiError{http.StatusRequestEntityTooLarge, "RequestTooLargeException", true, err.Error()}, err}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
@@ -196,6 +198,15 @@ func decode(r *http.Request, v any) error {
 	}
 	return nil
 }
+
+// tooLarge is decode's answer to a body past a limit; it keeps the read
+// error (an *http.MaxBytesError) for callers with their own message.
+type tooLarge struct {
+	apiError
+	err error
+}
+
+func (e *tooLarge) Unwrap() []error { return []error{&e.apiError, e.err} }
 
 // target parses the {name} path segment: a name, "name:qualifier", a full
 // ARN or a partial ARN ("account:function:name[:qualifier]"). An explicit
@@ -232,44 +243,6 @@ func indexOf(ss []string, s string) int {
 	return -1
 }
 
-// unpackCode accepts a zip with exactly one .wasm entry or raw wasm bytes.
-func unpackCode(b []byte) ([]byte, error) {
-	switch {
-	case len(b) == 0:
-		return nil, invalidParam("Code.ZipFile is required")
-	case bytes.HasPrefix(b, []byte("\x00asm")):
-		return b, nil
-	case !bytes.HasPrefix(b, []byte("PK")):
-		return nil, invalidZip("Could not unzip uploaded file: Code.ZipFile must be a zip holding one .wasm file, or a raw .wasm module")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
-	}
-	var found *zip.File
-	for _, f := range zr.File {
-		if path.Ext(f.Name) == ".wasm" {
-			if found != nil {
-				return nil, invalidZip("The zip file holds more than one .wasm file")
-			}
-			found = f
-		}
-	}
-	if found == nil {
-		return nil, invalidZip("The zip file holds no .wasm file")
-	}
-	rc, err := found.Open()
-	if err != nil {
-		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
-	}
-	defer rc.Close()
-	code, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, invalidZip("Could not unzip uploaded file: " + err.Error())
-	}
-	return code, nil
-}
-
 func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		FunctionName string
@@ -286,7 +259,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 			ImageUri string
 		}
 	}
-	if err := decode(r, &in); err != nil {
+	if err := h.decodeCode(w, r, &in, "CreateFunction"); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -294,7 +267,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalidParam("eddy accepts code only as Code.ZipFile"))
 		return
 	}
-	code, err := unpackCode(in.Code.ZipFile)
+	code, err := unpackCode(in.Code.ZipFile, h.host.Options().MaxCodeSize)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -304,11 +277,10 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 		Description: in.Description, Publish: in.Publish,
 	}
 	if in.Timeout != nil {
-		if *in.Timeout < 1 {
-			writeError(w, invalidParam("Timeout must be at least 1 second"))
+		if spec.Timeout, err = h.timeout(*in.Timeout); err != nil {
+			writeError(w, err)
 			return
 		}
-		spec.Timeout = time.Duration(*in.Timeout) * time.Second
 	}
 	if in.MemorySize != nil {
 		if *in.MemorySize < 1 {
@@ -332,17 +304,40 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, fc)
 }
 
+// timeout checks a Timeout in seconds against Lambda's range (1 to
+// Options.MaxTimeout, 900 s by default) before it becomes a Duration: a
+// number of seconds past 9.2e9 would overflow it (18446744075 wrapped to
+// about 1 s). Lambda's answer is a ValidationException, e.g. for 3000:
+// "1 validation error detected: Value '3000' at 'timeout' failed to satisfy
+// constraint: Member must have value less than or equal to 900"
+// (CloudFormation relaying it, covidatlas/li#575).
+func (h *handler) timeout(sec int) (time.Duration, error) {
+	maxSec := int(h.host.Options().MaxTimeout / time.Second)
+	switch {
+	case sec < 1:
+		return 0, validation(fmt.Sprintf("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1", sec))
+	case sec > maxSec:
+		return 0, validation(fmt.Sprintf("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to %d", sec, maxSec))
+	}
+	return time.Duration(sec) * time.Second, nil
+}
+
 func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
 	name, q, err := target(r)
 	if err == nil {
 		var c *triggers.FunctionConfig
 		if c, err = h.host.GetFunction(name, q); err == nil {
 			// eddy has no tags: Lambda leaves Tags out then.
-			writeJSON(w, http.StatusOK, map[string]any{
+			out := map[string]any{
 				"Configuration": h.qualified(c, q),
 				// eddy keeps code in its own store; there is no download URL.
 				"Code": map[string]string{"RepositoryType": "eddy", "Location": ""},
-			})
+			}
+			// Lambda adds Concurrency when the function has a reservation.
+			if n, ok, cerr := h.host.GetFunctionConcurrency(name); cerr == nil && ok {
+				out["Concurrency"] = concurrency{&n}
+			}
+			writeJSON(w, http.StatusOK, out)
 			return
 		}
 	}
@@ -439,14 +434,14 @@ func (h *handler) updateCode(w http.ResponseWriter, r *http.Request) {
 	}
 	name, _, err := target(r)
 	if err == nil {
-		err = decode(r, &in)
+		err = h.decodeCode(w, r, &in, "UpdateFunctionCode")
 	}
 	if err == nil && (in.S3Bucket != "" || in.ImageUri != "") {
 		err = invalidParam("eddy accepts code only as ZipFile")
 	}
 	var code []byte
 	if err == nil {
-		code, err = unpackCode(in.ZipFile)
+		code, err = unpackCode(in.ZipFile, h.host.Options().MaxCodeSize)
 	}
 	if err == nil && in.RevisionId != "" {
 		var cur *triggers.FunctionConfig
@@ -485,7 +480,11 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 	u := triggers.ConfigUpdate{Handler: in.Handler, Runtime: in.Runtime, Description: in.Description,
 		MemoryMB: in.MemorySize, RevisionID: in.RevisionId}
 	if in.Timeout != nil {
-		d := time.Duration(*in.Timeout) * time.Second
+		d, err := h.timeout(*in.Timeout)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
 		u.Timeout = &d
 	}
 	if in.Environment != nil {

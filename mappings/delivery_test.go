@@ -240,3 +240,41 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 	}
 	t.Logf("%d duplicates after restart", dups)
 }
+
+// TestThrottledMappingWaits: a mapping whose function has no concurrency
+// to spare (reserved 0) is throttled, not failed: Lambda retries throttles
+// without counting them against MaximumRetryAttempts, so nothing is
+// dead-lettered, and the batch is delivered once the function may run.
+func TestThrottledMappingWaits(t *testing.T) {
+	e := start(t, "")
+	arn := e.table("src")
+	e.function("f", nil)
+	if _, err := e.lam.PutFunctionConcurrency(e.ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("f"),
+		ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vals("a", 3) {
+		e.put("src", "k", v, nil)
+	}
+	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn),
+		MaximumRetryAttempts: aws.Int32(0)})
+	// With MaximumRetryAttempts 0 and 20 ms backoffs, a throttle taken for
+	// a failure would be dead-lettered within milliseconds.
+	time.Sleep(300 * time.Millisecond)
+	if fr, _ := e.srv.Mappings().Failures(uuid); len(fr) != 0 {
+		t.Fatalf("throttled batch dead-lettered: %v", fr)
+	}
+	if n := len(e.sink.Calls()); n != 0 {
+		t.Fatalf("%d calls while reserved 0", n)
+	}
+	if _, err := e.lam.DeleteFunctionConcurrency(e.ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+	e.caughtUp(uuid, 10*time.Second)
+	if calls := e.sink.Calls(); len(calls) != 1 || !slices.Equal(calls[0].Vs, vals("a", 3)) {
+		t.Fatalf("calls %v, want the batch once", calls)
+	}
+	if fr, _ := e.srv.Mappings().Failures(uuid); len(fr) != 0 {
+		t.Fatalf("failure records %v", fr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // filter is one compiled EventBridge-style pattern of FilterCriteria. A
@@ -22,7 +23,22 @@ type filter struct{ root map[string]any }
 
 var errBadPattern = errors.New("Invalid filter pattern definition.")
 
+// Bounds on a pattern, checked before it is decoded. maxPatternLen is
+// Lambda's: Filter.Pattern has "Length Constraints: Minimum length of 0.
+// Maximum length of 4096." (Lambda API reference, Filter). maxPatternDepth
+// is eddy's: Lambda documents none, and 4096 characters could still nest
+// 2,000 levels for the recursive checks and matching below; 100 leaves room
+// for a DynamoDB item's 32 levels of nested maps ({"M":{...}} is two
+// levels each) under "dynamodb" and "NewImage".
+const (
+	maxPatternLen   = 4096
+	maxPatternDepth = 100
+)
+
 func compileFilter(src string) (*filter, error) {
+	if utf8.RuneCountInString(src) > maxPatternLen || !shallow(src, maxPatternDepth) {
+		return nil, errBadPattern
+	}
 	d := json.NewDecoder(strings.NewReader(src))
 	d.UseNumber()
 	var root map[string]any
@@ -33,6 +49,35 @@ func compileFilter(src string) (*filter, error) {
 		return nil, err
 	}
 	return &filter{root: root}, nil
+}
+
+// shallow reports whether the JSON text nests objects and arrays at most
+// max deep, reading it once without decoding it (strings are skipped, so
+// brackets inside them do not count).
+func shallow(src string, max int) bool {
+	depth, inStr, esc := 0, false, false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case inStr:
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			if depth++; depth > max {
+				return false
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return true
 }
 
 func checkPattern(p map[string]any) error {

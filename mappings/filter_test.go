@@ -2,6 +2,7 @@ package mappings
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -97,5 +98,40 @@ func TestStatusLoggedOnce(t *testing.T) {
 	}
 	if res, le := r.lastResult(); res != "OK" || le != "Boom: worse" {
 		t.Errorf("lastResult %q %q", res, le)
+	}
+}
+
+// TestFilterPatternBounds: a pattern longer than Lambda's 4096 characters
+// is refused with its ValidationException, and one nested deeper than
+// maxPatternDepth is refused while it is read, before it is decoded (issue
+// 13, finding 8: 30 KB and 5,000 levels were accepted).
+func TestFilterPatternBounds(t *testing.T) {
+	nested := func(n int) string {
+		return strings.Repeat(`{"a":`, n) + `["x"]` + strings.Repeat("}", n)
+	}
+	huge := nested(5000)
+	err := checkSpec(&Spec{FilterCriteria: &FilterCriteria{Filters: []Filter{{Pattern: `{"eventName":["INSERT"]}`}, {Pattern: huge}}}}, false)
+	want := "1 validation error detected: Value '" + huge + "' at 'filterCriteria.filters.2.member.pattern' failed to satisfy constraint: Member must have length less than or equal to 4096"
+	if !errors.Is(err, ErrValidation) || err.Error() != want {
+		t.Fatalf("30 KB pattern: %.200v", err)
+	}
+	deep := nested(600) // 3,605 characters, 601 levels
+	if len(deep) > maxPatternLen {
+		t.Fatal("deep pattern too long for the test")
+	}
+	err = checkSpec(&Spec{FilterCriteria: &FilterCriteria{Filters: []Filter{{Pattern: deep}}}}, false)
+	if !errors.Is(err, ErrInvalidParameter) || err.Error() != errBadPattern.Error() {
+		t.Fatalf("601 levels: %v", err)
+	}
+	if _, err := compileFilter(deep); err == nil {
+		t.Fatal("compileFilter accepted 601 levels")
+	}
+	if _, err := compileFilter(huge); err == nil {
+		t.Fatal("compileFilter accepted 30 KB")
+	}
+	// Deep enough for a DynamoDB item's 32 levels of nested maps.
+	ok := `{"dynamodb":{"NewImage":` + strings.Repeat(`{"m":{"M":`, 32) + `{"s":{"S":["x"]}}` + strings.Repeat("}}", 32) + `}}`
+	if _, err := compileFilter(ok); err != nil {
+		t.Fatalf("32 nested maps: %v", err)
 	}
 }

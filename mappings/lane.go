@@ -163,7 +163,11 @@ func (h hostInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 func invokeHost(ctx context.Context, host *triggers.Host, db *store.DB, name, qualifier string, payload []byte) (delivery.Result, error) {
 	buf := store.NewWriteBuffer(db)
 	emits := outbox.NewBuffer()
-	res, err := host.Invoke(outbox.WithBuffer(store.WithBuffer(ctx, buf), emits), name, qualifier, payload)
+	// A mapping's invocation that finds no concurrency slot waits for one:
+	// Lambda retries a throttled batch without counting the throttle
+	// against MaximumRetryAttempts (and a throttle is no function error),
+	// so it is neither retried as a failure nor dead-lettered.
+	res, err := host.InvokeWait(outbox.WithBuffer(store.WithBuffer(ctx, buf), emits), name, qualifier, payload)
 	if err != nil {
 		if errors.Is(err, triggers.ErrNotFound) {
 			err = fmt.Errorf("%w: %w", delivery.ErrFunctionNotFound, err)

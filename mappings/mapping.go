@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/triggers"
@@ -174,6 +175,15 @@ func checkSpec(s *Spec, create bool) error {
 	}
 	if s.FilterCriteria != nil && len(s.FilterCriteria.Filters) > 5 {
 		c = append(c, fmt.Sprintf("Value '%d' at 'filterCriteria.filters' failed to satisfy constraint: Member must have length less than or equal to 5", len(s.FilterCriteria.Filters)))
+	}
+	if s.FilterCriteria != nil {
+		// Lambda's Filter.Pattern: at most 4096 characters (API reference,
+		// Filter); list members are named from 1 in the message.
+		for i, f := range s.FilterCriteria.Filters {
+			if utf8.RuneCountInString(f.Pattern) > maxPatternLen {
+				c = append(c, fmt.Sprintf("Value '%s' at 'filterCriteria.filters.%d.member.pattern' failed to satisfy constraint: Member must have length less than or equal to %d", f.Pattern, i+1, maxPatternLen))
+			}
+		}
 	}
 	if create {
 		if s.FunctionName == nil {

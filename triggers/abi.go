@@ -36,6 +36,19 @@ type invocation struct {
 	tooLarge bool
 	result   []byte // response of the last table_call / emit
 	logs     *logBuffer
+	// cpu is the invocation's hold on the host's cpuGate, given back while
+	// a table call or emit waits.
+	cpu *cpuHold
+}
+
+// waitOutside runs f, a host call that may wait, with the invocation's CPU
+// slot given back, and takes it again before the guest resumes. If ctx
+// ends meanwhile the guest resumes without one only to be stopped at its
+// next termination check (the module is closed on context done).
+func (inv *invocation) waitOutside(ctx context.Context, f func()) {
+	inv.cpu.release()
+	f()
+	_ = inv.cpu.acquire(ctx)
 }
 
 func invocationOf(ctx context.Context) *invocation {
@@ -115,7 +128,9 @@ func instantiateABI(ctx context.Context, h *Host) error {
 			inv.result, s[0] = tableErrorJSON(fmt.Errorf("no tables configured")), statusError
 			return
 		}
-		resp, err := h.deps.Tables.Call(ctx, op, req)
+		var resp []byte
+		var err error
+		inv.waitOutside(ctx, func() { resp, err = h.deps.Tables.Call(ctx, op, req) })
 		if err != nil {
 			inv.result, s[0] = tableErrorJSON(err), statusError
 			return
@@ -131,7 +146,7 @@ func instantiateABI(ctx context.Context, h *Host) error {
 		if h.deps.Sinks == nil {
 			err = fmt.Errorf("no sinks configured")
 		} else {
-			err = h.deps.Sinks.Emit(ctx, sink, doc)
+			inv.waitOutside(ctx, func() { err = h.deps.Sinks.Emit(ctx, sink, doc) })
 		}
 		if err != nil {
 			inv.result = mustJSON(map[string]string{"__type": "eddy#SinkError", "message": err.Error()})

@@ -22,9 +22,18 @@
 // # Invariants
 //
 //  1. An instance runs at most one invocation at a time. A pool hands an idle
-//     instance to one caller or instantiates a new one; concurrency is not
-//     capped (one instance per concurrent invocation), at most
-//     Options.MaxIdleInstances stay warm per version.
+//     instance to one caller or instantiates a new one; at most
+//     Options.MaxIdleInstances stay warm per version. An invocation holds a
+//     concurrency slot (limits.go) before it touches a pool: at most
+//     Limits.MaxConcurrency run at once, a function with reserved
+//     concurrency at most its reservation, the others share what the
+//     reservations leave. Invoke fails with a ThrottleError when no slot is
+//     free, InvokeWait (event source mappings) and queued Event invocations
+//     wait for one. Guest code runs only with one of
+//     Limits.MaxRunningGuests CPU slots (GOMAXPROCS-1 by default), given
+//     back while the guest waits in a table call or emit: compiled guest
+//     code is not preemptible, and guests on every processor stall the
+//     server's requests.
 //  2. Any failure (timeout, trap, proc_exit, memory limit, host-function
 //     panic) discards the instance. Only that invocation fails; the pool,
 //     other functions and the server carry on. An instance whose memory
@@ -48,7 +57,15 @@
 // invocation log (its tail is Result.Logs; Deps.Logs gets it line by
 // line, stamped with the instance that names Lambda's log stream). Memory is limited per function by a custom
 // experimental.MemoryAllocator that refuses memory.grow past MemorySize;
-// the runtime-wide cap is MaxMemoryMB.
+// the module's declared initial memory (read from its binary, wasmscan.go)
+// must fit in MemorySize, checked whenever the code or MemorySize changes
+// and again before instantiation, because wazero allocates it whole before
+// any memory.grow. All instances together, running or idle, are held to
+// Limits.MaxTotalMemoryMB: memory is charged as it grows, the initial
+// memory before it is allocated, and idle instances are dropped when a new
+// one needs room. A module may import only the functions the host exports
+// (wasi_snapshot_preview1, eddy-abi-v1), with their signatures; anything
+// else is refused at CreateFunction, not at every cold start.
 //
 // # Stopping a runaway handler
 //
@@ -72,6 +89,15 @@
 // timeout is still reported only when the handler returns, and a true
 // infinite loop leaks its goroutine. The compiled form of each mode is
 // cached separately (wazero keys the cache by that flag).
+//
+// Bulk memory operations are not interrupted. wazero v1.12 compiles
+// memory.fill and memory.copy into a native loop of memmove calls with no
+// termination check inside (internal/engine/wazevo/frontend/lower.go,
+// OpcodeMiscMemoryFill), so one memory.fill over a large memory runs to its
+// end past the timeout (issue 13 saw 19 s over 1 GiB under a 3 s timeout).
+// The checks at loop headers stop a guest between two such operations, so
+// the overrun is bounded by one operation over at most MemorySize bytes
+// (and MaxTotalMemoryMB), which is now enforced from the first allocation.
 //
 // Rejected: (a) compiling both flavours and running the fast one, falling
 // back to the guarded one: a runaway in the fast one is still unstoppable;
@@ -103,7 +129,9 @@
 //     can hand per-invocation state to its Tables through context values
 //     (package mappings passes a write buffer this way).
 //   - Event (async) invocations run in the background with no retry or
-//     dead-letter queue yet; Close waits for them.
+//     dead-letter queue yet; they wait for a concurrency slot in a queue
+//     bounded by Limits.MaxQueuedEvents and MaxQueuedEventBytes. Close
+//     cancels and waits for them.
 //   - Only modules built as reactors (-buildmode=c-shared, exporting
 //     _initialize) get their runtime initialised; command modules with
 //     _start are not supported.

@@ -30,6 +30,9 @@ var (
 	ErrInvalidPayload = errors.New("triggers: invalid request content")
 	// ErrTooLarge: the code or payload exceeds a configured limit.
 	ErrTooLarge = errors.New("triggers: request too large")
+	// ErrThrottled: a concurrency limit is reached (see ThrottleError for
+	// the reason; Lambda's TooManyRequestsException).
+	ErrThrottled = errors.New("triggers: throttled")
 	// ErrClosed: the Host was closed.
 	ErrClosed = errors.New("triggers: host closed")
 )

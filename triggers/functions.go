@@ -6,9 +6,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/eddydb/eddy/internal/kv"
@@ -67,8 +67,9 @@ func (h *Host) checkConfig(c *FunctionConfig) error {
 	return nil
 }
 
-// checkCode compiles code and checks it against eddy-abi-v1 and handler.
-func (h *Host) checkCode(ctx context.Context, code []byte, handler string) (string, error) {
+// checkCode compiles code and checks it against eddy-abi-v1, handler and
+// memoryMB.
+func (h *Host) checkCode(ctx context.Context, code []byte, handler string, memoryMB int) (string, error) {
 	if len(code) == 0 {
 		return "", newErr(ErrInvalidParameter, "Code must not be empty")
 	}
@@ -80,14 +81,17 @@ func (h *Host) checkCode(ctx context.Context, code []byte, handler string) (stri
 	if err != nil {
 		return "", err
 	}
-	if err := checkABI(cm, handler); err != nil {
+	if err := h.checkABI(cm, handler); err != nil {
+		return "", err
+	}
+	if err := checkMemory(cm.info, memoryMB); err != nil {
 		return "", err
 	}
 	return hash, nil
 }
 
 // checkABI verifies the module's exports and imports against eddy-abi-v1.
-func checkABI(cm wazero.CompiledModule, handler string) error {
+func (h *Host) checkABI(cm *compiledCode, handler string) error {
 	exp := cm.ExportedFunctions()
 	if _, ok := exp[ABIMarker]; !ok {
 		return newErr(ErrInvalidParameter, "The module does not implement eddy-abi-v1: missing export %q (build it with the triggers/guest SDK)", ABIMarker)
@@ -99,19 +103,50 @@ func checkABI(cm wazero.CompiledModule, handler string) error {
 	if len(fn.ParamTypes()) != 0 || !slices.Equal(fn.ResultTypes(), []api.ValueType{api.ValueTypeI32}) {
 		return newErr(ErrInvalidParameter, "Handler export %q must have type () -> i32", handler)
 	}
+	return h.checkImports(cm)
+}
+
+// checkImports refuses a module that imports anything the host does not
+// provide: every import is resolved when an instance starts, so a missing
+// one would otherwise fail every invocation's init, not CreateFunction.
+// Only functions are provided (wasi_snapshot_preview1 and eddy-abi-v1),
+// and each must have the signature the host exports.
+func (h *Host) checkImports(cm *compiledCode) error {
+	for _, im := range cm.info.imports {
+		if im.module != "wasi_snapshot_preview1" && im.module != abiModule {
+			return newErr(ErrInvalidParameter, "The module imports %s %s from unknown module %q: eddy provides only wasi_snapshot_preview1 and %s functions", im.kindName(), im, im.module, abiModule)
+		}
+		if im.kind != 0 {
+			return newErr(ErrInvalidParameter, "The module imports %s %s, which eddy does not provide (only functions are imported)", im.kindName(), im)
+		}
+	}
 	for _, imp := range cm.ImportedFunctions() {
 		mod, name, _ := imp.Import()
-		switch mod {
-		case "wasi_snapshot_preview1":
-		case abiModule:
-			if !abiFuncs[name] {
-				return newErr(ErrInvalidParameter, "The module imports unknown host function %s.%s", mod, name)
-			}
-		default:
-			return newErr(ErrInvalidParameter, "The module imports from unknown module %q", mod)
+		var have api.FunctionDefinition
+		if m := h.rt.Module(mod); m != nil {
+			have = m.ExportedFunctionDefinitions()[name]
+		}
+		if have == nil {
+			return newErr(ErrInvalidParameter, "The module imports function %s.%s, which eddy does not provide", mod, name)
+		}
+		if !slices.Equal(have.ParamTypes(), imp.ParamTypes()) || !slices.Equal(have.ResultTypes(), imp.ResultTypes()) {
+			return newErr(ErrInvalidParameter, "The module imports function %s.%s with type %s, but eddy provides it with type %s",
+				mod, name, signature(imp), signature(have))
 		}
 	}
 	return nil
+}
+
+// signature renders a function type as "(i32,i32) -> i32".
+func signature(f api.FunctionDefinition) string {
+	names := func(ts []api.ValueType) string {
+		out := make([]string, len(ts))
+		for i, t := range ts {
+			out[i] = api.ValueTypeName(t)
+		}
+		return "(" + strings.Join(out, ",") + ")"
+	}
+	return names(f.ParamTypes()) + " -> " + names(f.ResultTypes())
 }
 
 // CreateFunction stores and validates a new function. It fails with
@@ -141,7 +176,7 @@ func (h *Host) CreateFunction(ctx context.Context, s FunctionSpec) (*FunctionCon
 	if err := h.checkConfig(&c); err != nil {
 		return nil, err
 	}
-	hash, err := h.checkCode(ctx, s.Code, c.Handler)
+	hash, err := h.checkCode(ctx, s.Code, c.Handler, c.MemoryMB)
 	if err != nil {
 		return nil, err
 	}
@@ -254,18 +289,22 @@ func (h *Host) UpdateFunctionCode(ctx context.Context, name string, code []byte,
 	h.mu.Lock()
 	r, _, err := h.resolveLocked(name, "")
 	var handler string
+	var memoryMB int
 	if err == nil {
-		handler = r.Latest.Handler
+		handler, memoryMB = r.Latest.Handler, r.Latest.MemoryMB
 	}
 	h.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	hash, err := h.checkCode(ctx, code, handler)
+	hash, err := h.checkCode(ctx, code, handler, memoryMB)
 	if err != nil {
 		return nil, err
 	}
 	return h.mutate(name, "", func(r *record) ([]string, error) {
+		if r.Latest.MemoryMB != memoryMB || r.Latest.Handler != handler {
+			return nil, newErr(ErrConflict, "The operation cannot be performed at this time. An update is in progress for resource: %s", h.FunctionARN(name, ""))
+		}
 		old := r.Latest.CodeHash
 		r.Latest.CodeHash, r.Latest.CodeSize = hash, int64(len(code))
 		r.Latest.LastModified, r.Latest.RevisionID = time.Now().UTC(), newRevision()
@@ -289,16 +328,21 @@ func (h *Host) UpdateFunctionConfiguration(ctx context.Context, name string, u C
 	if err != nil {
 		return nil, err
 	}
-	if u.Handler != nil {
-		cm, err := h.compiledFor(ctx, hash, nil)
-		if err != nil {
+	var cm *compiledCode
+	if u.Handler != nil || u.MemoryMB != nil {
+		if cm, err = h.compiledFor(ctx, hash, nil); err != nil {
 			return nil, err
 		}
-		if err := checkABI(cm, *u.Handler); err != nil {
+	}
+	if u.Handler != nil {
+		if err := h.checkABI(cm, *u.Handler); err != nil {
 			return nil, err
 		}
 	}
 	return h.mutate(name, u.RevisionID, func(r *record) ([]string, error) {
+		if r.Latest.CodeHash != hash {
+			return nil, newErr(ErrConflict, "The operation cannot be performed at this time. An update is in progress for resource: %s", h.FunctionARN(name, ""))
+		}
 		c := r.Latest.clone()
 		if u.Handler != nil {
 			c.Handler = *u.Handler
@@ -320,6 +364,11 @@ func (h *Host) UpdateFunctionConfiguration(ctx context.Context, name string, u C
 		}
 		if err := h.checkConfig(c); err != nil {
 			return nil, err
+		}
+		if cm != nil {
+			if err := checkMemory(cm.info, c.MemoryMB); err != nil {
+				return nil, err
+			}
 		}
 		c.LastModified, c.RevisionID = time.Now().UTC(), newRevision()
 		r.Latest = *c
@@ -368,6 +417,10 @@ func StaleRevision() error {
 
 func cloneRecord(r *record) *record {
 	cp := &record{Latest: *r.Latest.clone(), NextVersion: r.NextVersion, Aliases: maps.Clone(r.Aliases)}
+	if r.ReservedConcurrency != nil {
+		n := *r.ReservedConcurrency
+		cp.ReservedConcurrency = &n
+	}
 	for i := range r.Versions {
 		cp.Versions = append(cp.Versions, *r.Versions[i].clone())
 	}
@@ -550,6 +603,7 @@ func (h *Host) DeleteFunction(name, qualifier string) error {
 		h.fns[name] = r
 		return err
 	}
+	h.limits.setReservation(name, -1)
 	h.dropPoolsLocked(name)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -19,8 +20,9 @@ import (
 // Create with New; Close releases the runtime and every instance but not
 // Deps.DB.
 //
-// Lock order: Host.mu before pool.mu. Neither is held while guest code runs
-// or while a module compiles.
+// Lock order: Host.mu before pool.mu, and Host.mu before limiter.mu and
+// memBudget.mu (which take no other lock). None is held while guest code
+// runs or while a module compiles.
 type Host struct {
 	deps  Deps
 	opts  Options
@@ -31,13 +33,18 @@ type Host struct {
 	mu       sync.Mutex
 	closed   bool
 	fns      map[string]*record
-	compiled map[string]wazero.CompiledModule // by code hash
+	compiled map[string]*compiledCode // by code hash
 	// compiling serializes compilation per code hash: one CompileModule
 	// per hash, never a duplicate handle to close (see compiledFor).
 	compiling sync.Map // code hash → *sync.Mutex
 	pools     map[poolKey]*pool
 
-	async sync.WaitGroup // Event invocations in flight
+	limits *limiter   // concurrency (Options.MaxConcurrency, reservations)
+	budget *memBudget // linear memory of all instances (Options.MaxTotalMemoryMB)
+	cpu    *cpuGate   // invocations executing guest code (Options.MaxRunningGuests)
+
+	async          sync.WaitGroup // Event invocations in flight
+	droppedAtClose atomic.Int64   // queued Event invocations Close canceled
 	// inflight counts every invocation between its closed check and its
 	// end; Close waits for it before closing the runtime, which must never
 	// happen under a running instantiation or call. stop cancels running
@@ -62,6 +69,16 @@ func New(deps Deps, opts Options) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	metrics, err := newHostMetrics(deps.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	limits := newLimiter(opts.MaxConcurrency, metrics)
+	for name, r := range fns {
+		if r.ReservedConcurrency != nil {
+			limits.setReservation(name, *r.ReservedConcurrency)
+		}
+	}
 	var cache wazero.CompilationCache
 	if opts.DataDir != "" {
 		cache, err = wazero.NewCompilationCacheWithDir(filepath.Join(opts.DataDir, "wasm-cache"))
@@ -77,8 +94,11 @@ func New(deps Deps, opts Options) (*Host, error) {
 		opts:     opts,
 		cache:    cache,
 		fns:      fns,
-		compiled: map[string]wazero.CompiledModule{},
+		compiled: map[string]*compiledCode{},
 		pools:    map[poolKey]*pool{},
+		limits:   limits,
+		budget:   &memBudget{limit: uint64(opts.MaxTotalMemoryMB) << 20, gauge: metrics.memory},
+		cpu:      &cpuGate{slots: make(chan struct{}, opts.MaxRunningGuests), gauge: metrics.guests},
 	}
 	h.stopCtx, h.stop = context.WithCancel(context.Background())
 	ctx := context.Background()
@@ -114,6 +134,9 @@ func (h *Host) Close() error {
 	h.stop()
 	h.async.Wait()
 	h.inflight.Wait()
+	if n := h.droppedAtClose.Load(); n > 0 {
+		h.log.Warn("queued asynchronous invocations dropped at close", "count", n)
+	}
 	h.mu.Lock()
 	pools := h.pools
 	h.pools = map[poolKey]*pool{}
@@ -142,15 +165,22 @@ func (h *Host) maxResponse() int { return h.opts.MaxPayload + 100 }
 // Options returns the effective options (defaults applied).
 func (h *Host) Options() Options { return h.opts }
 
+// compiledCode is a compiled module and what scanModule read from its
+// bytes.
+type compiledCode struct {
+	wazero.CompiledModule
+	info *moduleInfo
+}
+
 // compiledFor returns the compiled module for the code hash, compiling it
 // (or fetching it from the compilation cache) on first use. code may be nil,
 // in which case it is loaded from the DB.
-func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazero.CompiledModule, error) {
+func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (*compiledCode, error) {
 	h.mu.Lock()
-	cm, ok := h.compiled[hash]
+	cc, ok := h.compiled[hash]
 	h.mu.Unlock()
 	if ok {
-		return cm, nil
+		return cc, nil
 	}
 	// One compilation per hash at a time: concurrent first uses wait for
 	// it instead of compiling twice and closing a duplicate handle of a
@@ -159,10 +189,10 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 	lock.(*sync.Mutex).Lock()
 	defer lock.(*sync.Mutex).Unlock()
 	h.mu.Lock()
-	cm, ok = h.compiled[hash]
+	cc, ok = h.compiled[hash]
 	h.mu.Unlock()
 	if ok {
-		return cm, nil
+		return cc, nil
 	}
 	if code == nil {
 		var err error
@@ -170,14 +200,19 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (wazer
 			return nil, err
 		}
 	}
+	info, err := scanModule(code)
+	if err != nil {
+		return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
+	}
 	cm, err := h.rt.CompileModule(ctx, code)
 	if err != nil {
 		return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
 	}
+	cc = &compiledCode{CompiledModule: cm, info: info}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.compiled[hash] = cm
-	return cm, nil
+	h.compiled[hash] = cc
+	return cc, nil
 }
 
 // saveLocked persists r (and, if code is not nil, the code blob) in one
@@ -220,6 +255,20 @@ func (h *Host) gcCodeLocked(b kv.Writer, hashes []string) {
 			// compiled code is freed when the runtime closes.
 			_ = cm
 		}
+	}
+}
+
+// dropIdle closes every idle instance of every function, returning their
+// memory to the budget.
+func (h *Host) dropIdle() {
+	h.mu.Lock()
+	pools := make([]*pool, 0, len(h.pools))
+	for _, p := range h.pools {
+		pools = append(pools, p)
+	}
+	h.mu.Unlock()
+	for _, p := range pools {
+		p.drain()
 	}
 }
 

@@ -49,7 +49,7 @@ type poolKey struct {
 type pool struct {
 	h        *Host
 	cfg      *FunctionConfig
-	compiled wazero.CompiledModule
+	compiled *compiledCode
 
 	mu     sync.Mutex
 	idle   []*instance
@@ -169,6 +169,17 @@ func (p *pool) put(inst *instance) {
 	}
 }
 
+// drain closes the idle instances, keeping the pool open.
+func (p *pool) drain() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, inst := range idle {
+		inst.close()
+	}
+}
+
 func (p *pool) close() {
 	p.mu.Lock()
 	idle := p.idle
@@ -201,7 +212,25 @@ func (p *pool) instantiate(ctx context.Context, logs *logBuffer) (inst *instance
 
 func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instance, error) {
 	limit := uint64(p.cfg.MemoryMB) << 20
-	alloc := &memoryAllocator{limit: limit}
+	// The declared minimum is allocated whole by wazero before any
+	// memory.grow: it must fit in MemorySize (checked when the function
+	// changed; again here for functions stored before that check) and is
+	// charged to the runtime-wide budget before it is allocated.
+	var minBytes uint64
+	if info := p.compiled.info; info != nil && info.hasMem {
+		minBytes = info.memMin << 16
+	}
+	if err := checkMemory(p.compiled.info, p.cfg.MemoryMB); err != nil {
+		return nil, &instError{err: err, mem: &limitedMemory{refused: true}}
+	}
+	if !p.h.budget.take(minBytes) {
+		// Idle instances hold memory too: give theirs back and retry.
+		p.h.dropIdle()
+		if !p.h.budget.take(minBytes) {
+			return nil, &instError{err: errOverBudget, mem: &limitedMemory{refused: true, overBudget: true}}
+		}
+	}
+	alloc := &memoryAllocator{limit: limit, budget: p.h.budget, precharged: minBytes}
 	w := &instanceWriter{cur: logs}
 	mc := wazero.NewModuleConfig().
 		WithName("").
@@ -212,11 +241,18 @@ func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instanc
 	for k, v := range p.cfg.Environment {
 		mc = mc.WithEnv(k, v)
 	}
-	mod, err := p.h.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled, mc)
+	mod, err := p.h.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled.CompiledModule, mc)
 	alloc.mu.Lock()
 	mem := alloc.last
+	if alloc.precharged > 0 { // never allocated: return the charge
+		p.h.budget.give(alloc.precharged)
+		alloc.precharged = 0
+	}
 	alloc.mu.Unlock()
 	if err != nil {
+		if mem != nil {
+			mem.Free()
+		}
 		return nil, &instError{err: err, mem: mem}
 	}
 	inst := &instance{mod: mod, handler: mod.ExportedFunction(p.cfg.Handler), mem: mem, out: w}
@@ -225,11 +261,13 @@ func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instanc
 		return nil, fmt.Errorf("handler %q is not exported", p.cfg.Handler)
 	}
 	if mem == nil {
-		mem = &limitedMemory{limit: limit}
+		mem = &limitedMemory{limit: limit, budget: p.h.budget}
 		inst.mem = mem
 	}
 	return inst, nil
 }
+
+var errOverBudget = errors.New("eddy's memory for all functions (MaxTotalMemoryMB) is in use")
 
 // instError is an instantiation failure with the memory it used, so OOM in
 // _initialize is classified like OOM in the handler.
@@ -279,17 +317,31 @@ func (h *Host) poolFor(ctx context.Context, c *FunctionConfig) (*pool, error) {
 // Invoke runs the function version qualifier names (empty: $LATEST; a
 // version number; an alias) with payload as its input, synchronously. The
 // function's timeout bounds the handler; a cold start's instantiation is
-// bounded by Options.InitTimeout. See Result for
-// which failures are errors.
+// bounded by Options.InitTimeout. See Result for which failures are
+// errors. When no concurrency slot is free (Options.MaxConcurrency, the
+// function's reservation) it fails at once with a ThrottleError.
 func (h *Host) Invoke(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
 	if err := h.checkPayload(payload); err != nil {
 		return nil, err
 	}
-	return h.invokeChecked(ctx, name, qualifier, payload)
+	return h.invokeChecked(ctx, name, qualifier, payload, false, nil)
 }
 
-// invokeChecked is Invoke for a payload checkPayload has accepted.
-func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
+// InvokeWait is Invoke for event source mappings: when no concurrency slot
+// is free it waits for one (until ctx ends) instead of failing. Lambda
+// retries a mapping's throttled invocations without counting them against
+// MaximumRetryAttempts; waiting is that, without the polling.
+func (h *Host) InvokeWait(ctx context.Context, name, qualifier string, payload []byte) (*Result, error) {
+	if err := h.checkPayload(payload); err != nil {
+		return nil, err
+	}
+	return h.invokeChecked(ctx, name, qualifier, payload, true, nil)
+}
+
+// invokeChecked is Invoke for a payload checkPayload has accepted. wait:
+// wait for a concurrency slot instead of failing; started, if not nil, is
+// called once the slot is held.
+func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payload []byte, wait bool, started func()) (*Result, error) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
@@ -311,6 +363,19 @@ func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payloa
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(h.stopCtx, cancel)()
+	// The slot is taken before anything is instantiated: it bounds the
+	// instances (and their memory) that run at once.
+	s, err := h.limits.acquire(ctx, c.Name, wait)
+	if err != nil {
+		if h.stopCtx.Err() != nil {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	defer h.limits.release(s)
+	if started != nil {
+		started()
+	}
 	p, err := h.poolFor(ctx, c)
 	if err == nil {
 		var res *Result
@@ -327,21 +392,40 @@ func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payloa
 // InvokeAsync runs Invoke in the background (Lambda's Event invocation
 // type) after checking the payload and resolving the function, in Invoke's
 // order, so that a bad payload or a missing function is still reported (the
-// background invocation's error would be dropped). The result is dropped;
+// background invocation's error would be dropped). The invocation waits
+// for a concurrency slot in a queue bounded by Options.MaxQueuedEvents and
+// MaxQueuedEventBytes; a full queue, or a function whose reserved
+// concurrency is 0, fails with a ThrottleError. The result is dropped;
 // Close waits for it.
 func (h *Host) InvokeAsync(name, qualifier string, payload []byte) error {
 	if err := h.checkPayload(payload); err != nil {
 		return err
 	}
-	if _, err := h.GetFunction(name, qualifier); err != nil {
+	c, err := h.GetFunction(name, qualifier)
+	if err != nil {
+		return err
+	}
+	if err := h.limits.enqueue(c.Name, len(payload), h.opts.MaxQueuedEvents, h.opts.MaxQueuedEventBytes); err != nil {
 		return err
 	}
 	h.async.Add(1)
 	go func() {
 		defer h.async.Done()
+		queued := true
+		dequeue := func() {
+			if queued {
+				queued = false
+				h.limits.dequeue(len(payload))
+			}
+		}
+		defer dequeue()
 		// A function error is in the function's log; a failure to run
 		// it at all (deleted meanwhile, host closing) only here.
-		if _, err := h.invokeChecked(context.Background(), name, qualifier, payload); err != nil {
+		_, err := h.invokeChecked(context.Background(), name, qualifier, payload, true, dequeue)
+		switch {
+		case errors.Is(err, ErrClosed) && queued:
+			h.droppedAtClose.Add(1) // Close logs them once
+		case err != nil:
 			h.log.Warn("asynchronous invocation not run", "function", name, "qualifier", qualifier, "err", err)
 		}
 	}()
@@ -363,6 +447,14 @@ func (h *Host) checkPayload(payload []byte) error {
 }
 
 func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
+	// Guest code runs only with a CPU slot (cpuGate): taken before the
+	// cold start or the handler, under the caller's context, so the wait
+	// counts against neither InitTimeout nor the function's timeout.
+	cpu := &cpuHold{g: p.h.cpu}
+	if err := cpu.acquire(parent); err != nil {
+		return nil, err
+	}
+	defer cpu.release()
 	start := time.Now()
 	reqID := newRevision()
 	// A warm instance keeps its log stream; a cold start names a new one.
@@ -424,7 +516,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	ctx, cancel := context.WithTimeout(parent, p.cfg.Timeout)
 	defer cancel()
 	inst.out.cur = logs
-	inv := &invocation{h: p.h, input: payload, logs: logs}
+	inv := &invocation{h: p.h, input: payload, logs: logs, cpu: cpu}
 	results, err := inst.handler.Call(context.WithValue(ctx, invocationKey{}, inv))
 	inst.out.cur = nil
 	memBytes := uint64(len(inst.mem.buf))
@@ -477,13 +569,19 @@ func (p *pool) fail(res *Result, logs *logBuffer, ctx context.Context, err error
 	isExit := errors.As(err, &exit)
 	var msg, typ string
 	switch {
-	case ctx.Err() != nil || (isExit && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled)):
+	// Only the deadline is a timeout: an init context is already canceled
+	// (released) when its failure is classified, and a canceled parent
+	// never gets here.
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || (isExit && exit.ExitCode() == sys.ExitCodeDeadlineExceeded):
 		limit := p.cfg.Timeout
 		if phase != "" {
 			limit = p.h.opts.InitTimeout
 		}
 		msg = fmt.Sprintf("Task timed out after %.2f seconds", limit.Seconds())
 		typ = "Sandbox.Timedout"
+	case mem != nil && mem.overBudget:
+		msg = fmt.Sprintf("Runtime exited with error: memory for all functions (%d MB) exhausted", p.h.opts.MaxTotalMemoryMB)
+		typ = "Runtime.OutOfMemory"
 	case mem != nil && mem.refused:
 		msg = fmt.Sprintf("Runtime exited with error: memory limit of %d MB exceeded", p.cfg.MemoryMB)
 		typ = "Runtime.OutOfMemory"

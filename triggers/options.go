@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/kv"
@@ -57,6 +60,10 @@ type Deps struct {
 	Logs LogSink
 	// Logger is where background failures are logged; nil discards.
 	Logger *slog.Logger
+	// Metrics is where the host registers its series (concurrent
+	// executions, throttles, queued Event invocations, wasm memory); nil:
+	// a private registry.
+	Metrics prometheus.Registerer
 }
 
 // Options configures a Host. Zero values take the defaults documented on
@@ -101,11 +108,48 @@ type Options struct {
 	// LogResult is the last 4 KB). Default 4096.
 	LogTail int
 
+	// Limits bound what functions can consume together.
+	Limits
+
 	// TrustedCode turns the runaway guard off: modules are compiled without
 	// wazero's termination checks, so a handler in a pure CPU loop can not
 	// be stopped and holds its goroutine forever. Only for code you trust
 	// and benchmark comparisons. Default false (guard on). See doc.go.
 	TrustedCode bool
+}
+
+// Limits bound what all functions together can consume on the machine.
+// Lambda's defaults are per account and region (1000 concurrent executions,
+// 100 of them unreservable); eddy's are for one machine (README, "Where
+// eddy deliberately differs").
+type Limits struct {
+	// MaxConcurrency is the account-level concurrency: invocations that
+	// hold an instance at once, across every function (Lambda's
+	// ConcurrentExecutions quota). Over it, a synchronous Invoke answers
+	// TooManyRequestsException (429), an Event invocation waits in a
+	// bounded queue, an event source mapping waits. Default 64.
+	MaxConcurrency int
+	// MinUnreservedConcurrency is what PutFunctionConcurrency must leave to
+	// the functions without a reservation (Lambda's
+	// UnreservedConcurrentExecution minimum, 100 of 1000). Default 10,
+	// at most MaxConcurrency.
+	MinUnreservedConcurrency int
+	// MaxQueuedEvents and MaxQueuedEventBytes bound the Event invocations
+	// accepted (202) and waiting for a slot; past either, an Event Invoke
+	// answers TooManyRequestsException. Defaults 1000 and 64 MiB.
+	MaxQueuedEvents     int
+	MaxQueuedEventBytes int
+	// MaxTotalMemoryMB caps the linear memory of every instance together,
+	// running or idle. An instance that would grow past it fails with
+	// Runtime.OutOfMemory (idle instances are dropped first when a new one
+	// needs room). Default 2048.
+	MaxTotalMemoryMB int
+	// MaxRunningGuests bounds the invocations executing guest code at once
+	// (an invocation waiting in eddy.table_call or eddy.emit does not
+	// count), so that guests in a loop can not take every processor from
+	// the server's requests: compiled guest code is not preemptible (see
+	// cpuGate in limits.go). Default GOMAXPROCS-1, at least 1.
+	MaxRunningGuests int
 }
 
 // EnsureDefaults fills the zero fields with their defaults.
@@ -146,6 +190,24 @@ func (o *Options) EnsureDefaults() {
 	if o.LogTail == 0 {
 		o.LogTail = 4096
 	}
+	if o.MaxConcurrency == 0 {
+		o.MaxConcurrency = 64
+	}
+	if o.MinUnreservedConcurrency == 0 {
+		o.MinUnreservedConcurrency = min(10, o.MaxConcurrency)
+	}
+	if o.MaxQueuedEvents == 0 {
+		o.MaxQueuedEvents = 1000
+	}
+	if o.MaxQueuedEventBytes == 0 {
+		o.MaxQueuedEventBytes = 64 << 20
+	}
+	if o.MaxTotalMemoryMB == 0 {
+		o.MaxTotalMemoryMB = 2048
+	}
+	if o.MaxRunningGuests == 0 {
+		o.MaxRunningGuests = max(1, runtime.GOMAXPROCS(0)-1)
+	}
 }
 
 // Validate reports every problem with the options at once.
@@ -159,6 +221,15 @@ func (o *Options) Validate() error {
 	}
 	if o.RecyclePercent < 1 || o.RecyclePercent > 100 {
 		errs = append(errs, errors.New("triggers: RecyclePercent must be in 1..100"))
+	}
+	if o.MaxConcurrency < 1 || o.MinUnreservedConcurrency < 1 || o.MinUnreservedConcurrency > o.MaxConcurrency {
+		errs = append(errs, errors.New("triggers: need 0 < MinUnreservedConcurrency <= MaxConcurrency"))
+	}
+	if o.MaxRunningGuests < 1 {
+		errs = append(errs, errors.New("triggers: need MaxRunningGuests > 0"))
+	}
+	if o.MaxTotalMemoryMB < 1 || o.MaxQueuedEvents < 1 || o.MaxQueuedEventBytes < o.MaxPayload {
+		errs = append(errs, errors.New("triggers: need MaxTotalMemoryMB > 0, MaxQueuedEvents > 0, MaxQueuedEventBytes >= MaxPayload"))
 	}
 	if o.MaxIdleInstances < 0 || o.MaxCodeSize < 0 || o.MaxPayload < 0 || o.LogTail < 0 {
 		errs = append(errs, errors.New("triggers: limits must not be negative"))

@@ -77,6 +77,10 @@ type record struct {
 	Versions    []FunctionConfig // published, ascending by number
 	NextVersion int              // number the next PublishVersion takes
 	Aliases     map[string]Alias
+	// ReservedConcurrency is the function's ReservedConcurrentExecutions
+	// (PutFunctionConcurrency); nil: none, the function shares the
+	// unreserved concurrency.
+	ReservedConcurrency *int `json:",omitempty"`
 }
 
 func (r *record) version(v string) *FunctionConfig {

@@ -39,6 +39,10 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
 	fs.BoolVar(&opts.TrustedFunctions, "trusted-functions", false,
 		"run function code without the runaway guard (faster; a stuck function then ignores its timeout: only for code you trust)")
+	fs.IntVar(&opts.FunctionLimits.MaxConcurrency, "function-concurrency", 64,
+		"function invocations running at once, all functions together (Lambda's account concurrency; over it Invoke answers 429)")
+	fs.IntVar(&opts.FunctionLimits.MaxTotalMemoryMB, "function-memory-mb", 2048,
+		"linear memory of all function instances together, in MB")
 	fs.DurationVar(&opts.DLQ.Retention, "dlq-retention", 14*24*time.Hour,
 		"how long dead-lettered batches are kept (eddy dlq list), delivered or not; 0 means the default")
 	fs.StringVar(&opts.DLQ.AWSEndpoint, "dlq-aws-endpoint", "",

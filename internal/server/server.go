@@ -99,6 +99,12 @@ type Options struct {
 	// longer stopped at its timeout. Default false: only for code you
 	// trust.
 	TrustedFunctions bool
+	// FunctionLimits bound what functions consume together: concurrency
+	// (and the share reservations may take), queued Event invocations and
+	// total wasm memory. Default: triggers.Limits' defaults (64 concurrent
+	// executions, 10 unreservable, 1000 queued events or 64 MiB, 2048 MB,
+	// GOMAXPROCS-1 guests executing at once).
+	FunctionLimits triggers.Limits
 	// FunctionLogs bounds the functions' in-memory logs served through the
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
 	// Account default to the server's.
@@ -240,17 +246,20 @@ func New(opts Options) (_ *Server, err error) {
 	lo := opts.FunctionLogs // every invocation's log lines, for the CloudWatch Logs API
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
 	s.fnlogs = cwlogs.New(lo)
+	s.metrics = prometheus.NewRegistry()
 	s.triggers, err = triggers.New(triggers.Deps{
-		DB:     s.db.KeySpace(store.SpaceFunctions),
-		Tables: guestTables{s.api},
-		Sinks:  emits,
-		Logs:   s.fnlogs,
-		Logger: sub("triggers"),
+		DB:      s.db.KeySpace(store.SpaceFunctions),
+		Tables:  guestTables{s.api},
+		Sinks:   emits,
+		Logs:    s.fnlogs,
+		Logger:  sub("triggers"),
+		Metrics: s.metrics,
 	}, triggers.Options{
 		DataDir:     codeDir,
 		Region:      opts.Region,
 		Account:     opts.AccountID,
 		TrustedCode: opts.TrustedFunctions,
+		Limits:      opts.FunctionLimits,
 	})
 	if err != nil {
 		return nil, err
@@ -272,7 +281,6 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("dlq", s.dlq.Close)
 
-	s.metrics = prometheus.NewRegistry()
 	if s.mappings, err = mappings.New(mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
 		Outbox: s.outbox, Builtins: s.builtins, Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
 		return nil, err
@@ -288,7 +296,10 @@ func New(opts Options) (_ *Server, err error) {
 	reps := s.replicationsHandler()
 	s.mux.Handle("/eddy/replications", reps)
 	s.mux.Handle("/eddy/replications/", reps)
-	s.mux.Handle("/2015-03-31/", lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings)))
+	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings))
+	s.mux.Handle("/2015-03-31/", lambdaAPI)
+	s.mux.Handle(lambdaapi.ConcurrencyPrefix2017, lambdaAPI)
+	s.mux.Handle(lambdaapi.ConcurrencyPrefix2019, lambdaAPI)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
