@@ -30,7 +30,7 @@
 //     reservations leave. Invoke fails with a ThrottleError when no slot is
 //     free, InvokeWait (event source mappings) and queued Event invocations
 //     wait for one. Guest code runs only with one of
-//     Limits.MaxRunningGuests CPU slots (GOMAXPROCS-1 by default), given
+//     Limits.MaxRunningGuests CPU slots (GOMAXPROCS-1, at least 2, by default), given
 //     back while the guest waits in a table call or emit: compiled guest
 //     code is not preemptible, and guests on every processor stall the
 //     server's requests.

@@ -235,7 +235,9 @@ func (l *limiter) dequeue(n int) {
 }
 
 // cpuGate bounds the invocations executing guest code at once
-// (Limits.MaxRunningGuests, by default one less than GOMAXPROCS). Compiled
+// (Limits.MaxRunningGuests, by default one less than GOMAXPROCS, at least
+// two, so that one guest spinning until its timeout does not stop every
+// other function). Compiled
 // guest code is native code Go's scheduler can not preempt: a guest in a
 // loop keeps its processor until it returns or calls out, so as many
 // spinning guests as processors stall every request of the server (issue

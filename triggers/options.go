@@ -148,7 +148,9 @@ type Limits struct {
 	// (an invocation waiting in eddy.table_call or eddy.emit does not
 	// count), so that guests in a loop can not take every processor from
 	// the server's requests: compiled guest code is not preemptible (see
-	// cpuGate in limits.go). Default GOMAXPROCS-1, at least 1.
+	// cpuGate in limits.go). Default GOMAXPROCS-1, at least 2: one guest
+	// stuck in a loop until its timeout must not hold every other
+	// function back.
 	MaxRunningGuests int
 }
 
@@ -206,7 +208,7 @@ func (o *Options) EnsureDefaults() {
 		o.MaxTotalMemoryMB = 2048
 	}
 	if o.MaxRunningGuests == 0 {
-		o.MaxRunningGuests = max(1, runtime.GOMAXPROCS(0)-1)
+		o.MaxRunningGuests = max(2, runtime.GOMAXPROCS(0)-1)
 	}
 }
 
