@@ -43,9 +43,30 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.Var(sinks, "sink", "create or update sink NAME at start (sinks persist; see eddy sinks): NAME=search (embedded index),\n"+
 		"NAME=http(s)://... (webhook), NAME=elasticsearch+http://host:9200/INDEX, NAME=nats://host:4222/SUBJECT[?stream=S],\n"+
 		"NAME=file:///path; repeat for several sinks")
+	httpLimitFlags(fs, &opts.HTTP)
 	fs.String("log-level", "info", "least severe log level written to stderr: debug, info, warn or error")
 	fs.String("log-format", "text", "log line format: text (key=value) or json")
 	return fs
+}
+
+// httpLimitFlags are the --http-* flags: server.HTTPLimits, each with its
+// default; a negative value turns a limit off.
+func httpLimitFlags(fs *flag.FlagSet, l *server.HTTPLimits) {
+	fs.IntVar(&l.MaxConnections, "http-max-conns", server.DefaultMaxConnections,
+		"most client connections open (plus 16 kept for /healthz and /metrics); at the cap the connection idle longest is closed, then new ones refused; at most the open-file limit less 256")
+	fs.DurationVar(&l.HeaderTimeout, "http-header-timeout", server.DefaultHeaderTimeout, "longest a client may take to send a request's headers")
+	fs.DurationVar(&l.ReadTimeout, "http-read-timeout", server.DefaultReadTimeout,
+		"longest a client may take to send a request body, plus its size at --http-min-rate; a slower body is cut off")
+	fs.DurationVar(&l.WriteTimeout, "http-write-timeout", server.DefaultWriteTimeout,
+		"longest a client may take to receive a response once it starts, plus its size at --http-min-rate; a client that does not read is cut off")
+	fs.IntVar(&l.MinRate, "http-min-rate", server.DefaultMinRate, "slowest a body or a response may move past its timeout, in bytes per second")
+	fs.DurationVar(&l.IdleTimeout, "http-idle-timeout", server.DefaultIdleTimeout, "close keep-alive connections idle this long")
+	fs.IntVar(&l.MaxInFlight, "http-max-in-flight", server.DefaultMaxInFlight,
+		"most requests running at once (a request counts once its body is read; /healthz and /metrics do not count); beyond it and its queue: RequestLimitExceeded")
+	fs.IntVar(&l.MaxQueued, "http-max-queued", server.DefaultMaxQueued, "requests that may wait for a slot beyond --http-max-in-flight")
+	fs.DurationVar(&l.QueueWait, "http-queue-wait", server.DefaultQueueWait, "longest a request waits for a slot before RequestLimitExceeded")
+	fs.Int64Var(&l.ResponseBudget, "http-response-budget", server.DefaultResponseBudget,
+		"most bytes of large responses (64 KiB and more) being written to clients at once; beyond it: RequestLimitExceeded")
 }
 
 // newLogger builds the stderr logger of --log-level and --log-format.

@@ -97,6 +97,10 @@ type Options struct {
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
 	// Account default to the server's.
 	FunctionLogs cwlogs.Options
+	// HTTP bounds what clients can hold: connections, read and write
+	// timeouts, requests in flight and their queue, response bytes to slow
+	// readers. Default: HTTPLimits' defaults.
+	HTTP HTTPLimits
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -126,6 +130,7 @@ func (o *Options) EnsureDefaults() {
 	if o.TTLSweepInterval == 0 {
 		o.TTLSweepInterval = 5 * time.Second
 	}
+	o.HTTP.ensureDefaults()
 }
 
 // Server is one eddy: every subsystem on one Pebble database, served on one
@@ -144,6 +149,7 @@ type Server struct {
 	metrics  *prometheus.Registry
 	api      *api.Server
 	mux      *http.ServeMux
+	limits   *httpLimiter
 
 	// closers close what New opened, in opening order; Shutdown (or a
 	// failed New) runs them backwards.
@@ -180,6 +186,11 @@ func New(opts Options) (_ *Server, err error) {
 		}
 	}()
 	sub := func(name string) *slog.Logger { return log.With("subsystem", name) }
+	if err := opts.HTTP.validate(); err != nil {
+		return nil, err
+	}
+	s.metrics = prometheus.NewRegistry()
+	s.limits = newHTTPLimiter(opts.HTTP, s.metrics, sub("http"))
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, NoSync: opts.NoSync,
 		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), Logger: sub("store")})
@@ -203,7 +214,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api")}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
 	if open == nil {
@@ -265,7 +276,6 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("dlq", s.dlq.Close)
 
-	s.metrics = prometheus.NewRegistry()
 	if s.mappings, err = mappings.New(mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
 		Outbox: s.outbox, Builtins: s.builtins, Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
 		return nil, err
@@ -285,10 +295,23 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
-		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           s.limits.handler(s.mux),
+		ReadHeaderTimeout: max(opts.HTTP.HeaderTimeout, 0),
+		IdleTimeout:       max(opts.HTTP.IdleTimeout, 0),
 		ErrorLog:          slog.NewLogLogger(sub("http").Handler(), slog.LevelWarn),
+		// The limits find a request's connection (reserve or not) in its
+		// context, and follow which connections are idle.
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if lc, ok := c.(*limitConn); ok {
+				return context.WithValue(ctx, connKey{}, lc)
+			}
+			return ctx
+		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if cl := s.limits.conns.Load(); cl != nil {
+				cl.connState(c, st)
+			}
+		},
 	}
 
 	// The store's background work, once every change log it writes
@@ -361,6 +384,11 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("server: listen %s: %w", s.opts.Addr, err)
 	}
+	if s.opts.HTTP.MaxConnections > 0 {
+		cl := newConnListener(ln, s.opts.HTTP.MaxConnections, s.limits.m, s.limits.log)
+		s.limits.conns.Store(cl)
+		ln = cl
+	}
 	s.ln = ln
 	s.ready.Store(true)
 	s.serve = lifecycle.New(context.Background(), "server", s.log)
@@ -375,7 +403,8 @@ func (s *Server) Start() error {
 	if s.opts.InMemory {
 		data = "memory"
 	}
-	s.log.Info("eddy serving", "url", s.URL(), "data", data, "fsync", !s.opts.NoSync)
+	s.log.Info("eddy serving", "url", s.URL(), "data", data, "fsync", !s.opts.NoSync,
+		"max_connections", s.opts.HTTP.MaxConnections, "max_in_flight", s.opts.HTTP.MaxInFlight)
 	return nil
 }
 
