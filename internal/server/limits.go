@@ -75,13 +75,17 @@ type HTTPLimits struct {
 	// read. Defaults 256 and 500ms.
 	MaxQueued int
 	QueueWait time.Duration
-	// ResponseBudget caps the bytes of large responses (64 KiB and more)
-	// being written to clients at once, across all of them: a DynamoDB
-	// response that would exceed it is replaced by RequestLimitExceeded,
-	// and while it is spent, requests that can return large responses
-	// (BatchGetItem, Query, Scan, TransactGetItems, ExecuteStatement,
-	// BatchExecuteStatement, Streams GetRecords) are refused before they
-	// run. Default 64 MiB.
+	// ResponseBudget caps the memory of large DynamoDB responses, across
+	// all clients: an operation that can answer with megabytes
+	// (BatchGetItem 17 MiB, TransactGetItems and ExecuteTransaction 5,
+	// BatchExecuteStatement 11, Query, Scan, ExecuteStatement and Streams
+	// GetRecords 2) reserves its most before its body is read and keeps
+	// what its response uses until the response is written; any other
+	// response of 64 KiB or more takes its size when written. What does
+	// not fit is answered with RequestLimitExceeded: before it runs, or in
+	// place of its response. So clients that do not read their responses
+	// hold at most this much, and a burst of large reads is refused before
+	// it costs CPU. Default 64 MiB.
 	ResponseBudget int64
 }
 
@@ -193,8 +197,9 @@ type httpLimiter struct {
 	respBytes atomic.Int64 // large response bytes being written
 
 	mu         sync.Mutex
-	throttling atomic.Bool // logged "throttling", not yet "ended"; set under mu
-	rejected   int         // since throttling began
+	throttling atomic.Bool  // logged "throttling", not yet "ended"; set under mu
+	lastRefuse atomic.Int64 // unix nanoseconds of the last refusal
+	rejected   int          // since throttling began
 }
 
 func newHTTPLimiter(lim HTTPLimits, reg prometheus.Registerer, log *slog.Logger) *httpLimiter {
@@ -266,6 +271,7 @@ func (h *httpLimiter) admit(ctx context.Context) (func(), error) {
 // throttled counts a refusal and logs the first one of a spell.
 func (h *httpLimiter) throttled(reason string) {
 	h.m.throttled.WithLabelValues(reason).Inc()
+	h.lastRefuse.Store(time.Now().UnixNano())
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.rejected++
@@ -277,19 +283,26 @@ func (h *httpLimiter) throttled(reason string) {
 }
 
 // calm logs the end of a spell of throttling: a request found a free slot
-// at once.
+// at once, and nothing was refused for calmAfter.
 func (h *httpLimiter) calm() {
 	if !h.throttling.Load() { // the common case: no lock on the hot path
 		return
 	}
+	if time.Since(time.Unix(0, h.lastRefuse.Load())) < calmAfter {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.throttling.Load() && h.inFlight() < cap(h.slots)/2 && h.queued.Load() == 0 {
+	if h.throttling.Load() {
 		h.log.Info("http: throttling ended", "refused", h.rejected)
 		h.throttling.Store(false)
 		h.rejected = 0
 	}
 }
+
+// calmAfter is how long without a refusal ends a spell of throttling (in
+// the log: one line when it begins, one when it ends).
+const calmAfter = 10 * time.Second
 
 // throttleError is what DynamoDB answers when requests exceed the
 // account's throughput: RequestLimitExceeded, HTTP 400, retried by the
@@ -337,12 +350,37 @@ func isDynamoDB(r *http.Request) bool {
 	return r.URL.Path == "/" && !strings.HasPrefix(r.Header.Get("X-Amz-Target"), cwlogs.TargetPrefix)
 }
 
-// largeResponseOps can answer with up to 16 MB (or 1 MB a page).
-var largeResponseOps = map[string]bool{
-	"DynamoDB_20120810.BatchGetItem": true, "DynamoDB_20120810.Query": true, "DynamoDB_20120810.Scan": true,
-	"DynamoDB_20120810.TransactGetItems": true, "DynamoDB_20120810.ExecuteStatement": true,
-	"DynamoDB_20120810.BatchExecuteStatement": true, "DynamoDB_20120810.ExecuteTransaction": true,
-	"DynamoDBStreams_20120810.GetRecords": true,
+// largeResponses are the operations whose response can be large, with
+// the most each can return (DynamoDB's limits: a BatchGetItem 16 MB, a
+// Query or Scan page 1 MB of items, a transaction's items 4 MB, a
+// BatchExecuteStatement 25 reads of 400 KB, GetRecords 1 MB), plus room
+// for the JSON around the items. Each reserves that much of the response
+// budget before its body is read, and gives back what its response does
+// not use once it is built, so a burst of them is refused up front, before
+// it costs CPU and memory, rather than after.
+var largeResponses = map[string]int64{
+	"DynamoDB_20120810.BatchGetItem":          17 << 20,
+	"DynamoDB_20120810.Query":                 2 << 20,
+	"DynamoDB_20120810.Scan":                  2 << 20,
+	"DynamoDB_20120810.ExecuteStatement":      2 << 20,
+	"DynamoDB_20120810.TransactGetItems":      5 << 20,
+	"DynamoDB_20120810.ExecuteTransaction":    5 << 20,
+	"DynamoDB_20120810.BatchExecuteStatement": 11 << 20,
+	"DynamoDBStreams_20120810.GetRecords":     2 << 20,
+}
+
+// reserve takes n bytes of the response budget; false when they do not
+// fit beside what is reserved already.
+func (h *httpLimiter) reserve(n int64) bool {
+	for {
+		cur := h.respBytes.Load()
+		if cur+n > h.lim.ResponseBudget {
+			return false
+		}
+		if h.respBytes.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
 }
 
 // largeWrite is the smallest response write counted in ResponseBudget.
@@ -388,16 +426,20 @@ func (h *httpLimiter) handler(next http.Handler) http.Handler {
 				writeThrottle(w, r, true)
 				return
 			}
-			if h.lim.ResponseBudget > 0 && h.respBytes.Load() >= h.lim.ResponseBudget &&
-				largeResponseOps[r.Header.Get("X-Amz-Target")] {
-				h.throttled("response_budget")
-				writeThrottle(w, r, true)
-				return
-			}
 			lw.budgeted = h.lim.ResponseBudget > 0
+			if n := largeResponses[r.Header.Get("X-Amz-Target")]; n > 0 && lw.budgeted {
+				n = min(n, h.lim.ResponseBudget)
+				if !h.reserve(n) {
+					h.throttled("response_budget")
+					writeThrottle(w, r, true)
+					return
+				}
+				lw.reserved = n
+			}
 			lw.r = r
 			next.ServeHTTP(lw, r)
 			lw.finish()
+			h.respBytes.Add(-lw.reserved)
 			return
 		}
 		if !h.acquire(r.Context()) {
@@ -481,6 +523,7 @@ type limitWriter struct {
 	h           *httpLimiter
 	r           *http.Request
 	budgeted    bool
+	reserved    int64 // of the response budget, given back by the handler wrapper
 	status      int // held back
 	wroteHeader bool
 }
@@ -520,17 +563,24 @@ var errOverBudget = errors.New("server: response over the response budget")
 
 func (w *limitWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
-		if w.budgeted && len(p) >= largeWrite {
-			if w.h.respBytes.Add(int64(len(p))) > w.h.lim.ResponseBudget {
-				w.h.respBytes.Add(-int64(len(p)))
+		if w.budgeted {
+			need := int64(len(p))
+			if need < largeWrite {
+				need = 0
+			}
+			switch {
+			case need > w.reserved && !w.h.reserve(need-w.reserved):
 				w.h.throttled("response_budget")
-				hd := w.Header()
-				hd.Del("Content-Encoding")
+				w.Header().Del("Content-Encoding")
 				writeThrottle(w.ResponseWriter, w.r, false)
 				w.wroteHeader = true
 				return 0, errOverBudget
+			case need > w.reserved:
+				w.reserved = need
+			default: // give back what this response does not use
+				w.h.respBytes.Add(need - w.reserved)
+				w.reserved = need
 			}
-			defer w.h.respBytes.Add(-int64(len(p)))
 		}
 		w.writeHeader(cmpStatus(w.status), len(p))
 	} else {
