@@ -84,3 +84,17 @@ func TestServeHTTPLimitFlags(t *testing.T) {
 		t.Fatalf("flags: %+v, want %+v", got, want)
 	}
 }
+
+// TestParseBytes: --memory-limit takes GOMEMLIMIT's syntax.
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"384MiB": 384 << 20, "1GiB": 1 << 30, "4096": 4096, "10B": 10, "2KiB": 2048, "1TiB": 1 << 40} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1MiB", "0", "1.5GiB", "12MB", "99999999999TiB"} {
+		if n, err := parseBytes(in); err == nil {
+			t.Errorf("parseBytes(%q) = %d, want an error", in, n)
+		}
+	}
+}
