@@ -79,13 +79,16 @@ type HTTPLimits struct {
 	// all clients: an operation that can answer with megabytes
 	// (BatchGetItem 17 MiB, TransactGetItems and ExecuteTransaction 5,
 	// BatchExecuteStatement 11, Query, Scan, ExecuteStatement and Streams
-	// GetRecords 2) reserves its most before its body is read and keeps
+	// GetRecords 2) reserves its most before its body is read, waiting in
+	// the queue (MaxQueued, QueueWait) when it does not fit, and keeps
 	// what its response uses until the response is written; any other
 	// response of 64 KiB or more takes its size when written. What does
 	// not fit is answered with RequestLimitExceeded: before it runs, or in
 	// place of its response. So clients that do not read their responses
-	// hold at most this much, and a burst of large reads is refused before
-	// it costs CPU. Default 64 MiB.
+	// hold at most this much, and a burst of large reads waits or is
+	// refused before it costs CPU and memory. At the default 64 MiB three
+	// BatchGetItems run at once (a small one holds its reservation for
+	// the milliseconds it runs), 32 Queries or Scans.
 	ResponseBudget int64
 }
 
@@ -194,7 +197,10 @@ type httpLimiter struct {
 	queued atomic.Int64
 	probes chan struct{} // /healthz and /metrics
 
-	respBytes atomic.Int64 // large response bytes being written
+	respBytes atomic.Int64 // large response bytes reserved or being written
+	budgetMu  sync.Mutex
+	freed     chan struct{} // closed (and replaced) when budget is given back to waiters
+	waiters   atomic.Int64  // requests waiting for budget
 
 	mu         sync.Mutex
 	throttling atomic.Bool  // logged "throttling", not yet "ended"; set under mu
@@ -355,9 +361,10 @@ func isDynamoDB(r *http.Request) bool {
 // Query or Scan page 1 MB of items, a transaction's items 4 MB, a
 // BatchExecuteStatement 25 reads of 400 KB, GetRecords 1 MB), plus room
 // for the JSON around the items. Each reserves that much of the response
-// budget before its body is read, and gives back what its response does
-// not use once it is built, so a burst of them is refused up front, before
-// it costs CPU and memory, rather than after.
+// budget before its body is read (or waits for it in the queue), and gives
+// back what its response does not use once it is built, so a burst of
+// them waits or is refused up front, before it costs CPU and memory,
+// rather than after.
 var largeResponses = map[string]int64{
 	"DynamoDB_20120810.BatchGetItem":          17 << 20,
 	"DynamoDB_20120810.Query":                 2 << 20,
@@ -367,6 +374,60 @@ var largeResponses = map[string]int64{
 	"DynamoDB_20120810.ExecuteTransaction":    5 << 20,
 	"DynamoDB_20120810.BatchExecuteStatement": 11 << 20,
 	"DynamoDBStreams_20120810.GetRecords":     2 << 20,
+}
+
+// reserveWait takes n bytes of the response budget, waiting for them in
+// the queue (MaxQueued, QueueWait) when they do not fit; false means
+// refused.
+func (h *httpLimiter) reserveWait(ctx context.Context, n int64) bool {
+	if h.reserve(n) {
+		return true
+	}
+	if h.queued.Add(1) > int64(max(h.lim.MaxQueued, 0)) {
+		h.queued.Add(-1)
+		return false
+	}
+	defer h.queued.Add(-1)
+	h.waiters.Add(1)
+	defer h.waiters.Add(-1)
+	t := time.NewTimer(max(h.lim.QueueWait, 0))
+	defer t.Stop()
+	for {
+		h.budgetMu.Lock()
+		if h.freed == nil {
+			h.freed = make(chan struct{})
+		}
+		freed := h.freed
+		h.budgetMu.Unlock()
+		if h.reserve(n) { // after taking freed: a release in between is not missed
+			return true
+		}
+		select {
+		case <-freed:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// unreserve gives n bytes of the response budget back and wakes the
+// requests waiting for it.
+func (h *httpLimiter) unreserve(n int64) {
+	if n <= 0 {
+		return
+	}
+	h.respBytes.Add(-n)
+	if h.waiters.Load() == 0 {
+		return
+	}
+	h.budgetMu.Lock()
+	if h.freed != nil {
+		close(h.freed)
+		h.freed = nil
+	}
+	h.budgetMu.Unlock()
 }
 
 // reserve takes n bytes of the response budget; false when they do not
@@ -429,7 +490,7 @@ func (h *httpLimiter) handler(next http.Handler) http.Handler {
 			lw.budgeted = h.lim.ResponseBudget > 0
 			if n := largeResponses[r.Header.Get("X-Amz-Target")]; n > 0 && lw.budgeted {
 				n = min(n, h.lim.ResponseBudget)
-				if !h.reserve(n) {
+				if !h.reserveWait(r.Context(), n) {
 					h.throttled("response_budget")
 					writeThrottle(w, r, true)
 					return
@@ -439,7 +500,7 @@ func (h *httpLimiter) handler(next http.Handler) http.Handler {
 			lw.r = r
 			next.ServeHTTP(lw, r)
 			lw.finish()
-			h.respBytes.Add(-lw.reserved)
+			h.unreserve(lw.reserved)
 			return
 		}
 		if !h.acquire(r.Context()) {
@@ -578,7 +639,7 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 			case need > w.reserved:
 				w.reserved = need
 			default: // give back what this response does not use
-				w.h.respBytes.Add(need - w.reserved)
+				w.h.unreserve(w.reserved - need)
 				w.reserved = need
 			}
 		}

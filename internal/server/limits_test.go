@@ -457,3 +457,38 @@ func TestLongHandlerIsNotCutOff(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeReadsWaitForBudget: a BatchGetItem whose reservation does not
+// fit waits in the queue and runs when the budget is given back; with no
+// budget coming back within QueueWait it is refused, its body unread.
+func TestLargeReadsWaitForBudget(t *testing.T) {
+	s := startLimited(t, HTTPLimits{ResponseBudget: 20 << 20, QueueWait: waitLong})
+	setupTable(t, s)
+	if !s.limits.reserve(10 << 20) { // a response being written to a slow reader
+		t.Fatal("reserve 10 MiB of 20")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		code, body := post(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"k"}}]}}}`)
+		if code != 200 || !strings.Contains(body, "hello") {
+			t.Errorf("BatchGetItem after waiting for the budget: %d %s", code, body)
+		}
+	}()
+	waitFor(t, "the BatchGetItem waiting", func() bool { return metric(t, s, "eddy_http_requests_queued") == 1 })
+	s.limits.unreserve(10 << 20)
+	<-done
+	if n := metric(t, s, "eddy_http_response_bytes_in_flight"); n != 0 {
+		t.Errorf("%v bytes reserved after the response, want 0", n)
+	}
+
+	s.limits.lim.QueueWait = 50 * time.Millisecond
+	s.limits.reserve(10 << 20)
+	code, body := post(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"k"}}]}}}`)
+	if code != 400 || !strings.Contains(body, "RequestLimitExceeded") {
+		t.Fatalf("BatchGetItem with the budget held: %d %s", code, body)
+	}
+	if code, _ := post(t, s, "GetItem", getItem); code != 200 {
+		t.Fatalf("GetItem with the budget held: %d", code)
+	}
+}
