@@ -294,6 +294,7 @@ func slowBody(ctx context.Context, addr string, st *attackStats) {
 			continue
 		}
 		st.slowDials.Add(1)
+		opened := time.Now()
 		stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 		_, err = fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: %s\r\nX-Amz-Target: DynamoDB_20120810.GetItem\r\n"+
 			"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{", addr)
@@ -305,6 +306,9 @@ func slowBody(ctx context.Context, addr string, st *attackStats) {
 		}
 		stop()
 		_ = c.Close()
+		if time.Since(opened) < time.Second {
+			sleep(ctx, time.Second) // refused at the cap: no busy loop of dials
+		}
 	}
 }
 

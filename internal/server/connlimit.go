@@ -5,33 +5,41 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // connListener caps the connections the HTTP server holds open. Unlike
 // netutil.LimitListener it never blocks Accept (a connection left in the
 // kernel's backlog looks like a hung server) and it does not let idle
-// keep-alive connections starve new ones:
+// keep-alive connections, or clients that stall their request bodies,
+// starve new ones:
 //
 //  1. below max, a new connection is accepted;
-//  2. at max, the connection idle longest (between two requests, per the
-//     server's ConnState) is closed and the new one takes its place;
-//  3. with none idle, the new connection is accepted into a small reserve
-//     (reserveConns) that serves only /healthz and /metrics, so a probe
-//     still gets an answer while the cap holds; other requests on it are
-//     answered with the throttling error and the connection is closed;
+//  2. at max, one open connection is closed and the new one takes its
+//     place: the one idle longest if it has been idle (between two
+//     requests, per the server's ConnState) for stallAfter; else the one
+//     whose request body has been stalled longest, if for stallAfter
+//     (a legitimate body of the sizes DynamoDB takes arrives in well
+//     under a second); else the one idle longest;
+//  3. with none of those, the new connection is accepted into a small
+//     reserve (reserveConns) that serves only /healthz and /metrics, so a
+//     probe still gets an answer while the cap holds; other requests on it
+//     are answered with the throttling error and the connection is closed;
 //  4. with the reserve full too, the reserve connection that has been
 //     waiting longest without a request in progress is closed for it, and
 //     failing that the new connection is closed at once.
 //
-// Connections in the middle of a request are never closed here: the read
-// and write deadlines bound how long they last. Safe for concurrent use.
+// A connection whose request is running (its body read) is never closed
+// here: the write deadline bounds how long it lasts. Safe for concurrent
+// use.
 type connListener struct {
 	net.Listener
-	max     int // regular connections; the reserve is on top
-	reserve int
-	m       *httpMetrics
-	log     *slog.Logger
+	max        int // regular connections; the reserve is on top
+	reserve    int
+	stallAfter time.Duration // idle or stalled this long: closed first at the cap
+	m          *httpMetrics
+	log        *slog.Logger
 
 	mu       sync.Mutex
 	open     int // regular connections open
@@ -44,8 +52,12 @@ type connListener struct {
 // /healthz and /metrics.
 const reserveConns = 16
 
+// stallAfter is how long a connection must be idle, or its request body
+// stalled, to be closed first at the cap.
+const stallAfter = time.Second
+
 func newConnListener(ln net.Listener, max int, m *httpMetrics, log *slog.Logger) *connListener {
-	return &connListener{Listener: ln, max: max, reserve: reserveConns, m: m, log: log,
+	return &connListener{Listener: ln, max: max, reserve: reserveConns, stallAfter: stallAfter, m: m, log: log,
 		conns: make(map[*limitConn]struct{})}
 }
 
@@ -54,6 +66,9 @@ type limitConn struct {
 	net.Conn
 	l       *connListener
 	reserve bool // accepted beyond the cap: /healthz and /metrics only
+	// bodySince is when the request in progress started to send its body
+	// (unix nanoseconds), 0 when none is being read; set by the handler.
+	bodySince atomic.Int64
 
 	// guarded by l.mu
 	active   bool      // a request is in progress (http.StateActive)
@@ -104,7 +119,14 @@ func (l *connListener) admit(nc net.Conn) *limitConn {
 			l.log.Warn("http: connection cap reached: closing idle connections, then refusing",
 				"max", l.max, "reserve", l.reserve)
 		}
-		victim := l.oldest(func(v *limitConn) bool { return !v.reserve && v.idle() })
+		now := time.Now()
+		victim := l.oldest(func(v *limitConn) bool { return !v.reserve && v.idle() && now.Sub(v.since) >= l.stallAfter })
+		if victim == nil {
+			victim = l.stalledLongest(now)
+		}
+		if victim == nil {
+			victim = l.oldest(func(v *limitConn) bool { return !v.reserve && v.idle() })
+		}
 		if victim == nil && l.reserved < l.reserve {
 			l.reserved++
 			c.reserve = true
@@ -136,6 +158,23 @@ func (l *connListener) oldest(match func(*limitConn) bool) *limitConn {
 	for c := range l.conns {
 		if !c.closed && match(c) && (v == nil || c.since.Before(v.since)) {
 			v = c
+		}
+	}
+	return v
+}
+
+// stalledLongest returns the regular connection whose request body has
+// been stalled longest, for at least stallAfter; l.mu held.
+func (l *connListener) stalledLongest(now time.Time) *limitConn {
+	var v *limitConn
+	var vSince int64
+	limit := now.Add(-l.stallAfter).UnixNano()
+	for c := range l.conns {
+		if c.closed || c.reserve {
+			continue
+		}
+		if b := c.bodySince.Load(); b != 0 && b <= limit && (v == nil || b < vSince) {
+			v, vSince = c, b
 		}
 	}
 	return v

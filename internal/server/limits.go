@@ -477,7 +477,10 @@ func (h *httpLimiter) handler(next http.Handler) http.Handler {
 			return
 		}
 		if r.ContentLength != 0 && h.lim.ReadTimeout > 0 {
-			r.Body = h.bodyDeadline(w, r)
+			r.Body = h.bodyDeadline(w, r, c)
+			if c != nil {
+				defer c.bodySince.Store(0)
+			}
 		}
 		if r.Method == http.MethodPost && isDynamoDB(r) {
 			// Admission comes after the body (api calls admit): here only
@@ -523,8 +526,11 @@ type connKey struct{}
 // clears the deadline itself when the body ends (it starts its background
 // read of the connection then), so a handler that runs long after reading
 // its body is not canceled by it.
-func (h *httpLimiter) bodyDeadline(w http.ResponseWriter, r *http.Request) io.ReadCloser {
-	b := &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(w), h: h, start: time.Now()}
+func (h *httpLimiter) bodyDeadline(w http.ResponseWriter, r *http.Request, c *limitConn) io.ReadCloser {
+	b := &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(w), h: h, conn: c, start: time.Now()}
+	if c != nil {
+		c.bodySince.Store(b.start.UnixNano()) // closed first at the cap once stalled
+	}
 	b.size = max(r.ContentLength, 0)
 	b.deadline = b.allowed(b.size)
 	if err := b.rc.SetReadDeadline(b.deadline); err != nil {
@@ -537,6 +543,7 @@ type deadlineBody struct {
 	io.ReadCloser
 	rc       *http.ResponseController
 	h        *httpLimiter
+	conn     *limitConn // nil without a connection cap
 	start    time.Time
 	size     int64 // declared; 0 when unknown
 	n        int64 // read so far
@@ -568,6 +575,9 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		}
 	case err == io.EOF:
 		b.done = true
+		if b.conn != nil {
+			b.conn.bodySince.Store(0)
+		}
 	case err != nil && !b.done && errors.Is(err, os.ErrDeadlineExceeded):
 		b.done = true
 		b.h.m.timeouts.WithLabelValues("read").Inc()
@@ -585,7 +595,7 @@ type limitWriter struct {
 	r           *http.Request
 	budgeted    bool
 	reserved    int64 // of the response budget, given back by the handler wrapper
-	status      int // held back
+	status      int   // held back
 	wroteHeader bool
 }
 
