@@ -606,7 +606,11 @@ func (w *limitWriter) WriteHeader(code int) {
 	if w.wroteHeader || w.status != 0 {
 		return
 	}
-	if w.budgeted && code >= 200 {
+	if code < 200 { // informational: the real status follows
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if w.budgeted {
 		w.status = code
 		return
 	}
