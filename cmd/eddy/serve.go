@@ -58,7 +58,7 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 // default; a negative value turns a limit off.
 func httpLimitFlags(fs *flag.FlagSet, l *server.HTTPLimits) {
 	fs.IntVar(&l.MaxConnections, "http-max-conns", server.DefaultMaxConnections,
-		"most client connections open (plus 16 kept for /healthz and /metrics); at the cap the connection idle longest is closed, then new ones refused; at most the open-file limit less 256")
+		"most client connections open (plus 16 kept for /healthz and /metrics); at the cap an idle or stalled one is closed for the new one, else new ones only get /healthz and /metrics; at most the open-file limit less 256")
 	fs.DurationVar(&l.HeaderTimeout, "http-header-timeout", server.DefaultHeaderTimeout, "longest a client may take to send a request's headers")
 	fs.DurationVar(&l.ReadTimeout, "http-read-timeout", server.DefaultReadTimeout,
 		"longest a client may take to send a request body, plus its size at --http-min-rate; a slower body is cut off")

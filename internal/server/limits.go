@@ -29,9 +29,11 @@ import (
 //
 // What the limits answer:
 //
-//   - over MaxConnections: the connection idle longest is closed for the
-//     new one; with none idle the new one may only ask /healthz or
-//     /metrics (a reserve of 16), else it is closed at once.
+//   - over MaxConnections: a connection idle for a second, else the one
+//     whose request body has stalled longest (a second or more), else any
+//     idle one is closed for the new one; with none of those the new one
+//     may only ask /healthz or /metrics (a reserve of 16), else it is
+//     closed at once (connlimit.go).
 //   - over MaxInFlight plus MaxQueued, or after QueueWait in the queue,
 //     and when the response budget is spent: DynamoDB's
 //     RequestLimitExceeded (HTTP 400) on the DynamoDB and Streams
