@@ -69,8 +69,10 @@ type HTTPLimits struct {
 	IdleTimeout time.Duration
 	// MaxInFlight caps the requests running at once (a DynamoDB request
 	// counts from when its body has been read, so slow uploads hold no
-	// slot; /healthz and /metrics do not count: they have their own 8).
-	// Default 128.
+	// slot; /healthz and /metrics do not count: they have their own 8;
+	// Lambda Invokes, which wait for their function, have MaxInFlight of
+	// their own, refused with TooManyRequestsException beyond it, so they
+	// never starve the DynamoDB API). Default 128.
 	MaxInFlight int
 	// MaxQueued requests wait for a slot beyond MaxInFlight, each at
 	// most QueueWait; more are refused at once, before their body is
@@ -155,13 +157,13 @@ func newHTTPMetrics(reg prometheus.Registerer, h *httpLimiter) *httpMetrics {
 		connsEvicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "eddy_http_connections_evicted_total",
 			Help: "Idle connections closed at the cap to make room for a new one."}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eddy_http_requests_throttled_total",
-			Help: "Requests answered with the throttling error, by reason: in_flight (cap and queue full, or waited QueueWait), response_budget, connections (a reserve connection asked for something else than /healthz or /metrics), probes (the probes' own reserve was full)."},
+			Help: "Requests answered with the throttling error, by reason: in_flight (cap and queue full, or waited QueueWait), invocations (Lambda Invokes in flight at the cap), response_budget, connections (a reserve connection asked for something else than /healthz or /metrics), probes (the probes' own reserve was full)."},
 			[]string{"reason"}),
 		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eddy_http_timeouts_total",
 			Help: "Requests cut off because the client sent its body (read) or took its response (write) too slowly."},
 			[]string{"direction"}),
 	}
-	for _, r := range []string{"in_flight", "response_budget", "connections", "probes"} {
+	for _, r := range []string{"in_flight", "invocations", "response_budget", "connections", "probes"} {
 		m.throttled.WithLabelValues(r)
 	}
 	m.timeouts.WithLabelValues("read")
@@ -195,9 +197,10 @@ type httpLimiter struct {
 	m     *httpMetrics
 	conns atomic.Pointer[connListener] // nil until Start, or when MaxConnections < 0
 
-	slots  chan struct{} // in-flight semaphore; nil when MaxInFlight < 0
-	queued atomic.Int64
-	probes chan struct{} // /healthz and /metrics
+	slots   chan struct{} // in-flight semaphore; nil when MaxInFlight < 0
+	queued  atomic.Int64
+	probes  chan struct{} // /healthz and /metrics
+	invokes chan struct{} // Lambda Invoke: MaxInFlight of its own; nil when off
 
 	respBytes atomic.Int64 // large response bytes reserved or being written
 	budgetMu  sync.Mutex
@@ -214,6 +217,7 @@ func newHTTPLimiter(lim HTTPLimits, reg prometheus.Registerer, log *slog.Logger)
 	h := &httpLimiter{lim: lim, log: log, probes: make(chan struct{}, 8)}
 	if lim.MaxInFlight > 0 {
 		h.slots = make(chan struct{}, lim.MaxInFlight)
+		h.invokes = make(chan struct{}, lim.MaxInFlight)
 	}
 	h.m = newHTTPMetrics(reg, h)
 	return h
@@ -340,10 +344,19 @@ func writeThrottle(w http.ResponseWriter, r *http.Request, bodyUnread bool) {
 		_, _ = w.Write(body)
 		return
 	}
-	// Lambda's TooManyRequestsException
-	// (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors):
-	// 429, Retry-After for retryAfterSeconds, Type, message and Reason.
-	body := []byte(`{"Type":"User","message":"Rate Exceeded.","Reason":"CallerRateLimitExceeded"}`)
+	writeLambdaThrottle(w, r, false, "CallerRateLimitExceeded")
+}
+
+// writeLambdaThrottle answers Lambda's TooManyRequestsException
+// (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors):
+// 429, Retry-After for retryAfterSeconds, Type, message and Reason.
+func writeLambdaThrottle(w http.ResponseWriter, r *http.Request, bodyUnread bool, reason string) {
+	h := w.Header()
+	if bodyUnread && r.ContentLength != 0 {
+		h.Set("Connection", "close")
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	}
+	body := []byte(`{"Type":"User","message":"Rate Exceeded.","Reason":"` + reason + `"}`)
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Amzn-Errortype", "TooManyRequestsException")
 	h.Set("Retry-After", "1")
@@ -508,6 +521,24 @@ func (h *httpLimiter) handler(next http.Handler) http.Handler {
 			h.unreserve(lw.reserved)
 			return
 		}
+		if isInvoke(r) {
+			// A synchronous Invoke waits for its function (up to 900 s):
+			// it has its own slots, so long invocations never starve the
+			// DynamoDB API of its own.
+			if h.invokes != nil {
+				select {
+				case h.invokes <- struct{}{}:
+					defer func() { <-h.invokes }()
+				default:
+					h.throttled("invocations")
+					writeLambdaThrottle(w, r, true, "ConcurrentInvocationLimitExceeded")
+					return
+				}
+			}
+			next.ServeHTTP(lw, r)
+			lw.finish()
+			return
+		}
 		if !h.acquire(r.Context()) {
 			h.throttled("in_flight")
 			writeThrottle(w, r, true)
@@ -517,6 +548,13 @@ func (h *httpLimiter) handler(next http.Handler) http.Handler {
 		next.ServeHTTP(lw, r)
 		lw.finish()
 	})
+}
+
+// isInvoke reports Lambda's Invoke: POST /2015-03-31/functions/NAME/invocations.
+func isInvoke(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/2015-03-31/functions/")
+	return ok && r.Method == http.MethodPost && strings.HasSuffix(rest, "/invocations") &&
+		strings.Count(rest, "/") == 1
 }
 
 // connKey is the request context's key of its *limitConn (ConnContext).

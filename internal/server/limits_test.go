@@ -523,3 +523,39 @@ func TestLargeReadsWaitForBudget(t *testing.T) {
 		t.Fatalf("GetItem with the budget held: %d", code)
 	}
 }
+
+// TestInvokesHaveTheirOwnSlots: Lambda Invokes waiting for their functions
+// do not take the DynamoDB API's slots; beyond their own cap they get
+// TooManyRequestsException (429, ConcurrentInvocationLimitExceeded).
+func TestInvokesHaveTheirOwnSlots(t *testing.T) {
+	s := startLimited(t, HTTPLimits{MaxInFlight: 1, MaxQueued: -1})
+	setupTable(t, s)
+	hold, held := make(chan struct{}), make(chan struct{})
+	// Stands in for the Lambda API's Invoke route: the limits see the
+	// same path (the more specific pattern wins on the mux).
+	s.Handle("POST /2015-03-31/functions/slow/invocations", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(held)
+		<-hold
+	}))
+	invoke := func() *http.Response {
+		resp, err := http.Post(s.URL()+"/2015-03-31/functions/slow/invocations", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp
+	}
+	go invoke()
+	<-held
+	wellBehaved(t, s) // the one in-flight slot is free
+	resp := invoke()
+	if resp == nil || resp.StatusCode != 429 || resp.Header.Get("X-Amzn-Errortype") != "TooManyRequestsException" {
+		t.Fatalf("second Invoke with one invocation slot: %+v", resp)
+	}
+	if n := metric(t, s, "eddy_http_requests_throttled_total", "reason", "invocations"); n != 1 {
+		t.Errorf("%v invocations refused, want 1", n)
+	}
+	close(hold)
+}
