@@ -182,7 +182,7 @@ func newHTTPMetrics(reg prometheus.Registerer, h *httpLimiter) *httpMetrics {
 		}),
 		gauge("eddy_http_requests_in_flight", "Requests holding an in-flight slot.", func() float64 { return float64(h.inFlight()) }),
 		gauge("eddy_http_requests_queued", "Requests waiting for an in-flight slot.", func() float64 { return float64(h.queued.Load()) }),
-		gauge("eddy_http_response_bytes_in_flight", "Bytes of large responses being written to clients.", func() float64 {
+		gauge("eddy_http_response_bytes_in_flight", "Bytes of the response budget taken: large responses reserved before they run or being written to clients.", func() float64 {
 			return float64(h.respBytes.Load())
 		}),
 	)
@@ -210,7 +210,7 @@ type httpLimiter struct {
 	mu         sync.Mutex
 	throttling atomic.Bool  // logged "throttling", not yet "ended"; set under mu
 	lastRefuse atomic.Int64 // unix nanoseconds of the last refusal
-	rejected   int          // since throttling began
+	rejected   atomic.Int64 // since throttling began
 }
 
 func newHTTPLimiter(lim HTTPLimits, reg prometheus.Registerer, log *slog.Logger) *httpLimiter {
@@ -284,9 +284,12 @@ func (h *httpLimiter) admit(ctx context.Context) (func(), error) {
 func (h *httpLimiter) throttled(reason string) {
 	h.m.throttled.WithLabelValues(reason).Inc()
 	h.lastRefuse.Store(time.Now().UnixNano())
+	h.rejected.Add(1)
+	if h.throttling.Load() { // under attack: no lock per refusal
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.rejected++
 	if !h.throttling.Load() {
 		h.throttling.Store(true)
 		h.log.Warn("http: throttling requests", "reason", reason, "in_flight", h.inFlight(),
@@ -306,9 +309,8 @@ func (h *httpLimiter) calm() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.throttling.Load() {
-		h.log.Info("http: throttling ended", "refused", h.rejected)
+		h.log.Info("http: throttling ended", "refused", h.rejected.Swap(0))
 		h.throttling.Store(false)
-		h.rejected = 0
 	}
 }
 
