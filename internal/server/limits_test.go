@@ -96,9 +96,9 @@ func ddb(t *testing.T, s *Server, op, body string) {
 	}
 }
 
-// post sends a DynamoDB request with a fresh connection and returns the
+// postDDB sends a DynamoDB request with a fresh connection and returns the
 // status and body.
-func post(t *testing.T, s *Server, op, body string) (int, string) {
+func postDDB(t *testing.T, s *Server, op, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, s.URL()+"/", strings.NewReader(body))
 	if err != nil {
@@ -131,7 +131,7 @@ const getItem = `{"TableName":"tbl","Key":{"pk":{"S":"k"}}}`
 // wellBehaved asserts that a GetItem succeeds.
 func wellBehaved(t *testing.T, s *Server) {
 	t.Helper()
-	if code, body := post(t, s, "GetItem", getItem); code != 200 || !strings.Contains(body, "hello") {
+	if code, body := postDDB(t, s, "GetItem", getItem); code != 200 || !strings.Contains(body, "hello") {
 		t.Fatalf("well-behaved GetItem: %d %s", code, body)
 	}
 }
@@ -252,7 +252,7 @@ func TestConnectionCap(t *testing.T) {
 	if code, body := get(t, s.URL()+"/healthz"); code != 200 || body != "ok\n" {
 		t.Fatalf("/healthz at the cap: %d %q", code, body)
 	}
-	code, body := post(t, s, "GetItem", getItem)
+	code, body := postDDB(t, s, "GetItem", getItem)
 	if code != 400 || !strings.Contains(body, "RequestLimitExceeded") {
 		t.Fatalf("GetItem beyond the cap: %d %s, want 400 RequestLimitExceeded", code, body)
 	}
@@ -437,14 +437,14 @@ func TestResponseBudget(t *testing.T) {
 	s := startLimited(t, HTTPLimits{ResponseBudget: 1 << 20})
 	setupTable(t, s)
 	keys := bigItems(t, s, 4)
-	code, body := post(t, s, "BatchGetItem", fmt.Sprintf(`{"RequestItems":{"tbl":{"Keys":[%s]}}}`, keys))
+	code, body := postDDB(t, s, "BatchGetItem", fmt.Sprintf(`{"RequestItems":{"tbl":{"Keys":[%s]}}}`, keys))
 	if code != 400 || !strings.Contains(body, "RequestLimitExceeded") {
 		t.Fatalf("1.5 MB response over a 1 MB budget: %d %.200s", code, body)
 	}
 	if n := metric(t, s, "eddy_http_requests_throttled_total", "reason", "response_budget"); n != 1 {
 		t.Errorf("%v refused for the budget, want 1", n)
 	}
-	code, body = post(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"big0"}},{"pk":{"S":"big1"}}]}}}`)
+	code, body = postDDB(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"big0"}},{"pk":{"S":"big1"}}]}}}`)
 	if code != 200 || len(body) < 780_000 {
 		t.Fatalf("780 KB response within the budget: %d, %d bytes", code, len(body))
 	}
@@ -501,7 +501,7 @@ func TestLargeReadsWaitForBudget(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		code, body := post(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"k"}}]}}}`)
+		code, body := postDDB(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"k"}}]}}}`)
 		if code != 200 || !strings.Contains(body, "hello") {
 			t.Errorf("BatchGetItem after waiting for the budget: %d %s", code, body)
 		}
@@ -515,11 +515,11 @@ func TestLargeReadsWaitForBudget(t *testing.T) {
 	if !s.limits.reserve(10 << 20) {
 		t.Fatal("reserve 10 MiB of 20 again")
 	}
-	code, body := post(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"k"}}]}}}`)
+	code, body := postDDB(t, s, "BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"k"}}]}}}`)
 	if code != 400 || !strings.Contains(body, "RequestLimitExceeded") {
 		t.Fatalf("BatchGetItem with the budget held: %d %s", code, body)
 	}
-	if code, _ := post(t, s, "GetItem", getItem); code != 200 {
+	if code, _ := postDDB(t, s, "GetItem", getItem); code != 200 {
 		t.Fatalf("GetItem with the budget held: %d", code)
 	}
 }
