@@ -148,9 +148,10 @@ type httpMetrics struct {
 	connsEvicted  prometheus.Counter
 	throttled     *prometheus.CounterVec // reason
 	timeouts      *prometheus.CounterVec // direction: read, write
+	collectors    []prometheus.Collector // every one of them, gauges included
 }
 
-func newHTTPMetrics(reg prometheus.Registerer, h *httpLimiter) *httpMetrics {
+func newHTTPMetrics(h *httpLimiter) *httpMetrics {
 	m := &httpMetrics{
 		connsRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "eddy_http_connections_refused_total",
 			Help: "Connections closed on accept: the cap and its reserve were full, none idle."}),
@@ -171,7 +172,7 @@ func newHTTPMetrics(reg prometheus.Registerer, h *httpLimiter) *httpMetrics {
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
-	reg.MustRegister(m.connsRejected, m.connsEvicted, m.throttled, m.timeouts,
+	m.collectors = append(m.collectors, m.connsRejected, m.connsEvicted, m.throttled, m.timeouts,
 		gauge("eddy_http_connections_open", "Client connections open (the cap's and the reserve's).", func() float64 {
 			cl := h.conns.Load()
 			if cl == nil {
@@ -187,6 +188,12 @@ func newHTTPMetrics(reg prometheus.Registerer, h *httpLimiter) *httpMetrics {
 		}),
 	)
 	return m
+}
+
+// register puts the limits' metrics on the server's registry (once it
+// exists: the limiter is built before, for api's Admit).
+func (h *httpLimiter) register(reg prometheus.Registerer) {
+	reg.MustRegister(h.m.collectors...)
 }
 
 // httpLimiter applies HTTPLimits to every request (handler) and
@@ -213,13 +220,13 @@ type httpLimiter struct {
 	rejected   atomic.Int64 // since throttling began
 }
 
-func newHTTPLimiter(lim HTTPLimits, reg prometheus.Registerer, log *slog.Logger) *httpLimiter {
+func newHTTPLimiter(lim HTTPLimits, log *slog.Logger) *httpLimiter {
 	h := &httpLimiter{lim: lim, log: log, probes: make(chan struct{}, 8)}
 	if lim.MaxInFlight > 0 {
 		h.slots = make(chan struct{}, lim.MaxInFlight)
 		h.invokes = make(chan struct{}, lim.MaxInFlight)
 	}
-	h.m = newHTTPMetrics(reg, h)
+	h.m = newHTTPMetrics(h)
 	return h
 }
 

@@ -189,8 +189,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err := opts.HTTP.validate(); err != nil {
 		return nil, err
 	}
-	s.metrics = prometheus.NewRegistry()
-	s.limits = newHTTPLimiter(opts.HTTP, s.metrics, sub("http"))
+	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, NoSync: opts.NoSync,
 		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), Logger: sub("store")})
@@ -276,6 +275,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("dlq", s.dlq.Close)
 
+	s.metrics = prometheus.NewRegistry()
 	if s.mappings, err = mappings.New(mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
 		Outbox: s.outbox, Builtins: s.builtins, Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
 		return nil, err
@@ -283,6 +283,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.opened("mappings", s.mappings.Close)
 	s.dlq.Start()
 
+	s.limits.register(s.metrics)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
