@@ -396,13 +396,17 @@ func decodeGetItemFast(body []byte, in *getItemInput) bool {
 
 // readAll is io.ReadAll into a buffer sized from the request's
 // Content-Length (when given and within the limit), so a body is read
-// without regrowing.
+// without regrowing. The buffer is allocated as bytes arrive, not as
+// declared: it starts at most readAllFirst bytes and at least doubles
+// (up to the declared size) each time it fills, so a client that declares
+// 16 MB and sends one byte holds 64 KiB, not 16 MB, while its body times
+// out.
 func readAll(rd io.Reader, size int64) ([]byte, error) {
-	n := 512
+	want := 512
 	if size > 0 && size <= maxRequestBody {
-		n = int(size) + 1 // room to see EOF without growing
+		want = int(size) + 1 // room to see EOF without growing
 	}
-	b := make([]byte, 0, n)
+	b := make([]byte, 0, min(want, readAllFirst))
 	for {
 		m, err := rd.Read(b[len(b):cap(b)])
 		b = b[:len(b)+m]
@@ -413,7 +417,16 @@ func readAll(rd io.Reader, size int64) ([]byte, error) {
 			return b, err
 		}
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+			next := 2 * cap(b)
+			if want > cap(b) {
+				next = min(next, want)
+			}
+			nb := make([]byte, len(b), next)
+			copy(nb, b)
+			b = nb
 		}
 	}
 }
+
+// readAllFirst is the most readAll allocates before the bytes arrive.
+const readAllFirst = 64 << 10

@@ -35,6 +35,15 @@ type Deps struct {
 	// Logger is where a handler's recovered panic is logged (with its
 	// stack); nil discards.
 	Logger *slog.Logger
+	// Admit, when set, is called for each DynamoDB or Streams request
+	// over HTTP once its body has been read and before its operation runs:
+	// an error is answered as is (the server's RequestLimitExceeded when
+	// too many requests are in flight), release is called when the
+	// response has been written. Reading a body is bounded by the server's
+	// read deadline, not by admission, so a client that sends its body
+	// slowly holds no slot. Nil admits everything. Call (in process) does
+	// not use it.
+	Admit func(ctx context.Context) (release func(), err error)
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -54,6 +63,7 @@ type Server struct {
 	db     *store.DB
 	log    *streams.Log
 	logger *slog.Logger
+	admit  func(ctx context.Context) (release func(), err error)
 	ops    map[string]opFunc
 
 	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
@@ -62,7 +72,7 @@ type Server struct {
 // New builds the protocol handlers over cfg.DB and cfg.Log.
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
-	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger)}
+	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()
@@ -116,6 +126,14 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, err)
 		return
+	}
+	if s.admit != nil {
+		release, err := s.admit(r.Context())
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		defer release()
 	}
 	c := &call{op: op, body: body, principal: principalOf(r), host: r.Host}
 	resp, err := s.dispatch(r.Context(), f, c)

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,9 +55,52 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.Var(sinks, "sink", "create or update sink NAME at start (sinks persist; see eddy sinks): NAME=search (embedded index),\n"+
 		"NAME=http(s)://... (webhook), NAME=elasticsearch+http://host:9200/INDEX, NAME=nats://host:4222/SUBJECT[?stream=S],\n"+
 		"NAME=file:///path; repeat for several sinks")
+	httpLimitFlags(fs, &opts.HTTP)
+	fs.String("memory-limit", "",
+		"soft memory limit of the Go runtime, GOMEMLIMIT's syntax (e.g. 384MiB): the garbage collector works harder near it (default $GOMEMLIMIT, else 1GiB)")
 	fs.String("log-level", "info", "least severe log level written to stderr: debug, info, warn or error")
 	fs.String("log-format", "text", "log line format: text (key=value) or json")
 	return fs
+}
+
+// httpLimitFlags are the --http-* flags: server.HTTPLimits, each with its
+// default; a negative value turns a limit off.
+func httpLimitFlags(fs *flag.FlagSet, l *server.HTTPLimits) {
+	fs.IntVar(&l.MaxConnections, "http-max-conns", server.DefaultMaxConnections,
+		"most client connections open (plus 16 kept for /healthz and /metrics); at the cap an idle or stalled one is closed for the new one, else new ones only get /healthz and /metrics; at most the open-file limit less 256")
+	fs.DurationVar(&l.HeaderTimeout, "http-header-timeout", server.DefaultHeaderTimeout, "longest a client may take to send a request's headers")
+	fs.DurationVar(&l.ReadTimeout, "http-read-timeout", server.DefaultReadTimeout,
+		"longest a client may take to send a request body, plus its size at --http-min-rate; a slower body is cut off")
+	fs.DurationVar(&l.WriteTimeout, "http-write-timeout", server.DefaultWriteTimeout,
+		"longest a client may take to receive a response once it starts, plus its size at --http-min-rate; a client that does not read is cut off")
+	fs.IntVar(&l.MinRate, "http-min-rate", server.DefaultMinRate, "slowest a body or a response may move past its timeout, in bytes per second")
+	fs.DurationVar(&l.IdleTimeout, "http-idle-timeout", server.DefaultIdleTimeout, "close keep-alive connections idle this long")
+	fs.IntVar(&l.MaxInFlight, "http-max-in-flight", server.DefaultMaxInFlight,
+		"most requests running at once (a request counts once its body is read; /healthz and /metrics do not count); beyond it and its queue: RequestLimitExceeded")
+	fs.IntVar(&l.MaxQueued, "http-max-queued", server.DefaultMaxQueued, "requests that may wait for a slot beyond --http-max-in-flight")
+	fs.DurationVar(&l.QueueWait, "http-queue-wait", server.DefaultQueueWait, "longest a request waits for a slot before RequestLimitExceeded")
+	fs.Int64Var(&l.ResponseBudget, "http-response-budget", server.DefaultResponseBudget,
+		"most bytes of large responses (64 KiB and more) being written to clients at once; beyond it: RequestLimitExceeded")
+}
+
+// parseBytes reads a size in GOMEMLIMIT's syntax: a number of bytes with
+// an optional B, KiB, MiB, GiB or TiB suffix.
+func parseBytes(s string) (int64, error) {
+	num, mult := s, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, mult = v, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q: want a positive number of bytes, optionally with B, KiB, MiB, GiB or TiB", s)
+	}
+	return n * mult, nil
 }
 
 // newLogger builds the stderr logger of --log-level and --log-format.
@@ -112,6 +158,14 @@ func serve(args []string) int {
 	}
 
 	server.TuneRuntime()
+	if v := fs.Lookup("memory-limit").Value.String(); v != "" {
+		n, err := parseBytes(v)
+		if err != nil {
+			log.Error("bad --memory-limit", "err", err)
+			return 2
+		}
+		debug.SetMemoryLimit(n)
+	}
 	srv, err := server.New(opts)
 	if err != nil {
 		log.Error("cannot start", "err", err)

@@ -55,3 +55,46 @@ func TestServeDLQFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestServeHTTPLimitFlags: the --http-* flags fill server.HTTPLimits; their
+// defaults are HTTPLimits' own.
+func TestServeHTTPLimitFlags(t *testing.T) {
+	parse := func(args ...string) server.HTTPLimits {
+		t.Helper()
+		var opts server.Options
+		if err := serveFlags(&opts, new(sinkFlags)).Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return opts.HTTP
+	}
+	want := server.HTTPLimits{MaxConnections: server.DefaultMaxConnections, HeaderTimeout: server.DefaultHeaderTimeout,
+		ReadTimeout: server.DefaultReadTimeout, WriteTimeout: server.DefaultWriteTimeout, MinRate: server.DefaultMinRate,
+		IdleTimeout: server.DefaultIdleTimeout, MaxInFlight: server.DefaultMaxInFlight, MaxQueued: server.DefaultMaxQueued,
+		QueueWait: server.DefaultQueueWait, ResponseBudget: server.DefaultResponseBudget}
+	if got := parse(); got != want {
+		t.Fatalf("defaults: %+v, want %+v", got, want)
+	}
+	got := parse("--http-max-conns", "100", "--http-header-timeout", "1s", "--http-read-timeout", "2s",
+		"--http-write-timeout", "3s", "--http-min-rate", "1000", "--http-idle-timeout", "4s", "--http-max-in-flight", "5",
+		"--http-max-queued", "-1", "--http-queue-wait", "6ms", "--http-response-budget", "7")
+	want = server.HTTPLimits{MaxConnections: 100, HeaderTimeout: time.Second, ReadTimeout: 2 * time.Second,
+		WriteTimeout: 3 * time.Second, MinRate: 1000, IdleTimeout: 4 * time.Second, MaxInFlight: 5, MaxQueued: -1,
+		QueueWait: 6 * time.Millisecond, ResponseBudget: 7}
+	if got != want {
+		t.Fatalf("flags: %+v, want %+v", got, want)
+	}
+}
+
+// TestParseBytes: --memory-limit takes GOMEMLIMIT's syntax.
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"384MiB": 384 << 20, "1GiB": 1 << 30, "4096": 4096, "10B": 10, "2KiB": 2048, "1TiB": 1 << 40} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1MiB", "0", "1.5GiB", "12MB", "99999999999TiB"} {
+		if n, err := parseBytes(in); err == nil {
+			t.Errorf("parseBytes(%q) = %d, want an error", in, n)
+		}
+	}
+}

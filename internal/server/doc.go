@@ -11,6 +11,15 @@
 // and /healthz are mounted here. cmd/eddy, internal/eddytest and
 // bench/profserve build a Server from Options.
 //
+// Every connection and request passes the limits of Options.HTTP
+// (HTTPLimits, limits.go, connlimit.go): a connection cap that closes idle
+// connections first and keeps a reserve for /healthz and /metrics, read
+// and write deadlines proportional to the bytes moved, a cap on requests
+// in flight with a short queue (DynamoDB requests are admitted once their
+// body is read, through api.Deps.Admit), and a budget of large response
+// bytes being written. Refusals are DynamoDB's RequestLimitExceeded, or
+// Lambda's TooManyRequestsException on the Lambda API.
+//
 // Routes:
 //
 //	POST /            DynamoDB and DynamoDB Streams (package api)

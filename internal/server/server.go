@@ -109,6 +109,10 @@ type Options struct {
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
 	// Account default to the server's.
 	FunctionLogs cwlogs.Options
+	// HTTP bounds what clients can hold: connections, read and write
+	// timeouts, requests in flight and their queue, response bytes to slow
+	// readers. Default: HTTPLimits' defaults.
+	HTTP HTTPLimits
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -138,6 +142,7 @@ func (o *Options) EnsureDefaults() {
 	if o.TTLSweepInterval == 0 {
 		o.TTLSweepInterval = 5 * time.Second
 	}
+	o.HTTP.ensureDefaults()
 }
 
 // Server is one eddy: every subsystem on one Pebble database, served on one
@@ -156,6 +161,7 @@ type Server struct {
 	metrics  *prometheus.Registry
 	api      *api.Server
 	mux      *http.ServeMux
+	limits   *httpLimiter
 
 	// closers close what New opened, in opening order; Shutdown (or a
 	// failed New) runs them backwards.
@@ -192,6 +198,10 @@ func New(opts Options) (_ *Server, err error) {
 		}
 	}()
 	sub := func(name string) *slog.Logger { return log.With("subsystem", name) }
+	if err := opts.HTTP.validate(); err != nil {
+		return nil, err
+	}
+	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
 		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), Logger: sub("store")})
@@ -215,7 +225,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api")}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
 	if open == nil {
@@ -288,6 +298,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.opened("mappings", s.mappings.Close)
 	s.dlq.Start()
 
+	s.limits.register(s.metrics)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
@@ -303,10 +314,23 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
-		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           s.limits.handler(s.mux),
+		ReadHeaderTimeout: max(opts.HTTP.HeaderTimeout, 0),
+		IdleTimeout:       max(opts.HTTP.IdleTimeout, 0),
 		ErrorLog:          slog.NewLogLogger(sub("http").Handler(), slog.LevelWarn),
+		// The limits find a request's connection (reserve or not) in its
+		// context, and follow which connections are idle.
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if lc, ok := c.(*limitConn); ok {
+				return context.WithValue(ctx, connKey{}, lc)
+			}
+			return ctx
+		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if cl := s.limits.conns.Load(); cl != nil {
+				cl.connState(c, st)
+			}
+		},
 	}
 
 	// The store's background work, once every change log it writes
@@ -379,6 +403,11 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("server: listen %s: %w", s.opts.Addr, err)
 	}
+	if s.opts.HTTP.MaxConnections > 0 {
+		cl := newConnListener(ln, s.opts.HTTP.MaxConnections, s.limits.m, s.limits.log)
+		s.limits.conns.Store(cl)
+		ln = cl
+	}
 	s.ln = ln
 	s.ready.Store(true)
 	s.serve = lifecycle.New(context.Background(), "server", s.log)
@@ -393,7 +422,8 @@ func (s *Server) Start() error {
 	if s.opts.InMemory {
 		data = "memory"
 	}
-	s.log.Info("eddy serving", "url", s.URL(), "data", data, "fsync", !s.opts.NoSync)
+	s.log.Info("eddy serving", "url", s.URL(), "data", data, "fsync", !s.opts.NoSync,
+		"max_connections", s.opts.HTTP.MaxConnections, "max_in_flight", s.opts.HTTP.MaxInFlight)
 	return nil
 }
 
