@@ -73,6 +73,10 @@ func checkIndexShape(v *constraints, ix indexWire, p string, global bool) {
 			v.enum(*ix.Projection.ProjectionType, p+"projection.projectionType", "ALL", "INCLUDE", "KEYS_ONLY")
 		}
 		v.listLength(len(ix.Projection.NonKeyAttributes), ix.Projection.NonKeyAttributes != nil, p+"projection.nonKeyAttributes", 0)
+		for j, n := range ix.Projection.NonKeyAttributes {
+			// The model's NonKeyAttributeName: 1 to 255 bytes.
+			v.keyName(&n, p+"projection.nonKeyAttributes."+itoa(j+1)+".member")
+		}
 	}
 	if global && ix.ProvisionedThroughput != nil {
 		checkThroughput(v, ix.ProvisionedThroughput, p+"provisionedThroughput")

@@ -236,7 +236,6 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
-	v.nameList(in.AttributesToGet...)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
