@@ -365,12 +365,6 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	v.notNull(in.Key != nil, "key")
 	v.nested(in.ExpressionAttributeValues)
 	v.names(in.ExpressionAttributeValues)
-	for name, u := range in.AttributeUpdates {
-		v.nameList(name)
-		if u.Value != nil {
-			v.names(attr.Item{"": *u.Value})
-		}
-	}
 	in.returnOpts.check(&v)
 	legacyConstraints(&v, in.Expected, in.ConditionalOperator, in.AttributeUpdates)
 	if err := v.err(); err != nil {

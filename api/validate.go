@@ -264,9 +264,9 @@ func (c *constraints) names(items ...map[string]attr.Value) {
 }
 
 // nameList is names for attribute names given as strings (legacy
-// AttributeUpdates; scylladb's test_limits.py
-// test_limit_attribute_length_nonkey_bad has DynamoDB refuse it, and
-// AttributesToGet, which legacyProjection checks).
+// AttributeUpdates, which scylladb's test_limits.py
+// test_limit_attribute_length_nonkey_bad has DynamoDB refuse, and
+// Expected; AttributesToGet is legacyProjection's).
 func (c *constraints) nameList(names ...string) {
 	for _, n := range names {
 		if len(n) > attr.MaxNameLen {
