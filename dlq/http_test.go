@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,4 +193,82 @@ func TestHTTPRedriveRefused(t *testing.T) {
 	})
 	refused("the entry's own mapping deleted", "POST", one, 404, uuid)
 	refused("redrive all of a deleted mapping", "POST", "/eddy/dlq/redrive?mapping="+uuid, 404, uuid)
+}
+
+// TestRedriveFunctionDeletedMidway: a function deleted while a redrive
+// runs stops the redrive with a 404 naming it (a mapping's runner would
+// wait for the function to come back; the redrive used to retry until the
+// client gave up). The records not processed stay in the entry.
+func TestRedriveFunctionDeletedMidway(t *testing.T) {
+	e := start(t, dlq.Options{})
+	arn := e.table("src")
+	e.function("f", "esm", map[string]string{"FAIL_ON": "bad"})
+	for _, v := range []string{"bad", "x1"} {
+		e.put("src", "k", v)
+	}
+	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn),
+		MaximumRetryAttempts: aws.Int32(0), BatchSize: aws.Int32(10)})
+	en := e.entries(uuid, 1)[0]
+	e.caughtUp(uuid)
+	if len(en.Records) != 2 {
+		t.Fatalf("entry holds %d records, want 2", len(en.Records))
+	}
+	if _, err := e.lam.UpdateEventSourceMapping(e.ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(uuid), BatchSize: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the redrive's first invocation until the function is deleted.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hold := func() { once.Do(func() { close(entered); <-release }) }
+	e.sink.hook.Store(&hold)
+	type answer struct {
+		code int
+		body []byte
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL()+fmt.Sprintf("/eddy/dlq/entries/%d/redrive", en.ID), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- answer{code: resp.StatusCode, body: b}
+	}()
+	select {
+	case <-entered:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the redrive never invoked the function")
+	}
+	if _, err := e.lam.DeleteFunction(e.ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	a := <-done
+	if a.err != nil {
+		t.Fatalf("redrive: %v", a.err)
+	}
+	var out struct {
+		Message string     `json:"message"`
+		Entry   *dlq.Entry `json:"entry"`
+	}
+	if err := json.Unmarshal(a.body, &out); err != nil {
+		t.Fatalf("redrive: %d %s", a.code, a.body)
+	}
+	if a.code != 404 || !strings.Contains(out.Message, "function:f") || out.Entry == nil {
+		t.Fatalf("redrive: %d %s", a.code, a.body)
+	}
+	got, err := e.srv.DLQ().Get(en.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "bad" failed again, "x1" never ran: both are kept.
+	if got.Redrive == nil || got.Redrive.State != dlq.RedriveFailed || !slices.Equal(vs(t, got), []string{"bad", "x1"}) {
+		t.Fatalf("entry after the redrive: %+v, records %v", got.Redrive, vs(t, got))
+	}
 }
