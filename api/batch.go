@@ -537,6 +537,12 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 			if wr.PutRequest != nil && attr.ItemTooDeep(wr.PutRequest.Item) {
 				return nil, ddberr.Validationf("%s", attr.MsgNesting)
 			}
+			// A name over 65535 bytes: the same place and form as the
+			// nesting check; DynamoDB's answer to a BatchWriteItem is not
+			// recorded (ExtendDB #347 enforces the limit there).
+			if wr.PutRequest != nil && attr.ItemLongName(wr.PutRequest.Item) {
+				return nil, ddberr.Validationf("%s", attr.MsgNameTooLarge)
+			}
 		}
 	}
 

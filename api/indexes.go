@@ -36,39 +36,50 @@ type (
 // definitions (the "1 validation error detected" family).
 func checkIndexShapes(v *constraints, list []indexWire, at string, global bool) {
 	for i, ix := range list {
-		p := at + "." + itoa(i+1) + ".member."
-		if ix.IndexName == nil {
-			v.fail(nil, p+"indexName", "Member must not be null")
+		checkIndexShape(v, ix, at+"."+itoa(i+1)+".member.", global)
+	}
+}
+
+// checkIndexShape is checkIndexShapes for one definition whose members are
+// at p ("globalSecondaryIndexes.1.member.",
+// "globalSecondaryIndexUpdates.1.member.create.").
+func checkIndexShape(v *constraints, ix indexWire, p string, global bool) {
+	if ix.IndexName == nil {
+		v.fail(nil, p+"indexName", "Member must not be null")
+	} else {
+		v.resourceName(*ix.IndexName, p+"indexName")
+	}
+	if ix.KeySchema == nil {
+		v.fail(nil, p+"keySchema", "Member must not be null")
+	} else if len(ix.KeySchema) < 1 {
+		v.fail("[]", p+"keySchema", "Member must have length greater than or equal to 1")
+	} else if len(ix.KeySchema) > 2 {
+		v.fail("[...]", p+"keySchema", "Member must have length less than or equal to 2")
+	}
+	for j, k := range ix.KeySchema {
+		kp := p + "keySchema." + itoa(j+1) + ".member."
+		v.notNull(k.AttributeName != nil, kp+"attributeName")
+		v.keyName(k.AttributeName, kp+"attributeName")
+		if k.KeyType == nil {
+			v.fail(nil, kp+"keyType", "Member must not be null")
 		} else {
-			v.resourceName(*ix.IndexName, p+"indexName")
+			v.enum(*k.KeyType, kp+"keyType", "HASH", "RANGE")
 		}
-		if ix.KeySchema == nil {
-			v.fail(nil, p+"keySchema", "Member must not be null")
-		} else if len(ix.KeySchema) < 1 {
-			v.fail("[]", p+"keySchema", "Member must have length greater than or equal to 1")
-		} else if len(ix.KeySchema) > 2 {
-			v.fail("[...]", p+"keySchema", "Member must have length less than or equal to 2")
+	}
+	if ix.Projection == nil {
+		v.fail(nil, p+"projection", "Member must not be null")
+	} else {
+		if ix.Projection.ProjectionType != nil {
+			v.enum(*ix.Projection.ProjectionType, p+"projection.projectionType", "ALL", "INCLUDE", "KEYS_ONLY")
 		}
-		for j, k := range ix.KeySchema {
-			kp := p + "keySchema." + itoa(j+1) + ".member."
-			v.notNull(k.AttributeName != nil, kp+"attributeName")
-			if k.KeyType == nil {
-				v.fail(nil, kp+"keyType", "Member must not be null")
-			} else {
-				v.enum(*k.KeyType, kp+"keyType", "HASH", "RANGE")
-			}
+		v.listLength(len(ix.Projection.NonKeyAttributes), ix.Projection.NonKeyAttributes != nil, p+"projection.nonKeyAttributes", 0)
+		for j, n := range ix.Projection.NonKeyAttributes {
+			// The model's NonKeyAttributeName: 1 to 255 bytes.
+			v.keyName(&n, p+"projection.nonKeyAttributes."+itoa(j+1)+".member")
 		}
-		if ix.Projection == nil {
-			v.fail(nil, p+"projection", "Member must not be null")
-		} else {
-			if ix.Projection.ProjectionType != nil {
-				v.enum(*ix.Projection.ProjectionType, p+"projection.projectionType", "ALL", "INCLUDE", "KEYS_ONLY")
-			}
-			v.listLength(len(ix.Projection.NonKeyAttributes), ix.Projection.NonKeyAttributes != nil, p+"projection.nonKeyAttributes", 0)
-		}
-		if global && ix.ProvisionedThroughput != nil {
-			checkThroughput(v, ix.ProvisionedThroughput, p+"provisionedThroughput")
-		}
+	}
+	if global && ix.ProvisionedThroughput != nil {
+		checkThroughput(v, ix.ProvisionedThroughput, p+"provisionedThroughput")
 	}
 }
 
@@ -328,7 +339,7 @@ func checkGSIUpdateShapes(v *constraints, ups []gsiUpdateWire) {
 	for i, u := range ups {
 		p := "globalSecondaryIndexUpdates." + itoa(i+1) + ".member."
 		if u.Create != nil {
-			checkIndexShapes(v, []indexWire{*u.Create}, p+"create", true)
+			checkIndexShape(v, *u.Create, p+"create.", true)
 		}
 		if u.Update != nil {
 			if u.Update.IndexName == nil {

@@ -54,9 +54,14 @@ func compileExprs(in *exprInput, missing string, anyExpr bool) (*expr.Compiler, 
 	if in.ExpressionAttributeNames != nil && len(in.ExpressionAttributeNames) == 0 {
 		return nil, ddberr.Validationf("ExpressionAttributeNames must not be empty")
 	}
-	for k := range in.ExpressionAttributeNames {
+	for k, n := range in.ExpressionAttributeNames {
 		if !strings.HasPrefix(k, "#") || len(k) < 2 {
 			return nil, ddberr.Validationf("ExpressionAttributeNames contains invalid key: Syntax error; key: %q", k)
+		}
+		if len(n) > attr.MaxNameLen {
+			// ExtendDB issue #365 (measured 2026-09-16): UpdateItem
+			// SET #n = :v with #n a name of 65,536 bytes.
+			return nil, ddberr.Validationf("1 validation error detected: %s", attr.MsgNameTooLarge)
 		}
 	}
 	if in.ExpressionAttributeValues != nil && len(in.ExpressionAttributeValues) == 0 {
@@ -132,6 +137,7 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	if !scanned { // the request scanner returns no value nested too deeply
 		v.nested(in.Item, in.ExpressionAttributeValues)
 	}
+	v.names(in.Item, in.ExpressionAttributeValues)
 	cond, err := in.compile(&v)
 	if err != nil {
 		return nil, err
@@ -309,6 +315,7 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	v.nested(in.ExpressionAttributeValues)
+	v.names(in.ExpressionAttributeValues)
 	cond, err := in.compile(&v)
 	if err != nil {
 		return nil, err
@@ -357,6 +364,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	v.itemTableName(in.TableName, "tableName")
 	v.notNull(in.Key != nil, "key")
 	v.nested(in.ExpressionAttributeValues)
+	v.names(in.ExpressionAttributeValues)
 	in.returnOpts.check(&v)
 	legacyConstraints(&v, in.Expected, in.ConditionalOperator, in.AttributeUpdates)
 	if err := v.err(); err != nil {

@@ -64,6 +64,16 @@ func legacyConstraints(v *constraints, expected map[string]expectedCond, condOp 
 	for _, name := range sortedTables(updates) {
 		v.enum(updates[name].Action, "attributeUpdates."+name+".member.action", "ADD", "PUT", "DELETE")
 	}
+	// Their names and values are attribute names (attr.MaxNameLen).
+	for name := range expected {
+		v.nameList(name)
+	}
+	for name, u := range updates {
+		v.nameList(name)
+		if u.Value != nil {
+			v.names(attr.Item{"": *u.Value})
+		}
+	}
 }
 
 // mixedWriteParams rejects expression and non-expression members in one request.

@@ -83,6 +83,15 @@ func (s *Server) bindPQ(st *partiql.Statement, params []attr.Value) (*pqStatemen
 	if err != nil {
 		return nil, err
 	}
+	for _, v := range params {
+		// A parameter's map keys become attribute names (INSERT's item,
+		// UPDATE's SET values): refused as UpdateItem refuses them in
+		// ExpressionAttributeValues (attr.MsgNameTooLarge; PartiQL's own
+		// answer is not recorded).
+		if attr.LongName(v) {
+			return nil, ddberr.Validationf("1 validation error detected: %s", attr.MsgNameTooLarge)
+		}
+	}
 	t := s.db.Table(st.Table)
 	if t == nil {
 		return nil, ddberr.NotFound()

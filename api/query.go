@@ -552,6 +552,9 @@ func legacyProjection(names []string) (*expr.Projection, error) {
 	seen := map[string]bool{}
 	paths := make([]expr.Path, 0, len(names))
 	for _, n := range names {
+		if len(n) > attr.MaxNameLen { // scylladb's test_limits.py: refused as in an Item
+			return nil, ddberr.Validationf("1 validation error detected: %s", attr.MsgNameTooLarge)
+		}
 		if seen[n] {
 			return nil, ddberr.Invalidf("Duplicate value in attribute name: %s", n)
 		}

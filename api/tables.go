@@ -80,6 +80,7 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	v.notNull(in.KeySchema != nil, "keySchema")
 	for i, d := range in.AttributeDefinitions {
 		v.notNull(d.AttributeName != nil, "attributeDefinitions."+itoa(i+1)+".member.attributeName")
+		v.keyName(d.AttributeName, "attributeDefinitions."+itoa(i+1)+".member.attributeName")
 		if d.AttributeType == nil {
 			v.fail(nil, "attributeDefinitions."+itoa(i+1)+".member.attributeType", "Member must not be null")
 		} else {
@@ -95,6 +96,7 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	}
 	for i, k := range in.KeySchema {
 		v.notNull(k.AttributeName != nil, "keySchema."+itoa(i+1)+".member.attributeName")
+		v.keyName(k.AttributeName, "keySchema."+itoa(i+1)+".member.attributeName")
 		if k.KeyType == nil {
 			v.fail(nil, "keySchema."+itoa(i+1)+".member.keyType", "Member must not be null")
 		} else {
@@ -541,6 +543,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	}
 	for i, d := range in.AttributeDefinitions {
 		v.notNull(d.AttributeName != nil, "attributeDefinitions."+itoa(i+1)+".member.attributeName")
+		v.keyName(d.AttributeName, "attributeDefinitions."+itoa(i+1)+".member.attributeName")
 		if d.AttributeType == nil {
 			v.fail(nil, "attributeDefinitions."+itoa(i+1)+".member.attributeType", "Member must not be null")
 		} else {

@@ -187,6 +187,12 @@ func txNesting(items []transactWriteItem) error {
 			if a == ti.Put && attr.ItemTooDeep(a.Item) {
 				return ddberr.Validationf("%s", attr.MsgNesting)
 			}
+			// A name over 65535 bytes in a Put item or any action's
+			// values: as the nesting check, bare (not recorded for
+			// transactions; ExtendDB #347, #365 enforce it there).
+			if (a == ti.Put && attr.ItemLongName(a.Item)) || attr.ItemLongName(a.ExpressionAttributeValues) {
+				return ddberr.Validationf("%s", attr.MsgNameTooLarge)
+			}
 			bad := ""
 			for k, v := range a.ExpressionAttributeValues {
 				if (bad == "" || k < bad) && attr.NestedDeeper(v, attr.MaxNestedContainers+1) {

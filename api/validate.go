@@ -22,8 +22,9 @@ import (
 // A table name's rules differ between the control plane (tableName) and the
 // data plane (itemTableName); see those.
 type constraints struct {
-	first error // reported instead of msgs
-	msgs  []string
+	first    error // reported instead of msgs
+	msgs     []string
+	longName bool // attr.MsgNameTooLarge is in msgs
 }
 
 func (c *constraints) fail(value any, at, rule string) {
@@ -245,6 +246,56 @@ func (c *constraints) nested(items ...map[string]attr.Value) {
 			c.msgs = append(c.msgs, attr.MsgNesting)
 			return
 		}
+	}
+}
+
+// names records an attribute name longer than attr.MaxNameLen, at any
+// depth of items (an Item, ExpressionAttributeValues), once: DynamoDB sends
+// attr.MsgNameTooLarge inside the "1 validation error detected: " envelope
+// (ExtendDB issue #365, measured 2026-09-16: PutItem with a top-level or a
+// nested name of 65,536 bytes, UpdateItem with one in a value).
+func (c *constraints) names(items ...map[string]attr.Value) {
+	for _, it := range items {
+		if attr.ItemLongName(it) {
+			c.nameTooLarge()
+			return
+		}
+	}
+}
+
+// nameList is names for attribute names given as strings (legacy
+// AttributeUpdates, which scylladb's test_limits.py
+// test_limit_attribute_length_nonkey_bad has DynamoDB refuse, and
+// Expected; AttributesToGet is legacyProjection's).
+func (c *constraints) nameList(names ...string) {
+	for _, n := range names {
+		if len(n) > attr.MaxNameLen {
+			c.nameTooLarge()
+			return
+		}
+	}
+}
+
+func (c *constraints) nameTooLarge() {
+	if !c.longName {
+		c.longName = true
+		c.msgs = append(c.msgs, attr.MsgNameTooLarge)
+	}
+}
+
+// keyName records a key attribute name (a key schema's, an attribute
+// definition's) longer than attr.MaxKeyNameLen, the API model's member
+// constraint (KeySchemaAttributeName: length 1 to 255), in its usual words
+// ("Value '...' at 'keySchema.1.member.attributeName' failed to satisfy
+// constraint: Member must have length less than or equal to 255").
+// scylladb's test_limits.py (test_limit_attribute_length_key_bad,
+// test_limit_attribute_length_gsi_lsi_bad) has DynamoDB refuse a 256-byte
+// name in each of these places with a ValidationException naming 255; no
+// capture of the whole message is published, so the words are the model's
+// rule in the form every other member violation takes.
+func (c *constraints) keyName(name *string, at string) {
+	if name != nil && len(*name) > attr.MaxKeyNameLen {
+		c.fail(*name, at, maxLength(attr.MaxKeyNameLen))
 	}
 }
 

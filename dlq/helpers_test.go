@@ -39,8 +39,19 @@ type call struct {
 	Vs []string `json:"vs"`
 }
 
-// sink collects the test guests' reports.
-type sink struct{ eddytest.Sink[call] }
+// sink collects the test guests' reports; hook, when set, runs before
+// each report is kept (a test can hold an invocation there).
+type sink struct {
+	eddytest.Sink[call]
+	hook atomic.Pointer[func()]
+}
+
+func (s *sink) Emit(ctx context.Context, name string, doc []byte) error {
+	if h := s.hook.Load(); h != nil {
+		(*h)()
+	}
+	return s.Sink.Emit(ctx, name, doc)
+}
 
 func (s *sink) vs() []string {
 	var out []string

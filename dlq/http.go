@@ -31,9 +31,11 @@ type Redriver interface {
 //	DELETE /eddy/dlq/entries/{id}                      {"Deleted":1}
 //	DELETE /eddy/dlq/entries[?mapping=UUID]            {"Deleted":n} (purge)
 //
-// Errors are {"message":...} with 404 (no such entry), 409 (already
-// redriven, or busy), 400 (bad ID) or 500 (a redrive that failed: the
-// entry, updated, is in "entry").
+// Errors are {"message":...} with 404 (no such entry, mapping or
+// function), 409 (already redriven, busy, or a function that cannot run),
+// 400 (bad ID, or a mapping of another table's stream) or 500 (a redrive
+// that failed: the entry, updated, is in "entry"). A 4xx redrive left the
+// entry as it was.
 func NewHandler(s *Store, rd Redriver) http.Handler {
 	if rd == nil {
 		rd = noRedriver{}
@@ -125,9 +127,11 @@ func pathID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 func writeErr(w http.ResponseWriter, err error, entry any) {
 	code := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoMapping), errors.Is(err, ErrNoFunction):
 		code = http.StatusNotFound
-	case errors.Is(err, ErrAlreadyDone), errors.Is(err, ErrBusy):
+	case errors.Is(err, ErrWrongMapping):
+		code = http.StatusBadRequest
+	case errors.Is(err, ErrAlreadyDone), errors.Is(err, ErrBusy), errors.Is(err, ErrCannotRun):
 		code = http.StatusConflict
 	case errors.Is(err, ErrNoRedriver):
 		code = http.StatusNotImplemented

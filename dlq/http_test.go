@@ -1,8 +1,17 @@
 package dlq_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -94,5 +103,172 @@ func TestHTTPRedriveAll(t *testing.T) {
 	all.Entries = nil
 	if code := httpDo(t, base, "POST", "/eddy/dlq/redrive", &all); code != 200 || len(all.Entries) != 0 {
 		t.Fatalf("redrive all with nothing to redrive: %d %+v", code, all.Entries)
+	}
+}
+
+// TestHTTPRedriveRefused: a redrive that cannot run (no such mapping, the
+// entry's own mapping deleted, a mapping that reads another table's stream,
+// a function deleted or with reserved concurrency 0) is refused with a 4xx
+// before it begins, and the stored entry is left exactly as it was (no
+// redrive count, state or mapping saved). Each request has a deadline: a
+// redrive of a deleted function used to retry forever.
+func TestHTTPRedriveRefused(t *testing.T) {
+	e := start(t, dlq.Options{})
+	arn := e.table("src")
+	otherArn := e.table("other")
+	e.function("f", "esm", map[string]string{"FAIL_ON": "bad", "QUIET": "1"})
+	e.function("g", "esm", map[string]string{"QUIET": "1"})
+	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn),
+		MaximumRetryAttempts: aws.Int32(0), BatchSize: aws.Int32(1)})
+	otherUUID := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("g"), EventSourceArn: aws.String(otherArn)})
+	e.put("src", "k0", "bad")
+	en := e.entries(uuid, 1)
+	e.caughtUp(uuid)
+	id := en[0].ID
+	want, err := e.srv.DLQ().Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := e.srv.URL()
+	refused := func(what, method, path string, code int, words ...string) {
+		t.Helper()
+		var out struct {
+			Message string `json:"message"`
+		}
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, method, base+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		_ = json.Unmarshal(b, &out)
+		if resp.StatusCode != code {
+			t.Errorf("%s: %d %s; want %d", what, resp.StatusCode, b, code)
+		}
+		for _, w := range words {
+			if !strings.Contains(out.Message, w) {
+				t.Errorf("%s: message %q does not name %q", what, out.Message, w)
+			}
+		}
+		got, err := e.srv.DLQ().Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s changed the entry: redrive %+v, %d records; want redrive %+v, %d records",
+				what, got.Redrive, len(got.Records), want.Redrive, len(want.Records))
+			want = got
+		}
+	}
+	one := fmt.Sprintf("/eddy/dlq/entries/%d/redrive", id)
+
+	refused("unknown mapping", "POST", one+"?mapping=NOPE", 404, "NOPE")
+	refused("redrive all of an unknown mapping", "POST", "/eddy/dlq/redrive?mapping=NOPE", 404, "NOPE")
+	refused("a mapping of another table", "POST", one+"?mapping="+otherUUID, 400, otherUUID, "other")
+
+	if _, err := e.lam.PutFunctionConcurrency(e.ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("f"),
+		ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	refused("a function with reserved concurrency 0", "POST", one, 409, "f")
+	if _, err := e.lam.DeleteFunctionConcurrency(e.ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := e.lam.DeleteFunction(e.ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+	refused("a deleted function", "POST", one, 404, "f")
+	refused("redrive all with a deleted function", "POST", "/eddy/dlq/redrive", 404, "f")
+
+	if _, err := e.lam.DeleteEventSourceMapping(e.ctx, &lambda.DeleteEventSourceMappingInput{UUID: aws.String(uuid)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the mapping to be deleted", 10*time.Second, func() bool {
+		_, err := e.srv.Mappings().Get(uuid)
+		return err != nil
+	})
+	refused("the entry's own mapping deleted", "POST", one, 404, uuid)
+	refused("redrive all of a deleted mapping", "POST", "/eddy/dlq/redrive?mapping="+uuid, 404, uuid)
+}
+
+// TestRedriveFunctionDeletedMidway: a function deleted while a redrive
+// runs stops the redrive with a 404 naming it (a mapping's runner would
+// wait for the function to come back; the redrive used to retry until the
+// client gave up). The records not processed stay in the entry.
+func TestRedriveFunctionDeletedMidway(t *testing.T) {
+	e := start(t, dlq.Options{})
+	arn := e.table("src")
+	e.function("f", "esm", map[string]string{"FAIL_ON": "bad"})
+	for _, v := range []string{"bad", "x1"} {
+		e.put("src", "k", v)
+	}
+	uuid := e.mapping(&lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(arn),
+		MaximumRetryAttempts: aws.Int32(0), BatchSize: aws.Int32(10)})
+	en := e.entries(uuid, 1)[0]
+	e.caughtUp(uuid)
+	if len(en.Records) != 2 {
+		t.Fatalf("entry holds %d records, want 2", len(en.Records))
+	}
+	if _, err := e.lam.UpdateEventSourceMapping(e.ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(uuid), BatchSize: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the redrive's first invocation until the function is deleted.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hold := func() { once.Do(func() { close(entered); <-release }) }
+	e.sink.hook.Store(&hold)
+	type answer struct {
+		code int
+		body []byte
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL()+fmt.Sprintf("/eddy/dlq/entries/%d/redrive", en.ID), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- answer{code: resp.StatusCode, body: b}
+	}()
+	select {
+	case <-entered:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the redrive never invoked the function")
+	}
+	if _, err := e.lam.DeleteFunction(e.ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	a := <-done
+	if a.err != nil {
+		t.Fatalf("redrive: %v", a.err)
+	}
+	var out struct {
+		Message string     `json:"message"`
+		Entry   *dlq.Entry `json:"entry"`
+	}
+	if err := json.Unmarshal(a.body, &out); err != nil {
+		t.Fatalf("redrive: %d %s", a.code, a.body)
+	}
+	if a.code != 404 || !strings.Contains(out.Message, "function:f") || out.Entry == nil {
+		t.Fatalf("redrive: %d %s", a.code, a.body)
+	}
+	got, err := e.srv.DLQ().Get(en.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "bad" failed again, "x1" never ran: both are kept.
+	if got.Redrive == nil || got.Redrive.State != dlq.RedriveFailed || !slices.Equal(vs(t, got), []string{"bad", "x1"}) {
+		t.Fatalf("entry after the redrive: %+v, records %v", got.Redrive, vs(t, got))
 	}
 }

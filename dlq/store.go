@@ -27,6 +27,18 @@ var (
 	ErrNoRedriver     = errors.New("dlq: redrive is not available")
 	ErrBadDestination = errors.New("dlq: unsupported destination")
 	ErrClosed         = errors.New("dlq: closed")
+
+	// A redrive refused before it began (the entry is left untouched):
+	// ErrNoMapping, no such event source mapping (the one asked for, or
+	// the entry's own, deleted since); ErrNoFunction, the mapping's
+	// function does not exist; ErrWrongMapping, the mapping reads the
+	// stream of another table than the entry's records came from;
+	// ErrCannotRun, the function cannot run (reserved concurrency 0, a
+	// mapping whose stored filter does not compile).
+	ErrNoMapping    = errors.New("dlq: no such event source mapping")
+	ErrNoFunction   = errors.New("dlq: the mapping's function does not exist")
+	ErrWrongMapping = errors.New("dlq: the mapping reads another table's stream")
+	ErrCannotRun    = errors.New("dlq: the mapping's function cannot run")
 )
 
 // Options configure a Store. Zero values take the documented defaults.

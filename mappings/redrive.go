@@ -3,6 +3,8 @@ package mappings
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eddydb/eddy/dlq"
@@ -27,8 +29,23 @@ const RedriveRetryAttempts = 2
 // writes. It works whether the mapping is enabled or not, beside its
 // runner; cancelling ctx stops it, keeping the progress so far. The entry,
 // updated, is returned also with an error when the redrive ran.
+//
+// A redrive that cannot run is refused before it begins, the entry left
+// untouched (checkRedrive): dlq.ErrNoMapping, dlq.ErrWrongMapping,
+// dlq.ErrNoFunction, dlq.ErrCannotRun. A function deleted during the
+// redrive stops it with dlq.ErrNoFunction (a mapping's runner waits for
+// the function to come back; a redrive has a caller waiting).
 func (m *Manager) Redrive(ctx context.Context, id uint64, mapping string) (*dlq.Entry, error) {
 	q := m.deps.DLQ
+	e, err := q.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.Records) > 0 { // else BeginRedrive answers ErrAlreadyDone
+		if err := m.checkRedrive(e, mapping); err != nil {
+			return nil, err
+		}
+	}
 	rd, err := q.BeginRedrive(id, mapping)
 	if errors.Is(err, dlq.ErrAlreadyDone) {
 		e, _ := q.Get(id)
@@ -40,10 +57,72 @@ func (m *Manager) Redrive(ctx context.Context, id uint64, mapping string) (*dlq.
 	return rd.Finish(m.redriveRecords(ctx, rd))
 }
 
+// checkRedrive reports why entry e cannot be redriven through mapping
+// ("": the entry's own), before anything is written: no such mapping, a
+// mapping of another table's stream (its function would get records of a
+// table it does not read), a stored filter that does not compile, no such
+// function, or a function with reserved concurrency 0 (every invocation
+// would wait for a slot that never frees).
+func (m *Manager) checkRedrive(e *dlq.Entry, mapping string) error {
+	uuid := mapping
+	if uuid == "" {
+		uuid = e.Mapping
+	}
+	m.mu.Lock()
+	me := m.maps[uuid]
+	var cfg Configuration
+	var bad error
+	if me != nil {
+		cfg, bad = me.cfg, me.badCfg
+	}
+	m.mu.Unlock()
+	if me == nil {
+		if mapping == "" {
+			return fmt.Errorf("%w: %s, the mapping of entry %d, was deleted (redrive the entry through another mapping of its table with ?mapping=UUID, or purge it)", dlq.ErrNoMapping, uuid, e.ID)
+		}
+		return fmt.Errorf("%w: %s", dlq.ErrNoMapping, uuid)
+	}
+	if src := e.Record.DDBStreamBatchInfo.StreamArn; src != "" && streamTable(src) != streamTable(cfg.EventSourceArn) {
+		return fmt.Errorf("%w: mapping %s reads %s; the records of entry %d come from %s", dlq.ErrWrongMapping, uuid, cfg.EventSourceArn, e.ID, src)
+	}
+	if bad != nil {
+		return fmt.Errorf("%w: mapping %s: %v", dlq.ErrCannotRun, uuid, bad)
+	}
+	if err := m.checkFunction(cfg.FunctionName, cfg.Qualifier); err != nil {
+		if errors.Is(err, ErrInvalidParameter) {
+			return fmt.Errorf("%w: %v (mapping %s)", dlq.ErrNoFunction, err, uuid)
+		}
+		return err
+	}
+	if !isBuiltin(cfg.FunctionName) {
+		if n, ok, err := m.deps.Host.GetFunctionConcurrency(cfg.FunctionName); err == nil && ok && n == 0 {
+			return fmt.Errorf("%w: function %s has reserved concurrency 0, so none of its invocations can run (PutFunctionConcurrency or DeleteFunctionConcurrency first)", dlq.ErrCannotRun, cfg.FunctionName)
+		}
+	}
+	return nil
+}
+
+// streamTable is the table part of a stream ARN
+// (arn:...:table/NAME/stream/LABEL → arn:...:table/NAME): a table's
+// streams, re-enabled under new labels, are one source for redrives.
+func streamTable(arn string) string {
+	t, _, _ := strings.Cut(arn, "/stream/")
+	return t
+}
+
 // RedriveAll redrives every entry of a mapping ("" for all) that still
 // holds records, oldest first, and returns the entries it touched. It
-// stops at the first error.
+// stops at the first error. A mapping named that does not exist is
+// dlq.ErrNoMapping, even when no entry names it.
 func (m *Manager) RedriveAll(ctx context.Context, mapping string) ([]*dlq.Entry, error) {
+	if mapping != "" {
+		m.mu.Lock()
+		_, ok := m.maps[mapping]
+		m.mu.Unlock()
+		if !ok {
+			return nil, fmt.Errorf("%w: %s", dlq.ErrNoMapping, mapping)
+		}
+	}
 	es, err := m.deps.DLQ.Entries(mapping)
 	if err != nil {
 		return nil, err
@@ -77,8 +156,8 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 		cfg, filters, bad = e.cfg, e.filters, e.badCfg
 	}
 	m.mu.Unlock()
-	if e == nil {
-		return notFound(uuid)
+	if e == nil { // deleted since checkRedrive
+		return fmt.Errorf("%w: %s", dlq.ErrNoMapping, uuid)
 	}
 	if bad != nil {
 		return bad
@@ -99,8 +178,18 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 		}
 	}
 	last := recs[len(recs)-1].Seq
+	// A function deleted meanwhile stops the redrive (the engine would
+	// retry it until the function came back).
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	gone := func(err error) error {
+		if c := context.Cause(ctx); errors.Is(c, dlq.ErrNoFunction) {
+			return c
+		}
+		return err
+	}
 	eng := delivery.New(cfg.engineConfig(&m.opts, "redrive"),
-		funcInvoker{m: m, uuid: cfg.UUID, name: cfg.FunctionName, qualifier: cfg.Qualifier},
+		funcInvoker{m: m, uuid: cfg.UUID, name: cfg.FunctionName, qualifier: cfg.Qualifier, stop: stop},
 		redriveCommitter{m: m, commit: rd.Commit},
 		delivery.Options{Now: m.opts.Now}, nil)
 	for {
@@ -119,7 +208,7 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 		}
 		// With every record filtered out, the one empty batch settles them.
 		if err := eng.Deliver(ctx, items[:n], upTo); err != nil {
-			return err
+			return gone(err)
 		}
 		items = items[n:]
 		if len(items) == 0 {
@@ -129,17 +218,23 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 }
 
 // funcInvoker runs a function on the trigger host (hostInvoker without a
-// runner).
+// runner). stop, when set, is called with dlq.ErrNoFunction when the
+// function does not exist.
 type funcInvoker struct {
 	m                     *Manager
 	uuid, name, qualifier string
+	stop                  context.CancelCauseFunc
 }
 
 func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Result, error) {
 	if isBuiltin(f.name) {
 		return f.m.invokeBuiltin(ctx, f.uuid, f.name, f.qualifier, payload)
 	}
-	return invokeHost(ctx, f.m.deps.Host, f.m.deps.DB, f.name, f.qualifier, payload)
+	res, err := invokeHost(ctx, f.m.deps.Host, f.m.deps.DB, f.name, f.qualifier, payload)
+	if err != nil && f.stop != nil && errors.Is(err, delivery.ErrFunctionNotFound) {
+		f.stop(fmt.Errorf("%w: %v (mapping %s)", dlq.ErrNoFunction, err, f.uuid))
+	}
+	return res, err
 }
 
 // redriveCommitter implements delivery.Committer for a redrive: the

@@ -25,8 +25,9 @@ common flags: --endpoint URL (default http://127.0.0.1:8000)
 list's REDRIVE column: running; done (every record processed); failed (records failed again and are kept);
 interrupted (eddy stopped during the redrive: processed records are removed, the rest kept; redrive again).
 show, redrive and purge print the server's JSON answer. Exit codes: 0 success; 1 an error (no such entry,
-already redriven, server unreachable) or a redrive after which records still fail (the entry keeps them,
-redrive state "failed"); 2 bad usage.
+already redriven, server unreachable; a redrive refused before it began, the entry untouched: no such mapping,
+a mapping of another table, the function deleted or with reserved concurrency 0) or a redrive after which
+records still fail (the entry keeps them, redrive state "failed"); 2 bad usage.
 The client calls the server's /eddy/dlq/ JSON API (see dlq.NewHandler).`
 
 // runDLQ implements "eddy dlq ...". It returns the process exit code.

@@ -113,7 +113,7 @@ func TestParse(t *testing.T) {
 		if err != nil {
 			got = "error: " + ddberr.As(err).Message
 		} else {
-			got = render(t, st, p)
+			got = render(t, st, p[:min(st.Params, len(p))]) // one value per ?, as many as p has
 		}
 		if got != tc.want {
 			t.Errorf("%s\n got: %s\nwant: %s", tc.in, got, tc.want)
@@ -223,4 +223,29 @@ func FuzzParse(f *testing.F) {
 		}
 		Project(st, attr.Item{"a": attr.S("x")})
 	})
+}
+
+// TestParamsCount: Parameters must match the statement's ? one for one;
+// too many are refused as too few are.
+func TestParamsCount(t *testing.T) {
+	st, err := Parse(`SELECT * FROM T WHERE a = ?`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int]error{0: ErrParams, 1: nil, 2: ErrParams} {
+		params := make([]attr.Value, n)
+		for i := range params {
+			params[i] = attr.S("x")
+		}
+		if _, err := NewGen(st, params); err != want {
+			t.Errorf("%d parameters for one ?: %v, want %v", n, err, want)
+		}
+	}
+	st, err = Parse(`SELECT * FROM T WHERE a = 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewGen(st, []attr.Value{attr.S("x")}); err != ErrParams {
+		t.Errorf("a parameter for no ?: %v, want ErrParams", err)
+	}
 }

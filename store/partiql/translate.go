@@ -29,7 +29,10 @@ import (
 //	SET a = set_delete(a, ?)           DELETE #p0 :p0
 //	SET a = b + 1, list_append, if_not_exists   the same SET forms
 
-// ErrParams is DynamoDB's error for a statement with more ? than Parameters.
+// ErrParams is DynamoDB's error for Parameters that do not match the
+// statement's ? one for one, too few or too many (moto's PartiQL
+// UpdateParser and DynamoDB-compatible servers that pin both directions
+// send these words; DynamoDB Local accepts too many, a known difference).
 var ErrParams = ddberr.Validationf("Number of parameters in request and statement don't match.")
 
 // Gen renders expressions of one statement with its parameters bound. It
@@ -42,10 +45,10 @@ type Gen struct {
 }
 
 // NewGen returns a generator for a statement with the given parameters; it
-// fails when the statement has more ? than params (more params are fine,
-// as in DynamoDB).
+// fails with ErrParams unless the statement has exactly one ? per
+// parameter.
 func NewGen(st *Statement, params []attr.Value) (*Gen, error) {
-	if st.Params > len(params) {
+	if st.Params != len(params) {
 		return nil, ErrParams
 	}
 	return &Gen{Names: map[string]string{}, Values: map[string]attr.Value{}, params: params, byName: map[string]string{}}, nil
