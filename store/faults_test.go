@@ -393,9 +393,16 @@ func TestDataDirVanishedUnderLoad(t *testing.T) {
 	for range 3 {
 		e := newFaultEnv(t, func(errorfs.Op) error { return nil })
 		e.loadUntilRefused(func() {
-			if err := os.RemoveAll(e.dir); err != nil {
-				t.Fatal(err)
+			// Pebble may create a file (a flush, a new WAL) while the
+			// directory is being removed: rm -rf again, as a user would.
+			var err error
+			for range 50 {
+				if err = os.RemoveAll(e.dir); err == nil {
+					return
+				}
+				time.Sleep(time.Millisecond)
 			}
+			t.Fatal(err)
 		})
 		within(t, 10*time.Second, "close", func() { _ = e.db.Close() })
 	}
