@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -17,8 +19,18 @@ import (
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 )
 
-// getJSON GETs an eddy-only JSON route.
+// getJSON GETs an eddy-only JSON route, retrying net.ErrClosed (see
+// clients) twice.
 func (c *clients) getJSON(ctx context.Context, path string, v any) error {
+	for attempt := 1; ; attempt++ {
+		err := c.getJSONOnce(ctx, path, v)
+		if err == nil || !errors.Is(err, net.ErrClosed) || attempt == 3 {
+			return err
+		}
+	}
+}
+
+func (c *clients) getJSONOnce(ctx context.Context, path string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+path, nil)
 	if err != nil {
 		return err
@@ -304,7 +316,7 @@ func checkView(ctx context.Context, c *clients, order []*shardRead, bad func(str
 			}
 		}
 	}
-	items, err := scanAll(ctx, c.ddb, view)
+	items, err := scanAll(ctx, c.read, view)
 	if err != nil {
 		return fmt.Errorf("scan view: %w", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/eddydb/eddy/internal/sdkretry"
 )
 
 // proc is one `eddy serve` child process.
@@ -96,15 +98,19 @@ func (p *proc) kill() {
 	<-p.done
 }
 
-// clients are SDK clients with retries off: a request cut off by the kill
-// surfaces as an error, and its write's outcome is then unknown.
+// clients are SDK clients. Writes have retries off: a request cut off by
+// the kill surfaces as an error, and its write's outcome is then unknown
+// (a retry could apply it twice). The checks' reads (read, the streams
+// client, getJSON) retry only net.ErrClosed, the client-side race of Go's
+// transport and the SDK that sdkretry describes: they are idempotent.
 type clients struct {
-	ddb *dynamodb.Client
-	str *dynamodbstreams.Client
-	lam *lambda.Client
-	hc  *http.Client
-	tr  *http.Transport
-	url string
+	ddb  *dynamodb.Client
+	read *dynamodb.Client
+	str  *dynamodbstreams.Client
+	lam  *lambda.Client
+	hc   *http.Client
+	tr   *http.Transport
+	url  string
 }
 
 func newClients(url string) *clients {
@@ -114,8 +120,10 @@ func newClients(url string) *clients {
 	return &clients{
 		ddb: dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: creds,
 			HTTPClient: hc, Retryer: aws.NopRetryer{}}),
+		read: dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: creds,
+			HTTPClient: hc, Retryer: sdkretry.ClosedConn()}),
 		str: dynamodbstreams.New(dynamodbstreams.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: creds,
-			HTTPClient: hc, Retryer: aws.NopRetryer{}}),
+			HTTPClient: hc, Retryer: sdkretry.ClosedConn()}),
 		lam: lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: creds,
 			HTTPClient: hc, Retryer: aws.NopRetryer{}}),
 		hc: hc, tr: tr, url: url,

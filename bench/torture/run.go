@@ -238,7 +238,7 @@ func check(ctx context.Context, c *clients, m *model, workers []*worker, streamA
 	if err != nil {
 		return err
 	}
-	items, err := scanAll(ctx, c.ddb, table)
+	items, err := scanAll(ctx, c.read, table)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
