@@ -39,6 +39,7 @@ type summary struct {
 	inDoubt, inDoubtApplied    int
 	records, dlqRecords        int
 	violations                 []string
+	kept                       string // the temporary directory kept after a violation
 	duration                   time.Duration
 }
 
@@ -48,6 +49,9 @@ func (s summary) String() string {
 }
 
 func (s summary) printViolations(w io.Writer, n int) {
+	if s.kept != "" {
+		fmt.Fprintf(w, "data directory and eddy.log kept in %s\n", s.kept)
+	}
 	for i, v := range s.violations {
 		if i == n {
 			fmt.Fprintf(w, "... and %d more\n", len(s.violations)-n)
@@ -82,7 +86,13 @@ func run(ctx context.Context, o options) (s summary, err error) {
 	if err != nil {
 		return s, err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if len(s.violations) > 0 {
+			s.kept = tmp // the data directory and eddy.log, for the investigation
+			return
+		}
+		os.RemoveAll(tmp)
+	}()
 	bin := o.bin
 	if bin == "" {
 		if bin, err = buildEddy(ctx, tmp); err != nil {
@@ -102,9 +112,16 @@ func run(ctx context.Context, o options) (s summary, err error) {
 	if err != nil {
 		return s, err
 	}
-	var out io.Writer
+	// eddy's output: appended to eddy.log beside the data directory, also
+	// to the log with -v.
+	logFile, err := os.Create(filepath.Join(tmp, "eddy.log"))
+	if err != nil {
+		return s, err
+	}
+	defer logFile.Close()
+	var out io.Writer = logFile
 	if o.verbose {
-		out = o.log
+		out = io.MultiWriter(logFile, o.log)
 	}
 	p, err := startEddy(ctx, bin, addr, dir, out)
 	if err != nil {
