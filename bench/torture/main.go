@@ -47,6 +47,8 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 4, "concurrent writers (each owns its keys)")
 	flag.IntVar(&o.keys, "keys", 16, "keys per writer")
 	flag.BoolVar(&o.verbose, "v", false, "log each round and eddy's output")
+	flag.DurationVar(&o.rollover, "rollover", 0, "eddy serve --stream-rollover (default: eddy's, 4h)")
+	flag.Float64Var(&o.split, "split", 0, "eddy serve --stream-split-writes (default: eddy's, 10000/s)")
 	flag.Parse()
 	o.log = os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

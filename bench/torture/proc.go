@@ -55,8 +55,8 @@ func freeAddr() (string, error) {
 }
 
 // startEddy runs bin serve on addr and dir and waits until /healthz answers.
-func startEddy(ctx context.Context, bin, addr, dir string, out io.Writer) (*proc, error) {
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir)
+func startEddy(ctx context.Context, bin, addr, dir string, out io.Writer, extra ...string) (*proc, error) {
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dir}, extra...)...)
 	if out != nil {
 		cmd.Stdout, cmd.Stderr = out, out
 	}

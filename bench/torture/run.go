@@ -27,7 +27,12 @@ type options struct {
 	workers int
 	keys    int
 	verbose bool
-	log     io.Writer
+	// rollover and split, when set, are eddy serve's --stream-rollover and
+	// --stream-split-writes: short ones close and split shards during the
+	// run, so the stream check follows lineage.
+	rollover time.Duration
+	split    float64
+	log      io.Writer
 	// minRun, maxRun bound the seeded time the workload runs between a
 	// restart and the next kill. Defaults 50ms and 600ms.
 	minRun, maxRun time.Duration
@@ -39,14 +44,15 @@ type summary struct {
 	caughtUp                   int // rounds checked after a full catch-up
 	inDoubt, inDoubtApplied    int
 	records, dlqRecords        int
+	shards                     int // in the stream at the last check
 	violations                 []string
 	kept                       string // the temporary directory kept after a violation
 	duration                   time.Duration
 }
 
 func (s summary) String() string {
-	return fmt.Sprintf("torture seed=%d kills=%d (caught up %d) ops=%d acknowledged=%d refused=%d in-doubt=%d (applied %d) stream-records=%d dead-lettered=%d violations=%d duration=%s",
-		s.seed, s.kills, s.caughtUp, s.ops, s.acked, s.refused, s.inDoubt, s.inDoubtApplied, s.records, s.dlqRecords, len(s.violations), s.duration.Round(time.Millisecond))
+	return fmt.Sprintf("torture seed=%d kills=%d (caught up %d) ops=%d acknowledged=%d refused=%d in-doubt=%d (applied %d) stream-records=%d shards=%d dead-lettered=%d violations=%d duration=%s",
+		s.seed, s.kills, s.caughtUp, s.ops, s.acked, s.refused, s.inDoubt, s.inDoubtApplied, s.records, s.shards, s.dlqRecords, len(s.violations), s.duration.Round(time.Millisecond))
 }
 
 func (s summary) printViolations(w io.Writer, n int) {
@@ -124,7 +130,14 @@ func run(ctx context.Context, o options) (s summary, err error) {
 	if o.verbose {
 		out = io.MultiWriter(logFile, o.log)
 	}
-	p, err := startEddy(ctx, bin, addr, dir, out)
+	var serveArgs []string
+	if o.rollover > 0 {
+		serveArgs = append(serveArgs, "--stream-rollover", o.rollover.String())
+	}
+	if o.split != 0 {
+		serveArgs = append(serveArgs, "--stream-split-writes", fmt.Sprint(o.split))
+	}
+	p, err := startEddy(ctx, bin, addr, dir, out, serveArgs...)
 	if err != nil {
 		return s, err
 	}
@@ -164,7 +177,7 @@ func run(ctx context.Context, o options) (s summary, err error) {
 		wg.Wait()
 		c.close()
 		s.kills++
-		p, err = startEddy(ctx, bin, addr, dir, out)
+		p, err = startEddy(ctx, bin, addr, dir, out, serveArgs...)
 		if err != nil {
 			return s, fmt.Errorf("restart after kill %d: %w", s.kills, err)
 		}
@@ -321,7 +334,7 @@ func check(ctx context.Context, c *clients, m *model, workers []*worker, streamA
 	if err != nil {
 		return err
 	}
-	s.records = 0
+	s.records, s.shards = 0, len(order)
 	for _, sh := range order {
 		s.records += len(sh.records)
 	}
