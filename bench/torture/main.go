@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 4, "concurrent writers (each owns its keys)")
 	flag.IntVar(&o.keys, "keys", 16, "keys per writer")
 	flag.BoolVar(&o.verbose, "v", false, "log each round and eddy's output")
+	flag.DurationVar(&o.maxRun, "max-run", 600*time.Millisecond, "longest seeded run of the workload before a kill (the shortest is 50ms)")
 	flag.DurationVar(&o.rollover, "rollover", 0, "eddy serve --stream-rollover (default: eddy's, 4h)")
 	flag.Float64Var(&o.split, "split", 0, "eddy serve --stream-split-writes (default: eddy's, 10000/s)")
 	flag.Parse()

@@ -44,15 +44,15 @@ type summary struct {
 	caughtUp                   int // rounds checked after a full catch-up
 	inDoubt, inDoubtApplied    int
 	records, dlqRecords        int
-	shards                     int // in the stream at the last check
+	shards, closed, splits     int // of the stream at the last check
 	violations                 []string
 	kept                       string // the temporary directory kept after a violation
 	duration                   time.Duration
 }
 
 func (s summary) String() string {
-	return fmt.Sprintf("torture seed=%d kills=%d (caught up %d) ops=%d acknowledged=%d refused=%d in-doubt=%d (applied %d) stream-records=%d shards=%d dead-lettered=%d violations=%d duration=%s",
-		s.seed, s.kills, s.caughtUp, s.ops, s.acked, s.refused, s.inDoubt, s.inDoubtApplied, s.records, s.shards, s.dlqRecords, len(s.violations), s.duration.Round(time.Millisecond))
+	return fmt.Sprintf("torture seed=%d kills=%d (caught up %d) ops=%d acknowledged=%d refused=%d in-doubt=%d (applied %d) stream-records=%d shards=%d (closed %d, split %d) dead-lettered=%d violations=%d duration=%s",
+		s.seed, s.kills, s.caughtUp, s.ops, s.acked, s.refused, s.inDoubt, s.inDoubtApplied, s.records, s.shards, s.closed, s.splits, s.dlqRecords, len(s.violations), s.duration.Round(time.Millisecond))
 }
 
 func (s summary) printViolations(w io.Writer, n int) {
@@ -334,7 +334,19 @@ func check(ctx context.Context, c *clients, m *model, workers []*worker, streamA
 	if err != nil {
 		return err
 	}
-	s.records, s.shards = 0, len(order)
+	s.records, s.shards, s.closed, s.splits = 0, len(order), 0, 0
+	kids := map[string]int{}
+	for _, sh := range order {
+		kids[sh.parent]++
+		if sh.end != 0 {
+			s.closed++
+		}
+	}
+	for p, n := range kids {
+		if p != "" && n > 1 {
+			s.splits++
+		}
+	}
 	for _, sh := range order {
 		s.records += len(sh.records)
 	}
