@@ -57,12 +57,14 @@ func main() {
 	defer stop()
 	s, err := run(ctx, o)
 	fmt.Println(s)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "torture:", err)
-		os.Exit(2)
-	}
 	if len(s.violations) > 0 {
 		s.printViolations(os.Stderr, 20)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "torture:", err)
+		os.Exit(2)
+	case len(s.violations) > 0:
 		os.Exit(1)
 	}
 }

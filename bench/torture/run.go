@@ -360,8 +360,13 @@ func check(ctx context.Context, c *clients, m *model, workers []*worker, streamA
 		if !catchUp {
 			break
 		}
-		if err := waitCaughtUp(ctx, c, u, 2*time.Minute); err != nil {
-			bad("%v", err)
+		const limit = 2 * time.Minute
+		pending, err := waitCaughtUp(ctx, c, u, limit)
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			bad("mapping %s not caught up after %v: %d records pending", u, limit, pending)
 			caughtUp = false
 		}
 	}
