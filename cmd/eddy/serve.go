@@ -40,6 +40,10 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.StringVar(&opts.Region, "region", arn.DefaultRegion, "region named in ARNs")
 	fs.StringVar(&opts.AccountID, "account", arn.DefaultAccount, "account ID named in ARNs")
 	fs.IntVar(&opts.Streams.ShardCount, "stream-shards", 4, "shards a new table stream starts with")
+	fs.DurationVar(&opts.Streams.RolloverInterval, "stream-rollover", 4*time.Hour,
+		"close each open stream shard this long after it opened and continue in a child shard, as DynamoDB does about every 4h")
+	fs.Float64Var(&opts.Streams.SplitWritesPerSecond, "stream-split-writes", 10000,
+		"split an open stream shard in two when its writes per second exceed this (negative: never)")
 	fs.BoolVar(&opts.TrustedFunctions, "trusted-functions", false,
 		"run function code without the runaway guard (faster; a stuck function then ignores its timeout: only for code you trust)")
 	fs.IntVar(&opts.FunctionLimits.MaxConcurrency, "function-concurrency", 64,

@@ -98,3 +98,23 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestServeStreamFlags: --stream-rollover and --stream-split-writes reach
+// the streams options (bench/torture shortens them to exercise shard
+// lineage under kills).
+func TestServeStreamFlags(t *testing.T) {
+	var opts server.Options
+	if err := serveFlags(&opts, new(sinkFlags)).Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if opts.Streams.RolloverInterval != 4*time.Hour || opts.Streams.SplitWritesPerSecond != 10000 {
+		t.Fatalf("defaults: rollover %v, split %v", opts.Streams.RolloverInterval, opts.Streams.SplitWritesPerSecond)
+	}
+	opts = server.Options{}
+	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--stream-rollover", "3s", "--stream-split-writes", "-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if opts.Streams.RolloverInterval != 3*time.Second || opts.Streams.SplitWritesPerSecond != -1 {
+		t.Fatalf("flags: rollover %v, split %v", opts.Streams.RolloverInterval, opts.Streams.SplitWritesPerSecond)
+	}
+}
