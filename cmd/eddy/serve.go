@@ -61,7 +61,7 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 		"NAME=file:///path; repeat for several sinks")
 	httpLimitFlags(fs, &opts.HTTP)
 	fs.String("memory-limit", "",
-		"soft memory limit of the Go runtime, GOMEMLIMIT's syntax (e.g. 384MiB): the garbage collector works harder near it (default $GOMEMLIMIT, else 1GiB)")
+		"soft memory limit of the Go runtime, GOMEMLIMIT's syntax (e.g. 384MiB): the garbage collector works harder near it (default $GOMEMLIMIT, else 384MiB)")
 	fs.String("log-level", "info", "least severe log level written to stderr: debug, info, warn or error")
 	fs.String("log-format", "text", "log line format: text (key=value) or json")
 	return fs
