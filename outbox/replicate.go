@@ -273,41 +273,35 @@ func plainValue(b *bytes.Buffer, raw json.RawMessage) error {
 			}
 			return plainItem(b, m, nil, nil)
 		case "L":
-			var l []json.RawMessage
-			if err := json.Unmarshal(v, &l); err != nil {
-				return err
-			}
-			b.WriteByte('[')
-			for i, x := range l {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				if err := plainValue(b, x); err != nil {
-					return err
-				}
-			}
-			b.WriteByte(']')
+			return plainList(b, v, plainValue)
 		case "SS", "BS":
 			b.Write(v) // an array of JSON strings
 		case "NS":
-			var l []json.RawMessage
-			if err := json.Unmarshal(v, &l); err != nil {
-				return err
-			}
-			b.WriteByte('[')
-			for i, x := range l {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				if err := plainNumber(b, x); err != nil {
-					return err
-				}
-			}
-			b.WriteByte(']')
+			return plainList(b, v, plainNumber)
 		default:
 			return fmt.Errorf("unknown attribute type %q", typ)
 		}
 	}
+	return nil
+}
+
+// plainList writes a JSON array of DynamoDB values (L) or numbers (NS),
+// each through elem.
+func plainList(b *bytes.Buffer, v json.RawMessage, elem func(*bytes.Buffer, json.RawMessage) error) error {
+	var l []json.RawMessage
+	if err := json.Unmarshal(v, &l); err != nil {
+		return err
+	}
+	b.WriteByte('[')
+	for i, x := range l {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := elem(b, x); err != nil {
+			return err
+		}
+	}
+	b.WriteByte(']')
 	return nil
 }
 
