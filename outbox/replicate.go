@@ -260,8 +260,10 @@ func plainValue(b *bytes.Buffer, raw json.RawMessage) error {
 	}
 	for typ, v := range av {
 		switch typ {
-		case "S", "B", "BOOL":
-			b.Write(v) // a JSON string (B: base64) or true/false
+		case "S", "B", "BOOL", "SS", "BS":
+			// A JSON string (B: base64), true/false, or an array of
+			// strings: copied, compacted.
+			return json.Compact(b, v)
 		case "NULL":
 			b.WriteString("null")
 		case "N":
@@ -274,8 +276,6 @@ func plainValue(b *bytes.Buffer, raw json.RawMessage) error {
 			return plainItem(b, m, nil, nil)
 		case "L":
 			return plainList(b, v, plainValue)
-		case "SS", "BS":
-			b.Write(v) // an array of JSON strings
 		case "NS":
 			return plainList(b, v, plainNumber)
 		default:
