@@ -59,7 +59,7 @@ type Outbox struct {
 	log  *slog.Logger
 	g    *lifecycle.Group
 
-	mu     sync.Mutex // guards sinks, lastID and configuration changes
+	mu        sync.Mutex // guards sinks, lastID and configuration changes
 	sinks     map[string]*sink
 	lastID    uint64
 	closed    bool
