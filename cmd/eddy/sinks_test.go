@@ -56,7 +56,7 @@ func TestSinksCommands(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, code := eddySinks(url, "replicate", "things", "--to", "out", "--fields", "v")
+	out, stderr, code := eddySinks(url, "replicate", "things", "--to", "out", "--fields", "v", "--from", "trim_horizon")
 	if code != 0 || !strings.Contains(out, "replicating things into sink out") {
 		t.Fatalf("replicate: exit %d %q %q", code, out, stderr)
 	}

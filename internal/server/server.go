@@ -61,6 +61,11 @@ type Options struct {
 	SinkConfigs []outbox.Config
 	// OpenSink makes a sink's target. Default sinks.Open (every kind).
 	OpenSink outbox.Opener
+	// SinkRetryBackoff and SinkMaxRetryBackoff pace a sink's deliveries
+	// after a failure: the first wait, doubling up to the maximum.
+	// Defaults outbox.Options' (200ms, 30s); tests shrink them.
+	SinkRetryBackoff    time.Duration
+	SinkMaxRetryBackoff time.Duration
 	// Sinks, when set, replaces the outbox as the receiver of what
 	// functions emit (eddy.emit): every emit goes to it at once, also
 	// during stream invocations, unbuffered (tests that observe
@@ -236,6 +241,7 @@ func New(opts Options) (_ *Server, err error) {
 		sinkDir = filepath.Join(opts.DataDir, "sinks")
 	}
 	if s.outbox, err = outbox.Open(s.db, open, outbox.Options{Dir: sinkDir, Logger: sub("sinks"), ScanTable: s.scanTable,
+		RetryBackoff: opts.SinkRetryBackoff, MaxRetryBackoff: opts.SinkMaxRetryBackoff,
 		Settled: func(ctx context.Context, seq uint64) error { return s.streams.Settled(ctx, streams.Seq(seq)) }}); err != nil {
 		return nil, err
 	}
