@@ -136,7 +136,9 @@ func TestReplicateIntoFile(t *testing.T) {
 	// documents of the snapshot's version: TestReplicationSnapshot).
 	eddytest.WaitFor(t, "the snapshot", 10*time.Second, func() bool {
 		_, body := call(t, s, "GET", "/eddy/replications", nil)
-		var l struct{ Replications []struct{ Snapshot struct{ Done bool } } }
+		var l struct {
+			Replications []struct{ Snapshot struct{ Done bool } }
+		}
 		return json.Unmarshal(body, &l) == nil && len(l.Replications) == 1 && l.Replications[0].Snapshot.Done
 	})
 	put(t, s, "products", map[string]ddbtypes.AttributeValue{"pk": str("p1"), "sk": num("1"), "price": num("12345678901234567890123456789012345678"), "secret": str("x"),
