@@ -113,6 +113,9 @@ func TestDecodeMatchesOracle(t *testing.T) {
 	}
 }
 
+// FuzzDecode checks the single-pass AttributeValue JSON decoder against the
+// encoding/json oracle (same value, same error text) and that what it
+// decodes round-trips through AppendJSON.
 func FuzzDecode(f *testing.F) {
 	for _, s := range decodeSeeds {
 		if len(s) < 1000 {
@@ -121,6 +124,17 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSame(t, data)
+		// A decoded value re-encodes (AppendJSON) to JSON that decodes to
+		// an equal value.
+		var v Value
+		if v.UnmarshalJSON(data) != nil {
+			return
+		}
+		js := AppendJSON(nil, v)
+		var back Value
+		if err := back.UnmarshalJSON(js); err != nil || !Equal(back, v) {
+			t.Fatalf("%.200q: re-encoded as %.200q, which decodes to %v (%v)", data, js, back, err)
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/eddydb/eddy/attr"
@@ -24,9 +25,35 @@ func fuzzCompiler() *Compiler {
 	})
 }
 
-var fuzzItem = attr.Item{
-	"a": attr.S("abc"), "b": attr.L([]attr.Value{attr.N("1"), attr.M(map[string]attr.Value{"c": attr.S("x")})}),
-	"l": attr.L([]attr.Value{attr.N("1")}), "ss": attr.SS([]string{"a", "b"}), "n": attr.N("5"),
+func newFuzzItem() attr.Item {
+	return attr.Item{
+		"a": attr.S("abc"), "b": attr.L([]attr.Value{attr.N("1"), attr.M(map[string]attr.Value{"c": attr.S("x")})}),
+		"l": attr.L([]attr.Value{attr.N("1")}), "ss": attr.SS([]string{"a", "b"}), "n": attr.N("5"),
+	}
+}
+
+var fuzzItem = newFuzzItem()
+
+// checkDerived compiles conditions built from src, which compiled and
+// evaluated to got on fuzzItem, and checks they evaluate as boolean logic
+// says: NOT (src) is !got, (src) AND (src) and (src) OR (src) are got. A
+// derived condition may fail only with a ValidationException (the longer
+// text can pass a limit src stayed under).
+func checkDerived(t *testing.T, src string, got bool) {
+	for _, d := range []struct {
+		format string
+		want   bool
+	}{{"NOT (%s)", !got}, {"(%[1]s) AND (%[1]s)", got}, {"(%[1]s) OR (%[1]s)", got}} {
+		text := fmt.Sprintf(d.format, src)
+		cd, err := fuzzCompiler().Condition(text)
+		if err != nil {
+			checkFuzzErr(t, text, err)
+			continue
+		}
+		if v, err := cd.Eval(fuzzItem); err != nil || v != d.want {
+			t.Fatalf("%q is %v (%v), but %q is %v", text, v, err, src, got)
+		}
+	}
 }
 
 func checkFuzzErr(t *testing.T, src string, err error) {
@@ -41,7 +68,9 @@ func checkFuzzErr(t *testing.T, src string, err error) {
 
 // FuzzParse compiles arbitrary text with every grammar and evaluates what
 // compiles. It asserts no panics and that every error is a ddberr
-// ValidationException.
+// ValidationException; that a condition evaluates the same twice and as
+// its negation and conjunctions say (checkDerived); and that applying an
+// update or a projection leaves the item it read unchanged.
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
@@ -49,9 +78,14 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		c := fuzzCompiler()
 		if cd, err := c.Condition(src); err == nil {
-			if _, err := cd.Eval(fuzzItem); err != nil {
+			v, err := cd.Eval(fuzzItem)
+			if err != nil {
 				t.Fatal(err)
 			}
+			if again, _ := cd.Eval(fuzzItem); again != v {
+				t.Fatalf("%q evaluates to %v, then %v", src, v, again)
+			}
+			checkDerived(t, src, v)
 			cd.Paths()
 		} else {
 			checkFuzzErr(t, src, err)
@@ -74,5 +108,8 @@ func FuzzParse(f *testing.F) {
 			checkFuzzErr(t, src, err)
 		}
 		checkFuzzErr(t, src, c.CheckUnused())
+		if !attr.ItemsEqual(fuzzItem, newFuzzItem()) {
+			t.Fatalf("%q: evaluating changed the item: %s", src, attr.AppendItemJSON(nil, fuzzItem))
+		}
 	})
 }
