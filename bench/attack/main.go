@@ -180,7 +180,7 @@ func start(bin, dir, extra string) (*server, error) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	args := []string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-level", "info"}
+	args := []string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--init", "--log-level", "info"}
 	if extra != "" {
 		args = append(args, strings.Split(extra, ",")...)
 	}
