@@ -261,14 +261,8 @@ func (o *Outbox) Create(cfg Config) (Status, error) {
 }
 
 func (o *Outbox) createLocked(cfg Config) (Status, error) {
-	// Validate without side effects first: an Opener must not contact
-	// the target.
-	t, err := o.open(cfg, Env{Logger: o.log.With("sink", cfg.Name)})
-	if err != nil {
-		return Status{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if err := t.Close(); err != nil {
-		o.log.Warn("closing a sink's validation target", "sink", cfg.Name, "err", err)
+	if err := o.validate(cfg); err != nil {
+		return Status{}, err
 	}
 	r := record{ID: o.lastID + 1, Config: cfg, Created: o.opts.Now().UTC()}
 	v, err := json.Marshal(r)
@@ -296,6 +290,19 @@ func (o *Outbox) createLocked(cfg Config) (Status, error) {
 	return s.status(), nil
 }
 
+// validate checks cfg with its kind's Opener, which must not contact the
+// target, and closes the target it made.
+func (o *Outbox) validate(cfg Config) error {
+	t, err := o.open(cfg, Env{Logger: o.log.With("sink", cfg.Name)})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := t.Close(); err != nil {
+		o.log.Warn("closing a sink's validation target", "sink", cfg.Name, "err", err)
+	}
+	return nil
+}
+
 // Ensure creates the sink cfg, or updates a sink of that name whose
 // configuration differs (keeping its undelivered documents): what a
 // --sink flag does at every start.
@@ -313,12 +320,8 @@ func (o *Outbox) Ensure(cfg Config) error {
 	if reflect.DeepEqual(cur.rec.Config, cfg) {
 		return nil
 	}
-	t, err := o.open(cfg, Env{Logger: o.log.With("sink", cfg.Name)})
-	if err != nil {
+	if err := o.validate(cfg); err != nil {
 		return err
-	}
-	if err := t.Close(); err != nil {
-		o.log.Warn("closing a sink's validation target", "sink", cfg.Name, "err", err)
 	}
 	r := cur.rec
 	r.Config = cfg

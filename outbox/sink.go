@@ -153,9 +153,11 @@ func (s *sink) visibleLocked() uint64 {
 }
 
 // loop delivers the sink's documents until the sink stops.
-func (s *sink) loop(ctx context.Context) {
+// It runs under the outbox's lifecycle.Group but stops on the sink's own
+// context (sink.stop), so a sink can be removed while the outbox runs.
+func (s *sink) loop(context.Context) {
 	defer close(s.done)
-	ctx = s.ctx
+	ctx := s.ctx
 	fails := &lifecycle.Failures{Log: s.log, What: "sink delivery", Level: slog.LevelWarn}
 	delay := time.Duration(0)
 	for {

@@ -25,44 +25,25 @@ import (
 	"github.com/eddydb/eddy/sinks/webhook"
 )
 
-// kinds are the sink kinds by name. Each wrapper returns a nil interface,
-// not a nil pointer in one, on error.
+// kinds are the sink kinds by name.
 var kinds = map[string]outbox.Opener{
-	"elasticsearch": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
-		t, err := elasticsearch.New(c, e)
+	"elasticsearch": opener(elasticsearch.New),
+	"file":          opener(file.New),
+	"http":          opener(webhook.New),
+	"nats":          opener(natssink.New),
+	"search":        opener(search.New),
+}
+
+// opener adapts a kind's constructor to an outbox.Opener, returning a nil
+// interface (not a nil pointer in one) on error.
+func opener[T outbox.Target](newTarget func(outbox.Config, outbox.Env) (T, error)) outbox.Opener {
+	return func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
+		t, err := newTarget(c, e)
 		if err != nil {
 			return nil, err
 		}
 		return t, nil
-	},
-	"nats": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
-		t, err := natssink.New(c, e)
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	},
-	"file": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
-		t, err := file.New(c, e)
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	},
-	"search": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
-		t, err := search.New(c, e)
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	},
-	"http": func(c outbox.Config, e outbox.Env) (outbox.Target, error) {
-		t, err := webhook.New(c, e)
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	},
+	}
 }
 
 // Kinds returns the names of the sink kinds, sorted.
