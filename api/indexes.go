@@ -53,8 +53,8 @@ func checkIndexShape(v *constraints, ix indexWire, p string, global bool) {
 		v.fail(nil, p+"keySchema", "Member must not be null")
 	} else if len(ix.KeySchema) < 1 {
 		v.fail("[]", p+"keySchema", "Member must have length greater than or equal to 1")
-	} else if len(ix.KeySchema) > 2 {
-		v.fail("[...]", p+"keySchema", "Member must have length less than or equal to 2")
+	} else if max := keySchemaMax(global); len(ix.KeySchema) > max {
+		v.fail("[...]", p+"keySchema", "Member must have length less than or equal to "+itoa(max))
 	}
 	for j, k := range ix.KeySchema {
 		kp := p + "keySchema." + itoa(j+1) + ".member."
@@ -96,14 +96,26 @@ func indexDef(w *indexWire, global bool, t *store.Table, defs map[string]attr.Ty
 			return store.Index{}, ddberr.Invalidf("Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(keys, ", "), strings.Join(defNames, ", "))
 		}
 	}
-	if len(keys) == 2 && keys[0] == keys[1] {
-		return store.Index{}, ddberr.Validationf("Both the Hash Key and the Range Key element in the KeySchema have the same name")
-	}
-	if *w.KeySchema[0].KeyType != "HASH" {
-		return store.Index{}, ddberr.Validationf("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-	}
-	if len(keys) == 2 && *w.KeySchema[1].KeyType != "RANGE" {
-		return store.Index{}, ddberr.Validationf("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+	var hash, rng []store.KeyElement
+	if global {
+		var err error
+		if hash, rng, err = gsiKeySchema(name, w.KeySchema, defs); err != nil {
+			return store.Index{}, err
+		}
+	} else {
+		if len(keys) == 2 && keys[0] == keys[1] {
+			return store.Index{}, ddberr.Validationf("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+		}
+		if *w.KeySchema[0].KeyType != "HASH" {
+			return store.Index{}, ddberr.Validationf("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+		}
+		if len(keys) == 2 && *w.KeySchema[1].KeyType != "RANGE" {
+			return store.Index{}, ddberr.Validationf("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+		}
+		hash = []store.KeyElement{{Name: keys[0], Type: defs[keys[0]]}}
+		if len(keys) == 2 {
+			rng = []store.KeyElement{{Name: keys[1], Type: defs[keys[1]]}}
+		}
 	}
 	if !global {
 		if len(keys) != 2 {
@@ -125,12 +137,9 @@ func indexDef(w *indexWire, global bool, t *store.Table, defs map[string]attr.Ty
 	}
 	ix := store.Index{
 		Name: name, Global: global, Projection: pt, Status: "ACTIVE",
-		Hash:   store.KeyElement{Name: keys[0], Type: defs[keys[0]]},
 		NonKey: append([]string(nil), w.Projection.NonKeyAttributes...),
 	}
-	if len(keys) == 2 {
-		ix.Range = &store.KeyElement{Name: keys[1], Type: defs[keys[1]]}
-	}
+	setIndexKey(&ix, hash, rng)
 	if global {
 		switch {
 		case t.BillingMode == "PAY_PER_REQUEST" && w.ProvisionedThroughput != nil:
@@ -370,9 +379,12 @@ func (s *Server) dropIndexes(t *store.Table, ids []uint16) error {
 func (s *Server) describeIndexes(t *store.Table, tableStatus string) (gsis, lsis []map[string]any) {
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
-		ks := []map[string]string{{"AttributeName": ix.Hash.Name, "KeyType": "HASH"}}
-		if ix.Range != nil {
-			ks = append(ks, map[string]string{"AttributeName": ix.Range.Name, "KeyType": "RANGE"})
+		var ks []map[string]string
+		for _, ke := range ix.HashElements() {
+			ks = append(ks, map[string]string{"AttributeName": ke.Name, "KeyType": "HASH"})
+		}
+		for _, ke := range ix.RangeElements() {
+			ks = append(ks, map[string]string{"AttributeName": ke.Name, "KeyType": "RANGE"})
 		}
 		proj := map[string]any{"ProjectionType": ix.Projection}
 		if len(ix.NonKey) > 0 {

@@ -379,6 +379,11 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 	if err != nil {
 		return nil, err
 	}
+	if len(keys.hashNames) > 1 || len(keys.rangeNames) > 1 {
+		// An index with a multi-attribute key is read whole, the WHERE
+		// clause filtering: the same items, without the key range.
+		vals, isQuery = nil, false
+	}
 	if err := pqIndexReach(t, spec0.Index, st, filter, isQuery); err != nil {
 		return nil, err
 	}

@@ -260,22 +260,51 @@ type readPlan struct {
 
 // keySchema is the key of a read's target: the table's, or its index's.
 type keySchema struct {
-	hashName, rangeName string // rangeName "" for none
+	hashName, rangeName string // the first of each; rangeName "" for none
 	hashType, rangeType attr.Type
+	// Every partition and sort key attribute, in key-schema order: more
+	// than one of a kind only on a global index with a multi-attribute key.
+	hashNames, rangeNames []string
+	hashTypes, rangeTypes []attr.Type
 }
 
 // targetKeys returns the key schema of index ix of t, or of t itself when
 // ix is nil.
 func targetKeys(t *store.Table, ix *store.Index) keySchema {
-	hash, rng := t.Hash, t.Range
-	if ix != nil {
-		hash, rng = ix.Hash, ix.Range
+	hash := []store.KeyElement{t.Hash}
+	var rng []store.KeyElement
+	if t.Range != nil {
+		rng = []store.KeyElement{*t.Range}
 	}
-	k := keySchema{hashName: hash.Name, hashType: hash.Type}
-	if rng != nil {
-		k.rangeName, k.rangeType = rng.Name, rng.Type
+	if ix != nil {
+		hash, rng = ix.HashElements(), ix.RangeElements()
+	}
+	k := keySchema{hashName: hash[0].Name, hashType: hash[0].Type}
+	if len(rng) > 0 {
+		k.rangeName, k.rangeType = rng[0].Name, rng[0].Type
+	}
+	for _, ke := range hash {
+		k.hashNames, k.hashTypes = append(k.hashNames, ke.Name), append(k.hashTypes, ke.Type)
+	}
+	for _, ke := range rng {
+		k.rangeNames, k.rangeTypes = append(k.rangeNames, ke.Name), append(k.rangeTypes, ke.Type)
 	}
 	return k
+}
+
+// isKey reports whether name is one of the schema's key attributes.
+func (k *keySchema) isKey(name string) bool {
+	for _, n := range k.hashNames {
+		if n == name {
+			return true
+		}
+	}
+	for _, n := range k.rangeNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // readIndex returns the index a read names, refusing what it cannot read:
@@ -323,18 +352,19 @@ func (s *Server) planRead(in *readInput, isQuery bool, ex readExprs) (*readPlan,
 	}
 	keys := targetKeys(t, spec.Index)
 	if kc := ex.kc; kc != nil {
-		if err := kc.Validate(keys.hashName, keys.rangeName); err != nil {
+		if err := kc.ValidateKeys(keys.hashNames, keys.rangeNames); err != nil {
 			return nil, err
 		}
-		if err := kc.CheckTypes(keys.hashType, keys.rangeType); err != nil {
+		if err := kc.CheckKeyTypes(keys.hashTypes, keys.rangeTypes); err != nil {
 			return nil, err
 		}
 		spec.Partition, spec.Sort = kc.Hash, kc.Range
+		spec.MorePartition, spec.SortEq = kc.MoreHash, kc.SortEq
 		spec.Reverse = in.ScanIndexForward != nil && !*in.ScanIndexForward
 	}
 	if isQuery && p.filter != nil {
 		for _, path := range p.filter.Paths() {
-			if n := path[0].Name; n == keys.hashName || n == keys.rangeName {
+			if n := path[0].Name; keys.isKey(n) {
 				if ex.legacyFilter {
 					return nil, ddberr.Validationf("QueryFilter can only contain non-primary key attributes: Primary key attribute: %s", n)
 				}
@@ -588,19 +618,28 @@ func legacyCondition(m map[string]legacyCond, conj string) (*expr.Condition, err
 
 // legacyKeyCondition translates KeyConditions into a key condition.
 func legacyKeyCondition(m map[string]legacyCond) (*expr.KeyCondition, error) {
+	kc := &expr.KeyCondition{}
 	if len(m) > 2 {
-		return nil, ddberr.Validationf("Conditions can be of length 1 or 2 only")
+		// Up to eight on a global index with a multi-attribute key
+		// (api/composite.go, rule 6); ValidateKeys refuses them elsewhere.
+		kc.OverTwo = ddberr.Validationf("Conditions can be of length 1 or 2 only")
+		if len(m) > 2*maxKeyAttrs {
+			return nil, kc.OverTwo
+		}
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	kc := &expr.KeyCondition{}
 	for _, name := range keys {
 		lc := m[name]
 		op := *lc.ComparisonOperator
 		if err := checkLegacyArgs(op, lc.AttributeValueList); err != nil {
+			if kc.OverTwo != nil {
+				kc.PartErr = err // after OverTwo, as ValidateKeys decides
+				return kc, nil
+			}
 			return nil, err
 		}
 		var kop expr.KeyOp
@@ -620,7 +659,12 @@ func legacyKeyCondition(m map[string]legacyCond) (*expr.KeyCondition, error) {
 		case "BETWEEN":
 			kop = expr.KeyBetween
 		default:
-			return nil, ddberr.Validationf("Unsupported operator on KeyCondition: %s", op)
+			err := ddberr.Validationf("Unsupported operator on KeyCondition: %s", op)
+			if kc.OverTwo != nil {
+				kc.PartErr = err
+				return kc, nil
+			}
+			return nil, err
 		}
 		kc.Parts = append(kc.Parts, expr.KeyPart{Name: name, Op: kop, Values: lc.AttributeValueList})
 	}

@@ -39,15 +39,30 @@ import (
 // Sparse: an item without one of the index key attributes has no entry.
 // Index IDs are never reused within a table; deleting an index range-deletes
 // its prefix.
+//
+// A global index may have a multi-attribute (composite) key: up to four
+// partition-key attributes (Hash, then MoreHash) and up to four sort-key
+// attributes (Range, then MoreRange); api/composite.go has the rules. ipk is the
+// concatenation enc(pk1) enc(pk2) ... (hashed as one), isk the
+// concatenation enc(sk1) enc(sk2) ...: the encodings are self-delimiting
+// and order-preserving, so entries sort by the tuple of sort values and an
+// equality on a leading run of sort attributes is a key prefix. With one
+// attribute of each, the layout is the one above, byte for byte, and the
+// descriptor's JSON has no MoreHash/MoreRange: existing data directories
+// read as before.
 type Index struct {
-	ID         uint16      `json:"id"`
-	Name       string      `json:"name"`
-	Global     bool        `json:"global,omitempty"`
-	Hash       KeyElement  `json:"hash"`
-	Range      *KeyElement `json:"range,omitempty"`
-	Projection string      `json:"projection"` // ALL, KEYS_ONLY or INCLUDE
-	NonKey     []string    `json:"nonKey,omitempty"`
-	Throughput Throughput  `json:"throughput"` // global indexes of PROVISIONED tables
+	ID     uint16      `json:"id"`
+	Name   string      `json:"name"`
+	Global bool        `json:"global,omitempty"`
+	Hash   KeyElement  `json:"hash"`
+	Range  *KeyElement `json:"range,omitempty"`
+	// MoreHash and MoreRange are the partition- and sort-key attributes
+	// after the first of each, in key-schema order (composite keys only).
+	MoreHash   []KeyElement `json:"moreHash,omitempty"`
+	MoreRange  []KeyElement `json:"moreRange,omitempty"`
+	Projection string       `json:"projection"` // ALL, KEYS_ONLY or INCLUDE
+	NonKey     []string     `json:"nonKey,omitempty"`
+	Throughput Throughput   `json:"throughput"` // global indexes of PROVISIONED tables
 	// Status is ACTIVE, or CREATING while a global index added by
 	// UpdateTable is backfilled (Backfilling true until the backfill ends).
 	Status      string `json:"status"`
@@ -57,6 +72,8 @@ type Index struct {
 func (ix *Index) clone() Index {
 	c := *ix
 	c.NonKey = append([]string(nil), ix.NonKey...)
+	c.MoreHash = append([]KeyElement(nil), ix.MoreHash...)
+	c.MoreRange = append([]KeyElement(nil), ix.MoreRange...)
 	if ix.Range != nil {
 		r := *ix.Range
 		c.Range = &r
@@ -64,17 +81,33 @@ func (ix *Index) clone() Index {
 	return c
 }
 
-// KeyNames returns the index key attribute names (one or two).
+// KeyNames returns the index key attribute names, partition key
+// attributes first, in key-schema order.
 func (ix *Index) KeyNames() []string {
-	if ix.Range == nil {
-		return []string{ix.Hash.Name}
+	els := ix.KeyElements()
+	names := make([]string, len(els))
+	for i, ke := range els {
+		names[i] = ke.Name
 	}
-	return []string{ix.Hash.Name, ix.Range.Name}
+	return names
 }
 
 // IsKey reports whether name is an index key attribute.
 func (ix *Index) IsKey(name string) bool {
-	return name == ix.Hash.Name || (ix.Range != nil && name == ix.Range.Name)
+	if name == ix.Hash.Name || (ix.Range != nil && name == ix.Range.Name) {
+		return true
+	}
+	for _, ke := range ix.MoreHash {
+		if ke.Name == name {
+			return true
+		}
+	}
+	for _, ke := range ix.MoreRange {
+		if ke.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Projects reports whether the index holds attribute name of its items.
@@ -133,12 +166,15 @@ func indexPrefix(tableID uint32, indexID uint16) []byte {
 func indexStatsKey(tableID uint32, indexID uint16) []byte { return indexPrefix(tableID, indexID) }
 
 // indexPartitionPrefix is the prefix of all entries with index partition
-// key ipk.
-func indexPartitionPrefix(dst []byte, tableID uint32, indexID uint16, ipk attr.Value) []byte {
+// key ipk (its attributes' values in key-schema order: one unless the key
+// is composite).
+func indexPartitionPrefix(dst []byte, tableID uint32, indexID uint16, ipk ...attr.Value) []byte {
 	dst = append(dst, indexPrefix(tableID, indexID)...)
 	start := len(dst)
 	dst = append(dst, make([]byte, 8)...)
-	dst = attr.AppendKey(dst, ipk)
+	for _, v := range ipk {
+		dst = attr.AppendKey(dst, v)
+	}
 	binary.BigEndian.PutUint64(dst[start:], shards.Hash(dst[start+8:]))
 	return dst
 }
@@ -149,14 +185,32 @@ func indexPartitionPrefix(dst []byte, tableID uint32, indexID uint16, ipk attr.V
 // or an item older than its index, can meet them; DynamoDB leaves them out
 // of the index too).
 func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
-	ipk, ok := it[ix.Hash.Name]
-	if !ok || ipk.Type() != ix.Hash.Type || EmptyKeyKind(ipk) != "" {
+	value := func(ke KeyElement) (attr.Value, bool) {
+		v, ok := it[ke.Name]
+		return v, ok && v.Type() == ke.Type && EmptyKeyKind(v) == ""
+	}
+	ipk, ok := value(ix.Hash)
+	if !ok {
 		return nil
 	}
-	k := indexPartitionPrefix(make([]byte, 0, 96), t.ID, ix.ID, ipk)
-	if ix.Range != nil {
-		isk, ok := it[ix.Range.Name]
-		if !ok || isk.Type() != ix.Range.Type || EmptyKeyKind(isk) != "" {
+	var k []byte
+	if len(ix.MoreHash) == 0 {
+		k = indexPartitionPrefix(make([]byte, 0, 96), t.ID, ix.ID, ipk)
+	} else {
+		parts := make([]attr.Value, 0, 1+len(ix.MoreHash))
+		parts = append(parts, ipk)
+		for _, ke := range ix.MoreHash {
+			v, ok := value(ke)
+			if !ok {
+				return nil
+			}
+			parts = append(parts, v)
+		}
+		k = indexPartitionPrefix(make([]byte, 0, 128), t.ID, ix.ID, parts...)
+	}
+	for _, ke := range ix.RangeElements() {
+		isk, ok := value(ke)
+		if !ok {
 			return nil
 		}
 		k = attr.AppendKey(k, isk)
@@ -205,13 +259,33 @@ func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
 	return nil
 }
 
-// KeyElements returns the index's key attributes, hash key first.
+// KeyElements returns the index's key attributes, partition key
+// attributes first, in key-schema order.
 func (ix *Index) KeyElements() []KeyElement {
-	if ix.Range == nil {
+	if ix.Range == nil && len(ix.MoreHash) == 0 {
 		return []KeyElement{ix.Hash}
 	}
-	return []KeyElement{ix.Hash, *ix.Range}
+	return append(ix.HashElements(), ix.RangeElements()...)
 }
+
+// HashElements returns the partition key attributes in key-schema order
+// (one unless the key is composite).
+func (ix *Index) HashElements() []KeyElement {
+	return append([]KeyElement{ix.Hash}, ix.MoreHash...)
+}
+
+// RangeElements returns the sort key attributes in key-schema order: none,
+// or one unless the key is composite.
+func (ix *Index) RangeElements() []KeyElement {
+	if ix.Range == nil {
+		return nil
+	}
+	return append([]KeyElement{*ix.Range}, ix.MoreRange...)
+}
+
+// Composite reports whether the index key has more than one partition-key
+// or more than one sort-key attribute.
+func (ix *Index) Composite() bool { return len(ix.MoreHash) > 0 || len(ix.MoreRange) > 0 }
 
 // indexEntries adds to b the index changes of one item change (old or nu
 // nil when absent), with the indexes' statistics deltas. t is the table's

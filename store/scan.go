@@ -36,6 +36,14 @@ type ReadSpec struct {
 	Sort      *expr.KeyPart
 	Reverse   bool // Query only: ScanIndexForward false
 
+	// On an index with a composite key (Index.Composite): MorePartition
+	// holds the values of the partition key attributes after the first
+	// (Partition), in key-schema order; SortEq the values the leading sort
+	// key attributes equal; Sort then is the condition on the sort key
+	// attribute after them (nil for none).
+	MorePartition []attr.Value
+	SortEq        []attr.Value
+
 	// Start is the ExclusiveStartKey (checked with CheckStartKey): the page
 	// begins after it.
 	Start attr.Item
@@ -119,23 +127,54 @@ func (s *ReadSpec) CheckStartKey(k attr.Item) error {
 	if s.Partition.IsZero() {
 		return nil
 	}
+	outside := func() error {
+		return ddberr.Validationf("The provided starting key is outside query boundaries based on provided conditions")
+	}
 	hash := s.Table.Hash.Name
 	if s.Index != nil {
 		hash = s.Index.Hash.Name
+		for i, ke := range s.Index.MoreHash {
+			if i >= len(s.MorePartition) || !attr.Equal(k[ke.Name], s.MorePartition[i]) {
+				return outside()
+			}
+		}
 	}
 	if !attr.Equal(k[hash], s.Partition) {
-		return ddberr.Validationf("The provided starting key is outside query boundaries based on provided conditions")
+		return outside()
 	}
-	if s.Sort != nil {
-		sk := s.Table.Range
-		if s.Index != nil {
-			sk = s.Index.Range
+	if sk := s.sortElement(); sk != nil {
+		// An equality on a leading sort attribute is a key condition like
+		// the last one: a start key outside it does not match the range
+		// key predicate.
+		if len(s.SortEq) > 0 {
+			for i, ke := range s.Index.RangeElements()[:len(s.SortEq)] {
+				if !attr.Equal(k[ke.Name], s.SortEq[i]) {
+					return ddberr.Validationf("The provided starting key does not match the range key predicate")
+				}
+			}
 		}
-		if sk != nil && !s.Sort.Match(k[sk.Name]) {
+		if s.Sort != nil && !s.Sort.Match(k[sk.Name]) {
 			return ddberr.Validationf("The provided starting key does not match the range key predicate")
 		}
 	}
 	return nil
+}
+
+// sortElement returns the sort key attribute Sort applies to: the
+// table's or the index's (after the SortEq ones on a composite key), nil
+// when the target has none.
+func (s *ReadSpec) sortElement() *KeyElement {
+	if s.Index == nil {
+		return s.Table.Range
+	}
+	if len(s.SortEq) == 0 {
+		return s.Index.Range
+	}
+	rs := s.Index.RangeElements()
+	if len(s.SortEq) >= len(rs) {
+		return nil
+	}
+	return &rs[len(s.SortEq)]
 }
 
 // keyOf returns the encoded key of an item (or start key) in the target.
@@ -162,10 +201,16 @@ func (s *ReadSpec) lastKey(it attr.Item) attr.Item {
 func (s *ReadSpec) bounds() (lo, hi []byte) {
 	if !s.Partition.IsZero() {
 		var p []byte
-		if s.Index != nil {
+		switch {
+		case s.Index != nil && len(s.MorePartition) > 0:
+			p = indexPartitionPrefix(nil, s.Table.ID, s.Index.ID, append([]attr.Value{s.Partition}, s.MorePartition...)...)
+		case s.Index != nil:
 			p = indexPartitionPrefix(nil, s.Table.ID, s.Index.ID, s.Partition)
-		} else {
+		default:
 			p = partitionPrefix(nil, s.Table.ID, s.Partition)
+		}
+		for _, v := range s.SortEq { // a leading run of sort attributes is a prefix
+			p = attr.AppendKey(p, v)
 		}
 		lo, hi = p, attr.KeyPrefixEnd(p)
 		if s.Sort == nil {
@@ -295,6 +340,12 @@ func (db *DB) Read(ctx context.Context, s *ReadSpec, fn func(Row) error) (Page, 
 	raw := s.Raw && !s.FetchTable
 	sized := raw && s.RawSized
 	var rawSize int
+	// The sort key of what is read: the index's, which a table without a
+	// sort key of its own (Range nil) can still have.
+	var sortName string
+	if s.Sort != nil {
+		sortName = s.sortElement().Name
+	}
 	for n := 1; ok; ok, n = step(), n+1 {
 		if n%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -317,14 +368,7 @@ func (db *DB) Read(ctx context.Context, s *ReadSpec, fn func(Row) error) (Page, 
 			row.Item, row.Size = item, attr.ItemSize(item)
 		}
 		if s.Sort != nil {
-			// The sort key of what is read: the index's, which a table
-			// without a sort key of its own (Range nil) can still have.
-			var name string
-			if s.Index != nil {
-				name = s.Index.Range.Name
-			} else {
-				name = s.Table.Range.Name
-			}
+			name := sortName
 			v := item[name]
 			if raw {
 				if v, _, err = attr.LookupBinary(row.Raw, name); err != nil {

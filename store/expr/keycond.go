@@ -64,20 +64,40 @@ func (k *KeyPart) Match(v attr.Value) bool {
 	return false
 }
 
-// KeyCondition is a compiled KeyConditionExpression: one or two KeyParts in
-// the order written. Validate binds them to the table's (or index's) key
-// schema and fills Hash and Range.
+// KeyCondition is a compiled KeyConditionExpression: KeyParts in the order
+// written (one or two, up to eight on an index with a multi-attribute
+// key). Validate binds them to the table's (or index's) key schema and
+// fills Hash and Range.
 type KeyCondition struct {
 	Parts []KeyPart
 
+	// OverTwo is the error for more than two parts, which only a schema
+	// with more than two key attributes (a global index's multi-attribute
+	// key) accepts: Validate returns it for any other schema.
+	OverTwo error
+	// PartErr is the error of a condition, when there are more than two:
+	// ValidateKeys returns it after OverTwo, which comes first.
+	PartErr error
+
 	// Set by Validate.
-	Hash  attr.Value // the partition key value
-	Range *KeyPart   // the sort-key condition, nil if none
+	Hash  attr.Value // the partition key value (of the first partition key attribute)
+	Range *KeyPart   // the condition on the last sort key attribute addressed, nil if none
+
+	// Set by ValidateKeys on a multi-attribute key: the values of the
+	// partition key attributes after the first, and of the sort key
+	// attributes before Range's (equalities), in key-schema order.
+	MoreHash []attr.Value
+	SortEq   []attr.Value
 }
 
+// maxKeyParts is the most conditions a key condition can have: four
+// partition key and four sort key attributes of a multi-attribute key.
+const maxKeyParts = 8
+
 // KeyCondition compiles a KeyConditionExpression: the condition grammar and
-// its checks, then the shape DynamoDB allows for keys (AND of at most two
-// simple conditions on top-level attributes, each comparing with a value).
+// its checks, then the shape DynamoDB allows for keys (AND of simple
+// conditions on top-level attributes, each comparing with a value: at most
+// two, or eight on a multi-attribute key, which ValidateKeys checks).
 func (c *Compiler) KeyCondition(src string) (*KeyCondition, error) {
 	const param = "KeyConditionExpression"
 	cd, err := c.condition(param, src)
@@ -116,26 +136,43 @@ func (c *Compiler) KeyCondition(src string) (*KeyCondition, error) {
 	if err := flatten(cd.root); err != nil {
 		return nil, err
 	}
-	if len(leaves) > 2 {
-		return nil, invalid(param, "The expression can only contain up to two key conditions")
-	}
 	kc := &KeyCondition{}
+	if len(leaves) > 2 {
+		kc.OverTwo = invalid(param, "The expression can only contain up to two key conditions")
+		if len(leaves) > maxKeyParts {
+			return nil, kc.OverTwo
+		}
+	}
 	for _, n := range leaves {
-		if nestedPath(n) {
-			return nil, invalid(param, "KeyConditionExpressions cannot have conditions on nested attributes")
-		}
-		part, ok := keyPart(n)
-		if !ok {
-			return nil, ddberr.Validationf("Query key condition not supported")
-		}
-		for _, q := range kc.Parts {
-			if q.Name == part.Name {
-				return nil, ddberr.Validationf("KeyConditionExpressions must only contain one condition per key")
+		if err := kc.addLeaf(param, n); err != nil {
+			if kc.OverTwo == nil {
+				return nil, err
 			}
+			// DynamoDB refuses more than two conditions first where the
+			// key has at most two attributes: ValidateKeys decides.
+			kc.PartErr = err
+			break
 		}
-		kc.Parts = append(kc.Parts, part)
 	}
 	return kc, nil
+}
+
+// addLeaf adds one simple condition of a KeyConditionExpression.
+func (kc *KeyCondition) addLeaf(param string, n *cond) error {
+	if nestedPath(n) {
+		return invalid(param, "KeyConditionExpressions cannot have conditions on nested attributes")
+	}
+	part, ok := keyPart(n)
+	if !ok {
+		return ddberr.Validationf("Query key condition not supported")
+	}
+	for _, q := range kc.Parts {
+		if q.Name == part.Name {
+			return ddberr.Validationf("KeyConditionExpressions must only contain one condition per key")
+		}
+	}
+	kc.Parts = append(kc.Parts, part)
+	return nil
 }
 
 // keyPart reads "name op :v", ":v op name" (op mirrored), "name BETWEEN :a
@@ -219,23 +256,81 @@ func keyOp(op tokKind) KeyOp {
 // hash-only table or index) and fills Hash and Range, with DynamoDB's
 // messages for conditions that do not fit.
 func (k *KeyCondition) Validate(hashName, rangeName string) error {
-	k.Hash, k.Range = attr.Value{}, nil
+	var ranges []string
+	if rangeName != "" {
+		ranges = []string{rangeName}
+	}
+	return k.ValidateKeys([]string{hashName}, ranges)
+}
+
+// ValidateKeys is Validate for a key schema of any number of partition key
+// attributes (hashNames) and sort key attributes (rangeNames), in
+// key-schema order: a global index's multi-attribute key has up to four of
+// each. Every partition key attribute needs an equality; the sort key
+// attributes addressed must be a leading run of them (none skipped), all
+// equalities but the last, which may be any key comparison (the rules of
+// api/composite.go). It fills Hash, MoreHash, SortEq and Range.
+func (k *KeyCondition) ValidateKeys(hashNames, rangeNames []string) error {
+	k.Hash, k.Range, k.MoreHash, k.SortEq = attr.Value{}, nil, nil, nil
+	if k.OverTwo != nil && len(hashNames)+len(rangeNames) <= 2 {
+		return k.OverTwo
+	}
+	if k.PartErr != nil {
+		return k.PartErr
+	}
+	missed := func(name string) error {
+		return ddberr.Validationf("%s", "Query condition missed key schema element: "+name)
+	}
+	hashes := make([]*KeyPart, len(hashNames))
+	ranges := make([]*KeyPart, len(rangeNames))
 	for i := range k.Parts {
 		p := &k.Parts[i]
-		switch {
-		case p.Name == hashName:
-			if p.Op != KeyEQ {
-				return ddberr.Validationf("Query key condition not supported")
+		found := false
+		for j, n := range hashNames {
+			if p.Name == n {
+				if p.Op != KeyEQ {
+					return ddberr.Validationf("Query key condition not supported")
+				}
+				hashes[j], found = p, true
 			}
-			k.Hash = p.Values[0]
-		case rangeName != "" && p.Name == rangeName:
-			k.Range = p
-		default:
-			return ddberr.Validationf("%s", "Query condition missed key schema element: "+hashName)
+		}
+		for j, n := range rangeNames {
+			if p.Name == n {
+				ranges[j], found = p, true
+			}
+		}
+		if !found {
+			return missed(hashNames[0])
 		}
 	}
-	if k.Hash.IsZero() {
-		return ddberr.Validationf("%s", "Query condition missed key schema element: "+hashName)
+	for j, p := range hashes {
+		if p == nil {
+			return missed(hashNames[j])
+		}
+	}
+	k.Hash = hashes[0].Values[0]
+	for _, p := range hashes[1:] {
+		k.MoreHash = append(k.MoreHash, p.Values[0])
+	}
+	// The sort key attributes addressed: a leading run, equalities but
+	// the last.
+	last := -1
+	for j, p := range ranges {
+		if p != nil {
+			last = j
+		}
+	}
+	for j := 0; j < last; j++ {
+		switch {
+		case ranges[j] == nil:
+			return missed(rangeNames[j])
+		case ranges[j].Op != KeyEQ:
+			return ddberr.Validationf("Query key condition not supported")
+		}
+		k.SortEq = append(k.SortEq, ranges[j].Values[0])
+	}
+	if last >= 0 {
+		k.Range = ranges[last]
 	}
 	return nil
 }
@@ -243,13 +338,33 @@ func (k *KeyCondition) Validate(hashName, rangeName string) error {
 // CheckTypes checks the condition's values against the key attribute types
 // of the schema (rangeType 0 when there is no sort key). Call after Validate.
 func (k *KeyCondition) CheckTypes(hashType, rangeType attr.Type) error {
+	var ranges []attr.Type
+	if rangeType != 0 {
+		ranges = []attr.Type{rangeType}
+	}
+	return k.CheckKeyTypes([]attr.Type{hashType}, ranges)
+}
+
+// CheckKeyTypes is CheckTypes for a schema of several partition and sort
+// key attributes (the types in key-schema order). Call after ValidateKeys.
+func (k *KeyCondition) CheckKeyTypes(hashTypes, rangeTypes []attr.Type) error {
 	bad := func() error { return ddberr.Invalidf("Condition parameter type does not match schema type") }
-	if k.Hash.Type() != hashType {
+	if k.Hash.Type() != hashTypes[0] {
 		return bad()
+	}
+	for i, v := range k.MoreHash {
+		if v.Type() != hashTypes[i+1] {
+			return bad()
+		}
+	}
+	for i, v := range k.SortEq {
+		if v.Type() != rangeTypes[i] {
+			return bad()
+		}
 	}
 	if k.Range != nil {
 		for _, v := range k.Range.Values {
-			if v.Type() != rangeType {
+			if v.Type() != rangeTypes[len(k.SortEq)] {
 				return bad()
 			}
 		}
