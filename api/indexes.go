@@ -53,8 +53,10 @@ func checkIndexShape(v *constraints, ix indexWire, p string, global bool) {
 		v.fail(nil, p+"keySchema", "Member must not be null")
 	} else if len(ix.KeySchema) < 1 {
 		v.fail("[]", p+"keySchema", "Member must have length greater than or equal to 1")
-	} else if max := keySchemaMax(global); len(ix.KeySchema) > max {
-		v.fail("[...]", p+"keySchema", "Member must have length less than or equal to "+itoa(max))
+	} else if !global && len(ix.KeySchema) > 2 {
+		// A global index's KeySchema has no maximum length any more: its
+		// limits are those of multi-attribute keys (api/composite.go).
+		v.fail("[...]", p+"keySchema", "Member must have length less than or equal to 2")
 	}
 	for j, k := range ix.KeySchema {
 		kp := p + "keySchema." + itoa(j+1) + ".member."
