@@ -42,14 +42,14 @@ import (
 //
 // A global index may have a multi-attribute (composite) key: up to four
 // partition-key attributes (Hash, then MoreHash) and up to four sort-key
-// attributes (Range, then MoreRange); api/composite.go has the rules. ipk is the
-// concatenation enc(pk1) enc(pk2) ... (hashed as one), isk the
+// attributes (Range, then MoreRange); api/composite.go has the rules. ipk
+// is then the concatenation enc(pk1) enc(pk2) ... (hashed as one), isk the
 // concatenation enc(sk1) enc(sk2) ...: the encodings are self-delimiting
 // and order-preserving, so entries sort by the tuple of sort values and an
-// equality on a leading run of sort attributes is a key prefix. With one
-// attribute of each, the layout is the one above, byte for byte, and the
-// descriptor's JSON has no MoreHash/MoreRange: existing data directories
-// read as before.
+// equality on a leading run of sort attributes is a key prefix. An index
+// with one attribute of each kind keeps the layout above byte for byte,
+// and its descriptor's JSON has no moreHash/moreRange, so existing data
+// directories read as before (TestIndexEntryKeyLayout).
 type Index struct {
 	ID     uint16      `json:"id"`
 	Name   string      `json:"name"`
