@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -168,6 +169,9 @@ func Open(opts Options) (*DB, error) {
 	pdb, err := pebble.Open(dir, popts)
 	if errors.Is(err, pebble.ErrDBDoesNotExist) {
 		return nil, fmt.Errorf("%w: %s: holds %s but no database files (were they deleted?)", ErrDataDir, dir, MarkerFile)
+	}
+	if errors.Is(err, syscall.EAGAIN) {
+		return nil, inUse(dir) // Pebble's LOCK is held by another process
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
