@@ -218,7 +218,9 @@ func checkSpec(s *Spec, create bool) error {
 	}
 	if d := s.DestinationConfig; d != nil && d.OnFailure != nil && d.OnFailure.Destination != "" {
 		if _, err := dlq.ParseDestination(d.OnFailure.Destination); err != nil {
-			return newErr(ErrInvalidParameter, "The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid.", d.OnFailure.Destination)
+			// Lambda's words, then the forms eddy accepts (a deliberate
+			// addition: eddy's own destinations are not AWS's).
+			return newErr(ErrInvalidParameter, "The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid. eddy accepts: %s.", d.OnFailure.Destination, dlq.DestinationForms)
 		}
 	}
 	return nil
