@@ -312,7 +312,12 @@ func TestCompositeGSIKeys(t *testing.T) {
 	}
 
 	// UpdateTable adds a second composite index; the backfill indexes the
-	// existing items (and skips those without a key attribute).
+	// existing items, skipping those without a key attribute and one whose
+	// player is over the 2048-byte partition key limit (written while no
+	// index held player to it).
+	long := match{pk: "long", t: "W24", player: strings.Repeat("p", 2049), n: 1}
+	put(t, c, "matches", long.item())
+	model = append(model, long)
 	if _, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("matches"), AttributeDefinitions: defs("t", "S", "player", "S", "n", "N"),
 		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
 			IndexName: aws.String("byPlayer"), KeySchema: hashRange([]string{"t", "player"}, "n"),
@@ -339,6 +344,21 @@ func TestCompositeGSIKeys(t *testing.T) {
 		return a.pk < b.pk
 	}
 	p1 := func(m match) bool { return m.t == "W24" && m.player == "p1" && m.n >= 0 }
+	d, err = c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("matches")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPlayers := 0
+	for _, m := range model {
+		if m.t != "" && m.player != "" && len(m.player) <= 2048 && m.n >= 0 {
+			wantPlayers++
+		}
+	}
+	for _, g := range d.Table.GlobalSecondaryIndexes {
+		if *g.IndexName == "byPlayer" && *g.ItemCount != int64(wantPlayers) {
+			t.Errorf("byPlayer after the backfill: ItemCount %d, want %d", *g.ItemCount, wantPlayers)
+		}
+	}
 	for _, q := range []compositeQuery{
 		{"byPlayer", "t = :t AND player = :p", item{":t": S("W24"), ":p": S("p1")}, p1, byN},
 		{"byPlayer", "t = :t AND player = :p AND n > :n", item{":t": S("W24"), ":p": S("p1"), ":n": N("1")}, func(m match) bool { return p1(m) && m.n > 1 }, byN},

@@ -180,16 +180,16 @@ func indexPartitionPrefix(dst []byte, tableID uint32, indexID uint16, ipk ...att
 }
 
 // entryKey returns the entry key of an item, or nil when the item lacks
-// an index key attribute, or has one of another type or an empty one
-// (writes of such values are rejected by ValidateItem, so only a backfill,
+// an index key attribute, or has one of another type, an empty one or one
+// over the key size limits (writes of such values are rejected by ValidateItem, so only a backfill,
 // or an item older than its index, can meet them; DynamoDB leaves them out
 // of the index too).
 func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
-	value := func(ke KeyElement) (attr.Value, bool) {
+	value := func(ke KeyElement, limit int) (attr.Value, bool) {
 		v, ok := it[ke.Name]
-		return v, ok && v.Type() == ke.Type && EmptyKeyKind(v) == ""
+		return v, ok && v.Type() == ke.Type && EmptyKeyKind(v) == "" && keySize(v) <= limit
 	}
-	ipk, ok := value(ix.Hash)
+	ipk, ok := value(ix.Hash, MaxHashKeySize)
 	if !ok {
 		return nil
 	}
@@ -200,7 +200,7 @@ func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
 		parts := make([]attr.Value, 0, 1+len(ix.MoreHash))
 		parts = append(parts, ipk)
 		for _, ke := range ix.MoreHash {
-			v, ok := value(ke)
+			v, ok := value(ke, MaxHashKeySize)
 			if !ok {
 				return nil
 			}
@@ -209,7 +209,7 @@ func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
 		k = indexPartitionPrefix(make([]byte, 0, 128), t.ID, ix.ID, parts...)
 	}
 	for _, ke := range ix.RangeElements() {
-		isk, ok := value(ke)
+		isk, ok := value(ke, MaxRangeKeySize)
 		if !ok {
 			return nil
 		}
@@ -242,9 +242,14 @@ func (t *Table) validateIndexKeys(it attr.Item) error {
 }
 
 // checkIndexKey is validateIndexKeys for one index: an index key attribute
-// of it with the wrong type or an empty value.
+// of it with the wrong type, an empty value or a value over the key size
+// limits (the message is DynamoDB's, recorded in dynalite issue 35 and
+// wellcomecollection/platform issue 2285). Each attribute of a
+// multi-attribute key is held to its kind's limit: DynamoDB documents no
+// other rule for them (api/composite.go).
 func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
-	for _, ke := range ix.KeyElements() {
+	hashes := len(ix.MoreHash) + 1 // KeyElements lists the partition key attributes first
+	for i, ke := range ix.KeyElements() {
 		v, ok := it[ke.Name]
 		if !ok || t.IsKey(ke.Name) {
 			continue
@@ -254,6 +259,13 @@ func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
 		}
 		if kind := EmptyKeyKind(v); kind != "" {
 			return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", kind, ix.Name, ke.Name)
+		}
+		limit := MaxRangeKeySize
+		if i < hashes {
+			limit = MaxHashKeySize
+		}
+		if size := keySize(v); size > limit {
+			return ddberr.Invalidf("Size limit exceeded for Index Key %s Actual Size: %d bytes Max Size: %d bytes IndexName: %s", ke.Name, size, limit, ix.Name)
 		}
 	}
 	return nil
