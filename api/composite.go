@@ -71,7 +71,11 @@ import (
 //     (API Reference, GlobalSecondaryIndex: "Array Members: Minimum number
 //     of 1 item", no maximum; it was 2): it gets the messages below;
 //   - more than four HASH or RANGE elements, a HASH after a RANGE, a name
-//     used twice: the messages of compositeKeySchema below.
+//     used twice among more than two elements: the messages of
+//     gsiKeySchema below;
+//   - more than two key conditions on an index whose key has two
+//     attributes (two HASH): DynamoDB's "The expression can only contain up
+//     to two key conditions", as for any two-attribute key.
 
 // maxKeyAttrs is the most partition key attributes, and the most sort key
 // attributes, of a global secondary index.
@@ -80,7 +84,8 @@ const maxKeyAttrs = 4
 // gsiKeySchema validates the KeySchema of a global secondary index (rule 1)
 // whose attributes are all defined, and returns its partition and sort key
 // attributes. A one- or two-element schema gets the checks and messages
-// DynamoDB has always given it.
+// DynamoDB has always given it, except that two HASH elements are now a
+// valid key.
 func gsiKeySchema(name string, ks []keyElemWire, defs map[string]attr.Type) (hash, rng []store.KeyElement, err error) {
 	seen := map[string]bool{}
 	for _, k := range ks {
