@@ -106,6 +106,9 @@ type stored struct {
 	Function  string `json:"fn"`
 	Qual      string `json:"qual,omitempty"`
 	IsEnabled bool   `json:"enabled"`
+	// LastError is the text of the last delivery failure (Manager.LastError),
+	// kept across restarts with LastProcessingResult.
+	LastError string `json:"lastError,omitempty"`
 }
 
 // userAction is Lambda's StateTransitionReason for a state the user set
