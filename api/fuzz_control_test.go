@@ -27,6 +27,9 @@ func FuzzControlPlane(f *testing.F) {
 		{"DeleteTable", `{"TableName":"nope"}`},
 		{"DescribeTable", `{"TableName":"tbl"}`},
 		{"CreateTable", `{"TableName":"x","AttributeDefinitions":[],"KeySchema":[]}`},
+		// Multi-attribute GSI keys (api/composite.go).
+		{"CreateTable", `{"TableName":"mak","BillingMode":"PAY_PER_REQUEST","AttributeDefinitions":[{"AttributeName":"h","AttributeType":"S"},{"AttributeName":"a","AttributeType":"S"},{"AttributeName":"b","AttributeType":"N"},{"AttributeName":"c","AttributeType":"B"}],"KeySchema":[{"AttributeName":"h","KeyType":"HASH"}],"GlobalSecondaryIndexes":[{"IndexName":"gsi","KeySchema":[{"AttributeName":"a","KeyType":"HASH"},{"AttributeName":"b","KeyType":"HASH"},{"AttributeName":"c","KeyType":"RANGE"},{"AttributeName":"h","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]}`},
+		{"UpdateTable", `{"TableName":"tbl","AttributeDefinitions":[{"AttributeName":"n","AttributeType":"N"},{"AttributeName":"m","AttributeType":"S"}],"GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"g3","KeySchema":[{"AttributeName":"n","KeyType":"HASH"},{"AttributeName":"m","KeyType":"HASH"},{"AttributeName":"n","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}}]}`},
 	} {
 		op := -1
 		for i, o := range fuzzControlOps {

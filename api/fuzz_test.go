@@ -42,6 +42,14 @@ func newFuzzAPI(f *testing.F) *fuzzAPI {
 		{"DynamoDB_20120810.PutItem", `{"TableName":"tbl","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"g":{"S":"x"},"l":{"L":[{"N":"1"},{"M":{"c":{"S":"d"}}}]}}}`},
 		{"DynamoDB_20120810.PutItem", `{"TableName":"tbl","Item":{"pk":{"S":"a"},"sk":{"N":"2"},"ss":{"SS":["p","q"]},"b":{"B":"AAE="}}}`},
 		{"DynamoDB_20120810.PutItem", `{"TableName":"tbl","Item":{"pk":{"S":"b"},"sk":{"N":"-1.5"},"g":{"S":"y"},"n":{"NULL":true}}}`},
+		// A global index with a multi-attribute key (api/composite.go).
+		{"DynamoDB_20120810.CreateTable", `{"TableName":"mak","BillingMode":"PAY_PER_REQUEST",
+			"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"a","AttributeType":"S"},{"AttributeName":"b","AttributeType":"N"},{"AttributeName":"c","AttributeType":"S"},{"AttributeName":"d","AttributeType":"B"}],
+			"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+			"GlobalSecondaryIndexes":[{"IndexName":"abcd","KeySchema":[{"AttributeName":"a","KeyType":"HASH"},{"AttributeName":"b","KeyType":"HASH"},{"AttributeName":"c","KeyType":"RANGE"},{"AttributeName":"d","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]}`},
+		{"DynamoDB_20120810.PutItem", `{"TableName":"mak","Item":{"pk":{"S":"1"},"a":{"S":"x"},"b":{"N":"1"},"c":{"S":"k"},"d":{"B":"AQ=="}}}`},
+		{"DynamoDB_20120810.PutItem", `{"TableName":"mak","Item":{"pk":{"S":"2"},"a":{"S":"x"},"b":{"N":"1"},"c":{"S":"k"},"d":{"B":"Ag=="}}}`},
+		{"DynamoDB_20120810.PutItem", `{"TableName":"mak","Item":{"pk":{"S":"3"},"a":{"S":"x"},"b":{"N":"1"},"c":{"S":"ka"}}}`},
 	} {
 		if status, body := a.post(c[0], []byte(c[1])); status != 200 {
 			f.Fatalf("%s: %d %s", c[0], status, body)
@@ -114,6 +122,9 @@ func FuzzDynamoDBRequest(f *testing.F) {
 		{"DeleteItem", `{"TableName":"tbl","Key":{"pk":{"S":"b"},"sk":{"N":"-1.5"}},"ConditionExpression":"g = :g","ExpressionAttributeValues":{":g":{"S":"y"}}}`},
 		{"Query", `{"TableName":"tbl","KeyConditionExpression":"pk = :p AND sk BETWEEN :a AND :b","ExpressionAttributeValues":{":p":{"S":"a"},":a":{"N":"0"},":b":{"N":"5"}},"ScanIndexForward":false,"Limit":1}`},
 		{"Query", `{"TableName":"tbl","IndexName":"gsi","KeyConditionExpression":"g = :g","ExpressionAttributeValues":{":g":{"S":"x"}},"Select":"COUNT"}`},
+		{"Query", `{"TableName":"mak","IndexName":"abcd","KeyConditionExpression":"a = :a AND b = :b AND c = :c AND d > :d","ExpressionAttributeValues":{":a":{"S":"x"},":b":{"N":"1"},":c":{"S":"k"},":d":{"B":"AA=="}},"Limit":1,"ScanIndexForward":false,"ExclusiveStartKey":{"pk":{"S":"2"},"a":{"S":"x"},"b":{"N":"1"},"c":{"S":"k"},"d":{"B":"Ag=="}}}`},
+		{"Query", `{"TableName":"mak","IndexName":"abcd","KeyConditions":{"a":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"x"}]},"b":{"ComparisonOperator":"EQ","AttributeValueList":[{"N":"1"}]},"c":{"ComparisonOperator":"BEGINS_WITH","AttributeValueList":[{"S":"k"}]}}}`},
+		{"UpdateItem", `{"TableName":"mak","Key":{"pk":{"S":"3"}},"UpdateExpression":"SET d = :d, b = :b","ExpressionAttributeValues":{":d":{"B":"AA=="},":b":{"N":"2"}}}`},
 		{"Scan", `{"TableName":"tbl","FilterExpression":"size(l) > :n","ExpressionAttributeValues":{":n":{"N":"1"}},"Segment":0,"TotalSegments":2,"ExclusiveStartKey":{"pk":{"S":"a"},"sk":{"N":"1"}}}`},
 		{"BatchGetItem", `{"RequestItems":{"tbl":{"Keys":[{"pk":{"S":"a"},"sk":{"N":"1"}},{"pk":{"S":"z"},"sk":{"N":"0"}}],"ConsistentRead":true}}}`},
 		{"BatchWriteItem", `{"RequestItems":{"tbl":[{"PutRequest":{"Item":{"pk":{"S":"d"},"sk":{"N":"1"}}}},{"DeleteRequest":{"Key":{"pk":{"S":"a"},"sk":{"N":"2"}}}}]}}`},
