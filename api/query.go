@@ -366,6 +366,9 @@ func (s *Server) planRead(in *readInput, isQuery bool, ex readExprs) (*readPlan,
 	// Items fetched from the table for a filter are still returned as the
 	// index projects them.
 	p.indexView = p.sel == "ALL_PROJECTED_ATTRIBUTES" && spec.FetchTable
+	if in.TotalSegments != nil {
+		spec.Segment, spec.TotalSegments = int(*in.Segment), int(*in.TotalSegments)
+	}
 	if in.ExclusiveStartKey != nil {
 		if err := spec.CheckStartKey(in.ExclusiveStartKey); err != nil {
 			return nil, err
@@ -374,9 +377,6 @@ func (s *Server) planRead(in *readInput, isQuery bool, ex readExprs) (*readPlan,
 	}
 	if in.Limit != nil {
 		spec.Limit = int(min(*in.Limit, 1<<31))
-	}
-	if in.TotalSegments != nil {
-		spec.Segment, spec.TotalSegments = int(*in.Segment), int(*in.TotalSegments)
 	}
 	// Without a filter or a projection, items are rendered from their
 	// stored bytes (no maps built).
