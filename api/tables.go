@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -186,10 +187,10 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	if in.DeletionProtection != nil {
 		t.DeletionProtection = *in.DeletionProtection
 	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
 	for _, tg := range in.Tags {
-		if tg.Key == nil || tg.Value == nil {
-			return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
-		}
 		t.Tags = setTag(t.Tags, *tg.Key, *tg.Value)
 	}
 	created, err := s.db.CreateTable(t)
@@ -469,7 +470,30 @@ func (s *Server) deleteTable(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"TableDescription": s.describe(t, "DELETING")}, nil
+	d := s.describe(t, "DELETING")
+	return map[string]any{"TableDescription": &deletedTableDescription{
+		TableName: d.TableName, TableStatus: d.TableStatus, ProvisionedThroughput: d.ProvisionedThroughput,
+		TableSizeBytes: d.TableSizeBytes, ItemCount: d.ItemCount, TableArn: d.TableArn, TableId: d.TableId,
+		BillingModeSummary: d.BillingModeSummary, TableClassSummary: d.TableClassSummary,
+		DeletionProtectionEnabled: d.DeletionProtectionEnabled,
+	}}, nil
+}
+
+// deletedTableDescription is DeleteTable's reduced description: no
+// attribute definitions, key schema, creation time, indexes or stream, as
+// DynamoDB answers (a DeleteTable output recorded from a real account in a
+// CDK workshop's README; the AWS CLI reference's delete-table example).
+type deletedTableDescription struct {
+	TableName                 string         `json:"TableName"`
+	TableStatus               string         `json:"TableStatus"`
+	ProvisionedThroughput     map[string]any `json:"ProvisionedThroughput"`
+	TableSizeBytes            int64          `json:"TableSizeBytes"`
+	ItemCount                 int64          `json:"ItemCount"`
+	TableArn                  string         `json:"TableArn"`
+	TableId                   string         `json:"TableId"`
+	BillingModeSummary        map[string]any `json:"BillingModeSummary,omitempty"`
+	TableClassSummary         map[string]any `json:"TableClassSummary,omitempty"`
+	DeletionProtectionEnabled bool           `json:"DeletionProtectionEnabled"`
 }
 
 func (s *Server) listTables(ctx context.Context, c *call) (any, error) {
@@ -662,6 +686,38 @@ func (s *Server) tableFromArn(arn *string) (*store.Table, error) {
 	return t, nil
 }
 
+// tagPattern is the characters AWS allows in tag keys and values: letters,
+// separators (white space), digits and _ . : / = + - @.
+var tagPattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+// checkTags applies the tag rules CreateTable and TagResource share: key
+// and value present, lengths measured in characters (not bytes), no aws:
+// prefix, only the allowed characters. DynamoDB refuses a forbidden
+// character with ValidationException (scylla's test_tag.py
+// test_tag_resource_incorrect, run against DynamoDB); the message is the
+// constraint wording AWS uses for its tag pattern (recorded from IAM's
+// TagResource: "Member must satisfy regular expression pattern:
+// [\p{L}\p{Z}\p{N}_.:/=+\-@]*").
+func checkTags(tags []tagWire) error {
+	for i, tg := range tags {
+		if tg.Key == nil || tg.Value == nil {
+			return ddberr.Validationf("1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
+		}
+		if n := utf8.RuneCountInString(*tg.Key); n < 1 || n > 128 || utf8.RuneCountInString(*tg.Value) > 256 {
+			return ddberr.Validationf("One or more parameter values were invalid: Tag key must be 1 to 128 characters and tag value at most 256")
+		}
+		if strings.HasPrefix(*tg.Key, "aws:") {
+			return ddberr.Validationf("One or more parameter values were invalid: Tag key cannot start with aws:")
+		}
+		for _, m := range []struct{ v, at string }{{*tg.Key, "key"}, {*tg.Value, "value"}} {
+			if !tagPattern.MatchString(m.v) {
+				return ddberr.Validationf("1 validation error detected: Value '%s' at 'tags.%d.member.%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", m.v, i+1, m.at)
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
 	var in struct {
 		ResourceArn *string   `json:"ResourceArn"`
@@ -677,17 +733,8 @@ func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
 	if in.Tags == nil {
 		return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
 	}
-	for _, tg := range in.Tags {
-		if tg.Key == nil || tg.Value == nil {
-			return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
-		}
-		// Measured in characters, as DynamoDB measures them, not bytes.
-		if n := utf8.RuneCountInString(*tg.Key); n < 1 || n > 128 || utf8.RuneCountInString(*tg.Value) > 256 {
-			return nil, ddberr.Validationf("One or more parameter values were invalid: Tag key must be 1 to 128 characters and tag value at most 256")
-		}
-		if strings.HasPrefix(*tg.Key, "aws:") {
-			return nil, ddberr.Validationf("One or more parameter values were invalid: Tag key cannot start with aws:")
-		}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
 	}
 	_, err = s.db.UpdateTable(t.Name, func(t *store.Table) error {
 		for _, tg := range in.Tags {
