@@ -116,6 +116,9 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	if err := txNesting(in.TransactItems); err != nil {
 		return nil, err
 	}
+	if err := txPayload(in.TransactItems); err != nil {
+		return nil, err
+	}
 
 	plans := make([]txPlan, len(in.TransactItems))
 	seen := map[string]bool{}
@@ -421,6 +424,34 @@ func (e upfrontError) Unwrap() error { return e.err }
 // empty string or binary value. DynamoDB rejects it up front, in its own
 // words (a Put names the index and key instead). A value the update left as
 // it was (an item older than the index) is the backfill's concern.
+// maxTxPayload is DynamoDB's limit on the aggregate size of the items of
+// one transaction.
+const maxTxPayload = 4 << 20
+
+// txPayload refuses a transaction whose items (Put's item, the key of the
+// other actions) measure more than 4 MB together, with the message
+// DynamoDB sends (as a DynamoDB driver's tests transcribe it, "Payload
+// Size" doubled and all).
+func txPayload(items []transactWriteItem) error {
+	size := 0
+	for _, ti := range items {
+		switch {
+		case ti.Put != nil:
+			size += attr.ItemSize(ti.Put.Item)
+		case ti.Update != nil:
+			size += attr.ItemSize(ti.Update.Key)
+		case ti.Delete != nil:
+			size += attr.ItemSize(ti.Delete.Key)
+		case ti.ConditionCheck != nil:
+			size += attr.ItemSize(ti.ConditionCheck.Key)
+		}
+	}
+	if size > maxTxPayload {
+		return ddberr.Validationf("Transaction payload size cannot exceed 4MB. Payload Size: : Transaction payload size cannot exceed 4MB. Payload Size: %d", size)
+	}
+	return nil
+}
+
 func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
