@@ -85,7 +85,11 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.enum(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
 	v.notNull(in.TransactItems != nil, "transactItems")
-	v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", maxTransactItems)
+	if len(in.TransactItems) > maxTransactItems {
+		v.fail(javaTransactItems(in.TransactItems), "transactItems", maxLength(maxTransactItems))
+	} else {
+		v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", 0)
+	}
 	if tok := in.ClientRequestToken; tok != nil {
 		v.length(*tok, "clientRequestToken", 1, 36)
 	}
@@ -624,7 +628,11 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.notNull(in.TransactItems != nil, "transactItems")
-	v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", maxTransactItems)
+	if len(in.TransactItems) > maxTransactItems {
+		v.fail(javaTransactGets(in.TransactItems), "transactItems", maxLength(maxTransactItems))
+	} else {
+		v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", 0)
+	}
 	for i, ti := range in.TransactItems {
 		at := "transactItems." + itoa(i+1) + ".member.get"
 		v.notNull(ti.Get != nil, "transactItems."+itoa(i+1)+".member.get")
