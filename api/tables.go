@@ -752,6 +752,12 @@ func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
 	if in.Tags == nil {
 		return nil, ddberr.Validationf("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
 	}
+	if len(in.Tags) == 0 {
+		// No tags to add is refused (scylla's test_tag.py
+		// test_tag_resource_incorrect, run against DynamoDB:
+		// ValidationException); the words are the model's length rule.
+		return nil, ddberr.Validationf("1 validation error detected: Value '[]' at 'tags' failed to satisfy constraint: %s", minLength(1))
+	}
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -760,7 +766,9 @@ func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
 			t.Tags = setTag(t.Tags, *tg.Key, *tg.Value)
 		}
 		if len(t.Tags) > maxTags {
-			return ddberr.New(ddberr.KindLimitExceeded, "The number of tags exceeds the limit of %d for resource %s", maxTags, *in.ResourceArn)
+			// ValidationException, as scylla's test_tag.py
+			// test_tag_resource_incorrect found DynamoDB answering.
+			return ddberr.Validationf("The number of tags exceeds the limit of %d for resource %s", maxTags, *in.ResourceArn)
 		}
 		return nil
 	})
