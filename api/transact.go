@@ -450,6 +450,23 @@ func txPayload(items []transactWriteItem) error {
 			size += attr.ItemSize(ti.ConditionCheck.Key)
 		}
 	}
+	return checkTxPayload(size)
+}
+
+// txPlansPayload is txPayload for ExecuteTransaction's planned writes.
+func txPlansPayload(plans []txPlan) error {
+	size := 0
+	for _, p := range plans {
+		if p.item != nil {
+			size += attr.ItemSize(p.item)
+		} else {
+			size += attr.ItemSize(p.key)
+		}
+	}
+	return checkTxPayload(size)
+}
+
+func checkTxPayload(size int) error {
 	if size > maxTxPayload {
 		return ddberr.Validationf("Transaction payload size cannot exceed 4MB. Payload Size: : Transaction payload size cannot exceed 4MB. Payload Size: %d", size)
 	}
