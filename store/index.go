@@ -181,9 +181,9 @@ func indexPartitionPrefix(dst []byte, tableID uint32, indexID uint16, ipk ...att
 
 // entryKey returns the entry key of an item, or nil when the item lacks
 // an index key attribute, or has one of another type, an empty one or one
-// over the key size limits (writes of such values are rejected by ValidateItem, so only a backfill,
-// or an item older than its index, can meet them; DynamoDB leaves them out
-// of the index too).
+// over the key size limits (writes of such values are rejected by
+// ValidateItem, so only a backfill, or an item older than its index, can
+// meet them; DynamoDB leaves them out of the index too).
 func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
 	value := func(ke KeyElement, limit int) (attr.Value, bool) {
 		v, ok := it[ke.Name]
