@@ -142,7 +142,7 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := s.db.Table(*in.TableName)
+	t := s.db.TableIn(c.region, *in.TableName)
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
@@ -207,8 +207,8 @@ type keyInput struct {
 }
 
 // lookupKey resolves the table and validates the Key member.
-func (s *Server) lookupKey(in *keyInput) (*store.Table, error) {
-	t := s.db.Table(*in.TableName)
+func (s *Server) lookupKey(c *call, in *keyInput) (*store.Table, error) {
+	t := s.db.TableIn(c.region, *in.TableName)
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
@@ -263,7 +263,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 			return nil, err
 		}
 	}
-	t, err := s.lookupKey(&in.keyInput)
+	t, err := s.lookupKey(c, &in.keyInput)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.lookupKey(&in.keyInput)
+	t, err := s.lookupKey(c, &in.keyInput)
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +404,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	if err := comp.CheckUnused(); err != nil {
 		return nil, err
 	}
-	t, err := s.lookupKey(&in.keyInput)
+	t, err := s.lookupKey(c, &in.keyInput)
 	if err != nil {
 		return nil, err
 	}

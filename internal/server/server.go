@@ -209,7 +209,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
-		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), Logger: sub("store")})
+		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), Logger: sub("store"), Region: opts.Region})
 	if err != nil {
 		return nil, err
 	}
