@@ -17,11 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
-	"github.com/eddydb/eddy/internal/arn"
 )
 
 const functionsUsage = `usage:
@@ -45,7 +42,7 @@ func runFunctions(args []string) int {
 	cmd, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("eddy functions "+cmd, flag.ContinueOnError)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	region := fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
+	region := fs.String("region", "", regionUsage)
 	handler := fs.String("handler", "", "wasm export to call (deploy; default \"handle\")")
 	timeout := fs.Int("timeout", 0, "timeout in seconds (deploy; default 3)")
 	memory := fs.Int("memory", 0, "memory limit in MB (deploy; default 128)")
@@ -61,10 +58,11 @@ func runFunctions(args []string) int {
 	if err != nil {
 		return 2
 	}
+	sdkRegion, creds := signing(*region)
 	client := lambda.New(lambda.Options{
-		Region:       *region,
+		Region:       sdkRegion,
 		BaseEndpoint: aws.String(*endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("eddy", "eddy", ""),
+		Credentials:  creds,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

@@ -14,12 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
-	"github.com/eddydb/eddy/internal/arn"
 )
 
 const triggersUsage = `usage:
@@ -77,6 +74,7 @@ type triggersCLI struct {
 	lam       *lambda.Client
 	ddb       *dynamodb.Client
 	http      *http.Client
+	region    string // --region; "" for the server's
 }
 
 func triggersMain(stdout, stderr io.Writer, args []string) int {
@@ -88,7 +86,7 @@ func triggersMain(stdout, stderr io.Writer, args []string) int {
 	fs := flag.NewFlagSet("eddy triggers "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	region := fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
+	region := fs.String("region", "", regionUsage)
 	var batch, window, par, retries, maxAge, tumbling optInt
 	fs.Var(&batch, "batch-size", "records per invocation (add; 1-10000, default 100)")
 	fs.Var(&window, "window", "maximum batching window in seconds (add; 0-300)")
@@ -109,12 +107,12 @@ func triggersMain(stdout, stderr io.Writer, args []string) int {
 	if err != nil {
 		return 2
 	}
-	creds := credentials.NewStaticCredentialsProvider("eddy", "eddy", "")
+	sdkRegion, creds := signing(*region)
 	c := &triggersCLI{
 		out: stdout, errw: stderr, endpoint: strings.TrimRight(*endpoint, "/"),
-		lam:  lambda.New(lambda.Options{Region: *region, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
-		ddb:  dynamodb.New(dynamodb.Options{Region: *region, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
-		http: &http.Client{Timeout: 30 * time.Second},
+		lam:  lambda.New(lambda.Options{Region: sdkRegion, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
+		ddb:  dynamodb.New(dynamodb.Options{Region: sdkRegion, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
+		http: &http.Client{Timeout: 30 * time.Second}, region: *region,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -270,6 +268,11 @@ type shardStatus struct {
 // getJSON fetches an eddy-only route of the mapping (shards, failures).
 func (c *triggersCLI) getJSON(ctx context.Context, uuid, what string, v any) error {
 	u := c.endpoint + "/2015-03-31/event-source-mappings/" + url.PathEscape(uuid) + "/" + what
+	if c.region != "" {
+		// The route is unsigned; a presigned request's credential scope
+		// names the region whose mapping it is.
+		u += "?X-Amz-Credential=" + url.QueryEscape("eddy/20000101/"+c.region+"/lambda/aws4_request")
+	}
 	return callJSON(ctx, c.http, http.MethodGet, u, v)
 }
 
