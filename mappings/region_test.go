@@ -2,6 +2,7 @@ package mappings_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +85,48 @@ func TestMappingsArePerRegion(t *testing.T) {
 	}
 	if got := e.totals("totals"); len(got) != 0 {
 		t.Fatalf("the handler wrote us-east-1's totals: %v", got)
+	}
+}
+
+// TestInvokeActsInItsRegion: a direct Invoke's table calls act in the
+// region the Invoke was signed for; a Lambda request whose signature names
+// no credential scope is refused.
+func TestInvokeActsInItsRegion(t *testing.T) {
+	e := start(t, "")
+	cfg := e.srv.Config()
+	cfg.Region = "us-east-2"
+	ddb2, lam2 := dynamodb.NewFromConfig(cfg), lambda.NewFromConfig(cfg)
+	e.table("tab")
+	if _, err := ddb2.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("tab"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.functionFrom("k", "kitchen", nil)
+	out, err := lam2.Invoke(e.ctx, &lambda.InvokeInput{FunctionName: aws.String("k"),
+		Payload: []byte(`{"action":"put","table":"tab","item":{"pk":{"S":"a"},"v":{"S":"x"}}}`)})
+	if err != nil || out.FunctionError != nil {
+		t.Fatalf("invoke: %v %s", err, out.Payload)
+	}
+	key := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "a"}}
+	if g, err := ddb2.GetItem(e.ctx, &dynamodb.GetItemInput{TableName: aws.String("tab"), Key: key}); err != nil || g.Item == nil {
+		t.Fatalf("us-east-2 item: %v %v", g, err)
+	}
+	if g, err := e.ddb.GetItem(e.ctx, &dynamodb.GetItemInput{TableName: aws.String("tab"), Key: key}); err != nil || g.Item != nil {
+		t.Fatalf("us-east-1 item: %v %v", g.Item, err)
+	}
+
+	req, _ := http.NewRequest("GET", e.srv.URL()+"/2015-03-31/functions/", nil)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20240101, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Amzn-Errortype") != "IncompleteSignatureException" {
+		t.Fatalf("malformed scope: %d %v", resp.StatusCode, resp.Header)
 	}
 }
