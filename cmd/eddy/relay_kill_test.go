@@ -267,7 +267,7 @@ func relayAcrossKill(t *testing.T, tmp, natsURL string) {
 	seen := map[string]bool{}
 	lastN := map[string]int{}
 	for n := 0; n < records; {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		batch, err := cons.Fetch(min(1000, records-n), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
