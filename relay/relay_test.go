@@ -431,8 +431,18 @@ func TestRelayEmbeddedNATS(t *testing.T) {
 		t.Fatalf("%d messages for %d records", len(got), n)
 	}
 	s.Stop() // clean: the relay, then the embedded server
-	s = eddytest.Start(t, server.Options{DataDir: dir, NATS: server.NATSEmbedded, Relay: fast()})
-	url = s.NATSURL()
+	// Again, on a port of our choosing (--nats-listen), and with the
+	// default --nats: the relay configured starts the embedded server.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := l.Addr().String()
+	l.Close()
+	s = eddytest.Start(t, server.Options{DataDir: dir, NATSListen: listen, Relay: fast()})
+	if url = s.NATSURL(); url != "nats://"+listen {
+		t.Fatalf("embedded NATS at %q, want nats://%s", url, listen)
+	}
 	if got := readAll(t, url, "eddy.us-east-1.tab3.*"); len(got) != n {
 		t.Fatalf("after a restart, %d messages for %d records: JetStream's files are not kept", len(got), n)
 	}
