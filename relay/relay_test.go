@@ -237,8 +237,9 @@ func waitPublished(t *testing.T, s *eddytest.Server, table string, n uint64) rel
 // item's changes in order across parents and children.
 func TestRelayPublishesEveryRecordOnceInOrder(t *testing.T) {
 	ns := startNATS(t, -1)
+	clock := eddytest.NewClock() // rollovers when the test says
 	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(), Relay: fast(),
-		Streams: streams.Options{ShardCount: 2, RolloverInterval: 150 * time.Millisecond, MaintenanceInterval: 20 * time.Millisecond}})
+		Streams: streams.Options{ShardCount: 2, RolloverInterval: time.Hour, MaintenanceInterval: 10 * time.Millisecond, Now: clock.Now}})
 	const table = "orders.v2"
 	arn := s.StreamTable(t, table)
 	var st relay.Status
@@ -251,7 +252,19 @@ func TestRelayPublishesEveryRecordOnceInOrder(t *testing.T) {
 	if code := call(t, "POST", s.URL()+"/eddy/relays", map[string]string{"Table": table}, nil); code != http.StatusOK {
 		t.Fatalf("enabling again: %d, want 200 (idempotent)", code)
 	}
-	n := writes(t, s, table, "k", 2000, 50)
+	// Three rounds of writes, the shards rolling over between them.
+	n := 0
+	for round := 0; round < 3; round++ {
+		if round > 0 {
+			shs, _ := s.Streams().Shards(arn)
+			clock.Advance(time.Hour)
+			eddytest.WaitFor(t, "the shards to roll over", 30*time.Second, func() bool {
+				now, _ := s.Streams().Shards(arn)
+				return len(now) >= len(shs)+2
+			})
+		}
+		n += writes(t, s, table, "k", 700, 50)
+	}
 	st = waitPublished(t, s, table, uint64(n))
 	if st.State != "ACTIVE" || st.Published != uint64(n) {
 		t.Fatalf("status %+v, want ACTIVE with %d published", st, n)
@@ -473,4 +486,56 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestRelayRefusedPublishCommitsNothingPast: the stream exists (created by
+// the operator) and refuses new messages past 50 (DiscardNew): the relay
+// commits exactly the 50 acknowledged records, says FAILING with the
+// server's error, and once the limit is lifted publishes the rest, each
+// record once.
+func TestRelayRefusedPublishCommitsNothingPast(t *testing.T) {
+	ns := startNATS(t, -1)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	cfg := jetstream.StreamConfig{Name: "EDDY", Subjects: []string{"eddy.>"}, MaxMsgs: 50, Discard: jetstream.DiscardNew, Duplicates: time.Hour}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(), Relay: fast()})
+	s.StreamTable(t, "tab4")
+	call(t, "POST", s.URL()+"/eddy/relays", map[string]string{"Table": "tab4"}, nil)
+	n := writes(t, s, "tab4", "k", 200, 200)
+	var st relay.Status
+	eddytest.WaitFor(t, "the relay to fail at the stream's limit", 30*time.Second, func() bool {
+		st = status(t, s, "tab4")
+		return st.State == "FAILING" && st.Published == 50
+	})
+	if !strings.Contains(st.LastError, "maximum messages") {
+		t.Fatalf("last error %q, want the server's", st.LastError)
+	}
+	time.Sleep(200 * time.Millisecond) // retries go on; the position must not move
+	if st = status(t, s, "tab4"); st.Published != 50 {
+		t.Fatalf("published %d past the refused records", st.Published)
+	}
+	cfg.MaxMsgs = -1
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	st = waitPublished(t, s, "tab4", uint64(n))
+	if st.State != "ACTIVE" || st.Published != uint64(n) {
+		t.Fatalf("status %+v after the limit was lifted", st)
+	}
+	got := readAll(t, ns.ClientURL(), "eddy.us-east-1.tab4.*")
+	ids := map[string]bool{}
+	for _, m := range got {
+		ids[m.h.Get("Nats-Msg-Id")] = true
+	}
+	if len(got) != n || len(ids) != n {
+		t.Fatalf("%d messages, %d distinct, for %d records", len(got), len(ids), n)
+	}
 }
