@@ -539,3 +539,30 @@ func TestRelayRefusedPublishCommitsNothingPast(t *testing.T) {
 		t.Fatalf("%d messages, %d distinct, for %d records", len(got), len(ids), n)
 	}
 }
+
+// TestRelayFromLatest: a relay enabled with StartingPosition LATEST
+// publishes only the changes made after it was enabled.
+func TestRelayFromLatest(t *testing.T) {
+	ns := startNATS(t, -1)
+	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(), Relay: fast()})
+	s.StreamTable(t, "tab5")
+	writes(t, s, "tab5", "old", 30, 30)
+	var st relay.Status
+	if code := call(t, "POST", s.URL()+"/eddy/relays", map[string]string{"Table": "tab5", "StartingPosition": "latest"}, &st); code != http.StatusCreated || st.StartingPosition != "LATEST" {
+		t.Fatalf("enable: %d %+v", code, st)
+	}
+	n := writes(t, s, "tab5", "new", 20, 20)
+	waitPublished(t, s, "tab5", uint64(n))
+	got := readAll(t, ns.ClientURL(), "eddy.us-east-1.tab5.*")
+	if len(got) != n {
+		t.Fatalf("%d messages, want the %d changes made after enabling", len(got), n)
+	}
+	for _, m := range got {
+		if !bytes.Contains(m.data, []byte(`"pk":{"S":"new`)) {
+			t.Fatalf("an older change was published: %s", m.data)
+		}
+	}
+	if st := status(t, s, "tab5"); st.Published != uint64(n) {
+		t.Fatalf("published %d, want %d", st.Published, n)
+	}
+}
