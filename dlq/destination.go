@@ -30,11 +30,19 @@ func ParseDestination(arn string) (string, error) {
 	return d.Kind, err
 }
 
+// DestinationForms lists the OnFailure destination ARNs eddy accepts, for
+// help texts and the error that refuses another.
+const DestinationForms = "arn:aws:sqs:REGION:ACCOUNT:QUEUE, arn:aws:sns:REGION:ACCOUNT:TOPIC, arn:aws:s3:::BUCKET, " +
+	"arn:eddy:nats:REGION:ACCOUNT:SUBJECT (core NATS), arn:eddy:dlq:REGION:ACCOUNT:NAME (eddy's failure store only)"
+
 // ParseDestinationARN checks an OnFailure destination ARN and splits it.
 func ParseDestinationARN(arn string) (Destination, error) {
+	bad := func() (Destination, error) {
+		return Destination{}, fmt.Errorf("%w: %q; accepted forms: %s", ErrBadDestination, arn, DestinationForms)
+	}
 	p := strings.SplitN(arn, ":", 6)
 	if len(p) != 6 || p[0] != "arn" || p[5] == "" {
-		return Destination{}, fmt.Errorf("%w: %q", ErrBadDestination, arn)
+		return bad()
 	}
 	d := Destination{Kind: p[2], Region: p[3], Account: p[4], Name: p[5]}
 	switch {
@@ -42,7 +50,7 @@ func ParseDestinationARN(arn string) (Destination, error) {
 	case strings.HasPrefix(p[1], "aws") && (d.Kind == KindSQS || d.Kind == KindSNS):
 	case strings.HasPrefix(p[1], "aws") && d.Kind == KindS3 && !strings.Contains(d.Name, "/"):
 	default:
-		return Destination{}, fmt.Errorf("%w: %q (eddy sends to sqs, sns, s3 and arn:eddy:nats, or keeps entries in arn:eddy:dlq)", ErrBadDestination, arn)
+		return bad()
 	}
 	return d, nil
 }

@@ -166,7 +166,7 @@ func New(deps Deps, opts Options) (*Manager, error) {
 			c.StateTransitionReason = userAction
 		}
 		c.normalize()
-		e := &entry{}
+		e := &entry{lastErr: s.LastError}
 		e.setConfig(c)
 		m.maps[id] = e
 		m.settle(e)
@@ -210,6 +210,7 @@ func (m *Manager) settle(e *entry) {
 			return
 		}
 		e.run = m.startRunner(e.cfg, e.filters)
+		e.run.lastErr = e.lastErr // what it failed with before a restart or an update
 	}
 	if !e.cfg.Enabled {
 		e.cfg.State = StateDisabled
@@ -304,7 +305,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 			return Configuration{}, err
 		}
 	}
-	if err := saveMapping(m.ks, b, &c); err != nil {
+	if err := saveMapping(m.ks, b, &c, ""); err != nil {
 		return Configuration{}, err
 	}
 	if err := b.Commit(true); err != nil {
@@ -506,9 +507,14 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if run != nil { // the stopped runner's status carries over
+		if r, le := run.lastResult(); r != "" {
+			c.LastProcessingResult, e.lastErr = r, le
+		}
+	}
 	b := m.deps.DB.NewBatch()
 	defer b.Close()
-	if err := saveMapping(m.ks, b, &c); err != nil {
+	if err := saveMapping(m.ks, b, &c, e.lastErr); err != nil {
 		return Configuration{}, err
 	}
 	if err := b.Commit(true); err != nil {
@@ -579,12 +585,35 @@ func (m *Manager) stopped(r *runner, reason string) {
 	e.cfg.LastProcessingResult, e.lastErr = r.lastResult()
 	b := m.deps.DB.NewBatch()
 	defer b.Close()
-	err := saveMapping(m.ks, b, &e.cfg)
+	err := saveMapping(m.ks, b, &e.cfg, e.lastErr)
 	if err == nil {
 		err = b.Commit(true)
 	}
 	if err != nil { // it runs again after a restart, and stops again
 		m.log.Warn("event source mapping stopped, its state not saved", "uuid", e.cfg.UUID, "reason", reason, "err", err)
+	}
+}
+
+// saveStatus persists a running mapping's LastProcessingResult and last
+// error when they change (not per batch), so a restart shows what the
+// mapping last did.
+func (m *Manager) saveStatus(r *runner) {
+	result, lastErr := r.lastResult()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.maps[r.cfg.UUID]
+	if e == nil || e.run != r || m.closed {
+		return
+	}
+	e.cfg.LastProcessingResult, e.lastErr = result, lastErr
+	b := m.deps.DB.NewBatch()
+	defer b.Close()
+	err := saveMapping(m.ks, b, &e.cfg, e.lastErr)
+	if err == nil {
+		err = b.Commit(true)
+	}
+	if err != nil {
+		m.log.Warn("event source mapping status not saved", "uuid", e.cfg.UUID, "err", err)
 	}
 }
 

@@ -106,6 +106,9 @@ type stored struct {
 	Function  string `json:"fn"`
 	Qual      string `json:"qual,omitempty"`
 	IsEnabled bool   `json:"enabled"`
+	// LastError is the text of the last delivery failure (Manager.LastError),
+	// kept across restarts with LastProcessingResult.
+	LastError string `json:"lastError,omitempty"`
 }
 
 // userAction is Lambda's StateTransitionReason for a state the user set
@@ -218,7 +221,9 @@ func checkSpec(s *Spec, create bool) error {
 	}
 	if d := s.DestinationConfig; d != nil && d.OnFailure != nil && d.OnFailure.Destination != "" {
 		if _, err := dlq.ParseDestination(d.OnFailure.Destination); err != nil {
-			return newErr(ErrInvalidParameter, "The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid.", d.OnFailure.Destination)
+			// Lambda's words, then the forms eddy accepts (a deliberate
+			// addition: eddy's own destinations are not AWS's).
+			return newErr(ErrInvalidParameter, "The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid. eddy accepts: %s.", d.OnFailure.Destination, dlq.DestinationForms)
 		}
 	}
 	return nil

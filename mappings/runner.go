@@ -72,13 +72,17 @@ func (r *runner) lastResult() (result, lastErr string) {
 // every retry.
 func (r *runner) setStatus(s delivery.Status) {
 	r.mu.Lock()
+	changed := r.result != s.Result
 	r.result = s.Result
 	was := r.failing
 	r.failing = !s.OK()
-	if !s.OK() {
-		r.lastErr = s.Err
+	if !s.OK() && r.lastErr != s.Err {
+		r.lastErr, changed = s.Err, true
 	}
 	r.mu.Unlock()
+	if changed {
+		r.m.saveStatus(r)
+	}
 	switch {
 	case !s.OK() && !was:
 		r.m.log.Warn("event source mapping failing", "uuid", r.cfg.UUID, "function", r.cfg.FunctionName, "result", s.Result, "error", s.Err)

@@ -87,8 +87,8 @@ func loadMappings(db store.KeySpace) (map[string]*stored, error) {
 	return out, it.Error()
 }
 
-func saveMapping(ks keySpaces, b *store.Batch, c *Configuration) error {
-	s := stored{Configuration: *c, Function: c.FunctionName, Qual: c.Qualifier, IsEnabled: c.Enabled}
+func saveMapping(ks keySpaces, b *store.Batch, c *Configuration, lastErr string) error {
+	s := stored{Configuration: *c, Function: c.FunctionName, Qual: c.Qualifier, IsEnabled: c.Enabled, LastError: lastErr}
 	v, err := json.Marshal(&s)
 	if err != nil {
 		return err

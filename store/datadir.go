@@ -27,6 +27,10 @@ const MarkerFile = "EDDY"
 // directory at start.
 var ErrDataDir = errors.New("store: data directory refused")
 
+// ErrDataDirInUse is matched by the refusal to open a data directory that
+// another process (another eddy) has open.
+var ErrDataDirInUse = errors.New("store: data directory in use")
+
 type marker struct {
 	Eddy    int       `json:"eddy"`
 	ID      string    `json:"id"`

@@ -1,9 +1,15 @@
 package store
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -137,5 +143,57 @@ func TestHealthAfterClose(t *testing.T) {
 	}
 	if err := db.Health(); err != nil {
 		t.Fatalf("Health after Close: %v", err)
+	}
+}
+
+// TestDataDirInUse: a second process opening a data directory another
+// holds is refused with ErrDataDirInUse, naming the holder's PID (on Linux,
+// from /proc/locks), not Pebble's "resource temporarily unavailable".
+func TestDataDirInUse(t *testing.T) {
+	if dir := os.Getenv("EDDY_TEST_HOLD_DIR"); dir != "" {
+		db, err := Open(Options{Dir: dir})
+		if err != nil {
+			fmt.Println("open:", err)
+			os.Exit(1)
+		}
+		fmt.Println("holding")
+		_, _ = io.Copy(io.Discard, os.Stdin) // until the test closes our stdin
+		db.Close()
+		os.Exit(0)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := Open(Options{Dir: dir, Init: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDataDirInUse$")
+	cmd.Env = append(os.Environ(), "EDDY_TEST_HOLD_DIR="+dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "holding\n" {
+		t.Fatalf("holder: %q %v", line, err)
+	}
+	_, err = Open(Options{Dir: dir})
+	if !errors.Is(err, ErrDataDirInUse) || !errors.Is(err, ErrDataDir) {
+		t.Fatalf("open of a held directory: %v, want ErrDataDirInUse", err)
+	}
+	want := "in use by another eddy"
+	if runtime.GOOS == "linux" {
+		want = fmt.Sprintf("in use by another eddy (pid %d)", cmd.Process.Pid)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q lacks %q", err, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -45,6 +46,11 @@ type Options struct {
 	// Logger is where background failures, Pebble's errors and the failed
 	// state are logged; nil discards.
 	Logger *slog.Logger
+	// StallUnhealthy is how long commits may wait in Pebble with none
+	// finishing before Health reports a *StallError (the server is not
+	// ready; writes are not refused). Default DefaultStallUnhealthy;
+	// negative disables the check.
+	StallUnhealthy time.Duration
 	// Init creates a new database in a missing directory (made with its
 	// parents), or an empty one, and refuses a directory that holds
 	// anything. Default false: a missing directory is refused (it may have
@@ -57,6 +63,9 @@ type Options struct {
 func (o *Options) EnsureDefaults() {
 	if o.CacheSize == 0 {
 		o.CacheSize = 64 << 20
+	}
+	if o.StallUnhealthy == 0 {
+		o.StallUnhealthy = DefaultStallUnhealthy
 	}
 	if o.FS == nil {
 		if o.InMemory {
@@ -108,6 +117,8 @@ type DB struct {
 	watch  *dirWatch // nil in memory
 	stop   chan struct{}
 	id     string // the marker's database ID; empty in memory
+
+	stallLimit time.Duration // Options.StallUnhealthy; <= 0: unchecked
 }
 
 // Open opens the database in Options.Dir, or creates a new one where the
@@ -159,11 +170,14 @@ func Open(opts Options) (*DB, error) {
 	if errors.Is(err, pebble.ErrDBDoesNotExist) {
 		return nil, fmt.Errorf("%w: %s: holds %s but no database files (were they deleted?)", ErrDataDir, dir, MarkerFile)
 	}
+	if errors.Is(err, syscall.EAGAIN) {
+		return nil, inUse(dir) // Pebble's LOCK is held by another process
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[string]*Table{}, log: log,
-		health: h, stop: stop, id: m.ID}
+		health: h, stop: stop, id: m.ID, stallLimit: opts.StallUnhealthy}
 	db.bg = lifecycle.New(context.Background(), "store", db.log)
 	if opts.NoSync {
 		db.writeOpts = pebble.NoSync
@@ -204,6 +218,7 @@ func (db *DB) watchDir(ctx context.Context) {
 		if db.checkDir() != nil {
 			return
 		}
+		_ = db.health.checkStall(db.stallLimit) // logs a stall even when no one probes /healthz
 	}
 }
 

@@ -60,6 +60,12 @@ type faultEnv struct {
 }
 
 func newFaultEnv(t *testing.T, inj func(errorfs.Op) error) *faultEnv {
+	return newFaultEnvWith(t, inj, Options{})
+}
+
+// newFaultEnvWith is newFaultEnv with options (Dir, FS and Logger are
+// the env's).
+func newFaultEnvWith(t *testing.T, inj func(errorfs.Op) error, o Options) *faultEnv {
 	e := &faultEnv{t: t, dir: t.TempDir(), inj: inj}
 	fs := errorfs.Wrap(vfs.Default, errorfs.InjectorFunc(func(op errorfs.Op) error {
 		if !e.on.Load() {
@@ -67,7 +73,8 @@ func newFaultEnv(t *testing.T, inj func(errorfs.Op) error) *faultEnv {
 		}
 		return e.inj(op)
 	}))
-	db, err := Open(Options{Dir: e.dir, FS: fs, Logger: slog.New(slog.NewTextHandler(&e.log, nil))})
+	o.Dir, o.FS, o.Logger = e.dir, fs, slog.New(slog.NewTextHandler(&e.log, nil))
+	db, err := Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,4 +462,91 @@ func TestCloseWhileDiskFull(t *testing.T) {
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("Close took %v with the disk full", d)
 	}
+}
+
+// TestWriteStallUnhealthy hangs the WAL's fsync (a disk that stops
+// answering): once commits have waited longer than StallUnhealthy with none
+// finishing, Health reports a *StallError (so /healthz answers 503) and
+// one line is logged; when the disk answers again the write is
+// acknowledged, Health is nil again, and the end is logged once. Writes
+// are not refused meanwhile (the store is not in its failed state).
+func TestWriteStallUnhealthy(t *testing.T) {
+	release := make(chan struct{})
+	e := newFaultEnvWith(t, func(op errorfs.Op) error {
+		if strings.HasSuffix(op.Path, ".log") && (op.Kind == errorfs.OpFileSync || op.Kind == errorfs.OpFileSyncData || op.Kind == errorfs.OpFileSyncTo) {
+			<-release
+		}
+		return nil
+	}, Options{StallUnhealthy: 200 * time.Millisecond})
+	t.Cleanup(func() { e.db.Close() })
+	e.putAcked(3)
+	if err := e.db.Health(); err != nil {
+		t.Fatalf("healthy store: Health = %v", err)
+	}
+	e.on.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.db.Write(ctx, WriteOptions{}, put(e.tbl, attr.Item{"pk": attr.S("stalled")}))
+		done <- err
+	}()
+	var stall *StallError
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := e.db.Health()
+		if errors.As(err, &stall) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Health = %v, want a *StallError", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Health still nil 20s into a hung WAL sync")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if stall.InFlight < 1 || stall.For < 200*time.Millisecond {
+		t.Errorf("stall = %+v, want >= 1 in flight for >= 200ms", stall)
+	}
+	if e.db.Failed() {
+		t.Error("a stall put the store in its failed state; writes must not be refused")
+	}
+	_ = e.db.Health() // a second probe logs nothing more
+	select {
+	case err := <-done:
+		t.Fatalf("write returned (%v) while its WAL sync hangs", err)
+	default:
+	}
+	close(release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("write after the disk answered: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("write still hung after the disk answered")
+	}
+	if err := e.db.Health(); err != nil {
+		t.Fatalf("Health after the stall = %v, want nil", err)
+	}
+	if d := e.db.Stalled(); d != 0 {
+		t.Errorf("Stalled() = %v with nothing in flight", d)
+	}
+	var began, ended int
+	for _, l := range strings.Split(e.log.String(), "\n") {
+		switch {
+		case strings.Contains(l, "writes stalled"):
+			began++
+		case strings.Contains(l, "writes flowing again"):
+			ended++
+		}
+	}
+	if began != 1 || ended != 1 {
+		t.Errorf("logged %d stall and %d recovery lines, want one each:\n%s", began, ended, e.log.String())
+	}
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -269,7 +269,12 @@ func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
 			err = db.health.fail(true, "Pebble commit failed", f)
 		}
 	}()
-	if err := b.Commit(o); err != nil {
+	db.health.commits.begin()
+	err = func() error {
+		defer db.health.commits.end() // also when Pebble panics
+		return b.Commit(o)
+	}()
+	if err != nil {
 		return err
 	}
 	if err := db.checkDir(); err != nil {

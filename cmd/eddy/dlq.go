@@ -44,8 +44,15 @@ func dlqMain(stdout, stderr io.Writer, args []string) int {
 	fs := flag.NewFlagSet("eddy dlq "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	mapping := fs.String("mapping", "", "event source mapping UUID")
-	all := fs.Bool("all", false, "redrive every entry that still holds records")
+	// Each subcommand has only its own flags (-h lists them).
+	mapping, all := new(string), new(bool)
+	switch cmd {
+	case "list", "purge":
+		fs.StringVar(mapping, "mapping", "", "only this event source mapping's entries")
+	case "redrive":
+		fs.StringVar(mapping, "mapping", "", "with ID: the mapping to redrive through; with --all: only this mapping's entries")
+		fs.BoolVar(all, "all", false, "redrive every entry that still holds records")
+	}
 	pos, err := parseInterleaved(fs, rest)
 	if err != nil {
 		return 2

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -25,14 +26,20 @@ import (
 )
 
 const functionsUsage = `usage:
-  eddy functions deploy NAME FILE.wasm [--handler EXPORT] [--timeout SECONDS] [--memory MB] [--env K=V ...] [--publish]
+  eddy functions deploy NAME DIR|FILE.wasm|FILE.zip [--handler EXPORT] [--timeout SECONDS] [--memory MB] [--env K=V ...] [--publish]
   eddy functions invoke NAME [--payload JSON] [--qualifier Q] [--logs]
   eddy functions list
   eddy functions logs NAME [--follow] [--since DURATION]
 common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default us-east-1)
-deploy creates the function, or updates its code and configuration if it exists.
+deploy creates the function, or updates its code and configuration if it exists. A DIR is a
+Go package (package main using github.com/eddydb/eddy/triggers/guest) that deploy builds
+for WebAssembly itself (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared; needs the go
+command); a .wasm is zipped for the Lambda API; a .zip is sent as it is.
+--env sets the function's whole environment, as Lambda's UpdateFunctionConfiguration does
+(variables not given are removed); without --env a redeploy keeps the environment.
 logs prints the function's recent log (default --since 10m; the server keeps the
-last 10000 events or 4 MiB per function, in memory); --follow waits for more.`
+last 10000 events or 4 MiB per function, in memory); --follow waits for more.
+"eddy functions SUBCOMMAND -h" lists the subcommand's flags.`
 
 // runFunctions implements "eddy functions ...": a client of the server's
 // Lambda API using aws-sdk-go-v2 with static dummy credentials. It returns
@@ -44,21 +51,43 @@ func runFunctions(args []string) int {
 	}
 	cmd, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("eddy functions "+cmd, flag.ContinueOnError)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	region := fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
-	handler := fs.String("handler", "", "wasm export to call (deploy; default \"handle\")")
-	timeout := fs.Int("timeout", 0, "timeout in seconds (deploy; default 3)")
-	memory := fs.Int("memory", 0, "memory limit in MB (deploy; default 128)")
-	publish := fs.Bool("publish", false, "publish a version (deploy)")
-	var env envFlag
-	fs.Var(&env, "env", "environment variable K=V (deploy; repeatable)")
-	payload := fs.String("payload", "{}", "JSON payload (invoke)")
-	qualifier := fs.String("qualifier", "", "version or alias (invoke)")
-	showLogs := fs.Bool("logs", false, "print the log tail to stderr (invoke)")
-	follow := fs.Bool("follow", false, "keep printing new log events until interrupted (logs)")
-	since := fs.Duration("since", 10*time.Minute, "print log events from this long ago on (logs)")
+	endpoint, region := clientFlags(fs)
+	// Each subcommand has only its own flags (-h lists them).
+	var (
+		handler, payload, qualifier string
+		timeout, memory             int
+		publish, showLogs, follow   bool
+		since                       time.Duration
+		env                         envFlag
+	)
+	want := 1
+	switch cmd {
+	case "deploy":
+		want = 2
+		fs.StringVar(&handler, "handler", "", "wasm export to call (default \"handle\")")
+		fs.IntVar(&timeout, "timeout", 0, "timeout in seconds (default 3)")
+		fs.IntVar(&memory, "memory", 0, "memory limit in MB (default 128)")
+		fs.BoolVar(&publish, "publish", false, "publish a version")
+		fs.Var(&env, "env", "environment variable K=V; repeatable. Replaces the whole environment, as Lambda's UpdateFunctionConfiguration does")
+	case "invoke":
+		fs.StringVar(&payload, "payload", "{}", "JSON payload")
+		fs.StringVar(&qualifier, "qualifier", "", "version or alias")
+		fs.BoolVar(&showLogs, "logs", false, "print the log tail to stderr")
+	case "list":
+		want = 0
+	case "logs":
+		fs.BoolVar(&follow, "follow", false, "keep printing new log events until interrupted")
+		fs.DurationVar(&since, "since", 10*time.Minute, "print log events from this long ago on")
+	default:
+		fmt.Fprintln(os.Stderr, functionsUsage)
+		return 2
+	}
 	pos, err := parseInterleaved(fs, rest)
 	if err != nil {
+		return 2
+	}
+	if len(pos) != want {
+		fmt.Fprintln(os.Stderr, functionsUsage)
 		return 2
 	}
 	client := lambda.New(lambda.Options{
@@ -71,40 +100,31 @@ func runFunctions(args []string) int {
 
 	switch cmd {
 	case "deploy":
-		if len(pos) != 2 {
-			fmt.Fprintln(os.Stderr, functionsUsage)
-			return 2
-		}
-		err = deploy(ctx, client, pos[0], pos[1], *handler, *timeout, *memory, env, *publish)
+		err = deploy(ctx, client, pos[0], pos[1], handler, timeout, memory, env, publish)
 	case "invoke":
-		if len(pos) != 1 {
-			fmt.Fprintln(os.Stderr, functionsUsage)
-			return 2
-		}
 		var failed bool
-		failed, err = invoke(ctx, client, pos[0], *qualifier, *payload, *showLogs)
+		failed, err = invoke(ctx, client, pos[0], qualifier, payload, showLogs)
 		if err == nil && failed {
 			return 1
 		}
 	case "list":
 		err = list(ctx, client)
 	case "logs":
-		if len(pos) != 1 {
-			fmt.Fprintln(os.Stderr, functionsUsage)
-			return 2
-		}
 		lctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err = functionLogs(lctx, os.Stdout, logsClient(*endpoint, *region), pos[0], *follow, *since)
-	default:
-		fmt.Fprintln(os.Stderr, functionsUsage)
-		return 2
+		err = functionLogs(lctx, os.Stdout, logsClient(*endpoint, *region), pos[0], follow, since)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eddy functions "+cmd+":", err)
 		return 1
 	}
 	return 0
+}
+
+// clientFlags are the flags every client subcommand has.
+func clientFlags(fs *flag.FlagSet) (endpoint, region *string) {
+	return fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL"),
+		fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
 }
 
 // parseInterleaved lets flags follow positional arguments.
@@ -156,8 +176,57 @@ func zipWasm(path string) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
+// codeZip is deploy's code argument as the Lambda API takes it: a
+// directory is built as a Go package for wasip1, a .wasm zipped, a .zip
+// read as it is.
+func codeZip(ctx context.Context, path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.IsDir():
+		wasm, err := buildGo(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(filepath.Dir(wasm))
+		return zipWasm(wasm)
+	case strings.EqualFold(filepath.Ext(path), ".zip"):
+		return os.ReadFile(path)
+	}
+	return zipWasm(path)
+}
+
+// buildGo builds the Go package in dir for WebAssembly (wasip1, a reactor
+// module) into a temporary directory and returns the .wasm's path. The
+// package's own module (dir's go.mod, or the one above it) decides the
+// dependencies; a module outside eddy's tree reaches the guest SDK with a
+// require of github.com/eddydb/eddy and, until it is published, a replace
+// pointing at a checkout (README, "Write a function").
+func buildGo(ctx context.Context, dir string) (string, error) {
+	if _, err := exec.LookPath("go"); err != nil {
+		return "", fmt.Errorf("%s is a directory: building it needs the go command (%v); or pass a .wasm", dir, err)
+	}
+	tmp, err := os.MkdirTemp("", "eddy-deploy-")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(tmp, filepath.Base(filepath.Clean(dir))+".wasm")
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	fmt.Fprintf(os.Stderr, "building %s: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared\n", dir)
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("building %s for wasip1: %w", dir, err)
+	}
+	return out, nil
+}
+
 func deploy(ctx context.Context, c *lambda.Client, name, file, handler string, timeout, memory int, env envFlag, publish bool) error {
-	zipped, err := zipWasm(file)
+	zipped, err := codeZip(ctx, file)
 	if err != nil {
 		return err
 	}

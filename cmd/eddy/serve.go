@@ -66,6 +66,8 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.DurationVar(&opts.Relay.Duplicates, "relay-duplicates", 10*time.Minute,
 		"duplicates window of the JetStream stream eddy creates for the relays: a record republished after a crash within it is stored once")
 	httpLimitFlags(fs, &opts.HTTP)
+	fs.DurationVar(&opts.StallUnhealthy, "stall-unhealthy", 10*time.Second,
+		"/healthz answers 503 (not ready) while writes have waited this long with none finishing: a hung disk, a write stall that does not end (negative: never)")
 	fs.String("memory-limit", "",
 		"soft memory limit of the Go runtime, GOMEMLIMIT's syntax (e.g. 384MiB): the garbage collector works harder near it (default $GOMEMLIMIT, else 384MiB)")
 	fs.String("log-level", "info", "least severe log level written to stderr: debug, info, warn or error")

@@ -62,34 +62,41 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		}
 		cmd, args = args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("eddy "+verb, flag.ContinueOnError)
+	name := "eddy " + verb
+	if verb == "sinks" {
+		name += " " + cmd
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	var opts optFlag
-	fs.Var(&opts, "o", "a kind's option KEY=VALUE (repeatable)")
-	batchSize := fs.Int("batch-size", 0, "documents per delivery (default 500)")
-	batchBytes := fs.Int("batch-bytes", 0, "bytes per delivery (default 5 MiB)")
-	maxBacklog := fs.Int64("max-backlog", 0, "undelivered documents at which emitting mappings pause (default 100000)")
-	rejected := fs.Bool("rejected", false, "show the sink's rejected documents")
-	size := fs.Int("size", 10, "hits to return")
-	from := fs.Int("from", 0, "hits to skip")
-	raw := fs.Bool("json", false, "print the server's JSON answer")
-	body := fs.String("body", "", "an Elasticsearch _search request body")
-	to := fs.String("to", "", "the sink to replicate into")
-	fields := fs.String("fields", "", "comma-separated attributes to keep (default all)")
-	start := new(string) // replicate's --from
-	list := fs.Bool("list", false, "list replications")
-	remove := fs.String("remove", "", "remove the replication with this UUID")
-	if verb == "replicate" {
-		// --from means the starting position for replicate.
-		fs = flag.NewFlagSet("eddy replicate", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		fs.StringVar(endpoint, "endpoint", "http://127.0.0.1:8000", "eddy server URL")
-		fs.StringVar(to, "to", "", "the sink to replicate into")
-		fs.StringVar(fields, "fields", "", "comma-separated attributes to keep (default all)")
-		fs.StringVar(start, "from", "snapshot", "where to start: snapshot (every item now, then every change), trim_horizon (the stream's last 24 hours) or latest")
-		fs.BoolVar(list, "list", false, "list replications")
-		fs.StringVar(remove, "remove", "", "remove the replication with this UUID")
+	// Each subcommand has only its own flags (-h lists them).
+	var (
+		opts                            optFlag
+		batchSize, batchBytes           int
+		maxBacklog                      int64
+		rejected, raw, list             bool
+		size, from                      int
+		body, to, fields, start, remove string
+	)
+	switch {
+	case verb == "sinks" && cmd == "add":
+		fs.Var(&opts, "o", "a kind's option KEY=VALUE (repeatable)")
+		fs.IntVar(&batchSize, "batch-size", 0, "documents per delivery (default 500)")
+		fs.IntVar(&batchBytes, "batch-bytes", 0, "bytes per delivery (default 5 MiB)")
+		fs.Int64Var(&maxBacklog, "max-backlog", 0, "undelivered documents at which emitting mappings pause (default 100000)")
+	case verb == "sinks" && cmd == "show":
+		fs.BoolVar(&rejected, "rejected", false, "show the sink's rejected documents")
+	case verb == "search":
+		fs.IntVar(&size, "size", 10, "hits to return")
+		fs.IntVar(&from, "from", 0, "hits to skip")
+		fs.BoolVar(&raw, "json", false, "print the server's JSON answer")
+		fs.StringVar(&body, "body", "", "an Elasticsearch _search request body")
+	case verb == "replicate":
+		fs.StringVar(&to, "to", "", "the sink to replicate into")
+		fs.StringVar(&fields, "fields", "", "comma-separated attributes to keep (default all)")
+		fs.StringVar(&start, "from", "snapshot", "where to start: snapshot (every item now, then every change), trim_horizon (the stream's last 24 hours) or latest")
+		fs.BoolVar(&list, "list", false, "list replications")
+		fs.StringVar(&remove, "remove", "", "remove the replication with this UUID")
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -123,7 +130,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 			}
 			cfg.Options[k] = v
 		}
-		cfg.BatchSize, cfg.BatchBytes, cfg.MaxBacklog = *batchSize, *batchBytes, *maxBacklog
+		cfg.BatchSize, cfg.BatchBytes, cfg.MaxBacklog = batchSize, batchBytes, maxBacklog
 		var st outbox.Status
 		if err := callJSONBody(ctx, http.DefaultClient, "POST", base+"/eddy/sinks", cfg, &st); err != nil {
 			return fail(err)
@@ -146,7 +153,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		return 0
 	case verb == "sinks" && cmd == "show" && len(pos) == 1:
 		u := base + "/eddy/sinks/" + url.PathEscape(pos[0])
-		if *rejected {
+		if rejected {
 			u += "/rejected"
 		}
 		var v any
@@ -161,13 +168,13 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		}
 		fmt.Fprintf(stdout, "sink %s removed\n", pos[0])
 		return 0
-	case verb == "search" && (len(pos) == 2 || len(pos) == 1 && *body != ""):
+	case verb == "search" && (len(pos) == 2 || len(pos) == 1 && body != ""):
 		u := base + "/eddy/sinks/" + url.PathEscape(pos[0]) + "/_search"
 		var req any
-		if *body != "" {
-			req = json.RawMessage(*body)
+		if body != "" {
+			req = json.RawMessage(body)
 		} else {
-			req = map[string]any{"query": map[string]any{"query_string": map[string]any{"query": pos[1]}}, "size": *size, "from": *from}
+			req = map[string]any{"query": map[string]any{"query_string": map[string]any{"query": pos[1]}}, "size": size, "from": from}
 		}
 		var resp struct {
 			Hits struct {
@@ -189,7 +196,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		if *raw {
+		if raw {
 			return printJSON(rawResp)
 		}
 		fmt.Fprintf(stdout, "%d hits\n", resp.Hits.Total.Value)
@@ -197,7 +204,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 			fmt.Fprintf(stdout, "%s\t%.3f\t%s\n", h.ID, h.Score, h.Source)
 		}
 		return 0
-	case verb == "replicate" && *list && len(pos) == 0:
+	case verb == "replicate" && list && len(pos) == 0:
 		var l struct {
 			Replications []struct {
 				UUID, Table, Sink, State, LastProcessingResult string
@@ -216,17 +223,17 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 			return fail(err)
 		}
 		return 0
-	case verb == "replicate" && *remove != "" && len(pos) == 0:
+	case verb == "replicate" && remove != "" && len(pos) == 0:
 		var v any
-		if err := callJSON(ctx, http.DefaultClient, "DELETE", base+"/eddy/replications/"+url.PathEscape(*remove), &v); err != nil {
+		if err := callJSON(ctx, http.DefaultClient, "DELETE", base+"/eddy/replications/"+url.PathEscape(remove), &v); err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "replication %s removed\n", *remove)
+		fmt.Fprintf(stdout, "replication %s removed\n", remove)
 		return 0
-	case verb == "replicate" && len(pos) == 1 && *to != "":
-		req := map[string]any{"Table": pos[0], "Sink": *to, "StartingPosition": strings.ToUpper(*start)}
-		if *fields != "" {
-			req["Fields"] = strings.Split(*fields, ",")
+	case verb == "replicate" && len(pos) == 1 && to != "":
+		req := map[string]any{"Table": pos[0], "Sink": to, "StartingPosition": strings.ToUpper(start)}
+		if fields != "" {
+			req["Fields"] = strings.Split(fields, ",")
 		}
 		var v struct{ UUID, Table, Sink, State string }
 		if err := callJSONBody(ctx, http.DefaultClient, "POST", base+"/eddy/replications", req, &v); err != nil {

@@ -213,7 +213,7 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 		Backlog int64
 		State   string
 	}
-	items, err := scanAll(ctx, c.ddb, "items")
+	items, err := scanAll(ctx, c.read, "items")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,24 +20,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/eddydb/eddy/internal/arn"
+	"github.com/eddydb/eddy/dlq"
 )
 
 const triggersUsage = `usage:
   eddy triggers add FUNCTION TABLE|STREAM_ARN [flags]   create an event source mapping (a trigger)
       --batch-size N (default 100)  --window SECONDS (batching window, default 0)
       --starting-position TRIM_HORIZON|LATEST (default LATEST)
-      --parallelization N (1-10)    --retries N (-1 = until the records expire, the default)
+      --parallelization N (1-10)    --retries N (-1 = until the records expire, Lambda's default)
       --max-age SECONDS (-1 = never, the default)  --bisect  --report-failures
       --tumbling-window SECONDS (0-900)  --filter PATTERN (repeatable)
       --on-failure ARN              --disabled
+  eddy triggers update UUID [flags]   change a mapping: the add flags except --starting-position,
+      plus --function NAME; only the flags given change (--filter replaces all filters,
+      --no-filters removes them, --on-failure "" removes the destination)
   eddy triggers list [--function NAME] [--source TABLE|STREAM_ARN]
   eddy triggers show UUID           the mapping, per-shard position and lag, where failures go
   eddy triggers enable UUID
   eddy triggers disable UUID
   eddy triggers remove UUID
 common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default us-east-1)
-A TABLE argument names the table's latest stream.`
+A TABLE argument names the table's latest stream.
+--on-failure takes ` + dlq.DestinationForms + `.
+Failed batches are always kept in eddy's failure store too (eddy dlq list).
+For a trigger you will rely on, bound retries: --retries 2 --bisect --max-age 3600
+(Lambda's default retries until the records expire, 24 hours, and blocks the shard meanwhile).
+"eddy triggers SUBCOMMAND -h" lists the subcommand's flags.`
 
 // runTriggers implements "eddy triggers ...": event source mappings through
 // the server's Lambda API (aws-sdk-go-v2, static dummy credentials). It
@@ -70,6 +79,48 @@ func (o *optInt) ptr() *int32 {
 	return aws.Int32(int32(o.v))
 }
 
+// optBool is a bool flag (--x, --x=false) that records whether it was
+// given.
+type optBool struct {
+	v, set bool
+}
+
+func (o *optBool) String() string   { return fmt.Sprint(o.v) }
+func (o *optBool) IsBoolFlag() bool { return true }
+func (o *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	o.v, o.set = v, err == nil
+	return err
+}
+
+func (o *optBool) ptr() *bool {
+	if !o.set {
+		return nil
+	}
+	return aws.Bool(o.v)
+}
+
+// optString is a string flag that records whether it was given (so that
+// --on-failure "" can remove a destination).
+type optString struct {
+	v   string
+	set bool
+}
+
+func (o *optString) String() string     { return o.v }
+func (o *optString) Set(s string) error { o.v, o.set = s, true; return nil }
+
+func filterCriteria(patterns []string) *types.FilterCriteria {
+	if len(patterns) == 0 {
+		return nil
+	}
+	fc := &types.FilterCriteria{}
+	for _, f := range patterns {
+		fc.Filters = append(fc.Filters, types.Filter{Pattern: aws.String(f)})
+	}
+	return fc
+}
+
 // triggersCLI is one invocation's clients and output.
 type triggersCLI struct {
 	out, errw io.Writer
@@ -87,26 +138,55 @@ func triggersMain(stdout, stderr io.Writer, args []string) int {
 	cmd, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("eddy triggers "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL")
-	region := fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
-	var batch, window, par, retries, maxAge, tumbling optInt
-	fs.Var(&batch, "batch-size", "records per invocation (add; 1-10000, default 100)")
-	fs.Var(&window, "window", "maximum batching window in seconds (add; 0-300)")
-	fs.Var(&par, "parallelization", "concurrent batches per shard (add; 1-10)")
-	fs.Var(&retries, "retries", "maximum retry attempts (add; -1 = unlimited)")
-	fs.Var(&maxAge, "max-age", "maximum record age in seconds (add; -1 = unlimited)")
-	fs.Var(&tumbling, "tumbling-window", "tumbling window in seconds (add; 0-900)")
-	startPos := fs.String("starting-position", "LATEST", "TRIM_HORIZON or LATEST (add)")
-	bisect := fs.Bool("bisect", false, "split a failing batch in halves (add)")
-	report := fs.Bool("report-failures", false, "the function returns batchItemFailures (add)")
-	onFailure := fs.String("on-failure", "", "destination ARN for discarded batches (add)")
-	disabled := fs.Bool("disabled", false, "create the mapping disabled (add)")
-	var filters stringsFlag
-	fs.Var(&filters, "filter", "filter pattern JSON (add; repeatable, up to 5)")
-	function := fs.String("function", "", "only this function's mappings (list)")
-	source := fs.String("source", "", "only this table's or stream's mappings (list)")
+	endpoint, region := clientFlags(fs)
+	// Each subcommand has only its own flags (-h lists them).
+	var (
+		batch, window, par, retries, maxAge, tumbling optInt
+		startPos, function, source                    string
+		onFailure                                     optString
+		bisect, report, enabled                       optBool
+		disabled, noFilters                           bool
+		filters                                       stringsFlag
+	)
+	mappingFlags := func() {
+		fs.Var(&batch, "batch-size", "records per invocation (1-10000, default 100)")
+		fs.Var(&window, "window", "maximum batching window in seconds (0-300)")
+		fs.Var(&par, "parallelization", "concurrent batches per shard (1-10)")
+		fs.Var(&retries, "retries", "maximum retry attempts (-1 = until the records expire)")
+		fs.Var(&maxAge, "max-age", "maximum record age in seconds (-1 = unlimited)")
+		fs.Var(&tumbling, "tumbling-window", "tumbling window in seconds (0-900)")
+		fs.Var(&bisect, "bisect", "split a failing batch in halves")
+		fs.Var(&report, "report-failures", "the function returns batchItemFailures")
+		fs.Var(&onFailure, "on-failure", "destination ARN for discarded batches: "+dlq.DestinationForms)
+		fs.Var(&filters, "filter", "filter pattern JSON (repeatable, up to 5)")
+	}
+	want := 1
+	switch cmd {
+	case "add":
+		want = 2
+		mappingFlags()
+		fs.StringVar(&startPos, "starting-position", "LATEST", "TRIM_HORIZON or LATEST")
+		fs.BoolVar(&disabled, "disabled", false, "create the mapping disabled")
+	case "update":
+		mappingFlags()
+		fs.StringVar(&function, "function", "", "the function to invoke from now on")
+		fs.Var(&enabled, "enabled", "enable (true) or disable (false) the mapping")
+		fs.BoolVar(&noFilters, "no-filters", false, "remove every filter")
+	case "list":
+		want = 0
+		fs.StringVar(&function, "function", "", "only this function's mappings")
+		fs.StringVar(&source, "source", "", "only this table's or stream's mappings")
+	case "show", "enable", "disable", "remove":
+	default:
+		fmt.Fprintln(stderr, triggersUsage)
+		return 2
+	}
 	pos, err := parseInterleaved(fs, rest)
 	if err != nil {
+		return 2
+	}
+	if len(pos) != want {
+		fmt.Fprintln(stderr, triggersUsage)
 		return 2
 	}
 	creds := credentials.NewStaticCredentialsProvider("eddy", "eddy", "")
@@ -119,26 +199,11 @@ func triggersMain(stdout, stderr io.Writer, args []string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	want := 1
-	switch cmd {
-	case "add":
-		want = 2
-	case "list":
-		want = 0
-	case "show", "enable", "disable", "remove":
-	default:
-		fmt.Fprintln(stderr, triggersUsage)
-		return 2
-	}
-	if len(pos) != want {
-		fmt.Fprintln(stderr, triggersUsage)
-		return 2
-	}
 	switch cmd {
 	case "add":
 		in := &lambda.CreateEventSourceMappingInput{
 			FunctionName:                   aws.String(pos[0]),
-			StartingPosition:               types.EventSourcePosition(*startPos),
+			StartingPosition:               types.EventSourcePosition(startPos),
 			BatchSize:                      batch.ptr(),
 			MaximumBatchingWindowInSeconds: window.ptr(),
 			ParallelizationFactor:          par.ptr(),
@@ -146,27 +211,52 @@ func triggersMain(stdout, stderr io.Writer, args []string) int {
 			MaximumRecordAgeInSeconds:      maxAge.ptr(),
 			TumblingWindowInSeconds:        tumbling.ptr(),
 		}
-		if *bisect {
-			in.BisectBatchOnFunctionError = aws.Bool(true)
-		}
-		if *report {
+		in.BisectBatchOnFunctionError = bisect.ptr()
+		if report.v {
 			in.FunctionResponseTypes = []types.FunctionResponseType{types.FunctionResponseTypeReportBatchItemFailures}
 		}
-		if *disabled {
+		if disabled {
 			in.Enabled = aws.Bool(false)
 		}
-		if *onFailure != "" {
-			in.DestinationConfig = &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(*onFailure)}}
+		if onFailure.v != "" {
+			in.DestinationConfig = &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(onFailure.v)}}
 		}
-		if len(filters) > 0 {
-			in.FilterCriteria = &types.FilterCriteria{}
-			for _, f := range filters {
-				in.FilterCriteria.Filters = append(in.FilterCriteria.Filters, types.Filter{Pattern: aws.String(f)})
+		in.FilterCriteria = filterCriteria(filters)
+		err = c.add(ctx, in, pos[1])
+	case "update":
+		in := &lambda.UpdateEventSourceMappingInput{
+			UUID:                           aws.String(pos[0]),
+			BatchSize:                      batch.ptr(),
+			MaximumBatchingWindowInSeconds: window.ptr(),
+			ParallelizationFactor:          par.ptr(),
+			MaximumRetryAttempts:           retries.ptr(),
+			MaximumRecordAgeInSeconds:      maxAge.ptr(),
+			TumblingWindowInSeconds:        tumbling.ptr(),
+			BisectBatchOnFunctionError:     bisect.ptr(),
+			Enabled:                        enabled.ptr(),
+		}
+		if function != "" {
+			in.FunctionName = aws.String(function)
+		}
+		if report.set {
+			// Lambda replaces the list; an empty one turns reporting off.
+			in.FunctionResponseTypes = []types.FunctionResponseType{}
+			if report.v {
+				in.FunctionResponseTypes = []types.FunctionResponseType{types.FunctionResponseTypeReportBatchItemFailures}
 			}
 		}
-		err = c.add(ctx, in, pos[1])
+		if onFailure.set {
+			in.DestinationConfig = &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(onFailure.v)}}
+		}
+		switch {
+		case noFilters:
+			in.FilterCriteria = &types.FilterCriteria{Filters: []types.Filter{}}
+		case len(filters) > 0:
+			in.FilterCriteria = filterCriteria(filters)
+		}
+		err = c.update(ctx, in)
 	case "list":
-		err = c.list(ctx, *function, *source)
+		err = c.list(ctx, function, source)
 	case "show":
 		err = c.show(ctx, pos[0])
 	case "enable", "disable":
@@ -351,6 +441,16 @@ func (c *triggersCLI) show(ctx context.Context, uuid string) error {
 		}
 		fmt.Fprintf(w, "%-40s %-22s %8s %10s\n", s.ShardID, s.Position, pending, lagS)
 	}
+	return nil
+}
+
+func (c *triggersCLI) update(ctx context.Context, in *lambda.UpdateEventSourceMappingInput) error {
+	out, err := c.lam.UpdateEventSourceMapping(ctx, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "updated %s: %s -> %s (state %s)\n", aws.ToString(out.UUID), aws.ToString(out.EventSourceArn),
+		aws.ToString(out.FunctionArn), aws.ToString(out.State))
 	return nil
 }
 

@@ -181,6 +181,42 @@ func TestTriggersCommands(t *testing.T) {
 	if out, _, code := eddyTriggers(url, "enable", uuid); code != 0 || out != uuid+": Enabling\n" {
 		t.Fatalf("enable: exit %d, %q", code, out)
 	}
+
+	// update changes only the flags given; --on-failure "" and --no-filters
+	// remove what they name; a bad destination gets the forms eddy accepts.
+	if out, stderr, code := eddyTriggers(url, "update", uuid, "--batch-size", "7", "--retries", "2", "--bisect",
+		"--on-failure", "arn:eddy:dlq:us-east-1:000000000000:audit", "--filter", `{"eventName":["INSERT"]}`); code != 0 ||
+		!strings.HasPrefix(out, "updated "+uuid+": ") {
+		t.Fatalf("update: exit %d, %q %s", code, out, stderr)
+	}
+	out, _, _ = eddyTriggers(url, "show", uuid)
+	for _, want := range []string{"Batch size:                7\n", "Retries:                   2\n", "Bisect on error:           true\n",
+		"On failure:                arn:eddy:dlq:us-east-1:000000000000:audit", `Filter:                    {"eventName":["INSERT"]}`,
+		"Parallelization factor:    1\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show after update lacks %q:\n%s", want, out)
+		}
+	}
+	if _, stderr, code := eddyTriggers(url, "update", uuid, "--on-failure", "", "--no-filters", "--bisect=false"); code != 0 {
+		t.Fatalf("update removing: exit %d: %s", code, stderr)
+	}
+	out, _, _ = eddyTriggers(url, "show", uuid)
+	for _, gone := range []string{"Filter:", "audit", "Bisect on error:           true"} {
+		if strings.Contains(out, gone) {
+			t.Errorf("show after the removing update still has %q:\n%s", gone, out)
+		}
+	}
+	if !strings.Contains(out, "Batch size:                7\n") {
+		t.Errorf("an update without --batch-size changed it:\n%s", out)
+	}
+	if _, stderr, code := eddyTriggers(url, "update", uuid, "--on-failure", "arn:aws:kinesis:us-east-1:1:stream/x"); code != 1 ||
+		!strings.Contains(stderr, "InvalidParameterValueException") || !strings.Contains(stderr, "arn:eddy:nats:REGION:ACCOUNT:SUBJECT") {
+		t.Fatalf("update with a kinesis destination: exit %d, %q", code, stderr)
+	}
+	if _, stderr, code := eddyTriggers(url, "show", uuid, "--batch-size", "3"); code != 2 || !strings.Contains(stderr, "flag provided but not defined: -batch-size") {
+		t.Fatalf("show with an add flag: exit %d, %q", code, stderr)
+	}
+
 	if out, _, code := eddyTriggers(url, "remove", uuid); code != 0 || out != uuid+": Deleting\n" {
 		t.Fatalf("remove: exit %d, %q", code, out)
 	}

@@ -66,6 +66,9 @@ func TestDataDirRemovedWhileServing(t *testing.T) {
 	if code, _ := get(t, u+"/healthz"); code != 200 {
 		t.Fatalf("/healthz before: %d", code)
 	}
+	if v := metric(t, s, "eddy_storage_failed"); v != 0 {
+		t.Fatalf("eddy_storage_failed = %v on a healthy store", v)
+	}
 
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -81,6 +84,12 @@ func TestDataDirRemovedWhileServing(t *testing.T) {
 	}
 	if code, body := get(t, u+"/healthz"); code != 503 || !strings.Contains(body, "data directory vanished") {
 		t.Fatalf("/healthz after the removal: %d %q, want 503 with the reason", code, body)
+	}
+	if v := metric(t, s, "eddy_storage_failed"); v != 1 {
+		t.Fatalf("eddy_storage_failed = %v in the failed state, want 1", v)
+	}
+	if _, body := get(t, u+"/metrics"); !strings.Contains(body, "eddy_storage_failed 1") || !strings.Contains(body, "eddy_storage_commit_stall_seconds") {
+		t.Fatalf("/metrics lacks the storage gauges:\n%.2000s", body)
 	}
 	if n := strings.Count(logs.String(), `msg="storage failed: writes refused until restart"`); n != 1 {
 		t.Fatalf("%d failed-state lines, want 1:\n%s", n, logs.String())
