@@ -132,7 +132,7 @@ func (o *Options) Validate() error {
 	if strings.ContainsAny(o.Stream, ">*. /\\\t\r\n") {
 		errs = append(errs, fmt.Errorf("relay: stream %q: no spaces, '.', '*', '>', '/' or '\\'", o.Stream))
 	}
-	if o.SubjectPrefix != Token(o.SubjectPrefix) && !validSubject(o.SubjectPrefix) {
+	if !validSubject(o.SubjectPrefix) {
 		errs = append(errs, fmt.Errorf("relay: subject prefix %q is not a subject", o.SubjectPrefix))
 	}
 	if o.Duplicates < 0 || o.MaxAge < 0 || o.AckTimeout < 0 || o.RetryBackoff < 0 || o.MaxRetryBackoff < 0 || o.PollInterval < 0 {
