@@ -211,8 +211,10 @@ type closer struct {
 	close func() error
 }
 
-// New opens, in order, the store, the stream log, the trigger host, the
-// dead-letter store and the event source mappings, registers their metrics
+// New opens, in order, the store, the stream log, the sinks' outbox, the
+// embedded nats-server (with --nats embedded, or a relay configured and no
+// URL given), the relays, the trigger host, the dead-letter store and the
+// event source mappings, registers their metrics
 // on one registry, builds the HTTP mux, and starts the store's background
 // work (TTL sweeper, interrupted index backfills). Start begins serving.
 // On an error everything opened so far is closed again.
@@ -403,7 +405,8 @@ func (s *Server) opened(what string, close func() error) {
 }
 
 // closeAll stops the TTL sweeper, then closes what New opened in reverse
-// order: mappings, dlq, triggers, streams, store.
+// order: mappings, dlq, triggers, relays (after their last acks), the
+// embedded nats-server, sinks, streams, store.
 func (s *Server) closeAll() error {
 	s.ttl.Stop()
 	var errs []error
