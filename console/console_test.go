@@ -102,6 +102,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	srv := eddytest.Start(t, server.Options{Sinks: nopSinks{}, Mappings: mappings.Options{
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}})
 	base := srv.URL() + "/console/"
+	start := time.Now()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -169,6 +170,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			html, _ := chromedp.Run(tab, chromedp.OuterHTML(chromedp.CSS("main")))
 			t.Fatalf("%s: %v\npage:\n%s", step, err, html)
 		}
+		t.Logf("%s: done at %.1fs", step, time.Since(start).Seconds())
 	}
 	textOf := func(tab context.Context, sel string) string {
 		t.Helper()
@@ -317,5 +319,55 @@ func TestConsoleInBrowser(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || len(list.Entries) != 1 || list.Entries[0].Redrive != "done" {
 		t.Fatalf("dead letters after the redrive: %+v (%v)", list, err)
+	}
+
+	// 8. Items page by page and a Query: 30 more items, 25 to a page.
+	for i := range 30 {
+		if _, err := srv.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"), Item: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: fmt.Sprintf("p%02d", i)}, "v": &ddbtypes.AttributeValueMemberS{Value: "ok"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func() int {
+		n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll('#items tbody tr').length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	run(tab, "browse the items",
+		chromedp.Click(chromedp.CSS(`nav a[data-nav="tables"]`)),
+		chromedp.Click(chromedp.CSS(`tr[data-table="orders"] a`)),
+		waitText("#page-info", "25 item(s) on this page"),
+		chromedp.WaitEnabled(chromedp.CSS("#next-page")))
+	if n := rows(); n != 25 {
+		t.Fatalf("page 1 has %d rows, want 25", n)
+	}
+	run(tab, "next page", chromedp.Click(chromedp.CSS("#next-page")), waitText("#page-info", "6 item(s) on this page"))
+	if n := rows(); n != 6 {
+		t.Fatalf("page 2 has %d rows, want 6", n)
+	}
+	run(tab, "previous page", chromedp.Click(chromedp.CSS("#prev-page")), waitText("#page-info", "25 item(s) on this page"))
+	run(tab, "query one partition",
+		chromedp.SendKeys(chromedp.CSS("#q-pk"), "p07"),
+		chromedp.Click(chromedp.CSS("#q-run")),
+		waitText("#page-info", "1 item(s) on this page"),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-pk="p07"]`)),
+		shot("8-query"))
+
+	// 9. Purge the dead letters and delete the table, each after a confirmation.
+	run(tab, "purge",
+		chromedp.Click(chromedp.CSS(`nav a[data-nav="dlq"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-entry]`)),
+		chromedp.Click(chromedp.CSS("#purge")),
+		chromedp.Click(chromedp.CSS("#confirm-yes")),
+		chromedp.WaitVisible(chromedp.CSS("#no-entries")))
+	run(tab, "delete the table",
+		chromedp.Click(chromedp.CSS(`nav a[data-nav="tables"]`)),
+		chromedp.Click(chromedp.CSS(`tr[data-table="orders"] button.delete-table`)),
+		chromedp.Click(chromedp.CSS("#confirm-yes")),
+		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-table="orders"]`)))
+	if _, err := srv.DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("orders")}); err == nil {
+		t.Fatalf("the table is still there after its deletion in the console")
 	}
 }

@@ -84,6 +84,8 @@ async function renderTail(main, table, from) {
 
   function add(rec, shardId) {
     seen++;
+    const c = document.getElementById('tail-count');
+    if (c) c.textContent = String(seen);
     records.prepend(recordView(rec, shardId));
     while (records.childElementCount > KEEP) records.lastElementChild.remove();
   }
@@ -127,7 +129,7 @@ async function renderTail(main, table, from) {
       }
       for (const {id, it} of await Promise.all(starts)) later(() => poll(id, it), 0);
       mount(status, h('span', {}, `Tailing ${tailing.size} shard(s) from ${from === 'LATEST' ? 'now' : 'the oldest record kept'}; `,
-        h('span', {id: 'tail-count'}, String(seen)), ' record(s) shown when this was written.'));
+        h('span', {id: 'tail-count'}, String(seen)), ' record(s) received.'));
     } catch (err) {
       if (!stopped) mount(status, errorBox(err));
     }

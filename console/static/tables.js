@@ -191,6 +191,7 @@ async function renderTable(main, name) {
 
   // The query form: the index's partition key (equality) and an optional
   // sort key condition, with the types the attribute definitions give.
+  const valuesBox = h('input', {id: 'q-values', placeholder: '{":v": {"S": "x"}}', size: 24});
   const idxSel = h('select', {id: 'q-index'}, indexes.map(i => h('option', {value: i.name}, i.label)));
   const qform = h('form', {class: 'card query', id: 'query-form'});
   function drawQuery() {
@@ -203,28 +204,29 @@ async function renderTable(main, name) {
       sk && h('label', {}, `${sk} (${types[sk]}) `,
         h('select', {id: 'q-op'}, ['', '=', '<', '<=', '>', '>=', 'begins_with', 'between'].map(o => h('option', {value: o}, o || 'any'))),
         h('input', {id: 'q-sk1'}), h('input', {id: 'q-sk2', placeholder: 'and (between)'})),
-      h('label', {}, 'Filter ', h('input', {id: 'q-filter', placeholder: 'optional, e.g. #a = :a (names/values below)', size: 34})),
+      h('label', {}, 'Filter ', h('input', {id: 'q-filter', placeholder: 'optional, e.g. #v = :v', size: 24})),
+      h('label', {}, 'values ', valuesBox),
       h('button', {type: 'submit', id: 'q-run'}, 'Query'),
       h('button', {type: 'button', id: 'scan', onclick: () => { base = scanBase(); starts = []; load(); }}, 'Scan'));
     qform.onsubmit = ev => {
       ev.preventDefault();
       const val = (attr, s) => ({[types[attr] || 'S']: s});
-      const names = {'#pk': pk};
-      const values = {':pk': val(pk, qform.querySelector('#q-pk').value)};
-      let cond = '#pk = :pk';
+      const names = {'#_pk': pk};
+      const values = {':_pk': val(pk, qform.querySelector('#q-pk').value)};
+      let cond = '#_pk = :_pk';
       const op = sk && qform.querySelector('#q-op').value;
       if (op) {
-        names['#sk'] = sk;
-        values[':sk1'] = val(sk, qform.querySelector('#q-sk1').value);
-        if (op === 'begins_with') cond += ' AND begins_with(#sk, :sk1)';
+        names['#_sk'] = sk;
+        values[':_sk1'] = val(sk, qform.querySelector('#q-sk1').value);
+        if (op === 'begins_with') cond += ' AND begins_with(#_sk, :_sk1)';
         else if (op === 'between') {
-          values[':sk2'] = val(sk, qform.querySelector('#q-sk2').value);
-          cond += ' AND #sk BETWEEN :sk1 AND :sk2';
-        } else cond += ` AND #sk ${op} :sk1`;
+          values[':_sk2'] = val(sk, qform.querySelector('#q-sk2').value);
+          cond += ' AND #_sk BETWEEN :_sk1 AND :_sk2';
+        } else cond += ` AND #_sk ${op} :_sk1`;
       }
       base = {TableName: name, KeyConditionExpression: cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values};
       if (ix.name) base.IndexName = ix.name;
-      addFilter(base);
+      try { addFilter(base); } catch (err) { mount(msg, errorBox(`Filter values: ${err.message}`)); return; }
       starts = [];
       load();
     };
@@ -235,7 +237,6 @@ async function renderTable(main, name) {
   // addFilter adds the filter box's expression; its #names are the
   // attribute names themselves and :values are typed as v (S) or given
   // as DynamoDB JSON in the values box.
-  const valuesBox = h('input', {id: 'q-values', placeholder: '{":a": {"S": "x"}}', size: 30});
   function addFilter(req) {
     const f = qform.querySelector('#q-filter').value.trim();
     if (!f) return;
@@ -262,7 +263,7 @@ async function renderTable(main, name) {
     h('p', {class: 'muted'}, `Key: ${keys}. ${t.ItemCount ?? 0} items, ${fmtBytes(t.TableSizeBytes)}. `,
       t.LatestStreamArn && t.StreamSpecification && t.StreamSpecification.StreamEnabled
         ? h('a', {href: `#/streams/${encodeURIComponent(name)}`}, 'Stream tail') : 'No stream.'),
-    qform, h('div', {class: 'muted'}, 'Filter values ', valuesBox),
+    qform,
     msg, editor, results);
   base = scanBase();
   await load();
