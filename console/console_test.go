@@ -286,6 +286,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.mapping[data-uuid="%s"]`, uuid))),
 		waitText(fmt.Sprintf(`.mapping[data-uuid="%s"] .last-error`, uuid), "poison record bad"),
 		waitText(fmt.Sprintf(`.mapping[data-uuid="%s"] .last-result`, uuid), "PROBLEM"),
+		waitText(fmt.Sprintf(`.mapping[data-uuid="%s"] pre.log`, uuid), `"errorMessage":"poison record bad"`),
 		shot("4-triggers"))
 
 	// The user fixes the function, then redrives the dead letter.

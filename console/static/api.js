@@ -9,10 +9,10 @@ export class ApiError extends Error {
   }
 }
 
-async function rpc(target, op, body) {
+async function rpc(target, op, body, version = '1.0') {
   const resp = await fetch('/', {
     method: 'POST',
-    headers: {'X-Amz-Target': `${target}.${op}`, 'Content-Type': 'application/x-amz-json-1.0'},
+    headers: {'X-Amz-Target': `${target}.${op}`, 'Content-Type': `application/x-amz-json-${version}`},
     body: JSON.stringify(body || {}),
   });
   const text = await resp.text();
@@ -29,6 +29,10 @@ async function rpc(target, op, body) {
 export const ddb = (op, body) => rpc('DynamoDB_20120810', op, body);
 // streams calls DynamoDB Streams (DynamoDBStreams_20120810.op).
 export const streams = (op, body) => rpc('DynamoDBStreams_20120810', op, body);
+
+// logs calls the CloudWatch Logs subset (JSON 1.1, Logs_20140328.op)
+// that serves the functions' log lines.
+export const logs = (op, body) => rpc('Logs_20140328', op, body, '1.1');
 
 // rest calls a REST route (the Lambda API, the dead-letter API).
 export async function rest(method, path, body) {

@@ -17,8 +17,10 @@ async function route() {
   const parts = (location.hash.replace(/^#\/?/, '') || 'tables').split('/').map(decodeURIComponent);
   const name = screens[parts[0]] ? parts[0] : 'tables';
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.nav === name);
-  const main = document.getElementById('main');
-  mount(main, h('p', {class: 'muted'}, 'Loading…'));
+  // Each visit renders into its own element: a slow render of a screen
+  // the user already left fills a detached element, not the new screen.
+  const main = h('div', {class: 'view'}, h('p', {class: 'muted'}, 'Loading…'));
+  mount(document.getElementById('main'), main);
   try {
     const s = await screens[name].render(main, parts.slice(1));
     if (typeof s === 'function') {
