@@ -288,6 +288,14 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitText(fmt.Sprintf(`.mapping[data-uuid="%s"] .last-result`, uuid), "PROBLEM"),
 		waitText(fmt.Sprintf(`.mapping[data-uuid="%s"] pre.log`, uuid), `"errorMessage":"poison record bad"`),
 		shot("4-triggers"))
+	card := fmt.Sprintf(`.mapping[data-uuid="%s"]`, uuid)
+	run(tab, "disable and enable the trigger",
+		chromedp.Click(chromedp.CSS(card+" button.toggle")),
+		waitText(card+" .state", "Disabled"),
+		waitText(card+" button.toggle", "Enable"),
+		chromedp.Click(chromedp.CSS(card+" button.toggle")),
+		waitText(card+" .state", "Enabled"),
+		waitText(card+" button.toggle", "Disable"))
 
 	// The user fixes the function, then redrives the dead letter.
 	if _, err := lambda.NewFromConfig(srv.Config()).UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{

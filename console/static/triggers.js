@@ -18,7 +18,8 @@ function lagText(s) {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function mappingView(m, refresh) {
+// mappingBody is what a mapping's card shows below its title bar.
+async function mappingBody(m) {
   let st = {Shards: []};
   let stErr = null;
   try { st = await rest('GET', `${ESM}/${encodeURIComponent(m.UUID)}/shards`); } catch (err) { stErr = err; }
@@ -31,19 +32,8 @@ async function mappingView(m, refresh) {
   } catch (err) {
     if (err.type !== 'ResourceNotFoundException') lines = [`(log lines unavailable: ${err.message})`];
   }
-  const enabled = m.State === 'Enabled' || m.State === 'Enabling' || m.State === 'Creating';
   const problem = (m.LastProcessingResult || '').startsWith('PROBLEM');
-  return h('div', {class: 'card mapping', 'data-uuid': m.UUID},
-    h('div', {class: 'toolbar'},
-      h('h2', {}, functionOf(m.FunctionArn), ' ← ',
-        h('a', {href: `#/streams/${encodeURIComponent(tableOf(m.EventSourceArn))}`}, tableOf(m.EventSourceArn))),
-      h('button', {class: enabled ? 'danger toggle' : 'toggle', onclick: async ev => {
-        ev.target.disabled = true;
-        try {
-          await rest('PUT', `${ESM}/${encodeURIComponent(m.UUID)}`, {Enabled: !enabled});
-        } catch (err) { alertIn(ev.target, err); }
-        refresh();
-      }}, enabled ? 'Disable' : 'Enable')),
+  return [
     h('dl', {class: 'facts'},
       h('dt', {}, 'UUID'), h('dd', {class: 'mono'}, m.UUID),
       h('dt', {}, 'State'), h('dd', {class: 'state'}, `${m.State} (${m.StateTransitionReason || ''})`),
@@ -63,10 +53,40 @@ async function mappingView(m, refresh) {
           h('td', {class: 'num'}, s.Finished ? '' : (s.PendingRecords >= 10000 ? '10000+' : s.PendingRecords)),
           h('td', {class: 'num'}, lagText(s)))))),
     h('h3', {}, `Recent log lines of ${functionOf(m.FunctionArn)}`),
-    h('pre', {class: 'log'}, lines.length ? lines.join('\n') : '(none in the last 15 minutes)'));
+    h('pre', {class: 'log'}, lines.length ? lines.join('\n') : '(none in the last 15 minutes)')];
 }
 
-function alertIn(el, err) { el.after(errorBox(err)); }
+const isEnabled = m => m.State === 'Enabled' || m.State === 'Enabling' || m.State === 'Creating';
+
+// card makes a mapping's card once: refreshes update its body and its
+// button in place, so a click never lands on an element just replaced.
+function card(m, refresh) {
+  const c = {m, body: h('div', {})};
+  c.button = h('button', {class: 'toggle', onclick: async ev => {
+    c.button.disabled = true;
+    try {
+      await rest('PUT', `${ESM}/${encodeURIComponent(c.m.UUID)}`, {Enabled: !isEnabled(c.m)});
+    } catch (err) { ev.target.after(errorBox(err)); }
+    await refresh();
+  }});
+  c.el = h('div', {class: 'card mapping', 'data-uuid': m.UUID},
+    h('div', {class: 'toolbar'},
+      h('h2', {}, functionOf(m.FunctionArn), ' ← ',
+        h('a', {href: `#/streams/${encodeURIComponent(tableOf(m.EventSourceArn))}`}, tableOf(m.EventSourceArn))),
+      c.button),
+    c.body);
+  return c;
+}
+
+async function update(c, m) {
+  const body = await mappingBody(m);
+  c.m = m;
+  const on = isEnabled(m);
+  c.button.textContent = on ? 'Disable' : 'Enable';
+  c.button.className = on ? 'danger toggle' : 'toggle';
+  c.button.disabled = false;
+  mount(c.body, body);
+}
 
 export async function render(main) {
   const box = h('div', {id: 'mappings'});
@@ -74,19 +94,42 @@ export async function render(main) {
   mount(main, h('div', {class: 'toolbar'}, h('h1', {}, 'Triggers'), stamp), box);
   let stopped = false;
   let timer = null;
-  async function refresh() {
+  const cards = new Map(); // UUID -> card
+  const none = h('p', {class: 'muted'}, 'No event source mappings. Add one with eddy triggers add FUNCTION TABLE.');
+  // refresh runs one pass at a time; a call during a pass (a click) runs
+  // another right after it, so what it shows follows the click.
+  let running = null;
+  let again = false;
+  function refresh() {
+    if (running) { again = true; return running; }
     clearTimeout(timer);
+    running = (async () => {
+      do { again = false; await pass(); } while (again && !stopped);
+    })().finally(() => {
+      running = null;
+      if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
+    });
+    return running;
+  }
+  async function pass() {
     try {
       const out = await rest('GET', `${ESM}/`);
       const ms = out.EventSourceMappings || [];
-      const views = await Promise.all(ms.map(m => mappingView(m, refresh)));
+      const ids = new Set(ms.map(m => m.UUID));
+      for (const [id, c] of cards) if (!ids.has(id)) { c.el.remove(); cards.delete(id); }
+      for (const m of ms) if (!cards.has(m.UUID)) cards.set(m.UUID, card(m, refresh));
+      await Promise.all(ms.map(m => update(cards.get(m.UUID), m)));
       if (stopped) return;
-      mount(box, ms.length ? views : h('p', {class: 'muted'}, 'No event source mappings. Add one with eddy triggers add FUNCTION TABLE.'));
+      if (ms.length === 0) mount(box, none);
+      else {
+        none.remove();
+        for (const e of box.querySelectorAll(':scope > .error')) e.remove();
+        for (const m of ms) if (cards.get(m.UUID).el.parentNode !== box) box.append(cards.get(m.UUID).el);
+      }
       stamp.textContent = `refreshed ${new Date().toLocaleTimeString()}`;
     } catch (err) {
       if (!stopped) mount(box, errorBox(err));
     }
-    if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
   }
   await refresh();
   return () => { stopped = true; clearTimeout(timer); };
