@@ -110,10 +110,16 @@ func (h *handler) mappingShards(w http.ResponseWriter, r *http.Request) {
 	// LastError (eddy's): the text of the last delivery failure, which
 	// LastProcessingResult's fixed values do not carry.
 	lastErr, _ := h.esm.LastError(r.PathValue("uuid"))
+	totals, err := h.esm.Totals(r.PathValue("uuid"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Shards    []mappings.ShardStatus
 		LastError string `json:",omitempty"`
-	}{append([]mappings.ShardStatus{}, st...), lastErr})
+		mappings.Totals
+	}{append([]mappings.ShardStatus{}, st...), lastErr, totals})
 }
 
 func (h *handler) mappingFailures(w http.ResponseWriter, r *http.Request) {

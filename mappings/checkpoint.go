@@ -100,6 +100,16 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 				return err
 			}
 		}
+		failed := 0
+		if o.Failure != nil {
+			failed = len(o.Failure.Records)
+		}
+		if o.Delivered > 0 || failed > 0 {
+			// Counted in the checkpoint's batch: exact across crashes.
+			if err := r.m.ks.mappings.AddCounts(b, totalsKey(uuid), int64(o.Delivered), int64(failed)); err != nil {
+				return err
+			}
+		}
 		if o.Failure != nil {
 			return r.m.deps.DLQ.Append(b, o.Failure)
 		}

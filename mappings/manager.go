@@ -557,6 +557,9 @@ func (m *Manager) Delete(uuid string) (Configuration, error) {
 	if err := m.ks.mappings.Delete(b, mappingKey(uuid)); err != nil {
 		return Configuration{}, err
 	}
+	if err := m.ks.mappings.Delete(b, totalsKey(uuid)); err != nil {
+		return Configuration{}, err
+	}
 	if err := deleteCheckpoints(m.ks, b, uuid); err != nil {
 		return Configuration{}, err
 	}
@@ -615,6 +618,26 @@ func (m *Manager) saveStatus(r *runner) {
 	if err != nil {
 		m.log.Warn("event source mapping status not saved", "uuid", e.cfg.UUID, "err", err)
 	}
+}
+
+// Totals count what a mapping has settled since it was created, committed
+// with its checkpoints (so exact across crashes and restarts).
+type Totals struct {
+	// RecordsDelivered: records in batches a successful invocation
+	// settled (filtered-out records are not counted).
+	RecordsDelivered int64
+	// RecordsDeadLettered: records given up on and kept in the dead-letter
+	// store.
+	RecordsDeadLettered int64
+}
+
+// Totals returns a mapping's Totals.
+func (m *Manager) Totals(uuid string) (Totals, error) {
+	if _, err := m.Get(uuid); err != nil {
+		return Totals{}, err
+	}
+	d, f, err := m.ks.mappings.Counts(totalsKey(uuid))
+	return Totals{RecordsDelivered: d, RecordsDeadLettered: f}, err
 }
 
 // ShardStatus is a mapping's progress on one shard.

@@ -8,11 +8,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eddydb/eddy/mappings"
 )
 
-// TestStatusSurvivesRestart: a mapping's LastProcessingResult and the
-// text of its last failure are what they were before a restart, not
-// "No records processed" and nothing.
+// TestStatusSurvivesRestart: a mapping's LastProcessingResult, the text
+// of its last failure and its Totals are what they were before a restart,
+// not "No records processed", nothing and zeros.
 func TestStatusSurvivesRestart(t *testing.T) {
 	e := start(t, t.TempDir())
 	arn := e.table("src")
@@ -44,6 +46,14 @@ func TestStatusSurvivesRestart(t *testing.T) {
 	if got, err := e.srv.Mappings().LastError(uuid); err != nil || got != lastErr {
 		t.Fatalf("LastError after the restart %q (%v), was %q", got, err, lastErr)
 	}
+	totals := func(want mappings.Totals) {
+		t.Helper()
+		got, err := e.srv.Mappings().Totals(uuid)
+		if err != nil || got != want {
+			t.Fatalf("Totals %+v (%v), want %+v", got, err, want)
+		}
+	}
+	totals(mappings.Totals{RecordsDelivered: 0, RecordsDeadLettered: 1})
 	// A success after the restart replaces the result, and that survives
 	// the next restart too; the failure's text is kept.
 	e.put("src", "k2", "good", nil)
@@ -55,5 +65,12 @@ func TestStatusSurvivesRestart(t *testing.T) {
 	}
 	if got, _ := e.srv.Mappings().LastError(uuid); got != lastErr {
 		t.Fatalf("LastError after the second restart %q, want %q", got, lastErr)
+	}
+	totals(mappings.Totals{RecordsDelivered: 1, RecordsDeadLettered: 1})
+	if _, err := e.lam.DeleteEventSourceMapping(e.ctx, &lambda.DeleteEventSourceMappingInput{UUID: aws.String(uuid)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Mappings().Totals(uuid); err == nil {
+		t.Fatal("Totals of a deleted mapping answered")
 	}
 }

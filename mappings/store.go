@@ -87,6 +87,9 @@ func loadMappings(db store.KeySpace) (map[string]*stored, error) {
 	return out, it.Error()
 }
 
+// totalsKey holds a mapping's Totals, added to in each commit (AddCounts).
+func totalsKey(uuid string) []byte { return append([]byte{'n'}, uuid...) }
+
 func saveMapping(ks keySpaces, b *store.Batch, c *Configuration, lastErr string) error {
 	s := stored{Configuration: *c, Function: c.FunctionName, Qual: c.Qualifier, IsEnabled: c.Enabled, LastError: lastErr}
 	v, err := json.Marshal(&s)

@@ -178,6 +178,25 @@ func (ks KeySpace) Set(b *Batch, key, value []byte) error {
 	return op.Finish()
 }
 
+// AddCounts adds to b the addition of (x, y) to the pair of counters at
+// key (in this space). Pebble sums the additions (the DB's merge
+// operator), so concurrent batches add without a read; a Delete resets
+// the pair. Counts reads them.
+func (ks KeySpace) AddCounts(b *Batch, key []byte, x, y int64) error {
+	ks.check(b)
+	return b.pb.Merge(ks.key(key), encodeStats(x, y), nil)
+}
+
+// Counts returns the pair of counters at key that AddCounts added to
+// (zeros when none).
+func (ks KeySpace) Counts(key []byte) (x, y int64, err error) {
+	v, ok, err := ks.Get(key)
+	if err != nil || !ok {
+		return 0, 0, err
+	}
+	return decodeStats(v)
+}
+
 // Delete adds to b the deletion of key (in this space).
 func (ks KeySpace) Delete(b *Batch, key []byte) error {
 	ks.check(b)

@@ -420,12 +420,15 @@ func (c *triggersCLI) show(ctx context.Context, uuid string) error {
 	row("Failure records kept", len(failures.Failures))
 
 	var st struct {
-		Shards    []shardStatus
-		LastError string // the last delivery failure's text (eddy's)
+		Shards                                []shardStatus
+		LastError                             string // the last delivery failure's text (eddy's)
+		RecordsDelivered, RecordsDeadLettered int64  // since the mapping was created
 	}
 	if err := c.getJSON(ctx, uuid, "shards", &st); err != nil {
 		return err
 	}
+	row("Records delivered", st.RecordsDelivered)
+	row("Records dead-lettered", st.RecordsDeadLettered)
 	if st.LastError != "" {
 		row("Last error", st.LastError)
 	}

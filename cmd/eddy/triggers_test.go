@@ -143,6 +143,8 @@ func TestTriggersCommands(t *testing.T) {
 		"Maximum record age:        unlimited\n",
 		"On failure:                kept in eddy's built-in failure store",
 		"Failure records kept:      1\n",
+		"Records delivered:         1\n",
+		"Records dead-lettered:     1\n",
 		"SHARD ",
 	} {
 		if !strings.Contains(out, want) {
