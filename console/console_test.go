@@ -295,7 +295,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitText(card+" button.toggle", "Enable"),
 		chromedp.Click(chromedp.CSS(card+" button.toggle")),
 		waitText(card+" .state", "Enabled"),
-		waitText(card+" button.toggle", "Disable"))
+		waitText(card+" button.toggle", "Disable"),
+		waitText(card+" .totals", "1 dead-lettered"))
 
 	// The user fixes the function, then redrives the dead letter.
 	if _, err := lambda.NewFromConfig(srv.Config()).UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{

@@ -43,6 +43,8 @@ async function mappingBody(m) {
       h('dt', {}, 'On failure'), h('dd', {}, (m.DestinationConfig && m.DestinationConfig.OnFailure && m.DestinationConfig.OnFailure.Destination) || 'eddy\'s dead-letter store only',
         ' · ', h('a', {href: `#/dlq/mapping/${encodeURIComponent(m.UUID)}`}, 'dead letters')),
       h('dt', {}, 'Function'), h('dd', {}, functionOf(m.FunctionArn)),
+      st.RecordsDelivered !== undefined ? [h('dt', {}, 'Records'), h('dd', {class: 'totals'},
+        `${st.RecordsDelivered} delivered, ${st.RecordsDeadLettered} dead-lettered (since the mapping was created)`)] : null,
       h('dt', {}, 'Modified'), h('dd', {}, fmtTime(m.LastModified)),
       st.LastError ? [h('dt', {}, 'Last error'), h('dd', {class: 'last-error bad'}, st.LastError)] : null),
     stErr ? errorBox(stErr) :
