@@ -222,6 +222,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#new-item")),
 		chromedp.Click(chromedp.CSS("#new-item")),
 		chromedp.WaitVisible(chromedp.CSS("#item-json")),
+		// A number written as a JSON number is refused by eddy, and the
+		// editor shows the service's error instead of saving.
+		chromedp.SetValue(chromedp.CSS("#item-json"), `{"pk": {"S": "k1"}, "n": {"N": 1}}`),
+		chromedp.Click(chromedp.CSS("#item-save")),
+		chromedp.WaitVisible(chromedp.CSS("#item-status .error")))
+	t.Logf("the editor refused {\"N\": 1}: %s", textOf(tab, "#item-status .error"))
+	run(tab, "save the item",
 		chromedp.SetValue(chromedp.CSS("#item-json"), `{"pk": {"S": "k1"}, "v": {"S": "ok"}, "n": {"N": "`+digits+`"}}`),
 		chromedp.Click(chromedp.CSS("#item-save")),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-pk="k1"]`)),
