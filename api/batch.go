@@ -499,7 +499,7 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	requestItemsConstraints(&v, "BatchWriteItem", requestItems, requestItems != nil)
 	for _, name := range sortedTables(requestItems) {
 		if n := len(requestItems[name]); n < 1 || n > maxBatchWriteItems {
-			v.fail(name, "requestItems", "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
+			v.fail(javaWriteRequests(requestItems), "requestItems", "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
 			break
 		}
 	}

@@ -56,7 +56,7 @@ func inflate(r *http.Request, body []byte) ([]byte, error) {
 		return nil, ddberr.New(ddberr.KindSerialization, "Unable to read request body")
 	}
 	if len(out) > maxRequestBody {
-		return nil, ddberr.Validationf("Request size exceeds 16777216 bytes")
+		return nil, errBodyTooLarge
 	}
 	return out, nil
 }

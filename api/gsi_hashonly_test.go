@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,5 +126,65 @@ func TestBackfillSkipsEmptyIndexKeys(t *testing.T) {
 	}
 	if n := aws.ToInt64(td.GlobalSecondaryIndexes[0].ItemCount); n != 2 {
 		t.Errorf("index ItemCount %d, want 2", n)
+	}
+}
+
+// TestIndexKeySizeLimits: an index key value over DynamoDB's limits (2048
+// bytes for an index's partition key, 1024 for its sort key) is refused on
+// write with DynamoDB's message (recorded in dynalite issue 35), and a
+// backfill leaves items holding one out of the index.
+func TestIndexKeySizeLimits(t *testing.T) {
+	s := eddytest.Start(t, server.Options{})
+	c := s.DDB
+	createTable(t, c, "bfsize", false)
+	long := func(n int) types.AttributeValue { return S(strings.Repeat("x", n)) }
+	for pk, it := range map[string]item{
+		"a": {"g": S("x"), "r": S("r")},
+		"b": {"g": long(2049), "r": S("r")},
+		"c": {"g": S("y"), "r": long(1025)},
+		"d": {"g": long(2048), "r": long(1024)},
+	} {
+		it["pk"] = S(pk)
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bfsize"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ix := range []struct {
+		name string
+		keys []types.KeySchemaElement
+	}{
+		{"byg", []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}}},
+		{"bygr", []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("r"), KeyType: types.KeyTypeRange}}},
+	} {
+		if _, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("bfsize"),
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: types.ScalarAttributeTypeS}, {AttributeName: aws.String("r"), AttributeType: types.ScalarAttributeTypeS}},
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{IndexName: aws.String(ix.name),
+				KeySchema: ix.keys, Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		waitActive(t, c, "bfsize")
+	}
+	for ix, want := range map[string]string{"byg": "acd", "bygr": "ad"} {
+		out, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("bfsize"), IndexName: aws.String(ix)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range out.Items {
+			got = append(got, it["pk"].(*types.AttributeValueMemberS).Value)
+		}
+		sort.Strings(got)
+		if strings.Join(got, "") != want {
+			t.Errorf("index %s holds %v, want %s", ix, got, want)
+		}
+	}
+	_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bfsize"), Item: item{"pk": S("e"), "g": long(2049)}})
+	apiErr(t, err, "ValidationException", "One or more parameter values were invalid: Size limit exceeded for Index Key g Actual Size: 2049 bytes Max Size: 2048 bytes IndexName: byg")
+	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("bfsize"), Key: item{"pk": S("a")},
+		UpdateExpression: aws.String("SET r = :r"), ExpressionAttributeValues: item{":r": long(1025)}})
+	apiErr(t, err, "ValidationException", "One or more parameter values were invalid: Size limit exceeded for Index Key r Actual Size: 1025 bytes Max Size: 1024 bytes IndexName: bygr")
+	_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String("bfsize"), Item: item{"pk": S("e"), "g": long(2049)}}}}})
+	if err == nil {
+		t.Error("a transaction wrote an index key over the limit")
 	}
 }

@@ -58,6 +58,11 @@ func compileExprs(in *exprInput, missing string, anyExpr bool) (*expr.Compiler, 
 		if !strings.HasPrefix(k, "#") || len(k) < 2 {
 			return nil, ddberr.Validationf("ExpressionAttributeNames contains invalid key: Syntax error; key: %q", k)
 		}
+		if n == "" {
+			// The service's answer, as an application met it
+			// (topics form handling an empty #DE).
+			return nil, ddberr.Validationf("ExpressionAttributeNames contains invalid value: Empty attribute name for key %s", k)
+		}
 		if len(n) > attr.MaxNameLen {
 			// ExtendDB issue #365 (measured 2026-09-16): UpdateItem
 			// SET #n = :v with #n a name of 65,536 bytes.

@@ -730,6 +730,9 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		seen[k] = true
 		plans[i] = pl
 	}
+	if err := txPlansPayload(plans); err != nil {
+		return nil, err
+	}
 	muts := make([]store.Mutation, len(plans))
 	for i := range plans {
 		muts[i] = plans[i].mutation()

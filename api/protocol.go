@@ -67,8 +67,15 @@ func (c *call) recycle(body []byte) {
 // JSON or wrong member types are SerializationException; attribute value
 // validation errors surface as the ValidationException attr returns.
 func (c *call) decode(v any) error {
-	if len(bytes.TrimSpace(c.body)) == 0 {
+	trimmed := bytes.TrimSpace(c.body)
+	if len(trimmed) == 0 {
 		c.body = []byte("{}")
+	}
+	if string(trimmed) == "null" {
+		// encoding/json leaves v untouched for null; the body is a JSON
+		// value where a structure belongs, answered as the other
+		// non-object bodies are.
+		return ddberr.New(ddberr.KindSerialization, "Unexpected field type")
 	}
 	err := json.Unmarshal(c.body, v)
 	if err == nil {
@@ -258,10 +265,14 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, ddberr.New(ddberr.KindSerialization, "Unable to read request body")
 	}
 	if len(body) > maxRequestBody {
-		return nil, ddberr.Validationf("Request size exceeds 16777216 bytes")
+		return nil, errBodyTooLarge
 	}
 	return body, nil
 }
+
+// errBodyTooLarge is a request body over 16 MB (after inflating): DynamoDB
+// answers 413 with no body (dynalite's index.js, which recorded it).
+var errBodyTooLarge = errors.New("api: request body over 16 MB")
 
 // decodePutItem is c.decode for PutItem's common, well-formed requests
 // without encoding/json's reflection (and its validity pass over the whole

@@ -361,11 +361,26 @@ func (s *Server) planRead(in *readInput, isQuery bool, ex readExprs) (*readPlan,
 		if p.proj != nil && p.sel != "COUNT" {
 			names = p.proj.TopLevelNames()
 		}
+		if ix.Global {
+			// A global index cannot reach back to the table: asking it
+			// for an attribute it does not project is refused (the
+			// DynamoDB Query reference; scylla's test_gsi.py
+			// test_gsi_query_select_2, run against DynamoDB, which pins no
+			// words: these are eddy's, after the ALL_ATTRIBUTES message).
+			for _, n := range names {
+				if !ix.Projects(t, n) {
+					return nil, ddberr.Invalidf("Attribute %s is not projected into global secondary index %s", n, ix.Name)
+				}
+			}
+		}
 		spec.FetchTable = needsTableFetch(t, ix, p.sel == "ALL_ATTRIBUTES", names, p.filter)
 	}
 	// Items fetched from the table for a filter are still returned as the
 	// index projects them.
 	p.indexView = p.sel == "ALL_PROJECTED_ATTRIBUTES" && spec.FetchTable
+	if in.TotalSegments != nil {
+		spec.Segment, spec.TotalSegments = int(*in.Segment), int(*in.TotalSegments)
+	}
 	if in.ExclusiveStartKey != nil {
 		if err := spec.CheckStartKey(in.ExclusiveStartKey); err != nil {
 			return nil, err
@@ -374,9 +389,6 @@ func (s *Server) planRead(in *readInput, isQuery bool, ex readExprs) (*readPlan,
 	}
 	if in.Limit != nil {
 		spec.Limit = int(min(*in.Limit, 1<<31))
-	}
-	if in.TotalSegments != nil {
-		spec.Segment, spec.TotalSegments = int(*in.Segment), int(*in.TotalSegments)
 	}
 	// Without a filter or a projection, items are rendered from their
 	// stored bytes (no maps built).

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"hash/crc32"
 	"log/slog"
 	"net/http"
@@ -122,6 +123,10 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err == nil {
 		body, err = inflate(r, body)
+	}
+	if errors.Is(err, errBodyTooLarge) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
 	}
 	if err != nil {
 		writeError(w, err)

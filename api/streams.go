@@ -189,8 +189,8 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 		ExclusiveStartShardId *string `json:"ExclusiveStartShardId"`
 		Limit                 *int64  `json:"Limit"`
 		ShardFilter           *struct {
-			Type    string `json:"Type"`
-			ShardId string `json:"ShardId"`
+			Type    string  `json:"Type"`
+			ShardId *string `json:"ShardId"`
 		} `json:"ShardFilter"`
 	}
 	if err := c.decode(&in); err != nil {
@@ -202,6 +202,7 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	v.shardID(in.ExclusiveStartShardId, "exclusiveStartShardId")
 	if in.ShardFilter != nil {
 		v.enum(in.ShardFilter.Type, "shardFilter.type", "CHILD_SHARDS")
+		v.shardID(in.ShardFilter.ShardId, "shardFilter.shardId")
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -219,7 +220,7 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 	if in.ShardFilter != nil && in.ShardFilter.Type == "CHILD_SHARDS" {
 		var kids []shards.Info
 		for _, sh := range all {
-			if sh.ParentID == in.ShardFilter.ShardId {
+			if in.ShardFilter.ShardId != nil && sh.ParentID == *in.ShardFilter.ShardId {
 				kids = append(kids, sh)
 			}
 		}

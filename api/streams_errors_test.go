@@ -198,3 +198,20 @@ func TestStreamsErrorTrimmed(t *testing.T) {
 	e.fail("GetShardIterator", `{"StreamArn":`+jsonString(e.arn)+`,"ShardId":"`+e.shard+
 		`","ShardIteratorType":"AT_SEQUENCE_NUMBER","SequenceNumber":"`+first+`"}`, 400, "TrimmedDataAccessException", msg)
 }
+
+// DescribeStream's ShardFilter is held to the model's constraints: Type is
+// CHILD_SHARDS, ShardId a shard id of 28 to 65 characters (the messages
+// are the constraint wording of the Streams API model, as for the other
+// members; eddy before: any ShardId, a filter that matched nothing).
+func TestStreamsErrorShardFilter(t *testing.T) {
+	e := startStreamEnv(t, server.Options{})
+	arn := `{"StreamArn":` + jsonString(e.arn)
+	e.fail("DescribeStream", arn+`,"ShardFilter":{"Type":"CHILD_SHARDS","ShardId":"bad"}}`, 400, "ValidationException",
+		"1 validation error detected: Value 'bad' at 'shardFilter.shardId' failed to satisfy constraint: Member must have length greater than or equal to 28")
+	e.fail("DescribeStream", arn+`,"ShardFilter":{"Type":"PARENT","ShardId":"`+e.shard+`"}}`, 400, "ValidationException",
+		"1 validation error detected: Value 'PARENT' at 'shardFilter.type' failed to satisfy constraint: Member must satisfy enum value set: [CHILD_SHARDS]")
+	out := e.streams("DescribeStream", arn+`,"ShardFilter":{"Type":"CHILD_SHARDS","ShardId":"`+e.shard+`"}}`)
+	if shards := out["StreamDescription"].(map[string]any)["Shards"].([]any); len(shards) != 0 {
+		t.Errorf("children of an open shard: %v", shards)
+	}
+}

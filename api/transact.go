@@ -85,7 +85,11 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.enum(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
 	v.notNull(in.TransactItems != nil, "transactItems")
-	v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", maxTransactItems)
+	if len(in.TransactItems) > maxTransactItems {
+		v.fail(javaTransactItems(in.TransactItems), "transactItems", maxLength(maxTransactItems))
+	} else {
+		v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", 0)
+	}
 	if tok := in.ClientRequestToken; tok != nil {
 		v.length(*tok, "clientRequestToken", 1, 36)
 	}
@@ -114,6 +118,9 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if err := txNesting(in.TransactItems); err != nil {
+		return nil, err
+	}
+	if err := txPayload(in.TransactItems); err != nil {
 		return nil, err
 	}
 
@@ -421,6 +428,51 @@ func (e upfrontError) Unwrap() error { return e.err }
 // empty string or binary value. DynamoDB rejects it up front, in its own
 // words (a Put names the index and key instead). A value the update left as
 // it was (an item older than the index) is the backfill's concern.
+// maxTxPayload is DynamoDB's limit on the aggregate size of the items of
+// one transaction.
+const maxTxPayload = 4 << 20
+
+// txPayload refuses a transaction whose items (Put's item, the key of the
+// other actions) measure more than 4 MB together, with the message
+// DynamoDB sends (as a DynamoDB driver's tests transcribe it, "Payload
+// Size" doubled and all).
+func txPayload(items []transactWriteItem) error {
+	size := 0
+	for _, ti := range items {
+		switch {
+		case ti.Put != nil:
+			size += attr.ItemSize(ti.Put.Item)
+		case ti.Update != nil:
+			size += attr.ItemSize(ti.Update.Key)
+		case ti.Delete != nil:
+			size += attr.ItemSize(ti.Delete.Key)
+		case ti.ConditionCheck != nil:
+			size += attr.ItemSize(ti.ConditionCheck.Key)
+		}
+	}
+	return checkTxPayload(size)
+}
+
+// txPlansPayload is txPayload for ExecuteTransaction's planned writes.
+func txPlansPayload(plans []txPlan) error {
+	size := 0
+	for _, p := range plans {
+		if p.item != nil {
+			size += attr.ItemSize(p.item)
+		} else {
+			size += attr.ItemSize(p.key)
+		}
+	}
+	return checkTxPayload(size)
+}
+
+func checkTxPayload(size int) error {
+	if size > maxTxPayload {
+		return ddberr.Validationf("Transaction payload size cannot exceed 4MB. Payload Size: : Transaction payload size cannot exceed 4MB. Payload Size: %d", size)
+	}
+	return nil
+}
+
 func emptyIndexKey(t *store.Table, old, nu attr.Item) error {
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
@@ -593,7 +645,11 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	var v constraints
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.notNull(in.TransactItems != nil, "transactItems")
-	v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", maxTransactItems)
+	if len(in.TransactItems) > maxTransactItems {
+		v.fail(javaTransactGets(in.TransactItems), "transactItems", maxLength(maxTransactItems))
+	} else {
+		v.listLength(len(in.TransactItems), in.TransactItems != nil, "transactItems", 0)
+	}
 	for i, ti := range in.TransactItems {
 		at := "transactItems." + itoa(i+1) + ".member.get"
 		v.notNull(ti.Get != nil, "transactItems."+itoa(i+1)+".member.get")

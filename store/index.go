@@ -150,13 +150,13 @@ func indexPartitionPrefix(dst []byte, tableID uint32, indexID uint16, ipk attr.V
 // of the index too).
 func (ix *Index) entryKey(t *Table, it attr.Item) []byte {
 	ipk, ok := it[ix.Hash.Name]
-	if !ok || ipk.Type() != ix.Hash.Type || EmptyKeyKind(ipk) != "" {
+	if !ok || ipk.Type() != ix.Hash.Type || EmptyKeyKind(ipk) != "" || keySize(ipk) > MaxHashKeySize {
 		return nil
 	}
 	k := indexPartitionPrefix(make([]byte, 0, 96), t.ID, ix.ID, ipk)
 	if ix.Range != nil {
 		isk, ok := it[ix.Range.Name]
-		if !ok || isk.Type() != ix.Range.Type || EmptyKeyKind(isk) != "" {
+		if !ok || isk.Type() != ix.Range.Type || EmptyKeyKind(isk) != "" || keySize(isk) > MaxRangeKeySize {
 			return nil
 		}
 		k = attr.AppendKey(k, isk)
@@ -188,7 +188,9 @@ func (t *Table) validateIndexKeys(it attr.Item) error {
 }
 
 // checkIndexKey is validateIndexKeys for one index: an index key attribute
-// of it with the wrong type or an empty value.
+// of it with the wrong type, an empty value or a value over the key size
+// limits (the message is DynamoDB's, recorded in dynalite issue 35 and
+// wellcomecollection/platform issue 2285).
 func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
 	for _, ke := range ix.KeyElements() {
 		v, ok := it[ke.Name]
@@ -200,6 +202,13 @@ func (t *Table) checkIndexKey(ix *Index, it attr.Item) error {
 		}
 		if kind := EmptyKeyKind(v); kind != "" {
 			return ddberr.Validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", kind, ix.Name, ke.Name)
+		}
+		limit := MaxRangeKeySize
+		if ke.Name == ix.Hash.Name {
+			limit = MaxHashKeySize
+		}
+		if size := keySize(v); size > limit {
+			return ddberr.Invalidf("Size limit exceeded for Index Key %s Actual Size: %d bytes Max Size: %d bytes IndexName: %s", ke.Name, size, limit, ix.Name)
 		}
 	}
 	return nil

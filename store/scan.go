@@ -93,7 +93,8 @@ type Page struct {
 
 // CheckStartKey validates an ExclusiveStartKey against the read target:
 // exactly the table key attributes (plus the index key attributes on an
-// index) with the schema's types.
+// index) with the schema's types, within a parallel Scan's segment (set
+// Segment and TotalSegments first) and within a Query's key condition.
 func (s *ReadSpec) CheckStartKey(k attr.Item) error {
 	bad := func() error { // built only when needed: formatting costs
 		return ddberr.Validationf("The provided starting key is invalid: The provided key element does not match the schema")
@@ -114,6 +115,14 @@ func (s *ReadSpec) CheckStartKey(k attr.Item) error {
 		v, ok := k[n]
 		if !ok || v.Type() != typ {
 			return bad()
+		}
+	}
+	if s.TotalSegments > 0 {
+		// A parallel Scan's start key must lie in its segment (dynalite's
+		// recorded answer, actions/scan.js).
+		lo, hi := s.bounds()
+		if sk := s.keyOf(k); sk != nil && (bytes.Compare(sk, lo) < 0 || hi != nil && bytes.Compare(sk, hi) >= 0) {
+			return ddberr.Validationf("The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: %d Segment: %d", s.TotalSegments, s.Segment)
 		}
 	}
 	if s.Partition.IsZero() {

@@ -57,16 +57,20 @@ func (t *Table) ValidateItem(it attr.Item) error {
 	return nil
 }
 
-func checkKeyValue(ke KeyElement, v attr.Value, hash bool) error {
-	size := 0
+// keySize is the size DynamoDB's key limits measure: the bytes of a string
+// or binary value, the stored size of a number.
+func keySize(v attr.Value) int {
 	switch v.Type() {
 	case attr.TypeS:
-		size = len(v.Str())
+		return len(v.Str())
 	case attr.TypeB:
-		size = len(v.Bytes())
-	default:
-		size = attr.Size(v)
+		return len(v.Bytes())
 	}
+	return attr.Size(v)
+}
+
+func checkKeyValue(ke KeyElement, v attr.Value, hash bool) error {
+	size := keySize(v)
 	if kind := EmptyKeyKind(v); kind != "" {
 		return ddberr.Validationf("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", kind, ke.Name)
 	}

@@ -12,6 +12,24 @@ import (
 // MaxExpressionBytes is DynamoDB's limit on the length of one expression.
 const MaxExpressionBytes = 4096
 
+// MaxOperators is DynamoDB's limit on the operators of one condition:
+// comparators, BETWEEN, IN, AND, OR and NOT count, functions and
+// parentheses do not (scylladb's test_limits.py, run against DynamoDB:
+// "The expression contains too many operators; operator count: 301").
+const MaxOperators = 300
+
+// countOperators counts the operators of a condition tree.
+func countOperators(c *cond) int {
+	n := 0
+	if c.kind != cFunc {
+		n = 1
+	}
+	for _, s := range c.sub {
+		n += countOperators(s)
+	}
+	return n
+}
+
 // Compiler compiles the expressions of one request against the request's
 // ExpressionAttributeNames and ExpressionAttributeValues, and remembers which
 // of those every expression used, for CheckUnused.
@@ -72,6 +90,9 @@ func (c *Compiler) condition(param, src string) (*Condition, error) {
 	root, redundant, syn := parseConditionTree(src)
 	if syn != "" {
 		return nil, invalid(param, syn)
+	}
+	if n := countOperators(root); n > MaxOperators {
+		return nil, invalid(param, "The expression contains too many operators; operator count: "+strconv.Itoa(n))
 	}
 	k := &checker{c: c, g: gCondition, joinedNV: true}
 	if redundant {
