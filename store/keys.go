@@ -67,7 +67,7 @@ const (
 
 	// Reserved for owners to come, one block of 16 each.
 	SpaceOutbox  Space = 0x40 // package outbox: sinks, their documents waiting for delivery
-	SpaceRelay   Space = 0x50 // relay of change records to other machines (JetStream)
+	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
 	SpaceBackups Space = 0x60 // backups and point-in-time recovery
 	SpaceLogs    Space = 0x70 // function logs
 )
@@ -90,7 +90,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceWindows:       {"windows", "mappings"},
 	SpaceDLQ:           {"dlq", "dlq"},
 	SpaceOutbox:        {"outbox", "outbox"},
-	SpaceRelay:         {"relay", "reserved"},
+	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "reserved"},
 	SpaceLogs:          {"logs", "reserved"},
 }
