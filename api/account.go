@@ -2,8 +2,8 @@ package api
 
 import "github.com/eddydb/eddy/internal/arn"
 
-// account is the account and region the server's ARNs name
-// (Options.Region and Options.AccountID).
-func (s *Server) account() arn.Account {
-	return arn.Account{Region: s.opts.Region, ID: s.opts.AccountID}
+// accountIn is the account in region: the ARNs of a table name its own
+// region (store.Table.Region), those a request makes its request's.
+func (s *Server) accountIn(region string) arn.Account {
+	return arn.Account{Region: region, ID: s.opts.AccountID}
 }

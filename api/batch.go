@@ -371,7 +371,7 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := s.db.Table(name)
+		t := s.db.TableIn(c.region, name)
 		r := &tableReq{name: name, t: t, ka: ka, proj: proj, cons: ka.ConsistentRead != nil && *ka.ConsistentRead}
 		for _, key := range ka.Keys {
 			total++
@@ -552,7 +552,7 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	muts := make([]store.Mutation, 0, total)
 	seen := map[string]bool{}
 	for _, name := range names {
-		t := s.db.Table(name)
+		t := s.db.TableIn(c.region, name)
 		if t == nil {
 			return nil, ddberr.NotFound()
 		}

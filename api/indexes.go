@@ -396,7 +396,7 @@ func (s *Server) describeIndexes(t *store.Table, tableStatus string) (gsis, lsis
 			"IndexName":  ix.Name,
 			"KeySchema":  ks,
 			"Projection": proj,
-			"IndexArn":   s.account().Index(t.Name, ix.Name),
+			"IndexArn":   s.accountIn(t.Region).Index(t.Name, ix.Name),
 		}
 		var count, size int64
 		if tableStatus != "CREATING" {

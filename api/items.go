@@ -147,7 +147,7 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := s.db.Table(*in.TableName)
+	t := s.db.TableIn(c.region, *in.TableName)
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
@@ -212,8 +212,8 @@ type keyInput struct {
 }
 
 // lookupKey resolves the table and validates the Key member.
-func (s *Server) lookupKey(in *keyInput) (*store.Table, error) {
-	t := s.db.Table(*in.TableName)
+func (s *Server) lookupKey(c *call, in *keyInput) (*store.Table, error) {
+	t := s.db.TableIn(c.region, *in.TableName)
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
@@ -268,7 +268,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 			return nil, err
 		}
 	}
-	t, err := s.lookupKey(&in.keyInput)
+	t, err := s.lookupKey(c, &in.keyInput)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +325,7 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.lookupKey(&in.keyInput)
+	t, err := s.lookupKey(c, &in.keyInput)
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +409,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	if err := comp.CheckUnused(); err != nil {
 		return nil, err
 	}
-	t, err := s.lookupKey(&in.keyInput)
+	t, err := s.lookupKey(c, &in.keyInput)
 	if err != nil {
 		return nil, err
 	}

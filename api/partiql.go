@@ -70,15 +70,15 @@ type pqStatement struct {
 	t  *store.Table
 }
 
-func (s *Server) preparePQ(text string, params []attr.Value) (*pqStatement, error) {
+func (s *Server) preparePQ(region, text string, params []attr.Value) (*pqStatement, error) {
 	st, err := partiql.Parse(text)
 	if err != nil {
 		return nil, err
 	}
-	return s.bindPQ(st, params)
+	return s.bindPQ(region, st, params)
 }
 
-func (s *Server) bindPQ(st *partiql.Statement, params []attr.Value) (*pqStatement, error) {
+func (s *Server) bindPQ(region string, st *partiql.Statement, params []attr.Value) (*pqStatement, error) {
 	g, err := partiql.NewGen(st, params)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (s *Server) bindPQ(st *partiql.Statement, params []attr.Value) (*pqStatemen
 			return nil, ddberr.Validationf("1 validation error detected: %s", attr.MsgNameTooLarge)
 		}
 	}
-	t := s.db.Table(st.Table)
+	t := s.db.TableIn(region, st.Table)
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}
@@ -252,7 +252,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	p, err := s.preparePQ(*in.Statement, in.Parameters)
+	p, err := s.preparePQ(c.region, *in.Statement, in.Parameters)
 	if err != nil {
 		return nil, err
 	}
@@ -612,7 +612,7 @@ func (s *Server) batchExecuteStatement(ctx context.Context, c *call) (any, error
 // batchOne runs one statement of a batch on its own, charging its capacity
 // to consumed (nil: none was asked for).
 func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, consumed *capacityByTable) (string, attr.Item, error) {
-	p, err := s.preparePQ(*bs.Statement, bs.Parameters)
+	p, err := s.preparePQ(c.region, *bs.Statement, bs.Parameters)
 	if err != nil {
 		return "", nil, err
 	}
@@ -707,7 +707,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		if st.Returning != "" {
 			return nil, ddberr.Validationf("Validation failed in TransactStatements[%d]: RETURNING clause is not supported in ExecuteTransaction.", i)
 		}
-		if stmts[i], err = s.bindPQ(st, ts.Parameters); err != nil {
+		if stmts[i], err = s.bindPQ(c.region, st, ts.Parameters); err != nil {
 			return nil, err
 		}
 		if stmts[i].isRead() {
@@ -747,7 +747,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	responses := []byte("[]")
 	wo := store.WriteOptions{Principal: principal(c)}
 	if in.ClientRequestToken != nil {
-		unlock, replay, err := s.checkToken(&wo, *in.ClientRequestToken, c.body)
+		unlock, replay, err := s.checkToken(&wo, c.region, *in.ClientRequestToken, c.body)
 		if err != nil {
 			return nil, err
 		}

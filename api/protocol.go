@@ -33,7 +33,11 @@ type call struct {
 	op        string
 	body      []byte
 	principal string // access key ID from the SigV4 Authorization header
-	host      string // the request's Host (DescribeEndpoints); "" in process
+	// region is the request's region (its SigV4 credential scope, or the
+	// server's default for an unsigned one): the namespace its tables are
+	// looked up and created in.
+	region string
+	host   string // the request's Host (DescribeEndpoints); "" in process
 	// pooled is the respPool buffer the handler took (respBuffer) for its
 	// response; serveRPC recycles it once the response is written.
 	pooled *[]byte
@@ -241,22 +245,6 @@ func newRequestID() string {
 		b[i] = requestIDChars[int(b[i])%len(requestIDChars)]
 	}
 	return string(b[:52])
-}
-
-// principalOf extracts the access key ID from a SigV4 Authorization header
-// ("AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, ...").
-// Signatures are not verified: eddy is a local server (documented).
-func principalOf(r *http.Request) string {
-	a := r.Header.Get("Authorization")
-	i := strings.Index(a, "Credential=")
-	if i < 0 {
-		return ""
-	}
-	a = a[i+len("Credential="):]
-	if j := strings.IndexByte(a, '/'); j >= 0 {
-		return a[:j]
-	}
-	return ""
 }
 
 func readBody(r *http.Request) ([]byte, error) {

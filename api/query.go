@@ -76,7 +76,7 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.planRead(&in, isQuery, ex)
+	p, err := s.planRead(c.region, &in, isQuery, ex)
 	if err != nil {
 		return nil, err
 	}
@@ -332,8 +332,8 @@ func readIndex(t *store.Table, name string, consistent, partiQL bool) (*store.In
 // condition into the partition and sort-key range to read, resolves Select
 // and whether table items must be fetched, and sets the paging members
 // (ExclusiveStartKey, Limit, Segment).
-func (s *Server) planRead(in *readInput, isQuery bool, ex readExprs) (*readPlan, error) {
-	t := s.db.Table(*in.TableName)
+func (s *Server) planRead(region string, in *readInput, isQuery bool, ex readExprs) (*readPlan, error) {
+	t := s.db.TableIn(region, *in.TableName)
 	if t == nil {
 		return nil, ddberr.NotFound()
 	}

@@ -120,6 +120,11 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ddberr.New(ddberr.KindUnknownOperation, ""))
 		return
 	}
+	scope, err := arn.ParseScope(r)
+	if err != nil {
+		writeError(w, ddberr.New(ddberr.KindIncompleteSignature, "%s", err.Error()))
+		return
+	}
 	body, err := readBody(r)
 	if err == nil {
 		body, err = inflate(r, body)
@@ -140,7 +145,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
-	c := &call{op: op, body: body, principal: principalOf(r), host: r.Host}
+	c := &call{op: op, body: body, principal: scope.AccessKeyID, region: cmp.Or(scope.Region, s.opts.Region), host: r.Host}
 	resp, err := s.dispatch(r.Context(), f, c)
 	if err != nil {
 		writeError(w, err)
@@ -174,15 +179,21 @@ func (s *Server) dispatch(ctx context.Context, f opFunc, c *call) (body []byte, 
 	return json.Marshal(out)
 }
 
-// Call runs a DynamoDB operation in process, with the same validation and
-// semantics as over HTTP: trigger functions' table calls use it. The
-// error, if any, is a *ddberr.Error.
+// Call is CallIn in the server's default region.
 func (s *Server) Call(ctx context.Context, op string, req []byte, principal string) ([]byte, error) {
+	return s.CallIn(ctx, "", op, req, principal)
+}
+
+// CallIn runs a DynamoDB operation in process, in region (empty: the
+// server's default), with the same validation and semantics as over HTTP:
+// trigger functions' table calls use it, in their function's region. The
+// error, if any, is a *ddberr.Error.
+func (s *Server) CallIn(ctx context.Context, region, op string, req []byte, principal string) ([]byte, error) {
 	f := s.ops[op]
 	if f == nil || strings.HasPrefix(op, "Streams.") {
 		return nil, ddberr.New(ddberr.KindUnknownOperation, "")
 	}
-	return s.dispatch(ctx, f, &call{op: op, body: req, principal: principal})
+	return s.dispatch(ctx, f, &call{op: op, body: req, principal: principal, region: cmp.Or(region, s.opts.Region)})
 }
 
 // ErrorJSON renders err in DynamoDB's error JSON ({"__type":...,"message":...}),

@@ -125,11 +125,11 @@ func (s *Server) listStreams(ctx context.Context, c *call) (any, error) {
 	table := ""
 	if in.TableName != nil {
 		table = *in.TableName
-		if s.db.Table(table) == nil && len(s.log.Streams(table)) == 0 {
+		if s.db.TableIn(c.region, table) == nil && len(s.log.StreamsIn(c.region, table)) == 0 {
 			return nil, ddberr.TableNotFound(table)
 		}
 	}
-	all := s.log.Streams(table)
+	all := s.log.StreamsIn(c.region, table)
 	i := 0
 	if in.ExclusiveStartStreamArn != nil {
 		i = -1
@@ -214,6 +214,9 @@ func (s *Server) describeStream(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	info, all, err := s.log.Describe(*in.StreamArn)
+	if err == nil && info.Region != c.region {
+		err = streams.ErrStreamNotFound // another region's stream
+	}
 	if err != nil {
 		return nil, streamsError(err, *in.StreamArn, "")
 	}
@@ -311,6 +314,9 @@ func (s *Server) getShardIterator(ctx context.Context, c *call) (any, error) {
 	if err := s.log.Sync(); err != nil {
 		return nil, err
 	}
+	if !arnInRegion(*in.StreamArn, c.region) {
+		return nil, streamsError(streams.ErrStreamNotFound, *in.StreamArn, *in.ShardId)
+	}
 	it, err := s.log.NewIterator(*in.StreamArn, *in.ShardId, typ, seq)
 	if err != nil {
 		return nil, streamsError(err, *in.StreamArn, *in.ShardId)
@@ -357,4 +363,12 @@ func (s *Server) getRecords(ctx context.Context, c *call) (any, error) {
 	}
 	buf = append(buf, '}')
 	return rawJSON(buf), nil
+}
+
+// arnInRegion reports whether an ARN names region (its fourth field): a
+// request acts on its own region's resources only, as a regional endpoint
+// knows no others.
+func arnInRegion(arn, region string) bool {
+	f := strings.SplitN(arn, ":", 5)
+	return len(f) == 5 && f[3] == region
 }

@@ -128,7 +128,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	seen := map[string]bool{}
 	var invalid []error
 	for i, ti := range in.TransactItems {
-		p, err := s.planTxAction(ti)
+		p, err := s.planTxAction(c.region, ti)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	}
 	wo := store.WriteOptions{Principal: principal(c)}
 	if in.ClientRequestToken != nil {
-		unlock, replay, err := s.checkToken(&wo, *in.ClientRequestToken, c.body)
+		unlock, replay, err := s.checkToken(&wo, c.region, *in.ClientRequestToken, c.body)
 		if err != nil {
 			return nil, err
 		}
@@ -272,7 +272,7 @@ func (s *Server) replayTransaction(plans []txPlan, muts []store.Mutation, respon
 // expressions. Errors here are plain ValidationExceptions (the request is
 // malformed), not cancellation reasons, except a key of the wrong type or
 // shape, which is left in p.invalid.
-func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
+func (s *Server) planTxAction(region string, ti transactWriteItem) (txPlan, error) {
 	var p txPlan
 	var a *txAction
 	n := 0
@@ -312,7 +312,7 @@ func (s *Server) planTxAction(ti transactWriteItem) (txPlan, error) {
 		return p, err
 	}
 	p.onAll = a.ReturnValuesOnConditionCheckFailure == "ALL_OLD"
-	p.t = s.db.Table(*a.TableName)
+	p.t = s.db.TableIn(region, *a.TableName)
 	if p.t == nil {
 		return p, ddberr.NotFound()
 	}
@@ -588,7 +588,11 @@ func cancellationReason(err error) ddberr.CancellationReason {
 // different request is IdempotentParameterMismatch. Otherwise it sets
 // wo.Extra to record the token in the transaction's own batch, so that
 // the record is exactly as durable as the transaction.
-func (s *Server) checkToken(wo *store.WriteOptions, token string, body []byte) (unlock func(), replay bool, err error) {
+//
+// Tokens are per region, as every other name: the token is recorded as
+// region/token (a region holds no '/').
+func (s *Server) checkToken(wo *store.WriteOptions, region, token string, body []byte) (unlock func(), replay bool, err error) {
+	token = region + "/" + token
 	digest := requestDigest(body)
 	unlock = s.txTokens.lock(token)
 	rec, ok, err := s.db.Token(token, time.Now())
@@ -671,7 +675,7 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := s.db.Table(*g.TableName)
+		t := s.db.TableIn(c.region, *g.TableName)
 		if t == nil {
 			return nil, ddberr.NotFound()
 		}

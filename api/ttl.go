@@ -48,7 +48,7 @@ func (s *Server) updateTimeToLive(ctx context.Context, c *call) (any, error) {
 	if name == "" {
 		return nil, ddberr.Validationf("TimeToLiveSpecification.AttributeName must be non empty")
 	}
-	_, err := s.db.UpdateTable(*in.TableName, func(t *store.Table) error {
+	_, err := s.db.UpdateTableIn(c.region, *in.TableName, func(t *store.Table) error {
 		switch {
 		case enable && t.TTL.Enabled:
 			return ddberr.Validationf("TimeToLive is already enabled")
@@ -87,7 +87,7 @@ func (s *Server) describeTimeToLive(ctx context.Context, c *call) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	t := s.db.Table(*in.TableName)
+	t := s.db.TableIn(c.region, *in.TableName)
 	if t == nil {
 		return nil, ddberr.TableNotFound(*in.TableName)
 	}

@@ -2,6 +2,7 @@ package lambdaapi
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/triggers"
 )
@@ -70,9 +72,20 @@ func NewHandler(host *triggers.Host, opts ...Option) http.Handler {
 	return h
 }
 
+// ServeHTTP serves a request in its region, its SigV4 credential scope's
+// (the host's for an unsigned one), which the request's context carries
+// (arn.WithRegion) to the mappings it lists and the functions it invokes.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-	h.mux.ServeHTTP(w, r)
+	scope, err := arn.ParseScope(r)
+	if err != nil {
+		// Lambda's REST protocol: 403 with the error type (as AWS answers
+		// a signature it cannot read).
+		writeError(w, &apiError{http.StatusForbidden, "IncompleteSignatureException", true, err.Error()})
+		return
+	}
+	region := cmp.Or(scope.Region, h.host.Options().Region)
+	h.mux.ServeHTTP(w, r.WithContext(arn.WithRegion(r.Context(), region)))
 }
 
 // Wire shapes, as Lambda names them.

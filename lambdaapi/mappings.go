@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/mappings"
 )
 
@@ -34,6 +35,12 @@ func (h *handler) createMapping(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if spec.EventSourceArn != nil && arn.RegionOf(*spec.EventSourceArn) != arn.RegionFrom(r.Context()) {
+		// A mapping reads a stream of its own region: from this region's
+		// endpoint another region's stream does not exist.
+		writeError(w, &apiError{http.StatusBadRequest, "InvalidParameterValueException", true, "Stream not found: " + *spec.EventSourceArn})
+		return
+	}
 	c, err := h.esm.Create(&spec)
 	if err != nil {
 		writeError(w, err)
@@ -42,7 +49,24 @@ func (h *handler) createMapping(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, c)
 }
 
+// inRegion answers ResourceNotFoundException for a mapping of another
+// region (of another region's stream), as for one that does not exist.
+func (h *handler) inRegion(w http.ResponseWriter, r *http.Request) bool {
+	c, err := h.esm.Get(r.PathValue("uuid"))
+	if err == nil && arn.RegionOf(c.EventSourceArn) != arn.RegionFrom(r.Context()) {
+		err = mappings.NotFound(c.UUID)
+	}
+	if err != nil {
+		writeError(w, err)
+		return false
+	}
+	return true
+}
+
 func (h *handler) getMapping(w http.ResponseWriter, r *http.Request) {
+	if !h.inRegion(w, r) {
+		return
+	}
 	c, err := h.esm.Get(r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, err)
@@ -53,7 +77,7 @@ func (h *handler) getMapping(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listMappings(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	all, err := h.esm.List(q.Get("FunctionName"), q.Get("EventSourceArn"))
+	all, err := h.esm.List(arn.RegionFrom(r.Context()), q.Get("FunctionName"), q.Get("EventSourceArn"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -84,6 +108,9 @@ func (h *handler) updateMapping(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if !h.inRegion(w, r) {
+		return
+	}
 	c, err := h.esm.Update(r.PathValue("uuid"), &spec)
 	if err != nil {
 		writeError(w, err)
@@ -93,6 +120,9 @@ func (h *handler) updateMapping(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) deleteMapping(w http.ResponseWriter, r *http.Request) {
+	if !h.inRegion(w, r) {
+		return
+	}
 	c, err := h.esm.Delete(r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, err)
@@ -102,6 +132,9 @@ func (h *handler) deleteMapping(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) mappingShards(w http.ResponseWriter, r *http.Request) {
+	if !h.inRegion(w, r) {
+		return
+	}
 	st, err := h.esm.Status(r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, err)
@@ -123,8 +156,7 @@ func (h *handler) mappingShards(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) mappingFailures(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.esm.Get(r.PathValue("uuid")); err != nil {
-		writeError(w, err)
+	if !h.inRegion(w, r) {
 		return
 	}
 	fr, err := h.esm.Failures(r.PathValue("uuid"))

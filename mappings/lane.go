@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/outbox"
 	"github.com/eddydb/eddy/store"
@@ -157,6 +158,7 @@ func (h hostInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 		return h.r.m.invokeBuiltin(ctx, c.UUID, c.FunctionName, c.Qualifier, payload)
 	}
 	o := &h.r.m.deps
+	ctx = arn.WithRegion(ctx, arn.RegionOf(h.r.cfg.EventSourceArn)) // the handler's tables are its stream's region's
 	return invokeHost(ctx, o.Host, o.DB, h.r.cfg.FunctionName, h.r.cfg.Qualifier, payload)
 }
 

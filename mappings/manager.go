@@ -1,8 +1,8 @@
 package mappings
 
 import (
+	"cmp"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/uuid"
 	"github.com/eddydb/eddy/outbox"
 
@@ -160,7 +161,7 @@ func New(deps Deps, opts Options) (*Manager, error) {
 		c.FunctionName, c.Qualifier, c.Enabled = s.Function, s.Qual, s.IsEnabled
 		// Mappings saved by earlier versions: no ARN, eddy's old reason.
 		if c.EventSourceMappingArn == "" {
-			c.EventSourceMappingArn = m.mappingArn(id)
+			c.EventSourceMappingArn = m.mappingArn(arn.RegionOf(c.EventSourceArn), id)
 		}
 		if c.StateTransitionReason == "USER_INITIATED" {
 			c.StateTransitionReason = userAction
@@ -222,28 +223,31 @@ func (m *Manager) settle(e *entry) {
 func (m *Manager) checkFunction(name, qual string) error {
 	if isBuiltin(name) {
 		if _, ok := m.builtin(name); !ok {
-			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
+			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn("", name, qual))
 		}
 		return nil
 	}
 	if _, err := m.deps.Host.GetFunction(name, qual); err != nil {
 		if errors.Is(err, triggers.ErrNotFound) {
-			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(name, qual))
+			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn("", name, qual))
 		}
 		return err
 	}
 	return nil
 }
 
-func (m *Manager) functionArn(name, qualifier string) string {
-	return m.deps.Host.FunctionARN(name, qualifier)
+// functionArn is the ARN of a function in region (empty: the host's).
+func (m *Manager) functionArn(region, name, qualifier string) string {
+	o := m.deps.Host.Options()
+	return arn.Account{Region: cmp.Or(region, o.Region), ID: o.Account}.Function(name, qualifier)
 }
 
 // mappingArn is a mapping's EventSourceMappingArn
-// (arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>).
-func (m *Manager) mappingArn(uuid string) string {
+// (arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>), in its
+// stream's region.
+func (m *Manager) mappingArn(region, uuid string) string {
 	o := m.deps.Host.Options()
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:event-source-mapping:%s", o.Region, o.Account, uuid)
+	return arn.Account{Region: cmp.Or(region, o.Region), ID: o.Account}.Mapping(uuid)
 }
 
 // Create validates spec, persists a new mapping (with the LATEST starting
@@ -266,6 +270,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	if err := m.checkFunction(name, qual); err != nil {
 		return Configuration{}, err
 	}
+	region := arn.RegionOf(*spec.EventSourceArn)
 	arn := *spec.EventSourceArn
 	info, shs, err := m.deps.Log.Describe(arn)
 	if err != nil {
@@ -279,7 +284,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	}
 	id := uuid.New()
 	c := Configuration{
-		UUID: id, EventSourceMappingArn: m.mappingArn(id), FunctionName: name, Qualifier: qual, FunctionArn: m.functionArn(name, qual),
+		UUID: id, EventSourceMappingArn: m.mappingArn(region, id), FunctionName: name, Qualifier: qual, FunctionArn: m.functionArn(region, name, qual),
 		EventSourceArn: arn, StartingPosition: *spec.StartingPosition,
 		BatchSize: 100, ParallelizationFactor: 1, MaximumRetryAttempts: -1, MaximumRecordAgeInSeconds: -1,
 		FunctionResponseTypes: []string{}, Enabled: true,
@@ -387,6 +392,10 @@ func (m *Manager) Get(uuid string) (Configuration, error) {
 	return m.view(e), nil
 }
 
+// NotFound is the error of a mapping that does not exist (or is not
+// visible from the caller's region).
+func NotFound(uuid string) error { return notFound(uuid) }
+
 func notFound(uuid string) error {
 	return newErr(ErrNotFound, "The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: %s)", uuid)
 }
@@ -425,16 +434,17 @@ func (m *Manager) LastError(uuid string) (string, error) {
 	return e.lastErr, nil
 }
 
-// List returns the mappings of a function (name or ARN; "" for all) and/or
-// a stream ARN, ordered by UUID, from Marker (an index) up to MaxItems.
-func (m *Manager) List(function, arn string) ([]Configuration, error) {
+// List returns region's mappings (those of its streams; every region's
+// when empty) of a function (name or ARN; "" for all) and/or a stream ARN
+// (source), ordered by UUID.
+func (m *Manager) List(region, function, source string) ([]Configuration, error) {
 	var fnArn string
 	if function != "" {
 		name, qual, err := parseFunction(function)
 		if err != nil {
 			return nil, err
 		}
-		fnArn = m.functionArn(name, qual)
+		fnArn = m.functionArn(region, name, qual)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -443,7 +453,10 @@ func (m *Manager) List(function, arn string) ([]Configuration, error) {
 		if fnArn != "" && e.cfg.FunctionArn != fnArn {
 			continue
 		}
-		if arn != "" && e.cfg.EventSourceArn != arn {
+		if source != "" && e.cfg.EventSourceArn != source {
+			continue
+		}
+		if region != "" && arn.RegionOf(e.cfg.EventSourceArn) != region {
 			continue
 		}
 		out = append(out, m.view(e))
@@ -479,7 +492,7 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 		if err := m.checkFunction(name, qual); err != nil {
 			return Configuration{}, err
 		}
-		c.FunctionName, c.Qualifier, c.FunctionArn = name, qual, m.functionArn(name, qual)
+		c.FunctionName, c.Qualifier, c.FunctionArn = name, qual, m.functionArn(arn.RegionOf(c.EventSourceArn), name, qual)
 	}
 	wasEnabled := c.Enabled
 	c.apply(spec)

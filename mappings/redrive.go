@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/delivery"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
@@ -189,7 +190,7 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 		return err
 	}
 	eng := delivery.New(cfg.engineConfig(&m.opts, "redrive"),
-		funcInvoker{m: m, uuid: cfg.UUID, name: cfg.FunctionName, qualifier: cfg.Qualifier, stop: stop},
+		funcInvoker{m: m, uuid: cfg.UUID, name: cfg.FunctionName, qualifier: cfg.Qualifier, region: arn.RegionOf(cfg.EventSourceArn), stop: stop},
 		redriveCommitter{m: m, commit: rd.Commit},
 		delivery.Options{Now: m.opts.Now}, nil)
 	for {
@@ -223,6 +224,7 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 type funcInvoker struct {
 	m                     *Manager
 	uuid, name, qualifier string
+	region                string // the mapping's (its stream's)
 	stop                  context.CancelCauseFunc
 }
 
@@ -230,7 +232,7 @@ func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 	if isBuiltin(f.name) {
 		return f.m.invokeBuiltin(ctx, f.uuid, f.name, f.qualifier, payload)
 	}
-	res, err := invokeHost(ctx, f.m.deps.Host, f.m.deps.DB, f.name, f.qualifier, payload)
+	res, err := invokeHost(arn.WithRegion(ctx, f.region), f.m.deps.Host, f.m.deps.DB, f.name, f.qualifier, payload)
 	if err != nil && f.stop != nil && errors.Is(err, delivery.ErrFunctionNotFound) {
 		f.stop(fmt.Errorf("%w: %v (mapping %s)", dlq.ErrNoFunction, err, f.uuid))
 	}

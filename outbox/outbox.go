@@ -40,10 +40,10 @@ type Options struct {
 	// DeliverTimeout bounds one Deliver call (default 60s).
 	DeliverTimeout time.Duration
 	Now            func() time.Time
-	// ScanTable reads a page of a table for a replication's snapshot
-	// (the server: a consistent Scan through the DynamoDB API). Nil:
-	// snapshots do not run.
-	ScanTable func(ctx context.Context, table string, start json.RawMessage) (ScanPage, error)
+	// ScanTable reads a page of region's table (empty region: the
+	// server's default) for a replication's snapshot (the server: a
+	// consistent Scan through the DynamoDB API). Nil: snapshots do not run.
+	ScanTable func(ctx context.Context, region, table string, start json.RawMessage) (ScanPage, error)
 	// Settled waits until every write whose stream record has a sequence
 	// number up to seq has committed or failed (streams.Log.Settled).
 	Settled func(ctx context.Context, seq uint64) error

@@ -22,7 +22,9 @@ type Replication struct {
 	// UUID is the event source mapping's.
 	UUID  string `json:"UUID"`
 	Table string `json:"Table"`
-	Sink  string `json:"Sink"`
+	// Region is the table's region; empty: the server's default.
+	Region string `json:"Region,omitempty"`
+	Sink   string `json:"Sink"`
 	// Fields, when set, are the top-level attributes a document keeps
 	// (the key attributes always stay).
 	Fields  []string  `json:"Fields,omitempty"`
@@ -408,7 +410,7 @@ func (o *Outbox) snapshot(ctx context.Context, uuid string) {
 // snapshotPage copies one page of the table into the sink, committing the
 // documents and the scan's new position together; r is updated on success.
 func (o *Outbox) snapshotPage(ctx context.Context, r *Replication, keep map[string]bool) error {
-	page, err := o.opts.ScanTable(ctx, r.Table, r.Snapshot.Next)
+	page, err := o.opts.ScanTable(ctx, r.Region, r.Table, r.Snapshot.Next)
 	if err != nil {
 		return err
 	}

@@ -12,14 +12,10 @@ import "context"
 // after opening. It returns how many it started.
 func (db *DB) ResumeBackfills() int {
 	n := 0
-	for _, name := range db.TableNames() {
-		t := db.Table(name)
-		if t == nil {
-			continue
-		}
+	for _, t := range db.Tables() {
 		for _, ix := range t.Indexes {
 			if ix.Status == "CREATING" {
-				db.startBackfill(name, ix.ID)
+				db.startBackfill(t.Region, t.Name, ix.ID)
 				n++
 			}
 		}
@@ -34,7 +30,7 @@ func (db *DB) startNewBackfills(old, t *Table) {
 		if ix.Status != "CREATING" || hasIndexID(old, ix.ID) {
 			continue
 		}
-		db.startBackfill(t.Name, ix.ID)
+		db.startBackfill(t.Region, t.Name, ix.ID)
 	}
 }
 
@@ -50,10 +46,10 @@ func hasIndexID(t *Table, id uint16) bool {
 // startBackfill runs Backfill in the background; a failure other than
 // the DB closing is logged (the index stays CREATING until the next
 // ResumeBackfills).
-func (db *DB) startBackfill(table string, id uint16) {
+func (db *DB) startBackfill(region, table string, id uint16) {
 	db.bg.Go("index backfill", func(ctx context.Context) {
-		if err := db.Backfill(ctx, table, id); err != nil && ctx.Err() == nil {
-			db.log.Warn("index backfill failed; it resumes at the next start", "table", table, "index", id, "err", err)
+		if err := db.BackfillIn(ctx, region, table, id); err != nil && ctx.Err() == nil {
+			db.log.Warn("index backfill failed; it resumes at the next start", "region", region, "table", table, "index", id, "err", err)
 		}
 	})
 }

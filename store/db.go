@@ -16,6 +16,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
@@ -57,12 +58,21 @@ type Options struct {
 	// been deleted), an empty one gets a new database, an eddy database is
 	// opened. See prepareDir for every rule.
 	Init bool
+	// Region is the home region of a data directory that has none yet:
+	// the region its region-less entries (tables created before eddy knew
+	// regions) are moved into by Open, once, and where an empty region
+	// means. Recorded at the first Open; later values are ignored (see
+	// HomeRegion). Default "us-east-1".
+	Region string
 }
 
 // EnsureDefaults fills in defaults.
 func (o *Options) EnsureDefaults() {
 	if o.CacheSize == 0 {
 		o.CacheSize = 64 << 20
+	}
+	if o.Region == "" {
+		o.Region = arn.DefaultRegion
 	}
 	if o.StallUnhealthy == 0 {
 		o.StallUnhealthy = DefaultStallUnhealthy
@@ -100,8 +110,9 @@ type DB struct {
 	locks     lockTable
 
 	catMu  sync.RWMutex // guards tables and lastID; see locks.go for lock order
-	tables map[string]*Table
+	tables map[tableKey]*Table
 	lastID uint32
+	home   string       // HomeRegion
 	logMu  sync.RWMutex // guards logs and catalogHooks
 	logs   []ChangeLog
 	// catalogHooks run after catalog changes (OnCatalogChange).
@@ -176,13 +187,13 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[string]*Table{}, log: log,
+	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[tableKey]*Table{}, log: log,
 		health: h, stop: stop, id: m.ID, stallLimit: opts.StallUnhealthy}
 	db.bg = lifecycle.New(context.Background(), "store", db.log)
 	if opts.NoSync {
 		db.writeOpts = pebble.NoSync
 	}
-	if err := db.loadCatalog(); err != nil {
+	if err := db.loadCatalog(opts.Region); err != nil {
 		db.bg.Stop()
 		pdb.Close()
 		return nil, err
@@ -237,26 +248,31 @@ func (db *DB) Close() error {
 	return db.pdb.Close()
 }
 
-func (db *DB) loadCatalog() error {
-	iter, err := db.pdb.NewIter(&pebble.IterOptions{
-		LowerBound: []byte{prefixCatalog, 'c'},
-		UpperBound: []byte{prefixCatalog, 'd'},
+// loadCatalog reads the home region and the tables. A data directory
+// without a home region (new, or written before regions) gets region as
+// its home, and its region-less descriptors move into it: all in one
+// batch, so a crash leaves either the old layout or the new one.
+func (db *DB) loadCatalog(region string) error {
+	v, closer, err := db.pdb.Get(homeRegionKey)
+	switch {
+	case err == nil:
+		db.home = string(v)
+		closer.Close()
+	case errors.Is(err, pebble.ErrNotFound):
+		if err := db.adoptHomeRegion(region); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	err = db.scanCatalog([]byte{prefixCatalog, 't'}, []byte{prefixCatalog, 'u'}, func(_ []byte, t *Table) error {
+		db.tables[keyOf(t)] = t
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	defer iter.Close()
-	for iter.First(); iter.Valid(); iter.Next() {
-		var t Table
-		if err := json.Unmarshal(iter.Value(), &t); err != nil {
-			return fmt.Errorf("store: corrupt catalog entry %q: %w", iter.Key(), err)
-		}
-		db.tables[t.Name] = &t
-	}
-	if err := iter.Error(); err != nil {
-		return err
-	}
-	v, closer, err := db.pdb.Get(lastTableIDKey)
+	v, closer, err = db.pdb.Get(lastTableIDKey)
 	if err == nil {
 		db.lastID = binary.BigEndian.Uint32(v)
 		closer.Close()
@@ -264,6 +280,55 @@ func (db *DB) loadCatalog() error {
 		return err
 	}
 	return nil
+}
+
+// adoptHomeRegion records region as the home region and moves the
+// descriptors written before regions (legacy keys) into it, in one batch.
+func (db *DB) adoptHomeRegion(region string) error {
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	n := 0
+	err := db.scanCatalog([]byte{prefixCatalog, 'c'}, []byte{prefixCatalog, 'd'}, func(k []byte, t *Table) error {
+		t.Region = region
+		n++
+		if err := b.Delete(k, nil); err != nil {
+			return err
+		}
+		return putCatalog(b, t)
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.Set(homeRegionKey, []byte(region), nil); err != nil {
+		return err
+	}
+	if err := db.commit(b, pebble.Sync); err != nil {
+		return err
+	}
+	if n > 0 {
+		db.log.Info("tables moved into the home region", "region", region, "tables", n)
+	}
+	db.home = region
+	return nil
+}
+
+// scanCatalog decodes every descriptor in [lo, hi).
+func (db *DB) scanCatalog(lo, hi []byte, fn func(key []byte, t *Table) error) error {
+	iter, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer iter.Close()
+	for iter.First(); iter.Valid(); iter.Next() {
+		t := new(Table)
+		if err := json.Unmarshal(iter.Value(), t); err != nil {
+			return fmt.Errorf("store: corrupt catalog entry %q: %w", iter.Key(), err)
+		}
+		if err := fn(append([]byte(nil), iter.Key()...), t); err != nil {
+			return err
+		}
+	}
+	return iter.Error()
 }
 
 // pebbleLogger is Pebble's logger: its informational lines at debug

@@ -385,7 +385,13 @@ const backfillBatch = 256
 // yet, so it never overwrites a newer entry. It returns nil early when the
 // table or index disappears, and stops with ctx or when the DB closes.
 func (db *DB) Backfill(ctx context.Context, tableName string, indexID uint16) error {
-	t := db.Table(tableName)
+	return db.BackfillIn(ctx, "", tableName, indexID)
+}
+
+// BackfillIn is Backfill of region's table (empty: the home region).
+func (db *DB) BackfillIn(ctx context.Context, region, tableName string, indexID uint16) error {
+	region = db.region(region)
+	t := db.TableIn(region, tableName)
 	if t == nil {
 		return nil
 	}
@@ -403,13 +409,13 @@ func (db *DB) Backfill(ctx context.Context, tableName string, indexID uint16) er
 		if len(keys) == 0 {
 			break
 		}
-		gone, err := db.backfillKeys(tableName, tableID, indexID, keys)
+		gone, err := db.backfillKeys(tableKey{region, tableName}, tableID, indexID, keys)
 		if err != nil || gone {
 			return err
 		}
 		lower = append(append([]byte(nil), keys[len(keys)-1]...), 0)
 	}
-	_, err := db.UpdateTable(tableName, func(t *Table) error {
+	_, err := db.UpdateTableIn(region, tableName, func(t *Table) error {
 		if t.ID != tableID {
 			return errIndexGone
 		}
@@ -447,7 +453,7 @@ func (db *DB) nextKeys(lower, upper []byte, n int) ([][]byte, error) {
 	return keys, it.Error()
 }
 
-func (db *DB) backfillKeys(name string, tableID uint32, indexID uint16, keys [][]byte) (gone bool, err error) {
+func (db *DB) backfillKeys(name tableKey, tableID uint32, indexID uint16, keys [][]byte) (gone bool, err error) {
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
 	if db.closed {

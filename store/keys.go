@@ -67,7 +67,7 @@ const (
 
 	// Reserved for owners to come, one block of 16 each.
 	SpaceOutbox  Space = 0x40 // package outbox: sinks, their documents waiting for delivery
-	SpaceRelay   Space = 0x50 // relay of change records to other machines (JetStream)
+	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
 	SpaceBackups Space = 0x60 // backups and point-in-time recovery
 	SpaceLogs    Space = 0x70 // function logs
 )
@@ -90,7 +90,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceWindows:       {"windows", "mappings"},
 	SpaceDLQ:           {"dlq", "dlq"},
 	SpaceOutbox:        {"outbox", "outbox"},
-	SpaceRelay:         {"relay", "reserved"},
+	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "reserved"},
 	SpaceLogs:          {"logs", "reserved"},
 }
@@ -112,11 +112,31 @@ const (
 	prefixToken   = byte(spaceTokens)
 )
 
-func catalogKey(name string) []byte {
+// The catalog's keys:
+//
+//	0x01 't' region '/' name   a table's descriptor (JSON), in its region
+//	0x01 'i'                   the last table ID handed out
+//	0x01 'r'                   the home region (homeRegionKey)
+//	0x01 'c' name              a descriptor from before regions (read once
+//	                           by Open, which moves it under 't')
+//
+// Neither region (a SigV4 credential scope element) nor table name can
+// hold a '/'.
+func catalogKey(region, name string) []byte {
+	k := append([]byte{prefixCatalog, 't'}, region...)
+	return append(append(k, '/'), name...)
+}
+
+// legacyCatalogKey is a descriptor's key before regions.
+func legacyCatalogKey(name string) []byte {
 	return append([]byte{prefixCatalog, 'c'}, name...)
 }
 
 var lastTableIDKey = []byte{prefixCatalog, 'i'}
+
+// homeRegionKey holds the region the data directory's region-less entries
+// belong to: Options.Region of the first Open that knew regions.
+var homeRegionKey = []byte{prefixCatalog, 'r'}
 
 func tablePrefix(p byte, id uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{p}, id)

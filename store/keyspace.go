@@ -38,7 +38,7 @@ import (
 //	│0x30      │ dlq            │ dlq      │ dead letters, their outbox          │
 //	├──────────┼────────────────┼──────────┼─────────────────────────────────────┤
 //	│0x40      │ outbox         │ outbox   │ sinks, emitted documents, positions │
-//	│0x50      │ relay          │ reserved │ change records to other machines    │
+//	│0x50      │ relay          │ relay    │ relays, positions per shard, totals │
 //	│0x60      │ backups        │ reserved │ backups                             │
 //	│0x70      │ logs           │ reserved │ function logs                       │
 //	└──────────┴────────────────┴──────────┴─────────────────────────────────────┘

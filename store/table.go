@@ -34,9 +34,14 @@ type StreamSpec struct {
 // Table is a table's descriptor, persisted in the catalog. A *Table handed
 // out by the DB is a snapshot: never modify it; UpdateTable installs a new one.
 type Table struct {
-	ID        uint32       `json:"id"`
-	UUID      string       `json:"uuid"`
-	Name      string       `json:"name"`
+	ID   uint32 `json:"id"`
+	UUID string `json:"uuid"`
+	Name string `json:"name"`
+	// Region is the region whose namespace holds the table: a table is
+	// visible only to requests of its region (DynamoDB's regions are
+	// separate namespaces). Entries written before regions existed have
+	// none; Open moves them into the data directory's home region.
+	Region    string       `json:"region,omitempty"`
 	Hash      KeyElement   `json:"hash"`
 	Range     *KeyElement  `json:"range,omitempty"`
 	AttrDefs  []KeyElement `json:"attrDefs"`

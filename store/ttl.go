@@ -209,9 +209,8 @@ func (w *TTLSweeper) report(err error) {
 // each) and purges expired transaction tokens. An error ends the pass; the
 // next one retries.
 func (w *TTLSweeper) pass(ctx context.Context, now time.Time) error {
-	for _, name := range w.db.TableNames() {
-		t := w.db.Table(name)
-		if t == nil || !t.TTL.Enabled {
+	for _, t := range w.db.Tables() {
+		if !t.TTL.Enabled {
 			continue
 		}
 		r, err := w.db.SweepExpired(ctx, t, w.cursor[t.ID], ttlSweepBatch, now)

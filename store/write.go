@@ -133,7 +133,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	db.catMu.RLock()
 	defer db.catMu.RUnlock()
 	for _, m := range muts {
-		if cur := db.tables[m.Table.Name]; cur == nil || cur.ID != m.Table.ID {
+		if cur := db.tables[keyOf(m.Table)]; cur == nil || cur.ID != m.Table.ID {
 			return nil, ddberr.NotFound()
 		}
 	}
@@ -203,7 +203,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 			return nil, err
 		}
 		// Secondary index entries, against the current descriptor (index.go).
-		if err := db.indexEntries(b, db.tables[m.Table.Name], r.Old, r.New); err != nil {
+		if err := db.indexEntries(b, db.tables[keyOf(m.Table)], r.Old, r.New); err != nil {
 			return nil, err
 		}
 		changes = append(changes, Change{

@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"cmp"
 	"strconv"
 
 	"github.com/eddydb/eddy/attr"
@@ -53,8 +54,8 @@ func AppendRecordJSON(dst []byte, r *Record, region string) []byte {
 	return append(dst, '}')
 }
 
-// AppendRecordJSON is the package function with the log's region (the
-// awsRegion of every record it serves).
+// AppendRecordJSON is the package function with the record's region (its
+// table's), or the log's for a record read elsewhere.
 func (l *Log) AppendRecordJSON(dst []byte, r *Record) []byte {
-	return AppendRecordJSON(dst, r, l.opts.Region)
+	return AppendRecordJSON(dst, r, cmp.Or(r.Region, l.opts.Region))
 }

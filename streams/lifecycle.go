@@ -30,7 +30,7 @@ func (l *Log) ensureStream(t *store.Table) (*stream, error) {
 		created = now
 	}
 	d := streamDesc{
-		ID: l.lastID + 1, TableName: t.Name, TableID: t.ID, Label: t.Stream.Label,
+		ID: l.lastID + 1, TableName: t.Name, TableID: t.ID, Region: t.Region, Label: t.Stream.Label,
 		ViewType: t.Stream.ViewType, Created: created,
 		KeySchema: []KeyElement{{t.Hash.Name, "HASH"}},
 	}
@@ -195,12 +195,10 @@ func (l *Log) Sync() error {
 		}
 	}
 	l.mu.RUnlock()
-	names := l.db.TableNames()
-	tables := make(map[uint32]*store.Table, len(names))
-	for _, n := range names {
-		if t := l.db.Table(n); t != nil {
-			tables[t.ID] = t
-		}
+	all := l.db.Tables()
+	tables := make(map[uint32]*store.Table, len(all))
+	for _, t := range all {
+		tables[t.ID] = t
 	}
 	for _, t := range tables {
 		if !t.Stream.Enabled {

@@ -101,9 +101,12 @@ type tableLabel struct {
 
 // streamDesc is a stream's persisted descriptor.
 type streamDesc struct {
-	ID         uint32       `json:"id"`
-	TableName  string       `json:"table"`
-	TableID    uint32       `json:"tableId"`
+	ID        uint32 `json:"id"`
+	TableName string `json:"table"`
+	TableID   uint32 `json:"tableId"`
+	// Region is the table's region (store.Table.Region); a descriptor
+	// from before regions has none and belongs to the store's home region.
+	Region     string       `json:"region,omitempty"`
 	Label      string       `json:"label"`
 	ViewType   string       `json:"view"`
 	KeySchema  []KeyElement `json:"keys"`
@@ -315,13 +318,14 @@ func (l *Log) lastRecord(stream, ord uint32) (Seq, error) {
 	return 0, it.Error()
 }
 
-func (l *Log) arn(table, label string) string {
-	return l.opts.account().Stream(table, label)
-}
-
 // addStream installs a stream in memory; caller holds mu (or is loading).
 func (l *Log) addStream(d streamDesc) *stream {
-	st := &stream{desc: d, arn: l.arn(d.TableName, d.Label), nextOr: 1}
+	if d.Region == "" {
+		d.Region = l.db.HomeRegion()
+	}
+	a := l.opts.account()
+	a.Region = d.Region
+	st := &stream{desc: d, arn: a.Stream(d.TableName, d.Label), nextOr: 1}
 	l.streams[d.ID] = st
 	l.byTable[tableLabel{d.TableID, d.Label}] = st
 	l.byArn[st.arn] = st

@@ -61,6 +61,7 @@ const maxReadBytes = 1 << 20
 // StreamInfo describes one stream.
 type StreamInfo struct {
 	Arn       string
+	Region    string // the table's region
 	TableName string
 	Label     string
 	ViewType  string
@@ -70,18 +71,22 @@ type StreamInfo struct {
 }
 
 func (st *stream) info() StreamInfo {
-	return StreamInfo{Arn: st.arn, TableName: st.desc.TableName, Label: st.desc.Label,
+	return StreamInfo{Arn: st.arn, Region: st.desc.Region, TableName: st.desc.TableName, Label: st.desc.Label,
 		ViewType: st.desc.ViewType, Enabled: !st.desc.Disabled, Created: st.desc.Created,
 		KeySchema: append([]KeyElement(nil), st.desc.KeySchema...)}
 }
 
-// Streams lists the streams (of table, or of all tables when empty), by
-// table name, then label.
-func (l *Log) Streams(table string) []StreamInfo {
+// Streams lists the streams of every region (of table, or of all tables
+// when empty), by table name, then label.
+func (l *Log) Streams(table string) []StreamInfo { return l.StreamsIn("", table) }
+
+// StreamsIn lists region's streams (every region's when empty) of table,
+// or of all its tables when table is empty, by table name, then label.
+func (l *Log) StreamsIn(region, table string) []StreamInfo {
 	l.mu.RLock()
 	var out []StreamInfo
 	for _, st := range l.streams {
-		if table == "" || st.desc.TableName == table {
+		if (region == "" || st.desc.Region == region) && (table == "" || st.desc.TableName == table) {
 			out = append(out, st.info())
 		}
 	}
@@ -182,6 +187,7 @@ func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
 				return Batch{}, err
 			}
 			r.EventID = eventID(d.Stream, d.Ordinal, seq)
+			r.Region = sh.st.desc.Region
 			bytes += len(it.Value())
 			out.Records = append(out.Records, r)
 		}

@@ -71,6 +71,8 @@ type Record struct {
 	Principal store.Principal
 	// EventID is unique per record (derived from stream, shard and Seq).
 	EventID string
+	// Region is the region of the record's table (its awsRegion).
+	Region string
 }
 
 // A record is stored at

@@ -72,7 +72,7 @@ func TestDLQCommands(t *testing.T) {
 			"--starting-position", "TRIM_HORIZON", "--endpoint", url}); code != 0 {
 			t.Fatalf("triggers add %s: exit %d: %s", fn, code, errw.String())
 		}
-		ms, err := srv.Mappings().List("", "")
+		ms, err := srv.Mappings().List("", "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,11 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
-	"github.com/eddydb/eddy/internal/arn"
 )
 
 const functionsUsage = `usage:
@@ -30,7 +27,7 @@ const functionsUsage = `usage:
   eddy functions invoke NAME [--payload JSON] [--qualifier Q] [--logs]
   eddy functions list
   eddy functions logs NAME [--follow] [--since DURATION]
-common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default us-east-1)
+common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default: the server's --region)
 deploy creates the function, or updates its code and configuration if it exists. A DIR is a
 Go package (package main using github.com/eddydb/eddy/triggers/guest) that deploy builds
 for WebAssembly itself (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared; needs the go
@@ -90,10 +87,11 @@ func runFunctions(args []string) int {
 		fmt.Fprintln(os.Stderr, functionsUsage)
 		return 2
 	}
+	sdkRegion, creds := signing(*region)
 	client := lambda.New(lambda.Options{
-		Region:       *region,
+		Region:       sdkRegion,
 		BaseEndpoint: aws.String(*endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("eddy", "eddy", ""),
+		Credentials:  creds,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -124,7 +122,7 @@ func runFunctions(args []string) int {
 // clientFlags are the flags every client subcommand has.
 func clientFlags(fs *flag.FlagSet) (endpoint, region *string) {
 	return fs.String("endpoint", "http://127.0.0.1:8000", "eddy server URL"),
-		fs.String("region", arn.DefaultRegion, "region for signing and ARNs")
+		fs.String("region", "", regionUsage)
 }
 
 // parseInterleaved lets flags follow positional arguments.

@@ -19,11 +19,27 @@ import (
 var logsPollInterval = time.Second
 
 func logsClient(endpoint, region string) *cloudwatchlogs.Client {
+	region, creds := signing(region)
 	return cloudwatchlogs.New(cloudwatchlogs.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("eddy", "eddy", ""),
+		Credentials:  creds,
 	})
+}
+
+// regionUsage is the --region flag's text of the client subcommands.
+const regionUsage = "region to act in (default: the server's --region)"
+
+// signing returns the SDK region and credentials of a client subcommand:
+// requests signed for region, whose credential scope is the region they
+// act in; or, without one, unsigned requests (anonymous credentials), which
+// eddy serves in its --region (the SDK's region then only fills the
+// endpoint resolver's parameter; it is sent nowhere).
+func signing(region string) (string, aws.CredentialsProvider) {
+	if region == "" {
+		return "us-east-1", aws.AnonymousCredentials{}
+	}
+	return region, credentials.NewStaticCredentialsProvider("eddy", "eddy", "")
 }
 
 // functionLogs prints a function's log events from since ago on, one line

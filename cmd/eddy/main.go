@@ -6,6 +6,7 @@
 //	eddy functions deploy|invoke|list|logs ...
 //	eddy triggers add|list|show|enable|disable|remove ...
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
+//	eddy relay enable|disable|status TABLE
 package main
 
 import (
@@ -23,6 +24,7 @@ Usage:
   eddy sinks <command>        add, list, show and remove sinks: where emitted documents go (run 'eddy sinks' for help)
   eddy search SINK QUERY      query a search sink (the embedded index)
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
+  eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -47,6 +49,8 @@ func main() {
 		os.Exit(runSearch(os.Args[2:]))
 	case "replicate":
 		os.Exit(runReplicate(os.Args[2:]))
+	case "relay":
+		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

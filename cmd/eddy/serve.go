@@ -59,6 +59,12 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.Var(sinks, "sink", "create or update sink NAME at start (sinks persist; see eddy sinks): NAME=search (embedded index),\n"+
 		"NAME=http(s)://... (webhook), NAME=elasticsearch+http://host:9200/INDEX, NAME=nats://host:4222/SUBJECT[?stream=S],\n"+
 		"NAME=file:///path; repeat for several sinks")
+	fs.StringVar(&opts.NATS, "nats", "",
+		"NATS server the relays publish to (eddy relay enable TABLE): nats://host:4222 (an existing server or cluster), or embedded\n"+
+			"(an in-process nats-server with JetStream, files under DATA/nats); default: embedded, started when a relay is configured")
+	fs.StringVar(&opts.NATSListen, "nats-listen", "127.0.0.1:0", "where the embedded nats-server listens (port 0: a free port, logged at start)")
+	fs.DurationVar(&opts.Relay.Duplicates, "relay-duplicates", 10*time.Minute,
+		"duplicates window of the JetStream stream eddy creates for the relays: a record republished after a crash within it is stored once")
 	httpLimitFlags(fs, &opts.HTTP)
 	fs.DurationVar(&opts.StallUnhealthy, "stall-unhealthy", 10*time.Second,
 		"/healthz answers 503 (not ready) while writes have waited this long with none finishing: a hung disk, a write stall that does not end (negative: never)")

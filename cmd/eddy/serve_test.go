@@ -118,3 +118,22 @@ func TestServeStreamFlags(t *testing.T) {
 		t.Fatalf("flags: rollover %v, split %v", opts.Streams.RolloverInterval, opts.Streams.SplitWritesPerSecond)
 	}
 }
+
+// TestServeNATSFlags: --nats defaults to "" (the embedded server when a
+// relay is configured), --nats-listen to a free loopback port.
+func TestServeNATSFlags(t *testing.T) {
+	var opts server.Options
+	if err := serveFlags(&opts, new(sinkFlags)).Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if opts.NATS != "" || opts.NATSListen != "127.0.0.1:0" || opts.Relay.Duplicates != 10*time.Minute {
+		t.Fatalf("defaults: --nats %q, --nats-listen %q, --relay-duplicates %v", opts.NATS, opts.NATSListen, opts.Relay.Duplicates)
+	}
+	opts = server.Options{}
+	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--nats", "embedded", "--nats-listen", "127.0.0.1:14222", "--relay-duplicates", "1h"}); err != nil {
+		t.Fatal(err)
+	}
+	if opts.NATS != server.NATSEmbedded || opts.NATSListen != "127.0.0.1:14222" || opts.Relay.Duplicates != time.Hour {
+		t.Fatalf("flags: --nats %q, --nats-listen %q, --relay-duplicates %v", opts.NATS, opts.NATSListen, opts.Relay.Duplicates)
+	}
+}

@@ -27,7 +27,7 @@ const sinksUsage = `usage:
   eddy sinks remove NAME          delete a sink and its undelivered documents
   eddy search SINK QUERY [--size N] [--from N] [--json]   query a search sink (Lucene query string; --json prints the raw answer)
   eddy search SINK --body '{"query":{...}}'                an Elasticsearch _search body
-  eddy replicate TABLE --to SINK [--fields a,b,c] [--from snapshot|trim_horizon|latest]
+  eddy replicate TABLE --to SINK [--fields a,b,c] [--from snapshot|trim_horizon|latest] [--region R]
                                   replicate a table into a sink without code (enables a stream if the table has none)
   eddy replicate --list           replications and their state
   eddy replicate --remove UUID    stop a replication (the sink keeps its documents)
@@ -77,6 +77,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		rejected, raw, list             bool
 		size, from                      int
 		body, to, fields, start, remove string
+		region                          string
 	)
 	switch {
 	case verb == "sinks" && cmd == "add":
@@ -97,6 +98,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		fs.StringVar(&start, "from", "snapshot", "where to start: snapshot (every item now, then every change), trim_horizon (the stream's last 24 hours) or latest")
 		fs.BoolVar(&list, "list", false, "list replications")
 		fs.StringVar(&remove, "remove", "", "remove the replication with this UUID")
+		fs.StringVar(&region, "region", "", "the table's region (default: the server's --region)")
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -231,7 +233,7 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 		fmt.Fprintf(stdout, "replication %s removed\n", remove)
 		return 0
 	case verb == "replicate" && len(pos) == 1 && to != "":
-		req := map[string]any{"Table": pos[0], "Sink": to, "StartingPosition": strings.ToUpper(start)}
+		req := map[string]any{"Table": pos[0], "Sink": to, "StartingPosition": strings.ToUpper(start), "Region": region}
 		if fields != "" {
 			req["Fields"] = strings.Split(fields, ",")
 		}

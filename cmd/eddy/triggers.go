@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -39,7 +38,7 @@ const triggersUsage = `usage:
   eddy triggers enable UUID
   eddy triggers disable UUID
   eddy triggers remove UUID
-common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default us-east-1)
+common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (default: the server's --region)
 A TABLE argument names the table's latest stream.
 --on-failure takes ` + dlq.DestinationForms + `.
 Failed batches are always kept in eddy's failure store too (eddy dlq list).
@@ -128,6 +127,7 @@ type triggersCLI struct {
 	lam       *lambda.Client
 	ddb       *dynamodb.Client
 	http      *http.Client
+	region    string // --region; "" for the server's
 }
 
 func triggersMain(stdout, stderr io.Writer, args []string) int {
@@ -189,12 +189,12 @@ func triggersMain(stdout, stderr io.Writer, args []string) int {
 		fmt.Fprintln(stderr, triggersUsage)
 		return 2
 	}
-	creds := credentials.NewStaticCredentialsProvider("eddy", "eddy", "")
+	sdkRegion, creds := signing(*region)
 	c := &triggersCLI{
 		out: stdout, errw: stderr, endpoint: strings.TrimRight(*endpoint, "/"),
-		lam:  lambda.New(lambda.Options{Region: *region, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
-		ddb:  dynamodb.New(dynamodb.Options{Region: *region, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
-		http: &http.Client{Timeout: 30 * time.Second},
+		lam:  lambda.New(lambda.Options{Region: sdkRegion, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
+		ddb:  dynamodb.New(dynamodb.Options{Region: sdkRegion, BaseEndpoint: aws.String(*endpoint), Credentials: creds}),
+		http: &http.Client{Timeout: 30 * time.Second}, region: *region,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -360,6 +360,11 @@ type shardStatus struct {
 // getJSON fetches an eddy-only route of the mapping (shards, failures).
 func (c *triggersCLI) getJSON(ctx context.Context, uuid, what string, v any) error {
 	u := c.endpoint + "/2015-03-31/event-source-mappings/" + url.PathEscape(uuid) + "/" + what
+	if c.region != "" {
+		// The route is unsigned; a presigned request's credential scope
+		// names the region whose mapping it is.
+		u += "?X-Amz-Credential=" + url.QueryEscape("eddy/20000101/"+c.region+"/lambda/aws4_request")
+	}
 	return callJSON(ctx, c.http, http.MethodGet, u, v)
 }
 

@@ -158,7 +158,7 @@ var rules = []struct {
 	why    string
 	direct bool // only the packages' own imports, not what they pull in
 }{
-	{[]string{"store/...", "attr/...", "shards/...", "streams/...", "triggers/...", "dlq/...", "internal/delivery", "mappings", "outbox"},
+	{[]string{"store/...", "attr/...", "shards/...", "streams/...", "triggers/...", "dlq/...", "internal/delivery", "mappings", "outbox", "relay"},
 		[]string{"api", "lambdaapi", "internal/server", "cwlogs", "sinks", "sinks/search", "sinks/elasticsearch", "sinks/natssink", "sinks/file", "sinks/webhook"},
 		"lower layers never import the protocols or the server that wires them", false},
 	{[]string{"store/...", "attr/...", "shards/...", "streams/...", "triggers/...", "dlq/...", "internal/delivery"},

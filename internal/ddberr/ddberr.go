@@ -41,6 +41,8 @@ const (
 	KindDuplicateItem
 	KindServiceUnavailable
 	KindAccessDenied
+	KindIncompleteSignature
+	KindTableNotFound
 )
 
 const ddbNS = "com.amazonaws.dynamodb.v20120810#"
@@ -74,6 +76,11 @@ var table = [...]struct {
 	KindDuplicateItem:                   {ddbNS + "DuplicateItemException", 400, "Duplicate primary key exists in table"},
 	KindServiceUnavailable:              {"com.amazon.coral.availability#ServiceUnavailableException", 503, "Service unavailable"},
 	KindAccessDenied:                    {"com.amazon.coral.service#AccessDeniedException", 400, "Access denied"},
+	KindIncompleteSignature:             {"com.amazon.coral.service#IncompleteSignatureException", 400, ""},
+	// TableNotFoundException is what the backup operations answer for a
+	// missing table (DescribeContinuousBackups), where the others answer
+	// ResourceNotFoundException.
+	KindTableNotFound: {ddbNS + "TableNotFoundException", 400, ""},
 }
 
 // Error is a DynamoDB error with its kind and message, plus the extra

@@ -3,6 +3,7 @@
 package eddytest
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"testing"
@@ -88,11 +89,12 @@ func (s *Server) Restart() {
 	*s = *n
 }
 
-// Config returns an aws.Config for the server: static credentials, region
-// us-east-1, and no retries of DynamoDB errors, so tests see every error.
+// Config returns an aws.Config for the server: static credentials, the
+// server's region (default us-east-1), and no retries of DynamoDB errors,
+// so tests see every error.
 func (s *Server) Config() aws.Config {
 	return aws.Config{
-		Region:       "us-east-1",
+		Region:       cmp.Or(s.opts.Region, "us-east-1"),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEDDYTEST", "secret", ""),
 		BaseEndpoint: aws.String(s.URL()),
 		Retryer:      sdkretry.ClosedConn,

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/ddberr"
 )
 
@@ -17,14 +18,16 @@ var guestTableOps = map[string]bool{
 // through api's handlers, so a function sees exactly DynamoDB's validation
 // and errors. During an event source mapping invocation ctx carries the
 // invocation's store.WriteBuffer (the mapping put it there), so api's write
-// path defers the guest's writes to the mapping's checkpoint commit.
+// path defers the guest's writes to the mapping's checkpoint commit. The
+// calls act in the region ctx names (arn.WithRegion: the mapping's stream's
+// region, or the Invoke request's), the server's default otherwise.
 type guestTables struct{ api *api.Server }
 
 func (g guestTables) Call(ctx context.Context, op string, req []byte) ([]byte, error) {
 	if !guestTableOps[op] {
 		return nil, guestError{ddberr.New(ddberr.KindUnknownOperation, "eddy: %s is not available to trigger functions", op)}
 	}
-	out, err := g.api.Call(ctx, op, req, "")
+	out, err := g.api.CallIn(ctx, arn.RegionFrom(ctx), op, req, "")
 	if err != nil {
 		return nil, guestError{ddberr.As(err)}
 	}

@@ -28,7 +28,9 @@ func (s *Server) builtins(name string) (mappings.Builtin, bool) {
 
 // replicationRequest is the body of POST /eddy/replications.
 type replicationRequest struct {
-	Table  string   `json:"Table"`
+	Table string `json:"Table"`
+	// Region is the table's region; empty: the server's (--region).
+	Region string   `json:"Region"`
 	Sink   string   `json:"Sink"`
 	Fields []string `json:"Fields"`
 	// StartingPosition is SNAPSHOT (default: every item in the table now,
@@ -146,7 +148,7 @@ func (s *Server) createReplication(ctx context.Context, req replicationRequest) 
 	if req.BatchSize == 0 {
 		req.BatchSize = 1000
 	}
-	streamArn, keyNames, err := s.replicationStream(ctx, req.Table)
+	streamArn, keyNames, err := s.replicationStream(ctx, req.Region, req.Table)
 	if err != nil {
 		return replicationView{}, http.StatusBadRequest, err
 	}
@@ -164,7 +166,7 @@ func (s *Server) createReplication(ctx context.Context, req replicationRequest) 
 		}
 		return replicationView{}, code, err
 	}
-	rep := outbox.Replication{UUID: c.UUID, Table: req.Table, Sink: req.Sink, Fields: req.Fields, Created: time.Now().UTC(), KeyNames: keyNames}
+	rep := outbox.Replication{UUID: c.UUID, Table: req.Table, Region: req.Region, Sink: req.Sink, Fields: req.Fields, Created: time.Now().UTC(), KeyNames: keyNames}
 	if snapshot {
 		rep.Snapshot = &outbox.Snapshot{Version: version}
 	}
@@ -183,9 +185,9 @@ func (s *Server) createReplication(ctx context.Context, req replicationRequest) 
 // replicationStream returns the table's stream ARN, enabling a
 // NEW_AND_OLD_IMAGES stream when the table has none; a stream without new
 // images cannot feed a replication.
-func (s *Server) replicationStream(ctx context.Context, table string) (string, []string, error) {
+func (s *Server) replicationStream(ctx context.Context, region, table string) (string, []string, error) {
 	req, _ := json.Marshal(map[string]string{"TableName": table})
-	out, err := s.api.Call(ctx, "DescribeTable", req, "")
+	out, err := s.api.CallIn(ctx, region, "DescribeTable", req, "")
 	if err != nil {
 		return "", nil, err
 	}
@@ -214,7 +216,7 @@ func (s *Server) replicationStream(ctx context.Context, table string) (string, [
 	}
 	req, _ = json.Marshal(map[string]any{"TableName": table,
 		"StreamSpecification": map[string]any{"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
-	if out, err = s.api.Call(ctx, "UpdateTable", req, ""); err != nil {
+	if out, err = s.api.CallIn(ctx, region, "UpdateTable", req, ""); err != nil {
 		return "", nil, err
 	}
 	if err := json.Unmarshal([]byte(strings.Replace(string(out), `"TableDescription"`, `"Table"`, 1)), &d); err != nil {
@@ -243,13 +245,13 @@ func writeJSONBody(w http.ResponseWriter, code int, v any) {
 
 // scanTable reads one page of a table for a replication's snapshot: a
 // consistent Scan through the DynamoDB API.
-func (s *Server) scanTable(ctx context.Context, table string, start json.RawMessage) (outbox.ScanPage, error) {
+func (s *Server) scanTable(ctx context.Context, region, table string, start json.RawMessage) (outbox.ScanPage, error) {
 	req := map[string]any{"TableName": table, "ConsistentRead": true, "Limit": 500}
 	if len(start) > 0 && string(start) != "null" {
 		req["ExclusiveStartKey"] = start
 	}
 	b, _ := json.Marshal(req)
-	out, err := s.api.Call(ctx, "Scan", b, "")
+	out, err := s.api.CallIn(ctx, region, "Scan", b, "")
 	if err != nil {
 		return outbox.ScanPage{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
@@ -26,6 +27,7 @@ import (
 	"github.com/eddydb/eddy/lambdaapi"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/outbox"
+	"github.com/eddydb/eddy/relay"
 	"github.com/eddydb/eddy/sinks"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/streams"
@@ -122,6 +124,19 @@ type Options struct {
 	// timeouts, requests in flight and their queue, response bytes to slow
 	// readers. Default: HTTPLimits' defaults.
 	HTTP HTTPLimits
+	// NATS is the NATS server the relays publish to: a URL
+	// (nats://host:4222, several separated by commas), "embedded" (an
+	// in-process nats-server with JetStream, its files under
+	// DataDir/nats, started with the server), or "" (the default: the
+	// embedded server, started when the first relay needs it).
+	NATS string
+	// NATSListen is where the embedded nats-server listens. Default
+	// "127.0.0.1:0": a free port, logged at start.
+	NATSListen string
+	// Relay tunes the relays (stream name, subject prefix, duplicates
+	// window, in-flight window); URL, Connect, Region, EnsureStream and
+	// Logger are the server's. Default: relay.Options' defaults.
+	Relay relay.Options
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -151,6 +166,9 @@ func (o *Options) EnsureDefaults() {
 	if o.TTLSweepInterval == 0 {
 		o.TTLSweepInterval = 5 * time.Second
 	}
+	if o.NATSListen == "" {
+		o.NATSListen = "127.0.0.1:0"
+	}
 	o.HTTP.ensureDefaults()
 }
 
@@ -165,6 +183,7 @@ type Server struct {
 	triggers *triggers.Host
 	dlq      *dlq.Store
 	outbox   *outbox.Outbox
+	relay    *relay.Relay
 	mappings *mappings.Manager
 	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
 	metrics  *prometheus.Registry
@@ -175,6 +194,7 @@ type Server struct {
 	// closers close what New opened, in opening order; Shutdown (or a
 	// failed New) runs them backwards.
 	closers []closer
+	nats    embeddedNATS
 	ttl     *store.TTLSweeper // nil when disabled
 
 	http  *http.Server
@@ -192,8 +212,10 @@ type closer struct {
 	close func() error
 }
 
-// New opens, in order, the store, the stream log, the trigger host, the
-// dead-letter store and the event source mappings, registers their metrics
+// New opens, in order, the store, the stream log, the sinks' outbox, the
+// embedded nats-server (with --nats embedded, or a relay configured and no
+// URL given), the relays, the trigger host, the dead-letter store and the
+// event source mappings, registers their metrics
 // on one registry, builds the HTTP mux, and starts the store's background
 // work (TTL sweeper, interrupted index backfills). Start begins serving.
 // On an error everything opened so far is closed again.
@@ -213,7 +235,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
-		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store")})
+		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store"), Region: opts.Region})
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +277,10 @@ func New(opts Options) (_ *Server, err error) {
 			return nil, fmt.Errorf("sink %s: %w", cfg.Name, err)
 		}
 	}
+	if err := s.openRelay(sub); err != nil {
+		return nil, err
+	}
+
 	var emits triggers.Sinks = s.outbox
 	if opts.Sinks != nil {
 		emits = opts.Sinks
@@ -322,6 +348,9 @@ func New(opts Options) (_ *Server, err error) {
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
+	relayAPI := relay.NewHandler(s.relay)
+	s.mux.Handle("/eddy/relays", relayAPI)
+	s.mux.Handle("/eddy/relays/", relayAPI)
 	reps := s.replicationsHandler()
 	s.mux.Handle("/eddy/replications", reps)
 	s.mux.Handle("/eddy/replications/", reps)
@@ -329,6 +358,8 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("/2015-03-31/", lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2017, lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2019, lambdaAPI)
+	s.mux.Handle(console.Prefix, console.Handler())
+	s.mux.Handle("/console", console.Handler())
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
@@ -377,7 +408,8 @@ func (s *Server) opened(what string, close func() error) {
 }
 
 // closeAll stops the TTL sweeper, then closes what New opened in reverse
-// order: mappings, dlq, triggers, streams, store.
+// order: mappings, dlq, triggers, relays (after their last acks), the
+// embedded nats-server, sinks, streams, store.
 func (s *Server) closeAll() error {
 	s.ttl.Stop()
 	var errs []error
@@ -402,6 +434,9 @@ func (s *Server) Streams() *streams.Log { return s.streams }
 
 // Outbox returns the sinks and their undelivered documents.
 func (s *Server) Outbox() *outbox.Outbox { return s.outbox }
+
+// Relay returns the relays of change records to JetStream.
+func (s *Server) Relay() *relay.Relay { return s.relay }
 
 // Mappings returns the event source mapping manager.
 func (s *Server) Mappings() *mappings.Manager { return s.mappings }
