@@ -101,6 +101,7 @@ func startCrashEnv(t *testing.T) *crashEnv {
 		FunctionName: aws.String("f"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
 		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
 		Environment: &ltypes.Environment{Variables: map[string]string{"FAIL_ON": "bad", "QUIET": "1"}},
+		Timeout:     aws.Int32(60), // not 3 s: see eddytest.DeployGuest
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,7 @@ func (e *env) windowFunction(name string, vars map[string]string) {
 		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
 		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
 		Code: &ltypes.FunctionCode{ZipFile: code}, Environment: &ltypes.Environment{Variables: vars},
+		Timeout: aws.Int32(60), // not 3 s: see eddytest.DeployGuest
 	}); err != nil {
 		e.t.Fatalf("CreateFunction: %v", err)
 	}

@@ -58,6 +58,7 @@ func esmFunction(t testing.TB, lam *lambda.Client, name string, vars map[string]
 		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
 		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
 		Code: &ltypes.FunctionCode{ZipFile: code}, Environment: &ltypes.Environment{Variables: vars},
+		Timeout: aws.Int32(60), // not 3 s: a loaded machine must not time a batch out (eddytest.DeployGuest says why)
 	})
 	if err != nil {
 		t.Fatalf("CreateFunction: %v", err)

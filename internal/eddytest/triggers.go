@@ -45,6 +45,11 @@ func (s *Server) DeployGuest(t testing.TB, name, guest string, vars map[string]s
 		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
 		Code:        &ltypes.FunctionCode{ZipFile: code},
 		Environment: &ltypes.Environment{Variables: vars},
+		// Not Lambda's 3 s: on a loaded machine an invocation can take
+		// that long, and a timed-out batch is retried, so a test sink
+		// (which records emits as they happen) would see its records
+		// twice. Tests of timeouts deploy their own functions.
+		Timeout: aws.Int32(60),
 	})
 	if err != nil {
 		t.Fatalf("CreateFunction: %v", err)
