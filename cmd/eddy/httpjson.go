@@ -56,3 +56,23 @@ func callJSONBody(ctx context.Context, client *http.Client, method, u string, in
 	}
 	return nil
 }
+
+// output is a client subcommand's way out: an error line on stderr (exit
+// 1), or indented JSON on stdout.
+type output struct{ stdout, stderr io.Writer }
+
+// fail prints err and returns exit code 1.
+func (o output) fail(err error) int {
+	fmt.Fprintln(o.stderr, "eddy:", err)
+	return 1
+}
+
+// json prints v as indented JSON and returns exit code 0 (1 if it cannot).
+func (o output) json(v any) int {
+	enc := json.NewEncoder(o.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return o.fail(err)
+	}
+	return 0
+}

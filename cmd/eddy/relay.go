@@ -62,18 +62,8 @@ func relayMain(stdout, stderr io.Writer, args []string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	hc := &http.Client{}
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "eddy:", err)
-		return 1
-	}
-	printJSON := func(v any) int {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			return fail(err)
-		}
-		return 0
-	}
+	out := output{stdout, stderr}
+	fail, printJSON := out.fail, out.json
 	switch {
 	case cmd == "enable" && len(pos) == 1:
 		var st relayStatus

@@ -107,18 +107,8 @@ func sinksMain(stdout, stderr io.Writer, verb string, args []string) int {
 	base := strings.TrimRight(*endpoint, "/")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "eddy:", err)
-		return 1
-	}
-	printJSON := func(v any) int {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			return fail(err)
-		}
-		return 0
-	}
+	out := output{stdout, stderr}
+	fail, printJSON := out.fail, out.json
 	switch {
 	case verb == "sinks" && cmd == "add" && len(pos) == 2:
 		cfg, err := sinks.ParseFlag(pos[0] + "=" + pos[1])
