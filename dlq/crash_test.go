@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddydb/eddy/internal/childproc"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -112,6 +114,7 @@ func startCrashEnv(t *testing.T) *crashEnv {
 func serveProc(t *testing.T, bin, addr, dir string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir)
+	childproc.DieWithParent(cmd)
 	if testing.Verbose() {
 		cmd.Stderr = os.Stderr
 	}

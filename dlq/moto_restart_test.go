@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddydb/eddy/internal/childproc"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -45,6 +47,7 @@ func (m *motoProc) start() {
 	m.t.Helper()
 	path, _ := exec.LookPath("moto_server")
 	m.cmd = exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(m.port))
+	childproc.DieWithParent(m.cmd)
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatal(err)
 	}

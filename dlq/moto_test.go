@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddydb/eddy/internal/childproc"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -41,6 +43,7 @@ func startMoto(t *testing.T, port int) {
 		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
 	}
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	childproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eddydb/eddy/internal/childproc"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -57,6 +59,7 @@ func freeAddr() (string, error) {
 // startEddy runs bin serve on addr and dir and waits until /healthz answers.
 func startEddy(ctx context.Context, bin, addr, dir string, out io.Writer, extra ...string) (*proc, error) {
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dir}, extra...)...)
+	childproc.DieWithParent(cmd) // the harness's eddy dies with the harness
 	if out != nil {
 		cmd.Stdout, cmd.Stderr = out, out
 	}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddydb/eddy/internal/childproc"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -57,6 +59,7 @@ func freeAddr(t *testing.T) string {
 func startEddy(t *testing.T, bin, addr, dataDir string, extra ...string) *eddyProc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dataDir}, extra...)...)
+	childproc.DieWithParent(cmd) // also when a test timeout kills this binary (no Cleanup runs then)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if !testing.Verbose() {
 		cmd.Stdout, cmd.Stderr = nil, nil
