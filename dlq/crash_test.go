@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/internal/childproc"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -22,6 +20,7 @@ import (
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/internal/childproc"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/internal/childproc"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -21,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/internal/childproc"
 )
 
 // motoProc is a moto_server that a test can stop (by PID) and start again

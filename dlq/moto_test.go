@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/internal/childproc"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -23,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/internal/childproc"
 )
 
 func freePort(t *testing.T) int {

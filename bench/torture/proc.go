@@ -12,14 +12,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/eddydb/eddy/internal/childproc"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/eddydb/eddy/internal/childproc"
 	"github.com/eddydb/eddy/internal/sdkretry"
 )
 

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/internal/childproc"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -26,6 +24,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eddydb/eddy/internal/childproc"
 )
 
 // eddyProc is an "eddy serve" child process.

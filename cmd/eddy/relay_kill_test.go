@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddydb/eddy/internal/childproc"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,6 +24,8 @@ import (
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eddydb/eddy/internal/childproc"
 )
 
 // TestRelayAcrossKill is issue 16's relay acceptance test with the
