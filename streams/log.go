@@ -138,6 +138,7 @@ type shardDesc struct {
 type stream struct {
 	desc   streamDesc // guarded by Log.mu
 	arn    string
+	region string   // desc.Region, which never changes: read without Log.mu
 	shards []*shard // by ordinal; guarded by Log.mu
 	open   []*shard // sorted by range; guarded by Log.mu
 	nextOr uint32   // guarded by Log.lifeMu
@@ -325,7 +326,7 @@ func (l *Log) addStream(d streamDesc) *stream {
 	}
 	a := l.opts.account()
 	a.Region = d.Region
-	st := &stream{desc: d, arn: a.Stream(d.TableName, d.Label), nextOr: 1}
+	st := &stream{desc: d, arn: a.Stream(d.TableName, d.Label), region: d.Region, nextOr: 1}
 	l.streams[d.ID] = st
 	l.byTable[tableLabel{d.TableID, d.Label}] = st
 	l.byArn[st.arn] = st

@@ -187,7 +187,7 @@ func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
 				return Batch{}, err
 			}
 			r.EventID = eventID(d.Stream, d.Ordinal, seq)
-			r.Region = sh.st.desc.Region
+			r.Region = sh.st.region // st.desc is Log.mu's (a disable rewrites it)
 			bytes += len(it.Value())
 			out.Records = append(out.Records, r)
 		}
