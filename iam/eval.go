@@ -22,6 +22,21 @@ func (c Context) Get(key string) ([]string, bool) {
 	return v, ok
 }
 
+// PrincipalKeys sets the global condition keys a principal's ARN implies,
+// unless already set: aws:PrincipalArn, and aws:username for an IAM user
+// (arn:<partition>:iam::<account>:user/[path/]name).
+func PrincipalKeys(ctx Context, principal string) {
+	if _, ok := ctx.Get("aws:PrincipalArn"); !ok && principal != "" {
+		ctx.Set("aws:PrincipalArn", principal)
+	}
+	if _, ok := ctx.Get("aws:username"); !ok {
+		parts := strings.SplitN(principal, ":", 6)
+		if len(parts) == 6 && parts[2] == "iam" && strings.HasPrefix(parts[5], "user/") {
+			ctx.Set("aws:username", parts[5][strings.LastIndexByte(parts[5], '/')+1:])
+		}
+	}
+}
+
 // Request is one authorization question: may Principal perform Action on
 // Resource, given Context?
 type Request struct {

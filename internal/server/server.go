@@ -22,6 +22,7 @@ import (
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
+	"github.com/eddydb/eddy/iam/policies"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/lambdaapi"
@@ -137,6 +138,12 @@ type Options struct {
 	// window, in-flight window); URL, Connect, Region, EnsureStream and
 	// Logger are the server's. Default: relay.Options' defaults.
 	Relay relay.Options
+	// Principal maps the access key ID of a DynamoDB or Streams request
+	// (its SigV4 credential scope) to the ARN of the IAM principal it acts
+	// as, whose policies (/eddy/policies) then authorize it; "" is
+	// anonymous and allowed. Default nil: every request is anonymous
+	// (the seam verified credentials plug into; tests map keys to users).
+	Principal func(accessKeyID string) string
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -188,6 +195,7 @@ type Server struct {
 	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
 	metrics  *prometheus.Registry
 	api      *api.Server
+	policies *policies.Store
 	mux      *http.ServeMux
 	limits   *httpLimiter
 
@@ -256,7 +264,11 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
+		return nil, err
+	}
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Policies: s.policies, Principal: opts.Principal},
+		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
 	if open == nil {
@@ -348,6 +360,8 @@ func New(opts Options) (_ *Server, err error) {
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
+	s.mux.Handle(policies.Prefix, policies.Handler(s.policies))
+	s.mux.Handle(policies.Prefix+"/", policies.Handler(s.policies))
 	relayAPI := relay.NewHandler(s.relay)
 	s.mux.Handle("/eddy/relays", relayAPI)
 	s.mux.Handle("/eddy/relays/", relayAPI)
@@ -434,6 +448,9 @@ func (s *Server) Streams() *streams.Log { return s.streams }
 
 // Outbox returns the sinks and their undelivered documents.
 func (s *Server) Outbox() *outbox.Outbox { return s.outbox }
+
+// Policies returns the IAM policies attached to principals.
+func (s *Server) Policies() *policies.Store { return s.policies }
 
 // Relay returns the relays of change records to JetStream.
 func (s *Server) Relay() *relay.Relay { return s.relay }
