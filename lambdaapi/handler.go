@@ -98,6 +98,7 @@ type functionConfiguration struct {
 	FunctionName     string       `json:"FunctionName"`
 	FunctionArn      string       `json:"FunctionArn"`
 	Runtime          string       `json:"Runtime"`
+	Role             string       `json:"Role,omitempty"`
 	Handler          string       `json:"Handler"`
 	CodeSize         int64        `json:"CodeSize"`
 	Description      string       `json:"Description"`
@@ -150,7 +151,7 @@ func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
 	fc := functionConfiguration{
 		FunctionName: c.Name,
 		FunctionArn:  arn,
-		Runtime:      c.Runtime, Handler: c.Handler, CodeSize: c.CodeSize,
+		Runtime:      c.Runtime, Role: c.Role, Handler: c.Handler, CodeSize: c.CodeSize,
 		Description: c.Description, Timeout: int(c.Timeout / time.Second), MemorySize: c.MemoryMB,
 		LastModified: c.LastModified.UTC().Format("2006-01-02T15:04:05.000-0700"),
 		CodeSha256:   c.CodeSha256(), Version: c.Version, RevisionID: c.RevisionID,
@@ -260,6 +261,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		FunctionName string
 		Runtime      string
+		Role         string
 		Handler      string
 		Description  string
 		Timeout      *int
@@ -287,7 +289,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	spec := triggers.FunctionSpec{
 		Name: in.FunctionName, Code: code, Handler: in.Handler, Runtime: in.Runtime,
-		Description: in.Description, Publish: in.Publish,
+		Description: in.Description, Publish: in.Publish, Role: in.Role,
 	}
 	if in.Timeout != nil {
 		if spec.Timeout, err = h.timeout(*in.Timeout); err != nil {
@@ -476,6 +478,7 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Handler     *string
 		Runtime     *string
+		Role        *string
 		Description *string
 		Timeout     *int
 		MemorySize  *int
@@ -490,7 +493,7 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	u := triggers.ConfigUpdate{Handler: in.Handler, Runtime: in.Runtime, Description: in.Description,
+	u := triggers.ConfigUpdate{Handler: in.Handler, Runtime: in.Runtime, Role: in.Role, Description: in.Description,
 		MemoryMB: in.MemorySize, RevisionID: in.RevisionId}
 	if in.Timeout != nil {
 		d, err := h.timeout(*in.Timeout)

@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
@@ -360,6 +361,9 @@ func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payloa
 		return nil, err
 	}
 	defer h.inflight.Done()
+	if c.Role != "" {
+		ctx = arn.WithPrincipal(ctx, c.Role) // the function's table calls act as its role
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(h.stopCtx, cancel)()
