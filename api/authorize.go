@@ -89,29 +89,30 @@ func sourceIP(remoteAddr string) string {
 // authKeys are the members of a request authorization reads: a second,
 // lenient decoding of the body (only when policies are enforced).
 type authKeys struct {
-	TableName                 *string                       `json:"TableName"`
-	IndexName                 *string                       `json:"IndexName"`
-	ResourceArn               *string                       `json:"ResourceArn"`
-	StreamArn                 *string                       `json:"StreamArn"`
-	ShardIterator             *string                       `json:"ShardIterator"`
-	Key                       attr.Item                     `json:"Key"`
-	Item                      attr.Item                     `json:"Item"`
-	Select                    string                        `json:"Select"`
-	ReturnValues              string                        `json:"ReturnValues"`
-	ReturnConsumedCapacity    string                        `json:"ReturnConsumedCapacity"`
-	ProjectionExpression      *string                       `json:"ProjectionExpression"`
-	AttributesToGet           []string                      `json:"AttributesToGet"`
-	UpdateExpression          *string                       `json:"UpdateExpression"`
-	AttributeUpdates          map[string]json.RawMessage    `json:"AttributeUpdates"`
-	KeyConditionExpression    *string                       `json:"KeyConditionExpression"`
-	KeyConditions             map[string]legacyCond         `json:"KeyConditions"`
-	ExpressionAttributeNames  map[string]string             `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues map[string]attr.Value         `json:"ExpressionAttributeValues"`
-	RequestItems              map[string]json.RawMessage    `json:"RequestItems"`
-	TransactItems             []map[string]*authKeys        `json:"TransactItems"`
-	Statement                 *string                       `json:"Statement"`
-	Statements                []struct{ Statement *string } `json:"Statements"`
-	TransactStatements        []struct{ Statement *string } `json:"TransactStatements"`
+	TableName                 *string                    `json:"TableName"`
+	IndexName                 *string                    `json:"IndexName"`
+	ResourceArn               *string                    `json:"ResourceArn"`
+	StreamArn                 *string                    `json:"StreamArn"`
+	ShardIterator             *string                    `json:"ShardIterator"`
+	Key                       attr.Item                  `json:"Key"`
+	Item                      attr.Item                  `json:"Item"`
+	Select                    string                     `json:"Select"`
+	ReturnValues              string                     `json:"ReturnValues"`
+	ReturnConsumedCapacity    string                     `json:"ReturnConsumedCapacity"`
+	ProjectionExpression      *string                    `json:"ProjectionExpression"`
+	AttributesToGet           []string                   `json:"AttributesToGet"`
+	UpdateExpression          *string                    `json:"UpdateExpression"`
+	AttributeUpdates          map[string]json.RawMessage `json:"AttributeUpdates"`
+	KeyConditionExpression    *string                    `json:"KeyConditionExpression"`
+	KeyConditions             map[string]legacyCond      `json:"KeyConditions"`
+	ExpressionAttributeNames  map[string]string          `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues map[string]attr.Value      `json:"ExpressionAttributeValues"`
+	RequestItems              map[string]json.RawMessage `json:"RequestItems"`
+	TransactItems             []map[string]*authKeys     `json:"TransactItems"`
+	Statement                 *string                    `json:"Statement"`
+	Parameters                []attr.Value               `json:"Parameters"`
+	Statements                []pqInput                  `json:"Statements"`
+	TransactStatements        []pqInput                  `json:"TransactStatements"`
 }
 
 // authChecks lists the questions c asks: the action (dynamodb:<op>; the
@@ -164,31 +165,13 @@ func (s *Server) authChecks(c *call) ([]authCheck, error) {
 		}
 		return checks, nil
 	case "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction":
-		var stmts []*string
-		if in.Statement != nil {
-			stmts = append(stmts, in.Statement)
-		}
-		for _, st := range in.Statements {
-			stmts = append(stmts, st.Statement)
-		}
-		for _, st := range in.TransactStatements {
-			stmts = append(stmts, st.Statement)
-		}
+		stmts := append([]pqInput{{Statement: in.Statement, Parameters: in.Parameters}}, in.Statements...)
+		stmts = append(stmts, in.TransactStatements...)
 		var checks []authCheck
-		for _, text := range stmts {
-			if text == nil {
-				continue
+		for _, st := range stmts {
+			if st.Statement != nil {
+				checks = append(checks, s.partiqlCheck(c, *st.Statement, st.Parameters))
 			}
-			st, err := partiql.Parse(*text)
-			if err != nil {
-				continue // the handler answers it; nothing runs
-			}
-			action := map[partiql.Kind]string{partiql.Select: "PartiQLSelect", partiql.Exists: "PartiQLSelect", partiql.Insert: "PartiQLInsert", partiql.Update: "PartiQLUpdate", partiql.Delete: "PartiQLDelete"}[st.Kind]
-			res := acct.Table(st.Table)
-			if st.Index != "" {
-				res = acct.Index(st.Table, st.Index)
-			}
-			checks = append(checks, authCheck{action: "dynamodb:" + action, resource: res, ctx: iam.Context{}})
 		}
 		return checks, nil
 	case "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan":
@@ -302,6 +285,74 @@ func (s *Server) itemCheck(c *call, action string, in *authKeys) authCheck {
 	}
 	if in.ReturnConsumedCapacity != "" {
 		ch.ctx.Set("dynamodb:ReturnConsumedCapacity", in.ReturnConsumedCapacity)
+	}
+	return ch
+}
+
+// partiqlCheck is the question of one PartiQL statement: PartiQLSelect
+// (also for EXISTS), PartiQLInsert, PartiQLUpdate or PartiQLDelete on its
+// table or index, with dynamodb:LeadingKeys from the inserted item or the
+// WHERE's equalities on the partition key (none for a statement that
+// scans, as for Scan), and dynamodb:Attributes from the SELECT list, the
+// inserted item or the SET and REMOVE paths.
+func (s *Server) partiqlCheck(c *call, text string, params []attr.Value) authCheck {
+	acct := s.accountIn(c.region)
+	ch := authCheck{action: "dynamodb:PartiQLSelect", resource: "*", ctx: iam.Context{}}
+	st, err := partiql.Parse(text)
+	if err != nil {
+		return ch // the handler refuses it; nothing runs
+	}
+	ch.action = "dynamodb:" + map[partiql.Kind]string{partiql.Select: "PartiQLSelect", partiql.Exists: "PartiQLSelect",
+		partiql.Insert: "PartiQLInsert", partiql.Update: "PartiQLUpdate", partiql.Delete: "PartiQLDelete"}[st.Kind]
+	ch.resource = acct.Table(st.Table)
+	if st.Index != "" {
+		ch.resource = acct.Index(st.Table, st.Index)
+	}
+	g, err := partiql.NewGen(st, params)
+	t := s.db.TableIn(c.region, st.Table)
+	if err != nil || t == nil {
+		return ch
+	}
+	hash := t.Hash.Name
+	for _, ix := range t.Indexes {
+		if st.Index != "" && ix.Name == st.Index {
+			hash = ix.Hash.Name
+		}
+	}
+	attrs := map[string]bool{}
+	switch st.Kind {
+	case partiql.Insert:
+		if v, ok, err := g.Value(st.Value); err == nil && ok && v.Type() == attr.TypeM {
+			for n, av := range v.Map() {
+				attrs[n] = true
+				if n == hash {
+					ch.ctx.Set("dynamodb:LeadingKeys", keyString(av))
+				}
+			}
+		}
+	default:
+		if vals, ok, err := g.Equality(st.Where, hash, true); err == nil && ok {
+			lead := make([]string, len(vals))
+			for i, v := range vals {
+				lead[i] = keyString(v)
+			}
+			ch.ctx.Set("dynamodb:LeadingKeys", lead...)
+		}
+		for _, p := range st.Projection {
+			attrs[p[0].Name] = true
+		}
+		for _, a := range st.Sets {
+			attrs[a.Path[0].Name] = true
+		}
+		for _, p := range st.Removes {
+			attrs[p[0].Name] = true
+		}
+		if st.Kind == partiql.Select {
+			ch.ctx.Set("dynamodb:Select", map[bool]string{true: "ALL_ATTRIBUTES", false: "SPECIFIC_ATTRIBUTES"}[st.Star])
+		}
+	}
+	if len(attrs) > 0 {
+		ch.ctx.Set("dynamodb:Attributes", slices.Sorted(maps.Keys(attrs))...)
 	}
 	return ch
 }

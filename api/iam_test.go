@@ -36,7 +36,7 @@ var matrixPolicies = map[string]map[string]string{
 	"admin": {"all": `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`},
 	"bob": {
 		"own-partition": `{"Version":"2012-10-17","Statement":[{"Sid":"OwnItems","Effect":"Allow",
-			"Action":["dynamodb:GetItem","dynamodb:Query","dynamodb:BatchGetItem","dynamodb:PutItem","dynamodb:UpdateItem","dynamodb:DeleteItem","dynamodb:BatchWriteItem"],
+			"Action":["dynamodb:GetItem","dynamodb:Query","dynamodb:BatchGetItem","dynamodb:PutItem","dynamodb:UpdateItem","dynamodb:DeleteItem","dynamodb:BatchWriteItem","dynamodb:PartiQLSelect","dynamodb:PartiQLUpdate"],
 			"Resource":["arn:aws:dynamodb:*:*:table/Scores","arn:aws:dynamodb:*:*:table/Scores/index/*"],
 			"Condition":{"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["${aws:username}"]}}}]}`,
 		"attributes": `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"arn:aws:dynamodb:*:*:table/Profiles",
@@ -44,8 +44,7 @@ var matrixPolicies = map[string]map[string]string{
 		"misc": `{"Version":"2012-10-17","Statement":[
 			{"Effect":"Allow","Action":["dynamodb:DescribeTable","dynamodb:ListTables"],"Resource":"*"},
 			{"Effect":"Allow","Action":"dynamodb:Scan","Resource":"arn:aws:dynamodb:*:*:table/Scores","Condition":{"StringEquals":{"dynamodb:Select":"COUNT"}}},
-			{"Effect":"Allow","Action":["dynamodb:DescribeStream","dynamodb:GetShardIterator","dynamodb:GetRecords"],"Resource":"arn:aws:dynamodb:*:*:table/Scores/stream/*"},
-			{"Effect":"Allow","Action":"dynamodb:PartiQLSelect","Resource":"arn:aws:dynamodb:*:*:table/Scores"}]}`,
+			{"Effect":"Allow","Action":["dynamodb:DescribeStream","dynamodb:GetShardIterator","dynamodb:GetRecords"],"Resource":"arn:aws:dynamodb:*:*:table/Scores/stream/*"}]}`,
 		"deny": `{"Version":"2012-10-17","Statement":[
 			{"Sid":"NoSecret","Effect":"Deny","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:*:*:table/Secret"},
 			{"Sid":"NoOldImages","Effect":"Deny","Action":"dynamodb:PutItem","Resource":"*","Condition":{"StringEquals":{"dynamodb:ReturnValues":"ALL_OLD"}}}]}`,
@@ -277,12 +276,11 @@ func TestPolicyMatrix(t *testing.T) {
 			return err
 		}, nil, false},
 		{"CreateTable", "bob", func(c *dynamodb.Client) error {
-			createErr := error(nil)
-			_, createErr = c.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("Mine"),
+			_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("Mine"),
 				AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 				KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
 				BillingMode:          types.BillingModePayPerRequest})
-			return createErr
+			return err
 		}, nil, false},
 		{"ListTagsOfResource", "bob", func(c *dynamodb.Client) error {
 			_, err := c.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: desc.Table.TableArn})
@@ -309,6 +307,24 @@ func TestPolicyMatrix(t *testing.T) {
 			_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "Scores" WHERE pk = 'bob'`)})
 			return err
 		}, nil, true},
+		{"ExecuteStatement SELECT other partition", "bob", func(c *dynamodb.Client) error {
+			_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "Scores" WHERE pk = 'alice'`)})
+			return err
+		}, nil, false},
+		{"ExecuteStatement SELECT own partition by parameter", "bob", func(c *dynamodb.Client) error {
+			_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "Scores" WHERE pk = ?`), Parameters: []types.AttributeValue{S("bob")}})
+			return err
+		}, nil, true},
+		{"ExecuteStatement UPDATE other partition (PartiQLUpdate)", "bob", func(c *dynamodb.Client) error {
+			_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`UPDATE "Scores" SET v = 'z' WHERE pk = 'alice' AND sk = 1`)})
+			return err
+		}, nil, false},
+		{"ExecuteTransaction UPDATE own and other partition", "bob", func(c *dynamodb.Client) error {
+			_, err := c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{
+				{Statement: aws.String(`UPDATE "Scores" SET v = 'z' WHERE pk = 'bob' AND sk = 1`)},
+				{Statement: aws.String(`UPDATE "Scores" SET v = 'z' WHERE pk = 'alice' AND sk = 1`)}}})
+			return err
+		}, nil, false},
 		{"ExecuteStatement INSERT (PartiQLInsert)", "bob", func(c *dynamodb.Client) error {
 			_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`INSERT INTO "Scores" VALUE {'pk': 'bob', 'sk': 5}`)})
 			return err
