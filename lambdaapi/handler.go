@@ -29,6 +29,9 @@ type handler struct {
 	esm     *mappings.Manager // nil: no event source mappings
 	maxBody int64
 	mux     *http.ServeMux
+
+	policies    Policies                   // nil: every request allowed (WithPolicies)
+	principalOf func(accessKeyID string) string
 }
 
 const prefix = "/2015-03-31/functions"
@@ -85,6 +88,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	region := cmp.Or(scope.Region, h.host.Options().Region)
+	if err := h.authorize(r, scope.AccessKeyID, region); err != nil {
+		writeError(w, err)
+		return
+	}
 	h.mux.ServeHTTP(w, r.WithContext(arn.WithRegion(r.Context(), region)))
 }
 

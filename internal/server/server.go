@@ -368,7 +368,7 @@ func New(opts Options) (_ *Server, err error) {
 	reps := s.replicationsHandler()
 	s.mux.Handle("/eddy/replications", reps)
 	s.mux.Handle("/eddy/replications/", reps)
-	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings))
+	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings), lambdaapi.WithPolicies(s.policies, opts.Principal))
 	s.mux.Handle("/2015-03-31/", lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2017, lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2019, lambdaAPI)
