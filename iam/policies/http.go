@@ -1,12 +1,15 @@
 package policies
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/eddydb/eddy/iam"
+	"github.com/eddydb/eddy/internal/arn"
 )
 
 // The admin API, JSON in and out, principals and names in the query:
@@ -75,17 +78,86 @@ func (s *Store) Simulate(in SimulateInput) SimulateOutput {
 	return out
 }
 
-// Handler serves the admin API over s.
-func Handler(s *Store) http.Handler {
+// iamAction is the IAM action of an operation on the policies of target:
+// verb "Put" on a user is iam:PutUserPolicy, on a role iam:PutRolePolicy.
+func iamAction(verb, target string) string {
+	if strings.Contains(target, ":role/") {
+		return "iam:" + verb + "RolePolicy"
+	}
+	return "iam:" + verb + "UserPolicy"
+}
+
+// authorized reports whether the request's principal may perform action
+// on resource, answering IAM's AccessDenied (403) when not. principalOf
+// maps the access key ID of the request's SigV4 credential scope to its
+// principal; an anonymous request, and any while no policy is stored, is
+// allowed, as on the DynamoDB API.
+func (s *Store) authorized(w http.ResponseWriter, r *http.Request, principalOf func(string) string, action, resource string) bool {
+	if principalOf == nil {
+		return true
+	}
+	scope, err := arn.ParseScope(r)
+	if err != nil || scope.AccessKeyID == "" {
+		return err == nil
+	}
+	principal := principalOf(scope.AccessKeyID)
+	if principal == "" {
+		return true
+	}
+	pols, enforced := s.For(principal)
+	if !enforced {
+		return true
+	}
+	ctx := iam.Context{}
+	iam.PrincipalKeys(ctx, principal)
+	d := iam.Evaluate(pols, &iam.Request{Principal: principal, Action: action, Resource: resource, Context: ctx})
+	if d.Allowed {
+		return true
+	}
+	why := "because no identity-based policy allows the " + action + " action"
+	if d.ExplicitDeny {
+		why = "with an explicit deny in an identity-based policy"
+	}
+	writeErr(w, http.StatusForbidden, "AccessDenied", "User: "+principal+" is not authorized to perform: "+action+" on resource: "+resource+" "+why)
+	return false
+}
+
+// Handler serves the admin API over s. principalOf, when set, maps a
+// signed request's access key ID to its principal, whose policies must
+// allow the iam: action (iam:PutUserPolicy, iam:GetRolePolicy,
+// iam:ListUserPolicies, iam:DeleteUserPolicy, iam:SimulatePrincipalPolicy,
+// ...) on the target principal's ARN ("*" to list every principal's).
+func Handler(s *Store, principalOf func(accessKeyID string) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		principal, name := q.Get("principal"), q.Get("name")
+		var action, resource string
+		switch r.Method {
+		case http.MethodPut:
+			action, resource = iamAction("Put", principal), principal
+		case http.MethodDelete:
+			action, resource = iamAction("Delete", principal), principal
+		case http.MethodGet:
+			action, resource = iamAction("Get", principal), principal
+			if name == "" {
+				action, resource = iamAction("List", principal), cmp.Or(principal, "*")
+				if principal == "" {
+					action = "iam:ListUserPolicies"
+				}
+			}
+		}
+		if action != "" && r.URL.Path == Prefix && !s.authorized(w, r, principalOf, action, resource) {
+			return
+		}
 		switch {
 		case r.URL.Path == Prefix+"/simulate" && r.Method == http.MethodPost:
 			var in SimulateInput
 			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 			if err != nil || json.Unmarshal(body, &in) != nil || in.PrincipalArn == "" || in.Action == "" || in.Resource == "" {
 				writeErr(w, 400, "InvalidInput", "simulate needs a JSON body with PrincipalArn, Action and Resource")
+				return
+			}
+			if !s.authorized(w, r, principalOf, "iam:SimulatePrincipalPolicy", in.PrincipalArn) {
 				return
 			}
 			writeJSON(w, 200, s.Simulate(in))
