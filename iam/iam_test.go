@@ -2,6 +2,7 @@ package iam
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +49,14 @@ func TestParseMalformed(t *testing.T) {
 		if !errors.As(err, &me) || me.Message != tc.msg {
 			t.Errorf("Parse(%s) = %v, want MalformedPolicyDocument %q", tc.doc, err, tc.msg)
 		}
+	}
+}
+
+func TestParseTooLarge(t *testing.T) {
+	doc := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":["` + strings.Repeat("arn:aws:s3:::b/x", 400) + `"]}}`
+	var le *LimitError
+	if _, err := Parse([]byte(doc)); !errors.As(err, &le) || le.Message != "Cannot exceed quota for PolicySize: 6144" {
+		t.Fatalf("got %v", err)
 	}
 }
 
@@ -153,8 +162,9 @@ func FuzzParse(f *testing.F) {
 		p, err := Parse(doc)
 		if err != nil {
 			var me *MalformedError
-			if !errors.As(err, &me) {
-				t.Fatalf("error %T, want *MalformedError", err)
+			var le *LimitError
+			if !errors.As(err, &me) && !errors.As(err, &le) {
+				t.Fatalf("error %T, want *MalformedError or *LimitError", err)
 			}
 			return
 		}

@@ -18,6 +18,11 @@ func malformed(format string, args ...any) *MalformedError {
 	return &MalformedError{Message: fmt.Sprintf(format, args...)}
 }
 
+// LimitError is IAM's LimitExceeded for a document over the size quota.
+type LimitError struct{ Message string }
+
+func (e *LimitError) Error() string { return "LimitExceeded: " + e.Message }
+
 // IAM's messages for refused documents (moto's iam/policy_validation.py,
 // which recorded them from IAM).
 const (
@@ -91,14 +96,16 @@ const (
 )
 
 // Parse parses and checks a policy document as IAM's CreatePolicy and
-// PutUserPolicy do. The error is a *MalformedError.
+// PutUserPolicy do. The error is a *MalformedError, or a *LimitError for a
+// document of more than 6,144 characters besides white space (a managed
+// policy's quota).
 func Parse(doc []byte) (*Policy, error) {
 	var top map[string]json.RawMessage
 	if err := strictObject(doc, &top); err != nil {
 		return nil, malformed(msgSyntax)
 	}
 	if n := nonSpace(doc); n > maxPolicyDocument {
-		return nil, malformed("Cannot exceed quota for PolicySize: %d", maxPolicyDocument)
+		return nil, &LimitError{fmt.Sprintf("Cannot exceed quota for PolicySize: %d", maxPolicyDocument)}
 	}
 	p := &Policy{}
 	for k, v := range top {

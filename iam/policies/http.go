@@ -181,10 +181,13 @@ func Handler(s *Store, principalOf func(accessKeyID string) string) http.Handler
 			}
 			err = s.Put(principal, name, doc)
 			var me *iam.MalformedError
+			var le *iam.LimitError
 			var ie *InputError
 			switch {
 			case errors.As(err, &me):
 				writeErr(w, 400, typeMalf, me.Message)
+			case errors.As(err, &le):
+				writeErr(w, 409, "LimitExceeded", le.Message)
 			case errors.As(err, &ie):
 				writeErr(w, 400, "InvalidInput", ie.Message)
 			case err != nil:
