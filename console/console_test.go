@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -216,8 +218,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wasmPath := filepath.Join(t.TempDir(), "esm.wasm")
+	// The first deploy uploads a zip holding the module (Lambda's
+	// package), the redeploy below the bare .wasm.
+	dir := t.TempDir()
+	wasmPath, zipPath := filepath.Join(dir, "esm.wasm"), filepath.Join(dir, "esm.zip")
 	if err := os.WriteFile(wasmPath, code, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	if w, err := zw.Create("esm.wasm"); err != nil {
+		t.Fatal(err)
+	} else if _, err := w.Write(code); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(zipPath, zbuf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run(tab, "deploy a function",
@@ -226,7 +244,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#deploy-fn")),
 		chromedp.WaitVisible(chromedp.CSS("#fn-name")),
 		chromedp.SendKeys(chromedp.CSS("#fn-name"), "poison"),
-		chromedp.SetUploadFiles(chromedp.CSS("#fn-file"), []string{wasmPath}),
+		chromedp.SetUploadFiles(chromedp.CSS("#fn-file"), []string{zipPath}),
 		chromedp.SetValue(chromedp.CSS("#fn-timeout"), "60"),
 		chromedp.SetValue(chromedp.CSS("#fn-env"), "QUIET=1\nFAIL_ON=bad"),
 		chromedp.Click(chromedp.CSS("#fn-submit")),
@@ -553,7 +571,32 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("BETWEEN 2 AND 4 shows %q", got)
 	}
 
-	// 11. Signing. The browser's SigV4 gives the signatures of AWS's
+	// 11. Plain JSON ↔ DynamoDB JSON on every type: an item goes to plain
+	// JSON and back unchanged, numbers to the last digit.
+	rt, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`(async () => {
+		const m = await import(new URL('plainjson.js', location.href).href);
+		const item = {pk: {S: 'k'}, big: {N: '-9.9999999999999999999999999999999999999E+125'}, tiny: {N: '1E-130'},
+			n38: {N: '12345678901234567890123456789012345678'}, b: {B: 'AAEC'}, bs: {BS: ['AA==', 'AQ==']},
+			ns: {NS: ['0.1', '99999999999999999999999999999999999999']}, ss: {SS: ['x', 'y']}, nul: {NULL: true},
+			yes: {BOOL: true}, l: {L: [{N: '1'}, {S: '1'}, {L: []}, {M: {}}]}, m: {M: {'$ss': {S: 'not a set'}}},
+			odd: {N: '01'}, s: {S: 'tab\there "quoted" ✓'}};
+		const plain = m.itemToPlain(item);
+		return [plain, JSON.stringify(m.plainToItem(plain)), JSON.stringify(item)];
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt[1] != rt[2] {
+		t.Errorf("plain JSON round trip changed the item:\n%s\nback: %s\nwant: %s", rt[0], rt[1], rt[2])
+	}
+	for _, want := range []string{`"n38": 12345678901234567890123456789012345678`, `-9.9999999999999999999999999999999999999E+125`,
+		`{"$m": {"$ss": "not a set"}}`, `{"$b": "AAEC"}`, `{"$n": "01"}`, `"nul": null`} {
+		if !strings.Contains(rt[0], want) {
+			t.Errorf("plain JSON lacks %s:\n%s", want, rt[0])
+		}
+	}
+
+	// 12. Signing. The browser's SigV4 gives the signatures of AWS's
 	// published test suite (get-vanilla, get-vanilla-query-order-key-case,
 	// post-vanilla: aws-sig-v4-test-suite, as kept in awslabs/aws-c-auth's
 	// tests/aws-signing-test-suite).
