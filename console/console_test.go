@@ -596,6 +596,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 
+	// The shard tree: children under their parent, a child whose parent
+	// was trimmed at the root, closed and open shards told apart.
+	tree, err := chromedp.Run(tab, chromedp.Evaluate[string](`(async () => {
+		const m = await import(new URL('streams.js', location.href).href);
+		const closed = {StartingSequenceNumber: '1', EndingSequenceNumber: '9'};
+		const t = m.shardTree([
+			{ShardId: 'root', SequenceNumberRange: closed},
+			{ShardId: 'left', ParentShardId: 'root', SequenceNumberRange: {StartingSequenceNumber: '10'}},
+			{ShardId: 'right', ParentShardId: 'root', SequenceNumberRange: closed},
+			{ShardId: 'grandchild', ParentShardId: 'right', SequenceNumberRange: {StartingSequenceNumber: '20'}},
+			{ShardId: 'orphan', ParentShardId: 'trimmed', SequenceNumberRange: {StartingSequenceNumber: '5'}}]);
+		const path = id => { const out = []; for (let e = t.querySelector('li[data-shard="' + id + '"]'); e; e = e.parentElement.closest('li')) out.unshift(e.dataset.shard + ':' + e.querySelector('.badge').textContent); return out.join('/'); };
+		return ['left', 'grandchild', 'orphan'].map(path).join(' ');
+	})()`, chromedp.EvalAwaitPromise))
+	if want := "root:closed/left:open root:closed/right:closed/grandchild:open orphan:open"; err != nil || tree != want {
+		t.Errorf("shard tree paths %q (%v), want %q", tree, err, want)
+	}
+
 	// 12. Signing. The browser's SigV4 gives the signatures of AWS's
 	// published test suite (get-vanilla, get-vanilla-query-order-key-case,
 	// post-vanilla: aws-sig-v4-test-suite, as kept in awslabs/aws-c-auth's

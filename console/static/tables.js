@@ -172,20 +172,27 @@ async function renderTable(main, name) {
     const plainStatus = h('div', {id: 'plain-status', class: 'muted'});
     const ddbStatus = h('div', {id: 'ddb-status', class: 'muted'});
     const status = h('div', {id: 'item-status'});
-    let shownDdb = JSON.stringify(item, null, 2);
+    // DynamoDB JSON one attribute to a line.
+    const ddbText = it => {
+      const ks = Object.keys(it);
+      return ks.length ? `{\n${ks.map(k => `  ${JSON.stringify(k)}: ${JSON.stringify(it[k])}`).join(',\n')}\n}` : '{}';
+    };
+    let shownDdb = ddbText(item);
     let shownPlain = itemToPlain(item);
     ta.value = shownDdb;
     plain.value = shownPlain;
     let last = null; // 'plain' or 'ddb': the editor the user typed in last
     plain.addEventListener('input', () => {
       last = 'plain';
+      mount(status);
       try {
-        shownDdb = ta.value = JSON.stringify(plainToItem(plain.value), null, 2);
+        shownDdb = ta.value = ddbText(plainToItem(plain.value));
         mount(plainStatus);
       } catch (err) { mount(plainStatus, h('span', {class: 'bad'}, err.message)); }
     });
     ta.addEventListener('input', () => {
       last = 'ddb';
+      mount(status);
       try {
         shownPlain = plain.value = ddbToPlain(ta.value);
         mount(ddbStatus);
