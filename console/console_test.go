@@ -408,7 +408,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitText(card+" .last-error", "poison record bad"),
 		waitText(card+" .last-result", "PROBLEM"),
 		waitText(card+" pre.log", `"errorMessage":"poison record bad"`),
+		// The error is counted when the invocation fails, the dead letter
+		// when its commit lands: wait for both.
 		waitText(card+" .hour", "1 error(s)"),
+		waitText(card+" .hour", "1 dead-lettered"),
 		waitJS(fmt.Sprintf(`(() => { const c = document.querySelector('%s svg.chart[data-chart="records"]'); return !!c && Number(c.dataset.max) > 0; })()`, card)),
 		waitJS(fmt.Sprintf(`(() => { const c = document.querySelector('%s svg.chart[data-chart="invocations"]'); return !!c && Number(c.dataset.max) >= 1; })()`, card)),
 		shot("07-triggers"))
