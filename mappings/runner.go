@@ -106,9 +106,8 @@ func (r *runner) observer(shard string) delivery.Observer {
 	mt := r.m.metrics
 	return delivery.Observer{
 		Invoked: func(recs []delivery.Record, took time.Duration, err error) {
-			var age time.Duration
 			if len(recs) > 0 {
-				age = r.m.opts.Now().Add(-took).Sub(recs[len(recs)-1].Time)
+				age := r.m.opts.Now().Add(-took).Sub(recs[len(recs)-1].Time)
 				mt.iteratorAge.WithLabelValues(r.lbl...).Set(float64(age.Milliseconds()))
 				r.series.invoked(shard, age, took, err)
 			}
