@@ -617,6 +617,19 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("shard tree paths %q (%v), want %q", tree, err, want)
 	}
 
+	// An authentication failure (what eddy answers unsigned requests when
+	// it checks signatures) offers the credentials form; other errors not.
+	authHint, err := chromedp.Run(tab, chromedp.Evaluate[[]bool](`(async () => {
+		const api = await import(new URL('api.js', location.href).href);
+		const dom = await import(new URL('dom.js', location.href).href);
+		const box = dom.errorBox(new api.ApiError('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 400));
+		const other = dom.errorBox(new api.ApiError('ResourceNotFoundException', 'Requested resource not found', 400));
+		return [!!box.querySelector('button.enter-creds'), !!other.querySelector('button.enter-creds')];
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || len(authHint) != 2 || !authHint[0] || authHint[1] {
+		t.Errorf("credentials offered on [auth error, other error]: %v (%v)", authHint, err)
+	}
+
 	// 12. Signing. The browser's SigV4 gives the signatures of AWS's
 	// published test suite (get-vanilla, get-vanilla-query-order-key-case,
 	// post-vanilla: aws-sig-v4-test-suite, as kept in awslabs/aws-c-auth's
