@@ -617,6 +617,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("shard tree paths %q (%v), want %q", tree, err, want)
 	}
 
+	// A chart of many shards draws every line and at most six legends.
+	legends, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`(async () => {
+		const m = await import(new URL('charts.js', location.href).href);
+		const svg = m.lineChart('lag', 'Lag', Array.from({length: 8}, (_, i) => ({name: 'shard-' + i, values: [i, 2 * i]})));
+		return [String(svg.querySelectorAll('polyline').length), svg.dataset.max, ...Array.from(svg.querySelectorAll('text.legend'), e => e.textContent)];
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || strings.Join(legends, ",") != "8,14,shard-0,shard-1,shard-2,shard-3,shard-4,+3 more" {
+		t.Errorf("an 8-series chart: lines, max and legends %q (%v)", legends, err)
+	}
+
 	// An authentication failure (what eddy answers unsigned requests when
 	// it checks signatures) offers the credentials form; other errors not.
 	authHint, err := chromedp.Run(tab, chromedp.Evaluate[[]bool](`(async () => {

@@ -34,8 +34,10 @@ export function lineChart(name, title, series, unit = v => String(v)) {
     const color = COLORS[i % COLORS.length];
     svg.append(el('polyline', {points: s.values.map((v, j) => `${x(j).toFixed(1)},${y(v).toFixed(1)}`).join(' '),
       fill: 'none', stroke: color, 'stroke-width': 1.5, 'data-series': s.name}));
-    if (series.length > 1 || s.name !== title) {
-      svg.append(el('text', {x: L + 8 + i * 110, y: T + 10, class: 'legend', fill: color}, s.name.length > 16 ? '…' + s.name.slice(-15) : s.name));
+    // Legends three to a row, at most two rows (the lines are all drawn).
+    if ((series.length > 1 || s.name !== title) && i < 6) {
+      const label = i === 5 && series.length > 6 ? `+${series.length - 5} more` : s.name.length > 16 ? '…' + s.name.slice(-15) : s.name;
+      svg.append(el('text', {x: L + 8 + (i % 3) * 120, y: T + 10 + Math.floor(i / 3) * 12, class: 'legend', fill: color}, label));
     }
   });
   return svg;
