@@ -66,6 +66,13 @@ func TestSeriesEndpoint(t *testing.T) {
 			t.Errorf("lag is keyed by %v, not by the stream's shards %v", h.LagMillis, shards)
 		}
 	}
+	// Disabling stops the runner; the mapping's hour stays.
+	if _, err := e.lam.UpdateEventSourceMapping(e.ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(uuid), Enabled: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, s := get(uuid); s.Hour.Invocations != 3 || s.Hour.RecordsDelivered != 2 {
+		t.Errorf("after a disable the hour is %+v, want the same 3 invocations and 2 records", s.Hour)
+	}
 	if code, _ := get("00000000-0000-0000-0000-000000000000"); code != http.StatusNotFound {
 		t.Errorf("an unknown mapping: %d, want 404", code)
 	}
