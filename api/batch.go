@@ -588,7 +588,7 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	// One Write: the items commit in one synced batch (one fsync for the
 	// whole request). No mutation here can fail its Apply, so the batch
 	// never cancels; UnprocessedItems is therefore always empty.
-	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c)}, muts...)
+	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op}, muts...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/internal/lifecycle"
@@ -45,6 +46,11 @@ type Deps struct {
 	// slowly holds no slot. Nil admits everything. Call (in process) does
 	// not use it.
 	Admit func(ctx context.Context) (release func(), err error)
+	// Capacity, when set, admits and charges reads (GetItem, Query, Scan)
+	// against their table's or index's capacity; writes go through it as
+	// the store's admitter (store.DB.SetAdmitter), which the caller
+	// installs. Nil: reads are never throttled.
+	Capacity *capacity.Limiter
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -65,6 +71,7 @@ type Server struct {
 	log    *streams.Log
 	logger *slog.Logger
 	admit  func(ctx context.Context) (release func(), err error)
+	cap    *capacity.Limiter // nil: no read is throttled
 	ops    map[string]opFunc
 
 	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
@@ -73,7 +80,7 @@ type Server struct {
 // New builds the protocol handlers over cfg.DB and cfg.Log.
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
-	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit}
+	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit, cap: deps.Capacity}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()

@@ -85,7 +85,40 @@ type WriteOptions struct {
 	// their KeySpace handles (ks.Set(b, key, value)). b is valid only
 	// during the call.
 	Extra func(b *Batch) error
+	// Metering says whether and how the write is charged to its tables'
+	// capacity (the Admitter set with SetAdmitter). Default Unmetered:
+	// TTL deletions, index backfills and a mapping's buffered writes.
+	Metering Metering
+	// Op names the operation (PutItem, BatchWriteItem...) for the
+	// admitter's throttle events; empty when unknown.
+	Op string
 }
+
+// Metering is how a write is charged to capacity.
+type Metering uint8
+
+const (
+	// Unmetered writes consume no capacity and are never throttled.
+	Unmetered Metering = iota
+	// MeterStandard is a PutItem, UpdateItem, DeleteItem or batch write.
+	MeterStandard
+	// MeterTransaction is a transaction: twice the units of a standard write.
+	MeterTransaction
+)
+
+// Admitter decides whether a metered write may commit (package capacity's
+// limiter implements it). AdmitWrite runs after every Apply succeeded and
+// before anything is written, with the items locked: an error refuses the
+// whole write (nothing is written, no change record is made) and is
+// returned by Write as is; nil admits it and the admitter has charged its
+// units. It must not block or call back into the DB.
+type Admitter interface {
+	AdmitWrite(wo *WriteOptions, muts []Mutation, results []Result) error
+}
+
+// SetAdmitter installs the admitter of metered writes. Call before serving
+// writes; nil (the default) admits everything.
+func (db *DB) SetAdmitter(a Admitter) { db.admitter = a }
 
 // CanceledError is returned by a multi-item Write when any mutation failed;
 // Errs[i] is nil for the mutations that would have succeeded.
@@ -173,6 +206,12 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	}
 	if errs != nil {
 		return nil, &CanceledError{Errs: errs}
+	}
+	if wo.Metering != Unmetered && db.admitter != nil {
+		// Throttled writes consume nothing and write nothing (capacity).
+		if err := db.admitter.AdmitWrite(&wo, muts, results); err != nil {
+			return nil, err
+		}
 	}
 
 	batch := db.NewBatch()

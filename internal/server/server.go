@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
@@ -137,6 +138,11 @@ type Options struct {
 	// window, in-flight window); URL, Connect, Region, EnsureStream and
 	// Logger are the server's. Default: relay.Options' defaults.
 	Relay relay.Options
+	// Capacity configures the capacity limiter (eddy serve --capacity):
+	// Mode (enforce, the default, or report), the clock, the burst window.
+	// Size and Metrics are the server's; Observer, when set, receives
+	// throttle and consumption events.
+	Capacity capacity.Options
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -188,6 +194,7 @@ type Server struct {
 	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
 	metrics  *prometheus.Registry
 	api      *api.Server
+	capacity *capacity.Limiter
 	mux      *http.ServeMux
 	limits   *httpLimiter
 
@@ -256,7 +263,14 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	s.metrics = prometheus.NewRegistry()
+	co := opts.Capacity
+	co.Metrics = s.metrics
+	co.Size = func(t *store.Table) int64 { _, n, _ := s.db.Stats(t); return n }
+	s.capacity = capacity.New(co)
+	s.db.SetAdmitter(s.capacity)
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity},
+		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
 	if open == nil {
@@ -292,7 +306,6 @@ func New(opts Options) (_ *Server, err error) {
 	lo := opts.FunctionLogs // every invocation's log lines, for the CloudWatch Logs API
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
 	s.fnlogs = cwlogs.New(lo)
-	s.metrics = prometheus.NewRegistry()
 	s.triggers, err = triggers.New(triggers.Deps{
 		DB:      s.db.KeySpace(store.SpaceFunctions),
 		Tables:  guestTables{s.api},
