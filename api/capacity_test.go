@@ -368,3 +368,57 @@ func TestCapacityReportMode(t *testing.T) {
 		t.Fatalf("metrics:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestWarmThroughputAndDecreaseBudget: DescribeTable's WarmThroughput and
+// the budget of throughput decreases, as recorded from DynamoDB in 2026-10
+// (ack-api-quirks dynamodb DDB-TABLE-058, -184, -326): warm throughput is
+// the highest throughput the table had (12,000/4,000 on demand); after 4
+// decreases in a UTC day the 5th is LimitExceededException, and a refused
+// decrease changes nothing.
+func TestWarmThroughputAndDecreaseBudget(t *testing.T) {
+	s, _ := startCapacity(t, capacity.Enforce)
+	createProvisioned(t, s.DDB, &dynamodb.CreateTableInput{TableName: aws.String("dec")}, 10, 10)
+	for r := int64(9); r >= 6; r-- {
+		if _, err := s.DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("dec"),
+			ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(r), WriteCapacityUnits: aws.Int64(10)}}); err != nil {
+			t.Fatalf("decrease to %d: %v", r, err)
+		}
+	}
+	_, err := s.DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("dec"),
+		ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(10)}})
+	apiErr(t, err, "LimitExceededException", "")
+	if msg := err.Error(); !strings.Contains(msg, "Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. After the first 4 decreases, each subsequent decrease in the same UTC day can be performed at most once every 3600 seconds. Number of decreases today: 4. Last decrease at ") ||
+		!strings.Contains(msg, "Coordinated Universal Time. Next decrease can be made at ") {
+		t.Fatalf("message: %s", msg)
+	}
+	// An increase is not limited.
+	if _, err := s.DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("dec"),
+		ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(50), WriteCapacityUnits: aws.Int64(10)}}); err != nil {
+		t.Fatalf("increase: %v", err)
+	}
+	if _, err := s.DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("dec"),
+		ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(50), WriteCapacityUnits: aws.Int64(10)}}); err == nil {
+		t.Fatal("an unchanged throughput was accepted")
+	}
+	d, err := s.DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("dec")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, wt := d.Table.ProvisionedThroughput, d.Table.WarmThroughput
+	if *pt.ReadCapacityUnits != 50 || *pt.NumberOfDecreasesToday != 4 {
+		t.Fatalf("throughput %d, %d decreases today; want 50 and 4", *pt.ReadCapacityUnits, *pt.NumberOfDecreasesToday)
+	}
+	if wt == nil || *wt.ReadUnitsPerSecond != 50 || *wt.WriteUnitsPerSecond != 10 || wt.Status != types.TableStatusActive {
+		t.Fatalf("WarmThroughput %+v, want 50/10 ACTIVE", wt)
+	}
+	if _, err := s.DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("dec"), BillingMode: types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	d, err = s.DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("dec")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wt := d.Table.WarmThroughput; wt == nil || *wt.ReadUnitsPerSecond != 12000 || *wt.WriteUnitsPerSecond != 4000 {
+		t.Fatalf("on demand: WarmThroughput %+v, want 12000/4000", wt)
+	}
+}
