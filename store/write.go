@@ -133,7 +133,9 @@ func (e *CanceledError) Error() string { return "store: write canceled" }
 //
 //  1. resolve item keys; lock their stripes (ascending order)
 //  2. read each current item; run Apply (conditions, update expressions)
-//  3. if any Apply failed: unlock, return its error (nothing written)
+//  3. if any Apply failed: unlock, return its error (nothing written);
+//     a metered write is then admitted by the Admitter or refused, its
+//     error returned (nothing written)
 //  4. build one batch: item sets/deletes + stats deltas + ChangeLog records
 //     (+ index entries, + Extra)
 //  5. commit with fsync (concurrent commits share syncs: Pebble group commit)
