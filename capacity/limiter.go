@@ -442,6 +442,7 @@ func ReadUnits(size int, consistent bool) float64 {
 type touch struct {
 	s     *side
 	ts    *tableState
+	t     *store.Table // the request's descriptor (immutable: read after l.mu is released)
 	index string
 	part  int
 	units float64
@@ -490,7 +491,7 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 		t := m.Table
 		ts := l.state(t, now)
 		u := WriteUnits(r.Old, r.New) * mult
-		touches = append(touches, touch{s: &ts.write, ts: ts, part: PartitionOf(keyHash(m.Key[t.Hash.Name]), ts.nparts), units: u})
+		touches = append(touches, touch{s: &ts.write, ts: ts, t: t, part: PartitionOf(keyHash(m.Key[t.Hash.Name]), ts.nparts), units: u})
 		if m.ReadOnly || len(ts.gsis) == 0 {
 			continue
 		}
@@ -503,7 +504,7 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 			if iu == 0 {
 				continue
 			}
-			touches = append(touches, touch{s: &g.write, ts: ts, index: g.name, part: PartitionOf(keyHash(entry[ix.Hash.Name]), g.nparts), units: iu * mult})
+			touches = append(touches, touch{s: &g.write, ts: ts, t: t, index: g.name, part: PartitionOf(keyHash(entry[ix.Hash.Name]), g.nparts), units: iu * mult})
 		}
 	}
 	return l.admit(touches, now, wo.Op)
@@ -531,19 +532,15 @@ func (l *Limiter) admit(touches []touch, now time.Time, op string) error {
 			tc.s.consumed.Add(tc.units)
 		}
 	}
-	var region, name string
-	if refused != nil {
-		region, name = refused.ts.desc.Region, refused.ts.desc.Name
-	}
 	l.mu.Unlock()
 	if l.obs != nil {
 		if refused != nil {
-			l.obs.Throttled(region, name, refused.index, refused.s.read, op)
+			l.obs.Throttled(refused.t.Region, refused.t.Name, refused.index, false, op)
 		}
 		if refused == nil || l.mode == Report {
 			for i := range touches {
 				tc := &touches[i]
-				l.obs.Consumed(tc.ts.desc.Region, tc.ts.desc.Name, tc.index, tc.s.read, tc.units)
+				l.obs.Consumed(tc.t.Region, tc.t.Name, tc.index, false, tc.units)
 			}
 		}
 	}
@@ -593,7 +590,7 @@ func (l *Limiter) AdmitRead(rd Read) error {
 	now := l.now()
 	l.mu.Lock()
 	ts, s, index, p := l.readSide(&rd, now)
-	t := touch{s: s, ts: ts, index: index, part: p}
+	t := touch{s: s, ts: ts, t: rd.Table, index: index, part: p}
 	why := s.check(p, now)
 	if why == admitted || l.mode == Report {
 		if why != admitted {
@@ -601,7 +598,7 @@ func (l *Limiter) AdmitRead(rd Read) error {
 			s.throttle.Inc()
 			l.mu.Unlock()
 			if l.obs != nil {
-				l.obs.Throttled(ts.desc.Region, ts.desc.Name, index, true, rd.Op)
+				l.obs.Throttled(rd.Table.Region, rd.Table.Name, index, true, rd.Op)
 			}
 			return nil
 		}
@@ -617,7 +614,7 @@ func (l *Limiter) AdmitRead(rd Read) error {
 func (l *Limiter) refuse(t *touch, why refusal, op string) error {
 	t.s.parts[max(t.part, 0)].throttles++
 	t.s.throttle.Inc()
-	region, name := t.ts.desc.Region, t.ts.desc.Name
+	region, name := t.t.Region, t.t.Name
 	l.mu.Unlock()
 	if l.obs != nil {
 		l.obs.Throttled(region, name, t.index, true, op)
@@ -635,12 +632,11 @@ func (l *Limiter) ChargeRead(rd Read, units float64) {
 	}
 	now := l.now()
 	l.mu.Lock()
-	ts, s, index, p := l.readSide(&rd, now)
+	_, s, index, p := l.readSide(&rd, now)
 	s.charge(p, units)
 	s.consumed.Add(units)
-	region, name := ts.desc.Region, ts.desc.Name
 	l.mu.Unlock()
 	if l.obs != nil {
-		l.obs.Consumed(region, name, index, true, units)
+		l.obs.Consumed(rd.Table.Region, rd.Table.Name, index, true, units)
 	}
 }

@@ -3,6 +3,8 @@ package capacity_test
 import (
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,5 +146,62 @@ func TestReportModeAdmits(t *testing.T) {
 	r := l.Report(tb)
 	if r.Partitions[0].WriteThrottles != 100 || r.Partitions[0].WriteUnits != 400 {
 		t.Fatalf("report: %+v, want 100 would-be throttles of 400 units", r.Partitions[0])
+	}
+}
+
+type countingObserver struct {
+	mu                  sync.Mutex
+	throttles, consumed map[string]float64
+}
+
+func (o *countingObserver) Throttled(region, table, index string, read bool, op string) {
+	o.mu.Lock()
+	o.throttles[fmt.Sprint(table, "/", index, "/", read, "/", op)]++
+	o.mu.Unlock()
+}
+
+func (o *countingObserver) Consumed(region, table, index string, read bool, units float64) {
+	o.mu.Lock()
+	o.consumed[fmt.Sprint(table, "/", index, "/", read)] += units
+	o.mu.Unlock()
+}
+
+// TestConcurrentWithObserver: writes, reads and descriptor changes from
+// many goroutines (run with -race), and the Observer sees every throttle
+// and every unit consumed.
+func TestConcurrentWithObserver(t *testing.T) {
+	obs := &countingObserver{throttles: map[string]float64{}, consumed: map[string]float64{}}
+	c := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := capacity.New(capacity.Options{Now: c.Now, Observer: obs})
+	tb := provisioned(1, 1, 1) // 300 units of burst each way
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				desc := tb
+				if i%10 == 0 { // an UpdateTable that changes nothing of the rates
+					d := *tb
+					desc = &d
+				}
+				if put(l, desc, fmt.Sprint(g, "-", i)) != nil {
+					refused.Add(1)
+				}
+				k := attr.S("x")
+				if l.AdmitRead(capacity.Read{Table: desc, Key: &k, Op: "GetItem"}) == nil {
+					l.ChargeRead(capacity.Read{Table: desc, Key: &k}, 1)
+				}
+				_ = l.Report(desc)
+			}
+		}()
+	}
+	wg.Wait()
+	if refused.Load() != 500 || obs.throttles["t1//false/PutItem"] != 500 || obs.consumed["t1//false"] != 300 {
+		t.Fatalf("refused %d; observer %v %v; want 500 writes throttled, 300 units consumed", refused.Load(), obs.throttles, obs.consumed)
+	}
+	if obs.consumed["t1//true"] != 300 || obs.throttles["t1//true/GetItem"] != 500 {
+		t.Fatalf("reads: observer %v %v, want 300 units and 500 throttles", obs.throttles, obs.consumed)
 	}
 }
