@@ -550,6 +550,7 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	// missing table writes nothing (as DynamoDB).
 	names := sortedTables(requestItems)
 	muts := make([]store.Mutation, 0, total)
+	wrs := make([]writeRequest, 0, total) // wrs[i] is muts[i]'s request (UnprocessedItems)
 	seen := map[string]bool{}
 	for _, name := range names {
 		t := s.db.TableIn(c.region, name)
@@ -583,28 +584,45 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 			seen[k] = true
 			m.Key = key
 			muts = append(muts, m)
+			wrs = append(wrs, wr)
 		}
 	}
 	// One Write: the items commit in one synced batch (one fsync for the
 	// whole request). No mutation here can fail its Apply, so the batch
-	// never cancels; UnprocessedItems is therefore always empty.
-	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op}, muts...)
+	// never cancels. The capacity limiter may refuse some items (Partial):
+	// they are UnprocessedItems, as DynamoDB returns the items it throttled
+	// (and ProvisionedThroughputExceededException when it throttled all).
+	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op, Partial: true}, muts...)
 	if err != nil {
 		return nil, err
 	}
 	out := respWriter{}
-	out.raw("UnprocessedItems", []byte("{}"))
+	out.raw("UnprocessedItems", unprocessedItems(muts, wrs, res))
+	written := muts
+	for i := range res {
+		if res[i].Throttled {
+			written = make([]store.Mutation, 0, len(muts))
+			for j := range muts {
+				if !res[j].Throttled {
+					written = append(written, muts[j])
+				}
+			}
+			break
+		}
+	}
 	if in.ReturnConsumedCapacity == "TOTAL" || in.ReturnConsumedCapacity == "INDEXES" {
 		var consumed capacityByTable
 		for _, n := range names {
 			consumed.entry(n) // listed in names' order
 		}
 		for i, m := range muts {
-			consumed.entry(m.Table.Name).addWrite(m.Table, res[i].Old, res[i].New)
+			if !res[i].Throttled {
+				consumed.entry(m.Table.Name).addWrite(m.Table, res[i].Old, res[i].New)
+			}
 		}
 		out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 	}
-	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
+	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, written); err != nil {
 		return nil, err
 	}
 	return out.done(), nil
@@ -677,4 +695,38 @@ func putKeyMismatch(t *store.Table, item attr.Item) bool {
 		}
 	}
 	return false
+}
+
+// unprocessedItems renders BatchWriteItem's UnprocessedItems: the requests
+// the capacity limiter throttled, by table, in the request's shape.
+func unprocessedItems(muts []store.Mutation, wrs []writeRequest, res []store.Result) []byte {
+	b := []byte{'{'}
+	table := ""
+	for i := range res {
+		if !res[i].Throttled {
+			continue
+		}
+		if name := muts[i].Table.Name; name != table {
+			if table != "" {
+				b = append(b, "],"...)
+			}
+			table = name
+			b = attr.AppendJSONString(b, name)
+			b = append(b, ":["...)
+		} else {
+			b = append(b, ',')
+		}
+		if wr := wrs[i]; wr.PutRequest != nil {
+			b = append(b, `{"PutRequest":{"Item":`...)
+			b = attr.AppendItemJSON(b, wr.PutRequest.Item)
+		} else {
+			b = append(b, `{"DeleteRequest":{"Key":`...)
+			b = attr.AppendItemJSON(b, wr.DeleteRequest.Key)
+		}
+		b = append(b, "}}"...)
+	}
+	if table != "" {
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }

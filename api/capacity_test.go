@@ -324,9 +324,30 @@ func TestCapacityGSIBackPressure(t *testing.T) {
 		UpdateExpression: aws.String("SET v = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": N("1")}}); err != nil {
 		t.Fatalf("update without an index key: %v", err)
 	}
+	// One batch of both kinds: the items that touch the index come back in
+	// UnprocessedItems, the others are written.
+	var reqs []types.WriteRequest
+	for i := 0; i < 10; i++ {
+		it := map[string]types.AttributeValue{"pk": S(fmt.Sprintf("m%d", i))}
+		if i%2 == 0 {
+			it["g"] = S("m")
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+	}
+	bw, err := s.DDB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"gsi": reqs}})
+	if err != nil {
+		t.Fatalf("mixed batch: %v", err)
+	}
+	var unprocessed []string
+	for _, wr := range bw.UnprocessedItems["gsi"] {
+		unprocessed = append(unprocessed, wr.PutRequest.Item["pk"].(*types.AttributeValueMemberS).Value)
+	}
+	if strings.Join(unprocessed, ",") != "m0,m2,m4,m6,m8" || len(bw.UnprocessedItems) != 1 {
+		t.Fatalf("UnprocessedItems %v, want the five items with an index key", unprocessed)
+	}
 	keys := tableKeys(t, s.DDB, "gsi")
-	if len(keys) != 350 || keys["x"] || keys["i0300"] {
-		t.Fatalf("table holds %d items (x: %v, i0300: %v), want the 350 admitted", len(keys), keys["x"], keys["i0300"])
+	if len(keys) != 355 || keys["x"] || keys["i0300"] || keys["m0"] || !keys["m1"] {
+		t.Fatalf("table holds %d items (x: %v, i0300: %v, m0: %v, m1: %v), want the 355 admitted", len(keys), keys["x"], keys["i0300"], keys["m0"], keys["m1"])
 	}
 }
 

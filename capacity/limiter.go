@@ -443,6 +443,7 @@ type touch struct {
 	s     *side
 	ts    *tableState
 	t     *store.Table // the request's descriptor (immutable: read after l.mu is released)
+	mut   int          // the mutation's index in a write
 	index string
 	part  int
 	units float64
@@ -491,7 +492,7 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 		t := m.Table
 		ts := l.state(t, now)
 		u := WriteUnits(r.Old, r.New) * mult
-		touches = append(touches, touch{s: &ts.write, ts: ts, t: t, part: PartitionOf(keyHash(m.Key[t.Hash.Name]), ts.nparts), units: u})
+		touches = append(touches, touch{s: &ts.write, ts: ts, t: t, mut: i, part: PartitionOf(keyHash(m.Key[t.Hash.Name]), ts.nparts), units: u})
 		if m.ReadOnly || len(ts.gsis) == 0 {
 			continue
 		}
@@ -504,10 +505,70 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 			if iu == 0 {
 				continue
 			}
-			touches = append(touches, touch{s: &g.write, ts: ts, t: t, index: g.name, part: PartitionOf(keyHash(entry[ix.Hash.Name]), g.nparts), units: iu * mult})
+			touches = append(touches, touch{s: &g.write, ts: ts, t: t, mut: i, index: g.name, part: PartitionOf(keyHash(entry[ix.Hash.Name]), g.nparts), units: iu * mult})
 		}
 	}
+	if wo.Partial && len(muts) > 1 && l.mode == Enforce {
+		return l.admitPartial(touches, results, now, wo.Op)
+	}
 	return l.admit(touches, now, wo.Op)
+}
+
+// admitPartial admits each mutation of a Partial write on its own, in
+// order (BatchWriteItem): one whose table or index has no capacity left is
+// marked Throttled; the others are charged. It fails only when it refuses
+// them all. l.mu held; admitPartial unlocks it.
+func (l *Limiter) admitPartial(touches []touch, results []store.Result, now time.Time, op string) error {
+	var first *touch
+	var firstWhy refusal
+	var throttled []*touch
+	charged := make([]bool, len(touches))
+	all := true
+	for i := 0; i < len(touches); {
+		j := i
+		for j < len(touches) && touches[j].mut == touches[i].mut {
+			j++
+		}
+		var bad *touch
+		var why refusal
+		for k := i; k < j && bad == nil; k++ {
+			if r := touches[k].s.check(touches[k].part, now); r != admitted {
+				bad, why = &touches[k], r
+			}
+		}
+		if bad != nil {
+			bad.s.parts[max(bad.part, 0)].throttles++
+			bad.s.throttle.Inc()
+			results[bad.mut].Throttled = true
+			throttled = append(throttled, bad)
+			if first == nil {
+				first, firstWhy = bad, why
+			}
+		} else {
+			all = false
+			for k := i; k < j; k++ {
+				touches[k].s.charge(touches[k].part, touches[k].units)
+				touches[k].s.consumed.Add(touches[k].units)
+				charged[k] = true
+			}
+		}
+		i = j
+	}
+	l.mu.Unlock()
+	if l.obs != nil {
+		for _, tc := range throttled {
+			l.obs.Throttled(tc.t.Region, tc.t.Name, tc.index, false, op)
+		}
+		for k := range touches {
+			if charged[k] {
+				l.obs.Consumed(touches[k].t.Region, touches[k].t.Name, touches[k].index, false, touches[k].units)
+			}
+		}
+	}
+	if first != nil && all {
+		return refusalError(first, firstWhy)
+	}
+	return nil
 }
 
 // admit checks every touch, then charges them all (Enforce: unless one is
@@ -547,10 +608,15 @@ func (l *Limiter) admit(touches []touch, now time.Time, op string) error {
 	if refused == nil || l.mode == Report {
 		return nil
 	}
+	return refusalError(refused, why)
+}
+
+// refusalError is DynamoDB's error for a write refused at t.
+func refusalError(t *touch, why refusal) error {
 	switch {
 	case why == overOnDemand:
 		return ddberr.New(ddberr.KindThrottling, msgOnDemand)
-	case refused.index != "" && !refused.s.read:
+	case t.index != "" && !t.s.read:
 		return ddberr.New(ddberr.KindProvisionedThroughputExceeded, msgIndex)
 	}
 	return ddberr.New(ddberr.KindProvisionedThroughputExceeded, msgTable)

@@ -75,6 +75,9 @@ type Mutation struct {
 type Result struct {
 	Old, New attr.Item
 	Changed  bool // false when the new item equals the old (no record emitted)
+	// Throttled: refused by the Admitter in a Partial write; nothing was
+	// written (New is Old, Changed false).
+	Throttled bool
 }
 
 // WriteOptions carry per-request context through the write path.
@@ -92,6 +95,11 @@ type WriteOptions struct {
 	// Op names the operation (PutItem, BatchWriteItem...) for the
 	// admitter's throttle events; empty when unknown.
 	Op string
+	// Partial lets the admitter refuse some of the mutations and admit the
+	// others (BatchWriteItem: DynamoDB returns the refused ones in
+	// UnprocessedItems). Refused ones have Result.Throttled set and write
+	// nothing. Default false: the write is admitted or refused whole.
+	Partial bool
 }
 
 // Metering is how a write is charged to capacity.
@@ -111,7 +119,9 @@ const (
 // before anything is written, with the items locked: an error refuses the
 // whole write (nothing is written, no change record is made) and is
 // returned by Write as is; nil admits it and the admitter has charged its
-// units. It must not block or call back into the DB.
+// units. In a Partial write it may instead set results[i].Throttled for
+// the mutations it refuses and return nil (an error when it refuses them
+// all). It must not block or call back into the DB.
 type Admitter interface {
 	AdmitWrite(wo *WriteOptions, muts []Mutation, results []Result) error
 }
@@ -213,6 +223,11 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 		// Throttled writes consume nothing and write nothing (capacity).
 		if err := db.admitter.AdmitWrite(&wo, muts, results); err != nil {
 			return nil, err
+		}
+		for i := range results {
+			if results[i].Throttled {
+				results[i].New, results[i].Changed = results[i].Old, false
+			}
 		}
 	}
 
