@@ -443,3 +443,35 @@ func TestWarmThroughputAndDecreaseBudget(t *testing.T) {
 		t.Fatalf("on demand: WarmThroughput %+v, want 12000/4000", wt)
 	}
 }
+
+// TestCapacityTransactionThrottled: a transaction one of whose actions has
+// no capacity left is TransactionCanceledException with that action's
+// reason ProvisionedThroughputExceeded and None for the others (API
+// reference, TransactWriteItems); nothing is written.
+func TestCapacityTransactionThrottled(t *testing.T) {
+	s, _ := startCapacity(t, capacity.Enforce)
+	createProvisioned(t, s.DDB, &dynamodb.CreateTableInput{TableName: aws.String("txa")}, 1, 1)
+	createTable(t, s.DDB, "txb", false)
+	for b := 0; b < 12; b++ { // the 300 units of burst
+		var items []map[string]types.AttributeValue
+		for i := 0; i < 25; i++ {
+			items = append(items, map[string]types.AttributeValue{"pk": S(fmt.Sprint(b*25 + i))})
+		}
+		if err := batchPut(s.DDB, "txa", items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := s.DDB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("txb"), Item: map[string]types.AttributeValue{"pk": S("b")}}},
+		{Put: &types.Put{TableName: aws.String("txa"), Item: map[string]types.AttributeValue{"pk": S("a")}}},
+	}})
+	apiErr(t, err, "TransactionCanceledException", "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ProvisionedThroughputExceeded]")
+	var tce *types.TransactionCanceledException
+	if !asErr(err, &tce) || len(tce.CancellationReasons) != 2 || *tce.CancellationReasons[1].Message != msgPTETable {
+		t.Fatalf("reasons: %+v", tce)
+	}
+	out, err := s.DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("txb"), Key: map[string]types.AttributeValue{"pk": S("b")}})
+	if err != nil || out.Item != nil {
+		t.Fatalf("the throttled transaction wrote its other action: %v %v", out.Item, err)
+	}
+}

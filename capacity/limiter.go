@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 	"sync"
 	"time"
 
@@ -440,13 +441,15 @@ func ReadUnits(size int, consistent bool) float64 {
 
 // touch is one side and partition a request charges.
 type touch struct {
-	s     *side
-	ts    *tableState
-	t     *store.Table // the request's descriptor (immutable: read after l.mu is released)
-	mut   int          // the mutation's index in a write
-	index string
-	part  int
-	units float64
+	s   *side
+	ts  *tableState
+	t   *store.Table // the request's descriptor (immutable: read after l.mu is released)
+	mut int          // the mutation's index in a write
+	// refused: this touch's side had no capacity (set by admit).
+	refused bool
+	index   string
+	part    int
+	units   float64
 }
 
 // keyHash is the partition-key hash of a key value, as the store's.
@@ -511,7 +514,41 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 	if wo.Partial && len(muts) > 1 && l.mode == Enforce {
 		return l.admitPartial(touches, results, now, wo.Op)
 	}
-	return l.admit(touches, now, wo.Op)
+	err := l.admit(touches, now, wo.Op)
+	if err != nil && wo.Metering == store.MeterTransaction {
+		return txRefusal(err, touches, len(muts))
+	}
+	return err
+}
+
+// txRefusal is a throttled transaction's error, as DynamoDB reports it:
+// TransactionCanceledException with the throttled action's reason
+// (ProvisionedThroughputExceeded, or ThrottlingError on demand) and None
+// for the others (API reference, TransactWriteItems).
+func txRefusal(err error, touches []touch, n int) error {
+	de := err.(*ddberr.Error)
+	code := "ProvisionedThroughputExceeded"
+	if de.Kind == ddberr.KindThrottling {
+		code = "ThrottlingError"
+	}
+	at := 0
+	for i := range touches {
+		if touches[i].refused {
+			at = touches[i].mut
+		}
+	}
+	reasons := make([]ddberr.CancellationReason, n)
+	codes := make([]string, n)
+	for i := range reasons {
+		reasons[i].Code = "None"
+		if i == at {
+			reasons[i] = ddberr.CancellationReason{Code: code, Message: de.Message}
+		}
+		codes[i] = reasons[i].Code
+	}
+	ex := ddberr.New(ddberr.KindTransactionCanceled, "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", "))
+	ex.CancellationReasons = reasons
+	return ex
 }
 
 // admitPartial admits each mutation of a Partial write on its own, in
@@ -583,6 +620,7 @@ func (l *Limiter) admit(touches []touch, now time.Time, op string) error {
 		}
 	}
 	if refused != nil {
+		refused.refused = true
 		refused.s.parts[max(refused.part, 0)].throttles++
 		refused.s.throttle.Inc()
 	}
