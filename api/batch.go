@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/store/expr"
@@ -345,6 +346,8 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 		proj  *expr.Projection
 		cons  bool
 		units float64
+		// throttled are the keys the capacity limiter refused.
+		throttled []attr.Item
 	}
 	// Nor may the tables mix them: DynamoDB refuses a request with a
 	// ProjectionExpression on one table and AttributesToGet on another.
@@ -400,22 +403,37 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 	unprocessed := map[string]*keysAndAttributes{}
 	size := 0
 	full := false
+	// Each key is admitted on its own by the capacity limiter: a throttled
+	// key is an UnprocessedKey, and the error is returned only when every
+	// key was throttled (as DynamoDB does).
+	var refusal error
+	served := false
 	for _, r := range reqs {
 		for i, key := range r.ka.Keys {
 			if full {
 				u := *r.ka
-				u.Keys = r.ka.Keys[i:]
+				u.Keys = append(r.throttled, r.ka.Keys[i:]...)
+				r.throttled = nil
 				unprocessed[r.name] = &u
 				break
 			}
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			pk := key[r.t.Hash.Name]
+			rd := capacity.Read{Table: r.t, Key: &pk, Op: c.op}
+			if err := s.admitRead(rd); err != nil {
+				refusal = err
+				r.throttled = append(r.throttled, key)
+				continue
+			}
+			served = true
 			it, err := s.db.Get(r.t, key)
 			if err != nil {
 				return nil, err
 			}
 			n := attr.ItemSize(it)
+			s.chargeRead(rd, readUnits(n, r.cons))
 			r.units += readUnits(n, r.cons)
 			if it == nil {
 				continue
@@ -429,7 +447,8 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 				full = true
 				r.units -= readUnits(n, r.cons)
 				u := *r.ka
-				u.Keys = r.ka.Keys[i:]
+				u.Keys = append(r.throttled, r.ka.Keys[i:]...)
+				r.throttled = nil
 				unprocessed[r.name] = &u
 				break
 			} else {
@@ -437,9 +456,17 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 			}
 			responses[r.name] = append(responses[r.name], it)
 		}
+		if len(r.throttled) > 0 {
+			u := *r.ka
+			u.Keys = r.throttled
+			unprocessed[r.name] = &u
+		}
 		if _, ok := responses[r.name]; !ok {
 			responses[r.name] = []attr.Item{}
 		}
+	}
+	if refusal != nil && !served {
+		return nil, refusal
 	}
 
 	out := respWriter{}

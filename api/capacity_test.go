@@ -475,3 +475,43 @@ func TestCapacityTransactionThrottled(t *testing.T) {
 		t.Fatalf("the throttled transaction wrote its other action: %v %v", out.Item, err)
 	}
 }
+
+// TestCapacityBatchGetPartial: BatchGetItem admits each key on its own: the
+// keys past the table's read capacity are UnprocessedKeys, and the error
+// comes only when every key was throttled.
+func TestCapacityBatchGetPartial(t *testing.T) {
+	s, _ := startCapacity(t, capacity.Enforce)
+	createProvisioned(t, s.DDB, &dynamodb.CreateTableInput{TableName: aws.String("bget")}, 1, 100) // 300 read units of burst
+	var keys []map[string]types.AttributeValue
+	for b := 0; b < 4; b++ {
+		var items []map[string]types.AttributeValue
+		for i := 0; i < 25; i++ {
+			items = append(items, map[string]types.AttributeValue{"pk": S(fmt.Sprint(b*25 + i))})
+			keys = append(keys, map[string]types.AttributeValue{"pk": S(fmt.Sprint(b*25 + i))})
+		}
+		if err := batchPut(s.DDB, "bget", items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(consistent bool) (*dynamodb.BatchGetItemOutput, error) {
+		return s.DDB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			"bget": {Keys: keys, ConsistentRead: aws.Bool(consistent)}}})
+	}
+	for i := 0; i < 5; i++ { // 5 × 100 eventually consistent reads: 250 units
+		out, err := get(false)
+		if err != nil || len(out.Responses["bget"]) != 100 {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	out, err := get(true) // 50 units left: 50 strongly consistent reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Responses["bget"]) != 50 || len(out.UnprocessedKeys["bget"].Keys) != 50 || !*out.UnprocessedKeys["bget"].ConsistentRead {
+		t.Fatalf("%d items and %d unprocessed keys, want 50 and 50", len(out.Responses["bget"]), len(out.UnprocessedKeys["bget"].Keys))
+	}
+	_, err = get(false)
+	apiErr(t, err, "ProvisionedThroughputExceededException", msgPTETable)
+	_, err = s.DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("bget"), Key: keys[0]})
+	apiErr(t, err, "ProvisionedThroughputExceededException", msgPTETable)
+}

@@ -46,7 +46,8 @@ type Deps struct {
 	// slowly holds no slot. Nil admits everything. Call (in process) does
 	// not use it.
 	Admit func(ctx context.Context) (release func(), err error)
-	// Capacity, when set, admits and charges reads (GetItem, Query, Scan)
+	// Capacity, when set, admits and charges reads (GetItem, BatchGetItem,
+	// Query, Scan)
 	// against their table's or index's capacity; writes go through it as
 	// the store's admitter (store.DB.SetAdmitter), which the caller
 	// installs. Nil: reads are never throttled.
