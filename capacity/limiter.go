@@ -334,9 +334,14 @@ func (l *Limiter) setSide(s *side, t *store.Table, index string, read bool, rate
 	s.ondemand = t.BillingMode == "PAY_PER_REQUEST"
 	s.initial = initial
 	switch {
-	case !s.ondemand:
+	case !s.ondemand && rate > 0:
 		s.limited = true
 		s.total.rate, s.total.cap = rate, rate*l.burst
+	case !s.ondemand:
+		// A global index of a provisioned table with no throughput
+		// recorded (eddy does not require one when a table switches from
+		// on demand): not limited rather than never writable.
+		s.limited = false
 	case odMax > 0:
 		s.limited = true
 		s.total.rate, s.total.cap = float64(odMax), float64(odMax) // a maximum: no burst above it
