@@ -363,6 +363,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("/eddy/capacity/tables/", s.capacity.Handler(func(region, name string) *store.Table {
 		return s.db.TableIn(cmp.Or(region, opts.Region), name)
 	}))
+	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
