@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
@@ -144,6 +145,11 @@ type Options struct {
 	// anonymous and allowed. Default nil: every request is anonymous
 	// (the seam verified credentials plug into; tests map keys to users).
 	Principal func(accessKeyID string) string
+	// Capacity configures the capacity limiter (eddy serve --capacity):
+	// Mode (enforce, the default, or report), the clock, the burst window.
+	// Size and Metrics are the server's; Observer, when set, receives
+	// throttle and consumption events.
+	Capacity capacity.Options
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -196,6 +202,7 @@ type Server struct {
 	metrics  *prometheus.Registry
 	api      *api.Server
 	policies *policies.Store
+	capacity *capacity.Limiter
 	mux      *http.ServeMux
 	limits   *httpLimiter
 
@@ -264,10 +271,17 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
+	s.metrics = prometheus.NewRegistry()
+	co := opts.Capacity
+	co.Metrics = s.metrics
+	co.Size = func(t *store.Table) int64 { _, n, _ := s.db.Stats(t); return n }
+	s.capacity = capacity.New(co)
+	s.db.SetAdmitter(s.capacity)
 	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
 		return nil, err
 	}
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Policies: s.policies, Principal: opts.Principal},
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity,
+		Policies: s.policies, Principal: opts.Principal},
 		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
@@ -305,7 +319,6 @@ func New(opts Options) (_ *Server, err error) {
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
 	lo.HomeRegion = s.db.HomeRegion()
 	s.fnlogs = cwlogs.New(lo)
-	s.metrics = prometheus.NewRegistry()
 	s.triggers, err = triggers.New(triggers.Deps{
 		DB:      s.db.KeySpace(store.SpaceFunctions),
 		Tables:  guestTables{s.api},
@@ -359,6 +372,9 @@ func New(opts Options) (_ *Server, err error) {
 	)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	s.mux.Handle("/eddy/capacity/tables/", s.capacity.Handler(func(region, name string) *store.Table {
+		return s.db.TableIn(cmp.Or(region, opts.Region), name)
+	}))
 	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
