@@ -122,6 +122,10 @@ type Options struct {
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
 	// Account default to the server's.
 	FunctionLogs cwlogs.Options
+	// Builtins adds host-side handlers a mapping may name ("eddy.NAME",
+	// see mappings.Builtin) beside the server's own (eddy.replicate): for
+	// embedding programs and the native ceiling of the handler benchmarks.
+	Builtins func(name string) (mappings.Builtin, bool)
 	// HTTP bounds what clients can hold: connections, read and write
 	// timeouts, requests in flight and their queue, response bytes to slow
 	// readers. Default: HTTPLimits' defaults.
