@@ -68,7 +68,7 @@ const (
 	// Reserved for owners to come, one block of 16 each.
 	SpaceOutbox  Space = 0x40 // package outbox: sinks, their documents waiting for delivery
 	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
-	SpaceBackups Space = 0x60 // backups and point-in-time recovery
+	SpaceBackups Space = 0x60 // store's: on-demand backups and point-in-time recovery (pitr.go, backup.go)
 	SpaceLogs    Space = 0x70 // function logs
 )
 
@@ -91,7 +91,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceDLQ:           {"dlq", "dlq"},
 	SpaceOutbox:        {"outbox", "outbox"},
 	SpaceRelay:         {"relay", "relay"},
-	SpaceBackups:       {"backups", "reserved"},
+	SpaceBackups:       {"backups", "store"},
 	SpaceLogs:          {"logs", "reserved"},
 }
 

@@ -39,7 +39,7 @@ import (
 //	├──────────┼────────────────┼──────────┼─────────────────────────────────────┤
 //	│0x40      │ outbox         │ outbox   │ sinks, emitted documents, positions │
 //	│0x50      │ relay          │ relay    │ relays, positions per shard, totals │
-//	│0x60      │ backups        │ reserved │ backups                             │
+//	│0x60      │ backups        │ store    │ PITR history, base images, backups  │
 //	│0x70      │ logs           │ reserved │ function logs                       │
 //	└──────────┴────────────────┴──────────┴─────────────────────────────────────┘
 //	  (each owner's block runs to the next 16: 0x10-0x1F streams, 0x20-0x2F
