@@ -228,6 +228,9 @@ func checkRestored(t *testing.T, db *DB, src *Table, restored *Table, want map[s
 	if got, exp := readAll(t, db, restored, nil), expected(src, nil, want); jsonOf(got) != jsonOf(exp) {
 		t.Fatalf("%s: table %s restored\n got %v\nwant %v", what, src.Name, got, exp)
 	}
+	if len(restored.Indexes) != len(src.Indexes) {
+		t.Fatalf("%s: %s restored with %d indexes, want %d", what, src.Name, len(restored.Indexes), len(src.Indexes))
+	}
 	for i := range restored.Indexes {
 		ix := &restored.Indexes[i]
 		if got, exp := readAll(t, db, restored, ix), expected(restored, ix, want); jsonOf(got) != jsonOf(exp) {
