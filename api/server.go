@@ -76,6 +76,7 @@ func New(deps Deps, cfg Config) *Server {
 	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
+	s.registerBackupOps()
 	s.registerItemOps()
 	s.registerReadOps()
 	s.registerStreamOps()

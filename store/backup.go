@@ -60,7 +60,7 @@ func (db *DB) CreateBackup(region, table, name string) (*Backup, error) {
 	if t == nil {
 		return nil, ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", table)
 	}
-	if t.Restore != nil && t.Restore.InProgress {
+	if t.Restoring() {
 		return nil, ddberr.New(ddberr.KindTableInUse, "Table is being restored: %s", table)
 	}
 	// Every write in flight commits before the instant (they hold catMu

@@ -69,6 +69,14 @@ type RestoreInfo struct {
 	InProgress      bool      `json:"inProgress,omitempty"`
 }
 
+// Clone returns a private copy of t for a caller to modify (the restored
+// table's descriptor is the source's, with overrides).
+func (t *Table) Clone() *Table { return t.clone() }
+
+// Restoring reports whether t is being restored: CREATING, and no one may
+// read or write its items (ResourceNotFoundException) until it is done.
+func (t *Table) Restoring() bool { return t.Restore != nil && t.Restore.InProgress }
+
 type pitrMeta struct {
 	BaseAt int64 `json:"baseAt"` // ns stamp: the base holds every change stamped <= BaseAt
 	Ready  bool  `json:"ready"`  // the base copy finished
@@ -284,7 +292,7 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 // a change before one already recorded.
 func (db *DB) resumePITR(ctx context.Context) error {
 	for _, t := range db.Tables() {
-		if t.Restore != nil && t.Restore.InProgress {
+		if t.Restoring() {
 			db.log.Warn("a restore was interrupted: its table is dropped", "table", t.Name, "region", t.Region)
 			if _, err := db.DeleteTableIn(t.Region, t.Name); err != nil {
 				return err

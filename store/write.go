@@ -133,7 +133,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	db.catMu.RLock()
 	defer db.catMu.RUnlock()
 	for _, m := range muts {
-		if cur := db.tables[keyOf(m.Table)]; cur == nil || cur.ID != m.Table.ID || (cur.Restore != nil && cur.Restore.InProgress) {
+		if cur := db.tables[keyOf(m.Table)]; cur == nil || cur.ID != m.Table.ID || cur.Restoring() {
 			return nil, ddberr.NotFound() // a table being restored is CREATING
 		}
 	}
@@ -344,6 +344,9 @@ func (db *DB) Get(t *Table, key attr.Item) (attr.Item, error) {
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
+	if t.Restoring() {
+		return nil, ddberr.NotFound()
+	}
 	k := t.itemKey(key)
 	defer db.locks.rlock(k)()
 	return db.getRaw(k)
@@ -357,6 +360,9 @@ func (db *DB) GetRaw(t *Table, key attr.Item) ([]byte, error) {
 	defer db.closeMu.RUnlock()
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	if t.Restoring() {
+		return nil, ddberr.NotFound()
 	}
 	k := t.itemKey(key)
 	defer db.locks.rlock(k)()
