@@ -344,6 +344,7 @@ func New(opts Options) (_ *Server, err error) {
 			func() float64 { return s.db.Stalled().Seconds() }),
 	)
 	s.mux.HandleFunc("/healthz", s.healthz)
+	s.mux.Handle("/eddy/backup", s.backupHandler())
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
