@@ -24,6 +24,8 @@ import (
 //	0x20                                          → triggers: functions, code (triggers/store.go)
 //	0x21 … 0x23                                   → mappings: configurations, checkpoints, windows
 //	0x30                                          → dlq: entries, outbox (dlq/store.go)
+//	0x60 'h'|'b'|'m' <table id:4> ...            → PITR history, base images, meta (pitr.go)
+//	0x60 'k' <backup id>                         → on-demand backup descriptors (backup.go)
 //
 // Item keys: <hash:8> is shards.Hash of the encoded partition key, so a
 // table's items are spread over the hash ring as DynamoDB spreads them over

@@ -779,3 +779,17 @@ func (db *DB) fill(ctx context.Context, t *Table, source func(fn func(k, item []
 	}
 	return flush(true)
 }
+
+// PITRUsage returns the disk space of t's PITR history and base image, as
+// Pebble estimates it for their key ranges after flushing the memtables
+// (figures for the documentation and the bench harness).
+func (db *DB) PITRUsage(t *Table) (history, base uint64, err error) {
+	if err := db.pdb.Flush(); err != nil {
+		return 0, 0, err
+	}
+	if history, err = db.pdb.EstimateDiskUsage(pitrKey('h', t.ID), pitrKey('h', t.ID+1)); err != nil {
+		return 0, 0, err
+	}
+	base, err = db.pdb.EstimateDiskUsage(pitrKey('b', t.ID), pitrKey('b', t.ID+1))
+	return history, base, err
+}
