@@ -189,7 +189,12 @@ func (db *DB) SetPITR(ctx context.Context, region, name string, enabled bool, da
 		return t, err
 	}
 	defer snap.Close()
-	return t, db.copyBase(ctx, snap, t)
+	if err := db.copyBase(ctx, snap, t); errors.Is(err, errTableGone) {
+		return nil, ddberr.TableNotFound(name)
+	} else if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func (db *DB) setPITR(region, name string, enabled bool, days int) (_ *Table, _ *pebble.Snapshot, err error) {
@@ -264,7 +269,7 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := db.commit(b, pebble.NoSync); err != nil {
+			if err := db.commitPITR(b, t.ID, pebble.NoSync); err != nil {
 				return err
 			}
 			b.Close()
@@ -282,7 +287,26 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 	if err := setMeta(b, t.ID, m); err != nil {
 		return err
 	}
-	return db.commit(b, db.writeOpts)
+	return db.commitPITR(b, t.ID, db.writeOpts)
+}
+
+// errTableGone ends a base copy or a fold whose table was deleted.
+var errTableGone = errors.New("store: table deleted")
+
+// commitPITR commits a batch of a table's base or history upkeep only if
+// the table (this incarnation) still exists, under the catalog lock shared:
+// DeleteTable, which holds it exclusively, then either runs after and
+// deletes what the batch wrote, or ran before and the batch is dropped, so
+// nothing of a deleted table is left behind.
+func (db *DB) commitPITR(b *pebble.Batch, id uint32, o *pebble.WriteOptions) error {
+	db.catMu.RLock()
+	defer db.catMu.RUnlock()
+	for _, t := range db.tables {
+		if t.ID == id {
+			return db.commit(b, o)
+		}
+	}
+	return errTableGone
 }
 
 // resumePITR, at Open, restarts the enabling of PITR on every table whose
@@ -435,7 +459,12 @@ func (db *DB) foldStep(id uint32, cutoff int64) (more bool, err error) {
 	if err := setMeta(b, id, m); err != nil {
 		return false, err
 	}
-	return more, db.commit(b, db.writeOpts)
+	if err := db.commitPITR(b, id, db.writeOpts); errors.Is(err, errTableGone) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return more, nil
 }
 
 // pitrLoop compacts every minute.
