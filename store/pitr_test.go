@@ -424,3 +424,54 @@ func TestTableAsOfAndChangesBetween(t *testing.T) {
 		t.Fatalf("ChangesBetween from before PITR was enabled: %v", err)
 	}
 }
+
+// TestRestoresEmitNoChanges: restored items reach no change log (no stream
+// records, as in DynamoDB), and a backup a restore is reading cannot be
+// deleted (BackupInUseException).
+func TestRestoresEmitNoChanges(t *testing.T) {
+	db := openMem(t)
+	tbl := newTable(t, db, "src")
+	if _, err := db.SetPITR(ctx, "", "src", true, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range []string{"a", "b", "c"} {
+		if _, err := db.Write(ctx, WriteOptions{}, put(tbl, attr.Item{"pk": attr.S(pk)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := &recLog{ks: db.KeySpace(SpaceStreamRecords)}
+	db.RegisterChangeLog(log)
+	bk, err := db.CreateBackup("", "src", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RestoreBackup(bk, restoreSpec(tbl, "fromBackup")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RestoreAsOf("", "src", time.Now(), restoreSpec(tbl, "asOf")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"fromBackup", "asOf"} {
+		if n, _, err := db.Stats(waitRestored(t, db, name)); err != nil || n != 3 {
+			t.Fatalf("%s: %d items (%v)", name, n, err)
+		}
+	}
+	if len(log.prepared) != 0 {
+		t.Fatalf("restores reached the change log: %v", log.prepared)
+	}
+	db.backupMu.Lock()
+	db.inUse[bk.ID]++ // as a restore reading it holds it
+	db.backupMu.Unlock()
+	if _, err := db.DeleteBackup(bk.ID); !errors.Is(err, &ddberr.Error{Kind: ddberr.KindBackupInUse}) {
+		t.Fatalf("DeleteBackup of a backup in use: %v", err)
+	}
+	db.backupMu.Lock()
+	db.inUse[bk.ID]--
+	db.backupMu.Unlock()
+	if _, err := db.DeleteBackup(bk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := db.BackupByID(bk.ID); err != nil || b != nil {
+		t.Fatalf("deleted backup still there: %v %v", b, err)
+	}
+}
