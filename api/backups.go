@@ -152,7 +152,11 @@ type restoreOverrides struct {
 }
 
 func (o *restoreOverrides) check(v *constraints) {
-	v.createTableName(o.TargetTableName, "targetTableName")
+	if o.TargetTableName == nil {
+		v.notNull(false, "targetTableName")
+	} else {
+		v.resourceName(*o.TargetTableName, "targetTableName")
+	}
 	v.enum(o.BillingModeOverride, "billingModeOverride", "PROVISIONED", "PAY_PER_REQUEST")
 	if o.ProvisionedThroughputOverride != nil {
 		checkThroughput(v, o.ProvisionedThroughputOverride, "provisionedThroughputOverride")
