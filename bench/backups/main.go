@@ -246,6 +246,9 @@ type lat struct {
 func (l *lat) add(d time.Duration) { l.mu.Lock(); l.d = append(l.d, d); l.mu.Unlock() }
 
 func (l *lat) String() string {
+	if len(l.d) == 0 {
+		return "none"
+	}
 	sort.Slice(l.d, func(i, j int) bool { return l.d[i] < l.d[j] })
 	p := func(q float64) time.Duration { return l.d[int(q*float64(len(l.d)-1))] }
 	return fmt.Sprintf("%d writes, p50 %v, p90 %v, p99 %v, max %v", len(l.d), p(.5).Round(time.Microsecond), p(.9).Round(time.Microsecond),
@@ -253,7 +256,7 @@ func (l *lat) String() string {
 }
 
 func writersBench(args []string) {
-	f := flags(args, map[string]int{"writers": 16, "seconds": 10, "items": 20000})
+	f := flags(args, map[string]int{"writers": 16, "seconds": 10, "items": 20000, "restores": 1, "backups": 1})
 	dir := tempDir()
 	defer os.RemoveAll(dir)
 	s, err := server.New(server.Options{Addr: "127.0.0.1:0", DataDir: dir, Init: true})
@@ -267,9 +270,9 @@ func writersBench(args []string) {
 	c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", "")})
 	ctx := context.Background()
-	t := table(s.DB(), "w")
+	t := table(s.DB(), "writes")
 	load(s.DB(), t, f["items"], 200)
-	if _, err := c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("w"),
+	if _, err := c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("writes"),
 		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
 		log.Fatal(err)
 	}
@@ -289,7 +292,7 @@ func writersBench(args []string) {
 					}
 					n := &types.AttributeValueMemberN{Value: strconv.Itoa(k)}
 					pair := func(side string) types.TransactWriteItem {
-						return types.TransactWriteItem{Put: &types.Put{TableName: aws.String("w"), Item: map[string]types.AttributeValue{
+						return types.TransactWriteItem{Put: &types.Put{TableName: aws.String("writes"), Item: map[string]types.AttributeValue{
 							"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("pair-%d-%s", w, side)}, "n": n}}}
 					}
 					t0 := time.Now()
@@ -319,17 +322,21 @@ func writersBench(args []string) {
 			default:
 			}
 			t0 := time.Now()
-			b, err := c.CreateBackup(ctx, &dynamodb.CreateBackupInput{TableName: aws.String("w"), BackupName: aws.String(fmt.Sprintf("b%d", i))})
+			b, err := c.CreateBackup(ctx, &dynamodb.CreateBackupInput{TableName: aws.String("writes"), BackupName: aws.String(fmt.Sprintf("backup-%d", i))})
 			if err != nil {
 				log.Fatal(err)
 			}
 			bkTime.add(time.Since(t0))
 			backups.Add(1)
+			if f["restores"] == 0 {
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
 			for _, pitr := range []bool{false, true} {
 				target := fmt.Sprintf("r%d-%v", i, pitr)
 				t0 = time.Now()
 				if pitr {
-					_, err = c.RestoreTableToPointInTime(ctx, &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String("w"), TargetTableName: aws.String(target), UseLatestRestorableTime: aws.Bool(true)})
+					_, err = c.RestoreTableToPointInTime(ctx, &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String("writes"), TargetTableName: aws.String(target), UseLatestRestorableTime: aws.Bool(true)})
 				} else {
 					_, err = c.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{BackupArn: b.BackupDetails.BackupArn, TargetTableName: aws.String(target)})
 				}
