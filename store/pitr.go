@@ -686,7 +686,7 @@ func (db *DB) ChangesBetween(ctx context.Context, region, name string, from, to 
 
 // restoreBatchBytes is the size of the batches a restore and a base copy
 // commit (unsynced, but the last).
-const restoreBatchBytes = 256 << 10
+const restoreBatchBytes = 4 << 20
 
 // RestoreAsOf creates the table spec (validated by the caller, with the
 // overrides applied; its Region and Name are the target's) and fills it, in
