@@ -293,7 +293,8 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 // errTableGone ends a base copy or a fold whose table was deleted.
 var errTableGone = errors.New("store: table deleted")
 
-// commitPITR commits a batch of a table's base or history upkeep only if
+// commitPITR commits a batch of a table's base or history upkeep (or of a
+// restore into it) only if
 // the table (this incarnation) still exists, under the catalog lock shared:
 // DeleteTable, which holds it exclusively, then either runs after and
 // deletes what the batch wrote, or ran before and the batch is dropped, so
@@ -773,7 +774,8 @@ func (db *DB) fill(ctx context.Context, t *Table, source func(fn func(k, item []
 		if sync {
 			o = db.writeOpts
 		}
-		if err := db.commit(b, o); err != nil {
+		// Not into a table deleted meanwhile: its range is deleted once.
+		if err := db.commitPITR(b, t.ID, o); err != nil {
 			return err
 		}
 		b.Close()
