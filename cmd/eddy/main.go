@@ -8,6 +8,7 @@
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
 //	eddy tables backup|backups|restore|pitr ..., eddy backup --to DIR, eddy restore --from DIR --data DIR
+//	eddy policies put|get|list|delete|simulate ...
 package main
 
 import (
@@ -29,6 +30,7 @@ Usage:
   eddy tables <command>       on-demand backups, restores and point-in-time recovery of tables (run 'eddy tables' for help)
   eddy backup --to DIR        an online, consistent copy of the running server's whole database
   eddy restore --from DIR --data NEWDIR   a data directory from a whole-server backup (offline)
+  eddy policies <command>     attach IAM policies to users and roles, simulate a request (run 'eddy policies' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -61,6 +63,8 @@ func main() {
 		os.Exit(runBackup(os.Args[2:]))
 	case "restore":
 		os.Exit(runRestore(os.Args[2:]))
+	case "policies":
+		os.Exit(runPolicies(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
