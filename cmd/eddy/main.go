@@ -7,8 +7,8 @@
 //	eddy triggers add|list|show|enable|disable|remove ...
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
+//	eddy tables backup|backups|restore|pitr ..., eddy backup --to DIR, eddy restore --from DIR --data DIR
 //	eddy policies put|get|list|delete|simulate ...
-//	eddy tables partitions NAME
 package main
 
 import (
@@ -27,8 +27,10 @@ Usage:
   eddy search SINK QUERY      query a search sink (the embedded index)
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
+  eddy tables <command>       on-demand backups, restores, point-in-time recovery and partitions of tables (run 'eddy tables' for help)
+  eddy backup --to DIR        an online, consistent copy of the running server's whole database
+  eddy restore --from DIR --data NEWDIR   a data directory from a whole-server backup (offline)
   eddy policies <command>     attach IAM policies to users and roles, simulate a request (run 'eddy policies' for help)
-  eddy tables partitions NAME a table's partitions and what each consumed (run 'eddy tables' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -55,10 +57,14 @@ func main() {
 		os.Exit(runReplicate(os.Args[2:]))
 	case "relay":
 		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
-	case "policies":
-		os.Exit(runPolicies(os.Args[2:]))
 	case "tables":
 		os.Exit(runTables(os.Args[2:]))
+	case "backup":
+		os.Exit(runBackup(os.Args[2:]))
+	case "restore":
+		os.Exit(runRestore(os.Args[2:]))
+	case "policies":
+		os.Exit(runPolicies(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

@@ -24,6 +24,9 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	triggerstest.Cleanup()
+	if built.dir != "" {
+		os.RemoveAll(built.dir) // buildEddy's binary
+	}
 	os.Exit(code)
 }
 
