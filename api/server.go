@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -45,6 +46,10 @@ type Deps struct {
 	// slowly holds no slot. Nil admits everything. Call (in process) does
 	// not use it.
 	Admit func(ctx context.Context) (release func(), err error)
+	// Usage, when set, receives what each successful request consumed and
+	// returned, per table (see Usage), over HTTP and in process. Nil
+	// meters nothing.
+	Usage func(*Usage)
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -65,6 +70,7 @@ type Server struct {
 	log    *streams.Log
 	logger *slog.Logger
 	admit  func(ctx context.Context) (release func(), err error)
+	usage  func(*Usage)
 	ops    map[string]opFunc
 
 	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
@@ -73,7 +79,7 @@ type Server struct {
 // New builds the protocol handlers over cfg.DB and cfg.Log.
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
-	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit}
+	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit, usage: deps.Usage}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()
@@ -145,12 +151,14 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
-	c := &call{op: op, body: body, principal: scope.AccessKeyID, region: cmp.Or(scope.Region, s.opts.Region), host: r.Host}
+	c := &call{op: op, body: body, principal: scope.AccessKeyID, region: cmp.Or(scope.Region, s.opts.Region), host: r.Host, metered: s.usage != nil}
+	start := time.Now()
 	resp, err := s.dispatch(r.Context(), f, c)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	s.report(c, start)
 	writeBody(w, r, http.StatusOK, resp)
 	c.recycle(resp)
 }
@@ -193,7 +201,13 @@ func (s *Server) CallIn(ctx context.Context, region, op string, req []byte, prin
 	if f == nil || strings.HasPrefix(op, "Streams.") {
 		return nil, ddberr.New(ddberr.KindUnknownOperation, "")
 	}
-	return s.dispatch(ctx, f, &call{op: op, body: req, principal: principal, region: cmp.Or(region, s.opts.Region)})
+	c := &call{op: op, body: req, principal: principal, region: cmp.Or(region, s.opts.Region), metered: s.usage != nil}
+	start := time.Now()
+	resp, err := s.dispatch(ctx, f, c)
+	if err == nil {
+		s.report(c, start)
+	}
+	return resp, err
 }
 
 // ErrorJSON renders err in DynamoDB's error JSON ({"__type":...,"message":...}),
