@@ -207,11 +207,9 @@ func (s *Service) decide(p *policy, t *target, now time.Time) (decision, bool) {
 	d := decision{p: p, t: t, cur: cur, read: !write, table: table, index: index, otherCap: other}
 
 	if enough(highPeriods) {
-		high, peak := true, 0.0
+		high := true
 		for i := range highPeriods {
-			u := util(last.Add(-time.Duration(i) * time.Minute))
-			high = high && u > target
-			peak = max(peak, u)
+			high = high && util(last.Add(-time.Duration(i)*time.Minute)) > target
 		}
 		if high && !t.suspended.DynamicScalingOutSuspended && !inCooldown(t.lastOut, p.cfg.ScaleOutCooldown, now) {
 			to := min(int64(math.Ceil(float64(cur)*util(last)/target)), t.max)
