@@ -45,6 +45,7 @@ type call struct {
 	// consumed to usage (usage.go).
 	metered bool
 	usage   []Usage
+	one     [1]Usage // usage's room for the usual single table
 }
 
 // respPool recycles the response buffers of Query and Scan (tens of KB

@@ -11,7 +11,10 @@ import (
 // from it, reported to Deps.Usage whether or not the client asked for
 // ReturnConsumedCapacity (the CloudWatch metrics are built from it). A
 // batch reports one Usage per table. Covered: GetItem, PutItem,
-// UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem.
+// UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem,
+// TransactWriteItems, TransactGetItems, and PartiQL's ExecuteStatement,
+// BatchExecuteStatement and ExecuteTransaction of writes (a read-only
+// ExecuteTransaction is not metered).
 type Usage struct {
 	Region, Table, Op string
 	// Read and Write are the table's own capacity units (a local index
@@ -45,6 +48,9 @@ func (c *call) usageOf(t *store.Table) *Usage {
 			return &c.usage[i]
 		}
 	}
+	if c.usage == nil {
+		c.usage = c.one[:0]
+	}
 	c.usage = append(c.usage, Usage{Region: c.region, Table: t.Name, Op: c.op})
 	return &c.usage[len(c.usage)-1]
 }
@@ -63,12 +69,20 @@ func (u *Usage) index(name string) *IndexUsage {
 // and each global index's (local indexes' units count to the table, as
 // DynamoDB's table metric does).
 func (c *call) chargeWrite(t *store.Table, old, nu attr.Item) {
-	u := c.usageOf(t)
-	if u == nil {
+	if !c.metered {
 		return
 	}
 	var tu tableUnits
 	tu.addWrite(t, old, nu)
+	c.addUnits(t, &tu)
+}
+
+// addUnits adds a write's tableUnits to t's usage.
+func (c *call) addUnits(t *store.Table, tu *tableUnits) {
+	u := c.usageOf(t)
+	if u == nil {
+		return
+	}
 	u.Write += tu.units
 	for _, ix := range tu.indexes {
 		if ix.global {
@@ -76,6 +90,31 @@ func (c *call) chargeWrite(t *store.Table, old, nu attr.Item) {
 		} else {
 			u.Write += ix.units
 		}
+	}
+}
+
+// chargeTx meters a transaction of writes as txCapacity charges it:
+// twice the table's units, the indexes' as a single write.
+func (c *call) chargeTx(plans []txPlan, muts []store.Mutation, res []store.Result) {
+	if !c.metered {
+		return
+	}
+	for i, p := range plans {
+		check, nu := muts[i].ReadOnly, res[i].New
+		if check {
+			nu = res[i].Old
+		}
+		var tu tableUnits
+		tu.addTxWrite(p.t, res[i].Old, nu, check)
+		c.addUnits(p.t, &tu)
+	}
+}
+
+// chargeTxReads meters transactional reads: twice the strongly
+// consistent units of each item, as transactReadResponse charges them.
+func (c *call) chargeTxReads(refs []store.ItemRef, items []attr.Item) {
+	for i, it := range items {
+		c.chargeRead(refs[i].Table, nil, 2*readUnits(attr.ItemSize(it), true), 0, b2i(it != nil))
 	}
 }
 
@@ -93,7 +132,7 @@ func (c *call) chargeRead(t *store.Table, ix *store.Index, tableUnits, indexUnit
 		u.Read += indexUnits
 	}
 	u.Items += items
-	u.CountItems = c.op == "Query" || c.op == "Scan"
+	u.CountItems = c.op == "Query" || c.op == "Scan" || c.op == "ExecuteStatement"
 }
 
 // report hands the call's usage to Deps.Usage once it succeeded.

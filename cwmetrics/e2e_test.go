@@ -74,6 +74,34 @@ func startRun(t *testing.T) *run {
 	if err != nil || q.Count != 10 {
 		t.Fatalf("query: %v %v", q, err)
 	}
+	// Transactions and PartiQL on table "ledger": 2 transactional Puts
+	// (2 units each), an INSERT (1), a TransactGetItems of both items (2
+	// each), a SELECT by key (0.5).
+	if _, err := srv.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("ledger"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	key := func(id string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: id}}
+	}
+	if _, err := srv.DDB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: aws.String("ledger"), Item: key("x")}}, {Put: &ddbtypes.Put{TableName: aws.String("ledger"), Item: key("y")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.DDB.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`INSERT INTO ledger VALUE {'id': 'z'}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.DDB.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []ddbtypes.TransactGetItem{
+		{Get: &ddbtypes.Get{TableName: aws.String("ledger"), Key: key("x")}}, {Get: &ddbtypes.Get{TableName: aws.String("ledger"), Key: key("y")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := srv.DDB.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM ledger WHERE id = 'z'`)}); err != nil || len(out.Items) != 1 {
+		t.Fatal(out, err)
+	}
 	srv.Tick(ctx) // samples the provisioned units in minute 0
 	clock.Advance(time.Minute)
 	for i := range 3 {
@@ -116,6 +144,11 @@ func TestMetricsThroughTheSDK(t *testing.T) {
 			stat("thri", "WriteThrottleEvents", "Sum", "TableName", "orders", "GlobalSecondaryIndexName", "byCustomer"),
 			stat("treq", "ThrottledRequests", "Sum", "TableName", "orders", "Operation", "PutItem"),
 			stat("none", "ConsumedWriteCapacityUnits", "Sum", "TableName", "other"),
+			stat("lw", "ConsumedWriteCapacityUnits", "Sum", "TableName", "ledger"),
+			stat("lwn", "ConsumedWriteCapacityUnits", "SampleCount", "TableName", "ledger"),
+			stat("lr", "ConsumedReadCapacityUnits", "Sum", "TableName", "ledger"),
+			stat("pqitems", "ReturnedItemCount", "Sum", "TableName", "ledger", "Operation", "ExecuteStatement"),
+			stat("nopw", "ProvisionedWriteCapacityUnits", "Maximum", "TableName", "ledger"), // on-demand: none
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +158,7 @@ func TestMetricsThroughTheSDK(t *testing.T) {
 		value  float64
 	}{
 		"w": {0, 20}, "wn": {0, 10}, "wi": {0, 20}, "ri": {0, 2}, // 15 KB eventually consistent from the index: 4 KB units halved
+		"lw": {0, 5}, "lwn": {0, 2}, "lr": {0, 4.5}, "pqitems": {0, 1},
 		"items": {0, 10}, "lat": {0, 10}, "pw": {0, 5}, "thr": {1, 3}, "thri": {1, 1}, "treq": {1, 3},
 	}
 	for _, res := range out.MetricDataResults {
