@@ -6,14 +6,14 @@
 // # What it records
 //
 // api reports every successful item request (GetItem, PutItem, UpdateItem,
-// DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem) through
+// DeleteItem, Query, Scan, the batches, the transactions, PartiQL) through
 // api.Deps.Usage, whether or not the client asked for
 // ReturnConsumedCapacity; internal/server hands it to Store.Record:
 //
 //	ConsumedReadCapacityUnits, ConsumedWriteCapacityUnits   TableName [+ GlobalSecondaryIndexName]
 //	    one sample per request: Sum is the units, SampleCount the requests
 //	SuccessfulRequestLatency (Milliseconds)                  TableName + Operation
-//	ReturnedItemCount (Query, Scan)                          TableName + Operation
+//	ReturnedItemCount (Query, Scan, ExecuteStatement)        TableName + Operation
 //	ProvisionedRead/WriteCapacityUnits                       TableName [+ GlobalSecondaryIndexName], sampled each minute (Store.Set)
 //	ReadThrottleEvents, WriteThrottleEvents                  TableName [+ GlobalSecondaryIndexName] } Store.RecordThrottle,
 //	ThrottledRequests                                        TableName + Operation                 } from the capacity limiter
@@ -54,6 +54,6 @@
 //   - No PutMetricData, alarms, dashboards, metric math, Metrics Insights,
 //     percentiles or high-resolution periods (refused with
 //     InvalidParameterValue saying so).
-//   - Transactions and PartiQL are not metered yet; a request that fails
-//     (a failed condition included) records nothing.
+//   - A request that fails (a failed condition included) records nothing;
+//     a read-only ExecuteTransaction is not metered.
 package cwmetrics
