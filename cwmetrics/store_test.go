@@ -42,3 +42,15 @@ func TestStoreBounds(t *testing.T) {
 		t.Fatalf("Sum of b's minute: %v", s.Sum(k("b"), now))
 	}
 }
+
+// BenchmarkRecord is the metering of one PutItem on a table with a global
+// index (three series under the store's mutex), from concurrent clients.
+func BenchmarkRecord(b *testing.B) {
+	s := New(Options{})
+	b.RunParallel(func(pb *testing.PB) {
+		u := Usage{Region: "us-east-1", Table: "orders", Op: "PutItem", Write: 1, Indexes: []IndexUsage{{Name: "byCustomer", Write: 1}}, Latency: time.Millisecond}
+		for pb.Next() {
+			s.Record(&u)
+		}
+	})
+}
