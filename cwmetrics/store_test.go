@@ -1,8 +1,12 @@
 package cwmetrics
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestStoreBounds: data points older than the retention are pruned (and a
@@ -53,4 +57,33 @@ func BenchmarkRecord(b *testing.B) {
 			s.Record(&u)
 		}
 	})
+}
+
+// TestStoreConcurrent: requests recorded while /metrics and queries read
+// (run with -race).
+func TestStoreConcurrent(t *testing.T) {
+	s := New(Options{MaxSeries: 8})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Collector())
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				s.Record(&Usage{Region: "r", Table: fmt.Sprint("t", (g+i)%12), Op: "PutItem", Write: 1, Latency: time.Millisecond})
+			}
+		}()
+	}
+	for range 20 {
+		if _, err := reg.Gather(); err != nil {
+			t.Fatal(err)
+		}
+		s.Query(Key{Region: "r", Metric: ConsumedWrite, Table: "t1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), time.Minute)
+		s.Keys("r")
+	}
+	wg.Wait()
+	if n := len(s.Keys("r")); n > 8 {
+		t.Fatalf("%d series, bound 8", n)
+	}
 }
