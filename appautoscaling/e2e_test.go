@@ -198,3 +198,77 @@ func TestScalingAPIErrors(t *testing.T) {
 		t.Errorf("policies after deregistering their target: %+v %v", ps, err)
 	}
 }
+
+// TestIndexScalesOut: a global index's write capacity is its own scalable
+// target (table/T/index/I), driven by the index's consumed units and
+// changed through UpdateTable's GlobalSecondaryIndexUpdates; the table's
+// capacity is left alone.
+func TestIndexScalesOut(t *testing.T) {
+	clock := eddytest.NewClock()
+	srv := eddytest.Start(t, server.Options{Clock: clock.Now, MetricsInterval: -1})
+	ctx := context.Background()
+	pt := &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)}
+	if _, err := srv.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String("orders"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("customer"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:             []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		ProvisionedThroughput: pt,
+		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{IndexName: aws.String("byCustomer"),
+			KeySchema:  []ddbtypes.KeySchemaElement{{AttributeName: aws.String("customer"), KeyType: ddbtypes.KeyTypeHash}},
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeKeysOnly}, ProvisionedThroughput: pt}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := aas.NewFromConfig(srv.Config())
+	dim := aastypes.ScalableDimensionDynamoDBIndexWriteCapacityUnits
+	id := aws.String("table/orders/index/byCustomer")
+	if _, err := c.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceDynamodb,
+		ResourceId: id, ScalableDimension: dim, MinCapacity: aws.Int32(5), MaxCapacity: aws.Int32(100)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutScalingPolicy(ctx, &aas.PutScalingPolicyInput{PolicyName: aws.String("gsi"), ServiceNamespace: aastypes.ServiceNamespaceDynamodb,
+		ResourceId: id, ScalableDimension: dim, PolicyType: aastypes.PolicyTypeTargetTrackingScaling,
+		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(50),
+			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeDynamoDBWriteCapacityUtilization}}}); err != nil {
+		t.Fatal(err)
+	}
+	// 300 index writes a minute (small items: 1 unit each for the table
+	// and the index): 100% of the index's 5 units.
+	n := 0
+	load := func() {
+		for range 12 {
+			var reqs []ddbtypes.WriteRequest
+			for range 25 {
+				n++
+				reqs = append(reqs, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{
+					"id": &ddbtypes.AttributeValueMemberS{Value: fmt.Sprint(n)}, "customer": &ddbtypes.AttributeValueMemberS{Value: fmt.Sprint(n % 7)}}}})
+			}
+			if _, err := srv.DDB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"orders": reqs}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	now := clock.Now()
+	clock.Advance(now.Truncate(time.Minute).Add(time.Minute).Sub(now))
+	for range 2 {
+		load()
+		clock.Advance(time.Minute)
+		srv.Tick(ctx)
+	}
+	d, err := srv.DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := aws.ToInt64(d.Table.GlobalSecondaryIndexes[0].ProvisionedThroughput.WriteCapacityUnits); w != 10 {
+		t.Errorf("index write units %d, want 10", w)
+	}
+	if w := aws.ToInt64(d.Table.ProvisionedThroughput.WriteCapacityUnits); w != 5 {
+		t.Errorf("table write units %d, want 5 (not its target)", w)
+	}
+	acts, err := c.DescribeScalingActivities(ctx, &aas.DescribeScalingActivitiesInput{ServiceNamespace: aastypes.ServiceNamespaceDynamodb, ResourceId: id})
+	if err != nil || len(acts.ScalingActivities) != 1 || acts.ScalingActivities[0].StatusCode != aastypes.ScalingActivityStatusCodeSuccessful ||
+		aws.ToString(acts.ScalingActivities[0].Description) != "Setting write capacity units to 10." {
+		t.Errorf("activities %+v %v", acts, err)
+	}
+}
