@@ -308,7 +308,23 @@ func TestGetMetricStatisticsThroughTheCLI(t *testing.T) {
 		if err == nil || !strings.Contains(stderr, "(InvalidParameterCombination) when calling the GetMetricStatistics operation: Must specify either Statistics or ExtendedStatistics") {
 			t.Errorf("%s without statistics: %v\n%s", cli.Version, err, stderr)
 		}
-		t.Logf("%s: get-metric-statistics returned the run's throttles, and CloudWatch's error without statistics", cli.Version)
+		out = cli.MustRun(t, env, r.srv.URL(), "cloudwatch", "get-metric-data", "--start-time", from, "--end-time", to, "--scan-by", "TimestampAscending",
+			"--metric-data-queries", `[{"Id":"w","MetricStat":{"Metric":{"Namespace":"AWS/DynamoDB","MetricName":"ConsumedWriteCapacityUnits",`+
+				`"Dimensions":[{"Name":"TableName","Value":"orders"},{"Name":"GlobalSecondaryIndexName","Value":"byCustomer"}]},"Period":60,"Stat":"Sum"}},`+
+				`{"Id":"t","Label":"throttles","MetricStat":{"Metric":{"Namespace":"AWS/DynamoDB","MetricName":"WriteThrottleEvents",`+
+				`"Dimensions":[{"Name":"TableName","Value":"orders"}]},"Period":60,"Stat":"Sum"}}]`)
+		var md struct {
+			MetricDataResults []struct {
+				Id, Label, StatusCode string
+				Values                []float64
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &md); err != nil || len(md.MetricDataResults) != 2 ||
+			md.MetricDataResults[0].Id != "w" || len(md.MetricDataResults[0].Values) != 1 || md.MetricDataResults[0].Values[0] != 20 ||
+			md.MetricDataResults[1].Label != "throttles" || len(md.MetricDataResults[1].Values) != 1 || md.MetricDataResults[1].Values[0] != 3 {
+			t.Errorf("%s get-metric-data: %v\n%s", cli.Version, err, out)
+		}
+		t.Logf("%s: get-metric-statistics returned the run's throttles, get-metric-data its index units, and CloudWatch's error without statistics", cli.Version)
 	}
 
 	// JSON 1.0.
