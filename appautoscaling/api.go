@@ -225,29 +225,32 @@ func (s *Service) register(region string, in *targetIn) (any, error) {
 		t = &target{resource: r, created: s.opts.Now(), arn: fmt.Sprintf("arn:aws:application-autoscaling:%s:%s:scalable-target/%s",
 			region, s.opts.AccountID, strings.ReplaceAll(uuid.New(), "-", "")[:28])}
 	}
-	min, max := t.min, t.max
+	nt := *t // changed and saved before it replaces t
 	if in.MinCapacity != nil {
-		min = *in.MinCapacity
+		nt.min = *in.MinCapacity
 	}
 	if in.MaxCapacity != nil {
-		max = *in.MaxCapacity
+		nt.max = *in.MaxCapacity
 	}
-	if min > max {
+	if nt.min > nt.max {
 		return nil, errValidation("Minimum capacity cannot be greater than maximum capacity")
 	}
-	if min < 1 {
+	if nt.min < 1 {
 		return nil, errValidation("Minimum capacity for DynamoDB must be at least 1")
 	}
-	t.min, t.max = min, max
 	if in.RoleARN != nil {
-		t.role = *in.RoleARN
+		nt.role = *in.RoleARN
 	}
-	if t.role == "" {
-		t.role = fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable", s.opts.AccountID)
+	if nt.role == "" {
+		nt.role = fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable", s.opts.AccountID)
 	}
 	if in.SuspendedState != nil {
-		t.suspended = *in.SuspendedState
+		nt.suspended = *in.SuspendedState
 	}
+	if err := s.save(map[string]any{string(targetKey(r)): nt.rec()}); err != nil {
+		return nil, err
+	}
+	*t = nt
 	s.targets[r] = t
 	return map[string]string{"ScalableTargetARN": t.arn}, nil
 }
@@ -342,8 +345,17 @@ func (s *Service) deregister(region string, in *targetIn) (any, error) {
 	if s.targets[r] == nil {
 		return nil, errNoTarget(r)
 	}
-	delete(s.targets, r)
 	// Deregistering a target deletes its scaling policies.
+	del := [][]byte{targetKey(r)}
+	for k, p := range s.policies {
+		if p.resource == r {
+			del = append(del, policyKeyOf(k))
+		}
+	}
+	if err := s.save(nil, del...); err != nil {
+		return nil, err
+	}
+	delete(s.targets, r)
 	for k, p := range s.policies {
 		if p.resource == r {
 			delete(s.policies, k)
@@ -446,7 +458,12 @@ func (s *Service) putPolicy(region string, in *policyIn) (any, error) {
 			p.alarms = append(p.alarms, alarm{name, fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, s.opts.AccountID, name)})
 		}
 	}
-	p.cfg = *tt
+	np := *p
+	np.cfg = *tt
+	if err := s.save(map[string]any{string(policyKeyOf(k)): np.rec()}); err != nil {
+		return nil, err
+	}
+	*p = np
 	s.policies[k] = p
 	return struct {
 		PolicyARN string  `json:"PolicyARN"`
@@ -506,6 +523,9 @@ func (s *Service) deletePolicy(region string, in *policyIn) (any, error) {
 	defer s.mu.Unlock()
 	if s.policies[k] == nil {
 		return nil, &apiError{"ObjectNotFoundException", fmt.Sprintf("No scaling policy found for service namespace: dynamodb, resource ID: %s, scalable dimension: %s, policy name: %s", r.ResourceID, r.Dimension, *in.PolicyName)}
+	}
+	if err := s.save(nil, policyKeyOf(k)); err != nil {
+		return nil, err
 	}
 	delete(s.policies, k)
 	return struct{}{}, nil

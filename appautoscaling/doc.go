@@ -33,8 +33,11 @@
 // # State
 //
 // Targets, policies and the last Options.MaxActivities activities (1000)
-// are in memory: a restart loses them (documented in the README's
-// differences). One mutex guards them; Evaluate holds it to decide and
+// are kept in the Service's key space (KV, store.SpaceAutoScaling; layout
+// in persist.go) and in memory; each change is written, synced, before it
+// is applied in memory. The consumed units it acts on are cwmetrics', in
+// memory: after a restart the alarms start from empty minutes. One mutex
+// guards the state; Evaluate holds it to decide and to record, and
 // releases it around UpdateTable.
 //
 // # Caveats

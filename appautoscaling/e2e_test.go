@@ -272,3 +272,80 @@ func TestIndexScalesOut(t *testing.T) {
 		t.Errorf("activities %+v %v", acts, err)
 	}
 }
+
+// TestScalingSurvivesRestart: targets, policies and activities are in the
+// data directory: after a restart they are described as before, and the
+// policy keeps acting.
+func TestScalingSurvivesRestart(t *testing.T) {
+	clock := eddytest.NewClock()
+	srv := eddytest.Start(t, server.Options{DataDir: t.TempDir(), Clock: clock.Now, MetricsInterval: -1})
+	ctx := context.Background()
+	if _, err := srv.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:             aws.String("events"),
+		AttributeDefinitions:  []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:             []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := aas.NewFromConfig(srv.Config())
+	dim, id := aastypes.ScalableDimensionDynamoDBTableWriteCapacityUnits, aws.String("table/events")
+	if _, err := c.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceDynamodb,
+		ResourceId: id, ScalableDimension: dim, MinCapacity: aws.Int32(5), MaxCapacity: aws.Int32(100)}); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := c.PutScalingPolicy(ctx, &aas.PutScalingPolicyInput{PolicyName: aws.String("w"), ServiceNamespace: aastypes.ServiceNamespaceDynamodb,
+		ResourceId: id, ScalableDimension: dim, PolicyType: aastypes.PolicyTypeTargetTrackingScaling,
+		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(50),
+			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeDynamoDBWriteCapacityUtilization}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	load := func(s *eddytest.Server) { // 300 units
+		for range 12 {
+			var reqs []ddbtypes.WriteRequest
+			for range 25 {
+				n++
+				reqs = append(reqs, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{
+					"id": &ddbtypes.AttributeValueMemberS{Value: fmt.Sprint(n)}}}})
+			}
+			if _, err := s.DDB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"events": reqs}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	now := clock.Now()
+	clock.Advance(now.Truncate(time.Minute).Add(time.Minute).Sub(now))
+	for range 2 {
+		load(srv)
+		clock.Advance(time.Minute)
+		srv.Tick(ctx)
+	}
+
+	srv.Restart()
+	c = aas.NewFromConfig(srv.Config())
+	ts, err := c.DescribeScalableTargets(ctx, &aas.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceDynamodb})
+	if err != nil || len(ts.ScalableTargets) != 1 || aws.ToInt32(ts.ScalableTargets[0].MaxCapacity) != 100 {
+		t.Fatalf("targets after restart: %+v %v", ts, err)
+	}
+	ps, err := c.DescribeScalingPolicies(ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceDynamodb})
+	if err != nil || len(ps.ScalingPolicies) != 1 || aws.ToString(ps.ScalingPolicies[0].PolicyARN) != aws.ToString(pol.PolicyARN) {
+		t.Fatalf("policies after restart: %+v %v", ps, err)
+	}
+	acts, err := c.DescribeScalingActivities(ctx, &aas.DescribeScalingActivitiesInput{ServiceNamespace: aastypes.ServiceNamespaceDynamodb})
+	if err != nil || len(acts.ScalingActivities) != 1 || aws.ToString(acts.ScalingActivities[0].Description) != "Setting write capacity units to 10." {
+		t.Fatalf("activities after restart: %+v %v", acts, err)
+	}
+	// 600 units a minute for 2 minutes: 100% of 10 units, on to 20.
+	for range 2 {
+		load(srv)
+		load(srv)
+		clock.Advance(time.Minute)
+		srv.Tick(ctx)
+	}
+	d, err := srv.DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("events")})
+	if err != nil || aws.ToInt64(d.Table.ProvisionedThroughput.WriteCapacityUnits) != 20 {
+		t.Fatalf("after restart and 2 more minutes at 100%%: %+v %v", d.Table.ProvisionedThroughput, err)
+	}
+}

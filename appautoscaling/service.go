@@ -42,17 +42,20 @@ type Options struct {
 
 // Service is the Application Auto Scaling API for DynamoDB over a metric
 // store, and the scaler that evaluates its target tracking policies.
-// Targets, policies and activities are in memory. Safe for concurrent use.
+// Targets, policies and activities persist in their key space (KV). Safe
+// for concurrent use.
 type Service struct {
 	opts    Options
 	tables  Tables
 	metrics *cwmetrics.Store
+	kv      KV // nil: in memory only
 
 	evalMu     sync.Mutex // one Evaluate at a time
 	mu         sync.Mutex
 	targets    map[resource]*target
 	policies   map[policyKey]*policy
 	activities []*activity
+	seq        uint64 // the latest activity's
 }
 
 type target struct {
@@ -82,12 +85,14 @@ type policy struct {
 
 type activity struct {
 	resource
+	seq                                     uint64 // its key (persist.go)
 	id, description, cause, status, message string
 	start, end                              time.Time
 }
 
-// New returns a Service with no targets.
-func New(tables Tables, metrics *cwmetrics.Store, opts Options) *Service {
+// New returns a Service with the targets, policies and activities store
+// holds (nil: none, kept in memory only).
+func New(tables Tables, metrics *cwmetrics.Store, store KV, opts Options) (*Service, error) {
 	opts.Region, opts.AccountID = cmp.Or(opts.Region, arn.DefaultRegion), cmp.Or(opts.AccountID, arn.DefaultAccount)
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -95,8 +100,12 @@ func New(tables Tables, metrics *cwmetrics.Store, opts Options) *Service {
 	if opts.MaxActivities <= 0 {
 		opts.MaxActivities = 1000
 	}
-	return &Service{opts: opts, tables: tables, metrics: metrics,
+	s := &Service{opts: opts, tables: tables, metrics: metrics, kv: store,
 		targets: map[resource]*target{}, policies: map[policyKey]*policy{}}
+	if err := s.load(); err != nil {
+		return nil, fmt.Errorf("appautoscaling: load: %w", err)
+	}
+	return s, nil
 }
 
 func (s *Service) sortedTargets() []*target {
@@ -266,16 +275,32 @@ func (s *Service) apply(ctx context.Context, d decision, now time.Time) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	t := *d.t
 	if err == nil {
-		d.t.lastScale = a.end
+		t.lastScale = a.end
 		if d.out {
-			d.t.lastOut = a.end
+			t.lastOut = a.end
 		} else {
-			d.t.lastIn = a.end
+			t.lastIn = a.end
 		}
 	}
+	s.seq++
+	a.seq = s.seq
+	sets := map[string]any{string(activityKey(a.seq)): a.rec()}
+	if s.targets[d.t.resource] == d.t { // not deregistered meanwhile
+		sets[string(targetKey(t.resource))] = t.rec()
+	}
+	var del [][]byte
+	over := len(s.activities) + 1 - s.opts.MaxActivities
+	for i := 0; i < over; i++ {
+		del = append(del, activityKey(s.activities[i].seq))
+	}
+	if err := s.save(sets, del...); err != nil {
+		return // not recorded: the capacity changed, the next evaluation starts from it
+	}
+	*d.t = t
 	s.activities = append(s.activities, a)
-	if over := len(s.activities) - s.opts.MaxActivities; over > 0 {
+	if over > 0 {
 		s.activities = slices.Delete(s.activities, 0, over)
 	}
 }

@@ -43,7 +43,10 @@ func newRig(t *testing.T, write, minCap, maxCap int64, cfg string) *rig {
 	r := &rig{t: t, now: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC), tables: &fakeTables{read: 5, write: write}}
 	clock := func() time.Time { return r.now }
 	r.m = cwmetrics.New(cwmetrics.Options{Now: clock})
-	r.s = New(r.tables, r.m, Options{Now: clock})
+	var err error
+	if r.s, err = New(r.tables, r.m, nil, Options{Now: clock}); err != nil {
+		t.Fatal(err)
+	}
 	ns, id, dim := "dynamodb", "table/t", "dynamodb:table:WriteCapacityUnits"
 	if _, err := r.s.register("us-east-1", &targetIn{ServiceNamespace: &ns, ResourceID: &id, ScalableDimension: &dim, MinCapacity: &minCap, MaxCapacity: &maxCap}); err != nil {
 		t.Fatal(err)

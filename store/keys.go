@@ -70,6 +70,9 @@ const (
 	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
 	SpaceBackups Space = 0x60 // backups and point-in-time recovery
 	SpaceLogs    Space = 0x70 // function logs
+
+	// 0x80-0x8F: package appautoscaling.
+	SpaceAutoScaling Space = 0x80 // scalable targets, scaling policies, scaling activities
 )
 
 // spaces names every registered Space and its owner.
@@ -93,6 +96,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "reserved"},
 	SpaceLogs:          {"logs", "reserved"},
+	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
 }
 
 // String returns the space's registered name, or its byte in hex.

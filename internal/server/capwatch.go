@@ -15,15 +15,18 @@ import (
 
 // openCapWatch builds the CloudWatch metric store and the Application Auto
 // Scaling service (before api, which reports each request's usage to the
-// store), and starts the minute tick unless MetricsInterval is negative.
-func (s *Server) openCapWatch() {
+// store; the service's targets, policies and activities are read from
+// their key space).
+func (s *Server) openCapWatch() error {
 	mo := s.opts.Metrics
 	if mo.Now == nil {
 		mo.Now = s.opts.Clock
 	}
 	s.cwm = cwmetrics.New(mo)
-	s.scaling = appautoscaling.New(capacityTables{s}, s.cwm, appautoscaling.Options{
+	var err error
+	s.scaling, err = appautoscaling.New(capacityTables{s}, s.cwm, s.db.KeySpace(store.SpaceAutoScaling), appautoscaling.Options{
 		Region: s.opts.Region, AccountID: s.opts.AccountID, Now: s.cwm.Now})
+	return err
 }
 
 // startCapWatch runs Tick every MetricsInterval (default 1 minute).

@@ -271,7 +271,9 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.openCapWatch()
+	if err := s.openCapWatch(); err != nil {
+		return nil, err
+	}
 	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Usage: s.recordUsage}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
