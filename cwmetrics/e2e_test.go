@@ -239,8 +239,24 @@ func TestMetricsThroughTheSDK(t *testing.T) {
 		}
 	}
 
+	// A Period past CloudWatch's Integer (whose seconds would wrap to a
+	// zero duration) is refused, over JSON 1.0.
+	req, _ := http.NewRequest("POST", r.srv.URL()+"/", strings.NewReader(`{"Namespace":"AWS/DynamoDB","MetricName":"ConsumedWriteCapacityUnits",`+
+		`"StartTime":1,"EndTime":100000,"Period":2161727821137838080,"Statistics":["Sum"]}`))
+	req.Header.Set("X-Amz-Target", "GraniteServiceVersion20100801.GetMetricStatistics")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-Query-Error") != "ValidationError;Sender" || !strings.Contains(string(b), `"__type":"com.amazonaws.cloudwatch#ValidationError"`) {
+		t.Errorf("huge Period: %d %s %s", resp.StatusCode, resp.Header, b)
+	}
+
 	// The same figures in Prometheus.
-	resp, err := http.Get(r.srv.URL() + "/metrics")
+	resp, err = http.Get(r.srv.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

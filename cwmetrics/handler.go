@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -257,6 +258,9 @@ func periodOf(in obj, param string) (time.Duration, error) {
 	}
 	if !ok {
 		return 0, errMissing(param)
+	}
+	if p > math.MaxInt32 { // Period is an Integer in CloudWatch's model
+		return 0, errValidation("1 validation error detected: Value '%.0f' at 'period' failed to satisfy constraint: Member must have value less than or equal to 2147483647", p)
 	}
 	// eddy keeps 1-minute data only (no high-resolution metrics):
 	// DynamoDB's own metrics are 1-minute.
