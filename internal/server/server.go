@@ -366,6 +366,7 @@ func New(opts Options) (_ *Server, err error) {
 	)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
