@@ -24,6 +24,7 @@ import (
 //	0x20                                          → triggers: functions, code (triggers/store.go)
 //	0x21 … 0x23                                   → mappings: configurations, checkpoints, windows
 //	0x30                                          → dlq: entries, outbox (dlq/store.go)
+//	0x81 <principal ARN> 0x00 <policy name>       → IAM policy document (iam/policies)
 //
 // Item keys: <hash:8> is shards.Hash of the encoded partition key, so a
 // table's items are spread over the hash ring as DynamoDB spreads them over
@@ -71,8 +72,11 @@ const (
 	SpaceBackups Space = 0x60 // backups and point-in-time recovery
 	SpaceLogs    Space = 0x70 // function logs
 
-	// 0x80-0x8F: package appautoscaling.
-	SpaceAutoScaling Space = 0x80 // scalable targets, scaling policies, scaling activities
+	// 0x80-0x8F: security. 0x81: package iam/policies.
+	SpacePolicies Space = 0x81 // IAM policies by principal ARN and name
+
+	// 0x90-0x9F: package appautoscaling.
+	SpaceAutoScaling Space = 0x90 // scalable targets, scaling policies, scaling activities
 )
 
 // spaces names every registered Space and its owner.
@@ -96,6 +100,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "reserved"},
 	SpaceLogs:          {"logs", "reserved"},
+	SpacePolicies:      {"policies", "iam/policies"},
 	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
 }
 
