@@ -495,6 +495,11 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 	list := make([]tableUnits, 0, len(reqs))
 	for _, r := range reqs {
 		list = append(list, tableUnits{table: r.name, units: r.units})
+		if c.metered {
+			if t := s.db.TableIn(c.region, r.name); t != nil {
+				c.chargeRead(t, nil, r.units, 0, len(responses[r.name]))
+			}
+		}
 	}
 	out.capacityList(in.ReturnConsumedCapacity, list)
 	return out.done(), nil
@@ -622,6 +627,9 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op, Partial: true}, muts...)
 	if err != nil {
 		return nil, err
+	}
+	for i, m := range muts {
+		c.chargeWrite(m.Table, res[i].Old, res[i].New)
 	}
 	out := respWriter{}
 	out.raw("UnprocessedItems", unprocessedItems(muts, wrs, res))

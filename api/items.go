@@ -174,6 +174,7 @@ func (s *Server) putItem(ctx context.Context, c *call) (any, error) {
 		out.item("Attributes", r.Old)
 	}
 	out.writeCapacity(in.ReturnConsumedCapacity, t, r.Old, r.New)
+	c.chargeWrite(t, r.Old, r.New)
 	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Item); err != nil {
 		return nil, err
 	}
@@ -295,6 +296,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 		}
 		s.chargeRead(rd, readUnits(size, consistent))
 		out.capacity(in.ReturnConsumedCapacity, t.Name, readUnits(size, consistent))
+		c.chargeRead(t, nil, readUnits(size, consistent), 0, b2i(raw != nil))
 		return out.done(), nil
 	}
 	it, err := s.db.Get(t, in.Key)
@@ -309,9 +311,11 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 			it = proj.Apply(it)
 		}
 		out.item("Item", it)
-		out.capacity(in.ReturnConsumedCapacity, t.Name, readUnits(size, in.ConsistentRead != nil && *in.ConsistentRead))
+		out.capacity(in.ReturnConsumedCapacity, t.Name, readUnits(size, consistent))
+		c.chargeRead(t, nil, readUnits(size, consistent), 0, 1)
 	} else {
-		out.capacity(in.ReturnConsumedCapacity, t.Name, readUnits(0, in.ConsistentRead != nil && *in.ConsistentRead))
+		out.capacity(in.ReturnConsumedCapacity, t.Name, readUnits(0, consistent))
+		c.chargeRead(t, nil, readUnits(0, consistent), 0, 0)
 	}
 	return out.done(), nil
 }
@@ -353,6 +357,7 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 		out.item("Attributes", r.Old)
 	}
 	out.writeCapacity(in.ReturnConsumedCapacity, t, r.Old, nil)
+	c.chargeWrite(t, r.Old, nil)
 	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Key); err != nil {
 		return nil, err
 	}
@@ -467,6 +472,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 		}
 	}
 	out.writeCapacity(in.ReturnConsumedCapacity, t, r.Old, r.New)
+	c.chargeWrite(t, r.Old, r.New)
 	if err := s.collectionMetrics(&out, in.ReturnItemCollectionMetrics, t, in.Key); err != nil {
 		return nil, err
 	}

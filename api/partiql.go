@@ -261,7 +261,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 		if in.Limit != nil {
 			limit = int(min(*in.Limit, 1<<31))
 		}
-		return s.selectPQ(ctx, p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
+		return s.selectPQ(ctx, c, p, statementHash(*in.Statement, in.Parameters), limit, in.NextToken, in.ConsistentRead != nil && *in.ConsistentRead, in.ReturnConsumedCapacity)
 	}
 	if p.st.Kind == partiql.Exists {
 		return nil, ddberr.Validationf("EXISTS can only be used in ExecuteTransaction write requests.")
@@ -281,6 +281,7 @@ func (s *Server) executeStatement(ctx context.Context, c *call) (any, error) {
 	}
 	out.raw("Items", items)
 	out.writeCapacity(in.ReturnConsumedCapacity, p.t, res[0].Old, res[0].New)
+	c.chargeWrite(p.t, res[0].Old, res[0].New)
 	return out.done(), nil
 }
 
@@ -336,7 +337,7 @@ func pqIndexReach(t *store.Table, ix *store.Index, st *partiql.Statement, filter
 
 // selectPQ runs a SELECT as a Query (equality or IN on the partition key)
 // or a Scan, one page.
-func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
+func (s *Server) selectPQ(ctx context.Context, c *call, p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
 	t, st, g := p.t, p.st, p.g
 	spec0 := store.ReadSpec{Table: t}
 	if st.Index != "" {
@@ -485,6 +486,10 @@ func (s *Server) selectPQ(ctx context.Context, p *pqStatement, hash uint32, limi
 		}
 	}
 	readCapacity(&out, rcc, t, spec0.Index, *total, consistent)
+	if c.metered {
+		tu, iu := readSplit(spec0.Index, *total, consistent)
+		c.chargeRead(t, spec0.Index, tu, iu, fr.count)
+	}
 	return out.done(), nil
 }
 
@@ -626,10 +631,11 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, consumed *ca
 		if err != nil {
 			return table, nil, err
 		}
+		consistent := bs.ConsistentRead != nil && *bs.ConsistentRead
 		if consumed != nil {
-			consistent := bs.ConsistentRead != nil && *bs.ConsistentRead
 			consumed.add(table, readUnits(attr.ItemSize(it), consistent), true)
 		}
+		c.chargeRead(p.t, nil, readUnits(attr.ItemSize(it), consistent), 0, b2i(it != nil))
 		return table, p.readItem(it, cond), nil
 	}
 	if p.st.Kind == partiql.Exists {
@@ -643,6 +649,7 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, consumed *ca
 	if err != nil {
 		return table, nil, insertError(&pl, err)
 	}
+	c.chargeWrite(p.t, res[0].Old, res[0].New)
 	if consumed != nil {
 		// The table's write units, as WriteCapacityUnits too, and each
 		// secondary index the write changed, as a single write charges them.
@@ -763,6 +770,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	out := respWriter{}
 	out.raw("Responses", responses)
 	txCapacity(&out, in.ReturnConsumedCapacity, plans, muts, res)
+	c.chargeTx(plans, muts, res)
 	return rawJSON(out.done()), nil
 }
 

@@ -46,6 +46,11 @@ type call struct {
 	// pooled is the respPool buffer the handler took (respBuffer) for its
 	// response; serveRPC recycles it once the response is written.
 	pooled *[]byte
+	// metered is set when Deps.Usage is: handlers then add what they
+	// consumed to usage (usage.go).
+	metered bool
+	usage   []Usage
+	one     [1]Usage // usage's room for the usual single table
 }
 
 // respPool recycles the response buffers of Query and Scan (tens of KB

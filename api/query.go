@@ -481,6 +481,10 @@ func (s *Server) renderRead(ctx context.Context, c *call, p *readPlan) (any, err
 	}
 	s.chargeRead(rd, readUnits(fr.total.Bytes, p.consistent))
 	readCapacity(&out, p.capacity, t, spec.Index, fr.total, p.consistent)
+	if c.metered {
+		tu, iu := readSplit(spec.Index, fr.total, p.consistent)
+		c.chargeRead(t, spec.Index, tu, iu, fr.count)
+	}
 	return out.done(), nil
 }
 
@@ -526,16 +530,7 @@ func readCapacity(out *respWriter, mode string, t *store.Table, ix *store.Index,
 	if mode != "TOTAL" && mode != "INDEXES" {
 		return
 	}
-	var tableUnits, indexUnits float64
-	switch {
-	case ix == nil:
-		tableUnits = readUnits(page.Bytes, consistent)
-	default:
-		indexUnits = readUnits(page.Bytes-page.TableBytes, consistent)
-		if page.TableBytes > 0 {
-			tableUnits = readUnits(page.TableBytes, consistent)
-		}
-	}
+	tableUnits, indexUnits := readSplit(ix, page, consistent)
 	total := tableUnits + indexUnits
 	out.key("ConsumedCapacity")
 	b := append(out.buf, `{"TableName":`...)
@@ -559,6 +554,18 @@ func readCapacity(out *respWriter, mode string, t *store.Table, ix *store.Index,
 		}
 	}
 	out.buf = append(b, '}')
+}
+
+// readSplit is a read's units: the table's, and index ix's (nil: none).
+func readSplit(ix *store.Index, page store.Page, consistent bool) (tableUnits, indexUnits float64) {
+	if ix == nil {
+		return readUnits(page.Bytes, consistent), 0
+	}
+	indexUnits = readUnits(page.Bytes-page.TableBytes, consistent)
+	if page.TableBytes > 0 {
+		tableUnits = readUnits(page.TableBytes, consistent)
+	}
+	return tableUnits, indexUnits
 }
 
 // mixedParams rejects requests that use both legacy and expression

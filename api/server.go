@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/arn"
@@ -46,6 +47,10 @@ type Deps struct {
 	// slowly holds no slot. Nil admits everything. Call (in process) does
 	// not use it.
 	Admit func(ctx context.Context) (release func(), err error)
+	// Usage, when set, receives what each successful request consumed and
+	// returned, per table (see Usage), over HTTP and in process. Nil
+	// meters nothing.
+	Usage func(*Usage)
 	// Policies, when set, authorizes every DynamoDB and Streams operation
 	// (over HTTP and in process) with the IAM policies of the principal it
 	// acts as (authorize.go). Nil allows everything.
@@ -82,6 +87,7 @@ type Server struct {
 	logger *slog.Logger
 	admit  func(ctx context.Context) (release func(), err error)
 	cap    *capacity.Limiter // nil: no read is throttled
+	usage  func(*Usage)
 	ops    map[string]opFunc
 
 	policies    Policies
@@ -93,7 +99,7 @@ type Server struct {
 // New builds the protocol handlers over cfg.DB and cfg.Log.
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
-	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit, cap: deps.Capacity,
+	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit, cap: deps.Capacity, usage: deps.Usage,
 		policies: deps.Policies, principalOf: deps.Principal}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
@@ -167,15 +173,17 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
-	c := &call{op: op, body: body, principal: scope.AccessKeyID, region: cmp.Or(scope.Region, s.opts.Region), host: r.Host}
+	c := &call{op: op, body: body, principal: scope.AccessKeyID, region: cmp.Or(scope.Region, s.opts.Region), host: r.Host, metered: s.usage != nil}
 	if s.principalOf != nil && scope.AccessKeyID != "" {
 		c.principalARN, c.sourceIP = s.principalOf(scope.AccessKeyID), sourceIP(r.RemoteAddr)
 	}
+	start := time.Now()
 	resp, err := s.dispatch(r.Context(), f, c)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	s.report(c, start)
 	writeBody(w, r, http.StatusOK, resp)
 	c.recycle(resp)
 }
@@ -221,7 +229,13 @@ func (s *Server) CallIn(ctx context.Context, region, op string, req []byte, prin
 	if f == nil || strings.HasPrefix(op, "Streams.") {
 		return nil, ddberr.New(ddberr.KindUnknownOperation, "")
 	}
-	return s.dispatch(ctx, f, &call{op: op, body: req, principal: principal, region: cmp.Or(region, s.opts.Region), principalARN: arn.PrincipalFrom(ctx)})
+	c := &call{op: op, body: req, principal: principal, region: cmp.Or(region, s.opts.Region), principalARN: arn.PrincipalFrom(ctx), metered: s.usage != nil}
+	start := time.Now()
+	resp, err := s.dispatch(ctx, f, c)
+	if err == nil {
+		s.report(c, start)
+	}
+	return resp, err
 }
 
 // ErrorJSON renders err in DynamoDB's error JSON ({"__type":...,"message":...}),

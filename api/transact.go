@@ -171,6 +171,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	}
 	out := respWriter{}
 	txCapacity(&out, in.ReturnConsumedCapacity, plans, muts, res)
+	c.chargeTx(plans, muts, res)
 	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
 		return nil, err
 	}
@@ -704,6 +705,7 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.chargeTxReads(refs, items)
 	return transactReadResponse(refs, items, in.ReturnConsumedCapacity, func(i int, it attr.Item) attr.Item {
 		if it != nil && projs[i] != nil {
 			return projs[i].Apply(it)

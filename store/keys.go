@@ -76,6 +76,9 @@ const (
 
 	// 0x80-0x8F: security. 0x81: package iam/policies.
 	SpacePolicies Space = 0x81 // IAM policies by principal ARN and name
+
+	// 0x90-0x9F: package appautoscaling.
+	SpaceAutoScaling Space = 0x90 // scalable targets, scaling policies, scaling activities
 )
 
 // spaces names every registered Space and its owner.
@@ -100,6 +103,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceBackups:       {"backups", "store"},
 	SpaceLogs:          {"logs", "reserved"},
 	SpacePolicies:      {"policies", "iam/policies"},
+	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
 }
 
 // String returns the space's registered name, or its byte in hex.

@@ -42,9 +42,10 @@ import (
 //	│0x60      │ backups        │ store    │ PITR history, base images, backups  │
 //	│0x70      │ logs           │ reserved │ function logs                       │
 //	│0x81      │ policies       │ iam/...  │ IAM policies by principal and name  │
+//	│0x90      │ autoscaling    │ (1)      │ scalable targets, policies, activity│
 //	└──────────┴────────────────┴──────────┴─────────────────────────────────────┘
 //	  (each owner's block runs to the next 16: 0x10-0x1F streams, 0x20-0x2F
-//	   triggers and mappings, 0x30-0x3F dlq, ...)
+//	   triggers and mappings, 0x30-0x3F dlq, ...; (1) is appautoscaling)
 //
 //	a key of space S, as stored:   ┌───┬──────────────────────────┐
 //	                               │ S │ key relative to the space│

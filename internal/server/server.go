@@ -18,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/appautoscaling"
 	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
+	"github.com/eddydb/eddy/cwmetrics"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
 	"github.com/eddydb/eddy/iam/policies"
@@ -143,6 +145,17 @@ type Options struct {
 	// window, in-flight window); URL, Connect, Region, EnsureStream and
 	// Logger are the server's. Default: relay.Options' defaults.
 	Relay relay.Options
+	// Metrics bounds the CloudWatch metrics (AWS/DynamoDB) kept in memory
+	// (see cwmetrics.Options: 3 hours of 1-minute data, 4096 series by
+	// default); its Now defaults to Clock.
+	Metrics cwmetrics.Options
+	// MetricsInterval is how often provisioned capacity is sampled into
+	// the metrics and the auto scaling policies are evaluated (Tick).
+	// Default 1 minute; negative disables the tick (tests call Tick).
+	MetricsInterval time.Duration
+	// Clock is the time the metrics and auto scaling run on. Default
+	// time.Now; tests compress time with eddytest.Clock.
+	Clock func() time.Time
 	// Principal maps the access key ID of a DynamoDB or Streams request
 	// (its SigV4 credential scope) to the ARN of the IAM principal it acts
 	// as, whose policies (/eddy/policies) then authorize it; "" is
@@ -202,7 +215,9 @@ type Server struct {
 	outbox   *outbox.Outbox
 	relay    *relay.Relay
 	mappings *mappings.Manager
-	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
+	fnlogs   *cwlogs.Store           // the functions' logs (CloudWatch Logs API)
+	cwm      *cwmetrics.Store        // AWS/DynamoDB metrics (CloudWatch API)
+	scaling  *appautoscaling.Service // Application Auto Scaling API and scaler
 	metrics  *prometheus.Registry
 	api      *api.Server
 	policies *policies.Store
@@ -275,17 +290,23 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
+	if err := s.openCapWatch(); err != nil {
+		return nil, err
+	}
 	s.metrics = prometheus.NewRegistry()
 	co := opts.Capacity
 	co.Metrics = s.metrics
 	co.Size = func(t *store.Table) int64 { _, n, _ := s.db.Stats(t); return n }
+	if co.Observer == nil {
+		co.Observer = throttleMetrics{s.cwm} // ReadThrottleEvents, WriteThrottleEvents, ThrottledRequests
+	}
 	s.capacity = capacity.New(co)
 	s.db.SetAdmitter(s.capacity)
 	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
 		return nil, err
 	}
 	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity,
-		Policies: s.policies, Principal: opts.Principal},
+		Usage: s.recordUsage, Policies: s.policies, Principal: opts.Principal},
 		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
@@ -366,6 +387,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.dlq.Start()
 
 	s.limits.register(s.metrics)
+	s.metrics.MustRegister(s.cwm.Collector())
 	s.metrics.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "eddy_storage_failed",
 			Help: "1 while the store is in its failed state (a failed WAL write or sync, a failing flush, a vanished data directory): writes are refused and /healthz answers 503."},
@@ -400,6 +422,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle(console.Prefix, console.Handler())
 	s.mux.Handle("/console", console.Handler())
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	s.mux.Handle("POST "+cwmetrics.CBORPath, s.cwm.Handler(opts.Region))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
 		Handler:           s.limits.handler(s.mux),
@@ -425,20 +448,32 @@ func New(opts Options) (_ *Server, err error) {
 	// through is open; Shutdown stops the sweeper before closing them.
 	s.ttl = s.db.StartTTLSweeper(opts.TTLSweepInterval)
 	s.db.ResumeBackfills()
+	s.startCapWatch()
 	return s, nil
 }
 
 // rpc serves POST /: the CloudWatch Logs JSON protocol (X-Amz-Target
-// Logs_20140328.*) for the functions' logs, everything else by api
-// (DynamoDB and DynamoDB Streams, and api's answers to other targets).
+// Logs_20140328.*) for the functions' logs, CloudWatch (JSON 1.0 target
+// GraniteServiceVersion20100801.*, or an awsquery form) for the
+// AWS/DynamoDB metrics, Application Auto Scaling (AnyScaleFrontendService.*),
+// everything else by api (DynamoDB and DynamoDB Streams, and api's answers
+// to other targets). CloudWatch's RPC v2 CBOR requests have their own path.
 func (s *Server) rpc() http.Handler {
 	logs := s.fnlogs.Handler()
+	cw := s.cwm.Handler(s.opts.Region)
+	scaling := s.scaling.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), cwlogs.TargetPrefix) {
+		target := r.Header.Get("X-Amz-Target")
+		switch {
+		case strings.HasPrefix(target, cwlogs.TargetPrefix):
 			logs.ServeHTTP(w, r)
-			return
+		case strings.HasPrefix(target, cwmetrics.TargetPrefix) || cwmetrics.IsQuery(r):
+			cw.ServeHTTP(w, r)
+		case strings.HasPrefix(target, appautoscaling.TargetPrefix):
+			scaling.ServeHTTP(w, r)
+		default:
+			s.api.ServeHTTP(w, r)
 		}
-		s.api.ServeHTTP(w, r)
 	})
 }
 
