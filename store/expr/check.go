@@ -16,7 +16,7 @@ type errSlot uint8
 const (
 	eParens    errSlot = iota // "((x))"
 	eUnknownFn                // unknown function, or one not allowed in this grammar
-	eMisusedFn                // a condition function used as an operand, size() as a condition
+	eMisusedFn                // a condition function used as an operand, size() as a condition, list_append in list_append
 	eReserved                 // bare reserved word in a path
 	eSection                  // a clause used twice in an update
 	eAttrName                 // undefined #name
@@ -196,6 +196,16 @@ func (k *checker) checkOperand(o *operand) {
 		}
 		if k.g == gCondition {
 			k.misusedFunction(o.args)
+		}
+		if k.g == gUpdate && o.fn == "list_append" {
+			// DynamoDB refuses a list_append nested in a list_append (an
+			// if_not_exists is fine): scylla test_update_expression.py::
+			// test_update_expression_function_nesting, run against DynamoDB.
+			for _, a := range o.args {
+				if a.kind == opFunc && a.fn == "list_append" {
+					k.set(eMisusedFn, "The function is not allowed to be used this way in an expression; function: list_append")
+				}
+			}
 		}
 		k.checkFunction(o.fn, o.args)
 	case opPlus, opMinus:
