@@ -18,8 +18,12 @@ import (
 // guest SDK exports it.
 const DefaultHandler = "handle"
 
-// ABIMarker is the export every eddy-abi-v1 module carries.
-const ABIMarker = "eddy_abi_v1"
+// ABIMarker is the export every eddy-abi-v1 module carries; ABIMarkerV2
+// the one of eddy-abi-v2 (v1 and call_many). The host accepts either.
+const (
+	ABIMarker   = "eddy_abi_v1"
+	ABIMarkerV2 = "eddy_abi_v2"
+)
 
 var (
 	nameRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -38,6 +42,9 @@ type FunctionSpec struct {
 	Timeout     time.Duration
 	MemoryMB    int
 	Environment map[string]string
+	// Role is the execution role's ARN (CreateFunction's Role): the
+	// function's table calls act as it (see FunctionConfig.Role).
+	Role string
 	// Publish also publishes version 1 from the new $LATEST.
 	Publish bool
 }
@@ -50,6 +57,7 @@ type ConfigUpdate struct {
 	Timeout     *time.Duration
 	MemoryMB    *int
 	Environment map[string]string // nil: unchanged; empty: cleared
+	Role        *string
 	// RevisionID, when set, must match $LATEST's current revision.
 	RevisionID string
 }
@@ -93,7 +101,9 @@ func (h *Host) checkCode(ctx context.Context, code []byte, handler string, memor
 // checkABI verifies the module's exports and imports against eddy-abi-v1.
 func (h *Host) checkABI(cm *compiledCode, handler string) error {
 	exp := cm.ExportedFunctions()
-	if _, ok := exp[ABIMarker]; !ok {
+	_, v1 := exp[ABIMarker]
+	_, v2 := exp[ABIMarkerV2]
+	if !v1 && !v2 {
 		return newErr(ErrInvalidParameter, "The module does not implement eddy-abi-v1: missing export %q (build it with the triggers/guest SDK)", ABIMarker)
 	}
 	fn, ok := exp[handler]
@@ -159,7 +169,7 @@ func (h *Host) CreateFunction(ctx context.Context, s FunctionSpec) (*FunctionCon
 	c := FunctionConfig{
 		Name: s.Name, Version: LatestVersion, Handler: s.Handler, Runtime: s.Runtime,
 		Description: s.Description, Timeout: s.Timeout, MemoryMB: s.MemoryMB,
-		Environment: maps.Clone(s.Environment), CodeSize: int64(len(s.Code)),
+		Environment: maps.Clone(s.Environment), CodeSize: int64(len(s.Code)), Role: s.Role,
 	}
 	if c.Handler == "" {
 		c.Handler = DefaultHandler
@@ -361,6 +371,9 @@ func (h *Host) UpdateFunctionConfiguration(ctx context.Context, name string, u C
 		}
 		if u.Environment != nil {
 			c.Environment = maps.Clone(u.Environment)
+		}
+		if u.Role != nil {
+			c.Role = *u.Role
 		}
 		if err := h.checkConfig(c); err != nil {
 			return nil, err

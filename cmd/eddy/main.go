@@ -7,6 +7,8 @@
 //	eddy triggers add|list|show|enable|disable|remove ...
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
+//	eddy policies put|get|list|delete|simulate ...
+//	eddy tables partitions NAME
 package main
 
 import (
@@ -25,6 +27,8 @@ Usage:
   eddy search SINK QUERY      query a search sink (the embedded index)
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
+  eddy policies <command>     attach IAM policies to users and roles, simulate a request (run 'eddy policies' for help)
+  eddy tables partitions NAME a table's partitions and what each consumed (run 'eddy tables' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -51,6 +55,10 @@ func main() {
 		os.Exit(runReplicate(os.Args[2:]))
 	case "relay":
 		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
+	case "policies":
+		os.Exit(runPolicies(os.Args[2:]))
+	case "tables":
+		os.Exit(runTables(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

@@ -18,10 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
+	"github.com/eddydb/eddy/iam/policies"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/lambdaapi"
@@ -120,6 +122,10 @@ type Options struct {
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
 	// Account default to the server's.
 	FunctionLogs cwlogs.Options
+	// Builtins adds host-side handlers a mapping may name ("eddy.NAME",
+	// see mappings.Builtin) beside the server's own (eddy.replicate): for
+	// embedding programs and the native ceiling of the handler benchmarks.
+	Builtins func(name string) (mappings.Builtin, bool)
 	// HTTP bounds what clients can hold: connections, read and write
 	// timeouts, requests in flight and their queue, response bytes to slow
 	// readers. Default: HTTPLimits' defaults.
@@ -137,6 +143,17 @@ type Options struct {
 	// window, in-flight window); URL, Connect, Region, EnsureStream and
 	// Logger are the server's. Default: relay.Options' defaults.
 	Relay relay.Options
+	// Principal maps the access key ID of a DynamoDB or Streams request
+	// (its SigV4 credential scope) to the ARN of the IAM principal it acts
+	// as, whose policies (/eddy/policies) then authorize it; "" is
+	// anonymous and allowed. Default nil: every request is anonymous
+	// (the seam verified credentials plug into; tests map keys to users).
+	Principal func(accessKeyID string) string
+	// Capacity configures the capacity limiter (eddy serve --capacity):
+	// Mode (enforce, the default, or report), the clock, the burst window.
+	// Size and Metrics are the server's; Observer, when set, receives
+	// throttle and consumption events.
+	Capacity capacity.Options
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -188,6 +205,8 @@ type Server struct {
 	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
 	metrics  *prometheus.Registry
 	api      *api.Server
+	policies *policies.Store
+	capacity *capacity.Limiter
 	mux      *http.ServeMux
 	limits   *httpLimiter
 
@@ -256,7 +275,18 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	s.metrics = prometheus.NewRegistry()
+	co := opts.Capacity
+	co.Metrics = s.metrics
+	co.Size = func(t *store.Table) int64 { _, n, _ := s.db.Stats(t); return n }
+	s.capacity = capacity.New(co)
+	s.db.SetAdmitter(s.capacity)
+	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
+		return nil, err
+	}
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity,
+		Policies: s.policies, Principal: opts.Principal},
+		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
 	if open == nil {
@@ -293,7 +323,6 @@ func New(opts Options) (_ *Server, err error) {
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
 	lo.HomeRegion = s.db.HomeRegion()
 	s.fnlogs = cwlogs.New(lo)
-	s.metrics = prometheus.NewRegistry()
 	s.triggers, err = triggers.New(triggers.Deps{
 		DB:      s.db.KeySpace(store.SpaceFunctions),
 		Tables:  guestTables{s.api},
@@ -347,17 +376,23 @@ func New(opts Options) (_ *Server, err error) {
 	)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	s.mux.Handle("/eddy/capacity/tables/", s.capacity.Handler(func(region, name string) *store.Table {
+		return s.db.TableIn(cmp.Or(region, opts.Region), name)
+	}))
 	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
+	policyAPI := policies.Handler(s.policies, opts.Principal)
+	s.mux.Handle(policies.Prefix, policyAPI)
+	s.mux.Handle(policies.Prefix+"/", policyAPI)
 	relayAPI := relay.NewHandler(s.relay)
 	s.mux.Handle("/eddy/relays", relayAPI)
 	s.mux.Handle("/eddy/relays/", relayAPI)
 	reps := s.replicationsHandler()
 	s.mux.Handle("/eddy/replications", reps)
 	s.mux.Handle("/eddy/replications/", reps)
-	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings))
+	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings), lambdaapi.WithPolicies(s.policies, opts.Principal))
 	s.mux.Handle("/2015-03-31/", lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2017, lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2019, lambdaAPI)
@@ -437,6 +472,9 @@ func (s *Server) Streams() *streams.Log { return s.streams }
 
 // Outbox returns the sinks and their undelivered documents.
 func (s *Server) Outbox() *outbox.Outbox { return s.outbox }
+
+// Policies returns the IAM policies attached to principals.
+func (s *Server) Policies() *policies.Store { return s.policies }
 
 // Relay returns the relays of change records to JetStream.
 func (s *Server) Relay() *relay.Relay { return s.relay }
