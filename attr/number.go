@@ -145,12 +145,15 @@ func (n Number) String() string {
 // Cmp compares two numbers.
 func (n Number) Cmp(o Number) int { return n.d.Cmp(&o.d) }
 
-// Add returns n+o, checked against DynamoDB's limits.
+// Add returns n+o, checked against DynamoDB's limits. A sum that needs more
+// than 38 digits is refused with the overflow message, as DynamoDB answers
+// 1e50 - 1 (scylla test_number.py::test_update_expression_plus_imprecise,
+// run against DynamoDB).
 func (n Number) Add(o Number) (Number, error) {
 	var r Number
 	cond, err := ctx.Add(&r.d, &n.d, &o.d)
 	if err != nil || cond.Inexact() {
-		return Number{}, &NumberError{Err: ErrNumberPrecision}
+		return Number{}, &NumberError{Err: ErrNumberOverflow}
 	}
 	return r, r.normalize()
 }
@@ -160,7 +163,7 @@ func (n Number) Sub(o Number) (Number, error) {
 	var r Number
 	cond, err := ctx.Sub(&r.d, &n.d, &o.d)
 	if err != nil || cond.Inexact() {
-		return Number{}, &NumberError{Err: ErrNumberPrecision}
+		return Number{}, &NumberError{Err: ErrNumberOverflow}
 	}
 	return r, r.normalize()
 }

@@ -29,6 +29,11 @@ func (db *DB) CreateTable(spec *Table) (_ *Table, err error) {
 	t.ID = db.lastID + 1
 	t.UUID = uuid.New()
 	t.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	if t.BillingMode == "PAY_PER_REQUEST" {
+		// Created on demand: DescribeTable's LastUpdateToPayPerRequestDateTime
+		// is the CreationDateTime, to the millisecond, as DynamoDB answers.
+		t.PayPerRequestSince = t.CreatedAt
+	}
 	b := db.pdb.NewBatch()
 	defer b.Close()
 	if err := putCatalog(b, t); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -236,5 +237,33 @@ func TestInMemoryIgnoresDir(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("in-memory DB touched %s: %v", dir, err)
+	}
+}
+
+// A table created on demand reports its creation time as the time it became
+// PAY_PER_REQUEST, to the millisecond: DynamoDB's DescribeTable answers
+// LastUpdateToPayPerRequestDateTime == CreationDateTime for it (scylla
+// test_describe_table.py::test_describe_table_billing, validated against
+// DynamoDB). The API layer stamps the billing mode before the catalog stamps
+// the creation, so the catalog must align them.
+func TestOnDemandSinceIsCreationTime(t *testing.T) {
+	db := openMem(t)
+	tbl, err := db.CreateTable(&Table{Name: "ondemand", Hash: KeyElement{Name: "pk", Type: attr.TypeS},
+		AttrDefs: []KeyElement{{Name: "pk", Type: attr.TypeS}}, BillingMode: "PAY_PER_REQUEST",
+		PayPerRequestSince: time.Unix(1, 0).UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tbl.PayPerRequestSince.Equal(tbl.CreatedAt) {
+		t.Fatalf("PayPerRequestSince %v, CreatedAt %v: want equal", tbl.PayPerRequestSince, tbl.CreatedAt)
+	}
+	prov, err := db.CreateTable(&Table{Name: "provisioned", Hash: KeyElement{Name: "pk", Type: attr.TypeS},
+		AttrDefs: []KeyElement{{Name: "pk", Type: attr.TypeS}}, BillingMode: "PROVISIONED",
+		Throughput: Throughput{Read: 1, Write: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !prov.PayPerRequestSince.IsZero() {
+		t.Fatalf("a provisioned table got PayPerRequestSince %v", prov.PayPerRequestSince)
 	}
 }

@@ -118,7 +118,7 @@ func (c *Compiler) Update(src string) (*Update, error) {
 	}
 	k := &checker{c: c, g: gUpdate}
 	k.checkUpdate(acts, sections)
-	if msg := k.first(eReserved, eUnknownFn, eSection, eAttrName, eAttrVal, eOverlap, eConflict, eOperand, eFunction, eDepth); msg != "" {
+	if msg := k.first(eReserved, eUnknownFn, eMisusedFn, eSection, eAttrName, eAttrVal, eOverlap, eConflict, eOperand, eFunction, eDepth); msg != "" {
 		return nil, invalid(param, msg)
 	}
 	return newUpdate(acts), nil
