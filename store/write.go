@@ -85,6 +85,10 @@ type WriteOptions struct {
 	// their KeySpace handles (ks.Set(b, key, value)). b is valid only
 	// during the call.
 	Extra func(b *Batch) error
+	// NoChangeLog leaves the registered change logs out of the write: no
+	// stream record, as for the items ImportTable writes (DynamoDB's
+	// imports produce no stream records).
+	NoChangeLog bool
 }
 
 // CanceledError is returned by a multi-item Write when any mutation failed;
@@ -214,7 +218,11 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	if len(changes) == 0 && wo.Extra == nil {
 		return results, nil
 	}
-	dones, err := db.prepareLogs(batch, changes)
+	logged := changes
+	if wo.NoChangeLog {
+		logged = nil
+	}
+	dones, err := db.prepareLogs(batch, logged)
 	finish := func(ok bool) {
 		for _, d := range dones {
 			d(ok)
