@@ -109,10 +109,16 @@ func StreamName(version, instance string, started time.Time) string {
 // the stream on first use, and drops the group's oldest events past the
 // bounds.
 func (s *Store) Log(e triggers.LogEvent) {
-	name := GroupPrefix + e.Function
-	sname := StreamName(e.Version, e.Instance, e.InstanceStarted)
+	s.Append(GroupPrefix+e.Function, StreamName(e.Version, e.Instance, e.InstanceStarted), e.Time, e.Message)
+}
+
+// Append appends one event to a log group's stream, creating both on first
+// use, under the same bounds as the functions' logs: how other parts of
+// eddy (ImportTable's item errors, in /aws-dynamodb/imports) log where
+// `aws logs` reads.
+func (s *Store) Append(name, sname string, t time.Time, msg string) {
 	now := time.Now().UnixMilli()
-	ts := e.Time.UnixMilli()
+	ts := t.UnixMilli()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.groups[name]
@@ -133,10 +139,10 @@ func (s *Store) Log(e triggers.LogEvent) {
 	st.last, st.lastIngest = ts, now
 	st.events++
 	s.seq++
-	g.events = append(g.events, event{seq: s.seq, ts: ts, ingest: now, stream: st, msg: e.Message})
+	g.events = append(g.events, event{seq: s.seq, ts: ts, ingest: now, stream: st, msg: msg})
 	g.written = s.seq
 	before := g.bytes
-	g.bytes += len(e.Message) + eventOverhead
+	g.bytes += len(msg) + eventOverhead
 	for len(g.events)-g.head > s.opts.MaxEvents || (g.bytes > s.opts.MaxBytes && len(g.events)-g.head > 1) {
 		g.drop()
 	}

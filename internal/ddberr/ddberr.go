@@ -43,6 +43,13 @@ const (
 	KindAccessDenied
 	KindIncompleteSignature
 	KindTableNotFound
+	// Export and import (package dataport).
+	KindPointInTimeRecoveryUnavailable
+	KindExportNotFound
+	KindImportNotFound
+	KindExportConflict
+	KindImportConflict
+	KindInvalidExportTime
 )
 
 const ddbNS = "com.amazonaws.dynamodb.v20120810#"
@@ -81,6 +88,14 @@ var table = [...]struct {
 	// missing table (DescribeContinuousBackups), where the others answer
 	// ResourceNotFoundException.
 	KindTableNotFound: {ddbNS + "TableNotFoundException", 400, ""},
+	// The export and import operations' declared errors (API reference of
+	// ExportTableToPointInTime, DescribeExport, ImportTable, DescribeImport).
+	KindPointInTimeRecoveryUnavailable: {ddbNS + "PointInTimeRecoveryUnavailableException", 400, "Point in time recovery has not yet been enabled for this source table."},
+	KindExportNotFound:                 {ddbNS + "ExportNotFoundException", 400, ""},
+	KindImportNotFound:                 {ddbNS + "ImportNotFoundException", 400, ""},
+	KindExportConflict:                 {ddbNS + "ExportConflictException", 400, ""},
+	KindImportConflict:                 {ddbNS + "ImportConflictException", 400, ""},
+	KindInvalidExportTime:              {ddbNS + "InvalidExportTimeException", 400, ""},
 }
 
 // Error is a DynamoDB error with its kind and message, plus the extra
