@@ -45,6 +45,11 @@ type Deps struct {
 	// slowly holds no slot. Nil admits everything. Call (in process) does
 	// not use it.
 	Admit func(ctx context.Context) (release func(), err error)
+	// Ops are DynamoDB operations served by other packages (export and
+	// import: package dataport), by operation name, in the request's
+	// region; decode reads the body as every operation's is read
+	// (SerializationException for a bad one).
+	Ops map[string]func(ctx context.Context, region string, decode func(v any) error) (any, error)
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -83,6 +88,9 @@ func New(deps Deps, cfg Config) *Server {
 	s.registerTransactOps()
 	s.registerTTLOps()
 	s.registerPartiQLOps()
+	for name, f := range deps.Ops {
+		s.ops[name] = func(ctx context.Context, c *call) (any, error) { return f(ctx, c.region, c.decode) }
+	}
 	return s
 }
 

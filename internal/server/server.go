@@ -20,6 +20,7 @@ import (
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
+	"github.com/eddydb/eddy/dataport"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
 	"github.com/eddydb/eddy/internal/arn"
@@ -120,6 +121,11 @@ type Options struct {
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
 	// Account default to the server's.
 	FunctionLogs cwlogs.Options
+	// S3Endpoint is the S3-compatible endpoint exports are written to and
+	// imports read from (credentials from the SDK's default chain: the
+	// environment, ~/.aws). Empty: AWS's S3. A file:///abs/dir bucket is a
+	// local directory either way.
+	S3Endpoint string
 	// HTTP bounds what clients can hold: connections, read and write
 	// timeouts, requests in flight and their queue, response bytes to slow
 	// readers. Default: HTTPLimits' defaults.
@@ -186,6 +192,7 @@ type Server struct {
 	relay    *relay.Relay
 	mappings *mappings.Manager
 	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
+	dataport *dataport.Manager
 	metrics  *prometheus.Registry
 	api      *api.Server
 	mux      *http.ServeMux
@@ -256,7 +263,10 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	s.dataport = s.newDataport(sub("dataport"))
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Ops: dataportOps(s.dataport)},
+		api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	s.opened("dataport", func() error { s.dataport.Close(); return nil })
 
 	open := opts.OpenSink
 	if open == nil {
