@@ -69,6 +69,9 @@ func isIonIdentifier(s string) bool {
 	case "true", "false", "null", "nan":
 		return false
 	}
+	if s[0] == '$' { // $ion_1_0 and $10 (a symbol ID) mean more than a name
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
