@@ -94,7 +94,13 @@ func appendChangeLine(dst []byte, format, view string, c Change) []byte {
 }
 
 // decodeJSONLine decodes one DynamoDB JSON import line: {"Item":{...}}.
+// The common well-formed line takes attr's request scanner (api's PutItem
+// fast path); anything else is decoded by encoding/json, which words the
+// error.
 func decodeJSONLine(line []byte) (attr.Item, error) {
+	if it := scanJSONLine(line); it != nil {
+		return it, nil
+	}
 	var v struct {
 		Item map[string]attr.Value `json:"Item"`
 	}
@@ -215,3 +221,22 @@ func (c *csvReader) next() (attr.Item, error) {
 type rowError struct{ msg string }
 
 func (e rowError) Error() string { return e.msg }
+
+func scanJSONLine(line []byte) attr.Item {
+	s := attr.NewRequestScanner(line)
+	if !s.Open() {
+		return nil
+	}
+	name, done, ok := s.Member()
+	if !ok || done || string(name) != "Item" {
+		return nil
+	}
+	it, ok := s.Item()
+	if !ok || it == nil {
+		return nil
+	}
+	if _, done, ok = s.Member(); !ok || !done || len(bytes.TrimSpace(s.Rest())) != 0 {
+		return nil
+	}
+	return it
+}
