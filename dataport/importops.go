@@ -67,10 +67,17 @@ func (m *Manager) importTable(ctx context.Context, region string, decode func(an
 	if err := json.Unmarshal(in.TableCreationParameters, &params); err != nil {
 		return nil, ddberr.New(ddberr.KindSerialization, "Unexpected field type")
 	}
+	// Members TableCreationParameters does not have (LocalSecondaryIndexes,
+	// StreamSpecification, ...) are ignored, as DynamoDB's front end ignores
+	// unknown members, instead of reaching CreateTable.
 	for k := range params {
 		if !tableCreationMembers[k] {
-			return nil, ddberr.New(ddberr.KindSerialization, "Unrecognized field name: %s", k)
+			delete(params, k)
 		}
+	}
+	createReq, err := json.Marshal(params)
+	if err != nil {
+		return nil, ddberr.New(ddberr.KindInternal, "")
 	}
 	var name string
 	if err := json.Unmarshal(params["TableName"], &name); err != nil || name == "" {
@@ -98,7 +105,7 @@ func (m *Manager) importTable(ctx context.Context, region string, decode func(an
 	// The table is created now, through CreateTable: a bad schema, an
 	// existing table (ResourceInUseException) or a limit is the caller's
 	// error at once, as DynamoDB validates TableCreationParameters.
-	if err := m.opts.Tables.CreateTable(ctx, region, in.TableCreationParameters); err != nil {
+	if err := m.opts.Tables.CreateTable(ctx, region, createReq); err != nil {
 		return nil, err
 	}
 	t := m.db.TableIn(region, name)

@@ -216,3 +216,39 @@ func sameLines(format string, got, want []string) bool {
 	}
 	return true
 }
+
+// captureTables records the CreateTable request an import makes.
+type captureTables struct {
+	db  *store.DB
+	req []byte
+}
+
+func (c *captureTables) CreateTable(_ context.Context, _ string, req []byte) error {
+	c.req = req
+	_, err := c.db.CreateTable(&store.Table{Name: "imp", Hash: store.KeyElement{Name: "pk", Type: attr.TypeS},
+		AttrDefs: []store.KeyElement{{Name: "pk", Type: attr.TypeS}}, BillingMode: "PAY_PER_REQUEST"})
+	return err
+}
+
+// TestImportIgnoresUnknownTableMembers: members TableCreationParameters
+// does not have are dropped (DynamoDB ignores unknown members), not passed
+// to CreateTable.
+func TestImportIgnoresUnknownTableMembers(t *testing.T) {
+	m, _ := newTestManager(t, nil)
+	ct := &captureTables{db: m.db}
+	m.opts.Tables = ct
+	call(t, m, "ImportTable", map[string]any{
+		"S3BucketSource": map[string]any{"S3Bucket": "file://" + t.TempDir()}, "InputFormat": "CSV",
+		"TableCreationParameters": map[string]any{"TableName": "imp", "BillingMode": "PAY_PER_REQUEST",
+			"KeySchema":             []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}},
+			"AttributeDefinitions":  []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}},
+			"LocalSecondaryIndexes": []any{}, "StreamSpecification": map[string]any{"StreamEnabled": true}},
+	})
+	var got map[string]any
+	if err := json.Unmarshal(ct.req, &got); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["LocalSecondaryIndexes"]; ok || got["StreamSpecification"] != nil || got["TableName"] != "imp" {
+		t.Fatalf("CreateTable request %s", ct.req)
+	}
+}
