@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -22,6 +23,10 @@ type fakeHistory struct {
 	changes []Change
 	from    time.Time
 	to      time.Time
+}
+
+func (h *fakeHistory) RecoveryWindow(context.Context, string, string) (time.Time, time.Time, error) {
+	return time.Now().Add(-35 * 24 * time.Hour), time.Now(), nil
 }
 
 func (h *fakeHistory) TableAsOf(_ context.Context, _, _ string, _ time.Time, fn func(attr.Item) error) error {
@@ -186,10 +191,15 @@ func TestIncrementalExportFormat(t *testing.T) {
 }
 
 // TestExportAsOf: a full export at a past instant reads TableAsOf, not the
-// table now.
+// table now; one before the recovery window is refused.
 func TestExportAsOf(t *testing.T) {
 	h := &fakeHistory{asOf: []attr.Item{{"pk": attr.S("then")}}}
 	m, tableARN := newTestManager(t, h)
+	body, _ := json.Marshal(map[string]any{"TableArn": tableARN, "S3Bucket": "file://" + t.TempDir(), "ExportTime": float64(time.Now().Add(-40 * 24 * time.Hour).Unix())})
+	_, err := m.Ops()["ExportTableToPointInTime"](context.Background(), "us-east-1", func(v any) error { return json.Unmarshal(body, v) })
+	if de, ok := err.(*ddberr.Error); !ok || de.Kind != ddberr.KindInvalidExportTime {
+		t.Fatalf("an ExportTime before the window: %v", err)
+	}
 	lines, _ := exportLines(t, m, map[string]any{"TableArn": tableARN, "ExportTime": float64(time.Now().Add(-time.Hour).Unix())})
 	if want := `{"Item":{"pk":{"S":"then"}}}`; len(lines) != 1 || lines[0] != want {
 		t.Fatalf("lines %q, want %s", lines, want)

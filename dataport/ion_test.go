@@ -13,8 +13,8 @@ func TestIonRoundTrip(t *testing.T) {
 		"S": attr.S("q\" b\\ \t\n\x01 é 😀"), "N": attr.NumberValue(attr.MustNumber("-1.5E+100")), "int": attr.N("103"), "small": attr.NumberValue(attr.MustNumber("1E-130")),
 		"B": attr.B([]byte{0, 255}), "T": attr.Bool(true), "F": attr.Bool(false), "Z": attr.Null(),
 		"SS": attr.SS([]string{"a", "b"}), "NS": attr.NS([]string{"1", "2.5"}), "BS": attr.BS([][]byte{{1}, {2}}),
-		"L": attr.L([]attr.Value{attr.S(""), attr.L(nil), attr.M(attr.Item{})}),
-		"M": attr.M(attr.Item{"with space": attr.S("x"), "null": attr.S("kw"), "true": attr.Null(), "9lives": attr.N("9")}),
+		"L":        attr.L([]attr.Value{attr.S(""), attr.L(nil), attr.M(attr.Item{})}),
+		"M":        attr.M(attr.Item{"with space": attr.S("x"), "null": attr.S("kw"), "true": attr.Null(), "9lives": attr.N("9")}),
 		"$ion_1_0": attr.S("marker as a name"), "$10": attr.S("a symbol ID's look"), "'": attr.S("quote as a name"),
 	}
 	line := append(appendIonStruct([]byte("$ion_1_0 {Item:"), it), '}')

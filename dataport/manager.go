@@ -24,6 +24,11 @@ import (
 // refused with PointInTimeRecoveryUnavailableException, and a full export
 // reads the table as it is now.
 type History interface {
+	// RecoveryWindow is the table's restorable period (DescribeContinuousBackups'
+	// EarliestRestorableDateTime and LatestRestorableDateTime). It returns a
+	// *ddberr.Error of KindPointInTimeRecoveryUnavailable when the table has
+	// point-in-time recovery disabled: the request is then refused at once.
+	RecoveryWindow(ctx context.Context, region, table string) (earliest, latest time.Time, err error)
 	// TableAsOf hands fn every item of the table as it was at instant at.
 	// It returns a *ddberr.Error of KindPointInTimeRecoveryUnavailable when
 	// the table keeps no history, KindInvalidExportTime when at is outside
@@ -97,6 +102,10 @@ func (m *Manager) Close() { m.group.Stop() }
 
 // noHistory is a server without point-in-time recovery.
 type noHistory struct{}
+
+func (noHistory) RecoveryWindow(context.Context, string, string) (time.Time, time.Time, error) {
+	return time.Time{}, time.Time{}, ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "")
+}
 
 func (noHistory) TableAsOf(context.Context, string, string, time.Time, func(attr.Item) error) error {
 	return ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "")
@@ -263,10 +272,22 @@ func (m *Manager) exportTable(ctx context.Context, region string, decode func(an
 		inc = &IncrementalExportSpecification{ExportFromTime: spec.ExportFromTime, ExportToTime: spec.ExportToTime, ExportViewType: view}
 		at = j.to
 	}
-	// Without point-in-time recovery a past instant cannot be read: refuse
-	// now, as DynamoDB does, rather than fail in the background.
-	if _, none := m.history.(noHistory); none && (typ == ExportIncremental || at.Before(now.Add(-nowTolerance))) {
-		return nil, ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "")
+	// A past instant is read from point-in-time recovery's history: a
+	// table without it, or an instant outside its window, is refused now,
+	// as DynamoDB does, rather than failed in the background.
+	if typ == ExportIncremental || at.Before(now.Add(-nowTolerance)) {
+		earliest, latest, err := m.history.RecoveryWindow(ctx, region, name)
+		if err != nil {
+			return nil, err
+		}
+		first := at
+		if typ == ExportIncremental {
+			first = j.from
+		}
+		if first.Before(earliest) || at.After(latest.Add(nowTolerance)) {
+			return nil, ddberr.New(ddberr.KindInvalidExportTime, "Export time must be within the point in time recovery period of the table: %s to %s",
+				earliest.UTC().Format(time.RFC3339), latest.UTC().Format(time.RFC3339))
+		}
 	}
 	token := str(in.ClientToken)
 	m.mu.Lock()
