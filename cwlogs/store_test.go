@@ -137,7 +137,7 @@ func TestFilterPaging(t *testing.T) {
 		if pages == 1 {
 			// Dropping events meanwhile does not break the token.
 			s.mu.Lock()
-			s.groups["/aws/lambda/f"].drop()
+			s.groups[groupKey(s.opts.HomeRegion, "/aws/lambda/f")].drop()
 			s.mu.Unlock()
 		}
 	}
@@ -319,7 +319,7 @@ func TestConcurrent(t *testing.T) {
 	}
 	for range 20 {
 		s.mu.Lock()
-		_ = s.groupNames("")
+		_ = s.groupNames("us-east-1", "")
 		s.mu.Unlock()
 		call(t, s, "FilterLogEvents", `{"logGroupName":"/aws/lambda/f0","filterPattern":"line","limit":50}`)
 	}

@@ -120,7 +120,7 @@ func (m *Manager) runImport(ctx context.Context, j *importJob) error {
 		j.errors.Add(1)
 		b, _ := json.Marshal(itemError{ImportArn: d.ImportArn, S3Bucket: d.S3BucketSource.S3Bucket, S3Key: key, ItemIndex: idx, ErrorMessages: []string{msg}})
 		if m.errLog != nil {
-			m.errLog.Append(ImportLogGroup, stream, time.Now(), string(b))
+			m.errLog.Append(j.region, ImportLogGroup, stream, time.Now(), string(b))
 		}
 	}
 	keys := map[string]attr.Type{}

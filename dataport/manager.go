@@ -40,10 +40,11 @@ type History interface {
 	ChangesBetween(ctx context.Context, region, table string, from, to time.Time, fn func(Change) error) error
 }
 
-// ErrorLog receives the per-item errors of imports: the server wires it to
-// the CloudWatch Logs surface (package cwlogs).
+// ErrorLog receives the per-item errors of imports, in the import's
+// region: the server wires it to the CloudWatch Logs surface (package
+// cwlogs).
 type ErrorLog interface {
-	Append(group, stream string, t time.Time, msg string)
+	Append(region, group, stream string, t time.Time, msg string)
 }
 
 // Tables creates the table an import fills, through the same CreateTable

@@ -40,8 +40,8 @@ func (t dataportTables) CreateTable(ctx context.Context, region string, req []by
 
 type dataportLogs struct{ s *Server }
 
-func (l dataportLogs) Append(group, stream string, t time.Time, msg string) {
+func (l dataportLogs) Append(region, group, stream string, t time.Time, msg string) {
 	if l.s.fnlogs != nil {
-		l.s.fnlogs.Append(group, stream, t, msg)
+		l.s.fnlogs.Append(region, group, stream, t, msg)
 	}
 }

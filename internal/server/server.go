@@ -301,6 +301,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	lo := opts.FunctionLogs // every invocation's log lines, for the CloudWatch Logs API
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
+	lo.HomeRegion = s.db.HomeRegion()
 	s.fnlogs = cwlogs.New(lo)
 	s.metrics = prometheus.NewRegistry()
 	s.triggers, err = triggers.New(triggers.Deps{
@@ -313,6 +314,7 @@ func New(opts Options) (_ *Server, err error) {
 	}, triggers.Options{
 		DataDir:     codeDir,
 		Region:      opts.Region,
+		HomeRegion:  s.db.HomeRegion(),
 		Account:     opts.AccountID,
 		TrustedCode: opts.TrustedFunctions,
 		Limits:      opts.FunctionLimits,
