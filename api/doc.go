@@ -28,4 +28,11 @@
 // Requests are not authenticated: SigV4 signatures are accepted unchecked and
 // the access key ID is recorded as the writing principal. eddy is meant to
 // listen on loopback or a trusted network (a documented difference).
+//
+// Authorization (authorize.go): before its handler runs, an operation with a
+// principal (Deps.Principal of the access key ID, or arn.PrincipalFrom in
+// process: a function's role) is checked against the principal's IAM
+// policies (Deps.Policies) for every action and resource it touches, with
+// the condition keys DynamoDB sets; a denial is AccessDeniedException and
+// nothing runs. No principal, or no policy stored at all, allows everything.
 package api

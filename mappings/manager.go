@@ -127,7 +127,8 @@ type entry struct {
 	filters []*filter // cfg.FilterCriteria, compiled by setConfig
 	badCfg  error     // a stored filter that does not compile
 	run     *runner
-	lastErr string // the last failure's text of a runner that ended
+	lastErr string  // the last failure's text of a runner that ended
+	series  *series // the last hour's activity, across runner restarts (seriesOf)
 }
 
 // setConfig sets e's configuration and compiles its filters once, for its
@@ -210,7 +211,7 @@ func (m *Manager) settle(e *entry) {
 			m.log.Error("event source mapping not started", "uuid", e.cfg.UUID, "error", e.badCfg)
 			return
 		}
-		e.run = m.startRunner(e.cfg, e.filters)
+		e.run = m.startRunner(e.cfg, e.filters, m.seriesOf(e))
 		e.run.lastErr = e.lastErr // what it failed with before a restart or an update
 	}
 	if !e.cfg.Enabled {

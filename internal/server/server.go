@@ -23,6 +23,7 @@ import (
 	"github.com/eddydb/eddy/dataport"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
+	"github.com/eddydb/eddy/iam/policies"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/lambdaapi"
@@ -143,6 +144,12 @@ type Options struct {
 	// window, in-flight window); URL, Connect, Region, EnsureStream and
 	// Logger are the server's. Default: relay.Options' defaults.
 	Relay relay.Options
+	// Principal maps the access key ID of a DynamoDB or Streams request
+	// (its SigV4 credential scope) to the ARN of the IAM principal it acts
+	// as, whose policies (/eddy/policies) then authorize it; "" is
+	// anonymous and allowed. Default nil: every request is anonymous
+	// (the seam verified credentials plug into; tests map keys to users).
+	Principal func(accessKeyID string) string
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -195,6 +202,7 @@ type Server struct {
 	dataport *dataport.Manager
 	metrics  *prometheus.Registry
 	api      *api.Server
+	policies *policies.Store
 	mux      *http.ServeMux
 	limits   *httpLimiter
 
@@ -263,8 +271,12 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
+	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
+		return nil, err
+	}
 	s.dataport = s.newDataport(sub("dataport"))
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Ops: dataportOps(s.dataport)},
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Policies: s.policies, Principal: opts.Principal,
+		Ops: dataportOps(s.dataport)},
 		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 	s.opened("dataport", func() error { s.dataport.Close(); return nil })
 
@@ -357,16 +369,20 @@ func New(opts Options) (_ *Server, err error) {
 	)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
+	policyAPI := policies.Handler(s.policies, opts.Principal)
+	s.mux.Handle(policies.Prefix, policyAPI)
+	s.mux.Handle(policies.Prefix+"/", policyAPI)
 	relayAPI := relay.NewHandler(s.relay)
 	s.mux.Handle("/eddy/relays", relayAPI)
 	s.mux.Handle("/eddy/relays/", relayAPI)
 	reps := s.replicationsHandler()
 	s.mux.Handle("/eddy/replications", reps)
 	s.mux.Handle("/eddy/replications/", reps)
-	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings))
+	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings), lambdaapi.WithPolicies(s.policies, opts.Principal))
 	s.mux.Handle("/2015-03-31/", lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2017, lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2019, lambdaAPI)
@@ -446,6 +462,9 @@ func (s *Server) Streams() *streams.Log { return s.streams }
 
 // Outbox returns the sinks and their undelivered documents.
 func (s *Server) Outbox() *outbox.Outbox { return s.outbox }
+
+// Policies returns the IAM policies attached to principals.
+func (s *Server) Policies() *policies.Store { return s.policies }
 
 // Relay returns the relays of change records to JetStream.
 func (s *Server) Relay() *relay.Relay { return s.relay }
