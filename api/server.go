@@ -66,6 +66,11 @@ type Deps struct {
 	// the store's admitter (store.DB.SetAdmitter), which the caller
 	// installs. Nil: reads are never throttled.
 	Capacity *capacity.Limiter
+	// Ops are DynamoDB operations served by other packages (export and
+	// import: package dataport), by operation name, in the request's
+	// region; decode reads the body as every operation's is read
+	// (SerializationException for a bad one).
+	Ops map[string]func(ctx context.Context, region string, decode func(v any) error) (any, error)
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -111,6 +116,9 @@ func New(deps Deps, cfg Config) *Server {
 	s.registerTransactOps()
 	s.registerTTLOps()
 	s.registerPartiQLOps()
+	for name, f := range deps.Ops {
+		s.ops[name] = func(ctx context.Context, c *call) (any, error) { return f(ctx, c.region, c.decode) }
+	}
 	return s
 }
 

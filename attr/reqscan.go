@@ -103,6 +103,10 @@ func (s *RequestScanner) Bool() (bool, bool) {
 	return false, false
 }
 
+// Rest is what follows the part of the body read so far (after a Member
+// that reported done: what follows the body's closing '}').
+func (s *RequestScanner) Rest() []byte { return s.d.data[s.d.pos:] }
+
 // StringMap reads an object of string values (not null), such as
 // ExpressionAttributeNames; a duplicate name is !ok.
 func (s *RequestScanner) StringMap() (map[string]string, bool) {

@@ -120,12 +120,18 @@ func StreamName(version, instance string, started time.Time) string {
 // bounds.
 func (s *Store) Log(e triggers.LogEvent) {
 	region, fn := triggers.SplitFunctionKey(e.Function)
-	name := GroupPrefix + fn
+	s.Append(cmp.Or(region, s.opts.HomeRegion), GroupPrefix+fn, StreamName(e.Version, e.Instance, e.InstanceStarted), e.Time, e.Message)
+}
+
+// Append appends one event to a log group's stream in region, creating
+// both on first use, under the same bounds as the functions' logs: how
+// other parts of eddy (ImportTable's item errors, in /aws-dynamodb/imports)
+// log where `aws logs` reads. An empty region is the home region.
+func (s *Store) Append(region, name, sname string, t time.Time, msg string) {
 	region = cmp.Or(region, s.opts.HomeRegion)
 	key := groupKey(region, name)
-	sname := StreamName(e.Version, e.Instance, e.InstanceStarted)
 	now := time.Now().UnixMilli()
-	ts := e.Time.UnixMilli()
+	ts := t.UnixMilli()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.groups[key]
@@ -146,10 +152,10 @@ func (s *Store) Log(e triggers.LogEvent) {
 	st.last, st.lastIngest = ts, now
 	st.events++
 	s.seq++
-	g.events = append(g.events, event{seq: s.seq, ts: ts, ingest: now, stream: st, msg: e.Message})
+	g.events = append(g.events, event{seq: s.seq, ts: ts, ingest: now, stream: st, msg: msg})
 	g.written = s.seq
 	before := g.bytes
-	g.bytes += len(e.Message) + eventOverhead
+	g.bytes += len(msg) + eventOverhead
 	for len(g.events)-g.head > s.opts.MaxEvents || (g.bytes > s.opts.MaxBytes && len(g.events)-g.head > 1) {
 		g.drop()
 	}

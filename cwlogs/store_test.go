@@ -137,7 +137,7 @@ func TestFilterPaging(t *testing.T) {
 		if pages == 1 {
 			// Dropping events meanwhile does not break the token.
 			s.mu.Lock()
-			s.groups["/aws/lambda/f"].drop()
+			s.groups[groupKey(s.opts.HomeRegion, "/aws/lambda/f")].drop()
 			s.mu.Unlock()
 		}
 	}

@@ -100,6 +100,10 @@ type WriteOptions struct {
 	// UnprocessedItems). Refused ones have Result.Throttled set and write
 	// nothing. Default false: the write is admitted or refused whole.
 	Partial bool
+	// NoChangeLog leaves the registered change logs out of the write: no
+	// stream record, as for the items ImportTable writes (DynamoDB's
+	// imports produce no stream records).
+	NoChangeLog bool
 }
 
 // Metering is how a write is charged to capacity.
@@ -280,7 +284,11 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	if len(changes) == 0 && wo.Extra == nil {
 		return results, nil
 	}
-	dones, err := db.prepareLogs(batch, changes)
+	logged := changes
+	if wo.NoChangeLog {
+		logged = nil
+	}
+	dones, err := db.prepareLogs(batch, logged)
 	finish := func(ok bool) {
 		for _, d := range dones {
 			d(ok)

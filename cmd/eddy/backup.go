@@ -31,6 +31,8 @@ const tablesUsage = `usage:
   eddy tables pitr TABLE [--enable|--disable] [--days N]
                                               show, enable or disable point-in-time recovery
                                               (Describe/UpdateContinuousBackups); --days 1-35 (default 35)
+  eddy tables export|import TABLE ...         export to S3 or a directory, import into a new table (run
+                                              'eddy tables export' for their flags)
   eddy tables partitions NAME [--json]        the table's partitions (as DynamoDB sizes them from its throughput
                                               and size), their hash ranges, what each consumed and had throttled
 common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (signs requests for it)`
@@ -42,8 +44,11 @@ func tablesMain(stdout, stderr io.Writer, args []string) int {
 		fmt.Fprintln(stderr, tablesUsage)
 		return 2
 	}
-	if args[0] == "partitions" {
+	switch args[0] {
+	case "partitions":
 		return partitionsMain(stdout, stderr, args)
+	case "export", "import":
+		return exportMain(stdout, stderr, args)
 	}
 	cmd, args := args[0], args[1:]
 	fl := flag.NewFlagSet("eddy tables "+cmd, flag.ContinueOnError)

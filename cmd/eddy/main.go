@@ -7,7 +7,7 @@
 //	eddy triggers add|list|show|enable|disable|remove ...
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
-//	eddy tables backup|backups|restore|pitr ..., eddy backup --to DIR, eddy restore --from DIR --data DIR
+//	eddy tables backup|backups|restore|pitr|partitions|export|import ..., eddy backup --to DIR, eddy restore --from DIR --data DIR
 //	eddy policies put|get|list|delete|simulate ...
 package main
 
@@ -27,7 +27,7 @@ Usage:
   eddy search SINK QUERY      query a search sink (the embedded index)
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
-  eddy tables <command>       on-demand backups, restores, point-in-time recovery and partitions of tables (run 'eddy tables' for help)
+  eddy tables <command>       backups, restores, point-in-time recovery, partitions, export and import of tables (run 'eddy tables' for help)
   eddy backup --to DIR        an online, consistent copy of the running server's whole database
   eddy restore --from DIR --data NEWDIR   a data directory from a whole-server backup (offline)
   eddy policies <command>     attach IAM policies to users and roles, simulate a request (run 'eddy policies' for help)

@@ -55,6 +55,9 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 		"how long dead-lettered batches are kept (eddy dlq list), delivered or not; 0 means the default")
 	fs.StringVar(&opts.DLQ.AWSEndpoint, "dlq-aws-endpoint", "",
 		"endpoint of SQS, SNS and S3 failure destinations, e.g. a local moto or LocalStack (default $EDDY_DLQ_AWS_ENDPOINT, else AWS)")
+	fs.StringVar(&opts.S3Endpoint, "s3-endpoint", os.Getenv("EDDY_S3_ENDPOINT"),
+		"S3-compatible endpoint of exports and imports (ExportTableToPointInTime, ImportTable), e.g. a local moto or MinIO;\n"+
+			"credentials from the AWS SDK's default chain (default $EDDY_S3_ENDPOINT, else AWS; file:///dir buckets are local directories)")
 	fs.StringVar(&opts.DLQ.NATSURL, "dlq-nats-url", "",
 		"NATS server of arn:eddy:nats failure destinations (default $EDDY_DLQ_NATS_URL, else nats://127.0.0.1:4222)")
 	fs.Var(sinks, "sink", "create or update sink NAME at start (sinks persist; see eddy sinks): NAME=search (embedded index),\n"+

@@ -51,6 +51,12 @@ const (
 	KindPointInTimeRecoveryUnavailable
 	KindInvalidRestoreTime
 	KindContinuousBackupsUnavailable
+	// Export and import (package dataport).
+	KindExportNotFound
+	KindImportNotFound
+	KindExportConflict
+	KindImportConflict
+	KindInvalidExportTime
 )
 
 const ddbNS = "com.amazonaws.dynamodb.v20120810#"
@@ -95,9 +101,16 @@ var table = [...]struct {
 	KindBackupInUse:                    {ddbNS + "BackupInUseException", 400, ""},
 	KindTableAlreadyExists:             {ddbNS + "TableAlreadyExistsException", 400, ""},
 	KindTableInUse:                     {ddbNS + "TableInUseException", 400, ""},
-	KindPointInTimeRecoveryUnavailable: {ddbNS + "PointInTimeRecoveryUnavailableException", 400, ""},
+	KindPointInTimeRecoveryUnavailable: {ddbNS + "PointInTimeRecoveryUnavailableException", 400, "Point in time recovery has not yet been enabled for this source table."},
 	KindInvalidRestoreTime:             {ddbNS + "InvalidRestoreTimeException", 400, ""},
 	KindContinuousBackupsUnavailable:   {ddbNS + "ContinuousBackupsUnavailableException", 400, ""},
+	// The export and import operations' declared errors (API reference of
+	// ExportTableToPointInTime, DescribeExport, ImportTable, DescribeImport).
+	KindExportNotFound:    {ddbNS + "ExportNotFoundException", 400, ""},
+	KindImportNotFound:    {ddbNS + "ImportNotFoundException", 400, ""},
+	KindExportConflict:    {ddbNS + "ExportConflictException", 400, ""},
+	KindImportConflict:    {ddbNS + "ImportConflictException", 400, ""},
+	KindInvalidExportTime: {ddbNS + "InvalidExportTimeException", 400, ""},
 }
 
 // Error is a DynamoDB error with its kind and message, plus the extra

@@ -23,6 +23,7 @@ import (
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/cwmetrics"
+	"github.com/eddydb/eddy/dataport"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
 	"github.com/eddydb/eddy/iam/policies"
@@ -128,6 +129,11 @@ type Options struct {
 	// see mappings.Builtin) beside the server's own (eddy.replicate): for
 	// embedding programs and the native ceiling of the handler benchmarks.
 	Builtins func(name string) (mappings.Builtin, bool)
+	// S3Endpoint is the S3-compatible endpoint exports are written to and
+	// imports read from (credentials from the SDK's default chain: the
+	// environment, ~/.aws). Empty: AWS's S3. A file:///abs/dir bucket is a
+	// local directory either way.
+	S3Endpoint string
 	// HTTP bounds what clients can hold: connections, read and write
 	// timeouts, requests in flight and their queue, response bytes to slow
 	// readers. Default: HTTPLimits' defaults.
@@ -218,6 +224,7 @@ type Server struct {
 	fnlogs   *cwlogs.Store           // the functions' logs (CloudWatch Logs API)
 	cwm      *cwmetrics.Store        // AWS/DynamoDB metrics (CloudWatch API)
 	scaling  *appautoscaling.Service // Application Auto Scaling API and scaler
+	dataport *dataport.Manager       // ExportTableToPointInTime, ImportTable
 	metrics  *prometheus.Registry
 	api      *api.Server
 	policies *policies.Store
@@ -305,9 +312,11 @@ func New(opts Options) (_ *Server, err error) {
 	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
 		return nil, err
 	}
+	s.dataport = s.newDataport(sub("dataport"))
 	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity,
-		Usage: s.recordUsage, Policies: s.policies, Principal: opts.Principal},
+		Usage: s.recordUsage, Policies: s.policies, Principal: opts.Principal, Ops: dataportOps(s.dataport)},
 		api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	s.opened("dataport", func() error { s.dataport.Close(); return nil })
 
 	open := opts.OpenSink
 	if open == nil {
