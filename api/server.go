@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eddydb/eddy/auth"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/internal/lifecycle"
@@ -145,7 +146,11 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
-	c := &call{op: op, body: body, principal: scope.AccessKeyID, region: cmp.Or(scope.Region, s.opts.Region), host: r.Host}
+	// The identity the server's authenticator verified (or, running open,
+	// the anonymous one with the key the signature claims).
+	id, _ := auth.FromContext(r.Context())
+	c := &call{op: op, body: body, principal: cmp.Or(id.AccessKeyID, scope.AccessKeyID), identity: id,
+		region: cmp.Or(scope.Region, s.opts.Region), host: r.Host}
 	resp, err := s.dispatch(r.Context(), f, c)
 	if err != nil {
 		writeError(w, err)

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/auth"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
@@ -137,6 +139,23 @@ type Options struct {
 	// window, in-flight window); URL, Connect, Region, EnsureStream and
 	// Logger are the server's. Default: relay.Options' defaults.
 	Relay relay.Options
+	// Credentials are the access keys requests must be signed with (AWS
+	// Signature Version 4), with CredentialsFile's. Default none: without
+	// either, eddy verifies nothing (every request is anonymous) and
+	// refuses to listen on anything but a loopback address unless
+	// InsecureOpen is set.
+	Credentials []auth.Credential
+	// CredentialsFile is an AWS shared-credentials file of access keys
+	// (auth.LoadCredentialsFile), read at New and again at Reload.
+	CredentialsFile string
+	// InsecureOpen lets eddy run without credentials on a non-loopback
+	// address. Default false.
+	InsecureOpen bool
+	// MetricsPublic serves /metrics without a signature when credentials
+	// are configured (for a Prometheus that does not sign). Default false.
+	MetricsPublic bool
+	// TLS serves HTTPS instead of HTTP. Default: HTTP.
+	TLS TLSOptions
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -190,6 +209,8 @@ type Server struct {
 	api      *api.Server
 	mux      *http.ServeMux
 	limits   *httpLimiter
+	authn    *authenticator
+	certs    *certReloader // nil without TLS
 
 	// closers close what New opened, in opening order; Shutdown (or a
 	// failed New) runs them backwards.
@@ -233,6 +254,9 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
+	if err := s.openAuth(sub("auth")); err != nil {
+		return nil, err
+	}
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
 		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store"), Region: opts.Region})
@@ -240,6 +264,9 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.opened("store", s.db.Close)
+	if err := s.openTLS(sub("tls")); err != nil {
+		return nil, err
+	}
 
 	so := opts.Streams
 	if so.Region == "" {
@@ -335,6 +362,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.dlq.Start()
 
 	s.limits.register(s.metrics)
+	s.metrics.MustRegister(s.authn.denied)
 	s.metrics.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "eddy_storage_failed",
 			Help: "1 while the store is in its failed state (a failed WAL write or sync, a failing flush, a vanished data directory): writes are refused and /healthz answers 503."},
@@ -363,21 +391,21 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
-		Handler:           s.limits.handler(s.mux),
+		Handler:           s.limits.handler(s.authn.handler(s.mux)),
 		ReadHeaderTimeout: max(opts.HTTP.HeaderTimeout, 0),
 		IdleTimeout:       max(opts.HTTP.IdleTimeout, 0),
 		ErrorLog:          slog.NewLogLogger(sub("http").Handler(), slog.LevelWarn),
 		// The limits find a request's connection (reserve or not) in its
 		// context, and follow which connections are idle.
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if lc, ok := c.(*limitConn); ok {
+			if lc, ok := unwrapConn(c).(*limitConn); ok {
 				return context.WithValue(ctx, connKey{}, lc)
 			}
 			return ctx
 		},
 		ConnState: func(c net.Conn, st http.ConnState) {
 			if cl := s.limits.conns.Load(); cl != nil {
-				cl.connState(c, st)
+				cl.connState(unwrapConn(c), st)
 			}
 		},
 	}
@@ -461,6 +489,9 @@ func (s *Server) Start() error {
 		s.limits.conns.Store(cl)
 		ln = cl
 	}
+	if s.certs != nil {
+		ln = tls.NewListener(ln, &tls.Config{GetCertificate: s.certs.get, MinVersion: tls.VersionTLS12})
+	}
 	s.ln = ln
 	s.ready.Store(true)
 	s.serve = lifecycle.New(context.Background(), "server", s.log)
@@ -483,8 +514,13 @@ func (s *Server) Start() error {
 // Addr returns the address the server listens on (after Start).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL returns http://addr.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL returns http://addr, or https://addr with TLS.
+func (s *Server) URL() string {
+	if s.certs != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Shutdown stops accepting connections, lets requests in flight finish
 // (bounded by ShutdownTimeout or ctx), stops the TTL sweeper, then closes

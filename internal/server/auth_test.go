@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eddydb/eddy/auth"
+	"github.com/eddydb/eddy/internal/logtest"
+)
+
+// TestOpenOnlyOnLoopback: without credentials eddy runs open on loopback
+// and says so; on any other address it refuses to start unless
+// InsecureOpen, and starts with credentials. (The non-loopback servers are
+// built, never started: nothing listens beyond 127.0.0.1.)
+func TestOpenOnlyOnLoopback(t *testing.T) {
+	var logs logtest.Buffer
+	s, err := New(Options{Addr: "127.0.0.1:0", InMemory: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Shutdown(context.Background())
+	if !strings.Contains(logs.String(), "eddy runs open, accepting unsigned requests, on loopback only") {
+		t.Fatalf("no line says eddy runs open:\n%s", logs.String())
+	}
+	for _, addr := range []string{"0.0.0.0:8000", ":8000", "192.0.2.1:8000", "[::]:8000"} {
+		_, err := New(Options{Addr: addr, InMemory: true})
+		if err == nil || !strings.Contains(err.Error(), "refusing to listen on "+addr+" without credentials") || !strings.Contains(err.Error(), "--insecure-open") {
+			t.Fatalf("%s without credentials: err = %v", addr, err)
+		}
+	}
+	for _, o := range []Options{
+		{Addr: "0.0.0.0:8000", InMemory: true, InsecureOpen: true},
+		{Addr: "0.0.0.0:8000", InMemory: true, Credentials: []auth.Credential{{AccessKeyID: "AKID", SecretAccessKey: "s", UserName: "u"}}},
+		{Addr: "localhost:0", InMemory: true},
+	} {
+		s, err := New(o)
+		if err != nil {
+			t.Fatalf("%+v: %v", o, err)
+		}
+		_ = s.Shutdown(context.Background())
+	}
+}
+
+// TestTLS: --tls-self-signed makes a certificate for 127.0.0.1 under the
+// data directory (kept across restarts), clients that trust it connect,
+// and Reload picks up a replaced certificate for new connections.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(Options{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), Init: true, TLS: TLSOptions{SelfSigned: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	if !strings.HasPrefix(s.URL(), "https://") {
+		t.Fatalf("URL %s", s.URL())
+	}
+	certFile := filepath.Join(dir, "data", "tls", "eddy-dev-cert.pem")
+	serial := func() string {
+		t.Helper()
+		pem, err := os.ReadFile(certFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		resp, err := c.Get(s.URL() + "/healthz")
+		if err != nil {
+			t.Fatalf("GET /healthz over TLS: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /healthz: %d", resp.StatusCode)
+		}
+		return resp.TLS.PeerCertificates[0].SerialNumber.String()
+	}
+	first := serial()
+	if resp, err := http.Get("http://" + s.Addr() + "/healthz"); err == nil && resp.StatusCode == 200 {
+		t.Fatal("plain HTTP served on a TLS listener")
+	}
+
+	// A new certificate in place of the old one, then Reload (SIGHUP).
+	_, _, _, err = selfSignedCert(filepath.Join(dir, "next"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"eddy-dev-cert.pem", "eddy-dev-key.pem"} {
+		b, err := os.ReadFile(filepath.Join(dir, "next", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "data", "tls", f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if second := serial(); second == first {
+		t.Fatal("Reload kept the old certificate")
+	}
+}
