@@ -2,14 +2,20 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/eddydb/eddy/auth"
 	"github.com/eddydb/eddy/internal/logtest"
@@ -108,5 +114,63 @@ func TestTLS(t *testing.T) {
 	}
 	if second := serial(); second == first {
 		t.Fatal("Reload kept the old certificate")
+	}
+}
+
+// TestCredentialsFileReload: keys come from a shared-credentials file, and
+// Reload (SIGHUP) swaps them: a rotated-out key is refused at once, the new
+// one accepted, without a restart.
+func TestCredentialsFileReload(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "credentials")
+	write := func(id, secret string) {
+		if err := os.WriteFile(file, []byte("[ops]\naws_access_key_id = "+id+"\naws_secret_access_key = "+secret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("AKIDOLD", "old-secret")
+	s, err := New(Options{Addr: "127.0.0.1:0", InMemory: true, CredentialsFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	status := func(id, secret string) int {
+		t.Helper()
+		r, _ := http.NewRequest("GET", s.URL()+"/eddy/sinks", nil)
+		h := sha256.Sum256(nil)
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, r, hex.EncodeToString(h[:]), "eddy", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("AKIDOLD", "old-secret"); got != 200 {
+		t.Fatalf("key from the file: %d", got)
+	}
+	write("AKIDNEW", "new-secret")
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := status("AKIDOLD", "old-secret"); got != 403 {
+		t.Fatalf("rotated-out key after Reload: %d, want 403", got)
+	}
+	if got := status("AKIDNEW", "new-secret"); got != 200 {
+		t.Fatalf("new key after Reload: %d", got)
+	}
+	// A broken file keeps the keys in force.
+	if err := os.WriteFile(file, []byte("[ops]\naws_access_key_id = AKIDX\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err == nil {
+		t.Fatal("Reload of a broken file: no error")
+	}
+	if got := status("AKIDNEW", "new-secret"); got != 200 {
+		t.Fatalf("key after a failed Reload: %d", got)
 	}
 }
