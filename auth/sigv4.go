@@ -94,6 +94,20 @@ func NeedsBody(r *http.Request) bool {
 // Content-Encoding is undone) is body, and returns who signed it. The
 // error, if any, is an *Error.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
+	return v.verify(r, body, false)
+}
+
+// Precheck runs every check of Verify that does not need the body (the
+// signature's form, the key, the session token and its expiry, the date),
+// so that a server reads the body of a request only when it may be
+// authentic: an unknown key or a stale date costs no buffering. The error,
+// if any, is Verify's.
+func (v *Verifier) Precheck(r *http.Request) error {
+	_, err := v.verify(r, nil, true)
+	return err
+}
+
+func (v *Verifier) verify(r *http.Request, body []byte, precheck bool) (Identity, error) {
 	var (
 		p         parsedAuth
 		err       *Error
@@ -160,6 +174,12 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	}
 
 	payload := r.Header.Get("X-Amz-Content-Sha256")
+	if precheck {
+		if strings.HasPrefix(payload, "STREAMING-") {
+			return Identity{}, authErr(InvalidSignature, "eddy does not accept streaming (aws-chunked) payloads: x-amz-content-sha256 "+payload, p.akid)
+		}
+		return Identity{}, nil
+	}
 	switch {
 	case payload == "":
 		payload = hashHex(body)

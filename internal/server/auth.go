@@ -25,6 +25,15 @@ import (
 	"github.com/eddydb/eddy/lambdaapi"
 )
 
+// isLambda reports whether path is one of the Lambda API's.
+func isLambda(p string) bool {
+	return strings.HasPrefix(p, "/2015-03-31/") || strings.HasPrefix(p, lambdaapi.ConcurrencyPrefix2017) || strings.HasPrefix(p, lambdaapi.ConcurrencyPrefix2019)
+}
+
+// maxRPCBody is the largest body read to check its hash for the other
+// routes: DynamoDB's 16 MB request limit (api answers a larger one 413).
+const maxRPCBody = 16 << 20
+
 // maxSignedBody is the largest body the authenticator reads to check its
 // hash: Lambda's CreateFunction request (lambdaapi's limit). Each protocol
 // still applies its own, smaller, limit.
@@ -78,24 +87,39 @@ func (a *authenticator) handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// Everything but the body first: a request that cannot be
+		// authentic (no or an unknown key, a stale date) is not buffered.
+		err := a.verifier.Precheck(r)
 		var body []byte
-		if auth.Signed(r) && auth.NeedsBody(r) && r.Body != nil {
-			var err error
-			body, err = io.ReadAll(io.LimitReader(r.Body, maxSignedBody+1))
+		if err == nil && auth.NeedsBody(r) && r.Body != nil && r.Body != http.NoBody {
+			limit := int64(maxSignedBody)
+			if !isLambda(r.URL.Path) {
+				limit = maxRPCBody
+			}
+			body, err = io.ReadAll(io.LimitReader(r.Body, limit+1))
 			if err != nil {
 				return // the client went away or was too slow; the limits log it
 			}
-			if len(body) > maxSignedBody {
+			if int64(len(body)) > limit {
 				w.WriteHeader(http.StatusRequestEntityTooLarge)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		id, err := a.verifier.Verify(r, body)
+		var id auth.Identity
+		if err == nil {
+			id, err = a.verifier.Verify(r, body)
+		}
 		if err != nil {
 			var ae *auth.Error
 			if !errors.As(err, &ae) {
 				ae = &auth.Error{Code: auth.InvalidSignature, Message: err.Error()}
+			}
+			if body == nil && r.ContentLength != 0 {
+				// Refused from its headers: the body stays unread, and the
+				// connection is not kept for another request (else the
+				// server would first read up to 256 KB of it).
+				w.Header().Set("Connection", "close")
 			}
 			a.deny(w, r, ae)
 			return
@@ -114,7 +138,7 @@ func (a *authenticator) deny(w http.ResponseWriter, r *http.Request, e *auth.Err
 	h := w.Header()
 	p := r.URL.Path
 	switch {
-	case strings.HasPrefix(p, "/2015-03-31/") || strings.HasPrefix(p, lambdaapi.ConcurrencyPrefix2017) || strings.HasPrefix(p, lambdaapi.ConcurrencyPrefix2019):
+	case isLambda(p):
 		// Lambda's front end: 403, the type in X-Amzn-Errortype, the
 		// message in the body (as recorded in bref issue 1250 and
 		// iamlive issue 58).

@@ -268,3 +268,31 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestAuthBeforeBody: a request with an unknown key is refused from its
+// headers alone: its body, here one that never ends, is not read first.
+func TestAuthBeforeBody(t *testing.T) {
+	s := startAuth(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	r, _ := http.NewRequest("POST", s.URL()+"/", pr)
+	r.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	r.ContentLength = 10 << 20
+	h := sha256.Sum256(nil)
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIDNOBODY", SecretAccessKey: "x"}, r, hex.EncodeToString(h[:]), "dynamodb", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = pw.Write([]byte(`{"Limit":`)) }() // and nothing more
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(r.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("no answer before the body ended: %v", err)
+	}
+	defer resp.Body.Close()
+	var m map[string]string
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	if resp.StatusCode != 400 || m["__type"] != "com.amazon.coral.service#UnrecognizedClientException" {
+		t.Fatalf("got %d %v", resp.StatusCode, m)
+	}
+}
