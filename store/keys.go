@@ -70,6 +70,7 @@ const (
 	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
 	SpaceBackups Space = 0x60 // backups and point-in-time recovery
 	SpaceLogs    Space = 0x70 // function logs
+	SpaceUsers   Space = 0x80 // users and their access keys (internal/server, eddy users)
 )
 
 // spaces names every registered Space and its owner.
@@ -93,6 +94,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "reserved"},
 	SpaceLogs:          {"logs", "reserved"},
+	SpaceUsers:         {"users", "internal/server"},
 }
 
 // String returns the space's registered name, or its byte in hex.

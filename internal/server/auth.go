@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +47,7 @@ const maxSignedBody = 70 << 20
 // files stay open. With no credentials configured it verifies nothing and
 // every request is anonymous.
 type authenticator struct {
-	verifier      *auth.Verifier // nil: open
+	verifier      atomic.Pointer[auth.Verifier] // nil: open
 	metricsPublic bool
 	log           *slog.Logger
 	denied        *prometheus.CounterVec
@@ -56,10 +57,12 @@ type authenticator struct {
 }
 
 func newAuthenticator(v *auth.Verifier, metricsPublic bool, log *slog.Logger) *authenticator {
-	return &authenticator{verifier: v, metricsPublic: metricsPublic, log: log, logged: map[string]time.Time{},
+	a := &authenticator{metricsPublic: metricsPublic, log: log, logged: map[string]time.Time{},
 		denied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eddy_auth_denied_total",
 			Help: "Requests refused because they were not authenticated, by the exception answered (UnrecognizedClientException, InvalidSignatureException, ...)."},
 			[]string{"code"})}
+	a.verifier.Store(v)
+	return a
 }
 
 func (a *authenticator) open(r *http.Request) bool {
@@ -79,7 +82,8 @@ func (a *authenticator) open(r *http.Request) bool {
 
 func (a *authenticator) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.verifier == nil {
+		v := a.verifier.Load()
+		if v == nil {
 			next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), auth.Anonymous(r))))
 			return
 		}
@@ -89,7 +93,7 @@ func (a *authenticator) handler(next http.Handler) http.Handler {
 		}
 		// Everything but the body first: a request that cannot be
 		// authentic (no or an unknown key, a stale date) is not buffered.
-		err := a.verifier.Precheck(r)
+		err := v.Precheck(r)
 		var body []byte
 		if err == nil && auth.NeedsBody(r) && r.Body != nil && r.Body != http.NoBody {
 			limit := int64(maxSignedBody)
@@ -108,7 +112,7 @@ func (a *authenticator) handler(next http.Handler) http.Handler {
 		}
 		var id auth.Identity
 		if err == nil {
-			id, err = a.verifier.Verify(r, body)
+			id, err = v.Verify(r, body)
 		}
 		if err != nil {
 			var ae *auth.Error
@@ -270,6 +274,13 @@ func (s *Server) loadKeys() (*auth.Keys, error) {
 		}
 		creds = append(creds, c...)
 	}
+	if s.users != nil {
+		c, err := s.users.credentials()
+		if err != nil {
+			return nil, err
+		}
+		creds = append(creds, c...)
+	}
 	for i := range creds {
 		if creds[i].ARN == "" && creds[i].UserName != "" {
 			creds[i].ARN = auth.UserARN(s.opts.AccountID, creds[i].UserName)
@@ -284,14 +295,8 @@ func (s *Server) loadKeys() (*auth.Keys, error) {
 // A server started without credentials stays open.
 func (s *Server) Reload() error {
 	var errs []error
-	if s.authn.verifier != nil {
-		if keys, err := s.loadKeys(); err != nil {
-			errs = append(errs, err)
-		} else if keys.Len() == 0 {
-			errs = append(errs, errors.New("server: reload: no access keys left; keeping the old ones"))
-		} else {
-			s.authn.verifier.SetKeys(keys)
-		}
+	if err := s.keysChanged(); err != nil {
+		errs = append(errs, err)
 	}
 	if s.certs != nil {
 		if err := s.certs.load(); err != nil {
@@ -305,4 +310,28 @@ func (s *Server) Reload() error {
 		s.log.Info("reloaded credentials and TLS certificate")
 	}
 	return err
+}
+
+// keysChanged rebuilds the accepted keys from the credentials file and the
+// users store (a Reload, a user added, rotated or removed). The first key
+// turns verification on; a change that would leave none is refused and
+// the old keys stay.
+func (s *Server) keysChanged() error {
+	keys, err := s.loadKeys()
+	if err != nil {
+		return err
+	}
+	v := s.authn.verifier.Load()
+	switch {
+	case keys.Len() == 0 && v == nil:
+		return nil // open, and stays so
+	case keys.Len() == 0:
+		return errors.New("server: no access keys left; keeping the old ones")
+	case v == nil:
+		s.authn.verifier.Store(auth.NewVerifier(keys, auth.Options{}))
+		s.authn.log.Info("the first access key was added: requests must be signed (SigV4) from now on", "access_keys", keys.Len())
+	default:
+		v.SetKeys(keys)
+	}
+	return nil
 }

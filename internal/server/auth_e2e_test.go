@@ -296,3 +296,87 @@ func TestAuthBeforeBody(t *testing.T) {
 		t.Fatalf("got %d %v", resp.StatusCode, m)
 	}
 }
+
+// TestUsersStore: on an open server, the first user added through
+// /eddy/users turns verification on; its key works, survives a restart,
+// rotates (the new key works, the old one still does until retired or
+// pushed out by a third), and removing the user refuses its keys; the last
+// keys cannot be removed.
+func TestUsersStore(t *testing.T) {
+	s := eddytest.Start(t, server.Options{DataDir: t.TempDir()})
+	ctx := context.Background()
+	type keyOut struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+		User      struct {
+			UserName, Arn string
+			AccessKeyIds  []string
+		}
+	}
+	call := func(method, path, body string, c auth.Credential) (int, keyOut) {
+		t.Helper()
+		r, _ := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
+		if c.AccessKeyID != "" {
+			h := sha256.Sum256([]byte(body))
+			_ = v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}, r, hex.EncodeToString(h[:]), "eddy", "us-east-1", time.Now())
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out keyOut
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	listTables := func(c auth.Credential) error {
+		_, err := dynamodb.NewFromConfig(s.ConfigAs(c.AccessKeyID, c.SecretAccessKey, "")).ListTables(ctx, &dynamodb.ListTablesInput{})
+		return err
+	}
+	status, bob := call("POST", "/eddy/users", `{"UserName":"bob"}`, auth.Credential{})
+	if status != 200 || bob.User.Arn != "arn:aws:iam::000000000000:user/bob" || bob.AccessKey.SecretAccessKey == "" {
+		t.Fatalf("add bob: %d %+v", status, bob)
+	}
+	k1 := auth.Credential{AccessKeyID: bob.AccessKey.AccessKeyId, SecretAccessKey: bob.AccessKey.SecretAccessKey}
+	if err := listTables(auth.Credential{AccessKeyID: "AKIDEDDYTEST", SecretAccessKey: "secret"}); err == nil {
+		t.Fatal("a made-up key accepted after the first user was added")
+	}
+	if err := listTables(k1); err != nil {
+		t.Fatalf("bob's key: %v", err)
+	}
+	if status, _ := call("POST", "/eddy/users", `{"UserName":"bob"}`, k1); status != 409 {
+		t.Fatalf("bob twice: %d", status)
+	}
+	s.Restart()
+	if err := listTables(k1); err != nil {
+		t.Fatalf("bob's key after a restart: %v", err)
+	}
+	status, rot := call("POST", "/eddy/users/bob/rotate", "", k1)
+	k2 := auth.Credential{AccessKeyID: rot.AccessKey.AccessKeyId, SecretAccessKey: rot.AccessKey.SecretAccessKey}
+	if status != 200 || len(rot.User.AccessKeyIds) != 2 || listTables(k2) != nil || listTables(k1) != nil {
+		t.Fatalf("rotate: %d %+v", status, rot)
+	}
+	status, rot = call("POST", "/eddy/users/bob/rotate", "", k2) // a third key pushes k1 out
+	k3 := auth.Credential{AccessKeyID: rot.AccessKey.AccessKeyId, SecretAccessKey: rot.AccessKey.SecretAccessKey}
+	if status != 200 || listTables(k3) != nil {
+		t.Fatalf("second rotate: %d %+v", status, rot)
+	}
+	wantAPIError(t, "bob's oldest key after two rotations", listTables(k1), 400, "UnrecognizedClientException", msgUnrecognized)
+	if status, _ := call("POST", "/eddy/users/bob/rotate?retire="+k2.AccessKeyID, "", k3); status != 200 {
+		t.Fatalf("retire: %d", status)
+	}
+	wantAPIError(t, "a retired key", listTables(k2), 400, "UnrecognizedClientException", msgUnrecognized)
+	if status, _ := call("DELETE", "/eddy/users/bob", "", k3); status != 409 {
+		t.Fatalf("removing the last keys: %d", status)
+	}
+	status, ann := call("POST", "/eddy/users", `{"UserName":"ann"}`, k3)
+	if status != 200 {
+		t.Fatalf("add ann: %d", status)
+	}
+	if status, _ := call("DELETE", "/eddy/users/bob", "", k3); status != 200 {
+		t.Fatalf("remove bob: %d", status)
+	}
+	wantAPIError(t, "a removed user's key", listTables(k3), 400, "UnrecognizedClientException", msgUnrecognized)
+	if err := listTables(auth.Credential{AccessKeyID: ann.AccessKey.AccessKeyId, SecretAccessKey: ann.AccessKey.SecretAccessKey}); err != nil {
+		t.Fatalf("ann: %v", err)
+	}
+}

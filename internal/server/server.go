@@ -210,6 +210,7 @@ type Server struct {
 	mux      *http.ServeMux
 	limits   *httpLimiter
 	authn    *authenticator
+	users    *users        // the users store (/eddy/users)
 	certs    *certReloader // nil without TLS
 
 	// closers close what New opened, in opening order; Shutdown (or a
@@ -254,9 +255,6 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
-	if err := s.openAuth(sub("auth")); err != nil {
-		return nil, err
-	}
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
 		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store"), Region: opts.Region})
@@ -264,6 +262,10 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.opened("store", s.db.Close)
+	s.users = &users{ks: s.db.KeySpace(store.SpaceUsers), account: opts.AccountID, change: s.keysChanged}
+	if err := s.openAuth(sub("auth")); err != nil {
+		return nil, err
+	}
 	if err := s.openTLS(sub("tls")); err != nil {
 		return nil, err
 	}
@@ -376,6 +378,8 @@ func New(opts Options) (_ *Server, err error) {
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
+	s.mux.Handle("/eddy/users", s.users)
+	s.mux.Handle("/eddy/users/", s.users)
 	relayAPI := relay.NewHandler(s.relay)
 	s.mux.Handle("/eddy/relays", relayAPI)
 	s.mux.Handle("/eddy/relays/", relayAPI)
