@@ -7,6 +7,7 @@
 //	eddy triggers add|list|show|enable|disable|remove ...
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
+//	eddy users add|list|remove|rotate ...
 package main
 
 import (
@@ -25,6 +26,7 @@ Usage:
   eddy search SINK QUERY      query a search sink (the embedded index)
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
+  eddy users <command>        add, list, remove and rotate the access keys of users (run 'eddy users' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -51,6 +53,8 @@ func main() {
 		os.Exit(runReplicate(os.Args[2:]))
 	case "relay":
 		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
+	case "users":
+		os.Exit(runUsers(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
