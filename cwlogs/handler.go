@@ -1,6 +1,7 @@
 package cwlogs
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/uuid"
 )
 
@@ -59,16 +61,23 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
+	scope, err := arn.ParseScope(r)
+	if err != nil {
+		writeError(w, &apiError{"IncompleteSignatureException", err.Error()})
+		return
+	}
+	region := cmp.Or(scope.Region, s.opts.Region) // log groups are per region, as their functions
+
 	var out any
 	switch op {
 	case "DescribeLogGroups":
-		out, err = run(body, s.describeGroups)
+		out, err = run(region, body, s.describeGroups)
 	case "DescribeLogStreams":
-		out, err = run(body, s.describeStreams)
+		out, err = run(region, body, s.describeStreams)
 	case "GetLogEvents":
-		out, err = run(body, s.getEvents)
+		out, err = run(region, body, s.getEvents)
 	case "FilterLogEvents":
-		out, err = run(body, s.filterEvents)
+		out, err = run(region, body, s.filterEvents)
 	default:
 		err = &apiError{"UnknownOperationException", ""}
 	}
@@ -82,12 +91,12 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // run decodes an operation's input from body and runs op on it.
-func run[In, Out any](body []byte, op func(*In) (Out, error)) (any, error) {
+func run[In, Out any](region string, body []byte, op func(string, *In) (Out, error)) (any, error) {
 	var in In
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	return op(&in)
+	return op(region, &in)
 }
 
 func decode(body []byte, v any) error {
@@ -158,11 +167,11 @@ type logGroupOut struct {
 	LogGroupArn       string `json:"logGroupArn"`
 }
 
-func (s *Store) groupARN(name string) string {
-	return "arn:aws:logs:" + s.opts.Region + ":" + s.opts.Account + ":log-group:" + name
+func (s *Store) groupARN(region, name string) string {
+	return "arn:aws:logs:" + region + ":" + s.opts.Account + ":log-group:" + name
 }
 
-func (s *Store) describeGroups(in *describeGroupsIn) (any, error) {
+func (s *Store) describeGroups(region string, in *describeGroupsIn) (any, error) {
 	limit, err := pageLimit(in.Limit, 50, 50)
 	if err != nil {
 		return nil, err
@@ -177,7 +186,7 @@ func (s *Store) describeGroups(in *describeGroupsIn) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var names []string
-	for _, n := range s.groupNames(deref(in.LogGroupNamePrefix)) {
+	for _, n := range s.groupNames(region, deref(in.LogGroupNamePrefix)) {
 		if in.LogGroupNamePattern == nil || strings.Contains(n, *in.LogGroupNamePattern) {
 			names = append(names, n)
 		}
@@ -189,7 +198,7 @@ func (s *Store) describeGroups(in *describeGroupsIn) (any, error) {
 	for i := off; i < len(names) && len(out.LogGroups) < limit; i++ {
 		g := s.groups[names[i]]
 		out.LogGroups = append(out.LogGroups, logGroupOut{LogGroupName: g.name, CreationTime: g.created,
-			Arn: s.groupARN(g.name) + ":*", StoredBytes: int64(g.bytes), LogGroupClass: "STANDARD", LogGroupArn: s.groupARN(g.name)})
+			Arn: s.groupARN(g.region, g.name) + ":*", StoredBytes: int64(g.bytes), LogGroupClass: "STANDARD", LogGroupArn: s.groupARN(g.region, g.name)})
 		if i+1 < len(names) && len(out.LogGroups) == limit {
 			tok := offsetToken(i + 1)
 			out.NextToken = &tok
@@ -200,7 +209,7 @@ func (s *Store) describeGroups(in *describeGroupsIn) (any, error) {
 
 // groupOf resolves logGroupName or logGroupIdentifier (a name or an ARN).
 // Callers hold s.mu.
-func (s *Store) groupOf(name, ident *string) (*group, error) {
+func (s *Store) groupOf(region string, name, ident *string) (*group, error) {
 	switch {
 	case name != nil && ident != nil:
 		return nil, errInvalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
@@ -214,7 +223,7 @@ func (s *Store) groupOf(name, ident *string) (*group, error) {
 			n = strings.TrimSuffix(n[i+len(":log-group:"):], ":*")
 		}
 	}
-	g := s.groups[n]
+	g := s.groups[groupKey(region, n)]
 	if g == nil {
 		return nil, errNoGroup
 	}
@@ -241,7 +250,7 @@ type logStreamOut struct {
 	StoredBytes         int64  `json:"storedBytes"`
 }
 
-func (s *Store) describeStreams(in *describeStreamsIn) (any, error) {
+func (s *Store) describeStreams(region string, in *describeStreamsIn) (any, error) {
 	limit, err := pageLimit(in.Limit, 50, 50)
 	if err != nil {
 		return nil, err
@@ -260,7 +269,7 @@ func (s *Store) describeStreams(in *describeStreamsIn) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, err := s.groupOf(in.LogGroupName, in.LogGroupIdentifier)
+	g, err := s.groupOf(region, in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +297,7 @@ func (s *Store) describeStreams(in *describeStreamsIn) (any, error) {
 		st := sts[i]
 		out.LogStreams = append(out.LogStreams, logStreamOut{LogStreamName: st.name, CreationTime: st.created,
 			FirstEventTimestamp: st.first, LastEventTimestamp: st.last, LastIngestionTime: st.lastIngest,
-			Arn: s.groupARN(g.name) + ":log-stream:" + st.name})
+			Arn: s.groupARN(g.region, g.name) + ":log-stream:" + st.name})
 		if i+1 < len(sts) && len(out.LogStreams) == limit {
 			tok := offsetToken(i + 1)
 			out.NextToken = &tok
@@ -319,7 +328,7 @@ type outputEvent struct {
 // before N, newest first, each page returned in time order.
 func seqToken(dir byte, seq uint64) string { return fmt.Sprintf("%c/%056d", dir, seq) }
 
-func (s *Store) getEvents(in *getEventsIn) (any, error) {
+func (s *Store) getEvents(region string, in *getEventsIn) (any, error) {
 	limit, err := pageLimit(in.Limit, maxPageLimit, maxPageLimit)
 	if err != nil {
 		return nil, err
@@ -339,7 +348,7 @@ func (s *Store) getEvents(in *getEventsIn) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, err := s.groupOf(in.LogGroupName, in.LogGroupIdentifier)
+	g, err := s.groupOf(region, in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +466,7 @@ func parseFilterToken(tok string) (uint64, error) {
 // server's life.
 func eventID(seq uint64) string { return fmt.Sprintf("%056d", seq) }
 
-func (s *Store) filterEvents(in *filterEventsIn) (any, error) {
+func (s *Store) filterEvents(region string, in *filterEventsIn) (any, error) {
 	limit, err := pageLimit(in.Limit, maxPageLimit, maxPageLimit)
 	if err != nil {
 		return nil, err
@@ -480,7 +489,7 @@ func (s *Store) filterEvents(in *filterEventsIn) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, err := s.groupOf(in.LogGroupName, in.LogGroupIdentifier)
+	g, err := s.groupOf(region, in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
 		return nil, err
 	}

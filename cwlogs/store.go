@@ -1,6 +1,7 @@
 package cwlogs
 
 import (
+	"cmp"
 	"sort"
 	"strings"
 	"sync"
@@ -23,7 +24,11 @@ type Options struct {
 	// dropped whole (a function deleted or long idle). Default 64 MiB.
 	MaxTotalBytes int
 	// Region and Account build ARNs. Defaults us-east-1 and 000000000000.
+	// Region is also where unsigned requests look.
 	Region, Account string
+	// HomeRegion is the region of the functions whose keys name none
+	// (triggers.FunctionKey). Default Region.
+	HomeRegion string
 }
 
 // EnsureDefaults fills the zero fields with their defaults.
@@ -39,6 +44,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Region == "" {
 		o.Region = arn.DefaultRegion
+	}
+	if o.HomeRegion == "" {
+		o.HomeRegion = o.Region
 	}
 	if o.Account == "" {
 		o.Account = arn.DefaultAccount
@@ -66,6 +74,8 @@ type Store struct {
 // group is one function's log group: its events in arrival order, which is
 // also timestamp order (Log never lets a timestamp go back within a group).
 type group struct {
+	key     string // in Store.groups: groupKey(region, name)
+	region  string // the function's region (empty: the home region)
 	name    string
 	created int64 // ms
 	events  []event
@@ -109,16 +119,19 @@ func StreamName(version, instance string, started time.Time) string {
 // the stream on first use, and drops the group's oldest events past the
 // bounds.
 func (s *Store) Log(e triggers.LogEvent) {
-	name := GroupPrefix + e.Function
+	region, fn := triggers.SplitFunctionKey(e.Function)
+	name := GroupPrefix + fn
+	region = cmp.Or(region, s.opts.HomeRegion)
+	key := groupKey(region, name)
 	sname := StreamName(e.Version, e.Instance, e.InstanceStarted)
 	now := time.Now().UnixMilli()
 	ts := e.Time.UnixMilli()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.groups[name]
+	g := s.groups[key]
 	if g == nil {
-		g = &group{name: name, created: now, streams: map[string]*stream{}}
-		s.groups[name] = g
+		g = &group{key: key, region: region, name: name, created: now, streams: map[string]*stream{}}
+		s.groups[key] = g
 	}
 	// Lines of concurrent invocations may arrive a little out of their
 	// time order; a timestamp never goes back, so that arrival order is
@@ -162,7 +175,7 @@ func (s *Store) dropStalest(keep *group) {
 		}
 	}
 	s.bytes -= stalest.bytes
-	delete(s.groups, stalest.name)
+	delete(s.groups, stalest.key)
 }
 
 // drop removes the group's oldest event; a stream left with none goes too.
@@ -186,14 +199,22 @@ func after(evs []event, seq uint64) int {
 	return sort.Search(len(evs), func(i int) bool { return evs[i].seq > seq })
 }
 
-// groupNames returns the names of the groups that start with prefix, sorted.
-func (s *Store) groupNames(prefix string) []string {
-	var names []string
-	for n := range s.groups {
-		if strings.HasPrefix(n, prefix) {
-			names = append(names, n)
+// Log groups are per region, as their functions are (triggers.FunctionKey):
+// a function of another region than the home one logs into a group that
+// only requests signed for that region see.
+
+// groupKey is the key in s.groups of region's log group name.
+func groupKey(region, name string) string { return region + "\x00" + name }
+
+// groupNames returns the keys of region's groups whose names start with
+// prefix, sorted by name.
+func (s *Store) groupNames(region, prefix string) []string {
+	var keys []string
+	for k, g := range s.groups {
+		if g.region == region && strings.HasPrefix(g.name, prefix) {
+			keys = append(keys, k)
 		}
 	}
-	sort.Strings(names)
-	return names
+	sort.Strings(keys)
+	return keys
 }

@@ -319,7 +319,7 @@ func TestConcurrent(t *testing.T) {
 	}
 	for range 20 {
 		s.mu.Lock()
-		_ = s.groupNames("")
+		_ = s.groupNames("us-east-1", "")
 		s.mu.Unlock()
 		call(t, s, "FilterLogEvents", `{"logGroupName":"/aws/lambda/f0","filterPattern":"line","limit":50}`)
 	}

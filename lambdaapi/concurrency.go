@@ -28,7 +28,7 @@ type concurrency struct {
 
 func (h *handler) putConcurrency(w http.ResponseWriter, r *http.Request) {
 	var in struct{ ReservedConcurrentExecutions *int }
-	name, q, err := target(r)
+	name, q, err := h.target(r)
 	if err == nil && q != "" {
 		err = invalidParam("This operation does not support qualified function names: the reservation applies to every version")
 	}
@@ -49,7 +49,7 @@ func (h *handler) putConcurrency(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getConcurrency(w http.ResponseWriter, r *http.Request) {
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		var n int
 		var ok bool
@@ -66,7 +66,7 @@ func (h *handler) getConcurrency(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) deleteConcurrency(w http.ResponseWriter, r *http.Request) {
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		if err = h.host.DeleteFunctionConcurrency(name); err == nil {
 			w.WriteHeader(http.StatusNoContent)

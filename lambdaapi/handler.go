@@ -148,7 +148,7 @@ func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
 		arn = h.host.FunctionARN(c.Name, "")
 	}
 	fc := functionConfiguration{
-		FunctionName: c.Name,
+		FunctionName: triggers.FunctionName(c.Name),
 		FunctionArn:  arn,
 		Runtime:      c.Runtime, Handler: c.Handler, CodeSize: c.CodeSize,
 		Description: c.Description, Timeout: int(c.Timeout / time.Second), MemorySize: c.MemoryMB,
@@ -160,7 +160,7 @@ func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
 	fc.EphemeralStorage.Size = 512
 	fc.SnapStart.ApplyOn, fc.SnapStart.OptimizationStatus = "None", "Off"
 	fc.TracingConfig.Mode = "PassThrough"
-	fc.LoggingConfig.LogFormat, fc.LoggingConfig.LogGroup = "Text", "/aws/lambda/"+c.Name
+	fc.LoggingConfig.LogFormat, fc.LoggingConfig.LogGroup = "Text", "/aws/lambda/"+triggers.FunctionName(c.Name)
 	if c.Environment != nil {
 		fc.Environment = &environment{Variables: c.Environment}
 	}
@@ -223,11 +223,20 @@ func (e *tooLarge) Unwrap() []error { return []error{&e.apiError, e.err} }
 
 // target parses the {name} path segment: a name, "name:qualifier", a full
 // ARN or a partial ARN ("account:function:name[:qualifier]"). An explicit
-// ?Qualifier= wins over the one in the name.
-func target(r *http.Request) (name, qualifier string, err error) {
+// ?Qualifier= wins over the one in the name. The name is returned as the
+// host's function key in the request's region (functions are per region);
+// a full ARN of another region is Lambda's ResourceNotFoundException
+// "Functions from 'us-east-1' are not reachable in this region
+// ('us-east-2')" (recorded in aws/aws-cli#3954).
+func (h *handler) target(r *http.Request) (name, qualifier string, err error) {
 	s := r.PathValue("name")
 	parts := strings.Split(s, ":")
+	region := arn.RegionFrom(r.Context())
 	if i := indexOf(parts, "function"); i >= 0 {
+		if i >= 4 && parts[0] == "arn" && parts[3] != region {
+			return "", "", &apiError{http.StatusNotFound, "ResourceNotFoundException", true,
+				fmt.Sprintf("Functions from '%s' are not reachable in this region ('%s')", parts[3], region)}
+		}
 		parts = parts[i+1:]
 	}
 	switch len(parts) {
@@ -238,13 +247,22 @@ func target(r *http.Request) (name, qualifier string, err error) {
 	default:
 		return "", "", invalidParam("Invalid function name or ARN: " + s)
 	}
+	if strings.ContainsRune(name, '/') { // an escaped slash: never a function's, nor another region's
+		return "", "", invalidParam("Invalid function name or ARN: " + s)
+	}
 	if q := r.URL.Query().Get("Qualifier"); q != "" {
 		if qualifier != "" && qualifier != q {
 			return "", "", invalidParam("The derived qualifier from the function name does not match the specified qualifier.")
 		}
 		qualifier = q
 	}
-	return name, qualifier, nil
+	return h.key(r, name), qualifier, nil
+}
+
+// key is the host's key of the function called name in the request's
+// region.
+func (h *handler) key(r *http.Request, name string) string {
+	return h.host.FunctionKey(arn.RegionFrom(r.Context()), name)
 }
 
 func indexOf(ss []string, s string) int {
@@ -285,8 +303,12 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if strings.ContainsRune(in.FunctionName, '/') {
+		writeError(w, invalidParam(fmt.Sprintf("Invalid function name %q: 1-64 characters of A-Z a-z 0-9 - _", in.FunctionName)))
+		return
+	}
 	spec := triggers.FunctionSpec{
-		Name: in.FunctionName, Code: code, Handler: in.Handler, Runtime: in.Runtime,
+		Name: h.key(r, in.FunctionName), Code: code, Handler: in.Handler, Runtime: in.Runtime,
 		Description: in.Description, Publish: in.Publish,
 	}
 	if in.Timeout != nil {
@@ -336,7 +358,7 @@ func (h *handler) timeout(sec int) (time.Duration, error) {
 }
 
 func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
-	name, q, err := target(r)
+	name, q, err := h.target(r)
 	if err == nil {
 		var c *triggers.FunctionConfig
 		if c, err = h.host.GetFunction(name, q); err == nil {
@@ -358,7 +380,7 @@ func (h *handler) getFunction(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getConfiguration(w http.ResponseWriter, r *http.Request) {
-	name, q, err := target(r)
+	name, q, err := h.target(r)
 	if err == nil {
 		var c *triggers.FunctionConfig
 		if c, err = h.host.GetFunction(name, q); err == nil {
@@ -393,7 +415,11 @@ func page(r *http.Request, n int) (from, to int, next string, err error) {
 
 func (h *handler) listFunctions(w http.ResponseWriter, r *http.Request) {
 	var all []*triggers.FunctionConfig
+	region := arn.RegionFrom(r.Context())
 	for _, c := range h.host.ListFunctions() {
+		if h.host.RegionOf(c.Name) != region {
+			continue // another region's
+		}
 		if r.URL.Query().Get("FunctionVersion") == "ALL" {
 			vs, err := h.host.ListVersions(c.Name)
 			if err != nil {
@@ -427,7 +453,7 @@ func (h *handler) listFunctions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) deleteFunction(w http.ResponseWriter, r *http.Request) {
-	name, q, err := target(r)
+	name, q, err := h.target(r)
 	if err == nil {
 		if err = h.host.DeleteFunction(name, q); err == nil {
 			w.WriteHeader(http.StatusNoContent)
@@ -445,7 +471,7 @@ func (h *handler) updateCode(w http.ResponseWriter, r *http.Request) {
 		Publish    bool
 		RevisionId string
 	}
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		err = h.decodeCode(w, r, &in, "UpdateFunctionCode")
 	}
@@ -482,7 +508,7 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 		Environment *environment
 		RevisionId  string
 	}
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		err = decode(r, &in)
 	}
@@ -520,7 +546,7 @@ func (h *handler) publishVersion(w http.ResponseWriter, r *http.Request) {
 		CodeSha256  string
 		RevisionId  string
 	}
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		err = decode(r, &in)
 	}
@@ -541,7 +567,7 @@ func (h *handler) publishVersion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listVersions(w http.ResponseWriter, r *http.Request) {
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	var vs []*triggers.FunctionConfig
 	if err == nil {
 		vs, err = h.host.ListVersions(name)
@@ -574,7 +600,7 @@ func (h *handler) createAlias(w http.ResponseWriter, r *http.Request) {
 		FunctionVersion string
 		Description     string
 	}
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		err = decode(r, &in)
 	}
@@ -590,7 +616,7 @@ func (h *handler) createAlias(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getAlias(w http.ResponseWriter, r *http.Request) {
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		var a *triggers.Alias
 		if a, err = h.host.GetAlias(name, r.PathValue("alias")); err == nil {
@@ -602,7 +628,7 @@ func (h *handler) getAlias(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listAliases(w http.ResponseWriter, r *http.Request) {
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	var as []triggers.Alias
 	if err == nil {
 		as, err = h.host.ListAliases(name, r.URL.Query().Get("FunctionVersion"))
@@ -632,7 +658,7 @@ func (h *handler) updateAlias(w http.ResponseWriter, r *http.Request) {
 		Description     *string
 		RevisionId      string
 	}
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		err = decode(r, &in)
 	}
@@ -647,7 +673,7 @@ func (h *handler) updateAlias(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) deleteAlias(w http.ResponseWriter, r *http.Request) {
-	name, _, err := target(r)
+	name, _, err := h.target(r)
 	if err == nil {
 		if err = h.host.DeleteAlias(name, r.PathValue("alias")); err == nil {
 			w.WriteHeader(http.StatusNoContent)
@@ -658,7 +684,7 @@ func (h *handler) deleteAlias(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
-	name, q, err := target(r)
+	name, q, err := h.target(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -125,6 +125,7 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 	}
 	if o.Failure != nil {
 		r.m.metrics.failed.WithLabelValues(r.lbl...).Add(float64(len(o.Failure.Records)))
+		r.series.add(func(m *minute) { m.deadLettered += int64(len(o.Failure.Records)) })
 		r.m.deps.DLQ.Notify()
 	}
 	return nil

@@ -87,6 +87,15 @@
 // which may redeliver (and for views, re-apply) records faster lanes had
 // done.
 //
+// # Observability
+//
+// A mapping's counters go to the server's Prometheus registry (metrics.go)
+// and, per minute for the last hour, to an in-memory ring kept with the
+// mapping across runner restarts (series.go: invocations, errors, records
+// delivered and dead-lettered, duration percentiles, the largest iterator
+// age per shard), served by NewHandler at /eddy/mappings/{uuid}/series for
+// the web console's charts. Both are fed by the same delivery observers.
+//
 // # Caveats
 //
 //   - AT_TIMESTAMP is rejected (DynamoDB Streams has none), as Lambda

@@ -158,8 +158,9 @@ func (h hostInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 		return h.r.m.invokeBuiltin(ctx, c.UUID, c.FunctionName, c.Qualifier, payload)
 	}
 	o := &h.r.m.deps
-	ctx = arn.WithRegion(ctx, arn.RegionOf(h.r.cfg.EventSourceArn)) // the handler's tables are its stream's region's
-	return invokeHost(ctx, o.Host, o.DB, h.r.cfg.FunctionName, h.r.cfg.Qualifier, payload)
+	region := arn.RegionOf(h.r.cfg.EventSourceArn) // the function's and its tables' region is its stream's
+	ctx = arn.WithRegion(ctx, region)
+	return invokeHost(ctx, o.Host, o.DB, o.Host.FunctionKey(region, h.r.cfg.FunctionName), h.r.cfg.Qualifier, payload)
 }
 
 func invokeHost(ctx context.Context, host *triggers.Host, db *store.DB, name, qualifier string, payload []byte) (delivery.Result, error) {

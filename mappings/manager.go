@@ -127,7 +127,8 @@ type entry struct {
 	filters []*filter // cfg.FilterCriteria, compiled by setConfig
 	badCfg  error     // a stored filter that does not compile
 	run     *runner
-	lastErr string // the last failure's text of a runner that ended
+	lastErr string  // the last failure's text of a runner that ended
+	series  *series // the last hour's activity, across runner restarts (seriesOf)
 }
 
 // setConfig sets e's configuration and compiles its filters once, for its
@@ -210,7 +211,7 @@ func (m *Manager) settle(e *entry) {
 			m.log.Error("event source mapping not started", "uuid", e.cfg.UUID, "error", e.badCfg)
 			return
 		}
-		e.run = m.startRunner(e.cfg, e.filters)
+		e.run = m.startRunner(e.cfg, e.filters, m.seriesOf(e))
 		e.run.lastErr = e.lastErr // what it failed with before a restart or an update
 	}
 	if !e.cfg.Enabled {
@@ -218,18 +219,19 @@ func (m *Manager) settle(e *entry) {
 	}
 }
 
-// checkFunction reports whether a mapping can name function name
-// (qualified): a built-in, or a function on the host.
-func (m *Manager) checkFunction(name, qual string) error {
+// checkFunction reports whether a mapping of region's stream can name
+// function name (qualified): a built-in, or a function on the host in that
+// region (functions are per region, as Lambda's).
+func (m *Manager) checkFunction(region, name, qual string) error {
 	if isBuiltin(name) {
 		if _, ok := m.builtin(name); !ok {
-			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn("", name, qual))
+			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(region, name, qual))
 		}
 		return nil
 	}
-	if _, err := m.deps.Host.GetFunction(name, qual); err != nil {
+	if _, err := m.deps.Host.GetFunction(m.deps.Host.FunctionKey(region, name), qual); err != nil {
 		if errors.Is(err, triggers.ErrNotFound) {
-			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn("", name, qual))
+			return newErr(ErrInvalidParameter, "Function not found: %s", m.functionArn(region, name, qual))
 		}
 		return err
 	}
@@ -267,10 +269,10 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	if err != nil {
 		return Configuration{}, err
 	}
-	if err := m.checkFunction(name, qual); err != nil {
+	region := arn.RegionOf(*spec.EventSourceArn)
+	if err := m.checkFunction(region, name, qual); err != nil {
 		return Configuration{}, err
 	}
-	region := arn.RegionOf(*spec.EventSourceArn)
 	arn := *spec.EventSourceArn
 	info, shs, err := m.deps.Log.Describe(arn)
 	if err != nil {
@@ -489,7 +491,7 @@ func (m *Manager) Update(uuid string, spec *Spec) (Configuration, error) {
 		if err != nil {
 			return Configuration{}, err
 		}
-		if err := m.checkFunction(name, qual); err != nil {
+		if err := m.checkFunction(arn.RegionOf(c.EventSourceArn), name, qual); err != nil {
 			return Configuration{}, err
 		}
 		c.FunctionName, c.Qualifier, c.FunctionArn = name, qual, m.functionArn(arn.RegionOf(c.EventSourceArn), name, qual)

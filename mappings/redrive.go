@@ -89,14 +89,14 @@ func (m *Manager) checkRedrive(e *dlq.Entry, mapping string) error {
 	if bad != nil {
 		return fmt.Errorf("%w: mapping %s: %v", dlq.ErrCannotRun, uuid, bad)
 	}
-	if err := m.checkFunction(cfg.FunctionName, cfg.Qualifier); err != nil {
+	if err := m.checkFunction(arn.RegionOf(cfg.EventSourceArn), cfg.FunctionName, cfg.Qualifier); err != nil {
 		if errors.Is(err, ErrInvalidParameter) {
 			return fmt.Errorf("%w: %v (mapping %s)", dlq.ErrNoFunction, err, uuid)
 		}
 		return err
 	}
 	if !isBuiltin(cfg.FunctionName) {
-		if n, ok, err := m.deps.Host.GetFunctionConcurrency(cfg.FunctionName); err == nil && ok && n == 0 {
+		if n, ok, err := m.deps.Host.GetFunctionConcurrency(m.deps.Host.FunctionKey(arn.RegionOf(cfg.EventSourceArn), cfg.FunctionName)); err == nil && ok && n == 0 {
 			return fmt.Errorf("%w: function %s has reserved concurrency 0, so none of its invocations can run (PutFunctionConcurrency or DeleteFunctionConcurrency first)", dlq.ErrCannotRun, cfg.FunctionName)
 		}
 	}
@@ -232,7 +232,7 @@ func (f funcInvoker) Invoke(ctx context.Context, payload []byte) (delivery.Resul
 	if isBuiltin(f.name) {
 		return f.m.invokeBuiltin(ctx, f.uuid, f.name, f.qualifier, payload)
 	}
-	res, err := invokeHost(arn.WithRegion(ctx, f.region), f.m.deps.Host, f.m.deps.DB, f.name, f.qualifier, payload)
+	res, err := invokeHost(arn.WithRegion(ctx, f.region), f.m.deps.Host, f.m.deps.DB, f.m.deps.Host.FunctionKey(f.region, f.name), f.qualifier, payload)
 	if err != nil && f.stop != nil && errors.Is(err, delivery.ErrFunctionNotFound) {
 		f.stop(fmt.Errorf("%w: %v (mapping %s)", dlq.ErrNoFunction, err, f.uuid))
 	}

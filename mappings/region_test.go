@@ -40,8 +40,9 @@ func TestMappingsArePerRegion(t *testing.T) {
 			arn = *out.TableDescription.LatestStreamArn
 		}
 	}
-	e.table("totals") // a us-east-1 table of the same name, which must stay empty
-	e.function("view", map[string]string{"VIEW": "totals", "QUIET": "1"})
+	e.table("totals")                                                                                     // a us-east-1 table of the same name, which must stay empty
+	e.function("view", map[string]string{"VIEW": "totals", "QUIET": "1"})                                 // us-east-1's view
+	e.srv.DeployGuestIn(t, "us-east-2", "view", "esm", map[string]string{"VIEW": "totals", "QUIET": "1"}) // functions are per region too
 
 	in := &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("view"), EventSourceArn: aws.String(arn),
 		StartingPosition: ltypes.EventSourcePositionTrimHorizon}
@@ -89,7 +90,7 @@ func TestMappingsArePerRegion(t *testing.T) {
 }
 
 // TestInvokeActsInItsRegion: a direct Invoke's table calls act in the
-// region the Invoke was signed for; a Lambda request whose signature names
+// function's region, the one the Invoke was signed for; a Lambda request whose signature names
 // no credential scope is refused.
 func TestInvokeActsInItsRegion(t *testing.T) {
 	e := start(t, "")
@@ -105,7 +106,7 @@ func TestInvokeActsInItsRegion(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.functionFrom("k", "kitchen", nil)
+	e.srv.DeployGuestIn(t, "us-east-2", "k", "kitchen", nil)
 	out, err := lam2.Invoke(e.ctx, &lambda.InvokeInput{FunctionName: aws.String("k"),
 		Payload: []byte(`{"action":"put","table":"tab","item":{"pk":{"S":"a"},"v":{"S":"x"}}}`)})
 	if err != nil || out.FunctionError != nil {

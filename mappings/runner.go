@@ -25,7 +25,8 @@ type runner struct {
 	cfg     Configuration
 	filters []*filter
 	lbl     []string
-	arnJSON []byte // ,"eventSourceARN":"..."} appended to each record
+	series  *series // the mapping's last hour, fed by observer
+	arnJSON []byte  // ,"eventSourceARN":"..."} appended to each record
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -38,9 +39,9 @@ type runner struct {
 }
 
 // startRunner starts cfg's runner with its compiled filters.
-func (m *Manager) startRunner(cfg Configuration, filters []*filter) *runner {
+func (m *Manager) startRunner(cfg Configuration, filters []*filter, s *series) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{m: m, cfg: cfg, filters: filters, ctx: ctx, cancel: cancel,
+	r := &runner{m: m, cfg: cfg, filters: filters, series: s, ctx: ctx, cancel: cancel,
 		g:   lifecycle.New(ctx, "mapping "+cfg.UUID, m.log),
 		lbl: []string{cfg.UUID, cfg.FunctionName}}
 	r.arnJSON = append([]byte(`,"eventSourceARN":`), delivery.AppendJSONString(nil, cfg.EventSourceArn)...)
@@ -99,14 +100,16 @@ func (r *runner) backlogFull(sink string, backlog int64) {
 	r.m.log.Warn("event source mapping paused by a full sink", "uuid", r.cfg.UUID, "function", r.cfg.FunctionName, "sink", sink, "backlog", backlog)
 }
 
-// observer turns the engine's events into the mapping's metrics and
-// status.
-func (r *runner) observer() delivery.Observer {
+// observer turns the engine's events on shard into the mapping's metrics,
+// its series and its status.
+func (r *runner) observer(shard string) delivery.Observer {
 	mt := r.m.metrics
 	return delivery.Observer{
 		Invoked: func(recs []delivery.Record, took time.Duration, err error) {
 			if len(recs) > 0 {
-				mt.iteratorAge.WithLabelValues(r.lbl...).Set(float64(r.m.opts.Now().Add(-took).Sub(recs[len(recs)-1].Time).Milliseconds()))
+				age := r.m.opts.Now().Add(-took).Sub(recs[len(recs)-1].Time)
+				mt.iteratorAge.WithLabelValues(r.lbl...).Set(float64(age.Milliseconds()))
+				r.series.invoked(shard, age, took, err)
 			}
 			if err == nil {
 				mt.invocations.WithLabelValues(r.lbl...).Inc()
@@ -115,10 +118,16 @@ func (r *runner) observer() delivery.Observer {
 				}
 			}
 		},
-		Failed:    func() { mt.errors.WithLabelValues(r.lbl...).Inc() },
-		Retrying:  func(int, time.Duration) { mt.retries.WithLabelValues(r.lbl...).Inc() },
-		Delivered: func(n int) { mt.records.WithLabelValues(r.lbl...).Add(float64(n)) },
-		Status:    r.setStatus,
+		Failed: func() {
+			mt.errors.WithLabelValues(r.lbl...).Inc()
+			r.series.add(func(m *minute) { m.errors++ })
+		},
+		Retrying: func(int, time.Duration) { mt.retries.WithLabelValues(r.lbl...).Inc() },
+		Delivered: func(n int) {
+			mt.records.WithLabelValues(r.lbl...).Add(float64(n))
+			r.series.add(func(m *minute) { m.records += int64(n) })
+		},
+		Status: r.setStatus,
 	}
 }
 

@@ -53,7 +53,7 @@ func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) (*
 	for i, p := range pos {
 		l := &lane{w: w, idx: i, ckpt: p, wake: make(chan struct{}, 1)}
 		l.eng = delivery.New(r.cfg.engineConfig(&r.m.opts, sh.ID), hostInvoker{r}, l,
-			delivery.Options{Now: r.m.opts.Now, Observer: r.observer()}, wins[i])
+			delivery.Options{Now: r.m.opts.Now, Observer: r.observer(sh.ID)}, wins[i])
 		w.lanes = append(w.lanes, l)
 	}
 	w.readPos = pos[0]

@@ -153,8 +153,8 @@ func signature(f api.FunctionDefinition) string {
 // ErrConflict if the name exists and ErrInvalidParameter if the code is not
 // a compilable eddy-abi-v1 module exporting the handler.
 func (h *Host) CreateFunction(ctx context.Context, s FunctionSpec) (*FunctionConfig, error) {
-	if !nameRE.MatchString(s.Name) {
-		return nil, newErr(ErrInvalidParameter, "Invalid function name %q: 1-64 characters of A-Z a-z 0-9 - _", s.Name)
+	if !nameRE.MatchString(FunctionName(s.Name)) {
+		return nil, newErr(ErrInvalidParameter, "Invalid function name %q: 1-64 characters of A-Z a-z 0-9 - _", FunctionName(s.Name))
 	}
 	c := FunctionConfig{
 		Name: s.Name, Version: LatestVersion, Handler: s.Handler, Runtime: s.Runtime,
@@ -190,7 +190,7 @@ func (h *Host) CreateFunction(ctx context.Context, s FunctionSpec) (*FunctionCon
 		return nil, ErrClosed
 	}
 	if _, ok := h.fns[s.Name]; ok {
-		return nil, newErr(ErrConflict, "Function already exist: %s", s.Name)
+		return nil, newErr(ErrConflict, "Function already exist: %s", FunctionName(s.Name))
 	}
 	r := &record{Latest: c, NextVersion: 1, Aliases: map[string]Alias{}}
 	if s.Publish {

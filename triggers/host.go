@@ -152,10 +152,14 @@ func (h *Host) Close() error {
 	return err
 }
 
-// FunctionARN returns arn:aws:lambda:<region>:<account>:function:<name>,
-// with ":<qualifier>" appended when qualifier is not empty.
-func (h *Host) FunctionARN(name, qualifier string) string {
-	return h.opts.account().Function(name, qualifier)
+// FunctionARN returns arn:aws:lambda:<region>:<account>:function:<name>
+// of the function key names, with ":<qualifier>" appended when qualifier is
+// not empty.
+func (h *Host) FunctionARN(key, qualifier string) string {
+	a := h.opts.account()
+	_, name := SplitFunctionKey(key)
+	a.Region = h.RegionOf(key)
+	return a.Function(name, qualifier)
 }
 
 // maxResponse is the longest response a handler may write: Lambda allows

@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 )
 
@@ -360,6 +361,9 @@ func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payloa
 		return nil, err
 	}
 	defer h.inflight.Done()
+	// The function's table calls act in its own region, whoever invoked it
+	// (an Event invocation has no request context at all).
+	ctx = arn.WithRegion(ctx, h.RegionOf(c.Name))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(h.stopCtx, cancel)()

@@ -77,6 +77,10 @@ type Options struct {
 	// Region and Account build ARNs. Defaults us-east-1 and 000000000000.
 	Region  string
 	Account string
+	// HomeRegion is the region of the functions whose keys name none
+	// (FunctionKey): the data directory's home region, fixed when it was
+	// created, whatever Region a later start passes. Default Region.
+	HomeRegion string
 
 	// DefaultTimeout applies when a function does not set one. Default 3s.
 	DefaultTimeout time.Duration
@@ -158,6 +162,9 @@ type Limits struct {
 func (o *Options) EnsureDefaults() {
 	if o.Region == "" {
 		o.Region = arn.DefaultRegion
+	}
+	if o.HomeRegion == "" {
+		o.HomeRegion = o.Region
 	}
 	if o.Account == "" {
 		o.Account = arn.DefaultAccount

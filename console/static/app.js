@@ -6,6 +6,7 @@ import * as tables from './tables.js';
 import * as streamsScreen from './streams.js';
 import * as triggers from './triggers.js';
 import * as dlq from './dlq.js';
+import {credentials, saveCredentials} from './sigv4.js';
 
 const screens = {tables, streams: streamsScreen, triggers, dlq};
 let stop = null;
@@ -31,5 +32,45 @@ async function route() {
   }
 }
 
+// The credentials form: entered once per tab (sessionStorage), then every
+// request is signed with SigV4; cleared, requests go unsigned.
+function drawCreds() {
+  const c = credentials();
+  const btn = document.getElementById('creds');
+  btn.textContent = c ? `Signed as ${c.accessKeyId} (${c.region})` : 'Credentials';
+}
+
+function credsForm() {
+  const c = credentials() || {region: 'us-east-1'};
+  const field = (id, label, value, type = 'text') => h('label', {}, label, ' ', h('input', {id, type, value: value || '', autocomplete: 'off'}));
+  const overlay = h('div', {class: 'overlay'});
+  const close = () => overlay.remove();
+  const form = h('form', {class: 'dialog', id: 'creds-form'},
+    h('h2', {}, 'Credentials'),
+    h('p', {class: 'muted'}, 'When eddy checks signatures, the console signs every request with these (SigV4, in this browser). ' +
+      'They stay in this tab only (sessionStorage). Leave empty to send requests unsigned.'),
+    field('cr-akid', 'Access key ID', c.accessKeyId),
+    field('cr-secret', 'Secret access key', c.secretAccessKey, 'password'),
+    field('cr-token', 'Session token (optional)', c.sessionToken),
+    field('cr-region', 'Region', c.region),
+    h('div', {class: 'buttons'},
+      h('button', {type: 'submit', id: 'cr-save'}, 'Save'),
+      h('button', {type: 'button', id: 'cr-clear', onclick: () => { saveCredentials(null); close(); drawCreds(); route(); }}, 'Forget'),
+      h('button', {type: 'button', onclick: close}, 'Cancel')));
+  form.addEventListener('submit', ev => {
+    ev.preventDefault();
+    const v = id => form.querySelector('#' + id).value.trim();
+    saveCredentials(v('cr-akid') ? {accessKeyId: v('cr-akid'), secretAccessKey: v('cr-secret'),
+      sessionToken: v('cr-token') || undefined, region: v('cr-region') || 'us-east-1'} : null);
+    close();
+    drawCreds();
+    route();
+  });
+  overlay.append(form);
+  document.body.append(overlay);
+}
+
+document.getElementById('creds').addEventListener('click', credsForm);
+drawCreds();
 window.addEventListener('hashchange', route);
 route();

@@ -23,9 +23,19 @@ export function mount(el, ...children) {
   for (const c of children.flat(Infinity)) if (c) el.append(c);
 }
 
-// errorBox shows an error where a screen's content would be.
+// The exceptions AWS answers a request that failed authentication with.
+const AUTH_ERRORS = new Set(['MissingAuthenticationTokenException', 'IncompleteSignatureException',
+  'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException']);
+
+// errorBox shows an error where a screen's content would be; an
+// authentication failure offers the credentials form.
 export function errorBox(err) {
-  return h('div', {class: 'error', role: 'alert'}, String(err && err.message || err));
+  const box = h('div', {class: 'error', role: 'alert'}, String(err && err.message || err));
+  if (err && AUTH_ERRORS.has(err.type)) {
+    box.append(' ', h('button', {class: 'enter-creds', onclick: () => document.getElementById('creds').click()},
+      'Enter credentials'));
+  }
+  return box;
 }
 
 // confirmBox asks in the page (not window.confirm, which blocks the page

@@ -36,7 +36,7 @@ async function describeAll(arn) {
 
 // shardTree draws shards under their parents (a parent no longer in the
 // stream, trimmed, makes its children roots).
-function shardTree(shards) {
+export function shardTree(shards) {
   const ids = new Set(shards.map(s => s.ShardId));
   const kids = new Map();
   for (const s of shards) {
@@ -80,6 +80,9 @@ async function renderTail(main, table, from) {
   const timers = new Set();
   const later = (f, ms) => { const id = setTimeout(() => { timers.delete(id); f(); }, ms); timers.add(id); };
   const tailing = new Map(); // shard ID -> true while its poller runs
+  const done = new Set(); // closed shards read to their end
+  const lastSeq = new Map(); // shard ID -> sequence number of the last record shown
+  let first = true; // the first scan starts at from; later ones at new shards' starts
   let seen = 0;
 
   function add(rec, shardId) {
@@ -95,9 +98,13 @@ async function renderTail(main, table, from) {
     try {
       const out = await streams('GetRecords', {ShardIterator: iterator, Limit: 100});
       if (stopped) return;
-      for (const r of out.Records || []) add(r, shardId);
+      for (const r of out.Records || []) {
+        add(r, shardId);
+        lastSeq.set(shardId, r.dynamodb.SequenceNumber);
+      }
       if (!out.NextShardIterator) { // closed and read to its end
         tailing.delete(shardId);
+        done.add(shardId);
         later(rescan, 0);
         return;
       }
@@ -122,12 +129,19 @@ async function renderTail(main, table, from) {
       const want = shards.filter(s => from === 'TRIM_HORIZON' || !(s.SequenceNumberRange || {}).EndingSequenceNumber);
       const starts = [];
       for (const s of want) {
-        if (tailing.has(s.ShardId)) continue;
+        if (tailing.has(s.ShardId) || done.has(s.ShardId)) continue;
         tailing.set(s.ShardId, true);
-        starts.push(streams('GetShardIterator', {StreamArn: arn, ShardId: s.ShardId, ShardIteratorType: from})
+        // A shard that appeared after the first scan (a rollover, a split)
+        // holds only new records: read it from its start, or the records
+        // written before its poller began would be missed.
+        // A poller that failed resumes after the last record it showed.
+        const req = {StreamArn: arn, ShardId: s.ShardId, ShardIteratorType: first ? from : 'TRIM_HORIZON'};
+        if (lastSeq.has(s.ShardId)) Object.assign(req, {ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastSeq.get(s.ShardId)});
+        starts.push(streams('GetShardIterator', req)
           .then(o => ({id: s.ShardId, it: o.ShardIterator}), err => { tailing.delete(s.ShardId); throw err; }));
       }
       for (const {id, it} of await Promise.all(starts)) later(() => poll(id, it), 0);
+      first = false;
       mount(status, h('span', {}, `Tailing ${tailing.size} shard(s) from ${from === 'LATEST' ? 'now' : 'the oldest record kept'}; `,
         h('span', {id: 'tail-count'}, String(seen)), ' record(s) received.'));
     } catch (err) {

@@ -1,7 +1,9 @@
 // Tables: the list, create and delete, items page by page (Scan or a
-// Query built from the key schema), and an item editor in DynamoDB JSON.
+// Query built from the key schema), and an item editor in plain JSON with
+// type hints beside DynamoDB JSON (plainjson.js).
 import {ddb, listTables} from './api.js';
 import {h, mount, errorBox, confirmBox, fmtBytes, avText} from './dom.js';
+import {HINTS, itemToPlain, plainToItem, ddbToPlain} from './plainjson.js';
 
 const PAGE = 25;
 
@@ -162,19 +164,64 @@ async function renderTable(main, name) {
     } else {
       for (const e of t.KeySchema) item[e.AttributeName] = {[types[e.AttributeName] || 'S']: ''};
     }
-    const ta = h('textarea', {id: 'item-json', rows: 14, spellcheck: 'false'});
-    ta.value = JSON.stringify(item, null, 2);
+    // Two editors side by side: plain JSON with type hints and DynamoDB
+    // JSON. Typing in one rewrites the other when it parses; Save writes
+    // the one last changed.
+    const ta = h('textarea', {id: 'item-json', rows: 16, spellcheck: 'false'});
+    const plain = h('textarea', {id: 'item-plain', rows: 16, spellcheck: 'false'});
+    const plainStatus = h('div', {id: 'plain-status', class: 'muted'});
+    const ddbStatus = h('div', {id: 'ddb-status', class: 'muted'});
     const status = h('div', {id: 'item-status'});
+    // DynamoDB JSON one attribute to a line.
+    const ddbText = it => {
+      const ks = Object.keys(it);
+      return ks.length ? `{\n${ks.map(k => `  ${JSON.stringify(k)}: ${JSON.stringify(it[k])}`).join(',\n')}\n}` : '{}';
+    };
+    let shownDdb = ddbText(item);
+    let shownPlain = itemToPlain(item);
+    ta.value = shownDdb;
+    plain.value = shownPlain;
+    let last = null; // 'plain' or 'ddb': the editor the user typed in last
+    plain.addEventListener('input', () => {
+      last = 'plain';
+      mount(status);
+      try {
+        shownDdb = ta.value = ddbText(plainToItem(plain.value));
+        mount(plainStatus);
+      } catch (err) { mount(plainStatus, h('span', {class: 'bad'}, err.message)); }
+    });
+    ta.addEventListener('input', () => {
+      last = 'ddb';
+      mount(status);
+      try {
+        shownPlain = plain.value = ddbToPlain(ta.value);
+        mount(ddbStatus);
+      } catch (err) { mount(ddbStatus, h('span', {class: 'bad'}, err.message)); }
+    });
+    // source is the editor whose text is the user's: the one typed in
+    // last, or one whose text differs from what the console put there
+    // (a value set without an input event).
+    const source = () => last || (plain.value !== shownPlain && ta.value === shownDdb ? 'plain' : 'ddb');
     mount(editor, h('div', {class: 'card'},
       h('h2', {}, title),
-      h('p', {class: 'muted'}, 'DynamoDB JSON: numbers are strings ({"N": "3.14"}) so all 38 digits are kept. Saving replaces the whole item (PutItem).'),
-      ta, status,
+      h('p', {class: 'muted'}, 'Saving replaces the whole item (PutItem). Edit either side: the other follows.'),
+      h('div', {class: 'editors'},
+        h('div', {},
+          h('h3', {}, 'Plain JSON with type hints'),
+          plain, plainStatus,
+          h('table', {class: 'hints', id: 'type-hints'},
+            h('tbody', {}, HINTS.map(([w, t]) => h('tr', {}, h('td', {class: 'mono'}, w), h('td', {}, t)))))),
+        h('div', {},
+          h('h3', {}, 'DynamoDB JSON'),
+          ta, ddbStatus,
+          h('p', {class: 'muted'}, 'Numbers are strings ({"N": "3.14"}), so all 38 digits are kept.'))),
+      status,
       h('div', {class: 'buttons'},
         h('button', {id: 'item-save', onclick: async () => {
           let it;
           try {
-            it = JSON.parse(ta.value);
-          } catch (err) { mount(status, errorBox(`Not valid JSON: ${err.message}`)); return; }
+            it = source() === 'plain' ? plainToItem(plain.value) : JSON.parse(ta.value);
+          } catch (err) { mount(status, errorBox(`Not valid ${source() === 'plain' ? 'plain' : 'DynamoDB'} JSON: ${err.message}`)); return; }
           try {
             const req = {TableName: name, Item: it};
             // Editing an item whose key was changed in the text writes a new
@@ -186,7 +233,7 @@ async function renderTable(main, name) {
           } catch (err) { mount(status, errorBox(err)); }
         }}, 'Save'),
         h('button', {onclick: () => mount(editor)}, 'Cancel'))));
-    ta.focus();
+    plain.focus();
   }
 
   // The query form: the index's partition key (equality) and an optional

@@ -1,6 +1,7 @@
 package eddytest
 
 import (
+	"cmp"
 	"context"
 	"testing"
 	"time"
@@ -36,11 +37,20 @@ func (s *Server) StreamTable(t testing.TB, name string) string {
 // environment vars).
 func (s *Server) DeployGuest(t testing.TB, name, guest string, vars map[string]string) {
 	t.Helper()
+	s.DeployGuestIn(t, "", name, guest, vars)
+}
+
+// DeployGuestIn is DeployGuest through region's endpoint (empty: the
+// server's): functions are per region.
+func (s *Server) DeployGuestIn(t testing.TB, region, name, guest string, vars map[string]string) {
+	t.Helper()
 	code, err := triggerstest.Build(guest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = lambda.NewFromConfig(s.Config()).CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+	cfg := s.Config()
+	cfg.Region = cmp.Or(region, cfg.Region)
+	_, err = lambda.NewFromConfig(cfg).CreateFunction(context.Background(), &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
 		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"),
 		Code:        &ltypes.FunctionCode{ZipFile: code},

@@ -320,6 +320,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	lo := opts.FunctionLogs // every invocation's log lines, for the CloudWatch Logs API
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
+	lo.HomeRegion = s.db.HomeRegion()
 	s.fnlogs = cwlogs.New(lo)
 	s.metrics = prometheus.NewRegistry()
 	s.triggers, err = triggers.New(triggers.Deps{
@@ -332,6 +333,7 @@ func New(opts Options) (_ *Server, err error) {
 	}, triggers.Options{
 		DataDir:     codeDir,
 		Region:      opts.Region,
+		HomeRegion:  s.db.HomeRegion(),
 		Account:     opts.AccountID,
 		TrustedCode: opts.TrustedFunctions,
 		Limits:      opts.FunctionLimits,
@@ -375,6 +377,7 @@ func New(opts Options) (_ *Server, err error) {
 	)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)

@@ -1,0 +1,297 @@
+// Package watermillsub is a watermill message.Subscriber over eddy's
+// change records in NATS JetStream, so a Go service built on watermill's
+// router consumes a table's changes with its own middleware (retries,
+// poison queues, metrics) on any machine that reaches NATS.
+//
+// eddy's relay (package relay; `eddy relay enable TABLE`) publishes every
+// change record of a table into the JetStream stream EDDY, one subject per
+// shard, parents before children, once (Nats-Msg-Id deduplication). A
+// Subscriber turns the topic "orders" into a JetStream consumer of
+// "eddy.<region>.orders.*" and hands each record to watermill as one
+// message:
+//
+//   - UUID: the record's Nats-Msg-Id, "<stream ARN>/<sequence number>",
+//     the same for a record published twice, so a handler can recognise a
+//     redelivery.
+//   - Payload: the record exactly as DynamoDB Streams' GetRecords returns
+//     it (eventName, dynamodb.Keys, NewImage, OldImage, SequenceNumber...).
+//   - Metadata: the relay's headers (Eddy-Table, Eddy-Shard-Id,
+//     Eddy-Parent-Shard-Id, Eddy-Shard-Origin, Eddy-Event-Name,
+//     Eddy-Sequence-Number, Eddy-Stream-Arn), first value of each.
+//
+// # Guarantees
+//
+// Order. The consumer has at most MaxAckPending messages unacknowledged
+// (default 1) and a message is handed on only after the previous one was
+// acked, so a subscription sees the table's records in the stream's order,
+// which keeps every item's changes in the order they were made.
+//
+// At least once. Ack acknowledges the JetStream message (double ack: it
+// returns once the server has recorded it); Nack hands the same record to
+// the handler again after NackDelay, holding it in JetStream meanwhile, so
+// no later record overtakes it; a message neither acked nor nacked within
+// AckWait (a crashed consumer) is redelivered by NATS. With a Durable name the position survives the
+// process: a new Subscriber with the same name resumes after the last
+// acknowledged record. Effectively once is the handler's: make its effect
+// idempotent on the message UUID (or on the item and sequence number).
+package watermillsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eddydb/eddy/relay"
+)
+
+// Config says which stream and subjects to read, and how.
+type Config struct {
+	// Stream is the JetStream stream the relay publishes into. Default
+	// "EDDY" (relay.Options.Stream).
+	Stream string
+	// SubjectPrefix and Region are the subjects' first two tokens.
+	// Defaults "eddy" and "us-east-1" (relay.Options).
+	SubjectPrefix, Region string
+	// Durable names the consumers: Subscribe(table) uses the durable
+	// consumer "<Durable>-<table>", which keeps its position across
+	// restarts. Empty: an ephemeral consumer that starts at the stream's
+	// first record and is gone when the subscription ends.
+	Durable string
+	// MaxAckPending bounds the records handed out and not yet acked.
+	// Default 1, which keeps the stream's order.
+	MaxAckPending int
+	// AckWait is how long a record may stay unacknowledged before NATS
+	// redelivers it. Default 30 s.
+	AckWait time.Duration
+	// NackDelay is how long NATS waits before redelivering a nacked record.
+	// Default 1 s.
+	NackDelay time.Duration
+	// Logger: default watermill.NopLogger.
+	Logger watermill.LoggerAdapter
+}
+
+func (c *Config) defaults() {
+	if c.Stream == "" {
+		c.Stream = "EDDY"
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = "eddy"
+	}
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.MaxAckPending <= 0 {
+		c.MaxAckPending = 1
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.NackDelay <= 0 {
+		c.NackDelay = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = watermill.NopLogger{}
+	}
+}
+
+// Subscriber implements message.Subscriber; topics are table names.
+type Subscriber struct {
+	js  jetstream.JetStream
+	cfg Config
+
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	subs    sync.WaitGroup
+}
+
+var _ message.Subscriber = (*Subscriber)(nil)
+
+// New returns a Subscriber reading through js.
+func New(js jetstream.JetStream, cfg Config) (*Subscriber, error) {
+	if js == nil {
+		return nil, errors.New("watermillsub: nil JetStream")
+	}
+	cfg.defaults()
+	return &Subscriber{js: js, cfg: cfg, closing: make(chan struct{})}, nil
+}
+
+// Subject is the filter subject of table's records.
+func (s *Subscriber) Subject(table string) string {
+	return s.cfg.SubjectPrefix + "." + relay.Token(s.cfg.Region) + "." + relay.Token(table) + ".*"
+}
+
+// Subscribe starts delivering table's change records on the returned
+// channel, which is closed when ctx ends or Close is called.
+func (s *Subscriber) Subscribe(ctx context.Context, table string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("watermillsub: subscriber closed")
+	}
+	cc := jetstream.ConsumerConfig{
+		FilterSubject: s.Subject(table),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: s.cfg.MaxAckPending,
+		AckWait:       s.cfg.AckWait,
+	}
+	if s.cfg.Durable != "" {
+		cc.Durable = s.cfg.Durable + "-" + consumerToken(table)
+	} else {
+		cc.InactiveThreshold = time.Minute
+	}
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.Stream, cc)
+	if err != nil {
+		return nil, fmt.Errorf("watermillsub: consumer for %s: %w", table, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(s.cfg.MaxAckPending))
+	if err != nil {
+		return nil, fmt.Errorf("watermillsub: consume %s: %w", table, err)
+	}
+	out := make(chan *message.Message)
+	fields := watermill.LogFields{"table": table, "subject": cc.FilterSubject, "durable": cc.Durable}
+	s.cfg.Logger.Info("subscribed to eddy change records", fields)
+	stop := make(chan struct{})
+	s.subs.Add(2)
+	go func() { // ends the iterator when the subscription ends
+		defer s.subs.Done()
+		select {
+		case <-ctx.Done():
+		case <-s.closing:
+		case <-stop:
+		}
+		it.Stop()
+	}()
+	go func() {
+		defer s.subs.Done()
+		defer close(out)
+		defer close(stop)
+		for {
+			m, err := it.Next()
+			if err != nil {
+				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					s.cfg.Logger.Error("reading eddy change records", err, fields)
+				}
+				return
+			}
+			if !s.deliver(ctx, m, out, fields) {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// deliver hands m to the router until it is acked (a Nack hands it again
+// after NackDelay, holding the JetStream message meanwhile, so no later
+// record overtakes it); false when the subscription ended first (m is then
+// nacked for NATS to redeliver).
+func (s *Subscriber) deliver(ctx context.Context, m jetstream.Msg, out chan<- *message.Message, fields watermill.LogFields) bool {
+	h := m.Headers()
+	for {
+		wm := message.NewMessage(h.Get("Nats-Msg-Id"), m.Data())
+		for k, vs := range h {
+			if len(vs) > 0 {
+				wm.Metadata.Set(k, vs[0])
+			}
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		wm.SetContext(mctx)
+		acked, ended := s.handOver(ctx, wm, out)
+		cancel()
+		switch {
+		case acked:
+			ackCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := m.DoubleAck(ackCtx)
+			cancel()
+			if err != nil {
+				// NATS redelivers it after AckWait: at least once.
+				s.cfg.Logger.Error("acknowledging an eddy change record", err, fields.Add(watermill.LogFields{"uuid": wm.UUID}))
+			}
+			return !ended
+		case ended:
+			_ = m.Nak()
+			return false
+		}
+		// Nacked: again after NackDelay, the message held (InProgress
+		// restarts its AckWait) so that order holds.
+		_ = m.InProgress()
+		wait := time.NewTimer(s.cfg.NackDelay)
+		select {
+		case <-wait.C:
+		case <-ctx.Done():
+			wait.Stop()
+			_ = m.Nak()
+			return false
+		case <-s.closing:
+			wait.Stop()
+			_ = m.Nak()
+			return false
+		}
+	}
+}
+
+// handOver sends wm on out and waits for the handler's Ack or Nack. ended:
+// the subscription ended; acked may still be true when the handler acked
+// within AckWait after that (a closing router lets its handlers finish,
+// and a record it handled must not be nacked into a second delivery).
+func (s *Subscriber) handOver(ctx context.Context, wm *message.Message, out chan<- *message.Message) (acked, ended bool) {
+	select {
+	case out <- wm:
+	case <-ctx.Done():
+		return false, true
+	case <-s.closing:
+		return false, true
+	}
+	select {
+	case <-wm.Acked():
+		return true, false
+	case <-wm.Nacked():
+		return false, false
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	grace := time.NewTimer(s.cfg.AckWait)
+	defer grace.Stop()
+	select {
+	case <-wm.Acked():
+		return true, true
+	case <-wm.Nacked():
+	case <-grace.C:
+	}
+	return false, true
+}
+
+// Close ends every subscription and closes their channels.
+func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+	s.mu.Unlock()
+	s.subs.Wait()
+	return nil
+}
+
+// consumerToken makes a table name usable in a consumer name, which may not
+// hold '.', '*', '>', whitespace or path separators.
+func consumerToken(table string) string {
+	b := make([]byte, 0, len(table))
+	for _, c := range []byte(relay.Token(table)) {
+		switch c {
+		case '/', '\\':
+			b = append(b, '_')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
