@@ -31,4 +31,11 @@
 // (auth.FromContext) into the call; its access key ID is the writing
 // principal. A server without credentials runs open, on loopback only, and
 // its identities are anonymous.
+//
+// Authorization (authorize.go): before its handler runs, an operation with a
+// principal (Deps.Principal of the access key ID, or arn.PrincipalFrom in
+// process: a function's role) is checked against the principal's IAM
+// policies (Deps.Policies) for every action and resource it touches, with
+// the condition keys DynamoDB sets; a denial is AccessDeniedException and
+// nothing runs. No principal, or no policy stored at all, allows everything.
 package api

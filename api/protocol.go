@@ -38,6 +38,11 @@ type call struct {
 	// request): verified when the server has credentials, anonymous when
 	// it runs open; zero for in-process calls.
 	identity auth.Identity
+	// principalARN is the IAM principal the call acts as (Deps.Principal
+	// of the access key ID over HTTP; arn.PrincipalFrom in process): its
+	// policies authorize the call. "" is anonymous, allowed.
+	principalARN string
+	sourceIP     string // the peer's address (aws:SourceIp); "" in process
 	// region is the request's region (its SigV4 credential scope, or the
 	// server's default for an unsigned one): the namespace its tables are
 	// looked up and created in.

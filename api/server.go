@@ -46,6 +46,15 @@ type Deps struct {
 	// slowly holds no slot. Nil admits everything. Call (in process) does
 	// not use it.
 	Admit func(ctx context.Context) (release func(), err error)
+	// Policies, when set, authorizes every DynamoDB and Streams operation
+	// (over HTTP and in process) with the IAM policies of the principal it
+	// acts as (authorize.go). Nil allows everything.
+	Policies Policies
+	// Principal maps the access key ID of a request's SigV4 credential
+	// scope to the ARN of the principal it acts as ("": anonymous). Nil:
+	// every HTTP request is anonymous. Verified credentials (the users
+	// store) connect here; tests map keys to users directly.
+	Principal func(accessKeyID string) string
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -68,13 +77,17 @@ type Server struct {
 	admit  func(ctx context.Context) (release func(), err error)
 	ops    map[string]opFunc
 
+	policies    Policies
+	principalOf func(accessKeyID string) string
+
 	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
 }
 
 // New builds the protocol handlers over cfg.DB and cfg.Log.
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
-	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit}
+	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit,
+		policies: deps.Policies, principalOf: deps.Principal}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerItemOps()
@@ -151,6 +164,12 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	id, _ := auth.FromContext(r.Context())
 	c := &call{op: op, body: body, principal: cmp.Or(id.AccessKeyID, scope.AccessKeyID), identity: id,
 		region: cmp.Or(scope.Region, s.opts.Region), host: r.Host}
+	switch {
+	case !id.Anonymous && id.ARN != "": // verified: its user's policies
+		c.principalARN, c.sourceIP = id.ARN, sourceIP(r.RemoteAddr)
+	case s.principalOf != nil && c.principal != "":
+		c.principalARN, c.sourceIP = s.principalOf(c.principal), sourceIP(r.RemoteAddr)
+	}
 	resp, err := s.dispatch(r.Context(), f, c)
 	if err != nil {
 		writeError(w, err)
@@ -171,6 +190,9 @@ func (s *Server) dispatch(ctx context.Context, f opFunc, c *call) (body []byte, 
 			body = nil
 		}
 	}()
+	if err := s.authorize(c); err != nil {
+		return nil, err
+	}
 	out, err := f(ctx, c)
 	if err != nil {
 		return nil, err
@@ -198,7 +220,7 @@ func (s *Server) CallIn(ctx context.Context, region, op string, req []byte, prin
 	if f == nil || strings.HasPrefix(op, "Streams.") {
 		return nil, ddberr.New(ddberr.KindUnknownOperation, "")
 	}
-	return s.dispatch(ctx, f, &call{op: op, body: req, principal: principal, region: cmp.Or(region, s.opts.Region)})
+	return s.dispatch(ctx, f, &call{op: op, body: req, principal: principal, region: cmp.Or(region, s.opts.Region), principalARN: arn.PrincipalFrom(ctx)})
 }
 
 // ErrorJSON renders err in DynamoDB's error JSON ({"__type":...,"message":...}),

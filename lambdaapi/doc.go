@@ -29,7 +29,10 @@
 //
 // Code from S3 or container images, layers, permissions/policies, event
 // invoke configs, provisioned concurrency, function URLs, tags, VPC and
-// alias routing configs. Role is required by the SDKs but ignored.
+// alias routing configs. Role is stored and reported: a function's table
+// calls act as that role, authorized by its IAM policies (/eddy/policies).
+// With WithPolicies, every request's principal is authorized for the route's
+// lambda:* action (authorize.go).
 // Requests are not authenticated: SigV4 signatures are not checked.
 //
 // Errors use Lambda's shape: the HTTP status, an X-Amzn-Errortype header

@@ -81,7 +81,7 @@ func writeError(w http.ResponseWriter, err error) {
 	// carry it): "Message" for these, "message" for the others.
 	key := "message"
 	switch ae.typ {
-	case "ResourceNotFoundException", "ServiceException", "InvalidZipFileException":
+	case "ResourceNotFoundException", "ServiceException", "InvalidZipFileException", "AccessDeniedException":
 		key = "Message"
 	}
 	fields := map[string]string{"Type": typ, key: ae.msg}

@@ -29,6 +29,9 @@ type handler struct {
 	esm     *mappings.Manager // nil: no event source mappings
 	maxBody int64
 	mux     *http.ServeMux
+
+	policies    Policies // nil: every request allowed (WithPolicies)
+	principalOf func(accessKeyID string) string
 }
 
 const prefix = "/2015-03-31/functions"
@@ -85,6 +88,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	region := cmp.Or(scope.Region, h.host.Options().Region)
+	if err := h.authorize(r, scope.AccessKeyID, region); err != nil {
+		writeError(w, err)
+		return
+	}
 	h.mux.ServeHTTP(w, r.WithContext(arn.WithRegion(r.Context(), region)))
 }
 
@@ -98,6 +105,7 @@ type functionConfiguration struct {
 	FunctionName     string       `json:"FunctionName"`
 	FunctionArn      string       `json:"FunctionArn"`
 	Runtime          string       `json:"Runtime"`
+	Role             string       `json:"Role,omitempty"`
 	Handler          string       `json:"Handler"`
 	CodeSize         int64        `json:"CodeSize"`
 	Description      string       `json:"Description"`
@@ -150,7 +158,7 @@ func (h *handler) config(c *triggers.FunctionConfig) functionConfiguration {
 	fc := functionConfiguration{
 		FunctionName: triggers.FunctionName(c.Name),
 		FunctionArn:  arn,
-		Runtime:      c.Runtime, Handler: c.Handler, CodeSize: c.CodeSize,
+		Runtime:      c.Runtime, Role: c.Role, Handler: c.Handler, CodeSize: c.CodeSize,
 		Description: c.Description, Timeout: int(c.Timeout / time.Second), MemorySize: c.MemoryMB,
 		LastModified: c.LastModified.UTC().Format("2006-01-02T15:04:05.000-0700"),
 		CodeSha256:   c.CodeSha256(), Version: c.Version, RevisionID: c.RevisionID,
@@ -278,6 +286,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		FunctionName string
 		Runtime      string
+		Role         string
 		Handler      string
 		Description  string
 		Timeout      *int
@@ -309,7 +318,7 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	spec := triggers.FunctionSpec{
 		Name: h.key(r, in.FunctionName), Code: code, Handler: in.Handler, Runtime: in.Runtime,
-		Description: in.Description, Publish: in.Publish,
+		Description: in.Description, Publish: in.Publish, Role: in.Role,
 	}
 	if in.Timeout != nil {
 		if spec.Timeout, err = h.timeout(*in.Timeout); err != nil {
@@ -502,6 +511,7 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Handler     *string
 		Runtime     *string
+		Role        *string
 		Description *string
 		Timeout     *int
 		MemorySize  *int
@@ -516,7 +526,7 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	u := triggers.ConfigUpdate{Handler: in.Handler, Runtime: in.Runtime, Description: in.Description,
+	u := triggers.ConfigUpdate{Handler: in.Handler, Runtime: in.Runtime, Role: in.Role, Description: in.Description,
 		MemoryMB: in.MemorySize, RevisionID: in.RevisionId}
 	if in.Timeout != nil {
 		d, err := h.timeout(*in.Timeout)

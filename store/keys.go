@@ -24,6 +24,7 @@ import (
 //	0x20                                          → triggers: functions, code (triggers/store.go)
 //	0x21 … 0x23                                   → mappings: configurations, checkpoints, windows
 //	0x30                                          → dlq: entries, outbox (dlq/store.go)
+//	0x81 <principal ARN> 0x00 <policy name>       → IAM policy document (iam/policies)
 //
 // Item keys: <hash:8> is shards.Hash of the encoded partition key, so a
 // table's items are spread over the hash ring as DynamoDB spreads them over
@@ -70,7 +71,10 @@ const (
 	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
 	SpaceBackups Space = 0x60 // backups and point-in-time recovery
 	SpaceLogs    Space = 0x70 // function logs
-	SpaceUsers   Space = 0x80 // users and their access keys (internal/server, eddy users)
+
+	// 0x80-0x8F: security. 0x80: the users store (internal/server); 0x81: package iam/policies.
+	SpaceUsers    Space = 0x80 // users and their access keys (internal/server, eddy users)
+	SpacePolicies Space = 0x81 // IAM policies by principal ARN and name
 )
 
 // spaces names every registered Space and its owner.
@@ -95,6 +99,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceBackups:       {"backups", "reserved"},
 	SpaceLogs:          {"logs", "reserved"},
 	SpaceUsers:         {"users", "internal/server"},
+	SpacePolicies:      {"policies", "iam/policies"},
 }
 
 // String returns the space's registered name, or its byte in hex.

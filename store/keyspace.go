@@ -41,6 +41,7 @@ import (
 //	│0x50      │ relay          │ relay    │ relays, positions per shard, totals │
 //	│0x60      │ backups        │ reserved │ backups                             │
 //	│0x70      │ logs           │ reserved │ function logs                       │
+//	│0x81      │ policies       │ iam/...  │ IAM policies by principal and name  │
 //	└──────────┴────────────────┴──────────┴─────────────────────────────────────┘
 //	  (each owner's block runs to the next 16: 0x10-0x1F streams, 0x20-0x2F
 //	   triggers and mappings, 0x30-0x3F dlq, ...)

@@ -38,6 +38,9 @@ type FunctionSpec struct {
 	Timeout     time.Duration
 	MemoryMB    int
 	Environment map[string]string
+	// Role is the execution role's ARN (CreateFunction's Role): the
+	// function's table calls act as it (see FunctionConfig.Role).
+	Role string
 	// Publish also publishes version 1 from the new $LATEST.
 	Publish bool
 }
@@ -50,6 +53,7 @@ type ConfigUpdate struct {
 	Timeout     *time.Duration
 	MemoryMB    *int
 	Environment map[string]string // nil: unchanged; empty: cleared
+	Role        *string
 	// RevisionID, when set, must match $LATEST's current revision.
 	RevisionID string
 }
@@ -159,7 +163,7 @@ func (h *Host) CreateFunction(ctx context.Context, s FunctionSpec) (*FunctionCon
 	c := FunctionConfig{
 		Name: s.Name, Version: LatestVersion, Handler: s.Handler, Runtime: s.Runtime,
 		Description: s.Description, Timeout: s.Timeout, MemoryMB: s.MemoryMB,
-		Environment: maps.Clone(s.Environment), CodeSize: int64(len(s.Code)),
+		Environment: maps.Clone(s.Environment), CodeSize: int64(len(s.Code)), Role: s.Role,
 	}
 	if c.Handler == "" {
 		c.Handler = DefaultHandler
@@ -361,6 +365,9 @@ func (h *Host) UpdateFunctionConfiguration(ctx context.Context, name string, u C
 		}
 		if u.Environment != nil {
 			c.Environment = maps.Clone(u.Environment)
+		}
+		if u.Role != nil {
+			c.Role = *u.Role
 		}
 		if err := h.checkConfig(c); err != nil {
 			return nil, err

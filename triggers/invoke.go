@@ -364,6 +364,9 @@ func (h *Host) invokeChecked(ctx context.Context, name, qualifier string, payloa
 	// The function's table calls act in its own region, whoever invoked it
 	// (an Event invocation has no request context at all).
 	ctx = arn.WithRegion(ctx, h.RegionOf(c.Name))
+	if c.Role != "" {
+		ctx = arn.WithPrincipal(ctx, c.Role) // the function's table calls act as its role
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(h.stopCtx, cancel)()

@@ -43,6 +43,11 @@ type FunctionConfig struct {
 	Timeout     time.Duration
 	MemoryMB    int
 	Environment map[string]string
+	// Role is the execution role's ARN: every table call of an invocation
+	// carries it in its context (arn.WithPrincipal), and the role's IAM
+	// policies authorize the call. "" (functions created before roles were
+	// kept) acts anonymously.
+	Role string
 	// CodeHash is the hex sha256 of the module; CodeSize its length.
 	CodeHash     string
 	CodeSize     int64

@@ -8,6 +8,7 @@
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
 //	eddy users add|list|remove|rotate ...
+//	eddy policies put|get|list|delete|simulate ...
 package main
 
 import (
@@ -27,6 +28,7 @@ Usage:
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
   eddy users <command>        add, list, remove and rotate the access keys of users (run 'eddy users' for help)
+  eddy policies <command>     attach IAM policies to users and roles, simulate a request (run 'eddy policies' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -55,6 +57,8 @@ func main() {
 		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
 	case "users":
 		os.Exit(runUsers(os.Args[2:]))
+	case "policies":
+		os.Exit(runPolicies(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

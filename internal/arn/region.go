@@ -30,3 +30,19 @@ func RegionFrom(ctx context.Context) string {
 	r, _ := ctx.Value(regionKey{}).(string)
 	return r
 }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying the ARN of the principal an operation
+// acts as: a function's table calls act as its execution role (its
+// CreateFunction Role), and api authorizes them with that role's policies.
+func WithPrincipal(ctx context.Context, principal string) context.Context {
+	return context.WithValue(ctx, principalKey{}, principal)
+}
+
+// PrincipalFrom returns the principal WithPrincipal put in ctx, or ""
+// (anonymous: allowed while eddy runs without credentials).
+func PrincipalFrom(ctx context.Context) string {
+	p, _ := ctx.Value(principalKey{}).(string)
+	return p
+}

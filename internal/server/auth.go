@@ -335,3 +335,19 @@ func (s *Server) keysChanged() error {
 	}
 	return nil
 }
+
+// verifiedPrincipal is Options.Principal's default: the ARN of the user an
+// accepted access key belongs to ("" while eddy runs open, or for a key
+// it does not know). The authenticator has verified the request's key
+// before api, lambdaapi or /eddy/policies ask.
+func (s *Server) verifiedPrincipal(accessKeyID string) string {
+	if s.authn == nil {
+		return ""
+	}
+	v := s.authn.verifier.Load()
+	if v == nil {
+		return ""
+	}
+	c, _ := v.Keys().Lookup(accessKeyID)
+	return c.ARN
+}

@@ -380,3 +380,35 @@ func TestUsersStore(t *testing.T) {
 		t.Fatalf("ann: %v", err)
 	}
 }
+
+// TestVerifiedUserIsPolicyPrincipal: a verified key acts as its user's
+// ARN, whose IAM policies authorize it (Options.Principal's default): a
+// policy denying PutItem to alice stops her signed PutItem with
+// AccessDeniedException naming her ARN, and lets the temporary user's.
+func TestVerifiedUserIsPolicyPrincipal(t *testing.T) {
+	s := startAuth(t)
+	ctx := context.Background()
+	ddb := dynamodb.NewFromConfig(s.ConfigAs(keyAlice.AccessKeyID, keyAlice.SecretAccessKey, ""))
+	if _, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("pol"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"dynamodb:PutItem","Resource":"*"}]}`
+	if err := s.Policies().Put("arn:aws:iam::000000000000:user/alice", "no-puts", []byte(deny)); err != nil {
+		t.Fatal(err)
+	}
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	if err := s.Policies().Put("arn:aws:iam::000000000000:user/temp", "all", []byte(allow)); err != nil {
+		t.Fatal(err)
+	}
+	put := &dynamodb.PutItemInput{TableName: aws.String("pol"), Item: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "x"}}}
+	_, err := ddb.PutItem(ctx, put)
+	wantAPIError(t, "alice's PutItem", err, 400, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: dynamodb:PutItem")
+	if _, err := dynamodb.NewFromConfig(s.ConfigAs(keyTemp.AccessKeyID, keyTemp.SecretAccessKey, keyTemp.SessionToken)).PutItem(ctx, put); err != nil {
+		t.Fatalf("temp's PutItem: %v", err)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
+	"github.com/eddydb/eddy/iam/policies"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/lambdaapi"
@@ -156,6 +157,13 @@ type Options struct {
 	MetricsPublic bool
 	// TLS serves HTTPS instead of HTTP. Default: HTTP.
 	TLS TLSOptions
+	// Principal maps the access key ID of a DynamoDB or Streams request
+	// (its SigV4 credential scope) to the ARN of the IAM principal it acts
+	// as, whose policies (/eddy/policies) then authorize it; "" is
+	// anonymous and allowed. Default: the ARN of the verified key's user
+	// (Credentials, CredentialsFile, the users store), "" while eddy runs
+	// open; tests map keys to users.
+	Principal func(accessKeyID string) string
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -207,6 +215,7 @@ type Server struct {
 	fnlogs   *cwlogs.Store // the functions' logs (CloudWatch Logs API)
 	metrics  *prometheus.Registry
 	api      *api.Server
+	policies *policies.Store
 	mux      *http.ServeMux
 	limits   *httpLimiter
 	authn    *authenticator
@@ -245,6 +254,10 @@ func New(opts Options) (_ *Server, err error) {
 	opts.EnsureDefaults()
 	log := lifecycle.Or(opts.Logger)
 	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), done: make(chan error, 1)}
+	if opts.Principal == nil {
+		opts.Principal = s.verifiedPrincipal
+		s.opts.Principal = opts.Principal
+	}
 	defer func() {
 		if err != nil {
 			_ = s.closeAll()
@@ -285,7 +298,11 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit}, api.Config{Region: opts.Region, AccountID: opts.AccountID})
+	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
+		return nil, err
+	}
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Policies: s.policies, Principal: opts.Principal},
+		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
 	if open == nil {
@@ -383,13 +400,16 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
 	s.mux.Handle("/eddy/users", s.users)
 	s.mux.Handle("/eddy/users/", s.users)
+	policyAPI := policies.Handler(s.policies, opts.Principal)
+	s.mux.Handle(policies.Prefix, policyAPI)
+	s.mux.Handle(policies.Prefix+"/", policyAPI)
 	relayAPI := relay.NewHandler(s.relay)
 	s.mux.Handle("/eddy/relays", relayAPI)
 	s.mux.Handle("/eddy/relays/", relayAPI)
 	reps := s.replicationsHandler()
 	s.mux.Handle("/eddy/replications", reps)
 	s.mux.Handle("/eddy/replications/", reps)
-	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings))
+	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings), lambdaapi.WithPolicies(s.policies, opts.Principal))
 	s.mux.Handle("/2015-03-31/", lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2017, lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2019, lambdaAPI)
@@ -469,6 +489,9 @@ func (s *Server) Streams() *streams.Log { return s.streams }
 
 // Outbox returns the sinks and their undelivered documents.
 func (s *Server) Outbox() *outbox.Outbox { return s.outbox }
+
+// Policies returns the IAM policies attached to principals.
+func (s *Server) Policies() *policies.Store { return s.policies }
 
 // Relay returns the relays of change records to JetStream.
 func (s *Server) Relay() *relay.Relay { return s.relay }
