@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/store/expr"
@@ -345,6 +346,8 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 		proj  *expr.Projection
 		cons  bool
 		units float64
+		// throttled are the keys the capacity limiter refused.
+		throttled []attr.Item
 	}
 	// Nor may the tables mix them: DynamoDB refuses a request with a
 	// ProjectionExpression on one table and AttributesToGet on another.
@@ -400,22 +403,37 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 	unprocessed := map[string]*keysAndAttributes{}
 	size := 0
 	full := false
+	// Each key is admitted on its own by the capacity limiter: a throttled
+	// key is an UnprocessedKey, and the error is returned only when every
+	// key was throttled (as DynamoDB does).
+	var refusal error
+	served := false
 	for _, r := range reqs {
 		for i, key := range r.ka.Keys {
 			if full {
 				u := *r.ka
-				u.Keys = r.ka.Keys[i:]
+				u.Keys = append(r.throttled, r.ka.Keys[i:]...)
+				r.throttled = nil
 				unprocessed[r.name] = &u
 				break
 			}
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			pk := key[r.t.Hash.Name]
+			rd := capacity.Read{Table: r.t, Key: &pk, Op: c.op}
+			if err := s.admitRead(rd); err != nil {
+				refusal = err
+				r.throttled = append(r.throttled, key)
+				continue
+			}
+			served = true
 			it, err := s.db.Get(r.t, key)
 			if err != nil {
 				return nil, err
 			}
 			n := attr.ItemSize(it)
+			s.chargeRead(rd, readUnits(n, r.cons))
 			r.units += readUnits(n, r.cons)
 			if it == nil {
 				continue
@@ -429,7 +447,8 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 				full = true
 				r.units -= readUnits(n, r.cons)
 				u := *r.ka
-				u.Keys = r.ka.Keys[i:]
+				u.Keys = append(r.throttled, r.ka.Keys[i:]...)
+				r.throttled = nil
 				unprocessed[r.name] = &u
 				break
 			} else {
@@ -437,9 +456,17 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 			}
 			responses[r.name] = append(responses[r.name], it)
 		}
+		if len(r.throttled) > 0 {
+			u := *r.ka
+			u.Keys = r.throttled
+			unprocessed[r.name] = &u
+		}
 		if _, ok := responses[r.name]; !ok {
 			responses[r.name] = []attr.Item{}
 		}
+	}
+	if refusal != nil && !served {
+		return nil, refusal
 	}
 
 	out := respWriter{}
@@ -550,6 +577,7 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	// missing table writes nothing (as DynamoDB).
 	names := sortedTables(requestItems)
 	muts := make([]store.Mutation, 0, total)
+	wrs := make([]writeRequest, 0, total) // wrs[i] is muts[i]'s request (UnprocessedItems)
 	seen := map[string]bool{}
 	for _, name := range names {
 		t := s.db.TableIn(c.region, name)
@@ -583,28 +611,45 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 			seen[k] = true
 			m.Key = key
 			muts = append(muts, m)
+			wrs = append(wrs, wr)
 		}
 	}
 	// One Write: the items commit in one synced batch (one fsync for the
 	// whole request). No mutation here can fail its Apply, so the batch
-	// never cancels; UnprocessedItems is therefore always empty.
-	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c)}, muts...)
+	// never cancels. The capacity limiter may refuse some items (Partial):
+	// they are UnprocessedItems, as DynamoDB returns the items it throttled
+	// (and ProvisionedThroughputExceededException when it throttled all).
+	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op, Partial: true}, muts...)
 	if err != nil {
 		return nil, err
 	}
 	out := respWriter{}
-	out.raw("UnprocessedItems", []byte("{}"))
+	out.raw("UnprocessedItems", unprocessedItems(muts, wrs, res))
+	written := muts
+	for i := range res {
+		if res[i].Throttled {
+			written = make([]store.Mutation, 0, len(muts))
+			for j := range muts {
+				if !res[j].Throttled {
+					written = append(written, muts[j])
+				}
+			}
+			break
+		}
+	}
 	if in.ReturnConsumedCapacity == "TOTAL" || in.ReturnConsumedCapacity == "INDEXES" {
 		var consumed capacityByTable
 		for _, n := range names {
 			consumed.entry(n) // listed in names' order
 		}
 		for i, m := range muts {
-			consumed.entry(m.Table.Name).addWrite(m.Table, res[i].Old, res[i].New)
+			if !res[i].Throttled {
+				consumed.entry(m.Table.Name).addWrite(m.Table, res[i].Old, res[i].New)
+			}
 		}
 		out.capacityList(in.ReturnConsumedCapacity, consumed.list)
 	}
-	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, muts); err != nil {
+	if err := s.collectionMetricsByTable(&out, in.ReturnItemCollectionMetrics, written); err != nil {
 		return nil, err
 	}
 	return out.done(), nil
@@ -677,4 +722,38 @@ func putKeyMismatch(t *store.Table, item attr.Item) bool {
 		}
 	}
 	return false
+}
+
+// unprocessedItems renders BatchWriteItem's UnprocessedItems: the requests
+// the capacity limiter throttled, by table, in the request's shape.
+func unprocessedItems(muts []store.Mutation, wrs []writeRequest, res []store.Result) []byte {
+	b := []byte{'{'}
+	table := ""
+	for i := range res {
+		if !res[i].Throttled {
+			continue
+		}
+		if name := muts[i].Table.Name; name != table {
+			if table != "" {
+				b = append(b, "],"...)
+			}
+			table = name
+			b = attr.AppendJSONString(b, name)
+			b = append(b, ":["...)
+		} else {
+			b = append(b, ',')
+		}
+		if wr := wrs[i]; wr.PutRequest != nil {
+			b = append(b, `{"PutRequest":{"Item":`...)
+			b = attr.AppendItemJSON(b, wr.PutRequest.Item)
+		} else {
+			b = append(b, `{"DeleteRequest":{"Key":`...)
+			b = attr.AppendItemJSON(b, wr.DeleteRequest.Key)
+		}
+		b = append(b, "}}"...)
+	}
+	if table != "" {
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }

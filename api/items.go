@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/store/expr"
@@ -273,6 +274,11 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	consistent := in.ConsistentRead != nil && *in.ConsistentRead
+	pk := in.Key[t.Hash.Name]
+	rd := capacity.Read{Table: t, Key: &pk, Op: c.op}
+	if err := s.admitRead(rd); err != nil {
+		return nil, err
+	}
 	if proj == nil {
 		// The hot path: render the stored bytes straight to JSON.
 		raw, err := s.db.GetRaw(t, in.Key)
@@ -287,6 +293,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 				return nil, err
 			}
 		}
+		s.chargeRead(rd, readUnits(size, consistent))
 		out.capacity(in.ReturnConsumedCapacity, t.Name, readUnits(size, consistent))
 		return out.done(), nil
 	}
@@ -295,6 +302,7 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	out := respWriter{}
+	s.chargeRead(rd, readUnits(attr.ItemSize(it), consistent))
 	if it != nil {
 		size := attr.ItemSize(it)
 		if proj != nil {
@@ -576,4 +584,20 @@ func (r *respWriter) done() rawJSON {
 		return rawJSON("{}")
 	}
 	return rawJSON(append(r.buf, '}'))
+}
+
+// admitRead asks the capacity limiter whether a read may run (before it
+// reads: a throttled read reads nothing); chargeRead charges it what it
+// read. Both are no-ops without a limiter.
+func (s *Server) admitRead(rd capacity.Read) error {
+	if s.cap == nil {
+		return nil
+	}
+	return s.cap.AdmitRead(rd)
+}
+
+func (s *Server) chargeRead(rd capacity.Read, units float64) {
+	if s.cap != nil {
+		s.cap.ChargeRead(rd, units)
+	}
 }

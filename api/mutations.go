@@ -22,5 +22,5 @@ func (s *Server) writeItem(ctx context.Context, c *call, m store.Mutation) ([]st
 		}
 		return []store.Result{r}, nil
 	}
-	return s.db.Write(ctx, store.WriteOptions{Principal: principal(c)}, m)
+	return s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op}, m)
 }

@@ -745,7 +745,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	// A transaction of writes answers an empty Responses list, not an
 	// entry per statement.
 	responses := []byte("[]")
-	wo := store.WriteOptions{Principal: principal(c)}
+	wo := store.WriteOptions{Principal: principal(c), Metering: store.MeterTransaction, Op: c.op}
 	if in.ClientRequestToken != nil {
 		unlock, replay, err := s.checkToken(&wo, c.region, *in.ClientRequestToken, c.body)
 		if err != nil {

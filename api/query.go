@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/store/expr"
@@ -437,6 +438,13 @@ func (s *Server) renderRead(ctx context.Context, c *call, p *readPlan) (any, err
 		out.key("Items")
 		out.buf = append(out.buf, '[')
 	}
+	rd := capacity.Read{Table: t, Index: spec.Index, Op: c.op}
+	if !spec.Partition.IsZero() {
+		rd.Key = &spec.Partition
+	}
+	if err := s.admitRead(rd); err != nil {
+		return nil, err
+	}
 	fr := filteredRead{filter: p.filter}
 	err := fr.read(ctx, s.db, spec, func(r store.Row) error {
 		if count {
@@ -471,6 +479,7 @@ func (s *Server) renderRead(ctx context.Context, c *call, p *readPlan) (any, err
 	if fr.total.More {
 		out.item("LastEvaluatedKey", fr.total.LastKey)
 	}
+	s.chargeRead(rd, readUnits(fr.total.Bytes, p.consistent))
 	readCapacity(&out, p.capacity, t, spec.Index, fr.total, p.consistent)
 	return out.done(), nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/eddydb/eddy/auth"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/internal/lifecycle"
@@ -55,6 +56,12 @@ type Deps struct {
 	// every HTTP request is anonymous. Verified credentials (the users
 	// store) connect here; tests map keys to users directly.
 	Principal func(accessKeyID string) string
+	// Capacity, when set, admits and charges reads (GetItem, BatchGetItem,
+	// Query, Scan)
+	// against their table's or index's capacity; writes go through it as
+	// the store's admitter (store.DB.SetAdmitter), which the caller
+	// installs. Nil: reads are never throttled.
+	Capacity *capacity.Limiter
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -75,6 +82,7 @@ type Server struct {
 	log    *streams.Log
 	logger *slog.Logger
 	admit  func(ctx context.Context) (release func(), err error)
+	cap    *capacity.Limiter // nil: no read is throttled
 	ops    map[string]opFunc
 
 	policies    Policies
@@ -86,7 +94,7 @@ type Server struct {
 // New builds the protocol handlers over cfg.DB and cfg.Log.
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
-	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit,
+	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit, cap: deps.Capacity,
 		policies: deps.Policies, principalOf: deps.Principal}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()

@@ -312,6 +312,7 @@ type tableDescription struct {
 	TableClassSummary         map[string]any      `json:"TableClassSummary,omitempty"`
 	SSEDescription            map[string]any      `json:"SSEDescription,omitempty"`
 	OnDemandThroughput        map[string]int64    `json:"OnDemandThroughput,omitempty"`
+	WarmThroughput            map[string]any      `json:"WarmThroughput,omitempty"`
 	DeletionProtectionEnabled bool                `json:"DeletionProtectionEnabled"`
 	GlobalSecondaryIndexes    []map[string]any    `json:"GlobalSecondaryIndexes,omitempty"`
 	LocalSecondaryIndexes     []map[string]any    `json:"LocalSecondaryIndexes,omitempty"`
@@ -387,7 +388,7 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 		d.KeySchema = append(d.KeySchema, map[string]string{"AttributeName": t.Range.Name, "KeyType": "RANGE"})
 	}
 	pt := map[string]any{
-		"NumberOfDecreasesToday": t.Throughput.NumberOfDecreasesToday,
+		"NumberOfDecreasesToday": decreasesToday(t.Throughput, time.Now()),
 		"ReadCapacityUnits":      t.Throughput.Read,
 		"WriteCapacityUnits":     t.Throughput.Write,
 	}
@@ -398,6 +399,9 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 		pt["LastDecreaseDateTime"] = epochTime(t.Throughput.LastDecrease)
 	}
 	d.ProvisionedThroughput = pt
+	if status == "ACTIVE" || status == "UPDATING" { // CreateTable's response has none (recorded, see warmThroughput)
+		d.WarmThroughput = warmThroughput(t)
+	}
 	if t.BillingMode == "PAY_PER_REQUEST" {
 		d.BillingModeSummary = map[string]any{"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": epochTime(t.PayPerRequestSince)}
 	} else if !t.PayPerRequestSince.IsZero() {
@@ -620,6 +624,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		if switching {
 			if mode == "PAY_PER_REQUEST" {
 				t.Throughput = store.Throughput{}
+				t.Warm.Read, t.Warm.Write = max(t.Warm.Read, onDemandWarmRead), max(t.Warm.Write, onDemandWarmWrite)
 			}
 			t.PayPerRequestSince = now
 			t.BillingMode = mode
@@ -633,10 +638,15 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 				t.Throughput.LastIncrease = now
 			}
 			if r < t.Throughput.Read || w < t.Throughput.Write {
+				n := decreasesToday(t.Throughput, now)
+				if err := decreaseAllowed(t.Throughput, n, now); err != nil {
+					return err
+				}
 				t.Throughput.LastDecrease = now
-				t.Throughput.NumberOfDecreasesToday++
+				t.Throughput.NumberOfDecreasesToday = n + 1
 			}
 			t.Throughput.Read, t.Throughput.Write = r, w
+			t.Warm.Read, t.Warm.Write = max(t.Warm.Read, r), max(t.Warm.Write, w)
 		}
 		if in.TableClass != "" {
 			t.TableClass = in.TableClass
@@ -851,4 +861,55 @@ func (s *Server) describeEndpoints(ctx context.Context, c *call) (any, error) {
 		addr = "dynamodb." + c.region + ".amazonaws.com"
 	}
 	return map[string]any{"Endpoints": []map[string]any{{"Address": addr, "CachePeriodInMinutes": 1440}}}, nil
+}
+
+// A new on-demand table's warm throughput: what it serves at once
+// (developer guide, on-demand initial throughput).
+const onDemandWarmRead, onDemandWarmWrite = 12000, 4000
+
+// warmThroughput is DescribeTable's WarmThroughput, as recorded from the
+// service (ack-api-quirks dynamodb DDB-TABLE-058, 2026-10): always
+// present; 12,000 read and 4,000 write units a second on demand; on a
+// provisioned table the highest throughput it ever had (and at least
+// 12,000/4,000 once it was on demand); Status ACTIVE. The CreateTable
+// response has none. Tables created before eddy recorded it report at
+// least their current throughput.
+func warmThroughput(t *store.Table) map[string]any {
+	r, w := max(t.Warm.Read, t.Throughput.Read), max(t.Warm.Write, t.Throughput.Write)
+	if t.BillingMode == "PAY_PER_REQUEST" || !t.PayPerRequestSince.IsZero() {
+		r, w = max(r, onDemandWarmRead), max(w, onDemandWarmWrite)
+	}
+	return map[string]any{"ReadUnitsPerSecond": r, "WriteUnitsPerSecond": w, "Status": "ACTIVE"}
+}
+
+// decreasesToday is NumberOfDecreasesToday: the decreases of the current
+// UTC day (the count resets at 00:00 UTC).
+func decreasesToday(tp store.Throughput, now time.Time) int64 {
+	y1, m1, d1 := tp.LastDecrease.UTC().Date()
+	y2, m2, d2 := now.UTC().Date()
+	if y1 != y2 || m1 != m2 || d1 != d2 {
+		return 0
+	}
+	return tp.NumberOfDecreasesToday
+}
+
+// decreaseAllowed is DynamoDB's budget of throughput decreases: 4 per
+// table per UTC day, then one 3600 s after the last accepted one; a
+// refused decrease changes nothing. Rule and message as recorded from the
+// service (ack-api-quirks dynamodb DDB-TABLE-326 and -185, 2026-10: "Next
+// decrease can be made at" names midnight when it comes first).
+func decreaseAllowed(tp store.Throughput, n int64, now time.Time) error {
+	next := tp.LastDecrease.Add(time.Hour)
+	if n < 4 || !now.Before(next) {
+		return nil
+	}
+	y, m, d := now.UTC().Date()
+	if midnight := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC); midnight.Before(next) {
+		next = midnight
+	}
+	const layout = "Monday, January 2, 2006 at 3:04:05 PM Coordinated Universal Time"
+	return ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. "+
+		"After the first 4 decreases, each subsequent decrease in the same UTC day can be performed at most once every 3600 seconds. "+
+		"Number of decreases today: %d. Last decrease at %s. Next decrease can be made at %s",
+		n, tp.LastDecrease.UTC().Format(layout), next.UTC().Format(layout))
 }

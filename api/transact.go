@@ -154,7 +154,7 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	for i := range plans {
 		muts[i] = plans[i].mutation()
 	}
-	wo := store.WriteOptions{Principal: principal(c)}
+	wo := store.WriteOptions{Principal: principal(c), Metering: store.MeterTransaction, Op: c.op}
 	if in.ClientRequestToken != nil {
 		unlock, replay, err := s.checkToken(&wo, c.region, *in.ClientRequestToken, c.body)
 		if err != nil {

@@ -51,8 +51,10 @@ type options struct {
 	nullFsync  bool
 	eddyBin    string
 	compareRef string
-	cpuprofile string
-	json       bool
+	// compareReport: also the same eddy with --capacity report.
+	compareReport bool
+	cpuprofile    string
+	json          bool
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -73,6 +75,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.nullFsync, "null-fsync", false, "also run the null endpoint with a durable log (null+fsync: writes answer after a group-committed fdatasync) on the write scenarios")
 	fs.StringVar(&o.eddyBin, "eddy-bin", "", "use this eddy binary instead of building ./cmd/eddy")
 	fs.StringVar(&o.compareRef, "compare-ref", "", "also build eddy from this git ref and run the same scenarios against it")
+	fs.BoolVar(&o.compareReport, "compare-capacity-report", false, "also run the same eddy binary with --capacity report (the capacity limiter's cost: eddy enforces, eddy-report only records)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "directory: run eddy as bench/profserve and save a CPU profile of each measured window")
 	fs.BoolVar(&o.json, "json", false, "print results as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -235,6 +238,14 @@ func benchmark(ctx context.Context, o *options) (*report, error) {
 			return nil, err
 		}
 		targets = append(targets, target{name: "eddy", bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", data}, profile: o.cpuprofile != ""})
+		if o.compareReport {
+			data := filepath.Join(tmp, "data-report")
+			if err := os.Mkdir(data, 0o755); err != nil {
+				return nil, err
+			}
+			targets = append(targets, target{name: "eddy-report", bin: bin, args: []string{"serve", "--addr", "{addr}", "--data", data, "--capacity", "report"}})
+			rep.Reference = "eddy-report"
+		}
 	}
 	if o.compareRef != "" {
 		src := filepath.Join(tmp, "ref-src")

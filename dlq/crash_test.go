@@ -112,7 +112,8 @@ func startCrashEnv(t *testing.T) *crashEnv {
 // serveProc runs "eddy serve" as a child process until the test ends.
 func serveProc(t *testing.T, bin, addr, dir string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir)
+	// --capacity report: a crash test writes as fast as it can, and is about what survives a crash, not capacity.
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir, "--capacity", "report")
 	childproc.DieWithParent(cmd)
 	if testing.Verbose() {
 		cmd.Stderr = os.Stderr

@@ -130,6 +130,7 @@ type DB struct {
 	id     string // the marker's database ID; empty in memory
 
 	stallLimit time.Duration // Options.StallUnhealthy; <= 0: unchecked
+	admitter   Admitter      // SetAdmitter; nil admits every write
 }
 
 // Open opens the database in Options.Dir, or creates a new one where the

@@ -21,6 +21,13 @@ type Throughput struct {
 	NumberOfDecreasesToday int64     `json:"decreasesToday,omitempty"`
 }
 
+// WarmThroughput is a table's warm throughput: read and write units a
+// second it can serve at once.
+type WarmThroughput struct {
+	Read  int64 `json:"read,omitempty"`
+	Write int64 `json:"write,omitempty"`
+}
+
 // StreamSpec is the table's stream specification. The stream itself (ARN,
 // label, shards) belongs to package streams.
 type StreamSpec struct {
@@ -50,9 +57,12 @@ type Table struct {
 	BillingMode        string     `json:"billingMode"` // PROVISIONED or PAY_PER_REQUEST
 	PayPerRequestSince time.Time  `json:"payPerRequestSince,omitzero"`
 	Throughput         Throughput `json:"throughput"`
-	Stream             StreamSpec `json:"stream"`
-	TableClass         string     `json:"tableClass,omitempty"`
-	DeletionProtection bool       `json:"deletionProtection,omitempty"`
+	// Warm is the highest throughput the table ever had (DescribeTable's
+	// WarmThroughput); zero for tables created before it was recorded.
+	Warm               WarmThroughput `json:"warm,omitzero"`
+	Stream             StreamSpec     `json:"stream"`
+	TableClass         string         `json:"tableClass,omitempty"`
+	DeletionProtection bool           `json:"deletionProtection,omitempty"`
 	// SSE is server-side encryption with a KMS key (SSESpecification
 	// Enabled); its zero value is encryption with an AWS owned key, which
 	// DescribeTable does not report.

@@ -75,6 +75,9 @@ type Mutation struct {
 type Result struct {
 	Old, New attr.Item
 	Changed  bool // false when the new item equals the old (no record emitted)
+	// Throttled: refused by the Admitter in a Partial write; nothing was
+	// written (New is Old, Changed false).
+	Throttled bool
 }
 
 // WriteOptions carry per-request context through the write path.
@@ -85,7 +88,47 @@ type WriteOptions struct {
 	// their KeySpace handles (ks.Set(b, key, value)). b is valid only
 	// during the call.
 	Extra func(b *Batch) error
+	// Metering says whether and how the write is charged to its tables'
+	// capacity (the Admitter set with SetAdmitter). Default Unmetered:
+	// TTL deletions, index backfills and a mapping's buffered writes.
+	Metering Metering
+	// Op names the operation (PutItem, BatchWriteItem...) for the
+	// admitter's throttle events; empty when unknown.
+	Op string
+	// Partial lets the admitter refuse some of the mutations and admit the
+	// others (BatchWriteItem: DynamoDB returns the refused ones in
+	// UnprocessedItems). Refused ones have Result.Throttled set and write
+	// nothing. Default false: the write is admitted or refused whole.
+	Partial bool
 }
+
+// Metering is how a write is charged to capacity.
+type Metering uint8
+
+const (
+	// Unmetered writes consume no capacity and are never throttled.
+	Unmetered Metering = iota
+	// MeterStandard is a PutItem, UpdateItem, DeleteItem or batch write.
+	MeterStandard
+	// MeterTransaction is a transaction: twice the units of a standard write.
+	MeterTransaction
+)
+
+// Admitter decides whether a metered write may commit (package capacity's
+// limiter implements it). AdmitWrite runs after every Apply succeeded and
+// before anything is written, with the items locked: an error refuses the
+// whole write (nothing is written, no change record is made) and is
+// returned by Write as is; nil admits it and the admitter has charged its
+// units. In a Partial write it may instead set results[i].Throttled for
+// the mutations it refuses and return nil (an error when it refuses them
+// all). It must not block or call back into the DB.
+type Admitter interface {
+	AdmitWrite(wo *WriteOptions, muts []Mutation, results []Result) error
+}
+
+// SetAdmitter installs the admitter of metered writes. Call before serving
+// writes; nil (the default) admits everything.
+func (db *DB) SetAdmitter(a Admitter) { db.admitter = a }
 
 // CanceledError is returned by a multi-item Write when any mutation failed;
 // Errs[i] is nil for the mutations that would have succeeded.
@@ -100,7 +143,9 @@ func (e *CanceledError) Error() string { return "store: write canceled" }
 //
 //  1. resolve item keys; lock their stripes (ascending order)
 //  2. read each current item; run Apply (conditions, update expressions)
-//  3. if any Apply failed: unlock, return its error (nothing written)
+//  3. if any Apply failed: unlock, return its error (nothing written);
+//     a metered write is then admitted by the Admitter or refused, its
+//     error returned (nothing written)
 //  4. build one batch: item sets/deletes + stats deltas + ChangeLog records
 //     (+ index entries, + Extra)
 //  5. commit with fsync (concurrent commits share syncs: Pebble group commit)
@@ -173,6 +218,17 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	}
 	if errs != nil {
 		return nil, &CanceledError{Errs: errs}
+	}
+	if wo.Metering != Unmetered && db.admitter != nil {
+		// Throttled writes consume nothing and write nothing (capacity).
+		if err := db.admitter.AdmitWrite(&wo, muts, results); err != nil {
+			return nil, err
+		}
+		for i := range results {
+			if results[i].Throttled {
+				results[i].New, results[i].Changed = results[i].Old, false
+			}
+		}
 	}
 
 	batch := db.NewBatch()

@@ -2,8 +2,10 @@ package triggers
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -20,7 +22,7 @@ const (
 var abiFuncs = map[string]bool{
 	"input_len": true, "input_read": true, "output_write": true,
 	"result_len": true, "result_read": true,
-	"table_call": true, "emit": true, "log": true,
+	"table_call": true, "emit": true, "log": true, "call_many": true,
 }
 
 type invocationKey struct{}
@@ -84,8 +86,8 @@ var (
 	i32 = api.ValueTypeI32
 )
 
-func instantiateABI(ctx context.Context, h *Host) error {
-	b := h.rt.NewHostModuleBuilder(abiModule)
+func instantiateABI(ctx context.Context, h *Host, rt wazero.Runtime) error {
+	b := rt.NewHostModuleBuilder(abiModule)
 	fn := func(name string, params, results []api.ValueType, f api.GoModuleFunc) {
 		b.NewFunctionBuilder().WithGoModuleFunction(f, params, results).Export(name)
 	}
@@ -153,6 +155,14 @@ func instantiateABI(ctx context.Context, h *Host) error {
 			s[0] = statusError
 		}
 	})
+	fn("call_many", []api.ValueType{i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		inv := invocationOf(ctx)
+		frames := read(mod, uint32(s[0]), uint32(s[1]))
+		var done uint64
+		inv.result = nil
+		inv.waitOutside(ctx, func() { done, inv.result = h.callMany(ctx, frames) })
+		s[0] = done
+	})
 	fn("log", []api.ValueType{i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
 		inv := invocationOf(ctx)
 		b, ok := mod.Memory().Read(uint32(s[0]), uint32(s[1]))
@@ -163,4 +173,69 @@ func instantiateABI(ctx context.Context, h *Host) error {
 	})
 	_, err := b.Instantiate(ctx)
 	return err
+}
+
+// callMany runs eddy-abi-v2's call_many frames in order (ABI.md): table
+// writes through Tables, emits through Sinks, as table_call and emit do.
+// It stops at the first failure and returns how many calls succeeded and
+// that failure's error JSON. One host crossing serves a batch's writes.
+func (h *Host) callMany(ctx context.Context, frames []byte) (uint64, []byte) {
+	var done uint64
+	for len(frames) > 0 {
+		kind, name, body, rest, ok := nextFrame(frames)
+		if !ok {
+			return done, tableErrorJSON(&TableError{Type: "com.amazon.coral.validate#ValidationException",
+				Message: "eddy.call_many: malformed call list"})
+		}
+		frames = rest
+		switch kind {
+		case 'T':
+			switch name {
+			case "PutItem", "UpdateItem", "DeleteItem":
+			default:
+				return done, tableErrorJSON(&TableError{
+					Type:    "com.amazon.coral.service#UnknownOperationException",
+					Message: "eddy.call_many does not support operation " + name + " (only PutItem, UpdateItem, DeleteItem and emits)",
+				})
+			}
+			if h.deps.Tables == nil {
+				return done, tableErrorJSON(fmt.Errorf("no tables configured"))
+			}
+			if _, err := h.deps.Tables.Call(ctx, name, body); err != nil {
+				return done, tableErrorJSON(err)
+			}
+		case 'E':
+			err := fmt.Errorf("no sinks configured")
+			if h.deps.Sinks != nil {
+				err = h.deps.Sinks.Emit(ctx, name, body)
+			}
+			if err != nil {
+				return done, mustJSON(map[string]string{"__type": "eddy#SinkError", "message": err.Error()})
+			}
+		default:
+			return done, tableErrorJSON(&TableError{Type: "com.amazon.coral.validate#ValidationException",
+				Message: fmt.Sprintf("eddy.call_many: unknown call kind %q", kind)})
+		}
+		done++
+	}
+	return done, nil
+}
+
+// nextFrame splits one call off a call_many list: kind (1 byte), name
+// length (u32 little endian), name, body length (u32), body.
+func nextFrame(b []byte) (kind byte, name string, body, rest []byte, ok bool) {
+	if len(b) < 5 {
+		return 0, "", nil, nil, false
+	}
+	kind, b = b[0], b[1:]
+	n := binary.LittleEndian.Uint32(b)
+	if uint64(len(b)-4) < uint64(n)+4 {
+		return 0, "", nil, nil, false
+	}
+	name, b = string(b[4:4+n]), b[4+n:]
+	m := binary.LittleEndian.Uint32(b)
+	if uint64(len(b)-4) < uint64(m) {
+		return 0, "", nil, nil, false
+	}
+	return kind, name, b[4 : 4+m], b[4+m:], true
 }

@@ -179,3 +179,30 @@ func BenchmarkInvokeBatch100(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkInvokeDecode: the decode-only guest (triggers/testdata/decode)
+// on a 100-record event: "handle" decodes every record into typed values,
+// "lazy" reads three members of each.
+func BenchmarkInvokeDecode(b *testing.B) {
+	code := benchCode(b, "decode")
+	ctx := context.Background()
+	ev := streamEvent(100)
+	modes(b, func(b *testing.B, trusted bool) {
+		h := benchHost(b, "", trusted)
+		for _, handler := range []string{"handle", "lazy"} {
+			benchPool(b, h, handler, FunctionSpec{Code: code, Handler: handler})
+			if _, err := h.Invoke(ctx, handler, "", ev); err != nil {
+				b.Fatal(err)
+			}
+			b.Run(handler, func(b *testing.B) {
+				b.SetBytes(int64(len(ev)))
+				for i := 0; i < b.N; i++ {
+					res, err := h.Invoke(ctx, handler, "", ev)
+					if err != nil || res.FunctionError != "" {
+						b.Fatal(err, string(res.Payload))
+					}
+				}
+			})
+		}
+	})
+}

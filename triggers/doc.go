@@ -70,25 +70,27 @@
 // # Stopping a runaway handler
 //
 // Every invocation runs under a context with the function's timeout (a cold
-// start's _initialize under InitTimeout, default 10 s). wazero v1.12 can only
-// interrupt guest code that was compiled with termination checks
-// (RuntimeConfig.WithCloseOnContextDone(true)): the compiler then inserts,
-// at every loop header, a call out to Go that checks whether the module was
-// closed. Without those checks nothing can stop a pure CPU loop: neither
-// Module.CloseWithExitCode from a watchdog nor context cancellation touches
-// native code that never calls out, so the goroutine (and an OS thread)
-// would spin forever. A watchdog goroutine therefore buys nothing over
-// wazero's own per-call context watcher (one goroutine per call, ~1-2 µs),
-// which we use.
+// start's _initialize under InitTimeout, default 10 s). wazero v1.12 can
+// interrupt guest code only at checks compiled into it: its own
+// (RuntimeConfig.WithCloseOnContextDone) is an indirect call to a
+// trampoline at every loop header, which cost 5-10x on loop-heavy guest
+// code such as JSON decoding, because Go's wasm backend turns nearly every
+// loop and most control flow into wasm loops. Nothing else stops a pure
+// CPU loop: neither Module.CloseWithExitCode from a watchdog nor context
+// cancellation touches native code that never calls out.
 //
-// So the guard is on by default and its cost is measured (below): about
-// +1.7 µs per warm invocation and roughly 5x on loop-heavy guest code such as
-// JSON decoding, because Go's wasm backend turns every loop and most control
-// flow into wasm loops. Options.TrustedCode compiles without the checks for
-// deployments that run only their own code and want the speed; with it a
-// timeout is still reported only when the handler returns, and a true
-// infinite loop leaks its goroutine. The compiled form of each mode is
-// cached separately (wazero keys the cache by that flag).
+// So eddy compiles its own check (guard.go): the module is rewritten to
+// read one exported global at every loop header (a load and a branch) and
+// trap when it is set, and a watchdog (context.AfterFunc on the
+// invocation's context) sets it when the deadline passes or the
+// invocation is canceled. The module is then compiled by a second runtime
+// without wazero's checks. A module the rewrite does not understand
+// (SIMD, threads, exceptions, tail calls, a start function) is compiled
+// with wazero's guard: either way a runaway handler stops at its timeout
+// (TestGuardStopsRunaways). Options.TrustedCode compiles without any
+// check; a timeout is then reported only when the handler returns, and a
+// true infinite loop leaks its goroutine. The compiled form of each mode
+// is cached separately.
 //
 // Bulk memory operations are not interrupted. wazero v1.12 compiles
 // memory.fill and memory.copy into a native loop of memmove calls with no
@@ -101,7 +103,9 @@
 //
 // Rejected: (a) compiling both flavours and running the fast one, falling
 // back to the guarded one: a runaway in the fast one is still unstoppable;
-// (b) the interpreter engine: slower than guarded compiled code.
+// (b) the interpreter engine: slower than guarded compiled code; (c) a
+// watchdog closing the module: without compiled checks the guest never
+// notices.
 //
 // # Benchmarks
 //

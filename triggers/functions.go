@@ -18,8 +18,12 @@ import (
 // guest SDK exports it.
 const DefaultHandler = "handle"
 
-// ABIMarker is the export every eddy-abi-v1 module carries.
-const ABIMarker = "eddy_abi_v1"
+// ABIMarker is the export every eddy-abi-v1 module carries; ABIMarkerV2
+// the one of eddy-abi-v2 (v1 and call_many). The host accepts either.
+const (
+	ABIMarker   = "eddy_abi_v1"
+	ABIMarkerV2 = "eddy_abi_v2"
+)
 
 var (
 	nameRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -97,7 +101,9 @@ func (h *Host) checkCode(ctx context.Context, code []byte, handler string, memor
 // checkABI verifies the module's exports and imports against eddy-abi-v1.
 func (h *Host) checkABI(cm *compiledCode, handler string) error {
 	exp := cm.ExportedFunctions()
-	if _, ok := exp[ABIMarker]; !ok {
+	_, v1 := exp[ABIMarker]
+	_, v2 := exp[ABIMarkerV2]
+	if !v1 && !v2 {
 		return newErr(ErrInvalidParameter, "The module does not implement eddy-abi-v1: missing export %q (build it with the triggers/guest SDK)", ABIMarker)
 	}
 	fn, ok := exp[handler]

@@ -24,11 +24,14 @@ import (
 // memBudget.mu (which take no other lock). None is held while guest code
 // runs or while a module compiles.
 type Host struct {
-	deps  Deps
-	opts  Options
-	log   *slog.Logger // opts.Logger, or a discarding one
-	rt    wazero.Runtime
-	cache wazero.CompilationCache
+	deps Deps
+	opts Options
+	log  *slog.Logger   // opts.Logger, or a discarding one
+	rt   wazero.Runtime // with wazero's guard unless TrustedCode
+	// rtFast compiles without wazero's guard: modules carrying eddy's
+	// (guard.go), and everything when TrustedCode (then it is rt).
+	rtFast wazero.Runtime
+	cache  wazero.CompilationCache
 
 	mu       sync.Mutex
 	closed   bool
@@ -102,20 +105,34 @@ func New(deps Deps, opts Options) (*Host, error) {
 	}
 	h.stopCtx, h.stop = context.WithCancel(context.Background())
 	ctx := context.Background()
-	cfg := wazero.NewRuntimeConfig().
-		WithCompilationCache(cache).
-		WithCloseOnContextDone(!opts.TrustedCode).
-		WithMemoryLimitPages(uint32(opts.MaxMemoryMB) * 16)
-	h.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
-		_ = h.rt.Close(ctx)
-		h.stop()
-		return nil, fmt.Errorf("triggers: wasi: %w", err)
+	newRuntime := func(guard bool) (wazero.Runtime, error) {
+		cfg := wazero.NewRuntimeConfig().
+			WithCompilationCache(cache).
+			WithCloseOnContextDone(guard).
+			WithMemoryLimitPages(uint32(opts.MaxMemoryMB) * 16)
+		rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+		if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+			_ = rt.Close(ctx)
+			return nil, fmt.Errorf("triggers: wasi: %w", err)
+		}
+		if err := instantiateABI(ctx, h, rt); err != nil {
+			_ = rt.Close(ctx)
+			return nil, fmt.Errorf("triggers: abi host module: %w", err)
+		}
+		return rt, nil
 	}
-	if err := instantiateABI(ctx, h); err != nil {
-		_ = h.rt.Close(ctx)
+
+	if h.rt, err = newRuntime(!opts.TrustedCode); err != nil {
 		h.stop()
-		return nil, fmt.Errorf("triggers: abi host module: %w", err)
+		return nil, err
+	}
+	h.rtFast = h.rt
+	if !opts.TrustedCode {
+		if h.rtFast, err = newRuntime(false); err != nil {
+			_ = h.rt.Close(ctx)
+			h.stop()
+			return nil, err
+		}
 	}
 	return h, nil
 }
@@ -146,6 +163,11 @@ func (h *Host) Close() error {
 	}
 	ctx := context.Background()
 	err := h.rt.Close(ctx)
+	if h.rtFast != h.rt {
+		if ferr := h.rtFast.Close(ctx); err == nil {
+			err = ferr
+		}
+	}
 	if cerr := h.cache.Close(ctx); err == nil {
 		err = cerr
 	}
@@ -174,6 +196,13 @@ func (h *Host) Options() Options { return h.opts }
 type compiledCode struct {
 	wazero.CompiledModule
 	info *moduleInfo
+	// rt is the runtime it was compiled by: h.rtFast for modules carrying
+	// eddy's deadline guard (guard.go) and trusted code, h.rt (wazero's
+	// guard) for the others.
+	rt wazero.Runtime
+	// guarded: the module carries eddy's guard global; its instances
+	// start without _initialize, which runs under the watchdog.
+	guarded bool
 }
 
 // compiledFor returns the compiled module for the code hash, compiling it
@@ -208,11 +237,21 @@ func (h *Host) compiledFor(ctx context.Context, hash string, code []byte) (*comp
 	if err != nil {
 		return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
 	}
-	cm, err := h.rt.CompileModule(ctx, code)
-	if err != nil {
-		return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
+	cc = &compiledCode{info: info, rt: h.rt}
+	if h.rtFast != h.rt { // the guard is on: eddy's where the rewrite applies
+		if guarded, ierr := instrumentGuard(code); ierr == nil {
+			if cm, cerr := h.rtFast.CompileModule(ctx, guarded); cerr == nil {
+				cc.CompiledModule, cc.rt, cc.guarded = cm, h.rtFast, true
+			}
+		}
 	}
-	cc = &compiledCode{CompiledModule: cm, info: info}
+	if cc.CompiledModule == nil {
+		cm, err := h.rt.CompileModule(ctx, code)
+		if err != nil {
+			return nil, newErr(ErrInvalidParameter, "Could not compile WebAssembly module: %v", err)
+		}
+		cc.CompiledModule = cm
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.compiled[hash] = cc

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -208,5 +209,51 @@ func TestInvokeCheckOrder(t *testing.T) {
 	}
 	if err := h.InvokeAsync("missing", "", []byte("{")); !errors.Is(err, triggers.ErrInvalidPayload) {
 		t.Fatalf("InvokeAsync: %v", err)
+	}
+}
+
+type recordingSinks struct {
+	mu   sync.Mutex
+	docs []string
+}
+
+func (s *recordingSinks) Emit(_ context.Context, sink string, doc []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.docs = append(s.docs, sink+" "+string(doc))
+	return nil
+}
+
+// TestCallMany: eddy-abi-v2's call_many runs a batch's writes and emits in
+// order in one host call and stops at the first failure, which the guest
+// gets as the error of that call (ABI.md).
+func TestCallMany(t *testing.T) {
+	tables, sinks := &fakeTables{}, &recordingSinks{}
+	h := newHost(t, triggers.Deps{Tables: tables, Sinks: sinks})
+	ctx := context.Background()
+	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "k", Code: guestCode(t, "kitchen")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		req, want string
+		calls     []string
+		docs      int
+	}{
+		{`{"action":"batch","table":"t","ops":["PutItem","emit","UpdateItem","DeleteItem"],"doc":{"a":1}}`, `{"calls":4,"done":4,"error":""}`,
+			[]string{`PutItem {"TableName":"t","op":"PutItem"}`, `UpdateItem {"TableName":"t","op":"UpdateItem"}`, `DeleteItem {"TableName":"t","op":"DeleteItem"}`}, 1},
+		{`{"action":"batch","table":"missing","ops":["PutItem","PutItem"]}`, `{"calls":2,"done":0,"error":"ResourceNotFoundException: Requested resource not found"}`,
+			[]string{`PutItem {"TableName":"missing","op":"PutItem"}`}, 0},
+		{`{"action":"batch","table":"t","ops":["PutItem","GetItem","PutItem"]}`, `{"calls":3,"done":1,"error":"UnknownOperationException: eddy.call_many does not support operation GetItem (only PutItem, UpdateItem, DeleteItem and emits)"}`,
+			[]string{`PutItem {"TableName":"t","op":"PutItem"}`}, 0},
+		{`{"action":"batch","table":"t","ops":[]}`, `{"calls":0,"done":0,"error":""}`, nil, 0},
+	} {
+		tables.calls, sinks.docs = nil, nil
+		res, err := h.Invoke(ctx, "k", "", []byte(tc.req))
+		if err != nil || res.FunctionError != "" {
+			t.Fatalf("%s: %v %s", tc.req, err, res.Payload)
+		}
+		if string(res.Payload) != tc.want || !slices.Equal(tables.calls, tc.calls) || len(sinks.docs) != tc.docs {
+			t.Errorf("%s:\n got %s, calls %q, docs %q\nwant %s, calls %q", tc.req, res.Payload, tables.calls, sinks.docs, tc.want, tc.calls)
+		}
 	}
 }

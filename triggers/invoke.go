@@ -61,6 +61,7 @@ type pool struct {
 type instance struct {
 	mod     api.Module
 	handler api.Function
+	guard   api.MutableGlobal // eddy's deadline guard (guard.go); nil without
 	mem     *limitedMemory
 	out     *instanceWriter
 	env     env // names its log stream
@@ -233,16 +234,33 @@ func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instanc
 	}
 	alloc := &memoryAllocator{limit: limit, budget: p.h.budget, precharged: minBytes}
 	w := &instanceWriter{cur: logs}
+	start := []string{"_initialize"}
+	if p.compiled.guarded {
+		start = nil // run below, under the watchdog
+	}
 	mc := wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions("_initialize").
+		WithStartFunctions(start...).
 		WithStdout(w).WithStderr(w).
 		WithSysWalltime().WithSysNanotime().
 		WithRandSource(crand.Reader)
 	for k, v := range p.cfg.Environment {
 		mc = mc.WithEnv(k, v)
 	}
-	mod, err := p.h.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled.CompiledModule, mc)
+	mod, err := p.compiled.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled.CompiledModule, mc)
+	var guard api.MutableGlobal
+	if err == nil && p.compiled.guarded {
+		guard = guardOf(mod)
+		if init := mod.ExportedFunction("_initialize"); init != nil && guard != nil {
+			i := &instance{guard: guard}
+			err = i.guarded(ctx, func() error { _, err := init.Call(ctx); return err })
+			if err != nil {
+				_ = mod.Close(context.Background())
+			}
+		} else if guard == nil {
+			err = errors.New("triggers: guard global missing")
+		}
+	}
 	alloc.mu.Lock()
 	mem := alloc.last
 	if alloc.precharged > 0 { // never allocated: return the charge
@@ -256,7 +274,7 @@ func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instanc
 		}
 		return nil, &instError{err: err, mem: mem}
 	}
-	inst := &instance{mod: mod, handler: mod.ExportedFunction(p.cfg.Handler), mem: mem, out: w}
+	inst := &instance{mod: mod, handler: mod.ExportedFunction(p.cfg.Handler), guard: guard, mem: mem, out: w}
 	if inst.handler == nil {
 		inst.close()
 		return nil, fmt.Errorf("handler %q is not exported", p.cfg.Handler)
@@ -524,7 +542,12 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	defer cancel()
 	inst.out.cur = logs
 	inv := &invocation{h: p.h, input: payload, logs: logs, cpu: cpu}
-	results, err := inst.handler.Call(context.WithValue(ctx, invocationKey{}, inv))
+	var results []uint64
+	err := inst.guarded(ctx, func() error {
+		var err error
+		results, err = inst.handler.Call(context.WithValue(ctx, invocationKey{}, inv))
+		return err
+	})
 	inst.out.cur = nil
 	memBytes := uint64(len(inst.mem.buf))
 	if err != nil {

@@ -57,7 +57,8 @@ func freeAddr() (string, error) {
 
 // startEddy runs bin serve on addr and dir and waits until /healthz answers.
 func startEddy(ctx context.Context, bin, addr, dir string, out io.Writer, extra ...string) (*proc, error) {
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dir}, extra...)...)
+	// --capacity report: a crash test writes as fast as it can, and is about what survives a crash, not capacity.
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dir, "--capacity", "report"}, extra...)...)
 	childproc.DieWithParent(cmd) // the harness's eddy dies with the harness
 	if out != nil {
 		cmd.Stdout, cmd.Stderr = out, out

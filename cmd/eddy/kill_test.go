@@ -58,7 +58,8 @@ func freeAddr(t *testing.T) string {
 // healthy. The process is killed when the test ends (if still running).
 func startEddy(t *testing.T, bin, addr, dataDir string, extra ...string) *eddyProc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dataDir}, extra...)...)
+	// --capacity report: a crash test writes as fast as it can, and is about what survives a crash, not capacity.
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dataDir, "--capacity", "report"}, extra...)...)
 	childproc.DieWithParent(cmd) // also when a test timeout kills this binary (no Cleanup runs then)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if !testing.Verbose() {

@@ -9,6 +9,7 @@
 //	eddy relay enable|disable|status TABLE
 //	eddy users add|list|remove|rotate ...
 //	eddy policies put|get|list|delete|simulate ...
+//	eddy tables partitions NAME
 package main
 
 import (
@@ -29,6 +30,7 @@ Usage:
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
   eddy users <command>        add, list, remove and rotate the access keys of users (run 'eddy users' for help)
   eddy policies <command>     attach IAM policies to users and roles, simulate a request (run 'eddy policies' for help)
+  eddy tables partitions NAME a table's partitions and what each consumed (run 'eddy tables' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -59,6 +61,8 @@ func main() {
 		os.Exit(runUsers(os.Args[2:]))
 	case "policies":
 		os.Exit(runPolicies(os.Args[2:]))
+	case "tables":
+		os.Exit(runTables(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/sinks"
@@ -75,6 +76,9 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.BoolVar(&opts.TLS.SelfSigned, "tls-self-signed", false,
 		"serve HTTPS with a development certificate for 127.0.0.1 and localhost, made once under DATA/tls (its path is logged: trust it in clients)")
 	httpLimitFlags(fs, &opts.HTTP)
+	opts.Capacity.Mode = capacity.Enforce
+	fs.Func("capacity", "enforce (the default, as DynamoDB: requests over a table's or index's capacity are throttled) or report (nothing is throttled; what would have been is counted in /metrics)",
+		func(s string) (err error) { opts.Capacity.Mode, err = capacity.ParseMode(s); return err })
 	fs.DurationVar(&opts.StallUnhealthy, "stall-unhealthy", 10*time.Second,
 		"/healthz answers 503 (not ready) while writes have waited this long with none finishing: a hung disk, a write stall that does not end (negative: never)")
 	fs.String("memory-limit", "",

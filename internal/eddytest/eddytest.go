@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/sdkretry"
 	"github.com/eddydb/eddy/internal/server"
 )
@@ -30,10 +31,17 @@ type Server struct {
 }
 
 // Start runs a server with opts (Addr forced to 127.0.0.1:0; InMemory
-// unless DataDir is set) and stops it when the test ends.
+// unless DataDir is set) and stops it when the test ends. Unless
+// opts.Capacity.Mode is set, the capacity limiter runs in report mode:
+// tests not about capacity write as fast as they like to tables created
+// with small provisioned throughput; tests of throttling ask for
+// capacity.Enforce.
 func Start(t testing.TB, opts server.Options) *Server {
 	t.Helper()
 	opts.Addr = "127.0.0.1:0"
+	if opts.Capacity.Mode == 0 {
+		opts.Capacity.Mode = capacity.Report
+	}
 	if opts.DataDir == "" {
 		opts.InMemory = true
 	}

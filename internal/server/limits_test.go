@@ -14,6 +14,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/eddydb/eddy/capacity"
 )
 
 // These tests attack a server on 127.0.0.1 with its limits set small, and
@@ -24,7 +26,10 @@ const waitLong = 15 * time.Second // the most any step may take on a loaded mach
 
 func startLimited(t *testing.T, lim HTTPLimits) *Server {
 	t.Helper()
-	s, err := New(Options{Addr: "127.0.0.1:0", InMemory: true, HTTP: lim, TTLSweepInterval: -1})
+	// Capacity in report mode: these tests write large items as fast as
+	// they can to see the HTTP limits, not the table's capacity.
+	s, err := New(Options{Addr: "127.0.0.1:0", InMemory: true, HTTP: lim, TTLSweepInterval: -1,
+		Capacity: capacity.Options{Mode: capacity.Report}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ func (s *Server) builtins(name string) (mappings.Builtin, bool) {
 	if name == replicateFunction {
 		return s.outbox.Replicate, true
 	}
+	if s.opts.Builtins != nil {
+		return s.opts.Builtins(name)
+	}
 	return nil, false
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/auth"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
 	"github.com/eddydb/eddy/dlq"
@@ -123,6 +124,10 @@ type Options struct {
 	// CloudWatch Logs API (see cwlogs.Options for the defaults). Region and
 	// Account default to the server's.
 	FunctionLogs cwlogs.Options
+	// Builtins adds host-side handlers a mapping may name ("eddy.NAME",
+	// see mappings.Builtin) beside the server's own (eddy.replicate): for
+	// embedding programs and the native ceiling of the handler benchmarks.
+	Builtins func(name string) (mappings.Builtin, bool)
 	// HTTP bounds what clients can hold: connections, read and write
 	// timeouts, requests in flight and their queue, response bytes to slow
 	// readers. Default: HTTPLimits' defaults.
@@ -164,6 +169,11 @@ type Options struct {
 	// (Credentials, CredentialsFile, the users store), "" while eddy runs
 	// open; tests map keys to users.
 	Principal func(accessKeyID string) string
+	// Capacity configures the capacity limiter (eddy serve --capacity):
+	// Mode (enforce, the default, or report), the clock, the burst window.
+	// Size and Metrics are the server's; Observer, when set, receives
+	// throttle and consumption events.
+	Capacity capacity.Options
 	// Logger receives startup and shutdown lines and every subsystem's
 	// background failures (each with a "subsystem" attribute). Default:
 	// nil, which discards; eddy serve logs to stderr.
@@ -216,6 +226,7 @@ type Server struct {
 	metrics  *prometheus.Registry
 	api      *api.Server
 	policies *policies.Store
+	capacity *capacity.Limiter
 	mux      *http.ServeMux
 	limits   *httpLimiter
 	authn    *authenticator
@@ -298,10 +309,17 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("streams", s.streams.Close)
 	s.db.RegisterChangeLog(s.streams)
+	s.metrics = prometheus.NewRegistry()
+	co := opts.Capacity
+	co.Metrics = s.metrics
+	co.Size = func(t *store.Table) int64 { _, n, _ := s.db.Stats(t); return n }
+	s.capacity = capacity.New(co)
+	s.db.SetAdmitter(s.capacity)
 	if s.policies, err = policies.Open(s.db.KeySpace(store.SpacePolicies)); err != nil {
 		return nil, err
 	}
-	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Policies: s.policies, Principal: opts.Principal},
+	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity,
+		Policies: s.policies, Principal: opts.Principal},
 		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 
 	open := opts.OpenSink
@@ -339,7 +357,6 @@ func New(opts Options) (_ *Server, err error) {
 	lo.Region, lo.Account = cmp.Or(lo.Region, opts.Region), cmp.Or(lo.Account, opts.AccountID)
 	lo.HomeRegion = s.db.HomeRegion()
 	s.fnlogs = cwlogs.New(lo)
-	s.metrics = prometheus.NewRegistry()
 	s.triggers, err = triggers.New(triggers.Deps{
 		DB:      s.db.KeySpace(store.SpaceFunctions),
 		Tables:  guestTables{s.api},
@@ -394,6 +411,9 @@ func New(opts Options) (_ *Server, err error) {
 	)
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	s.mux.Handle("/eddy/capacity/tables/", s.capacity.Handler(func(region, name string) *store.Table {
+		return s.db.TableIn(cmp.Or(region, opts.Region), name)
+	}))
 	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)

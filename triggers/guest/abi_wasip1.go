@@ -30,23 +30,40 @@ func abiTableCall(op unsafe.Pointer, opLen uint32, req unsafe.Pointer, reqLen ui
 //go:wasmimport eddy emit
 func abiEmit(sink unsafe.Pointer, sinkLen uint32, doc unsafe.Pointer, docLen uint32) uint32
 
+//go:wasmimport eddy call_many
+func abiCallMany(ptr unsafe.Pointer, n uint32) uint32
+
 //go:wasmimport eddy log
 func abiLog(ptr unsafe.Pointer, n uint32)
 
-// eddyABIv1 marks the module as implementing eddy-abi-v1.
+// eddyABIv2 marks the module as implementing eddy-abi-v2 (v1 and
+// call_many).
 //
-//go:wasmexport eddy_abi_v1
-func eddyABIv1() {}
+//go:wasmexport eddy_abi_v2
+func eddyABIv2() {}
 
 //go:wasmexport handle
-func handle() int32 { return Run(registered) }
+func handle() int32 { return run(registered, reuseInput) }
 
 func sp(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
 func bp(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
 
-func inputRead() []byte {
-	b := make([]byte, abiInputLen())
-	abiInputRead(bp(b), uint32(len(b)))
+// inputInto reads the input in one copy, into *buf's memory when buf is
+// not nil (and keeps the grown buffer there).
+func inputInto(buf *[]byte) []byte {
+	n := int(abiInputLen())
+	var b []byte
+	if buf != nil && cap(*buf) >= n {
+		b = (*buf)[:n]
+	} else {
+		b = make([]byte, n)
+		if buf != nil {
+			*buf = b
+		}
+	}
+	if n > 0 {
+		abiInputRead(bp(b), uint32(n))
+	}
 	return b
 }
 
@@ -82,4 +99,12 @@ func hostEmit(sink string, doc []byte) error {
 		return resultError(result())
 	}
 	return nil
+}
+
+func hostCallMany(frames []byte, n int) (int, error) {
+	done := int(abiCallMany(bp(frames), uint32(len(frames))))
+	if done < n {
+		return done, resultError(result())
+	}
+	return done, nil
 }

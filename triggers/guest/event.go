@@ -1,10 +1,5 @@
 package guest
 
-import (
-	"encoding/json"
-	"errors"
-)
-
 // StreamEvent is Lambda's DynamoDB stream event.
 type StreamEvent struct {
 	Records []StreamRecord `json:"Records"`
@@ -89,53 +84,12 @@ func (a AttributeValue) Num() string {
 	return ""
 }
 
-type avWire struct {
-	S    *string                   `json:"S,omitempty"`
-	N    *string                   `json:"N,omitempty"`
-	B    []byte                    `json:"B,omitempty"`
-	BOOL *bool                     `json:"BOOL,omitempty"`
-	NULL *bool                     `json:"NULL,omitempty"`
-	M    map[string]AttributeValue `json:"M"`
-	L    []AttributeValue          `json:"L"`
-	SS   []string                  `json:"SS,omitempty"`
-	NS   []string                  `json:"NS,omitempty"`
-	BS   [][]byte                  `json:"BS,omitempty"`
-}
-
 // MarshalJSON writes the one set member.
-func (a AttributeValue) MarshalJSON() ([]byte, error) {
-	switch {
-	case a.S != nil:
-		return json.Marshal(map[string]string{"S": *a.S})
-	case a.N != nil:
-		return json.Marshal(map[string]string{"N": *a.N})
-	case a.B != nil:
-		return json.Marshal(map[string][]byte{"B": a.B})
-	case a.BOOL != nil:
-		return json.Marshal(map[string]bool{"BOOL": *a.BOOL})
-	case a.NULL:
-		return []byte(`{"NULL":true}`), nil
-	case a.M != nil:
-		return json.Marshal(map[string]map[string]AttributeValue{"M": a.M})
-	case a.L != nil:
-		return json.Marshal(map[string][]AttributeValue{"L": a.L})
-	case a.SS != nil:
-		return json.Marshal(map[string][]string{"SS": a.SS})
-	case a.NS != nil:
-		return json.Marshal(map[string][]string{"NS": a.NS})
-	case a.BS != nil:
-		return json.Marshal(map[string][][]byte{"BS": a.BS})
-	}
-	return nil, errors.New("guest: empty AttributeValue")
-}
+func (a AttributeValue) MarshalJSON() ([]byte, error) { return AppendValue(nil, a) }
 
 // UnmarshalJSON reads DynamoDB JSON.
 func (a *AttributeValue) UnmarshalJSON(b []byte) error {
-	var w avWire
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*a = AttributeValue{S: w.S, N: w.N, B: w.B, BOOL: w.BOOL, M: w.M, L: w.L, SS: w.SS, NS: w.NS, BS: w.BS}
-	a.NULL = w.NULL != nil && *w.NULL
-	return nil
+	v, err := decodeAV(b)
+	*a = v
+	return err
 }

@@ -28,6 +28,7 @@
 package guest
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,25 +41,60 @@ type Handler func(payload []byte) ([]byte, error)
 
 var registered Handler
 
-// Handle registers the handler the "handle" export runs.
-func Handle(h Handler) { registered = h }
+// reuseInput: the registered handler keeps nothing of its payload past the
+// invocation, so one input buffer serves every invocation.
+var reuseInput bool
 
-// HandleStream registers a handler for DynamoDB stream events.
+// Handle registers the handler the "handle" export runs. The payload it
+// gets is its own.
+func Handle(h Handler) { registered, reuseInput = h, false }
+
+// HandleStream registers a handler for DynamoDB stream events, every
+// record decoded into typed values. HandleRecords is faster: it decodes
+// only what the handler reads.
 func HandleStream(h func(ev *StreamEvent) (*BatchResponse, error)) {
-	Handle(func(payload []byte) ([]byte, error) {
-		var ev StreamEvent
-		if err := json.Unmarshal(payload, &ev); err != nil {
+	HandleRecords(func(lazy *Event) (*BatchResponse, error) {
+		ev := StreamEvent{Records: make([]StreamRecord, len(lazy.Records))}
+		for i := range lazy.Records {
+			var err error
+			if ev.Records[i], err = lazy.Records[i].Legacy(); err != nil {
+				return nil, fmt.Errorf("decode stream event: record %d: %w", i, err)
+			}
+		}
+		return h(&ev)
+	})
+}
+
+var (
+	event  Event
+	outBuf []byte
+)
+
+// HandleRecords registers a handler for DynamoDB stream events read
+// lazily (see Event): the event is scanned once without reflection, and
+// only the members and attributes the handler asks for are decoded.
+func HandleRecords(h func(ev *Event) (*BatchResponse, error)) {
+	Handle(RecordsHandler(h))
+	reuseInput = true
+}
+
+// RecordsHandler returns HandleRecords' raw handler, for a module that
+// exports several handlers (//go:wasmexport name; return guest.Run(h)).
+func RecordsHandler(h func(ev *Event) (*BatchResponse, error)) Handler {
+	return func(payload []byte) ([]byte, error) {
+		if err := ParseEvent(payload, &event); err != nil {
 			return nil, fmt.Errorf("decode stream event: %w", err)
 		}
-		resp, err := h(&ev)
+		resp, err := h(&event)
 		if err != nil {
 			return nil, err
 		}
 		if resp == nil {
 			resp = &BatchResponse{}
 		}
-		return json.Marshal(resp)
-	})
+		outBuf = appendBatchResponse(outBuf[:0], resp)
+		return outBuf, nil
+	}
 }
 
 // HandleJSON registers a handler for any JSON payload: the payload is decoded
@@ -82,10 +118,22 @@ func HandleJSON[In, Out any](h func(in In) (Out, error)) {
 // (0 success, 1 handler error). Use it from your own //go:wasmexport
 // functions to have several handlers in one module.
 func Run(h Handler) int32 {
+	return run(h, false)
+}
+
+// run is Run; reuse: the input buffer of the previous invocation may be
+// reused (the handler keeps nothing of its payload).
+func run(h Handler, reuse bool) int32 {
 	if h == nil {
 		return fail(errors.New("no handler registered: call guest.Handle from init"), "Runtime.NoHandler")
 	}
-	out, err := h(Input())
+	var in []byte
+	if reuse {
+		in = inputInto(&inBuf)
+	} else {
+		in = Input()
+	}
+	out, err := h(in)
 	if err != nil {
 		return fail(err, errorType(err))
 	}
@@ -119,8 +167,10 @@ func errorType(err error) string {
 	return "HandlerError"
 }
 
+var inBuf []byte
+
 // Input returns the current invocation's payload.
-func Input() []byte { return inputRead() }
+func Input() []byte { return inputInto(nil) }
 
 // Log writes a line to the invocation log (Lambda's LogResult tail).
 func Log(format string, args ...any) { hostLog(fmt.Sprintf(format, args...)) }
@@ -131,6 +181,9 @@ func Env(key string) string { return os.Getenv(key) }
 // Emit sends doc (any JSON-encodable value, or json.RawMessage) to the
 // named sink.
 func Emit(sink string, doc any) error {
+	if raw, ok := doc.(json.RawMessage); ok {
+		return hostEmit(sink, raw)
+	}
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return err
@@ -188,19 +241,49 @@ type Item = map[string]AttributeValue
 
 // GetItem reads one item; nil if absent.
 func GetItem(table string, key Item) (Item, error) {
-	var resp struct{ Item Item }
-	err := Call("GetItem", map[string]any{"TableName": table, "Key": key}, &resp)
-	return resp.Item, err
+	req, err := keyRequest(table, "Key", key)
+	if err != nil {
+		return nil, err
+	}
+	out, err := tableCall("GetItem", req)
+	if err != nil {
+		return nil, err
+	}
+	it := newObjIter(out)
+	for it.next() {
+		if it.keyIs("Item") && it.val[0] == '{' {
+			return decodeItem(it.val)
+		}
+	}
+	return nil, it.err
 }
 
 // PutItem writes one item.
 func PutItem(table string, item Item) error {
-	return Call("PutItem", map[string]any{"TableName": table, "Item": item}, nil)
+	req, err := keyRequest(table, "Item", item)
+	if err != nil {
+		return err
+	}
+	_, err = tableCall("PutItem", req)
+	return err
 }
 
 // DeleteItem deletes one item.
 func DeleteItem(table string, key Item) error {
-	return Call("DeleteItem", map[string]any{"TableName": table, "Key": key}, nil)
+	req, err := keyRequest(table, "Key", key)
+	if err != nil {
+		return err
+	}
+	_, err = tableCall("DeleteItem", req)
+	return err
+}
+
+// keyRequest builds {"TableName":table,"<member>":item}.
+func keyRequest(table, member string, item Item) ([]byte, error) {
+	b := AppendString(append(make([]byte, 0, 256), `{"TableName":`...), table)
+	b = append(AppendString(append(b, ','), member), ':')
+	b, err := AppendItem(b, item)
+	return append(b, '}'), err
 }
 
 // UpdateItem runs an UpdateItem request (a DynamoDB JSON request body as a
@@ -229,4 +312,51 @@ func BuildInfo() string {
 		return bi.GoVersion
 	}
 	return ""
+}
+
+// Batch is a list of table writes (PutItem, UpdateItem, DeleteItem) and
+// emits sent to the host in one crossing (eddy-abi-v2's call_many) when
+// flushed: a handler that writes once per record pays one host call per
+// batch instead of one per record. The calls run in order and stop at the
+// first failure. Their responses are not returned: use Call for reads and
+// for writes whose response (e.g. ReturnValues) is needed. A Batch may be
+// reused after Flush.
+type Batch struct {
+	buf []byte
+	n   int
+}
+
+// Call adds a table write with its JSON 1.0 request body.
+func (b *Batch) Call(op string, req []byte) { b.add('T', op, req) }
+
+// Emit adds an emit of doc (a JSON document) to the named sink.
+func (b *Batch) Emit(sink string, doc []byte) { b.add('E', sink, doc) }
+
+// Len is the number of calls added since the last Flush.
+func (b *Batch) Len() int { return b.n }
+
+// add frames one call: kind (1 byte), name length (4 bytes, little
+// endian), name, body length (4 bytes), body. ABI.md draws the format.
+func (b *Batch) add(kind byte, name string, body []byte) {
+	b.buf = append(b.buf, kind)
+	b.buf = binary.LittleEndian.AppendUint32(b.buf, uint32(len(name)))
+	b.buf = append(b.buf, name...)
+	b.buf = binary.LittleEndian.AppendUint32(b.buf, uint32(len(body)))
+	b.buf = append(b.buf, body...)
+	b.n++
+}
+
+// Flush runs the calls added since the last Flush in one host call, in
+// order, and empties the batch. done is how many succeeded; when done <
+// Len() err is the error of call number done (a *TableError: DynamoDB's
+// error, or eddy#SinkError for an emit) and the calls after it did not
+// run.
+func (b *Batch) Flush() (done int, err error) {
+	if b.n == 0 {
+		return 0, nil
+	}
+	n := b.n
+	done, err = hostCallMany(b.buf, n)
+	b.buf, b.n = b.buf[:0], 0
+	return done, err
 }

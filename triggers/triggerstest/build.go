@@ -26,7 +26,12 @@ type entry struct {
 
 // Build returns the wasm bytes of triggers/testdata/<name>, building it on
 // first use. Safe for concurrent use.
-func Build(name string) ([]byte, error) {
+func Build(name string) ([]byte, error) { return BuildPackage("./triggers/testdata/" + name) }
+
+// BuildPackage is Build for any package of the module, named by its path
+// from the module's root ("./wasm-examples/audit-trail").
+func BuildPackage(pkg string) ([]byte, error) {
+	name := pkg
 	mu.Lock()
 	e, ok := built[name]
 	if !ok {
@@ -38,7 +43,7 @@ func Build(name string) ([]byte, error) {
 	return e.code, e.err
 }
 
-func build(name string) ([]byte, error) {
+func build(pkg string) ([]byte, error) {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return nil, fmt.Errorf("go env GOMOD: %w", err)
@@ -53,12 +58,12 @@ func build(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := filepath.Join(d, name+".wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./triggers/testdata/"+name)
+	out := filepath.Join(d, strings.NewReplacer("/", "_", ".", "_").Replace(pkg)+".wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build guest %s: %w\n%s", name, err, msg)
+		return nil, fmt.Errorf("build guest %s: %w\n%s", pkg, err, msg)
 	}
 	return os.ReadFile(out)
 }

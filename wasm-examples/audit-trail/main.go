@@ -47,67 +47,96 @@ func auditTable() string {
 	return "audit"
 }
 
-func handle(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
+var (
+	batch guest.Batch // an invocation's PutItems and emits, sent to the host in one call
+	item  []byte
+	req   []byte
+	names []string
+)
+
+func handle(ev *guest.Event) (*guest.BatchResponse, error) {
 	var resp guest.BatchResponse
 	table, sink := auditTable(), os.Getenv("AUDIT_SINK")
-	for _, r := range ev.Records {
-		it := auditItem(r)
-		err := guest.PutItem(table, it)
-		if err == nil && sink != "" {
-			err = guest.Emit(sink, map[string]any{"op": "index", "id": *it["itemKey"].S + "/" + r.DynamoDB.SequenceNumber,
-				"seq": r.DynamoDB.SequenceNumber, "table": tableName(r.EventSourceARN), "doc": it})
+	perRecord := 1
+	if sink != "" {
+		perRecord = 2
+	}
+	for i := range ev.Records {
+		r := &ev.Records[i]
+		key := keyString(r.Keys())
+		item = auditItem(item[:0], r, key)
+		req = guest.AppendString(append(req[:0], `{"TableName":`...), table)
+		req = append(append(append(req, `,"Item":`...), item...), '}')
+		batch.Call("PutItem", req)
+		if sink != "" {
+			seq := r.SequenceNumber()
+			req = append(append(req[:0], `{"doc":`...), item...)
+			req = guest.AppendString(append(req, `,"id":`...), key+"/"+seq)
+			req = guest.AppendString(append(req, `,"op":"index","seq":`...), seq)
+			req = guest.AppendString(append(req, `,"table":`...), tableName(r.EventSourceARN()))
+			batch.Emit(sink, append(req, '}'))
 		}
-		if err != nil {
-			guest.Log("audit %s %s: %v", r.EventName, r.DynamoDB.SequenceNumber, err)
-			resp.Fail(r.DynamoDB.SequenceNumber)
-			break // the mapping retries from the first failure on
-		}
+	}
+	if done, err := batch.Flush(); err != nil {
+		r := &ev.Records[done/perRecord]
+		guest.Log("audit %s %s: %v", r.EventName(), r.SequenceNumber(), err)
+		resp.Fail(r.SequenceNumber()) // the mapping retries from the first failure on
 	}
 	return &resp, nil
 }
 
-func auditItem(r guest.StreamRecord) guest.Item {
-	d := r.DynamoDB
-	it := guest.Item{
-		"itemKey":   guest.S(keyString(d.Keys)),
-		"seq":       guest.S(d.SequenceNumber),
-		"eventName": guest.S(r.EventName),
-		"writtenAt": guest.N(strconv.FormatFloat(d.ApproximateCreationDateTime, 'f', -1, 64)),
-		"source":    guest.S(tableName(r.EventSourceARN)),
-		"keys":      guest.AttributeValue{M: d.Keys},
+// auditItem appends the audit item of r as DynamoDB JSON; the images go in
+// as the host sent them.
+func auditItem(b []byte, r *guest.Record, key string) []byte {
+	b = guest.AppendString(append(b, `{"itemKey":{"S":`...), key)
+	b = guest.AppendString(append(b, `},"seq":{"S":`...), r.SequenceNumber())
+	b = guest.AppendString(append(b, `},"eventName":{"S":`...), r.EventName())
+	b = guest.AppendString(append(b, `},"writtenAt":{"N":`...), strconv.FormatFloat(r.ApproximateCreationDateTime(), 'f', -1, 64))
+	b = guest.AppendString(append(b, `},"source":{"S":`...), tableName(r.EventSourceARN()))
+	b = append(append(b, `},"keys":{"M":`...), orEmpty(r.Keys().Raw())...)
+	if old := r.OldImage(); old.Exists() {
+		b = append(append(b, `},"oldImage":{"M":`...), old.Raw()...)
 	}
-	if d.OldImage != nil {
-		it["oldImage"] = guest.AttributeValue{M: d.OldImage}
+	if cur := r.NewImage(); cur.Exists() {
+		b = append(append(b, `},"newImage":{"M":`...), cur.Raw()...)
 	}
-	if d.NewImage != nil {
-		it["newImage"] = guest.AttributeValue{M: d.NewImage}
+	return append(b, "}}"...)
+}
+
+func orEmpty(raw []byte) []byte {
+	if raw == nil {
+		return []byte("{}")
 	}
-	return it
+	return raw
 }
 
 // keyString renders a key as "name=value" pairs sorted by name, joined by
 // "|". Binary values are base64.
-func keyString(k guest.Item) string {
-	names := make([]string, 0, len(k))
-	for n := range k {
-		names = append(names, n)
-	}
+func keyString(k guest.Image) string {
+	names = names[:0]
+	_ = k.Each(func(name string, _ guest.Value) bool {
+		names = append(names, name)
+		return true
+	})
 	sort.Strings(names)
 	var b strings.Builder
 	for i, n := range names {
 		if i > 0 {
 			b.WriteByte('|')
 		}
-		v := k[n]
+		v := k.Get(n)
 		b.WriteString(n)
 		b.WriteByte('=')
-		switch {
-		case v.S != nil:
-			b.WriteString(*v.S)
-		case v.N != nil:
-			b.WriteString(*v.N)
-		case v.B != nil:
-			b.WriteString(base64.StdEncoding.EncodeToString(v.B))
+		switch v.Type() {
+		case "S":
+			s, _ := v.Str()
+			b.WriteString(s)
+		case "N":
+			s, _ := v.Num()
+			b.WriteString(s)
+		case "B":
+			raw, _ := v.Bytes()
+			b.WriteString(base64.StdEncoding.EncodeToString(raw))
 		}
 	}
 	return b.String()
@@ -123,6 +152,6 @@ func tableName(arn string) string {
 	return name
 }
 
-func init() { guest.HandleStream(handle) }
+func init() { guest.HandleRecords(handle) }
 
 func main() {}

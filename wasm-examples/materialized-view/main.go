@@ -8,7 +8,8 @@
 //	total   the sum of the amounts of the customer's orders (N)
 //	orders  how many orders the customer has (N)
 //
-// Changes are folded in with UpdateItem ADD:
+// Changes are folded in with UpdateItem ADD, all of an invocation's
+// UpdateItems sent to the host in one call (guest.Batch):
 //
 //	INSERT  ADD total +amount, orders +1
 //	MODIFY  same customer: ADD total (new - old), computed exactly in
@@ -29,6 +30,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"strings"
 
 	"github.com/eddydb/eddy/triggers/guest"
 )
@@ -43,69 +45,98 @@ func totalsTable() string {
 // order is the part of an orders item the view depends on.
 type order struct {
 	customer string
-	amount   *big.Rat
+	amount   string // the N value as DynamoDB sent it
 }
 
 // orderOf reads an image; ok is false when the image is not an order.
-func orderOf(img guest.Item) (o order, ok bool) {
-	c, n := img["customer"], img["amount"]
-	if c.S == nil || n.N == nil {
+func orderOf(img guest.Image) (o order, ok bool) {
+	c, okc := img.Get("customer").Str()
+	n, okn := img.Get("amount").Num()
+	if !okc || !okn {
 		return o, false
 	}
-	a, ok := new(big.Rat).SetString(*n.N)
-	if !ok {
-		return o, false
-	}
-	return order{customer: *c.S, amount: a}, true
+	return order{customer: c, amount: n}, true
 }
 
-func handle(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
+var (
+	batch guest.Batch // the view's writes, sent to the host in one call per invocation
+	req   []byte
+	recOf []int // recOf[i]: the record of the batch's call i
+)
+
+func handle(ev *guest.Event) (*guest.BatchResponse, error) {
 	table := totalsTable()
-	for _, r := range ev.Records {
-		old, hadOld := orderOf(r.DynamoDB.OldImage)
-		cur, hasNew := orderOf(r.DynamoDB.NewImage)
-		if r.EventName == "REMOVE" {
+	recOf = recOf[:0]
+	for i := range ev.Records {
+		r := &ev.Records[i]
+		old, hadOld := orderOf(r.OldImage())
+		cur, hasNew := orderOf(r.NewImage())
+		if r.EventNameIs("REMOVE") {
 			hasNew = false
 		}
-		if r.EventName == "INSERT" {
+		if r.EventNameIs("INSERT") {
 			hadOld = false
 		}
 		var err error
 		switch {
 		case hadOld && hasNew && old.customer == cur.customer:
-			diff := new(big.Rat).Sub(cur.amount, old.amount)
-			if diff.Sign() != 0 {
-				err = add(table, cur.customer, diff, 0)
+			var diff *big.Rat
+			if diff, err = sub(cur.amount, old.amount); err == nil && diff.Sign() != 0 {
+				add(table, cur.customer, decimal(diff), "0")
+				recOf = append(recOf, i)
 			}
 		default:
 			if hadOld {
-				err = add(table, old.customer, new(big.Rat).Neg(old.amount), -1)
+				add(table, old.customer, neg(old.amount), "-1")
+				recOf = append(recOf, i)
 			}
-			if err == nil && hasNew {
-				err = add(table, cur.customer, cur.amount, 1)
+			if hasNew {
+				add(table, cur.customer, cur.amount, "1")
+				recOf = append(recOf, i)
 			}
 		}
 		if err != nil {
-			// A failed invocation's writes are all dropped and the batch is
-			// retried, so failing the whole batch is simplest and correct.
-			return nil, fmt.Errorf("%s %s: %w", r.EventName, r.DynamoDB.SequenceNumber, err)
+			return nil, fmt.Errorf("%s %s: %w", r.EventName(), r.SequenceNumber(), err)
 		}
+	}
+	if done, err := batch.Flush(); err != nil {
+		// A failed invocation's writes are all dropped and the batch is
+		// retried, so failing the whole batch is simplest and correct.
+		r := &ev.Records[recOf[done]]
+		return nil, fmt.Errorf("%s %s: %w", r.EventName(), r.SequenceNumber(), err)
 	}
 	return &guest.BatchResponse{}, nil
 }
 
-// add adds amount to the customer's total and orders to its order count.
-func add(table, customer string, amount *big.Rat, orders int) error {
-	return guest.UpdateItem(map[string]any{
-		"TableName":                table,
-		"Key":                      guest.Item{"customer": guest.S(customer)},
-		"UpdateExpression":         "ADD #t :a, #o :n",
-		"ExpressionAttributeNames": map[string]string{"#t": "total", "#o": "orders"},
-		"ExpressionAttributeValues": guest.Item{
-			":a": guest.N(decimal(amount)),
-			":n": guest.N(fmt.Sprint(orders)),
-		},
-	}, nil)
+// add adds amount (a decimal string) to the customer's total and orders
+// to its order count: one UpdateItem, built without reflection.
+func add(table, customer, amount, orders string) {
+	req = guest.AppendString(append(req[:0], `{"TableName":`...), table)
+	req = guest.AppendString(append(req, `,"Key":{"customer":{"S":`...), customer)
+	req = append(req, `}},"UpdateExpression":"ADD #t :a, #o :n","ExpressionAttributeNames":{"#t":"total","#o":"orders"},`+
+		`"ExpressionAttributeValues":{":a":{"N":`...)
+	req = guest.AppendString(req, amount)
+	req = guest.AppendString(append(req, `},":n":{"N":`...), orders)
+	req = append(req, "}}}"...)
+	batch.Call("UpdateItem", req)
+}
+
+// neg negates a decimal string exactly.
+func neg(n string) string {
+	if strings.HasPrefix(n, "-") {
+		return n[1:]
+	}
+	return "-" + n
+}
+
+// sub returns a - b exactly.
+func sub(a, b string) (*big.Rat, error) {
+	x, ok1 := new(big.Rat).SetString(a)
+	y, ok2 := new(big.Rat).SetString(b)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("amount %q or %q is not a decimal number", a, b)
+	}
+	return x.Sub(x, y), nil
 }
 
 // decimal renders r, a sum or difference of decimal numbers, exactly: with
@@ -120,6 +151,6 @@ func decimal(r *big.Rat) string {
 	return r.FloatString(38)
 }
 
-func init() { guest.HandleStream(handle) }
+func init() { guest.HandleRecords(handle) }
 
 func main() {}

@@ -27,22 +27,12 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/eddydb/eddy/triggers/guest"
 )
-
-// Doc is one document sent to the sink.
-type Doc struct {
-	Op    string         `json:"op"` // "index" or "delete"
-	Table string         `json:"table"`
-	ID    string         `json:"id"`
-	Seq   string         `json:"seq"`
-	Doc   map[string]any `json:"doc,omitempty"`
-}
 
 func sinkName() string {
 	if s := os.Getenv("SINK"); s != "" {
@@ -51,86 +41,59 @@ func sinkName() string {
 	return "search"
 }
 
-func handle(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
+var (
+	batch guest.Batch // an invocation's emits, sent to the host in one call
+	doc   []byte
+	names []string
+)
+
+func handle(ev *guest.Event) (*guest.BatchResponse, error) {
 	var resp guest.BatchResponse
 	sink := sinkName()
-	for _, r := range ev.Records {
-		d := Doc{Op: "index", Table: tableName(r.EventSourceARN), ID: keyString(r.DynamoDB.Keys), Seq: r.DynamoDB.SequenceNumber}
-		if r.EventName == "REMOVE" {
-			d.Op = "delete"
-		} else {
-			d.Doc = plainItem(r.DynamoDB.NewImage)
+	for i := range ev.Records {
+		r := &ev.Records[i]
+		op := "index"
+		if r.EventNameIs("REMOVE") {
+			op = "delete"
 		}
-		if err := guest.Emit(sink, d); err != nil {
-			guest.Log("emit %s %s: %v", d.Op, d.ID, err)
-			resp.Fail(r.DynamoDB.SequenceNumber)
-			break // the mapping retries from the first failure on
+		doc = guest.AppendString(append(doc[:0], `{"op":`...), op)
+		doc = guest.AppendString(append(doc, `,"table":`...), tableName(r.EventSourceARN()))
+		doc = guest.AppendString(append(doc, `,"id":`...), keyString(r.Keys()))
+		doc = guest.AppendString(append(doc, `,"seq":`...), r.SequenceNumber())
+		if op == "index" && r.NewImage().Exists() {
+			var err error
+			if doc, err = r.NewImage().AppendPlain(append(doc, `,"doc":`...)); err != nil {
+				return nil, err
+			}
 		}
+		batch.Emit(sink, append(doc, '}'))
+	}
+	if done, err := batch.Flush(); err != nil {
+		r := &ev.Records[done]
+		guest.Log("emit %s: %v", r.SequenceNumber(), err)
+		resp.Fail(r.SequenceNumber()) // the mapping retries from the first failure on
 	}
 	return &resp, nil
 }
 
-func plainItem(it guest.Item) map[string]any {
-	m := make(map[string]any, len(it))
-	for k, v := range it {
-		m[k] = plain(v)
-	}
-	return m
-}
-
-// plain converts a DynamoDB JSON value to plain JSON.
-func plain(v guest.AttributeValue) any {
-	switch {
-	case v.S != nil:
-		return *v.S
-	case v.N != nil:
-		return json.Number(*v.N)
-	case v.B != nil:
-		return base64.StdEncoding.EncodeToString(v.B)
-	case v.BOOL != nil:
-		return *v.BOOL
-	case v.NULL:
-		return nil
-	case v.M != nil:
-		return plainItem(v.M)
-	case v.L != nil:
-		l := make([]any, len(v.L))
-		for i, x := range v.L {
-			l[i] = plain(x)
-		}
-		return l
-	case v.SS != nil:
-		return v.SS
-	case v.NS != nil:
-		l := make([]json.Number, len(v.NS))
-		for i, n := range v.NS {
-			l[i] = json.Number(n)
-		}
-		return l
-	case v.BS != nil:
-		l := make([]string, len(v.BS))
-		for i, b := range v.BS {
-			l[i] = base64.StdEncoding.EncodeToString(b)
-		}
-		return l
-	}
-	return nil
-}
-
 // keyString renders a key as "name=value" pairs sorted by name, joined by
 // "|". Binary values are base64.
-func keyString(k guest.Item) string {
-	names := make([]string, 0, len(k))
-	for n := range k {
-		names = append(names, n)
-	}
+func keyString(k guest.Image) string {
+	names = names[:0]
+	_ = k.Each(func(name string, _ guest.Value) bool {
+		names = append(names, name)
+		return true
+	})
 	sort.Strings(names)
 	parts := make([]string, len(names))
 	for i, n := range names {
-		v := k[n]
-		s := v.Str() + v.Num()
-		if v.B != nil {
-			s = base64.StdEncoding.EncodeToString(v.B)
+		v := k.Get(n)
+		s, _ := v.Str()
+		if num, ok := v.Num(); ok {
+			s = num
+		}
+		if b, ok := v.Bytes(); ok {
+			s = base64.StdEncoding.EncodeToString(b)
 		}
 		parts[i] = n + "=" + s
 	}
@@ -147,6 +110,6 @@ func tableName(arn string) string {
 	return name
 }
 
-func init() { guest.HandleStream(handle) }
+func init() { guest.HandleRecords(handle) }
 
 func main() {}

@@ -19,6 +19,7 @@ type request struct {
 	Item   guest.Item      `json:"item"`
 	Doc    json.RawMessage `json:"doc"`
 	MB     int             `json:"mb"`
+	Ops    []string        `json:"ops"`
 }
 
 var sink [][]byte // keeps allocations alive for "oom"
@@ -57,6 +58,18 @@ func handle(in request) (any, error) {
 		return map[string]any{"error": errString(guest.Call("Scan", map[string]any{"TableName": in.Table}, nil))}, nil
 	case "emit":
 		return map[string]any{"error": errString(guest.Emit("audit", in.Doc))}, nil
+	case "batch": // eddy-abi-v2's call_many: ops are table operations or "emit"
+		var b guest.Batch
+		for _, op := range in.Ops {
+			if op == "emit" {
+				b.Emit("audit", in.Doc)
+			} else {
+				b.Call(op, []byte(`{"TableName":`+strconv.Quote(in.Table)+`,"op":"`+op+`"}`))
+			}
+		}
+		n := b.Len()
+		done, err := b.Flush()
+		return map[string]any{"calls": n, "done": done, "error": errString(err)}, nil
 	case "log":
 		guest.Log("hello from the guest, action=%s", in.Action)
 		os.Stderr.WriteString("stderr line\n")
