@@ -98,6 +98,7 @@ func New(deps Deps, cfg Config) *Server {
 		policies: deps.Policies, principalOf: deps.Principal}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
+	s.registerBackupOps()
 	s.registerItemOps()
 	s.registerReadOps()
 	s.registerStreamOps()

@@ -26,7 +26,6 @@ func (s *Server) registerTableOps() {
 	s.ops["ListTagsOfResource"] = s.listTags
 	s.ops["DescribeLimits"] = s.describeLimits
 	s.ops["DescribeEndpoints"] = s.describeEndpoints
-	s.ops["DescribeContinuousBackups"] = s.describeContinuousBackups
 }
 
 // Wire shapes of the control plane.
@@ -316,6 +315,7 @@ type tableDescription struct {
 	DeletionProtectionEnabled bool                `json:"DeletionProtectionEnabled"`
 	GlobalSecondaryIndexes    []map[string]any    `json:"GlobalSecondaryIndexes,omitempty"`
 	LocalSecondaryIndexes     []map[string]any    `json:"LocalSecondaryIndexes,omitempty"`
+	RestoreSummary            map[string]any      `json:"RestoreSummary,omitempty"`
 }
 
 // epochTime renders as DynamoDB's epoch seconds with a fraction.
@@ -372,6 +372,9 @@ func onDemandThroughput(m map[string]*int64) store.OnDemandThroughput {
 }
 
 func (s *Server) describe(t *store.Table, status string) *tableDescription {
+	if status == "ACTIVE" && t.Restoring() {
+		status = "CREATING" // until its restore is done (backups.go)
+	}
 	d := &tableDescription{
 		TableName:                 t.Name,
 		TableStatus:               status,
@@ -438,6 +441,15 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 		}
 	}
 	d.GlobalSecondaryIndexes, d.LocalSecondaryIndexes = s.describeIndexes(t, status)
+	if r := t.Restore; r != nil {
+		d.RestoreSummary = map[string]any{"RestoreDateTime": epochTime(r.At), "RestoreInProgress": r.InProgress}
+		if r.SourceBackupArn != "" {
+			d.RestoreSummary["SourceBackupArn"] = r.SourceBackupArn
+		}
+		if r.SourceTableArn != "" {
+			d.RestoreSummary["SourceTableArn"] = r.SourceTableArn
+		}
+	}
 	return d
 }
 

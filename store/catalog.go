@@ -188,6 +188,9 @@ func (db *DB) DeleteTableIn(region, name string) (_ *Table, err error) {
 	if err := b.Delete(statsKey(t.ID), nil); err != nil {
 		return nil, err
 	}
+	if err := deletePITR(b, t.ID); err != nil {
+		return nil, err
+	}
 	if err := b.Delete(catalogKey(t.Region, name), nil); err != nil {
 		return nil, err
 	}

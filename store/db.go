@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,12 +65,18 @@ type Options struct {
 	// means. Recorded at the first Open; later values are ignored (see
 	// HomeRegion). Default "us-east-1".
 	Region string
+	// Now is the clock of point-in-time recovery (the stamps of the PITR
+	// history, the recovery window); tests inject one. Default time.Now.
+	Now func() time.Time
 }
 
 // EnsureDefaults fills in defaults.
 func (o *Options) EnsureDefaults() {
 	if o.CacheSize == 0 {
 		o.CacheSize = 64 << 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Region == "" {
 		o.Region = arn.DefaultRegion
@@ -131,6 +138,14 @@ type DB struct {
 
 	stallLimit time.Duration // Options.StallUnhealthy; <= 0: unchecked
 	admitter   Admitter      // SetAdmitter; nil admits every write
+
+	now       func() time.Time // Options.Now
+	lastStamp atomic.Int64     // the last PITR stamp (pitr.go)
+	pitrMu    sync.Mutex       // serializes SetPITR and CompactPITR
+	fs        vfs.FS           // Options.FS
+	dir       string           // Pebble's directory ("mem" in memory)
+	backupMu  sync.Mutex       // guards inUse (backup.go)
+	inUse     map[string]int   // backup ID → restores reading it
 }
 
 // Open opens the database in Options.Dir, or creates a new one where the
@@ -189,7 +204,8 @@ func Open(opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[tableKey]*Table{}, log: log,
-		health: h, stop: stop, id: m.ID, stallLimit: opts.StallUnhealthy}
+		health: h, stop: stop, id: m.ID, stallLimit: opts.StallUnhealthy,
+		now: opts.Now, fs: opts.FS, dir: dir, inUse: map[string]int{}}
 	db.bg = lifecycle.New(context.Background(), "store", db.log)
 	if opts.NoSync {
 		db.writeOpts = pebble.NoSync
@@ -209,6 +225,12 @@ func Open(opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
+	if err := db.resumePITR(context.Background()); err != nil {
+		db.bg.Stop()
+		pdb.Close()
+		return nil, err
+	}
+	db.bg.Go("point-in-time recovery compaction", db.pitrLoop)
 	if !opts.InMemory && vfs.Root(opts.FS) == vfs.Default {
 		db.watch = openDirWatch(dir)
 		db.bg.Go("data directory check", db.watchDir)

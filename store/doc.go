@@ -53,6 +53,12 @@
 // and the Time to Live sweeper (StartTTLSweeper; its owner stops it before
 // closing the change logs its deletions go to).
 //
+// Point-in-time recovery and backups add two more (pitr.go, backup.go):
+// restores, which fill a new CREATING table from a snapshot or a backup's
+// checkpoint (one interrupted by Close or a crash is dropped at the next
+// Open), and the compaction of each PITR history into its base image every
+// minute (CompactPITR).
+//
 // # Failures of the disk
 //
 // A storage failure is loud and never acknowledged (health.go, diskfs.go,

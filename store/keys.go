@@ -24,6 +24,8 @@ import (
 //	0x20                                          → triggers: functions, code (triggers/store.go)
 //	0x21 … 0x23                                   → mappings: configurations, checkpoints, windows
 //	0x30                                          → dlq: entries, outbox (dlq/store.go)
+//	0x60 'h'|'b'|'m' <table id:4> ...            → PITR history, base images, meta (pitr.go)
+//	0x60 'k' <backup id>                         → on-demand backup descriptors (backup.go)
 //	0x81 <principal ARN> 0x00 <policy name>       → IAM policy document (iam/policies)
 //
 // Item keys: <hash:8> is shards.Hash of the encoded partition key, so a
@@ -69,7 +71,7 @@ const (
 	// Reserved for owners to come, one block of 16 each.
 	SpaceOutbox  Space = 0x40 // package outbox: sinks, their documents waiting for delivery
 	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
-	SpaceBackups Space = 0x60 // backups and point-in-time recovery
+	SpaceBackups Space = 0x60 // store's: on-demand backups and point-in-time recovery (pitr.go, backup.go)
 	SpaceLogs    Space = 0x70 // function logs
 
 	// 0x80-0x8F: security. 0x80: the users store (internal/server); 0x81: package iam/policies.
@@ -96,7 +98,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceDLQ:           {"dlq", "dlq"},
 	SpaceOutbox:        {"outbox", "outbox"},
 	SpaceRelay:         {"relay", "relay"},
-	SpaceBackups:       {"backups", "reserved"},
+	SpaceBackups:       {"backups", "store"},
 	SpaceLogs:          {"logs", "reserved"},
 	SpaceUsers:         {"users", "internal/server"},
 	SpacePolicies:      {"policies", "iam/policies"},

@@ -39,7 +39,7 @@ import (
 //	├──────────┼────────────────┼──────────┼─────────────────────────────────────┤
 //	│0x40      │ outbox         │ outbox   │ sinks, emitted documents, positions │
 //	│0x50      │ relay          │ relay    │ relays, positions per shard, totals │
-//	│0x60      │ backups        │ reserved │ backups                             │
+//	│0x60      │ backups        │ store    │ PITR history, base images, backups  │
 //	│0x70      │ logs           │ reserved │ function logs                       │
 //	│0x81      │ policies       │ iam/...  │ IAM policies by principal and name  │
 //	└──────────┴────────────────┴──────────┴─────────────────────────────────────┘

@@ -298,6 +298,9 @@ func (db *DB) Read(ctx context.Context, s *ReadSpec, fn func(Row) error) (Page, 
 	if db.closed {
 		return Page{}, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
+	if s.Table.Restoring() {
+		return Page{}, ddberr.NotFound()
+	}
 	maxBytes := s.MaxBytes
 	if maxBytes <= 0 {
 		maxBytes = MaxPageBytes

@@ -27,6 +27,9 @@ func (db *DB) GetConsistent(refs []ItemRef) ([]attr.Item, error) {
 	}
 	keys := make([][]byte, len(refs))
 	for i, r := range refs {
+		if r.Table.Restoring() {
+			return nil, ddberr.NotFound()
+		}
 		keys[i] = r.Table.itemKey(r.Key)
 	}
 	// The shared item locks wait out writes in progress on these items

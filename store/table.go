@@ -79,6 +79,12 @@ type Table struct {
 	// ID ever assigned in this table (IDs are never reused).
 	Indexes     []Index `json:"indexes,omitempty"`
 	LastIndexID uint16  `json:"lastIndexID,omitempty"`
+
+	// PITR is the point-in-time recovery setting (pitr.go).
+	PITR PITRSpec `json:"pitr,omitzero"`
+	// Restore is set on a table made by a restore; while InProgress the
+	// table is CREATING and refuses writes.
+	Restore *RestoreInfo `json:"restore,omitempty"`
 }
 
 // SSESpec is a table's KMS encryption setting.
@@ -147,6 +153,10 @@ func (t *Table) clone() *Table {
 	if t.Range != nil {
 		r := *t.Range
 		c.Range = &r
+	}
+	if t.Restore != nil {
+		r := *t.Restore
+		c.Restore = &r
 	}
 	return &c
 }

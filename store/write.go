@@ -178,8 +178,8 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	db.catMu.RLock()
 	defer db.catMu.RUnlock()
 	for _, m := range muts {
-		if cur := db.tables[keyOf(m.Table)]; cur == nil || cur.ID != m.Table.ID {
-			return nil, ddberr.NotFound()
+		if cur := db.tables[keyOf(m.Table)]; cur == nil || cur.ID != m.Table.ID || cur.Restoring() {
+			return nil, ddberr.NotFound() // a table being restored is CREATING
 		}
 	}
 
@@ -235,6 +235,7 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	defer batch.Close()
 	b := batch.pb // store's own spaces are written directly
 	now := time.Now()
+	var stamp int64 // the write's PITR stamp, taken at its first change of a table with PITR (pitr.go)
 	var changes []Change
 	for i, m := range muts {
 		r := results[i]
@@ -259,8 +260,17 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 			return nil, err
 		}
 		// Secondary index entries, against the current descriptor (index.go).
-		if err := db.indexEntries(b, db.tables[keyOf(m.Table)], r.Old, r.New); err != nil {
+		cur := db.tables[keyOf(m.Table)]
+		if err := db.indexEntries(b, cur, r.Old, r.New); err != nil {
 			return nil, err
+		}
+		if cur.PITR.Enabled {
+			if stamp == 0 {
+				stamp = db.stamp()
+			}
+			if err := appendHistory(b, cur.ID, stamp, uint16(i), keys[i], m.Table.keysOf(m.Key), r.New); err != nil {
+				return nil, err
+			}
 		}
 		changes = append(changes, Change{
 			Table: m.Table, Keys: m.Table.keysOf(m.Key), Old: r.Old, New: r.New,
@@ -390,6 +400,9 @@ func (db *DB) Get(t *Table, key attr.Item) (attr.Item, error) {
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
 	}
+	if t.Restoring() {
+		return nil, ddberr.NotFound()
+	}
 	k := t.itemKey(key)
 	defer db.locks.rlock(k)()
 	return db.getRaw(k)
@@ -403,6 +416,9 @@ func (db *DB) GetRaw(t *Table, key attr.Item) ([]byte, error) {
 	defer db.closeMu.RUnlock()
 	if db.closed {
 		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	if t.Restoring() {
+		return nil, ddberr.NotFound()
 	}
 	k := t.itemKey(key)
 	defer db.locks.rlock(k)()

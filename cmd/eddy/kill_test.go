@@ -91,19 +91,36 @@ func startEddy(t *testing.T, bin, addr, dataDir string, extra ...string) *eddyPr
 	}
 }
 
-// buildEddy builds this command into dir and returns the binary's path.
+// buildEddy returns the path of this command's binary, built once per test
+// run (into a directory TestMain removes) and shared by the tests that run
+// eddy as a process: on a loaded machine each link took tens of seconds.
+// dir is unused (kept for the callers).
 func buildEddy(t *testing.T, dir string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "eddy")
-	// The build gets its own bound: on a loaded machine (CI compiles other
-	// packages beside it) it may take far longer than the run itself.
-	bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	msg, err := exec.CommandContext(bctx, "go", "build", "-o", bin, ".").CombinedOutput()
-	bcancel()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, msg)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "eddy-bin-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "eddy")
+		// The build gets its own bound: on a loaded machine (CI compiles other
+		// packages beside it) it may take far longer than the run itself.
+		bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer bcancel()
+		if msg, err := exec.CommandContext(bctx, "go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, msg)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.path
+}
+
+// built is the binary buildEddy shares.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
 }
 
 // kill sends SIGKILL to the process (by its PID) and reaps it.

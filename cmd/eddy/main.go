@@ -8,8 +8,8 @@
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
 //	eddy users add|list|remove|rotate ...
+//	eddy tables backup|backups|restore|pitr ..., eddy backup --to DIR, eddy restore --from DIR --data DIR
 //	eddy policies put|get|list|delete|simulate ...
-//	eddy tables partitions NAME
 package main
 
 import (
@@ -29,8 +29,10 @@ Usage:
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
   eddy users <command>        add, list, remove and rotate the access keys of users (run 'eddy users' for help)
+  eddy tables <command>       on-demand backups, restores, point-in-time recovery and partitions of tables (run 'eddy tables' for help)
+  eddy backup --to DIR        an online, consistent copy of the running server's whole database
+  eddy restore --from DIR --data NEWDIR   a data directory from a whole-server backup (offline)
   eddy policies <command>     attach IAM policies to users and roles, simulate a request (run 'eddy policies' for help)
-  eddy tables partitions NAME a table's partitions and what each consumed (run 'eddy tables' for help)
 
 Run 'eddy serve -h' for the server's flags.
 `
@@ -59,10 +61,14 @@ func main() {
 		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
 	case "users":
 		os.Exit(runUsers(os.Args[2:]))
-	case "policies":
-		os.Exit(runPolicies(os.Args[2:]))
 	case "tables":
 		os.Exit(runTables(os.Args[2:]))
+	case "backup":
+		os.Exit(runBackup(os.Args[2:]))
+	case "restore":
+		os.Exit(runRestore(os.Args[2:]))
+	case "policies":
+		os.Exit(runPolicies(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,18 +14,18 @@ import (
 	"github.com/eddydb/eddy/capacity"
 )
 
-const tablesUsage = `usage:
+const partitionsUsage = `usage:
   eddy tables partitions NAME [--region R] [--json]   the table's partitions (as DynamoDB sizes them from its throughput
                                                       and size), their hash ranges and what each consumed and had
                                                       throttled; its global indexes' the same
 common flags: --endpoint URL (default http://127.0.0.1:8000)
 The client calls the server's /eddy/capacity/tables/NAME JSON API (capacity.Limiter.Handler).`
 
-func runTables(args []string) int { return tablesMain(os.Stdout, os.Stderr, args) }
-
-func tablesMain(stdout, stderr io.Writer, args []string) int {
+// partitionsMain runs "eddy tables partitions ..." (args[0] is
+// "partitions"); tablesMain dispatches to it.
+func partitionsMain(stdout, stderr io.Writer, args []string) int {
 	if len(args) == 0 || args[0] != "partitions" {
-		fmt.Fprintln(stderr, tablesUsage)
+		fmt.Fprintln(stderr, partitionsUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("eddy tables partitions", flag.ContinueOnError)
@@ -39,7 +38,7 @@ func tablesMain(stdout, stderr io.Writer, args []string) int {
 		return 2
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, tablesUsage)
+		fmt.Fprintln(stderr, partitionsUsage)
 		return 2
 	}
 	o := output{stdout, stderr}

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	triggerstest.Cleanup()
+	if built.dir != "" {
+		os.RemoveAll(built.dir) // buildEddy's binary
+	}
 	os.Exit(code)
 }
 

@@ -43,6 +43,14 @@ const (
 	KindAccessDenied
 	KindIncompleteSignature
 	KindTableNotFound
+	// The backup and restore operations' own kinds.
+	KindBackupNotFound
+	KindBackupInUse
+	KindTableAlreadyExists
+	KindTableInUse
+	KindPointInTimeRecoveryUnavailable
+	KindInvalidRestoreTime
+	KindContinuousBackupsUnavailable
 )
 
 const ddbNS = "com.amazonaws.dynamodb.v20120810#"
@@ -81,6 +89,15 @@ var table = [...]struct {
 	// missing table (DescribeContinuousBackups), where the others answer
 	// ResourceNotFoundException.
 	KindTableNotFound: {ddbNS + "TableNotFoundException", 400, ""},
+	// The backup and restore operations' declared errors (API reference,
+	// CreateBackup, RestoreTableFromBackup, RestoreTableToPointInTime).
+	KindBackupNotFound:                 {ddbNS + "BackupNotFoundException", 400, ""},
+	KindBackupInUse:                    {ddbNS + "BackupInUseException", 400, ""},
+	KindTableAlreadyExists:             {ddbNS + "TableAlreadyExistsException", 400, ""},
+	KindTableInUse:                     {ddbNS + "TableInUseException", 400, ""},
+	KindPointInTimeRecoveryUnavailable: {ddbNS + "PointInTimeRecoveryUnavailableException", 400, ""},
+	KindInvalidRestoreTime:             {ddbNS + "InvalidRestoreTimeException", 400, ""},
+	KindContinuousBackupsUnavailable:   {ddbNS + "ContinuousBackupsUnavailableException", 400, ""},
 }
 
 // Error is a DynamoDB error with its kind and message, plus the extra
