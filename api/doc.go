@@ -25,9 +25,12 @@
 // it. A panic in a handler is logged with its stack (Config.Logger) and
 // becomes InternalServerError, never a dropped connection.
 //
-// Requests are not authenticated: SigV4 signatures are accepted unchecked and
-// the access key ID is recorded as the writing principal. eddy is meant to
-// listen on loopback or a trusted network (a documented difference).
+// api does not authenticate: the server's middleware (internal/server,
+// package auth) verifies SigV4 signatures before a request reaches it and
+// puts the identity in the request's context, which serveRPC reads
+// (auth.FromContext) into the call; its access key ID is the writing
+// principal. A server without credentials runs open, on loopback only, and
+// its identities are anonymous.
 //
 // Authorization (authorize.go): before its handler runs, an operation with a
 // principal (Deps.Principal of the access key ID, or arn.PrincipalFrom in

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/auth"
 	"github.com/eddydb/eddy/internal/ddberr"
 )
 
@@ -33,6 +34,10 @@ type call struct {
 	op        string
 	body      []byte
 	principal string // access key ID from the SigV4 Authorization header
+	// identity is who sent the request over HTTP (auth.FromContext of the
+	// request): verified when the server has credentials, anonymous when
+	// it runs open; zero for in-process calls.
+	identity auth.Identity
 	// principalARN is the IAM principal the call acts as (Deps.Principal
 	// of the access key ID over HTTP; arn.PrincipalFrom in process): its
 	// policies authorize the call. "" is anonymous, allowed.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eddydb/eddy/auth"
 	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -181,9 +182,16 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
-	c := &call{op: op, body: body, principal: scope.AccessKeyID, region: cmp.Or(scope.Region, s.opts.Region), host: r.Host, metered: s.usage != nil}
-	if s.principalOf != nil && scope.AccessKeyID != "" {
-		c.principalARN, c.sourceIP = s.principalOf(scope.AccessKeyID), sourceIP(r.RemoteAddr)
+	// The identity the server's authenticator verified (or, running open,
+	// the anonymous one with the key the signature claims).
+	id, _ := auth.FromContext(r.Context())
+	c := &call{op: op, body: body, principal: cmp.Or(id.AccessKeyID, scope.AccessKeyID), identity: id,
+		region: cmp.Or(scope.Region, s.opts.Region), host: r.Host, metered: s.usage != nil}
+	switch {
+	case !id.Anonymous && id.ARN != "": // verified: its user's policies
+		c.principalARN, c.sourceIP = id.ARN, sourceIP(r.RemoteAddr)
+	case s.principalOf != nil && c.principal != "":
+		c.principalARN, c.sourceIP = s.principalOf(c.principal), sourceIP(r.RemoteAddr)
 	}
 	start := time.Now()
 	resp, err := s.dispatch(r.Context(), f, c)

@@ -74,7 +74,8 @@ const (
 	SpaceBackups Space = 0x60 // store's: on-demand backups and point-in-time recovery (pitr.go, backup.go)
 	SpaceLogs    Space = 0x70 // function logs
 
-	// 0x80-0x8F: security. 0x81: package iam/policies.
+	// 0x80-0x8F: security. 0x80: the users store (internal/server); 0x81: package iam/policies.
+	SpaceUsers    Space = 0x80 // users and their access keys (internal/server, eddy users)
 	SpacePolicies Space = 0x81 // IAM policies by principal ARN and name
 
 	// 0x90-0x9F: package appautoscaling.
@@ -102,6 +103,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "store"},
 	SpaceLogs:          {"logs", "reserved"},
+	SpaceUsers:         {"users", "internal/server"},
 	SpacePolicies:      {"policies", "iam/policies"},
 	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
 }

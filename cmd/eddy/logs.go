@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,11 +32,16 @@ func logsClient(endpoint, region string) *cloudwatchlogs.Client {
 const regionUsage = "region to act in (default: the server's --region)"
 
 // signing returns the SDK region and credentials of a client subcommand:
-// requests signed for region, whose credential scope is the region they
-// act in; or, without one, unsigned requests (anonymous credentials), which
-// eddy serves in its --region (the SDK's region then only fills the
-// endpoint resolver's parameter; it is sent nowhere).
+// with an access key in the environment (envCredentials: a server with
+// credentials), requests signed with it for region (else envRegion);
+// otherwise requests signed for region, whose credential scope is the
+// region they act in; or, without one, unsigned requests (anonymous
+// credentials), which eddy serves in its --region (the SDK's region then
+// only fills the endpoint resolver's parameter; it is sent nowhere).
 func signing(region string) (string, aws.CredentialsProvider) {
+	if c, ok := envCredentials(); ok {
+		return cmp.Or(region, envRegion()), credentials.StaticCredentialsProvider{Value: c}
+	}
 	if region == "" {
 		return "us-east-1", aws.AnonymousCredentials{}
 	}

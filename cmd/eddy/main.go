@@ -7,6 +7,7 @@
 //	eddy triggers add|list|show|enable|disable|remove ...
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
+//	eddy users add|list|remove|rotate ...
 //	eddy tables backup|backups|restore|pitr|partitions|export|import ..., eddy backup --to DIR, eddy restore --from DIR --data DIR
 //	eddy policies put|get|list|delete|simulate ...
 package main
@@ -27,6 +28,7 @@ Usage:
   eddy search SINK QUERY      query a search sink (the embedded index)
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
+  eddy users <command>        add, list, remove and rotate the access keys of users (run 'eddy users' for help)
   eddy tables <command>       backups, restores, point-in-time recovery, partitions, export and import of tables (run 'eddy tables' for help)
   eddy backup --to DIR        an online, consistent copy of the running server's whole database
   eddy restore --from DIR --data NEWDIR   a data directory from a whole-server backup (offline)
@@ -57,6 +59,8 @@ func main() {
 		os.Exit(runReplicate(os.Args[2:]))
 	case "relay":
 		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
+	case "users":
+		os.Exit(runUsers(os.Args[2:]))
 	case "tables":
 		os.Exit(runTables(os.Args[2:]))
 	case "backup":

@@ -69,6 +69,15 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.StringVar(&opts.NATSListen, "nats-listen", "127.0.0.1:0", "where the embedded nats-server listens (port 0: a free port, logged at start)")
 	fs.DurationVar(&opts.Relay.Duplicates, "relay-duplicates", 10*time.Minute,
 		"duplicates window of the JetStream stream eddy creates for the relays: a record republished after a crash within it is stored once")
+	fs.StringVar(&opts.CredentialsFile, "credentials", "",
+		"AWS shared-credentials file of the access keys requests must be signed with (SigV4); reread on SIGHUP. Without it eddy accepts\n"+
+			"unsigned requests, and only on a loopback --addr")
+	fs.BoolVar(&opts.InsecureOpen, "insecure-open", false, "accept unauthenticated requests on a non-loopback --addr (no --credentials)")
+	fs.BoolVar(&opts.MetricsPublic, "metrics-public", false, "serve /metrics without a signature when --credentials is given")
+	fs.StringVar(&opts.TLS.CertFile, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); reread on SIGHUP")
+	fs.StringVar(&opts.TLS.KeyFile, "tls-key", "", "the PEM key of --tls-cert")
+	fs.BoolVar(&opts.TLS.SelfSigned, "tls-self-signed", false,
+		"serve HTTPS with a development certificate for 127.0.0.1 and localhost, made once under DATA/tls (its path is logged: trust it in clients)")
 	httpLimitFlags(fs, &opts.HTTP)
 	opts.Capacity.Mode = capacity.Enforce
 	fs.Func("capacity", "enforce (the default, as DynamoDB: requests over a table's or index's capacity are throttled) or report (nothing is throttled; what would have been is counted in /metrics)",
@@ -185,6 +194,10 @@ func serve(args []string) int {
 		}
 		debug.SetMemoryLimit(n)
 	}
+	if (opts.TLS.CertFile == "") != (opts.TLS.KeyFile == "") {
+		log.Error("--tls-cert and --tls-key go together")
+		return 2
+	}
 	srv, err := server.New(opts)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -197,8 +210,12 @@ func serve(args []string) int {
 	}
 
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	s := <-sig
+	for s == syscall.SIGHUP { // rotated keys, a renewed certificate
+		_ = srv.Reload() // logged
+		s = <-sig
+	}
 	log.Debug("signal received: shutting down (requests in flight finish)", "signal", s.String())
 	if err := srv.Shutdown(context.Background()); err != nil {
 		return 1 // the server logged it

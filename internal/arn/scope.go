@@ -8,7 +8,7 @@ import (
 
 // Scope is what a request's SigV4 credential scope says
 // ("Credential=AKID/20240101/us-east-2/dynamodb/aws4_request"): who signed
-// it and for which region. eddy does not verify signatures; the region
+// it and for which region. Package auth verifies the signature; the region
 // picks the namespace the request acts in, as DynamoDB's regional
 // endpoints do.
 type Scope struct {

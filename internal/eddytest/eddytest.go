@@ -97,13 +97,25 @@ func (s *Server) Restart() {
 	*s = *n
 }
 
-// Config returns an aws.Config for the server: static credentials, the
-// server's region (default us-east-1), and no retries of DynamoDB errors,
-// so tests see every error.
+// Config returns an aws.Config for the server: static credentials (the
+// first of server.Options.Credentials when the server has any, else a
+// made-up key the open server accepts), the server's region (default
+// us-east-1), and no retries of DynamoDB errors, so tests see every error.
 func (s *Server) Config() aws.Config {
+	id, secret, token := "AKIDEDDYTEST", "secret", ""
+	if len(s.opts.Credentials) > 0 {
+		c := s.opts.Credentials[0]
+		id, secret, token = c.AccessKeyID, c.SecretAccessKey, c.SessionToken
+	}
+	return s.ConfigAs(id, secret, token)
+}
+
+// ConfigAs is Config with the given access key, secret and session token
+// (tests of authentication).
+func (s *Server) ConfigAs(accessKeyID, secret, sessionToken string) aws.Config {
 	return aws.Config{
 		Region:       cmp.Or(s.opts.Region, "us-east-1"),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEDDYTEST", "secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, secret, sessionToken),
 		BaseEndpoint: aws.String(s.URL()),
 		Retryer:      sdkretry.ClosedConn,
 		HTTPClient:   &http.Client{Transport: s.transport},

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/appautoscaling"
+	"github.com/eddydb/eddy/auth"
 	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/console"
 	"github.com/eddydb/eddy/cwlogs"
@@ -162,11 +164,29 @@ type Options struct {
 	// Clock is the time the metrics and auto scaling run on. Default
 	// time.Now; tests compress time with eddytest.Clock.
 	Clock func() time.Time
+	// Credentials are the access keys requests must be signed with (AWS
+	// Signature Version 4), with CredentialsFile's. Default none: without
+	// either, eddy verifies nothing (every request is anonymous) and
+	// refuses to listen on anything but a loopback address unless
+	// InsecureOpen is set.
+	Credentials []auth.Credential
+	// CredentialsFile is an AWS shared-credentials file of access keys
+	// (auth.LoadCredentialsFile), read at New and again at Reload.
+	CredentialsFile string
+	// InsecureOpen lets eddy run without credentials on a non-loopback
+	// address. Default false.
+	InsecureOpen bool
+	// MetricsPublic serves /metrics without a signature when credentials
+	// are configured (for a Prometheus that does not sign). Default false.
+	MetricsPublic bool
+	// TLS serves HTTPS instead of HTTP. Default: HTTP.
+	TLS TLSOptions
 	// Principal maps the access key ID of a DynamoDB or Streams request
 	// (its SigV4 credential scope) to the ARN of the IAM principal it acts
 	// as, whose policies (/eddy/policies) then authorize it; "" is
-	// anonymous and allowed. Default nil: every request is anonymous
-	// (the seam verified credentials plug into; tests map keys to users).
+	// anonymous and allowed. Default: the ARN of the verified key's user
+	// (Credentials, CredentialsFile, the users store), "" while eddy runs
+	// open; tests map keys to users.
 	Principal func(accessKeyID string) string
 	// Capacity configures the capacity limiter (eddy serve --capacity):
 	// Mode (enforce, the default, or report), the clock, the burst window.
@@ -231,6 +251,9 @@ type Server struct {
 	capacity *capacity.Limiter
 	mux      *http.ServeMux
 	limits   *httpLimiter
+	authn    *authenticator
+	users    *users        // the users store (/eddy/users)
+	certs    *certReloader // nil without TLS
 
 	// closers close what New opened, in opening order; Shutdown (or a
 	// failed New) runs them backwards.
@@ -264,6 +287,10 @@ func New(opts Options) (_ *Server, err error) {
 	opts.EnsureDefaults()
 	log := lifecycle.Or(opts.Logger)
 	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), done: make(chan error, 1)}
+	if opts.Principal == nil {
+		opts.Principal = s.verifiedPrincipal
+		s.opts.Principal = opts.Principal
+	}
 	defer func() {
 		if err != nil {
 			_ = s.closeAll()
@@ -281,6 +308,13 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.opened("store", s.db.Close)
+	s.users = &users{ks: s.db.KeySpace(store.SpaceUsers), account: opts.AccountID, change: s.keysChanged}
+	if err := s.openAuth(sub("auth")); err != nil {
+		return nil, err
+	}
+	if err := s.openTLS(sub("tls")); err != nil {
+		return nil, err
+	}
 
 	so := opts.Streams
 	if so.Region == "" {
@@ -397,6 +431,7 @@ func New(opts Options) (_ *Server, err error) {
 
 	s.limits.register(s.metrics)
 	s.metrics.MustRegister(s.cwm.Collector())
+	s.metrics.MustRegister(s.authn.denied)
 	s.metrics.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "eddy_storage_failed",
 			Help: "1 while the store is in its failed state (a failed WAL write or sync, a failing flush, a vanished data directory): writes are refused and /healthz answers 503."},
@@ -415,6 +450,8 @@ func New(opts Options) (_ *Server, err error) {
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)
+	s.mux.Handle("/eddy/users", s.users)
+	s.mux.Handle("/eddy/users/", s.users)
 	policyAPI := policies.Handler(s.policies, opts.Principal)
 	s.mux.Handle(policies.Prefix, policyAPI)
 	s.mux.Handle(policies.Prefix+"/", policyAPI)
@@ -434,21 +471,21 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("POST "+cwmetrics.CBORPath, s.cwm.Handler(opts.Region))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
-		Handler:           s.limits.handler(s.mux),
+		Handler:           s.limits.handler(s.authn.handler(s.mux)),
 		ReadHeaderTimeout: max(opts.HTTP.HeaderTimeout, 0),
 		IdleTimeout:       max(opts.HTTP.IdleTimeout, 0),
 		ErrorLog:          slog.NewLogLogger(sub("http").Handler(), slog.LevelWarn),
 		// The limits find a request's connection (reserve or not) in its
 		// context, and follow which connections are idle.
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if lc, ok := c.(*limitConn); ok {
+			if lc, ok := unwrapConn(c).(*limitConn); ok {
 				return context.WithValue(ctx, connKey{}, lc)
 			}
 			return ctx
 		},
 		ConnState: func(c net.Conn, st http.ConnState) {
 			if cl := s.limits.conns.Load(); cl != nil {
-				cl.connState(c, st)
+				cl.connState(unwrapConn(c), st)
 			}
 		},
 	}
@@ -547,6 +584,9 @@ func (s *Server) Start() error {
 		s.limits.conns.Store(cl)
 		ln = cl
 	}
+	if s.certs != nil {
+		ln = tls.NewListener(ln, &tls.Config{GetCertificate: s.certs.get, MinVersion: tls.VersionTLS12})
+	}
 	s.ln = ln
 	s.ready.Store(true)
 	s.serve = lifecycle.New(context.Background(), "server", s.log)
@@ -569,8 +609,13 @@ func (s *Server) Start() error {
 // Addr returns the address the server listens on (after Start).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL returns http://addr.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL returns http://addr, or https://addr with TLS.
+func (s *Server) URL() string {
+	if s.certs != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Shutdown stops accepting connections, lets requests in flight finish
 // (bounded by ShutdownTimeout or ctx), stops the TTL sweeper, then closes
