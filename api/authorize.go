@@ -60,6 +60,9 @@ func (s *Server) authorize(c *call) error {
 		}
 		d := iam.Evaluate(pols, &iam.Request{Principal: c.principalARN, Action: ch.action, Resource: ch.resource, Context: ch.ctx})
 		if !d.Allowed {
+			if s.denied != nil {
+				s.denied(c.principalARN, ch.action, ch.resource)
+			}
 			return accessDenied(c.principalARN, ch.action, ch.resource, d.ExplicitDeny)
 		}
 	}

@@ -61,6 +61,10 @@ type Deps struct {
 	// every HTTP request is anonymous. Verified credentials (the users
 	// store) connect here; tests map keys to users directly.
 	Principal func(accessKeyID string) string
+	// Denied, when set, hears of every request the policies refused (the
+	// server counts them in metrics and logs them once per principal and
+	// minute).
+	Denied func(principal, action, resource string)
 	// Capacity, when set, admits and charges reads (GetItem, BatchGetItem,
 	// Query, Scan)
 	// against their table's or index's capacity; writes go through it as
@@ -98,6 +102,7 @@ type Server struct {
 
 	policies    Policies
 	principalOf func(accessKeyID string) string
+	denied      func(principal, action, resource string)
 
 	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
 }
@@ -106,7 +111,7 @@ type Server struct {
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
 	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit, cap: deps.Capacity, usage: deps.Usage,
-		policies: deps.Policies, principalOf: deps.Principal}
+		policies: deps.Policies, principalOf: deps.Principal, denied: deps.Denied}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerBackupOps()

@@ -130,8 +130,12 @@ type Entry struct {
 	// LastError is the last invocation's error message (the function's
 	// errorMessage, or why it could not be invoked); LogTail the tail of
 	// its log.
-	LastError string    `json:"lastError,omitempty"`
-	LogTail   string    `json:"logTail,omitempty"`
+	LastError string `json:"lastError,omitempty"`
+	LogTail   string `json:"logTail,omitempty"`
+	// Principal is who the last invocation ran as: the function's
+	// execution role (CreateFunction's Role), whose policies its table
+	// calls were authorized with.
+	Principal string    `json:"principal,omitempty"`
 	Delivery  *Delivery `json:"delivery,omitempty"`
 	Redrive   *Redrive  `json:"redrive,omitempty"`
 }

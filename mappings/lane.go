@@ -178,5 +178,5 @@ func invokeHost(ctx context.Context, host *triggers.Host, db *store.DB, name, qu
 		return delivery.Result{}, err
 	}
 	return delivery.Result{FunctionError: res.FunctionError, Payload: res.Payload, RequestID: res.RequestID,
-		ExecutedVersion: res.ExecutedVersion, Logs: res.Logs, Writes: &handlerWrites{tables: buf, emits: emits}}, nil
+		ExecutedVersion: res.ExecutedVersion, Logs: res.Logs, Principal: res.Role, Writes: &handlerWrites{tables: buf, emits: emits}}, nil
 }

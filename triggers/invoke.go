@@ -38,6 +38,9 @@ type Result struct {
 	ExecutedVersion string
 	RequestID       string
 	Duration        time.Duration
+	// Role is the execution role the invocation ran as (its table calls'
+	// principal; empty: none).
+	Role string
 }
 
 // poolKey identifies one version's configuration; a change of $LATEST makes
@@ -494,7 +497,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 			Instance: e.id, InstanceStarted: e.started, RequestID: reqID}}
 	}
 	logs.printf("START RequestId: %s Version: %s\n", reqID, p.cfg.Version)
-	res := &Result{ExecutedVersion: p.cfg.Version, RequestID: reqID}
+	res := &Result{ExecutedVersion: p.cfg.Version, RequestID: reqID, Role: p.cfg.Role}
 
 	// initDur is the cold start's instantiation; Lambda reports it apart
 	// from the handler's Duration, as "Init Duration" on cold starts only.

@@ -61,14 +61,14 @@ func TestFunctionRoleForbidsTable(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	var lastError string
+	var lastError, principal string
 	eddytest.WaitFor(t, "a dead-letter entry", 60*time.Second, func() bool {
 		es, err := s.DLQ().Entries(uuid)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(es) > 0 {
-			lastError = es[0].LastError
+			lastError, principal = es[0].LastError, es[0].Principal
 			return true
 		}
 		return false
@@ -76,6 +76,9 @@ func TestFunctionRoleForbidsTable(t *testing.T) {
 	want := "AccessDeniedException: User: " + role + " is not authorized to perform: dynamodb:UpdateItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table/totals with an explicit deny in an identity-based policy"
 	if !strings.Contains(lastError, want) {
 		t.Fatalf("dead letter's error = %q, want it to contain %q", lastError, want)
+	}
+	if principal != role {
+		t.Fatalf("dead letter's principal = %q, want the function's role %q", principal, role)
 	}
 	got, err := s.DDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("totals")})
 	if err != nil || len(got.Items) != 0 {

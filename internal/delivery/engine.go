@@ -83,6 +83,9 @@ type Result struct {
 	ExecutedVersion string
 	// Logs is the tail of the invocation's log.
 	Logs []byte
+	// Principal is who the invocation ran as (the function's execution
+	// role), recorded on a dead-letter entry.
+	Principal string
 	// Writes are the table writes the handler deferred to the commit of
 	// this invocation's outcome; nil when it made none.
 	Writes Writes
@@ -512,6 +515,7 @@ func (e *Engine) failure(items []Record, condition string, invokes int, res *Res
 		fr.ResponseContext.FunctionError = res.FunctionError
 		en.LastError = why
 		en.LogTail = string(res.Logs)
+		en.Principal = res.Principal
 	}
 	fr.Timestamp = e.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	bi := &fr.DDBStreamBatchInfo

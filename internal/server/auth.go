@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,16 +52,20 @@ type authenticator struct {
 	metricsPublic bool
 	log           *slog.Logger
 	denied        *prometheus.CounterVec
+	forbidden     *prometheus.CounterVec // refused by IAM policies (authorized)
 
 	mu     sync.Mutex
-	logged map[string]time.Time // access key ("" unsigned) → last denial logged
+	logged map[string]time.Time // access key ("" unsigned), or "iam " + principal → last denial logged
 }
 
 func newAuthenticator(v *auth.Verifier, metricsPublic bool, log *slog.Logger) *authenticator {
 	a := &authenticator{metricsPublic: metricsPublic, log: log, logged: map[string]time.Time{},
 		denied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eddy_auth_denied_total",
 			Help: "Requests refused because they were not authenticated, by the exception answered (UnrecognizedClientException, InvalidSignatureException, ...)."},
-			[]string{"code"})}
+			[]string{"code"}),
+		forbidden: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eddy_access_denied_total",
+			Help: "Requests refused by IAM policies (AccessDeniedException), by action."},
+			[]string{"action"})}
 	a.verifier.Store(v)
 	return a
 }
@@ -192,6 +197,67 @@ func (a *authenticator) logDenial(r *http.Request, e *auth.Error) {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		a.log.Warn("request denied: not authenticated (logged once a minute per access key)",
 			"access_key", e.AccessKeyID, "code", e.Code, "reason", e.Message, "remote", host, "path", r.URL.Path)
+	}
+}
+
+// authorized is api's Denied hook: a request the principal's policies
+// refused, counted by action and logged once per principal and minute.
+func (a *authenticator) authorized(principal, action, resource string) {
+	a.forbidden.WithLabelValues(action).Inc()
+	if a.once("iam " + principal) {
+		a.log.Warn("request denied: not authorized (logged once a minute per principal)",
+			"principal", principal, "action", action, "resource", resource)
+	}
+}
+
+// once reports whether key's denial is to be logged now: its first, or a
+// minute after the last one logged.
+func (a *authenticator) once(key string) bool {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if last, seen := a.logged[key]; seen && now.Sub(last) < time.Minute {
+		return false
+	}
+	if len(a.logged) >= 10000 {
+		clear(a.logged)
+	}
+	a.logged[key] = now
+	return true
+}
+
+// adminActions logs every change made through eddy's own admin API
+// (/eddy/..., any method but GET and HEAD) with the principal that made it,
+// after it was answered: who redrove or purged dead letters, added a sink,
+// enabled a relay, changed a user or a policy.
+func (a *authenticator) adminActions(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/eddy/") || r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		id, _ := auth.FromContext(r.Context())
+		who := cmp.Or(id.ARN, id.AccessKeyID, "anonymous")
+		a.log.Info("admin action", "principal", who, "method", r.Method, "path", r.URL.Path, "status", rec.status)
+	})
+}
+
+// statusRecorder keeps the status a handler answered.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
 	}
 }
 

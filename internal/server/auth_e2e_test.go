@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/eddydb/eddy/auth"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/logtest"
 	"github.com/eddydb/eddy/internal/server"
 )
 
@@ -386,7 +389,9 @@ func TestUsersStore(t *testing.T) {
 // policy denying PutItem to alice stops her signed PutItem with
 // AccessDeniedException naming her ARN, and lets the temporary user's.
 func TestVerifiedUserIsPolicyPrincipal(t *testing.T) {
-	s := startAuth(t)
+	var logs logtest.Buffer
+	s := eddytest.Start(t, server.Options{Credentials: []auth.Credential{keyAlice, keyTemp, keyExpired},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	ddb := dynamodb.NewFromConfig(s.ConfigAs(keyAlice.AccessKeyID, keyAlice.SecretAccessKey, ""))
 	if _, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
@@ -410,5 +415,29 @@ func TestVerifiedUserIsPolicyPrincipal(t *testing.T) {
 	wantAPIError(t, "alice's PutItem", err, 400, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: dynamodb:PutItem")
 	if _, err := dynamodb.NewFromConfig(s.ConfigAs(keyTemp.AccessKeyID, keyTemp.SecretAccessKey, keyTemp.SessionToken)).PutItem(ctx, put); err != nil {
 		t.Fatalf("temp's PutItem: %v", err)
+	}
+	// A second denial: counted, not logged again within the minute.
+	_, err = ddb.PutItem(ctx, put)
+	wantAPIError(t, "alice's second PutItem", err, 400, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/alice")
+	r, _ := http.NewRequest("GET", s.URL()+"/metrics", nil)
+	h := sha256.Sum256(nil)
+	_ = v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: keyAlice.AccessKeyID, SecretAccessKey: keyAlice.SecretAccessKey}, r, hex.EncodeToString(h[:]), "eddy", "us-east-1", time.Now())
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if body := string(b); !strings.Contains(body, `eddy_access_denied_total{action="dynamodb:PutItem"} 2`) {
+		t.Fatalf("authorization denials not counted (%d):\n%s", resp.StatusCode, grepLines(body, "eddy_access_denied"))
+	}
+	if n := strings.Count(logs.String(), "request denied: not authorized"); n != 1 ||
+		!strings.Contains(logs.String(), "principal=arn:aws:iam::000000000000:user/alice action=dynamodb:PutItem") {
+		t.Fatalf("%d denial log lines, want 1 naming alice:\n%s", n, grepLines(logs.String(), "denied"))
+	}
+	// An admin action is logged with the principal that made it.
+	status, _, _ := rawSigned(t, s, "DELETE", "/eddy/relays/nope", nil, "", "", keyAlice, "eddy", time.Now())
+	if !strings.Contains(logs.String(), `msg="admin action" subsystem=auth principal=arn:aws:iam::000000000000:user/alice method=DELETE path=/eddy/relays/nope status=`+strconv.Itoa(status)) {
+		t.Fatalf("admin action not logged:\n%s", grepLines(logs.String(), "admin"))
 	}
 }

@@ -348,7 +348,12 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.dataport = s.newDataport(sub("dataport"))
 	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity,
-		Usage: s.recordUsage, Policies: s.policies, Principal: opts.Principal, Ops: dataportOps(s.dataport)},
+		Usage: s.recordUsage, Policies: s.policies, Principal: opts.Principal, Ops: dataportOps(s.dataport),
+		Denied: func(principal, action, resource string) {
+			if s.authn != nil {
+				s.authn.authorized(principal, action, resource)
+			}
+		}},
 		api.Config{Region: opts.Region, AccountID: opts.AccountID})
 	s.opened("dataport", func() error { s.dataport.Close(); return nil })
 
@@ -431,7 +436,7 @@ func New(opts Options) (_ *Server, err error) {
 
 	s.limits.register(s.metrics)
 	s.metrics.MustRegister(s.cwm.Collector())
-	s.metrics.MustRegister(s.authn.denied)
+	s.metrics.MustRegister(s.authn.denied, s.authn.forbidden)
 	s.metrics.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "eddy_storage_failed",
 			Help: "1 while the store is in its failed state (a failed WAL write or sync, a failing flush, a vanished data directory): writes are refused and /healthz answers 503."},
@@ -471,7 +476,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.Handle("POST "+cwmetrics.CBORPath, s.cwm.Handler(opts.Region))
 	s.mux.Handle("/", s.rpc())
 	s.http = &http.Server{
-		Handler:           s.limits.handler(s.authn.handler(s.mux)),
+		Handler:           s.limits.handler(s.authn.handler(s.authn.adminActions(s.mux))),
 		ReadHeaderTimeout: max(opts.HTTP.HeaderTimeout, 0),
 		IdleTimeout:       max(opts.HTTP.IdleTimeout, 0),
 		ErrorLog:          slog.NewLogLogger(sub("http").Handler(), slog.LevelWarn),

@@ -167,7 +167,11 @@ func (s *Subscriber) Subscribe(ctx context.Context, table string) (<-chan *messa
 		case <-s.closing:
 		case <-stop:
 		}
-		it.Stop()
+		// Drain, not Stop: the records already pulled into the iterator's
+		// buffer come out of Next and are nacked below, so NATS redelivers
+		// them at once instead of after AckWait (with MaxAckPending 1, a
+		// discarded one would hold the consumer up that long).
+		it.Drain()
 	}()
 	go func() {
 		defer s.subs.Done()
@@ -181,8 +185,18 @@ func (s *Subscriber) Subscribe(ctx context.Context, table string) (<-chan *messa
 				}
 				return
 			}
+			if s.ended(ctx) {
+				_ = m.Nak() // pulled but never handed over
+				continue
+			}
 			if !s.deliver(ctx, m, out, fields) {
-				return
+				for { // nack what is left in the buffer
+					m, err := it.Next()
+					if err != nil {
+						return
+					}
+					_ = m.Nak()
+				}
 			}
 		}
 	}()
@@ -267,6 +281,19 @@ func (s *Subscriber) handOver(ctx context.Context, wm *message.Message, out chan
 	case <-grace.C:
 	}
 	return false, true
+}
+
+// ended reports whether the subscription is over: ctx done or the
+// Subscriber closed.
+func (s *Subscriber) ended(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
 }
 
 // Close ends every subscription and closes their channels.

@@ -123,7 +123,7 @@ func TestWatermillRouterConsumesEveryRecordInOrder(t *testing.T) {
 	got := &seen{byKey: map[string][]int{}, uuids: map[string]int{}}
 	var failedOnce sync.Map
 	run := func() (stop func()) {
-		sub, err := watermillsub.New(js, watermillsub.Config{Durable: "svc", NackDelay: 100 * time.Millisecond, AckWait: 30 * time.Second})
+		sub, err := watermillsub.New(js, watermillsub.Config{Durable: "svc", NackDelay: 100 * time.Millisecond, AckWait: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
