@@ -22,6 +22,12 @@ func WithPolicies(p Policies, principal func(accessKeyID string) string) Option 
 	return func(h *handler) { h.policies, h.principalOf = p, principal }
 }
 
+// WithDenied has denied hear of every request the policies refused (the
+// server counts them and logs them once per principal and minute).
+func WithDenied(denied func(principal, action, resource string)) Option {
+	return func(h *handler) { h.denied = denied }
+}
+
 // lambdaActions names the IAM action of each route (the Service
 // Authorization Reference, "Actions defined by AWS Lambda").
 var lambdaActions = map[string]string{
@@ -98,6 +104,9 @@ func (h *handler) authorize(r *http.Request, accessKeyID, region string) error {
 	d := iam.Evaluate(pols, &iam.Request{Principal: principal, Action: action, Resource: resource, Context: ctx})
 	if d.Allowed {
 		return nil
+	}
+	if h.denied != nil {
+		h.denied(principal, action, resource)
 	}
 	why := "because no identity-based policy allows the " + action + " action"
 	if d.ExplicitDeny {

@@ -31,6 +31,7 @@ type handler struct {
 	mux     *http.ServeMux
 
 	policies    Policies // nil: every request allowed (WithPolicies)
+	denied      func(principal, action, resource string)
 	principalOf func(accessKeyID string) string
 }
 

@@ -402,7 +402,7 @@ func TestVerifiedUserIsPolicyPrincipal(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"dynamodb:PutItem","Resource":"*"}]}`
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["dynamodb:PutItem","lambda:ListFunctions"],"Resource":"*"}]}`
 	if err := s.Policies().Put("arn:aws:iam::000000000000:user/alice", "no-puts", []byte(deny)); err != nil {
 		t.Fatal(err)
 	}
@@ -419,6 +419,8 @@ func TestVerifiedUserIsPolicyPrincipal(t *testing.T) {
 	// A second denial: counted, not logged again within the minute.
 	_, err = ddb.PutItem(ctx, put)
 	wantAPIError(t, "alice's second PutItem", err, 400, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/alice")
+	_, err = lambda.NewFromConfig(s.ConfigAs(keyAlice.AccessKeyID, keyAlice.SecretAccessKey, "")).ListFunctions(ctx, &lambda.ListFunctionsInput{})
+	wantAPIError(t, "alice's ListFunctions", err, 403, "AccessDeniedException", "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: lambda:ListFunctions")
 	r, _ := http.NewRequest("GET", s.URL()+"/metrics", nil)
 	h := sha256.Sum256(nil)
 	_ = v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: keyAlice.AccessKeyID, SecretAccessKey: keyAlice.SecretAccessKey}, r, hex.EncodeToString(h[:]), "eddy", "us-east-1", time.Now())
@@ -428,7 +430,8 @@ func TestVerifiedUserIsPolicyPrincipal(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if body := string(b); !strings.Contains(body, `eddy_access_denied_total{action="dynamodb:PutItem"} 2`) {
+	if body := string(b); !strings.Contains(body, `eddy_access_denied_total{action="dynamodb:PutItem"} 2`) ||
+		!strings.Contains(body, `eddy_access_denied_total{action="lambda:ListFunctions"} 1`) {
 		t.Fatalf("authorization denials not counted (%d):\n%s", resp.StatusCode, grepLines(body, "eddy_access_denied"))
 	}
 	if n := strings.Count(logs.String(), "request denied: not authorized"); n != 1 ||

@@ -466,7 +466,8 @@ func New(opts Options) (_ *Server, err error) {
 	reps := s.replicationsHandler()
 	s.mux.Handle("/eddy/replications", reps)
 	s.mux.Handle("/eddy/replications/", reps)
-	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings), lambdaapi.WithPolicies(s.policies, opts.Principal))
+	lambdaAPI := lambdaapi.NewHandler(s.triggers, lambdaapi.WithMappings(s.mappings), lambdaapi.WithPolicies(s.policies, opts.Principal),
+		lambdaapi.WithDenied(s.authn.authorized))
 	s.mux.Handle("/2015-03-31/", lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2017, lambdaAPI)
 	s.mux.Handle(lambdaapi.ConcurrencyPrefix2019, lambdaAPI)
