@@ -198,34 +198,18 @@ func (m *Manager) listImports(_ context.Context, _ string, decode func(any) erro
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var jobs []*importJob
-	var arns []string
-	for _, e := range m.imports {
-		if in.TableArn == nil || e.desc.TableArn == *in.TableArn {
-			jobs = append(jobs, e)
-			arns = append(arns, e.desc.ImportArn)
-		}
-	}
-	idx, next, err := page(arns, limit, str(in.NextToken))
-	if err != nil {
-		return nil, err
-	}
-	sums := []map[string]any{}
-	for _, i := range idx {
-		d := jobs[i].desc
-		s := map[string]any{
-			"ImportArn": d.ImportArn, "ImportStatus": d.ImportStatus, "TableArn": d.TableArn,
-			"S3BucketSource": d.S3BucketSource, "CloudWatchLogGroupArn": d.CloudWatchLogGroupArn,
-			"InputFormat": d.InputFormat, "StartTime": d.StartTime,
-		}
-		if d.EndTime != nil {
-			s["EndTime"] = d.EndTime
-		}
-		sums = append(sums, s)
-	}
-	out := map[string]any{"ImportSummaryList": sums}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return listPage(m.imports, in.TableArn, limit, in.NextToken, "ImportSummaryList",
+		func(j *importJob) (string, string) { return j.desc.TableArn, j.desc.ImportArn },
+		func(j *importJob) map[string]any {
+			d := j.desc
+			s := map[string]any{
+				"ImportArn": d.ImportArn, "ImportStatus": d.ImportStatus, "TableArn": d.TableArn,
+				"S3BucketSource": d.S3BucketSource, "CloudWatchLogGroupArn": d.CloudWatchLogGroupArn,
+				"InputFormat": d.InputFormat, "StartTime": d.StartTime,
+			}
+			if d.EndTime != nil {
+				s["EndTime"] = d.EndTime
+			}
+			return s
+		})
 }

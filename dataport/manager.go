@@ -439,24 +439,37 @@ func (m *Manager) listExports(_ context.Context, _ string, decode func(any) erro
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var jobs []*exportJob
+	return listPage(m.exports, in.TableArn, limit, in.NextToken, "ExportSummaries",
+		func(j *exportJob) (string, string) { return j.desc.TableArn, j.desc.ExportArn },
+		func(j *exportJob) map[string]any {
+			d := j.desc
+			return map[string]any{"ExportArn": d.ExportArn, "ExportStatus": d.ExportStatus, "ExportType": d.ExportType}
+		})
+}
+
+// listPage is ListExports' and ListImports' answer: a page of the
+// summaries, under key, of the jobs (in creation order) of table (nil: of
+// every table). ids gives a job's table ARN and its own ARN (the paging
+// token's ground). Callers hold m.mu.
+func listPage[J any](jobs []J, table *string, limit int, token *string, key string,
+	ids func(J) (table, arn string), summary func(J) map[string]any) (any, error) {
+	var kept []J
 	var arns []string
-	for _, e := range m.exports {
-		if in.TableArn == nil || e.desc.TableArn == *in.TableArn {
-			jobs = append(jobs, e)
-			arns = append(arns, e.desc.ExportArn)
+	for _, j := range jobs {
+		if t, a := ids(j); table == nil || t == *table {
+			kept = append(kept, j)
+			arns = append(arns, a)
 		}
 	}
-	idx, next, err := page(arns, limit, str(in.NextToken))
+	idx, next, err := page(arns, limit, str(token))
 	if err != nil {
 		return nil, err
 	}
 	sums := []map[string]any{}
 	for _, i := range idx {
-		d := jobs[i].desc
-		sums = append(sums, map[string]any{"ExportArn": d.ExportArn, "ExportStatus": d.ExportStatus, "ExportType": d.ExportType})
+		sums = append(sums, summary(kept[i]))
 	}
-	out := map[string]any{"ExportSummaries": sums}
+	out := map[string]any{key: sums}
 	if next != "" {
 		out["NextToken"] = next
 	}
