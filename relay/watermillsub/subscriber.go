@@ -72,6 +72,14 @@ type Config struct {
 	// NackDelay is how long NATS waits before redelivering a nacked record.
 	// Default 1 s.
 	NackDelay time.Duration
+	// Heartbeat is the idle heartbeat of the pull requests: a gap of
+	// twice this without a record or a heartbeat is logged (the
+	// subscription keeps going). Default: nats.go's, 15 s.
+	Heartbeat time.Duration
+	// RetryBackoff is the pause before making the consumer again when
+	// NATS closed it (deleted, or the connection lost for good).
+	// Default 1 s.
+	RetryBackoff time.Duration
 	// Logger: default watermill.NopLogger.
 	Logger watermill.LoggerAdapter
 }
@@ -94,6 +102,9 @@ func (c *Config) defaults() {
 	}
 	if c.NackDelay <= 0 {
 		c.NackDelay = time.Second
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = watermill.NopLogger{}
@@ -151,17 +162,71 @@ func (s *Subscriber) Subscribe(ctx context.Context, table string) (<-chan *messa
 	if err != nil {
 		return nil, fmt.Errorf("watermillsub: consumer for %s: %w", table, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(s.cfg.MaxAckPending))
+	it, err := cons.Messages(s.pullOpts()...)
 	if err != nil {
 		return nil, fmt.Errorf("watermillsub: consume %s: %w", table, err)
 	}
 	out := make(chan *message.Message)
 	fields := watermill.LogFields{"table": table, "subject": cc.FilterSubject, "durable": cc.Durable}
 	s.cfg.Logger.Info("subscribed to eddy change records", fields)
-	stop := make(chan struct{})
-	s.subs.Add(2)
-	go func() { // ends the iterator when the subscription ends
+	s.subs.Add(1)
+	go func() {
 		defer s.subs.Done()
+		defer close(out)
+		for {
+			s.consume(ctx, it, out, fields)
+			// The iterator closed. Unless the subscription ended, that
+			// was NATS (the consumer deleted, the connection closed for
+			// good, a terminal pull status): make the consumer again and
+			// go on from its acknowledged position, never silently stop.
+			for !s.ended(ctx) {
+				s.cfg.Logger.Error("eddy change records: consumer gone, subscribing again", nil, fields)
+				if !s.sleep(ctx, s.cfg.RetryBackoff) {
+					return
+				}
+				if cons, err = s.js.CreateOrUpdateConsumer(ctx, s.cfg.Stream, cc); err == nil {
+					if it, err = cons.Messages(s.pullOpts()...); err == nil {
+						s.cfg.Logger.Info("subscribed to eddy change records again", fields)
+						break
+					}
+				}
+				s.cfg.Logger.Error("eddy change records: subscribing again", err, fields)
+			}
+			if s.ended(ctx) {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// pullOpts are the options of a consumer's message iterator, and Heartbeat
+// when set. The server hands out at most MaxAckPending records unacked;
+// the pull asks for more than that because the iterator's buffer is as
+// long as its pull, and heartbeats and pull statuses share it with the
+// records: with room for one, a heartbeat that arrived while a handler
+// was busy makes NATS drop the next record ("slow consumer"), which then
+// waits out AckWait.
+func (s *Subscriber) pullOpts() []jetstream.PullMessagesOpt {
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(max(s.cfg.MaxAckPending, 16))}
+	if s.cfg.Heartbeat > 0 {
+		opts = append(opts, jetstream.PullHeartbeat(s.cfg.Heartbeat), jetstream.PullExpiry(max(30*time.Second, 2*s.cfg.Heartbeat)))
+	}
+	return opts
+}
+
+// consume hands its records to the router until the subscription ends
+// (it then drains it, nacking what was pulled and never handed over) or
+// the iterator closes. Errors that leave the iterator open (a missed
+// heartbeat: the server or the network stalled) are logged once each
+// time they start, and consumption goes on.
+func (s *Subscriber) consume(ctx context.Context, it jetstream.MessagesContext, out chan<- *message.Message, fields watermill.LogFields) {
+	drained := make(chan struct{})
+	defer func() { <-drained }()
+	stop := make(chan struct{})
+	defer close(stop) // before the wait above: defers run last first
+	go func() {       // ends the iterator when the subscription ends
+		defer close(drained)
 		select {
 		case <-ctx.Done():
 		case <-s.closing:
@@ -173,34 +238,52 @@ func (s *Subscriber) Subscribe(ctx context.Context, table string) (<-chan *messa
 		// discarded one would hold the consumer up that long).
 		it.Drain()
 	}()
-	go func() {
-		defer s.subs.Done()
-		defer close(out)
-		defer close(stop)
-		for {
-			m, err := it.Next()
-			if err != nil {
-				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					s.cfg.Logger.Error("reading eddy change records", err, fields)
+	var failing error
+	for {
+		m, err := it.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			return
+		}
+		if err != nil {
+			if failing == nil || failing.Error() != err.Error() {
+				s.cfg.Logger.Error("reading eddy change records", err, fields)
+			}
+			failing = err
+			continue
+		}
+		if failing != nil {
+			s.cfg.Logger.Info("reading eddy change records again", fields)
+			failing = nil
+		}
+		if s.ended(ctx) {
+			_ = m.Nak() // pulled but never handed over
+			continue
+		}
+		if !s.deliver(ctx, m, out, fields) {
+			for { // nack what is left in the buffer
+				m, err := it.Next()
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
 				}
-				return
-			}
-			if s.ended(ctx) {
-				_ = m.Nak() // pulled but never handed over
-				continue
-			}
-			if !s.deliver(ctx, m, out, fields) {
-				for { // nack what is left in the buffer
-					m, err := it.Next()
-					if err != nil {
-						return
-					}
+				if err == nil {
 					_ = m.Nak()
 				}
 			}
 		}
-	}()
-	return out, nil
+	}
+}
+
+// sleep waits d; false when the subscription ended first.
+func (s *Subscriber) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	return false
 }
 
 // deliver hands m to the router until it is acked (a Nack hands it again
