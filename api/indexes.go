@@ -260,6 +260,12 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (dr
 			online++
 		}
 	}
+	// Each entry's shape, then the one-online-index limit over the whole
+	// list, come before any index is looked up: [Delete g1, Delete g2] is
+	// LimitExceededException even when g1 does not exist (the catalogue's
+	// DDB-TABLE-159; scylladb test_gsi_updatetable.py
+	// test_gsi_updatetable_errors).
+	creates := online
 	for _, u := range ups {
 		n := 0
 		for _, x := range []*indexWire{u.Create, u.Update, u.Delete} {
@@ -275,6 +281,14 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (dr
 		if n > 1 {
 			return nil, ddberr.Invalidf("Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object")
 		}
+		if u.Create != nil || u.Delete != nil {
+			creates++
+		}
+	}
+	if creates > 1 {
+		return nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+	}
+	for _, u := range ups {
 		switch {
 		case u.Create != nil:
 			online++
