@@ -13,8 +13,7 @@ import (
 // batch reports one Usage per table. Covered: GetItem, PutItem,
 // UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem,
 // TransactWriteItems, TransactGetItems, and PartiQL's ExecuteStatement,
-// BatchExecuteStatement and ExecuteTransaction of writes (a read-only
-// ExecuteTransaction is not metered).
+// BatchExecuteStatement and ExecuteTransaction.
 type Usage struct {
 	Region, Table, Op string
 	// Read and Write are the table's own capacity units (a local index

@@ -521,26 +521,30 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 	}
 	err := l.admit(touches, now, wo.Op)
 	if err != nil && wo.Metering == store.MeterTransaction {
-		return txRefusal(err, touches, len(muts))
+		at := 0
+		for i := range touches {
+			if touches[i].refused {
+				at = touches[i].mut
+			}
+		}
+		return TransactionRefusal(err, at, len(muts))
 	}
 	return err
 }
 
-// txRefusal is a throttled transaction's error, as DynamoDB reports it:
-// TransactionCanceledException with the throttled action's reason
+// TransactionRefusal is the error of a transaction of n actions whose
+// action at was refused with err (the limiter's error for it), as DynamoDB
+// reports it: TransactionCanceledException with that action's reason
 // (ProvisionedThroughputExceeded, or ThrottlingError on demand) and None
-// for the others (API reference, TransactWriteItems).
-func txRefusal(err error, touches []touch, n int) error {
-	de := err.(*ddberr.Error)
+// for the others (API reference, TransactWriteItems and TransactGetItems:
+// "There is insufficient provisioned capacity for the transaction to be
+// completed"). Used for transactional writes here and for transactional
+// reads (TransactGetItems, a read-only ExecuteTransaction) by api.
+func TransactionRefusal(err error, at, n int) error {
+	de := ddberr.As(err)
 	code := "ProvisionedThroughputExceeded"
 	if de.Kind == ddberr.KindThrottling {
 		code = "ThrottlingError"
-	}
-	at := 0
-	for i := range touches {
-		if touches[i].refused {
-			at = touches[i].mut
-		}
 	}
 	reasons := make([]ddberr.CancellationReason, n)
 	codes := make([]string, n)
