@@ -244,7 +244,11 @@ func (s *Store) RecordThrottle(t *Throttle) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.minute(now)
-	s.add(Key{Region: t.Region, Metric: ThrottledRequests, Table: t.Table, Op: t.Op}, m, 1)
+	if t.Op != "" {
+		// ThrottledRequests is per operation; a trigger handler's buffered
+		// writes, throttled when they commit, have none.
+		s.add(Key{Region: t.Region, Metric: ThrottledRequests, Table: t.Table, Op: t.Op}, m, 1)
+	}
 	k := Key{Region: t.Region, Table: t.Table}
 	if t.Read > 0 {
 		k.Metric = ReadThrottles
