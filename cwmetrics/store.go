@@ -121,6 +121,7 @@ type series struct {
 	total   Stat     // since the series appeared (Prometheus)
 	last    float64  // the latest sample (gauges)
 	touched int64    // minute of the latest sample
+	dirty   int64    // the earliest minute changed since the last Flush; -1: none
 }
 
 // Options bound a Store. Zero values mean the defaults.
@@ -146,6 +147,7 @@ type Store struct {
 	mu     sync.Mutex
 	series map[Key]*series
 	pruned int64 // the minute of the last prune
+	kv     KV    // where Flush keeps the data points (Load); nil: memory only
 }
 
 // New returns an empty Store.
@@ -307,8 +309,11 @@ func (s *Store) add(k Key, m int64, v float64) {
 		if len(s.series) >= s.opts.MaxSeries {
 			s.evict()
 		}
-		se = &series{key: k}
+		se = &series{key: k, dirty: m}
 		s.series[k] = se
+	}
+	if se.dirty < 0 || m < se.dirty {
+		se.dirty = m
 	}
 	se.total.add(v)
 	se.last, se.touched = v, m

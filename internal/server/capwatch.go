@@ -23,6 +23,12 @@ func (s *Server) openCapWatch() error {
 		mo.Now = s.opts.Clock
 	}
 	s.cwm = cwmetrics.New(mo)
+	// The last 3 hours of data points survive a restart: read back now,
+	// written every MetricsInterval (Tick) and when the server closes.
+	if err := s.cwm.Load(s.db.KeySpace(store.SpaceMetrics)); err != nil {
+		return err
+	}
+	s.opened("metrics", s.cwm.Flush)
 	var err error
 	s.scaling, err = appautoscaling.New(capacityTables{s}, s.cwm, s.db.KeySpace(store.SpaceAutoScaling), appautoscaling.Options{
 		Region: s.opts.Region, AccountID: s.opts.AccountID, Now: s.cwm.Now})
@@ -55,8 +61,9 @@ func (s *Server) startCapWatch() {
 }
 
 // Tick samples every provisioned table's and global index's
-// ProvisionedRead/WriteCapacityUnits into the metric store, then evaluates
-// the auto scaling policies. The server calls it every MetricsInterval;
+// ProvisionedRead/WriteCapacityUnits into the metric store, evaluates
+// the auto scaling policies, then writes the metric store's changed data
+// points to its key space. The server calls it every MetricsInterval;
 // tests with a compressed clock call it after advancing the clock.
 func (s *Server) Tick(ctx context.Context) {
 	for _, t := range s.db.Tables() {
@@ -73,6 +80,9 @@ func (s *Server) Tick(ctx context.Context) {
 		}
 	}
 	s.scaling.Evaluate(ctx)
+	if err := s.cwm.Flush(); err != nil {
+		s.log.Warn("cloudwatch metrics: flush failed", "err", err)
+	}
 }
 
 func (s *Server) setProvisioned(k cwmetrics.Key, tp store.Throughput) {
