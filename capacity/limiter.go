@@ -85,8 +85,9 @@ type Observer interface {
 	// operation (PutItem, Query...), empty when unknown.
 	Throttled(region, table, index string, read bool, op string)
 	// Consumed is the capacity an admitted request consumed from a table
-	// (index empty) or a global index.
-	Consumed(region, table, index string, read bool, units float64)
+	// (index empty) or a global index; op as for Throttled (empty for a
+	// trigger handler's writes committed by its mapping).
+	Consumed(region, table, index string, read bool, op string, units float64)
 }
 
 // Options configure a Limiter. Zero values mean the documented defaults.
@@ -642,7 +643,7 @@ func (l *Limiter) admitPartial(touches []touch, results []store.Result, now time
 		}
 		for k := range touches {
 			if charged[k] {
-				l.obs.Consumed(touches[k].t.Region, touches[k].t.Name, touches[k].index, false, touches[k].units)
+				l.obs.Consumed(touches[k].t.Region, touches[k].t.Name, touches[k].index, false, op, touches[k].units)
 			}
 		}
 	}
@@ -683,7 +684,7 @@ func (l *Limiter) admit(touches []touch, now time.Time, op string) error {
 		if refused == nil || l.mode == Report {
 			for i := range touches {
 				tc := &touches[i]
-				l.obs.Consumed(tc.t.Region, tc.t.Name, tc.index, false, tc.units)
+				l.obs.Consumed(tc.t.Region, tc.t.Name, tc.index, false, op, tc.units)
 			}
 		}
 	}
@@ -786,6 +787,6 @@ func (l *Limiter) ChargeRead(rd Read, units float64) {
 	s.consumed.Add(units)
 	l.mu.Unlock()
 	if l.obs != nil {
-		l.obs.Consumed(rd.Table.Region, rd.Table.Name, index, true, units)
+		l.obs.Consumed(rd.Table.Region, rd.Table.Name, index, true, rd.Op, units)
 	}
 }

@@ -224,6 +224,20 @@ func (s *Store) Record(u *Usage) {
 	}
 }
 
+// AddConsumed adds one sample of units consumed from a table (index empty)
+// or a global index outside a request: a trigger handler's writes, as its
+// mapping commits them.
+func (s *Store) AddConsumed(region, table, index string, read bool, units float64) {
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := Key{Region: region, Metric: ConsumedWrite, Table: table, Index: index}
+	if read {
+		k.Metric = ConsumedRead
+	}
+	s.add(k, s.minute(now), units)
+}
+
 // Throttle is one throttled request (the capacity limiter reports them):
 // its table and operation, and the read and write throttle events it
 // caused per table or global index (a batch can cause several).

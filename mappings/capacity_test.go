@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/eddydb/eddy/capacity"
+	"github.com/eddydb/eddy/cwmetrics"
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
@@ -138,5 +139,16 @@ func TestHandlerWritesThrottled(t *testing.T) {
 	})
 	if w := report().Write; w.Available > 10 || w.Rate != 1 {
 		t.Fatalf("dst's write side %+v", w)
+	}
+	// CloudWatch counts each write once, when it was committed, however
+	// often its batch was retried.
+	sum := 0.0
+	now := time.Now()
+	for _, p := range srv.Metrics().Query(cwmetrics.Key{Region: "us-east-1", Metric: cwmetrics.ConsumedWrite, Table: "dst"},
+		now.Add(-time.Hour), now.Add(time.Hour), time.Minute) {
+		sum += p.Sum
+	}
+	if sum != 25 {
+		t.Fatalf("ConsumedWriteCapacityUnits of dst: %v, want 25 (one unit a write)", sum)
 	}
 }

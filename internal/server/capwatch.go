@@ -148,7 +148,10 @@ func (c capacityTables) SetCapacity(ctx context.Context, region, table, index st
 // throttleMetrics is the capacity limiter's Observer: each throttle event
 // becomes CloudWatch's ReadThrottleEvents or WriteThrottleEvents (of the
 // table or the global index) and ThrottledRequests. Consumption is
-// recorded from api's Usage hook (every admitted request), not here.
+// recorded from api's Usage hook (every admitted request), except a
+// trigger handler's writes (no operation): api does not count them when
+// the handler makes its calls, since they are written, and consume, only
+// when the mapping commits them, once however often the batch is retried.
 type throttleMetrics struct{ cwm *cwmetrics.Store }
 
 func (t throttleMetrics) Throttled(region, table, index string, read bool, op string) {
@@ -167,4 +170,8 @@ func (t throttleMetrics) Throttled(region, table, index string, read bool, op st
 	t.cwm.RecordThrottle(th)
 }
 
-func (throttleMetrics) Consumed(region, table, index string, read bool, units float64) {}
+func (t throttleMetrics) Consumed(region, table, index string, read bool, op string, units float64) {
+	if op == "" {
+		t.cwm.AddConsumed(region, table, index, read, units)
+	}
+}
