@@ -78,8 +78,9 @@ const (
 	SpaceUsers    Space = 0x80 // users and their access keys (internal/server, eddy users)
 	SpacePolicies Space = 0x81 // IAM policies by principal ARN and name
 
-	// 0x90-0x9F: package appautoscaling.
+	// 0x90-0x9F: capacity's packages: appautoscaling, cwmetrics.
 	SpaceAutoScaling Space = 0x90 // scalable targets, scaling policies, scaling activities
+	SpaceMetrics     Space = 0x91 // CloudWatch data points of the retention, per minute (cwmetrics)
 )
 
 // spaces names every registered Space and its owner.
@@ -106,6 +107,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceUsers:         {"users", "internal/server"},
 	SpacePolicies:      {"policies", "iam/policies"},
 	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
+	SpaceMetrics:       {"metrics", "cwmetrics"},
 }
 
 // String returns the space's registered name, or its byte in hex.
