@@ -1,0 +1,250 @@
+package remote_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
+	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/mappings/remote"
+	"github.com/eddydb/eddy/streams"
+	"github.com/eddydb/eddy/triggers/triggerstest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	triggerstest.Cleanup()
+	os.Exit(code)
+}
+
+var ctx = context.Background()
+
+// call is one invocation as the esm guest reports it.
+type call struct {
+	Seqs []string `json:"seqs"`
+	Pks  []string `json:"pks"`
+	Vs   []string `json:"vs"`
+}
+
+// consumer is eddy A: the mappings, the function, its view table, with
+// remote streams read from ep.
+type consumer struct {
+	t    *testing.T
+	srv  *eddytest.Server
+	sink *eddytest.Sink[call]
+}
+
+func startConsumer(t *testing.T, ep remote.Endpoint) *consumer {
+	t.Helper()
+	ep.Credentials = credentials.NewStaticCredentialsProvider("AKIDREMOTE", "secret", "")
+	ep.PollInterval = 10 * time.Millisecond
+	sk := &eddytest.Sink[call]{}
+	srv := eddytest.Start(t, server.Options{DataDir: t.TempDir(), Sinks: sk, RemoteStreams: []remote.Endpoint{ep},
+		Mappings: mappings.Options{RetryBackoff: time.Millisecond, MaxRetryBackoff: 50 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}})
+	return &consumer{t: t, srv: srv, sink: sk}
+}
+
+// deploy creates the view table and the esm guest as function "view"
+// (materialized view of INSERTs into "totals", committed with the
+// checkpoint) and maps it to streamArn.
+func (c *consumer) deploy(streamArn string, in *lambda.CreateEventSourceMappingInput) string {
+	c.t.Helper()
+	c.srv.StreamTable(c.t, "totals")
+	c.srv.DeployGuest(c.t, "view", "esm", map[string]string{"VIEW": "totals"})
+	in.FunctionName, in.EventSourceArn = aws.String("view"), aws.String(streamArn)
+	return c.srv.Mapping(c.t, in)
+}
+
+// firstSeen returns, per item, the values of v in the order the function
+// first saw them (a batch abandoned by a restart is delivered again:
+// per-item order is the order of first deliveries), and every wire
+// sequence number it was handed.
+func (c *consumer) firstSeen() (map[string][]string, []string) {
+	out := map[string][]string{}
+	seen := map[string]bool{}
+	var seqs []string
+	for _, cl := range c.sink.Calls() {
+		for i, pk := range cl.Pks {
+			seqs = append(seqs, cl.Seqs[i])
+			if k := pk + "\x00" + cl.Vs[i]; !seen[k] {
+				seen[k] = true
+				out[pk] = append(out[pk], cl.Vs[i])
+			}
+		}
+	}
+	return out, seqs
+}
+
+// totals reads the view: customer → "total/orders".
+func (c *consumer) totals() map[string]string {
+	c.t.Helper()
+	out, err := c.srv.DDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("totals")})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, it := range out.Items {
+		m[it["pk"].(*ddbtypes.AttributeValueMemberS).Value] = it["total"].(*ddbtypes.AttributeValueMemberN).Value + "/" + it["orders"].(*ddbtypes.AttributeValueMemberN).Value
+	}
+	return m
+}
+
+// workload writes rounds of changes to items k0..k(n-1) of a table and
+// keeps what the consumer must end up with.
+type workload struct {
+	ddb    *dynamodb.Client
+	table  string
+	n      int
+	rounds int
+	want   map[string][]string // pk → v in write order
+	view   map[string][2]int   // customer → total, orders (INSERTs)
+	cust   map[string]string   // pk → customer
+	amount map[string]int      // pk → amount
+	t      *testing.T
+}
+
+func newWorkload(t *testing.T, ddb *dynamodb.Client, table string, n int) *workload {
+	return &workload{t: t, ddb: ddb, table: table, n: n, want: map[string][]string{}, view: map[string][2]int{}, cust: map[string]string{}, amount: map[string]int{}}
+}
+
+// round puts every item once (the first round INSERTs, the others MODIFY).
+func (w *workload) round() {
+	w.t.Helper()
+	w.rounds++
+	v := "r" + strconv.Itoa(w.rounds)
+	for i := 0; i < w.n; i++ {
+		pk := "k" + strconv.Itoa(i)
+		if w.rounds == 1 {
+			w.cust[pk] = "c" + strconv.Itoa(i%3)
+			w.amount[pk] = 1 + i
+			t := w.view[w.cust[pk]]
+			w.view[w.cust[pk]] = [2]int{t[0] + w.amount[pk], t[1] + 1}
+		}
+		_, err := w.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(w.table), Item: map[string]ddbtypes.AttributeValue{
+			"pk":       &ddbtypes.AttributeValueMemberS{Value: pk},
+			"v":        &ddbtypes.AttributeValueMemberS{Value: v},
+			"customer": &ddbtypes.AttributeValueMemberS{Value: w.cust[pk]},
+			"amount":   &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(w.amount[pk])},
+		}})
+		if err != nil {
+			w.t.Fatalf("PutItem: %v", err)
+		}
+		w.want[pk] = append(w.want[pk], v)
+	}
+}
+
+func (w *workload) records() int { return w.n * w.rounds }
+
+// check waits until the consumer has settled every record and then holds
+// it to the workload: every item's changes in write order, the view exact,
+// each record settled once (Totals are committed with the checkpoints, so
+// a record delivered twice would be counted twice).
+func (w *workload) check(c *consumer, uuid string, d time.Duration) {
+	w.t.Helper()
+	eddytest.WaitFor(w.t, "every record settled", d, func() bool {
+		tot, err := c.srv.Mappings().Totals(uuid)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if testing.Verbose() {
+			cfg, _ := c.srv.Mappings().Get(uuid)
+			w.t.Logf("settled %d of %d: %s", tot.RecordsDelivered, w.records(), cfg.LastProcessingResult)
+		}
+		return tot.RecordsDelivered >= int64(w.records())
+	})
+	tot, err := c.srv.Mappings().Totals(uuid)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if tot.RecordsDelivered != int64(w.records()) || tot.RecordsDeadLettered != 0 {
+		w.t.Errorf("settled %+v, want %d records delivered once, none dead-lettered", tot, w.records())
+	}
+	got, seqs := c.firstSeen()
+	for pk, vs := range w.want {
+		if !slices.Equal(got[pk], vs) {
+			w.t.Errorf("item %s: the function saw %v, written %v", pk, got[pk], vs)
+		}
+	}
+	// The remote's own sequence numbers reach the function (the reader's
+	// ordinals would repeat from shard to shard).
+	distinct := map[string]bool{}
+	for _, s := range seqs {
+		distinct[s] = true
+	}
+	if len(distinct) != w.records() {
+		w.t.Errorf("the function was handed %d distinct sequence numbers for %d records", len(distinct), w.records())
+	}
+	view := c.totals()
+	for cu, t := range w.view {
+		if g, want := view[cu], fmt.Sprintf("%d/%d", t[0], t[1]); g != want {
+			w.t.Errorf("view of %s: %s, want %s", cu, g, want)
+		}
+	}
+}
+
+// TestRemoteEddyStream: a mapping in eddy A consumes eddy B's stream
+// through B's DynamoDB Streams API: every record once, each item's changes
+// in order, across shard rollovers on B (parents read before children; the
+// clock jump also expires A's iterators, which it gets again after its
+// checkpoint) and a restart of A (it resumes from its checkpoints, kept in
+// A). The function's view writes go to A's own table with the checkpoint.
+func TestRemoteEddyStream(t *testing.T) {
+	clock := eddytest.NewClock()
+	b := eddytest.Start(t, server.Options{AccountID: "111111111111", Streams: streams.Options{
+		ShardCount: 2, RolloverInterval: time.Hour, MaintenanceInterval: time.Hour, Now: clock.Now}})
+	streamArn := b.StreamTable(t, "orders")
+	a := startConsumer(t, remote.Endpoint{Region: "us-east-1", Account: "111111111111", URL: b.URL()})
+	uuid := a.deploy(streamArn, &lambda.CreateEventSourceMappingInput{BatchSize: aws.Int32(7), ParallelizationFactor: aws.Int32(2)})
+
+	rollover := func() {
+		t.Helper()
+		clock.Advance(time.Hour)
+		if err := b.Streams().Maintain(time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newWorkload(t, b.DDB, "orders", 12)
+	w.round()
+	rollover()
+	w.round()
+	eddytest.WaitFor(t, "A to deliver some records", 20*time.Second, func() bool { return len(a.sink.Calls()) > 0 })
+	a.srv.Restart()
+	w.round()
+	rollover()
+	w.round()
+	w.check(a, uuid, 30*time.Second)
+
+	st, err := a.srv.Mappings().Status(uuid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := dynamodbstreams.NewFromConfig(b.Config()).DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(streamArn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out.StreamDescription.Shards); n != 6 || len(st) != n {
+		t.Errorf("B has %d shards after two rollovers of 2 (want 6); A's status lists %d", n, len(st))
+	}
+	finished := 0
+	for _, s := range st {
+		if s.Finished {
+			finished++
+		}
+	}
+	if finished != 4 {
+		t.Errorf("A finished %d shards, want the 4 closed ones: %+v", finished, st)
+	}
+}
