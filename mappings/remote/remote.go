@@ -89,6 +89,10 @@ type Endpoint struct {
 	PollInterval time.Duration
 	// HTTPClient sends the requests; nil: the SDK's default.
 	HTTPClient *http.Client
+	// MaxAttempts is the SDK's attempts per request (its own retries of
+	// throttling and 5xx, with its backoff) before the error reaches the
+	// mapping, which retries with its own backoff. Default: the SDK's (3).
+	MaxAttempts int
 }
 
 // ParseEndpoint parses the --remote-streams-endpoint form
@@ -155,6 +159,9 @@ func New(ctx context.Context, eps []Endpoint) (*Remotes, error) {
 		}
 		if e.HTTPClient != nil {
 			opts = append(opts, config.WithHTTPClient(e.HTTPClient))
+		}
+		if e.MaxAttempts > 0 {
+			opts = append(opts, config.WithRetryMaxAttempts(e.MaxAttempts))
 		}
 		cfg, err := config.LoadDefaultConfig(ctx, opts...)
 		if err != nil {

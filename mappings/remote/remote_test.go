@@ -1,11 +1,21 @@
 package remote_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,8 +25,10 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/logtest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/mappings/remote"
@@ -206,7 +218,8 @@ func TestRemoteEddyStream(t *testing.T) {
 	b := eddytest.Start(t, server.Options{AccountID: "111111111111", Streams: streams.Options{
 		ShardCount: 2, RolloverInterval: time.Hour, MaintenanceInterval: time.Hour, Now: clock.Now}})
 	streamArn := b.StreamTable(t, "orders")
-	a := startConsumer(t, remote.Endpoint{Region: "us-east-1", Account: "111111111111", URL: b.URL()})
+	px := startProxy(t, b.URL(), 0)
+	a := startConsumer(t, remote.Endpoint{Region: "us-east-1", Account: "111111111111", URL: px.url})
 	uuid := a.deploy(streamArn, &lambda.CreateEventSourceMappingInput{BatchSize: aws.Int32(7), ParallelizationFactor: aws.Int32(2)})
 
 	rollover := func() {
@@ -247,4 +260,148 @@ func TestRemoteEddyStream(t *testing.T) {
 	if finished != 4 {
 		t.Errorf("A finished %d shards, want the 4 closed ones: %+v", finished, st)
 	}
+	// The clock jumps expired the iterators A held (B's are valid 15
+	// minutes): A got new ones after its checkpoints and lost nothing.
+	if px.count("ExpiredIteratorException") == 0 {
+		t.Errorf("B never answered ExpiredIteratorException (errors %v): the test did not exercise it", px.errors)
+	}
+}
+
+// TestRemoteThrottledAndPartialFailures: GetRecords throttled by the
+// remote (LimitExceededException) is retried with backoff, logged once
+// when it starts failing and once when it recovers, and nothing is lost;
+// a partial batch response names records by the remote's sequence
+// numbers, and the dead-letter record reports them.
+func TestRemoteThrottledAndPartialFailures(t *testing.T) {
+	b := eddytest.Start(t, server.Options{AccountID: "111111111111", Streams: streams.Options{ShardCount: 1}})
+	streamArn := b.StreamTable(t, "orders")
+	px := startProxy(t, b.URL(), 5)
+	logs := &logtest.Buffer{}
+	ep := remote.Endpoint{Region: "us-east-1", Account: "111111111111", URL: px.url,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDREMOTE", "secret", ""), PollInterval: 10 * time.Millisecond,
+		MaxAttempts: 1} // every throttle reaches the mapping's own backoff
+	sk := &eddytest.Sink[call]{}
+	a := &consumer{t: t, sink: sk, srv: eddytest.Start(t, server.Options{Sinks: sk, RemoteStreams: []remote.Endpoint{ep},
+		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
+		Mappings: mappings.Options{RetryBackoff: time.Millisecond, MaxRetryBackoff: 50 * time.Millisecond, ShardPollInterval: 20 * time.Millisecond}})}
+	a.srv.StreamTable(t, "totals")
+	a.srv.DeployGuest(t, "f", "esm", map[string]string{"PARTIAL_ON": "r1-poison"})
+	for i, v := range []string{"r1", "r1", "r1-poison", "r1", "r1"} {
+		_, err := b.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"), Item: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: "k" + strconv.Itoa(i)}, "v": &ddbtypes.AttributeValueMemberS{Value: v}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Written before the mapping starts: its first read takes all five,
+	// one batch.
+	uuid := a.srv.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(streamArn),
+		BatchSize: aws.Int32(10), MaximumRetryAttempts: aws.Int32(0), FunctionResponseTypes: []ltypes.FunctionResponseType{ltypes.FunctionResponseTypeReportBatchItemFailures}})
+	eddytest.WaitFor(t, "the batch settled", 30*time.Second, func() bool {
+		tot, _ := a.srv.Mappings().Totals(uuid)
+		if testing.Verbose() {
+			cfg, _ := a.srv.Mappings().Get(uuid)
+			t.Logf("settled %+v: %s; remote errors %v", tot, cfg.LastProcessingResult, px.errors)
+		}
+		return tot.RecordsDeadLettered > 0
+	})
+	// The batch's records before the reported one are done (checkpointed;
+	// Totals count records of successful invocations only); from it on,
+	// the batch failed once and, with no retries left, went to the
+	// dead-letter store (Lambda's rules; package delivery). Had the
+	// reported sequence number not been recognised, the whole batch (5)
+	// would have failed.
+	tot, _ := a.srv.Mappings().Totals(uuid)
+	if tot.RecordsDeadLettered != 3 {
+		t.Errorf("totals %+v, want 3 dead-lettered (the poison record and those after it)", tot)
+	}
+	fs, err := a.srv.Mappings().Failures(uuid)
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("failures %+v, %v", fs, err)
+	}
+	var poison string
+	for _, c := range sk.Calls() {
+		for i, v := range c.Vs {
+			if v == "r1-poison" {
+				poison = c.Seqs[i]
+			}
+		}
+	}
+	if bi := fs[0].DDBStreamBatchInfo; poison == "" || bi.StartSequenceNumber != poison || bi.BatchSize != 3 {
+		t.Errorf("dead-letter batch info %+v, want it to start at the poison record's sequence number %q", bi, poison)
+	}
+	if n := px.count("LimitExceededException (injected)"); n != 5 {
+		t.Errorf("%d GetRecords throttled, want 5", n)
+	}
+	out := logs.String()
+	if strings.Count(out, "shard read failing") != 1 || strings.Count(out, "shard read recovered") != 1 {
+		t.Errorf("want one failing and one recovered line for the throttled reads, log:\n%s", out)
+	}
+}
+
+// proxy stands between eddy A and the remote: it counts the remote's
+// error responses by __type and answers the first failGetRecords
+// GetRecords calls itself with DynamoDB Streams' LimitExceededException.
+type proxy struct {
+	url            string
+	mu             sync.Mutex
+	errors         map[string]int
+	failGetRecords int
+}
+
+func startProxy(t *testing.T, target string, failGetRecords int) *proxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{errors: map[string]int{}, failGetRecords: failGetRecords}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error {
+		if r.StatusCode != http.StatusBadRequest {
+			return nil
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var e struct {
+			Type string `json:"__type"`
+		}
+		_ = json.Unmarshal(body, &e)
+		p.mu.Lock()
+		p.errors[e.Type[strings.LastIndex(e.Type, "#")+1:]]++
+		p.mu.Unlock()
+		return nil
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetRecords") {
+			p.mu.Lock()
+			fail := p.failGetRecords > 0
+			if fail {
+				p.failGetRecords--
+				p.errors["LimitExceededException (injected)"]++
+			}
+			p.mu.Unlock()
+			if fail {
+				// DynamoDB Streams' throttling error (API reference,
+				// GetRecords, Errors: LimitExceededException, HTTP 400).
+				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#LimitExceededException","message":"Rate exceeded for shard"}`)
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
+}
+
+func (p *proxy) count(typ string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.errors[typ]
 }
