@@ -65,9 +65,10 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 		"NAME=http(s)://... (webhook), NAME=elasticsearch+http://host:9200/INDEX, NAME=nats://host:4222/SUBJECT[?stream=S],\n"+
 		"NAME=file:///path; repeat for several sinks")
 	fs.Func("remote-streams-endpoint",
-		"read the streams of ARNs in REGION (and ACCOUNT) from another endpoint's DynamoDB Streams API: [ACCOUNT:]REGION=URL[,profile=NAME]\n"+
-			"(URL empty: AWS's own; credentials from the AWS SDK's default chain or the named profile); a mapping's EventSourceArn\n"+
-			"that matches one is read there, with checkpoints in eddy; repeat for several",
+		"read the streams of ARNs in REGION (and ACCOUNT) from another endpoint's DynamoDB Streams API:\n"+
+			"[ACCOUNT:]REGION=URL[,profile=NAME][,poll=DURATION] (URL empty: AWS's own; credentials from the AWS SDK's default chain or\n"+
+			"the named profile; a caught-up shard is polled every 250ms unless poll= says otherwise); a mapping's EventSourceArn that\n"+
+			"matches one is read there, with checkpoints in eddy; repeat for several",
 		func(v string) error {
 			e, err := remote.ParseEndpoint(v)
 			opts.RemoteStreams = append(opts.RemoteStreams, e)

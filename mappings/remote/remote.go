@@ -11,7 +11,7 @@
 // each Endpoint names a region (and optionally an account) and a URL, and
 // an EventSourceArn whose region (and account) match an Endpoint is read
 // there (Remotes.Source). `eddy serve --remote-streams-endpoint
-// [ACCOUNT:]REGION=URL[,profile=NAME]` adds one (ParseEndpoint); an
+// [ACCOUNT:]REGION=URL[,profile=NAME][,poll=DURATION]` adds one (ParseEndpoint); an
 // account-qualified endpoint wins over a region-only one. Credentials come
 // from the standard AWS chain (environment, shared files, IMDS), or the
 // named profile of the shared config.
@@ -96,11 +96,11 @@ type Endpoint struct {
 }
 
 // ParseEndpoint parses the --remote-streams-endpoint form
-// [ACCOUNT:]REGION=URL[,profile=NAME].
+// [ACCOUNT:]REGION=URL[,profile=NAME][,poll=DURATION].
 func ParseEndpoint(s string) (Endpoint, error) {
 	key, rest, ok := strings.Cut(s, "=")
 	if !ok || key == "" {
-		return Endpoint{}, fmt.Errorf("remote streams endpoint %q: want [ACCOUNT:]REGION=URL[,profile=NAME]", s)
+		return Endpoint{}, fmt.Errorf("remote streams endpoint %q: want [ACCOUNT:]REGION=URL[,profile=NAME][,poll=DURATION]", s)
 	}
 	var e Endpoint
 	if acct, region, ok := strings.Cut(key, ":"); ok {
@@ -115,8 +115,14 @@ func ParseEndpoint(s string) (Endpoint, error) {
 		switch k {
 		case "profile":
 			e.Profile = v
+		case "poll":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return Endpoint{}, fmt.Errorf("remote streams endpoint %q: poll=%q: want a positive duration", s, v)
+			}
+			e.PollInterval = d
 		default:
-			return Endpoint{}, fmt.Errorf("remote streams endpoint %q: unknown option %q (want profile=NAME)", s, k)
+			return Endpoint{}, fmt.Errorf("remote streams endpoint %q: unknown option %q (want profile=NAME or poll=DURATION)", s, k)
 		}
 	}
 	if e.Region == "" {
@@ -181,8 +187,26 @@ func New(ctx context.Context, eps []Endpoint) (*Remotes, error) {
 // endpoint serves it: one whose Account and Region match the ARN's, else
 // one with no Account whose Region matches.
 func (r *Remotes) Source(streamArn string) (mappings.Source, bool) {
-	if r == nil {
+	e := r.endpoint(streamArn)
+	if e == nil {
 		return nil, false
+	}
+	region, _ := arnRegionAccount(streamArn)
+	return &source{ep: e, arn: streamArn, region: region}, true
+}
+
+// EndpointOf returns the URL of the endpoint that serves streamArn ("" when
+// none does, or when it is AWS's own).
+func (r *Remotes) EndpointOf(streamArn string) string {
+	if e := r.endpoint(streamArn); e != nil {
+		return e.URL
+	}
+	return ""
+}
+
+func (r *Remotes) endpoint(streamArn string) *endpoint {
+	if r == nil {
+		return nil
 	}
 	region, account := arnRegionAccount(streamArn)
 	var pick *endpoint
@@ -198,10 +222,7 @@ func (r *Remotes) Source(streamArn string) (mappings.Source, bool) {
 			pick = e
 		}
 	}
-	if pick == nil {
-		return nil, false
-	}
-	return &source{ep: pick, arn: streamArn, region: region}, true
+	return pick
 }
 
 // arnRegionAccount returns an ARN's region and account
