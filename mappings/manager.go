@@ -688,7 +688,8 @@ type ShardStatus struct {
 	Position string
 	// Finished: the shard is closed and read to its end.
 	Finished bool
-	// PendingRecords counts records after Position (capped at 10000).
+	// PendingRecords counts records after Position (capped at 10000); -1
+	// for a remote stream's shard, where counting would read the remote.
 	PendingRecords int
 	// LagMillis is the age of the oldest pending record (0 if none).
 	LagMillis int64
@@ -726,7 +727,7 @@ func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
 		if remote {
 			// The wire sequence number; what follows it is not counted
 			// (that would read the remote shard).
-			st.Position = pos.Text
+			st.Position, st.PendingRecords = pos.Text, -1
 			out = append(out, st)
 			continue
 		}
