@@ -256,6 +256,9 @@ func TestRemoteEddyStream(t *testing.T) {
 		if s.Finished {
 			finished++
 		}
+		if s.PendingRecords != -1 || (!s.Finished && s.Position == "") {
+			t.Errorf("shard status %+v: want PendingRecords -1 (not counted) and the remote's sequence number as Position", s)
+		}
 	}
 	if finished != 4 {
 		t.Errorf("A finished %d shards, want the 4 closed ones: %+v", finished, st)
