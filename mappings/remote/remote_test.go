@@ -235,10 +235,25 @@ func TestRemoteEddyStream(t *testing.T) {
 	w.round()
 	eddytest.WaitFor(t, "A to deliver some records", 20*time.Second, func() bool { return len(a.sink.Calls()) > 0 })
 	a.srv.Restart()
+	// A second mapping, created LATEST: it gets the records written once
+	// its readers hold LATEST iterators (one per open shard), nothing
+	// before.
+	a.srv.DeployGuest(t, "late", "esm", map[string]string{"QUIET": "1"})
+	late := a.srv.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("late"), EventSourceArn: aws.String(streamArn),
+		StartingPosition: ltypes.EventSourcePositionLatest})
+	eddytest.WaitFor(t, "LATEST iterators", 20*time.Second, func() bool { return px.latestIterators() >= 2 })
+	before := w.records()
 	w.round()
 	rollover()
 	w.round()
 	w.check(a, uuid, 30*time.Second)
+	eddytest.WaitFor(t, "the LATEST mapping to settle its records", 20*time.Second, func() bool {
+		tot, _ := a.srv.Mappings().Totals(late)
+		return tot.RecordsDelivered >= int64(w.records()-before)
+	})
+	if tot, _ := a.srv.Mappings().Totals(late); tot.RecordsDelivered != int64(w.records()-before) {
+		t.Errorf("the LATEST mapping settled %+v, want the %d records written after it started", tot, w.records()-before)
+	}
 
 	st, err := a.srv.Mappings().Status(uuid)
 	if err != nil {
@@ -350,6 +365,7 @@ type proxy struct {
 	mu             sync.Mutex
 	errors         map[string]int
 	failGetRecords int
+	latest         int // GetShardIterator calls of type LATEST
 }
 
 func startProxy(t *testing.T, target string, failGetRecords int) *proxy {
@@ -379,6 +395,19 @@ func startProxy(t *testing.T, target string, failGetRecords int) *proxy {
 		return nil
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetShardIterator") {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte(`"ShardIteratorType":"LATEST"`)) {
+				p.mu.Lock()
+				p.latest++
+				p.mu.Unlock()
+			}
+		}
 		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetRecords") {
 			p.mu.Lock()
 			fail := p.failGetRecords > 0
@@ -401,6 +430,12 @@ func startProxy(t *testing.T, target string, failGetRecords int) *proxy {
 	t.Cleanup(srv.Close)
 	p.url = srv.URL
 	return p
+}
+
+func (p *proxy) latestIterators() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.latest
 }
 
 func (p *proxy) count(typ string) int {
