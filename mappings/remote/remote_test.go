@@ -351,6 +351,24 @@ func TestRemoteThrottledAndPartialFailures(t *testing.T) {
 	if n := px.count("LimitExceededException (injected)"); n != 5 {
 		t.Errorf("%d GetRecords throttled, want 5", n)
 	}
+
+	// Redriven with the function now reporting the two records after the
+	// poison one: the poison record is settled, the two stay in the entry.
+	// The identifiers are the remote's sequence numbers here too (else the
+	// whole batch would fail and all three stay).
+	if _, err := lambda.NewFromConfig(a.srv.Config()).UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: aws.String("f"), Environment: &ltypes.Environment{Variables: map[string]string{"PARTIAL_ON": "r1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := a.srv.Mappings().RedriveAll(ctx, uuid)
+	if len(es) != 1 || len(es[0].Records) != 2 {
+		n := -1
+		if len(es) == 1 {
+			n = len(es[0].Records)
+		}
+		t.Errorf("after the redrive: %d entries, %d records left (%v), want 1 entry with the 2 records the function reported", len(es), n, err)
+	}
+
 	out := logs.String()
 	if strings.Count(out, "shard read failing") != 1 || strings.Count(out, "shard read recovered") != 1 {
 		t.Errorf("want one failing and one recovered line for the throttled reads, log:\n%s", out)
