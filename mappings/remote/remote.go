@@ -39,7 +39,10 @@
 //   - LATEST starts at the shard's end when the reader first asks for a
 //     LATEST iterator (as Lambda's LATEST: records written between
 //     CreateEventSourceMapping and the mapping's first poll may be
-//     skipped), and again after a restart before the shard's first record.
+//     skipped; Lambda developer guide, "Polling and stream starting
+//     positions": "the event source mapping could miss events during a
+//     create or update"), and again after a restart before the shard's
+//     first record.
 //   - A mapping's Status has no pending-record counts for a remote stream
 //     (counting would read the remote shard); Position is the wire
 //     sequence number.
