@@ -146,6 +146,7 @@ type DB struct {
 	dir       string           // Pebble's directory ("mem" in memory)
 	backupMu  sync.Mutex       // guards inUse (backup.go)
 	inUse     map[string]int   // backup ID → restores reading it
+	bases     baseCopies       // base copies in the background (pitr.go)
 }
 
 // Open opens the database in Options.Dir, or creates a new one where the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -177,10 +178,12 @@ func deletePITR(b *pebble.Batch, id uint32) error {
 
 // SetPITR enables or disables point-in-time recovery of region's table
 // name, or changes its recovery period (days, 1-35, validated by the
-// caller). Enabling copies the table into a base image from a snapshot
-// taken with the change, so writers are not held while it copies; it
-// returns once the base is complete. Disabling deletes the history, as
-// DynamoDB does. It returns the new descriptor.
+// caller). Enabling returns at once, as DynamoDB's UpdateContinuousBackups
+// does: the table is copied into a base image in the background, from a
+// snapshot taken with the change (writers are not held while it copies),
+// and restores and exports of the table wait for the copy (WaitPITR). A
+// crash during the copy restarts it at the next Open. Disabling deletes
+// the history, as DynamoDB does. It returns the new descriptor.
 func (db *DB) SetPITR(ctx context.Context, region, name string, enabled bool, days int) (_ *Table, err error) {
 	db.pitrMu.Lock()
 	defer db.pitrMu.Unlock()
@@ -188,13 +191,110 @@ func (db *DB) SetPITR(ctx context.Context, region, name string, enabled bool, da
 	if err != nil || snap == nil {
 		return t, err
 	}
-	defer snap.Close()
-	if err := db.copyBase(ctx, snap, t); errors.Is(err, errTableGone) {
-		return nil, ddberr.TableNotFound(name)
-	} else if err != nil {
-		return nil, err
-	}
+	db.startBaseCopy(t, snap)
 	return t, nil
+}
+
+// baseCopies tracks the base copies running in the background, so that
+// restores and exports can wait for the one they need.
+type baseCopies struct {
+	mu     sync.Mutex
+	wake   chan struct{}   // closed (and replaced) when a copy ends
+	failed map[int64]error // generation → why its copy failed
+	// hook, when set (tests), runs before each batch of a copy commits; an
+	// error ends the copy as a crash would.
+	hook func(ctx context.Context) error
+}
+
+func (c *baseCopies) changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wake == nil {
+		c.wake = make(chan struct{})
+	}
+	return c.wake
+}
+
+func (c *baseCopies) done(gen int64, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if c.failed == nil {
+			c.failed = map[int64]error{}
+		}
+		c.failed[gen] = err
+	}
+	if c.wake != nil {
+		close(c.wake)
+		c.wake = nil
+	}
+}
+
+func (c *baseCopies) err(gen int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failed[gen]
+}
+
+// generation identifies one enabling of PITR on a table: the stamp of its
+// base (PITRSpec.Since), which a re-enabling changes.
+func generation(t *Table) int64 { return t.PITR.Since.UnixNano() }
+
+// startBaseCopy copies t into its base image in the background.
+func (db *DB) startBaseCopy(t *Table, snap *pebble.Snapshot) {
+	gen := generation(t)
+	started := db.bg.Go("point-in-time recovery base copy "+t.Name, func(ctx context.Context) {
+		defer snap.Close()
+		start := time.Now()
+		err := db.copyBase(ctx, snap, t, gen)
+		switch {
+		case err == nil:
+			db.log.Info("point-in-time recovery enabled: base copy done", "table", t.Name, "region", t.Region, "took", time.Since(start))
+			db.bases.done(gen, nil)
+		case errors.Is(err, errTableGone), errors.Is(err, errStaleBase):
+			db.bases.done(gen, nil) // deleted or disabled meanwhile: waiters look again
+		case ctx.Err() != nil:
+			db.bases.done(gen, nil) // closing: the next Open restarts it
+		default:
+			db.log.Error("point-in-time recovery: the base copy failed (it restarts at the next start)", "table", t.Name, "region", t.Region, "err", err)
+			db.bases.done(gen, err)
+		}
+	})
+	if !started {
+		snap.Close() // closing: the next Open restarts it
+	}
+}
+
+// WaitPITR waits until region's table name has its PITR base image (the
+// copy SetPITR starts in the background), or ctx ends: nil once it has,
+// PointInTimeRecoveryUnavailableException if PITR is not enabled, or the
+// copy failed.
+func (db *DB) WaitPITR(ctx context.Context, region, name string) error {
+	for {
+		wake := db.bases.changed()
+		t := db.TableIn(region, name)
+		if t == nil {
+			return ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", name)
+		}
+		if !t.PITR.Enabled {
+			return ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "Point in time recovery is not enabled for table '%s'", name)
+		}
+		m, ok, err := db.readMeta(db.pdb, t.ID)
+		if err != nil {
+			return err
+		}
+		if ok && m.Ready {
+			return nil
+		}
+		if err := db.bases.err(generation(t)); err != nil {
+			return ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "Point in time recovery of table '%s' failed to start: %v", name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		}
+	}
 }
 
 func (db *DB) setPITR(region, name string, enabled bool, days int) (_ *Table, _ *pebble.Snapshot, err error) {
@@ -246,8 +346,9 @@ func (db *DB) setPITR(region, name string, enabled bool, days int) (_ *Table, _ 
 
 // copyBase copies t's items from snap into its base image and marks the
 // base ready. A crash before that leaves it not ready: Open's resumePITR
-// starts over.
-func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) error {
+// starts over. Each batch commits only while the table still has this
+// generation of PITR (commitBase).
+func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table, gen int64) error {
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
 	if db.closed {
@@ -266,10 +367,7 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 			return err
 		}
 		if b.Len() >= restoreBatchBytes {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := db.commitPITR(b, t.ID, pebble.NoSync); err != nil {
+			if err := db.commitBase(ctx, b, t.ID, gen, pebble.NoSync); err != nil {
 				return err
 			}
 			b.Close()
@@ -287,7 +385,38 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 	if err := setMeta(b, t.ID, m); err != nil {
 		return err
 	}
-	return db.commitPITR(b, t.ID, db.writeOpts)
+	return db.commitBase(ctx, b, t.ID, gen, db.writeOpts)
+}
+
+// errStaleBase ends a base copy whose enabling was undone (PITR disabled,
+// or disabled and enabled again) while it ran.
+var errStaleBase = errors.New("store: point-in-time recovery was disabled during its base copy")
+
+// commitBase commits a batch of generation gen's base copy of table id,
+// only if the table (this incarnation) still has that generation of PITR:
+// under the catalog lock shared, so a SetPITR or DeleteTable (which hold
+// it exclusively) either runs after and deletes what the batch wrote, or
+// ran before and the batch is dropped.
+func (db *DB) commitBase(ctx context.Context, b *pebble.Batch, id uint32, gen int64, o *pebble.WriteOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if hook := db.bases.hook; hook != nil {
+		if err := hook(ctx); err != nil {
+			return err
+		}
+	}
+	db.catMu.RLock()
+	defer db.catMu.RUnlock()
+	for _, t := range db.tables {
+		if t.ID == id {
+			if !t.PITR.Enabled || generation(t) != gen {
+				return errStaleBase
+			}
+			return db.commit(b, o)
+		}
+	}
+	return errTableGone
 }
 
 // errTableGone ends a base copy or a fold whose table was deleted.
@@ -349,7 +478,7 @@ func (db *DB) resumePITR(ctx context.Context) error {
 		if ok && m.Ready {
 			continue
 		}
-		db.log.Warn("enabling point-in-time recovery was interrupted: starting over", "table", t.Name, "region", t.Region)
+		db.log.Warn("enabling point-in-time recovery was interrupted: starting over in the background", "table", t.Name, "region", t.Region)
 		if _, err := db.SetPITR(ctx, t.Region, t.Name, false, 0); err != nil {
 			return err
 		}
@@ -490,9 +619,38 @@ type pinned struct {
 	meta pitrMeta
 }
 
+// checkAsOf checks that at is within the recovery window of region's
+// table name, as its descriptor says (the base copy may still run).
+func (db *DB) checkAsOf(region, name string, at time.Time) error {
+	t := db.TableIn(region, name)
+	if t == nil {
+		return ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", name)
+	}
+	earliest, latest, ok := db.PITRWindow(t)
+	if !ok {
+		return ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "Point in time recovery is not enabled for table '%s'", name)
+	}
+	if at.Before(earliest) || at.After(latest) {
+		return invalidRestoreTime(earliest, latest)
+	}
+	return nil
+}
+
+func invalidRestoreTime(earliest, latest time.Time) error {
+	return ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified. RestoreDateTime must be between %s and %s",
+		earliest.Format(time.RFC3339Nano), latest.Format(time.RFC3339Nano))
+}
+
 // pinAsOf checks that at is restorable for region's table name and pins
-// the data that restores it. Close the snapshot.
-func (db *DB) pinAsOf(region, name string, at time.Time) (*pinned, error) {
+// the data that restores it, once the table's base copy is done
+// (WaitPITR). Close the snapshot.
+func (db *DB) pinAsOf(ctx context.Context, region, name string, at time.Time) (*pinned, error) {
+	if err := db.checkAsOf(region, name, at); err != nil {
+		return nil, err
+	}
+	if err := db.WaitPITR(ctx, region, name); err != nil {
+		return nil, err
+	}
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
 	if db.closed {
@@ -525,8 +683,7 @@ func (db *DB) pinAsOf(region, name string, at time.Time) (*pinned, error) {
 	}
 	if at.Before(earliest) || at.After(latest) || at.UnixNano() < m.BaseAt {
 		snap.Close()
-		return nil, ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified. RestoreDateTime must be between %s and %s",
-			earliest.Format(time.RFC3339Nano), latest.Format(time.RFC3339Nano))
+		return nil, invalidRestoreTime(earliest, latest)
 	}
 	return &pinned{snap: snap, t: t, meta: m}, nil
 }
@@ -615,7 +772,7 @@ func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) err
 // window (PITRWindow): otherwise PointInTimeRecoveryUnavailableException
 // or InvalidRestoreTimeException. For exports at a past instant.
 func (db *DB) TableAsOf(ctx context.Context, region, name string, at time.Time, fn func(attr.Item) error) error {
-	p, err := db.pinAsOf(region, name, at)
+	p, err := db.pinAsOf(ctx, region, name, at)
 	if err != nil {
 		return err
 	}
@@ -646,7 +803,7 @@ func (db *DB) ChangesBetween(ctx context.Context, region, name string, from, to 
 	if to.Before(from) {
 		return ddberr.New(ddberr.KindInvalidRestoreTime, "the end of the period is before its start")
 	}
-	p, err := db.pinAsOf(region, name, to)
+	p, err := db.pinAsOf(ctx, region, name, to)
 	if err != nil {
 		return err
 	}
@@ -694,21 +851,27 @@ const restoreBatchBytes = 4 << 20
 // the background, with region's table name as of at: it is CREATING
 // (Restore.InProgress) until then, and writes to it fail with
 // ResourceNotFoundException. Restored items produce no stream records.
-// The target must not exist (TableAlreadyExistsException).
+// The target must not exist (TableAlreadyExistsException). A restore
+// requested while the source's base copy runs (PITR just enabled) is
+// accepted and waits for it in the background.
 func (db *DB) RestoreAsOf(region, name string, at time.Time, spec *Table) (*Table, error) {
-	p, err := db.pinAsOf(region, name, at)
-	if err != nil {
+	if err := db.checkAsOf(region, name, at); err != nil {
 		return nil, err
 	}
 	spec.Restore = &RestoreInfo{SourceTableArn: spec.Restore.SourceTableArn, At: at.UTC(), InProgress: true}
 	t, err := db.createRestoring(spec)
 	if err != nil {
-		p.snap.Close()
 		return nil, err
 	}
 	db.bg.Go("restore "+t.Name, func(ctx context.Context) {
-		defer p.snap.Close()
+		p, err := db.pinAsOf(ctx, region, name, at) // before fill: it holds closeMu
+		if err == nil {
+			defer p.snap.Close()
+		}
 		db.finishRestore(ctx, t, func(fn func(k, item []byte) error) error {
+			if err != nil {
+				return err
+			}
 			return p.each(ctx, at.UnixNano(), fn)
 		})
 	})

@@ -189,6 +189,9 @@ func restoreBench(args []string) {
 	if _, err := db.SetPITR(context.Background(), "", "src", true, 35); err != nil {
 		log.Fatal(err)
 	}
+	if err := db.WaitPITR(context.Background(), "", "src"); err != nil { // the copy runs in the background
+		log.Fatal(err)
+	}
 	report("UpdateContinuousBackups enable (base image copy)", time.Since(start))
 	load(db, src, n/10, f["item"]) // a tenth of the items rewritten after the base
 	start = time.Now()
