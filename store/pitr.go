@@ -362,16 +362,20 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table, gen
 	b := db.pdb.NewBatch()
 	defer func() { b.Close() }()
 	base := pitrKey('b', t.ID)
+	pace := db.newPacer()
 	for it.First(); it.Valid(); it.Next() {
 		if err := b.Set(append(base[:len(base):len(base)], it.Key()[5:]...), it.Value(), nil); err != nil {
 			return err
 		}
-		if b.Len() >= restoreBatchBytes {
+		if b.Len() >= db.restoreBatch {
 			if err := db.commitBase(ctx, b, t.ID, gen, pebble.NoSync); err != nil {
 				return err
 			}
 			b.Close()
 			b = db.pdb.NewBatch()
+			if err := pace.rest(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if err := it.Error(); err != nil {
@@ -842,9 +846,30 @@ func (db *DB) ChangesBetween(ctx context.Context, region, name string, from, to 
 	return it.Error()
 }
 
-// restoreBatchBytes is the size of the batches a restore and a base copy
-// commit (unsynced, but the last).
-const restoreBatchBytes = 4 << 20
+// pacer spaces the batches of a restore or a base copy
+// (Options.RestoreShare): rest pauses for the time worked since the last
+// rest × (1-share)/share.
+type pacer struct {
+	share float64
+	since time.Time
+}
+
+func (db *DB) newPacer() *pacer { return &pacer{share: db.restoreShare, since: time.Now()} }
+
+func (p *pacer) rest(ctx context.Context) error {
+	if p.share < 1 {
+		pause := time.Duration(float64(time.Since(p.since)) * (1 - p.share) / p.share)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	p.since = time.Now()
+	return nil
+}
 
 // RestoreAsOf creates the table spec (validated by the caller, with the
 // overrides applied; its Region and Name are the target's) and fills it, in
@@ -947,6 +972,7 @@ func (db *DB) fill(ctx context.Context, t *Table, source func(fn func(k, item []
 		return nil
 	}
 	prefix := tablePrefix(prefixItem, t.ID)
+	pace := db.newPacer()
 	err := source(func(k, raw []byte) error {
 		it, err := attr.DecodeBinary(raw)
 		if err != nil {
@@ -960,11 +986,14 @@ func (db *DB) fill(ctx context.Context, t *Table, source func(fn func(k, item []
 		if err := db.indexEntries(b, t, nil, it); err != nil {
 			return err
 		}
-		if b.Len() >= restoreBatchBytes {
+		if b.Len() >= db.restoreBatch {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return flush(false)
+			if err := flush(false); err != nil {
+				return err
+			}
+			return pace.rest(ctx)
 		}
 		return nil
 	})

@@ -8,12 +8,15 @@
 //	    the disk cost of the PITR history per million writes (updates of
 //	    -item-byte items over 100k keys), projected to 35 days at several
 //	    write rates.
-//	go run ./bench/backups writers [-writers 16] [-seconds 10]
+//	go run ./bench/backups writers [-writers 16] [-seconds 10] [-compare 1]
 //	    16 clients write (TransactWriteItems of two items that must stay
 //	    equal) through the HTTP API, first alone, then while backups and
 //	    restores (from backups and to points in time) run back to back:
 //	    the writers' latency percentiles in both phases, and every restored
-//	    table checked consistent as of one instant (no pair torn).
+//	    table checked consistent as of one instant (no pair torn). With
+//	    -compare 1, twice in one run: restores with the batches and pacing
+//	    they had before (EDDY_RESTORE_BATCH=4194304 EDDY_RESTORE_SHARE=1),
+//	    then with the defaults.
 package main
 
 import (
@@ -259,7 +262,25 @@ func (l *lat) String() string {
 }
 
 func writersBench(args []string) {
-	f := flags(args, map[string]int{"writers": 16, "seconds": 10, "items": 20000, "restores": 1, "backups": 1})
+	f := flags(args, map[string]int{"writers": 16, "seconds": 10, "items": 20000, "restores": 1, "backups": 1, "compare": 0})
+	if f["compare"] == 0 {
+		writersRun(f)
+		return
+	}
+	// Both configurations in one run, on one machine load: restores as
+	// they were (4 MiB batches, never pausing), then as they are.
+	for _, c := range []struct{ what, batch, share string }{
+		{"before: 4 MiB restore batches, no pacing", "4194304", "1"},
+		{"after: defaults (256 KiB batches, half the time)", "", ""},
+	} {
+		fmt.Printf("== %s\n", c.what)
+		os.Setenv("EDDY_RESTORE_BATCH", c.batch)
+		os.Setenv("EDDY_RESTORE_SHARE", c.share)
+		writersRun(f)
+	}
+}
+
+func writersRun(f map[string]int) {
 	dir := tempDir()
 	defer os.RemoveAll(dir)
 	s, err := server.New(server.Options{Addr: "127.0.0.1:0", DataDir: dir, Init: true})
