@@ -84,7 +84,7 @@ func (m *Manager) importTable(ctx context.Context, region string, decode func(an
 		return nil, nullError("tableCreationParameters.tableName")
 	}
 	j := &importJob{region: region, delim: delim, header: header, hash: requestHash(in)}
-	now := time.Now().UTC()
+	now := m.opts.Now().UTC()
 	token := str(in.ClientToken)
 	if token != "" {
 		m.mu.Lock()
@@ -167,7 +167,7 @@ func (m *Manager) runImportJob(ctx context.Context, j *importJob) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	j.desc.EndTime = ptrEpoch(time.Now().UTC())
+	j.desc.EndTime = ptrEpoch(m.opts.Now().UTC())
 	if err != nil {
 		j.desc.ImportStatus = StatusFailed
 		j.desc.FailureCode, j.desc.FailureMessage = failure(err)

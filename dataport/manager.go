@@ -69,6 +69,10 @@ type Options struct {
 	// ErrorLog receives imports' item errors; nil logs them only to Logger.
 	ErrorLog ErrorLog
 	Logger   *slog.Logger
+	// Now is the clock exports check ExportTime and the incremental
+	// period against, and jobs' start and end times; the server passes
+	// the store's (point-in-time recovery's) clock. Default time.Now.
+	Now func() time.Time
 }
 
 // Manager runs exports and imports in the background and answers their
@@ -96,6 +100,9 @@ func New(db *store.DB, opts Options) *Manager {
 	m := &Manager{db: db, ks: spaceOf(db), opts: opts, history: opts.History, errLog: opts.ErrorLog, log: lifecycle.Or(opts.Logger)}
 	if m.history == nil {
 		m.history = noHistory{}
+	}
+	if m.opts.Now == nil {
+		m.opts.Now = time.Now
 	}
 	if err := m.load(); err != nil {
 		m.log.Error("export and import descriptions could not be read", "err", err)
@@ -242,7 +249,7 @@ func (m *Manager) exportTable(ctx context.Context, region string, decode func(an
 	if t == nil {
 		return nil, ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", name)
 	}
-	now := time.Now().UTC()
+	now := m.opts.Now().UTC()
 	at := now
 	if in.ExportTime != nil {
 		if in.ExportTime.After(now.Add(nowTolerance)) {
@@ -349,7 +356,7 @@ func (m *Manager) export(ctx context.Context, j *exportJob) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	j.desc.EndTime = ptrEpoch(time.Now().UTC())
+	j.desc.EndTime = ptrEpoch(m.opts.Now().UTC())
 	if err != nil {
 		j.desc.ExportStatus = StatusFailed
 		j.desc.FailureCode, j.desc.FailureMessage = failure(err)

@@ -64,7 +64,7 @@ func (m *Manager) save(key []byte, s savedJob) error {
 // load reads the saved descriptions; the jobs found IN_PROGRESS end
 // FAILED (errInterrupted), saved so.
 func (m *Manager) load() error {
-	now := time.Now().UTC()
+	now := m.opts.Now().UTC()
 	var interrupted []func() error
 	err := m.ks.Scan(nil, nil, func(key, value []byte) error {
 		var s savedJob
