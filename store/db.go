@@ -174,6 +174,7 @@ type DB struct {
 	bases        baseCopies       // base copies in the background (pitr.go)
 	restoreBatch int              // Options.RestoreBatchBytes
 	restoreShare float64          // Options.RestoreShare
+	scratchSeq   atomic.Uint64    // the last scratch range's ID (pitr.go)
 }
 
 // Open opens the database in Options.Dir, or creates a new one where the

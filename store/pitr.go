@@ -1,12 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -449,6 +449,15 @@ func (db *DB) commitPITR(b *pebble.Batch, id uint32, o *pebble.WriteOptions) err
 // past every stamp in the history, so a clock that went back cannot stamp
 // a change before one already recorded.
 func (db *DB) resumePITR(ctx context.Context) error {
+	b := db.pdb.NewBatch()
+	err := b.DeleteRange(scratchAll[0], scratchAll[1], nil)
+	if err == nil {
+		err = db.commit(b, pebble.NoSync)
+	}
+	b.Close()
+	if err != nil {
+		return err
+	}
 	for _, t := range db.Tables() {
 		if t.Restoring() {
 			db.log.Warn("a restore was interrupted: its table is dropped", "table", t.Name, "region", t.Region)
@@ -618,6 +627,7 @@ func (db *DB) pitrLoop(ctx context.Context) {
 // pinned is a consistent view of one table's PITR data: a Pebble snapshot
 // taken after every write stamped up to its instant committed.
 type pinned struct {
+	db   *DB
 	snap *pebble.Snapshot
 	t    *Table
 	meta pitrMeta
@@ -689,44 +699,112 @@ func (db *DB) pinAsOf(ctx context.Context, region, name string, at time.Time) (*
 		snap.Close()
 		return nil, invalidRestoreTime(earliest, latest)
 	}
-	return &pinned{snap: snap, t: t, meta: m}, nil
+	return &pinned{db: db, snap: snap, t: t, meta: m}, nil
+}
+
+// Scratch ranges hold, for one reader of the history, the last change of
+// each item in a stretch of it, in item-key order, so that a restore or an
+// export overlays the changes on the base (or compares two instants) in
+// one merged pass, whatever the number of items changed, instead of
+// holding them in memory:
+//
+//	0x60 'x' <scratch id:8> <k>  → <ts:8> <op> <item>   (as a change: op 's' or 'd')
+//
+// A scratch range is written from the reader's snapshot (unsynced
+// batches), read once, and deleted; Open deletes any a crash left.
+
+var scratchAll = [2][]byte{{prefixBackup, 'x'}, {prefixBackup, 'y'}}
+
+// lastChanges writes the last change of each item of the pinned table's
+// history stamped in (lo, hi] into a new scratch range, and returns its
+// prefix; release deletes it.
+func (p *pinned) lastChanges(ctx context.Context, lo, hi int64) (prefix []byte, release func(), err error) {
+	db := p.db
+	id := db.scratchSeq.Add(1)
+	prefix = binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'}, id)
+	end := binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'}, id+1)
+	release = func() {
+		b := db.pdb.NewBatch()
+		defer b.Close()
+		if err := b.DeleteRange(prefix, end, nil); err == nil {
+			_ = db.commit(b, pebble.NoSync)
+		}
+	}
+	hi2 := hi
+	if hi2 < lo {
+		hi2 = lo
+	}
+	it, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: historyKey(p.t.ID, lo+1, 0), UpperBound: historyKey(p.t.ID, hi2+1, 0)})
+	if err != nil {
+		return nil, release, err
+	}
+	defer it.Close()
+	b := db.pdb.NewBatch()
+	defer func() { b.Close() }()
+	pace := db.newPacer()
+	for it.First(); it.Valid(); it.Next() {
+		c, err := decodeChange(it.Key(), it.Value())
+		if err != nil {
+			return nil, release, err
+		}
+		v := binary.BigEndian.AppendUint64(make([]byte, 0, 9+len(c.item)), uint64(c.ts))
+		op := byte('s')
+		if c.del {
+			op = 'd'
+		}
+		v = append(append(v, op), c.item...)
+		if err := b.Set(append(prefix[:len(prefix):len(prefix)], c.key...), v, nil); err != nil {
+			return nil, release, err
+		}
+		if b.Len() >= db.restoreBatch {
+			if err := ctx.Err(); err != nil {
+				return nil, release, err
+			}
+			if err := db.commit(b, pebble.NoSync); err != nil {
+				return nil, release, err
+			}
+			b.Close()
+			b = db.pdb.NewBatch()
+			if err := pace.rest(ctx); err != nil {
+				return nil, release, err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, release, err
+	}
+	return prefix, release, db.commit(b, pebble.NoSync)
+}
+
+// scratchEntry is one decoded scratch value.
+func scratchEntry(v []byte) (ts int64, del bool, item []byte) {
+	return int64(binary.BigEndian.Uint64(v)), v[8] == 'd', v[9:]
 }
 
 // each calls fn with every item of the pinned table as of at, in key order
 // (k is the relative item key, item its attr binary encoding; both valid
-// only during the call). It holds in memory the items changed between the
-// base and at.
+// only during the call): the base merged with the last change of each item
+// changed between the base and at (a scratch range: memory does not grow
+// with the number of changes).
 func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) error) error {
-	over := map[string][]byte{} // k → item as of at; nil: deleted
-	hi, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: historyKey(p.t.ID, p.meta.BaseAt+1, 0), UpperBound: historyKey(p.t.ID, at+1, 0)})
+	prefix, release, err := p.lastChanges(ctx, p.meta.BaseAt, at)
+	defer release()
 	if err != nil {
 		return err
 	}
-	for hi.First(); hi.Valid(); hi.Next() {
-		c, err := decodeChange(hi.Key(), hi.Value())
-		if err != nil {
-			hi.Close()
-			return err
-		}
-		if c.del {
-			over[string(c.key)] = nil
-		} else {
-			over[string(c.key)] = append([]byte(nil), c.item...)
-		}
-	}
-	if err := hi.Close(); err != nil {
+	ci, err := p.db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'},
+		binary.BigEndian.Uint64(prefix[2:])+1)})
+	if err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(over))
-	for k := range over {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	emitOver := func(k string) error {
-		if v := over[k]; v != nil {
-			return fn([]byte(k), v)
+	defer ci.Close()
+	ci.First()
+	emitChange := func() error {
+		_, del, item := scratchEntry(ci.Value())
+		if del {
+			return nil
 		}
-		return nil
+		return fn(ci.Key()[len(prefix):], item)
 	}
 	base := pitrKey('b', p.t.ID)
 	bi, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: base, UpperBound: pitrKey('b', p.t.ID+1)})
@@ -742,17 +820,17 @@ func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) err
 			}
 		}
 		k := bi.Key()[len(base):]
-		for len(keys) > 0 && keys[0] < string(k) {
-			if err := emitOver(keys[0]); err != nil {
+		for ci.Valid() && bytes.Compare(ci.Key()[len(prefix):], k) < 0 {
+			if err := emitChange(); err != nil {
 				return err
 			}
-			keys = keys[1:]
+			ci.Next()
 		}
-		if len(keys) > 0 && keys[0] == string(k) {
-			if err := emitOver(keys[0]); err != nil {
+		if ci.Valid() && bytes.Equal(ci.Key()[len(prefix):], k) {
+			if err := emitChange(); err != nil {
 				return err
 			}
-			keys = keys[1:]
+			ci.Next()
 			continue
 		}
 		if err := fn(k, bi.Value()); err != nil {
@@ -762,12 +840,97 @@ func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) err
 	if err := bi.Error(); err != nil {
 		return err
 	}
-	for _, k := range keys {
-		if err := emitOver(k); err != nil {
+	for ; ci.Valid(); ci.Next() {
+		if err := emitChange(); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ci.Error()
+}
+
+// ItemDiff is an item changed in a period: its image at the start (Old,
+// nil when it did not exist) and at the end (New, nil when deleted by
+// then), its key attributes, and the time of its last change.
+type ItemDiff struct {
+	Time     time.Time
+	Keys     attr.Item
+	Old, New attr.Item
+}
+
+// ChangedItems calls fn, in the table's key order, with every item of
+// region's table name changed after from and at or before to, once, from
+// one consistent view. Both instants must be within the table's PITR
+// window. Memory does not grow with the number of changes (scratch
+// ranges). For incremental exports.
+func (db *DB) ChangedItems(ctx context.Context, region, name string, from, to time.Time, fn func(ItemDiff) error) error {
+	if to.Before(from) {
+		return ddberr.New(ddberr.KindInvalidRestoreTime, "the end of the period is before its start")
+	}
+	p, err := db.pinAsOf(ctx, region, name, to)
+	if err != nil {
+		return err
+	}
+	defer p.snap.Close()
+	if earliest, _, _ := db.PITRWindow(p.t); from.Before(earliest) || from.UnixNano() < p.meta.BaseAt {
+		return ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified: %s is before the earliest restorable time %s",
+			from.Format(time.RFC3339Nano), earliest.Format(time.RFC3339Nano))
+	}
+	prefix, release, err := p.lastChanges(ctx, from.UnixNano(), to.UnixNano())
+	defer release()
+	if err != nil {
+		return err
+	}
+	ci, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'},
+		binary.BigEndian.Uint64(prefix[2:])+1)})
+	if err != nil {
+		return err
+	}
+	defer ci.Close()
+	ci.First()
+	emit := func(old []byte) error {
+		ts, del, raw := scratchEntry(ci.Value())
+		item, err := attr.DecodeBinary(raw)
+		if err != nil {
+			return err
+		}
+		d := ItemDiff{Time: time.Unix(0, ts).UTC()}
+		if del {
+			d.Keys = item
+		} else {
+			d.Keys, d.New = p.t.KeyOf(item), item
+		}
+		if old != nil {
+			if d.Old, err = attr.DecodeBinary(old); err != nil {
+				return err
+			}
+		}
+		return fn(d)
+	}
+	// The images at from, merged with the changed items in key order.
+	err = p.each(ctx, from.UnixNano(), func(k, item []byte) error {
+		for ci.Valid() && bytes.Compare(ci.Key()[len(prefix):], k) < 0 {
+			if err := emit(nil); err != nil {
+				return err
+			}
+			ci.Next()
+		}
+		if ci.Valid() && bytes.Equal(ci.Key()[len(prefix):], k) {
+			if err := emit(item); err != nil {
+				return err
+			}
+			ci.Next()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for ; ci.Valid(); ci.Next() {
+		if err := emit(nil); err != nil {
+			return err
+		}
+	}
+	return ci.Error()
 }
 
 // TableAsOf calls fn with every item of region's table name as it was at

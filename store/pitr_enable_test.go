@@ -3,8 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/eddydb/eddy/attr"
 )
@@ -117,5 +121,75 @@ func TestPITREnableDoesNotWaitForTheBaseCopy(t *testing.T) {
 	}
 	if n, _, err := db.Stats(waitRestored(t, db, "after")); err != nil || n != 2 {
 		t.Fatalf("restore after the restarted copy: %d items (%v), want 2", n, err)
+	}
+}
+
+// TestChangedItems: the items changed in a period, once each, in key
+// order, with their images at its start and end; the scratch ranges the
+// reads use on disk are gone afterwards (restores too).
+func TestChangedItems(t *testing.T) {
+	clock := newFakeClock()
+	db, err := Open(Options{InMemory: true, Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tbl := newTable(t, db, "t")
+	if _, err := db.SetPITR(ctx, "", "t", true, 1); err != nil {
+		t.Fatal(err)
+	}
+	set := func(pk, v string) {
+		t.Helper()
+		clock.advance(time.Millisecond)
+		if _, err := db.Write(ctx, WriteOptions{}, put(tbl, attr.Item{"pk": attr.S(pk), "v": attr.S(v)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("a", "1")
+	set("b", "1")
+	set("x", "1")
+	clock.advance(time.Second)
+	from := clock.now()
+	set("a", "2")
+	set("c", "1")
+	set("a", "3")
+	clock.advance(time.Millisecond)
+	if _, err := db.Write(ctx, WriteOptions{}, Mutation{Table: tbl, Key: attr.Item{"pk": attr.S("b")},
+		Apply: func(attr.Item) (attr.Item, error) { return nil, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(time.Second)
+	to := clock.now()
+	set("x", "2")
+	var got []string
+	if err := db.ChangedItems(ctx, "", "t", from, to, func(d ItemDiff) error {
+		got = append(got, jsonOf(d.Keys)+" "+jsonOf(d.Old)+" → "+jsonOf(d.New))
+		if d.Time.Before(from) || d.Time.After(to) {
+			t.Errorf("%v changed at %v, outside the period", d.Keys, d.Time)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	want := []string{
+		jsonOf(attr.Item{"pk": attr.S("a")}) + " " + jsonOf(attr.Item{"pk": attr.S("a"), "v": attr.S("1")}) + " → " + jsonOf(attr.Item{"pk": attr.S("a"), "v": attr.S("3")}),
+		jsonOf(attr.Item{"pk": attr.S("b")}) + " " + jsonOf(attr.Item{"pk": attr.S("b"), "v": attr.S("1")}) + " → " + jsonOf(attr.Item(nil)),
+		jsonOf(attr.Item{"pk": attr.S("c")}) + " " + jsonOf(attr.Item(nil)) + " → " + jsonOf(attr.Item{"pk": attr.S("c"), "v": attr.S("1")}),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("ChangedItems:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, err := db.RestoreAsOf("", "t", to, restoreSpec(tbl, "r")); err != nil {
+		t.Fatal(err)
+	}
+	waitRestored(t, db, "r")
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: scratchAll[0], UpperBound: scratchAll[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if it.First() {
+		t.Fatalf("a scratch range is left: %q", it.Key())
 	}
 }
