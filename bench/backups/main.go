@@ -275,12 +275,14 @@ func writersBench(args []string) {
 		r.report()
 		return
 	}
-	// Both configurations in one run: restores as they were (4 MiB
-	// batches, never pausing) and as they are (the defaults), two servers
-	// side by side, their phases interleaved (A B B A ...) over -rounds
-	// rounds so that the machine's changing load weighs on both alike.
+	// The configurations in one run: restores as they were (4 MiB
+	// batches, never pausing), with small batches only, and as they are
+	// (the defaults), servers side by side, their phases interleaved in a
+	// rotating order over -rounds rounds so that the machine's changing
+	// load weighs on all alike.
 	configs := []struct{ what, batch, share string }{
 		{"before: 4 MiB restore batches, no pacing", "4194304", "1"},
+		{"256 KiB batches, no pacing", "262144", "1"},
 		{"after: defaults (256 KiB batches, half the time)", "", ""},
 	}
 	var rigs []*rig
@@ -296,11 +298,8 @@ func writersBench(args []string) {
 		alone[i], during[i] = &lat{}, &lat{}
 	}
 	for round := 0; round < f["rounds"]; round++ {
-		order := []int{0, 1}
-		if round%2 == 1 {
-			order = []int{1, 0}
-		}
-		for _, i := range order {
+		for k := range rigs {
+			i := (k + round) % len(rigs) // each configuration in each place in turn
 			alone[i].merge(rigs[i].phase(nil))
 			during[i].merge(rigs[i].phase(rigs[i].backupsAndRestores))
 		}
