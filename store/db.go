@@ -78,7 +78,7 @@ type Options struct {
 	// RestoreShare is the share of its time a restore or a PITR base copy
 	// may spend working: after each batch it pauses for its working time
 	// × (1-share)/share, leaving the rest of the CPU and disk to writers.
-	// Default 0.5; 1 never pauses. EDDY_RESTORE_SHARE overrides it for
+	// Default 0.25; 1 never pauses. EDDY_RESTORE_SHARE overrides it for
 	// experiments.
 	RestoreShare float64
 }
@@ -107,7 +107,7 @@ func (o *Options) EnsureDefaults() {
 		o.RestoreShare = v
 	}
 	if o.RestoreShare <= 0 || o.RestoreShare > 1 {
-		o.RestoreShare = 0.5
+		o.RestoreShare = 0.25
 	}
 	if o.FS == nil {
 		if o.InMemory {

@@ -283,7 +283,8 @@ func writersBench(args []string) {
 	configs := []struct{ what, batch, share string }{
 		{"before: 4 MiB restore batches, no pacing", "4194304", "1"},
 		{"256 KiB batches, no pacing", "262144", "1"},
-		{"after: defaults (256 KiB batches, half the time)", "", ""},
+		{"256 KiB batches, working half the time", "262144", "0.5"},
+		{"after: defaults", "", ""},
 	}
 	var rigs []*rig
 	for _, c := range configs {
