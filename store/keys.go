@@ -72,7 +72,9 @@ const (
 	SpaceOutbox  Space = 0x40 // package outbox: sinks, their documents waiting for delivery
 	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
 	SpaceBackups Space = 0x60 // store's: on-demand backups and point-in-time recovery (pitr.go, backup.go)
-	SpaceLogs    Space = 0x70 // function logs
+	// SpaceDataport holds package dataport's export and import descriptions.
+	SpaceDataport Space = 0x61
+	SpaceLogs     Space = 0x70 // function logs
 
 	// 0x80-0x8F: security. 0x80: the users store (internal/server); 0x81: package iam/policies.
 	SpaceUsers    Space = 0x80 // users and their access keys (internal/server, eddy users)
@@ -103,6 +105,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceOutbox:        {"outbox", "outbox"},
 	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "store"},
+	SpaceDataport:      {"dataport", "dataport"},
 	SpaceLogs:          {"logs", "reserved"},
 	SpaceUsers:         {"users", "internal/server"},
 	SpacePolicies:      {"policies", "iam/policies"},

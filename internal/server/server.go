@@ -167,8 +167,9 @@ type Options struct {
 	// the metrics and the auto scaling policies are evaluated (Tick).
 	// Default 1 minute; negative disables the tick (tests call Tick).
 	MetricsInterval time.Duration
-	// Clock is the time the metrics and auto scaling run on. Default
-	// time.Now; tests compress time with eddytest.Clock.
+	// Clock is the time the metrics, auto scaling, point-in-time recovery
+	// (the history's stamps, the recovery window) and exports run on.
+	// Default time.Now; tests compress time with eddytest.Clock.
 	Clock func() time.Time
 	// Credentials are the access keys requests must be signed with (AWS
 	// Signature Version 4), with CredentialsFile's. Default none: without
@@ -309,7 +310,8 @@ func New(opts Options) (_ *Server, err error) {
 	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
-		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store"), Region: opts.Region})
+		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store"), Region: opts.Region,
+		Now: opts.Clock})
 	if err != nil {
 		return nil, err
 	}
