@@ -116,6 +116,17 @@ type authKeys struct {
 	Parameters                []attr.Value               `json:"Parameters"`
 	Statements                []pqInput                  `json:"Statements"`
 	TransactStatements        []pqInput                  `json:"TransactStatements"`
+	// Backups, restores, exports and imports (backupChecks).
+	BackupArn               *string `json:"BackupArn"`
+	ExportArn               *string `json:"ExportArn"`
+	ImportArn               *string `json:"ImportArn"`
+	TableArn                *string `json:"TableArn"`
+	SourceTableArn          *string `json:"SourceTableArn"`
+	SourceTableName         *string `json:"SourceTableName"`
+	TargetTableName         *string `json:"TargetTableName"`
+	TableCreationParameters *struct {
+		TableName *string `json:"TableName"`
+	} `json:"TableCreationParameters"`
 }
 
 // authChecks lists the questions c asks: the action (dynamodb:<op>; the
@@ -179,10 +190,14 @@ func (s *Server) authChecks(c *call) ([]authCheck, error) {
 		return checks, nil
 	case "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan":
 		return []authCheck{s.itemCheck(c, op, &in)}, nil
+	case "ListBackups", "ListExports", "ListImports", "DescribeBackup", "DeleteBackup", "DescribeExport", "DescribeImport",
+		"RestoreTableFromBackup", "RestoreTableToPointInTime", "ExportTableToPointInTime", "ImportTable":
+		return s.backupChecks(c, op, &in), nil
 	}
 	// Table-level operations (CreateTable, DescribeTable, UpdateTable,
-	// DeleteTable, the TTL, tag and backup operations, and any added
-	// later): the named table, or the ResourceArn.
+	// DeleteTable, the TTL and tag operations, CreateBackup and the
+	// continuous backups, and any added later): the named table, or the
+	// ResourceArn.
 	res := "*"
 	switch {
 	case in.ResourceArn != nil:
@@ -191,6 +206,58 @@ func (s *Server) authChecks(c *call) ([]authCheck, error) {
 		res = acct.Table(*in.TableName)
 	}
 	return []authCheck{{action: "dynamodb:" + op, resource: res}}, nil
+}
+
+// restoreTargetActions are the permissions a restore needs on its target
+// table besides the restore action itself ("DynamoDB read and write
+// permissions on the target table are necessary for restore
+// functionality": the Developer Guide, "Using IAM with DynamoDB backup and
+// restore", whose example policy lists these).
+var restoreTargetActions = []string{"PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan", "BatchWriteItem"}
+
+// backupChecks are the questions of the backup, restore, export and import
+// operations, on the resource types the Service Authorization Reference
+// gives them (list_amazondynamodb): a backup's ARN for DescribeBackup,
+// DeleteBackup and RestoreTableFromBackup (backup*), the source table's
+// for RestoreTableToPointInTime and ExportTableToPointInTime (table*), the
+// created table's for ImportTable, the export's and the import's ARNs for
+// DescribeExport and DescribeImport; ListBackups, ListExports and
+// ListImports have no resource type ("*"). A restore also asks for read
+// and write on its target table.
+func (s *Server) backupChecks(c *call, op string, in *authKeys) []authCheck {
+	acct := s.accountIn(c.region)
+	res := "*"
+	switch op {
+	case "DescribeBackup", "DeleteBackup", "RestoreTableFromBackup":
+		res = deref(in.BackupArn)
+	case "DescribeExport":
+		res = deref(in.ExportArn)
+	case "DescribeImport":
+		res = deref(in.ImportArn)
+	case "ExportTableToPointInTime":
+		res = deref(in.TableArn)
+	case "RestoreTableToPointInTime":
+		if in.SourceTableArn != nil {
+			res = *in.SourceTableArn
+		} else if in.SourceTableName != nil {
+			res = acct.Table(*in.SourceTableName)
+		}
+	case "ImportTable":
+		if p := in.TableCreationParameters; p != nil && p.TableName != nil {
+			res = acct.Table(*p.TableName)
+		}
+	}
+	if res == "" {
+		res = "*"
+	}
+	checks := []authCheck{{action: "dynamodb:" + op, resource: res}}
+	if (op == "RestoreTableFromBackup" || op == "RestoreTableToPointInTime") && in.TargetTableName != nil {
+		target := acct.Table(*in.TargetTableName)
+		for _, a := range restoreTargetActions {
+			checks = append(checks, authCheck{action: "dynamodb:" + a, resource: target})
+		}
+	}
+	return checks
 }
 
 // itemCheck is the question of one item operation (GetItem, PutItem,

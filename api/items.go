@@ -611,3 +611,33 @@ func (s *Server) chargeRead(rd capacity.Read, units float64) {
 		s.cap.ChargeRead(rd, units)
 	}
 }
+
+// admitTxReads asks the capacity limiter to admit every read of a
+// transaction (TransactGetItems, a read-only ExecuteTransaction) before
+// any is read, each on its item's partition. One refused cancels the
+// transaction, as DynamoDB cancels one with "insufficient provisioned
+// capacity": capacity.TransactionRefusal. Nil reads without a limiter.
+func (s *Server) admitTxReads(c *call, refs []store.ItemRef) ([]capacity.Read, error) {
+	if s.cap == nil {
+		return nil, nil
+	}
+	rds := make([]capacity.Read, len(refs))
+	for i, r := range refs {
+		pk := r.Key[r.Table.Hash.Name]
+		rds[i] = capacity.Read{Table: r.Table, Key: &pk, Op: c.op}
+		if err := s.cap.AdmitRead(rds[i]); err != nil {
+			return nil, capacity.TransactionRefusal(err, i, len(refs))
+		}
+	}
+	return rds, nil
+}
+
+// chargeTxReads charges admitted transactional reads what they read:
+// twice the strongly consistent units of each item ("transactional read
+// requests require two read capacity units to perform one read per second
+// for items up to 4 KB", developer guide, read/write capacity mode).
+func (s *Server) chargeTxReads(rds []capacity.Read, items []attr.Item) {
+	for i := range rds {
+		s.cap.ChargeRead(rds[i], 2*readUnits(attr.ItemSize(items[i]), true))
+	}
+}

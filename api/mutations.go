@@ -16,6 +16,7 @@ import (
 // with the mapping's checkpoint: see store.WriteBuffer.
 func (s *Server) writeItem(ctx context.Context, c *call, m store.Mutation) ([]store.Result, error) {
 	if wb := store.BufferFrom(ctx); wb != nil {
+		c.buffered = true
 		r, err := wb.Apply(m)
 		if err != nil {
 			return nil, err

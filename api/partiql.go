@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/store/expr"
@@ -468,12 +469,20 @@ func (s *Server) selectPQ(ctx context.Context, c *call, p *pqStatement, hash uin
 			return nil
 		})
 	}
+	// The capacity limiter admits each partition's read before it runs
+	// and charges it what it read, as a Query or Scan (renderRead): a
+	// throttled statement reads nothing more.
+	rd := capacity.Read{Table: t, Index: spec0.Index, Op: c.op}
 	if !isQuery {
 		spec := spec0
 		spec.Start, spec.Limit = tok.K, limit
+		if err := s.admitRead(rd); err != nil {
+			return nil, err
+		}
 		if err := run(&spec); err != nil {
 			return nil, err
 		}
+		s.chargeRead(rd, readUnits(total.Bytes, consistent))
 		nextTok.K = total.LastKey
 	} else {
 		for i := tok.P; i < len(parts); i++ {
@@ -486,9 +495,15 @@ func (s *Server) selectPQ(ctx context.Context, c *call, p *pqStatement, hash uin
 				spec.Limit = limit - total.Scanned
 			}
 			spec.MaxBytes = store.MaxPageBytes - total.Bytes
+			rd.Key = &parts[i]
+			if err := s.admitRead(rd); err != nil {
+				return nil, err
+			}
+			before := total.Bytes
 			if err := run(&spec); err != nil {
 				return nil, err
 			}
+			s.chargeRead(rd, readUnits(total.Bytes-before, consistent))
 			if total.More {
 				nextTok = pqToken{P: i, K: total.LastKey}
 				break
@@ -651,11 +666,19 @@ func (s *Server) batchOne(ctx context.Context, c *call, bs pqInput, consumed *ca
 		if err != nil {
 			return "", nil, err // refused before it ran: no TableName
 		}
+		// Each statement is admitted on its own: a throttled one is its
+		// entry's Error (ProvisionedThroughputExceeded or ThrottlingError).
+		pk := key[p.t.Hash.Name]
+		rd := capacity.Read{Table: p.t, Key: &pk, Op: c.op}
+		if err := s.admitRead(rd); err != nil {
+			return table, nil, err
+		}
 		it, err := s.db.Get(p.t, key)
 		if err != nil {
 			return table, nil, err
 		}
 		consistent := bs.ConsistentRead != nil && *bs.ConsistentRead
+		s.chargeRead(rd, readUnits(attr.ItemSize(it), consistent))
 		if consumed != nil {
 			consumed.add(table, readUnits(attr.ItemSize(it), consistent), true)
 		}
@@ -749,7 +772,7 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 		return nil, ddberr.Validationf("ExecuteTransaction API does not support both read and write operations in the same request.")
 	}
 	if reads > 0 {
-		return s.readTransactionPQ(stmts, in.ReturnConsumedCapacity)
+		return s.readTransactionPQ(c, stmts, in.ReturnConsumedCapacity)
 	}
 
 	plans := make([]txPlan, len(stmts))
@@ -836,7 +859,7 @@ func pqCancellation(err error, plans []txPlan) error {
 }
 
 // readTransactionPQ reads the items of keyed SELECTs from one snapshot.
-func (s *Server) readTransactionPQ(stmts []*pqStatement, rcc string) (any, error) {
+func (s *Server) readTransactionPQ(c *call, stmts []*pqStatement, rcc string) (any, error) {
 	refs := make([]store.ItemRef, len(stmts))
 	conds := make([]*expr.Condition, len(stmts))
 	seen := map[string]bool{}
@@ -855,10 +878,16 @@ func (s *Server) readTransactionPQ(stmts []*pqStatement, rcc string) (any, error
 		seen[k] = true
 		refs[i], conds[i] = store.ItemRef{Table: p.t, Key: key}, cond
 	}
+	rds, err := s.admitTxReads(c, refs)
+	if err != nil {
+		return nil, err
+	}
 	items, err := s.db.GetConsistent(refs)
 	if err != nil {
 		return nil, err
 	}
+	s.chargeTxReads(rds, items)
+	c.chargeTxReads(refs, items)
 	return transactReadResponse(refs, items, rcc, func(i int, it attr.Item) attr.Item {
 		return stmts[i].readItem(it, conds[i])
 	}), nil

@@ -54,8 +54,12 @@ type call struct {
 	// metered is set when Deps.Usage is: handlers then add what they
 	// consumed to usage (usage.go).
 	metered bool
-	usage   []Usage
-	one     [1]Usage // usage's room for the usual single table
+	// buffered is set when a write went to a mapping invocation's
+	// store.WriteBuffer (writeItem): its units are not usage here, they
+	// are counted when the mapping commits them (the limiter's Observer).
+	buffered bool
+	usage    []Usage
+	one      [1]Usage // usage's room for the usual single table
 }
 
 // respPool recycles the response buffers of Query and Scan (tens of KB

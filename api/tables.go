@@ -200,6 +200,9 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 		// words are eddy's, TagResource's limit message).
 		return nil, ddberr.Validationf("The number of tags exceeds the limit of %d for resource %s", maxTags, s.tableArn(t))
 	}
+	if err := s.throughputQuotas(t, true); err != nil {
+		return nil, err
+	}
 	created, err := s.db.CreateTable(t)
 	if err != nil {
 		return nil, err
@@ -651,6 +654,9 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		}
 		if tp := in.ProvisionedThroughput; tp != nil {
 			r, w := *tp.ReadCapacityUnits, *tp.WriteCapacityUnits
+			if err := s.throughputQuotas(&store.Table{Region: t.Region, Throughput: store.Throughput{Read: r, Write: w}}, false); err != nil {
+				return err
+			}
 			if r == t.Throughput.Read && w == t.Throughput.Write && !switching {
 				return ddberr.Validationf("The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: %d. Requested ReadCapacityUnits: %d. Current WriteCapacityUnits provisioned for the table: %d. Requested WriteCapacityUnits: %d. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.", t.Throughput.Read, r, t.Throughput.Write, w)
 			}
@@ -864,13 +870,77 @@ func (s *Server) listTags(ctx context.Context, c *call) (any, error) {
 	return map[string]any{"Tags": tags}, nil
 }
 
+// DynamoDB's default throughput quotas per account and region, which
+// DescribeLimits reports and CreateTable and UpdateTable enforce (developer
+// guide, service quotas: "Per table: 40,000 read request units and 40,000
+// write request units", "Per account: 80,000 read capacity units and
+// 80,000 write capacity units" of provisioned tables).
+const (
+	tableMaxCapacity   = 40000
+	accountMaxCapacity = 80000
+)
+
 func (s *Server) describeLimits(ctx context.Context, c *call) (any, error) {
 	return map[string]int64{
-		"AccountMaxReadCapacityUnits":  80000,
-		"AccountMaxWriteCapacityUnits": 80000,
-		"TableMaxReadCapacityUnits":    40000,
-		"TableMaxWriteCapacityUnits":   40000,
+		"AccountMaxReadCapacityUnits":  accountMaxCapacity,
+		"AccountMaxWriteCapacityUnits": accountMaxCapacity,
+		"TableMaxReadCapacityUnits":    tableMaxCapacity,
+		"TableMaxWriteCapacityUnits":   tableMaxCapacity,
 	}, nil
+}
+
+// throughputQuotas refuses a provisioned throughput above DynamoDB's
+// quotas, with its LimitExceededException messages as recorded from the
+// service (ack-api-quirks dynamodb DDB-TABLE-171, 2026-10): a table's
+// read or write units above the per-table maximum (CreateTable,
+// UpdateTable), and, for a new table (creating), the region's provisioned
+// tables and global indexes with it above the account's. The account
+// message's "Requested" is taken to be the new table's units (with its
+// global indexes'): the recording elides its figures.
+func (s *Server) throughputQuotas(t *store.Table, creating bool) error {
+	const more = " Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits."
+	for _, q := range []struct {
+		name string
+		v    int64
+	}{{"ReadCapacityUnits", t.Throughput.Read}, {"WriteCapacityUnits", t.Throughput.Write}} {
+		if q.v > tableMaxCapacity {
+			return ddberr.New(ddberr.KindLimitExceeded, "The requested %s, %d, is above the per table maximum for the account in %s. Per table maximum: %d."+more,
+				q.name, q.v, t.Region, tableMaxCapacity)
+		}
+	}
+	if !creating || t.BillingMode != "PROVISIONED" {
+		return nil
+	}
+	provisioned := func(t *store.Table) (r, w int64) {
+		if t.BillingMode != "PROVISIONED" {
+			return 0, 0
+		}
+		r, w = t.Throughput.Read, t.Throughput.Write
+		for i := range t.Indexes {
+			if ix := &t.Indexes[i]; ix.Global {
+				r, w = r+ix.Throughput.Read, w+ix.Throughput.Write
+			}
+		}
+		return r, w
+	}
+	var curR, curW int64
+	for _, o := range s.db.Tables() {
+		if o.Region == t.Region {
+			r, w := provisioned(o)
+			curR, curW = curR+r, curW+w
+		}
+	}
+	reqR, reqW := provisioned(t)
+	for _, q := range []struct {
+		name     string
+		cur, req int64
+	}{{"ReadCapacityUnits", curR, reqR}, {"WriteCapacityUnits", curW, reqW}} {
+		if q.cur+q.req > accountMaxCapacity {
+			return ddberr.New(ddberr.KindLimitExceeded, "This request would have caused the %s limit to be exceeded for the account in %s. Current %s reserved by the account: %d. Limit: %d. Requested: %d."+more,
+				q.name, t.Region, q.name, q.cur, accountMaxCapacity, q.req)
+		}
+	}
+	return nil
 }
 
 // describeEndpoints names the address the client reached (its Host), as

@@ -701,10 +701,15 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	if invalid != nil {
 		return nil, cancellation(&store.CanceledError{Errs: invalid}, len(refs))
 	}
+	rds, err := s.admitTxReads(c, refs)
+	if err != nil {
+		return nil, err
+	}
 	items, err := s.db.GetConsistent(refs)
 	if err != nil {
 		return nil, err
 	}
+	s.chargeTxReads(rds, items)
 	c.chargeTxReads(refs, items)
 	return transactReadResponse(refs, items, in.ReturnConsumedCapacity, func(i int, it attr.Item) attr.Item {
 		if it != nil && projs[i] != nil {

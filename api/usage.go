@@ -13,8 +13,7 @@ import (
 // batch reports one Usage per table. Covered: GetItem, PutItem,
 // UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem,
 // TransactWriteItems, TransactGetItems, and PartiQL's ExecuteStatement,
-// BatchExecuteStatement and ExecuteTransaction of writes (a read-only
-// ExecuteTransaction is not metered).
+// BatchExecuteStatement and ExecuteTransaction.
 type Usage struct {
 	Region, Table, Op string
 	// Read and Write are the table's own capacity units (a local index
@@ -77,10 +76,12 @@ func (c *call) chargeWrite(t *store.Table, old, nu attr.Item) {
 	c.addUnits(t, &tu)
 }
 
-// addUnits adds a write's tableUnits to t's usage.
+// addUnits adds a write's tableUnits to t's usage. A buffered write's
+// (a trigger handler's, committed later) are left to the commit: its call
+// reports only its latency.
 func (c *call) addUnits(t *store.Table, tu *tableUnits) {
 	u := c.usageOf(t)
-	if u == nil {
+	if u == nil || c.buffered {
 		return
 	}
 	u.Write += tu.units

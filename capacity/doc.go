@@ -11,10 +11,13 @@
 // changes; 1 read unit per started 4 KB, half for an eventually consistent
 // read). Writes are admitted inside store.DB.Write through the
 // store.Admitter seam: after every Apply ran (so the item sizes are known)
-// and before the batch is built, with the items locked. A refused write
+// and before the batch is built, with the items locked (a trigger handler's
+// buffered writes when its mapping commits them). A refused write
 // therefore writes nothing, makes no stream record and runs no trigger, and
 // consumes nothing. Reads are admitted by package api before they read and
-// charged after, with what they read.
+// charged after, with what they read (transactional reads at twice the
+// strongly consistent units; a refused one cancels its transaction:
+// TransactionRefusal).
 //
 // # The model
 //
@@ -32,6 +35,9 @@
 //     of 3,000 read or 1,000 write units a second (a bucket per partition
 //     holding one second of the ceiling). A single hot partition key is
 //     therefore capped at the ceiling, whatever the table's provisioning.
+//   - Split for heat (heat.go): a partition hot for SplitForHeatAfter is
+//     split where the load of its keys balances, so hot keys sharing a
+//     partition end in partitions of their own; one key never is.
 //   - GSI back-pressure: a write that changes a global index's entries is
 //     charged to the index too, and refused when the index's bucket (or the
 //     partition of the index key) is empty; writes that do not touch the

@@ -85,8 +85,9 @@ type Observer interface {
 	// operation (PutItem, Query...), empty when unknown.
 	Throttled(region, table, index string, read bool, op string)
 	// Consumed is the capacity an admitted request consumed from a table
-	// (index empty) or a global index.
-	Consumed(region, table, index string, read bool, units float64)
+	// (index empty) or a global index; op as for Throttled (empty for a
+	// trigger handler's writes committed by its mapping).
+	Consumed(region, table, index string, read bool, op string, units float64)
 }
 
 // Options configure a Limiter. Zero values mean the documented defaults.
@@ -103,6 +104,9 @@ type Options struct {
 	// is consulted when the table is first seen and at most once a
 	// minute. Nil: size does not count.
 	Size func(t *store.Table) int64
+	// SplitForHeatAfter is how long a partition must stay hot before it
+	// is split between its two hottest keys (heat.go). Default 5 minutes.
+	SplitForHeatAfter time.Duration
 	// Observer, when set, receives throttle and consumption events.
 	Observer Observer
 	// Metrics receives the limiter's Prometheus counters; nil: a private
@@ -118,6 +122,7 @@ type Limiter struct {
 	burst float64
 	size  func(t *store.Table) int64
 	obs   Observer
+	heat  time.Duration // SplitForHeatAfter
 
 	throttled *prometheus.CounterVec
 	consumed  *prometheus.CounterVec
@@ -129,7 +134,10 @@ type Limiter struct {
 // New builds a limiter.
 func New(opts Options) *Limiter {
 	l := &Limiter{mode: opts.Mode, now: opts.Now, burst: opts.BurstSeconds, size: opts.Size, obs: opts.Observer,
-		tables: map[uint32]*tableState{}}
+		heat: opts.SplitForHeatAfter, tables: map[uint32]*tableState{}}
+	if l.heat <= 0 {
+		l.heat = DefaultSplitForHeatAfter
+	}
 	if l.mode != Report {
 		l.mode = Enforce
 	}
@@ -215,8 +223,10 @@ type side struct {
 	ondemand bool    // the sudden-growth rule applies
 	initial  float64 // on demand: a new table's allowance
 	total    bucket
+	pt       *partitioning
 	ceil     []bucket // per partition: the partition's ceiling
 	parts    []partStats
+	heat     []heatState
 	growth   growth
 	consumed prometheus.Counter
 	throttle prometheus.Counter
@@ -225,6 +235,7 @@ type side struct {
 type partStats struct {
 	units     float64
 	throttles int64
+	heat      bool // made by a split for heat
 }
 
 // tableState is what the limiter keeps of one table.
@@ -232,14 +243,15 @@ type tableState struct {
 	desc        *store.Table // the descriptor the sides follow
 	sized       time.Time    // when Size was last consulted
 	bytes       int64
-	nparts      int
+	pt          partitioning
+	splits      bool // a partitioning has pending splits for heat
 	read, write side
 	gsis        []*gsiState
 }
 
 type gsiState struct {
 	name        string
-	nparts      int
+	pt          partitioning
 	read, write side
 }
 
@@ -272,15 +284,19 @@ func (l *Limiter) state(t *store.Table, now time.Time) *tableState {
 			ts.bytes, resize = b, true
 		}
 	}
+	if ts.splits {
+		ts.applySplits()
+	}
 	if ts.desc == t && !resize {
 		return ts
 	}
 	first := ts.desc == nil
 	ts.desc = t
 	r, w := l.rates(t, t.Throughput, t.OnDemandThroughput.MaxRead, t.OnDemandThroughput.MaxWrite)
-	ts.nparts = max(ts.nparts, partitionsFor(r, w, ts.bytes))
-	l.setSide(&ts.read, t, "", true, r, t.OnDemandThroughput.MaxRead, ts.nparts, now, first)
-	l.setSide(&ts.write, t, "", false, w, t.OnDemandThroughput.MaxWrite, ts.nparts, now, first)
+	ts.pt.rd, ts.pt.wr, ts.pt.owner = &ts.read, &ts.write, ts
+	resized := ts.pt.resize(partitionsFor(r, w, ts.bytes))
+	l.setSide(&ts.read, t, "", true, r, t.OnDemandThroughput.MaxRead, &ts.pt, resized, now, first)
+	l.setSide(&ts.write, t, "", false, w, t.OnDemandThroughput.MaxWrite, &ts.pt, resized, now, first)
 	old := ts.gsis
 	ts.gsis = ts.gsis[:0:0]
 	for i := range t.Indexes {
@@ -299,9 +315,10 @@ func (l *Limiter) state(t *store.Table, now time.Time) *tableState {
 			g = &gsiState{name: ix.Name}
 		}
 		r, w := l.rates(t, ix.Throughput, 0, 0)
-		g.nparts = max(g.nparts, partitionsFor(r, w, 0))
-		l.setSide(&g.read, t, ix.Name, true, r, 0, g.nparts, now, fresh)
-		l.setSide(&g.write, t, ix.Name, false, w, 0, g.nparts, now, fresh)
+		g.pt.rd, g.pt.wr, g.pt.owner = &g.read, &g.write, ts
+		resized := g.pt.resize(partitionsFor(r, w, 0))
+		l.setSide(&g.read, t, ix.Name, true, r, 0, &g.pt, resized, now, fresh)
+		l.setSide(&g.write, t, ix.Name, false, w, 0, &g.pt, resized, now, fresh)
 		ts.gsis = append(ts.gsis, g)
 	}
 	return ts
@@ -319,8 +336,11 @@ func (l *Limiter) rates(t *store.Table, tp store.Throughput, _, _ int64) (r, w f
 // setSide (re)configures one direction for the current descriptor: its
 // rate, its burst, its partitions' ceilings. Tokens carry over (clamped to
 // the new burst); a side seen for the first time starts with a full burst.
-func (l *Limiter) setSide(s *side, t *store.Table, index string, read bool, rate float64, odMax int64, n int, now time.Time, first bool) {
+// When the partitions changed (resized), each starts with a full ceiling
+// and its figures afresh.
+func (l *Limiter) setSide(s *side, t *store.Table, index string, read bool, rate float64, odMax int64, pt *partitioning, resized bool, now time.Time, first bool) {
 	s.read = read
+	s.pt = pt
 	dir := "write"
 	ceiling := float64(PartitionWriteCeiling)
 	initial := float64(onDemandInitialWrite)
@@ -354,12 +374,17 @@ func (l *Limiter) setSide(s *side, t *store.Table, index string, read bool, rate
 		s.total.refill(now)
 		s.total.tokens = math.Min(s.total.tokens, s.total.cap)
 	}
-	for len(s.ceil) < n {
-		s.ceil = append(s.ceil, bucket{tokens: ceiling, last: now})
-	}
-	if len(s.parts) < n {
+	if n := pt.n(); resized || len(s.ceil) != n {
 		// A split: the partitions' figures start again.
+		s.ceil = make([]bucket, n)
+		for i := range s.ceil {
+			s.ceil[i] = bucket{tokens: ceiling, last: now}
+		}
 		s.parts = make([]partStats, n)
+		s.heat = make([]heatState, n)
+		for i := range pt.heat {
+			s.parts[pt.of(pt.heat[i])].heat = true
+		}
 	}
 	for i := range s.ceil {
 		s.ceil[i].rate, s.ceil[i].cap = ceiling, ceiling
@@ -406,9 +431,10 @@ func (s *side) check(p int, now time.Time) refusal {
 	return admitted
 }
 
-// charge takes units from side s, partition p (-1: spread over all).
-// l.mu held.
-func (s *side) charge(p int, units float64) {
+// charge takes units from side s, partition p (-1: spread over all), for
+// partition-key hash h, and tracks the partition's heat: a partition hot
+// for long enough is split for heat (heat.go). l.mu held.
+func (s *side) charge(p int, h uint64, units float64, now time.Time, heatAfter time.Duration) {
 	if s.limited {
 		s.total.tokens -= units
 	}
@@ -418,6 +444,12 @@ func (s *side) charge(p int, units float64) {
 	if p >= 0 {
 		s.ceil[p].tokens -= units
 		s.parts[p].units += units
+		if at := s.heat[p].note(h, units, s.ceil[p].rate, now, heatAfter); at != 0 {
+			// Applied by the next state(): partition indexes of the
+			// request being charged stay valid.
+			s.pt.pending = append(s.pt.pending, at)
+			s.pt.owner.splits = true
+		}
 		return
 	}
 	each := units / float64(len(s.ceil))
@@ -454,6 +486,7 @@ type touch struct {
 	refused bool
 	index   string
 	part    int
+	hash    uint64 // the partition-key hash (part's)
 	units   float64
 }
 
@@ -500,7 +533,8 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 		t := m.Table
 		ts := l.state(t, now)
 		u := WriteUnits(r.Old, r.New) * mult
-		touches = append(touches, touch{s: &ts.write, ts: ts, t: t, mut: i, part: PartitionOf(keyHash(m.Key[t.Hash.Name]), ts.nparts), units: u})
+		h := keyHash(m.Key[t.Hash.Name])
+		touches = append(touches, touch{s: &ts.write, ts: ts, t: t, mut: i, part: ts.pt.of(h), hash: h, units: u})
 		if m.ReadOnly || len(ts.gsis) == 0 {
 			continue
 		}
@@ -513,7 +547,8 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 			if iu == 0 {
 				continue
 			}
-			touches = append(touches, touch{s: &g.write, ts: ts, t: t, mut: i, index: g.name, part: PartitionOf(keyHash(entry[ix.Hash.Name]), g.nparts), units: iu * mult})
+			h := keyHash(entry[ix.Hash.Name])
+			touches = append(touches, touch{s: &g.write, ts: ts, t: t, mut: i, index: g.name, part: g.pt.of(h), hash: h, units: iu * mult})
 		}
 	}
 	if wo.Partial && len(muts) > 1 && l.mode == Enforce {
@@ -521,26 +556,30 @@ func (l *Limiter) AdmitWrite(wo *store.WriteOptions, muts []store.Mutation, resu
 	}
 	err := l.admit(touches, now, wo.Op)
 	if err != nil && wo.Metering == store.MeterTransaction {
-		return txRefusal(err, touches, len(muts))
+		at := 0
+		for i := range touches {
+			if touches[i].refused {
+				at = touches[i].mut
+			}
+		}
+		return TransactionRefusal(err, at, len(muts))
 	}
 	return err
 }
 
-// txRefusal is a throttled transaction's error, as DynamoDB reports it:
-// TransactionCanceledException with the throttled action's reason
+// TransactionRefusal is the error of a transaction of n actions whose
+// action at was refused with err (the limiter's error for it), as DynamoDB
+// reports it: TransactionCanceledException with that action's reason
 // (ProvisionedThroughputExceeded, or ThrottlingError on demand) and None
-// for the others (API reference, TransactWriteItems).
-func txRefusal(err error, touches []touch, n int) error {
-	de := err.(*ddberr.Error)
+// for the others (API reference, TransactWriteItems and TransactGetItems:
+// "There is insufficient provisioned capacity for the transaction to be
+// completed"). Used for transactional writes here and for transactional
+// reads (TransactGetItems, a read-only ExecuteTransaction) by api.
+func TransactionRefusal(err error, at, n int) error {
+	de := ddberr.As(err)
 	code := "ProvisionedThroughputExceeded"
 	if de.Kind == ddberr.KindThrottling {
 		code = "ThrottlingError"
-	}
-	at := 0
-	for i := range touches {
-		if touches[i].refused {
-			at = touches[i].mut
-		}
 	}
 	reasons := make([]ddberr.CancellationReason, n)
 	codes := make([]string, n)
@@ -589,7 +628,8 @@ func (l *Limiter) admitPartial(touches []touch, results []store.Result, now time
 		} else {
 			all = false
 			for k := i; k < j; k++ {
-				touches[k].s.charge(touches[k].part, touches[k].units)
+				tc := &touches[k]
+				tc.s.charge(tc.part, tc.hash, tc.units, now, l.heat)
 				touches[k].s.consumed.Add(touches[k].units)
 				charged[k] = true
 			}
@@ -603,7 +643,7 @@ func (l *Limiter) admitPartial(touches []touch, results []store.Result, now time
 		}
 		for k := range touches {
 			if charged[k] {
-				l.obs.Consumed(touches[k].t.Region, touches[k].t.Name, touches[k].index, false, touches[k].units)
+				l.obs.Consumed(touches[k].t.Region, touches[k].t.Name, touches[k].index, false, op, touches[k].units)
 			}
 		}
 	}
@@ -632,7 +672,7 @@ func (l *Limiter) admit(touches []touch, now time.Time, op string) error {
 	if refused == nil || l.mode == Report {
 		for i := range touches {
 			tc := &touches[i]
-			tc.s.charge(tc.part, tc.units)
+			tc.s.charge(tc.part, tc.hash, tc.units, now, l.heat)
 			tc.s.consumed.Add(tc.units)
 		}
 	}
@@ -644,7 +684,7 @@ func (l *Limiter) admit(touches []touch, now time.Time, op string) error {
 		if refused == nil || l.mode == Report {
 			for i := range touches {
 				tc := &touches[i]
-				l.obs.Consumed(tc.t.Region, tc.t.Name, tc.index, false, tc.units)
+				l.obs.Consumed(tc.t.Region, tc.t.Name, tc.index, false, op, tc.units)
 			}
 		}
 	}
@@ -675,21 +715,22 @@ type Read struct {
 	Op    string
 }
 
-func (l *Limiter) readSide(rd *Read, now time.Time) (*tableState, *side, string, int) {
+func (l *Limiter) readSide(rd *Read, now time.Time) (*tableState, *side, string, int, uint64) {
 	ts := l.state(rd.Table, now)
-	s, name, n := &ts.read, "", ts.nparts
+	s, name, pt := &ts.read, "", &ts.pt
 	if rd.Index != nil && rd.Index.Global {
 		for _, g := range ts.gsis {
 			if g.name == rd.Index.Name {
-				s, name, n = &g.read, g.name, g.nparts
+				s, name, pt = &g.read, g.name, &g.pt
 			}
 		}
 	}
-	p := -1
+	p, h := -1, uint64(0)
 	if rd.Key != nil {
-		p = PartitionOf(keyHash(*rd.Key), n)
+		h = keyHash(*rd.Key)
+		p = pt.of(h)
 	}
-	return ts, s, name, p
+	return ts, s, name, p, h
 }
 
 // AdmitRead decides, before it reads, whether a read may run: its table's
@@ -698,7 +739,7 @@ func (l *Limiter) readSide(rd *Read, now time.Time) (*tableState, *side, string,
 func (l *Limiter) AdmitRead(rd Read) error {
 	now := l.now()
 	l.mu.Lock()
-	ts, s, index, p := l.readSide(&rd, now)
+	ts, s, index, p, _ := l.readSide(&rd, now)
 	t := touch{s: s, ts: ts, t: rd.Table, index: index, part: p}
 	why := s.check(p, now)
 	if why == admitted || l.mode == Report {
@@ -741,11 +782,11 @@ func (l *Limiter) ChargeRead(rd Read, units float64) {
 	}
 	now := l.now()
 	l.mu.Lock()
-	_, s, index, p := l.readSide(&rd, now)
-	s.charge(p, units)
+	_, s, index, p, h := l.readSide(&rd, now)
+	s.charge(p, h, units, now, l.heat)
 	s.consumed.Add(units)
 	l.mu.Unlock()
 	if l.obs != nil {
-		l.obs.Consumed(rd.Table.Region, rd.Table.Name, index, true, units)
+		l.obs.Consumed(rd.Table.Region, rd.Table.Name, index, true, rd.Op, units)
 	}
 }

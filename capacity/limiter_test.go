@@ -160,7 +160,7 @@ func (o *countingObserver) Throttled(region, table, index string, read bool, op 
 	o.mu.Unlock()
 }
 
-func (o *countingObserver) Consumed(region, table, index string, read bool, units float64) {
+func (o *countingObserver) Consumed(region, table, index string, read bool, op string, units float64) {
 	o.mu.Lock()
 	o.consumed[fmt.Sprint(table, "/", index, "/", read)] += units
 	o.mu.Unlock()

@@ -58,6 +58,9 @@ type PartReport struct {
 	WriteUnits     float64 `json:"writeUnits"`
 	ReadThrottles  int64   `json:"readThrottles"`
 	WriteThrottles int64   `json:"writeThrottles"`
+	// SplitForHeat: the partition was made by a split for heat (heat.go)
+	// rather than from the table's throughput and size.
+	SplitForHeat bool `json:"splitForHeat,omitempty"`
 }
 
 // Report returns what the limiter knows of t (sizing t's partitions now if
@@ -68,9 +71,9 @@ func (l *Limiter) Report(t *store.Table) TableReport {
 	defer l.mu.Unlock()
 	ts := l.state(t, now)
 	r := TableReport{Table: t.Name, Region: t.Region, Mode: l.mode.String(), BillingMode: t.BillingMode, SizeBytes: ts.bytes,
-		Partitions: parts(&ts.read, &ts.write, ts.nparts), Read: sideReport(&ts.read, now), Write: sideReport(&ts.write, now)}
+		Partitions: parts(&ts.read, &ts.write, &ts.pt), Read: sideReport(&ts.read, now), Write: sideReport(&ts.write, now)}
 	for _, g := range ts.gsis {
-		r.Indexes = append(r.Indexes, IndexReport{Index: g.name, Partitions: parts(&g.read, &g.write, g.nparts),
+		r.Indexes = append(r.Indexes, IndexReport{Index: g.name, Partitions: parts(&g.read, &g.write, &g.pt),
 			Read: sideReport(&g.read, now), Write: sideReport(&g.write, now)})
 	}
 	return r
@@ -89,17 +92,13 @@ func sideReport(s *side, now time.Time) SideReport {
 	return r
 }
 
-func parts(rd, wr *side, n int) []PartReport {
-	out := make([]PartReport, n)
+func parts(rd, wr *side, pt *partitioning) []PartReport {
+	out := make([]PartReport, pt.n())
 	for i := range out {
-		from, _ := hashBound(i, n)
-		to, _ := hashBound(i+1, n)
-		p := PartReport{Partition: i, HashFrom: fmt.Sprintf("%016x", from), HashTo: fmt.Sprintf("%016x", to-1)}
-		if i+1 == n {
-			p.HashTo = "ffffffffffffffff"
-		}
+		p := PartReport{Partition: i, HashFrom: fmt.Sprintf("%016x", pt.start[i]), HashTo: fmt.Sprintf("%016x", pt.end(i))}
 		if i < len(rd.parts) {
 			p.ReadUnits, p.ReadThrottles = rd.parts[i].units, rd.parts[i].throttles
+			p.SplitForHeat = rd.parts[i].heat
 		}
 		if i < len(wr.parts) {
 			p.WriteUnits, p.WriteThrottles = wr.parts[i].units, wr.parts[i].throttles

@@ -416,3 +416,55 @@ func TestLimiterThrottlesReachCloudWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsSurviveRestart: the data points of the retention are kept in
+// the data directory: those flushed by the minute's Tick and those of the
+// minute in progress, flushed when the server closes, are all there after
+// a restart.
+func TestMetricsSurviveRestart(t *testing.T) {
+	clock := eddytest.NewClock()
+	now := clock.Now()
+	clock.Advance(now.Truncate(time.Minute).Add(time.Minute).Sub(now)) // minute 0 starts now
+	start := clock.Now()
+	srv := eddytest.Start(t, server.Options{DataDir: t.TempDir(), Clock: clock.Now, MetricsInterval: -1})
+	ctx := context.Background()
+	if _, err := srv.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("kept"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(n int) {
+		for i := range n {
+			if _, err := srv.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("kept"),
+				Item: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: string(rune('a' + i))}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put(4)
+	srv.Tick(ctx) // flushes minute 0
+	clock.Advance(time.Minute)
+	put(2) // minute 1: flushed on shutdown
+	srv.Restart()
+	out, err := cloudwatch.NewFromConfig(srv.Config()).GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+		Namespace: aws.String("AWS/DynamoDB"), MetricName: aws.String("ConsumedWriteCapacityUnits"),
+		Dimensions: []cwtypes.Dimension{{Name: aws.String("TableName"), Value: aws.String("kept")}},
+		StartTime:  aws.Time(start.Add(-time.Hour)), EndTime: aws.Time(start.Add(time.Hour)), Period: aws.Int32(60),
+		Statistics: []cwtypes.Statistic{cwtypes.StatisticSum, cwtypes.StatisticSampleCount}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]float64{}
+	for _, p := range out.Datapoints {
+		got[int64(p.Timestamp.Sub(start)/time.Minute)] = aws.ToFloat64(p.Sum)
+		if aws.ToFloat64(p.Sum) != aws.ToFloat64(p.SampleCount) {
+			t.Errorf("%v: Sum %v, SampleCount %v, want equal (one unit a request)", p.Timestamp, aws.ToFloat64(p.Sum), aws.ToFloat64(p.SampleCount))
+		}
+	}
+	if len(got) != 2 || got[0] != 4 || got[1] != 2 {
+		t.Fatalf("after a restart: %v (by minute), want 4 in minute 0 and 2 in minute 1", got)
+	}
+}

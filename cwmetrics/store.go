@@ -121,6 +121,7 @@ type series struct {
 	total   Stat     // since the series appeared (Prometheus)
 	last    float64  // the latest sample (gauges)
 	touched int64    // minute of the latest sample
+	dirty   int64    // the earliest minute changed since the last Flush; -1: none
 }
 
 // Options bound a Store. Zero values mean the defaults.
@@ -146,6 +147,7 @@ type Store struct {
 	mu     sync.Mutex
 	series map[Key]*series
 	pruned int64 // the minute of the last prune
+	kv     KV    // where Flush keeps the data points (Load); nil: memory only
 }
 
 // New returns an empty Store.
@@ -222,6 +224,20 @@ func (s *Store) Record(u *Usage) {
 	}
 }
 
+// AddConsumed adds one sample of units consumed from a table (index empty)
+// or a global index outside a request: a trigger handler's writes, as its
+// mapping commits them.
+func (s *Store) AddConsumed(region, table, index string, read bool, units float64) {
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := Key{Region: region, Metric: ConsumedWrite, Table: table, Index: index}
+	if read {
+		k.Metric = ConsumedRead
+	}
+	s.add(k, s.minute(now), units)
+}
+
 // Throttle is one throttled request (the capacity limiter reports them):
 // its table and operation, and the read and write throttle events it
 // caused per table or global index (a batch can cause several).
@@ -244,7 +260,11 @@ func (s *Store) RecordThrottle(t *Throttle) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.minute(now)
-	s.add(Key{Region: t.Region, Metric: ThrottledRequests, Table: t.Table, Op: t.Op}, m, 1)
+	if t.Op != "" {
+		// ThrottledRequests is per operation; a trigger handler's buffered
+		// writes, throttled when they commit, have none.
+		s.add(Key{Region: t.Region, Metric: ThrottledRequests, Table: t.Table, Op: t.Op}, m, 1)
+	}
 	k := Key{Region: t.Region, Table: t.Table}
 	if t.Read > 0 {
 		k.Metric = ReadThrottles
@@ -303,8 +323,11 @@ func (s *Store) add(k Key, m int64, v float64) {
 		if len(s.series) >= s.opts.MaxSeries {
 			s.evict()
 		}
-		se = &series{key: k}
+		se = &series{key: k, dirty: m}
 		s.series[k] = se
+	}
+	if se.dirty < 0 || m < se.dirty {
+		se.dirty = m
 	}
 	se.total.add(v)
 	se.last, se.touched = v, m

@@ -84,7 +84,7 @@ func (m *Manager) importTable(ctx context.Context, region string, decode func(an
 		return nil, nullError("tableCreationParameters.tableName")
 	}
 	j := &importJob{region: region, delim: delim, header: header, hash: requestHash(in)}
-	now := time.Now().UTC()
+	now := m.opts.Now().UTC()
 	token := str(in.ClientToken)
 	if token != "" {
 		m.mu.Lock()
@@ -125,6 +125,11 @@ func (m *Manager) importTable(ctx context.Context, region string, decode func(an
 		TableCreationParameters: in.TableCreationParameters, StartTime: epoch{now},
 	}
 	m.mu.Lock()
+	if err := m.saveImport(j); err != nil {
+		m.mu.Unlock()
+		m.log.Error("import not started: its description could not be saved", "err", err)
+		return nil, ddberr.New(ddberr.KindInternal, "")
+	}
 	m.imports = append(m.imports, j)
 	out := m.importDesc(j)
 	m.mu.Unlock()
@@ -157,16 +162,22 @@ func (m *Manager) runImportJob(ctx context.Context, j *importJob) {
 		j.bucket = b
 		err = m.runImport(ctx, j)
 	}
+	if err != nil && ctx.Err() != nil {
+		err = errInterrupted
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	j.desc.EndTime = ptrEpoch(time.Now().UTC())
+	j.desc.EndTime = ptrEpoch(m.opts.Now().UTC())
 	if err != nil {
 		j.desc.ImportStatus = StatusFailed
 		j.desc.FailureCode, j.desc.FailureMessage = failure(err)
 		m.log.Warn("import failed", "import", j.desc.ImportArn, "err", err)
-		return
+	} else {
+		j.desc.ImportStatus = StatusCompleted
 	}
-	j.desc.ImportStatus = StatusCompleted
+	if err := m.saveImport(j); err != nil {
+		m.log.Error("import's description could not be saved", "import", j.desc.ImportArn, "err", err)
+	}
 }
 
 func (m *Manager) describeImport(_ context.Context, _ string, decode func(any) error) (any, error) {

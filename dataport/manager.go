@@ -69,14 +69,19 @@ type Options struct {
 	// ErrorLog receives imports' item errors; nil logs them only to Logger.
 	ErrorLog ErrorLog
 	Logger   *slog.Logger
+	// Now is the clock exports check ExportTime and the incremental
+	// period against, and jobs' start and end times; the server passes
+	// the store's (point-in-time recovery's) clock. Default time.Now.
+	Now func() time.Time
 }
 
 // Manager runs exports and imports in the background and answers their
-// operations. Descriptions are kept in memory: they do not survive a
-// restart (an export or import running at shutdown is abandoned; its
-// files, or the items already imported, stay). Safe for concurrent use.
+// operations. Descriptions persist in the store (persist.go); an export or
+// import running when eddy stops ends FAILED (its files, or the items
+// already imported, stay). Safe for concurrent use.
 type Manager struct {
 	db      *store.DB
+	ks      store.KeySpace // the descriptions (persist.go)
 	opts    Options
 	history History
 	errLog  ErrorLog
@@ -88,11 +93,19 @@ type Manager struct {
 	imports []*importJob
 }
 
-// New returns a Manager over db; Close stops its jobs.
+// New returns a Manager over db, with the descriptions saved there (an
+// export or import found IN_PROGRESS was cut by a crash: it is FAILED);
+// Close stops its jobs.
 func New(db *store.DB, opts Options) *Manager {
-	m := &Manager{db: db, opts: opts, history: opts.History, errLog: opts.ErrorLog, log: lifecycle.Or(opts.Logger)}
+	m := &Manager{db: db, ks: spaceOf(db), opts: opts, history: opts.History, errLog: opts.ErrorLog, log: lifecycle.Or(opts.Logger)}
 	if m.history == nil {
 		m.history = noHistory{}
+	}
+	if m.opts.Now == nil {
+		m.opts.Now = time.Now
+	}
+	if err := m.load(); err != nil {
+		m.log.Error("export and import descriptions could not be read", "err", err)
 	}
 	m.group = lifecycle.New(context.Background(), "dataport", m.log)
 	return m
@@ -236,7 +249,7 @@ func (m *Manager) exportTable(ctx context.Context, region string, decode func(an
 	if t == nil {
 		return nil, ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", name)
 	}
-	now := time.Now().UTC()
+	now := m.opts.Now().UTC()
 	at := now
 	if in.ExportTime != nil {
 		if in.ExportTime.After(now.Add(nowTolerance)) {
@@ -313,6 +326,10 @@ func (m *Manager) exportTable(ctx context.Context, region string, decode func(an
 		S3SseAlgorithm: str(in.S3SseAlgorithm), S3SseKmsKeyId: str(in.S3SseKmsKeyId), ExportFormat: format, ExportType: typ,
 		IncrementalExportSpecification: inc,
 	}
+	if err := m.saveExport(j); err != nil {
+		m.log.Error("export not started: its description could not be saved", "err", err)
+		return nil, ddberr.New(ddberr.KindInternal, "")
+	}
 	m.exports = append(m.exports, j)
 	out := j.desc
 	m.group.Go("export "+id, func(ctx context.Context) { m.export(ctx, j) })
@@ -334,17 +351,23 @@ func (m *Manager) export(ctx context.Context, j *exportJob) {
 		j.bucket = b
 		items, billed, manifest, err = m.runExport(ctx, j)
 	}
+	if err != nil && ctx.Err() != nil {
+		err = errInterrupted
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	j.desc.EndTime = ptrEpoch(time.Now().UTC())
+	j.desc.EndTime = ptrEpoch(m.opts.Now().UTC())
 	if err != nil {
 		j.desc.ExportStatus = StatusFailed
 		j.desc.FailureCode, j.desc.FailureMessage = failure(err)
 		m.log.Warn("export failed", "export", j.desc.ExportArn, "err", err)
-		return
+	} else {
+		j.desc.ExportStatus = StatusCompleted
+		j.desc.ItemCount, j.desc.BilledSizeBytes, j.desc.ExportManifest = &items, &billed, manifest
 	}
-	j.desc.ExportStatus = StatusCompleted
-	j.desc.ItemCount, j.desc.BilledSizeBytes, j.desc.ExportManifest = &items, &billed, manifest
+	if err := m.saveExport(j); err != nil {
+		m.log.Error("export's description could not be saved", "export", j.desc.ExportArn, "err", err)
+	}
 }
 
 // failure is a job's FailureCode and FailureMessage: a DynamoDB error's

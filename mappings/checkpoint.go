@@ -27,23 +27,23 @@ import (
 // the lane count changed (or the shard is new). An error (reading the
 // windows, committing the rewrite) starts nothing: the runner tries the
 // shard again at its next poll.
-func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, map[int]*delivery.Window, error) {
+func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]Position, map[int]*delivery.Window, error) {
 	factor := r.cfg.ParallelizationFactor
-	pos := make([]streams.Seq, factor)
+	pos := make([]Position, factor)
 	for i := range pos {
-		pos[i] = streams.Seq(sh.Start)
+		pos[i] = Position{Seq: streams.Seq(sh.Start)}
 	}
 	rewrite := true
 	if ck != nil && len(ck.lanes) > 0 {
 		if ck.factor == factor || (ck.factor == 0 && factor == 1) {
 			for i := range pos {
-				if s, ok := ck.lanes[i]; ok {
-					pos[i] = s
+				if p, ok := ck.pos(i); ok {
+					pos[i] = p
 				}
 			}
 			rewrite = ck.factor != factor
 		} else {
-			lo := minLane(ck.lanes)
+			lo := ck.minPos()
 			for i := range pos {
 				pos[i] = lo
 			}
@@ -64,7 +64,7 @@ func (r *runner) initCheckpoints(sh shards.Info, ck *shardCkpt) ([]streams.Seq, 
 			r.m.ks.windows.DeleteRange(b, windowKey(r.cfg.UUID, sh.ID, 0), windowKey(r.cfg.UUID, sh.ID, 0xFF)),
 			r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, laneFactor), []byte{byte(factor)}))
 		for i, p := range pos {
-			err = errors.Join(err, r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, byte(i)), seqBytes(p)))
+			err = errors.Join(err, r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, sh.ID, byte(i)), posBytes(p)))
 		}
 		if err == nil {
 			err = b.Commit(true)
@@ -86,7 +86,7 @@ func (l *lane) Commit(ctx context.Context, o delivery.Outcome) error {
 	uuid, shard, idx := r.cfg.UUID, w.sh.ID, byte(l.idx)
 	err := r.m.commit(ctx, o.Writes, r.backlogFull, func(b *store.Batch) error {
 		if o.Checkpoint != 0 {
-			if err := r.m.ks.checkpoints.Set(b, ckptKey(uuid, shard, idx), seqBytes(o.Checkpoint)); err != nil {
+			if err := r.m.ks.checkpoints.Set(b, ckptKey(uuid, shard, idx), w.posBytes(o.Checkpoint)); err != nil {
 				return err
 			}
 		}
@@ -152,7 +152,7 @@ func (w *shardWorker) flushIdle() {
 	}
 	_, err := r.m.deps.DB.Write(r.ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
 		for _, l := range idle {
-			if err := r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), seqBytes(pos)); err != nil {
+			if err := r.m.ks.checkpoints.Set(b, ckptKey(r.cfg.UUID, w.sh.ID, byte(l.idx)), w.posBytes(pos)); err != nil {
 				return err
 			}
 		}

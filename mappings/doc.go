@@ -16,7 +16,21 @@
 //     partition key's hash, so one item's changes stay in order.
 //
 // Dependency direction: internal/server → lambdaapi → mappings → triggers, streams,
-// store. A Lambda record is streams.AppendRecordJSON's object (GetRecords'
+// store.
+//
+// # Where records come from
+//
+// A runner reads its stream through a Source (source.go): Describe lists
+// the shards parents first, Open gives a ShardReader per shard (Read,
+// Wait, Render). eddy's own log is localSource; a stream another endpoint
+// serves (Deps.Remote: package mappings/remote, over the DynamoDB Streams
+// API) is read the same way, through the same lanes, engine and
+// checkpoints. A remote shard's records are numbered by its reader
+// (ordinals, the Seq the lanes order and checkpoint by); the remote's
+// sequence number travels with each record (streams.Record.SeqText) into
+// the event, partial batch responses and failure records, and is kept in
+// the checkpoint beside the ordinal, so a restart asks the remote for the
+// records after it (store.go draws the key). A Lambda record is streams.AppendRecordJSON's object (GetRecords'
 // record, byte for byte) plus "eventSourceARN".
 //
 // # Delivery (per lane)
@@ -115,6 +129,8 @@
 //     ShardPollInterval to persist idle lanes' progress.
 //   - Records trimmed (24 h retention) before a mapping read them are
 //     skipped; LastProcessingResult reports it.
+//   - A remote stream's Status has no pending counts (that would read the
+//     remote shard); its Position is the remote's sequence number.
 //
 // # Benchmarks
 //

@@ -34,16 +34,27 @@ func (m *Manager) commit(ctx context.Context, ws delivery.Writes, paused func(st
 		tables = hw.tables.Mutations()
 		emits = hw.emits
 	}
+	// The handler's table writes are charged to their tables' capacity
+	// as the PutItem, UpdateItem and DeleteItem calls that made them
+	// (store.MeterStandard): a table or index without capacity refuses
+	// the whole commit, checkpoint included, which the delivery engine
+	// treats as a failed batch (retried, bisected, dead-lettered by the
+	// mapping's rules), so a throttled write is never lost. Outcomes
+	// without writes (a checkpoint, a dead letter) are not metered.
+	wo := store.WriteOptions{Extra: extra}
+	if len(tables) > 0 {
+		wo.Metering = store.MeterStandard
+	}
 	ob := m.deps.Outbox
 	if ob == nil || emits.Empty() {
-		_, err := m.deps.DB.Write(ctx, store.WriteOptions{Extra: extra}, tables...)
+		_, err := m.deps.DB.Write(ctx, wo, tables...)
 		return err
 	}
 	if err := ob.WaitRoom(ctx, emits, paused); err != nil {
 		return err
 	}
 	var staged *outbox.Staged
-	_, err := m.deps.DB.Write(ctx, store.WriteOptions{Extra: func(b *store.Batch) error {
+	wo.Extra = func(b *store.Batch) error {
 		if extra != nil {
 			if err := extra(b); err != nil {
 				return err
@@ -52,7 +63,8 @@ func (m *Manager) commit(ctx context.Context, ws delivery.Writes, paused func(st
 		var err error
 		staged, err = ob.Stage(b, emits)
 		return err
-	}}, tables...)
+	}
+	_, err := m.deps.DB.Write(ctx, wo, tables...)
 	staged.Done(err)
 	return err
 }

@@ -2,6 +2,7 @@ package mappings
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"log/slog"
 	"slices"
@@ -54,6 +55,21 @@ type Deps struct {
 	// one registry, served at GET /metrics). Nil: a private registry no one
 	// scrapes.
 	Metrics prometheus.Registerer
+	// Remote returns the Source of a stream another endpoint serves (a
+	// DynamoDB Streams API: package mappings/remote), ok false when
+	// streamArn is not such a stream: it is then eddy's own. Nil: every
+	// stream is eddy's.
+	Remote func(streamArn string) (src Source, ok bool)
+}
+
+// source returns the Source of a stream ARN and whether it is remote.
+func (m *Manager) source(streamArn string) (Source, bool) {
+	if m.deps.Remote != nil {
+		if s, ok := m.deps.Remote(streamArn); ok {
+			return s, true
+		}
+	}
+	return localSource{log: m.deps.Log, arn: streamArn}, false
 }
 
 // Options are a Manager's settings. Zero values take the documented
@@ -274,7 +290,10 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 		return Configuration{}, err
 	}
 	arn := *spec.EventSourceArn
-	info, shs, err := m.deps.Log.Describe(arn)
+	src, remote := m.source(arn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	info, shs, err := src.Describe(ctx)
+	cancel()
 	if err != nil {
 		if errors.Is(err, streams.ErrStreamNotFound) {
 			return Configuration{}, newErr(ErrInvalidParameter, "Stream not found: %s", arn)
@@ -308,7 +327,7 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 	b := m.deps.DB.NewBatch()
 	defer b.Close()
 	if c.StartingPosition == "LATEST" {
-		if err := m.latestPositions(b, c.UUID, c.ParallelizationFactor, shs); err != nil {
+		if err := m.latestPositions(b, c.UUID, c.ParallelizationFactor, shs, remote); err != nil {
 			return Configuration{}, err
 		}
 	}
@@ -329,8 +348,10 @@ func (m *Manager) Create(spec *Spec) (Configuration, error) {
 
 // latestPositions writes checkpoints at the current end of every open
 // shard and marks the closed ones finished, so the mapping starts with the
-// records written after it was created.
-func (m *Manager) latestPositions(b *store.Batch, uuid string, factor int, shs []shards.Info) error {
+// records written after it was created. A remote shard's end is not known
+// until it is read: its lanes start at LatestText, which their reader turns
+// into a LATEST iterator when it starts.
+func (m *Manager) latestPositions(b *store.Batch, uuid string, factor int, shs []shards.Info, remote bool) error {
 	for _, sh := range shs {
 		if sh.Closed {
 			if err := m.ks.checkpoints.Set(b, ckptKey(uuid, sh.ID, laneDone), nil); err != nil {
@@ -338,12 +359,16 @@ func (m *Manager) latestPositions(b *store.Batch, uuid string, factor int, shs [
 			}
 			continue
 		}
-		end, err := m.watermark(sh)
-		if err != nil {
-			return err
+		end := Position{Text: LatestText}
+		if !remote {
+			seq, err := m.watermark(sh)
+			if err != nil {
+				return err
+			}
+			end = Position{Seq: seq}
 		}
 		for l := 0; l < factor; l++ {
-			if err := m.ks.checkpoints.Set(b, ckptKey(uuid, sh.ID, byte(l)), seqBytes(end)); err != nil {
+			if err := m.ks.checkpoints.Set(b, ckptKey(uuid, sh.ID, byte(l)), posBytes(end)); err != nil {
 				return err
 			}
 		}
@@ -663,7 +688,8 @@ type ShardStatus struct {
 	Position string
 	// Finished: the shard is closed and read to its end.
 	Finished bool
-	// PendingRecords counts records after Position (capped at 10000).
+	// PendingRecords counts records after Position (capped at 10000); -1
+	// for a remote stream's shard, where counting would read the remote.
 	PendingRecords int
 	// LagMillis is the age of the oldest pending record (0 if none).
 	LagMillis int64
@@ -679,7 +705,10 @@ func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	shs, err := m.deps.Log.Shards(c.EventSourceArn)
+	src, remote := m.source(c.EventSourceArn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	_, shs, err := src.Describe(ctx)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -687,17 +716,24 @@ func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
 	var out []ShardStatus
 	for _, sh := range shs {
 		st := ShardStatus{ShardID: sh.ID}
-		pos := streams.Seq(sh.Start)
+		pos := Position{Seq: streams.Seq(sh.Start)}
 		if k := ck[sh.ID]; k != nil {
 			st.Finished = k.done
 			if len(k.lanes) > 0 {
-				pos = minLane(k.lanes)
+				pos = k.minPos()
 			}
 		}
-		st.Position = pos.String()
+		st.Position = pos.Seq.String()
+		if remote {
+			// The wire sequence number; what follows it is not counted
+			// (that would read the remote shard).
+			st.Position, st.PendingRecords = pos.Text, -1
+			out = append(out, st)
+			continue
+		}
 		if !st.Finished {
 			for st.PendingRecords < 10000 {
-				b, err := m.deps.Log.Read(sh.ID, pos, 1000)
+				b, err := m.deps.Log.Read(sh.ID, pos.Seq, 1000)
 				if err != nil || len(b.Records) == 0 {
 					break
 				}
@@ -705,12 +741,23 @@ func (m *Manager) Status(uuid string) ([]ShardStatus, error) {
 					st.LagMillis = max(0, now.Sub(b.Records[0].Time).Milliseconds())
 				}
 				st.PendingRecords += len(b.Records)
-				pos = b.Next
+				pos.Seq = b.Next
 			}
 		}
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+func (c *shardCkpt) minPos() Position {
+	first := true
+	var lo Position
+	for i, s := range c.lanes {
+		if first || s < lo.Seq {
+			lo, first = Position{Seq: s, Text: c.texts[i]}, false
+		}
+	}
+	return lo
 }
 
 func minLane(l map[int]streams.Seq) streams.Seq {

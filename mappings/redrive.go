@@ -2,6 +2,7 @@ package mappings
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -144,6 +145,21 @@ func (m *Manager) RedriveAll(ctx context.Context, mapping string) ([]*dlq.Entry,
 	return out, nil
 }
 
+// wireSeq is the sequence number a kept event names when it is not seq's
+// own (a remote stream's record, whose Seq was its reader's ordinal), ""
+// otherwise: what a partial batch response names during the redrive.
+func wireSeq(event []byte, seq streams.Seq) string {
+	var ev struct {
+		Dynamodb struct {
+			SequenceNumber string `json:"SequenceNumber"`
+		} `json:"dynamodb"`
+	}
+	if json.Unmarshal(event, &ev) != nil || ev.Dynamodb.SequenceNumber == seq.String() {
+		return ""
+	}
+	return ev.Dynamodb.SequenceNumber
+}
+
 // redriveRecords delivers the records of rd through its mapping with a
 // delivery.Engine whose committer records progress on the entry.
 func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
@@ -175,7 +191,7 @@ func (m *Manager) redriveRecords(ctx context.Context, rd *dlq.Redriving) error {
 	var items []delivery.Record
 	for _, rec := range recs {
 		if keep(filters, rec.Event) {
-			items = append(items, delivery.Record{Seq: rec.Seq, Time: time.UnixMilli(rec.Arrival), Event: rec.Event})
+			items = append(items, delivery.Record{Seq: rec.Seq, SeqText: wireSeq(rec.Event, rec.Seq), Time: time.UnixMilli(rec.Arrival), Event: rec.Event})
 		}
 	}
 	last := recs[len(recs)-1].Seq

@@ -27,6 +27,8 @@ type runner struct {
 	lbl     []string
 	series  *series // the mapping's last hour, fed by observer
 	arnJSON []byte  // ,"eventSourceARN":"..."} appended to each record
+	src     Source  // the stream's records: eddy's log or a remote's
+	remote  bool    // src is another endpoint's (checkpoints keep wire sequence numbers)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -46,6 +48,7 @@ func (m *Manager) startRunner(cfg Configuration, filters []*filter, s *series) *
 		lbl: []string{cfg.UUID, cfg.FunctionName}}
 	r.arnJSON = append([]byte(`,"eventSourceARN":`), delivery.AppendJSONString(nil, cfg.EventSourceArn)...)
 	r.arnJSON = append(r.arnJSON, '}')
+	r.src, r.remote = m.source(cfg.EventSourceArn)
 	r.g.Go("shards", func(context.Context) { r.loop() })
 	return r
 }
@@ -181,8 +184,18 @@ func (r *runner) loop() {
 	running := map[string]bool{}
 	fin := make(chan shardDone)
 	starts := &lifecycle.Failures{Log: r.m.log.With("uuid", r.cfg.UUID), What: "event source mapping shard start", Level: slog.LevelWarn}
+	describes := &lifecycle.Failures{Log: r.m.log.With("uuid", r.cfg.UUID, "stream", r.cfg.EventSourceArn), What: "event source mapping stream description", Level: slog.LevelWarn}
 	for {
-		info, shs, err := r.m.deps.Log.Describe(r.cfg.EventSourceArn)
+		info, shs, err := r.src.Describe(r.ctx)
+		if r.ctx.Err() != nil {
+			return
+		}
+		if !errors.Is(err, streams.ErrStreamNotFound) {
+			describes.Report(err) // a remote that fails: logged once while it keeps failing
+		}
+		if err != nil && !errors.Is(err, streams.ErrStreamNotFound) {
+			r.setResult("PROBLEM: " + err.Error())
+		}
 		if errors.Is(err, streams.ErrStreamNotFound) {
 			r.cancel()
 			r.m.stopped(r, "PROBLEM: Stream not found")

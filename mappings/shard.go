@@ -3,6 +3,7 @@ package mappings
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -30,11 +31,17 @@ type shardWorker struct {
 	lanes   []*lane
 	wg      sync.WaitGroup
 
+	src ShardReader
+
 	mu      sync.Mutex
 	readPos streams.Seq // every record ≤ readPos was handed to its lane
 	ended   bool        // the shard is read to its end
 	queued  int
 	space   chan struct{}
+	// texts maps the Seqs a remote shard's lanes may checkpoint (every
+	// record read and not yet passed by all lanes, and the lanes' own
+	// positions) to their wire sequence numbers; nil for eddy's log.
+	texts map[streams.Seq]string
 }
 
 // item is one record on its way to the function: the engine's record and
@@ -50,17 +57,51 @@ func newShardWorker(r *runner, sh shards.Info, ck *shardCkpt, hashKey string) (*
 	if err != nil {
 		return nil, err
 	}
+	if r.remote {
+		w.texts = map[streams.Seq]string{}
+	}
+	start := pos[0]
 	for i, p := range pos {
-		l := &lane{w: w, idx: i, ckpt: p, wake: make(chan struct{}, 1)}
+		l := &lane{w: w, idx: i, ckpt: p.Seq, wake: make(chan struct{}, 1)}
 		l.eng = delivery.New(r.cfg.engineConfig(&r.m.opts, sh.ID), hostInvoker{r}, l,
 			delivery.Options{Now: r.m.opts.Now, Observer: r.observer(sh.ID)}, wins[i])
 		w.lanes = append(w.lanes, l)
+		if p.Seq < start.Seq {
+			start = p
+		}
+		if w.texts != nil {
+			w.texts[p.Seq] = p.Text
+		}
 	}
-	w.readPos = pos[0]
-	for _, p := range pos {
-		w.readPos = min(w.readPos, p)
-	}
+	w.readPos = start.Seq
+	w.src = r.src.Open(sh, start)
 	return w, nil
+}
+
+// posBytes is the checkpoint value of seq on this shard (with its wire
+// sequence number on a remote shard).
+func (w *shardWorker) posBytes(seq streams.Seq) []byte {
+	if w.texts == nil {
+		return seqBytes(seq)
+	}
+	w.mu.Lock()
+	t := w.texts[seq]
+	w.mu.Unlock()
+	return posBytes(Position{Seq: seq, Text: t})
+}
+
+// pruneTexts forgets the wire sequence numbers no lane can checkpoint any
+// more (below every lane's position). Caller holds w.mu.
+func (w *shardWorker) pruneTexts() {
+	lo := w.readPos
+	for _, l := range w.lanes {
+		lo = min(lo, l.ckpt)
+	}
+	for s := range w.texts {
+		if s < lo {
+			delete(w.texts, s)
+		}
+	}
 }
 
 func (w *shardWorker) laneOf(rec *streams.Record) *lane {
@@ -72,7 +113,7 @@ func (w *shardWorker) laneOf(rec *streams.Record) *lane {
 }
 
 func (w *shardWorker) render(rec *streams.Record) []byte {
-	b := w.r.m.deps.Log.AppendRecordJSON(make([]byte, 0, 256+rec.SizeBytes*2), rec)
+	b := w.src.Render(make([]byte, 0, 256+rec.SizeBytes*2), rec)
 	return append(b[:len(b)-1], w.r.arnJSON...)
 }
 
@@ -90,30 +131,45 @@ func (w *shardWorker) run() bool {
 		}
 	}
 	queueCap := max(1000, 2*r.cfg.BatchSize*len(w.lanes))
-	pos := w.readPos
 	gone := false
+	backoff := r.m.opts.RetryBackoff
+	reads := &lifecycle.Failures{Log: r.m.log.With("uuid", r.cfg.UUID, "shard", w.sh.ID), What: "event source mapping shard read", Level: slog.LevelWarn}
 	for ctx.Err() == nil {
-		b, err := r.m.deps.Log.Read(w.sh.ID, pos, readLimit)
+		b, err := w.src.Read(ctx, readLimit)
 		if errors.Is(err, streams.ErrShardNotFound) {
 			gone = true
 			break
 		}
 		if errors.Is(err, streams.ErrTrimmed) {
 			r.setResult("PROBLEM: records were trimmed from the stream before they were processed")
-			pos = w.firstReadable(pos)
 			continue
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			// Logged once per change of state; retried with backoff
+			// (RetryBackoff doubling to MaxRetryBackoff).
+			reads.Report(err)
 			r.setResult("PROBLEM: " + err.Error())
-			lifecycle.Sleep(ctx, r.m.opts.RetryBackoff)
+			lifecycle.Sleep(ctx, backoff)
+			backoff = min(2*backoff, r.m.opts.MaxRetryBackoff)
 			continue
 		}
+		if reads.Failing() > 0 {
+			reads.Report(nil)
+			r.setResult("OK")
+		}
+		backoff = r.m.opts.RetryBackoff
 		now := r.m.opts.Now()
 		filtered := 0
 		w.mu.Lock()
 		for i := range b.Records {
 			rec := &b.Records[i]
 			l := w.laneOf(rec)
+			if w.texts != nil {
+				w.texts[rec.Seq] = rec.SeqText
+			}
 			if rec.Seq <= l.ckpt {
 				continue // done before a restart
 			}
@@ -122,10 +178,13 @@ func (w *shardWorker) run() bool {
 				filtered++
 				continue
 			}
-			l.queue = append(l.queue, item{Record: delivery.Record{Seq: rec.Seq, Time: rec.Time, Event: js}, arrived: now})
+			l.queue = append(l.queue, item{Record: delivery.Record{Seq: rec.Seq, SeqText: rec.SeqText, Time: rec.Time, Event: js}, arrived: now})
 			w.queued++
 		}
 		w.readPos, w.ended = b.Next, b.Ended
+		if w.texts != nil && len(w.texts) > 2*readLimit {
+			w.pruneTexts()
+		}
 		for _, l := range w.lanes {
 			notify(l.wake)
 		}
@@ -133,7 +192,6 @@ func (w *shardWorker) run() bool {
 		if filtered > 0 {
 			r.m.metrics.filtered.WithLabelValues(r.lbl...).Add(float64(filtered))
 		}
-		pos = b.Next
 		if b.Ended {
 			break
 		}
@@ -151,11 +209,12 @@ func (w *shardWorker) run() bool {
 		}
 		if len(b.Records) == 0 {
 			// Caught up: persist idle lanes' progress, then sleep until a
-			// write commits. The timeout only re-runs flushIdle for lanes
-			// that were busy at the first one.
+			// write commits (a remote: one poll interval). The timeout
+			// only re-runs flushIdle for lanes that were busy at the
+			// first one.
 			w.flushIdle()
 			wctx, cancel := context.WithTimeout(ctx, r.m.opts.ShardPollInterval)
-			err := r.m.deps.Log.Wait(wctx, w.sh.ID, pos)
+			err := w.src.Wait(wctx)
 			cancel()
 			if errors.Is(err, streams.ErrShardNotFound) {
 				gone = true
@@ -177,21 +236,6 @@ func (w *shardWorker) run() bool {
 		w.flushIdle()
 	}
 	return w.markFinished() == nil
-}
-
-// firstReadable finds the lowest position at or after pos that is not
-// trimmed (Read fails with ErrTrimmed exactly below the trim point).
-func (w *shardWorker) firstReadable(pos streams.Seq) streams.Seq {
-	lo, hi := pos, streams.Seq(1)<<62
-	for lo+1 < hi {
-		mid := lo + (hi-lo)/2
-		if _, err := w.r.m.deps.Log.Read(w.sh.ID, mid, 1); errors.Is(err, streams.ErrTrimmed) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hi
 }
 
 func notify(c chan struct{}) {

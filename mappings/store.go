@@ -17,7 +17,7 @@ import (
 // batch (dlq.Store.Append):
 //
 //	0x21 'm' <uuid:36>                                  → mapping (JSON, stored)
-//	0x22 <uuid:36> <shard id> 0x00 <lane:1>             → checkpoint (u64be Seq)
+//	0x22 <uuid:36> <shard id> 0x00 <lane:1>             → checkpoint (u64be Seq [+ wire seq])
 //	0x22 <uuid:36> <shard id> 0x00 0xFE                 → lane count (1 byte)
 //	0x22 <uuid:36> <shard id> 0x00 0xFF                 → shard finished (empty)
 //	0x23 <uuid:36> <shard id> 0x00 <lane:1>             → tumbling window (window.go)
@@ -26,6 +26,11 @@ import (
 //	┌────┬──────────┬──────────────────┬────┬──────┐
 //	│0x22│ uuid (36)│ shard id (ASCII) │0x00│ lane │ → Seq: every record of this
 //	└────┴──────────┴──────────────────┴────┴──────┘   lane with Seq ≤ it is done
+//
+// A remote stream's checkpoint (Source, mappings/remote) is the ordinal
+// followed by the wire sequence number of that record (Position.Text:
+// decimal digits, "" before the first record, LatestText), which is what a
+// restart asks the remote for the records after.
 //
 // A lane checkpoint is written in the same synced batch as whatever the
 // invocation that advanced it produced (buffered table writes, failure
@@ -62,11 +67,22 @@ func ckptKey(uuid, shard string, lane byte) []byte { return append(ckptPrefix(uu
 
 func seqBytes(s streams.Seq) []byte { return binary.BigEndian.AppendUint64(nil, uint64(s)) }
 
+// posBytes is a checkpoint's value: seqBytes, then the wire sequence
+// number of a remote shard's position.
+func posBytes(p Position) []byte { return append(seqBytes(p.Seq), p.Text...) }
+
 // shardCkpt is the persisted progress of one mapping on one shard.
 type shardCkpt struct {
 	lanes  map[int]streams.Seq
+	texts  map[int]string // a remote shard's lanes' Position.Text
 	factor int
 	done   bool
+}
+
+// pos is lane i's persisted position.
+func (c *shardCkpt) pos(i int) (Position, bool) {
+	s, ok := c.lanes[i]
+	return Position{Seq: s, Text: c.texts[i]}, ok
 }
 
 func loadMappings(db store.KeySpace) (map[string]*stored, error) {
@@ -119,7 +135,7 @@ func loadCheckpoints(db store.KeySpace, uuid string) (map[string]*shardCkpt, err
 		shard, lane := string(k[:len(k)-2]), k[len(k)-1]
 		c := out[shard]
 		if c == nil {
-			c = &shardCkpt{lanes: map[int]streams.Seq{}}
+			c = &shardCkpt{lanes: map[int]streams.Seq{}, texts: map[int]string{}}
 			out[shard] = c
 		}
 		v := it.Value()
@@ -128,8 +144,11 @@ func loadCheckpoints(db store.KeySpace, uuid string) (map[string]*shardCkpt, err
 			c.done = true
 		case lane == laneFactor && len(v) == 1:
 			c.factor = int(v[0])
-		case len(v) == 8:
+		case len(v) >= 8:
 			c.lanes[int(lane)] = streams.Seq(binary.BigEndian.Uint64(v))
+			if len(v) > 8 {
+				c.texts[int(lane)] = string(v[8:])
+			}
 		}
 	}
 	return out, it.Error()

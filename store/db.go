@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -68,6 +69,18 @@ type Options struct {
 	// Now is the clock of point-in-time recovery (the stamps of the PITR
 	// history, the recovery window); tests inject one. Default time.Now.
 	Now func() time.Time
+	// RestoreBatchBytes is the size of the batches restores and PITR base
+	// copies commit. Default 256 KiB: well under Pebble's large-batch
+	// threshold (half a memtable), so a batch neither rotates the memtable
+	// nor holds writers' commits behind a long WAL write.
+	// EDDY_RESTORE_BATCH (bytes) overrides it for experiments.
+	RestoreBatchBytes int
+	// RestoreShare is the share of its time a restore or a PITR base copy
+	// may spend working: after each batch it pauses for its working time
+	// × (1-share)/share, leaving the rest of the CPU and disk to writers.
+	// Default 0.25; 1 never pauses. EDDY_RESTORE_SHARE overrides it for
+	// experiments.
+	RestoreShare float64
 }
 
 // EnsureDefaults fills in defaults.
@@ -83,6 +96,18 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.StallUnhealthy == 0 {
 		o.StallUnhealthy = DefaultStallUnhealthy
+	}
+	if v, err := strconv.Atoi(os.Getenv("EDDY_RESTORE_BATCH")); err == nil && v > 0 {
+		o.RestoreBatchBytes = v
+	}
+	if o.RestoreBatchBytes <= 0 {
+		o.RestoreBatchBytes = 256 << 10
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("EDDY_RESTORE_SHARE"), 64); err == nil && v > 0 && v <= 1 {
+		o.RestoreShare = v
+	}
+	if o.RestoreShare <= 0 || o.RestoreShare > 1 {
+		o.RestoreShare = 0.25
 	}
 	if o.FS == nil {
 		if o.InMemory {
@@ -139,13 +164,17 @@ type DB struct {
 	stallLimit time.Duration // Options.StallUnhealthy; <= 0: unchecked
 	admitter   Admitter      // SetAdmitter; nil admits every write
 
-	now       func() time.Time // Options.Now
-	lastStamp atomic.Int64     // the last PITR stamp (pitr.go)
-	pitrMu    sync.Mutex       // serializes SetPITR and CompactPITR
-	fs        vfs.FS           // Options.FS
-	dir       string           // Pebble's directory ("mem" in memory)
-	backupMu  sync.Mutex       // guards inUse (backup.go)
-	inUse     map[string]int   // backup ID → restores reading it
+	now          func() time.Time // Options.Now
+	lastStamp    atomic.Int64     // the last PITR stamp (pitr.go)
+	pitrMu       sync.Mutex       // serializes SetPITR and CompactPITR
+	fs           vfs.FS           // Options.FS
+	dir          string           // Pebble's directory ("mem" in memory)
+	backupMu     sync.Mutex       // guards inUse (backup.go)
+	inUse        map[string]int   // backup ID → restores reading it
+	bases        baseCopies       // base copies in the background (pitr.go)
+	restoreBatch int              // Options.RestoreBatchBytes
+	restoreShare float64          // Options.RestoreShare
+	scratchSeq   atomic.Uint64    // the last scratch range's ID (pitr.go)
 }
 
 // Open opens the database in Options.Dir, or creates a new one where the
@@ -205,7 +234,8 @@ func Open(opts Options) (*DB, error) {
 	}
 	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[tableKey]*Table{}, log: log,
 		health: h, stop: stop, id: m.ID, stallLimit: opts.StallUnhealthy,
-		now: opts.Now, fs: opts.FS, dir: dir, inUse: map[string]int{}}
+		now: opts.Now, fs: opts.FS, dir: dir, inUse: map[string]int{},
+		restoreBatch: opts.RestoreBatchBytes, restoreShare: opts.RestoreShare}
 	db.bg = lifecycle.New(context.Background(), "store", db.log)
 	if opts.NoSync {
 		db.writeOpts = pebble.NoSync

@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/logtest"
 )
 
 // TestEventLogOncePerState feeds Pebble's events to the listener Open
@@ -73,7 +74,7 @@ func TestEventLogOncePerState(t *testing.T) {
 // the line that names the database it opened.
 func TestOpenWithLogger(t *testing.T) {
 	var buf bytes.Buffer
-	db, err := Open(Options{Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	db, err := Open(Options{Dir: t.TempDir(), Logger: slog.New(logtest.MachineIndependent(slog.NewTextHandler(&buf, nil)))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/internal/logtest"
 )
 
 // syncBuffer is a log destination safe for Pebble's goroutines.
@@ -73,7 +74,7 @@ func newFaultEnvWith(t *testing.T, inj func(errorfs.Op) error, o Options) *fault
 		}
 		return e.inj(op)
 	}))
-	o.Dir, o.FS, o.Logger = e.dir, fs, slog.New(slog.NewTextHandler(&e.log, nil))
+	o.Dir, o.FS, o.Logger = e.dir, fs, slog.New(logtest.MachineIndependent(slog.NewTextHandler(&e.log, nil)))
 	db, err := Open(o)
 	if err != nil {
 		t.Fatal(err)

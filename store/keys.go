@@ -72,14 +72,17 @@ const (
 	SpaceOutbox  Space = 0x40 // package outbox: sinks, their documents waiting for delivery
 	SpaceRelay   Space = 0x50 // package relay: relayed tables, per-shard positions, totals
 	SpaceBackups Space = 0x60 // store's: on-demand backups and point-in-time recovery (pitr.go, backup.go)
-	SpaceLogs    Space = 0x70 // function logs
+	// SpaceDataport holds package dataport's export and import descriptions.
+	SpaceDataport Space = 0x61
+	SpaceLogs     Space = 0x70 // function logs
 
 	// 0x80-0x8F: security. 0x80: the users store (internal/server); 0x81: package iam/policies.
 	SpaceUsers    Space = 0x80 // users and their access keys (internal/server, eddy users)
 	SpacePolicies Space = 0x81 // IAM policies by principal ARN and name
 
-	// 0x90-0x9F: package appautoscaling.
+	// 0x90-0x9F: capacity's packages: appautoscaling, cwmetrics.
 	SpaceAutoScaling Space = 0x90 // scalable targets, scaling policies, scaling activities
+	SpaceMetrics     Space = 0x91 // CloudWatch data points of the retention, per minute (cwmetrics)
 )
 
 // spaces names every registered Space and its owner.
@@ -102,10 +105,12 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceOutbox:        {"outbox", "outbox"},
 	SpaceRelay:         {"relay", "relay"},
 	SpaceBackups:       {"backups", "store"},
+	SpaceDataport:      {"dataport", "dataport"},
 	SpaceLogs:          {"logs", "reserved"},
 	SpaceUsers:         {"users", "internal/server"},
 	SpacePolicies:      {"policies", "iam/policies"},
 	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
+	SpaceMetrics:       {"metrics", "cwmetrics"},
 }
 
 // String returns the space's registered name, or its byte in hex.

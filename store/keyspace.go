@@ -40,9 +40,11 @@ import (
 //	│0x40      │ outbox         │ outbox   │ sinks, emitted documents, positions │
 //	│0x50      │ relay          │ relay    │ relays, positions per shard, totals │
 //	│0x60      │ backups        │ store    │ PITR history, base images, backups  │
+//	│0x61      │ dataport       │ dataport │ export and import descriptions      │
 //	│0x70      │ logs           │ reserved │ function logs                       │
 //	│0x81      │ policies       │ iam/...  │ IAM policies by principal and name  │
 //	│0x90      │ autoscaling    │ (1)      │ scalable targets, policies, activity│
+//	│0x91      │ metrics        │ cwmetrics│ CloudWatch data points, per minute  │
 //	└──────────┴────────────────┴──────────┴─────────────────────────────────────┘
 //	  (each owner's block runs to the next 16: 0x10-0x1F streams, 0x20-0x2F
 //	   triggers and mappings, 0x30-0x3F dlq, ...; (1) is appautoscaling)

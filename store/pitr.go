@@ -1,12 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -177,10 +178,12 @@ func deletePITR(b *pebble.Batch, id uint32) error {
 
 // SetPITR enables or disables point-in-time recovery of region's table
 // name, or changes its recovery period (days, 1-35, validated by the
-// caller). Enabling copies the table into a base image from a snapshot
-// taken with the change, so writers are not held while it copies; it
-// returns once the base is complete. Disabling deletes the history, as
-// DynamoDB does. It returns the new descriptor.
+// caller). Enabling returns at once, as DynamoDB's UpdateContinuousBackups
+// does: the table is copied into a base image in the background, from a
+// snapshot taken with the change (writers are not held while it copies),
+// and restores and exports of the table wait for the copy (WaitPITR). A
+// crash during the copy restarts it at the next Open. Disabling deletes
+// the history, as DynamoDB does. It returns the new descriptor.
 func (db *DB) SetPITR(ctx context.Context, region, name string, enabled bool, days int) (_ *Table, err error) {
 	db.pitrMu.Lock()
 	defer db.pitrMu.Unlock()
@@ -188,13 +191,110 @@ func (db *DB) SetPITR(ctx context.Context, region, name string, enabled bool, da
 	if err != nil || snap == nil {
 		return t, err
 	}
-	defer snap.Close()
-	if err := db.copyBase(ctx, snap, t); errors.Is(err, errTableGone) {
-		return nil, ddberr.TableNotFound(name)
-	} else if err != nil {
-		return nil, err
-	}
+	db.startBaseCopy(t, snap)
 	return t, nil
+}
+
+// baseCopies tracks the base copies running in the background, so that
+// restores and exports can wait for the one they need.
+type baseCopies struct {
+	mu     sync.Mutex
+	wake   chan struct{}   // closed (and replaced) when a copy ends
+	failed map[int64]error // generation → why its copy failed
+	// hook, when set (tests), runs before each batch of a copy commits; an
+	// error ends the copy as a crash would.
+	hook func(ctx context.Context) error
+}
+
+func (c *baseCopies) changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wake == nil {
+		c.wake = make(chan struct{})
+	}
+	return c.wake
+}
+
+func (c *baseCopies) done(gen int64, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if c.failed == nil {
+			c.failed = map[int64]error{}
+		}
+		c.failed[gen] = err
+	}
+	if c.wake != nil {
+		close(c.wake)
+		c.wake = nil
+	}
+}
+
+func (c *baseCopies) err(gen int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failed[gen]
+}
+
+// generation identifies one enabling of PITR on a table: the stamp of its
+// base (PITRSpec.Since), which a re-enabling changes.
+func generation(t *Table) int64 { return t.PITR.Since.UnixNano() }
+
+// startBaseCopy copies t into its base image in the background.
+func (db *DB) startBaseCopy(t *Table, snap *pebble.Snapshot) {
+	gen := generation(t)
+	started := db.bg.Go("point-in-time recovery base copy "+t.Name, func(ctx context.Context) {
+		defer snap.Close()
+		start := time.Now()
+		err := db.copyBase(ctx, snap, t, gen)
+		switch {
+		case err == nil:
+			db.log.Info("point-in-time recovery enabled: base copy done", "table", t.Name, "region", t.Region, "took", time.Since(start))
+			db.bases.done(gen, nil)
+		case errors.Is(err, errTableGone), errors.Is(err, errStaleBase):
+			db.bases.done(gen, nil) // deleted or disabled meanwhile: waiters look again
+		case ctx.Err() != nil:
+			db.bases.done(gen, nil) // closing: the next Open restarts it
+		default:
+			db.log.Error("point-in-time recovery: the base copy failed (it restarts at the next start)", "table", t.Name, "region", t.Region, "err", err)
+			db.bases.done(gen, err)
+		}
+	})
+	if !started {
+		snap.Close() // closing: the next Open restarts it
+	}
+}
+
+// WaitPITR waits until region's table name has its PITR base image (the
+// copy SetPITR starts in the background), or ctx ends: nil once it has,
+// PointInTimeRecoveryUnavailableException if PITR is not enabled, or the
+// copy failed.
+func (db *DB) WaitPITR(ctx context.Context, region, name string) error {
+	for {
+		wake := db.bases.changed()
+		t := db.TableIn(region, name)
+		if t == nil {
+			return ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", name)
+		}
+		if !t.PITR.Enabled {
+			return ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "Point in time recovery is not enabled for table '%s'", name)
+		}
+		m, ok, err := db.readMeta(db.pdb, t.ID)
+		if err != nil {
+			return err
+		}
+		if ok && m.Ready {
+			return nil
+		}
+		if err := db.bases.err(generation(t)); err != nil {
+			return ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "Point in time recovery of table '%s' failed to start: %v", name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		}
+	}
 }
 
 func (db *DB) setPITR(region, name string, enabled bool, days int) (_ *Table, _ *pebble.Snapshot, err error) {
@@ -246,8 +346,9 @@ func (db *DB) setPITR(region, name string, enabled bool, days int) (_ *Table, _ 
 
 // copyBase copies t's items from snap into its base image and marks the
 // base ready. A crash before that leaves it not ready: Open's resumePITR
-// starts over.
-func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) error {
+// starts over. Each batch commits only while the table still has this
+// generation of PITR (commitBase).
+func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table, gen int64) error {
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
 	if db.closed {
@@ -261,19 +362,20 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 	b := db.pdb.NewBatch()
 	defer func() { b.Close() }()
 	base := pitrKey('b', t.ID)
+	pace := db.newPacer()
 	for it.First(); it.Valid(); it.Next() {
 		if err := b.Set(append(base[:len(base):len(base)], it.Key()[5:]...), it.Value(), nil); err != nil {
 			return err
 		}
-		if b.Len() >= restoreBatchBytes {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := db.commitPITR(b, t.ID, pebble.NoSync); err != nil {
+		if b.Len() >= db.restoreBatch {
+			if err := db.commitBase(ctx, b, t.ID, gen, pebble.NoSync); err != nil {
 				return err
 			}
 			b.Close()
 			b = db.pdb.NewBatch()
+			if err := pace.rest(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if err := it.Error(); err != nil {
@@ -287,7 +389,38 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table) err
 	if err := setMeta(b, t.ID, m); err != nil {
 		return err
 	}
-	return db.commitPITR(b, t.ID, db.writeOpts)
+	return db.commitBase(ctx, b, t.ID, gen, db.writeOpts)
+}
+
+// errStaleBase ends a base copy whose enabling was undone (PITR disabled,
+// or disabled and enabled again) while it ran.
+var errStaleBase = errors.New("store: point-in-time recovery was disabled during its base copy")
+
+// commitBase commits a batch of generation gen's base copy of table id,
+// only if the table (this incarnation) still has that generation of PITR:
+// under the catalog lock shared, so a SetPITR or DeleteTable (which hold
+// it exclusively) either runs after and deletes what the batch wrote, or
+// ran before and the batch is dropped.
+func (db *DB) commitBase(ctx context.Context, b *pebble.Batch, id uint32, gen int64, o *pebble.WriteOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if hook := db.bases.hook; hook != nil {
+		if err := hook(ctx); err != nil {
+			return err
+		}
+	}
+	db.catMu.RLock()
+	defer db.catMu.RUnlock()
+	for _, t := range db.tables {
+		if t.ID == id {
+			if !t.PITR.Enabled || generation(t) != gen {
+				return errStaleBase
+			}
+			return db.commit(b, o)
+		}
+	}
+	return errTableGone
 }
 
 // errTableGone ends a base copy or a fold whose table was deleted.
@@ -316,6 +449,15 @@ func (db *DB) commitPITR(b *pebble.Batch, id uint32, o *pebble.WriteOptions) err
 // past every stamp in the history, so a clock that went back cannot stamp
 // a change before one already recorded.
 func (db *DB) resumePITR(ctx context.Context) error {
+	b := db.pdb.NewBatch()
+	err := b.DeleteRange(scratchAll[0], scratchAll[1], nil)
+	if err == nil {
+		err = db.commit(b, pebble.NoSync)
+	}
+	b.Close()
+	if err != nil {
+		return err
+	}
 	for _, t := range db.Tables() {
 		if t.Restoring() {
 			db.log.Warn("a restore was interrupted: its table is dropped", "table", t.Name, "region", t.Region)
@@ -349,7 +491,7 @@ func (db *DB) resumePITR(ctx context.Context) error {
 		if ok && m.Ready {
 			continue
 		}
-		db.log.Warn("enabling point-in-time recovery was interrupted: starting over", "table", t.Name, "region", t.Region)
+		db.log.Warn("enabling point-in-time recovery was interrupted: starting over in the background", "table", t.Name, "region", t.Region)
 		if _, err := db.SetPITR(ctx, t.Region, t.Name, false, 0); err != nil {
 			return err
 		}
@@ -485,14 +627,44 @@ func (db *DB) pitrLoop(ctx context.Context) {
 // pinned is a consistent view of one table's PITR data: a Pebble snapshot
 // taken after every write stamped up to its instant committed.
 type pinned struct {
+	db   *DB
 	snap *pebble.Snapshot
 	t    *Table
 	meta pitrMeta
 }
 
+// checkAsOf checks that at is within the recovery window of region's
+// table name, as its descriptor says (the base copy may still run).
+func (db *DB) checkAsOf(region, name string, at time.Time) error {
+	t := db.TableIn(region, name)
+	if t == nil {
+		return ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", name)
+	}
+	earliest, latest, ok := db.PITRWindow(t)
+	if !ok {
+		return ddberr.New(ddberr.KindPointInTimeRecoveryUnavailable, "Point in time recovery is not enabled for table '%s'", name)
+	}
+	if at.Before(earliest) || at.After(latest) {
+		return invalidRestoreTime(earliest, latest)
+	}
+	return nil
+}
+
+func invalidRestoreTime(earliest, latest time.Time) error {
+	return ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified. RestoreDateTime must be between %s and %s",
+		earliest.Format(time.RFC3339Nano), latest.Format(time.RFC3339Nano))
+}
+
 // pinAsOf checks that at is restorable for region's table name and pins
-// the data that restores it. Close the snapshot.
-func (db *DB) pinAsOf(region, name string, at time.Time) (*pinned, error) {
+// the data that restores it, once the table's base copy is done
+// (WaitPITR). Close the snapshot.
+func (db *DB) pinAsOf(ctx context.Context, region, name string, at time.Time) (*pinned, error) {
+	if err := db.checkAsOf(region, name, at); err != nil {
+		return nil, err
+	}
+	if err := db.WaitPITR(ctx, region, name); err != nil {
+		return nil, err
+	}
 	db.closeMu.RLock()
 	defer db.closeMu.RUnlock()
 	if db.closed {
@@ -525,47 +697,114 @@ func (db *DB) pinAsOf(region, name string, at time.Time) (*pinned, error) {
 	}
 	if at.Before(earliest) || at.After(latest) || at.UnixNano() < m.BaseAt {
 		snap.Close()
-		return nil, ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified. RestoreDateTime must be between %s and %s",
-			earliest.Format(time.RFC3339Nano), latest.Format(time.RFC3339Nano))
+		return nil, invalidRestoreTime(earliest, latest)
 	}
-	return &pinned{snap: snap, t: t, meta: m}, nil
+	return &pinned{db: db, snap: snap, t: t, meta: m}, nil
+}
+
+// Scratch ranges hold, for one reader of the history, the last change of
+// each item in a stretch of it, in item-key order, so that a restore or an
+// export overlays the changes on the base (or compares two instants) in
+// one merged pass, whatever the number of items changed, instead of
+// holding them in memory:
+//
+//	0x60 'x' <scratch id:8> <k>  → <ts:8> <op> <item>   (as a change: op 's' or 'd')
+//
+// A scratch range is written from the reader's snapshot (unsynced
+// batches), read once, and deleted; Open deletes any a crash left.
+
+var scratchAll = [2][]byte{{prefixBackup, 'x'}, {prefixBackup, 'y'}}
+
+// lastChanges writes the last change of each item of the pinned table's
+// history stamped in (lo, hi] into a new scratch range, and returns its
+// prefix; release deletes it.
+func (p *pinned) lastChanges(ctx context.Context, lo, hi int64) (prefix []byte, release func(), err error) {
+	db := p.db
+	id := db.scratchSeq.Add(1)
+	prefix = binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'}, id)
+	end := binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'}, id+1)
+	release = func() {
+		b := db.pdb.NewBatch()
+		defer b.Close()
+		if err := b.DeleteRange(prefix, end, nil); err == nil {
+			_ = db.commit(b, pebble.NoSync)
+		}
+	}
+	hi2 := hi
+	if hi2 < lo {
+		hi2 = lo
+	}
+	it, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: historyKey(p.t.ID, lo+1, 0), UpperBound: historyKey(p.t.ID, hi2+1, 0)})
+	if err != nil {
+		return nil, release, err
+	}
+	defer it.Close()
+	b := db.pdb.NewBatch()
+	defer func() { b.Close() }()
+	pace := db.newPacer()
+	for it.First(); it.Valid(); it.Next() {
+		c, err := decodeChange(it.Key(), it.Value())
+		if err != nil {
+			return nil, release, err
+		}
+		v := binary.BigEndian.AppendUint64(make([]byte, 0, 9+len(c.item)), uint64(c.ts))
+		op := byte('s')
+		if c.del {
+			op = 'd'
+		}
+		v = append(append(v, op), c.item...)
+		if err := b.Set(append(prefix[:len(prefix):len(prefix)], c.key...), v, nil); err != nil {
+			return nil, release, err
+		}
+		if b.Len() >= db.restoreBatch {
+			if err := ctx.Err(); err != nil {
+				return nil, release, err
+			}
+			if err := db.commit(b, pebble.NoSync); err != nil {
+				return nil, release, err
+			}
+			b.Close()
+			b = db.pdb.NewBatch()
+			if err := pace.rest(ctx); err != nil {
+				return nil, release, err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, release, err
+	}
+	return prefix, release, db.commit(b, pebble.NoSync)
+}
+
+// scratchEntry is one decoded scratch value.
+func scratchEntry(v []byte) (ts int64, del bool, item []byte) {
+	return int64(binary.BigEndian.Uint64(v)), v[8] == 'd', v[9:]
 }
 
 // each calls fn with every item of the pinned table as of at, in key order
 // (k is the relative item key, item its attr binary encoding; both valid
-// only during the call). It holds in memory the items changed between the
-// base and at.
+// only during the call): the base merged with the last change of each item
+// changed between the base and at (a scratch range: memory does not grow
+// with the number of changes).
 func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) error) error {
-	over := map[string][]byte{} // k → item as of at; nil: deleted
-	hi, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: historyKey(p.t.ID, p.meta.BaseAt+1, 0), UpperBound: historyKey(p.t.ID, at+1, 0)})
+	prefix, release, err := p.lastChanges(ctx, p.meta.BaseAt, at)
+	defer release()
 	if err != nil {
 		return err
 	}
-	for hi.First(); hi.Valid(); hi.Next() {
-		c, err := decodeChange(hi.Key(), hi.Value())
-		if err != nil {
-			hi.Close()
-			return err
-		}
-		if c.del {
-			over[string(c.key)] = nil
-		} else {
-			over[string(c.key)] = append([]byte(nil), c.item...)
-		}
-	}
-	if err := hi.Close(); err != nil {
+	ci, err := p.db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'},
+		binary.BigEndian.Uint64(prefix[2:])+1)})
+	if err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(over))
-	for k := range over {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	emitOver := func(k string) error {
-		if v := over[k]; v != nil {
-			return fn([]byte(k), v)
+	defer ci.Close()
+	ci.First()
+	emitChange := func() error {
+		_, del, item := scratchEntry(ci.Value())
+		if del {
+			return nil
 		}
-		return nil
+		return fn(ci.Key()[len(prefix):], item)
 	}
 	base := pitrKey('b', p.t.ID)
 	bi, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: base, UpperBound: pitrKey('b', p.t.ID+1)})
@@ -581,17 +820,17 @@ func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) err
 			}
 		}
 		k := bi.Key()[len(base):]
-		for len(keys) > 0 && keys[0] < string(k) {
-			if err := emitOver(keys[0]); err != nil {
+		for ci.Valid() && bytes.Compare(ci.Key()[len(prefix):], k) < 0 {
+			if err := emitChange(); err != nil {
 				return err
 			}
-			keys = keys[1:]
+			ci.Next()
 		}
-		if len(keys) > 0 && keys[0] == string(k) {
-			if err := emitOver(keys[0]); err != nil {
+		if ci.Valid() && bytes.Equal(ci.Key()[len(prefix):], k) {
+			if err := emitChange(); err != nil {
 				return err
 			}
-			keys = keys[1:]
+			ci.Next()
 			continue
 		}
 		if err := fn(k, bi.Value()); err != nil {
@@ -601,12 +840,97 @@ func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) err
 	if err := bi.Error(); err != nil {
 		return err
 	}
-	for _, k := range keys {
-		if err := emitOver(k); err != nil {
+	for ; ci.Valid(); ci.Next() {
+		if err := emitChange(); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ci.Error()
+}
+
+// ItemDiff is an item changed in a period: its image at the start (Old,
+// nil when it did not exist) and at the end (New, nil when deleted by
+// then), its key attributes, and the time of its last change.
+type ItemDiff struct {
+	Time     time.Time
+	Keys     attr.Item
+	Old, New attr.Item
+}
+
+// ChangedItems calls fn, in the table's key order, with every item of
+// region's table name changed after from and at or before to, once, from
+// one consistent view. Both instants must be within the table's PITR
+// window. Memory does not grow with the number of changes (scratch
+// ranges). For incremental exports.
+func (db *DB) ChangedItems(ctx context.Context, region, name string, from, to time.Time, fn func(ItemDiff) error) error {
+	if to.Before(from) {
+		return ddberr.New(ddberr.KindInvalidRestoreTime, "the end of the period is before its start")
+	}
+	p, err := db.pinAsOf(ctx, region, name, to)
+	if err != nil {
+		return err
+	}
+	defer p.snap.Close()
+	if earliest, _, _ := db.PITRWindow(p.t); from.Before(earliest) || from.UnixNano() < p.meta.BaseAt {
+		return ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified: %s is before the earliest restorable time %s",
+			from.Format(time.RFC3339Nano), earliest.Format(time.RFC3339Nano))
+	}
+	prefix, release, err := p.lastChanges(ctx, from.UnixNano(), to.UnixNano())
+	defer release()
+	if err != nil {
+		return err
+	}
+	ci, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'},
+		binary.BigEndian.Uint64(prefix[2:])+1)})
+	if err != nil {
+		return err
+	}
+	defer ci.Close()
+	ci.First()
+	emit := func(old []byte) error {
+		ts, del, raw := scratchEntry(ci.Value())
+		item, err := attr.DecodeBinary(raw)
+		if err != nil {
+			return err
+		}
+		d := ItemDiff{Time: time.Unix(0, ts).UTC()}
+		if del {
+			d.Keys = item
+		} else {
+			d.Keys, d.New = p.t.KeyOf(item), item
+		}
+		if old != nil {
+			if d.Old, err = attr.DecodeBinary(old); err != nil {
+				return err
+			}
+		}
+		return fn(d)
+	}
+	// The images at from, merged with the changed items in key order.
+	err = p.each(ctx, from.UnixNano(), func(k, item []byte) error {
+		for ci.Valid() && bytes.Compare(ci.Key()[len(prefix):], k) < 0 {
+			if err := emit(nil); err != nil {
+				return err
+			}
+			ci.Next()
+		}
+		if ci.Valid() && bytes.Equal(ci.Key()[len(prefix):], k) {
+			if err := emit(item); err != nil {
+				return err
+			}
+			ci.Next()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for ; ci.Valid(); ci.Next() {
+		if err := emit(nil); err != nil {
+			return err
+		}
+	}
+	return ci.Error()
 }
 
 // TableAsOf calls fn with every item of region's table name as it was at
@@ -615,7 +939,7 @@ func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) err
 // window (PITRWindow): otherwise PointInTimeRecoveryUnavailableException
 // or InvalidRestoreTimeException. For exports at a past instant.
 func (db *DB) TableAsOf(ctx context.Context, region, name string, at time.Time, fn func(attr.Item) error) error {
-	p, err := db.pinAsOf(region, name, at)
+	p, err := db.pinAsOf(ctx, region, name, at)
 	if err != nil {
 		return err
 	}
@@ -646,7 +970,7 @@ func (db *DB) ChangesBetween(ctx context.Context, region, name string, from, to 
 	if to.Before(from) {
 		return ddberr.New(ddberr.KindInvalidRestoreTime, "the end of the period is before its start")
 	}
-	p, err := db.pinAsOf(region, name, to)
+	p, err := db.pinAsOf(ctx, region, name, to)
 	if err != nil {
 		return err
 	}
@@ -685,30 +1009,57 @@ func (db *DB) ChangesBetween(ctx context.Context, region, name string, from, to 
 	return it.Error()
 }
 
-// restoreBatchBytes is the size of the batches a restore and a base copy
-// commit (unsynced, but the last).
-const restoreBatchBytes = 4 << 20
+// pacer spaces the batches of a restore or a base copy
+// (Options.RestoreShare): rest pauses for the time worked since the last
+// rest × (1-share)/share.
+type pacer struct {
+	share float64
+	since time.Time
+}
+
+func (db *DB) newPacer() *pacer { return &pacer{share: db.restoreShare, since: time.Now()} }
+
+func (p *pacer) rest(ctx context.Context) error {
+	if p.share < 1 {
+		pause := time.Duration(float64(time.Since(p.since)) * (1 - p.share) / p.share)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	p.since = time.Now()
+	return nil
+}
 
 // RestoreAsOf creates the table spec (validated by the caller, with the
 // overrides applied; its Region and Name are the target's) and fills it, in
 // the background, with region's table name as of at: it is CREATING
 // (Restore.InProgress) until then, and writes to it fail with
 // ResourceNotFoundException. Restored items produce no stream records.
-// The target must not exist (TableAlreadyExistsException).
+// The target must not exist (TableAlreadyExistsException). A restore
+// requested while the source's base copy runs (PITR just enabled) is
+// accepted and waits for it in the background.
 func (db *DB) RestoreAsOf(region, name string, at time.Time, spec *Table) (*Table, error) {
-	p, err := db.pinAsOf(region, name, at)
-	if err != nil {
+	if err := db.checkAsOf(region, name, at); err != nil {
 		return nil, err
 	}
 	spec.Restore = &RestoreInfo{SourceTableArn: spec.Restore.SourceTableArn, At: at.UTC(), InProgress: true}
 	t, err := db.createRestoring(spec)
 	if err != nil {
-		p.snap.Close()
 		return nil, err
 	}
 	db.bg.Go("restore "+t.Name, func(ctx context.Context) {
-		defer p.snap.Close()
+		p, err := db.pinAsOf(ctx, region, name, at) // before fill: it holds closeMu
+		if err == nil {
+			defer p.snap.Close()
+		}
 		db.finishRestore(ctx, t, func(fn func(k, item []byte) error) error {
+			if err != nil {
+				return err
+			}
 			return p.each(ctx, at.UnixNano(), fn)
 		})
 	})
@@ -784,6 +1135,7 @@ func (db *DB) fill(ctx context.Context, t *Table, source func(fn func(k, item []
 		return nil
 	}
 	prefix := tablePrefix(prefixItem, t.ID)
+	pace := db.newPacer()
 	err := source(func(k, raw []byte) error {
 		it, err := attr.DecodeBinary(raw)
 		if err != nil {
@@ -797,11 +1149,14 @@ func (db *DB) fill(ctx context.Context, t *Table, source func(fn func(k, item []
 		if err := db.indexEntries(b, t, nil, it); err != nil {
 			return err
 		}
-		if b.Len() >= restoreBatchBytes {
+		if b.Len() >= db.restoreBatch {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return flush(false)
+			if err := flush(false); err != nil {
+				return err
+			}
+			return pace.rest(ctx)
 		}
 		return nil
 	})

@@ -90,7 +90,8 @@ type WriteOptions struct {
 	Extra func(b *Batch) error
 	// Metering says whether and how the write is charged to its tables'
 	// capacity (the Admitter set with SetAdmitter). Default Unmetered:
-	// TTL deletions, index backfills and a mapping's buffered writes.
+	// TTL deletions, index backfills, imports, checkpoints. (A mapping's
+	// buffered handler writes are metered when they commit.)
 	Metering Metering
 	// Op names the operation (PutItem, BatchWriteItem...) for the
 	// admitter's throttle events; empty when unknown.

@@ -40,7 +40,11 @@ func AppendRecordJSON(dst []byte, r *Record, region string) []byte {
 		dst = attr.AppendItemJSON(dst, r.Old)
 	}
 	dst = append(dst, `,"SequenceNumber":"`...)
-	dst = append(dst, r.Seq.String()...)
+	if r.SeqText != "" {
+		dst = append(dst, r.SeqText...)
+	} else {
+		dst = append(dst, r.Seq.String()...)
+	}
 	dst = append(dst, `","SizeBytes":`...)
 	dst = strconv.AppendInt(dst, int64(r.SizeBytes), 10)
 	dst = append(dst, `,"StreamViewType":`...)

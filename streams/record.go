@@ -73,6 +73,11 @@ type Record struct {
 	EventID string
 	// Region is the region of the record's table (its awsRegion).
 	Region string
+	// SeqText, when set, is the record's sequence number on the wire in
+	// place of Seq's: a record another endpoint's stream numbered (package
+	// mappings/remote; Seq is then its reader's ordinal). Empty for eddy's
+	// own records.
+	SeqText string
 }
 
 // A record is stored at

@@ -8,12 +8,16 @@
 //	    the disk cost of the PITR history per million writes (updates of
 //	    -item-byte items over 100k keys), projected to 35 days at several
 //	    write rates.
-//	go run ./bench/backups writers [-writers 16] [-seconds 10]
+//	go run ./bench/backups writers [-writers 16] [-seconds 10] [-compare 1]
 //	    16 clients write (TransactWriteItems of two items that must stay
 //	    equal) through the HTTP API, first alone, then while backups and
 //	    restores (from backups and to points in time) run back to back:
 //	    the writers' latency percentiles in both phases, and every restored
-//	    table checked consistent as of one instant (no pair torn).
+//	    table checked consistent as of one instant (no pair torn). With
+//	    -compare 1, twice in one run: restores with the batches and pacing
+//	    they had before (EDDY_RESTORE_BATCH=4194304 EDDY_RESTORE_SHARE=1)
+//	    and with the defaults, two servers whose phases alternate over
+//	    -rounds rounds.
 package main
 
 import (
@@ -34,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/store"
 )
@@ -189,6 +194,9 @@ func restoreBench(args []string) {
 	if _, err := db.SetPITR(context.Background(), "", "src", true, 35); err != nil {
 		log.Fatal(err)
 	}
+	if err := db.WaitPITR(context.Background(), "", "src"); err != nil { // the copy runs in the background
+		log.Fatal(err)
+	}
 	report("UpdateContinuousBackups enable (base image copy)", time.Since(start))
 	load(db, src, n/10, f["item"]) // a tenth of the items rewritten after the base
 	start = time.Now()
@@ -256,106 +264,194 @@ func (l *lat) String() string {
 }
 
 func writersBench(args []string) {
-	f := flags(args, map[string]int{"writers": 16, "seconds": 10, "items": 20000, "restores": 1, "backups": 1})
-	dir := tempDir()
-	defer os.RemoveAll(dir)
-	s, err := server.New(server.Options{Addr: "127.0.0.1:0", DataDir: dir, Init: true})
+	f := flags(args, map[string]int{"writers": 16, "seconds": 10, "items": 20000, "restores": 1, "backups": 1, "compare": 0, "rounds": 3})
+	if f["compare"] == 0 {
+		r := newRig(f)
+		defer r.close()
+		alone := r.phase(nil)
+		during := r.phase(r.backupsAndRestores)
+		fmt.Printf("%-40s %v\n", "writers alone:", alone)
+		fmt.Printf("%-40s %v\n", "writers during backups and restores:", during)
+		r.report()
+		return
+	}
+	// The configurations in one run: restores as they were (4 MiB
+	// batches, never pausing), with small batches only, and as they are
+	// (the defaults), servers side by side, their phases interleaved in a
+	// rotating order over -rounds rounds so that the machine's changing
+	// load weighs on all alike.
+	configs := []struct{ what, batch, share string }{
+		{"before: 4 MiB restore batches, no pacing", "4194304", "1"},
+		{"256 KiB batches, no pacing", "262144", "1"},
+		{"256 KiB batches, working half the time", "262144", "0.5"},
+		{"after: defaults", "", ""},
+	}
+	var rigs []*rig
+	for _, c := range configs {
+		os.Setenv("EDDY_RESTORE_BATCH", c.batch) // read by store.Open
+		os.Setenv("EDDY_RESTORE_SHARE", c.share)
+		r := newRig(f)
+		defer r.close()
+		rigs = append(rigs, r)
+	}
+	alone, during := make([]*lat, len(rigs)), make([]*lat, len(rigs))
+	for i := range rigs {
+		alone[i], during[i] = &lat{}, &lat{}
+	}
+	for round := 0; round < f["rounds"]; round++ {
+		for k := range rigs {
+			i := (k + round) % len(rigs) // each configuration in each place in turn
+			alone[i].merge(rigs[i].phase(nil))
+			during[i].merge(rigs[i].phase(rigs[i].backupsAndRestores))
+		}
+	}
+	for i, c := range configs {
+		fmt.Printf("== %s\n", c.what)
+		fmt.Printf("%-40s %v\n", "writers alone:", alone[i])
+		fmt.Printf("%-40s %v\n", "writers during backups and restores:", during[i])
+		fmt.Printf("throughput during / alone: %+.0f%%\n", 100*(float64(len(during[i].d))/float64(len(alone[i].d))-1))
+		rigs[i].report()
+	}
+}
+
+func (l *lat) merge(o *lat) { l.mu.Lock(); l.d = append(l.d, o.d...); l.mu.Unlock() }
+
+// rig is one server with a loaded table, PITR on, and the writers.
+type rig struct {
+	f                          map[string]int
+	dir                        string
+	s                          *server.Server
+	c                          *dynamodb.Client
+	n                          int // backups taken, for unique names
+	backups, restores, checked atomic.Int64
+	bkTime, rsTime             lat
+}
+
+func newRig(f map[string]int) *rig {
+	r := &rig{f: f, dir: tempDir()}
+	// Capacity in report mode: the writers measure contention with the
+	// restores, not DynamoDB's throughput limits.
+	s, err := server.New(server.Options{Addr: "127.0.0.1:0", DataDir: r.dir, Init: true, Capacity: capacity.Options{Mode: capacity.Report}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	if err := s.Start(); err != nil {
 		log.Fatal(err)
 	}
-	defer s.Shutdown(context.Background())
-	c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL()),
+	r.s = s
+	r.c = dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", "")})
-	ctx := context.Background()
 	t := table(s.DB(), "writes")
 	load(s.DB(), t, f["items"], 200)
-	if _, err := c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("writes"),
+	ctx := context.Background()
+	if _, err := r.c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("writes"),
 		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
 		log.Fatal(err)
 	}
-	phase := func(what string, during func(stop <-chan struct{})) {
-		var l lat
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := 0; w < f["writers"]; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := 0; ; k++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					n := &types.AttributeValueMemberN{Value: strconv.Itoa(k)}
-					pair := func(side string) types.TransactWriteItem {
-						return types.TransactWriteItem{Put: &types.Put{TableName: aws.String("writes"), Item: map[string]types.AttributeValue{
-							"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("pair-%d-%s", w, side)}, "n": n}}}
-					}
-					t0 := time.Now()
-					if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{pair("a"), pair("b")}}); err != nil {
-						log.Fatal(err)
-					}
-					l.add(time.Since(t0))
-				}
-			}()
-		}
-		done := make(chan struct{})
-		go func() { during(stop); close(done) }()
-		time.Sleep(time.Duration(f["seconds"]) * time.Second)
-		close(stop)
-		wg.Wait()
-		<-done
-		fmt.Printf("%-40s %v\n", what+":", &l)
+	if err := s.DB().WaitPITR(ctx, "", "writes"); err != nil {
+		log.Fatal(err)
 	}
-	phase("writers alone", func(<-chan struct{}) {})
-	var backups, restores, checked atomic.Int64
-	var bkTime, rsTime lat
-	phase("writers during backups and restores", func(stop <-chan struct{}) {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
+	return r
+}
+
+func (r *rig) close() {
+	r.s.Shutdown(context.Background())
+	os.RemoveAll(r.dir)
+}
+
+// phase runs the writers for -seconds while during runs, and returns
+// their latencies.
+func (r *rig) phase(during func(stop <-chan struct{})) *lat {
+	ctx := context.Background()
+	var l lat
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < r.f["writers"]; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := &types.AttributeValueMemberN{Value: strconv.Itoa(k)}
+				pair := func(side string) types.TransactWriteItem {
+					return types.TransactWriteItem{Put: &types.Put{TableName: aws.String("writes"), Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("pair-%d-%s", w, side)}, "n": n}}}
+				}
+				t0 := time.Now()
+				if _, err := r.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{pair("a"), pair("b")}}); err != nil {
+					log.Fatal(err)
+				}
+				l.add(time.Since(t0))
 			}
-			t0 := time.Now()
-			b, err := c.CreateBackup(ctx, &dynamodb.CreateBackupInput{TableName: aws.String("writes"), BackupName: aws.String(fmt.Sprintf("backup-%d", i))})
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		if during != nil {
+			during(stop)
+		}
+		close(done)
+	}()
+	time.Sleep(time.Duration(r.f["seconds"]) * time.Second)
+	close(stop)
+	wg.Wait()
+	<-done
+	return &l
+}
+
+// backupsAndRestores takes backups and restores from them and to the
+// latest restorable time, back to back, until stop.
+func (r *rig) backupsAndRestores(stop <-chan struct{}) {
+	ctx := context.Background()
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		i := r.n
+		r.n++
+		t0 := time.Now()
+		b, err := r.c.CreateBackup(ctx, &dynamodb.CreateBackupInput{TableName: aws.String("writes"), BackupName: aws.String(fmt.Sprintf("backup-%d", i))})
+		if err != nil {
+			log.Fatal(err)
+		}
+		r.bkTime.add(time.Since(t0))
+		r.backups.Add(1)
+		if r.f["restores"] == 0 {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		for _, pitr := range []bool{false, true} {
+			target := fmt.Sprintf("r%d-%v", i, pitr)
+			t0 = time.Now()
+			if pitr {
+				_, err = r.c.RestoreTableToPointInTime(ctx, &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String("writes"), TargetTableName: aws.String(target), UseLatestRestorableTime: aws.Bool(true)})
+			} else {
+				_, err = r.c.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{BackupArn: b.BackupDetails.BackupArn, TargetTableName: aws.String(target)})
+			}
 			if err != nil {
 				log.Fatal(err)
 			}
-			bkTime.add(time.Since(t0))
-			backups.Add(1)
-			if f["restores"] == 0 {
-				time.Sleep(100 * time.Millisecond)
-				continue
-			}
-			for _, pitr := range []bool{false, true} {
-				target := fmt.Sprintf("r%d-%v", i, pitr)
-				t0 = time.Now()
-				if pitr {
-					_, err = c.RestoreTableToPointInTime(ctx, &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String("writes"), TargetTableName: aws.String(target), UseLatestRestorableTime: aws.Bool(true)})
-				} else {
-					_, err = c.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{BackupArn: b.BackupDetails.BackupArn, TargetTableName: aws.String(target)})
-				}
-				if err != nil {
-					log.Fatal(err)
-				}
-				waitDone(s.DB(), target)
-				rsTime.add(time.Since(t0))
-				restores.Add(1)
-				checkPairs(s.DB(), target, f["writers"])
-				checked.Add(1)
-				if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(target)}); err != nil {
-					log.Fatal(err)
-				}
+			waitDone(r.s.DB(), target)
+			r.rsTime.add(time.Since(t0))
+			r.restores.Add(1)
+			checkPairs(r.s.DB(), target, r.f["writers"])
+			r.checked.Add(1)
+			if _, err := r.c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(target)}); err != nil {
+				log.Fatal(err)
 			}
 		}
-	})
+	}
+}
+
+func (r *rig) report() {
 	fmt.Printf("%d backups (%v), %d restores of a %d-item table (%v), %d restored tables consistent (no torn pair)\n",
-		backups.Load(), &bkTime, restores.Load(), f["items"]+2*f["writers"], &rsTime, checked.Load())
+		r.backups.Load(), &r.bkTime, r.restores.Load(), r.f["items"]+2*r.f["writers"], &r.rsTime, r.checked.Load())
 }
 
 // checkPairs fails unless every writer's pair has equal counters in the

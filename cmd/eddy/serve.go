@@ -18,6 +18,7 @@ import (
 	"github.com/eddydb/eddy/capacity"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/server"
+	"github.com/eddydb/eddy/mappings/remote"
 	"github.com/eddydb/eddy/sinks"
 )
 
@@ -63,6 +64,16 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.Var(sinks, "sink", "create or update sink NAME at start (sinks persist; see eddy sinks): NAME=search (embedded index),\n"+
 		"NAME=http(s)://... (webhook), NAME=elasticsearch+http://host:9200/INDEX, NAME=nats://host:4222/SUBJECT[?stream=S],\n"+
 		"NAME=file:///path; repeat for several sinks")
+	fs.Func("remote-streams-endpoint",
+		"read the streams of ARNs in REGION (and ACCOUNT) from another endpoint's DynamoDB Streams API:\n"+
+			"[ACCOUNT:]REGION=URL[,profile=NAME][,poll=DURATION] (URL empty: AWS's own; credentials from the AWS SDK's default chain or\n"+
+			"the named profile; a caught-up shard is polled every 250ms unless poll= says otherwise); a mapping's EventSourceArn that\n"+
+			"matches one is read there, with checkpoints in eddy; repeat for several",
+		func(v string) error {
+			e, err := remote.ParseEndpoint(v)
+			opts.RemoteStreams = append(opts.RemoteStreams, e)
+			return err
+		})
 	fs.StringVar(&opts.NATS, "nats", "",
 		"NATS server the relays publish to (eddy relay enable TABLE): nats://host:4222 (an existing server or cluster), or embedded\n"+
 			"(an in-process nats-server with JetStream, files under DATA/nats); default: embedded, started when a relay is configured")

@@ -137,3 +137,16 @@ func TestServeNATSFlags(t *testing.T) {
 		t.Fatalf("flags: --nats %q, --nats-listen %q, --relay-duplicates %v", opts.NATS, opts.NATSListen, opts.Relay.Duplicates)
 	}
 }
+
+// TestServeRemoteStreamsFlag: --remote-streams-endpoint, repeated, reaches
+// server.Options.RemoteStreams.
+func TestServeRemoteStreamsFlag(t *testing.T) {
+	var opts server.Options
+	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--remote-streams-endpoint", "111111111111:us-east-1=http://127.0.0.1:8001",
+		"--remote-streams-endpoint", "eu-west-1=,profile=prod"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := opts.RemoteStreams; len(r) != 2 || r[0].Account != "111111111111" || r[0].URL != "http://127.0.0.1:8001" || r[1].Profile != "prod" || r[1].URL != "" {
+		t.Fatalf("RemoteStreams %+v", r)
+	}
+}

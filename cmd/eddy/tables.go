@@ -74,7 +74,11 @@ func printParts(w io.Writer, name, billing string, rd, wr capacity.SideReport, p
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PARTITION\tHASH FROM\tHASH TO\tREAD UNITS\tWRITE UNITS\tREAD THROTTLES\tWRITE THROTTLES")
 	for _, p := range parts {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%g\t%g\t%d\t%d\n", p.Partition, p.HashFrom, p.HashTo, p.ReadUnits, p.WriteUnits, p.ReadThrottles, p.WriteThrottles)
+		id := fmt.Sprint(p.Partition)
+		if p.SplitForHeat {
+			id += " (heat)" // made by a split for heat: capacity/heat.go
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t%g\t%d\t%d\n", id, p.HashFrom, p.HashTo, p.ReadUnits, p.WriteUnits, p.ReadThrottles, p.WriteThrottles)
 	}
 	tw.Flush()
 }

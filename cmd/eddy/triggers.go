@@ -443,6 +443,9 @@ func (c *triggersCLI) show(ctx context.Context, uuid string) error {
 		if s.PendingRecords >= 10000 {
 			pending = "10000+"
 		}
+		if s.PendingRecords < 0 {
+			pending = "-" // a remote stream's shard: not counted
+		}
 		lagS := lag.String()
 		if s.Finished {
 			pending, lagS = "finished", "-"

@@ -64,12 +64,24 @@ import (
 // Record is one record on its way to the function.
 type Record struct {
 	Seq streams.Seq
+	// SeqText, when set, is the record's sequence number on the wire (a
+	// remote stream's; Seq is then an ordinal): what a partial batch
+	// response names and a failure record reports. Empty: Seq.String().
+	SeqText string
 	// Time is the record's ApproximateCreationDateTime: its age and its
 	// tumbling window.
 	Time time.Time
 	// Event is the record in the function's JSON shape (one element of
 	// "Records").
 	Event []byte
+}
+
+// wireSeq is the record's sequence number as the function sees it.
+func (r *Record) wireSeq() string {
+	if r.SeqText != "" {
+		return r.SeqText
+	}
+	return r.Seq.String()
 }
 
 // Result is what one invocation returned.
@@ -456,7 +468,7 @@ func firstFailed(items []Record, payload []byte) int {
 	}
 	idx := make(map[string]int, len(items))
 	for i := range items {
-		idx[items[i].Seq.String()] = i
+		idx[items[i].wireSeq()] = i
 	}
 	lo := len(items)
 	for _, id := range ids {
@@ -520,8 +532,8 @@ func (e *Engine) failure(items []Record, condition string, invokes int, res *Res
 	fr.Timestamp = e.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	bi := &fr.DDBStreamBatchInfo
 	bi.ShardID = cfg.ShardID
-	bi.StartSequenceNumber = items[0].Seq.String()
-	bi.EndSequenceNumber = items[len(items)-1].Seq.String()
+	bi.StartSequenceNumber = items[0].wireSeq()
+	bi.EndSequenceNumber = items[len(items)-1].wireSeq()
 	bi.ApproximateArrivalOfFirstRecord = items[0].Time.UTC().Format("2006-01-02T15:04:05Z")
 	bi.ApproximateArrivalOfLastRecord = items[len(items)-1].Time.UTC().Format("2006-01-02T15:04:05Z")
 	bi.BatchSize = len(items)

@@ -23,6 +23,12 @@ func (s *Server) openCapWatch() error {
 		mo.Now = s.opts.Clock
 	}
 	s.cwm = cwmetrics.New(mo)
+	// The last 3 hours of data points survive a restart: read back now,
+	// written every MetricsInterval (Tick) and when the server closes.
+	if err := s.cwm.Load(s.db.KeySpace(store.SpaceMetrics)); err != nil {
+		return err
+	}
+	s.opened("metrics", s.cwm.Flush)
 	var err error
 	s.scaling, err = appautoscaling.New(capacityTables{s}, s.cwm, s.db.KeySpace(store.SpaceAutoScaling), appautoscaling.Options{
 		Region: s.opts.Region, AccountID: s.opts.AccountID, Now: s.cwm.Now})
@@ -55,8 +61,9 @@ func (s *Server) startCapWatch() {
 }
 
 // Tick samples every provisioned table's and global index's
-// ProvisionedRead/WriteCapacityUnits into the metric store, then evaluates
-// the auto scaling policies. The server calls it every MetricsInterval;
+// ProvisionedRead/WriteCapacityUnits into the metric store, evaluates
+// the auto scaling policies, then writes the metric store's changed data
+// points to its key space. The server calls it every MetricsInterval;
 // tests with a compressed clock call it after advancing the clock.
 func (s *Server) Tick(ctx context.Context) {
 	for _, t := range s.db.Tables() {
@@ -73,6 +80,9 @@ func (s *Server) Tick(ctx context.Context) {
 		}
 	}
 	s.scaling.Evaluate(ctx)
+	if err := s.cwm.Flush(); err != nil {
+		s.log.Warn("cloudwatch metrics: flush failed", "err", err)
+	}
 }
 
 func (s *Server) setProvisioned(k cwmetrics.Key, tp store.Throughput) {
@@ -138,7 +148,10 @@ func (c capacityTables) SetCapacity(ctx context.Context, region, table, index st
 // throttleMetrics is the capacity limiter's Observer: each throttle event
 // becomes CloudWatch's ReadThrottleEvents or WriteThrottleEvents (of the
 // table or the global index) and ThrottledRequests. Consumption is
-// recorded from api's Usage hook (every admitted request), not here.
+// recorded from api's Usage hook (every admitted request), except a
+// trigger handler's writes (no operation): api does not count them when
+// the handler makes its calls, since they are written, and consume, only
+// when the mapping commits them, once however often the batch is retried.
 type throttleMetrics struct{ cwm *cwmetrics.Store }
 
 func (t throttleMetrics) Throttled(region, table, index string, read bool, op string) {
@@ -157,4 +170,8 @@ func (t throttleMetrics) Throttled(region, table, index string, read bool, op st
 	t.cwm.RecordThrottle(th)
 }
 
-func (throttleMetrics) Consumed(region, table, index string, read bool, units float64) {}
+func (t throttleMetrics) Consumed(region, table, index string, read bool, op string, units float64) {
+	if op == "" {
+		t.cwm.AddConsumed(region, table, index, read, units)
+	}
+}

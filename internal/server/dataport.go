@@ -21,6 +21,7 @@ func (s *Server) newDataport(log *slog.Logger) *dataport.Manager {
 		ErrorLog: dataportLogs{s},
 		History:  pitrHistory{s},
 		Logger:   log,
+		Now:      s.opts.Clock,
 	})
 }
 

@@ -13,9 +13,8 @@ import (
 
 // pitrHistory is dataport's History over the store's point-in-time
 // recovery (store/pitr.go): exports at a past ExportTime read
-// store.DB.TableAsOf, incremental exports fold store.DB.ChangesBetween into
-// one line per changed item, its image at the period's start read with
-// TableAsOf.
+// store.DB.TableAsOf, incremental exports store.DB.ChangedItems (one
+// entry per changed item, with its images at the period's start and end).
 type pitrHistory struct{ s *Server }
 
 func (h pitrHistory) RecoveryWindow(ctx context.Context, region, table string) (time.Time, time.Time, error) {
@@ -35,52 +34,12 @@ func (h pitrHistory) TableAsOf(ctx context.Context, region, table string, at tim
 }
 
 func (h pitrHistory) ChangesBetween(ctx context.Context, region, table string, from, to time.Time, fn func(dataport.Change) error) error {
-	type change struct {
-		keys, new attr.Item
-		micros    int64
-	}
-	t := h.s.db.TableIn(region, table)
-	if t == nil {
-		return ddberr.New(ddberr.KindTableNotFound, "Table not found: %s", table)
-	}
-	last := map[string]*change{} // by itemKey
-	var order []string
-	err := h.s.db.ChangesBetween(ctx, region, table, from, to, func(c store.ItemChange) error {
-		k := itemKey(t, c.Keys)
-		ch, ok := last[k]
-		if !ok {
-			ch = &change{keys: c.Keys}
-			last[k] = ch
-			order = append(order, k)
-		}
-		ch.new, ch.micros = c.New, c.Time.UnixMicro()
-		return nil
-	})
-	if err != nil {
-		return exportTime(err)
-	}
-	if len(order) == 0 {
-		return nil
-	}
-	// The images before the period: the items as they were at from.
-	old := map[string]attr.Item{}
-	err = h.s.db.TableAsOf(ctx, region, table, from, func(it attr.Item) error {
-		k := itemKey(t, it)
-		if _, ok := last[k]; ok {
-			old[k] = it
-		}
-		return nil
-	})
-	if err != nil {
-		return exportTime(err)
-	}
-	for _, k := range order {
-		ch := last[k]
-		if err := fn(dataport.Change{Keys: ch.keys, New: ch.new, Old: old[k], WriteMicros: ch.micros}); err != nil {
-			return err
-		}
-	}
-	return nil
+	// One line per changed item, streamed in key order: the store
+	// deduplicates the period's changes on disk (store.DB.ChangedItems), so
+	// memory does not grow with the number of items changed.
+	return exportTime(h.s.db.ChangedItems(ctx, region, table, from, to, func(d store.ItemDiff) error {
+		return fn(dataport.Change{Keys: d.Keys, New: d.New, Old: d.Old, WriteMicros: d.Time.UnixMicro()})
+	}))
 }
 
 // exportTime words the store's InvalidRestoreTime as the export
@@ -91,18 +50,4 @@ func exportTime(err error) error {
 		return ddberr.New(ddberr.KindInvalidExportTime, "%s", e.Message)
 	}
 	return err
-}
-
-// itemKey identifies an item of t by its key attributes' values.
-func itemKey(t *store.Table, it attr.Item) string {
-	var b []byte
-	for _, name := range t.KeyNames() {
-		v, ok := it[name]
-		if !ok {
-			continue
-		}
-		b = attr.AppendKey(b, v)
-		b = append(b, 0)
-	}
-	return string(b)
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/lambdaapi"
 	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/mappings/remote"
 	"github.com/eddydb/eddy/outbox"
 	"github.com/eddydb/eddy/relay"
 	"github.com/eddydb/eddy/sinks"
@@ -101,6 +102,11 @@ type Options struct {
 	// Mappings configures event source mappings (retry backoff, shard
 	// polling). Default: mappings.Options' defaults.
 	Mappings mappings.Options
+	// RemoteStreams are other endpoints' DynamoDB Streams APIs: a mapping
+	// whose EventSourceArn's region (and account) match one reads that
+	// endpoint's stream (package mappings/remote). Default: none, every
+	// stream is eddy's own.
+	RemoteStreams []remote.Endpoint
 	// DLQ configures the dead-letter store of event source mappings
 	// (retention, outbox backoff, SQS/SNS/S3 endpoint, NATS URL); see
 	// dlq.Options. Default: dlq.Options' defaults; Region and AccountID
@@ -161,8 +167,9 @@ type Options struct {
 	// the metrics and the auto scaling policies are evaluated (Tick).
 	// Default 1 minute; negative disables the tick (tests call Tick).
 	MetricsInterval time.Duration
-	// Clock is the time the metrics and auto scaling run on. Default
-	// time.Now; tests compress time with eddytest.Clock.
+	// Clock is the time the metrics, auto scaling, point-in-time recovery
+	// (the history's stamps, the recovery window) and exports run on.
+	// Default time.Now; tests compress time with eddytest.Clock.
 	Clock func() time.Time
 	// Credentials are the access keys requests must be signed with (AWS
 	// Signature Version 4), with CredentialsFile's. Default none: without
@@ -303,7 +310,8 @@ func New(opts Options) (_ *Server, err error) {
 	s.limits = newHTTPLimiter(opts.HTTP, sub("http"))
 
 	s.db, err = store.Open(store.Options{Dir: opts.DataDir, InMemory: opts.InMemory, Init: opts.Init, NoSync: opts.NoSync,
-		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store"), Region: opts.Region})
+		WALMinSyncInterval: max(opts.WALMinSyncInterval, 0), StallUnhealthy: opts.StallUnhealthy, Logger: sub("store"), Region: opts.Region,
+		Now: opts.Clock})
 	if err != nil {
 		return nil, err
 	}
@@ -427,8 +435,16 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.opened("dlq", s.dlq.Close)
 
-	if s.mappings, err = mappings.New(mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
-		Outbox: s.outbox, Builtins: s.builtins, Metrics: s.metrics, Logger: sub("mappings")}, opts.Mappings); err != nil {
+	md := mappings.Deps{DB: s.db, Log: s.streams, Host: s.triggers, DLQ: s.dlq,
+		Outbox: s.outbox, Builtins: s.builtins, Metrics: s.metrics, Logger: sub("mappings")}
+	if len(opts.RemoteStreams) > 0 {
+		rs, err := remote.New(context.Background(), opts.RemoteStreams)
+		if err != nil {
+			return nil, err
+		}
+		md.Remote = rs.Source
+	}
+	if s.mappings, err = mappings.New(md, opts.Mappings); err != nil {
 		return nil, err
 	}
 	s.opened("mappings", s.mappings.Close)
