@@ -1,0 +1,343 @@
+package worker_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+		"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/eddydb/eddy/internal/childproc"
+	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
+	"github.com/eddydb/eddy/mappings"
+	"github.com/eddydb/eddy/relay"
+	"github.com/eddydb/eddy/streams"
+	"github.com/eddydb/eddy/triggers/triggerstest"
+	"github.com/eddydb/eddy/worker"
+)
+
+// TestMain doubles as the worker processes of the tests: with
+// EDDY_WORKER_CHILD set, the test binary runs worker.Run instead.
+func TestMain(m *testing.M) {
+	if os.Getenv("EDDY_WORKER_CHILD") != "" {
+		os.Exit(child())
+	}
+	os.Exit(m.Run())
+}
+
+// child runs a worker; with EDDY_WORKER_PAUSE=FILE, once FILE.arm exists
+// the first worker to reach a commit (and create FILE) prints PAUSED and
+// blocks there, between its handler and its commit, until it is killed.
+func child() int {
+	opts := workerOptions(os.Getenv("EDDY_WORKER_NATS"), os.Getenv("EDDY_WORKER_CONTROL"))
+	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if f := os.Getenv("EDDY_WORKER_PAUSE"); f != "" {
+		opts.BeforeCommit = func(string, string) {
+			if _, err := os.Stat(f + ".arm"); err != nil {
+				return
+			}
+			if fd, err := os.OpenFile(f, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+				fd.Close()
+				fmt.Println("PAUSED")
+				select {}
+			}
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := worker.Run(ctx, opts); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// workerOptions are quick to fail over: a dead worker's lanes move
+// within AckWait (3 s).
+func workerOptions(natsURL, control string) worker.Options {
+	return worker.Options{NATS: natsURL, Control: control, AckWait: 3 * time.Second, PinnedTTL: 2 * time.Second,
+		FetchWait: 500 * time.Millisecond, PollInterval: 200 * time.Millisecond, RetryBackoff: 50 * time.Millisecond}
+}
+
+func startNATS(t testing.TB) *natsserver.Server {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
+		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns
+}
+
+// proc is one worker process.
+type proc struct {
+	cmd    *exec.Cmd
+	paused chan struct{}
+	stderr *bytes.Buffer
+}
+
+func startWorker(t *testing.T, natsURL, control, pause string) *proc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "EDDY_WORKER_CHILD=1", "EDDY_WORKER_NATS="+natsURL, "EDDY_WORKER_CONTROL="+control,
+		"EDDY_WORKER_PAUSE="+pause)
+	p := &proc{cmd: cmd, paused: make(chan struct{}), stderr: &bytes.Buffer{}}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = &lockedWriter{w: p.stderr}
+	childproc.DieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if sc.Text() == "PAUSED" {
+				close(p.paused)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("worker %d:\n%s", cmd.Process.Pid, p.stderr.String())
+		}
+	})
+	return p
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// setup starts NATS and eddy with orders relayed, the tables totals and
+// seen, and the function viewlog, whose mapping on orders runs on
+// workers.
+func setup(t *testing.T) (*natsserver.Server, *eddytest.Server, string) {
+	t.Helper()
+	ns := startNATS(t)
+	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(),
+		Relay: relay.Options{RetryBackoff: 20 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond,
+			PollInterval: 20 * time.Millisecond},
+		Mappings: mappings.Options{OnWorkers: func(fn string) bool { return fn == "viewlog" }},
+		Streams:  streams.Options{ShardCount: 4}})
+	arn := s.StreamTable(t, "orders")
+	for table, key := range map[string]string{"totals": "customer", "seen": "pk"} {
+		if _, err := s.DDB.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+			TableName:            aws.String(table),
+			AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+			KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(key), KeyType: ddbtypes.KeyTypeHash}},
+			BillingMode:          ddbtypes.BillingModePayPerRequest,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := json.Marshal(map[string]string{"Table": "orders"})
+	resp, err := http.Post(s.URL()+"/eddy/relays", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("enabling the relay: %s", resp.Status)
+	}
+	code, err := triggerstest.BuildPackage("./worker/testdata/viewlog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := lambda.NewFromConfig(s.Config())
+	if _, err := lc.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String("viewlog"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
+		Timeout: aws.Int32(60),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("viewlog"), EventSourceArn: aws.String(arn),
+		BatchSize: aws.Int32(10)})
+	return ns, s, arn
+}
+
+// writeRound puts every item at version v, pausing gap between puts.
+func writeRound(t *testing.T, s *eddytest.Server, items, v int, gap time.Duration) {
+	t.Helper()
+	for i := 0; i < items; i++ {
+		time.Sleep(gap)
+		_, err := s.DDB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("orders"), Item: map[string]ddbtypes.AttributeValue{
+			"pk":       &ddbtypes.AttributeValueMemberS{Value: "o" + strconv.Itoa(i)},
+			"customer": &ddbtypes.AttributeValueMemberS{Value: "c" + strconv.Itoa(i%7)},
+			"amount":   &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa((i*v)%13 + 1)},
+			"v":        &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(v)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// scan returns a table's items by key attribute.
+func scan(t *testing.T, s *eddytest.Server, table, key string) map[string]map[string]ddbtypes.AttributeValue {
+	t.Helper()
+	out := map[string]map[string]ddbtypes.AttributeValue{}
+	p := dynamodb.NewScanPaginator(s.DDB, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			out[it[key].(*ddbtypes.AttributeValueMemberS).Value] = it
+		}
+	}
+	return out
+}
+
+func num(t *testing.T, av ddbtypes.AttributeValue) int {
+	t.Helper()
+	n, ok := av.(*ddbtypes.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("%#v is not a number", av)
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestThreeWorkersOneKilledMidBatch: three worker processes share a
+// materialized-view mapping over the relay's JetStream subjects (4 shards);
+// one is SIGKILLed between its handler and its commit. Every record is
+// processed once and in order per item (each item's log of versions is
+// exactly 1..n), and the view equals its recomputation from the table.
+func TestThreeWorkersOneKilledMidBatch(t *testing.T) {
+	ns, s, _ := setup(t)
+	pause := filepath.Join(t.TempDir(), "paused")
+	var ps []*proc
+	for range 3 {
+		ps = append(ps, startWorker(t, ns.ClientURL(), s.URL(), pause))
+	}
+	// Few items, many versions: a shard's consecutive records are the same
+	// few items again and again, so a batch run before the one it follows
+	// shows as versions out of order. Writes are slow until a worker is
+	// killed, so that batches are partial: the killed worker holds fewer
+	// records than MaxAckPending, and the lane's next records reach the
+	// worker NATS pins next before the killed batch is redelivered (after
+	// AckWait). They must wait for it.
+	const items, versions = 8, 30
+	paused := make(chan *proc, 3)
+	for _, p := range ps {
+		go func() {
+			<-p.paused
+			paused <- p
+		}()
+	}
+	var killed *proc
+	maybeKill := func() {
+		if killed != nil {
+			return
+		}
+		select {
+		case killed = <-paused:
+			if err := killed.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		default:
+		}
+	}
+	for v := 1; v <= versions; v++ {
+		maybeKill()
+		gap := 15 * time.Millisecond
+		if killed != nil {
+			gap = 0
+		}
+		writeRound(t, s, items, v, gap)
+		if v == 1 { // the workers are up: arm the pause
+			eddytest.WaitFor(t, "the workers to process the first writes", 90*time.Second, func() bool {
+				return len(scan(t, s, "seen", "pk")) == items
+			})
+			if err := os.WriteFile(pause+".arm", nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if killed == nil {
+		t.Fatal("no worker was killed: none reached a commit during the writes")
+	}
+
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		seen := scan(t, s, "seen", "pk")
+		done := len(seen) == items
+		for pk, it := range seen {
+			l, _ := it["vs"].(*ddbtypes.AttributeValueMemberL)
+			if l == nil {
+				t.Fatalf("%s: no vs: %#v", pk, it)
+			}
+			for i, x := range l.Value {
+				if got := num(t, x); got != i+1 {
+					t.Fatalf("%s saw versions out of order or twice: %d at position %d (%d so far)", pk, got, i, len(l.Value))
+				}
+			}
+			done = done && len(l.Value) == versions
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every record was processed: %d items seen", len(seen))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The view against its recomputation from the table.
+	want := map[string][2]int{}
+	for _, it := range scan(t, s, "orders", "pk") {
+		c := it["customer"].(*ddbtypes.AttributeValueMemberS).Value
+		w := want[c]
+		want[c] = [2]int{w[0] + num(t, it["amount"]), w[1] + 1}
+	}
+	got := scan(t, s, "totals", "customer")
+	if len(got) != len(want) {
+		t.Fatalf("view has %d customers, want %d", len(got), len(want))
+	}
+	for c, w := range want {
+		if g := [2]int{num(t, got[c]["total"]), num(t, got[c]["orders"])}; g != w {
+			t.Fatalf("view of %s: total, orders = %v, want %v", c, g, w)
+		}
+	}
+}
