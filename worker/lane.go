@@ -145,12 +145,60 @@ func (l *lane) pull(ctx context.Context) error {
 			return err
 		}
 	}
-	b, err := l.cons.Fetch(max(l.r.m.BatchSize, 1), jetstream.FetchMaxWait(o.FetchWait), jetstream.FetchPriorityGroup(priorityGroup))
+	// A pull returns when BatchSize records came or at its expiry: the
+	// batching window, or FetchWait (Lambda polls a shard 4 times a
+	// second; a short pull keeps a lone record's latency as low).
+	wait := o.FetchWait
+	if w := l.r.m.MaximumBatchingWindowInSeconds; w > 0 {
+		wait = time.Duration(w) * time.Second
+	}
+	b, err := l.cons.Fetch(max(l.r.m.BatchSize, 1), jetstream.FetchMaxWait(wait), jetstream.FetchPriorityGroup(priorityGroup))
 	if err != nil {
 		return err
 	}
-	var rs []rec
-	for m := range b.Messages() {
+	// Without a batching window a batch goes as soon as the records
+	// that came together are in (linger), while the pull stays open for
+	// the rest: one record's latency is not the pull's expiry.
+	linger := time.Duration(0)
+	if l.r.m.MaximumBatchingWindowInSeconds == 0 {
+		linger = 5 * time.Millisecond
+	}
+	ch := b.Messages()
+	for {
+		rs, open := l.collect(ch, linger)
+		if len(rs) > 0 {
+			if err := l.handle(ctx, rs); err != nil {
+				for m := range ch { // pulled for a lane that failed: again soon
+					_ = m.NakWithDelay(o.FetchWait)
+				}
+				return err
+			}
+		}
+		if !open {
+			break
+		}
+	}
+	if err := b.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		return err
+	}
+	return nil
+}
+
+// collect reads a pull's messages: the first one as it comes, then those
+// that follow within linger of each other (0: until the pull ends). open
+// is false when the pull ended.
+func (l *lane) collect(ch <-chan jetstream.Msg, linger time.Duration) (rs []rec, open bool) {
+	var timeout <-chan time.Time
+	for {
+		var m jetstream.Msg
+		select {
+		case m, open = <-ch:
+		case <-timeout:
+			return rs, true
+		}
+		if !open {
+			return rs, false
+		}
 		h := m.Headers()
 		seq, err1 := strconv.ParseUint(h.Get("Eddy-Sequence-Number"), 10, 64)
 		prev, err2 := strconv.ParseUint(h.Get("Eddy-Previous-Sequence-Number"), 10, 64)
@@ -162,14 +210,10 @@ func (l *lane) pull(ctx context.Context) error {
 			continue
 		}
 		rs = append(rs, rec{m: m, seq: streams.Seq(seq), prev: streams.Seq(prev), parent: h.Get("Eddy-Parent-Shard-Id")})
+		if linger > 0 {
+			timeout = time.After(linger)
+		}
 	}
-	if err := b.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(rs) == 0 {
-		return err
-	}
-	if len(rs) == 0 {
-		return nil
-	}
-	return l.handle(ctx, rs)
 }
 
 // handle delivers the part of rs that continues the lane's checkpoint.

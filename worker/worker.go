@@ -47,7 +47,9 @@ type Options struct {
 	// PinnedTTL is how long a lane stays pinned to a worker that stopped
 	// pulling. Default 5s.
 	PinnedTTL time.Duration
-	// FetchWait bounds one pull. Default 1s.
+	// FetchWait bounds one pull when the mapping has no batching window:
+	// a batch goes when BatchSize records came or FetchWait passed.
+	// Default 100ms.
 	FetchWait time.Duration
 	// RetryBackoff is the first wait after a failure talking to eddy or
 	// NATS, doubling to 10 times it. Default 200ms.
@@ -87,7 +89,7 @@ func (o *Options) ensureDefaults() error {
 		o.PinnedTTL = 5 * time.Second
 	}
 	if o.FetchWait <= 0 {
-		o.FetchWait = time.Second
+		o.FetchWait = 100 * time.Millisecond
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = 200 * time.Millisecond

@@ -13,9 +13,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
-		"syscall"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,7 +78,7 @@ func child() int {
 // within AckWait (3 s).
 func workerOptions(natsURL, control string) worker.Options {
 	return worker.Options{NATS: natsURL, Control: control, AckWait: 3 * time.Second, PinnedTTL: 2 * time.Second,
-		FetchWait: 500 * time.Millisecond, PollInterval: 200 * time.Millisecond, RetryBackoff: 50 * time.Millisecond}
+		PollInterval: 200 * time.Millisecond, RetryBackoff: 50 * time.Millisecond}
 }
 
 func startNATS(t testing.TB) *natsserver.Server {
@@ -134,6 +136,13 @@ func startWorker(t *testing.T, natsURL, control, pause string) *proc {
 	return p
 }
 
+func (p *proc) log() string {
+	w := p.cmd.Stderr.(*lockedWriter)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return p.stderr.String()
+}
+
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
@@ -148,7 +157,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // setup starts NATS and eddy with orders relayed, the tables totals and
 // seen, and the function viewlog, whose mapping on orders runs on
 // workers.
-func setup(t *testing.T) (*natsserver.Server, *eddytest.Server, string) {
+func setup(t *testing.T, relayed bool) (*natsserver.Server, *eddytest.Server, string) {
 	t.Helper()
 	ns := startNATS(t)
 	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(),
@@ -167,14 +176,8 @@ func setup(t *testing.T) (*natsserver.Server, *eddytest.Server, string) {
 			t.Fatal(err)
 		}
 	}
-	b, _ := json.Marshal(map[string]string{"Table": "orders"})
-	resp, err := http.Post(s.URL()+"/eddy/relays", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("enabling the relay: %s", resp.Status)
+	if relayed {
+		enableRelay(t, s)
 	}
 	code, err := triggerstest.BuildPackage("./worker/testdata/viewlog")
 	if err != nil {
@@ -191,6 +194,19 @@ func setup(t *testing.T) (*natsserver.Server, *eddytest.Server, string) {
 	s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("viewlog"), EventSourceArn: aws.String(arn),
 		BatchSize: aws.Int32(10)})
 	return ns, s, arn
+}
+
+func enableRelay(t *testing.T, s *eddytest.Server) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"Table": "orders"})
+	resp, err := http.Post(s.URL()+"/eddy/relays", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("enabling the relay: %s", resp.Status)
+	}
 }
 
 // writeRound puts every item at version v, pausing gap between puts.
@@ -246,7 +262,7 @@ func num(t *testing.T, av ddbtypes.AttributeValue) int {
 // processed once and in order per item (each item's log of versions is
 // exactly 1..n), and the view equals its recomputation from the table.
 func TestThreeWorkersOneKilledMidBatch(t *testing.T) {
-	ns, s, _ := setup(t)
+	ns, s, _ := setup(t, true)
 	pause := filepath.Join(t.TempDir(), "paused")
 	var ps []*proc
 	for range 3 {
@@ -338,6 +354,88 @@ func TestThreeWorkersOneKilledMidBatch(t *testing.T) {
 	for c, w := range want {
 		if g := [2]int{num(t, got[c]["total"]), num(t, got[c]["orders"])}; g != w {
 			t.Fatalf("view of %s: total, orders = %v, want %v", c, g, w)
+		}
+	}
+}
+
+// TestWorkerFigures measures (it asserts nothing; EDDY_WORKER_FIGURES=1 to
+// run it): the latency from an acknowledged PutItem to the remote
+// handler's write being visible in eddy (one worker, one write at a
+// time), and records/s with 1, 2 and 3 workers over a backlog whose relay
+// is enabled once the workers are up. README "Trigger workers" has the figures.
+func TestWorkerFigures(t *testing.T) {
+	if os.Getenv("EDDY_WORKER_FIGURES") == "" {
+		t.Skip("EDDY_WORKER_FIGURES=1 to measure")
+	}
+	ns, s, _ := setup(t, true)
+	startWorker(t, ns.ClientURL(), s.URL(), "")
+	var lat []time.Duration
+	for i := 0; i < 300; i++ {
+		start := time.Now()
+		writeRound(t, s, 1, i+1, 0)
+		for {
+			out, err := s.DDB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("seen"),
+				Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "o0"}}, ConsistentRead: aws.Bool(true)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, ok := out.Item["vs"].(*ddbtypes.AttributeValueMemberL); ok && len(l.Value) == i+1 {
+				break
+			}
+			if time.Since(start) > 60*time.Second {
+				t.Fatal("the worker did not process the write")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if i >= 20 { // the first ones compile and warm the worker
+			lat = append(lat, time.Since(start))
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("write -> remote handler's write visible: p50 %v p99 %v (n=%d)", lat[len(lat)/2], lat[len(lat)*99/100], len(lat))
+
+	for n := 1; n <= 3; n++ {
+		ns, s, _ := setup(t, false)
+		const items, versions = 100, 40
+		var ws []*proc
+		for range n {
+			ws = append(ws, startWorker(t, ns.ClientURL(), s.URL(), ""))
+		}
+		running := func() bool { // every worker compiled the function
+			for _, p := range ws {
+				if !strings.Contains(p.log(), "running event source mapping") {
+					return false
+				}
+			}
+			return true
+		}
+		eddytest.WaitFor(t, "the workers to compile the function", 120*time.Second, running)
+		for v := 1; v <= versions; v++ {
+			writeRound(t, s, items, v, 0)
+		}
+		enableRelay(t, s) // the backlog goes to JetStream, and on to the workers
+		count := func() int {
+			c := 0
+			for _, it := range scan(t, s, "seen", "pk") {
+				if l, ok := it["vs"].(*ddbtypes.AttributeValueMemberL); ok {
+					c += len(l.Value)
+				}
+			}
+			return c
+		}
+		var t0 time.Time
+		c0 := 0
+		for {
+			c := count()
+			if t0.IsZero() && c > 0 {
+				t0, c0 = time.Now(), c
+			}
+			if c == items*versions {
+				d := time.Since(t0)
+				t.Logf("%d worker(s): %d records in %v from the first commit: %.0f records/s (relay and workers together)", n, c-c0, d.Round(time.Millisecond), float64(c-c0)/d.Seconds())
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }
