@@ -163,10 +163,10 @@ func setup(t *testing.T, relayed bool) (*natsserver.Server, *eddytest.Server, st
 	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(),
 		Relay: relay.Options{RetryBackoff: 20 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond,
 			PollInterval: 20 * time.Millisecond},
-		Mappings: mappings.Options{OnWorkers: func(fn string) bool { return fn == "viewlog" }},
+		Mappings: mappings.Options{OnWorkers: func(fn string) bool { return fn == "viewlog" || fn == "failing" }},
 		Streams:  streams.Options{ShardCount: 4}})
 	arn := s.StreamTable(t, "orders")
-	for table, key := range map[string]string{"totals": "customer", "seen": "pk"} {
+	for table, key := range map[string]string{"totals": "customer", "seen": "pk", "seen2": "pk"} {
 		if _, err := s.DDB.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 			TableName:            aws.String(table),
 			AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: ddbtypes.ScalarAttributeTypeS}},
@@ -437,5 +437,97 @@ func TestWorkerFigures(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+}
+
+// TestWorkerDeadLetters: a batch a worker gives up on (a function error,
+// MaximumRetryAttempts 0) is in eddy's dead-letter store, with its record,
+// committed with the checkpoint past it: the next record is processed and
+// the failed invocation's writes are not applied.
+func TestWorkerDeadLetters(t *testing.T) {
+	ns, s, arn := setup(t, true)
+	code, err := triggerstest.BuildPackage("./worker/testdata/viewlog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := lambda.NewFromConfig(s.Config())
+	if _, err := lc.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String("failing"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
+		Timeout:     aws.Int32(60),
+		Environment: &ltypes.Environment{Variables: map[string]string{"FAIL_ON": "2", "SEEN_TABLE": "seen2"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	uuid := s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("failing"), EventSourceArn: aws.String(arn),
+		BatchSize: aws.Int32(1), MaximumRetryAttempts: aws.Int32(0)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { // in process: the test needs no crash
+		defer close(done)
+		opts := workerOptions(ns.ClientURL(), s.URL())
+		opts.Logger = slog.New(slog.DiscardHandler)
+		_ = worker.Run(ctx, opts)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	for v := 1; v <= 3; v++ {
+		writeRound(t, s, 1, v, 0)
+	}
+	eddytest.WaitFor(t, "the record after the poison one", 60*time.Second, func() bool {
+		it := scan(t, s, "seen2", "pk")["o0"]
+		l, _ := it["vs"].(*ddbtypes.AttributeValueMemberL)
+		return l != nil && len(l.Value) == 2
+	})
+	l := scan(t, s, "seen2", "pk")["o0"]["vs"].(*ddbtypes.AttributeValueMemberL)
+	if num(t, l.Value[0]) != 1 || num(t, l.Value[1]) != 3 {
+		t.Fatalf("seen2 o0 = %v, want versions 1 and 3 (2's writes dropped with its failed invocation)", l.Value)
+	}
+	var list struct {
+		Entries []struct {
+			ID      uint64 `json:"id"`
+			Mapping string `json:"mapping"`
+		}
+	}
+	getJSON(t, s.URL()+"/eddy/dlq/entries?mapping="+uuid, &list)
+	if len(list.Entries) != 1 || list.Entries[0].Mapping != uuid {
+		t.Fatalf("dead letters %+v, want one of mapping %s", list.Entries, uuid)
+	}
+	var e struct {
+		Record struct {
+			RequestContext struct {
+				Condition string `json:"condition"`
+			} `json:"requestContext"`
+		} `json:"record"`
+		Records []struct {
+			Event json.RawMessage `json:"event"`
+		} `json:"records"`
+		LastError string `json:"lastError"`
+	}
+	getJSON(t, s.URL()+"/eddy/dlq/entries/"+strconv.FormatUint(list.Entries[0].ID, 10), &e)
+	for i := range e.Records {
+		var b bytes.Buffer
+		_ = json.Compact(&b, e.Records[i].Event)
+		e.Records[i].Event = b.Bytes()
+	}
+	if e.Record.RequestContext.Condition != "RetryAttemptsExhausted" || len(e.Records) != 1 ||
+		!bytes.Contains(e.Records[0].Event, []byte(`"v":{"N":"2"}`)) || !bytes.Contains(e.Records[0].Event, []byte(`"eventSourceARN":`)) ||
+		!strings.Contains(e.LastError, "poison record") {
+		t.Fatalf("dead letter %+v %s", e, e.Records[0].Event)
+	}
+}
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %s %s", url, resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -8,6 +8,8 @@
 //
 // seen's vs lists, per item, the versions in the order the handler got
 // them: exactly 1, 2, ..., n when every change was applied once, in order.
+// With FAIL_ON=x a batch holding a record whose v is x fails (a function
+// error) after making its writes.
 package main
 
 import (
@@ -68,6 +70,13 @@ func handle(ev *guest.Event) (*guest.BatchResponse, error) {
 	}
 	if _, err := batch.Flush(); err != nil {
 		return nil, err
+	}
+	if f := os.Getenv("FAIL_ON"); f != "" {
+		for i := range ev.Records {
+			if v, _ := ev.Records[i].NewImage().Get("v").Num(); v == f {
+				return nil, fmt.Errorf("poison record: v is %s", v)
+			}
+		}
 	}
 	return &guest.BatchResponse{}, nil
 }
