@@ -141,7 +141,8 @@ var workerLocks sync.Map // uuid/shard → *sync.Mutex
 
 // CommitWorker applies c in one synced store.DB.Write: the handler's
 // writes (evaluated in order into a store.WriteBuffer through apply, as
-// a mapping invocation's are), the lane's checkpoint, the mapping's totals
+// a mapping invocation's are, as the function's execution role), the
+// lane's checkpoint, the mapping's totals
 // and the dead-letter entry. It fails with ErrCheckpointMoved (and the
 // current checkpoint) when Prev is not the lane's checkpoint, and with the
 // write's error when a write is refused (nothing is written).
@@ -167,7 +168,11 @@ func (m *Manager) CommitWorker(ctx context.Context, c *WorkerCommit, apply Worke
 		return cur, ErrCheckpointMoved
 	}
 	buf := store.NewWriteBuffer(m.deps.DB)
-	wctx := store.WithBuffer(arn.WithRegion(ctx, arn.RegionOf(cfg.EventSourceArn)), buf)
+	region := arn.RegionOf(cfg.EventSourceArn)
+	wctx := store.WithBuffer(arn.WithRegion(ctx, region), buf)
+	if fc, err := m.deps.Host.GetFunction(m.deps.Host.FunctionKey(region, cfg.FunctionName), cfg.Qualifier); err == nil && fc.Role != "" {
+		wctx = arn.WithPrincipal(wctx, fc.Role) // as a function's table calls in eddy: its execution role
+	}
 	for i, w := range c.Writes {
 		switch w.Op {
 		case "PutItem", "UpdateItem", "DeleteItem":

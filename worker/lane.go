@@ -116,6 +116,9 @@ func (l *lane) setup(ctx context.Context) error {
 		PriorityPolicy: jetstream.PriorityPolicyPinned,
 		PinnedTTL:      o.PinnedTTL,
 		PriorityGroups: []string{priorityGroup},
+		// A mapping deleted (or moved off workers) leaves its consumers:
+		// NATS removes them after a day without a pull.
+		InactiveThreshold: 24 * time.Hour,
 	})
 	if err != nil {
 		return err

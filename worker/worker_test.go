@@ -531,3 +531,67 @@ func getJSON(t *testing.T, url string, out any) {
 		t.Fatal(err)
 	}
 }
+
+// TestCommitRoute: eddy's commit route applies a worker's writes and
+// checkpoint together or not at all: a stale Prev is 409 with the current
+// checkpoint and writes nothing, a write eddy refuses is 400 with
+// DynamoDB's error and moves nothing, bad requests are 400 or 404, never
+// a 500; two updates of one item in one commit both apply (what a
+// TransactWriteItems could not hold).
+func TestCommitRoute(t *testing.T) {
+	_, s, arn := setup(t, false)
+	var list struct{ Mappings []mappings.WorkerMapping }
+	getJSON(t, s.URL()+"/eddy/workers/mappings", &list)
+	if len(list.Mappings) != 1 || list.Mappings[0].Table != "orders" || list.Mappings[0].EventSourceArn != arn || list.Mappings[0].CodeHash == "" {
+		t.Fatalf("worker mappings %+v", list.Mappings)
+	}
+	uuid := list.Mappings[0].UUID
+	post := func(body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(s.URL()+"/eddy/workers/commit", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	add := func(pk string) string {
+		return `{"Op":"UpdateItem","Request":{"TableName":"seen","Key":{"pk":{"S":"` + pk + `"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}}`
+	}
+	commit := func(prev, next string, writes ...string) string {
+		return `{"Mapping":"` + uuid + `","Shard":"sh1","Prev":"` + prev + `","Next":"` + next + `","Writes":[` + strings.Join(writes, ",") + `]}`
+	}
+	if code, body := post(commit("0", "5", add("x"), add("x"))); code != http.StatusOK || !strings.Contains(body, `"000000000000000000005"`) {
+		t.Fatalf("first commit: %d %s", code, body)
+	}
+	if n := num(t, scan(t, s, "seen", "pk")["x"]["n"]); n != 2 {
+		t.Fatalf("x.n = %d, want 2 (two updates of one item in one commit)", n)
+	}
+	if code, body := post(commit("0", "7", add("y"))); code != http.StatusConflict || !strings.Contains(body, `"Checkpoint":"000000000000000000005"`) {
+		t.Fatalf("stale Prev: %d %s, want 409 with the checkpoint", code, body)
+	}
+	if code, body := post(commit("5", "9", add("y"), `{"Op":"UpdateItem","Request":{"TableName":"nope","Key":{"pk":{"S":"z"}}}}`)); code != http.StatusBadRequest || !strings.Contains(body, "ResourceNotFoundException") {
+		t.Fatalf("refused write: %d %s, want 400 ResourceNotFoundException", code, body)
+	}
+	if code, body := post(commit("5", "9", `{"Op":"Scan","Request":{"TableName":"seen"}}`)); code != http.StatusBadRequest {
+		t.Fatalf("a Scan: %d %s, want 400", code, body)
+	}
+	if _, ok := scan(t, s, "seen", "pk")["y"]; ok {
+		t.Fatal("y written by a commit that was refused")
+	}
+	var ck struct {
+		Checkpoint string
+		Exists     bool
+	}
+	getJSON(t, s.URL()+"/eddy/workers/checkpoints/"+uuid+"/sh1", &ck)
+	if ck.Checkpoint != "000000000000000000005" || !ck.Exists {
+		t.Fatalf("checkpoint %+v, want 5", ck)
+	}
+	if code, body := post(`{"Mapping":`); code != http.StatusBadRequest {
+		t.Fatalf("malformed: %d %s, want 400", code, body)
+	}
+	if code, body := post(`{"Mapping":"no-such-mapping","Shard":"s","Prev":"0","Next":"1"}`); code != http.StatusNotFound {
+		t.Fatalf("unknown mapping: %d %s, want 404", code, body)
+	}
+}
