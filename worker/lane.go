@@ -106,7 +106,7 @@ func (l *lane) setup(ctx context.Context) error {
 		dp = jetstream.DeliverNewPolicy
 	}
 	cons, err := l.w.js.CreateOrUpdateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
-		Durable:        "eddy-worker-" + m.UUID + "-" + l.shard,
+		Durable:        l.consumerName(l.shard),
 		FilterSubject:  l.subj,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		DeliverPolicy:  dp,
@@ -341,8 +341,27 @@ func (l *lane) parentFinished(ctx context.Context, parent string) (bool, error) 
 		return true, nil
 	}
 	ck, ok, err := l.w.c.checkpoint(ctx, l.r.m.UUID, parent)
-	return ok && uint64(ck) >= seq, err
+	if err != nil || (ok && uint64(ck) >= seq) {
+		return err == nil, err
+	}
+	if !l.latest() {
+		return false, nil
+	}
+	// A LATEST mapping's parent lane may never have had a record to
+	// commit: it is finished when its consumer has nothing left.
+	cons, err := st.Consumer(ctx, l.consumerName(parent))
+	if err != nil {
+		return false, nil
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return false, err
+	}
+	return info.NumPending == 0 && info.NumAckPending == 0, nil
 }
+
+// consumerName is the durable consumer of the mapping's lane of shard.
+func (l *lane) consumerName(shard string) string { return "eddy-worker-" + l.r.m.UUID + "-" + shard }
 
 // event is a relayed record (GetRecords' record) as the function gets it:
 // with "eventSourceARN" added, as the in-process mappings add it.

@@ -157,14 +157,18 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // setup starts NATS and eddy with orders relayed, the tables totals and
 // seen, and the function viewlog, whose mapping on orders runs on
 // workers.
-func setup(t *testing.T, relayed bool) (*natsserver.Server, *eddytest.Server, string) {
+func setup(t *testing.T, relayed bool, so ...streams.Options) (*natsserver.Server, *eddytest.Server, string) {
 	t.Helper()
 	ns := startNATS(t)
+	sopts := streams.Options{ShardCount: 4}
+	if len(so) > 0 {
+		sopts = so[0]
+	}
 	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(),
 		Relay: relay.Options{RetryBackoff: 20 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond,
 			PollInterval: 20 * time.Millisecond},
 		Mappings: mappings.Options{OnWorkers: func(fn string) bool { return fn == "viewlog" || fn == "failing" }},
-		Streams:  streams.Options{ShardCount: 4}})
+		Streams:  sopts})
 	arn := s.StreamTable(t, "orders")
 	for table, key := range map[string]string{"totals": "customer", "seen": "pk", "seen2": "pk"} {
 		if _, err := s.DDB.CreateTable(context.Background(), &dynamodb.CreateTableInput{
@@ -257,12 +261,14 @@ func num(t *testing.T, av ddbtypes.AttributeValue) int {
 }
 
 // TestThreeWorkersOneKilledMidBatch: three worker processes share a
-// materialized-view mapping over the relay's JetStream subjects (4 shards);
-// one is SIGKILLed between its handler and its commit. Every record is
+// materialized-view mapping over the relay's JetStream subjects (4 shards,
+// which roll over halfway: 4 parents, 4 children); one is SIGKILLed between
+// its handler and its commit. Every record is
 // processed once and in order per item (each item's log of versions is
 // exactly 1..n), and the view equals its recomputation from the table.
 func TestThreeWorkersOneKilledMidBatch(t *testing.T) {
-	ns, s, _ := setup(t, true)
+	clock := eddytest.NewClock() // the shards roll over when the test says
+	ns, s, arn := setup(t, true, streams.Options{ShardCount: 4, RolloverInterval: time.Hour, MaintenanceInterval: 10 * time.Millisecond, Now: clock.Now})
 	pause := filepath.Join(t.TempDir(), "paused")
 	var ps []*proc
 	for range 3 {
@@ -301,6 +307,14 @@ func TestThreeWorkersOneKilledMidBatch(t *testing.T) {
 		gap := 15 * time.Millisecond
 		if killed != nil {
 			gap = 0
+		}
+		if v == versions/2 { // parents and children: a child's records wait for its parent's
+			shs, _ := s.Streams().Shards(arn)
+			clock.Advance(time.Hour)
+			eddytest.WaitFor(t, "the shards to roll over", 30*time.Second, func() bool {
+				now, _ := s.Streams().Shards(arn)
+				return len(now) >= len(shs)+4
+			})
 		}
 		writeRound(t, s, items, v, gap)
 		if v == 1 { // the workers are up: arm the pause
