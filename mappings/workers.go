@@ -167,6 +167,9 @@ func (m *Manager) CommitWorker(ctx context.Context, c *WorkerCommit, apply Worke
 	if (c.IfAbsent && exists) || (!c.IfAbsent && cur != c.Prev) {
 		return cur, ErrCheckpointMoved
 	}
+	if c.Next != 0 && exists && c.Next <= cur {
+		return cur, newErr(ErrInvalidParameter, "Next %s is not past the checkpoint %s", c.Next, cur)
+	}
 	buf := store.NewWriteBuffer(m.deps.DB)
 	region := arn.RegionOf(cfg.EventSourceArn)
 	wctx := store.WithBuffer(arn.WithRegion(ctx, region), buf)

@@ -292,6 +292,9 @@ func (l *lane) handle(ctx context.Context, rs []rec) error {
 		return nil
 	}
 	if ctx.Err() != nil {
+		for _, x := range run { // stopping: to the other workers at once
+			_ = x.m.Nak()
+		}
 		return nil
 	}
 	// Another worker committed past us: what it covered is done.

@@ -487,7 +487,7 @@ func TestWorkerDeadLetters(t *testing.T) {
 	for v := 1; v <= 3; v++ {
 		writeRound(t, s, 1, v, 0)
 	}
-	eddytest.WaitFor(t, "the record after the poison one", 60*time.Second, func() bool {
+	eddytest.WaitFor(t, "the record after the poison one", 120*time.Second, func() bool {
 		it := scan(t, s, "seen2", "pk")["o0"]
 		l, _ := it["vs"].(*ddbtypes.AttributeValueMemberL)
 		return l != nil && len(l.Value) == 2
@@ -587,6 +587,9 @@ func TestCommitRoute(t *testing.T) {
 	}
 	if code, body := post(commit("5", "9", add("y"), `{"Op":"UpdateItem","Request":{"TableName":"nope","Key":{"pk":{"S":"z"}}}}`)); code != http.StatusBadRequest || !strings.Contains(body, "ResourceNotFoundException") {
 		t.Fatalf("refused write: %d %s, want 400 ResourceNotFoundException", code, body)
+	}
+	if code, body := post(commit("5", "3")); code != http.StatusBadRequest {
+		t.Fatalf("a checkpoint moved back: %d %s, want 400", code, body)
 	}
 	if code, body := post(commit("5", "9", `{"Op":"Scan","Request":{"TableName":"seen"}}`)); code != http.StatusBadRequest {
 		t.Fatalf("a Scan: %d %s, want 400", code, body)
