@@ -59,6 +59,16 @@
 // in-progress acks while its batch runs). So a dead worker's lanes move
 // within AckWait.
 //
+// # Where a lane starts
+//
+// A TRIM_HORIZON mapping's lane starts at the first record the relay
+// published for its shard (the one whose predecessor is 0): the relay's
+// stream must still hold it (7 days by default). A LATEST mapping's lane
+// starts at what is published after its consumer is made. Messages
+// without the relay's sequence headers (published by an eddy before
+// relays named predecessors) cannot be ordered: they are dropped (Term),
+// with a warning in the log.
+//
 // # Not on workers
 //
 // FilterCriteria, tumbling windows and ParallelizationFactor > 1 (one lane
