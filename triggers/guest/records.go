@@ -15,7 +15,14 @@ import (
 // methods are copies and may be kept.
 type Event struct {
 	Records []Record
+	attrs   []attr // the indexed images' attributes (loadIndex)
+	indexed bool
 }
+
+// Indexed reports whether the event was read through the host's event
+// index (eddy-abi-v3's input_index) rather than scanned in the guest: for
+// tests and diagnostics; both read the same.
+func (ev *Event) Indexed() bool { return ev.indexed }
 
 // Record is one change of an Event. Its methods return the member's value,
 // or the zero value when the member is absent.
@@ -23,6 +30,10 @@ type Record struct {
 	eventID, eventName, eventVersion, eventSource, awsRegion, eventSourceARN []byte
 	keys, newImage, oldImage                                                 []byte
 	sequenceNumber, streamViewType, created, sizeBytes                       []byte
+	// indexed: the record came from the host's index (loadIndex), and
+	// the images' attributes are listed in *Attrs.
+	indexed                       bool
+	keysAttrs, newAttrs, oldAttrs []attr
 }
 
 func (r *Record) EventID() string        { return rawStr(r.eventID) }
@@ -36,9 +47,13 @@ func (r *Record) StreamViewType() string { return rawStr(r.streamViewType) }
 
 // Keys, NewImage and OldImage are the record's images; an absent one has
 // Exists() false.
-func (r *Record) Keys() Image     { return Image{raw: r.keys} }
-func (r *Record) NewImage() Image { return Image{raw: r.newImage} }
-func (r *Record) OldImage() Image { return Image{raw: r.oldImage} }
+func (r *Record) Keys() Image { return Image{raw: r.keys, attrs: r.keysAttrs, indexed: r.indexed} }
+func (r *Record) NewImage() Image {
+	return Image{raw: r.newImage, attrs: r.newAttrs, indexed: r.indexed}
+}
+func (r *Record) OldImage() Image {
+	return Image{raw: r.oldImage, attrs: r.oldAttrs, indexed: r.indexed}
+}
 
 // ApproximateCreationDateTime is the change's time in epoch seconds.
 func (r *Record) ApproximateCreationDateTime() float64 {
@@ -87,7 +102,7 @@ func rawStr(raw []byte) string {
 // the event's structure is checked; member values are read when asked.
 // HandleRecords calls it; it is exported for tests and host-side code.
 func ParseEvent(b []byte, ev *Event) error {
-	ev.Records = ev.Records[:0]
+	ev.Records, ev.indexed = ev.Records[:0], false
 	top := newObjIter(b)
 	for top.next() {
 		if !top.keyIs("Records") || top.val[0] == 'n' {
@@ -188,7 +203,13 @@ func parseStreamData(b []byte, r *Record) error {
 
 // Image is an item of a stream record (its Keys, NewImage or OldImage) in
 // DynamoDB JSON, read lazily.
-type Image struct{ raw []byte }
+type Image struct {
+	raw []byte
+	// indexed: attrs lists the image's attributes (the host's event
+	// index), so they are read without scanning raw.
+	indexed bool
+	attrs   []attr
+}
 
 // Exists reports whether the record has this image.
 func (im Image) Exists() bool { return im.raw != nil }
@@ -201,6 +222,15 @@ func (im Image) Raw() []byte { return im.raw }
 // it.
 func (im Image) Get(name string) Value {
 	if im.raw == nil {
+		return Value{}
+	}
+	if im.indexed {
+		for i := range im.attrs {
+			a := &im.attrs[i]
+			if (!a.esc && string(a.name) == name) || (a.esc && unquoteBytes(a.name) == name) {
+				return a.val
+			}
+		}
 		return Value{}
 	}
 	it := newObjIter(im.raw)
@@ -216,6 +246,15 @@ func (im Image) Get(name string) Value {
 // false.
 func (im Image) Each(fn func(name string, v Value) bool) error {
 	if im.raw == nil {
+		return nil
+	}
+	if im.indexed {
+		for i := range im.attrs {
+			a := &im.attrs[i]
+			if !fn(a.nameString(), a.val) {
+				return nil
+			}
+		}
 		return nil
 	}
 	it := newObjIter(im.raw)
@@ -236,11 +275,36 @@ func (im Image) Item() (Item, error) {
 	if im.raw == nil {
 		return nil, nil
 	}
+	if im.indexed {
+		m := make(Item, len(im.attrs))
+		for i := range im.attrs {
+			a := &im.attrs[i]
+			av, err := a.val.Decode()
+			if err != nil {
+				return nil, err
+			}
+			m[a.nameString()] = av
+		}
+		return m, nil
+	}
 	return decodeItem(im.raw)
 }
 
+func (a *attr) nameString() string {
+	if a.esc {
+		return unquoteBytes(a.name)
+	}
+	return string(a.name)
+}
+
 // Value is one attribute value in DynamoDB JSON ({"S":"x"}), read lazily.
-type Value struct{ raw []byte }
+type Value struct {
+	raw []byte
+	// typ and m: the value's type code and raw member when the host's
+	// index gave them (typ 0: scan raw).
+	typ uint8
+	m   []byte
+}
 
 // Exists reports whether the attribute is present.
 func (v Value) Exists() bool { return v.raw != nil }
@@ -250,6 +314,9 @@ func (v Value) Raw() []byte { return v.raw }
 
 // member returns the type and the raw member of a {"T":member} value.
 func (v Value) member() (typ string, raw []byte) {
+	if v.typ != 0 {
+		return typeNames[v.typ], v.m
+	}
 	if v.raw == nil {
 		return "", nil
 	}
@@ -303,6 +370,17 @@ func (v Value) Bytes() (b []byte, ok bool) {
 func (v Value) Decode() (AttributeValue, error) {
 	if v.raw == nil {
 		return AttributeValue{}, errors.New("guest: absent value")
+	}
+	switch v.typ {
+	case typeS, typeN:
+		s, err := strValue(v.m)
+		if err != nil {
+			return AttributeValue{}, err
+		}
+		if v.typ == typeS {
+			return AttributeValue{S: &s}, nil
+		}
+		return AttributeValue{N: &s}, nil
 	}
 	return decodeAV(v.raw)
 }
