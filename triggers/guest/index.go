@@ -342,7 +342,7 @@ func (ev *Event) loadIndex(in, idx []byte) bool {
 		if o+l > size {
 			return nil, false
 		}
-		return in[o : o+l : o+l], true
+		return in[o : o+l], true // a 2-index slice: strArena finds its offset from its capacity
 	}
 	p = idx[8:]
 	a := 0
@@ -358,7 +358,7 @@ func (ev *Event) loadIndex(in, idx []byte) bool {
 		}
 		*r = Record{eventID: spans[0], eventName: spans[1], eventVersion: spans[2], eventSource: spans[3], awsRegion: spans[4],
 			eventSourceARN: spans[5], sequenceNumber: spans[6], streamViewType: spans[7], created: spans[8], sizeBytes: spans[9],
-			keys: spans[10], newImage: spans[11], oldImage: spans[12], indexed: true}
+			keys: spans[10], newImage: spans[11], oldImage: spans[12], indexed: true, arena: &ev.arena}
 		c := p[recordSpans*8:]
 		p = p[recordHeader:]
 		for k, dst := range [3]*[]attr{&r.keysAttrs, &r.newAttrs, &r.oldAttrs} {
@@ -387,6 +387,6 @@ func (ev *Event) loadIndex(in, idx []byte) bool {
 			return false
 		}
 	}
-	ev.attrs, ev.indexed = attrs, true
+	ev.attrs, ev.indexed, ev.arena = attrs, true, strArena{in: in}
 	return true
 }

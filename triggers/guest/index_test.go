@@ -169,3 +169,18 @@ func BenchmarkParseEvent(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkLegacy(b *testing.B) {
+	in := benchEvent(100)
+	idx, _ := AppendEventIndex(nil, in)
+	var ev Event
+	b.ReportAllocs()
+	for range b.N {
+		ev.loadIndex(in, idx)
+		for i := range ev.Records {
+			if _, err := ev.Records[i].Legacy(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

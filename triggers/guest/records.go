@@ -17,6 +17,7 @@ type Event struct {
 	Records []Record
 	attrs   []attr // the indexed images' attributes (loadIndex)
 	indexed bool
+	arena   strArena
 }
 
 // Indexed reports whether the event was read through the host's event
@@ -34,6 +35,7 @@ type Record struct {
 	// the images' attributes are listed in *Attrs.
 	indexed                       bool
 	keysAttrs, newAttrs, oldAttrs []attr
+	arena                         *strArena // the event's
 }
 
 func (r *Record) EventID() string        { return rawStr(r.eventID) }
@@ -75,15 +77,16 @@ func (r *Record) EventNameIs(name string) bool {
 
 // Legacy returns the record as a StreamRecord, every member decoded.
 func (r *Record) Legacy() (StreamRecord, error) {
-	sr := StreamRecord{EventID: r.EventID(), EventName: r.EventName(), EventVersion: r.EventVersion(),
-		EventSource: r.EventSource(), AWSRegion: r.AWSRegion(), EventSourceARN: r.EventSourceARN(),
-		DynamoDB: StreamData{ApproximateCreationDateTime: r.ApproximateCreationDateTime(), SequenceNumber: r.SequenceNumber(),
-			SizeBytes: r.SizeBytes(), StreamViewType: r.StreamViewType()}}
+	a := r.arena
+	sr := StreamRecord{EventID: a.rawStr(r.eventID), EventName: a.rawStr(r.eventName), EventVersion: a.rawStr(r.eventVersion),
+		EventSource: a.rawStr(r.eventSource), AWSRegion: a.rawStr(r.awsRegion), EventSourceARN: a.rawStr(r.eventSourceARN),
+		DynamoDB: StreamData{ApproximateCreationDateTime: r.ApproximateCreationDateTime(), SequenceNumber: a.rawStr(r.sequenceNumber),
+			SizeBytes: r.SizeBytes(), StreamViewType: a.rawStr(r.streamViewType)}}
 	var err error
 	d := &sr.DynamoDB
-	if d.Keys, err = r.Keys().Item(); err == nil {
-		if d.NewImage, err = r.NewImage().Item(); err == nil {
-			d.OldImage, err = r.OldImage().Item()
+	if d.Keys, err = r.Keys().item(a); err == nil {
+		if d.NewImage, err = r.NewImage().item(a); err == nil {
+			d.OldImage, err = r.OldImage().item(a)
 		}
 	}
 	return sr, err
@@ -102,7 +105,7 @@ func rawStr(raw []byte) string {
 // the event's structure is checked; member values are read when asked.
 // HandleRecords calls it; it is exported for tests and host-side code.
 func ParseEvent(b []byte, ev *Event) error {
-	ev.Records, ev.indexed = ev.Records[:0], false
+	ev.Records, ev.indexed, ev.arena = ev.Records[:0], false, strArena{in: b}
 	top := newObjIter(b)
 	for top.next() {
 		if !top.keyIs("Records") || top.val[0] == 'n' {
@@ -112,9 +115,9 @@ func ParseEvent(b []byte, ev *Event) error {
 		for recs.next() {
 			if len(ev.Records) < cap(ev.Records) {
 				ev.Records = ev.Records[:len(ev.Records)+1]
-				ev.Records[len(ev.Records)-1] = Record{}
+				ev.Records[len(ev.Records)-1] = Record{arena: &ev.arena}
 			} else {
-				ev.Records = append(ev.Records, Record{})
+				ev.Records = append(ev.Records, Record{arena: &ev.arena})
 			}
 			if err := parseRecord(recs.val, &ev.Records[len(ev.Records)-1]); err != nil {
 				return fmt.Errorf("record %d: %w", len(ev.Records)-1, err)
@@ -271,19 +274,45 @@ func (im Image) Each(fn func(name string, v Value) bool) error {
 }
 
 // Item decodes the whole image; nil when absent.
-func (im Image) Item() (Item, error) {
+func (im Image) Item() (Item, error) { return im.item(nil) }
+
+// item is Item; an indexed image takes its strings from arena (when not
+// nil) and its S and N members' pointers from one slab.
+func (im Image) item(arena *strArena) (Item, error) {
 	if im.raw == nil {
 		return nil, nil
 	}
 	if im.indexed {
 		m := make(Item, len(im.attrs))
+		var slab []string
 		for i := range im.attrs {
 			a := &im.attrs[i]
-			av, err := a.val.Decode()
+			var av AttributeValue
+			var err error
+			switch v := &a.val; v.typ {
+			case typeS, typeN:
+				if slab == nil {
+					slab = make([]string, len(im.attrs))
+				}
+				s := &slab[i]
+				if *s, err = arena.str(v.m); err == nil {
+					if v.typ == typeS {
+						av.S = s
+					} else {
+						av.N = s
+					}
+				}
+			default:
+				av, err = v.Decode()
+			}
 			if err != nil {
 				return nil, err
 			}
-			m[a.nameString()] = av
+			if a.esc {
+				m[unquoteBytes(a.name)] = av
+			} else {
+				m[arena.sub(a.name)] = av
+			}
 		}
 		return m, nil
 	}
