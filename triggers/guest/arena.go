@@ -32,10 +32,8 @@ func (a *strArena) str(raw []byte) (string, error) {
 		return "", errSyntax
 	}
 	inner := raw[1 : len(raw)-1]
-	for _, c := range inner {
-		if c == '\\' {
-			return unquoteBytes(inner), nil
-		}
+	if !plain(inner) {
+		return unquoteBytes(inner), nil
 	}
 	return a.sub(inner), nil
 }

@@ -176,26 +176,26 @@ func (x *indexer) array(i int, elem func(i int) (int, error)) (int, error) {
 // Span indexes of the record header, in the index's order.
 var recordMembers = map[string]int{"eventID": 0, "eventName": 1, "eventVersion": 2, "eventSource": 3, "awsRegion": 4, "eventSourceARN": 5}
 
+// unescaped is a raw key as ParseEvent matches it.
+func unescaped(key []byte, esc bool) []byte {
+	if esc {
+		return []byte(unquoteBytes(key))
+	}
+	return key
+}
+
 func (x *indexer) record(i int) (int, error) {
 	x.spans = [recordSpans][2]uint32{}
 	for k := range x.attrs {
 		x.attrs[k] = x.attrs[k][:0]
 	}
-	end, err := x.object(i, func(key []byte, _ bool, i int) (int, error) {
-		if string(key) == "dynamodb" {
-			return x.object(i, x.streamData)
-		}
-		j, known := recordMembers[string(key)]
-		end, err := skipValue(x.b, i)
-		if err != nil || !known {
-			return end, err
-		}
-		if x.b[i] != '"' {
-			return 0, errSyntax
-		}
-		x.spans[j] = [2]uint32{uint32(i), uint32(end - i)}
-		return end, nil
-	})
+	var end int
+	var err error
+	if i < len(x.b) && x.b[i] == 'n' {
+		end, err = lit(x.b, i, "null") // a record with nothing, as ParseEvent reads it
+	} else {
+		end, err = x.object(i, x.recordMember)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -213,18 +213,38 @@ func (x *indexer) record(i int) (int, error) {
 	return end, nil
 }
 
-// streamData indexes a member of a record's "dynamodb" object; keys are
-// matched as ParseEvent matches them (raw).
-func (x *indexer) streamData(key []byte, _ bool, i int) (int, error) {
+func (x *indexer) recordMember(key []byte, esc bool, i int) (int, error) {
+	if i < len(x.b) && x.b[i] == 'n' {
+		return skipValue(x.b, i) // null: absent
+	}
+	key = unescaped(key, esc)
+	if string(key) == "dynamodb" {
+		return x.object(i, x.streamData)
+	}
+	j, known := recordMembers[string(key)]
+	end, err := skipValue(x.b, i)
+	if err != nil || !known {
+		return end, err
+	}
+	if x.b[i] != '"' {
+		return 0, errSyntax
+	}
+	x.spans[j] = [2]uint32{uint32(i), uint32(end - i)}
+	return end, nil
+}
+
+// streamData indexes a member of a record's "dynamodb" object.
+func (x *indexer) streamData(key []byte, esc bool, i int) (int, error) {
 	b := x.b
+	if i < len(b) && b[i] == 'n' {
+		return skipValue(b, i) // null: absent, an earlier value stays
+	}
+	key = unescaped(key, esc)
 	var span, img int
 	switch string(key) {
 	case "Keys", "NewImage", "OldImage":
 		img = strings.IndexByte("KNO", key[0])
 		span = 10 + img
-		if i < len(b) && b[i] == 'n' {
-			return lit(b, i, "null") // as ParseEvent: an earlier image stays
-		}
 		x.attrs[img] = x.attrs[img][:0]
 		end, err := x.object(i, func(name []byte, esc bool, i int) (int, error) { return x.attribute(img, name, esc, i) })
 		x.spans[span] = [2]uint32{uint32(i), uint32(end - i)}

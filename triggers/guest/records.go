@@ -82,6 +82,13 @@ func (r *Record) Legacy() (StreamRecord, error) {
 		EventSource: a.rawStr(r.eventSource), AWSRegion: a.rawStr(r.awsRegion), EventSourceARN: a.rawStr(r.eventSourceARN),
 		DynamoDB: StreamData{ApproximateCreationDateTime: r.ApproximateCreationDateTime(), SequenceNumber: a.rawStr(r.sequenceNumber),
 			SizeBytes: r.SizeBytes(), StreamViewType: a.rawStr(r.streamViewType)}}
+	// encoding/json fails a record whose time or size is not a number.
+	if _, err := strconv.ParseFloat(string(r.created), 64); err != nil && r.created != nil {
+		return sr, fmt.Errorf("ApproximateCreationDateTime %s is not a number", r.created)
+	}
+	if _, err := strconv.ParseInt(string(r.sizeBytes), 10, 64); err != nil && r.sizeBytes != nil {
+		return sr, fmt.Errorf("SizeBytes %s is not an integer", r.sizeBytes)
+	}
 	var err error
 	d := &sr.DynamoDB
 	if d.Keys, err = r.Keys().item(a); err == nil {
@@ -113,6 +120,10 @@ func ParseEvent(b []byte, ev *Event) error {
 		}
 		recs := newArrIter(top.val)
 		for recs.next() {
+			if recs.val[0] == 'n' { // encoding/json: a zero record
+				ev.Records = append(ev.Records, Record{arena: &ev.arena})
+				continue
+			}
 			if len(ev.Records) < cap(ev.Records) {
 				ev.Records = ev.Records[:len(ev.Records)+1]
 				ev.Records[len(ev.Records)-1] = Record{arena: &ev.arena}
@@ -130,11 +141,16 @@ func ParseEvent(b []byte, ev *Event) error {
 	return top.err
 }
 
+// Keys match exactly, after unescaping; a null member is absent (as
+// encoding/json reads them, but for case: "eventid" is not eventID).
 func parseRecord(b []byte, r *Record) error {
 	it := newObjIter(b)
 	for it.next() {
 		var dst *[]byte
-		switch string(it.key) {
+		if it.val[0] == 'n' {
+			continue
+		}
+		switch string(unescapedKey(&it)) {
 		case "eventID":
 			dst = &r.eventID
 		case "eventName":
@@ -166,19 +182,27 @@ func parseRecord(b []byte, r *Record) error {
 	return it.err
 }
 
+// unescapedKey is the iterator's key, unescaped when it has to be.
+func unescapedKey(it *objIter) []byte {
+	if it.keyEsc {
+		return []byte(unquoteBytes(it.key))
+	}
+	return it.key
+}
+
 func parseStreamData(b []byte, r *Record) error {
 	it := newObjIter(b)
 	for it.next() {
 		v := it.val
-		switch string(it.key) {
+		if v[0] == 'n' {
+			continue // absent, as encoding/json leaves it
+		}
+		switch key := unescapedKey(&it); string(key) {
 		case "Keys", "NewImage", "OldImage":
-			if v[0] == 'n' {
-				continue
-			}
 			if v[0] != '{' {
-				return fmt.Errorf("%s is not an object", it.key)
+				return fmt.Errorf("%s is not an object", key)
 			}
-			switch it.key[0] {
+			switch key[0] {
 			case 'K':
 				r.keys = v
 			case 'N':
@@ -188,9 +212,9 @@ func parseStreamData(b []byte, r *Record) error {
 			}
 		case "SequenceNumber", "StreamViewType":
 			if v[0] != '"' {
-				return fmt.Errorf("%s is not a string", it.key)
+				return fmt.Errorf("%s is not a string", key)
 			}
-			if it.key[1] == 'e' {
+			if key[1] == 'e' {
 				r.sequenceNumber = v
 			} else {
 				r.streamViewType = v
