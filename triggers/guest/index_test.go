@@ -73,6 +73,11 @@ func sameRecords(t testing.TB, a, b *Event) {
 					t.Fatalf("record %d: attribute %q: %q/%q against %q/%q", i, n, u.Raw(), s1, v.Raw(), s2)
 				}
 			}
+			a1, aerr1 := im(x).AppendPlain(nil)
+			a2, aerr2 := im(y).AppendPlain(nil)
+			if string(a1) != string(a2) || (aerr1 == nil) != (aerr2 == nil) {
+				t.Fatalf("record %d: plain %s %v against %s %v", i, a1, aerr1, a2, aerr2)
+			}
 			i1, err1 := im(x).Item()
 			i2, err2 := im(y).Item()
 			if !reflect.DeepEqual(i1, i2) || (err1 == nil) != (err2 == nil) {

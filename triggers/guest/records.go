@@ -616,6 +616,21 @@ func (v Value) AppendPlain(b []byte) ([]byte, error) {
 // Value.AppendPlain), its attributes in the image's order.
 func (im Image) AppendPlain(b []byte) ([]byte, error) {
 	b = append(b, '{')
+	if im.indexed && im.raw != nil {
+		for i := range im.attrs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			a := &im.attrs[i]
+			b = append(append(b, '"'), a.name...)
+			b = append(b, '"', ':')
+			var err error
+			if b, err = a.val.AppendPlain(b); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	}
 	it := newObjIter(im.raw)
 	for n := 0; it.next(); n++ {
 		if n > 0 {
