@@ -173,6 +173,17 @@
 //	audit trail                  198.7 (1,207)  172.1 (1,478)  74.7 (3,770)
 //	search replication            73.9 (4,129)   84.5 (2,843)  10.0 (19,138)
 //
+// A second pair of runs, guard and native only (-bench
+// 'Handlers/[^/]+/(guard|native)$'), load average 16-21: now (17:55-17:57)
+// and before the event index (17:57-17:59):
+//
+//	                             now: guard     native         before index: guard  native
+//	decode                        54.2 (3,484)  12.6 (4,960)    86.7 (1,641)        10.4 (12,690)
+//	decode-lazy                   20.4 (19,530) 11.5 (26,587)   49.7 (3,955)         6.7 (26,311)
+//	view                          69.5 (4,112)  50.3 (3,992)   110.6 (1,922)        48.7 (4,216)
+//	audit trail                  110.2 (3,446)  55.5 (3,829)   132.4 (1,203)        57.0 (3,329)
+//	search replication            36.6 (4,352)   8.7 (14,742)   61.0 (4,471)         7.4 (19,749)
+//
 // Where the time went (a CPU profile of the decode handler's drain,
 // EDDY_BENCH_PROFILE, and BenchmarkInvokeDecode's handlers one by one):
 // with the guest SDK's scanner, reading a 100-record event cost 20-30 µs
@@ -194,10 +205,12 @@
 // the SDK reads records through it without scanning, and the typed
 // decoding takes its strings from one copy of the event. A profile of the
 // lazy decode's drain now shows the guest's own code (runtime._ExternalCode)
-// at ~3.5 µs per record. With the guard on, decode-lazy is 3.2x its native
-// ceiling, the view 1.7x, the audit trail 1.9x, the search replication
-// 3.5x; the typed decode is 4.7x (every record decoded into maps of
-// AttributeValue, each map a 1.4 KB group to allocate and clear in wasm).
+// at ~3.5 µs per record. With the guard on, decode-lazy is 1.8-3.2x its
+// native ceiling, the view 1.4-1.7x, the audit trail 1.9-2.0x; the search
+// replication is 3.5-4.2x (an emit per record, its image re-encoded as
+// plain JSON in wasm) and the typed decode 4.3-4.7x (every record decoded
+// into maps of AttributeValue, each map a 1.4 KB group to allocate and
+// clear in wasm): those two are not within 3x.
 // The guard costs 0-30% over trusted here, within the noise of one run.
 //
 // Issue 18's targets are not met on this machine: decode-only at 100,000
