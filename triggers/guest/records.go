@@ -567,12 +567,19 @@ func boolValue(v []byte) (bool, error) {
 func (v Value) AppendPlain(b []byte) ([]byte, error) {
 	t, raw := v.member()
 	switch t {
-	case "S":
+	case "S", "N":
+		if len(raw) >= 2 && raw[0] == '"' && plain(raw[1:len(raw)-1]) {
+			// No copy: the bytes are read where they are.
+			if t == "N" {
+				return append(b, raw[1:len(raw)-1]...), nil
+			}
+			return appendStringBytes(b, raw[1:len(raw)-1]), nil
+		}
 		s, err := strValue(raw)
+		if t == "N" {
+			return append(b, s...), err
+		}
 		return AppendString(b, s), err
-	case "N":
-		s, err := strValue(raw)
-		return append(b, s...), err
 	case "B":
 		return append(b, raw...), nil
 	case "BOOL":
