@@ -184,6 +184,10 @@
 //	audit trail                  110.2 (3,446)  55.5 (3,829)   132.4 (1,203)        57.0 (3,329)
 //	search replication            36.6 (4,352)   8.7 (14,742)   61.0 (4,471)         7.4 (19,749)
 //
+// Then Value.AppendPlain stopped copying each S and N into a string before
+// escaping it (18:02 UTC, load 15-17): search replication 32.6 µs
+// (7,835/s) with the guard, 11.1 (23,477/s) native: 2.9x.
+//
 // Where the time went (a CPU profile of the decode handler's drain,
 // EDDY_BENCH_PROFILE, and BenchmarkInvokeDecode's handlers one by one):
 // with the guest SDK's scanner, reading a 100-record event cost 20-30 µs
@@ -206,11 +210,11 @@
 // decoding takes its strings from one copy of the event. A profile of the
 // lazy decode's drain now shows the guest's own code (runtime._ExternalCode)
 // at ~3.5 µs per record. With the guard on, decode-lazy is 1.8-3.2x its
-// native ceiling, the view 1.4-1.7x, the audit trail 1.9-2.0x; the search
-// replication is 3.5-4.2x (an emit per record, its image re-encoded as
-// plain JSON in wasm) and the typed decode 4.3-4.7x (every record decoded
-// into maps of AttributeValue, each map a 1.4 KB group to allocate and
-// clear in wasm): those two are not within 3x.
+// native ceiling, the view 1.4-1.7x, the audit trail 1.9-2.0x, the search
+// replication 2.9x after the AppendPlain change (3.5-4.2x before it: an
+// emit per record, its image re-encoded as plain JSON in wasm); the typed
+// decode is 4.3-4.7x (every record decoded into maps of AttributeValue,
+// each map a 1.4 KB group to allocate and clear in wasm): not within 3x.
 // The guard costs 0-30% over trusted here, within the noise of one run.
 //
 // Issue 18's targets are not met on this machine: decode-only at 100,000
