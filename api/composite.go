@@ -71,8 +71,17 @@ import (
 //     (API Reference, GlobalSecondaryIndex: "Array Members: Minimum number
 //     of 1 item", no maximum; it was 2): it gets the messages below;
 //   - more than four HASH or RANGE elements, a HASH after a RANGE, a name
-//     used twice among more than two elements: the messages of
-//     gsiKeySchema below;
+//     used twice: DynamoDB's CreateTable/UpdateTable messages as a
+//     catalogue of its ValidationException texts lists them ("The
+//     KeySchema exceeds the maximum allowed number of HASH key attributes",
+//     "All HASH key attributes must precede RANGE key attributes in the
+//     KeySchema", "Attribute Name is duplicated: NAME", "The KeySchema
+//     contains multiple key attributes with the same name"); which of the
+//     last two answers which repetition is not recorded: a name twice with
+//     the same KeyType gets the first (scylladb's
+//     test_gsi_composite_duplicate_attr_rejected, run against DynamoDB,
+//     expects "duplicate" for HASH, HASH), a name as HASH and RANGE among
+//     more than two elements the second;
 //   - more than two key conditions on an index whose key has two
 //     attributes (two HASH): DynamoDB's "The expression can only contain up
 //     to two key conditions", as for any two-attribute key.
@@ -87,16 +96,19 @@ const maxKeyAttrs = 4
 // DynamoDB has always given it, except that two HASH elements are now a
 // valid key.
 func gsiKeySchema(name string, ks []keyElemWire, defs map[string]attr.Type) (hash, rng []store.KeyElement, err error) {
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for _, k := range ks {
 		n := *k.AttributeName
-		if seen[n] {
-			if len(ks) == 2 {
+		if kt, ok := seen[n]; ok {
+			switch {
+			case kt == *k.KeyType:
+				return nil, nil, ddberr.Validationf("Attribute Name is duplicated: %s", n)
+			case len(ks) == 2:
 				return nil, nil, ddberr.Validationf("Both the Hash Key and the Range Key element in the KeySchema have the same name")
 			}
-			return nil, nil, ddberr.Validationf("Invalid KeySchema: Duplicate KeySchemaElement name %s in index %s", n, name)
+			return nil, nil, ddberr.Validationf("The KeySchema contains multiple key attributes with the same name")
 		}
-		seen[n] = true
+		seen[n] = *k.KeyType
 	}
 	for i, k := range ks {
 		n, typ := *k.AttributeName, *k.KeyType
@@ -104,7 +116,7 @@ func gsiKeySchema(name string, ks []keyElemWire, defs map[string]attr.Type) (has
 		case i == 0 && typ != "HASH":
 			return nil, nil, ddberr.Validationf("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
 		case typ == "HASH" && len(rng) > 0:
-			return nil, nil, ddberr.Validationf("Invalid KeySchema: A HASH KeySchemaElement cannot follow a RANGE KeySchemaElement in index %s", name)
+			return nil, nil, ddberr.Invalidf("All HASH key attributes must precede RANGE key attributes in the KeySchema")
 		case typ == "HASH":
 			hash = append(hash, store.KeyElement{Name: n, Type: defs[n]})
 		default:
@@ -112,10 +124,10 @@ func gsiKeySchema(name string, ks []keyElemWire, defs map[string]attr.Type) (has
 		}
 	}
 	if len(hash) > maxKeyAttrs {
-		return nil, nil, ddberr.Invalidf("Index %s has %d partition key (HASH) attributes; a global secondary index key can have at most %d", name, len(hash), maxKeyAttrs)
+		return nil, nil, ddberr.Invalidf("The KeySchema exceeds the maximum allowed number of HASH key attributes")
 	}
 	if len(rng) > maxKeyAttrs {
-		return nil, nil, ddberr.Invalidf("Index %s has %d sort key (RANGE) attributes; a global secondary index key can have at most %d", name, len(rng), maxKeyAttrs)
+		return nil, nil, ddberr.Invalidf("The KeySchema exceeds the maximum allowed number of RANGE key attributes")
 	}
 	return hash, rng, nil
 }

@@ -233,17 +233,25 @@ func createTableIndexes(in *createTableInput, t *store.Table, defs map[string]at
 // the new descriptor is installed; the store starts the backfill of each
 // index it adds (CREATING) itself.
 func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (dropped []uint16, err error) {
+	// The request's AttributeDefinitions serve a Create alone. One that
+	// gives an existing attribute another type is ignored unless the new
+	// index keys on it (then "Attributes cannot be redefined"); DynamoDB
+	// accepts the rest and leaves the table's definitions as they were
+	// (a behaviour catalogue verified against DynamoDB 2026-10-08,
+	// DDB-TABLE-162; scylladb test_gsi_updatetable.py
+	// test_gsi_key_type_conflict_on_update).
 	defs := map[string]attr.Type{}
 	var defNames []string
 	for _, d := range t.AttrDefs {
 		defs[d.Name] = d.Type
 	}
+	given := map[string]attr.Type{}
 	for _, d := range attrDefs {
 		typ, _ := attr.TypeFromString(*d.AttributeType)
-		if old, ok := defs[*d.AttributeName]; ok && old != typ {
-			return nil, ddberr.Invalidf("Cannot change the type of an existing attribute definition: %s", *d.AttributeName)
+		given[*d.AttributeName] = typ
+		if _, ok := defs[*d.AttributeName]; !ok {
+			defs[*d.AttributeName] = typ
 		}
-		defs[*d.AttributeName] = typ
 		defNames = append(defNames, *d.AttributeName)
 	}
 	online := 0
@@ -252,16 +260,35 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (dr
 			online++
 		}
 	}
-	for i, u := range ups {
+	// Each entry's shape, then the one-online-index limit over the whole
+	// list, come before any index is looked up: [Delete g1, Delete g2] is
+	// LimitExceededException even when g1 does not exist (the catalogue's
+	// DDB-TABLE-159; scylladb test_gsi_updatetable.py
+	// test_gsi_updatetable_errors).
+	creates := online
+	for _, u := range ups {
 		n := 0
 		for _, x := range []*indexWire{u.Create, u.Update, u.Delete} {
 			if x != nil {
 				n++
 			}
 		}
-		if n != 1 {
-			return nil, ddberr.Validationf("One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified (index %d)", i)
+		// DynamoDB's words (dynalite's recordings, and the catalogue's
+		// DDB-TABLE-160, verified 2026-10-08).
+		if n == 0 {
+			return nil, ddberr.Invalidf("One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null")
 		}
+		if n > 1 {
+			return nil, ddberr.Invalidf("Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object")
+		}
+		if u.Create != nil || u.Delete != nil {
+			creates++
+		}
+	}
+	if creates > 1 {
+		return nil, ddberr.New(ddberr.KindLimitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+	}
+	for _, u := range ups {
 		switch {
 		case u.Create != nil:
 			online++
@@ -270,6 +297,15 @@ func gsiUpdates(t *store.Table, ups []gsiUpdateWire, attrDefs []attrDefWire) (dr
 			}
 			if t.Index(*u.Create.IndexName) != nil {
 				return nil, ddberr.Invalidf("Attempting to create an index which already exists")
+			}
+			if len(attrDefs) == 0 {
+				// Even when the table defines the key attributes already
+				// (scylladb test_gsi_updatetable.py
+				// test_gsi_backfill_with_lsi; the catalogue's DDB-TABLE-162).
+				return nil, ddberr.Invalidf("AttributeDefinitions is not specified for index: %s", *u.Create.IndexName)
+			}
+			if err := redefined(t, u.Create, given); err != nil {
+				return nil, err
 			}
 			ix, err := indexDef(u.Create, true, t, defs, defNames)
 			if err != nil {
@@ -364,6 +400,67 @@ func checkGSIUpdateShapes(v *constraints, ups []gsiUpdateWire) {
 			v.fail(nil, p+"delete.indexName", "Member must not be null")
 		}
 	}
+}
+
+// redefined refuses a new index that keys on an existing attribute with
+// another type than the table gives it, in DynamoDB's words (scylladb
+// test_gsi_updatetable.py test_gsi_key_type_conflict_on_update quotes
+// them: "Attributes cannot be redefined. Please check that your attribute
+// has the same type as previously defined. Existing schema:
+// Schema:[SchemaElement: key{xyz:S:HASH}] New schema:
+// Schema:[SchemaElement: key{xyz:N:HASH}]"). The existing schema is the
+// first key schema (the table's, then its indexes') holding the attribute;
+// how DynamoDB joins the elements of a two-element schema is not recorded
+// (", " here).
+func redefined(t *store.Table, w *indexWire, given map[string]attr.Type) error {
+	type schema struct{ hash, rng []store.KeyElement }
+	schemas := []schema{{hash: []store.KeyElement{t.Hash}}}
+	if t.Range != nil {
+		schemas[0].rng = []store.KeyElement{*t.Range}
+	}
+	for i := range t.Indexes {
+		schemas = append(schemas, schema{t.Indexes[i].HashElements(), t.Indexes[i].RangeElements()})
+	}
+	tableType := map[string]attr.Type{}
+	for _, d := range t.AttrDefs {
+		tableType[d.Name] = d.Type
+	}
+	render := func(els []string) string { return "Schema:[" + strings.Join(els, ", ") + "]" }
+	element := func(name string, typ attr.Type, kind string) string {
+		return "SchemaElement: key{" + name + ":" + typ.String() + ":" + kind + "}"
+	}
+	for _, k := range w.KeySchema {
+		name := *k.AttributeName
+		nt, ok := given[name]
+		if old, defined := tableType[name]; !ok || !defined || old == nt {
+			continue
+		}
+		for _, sc := range schemas {
+			var was []string
+			holds := false
+			for _, e := range sc.hash {
+				was = append(was, element(e.Name, e.Type, "HASH"))
+				holds = holds || e.Name == name
+			}
+			for _, e := range sc.rng {
+				was = append(was, element(e.Name, e.Type, "RANGE"))
+				holds = holds || e.Name == name
+			}
+			if !holds {
+				continue
+			}
+			var now []string
+			for _, e := range w.KeySchema {
+				typ, ok := given[*e.AttributeName]
+				if !ok {
+					typ = tableType[*e.AttributeName]
+				}
+				now = append(now, element(*e.AttributeName, typ, *e.KeyType))
+			}
+			return ddberr.Invalidf("Attributes cannot be redefined. Please check that your attribute has the same type as previously defined. Existing schema: %s New schema: %s", render(was), render(now))
+		}
+	}
+	return nil
 }
 
 // dropIndexes removes the entries of deleted indexes.

@@ -442,6 +442,10 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 				if e := emptyIndexKey(t, old, nu); e != nil {
 					return nil, e // in the update expression's words, not PutItem's
 				}
+				if in.UpdateExpression != nil && nu != nil && upd.WriteSize(nu) > attr.MaxItemSize {
+					// UpdateItem alone also measures what it writes (see WriteSize).
+					return nil, ddberr.Validationf("Item size to update has exceeded the maximum allowed size")
+				}
 			}
 			return nu, err
 		},

@@ -92,6 +92,20 @@ func (s *Server) bindPQ(region string, st *partiql.Statement, params []attr.Valu
 			return nil, ddberr.Validationf("1 validation error detected: %s", attr.MsgNameTooLarge)
 		}
 	}
+	if st.Kind == partiql.Select && st.Where != nil {
+		// The WHERE clause's operand types are a property of the statement:
+		// DynamoDB refuses a bad one before it looks the table up
+		// (nubo-db/dynamodb-conformance, tests/tier3/validation-ordering/
+		// partiql.test.ts: "Incorrect operand type" on a missing table). A
+		// generator of its own, as rendering records placeholders.
+		g2, err := partiql.NewGen(st, params)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := pqFilter(g2, st.Where); err != nil {
+			return nil, err
+		}
+	}
 	t := s.db.TableIn(region, st.Table)
 	if t == nil {
 		return nil, ddberr.NotFound()
@@ -103,6 +117,23 @@ func (s *Server) bindPQ(region string, st *partiql.Statement, params []attr.Valu
 }
 
 func (p *pqStatement) isRead() bool { return p.st.Kind == partiql.Select }
+
+// pqFilter compiles a SELECT's WHERE clause as a filter.
+func pqFilter(g *partiql.Gen, where partiql.Expr) (*expr.Condition, error) {
+	text, err := g.Cond(where)
+	if err != nil {
+		return nil, err
+	}
+	filter, err := g.Compiler().Filter(text)
+	if err != nil {
+		// A statement has no FilterExpression to name.
+		if de := ddberr.As(err); de.Kind == ddberr.KindValidation {
+			de.Message = strings.TrimPrefix(de.Message, "Invalid FilterExpression: ")
+		}
+		return nil, err
+	}
+	return filter, nil
+}
 
 // fullKey extracts the table key from `name = value` terms of the WHERE.
 func (p *pqStatement) fullKey() (attr.Item, error) {
@@ -350,15 +381,8 @@ func (s *Server) selectPQ(ctx context.Context, c *call, p *pqStatement, hash uin
 	keys := targetKeys(t, spec0.Index)
 	var filter *expr.Condition
 	if st.Where != nil {
-		text, err := g.Cond(st.Where)
-		if err != nil {
-			return nil, err
-		}
-		if filter, err = g.Compiler().Filter(text); err != nil {
-			// A statement has no FilterExpression to name.
-			if de := ddberr.As(err); de.Kind == ddberr.KindValidation {
-				de.Message = strings.TrimPrefix(de.Message, "Invalid FilterExpression: ")
-			}
+		var err error
+		if filter, err = pqFilter(g, st.Where); err != nil {
 			return nil, err
 		}
 	}

@@ -602,10 +602,18 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	// An empty GlobalSecondaryIndexUpdates counts as absent here, and beside
+	// a change it is refused ("List of GlobalSecondaryIndexUpdates is
+	// empty"), the change not applied (a behaviour catalogue verified
+	// against DynamoDB 2026-10-09, DDB-TABLE-359; scylladb
+	// test_gsi_updatetable.py test_updatetable_empty).
 	if in.BillingMode == "" && in.ProvisionedThroughput == nil && in.StreamSpecification == nil &&
-		in.TableClass == "" && in.DeletionProtectionEnabled == nil && in.GlobalSecondaryIndexUpdates == nil &&
+		in.TableClass == "" && in.DeletionProtectionEnabled == nil && len(in.GlobalSecondaryIndexUpdates) == 0 &&
 		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil {
 		return nil, ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
+	}
+	if in.GlobalSecondaryIndexUpdates != nil && len(in.GlobalSecondaryIndexUpdates) == 0 {
+		return nil, ddberr.Invalidf("List of GlobalSecondaryIndexUpdates is empty")
 	}
 	if in.ProvisionedThroughput != nil {
 		if err := throughputBounds(in.ProvisionedThroughput); err != nil {

@@ -146,10 +146,15 @@ func (c *constraints) namePattern(name, at string) {
 // constraint is a length of 1 to 255 and a missing name is a violation
 // like any other ("Value null at 'tableName' failed to satisfy constraint:
 // Member must not be null"); an empty name is not also reported against the
-// pattern. A name of 1 or 2 characters is still refused alone with the
-// message dynalite recorded ("TableName must be at least 3 characters long
-// and at most 255 characters long"): no capture shows what DynamoDB sends
-// today.
+// pattern. A name of 1 or 2 characters is a length violation like the
+// others, reported before the pattern: DynamoDB answers UpdateItem "x!" with
+// "2 validation errors detected: Value 'x!' at 'tableName' failed to satisfy
+// constraint: Member must have length greater than or equal to 3; Value 'x!'
+// at 'tableName' failed to satisfy constraint: Member must satisfy regular
+// expression pattern: [a-zA-Z0-9_.-]+" (moto's AWS-verified
+// test_update_item_with_invalid_table_name, us-east-1), where dynalite had
+// recorded a bespoke "TableName must be at least 3 characters long ..."
+// sent alone.
 func (c *constraints) itemTableName(name *string, at string) {
 	if c.first != nil {
 		return
@@ -165,8 +170,7 @@ func (c *constraints) itemTableName(name *string, at string) {
 	case n > 255:
 		c.fail(*name, at, "Member must have length less than or equal to 255")
 	case n < 3:
-		c.first = ddberr.Validationf("TableName must be at least 3 characters long and at most 255 characters long")
-		return
+		c.fail(*name, at, minLength(3))
 	}
 	c.namePattern(*name, at)
 }
