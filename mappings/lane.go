@@ -170,7 +170,7 @@ func invokeHost(ctx context.Context, host *triggers.Host, db *store.DB, name, qu
 	// Lambda retries a throttled batch without counting the throttle
 	// against MaximumRetryAttempts (and a throttle is no function error),
 	// so it is neither retried as a failure nor dead-lettered.
-	res, err := host.InvokeWait(outbox.WithBuffer(store.WithBuffer(ctx, buf), emits), name, qualifier, payload)
+	res, err := host.InvokeBuilt(outbox.WithBuffer(store.WithBuffer(ctx, buf), emits), name, qualifier, payload)
 	if err != nil {
 		if errors.Is(err, triggers.ErrNotFound) {
 			err = fmt.Errorf("%w: %w", delivery.ErrFunctionNotFound, err)

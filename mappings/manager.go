@@ -88,6 +88,9 @@ type Options struct {
 	MaxPayload int
 	// Now is the clock for record ages and timestamps. Default time.Now.
 	Now func() time.Time
+	// OnWorkers reports whether the mappings of a function run on remote
+	// trigger workers (workers.go) instead of in this process. Nil: none.
+	OnWorkers func(function string) bool
 }
 
 func (o *Options) ensureDefaults() {
@@ -220,6 +223,9 @@ func (m *Manager) Close() error {
 func (m *Manager) settle(e *entry) {
 	if e.cfg.Enabled && e.run == nil && !m.closed {
 		e.cfg.State = StateEnabled
+		if m.onWorkers(&e.cfg) {
+			return // run by `eddy worker` processes (workers.go)
+		}
 		if e.badCfg != nil {
 			// Create and Update reject such filters: the stored mapping
 			// is corrupt. Deliver nothing rather than unfiltered records.

@@ -33,6 +33,10 @@
 //	Eddy-Shard-Closed          true when the shard was already closed when the record was published
 //	Eddy-Event-Name            INSERT, MODIFY or REMOVE
 //	Eddy-Sequence-Number       the record's sequence number (21 digits, as on the wire)
+//	Eddy-Previous-Sequence-Number  the sequence number of the record published before it in the shard
+//	                           (000000000000000000000 for the first): the same after a republish, as the
+//	                           position keeps the last record acknowledged; trigger workers (package worker)
+//	                           run a batch only when it continues their checkpoint
 //
 // # Guarantees
 //

@@ -35,6 +35,11 @@ type position struct {
 	Pos       uint64 `json:"Pos"`  // every record up to Pos is acknowledged by JetStream
 	Done      bool   `json:"Done"` // the shard is finished: closed and published to its end
 	Published uint64 `json:"Published"`
+	// Last is the sequence number of the last record published and
+	// acknowledged (≤ Pos; 0 before the first): the
+	// Eddy-Previous-Sequence-Number of the next record, so that a record
+	// republished after a restart names the same predecessor.
+	Last uint64 `json:"Last,omitempty"`
 }
 
 // totals is a relay's persisted totals ('t' key).

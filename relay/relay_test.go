@@ -335,6 +335,15 @@ func TestRelayPublishesEveryRecordOnceInOrder(t *testing.T) {
 		if len(got) != len(recs) {
 			t.Fatalf("shard %s: %d messages, GetRecords has %d", shard, len(got), len(recs))
 		}
+		// Each record names its predecessor in the shard (the first: none),
+		// the chain trigger workers order a lane's batches by.
+		prev := "000000000000000000000"
+		for i, m := range got {
+			if p := m.h.Get("Eddy-Previous-Sequence-Number"); p != prev {
+				t.Fatalf("shard %s record %d: Eddy-Previous-Sequence-Number %q, want %q", shard, i, p, prev)
+			}
+			prev = m.h.Get("Eddy-Sequence-Number")
+		}
 		for i, r := range recs {
 			// The same JSON (an item's attributes come in no fixed
 			// order, in GetRecords as in any DynamoDB JSON).

@@ -36,8 +36,11 @@ type shardPub struct {
 
 	committed position
 	acked     streams.Seq
-	count     uint64 // records acknowledged since the last commit
-	lastAt    time.Time
+	// last is the last record acknowledged (position.Last); prev the last
+	// record published, the predecessor the next one names.
+	last, prev streams.Seq
+	count      uint64 // records acknowledged since the last commit
+	lastAt     time.Time
 }
 
 // pending is a published record waiting for its ack.
@@ -61,6 +64,7 @@ func newShardPub(t *table, stream string, sh shards.Info, origin string) *shardP
 	}
 	p.committed.Stream = stream
 	p.acked = streams.Seq(p.committed.Pos)
+	p.last = streams.Seq(p.committed.Last)
 	return p
 }
 
@@ -101,6 +105,7 @@ func (p *shardPub) publish(ctx context.Context) (finished bool, err error) {
 	var bufNext streams.Seq
 	bufEnded, ended, idle := false, false, false
 	skip := streams.Seq(p.t.cfg.StartAfter)
+	p.prev = p.last
 	p.lastAt = time.Now()
 	defer func() {
 		// Whatever happens, wait a little for the acks in flight and
@@ -159,6 +164,7 @@ func (p *shardPub) publish(ctx context.Context) (finished bool, err error) {
 					return false, fmt.Errorf("publishing %s: %w", p.subj, err)
 				}
 				q = append(q, pending{rec.Seq, fut})
+				p.prev = rec.Seq
 			}
 			buf = buf[1:]
 			if len(buf) == 0 {
@@ -231,7 +237,7 @@ func (p *shardPub) collect(ctx context.Context, q []pending, wait int) ([]pendin
 				return q, nil
 			}
 		}
-		p.acked = head.seq
+		p.acked, p.last = head.seq, head.seq
 		p.count++
 		q[0] = pending{}
 		q = q[1:]
@@ -252,7 +258,7 @@ func (p *shardPub) drain(ctx context.Context, q []pending, n int) []pending {
 		case <-ctx.Done():
 			return q
 		}
-		p.acked = head.seq
+		p.acked, p.last = head.seq, head.seq
 		p.count++
 		q = q[1:]
 	}
@@ -266,6 +272,7 @@ func (p *shardPub) commitAcked(done bool) error {
 	}
 	c := p.committed
 	c.Pos = max(c.Pos, uint64(p.acked))
+	c.Last = max(c.Last, uint64(p.last))
 	c.Published += p.count
 	c.Done = done
 	if err := p.t.commit(p.sh.ID, c); err != nil {
@@ -308,5 +315,6 @@ func (p *shardPub) message(rec *streams.Record) *nats.Msg {
 	h.Set("Eddy-Shard-Closed", strconv.FormatBool(p.closed))
 	h.Set("Eddy-Event-Name", rec.EventName)
 	h.Set("Eddy-Sequence-Number", rec.Seq.String())
+	h.Set("Eddy-Previous-Sequence-Number", p.prev.String())
 	return m
 }

@@ -182,14 +182,15 @@ func BenchmarkInvokeBatch100(b *testing.B) {
 
 // BenchmarkInvokeDecode: the decode-only guest (triggers/testdata/decode)
 // on a 100-record event: "handle" decodes every record into typed values,
-// "lazy" reads three members of each.
+// "lazy" reads three members of each, "scan" only reads the event (the
+// host's index since eddy-abi-v3).
 func BenchmarkInvokeDecode(b *testing.B) {
 	code := benchCode(b, "decode")
 	ctx := context.Background()
 	ev := streamEvent(100)
 	modes(b, func(b *testing.B, trusted bool) {
 		h := benchHost(b, "", trusted)
-		for _, handler := range []string{"handle", "lazy"} {
+		for _, handler := range []string{"handle", "lazy", "scan"} {
 			benchPool(b, h, handler, FunctionSpec{Code: code, Handler: handler})
 			if _, err := h.Invoke(ctx, handler, "", ev); err != nil {
 				b.Fatal(err)

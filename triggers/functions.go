@@ -19,10 +19,12 @@ import (
 const DefaultHandler = "handle"
 
 // ABIMarker is the export every eddy-abi-v1 module carries; ABIMarkerV2
-// the one of eddy-abi-v2 (v1 and call_many). The host accepts either.
+// the one of eddy-abi-v2 (v1 and call_many), ABIMarkerV3 of eddy-abi-v3
+// (v2 and input_index). The host accepts any of them.
 const (
 	ABIMarker   = "eddy_abi_v1"
 	ABIMarkerV2 = "eddy_abi_v2"
+	ABIMarkerV3 = "eddy_abi_v3"
 )
 
 var (
@@ -103,7 +105,8 @@ func (h *Host) checkABI(cm *compiledCode, handler string) error {
 	exp := cm.ExportedFunctions()
 	_, v1 := exp[ABIMarker]
 	_, v2 := exp[ABIMarkerV2]
-	if !v1 && !v2 {
+	_, v3 := exp[ABIMarkerV3]
+	if !v1 && !v2 && !v3 {
 		return newErr(ErrInvalidParameter, "The module does not implement eddy-abi-v1: missing export %q (build it with the triggers/guest SDK)", ABIMarker)
 	}
 	fn, ok := exp[handler]

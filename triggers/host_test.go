@@ -257,3 +257,46 @@ func TestCallMany(t *testing.T) {
 		}
 	}
 }
+
+// TestEventIndexInGuest: a guest built with the SDK reads a stream event
+// through the host's index (eddy-abi-v3's input_index) and reads exactly
+// what scanning the JSON itself reads; input the host can not index
+// (malformed) is still scanned, and fails as before.
+func TestEventIndexInGuest(t *testing.T) {
+	h := newHost(t, triggers.Deps{})
+	ctx := context.Background()
+	code := guestCode(t, "decode")
+	for _, name := range []string{"echo", "echoscan"} {
+		if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: name, Code: code, Handler: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events := []string{
+		`{"Records":[{"eventID":"1","eventName":"MODIFY","dynamodb":{"Keys":{"pk":{"S":"a\"b\u00e9"}},` +
+			`"NewImage":{"pk":{"S":"a\"b\u00e9"},"n":{"N":"1.5"},"l":{"L":[{"M":{"x":{"BOOL":true}}},{"NULL":true}]},"s\u0041":{"SS":["x","y"]},"two":{"S":"x","N":"2"}},` +
+			`"OldImage":{"pk":{"S":"a\"b\u00e9"},"gone":{"B":"AQI="}},"SequenceNumber":"000000000000000000042","SizeBytes":99}},` +
+			`{"eventName":"REMOVE","dynamodb":{"Keys":{"pk":{"N":"7"}},"OldImage":{"pk":{"N":"7"}},"SequenceNumber":"43"}}]}`,
+		`{"Records":[]}`,
+		`{"other":1}`,
+	}
+	for _, ev := range events {
+		got, err := h.Invoke(ctx, "echo", "", []byte(ev))
+		if err != nil || got.FunctionError != "" {
+			t.Fatalf("echo %s: %v %s", ev, err, got.Payload)
+		}
+		want, err := h.Invoke(ctx, "echoscan", "", []byte(ev))
+		if err != nil || want.FunctionError != "" {
+			t.Fatalf("echoscan %s: %v %s", ev, err, want.Payload)
+		}
+		g, ok := strings.CutPrefix(string(got.Payload), `{"indexed":true,`)
+		w, ok2 := strings.CutPrefix(string(want.Payload), `{"indexed":false,`)
+		if !ok || !ok2 || g != w {
+			t.Errorf("%s:\nindexed %s\nscanned %s", ev, got.Payload, want.Payload)
+		}
+	}
+	// Not an event: no index, the guest's own scan fails it.
+	res, err := h.Invoke(ctx, "echo", "", []byte(`{"Records":[{"dynamodb":{"Keys":"x"}}]}`))
+	if err != nil || res.FunctionError == "" || !strings.Contains(string(res.Payload), "Keys is not an object") {
+		t.Fatalf("malformed event: %v %s", err, res.Payload)
+	}
+}

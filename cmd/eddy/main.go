@@ -7,6 +7,7 @@
 //	eddy triggers add|list|show|enable|disable|remove ...
 //	eddy sinks add|list|show|remove ..., eddy search, eddy replicate
 //	eddy relay enable|disable|status TABLE
+//	eddy worker --nats URL --control URL
 //	eddy users add|list|remove|rotate ...
 //	eddy tables backup|backups|restore|pitr|partitions|export|import ..., eddy backup --to DIR, eddy restore --from DIR --data DIR
 //	eddy policies put|get|list|delete|simulate ...
@@ -28,6 +29,7 @@ Usage:
   eddy search SINK QUERY      query a search sink (the embedded index)
   eddy replicate TABLE --to SINK  replicate a table into a sink without code
   eddy relay <command>        publish a table's change records to NATS JetStream (run 'eddy relay' for help)
+  eddy worker --nats URL --control URL   run the mappings marked for workers (eddy serve --worker-functions) here
   eddy users <command>        add, list, remove and rotate the access keys of users (run 'eddy users' for help)
   eddy tables <command>       backups, restores, point-in-time recovery, partitions, export and import of tables (run 'eddy tables' for help)
   eddy backup --to DIR        an online, consistent copy of the running server's whole database
@@ -59,6 +61,8 @@ func main() {
 		os.Exit(runReplicate(os.Args[2:]))
 	case "relay":
 		os.Exit(relayMain(os.Stdout, os.Stderr, os.Args[2:]))
+	case "worker":
+		os.Exit(runWorker(os.Stderr, os.Args[2:]))
 	case "users":
 		os.Exit(runUsers(os.Args[2:]))
 	case "tables":

@@ -78,6 +78,17 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 		"NATS server the relays publish to (eddy relay enable TABLE): nats://host:4222 (an existing server or cluster), or embedded\n"+
 			"(an in-process nats-server with JetStream, files under DATA/nats); default: embedded, started when a relay is configured")
 	fs.StringVar(&opts.NATSListen, "nats-listen", "127.0.0.1:0", "where the embedded nats-server listens (port 0: a free port, logged at start)")
+	fs.Func("worker-functions", "comma-separated function names whose event source mappings run on `eddy worker` processes over the relay, not in eddy",
+		func(v string) error {
+			names := map[string]bool{}
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					names[n] = true
+				}
+			}
+			opts.Mappings.OnWorkers = func(fn string) bool { return names[fn] }
+			return nil
+		})
 	fs.DurationVar(&opts.Relay.Duplicates, "relay-duplicates", 10*time.Minute,
 		"duplicates window of the JetStream stream eddy creates for the relays: a record republished after a crash within it is stored once")
 	fs.StringVar(&opts.CredentialsFile, "credentials", "",

@@ -34,6 +34,13 @@ func (g guestTables) Call(ctx context.Context, op string, req []byte) ([]byte, e
 	return out, nil
 }
 
+// apply is a trigger worker's handler write (mappings.WorkerApply): the
+// same dispatch, into the store.WriteBuffer ctx carries.
+func (g guestTables) apply(ctx context.Context, op string, req []byte) error {
+	_, err := g.Call(ctx, op, req)
+	return err
+}
+
 // guestError hands a DynamoDB error to the guest as DynamoDB's error JSON.
 type guestError struct{ e *ddberr.Error }
 

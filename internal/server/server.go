@@ -468,6 +468,7 @@ func New(opts Options) (_ *Server, err error) {
 		return s.db.TableIn(cmp.Or(region, opts.Region), name)
 	}))
 	s.mux.Handle("/eddy/mappings/", mappings.NewHandler(s.mappings))
+	s.mux.Handle("/eddy/workers/", mappings.WorkerHandler(s.mappings, guestTables{s.api}.apply))
 	sinkAPI := outbox.NewHandler(s.outbox)
 	s.mux.Handle("/eddy/sinks", sinkAPI)
 	s.mux.Handle("/eddy/sinks/", sinkAPI)

@@ -36,11 +36,14 @@ func abiCallMany(ptr unsafe.Pointer, n uint32) uint32
 //go:wasmimport eddy log
 func abiLog(ptr unsafe.Pointer, n uint32)
 
-// eddyABIv2 marks the module as implementing eddy-abi-v2 (v1 and
-// call_many).
+//go:wasmimport eddy input_index
+func abiInputIndex(ptr unsafe.Pointer, n uint32) uint32
+
+// eddyABIv3 marks the module as implementing eddy-abi-v3 (v2 and
+// input_index).
 //
-//go:wasmexport eddy_abi_v2
-func eddyABIv2() {}
+//go:wasmexport eddy_abi_v3
+func eddyABIv3() {}
 
 //go:wasmexport handle
 func handle() int32 { return run(registered, reuseInput) }
@@ -65,6 +68,24 @@ func inputInto(buf *[]byte) []byte {
 		abiInputRead(bp(b), uint32(n))
 	}
 	return b
+}
+
+// inputIndex returns the host's index of the input as a stream event
+// (index.go), read into *buf's memory; nil when the host has none.
+func inputIndex(buf *[]byte) []byte {
+	b := (*buf)[:cap(*buf)]
+	n := abiInputIndex(bp(b), uint32(len(b)))
+	if n == 0 {
+		return nil
+	}
+	if int(n) > len(b) {
+		b = make([]byte, n+n/4)
+		*buf = b
+		if abiInputIndex(bp(b), uint32(len(b))) != n {
+			return nil
+		}
+	}
+	return b[:n]
 }
 
 func outputWrite(b []byte) { abiOutputWrite(bp(b), uint32(len(b))) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Encoders that append JSON to a buffer, for requests and documents built
@@ -164,4 +165,13 @@ func appendBatchResponse(b []byte, resp *BatchResponse) []byte {
 		b = append(AppendString(append(b, `{"itemIdentifier":`...), f.ItemIdentifier), '}')
 	}
 	return append(b, "]}"...)
+}
+
+// appendStringBytes is AppendString of a string's bytes, which
+// AppendString only reads (so they are not copied into a string first).
+func appendStringBytes(b, s []byte) []byte {
+	if len(s) == 0 {
+		return append(b, '"', '"')
+	}
+	return AppendString(b, unsafe.String(&s[0], len(s)))
 }

@@ -68,6 +68,10 @@ func HandleStream(h func(ev *StreamEvent) (*BatchResponse, error)) {
 var (
 	event  Event
 	outBuf []byte
+	idxBuf []byte
+	// curInput is the invocation's input as run read it: the host's
+	// event index describes it and nothing else.
+	curInput []byte
 )
 
 // HandleRecords registers a handler for DynamoDB stream events read
@@ -82,8 +86,10 @@ func HandleRecords(h func(ev *Event) (*BatchResponse, error)) {
 // exports several handlers (//go:wasmexport name; return guest.Run(h)).
 func RecordsHandler(h func(ev *Event) (*BatchResponse, error)) Handler {
 	return func(payload []byte) ([]byte, error) {
-		if err := ParseEvent(payload, &event); err != nil {
-			return nil, fmt.Errorf("decode stream event: %w", err)
+		if !isInput(payload) || !event.loadIndex(payload, inputIndex(&idxBuf)) {
+			if err := ParseEvent(payload, &event); err != nil {
+				return nil, fmt.Errorf("decode stream event: %w", err)
+			}
 		}
 		resp, err := h(&event)
 		if err != nil {
@@ -133,7 +139,9 @@ func run(h Handler, reuse bool) int32 {
 	} else {
 		in = Input()
 	}
+	curInput = in
 	out, err := h(in)
+	curInput = nil
 	if err != nil {
 		return fail(err, errorType(err))
 	}
@@ -168,6 +176,12 @@ func errorType(err error) string {
 }
 
 var inBuf []byte
+
+// isInput reports whether b is the invocation's input (the handler may be
+// called with other bytes by the module's own code).
+func isInput(b []byte) bool {
+	return len(b) > 0 && len(b) == len(curInput) && &b[0] == &curInput[0]
+}
 
 // Input returns the current invocation's payload.
 func Input() []byte { return inputInto(nil) }

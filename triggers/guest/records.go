@@ -15,7 +15,15 @@ import (
 // methods are copies and may be kept.
 type Event struct {
 	Records []Record
+	attrs   []attr // the indexed images' attributes (loadIndex)
+	indexed bool
+	arena   strArena
 }
+
+// Indexed reports whether the event was read through the host's event
+// index (eddy-abi-v3's input_index) rather than scanned in the guest: for
+// tests and diagnostics; both read the same.
+func (ev *Event) Indexed() bool { return ev.indexed }
 
 // Record is one change of an Event. Its methods return the member's value,
 // or the zero value when the member is absent.
@@ -23,6 +31,11 @@ type Record struct {
 	eventID, eventName, eventVersion, eventSource, awsRegion, eventSourceARN []byte
 	keys, newImage, oldImage                                                 []byte
 	sequenceNumber, streamViewType, created, sizeBytes                       []byte
+	// indexed: the record came from the host's index (loadIndex), and
+	// the images' attributes are listed in *Attrs.
+	indexed                       bool
+	keysAttrs, newAttrs, oldAttrs []attr
+	arena                         *strArena // the event's
 }
 
 func (r *Record) EventID() string        { return rawStr(r.eventID) }
@@ -36,9 +49,13 @@ func (r *Record) StreamViewType() string { return rawStr(r.streamViewType) }
 
 // Keys, NewImage and OldImage are the record's images; an absent one has
 // Exists() false.
-func (r *Record) Keys() Image     { return Image{raw: r.keys} }
-func (r *Record) NewImage() Image { return Image{raw: r.newImage} }
-func (r *Record) OldImage() Image { return Image{raw: r.oldImage} }
+func (r *Record) Keys() Image { return Image{raw: r.keys, attrs: r.keysAttrs, indexed: r.indexed} }
+func (r *Record) NewImage() Image {
+	return Image{raw: r.newImage, attrs: r.newAttrs, indexed: r.indexed}
+}
+func (r *Record) OldImage() Image {
+	return Image{raw: r.oldImage, attrs: r.oldAttrs, indexed: r.indexed}
+}
 
 // ApproximateCreationDateTime is the change's time in epoch seconds.
 func (r *Record) ApproximateCreationDateTime() float64 {
@@ -60,15 +77,23 @@ func (r *Record) EventNameIs(name string) bool {
 
 // Legacy returns the record as a StreamRecord, every member decoded.
 func (r *Record) Legacy() (StreamRecord, error) {
-	sr := StreamRecord{EventID: r.EventID(), EventName: r.EventName(), EventVersion: r.EventVersion(),
-		EventSource: r.EventSource(), AWSRegion: r.AWSRegion(), EventSourceARN: r.EventSourceARN(),
-		DynamoDB: StreamData{ApproximateCreationDateTime: r.ApproximateCreationDateTime(), SequenceNumber: r.SequenceNumber(),
-			SizeBytes: r.SizeBytes(), StreamViewType: r.StreamViewType()}}
+	a := r.arena
+	sr := StreamRecord{EventID: a.rawStr(r.eventID), EventName: a.rawStr(r.eventName), EventVersion: a.rawStr(r.eventVersion),
+		EventSource: a.rawStr(r.eventSource), AWSRegion: a.rawStr(r.awsRegion), EventSourceARN: a.rawStr(r.eventSourceARN),
+		DynamoDB: StreamData{ApproximateCreationDateTime: r.ApproximateCreationDateTime(), SequenceNumber: a.rawStr(r.sequenceNumber),
+			SizeBytes: r.SizeBytes(), StreamViewType: a.rawStr(r.streamViewType)}}
+	// encoding/json fails a record whose time or size is not a number.
+	if _, err := strconv.ParseFloat(string(r.created), 64); err != nil && r.created != nil {
+		return sr, fmt.Errorf("ApproximateCreationDateTime %s is not a number", r.created)
+	}
+	if _, err := strconv.ParseInt(string(r.sizeBytes), 10, 64); err != nil && r.sizeBytes != nil {
+		return sr, fmt.Errorf("SizeBytes %s is not an integer", r.sizeBytes)
+	}
 	var err error
 	d := &sr.DynamoDB
-	if d.Keys, err = r.Keys().Item(); err == nil {
-		if d.NewImage, err = r.NewImage().Item(); err == nil {
-			d.OldImage, err = r.OldImage().Item()
+	if d.Keys, err = r.Keys().item(a); err == nil {
+		if d.NewImage, err = r.NewImage().item(a); err == nil {
+			d.OldImage, err = r.OldImage().item(a)
 		}
 	}
 	return sr, err
@@ -87,7 +112,7 @@ func rawStr(raw []byte) string {
 // the event's structure is checked; member values are read when asked.
 // HandleRecords calls it; it is exported for tests and host-side code.
 func ParseEvent(b []byte, ev *Event) error {
-	ev.Records = ev.Records[:0]
+	ev.Records, ev.indexed, ev.arena = ev.Records[:0], false, strArena{in: b}
 	top := newObjIter(b)
 	for top.next() {
 		if !top.keyIs("Records") || top.val[0] == 'n' {
@@ -95,11 +120,15 @@ func ParseEvent(b []byte, ev *Event) error {
 		}
 		recs := newArrIter(top.val)
 		for recs.next() {
+			if recs.val[0] == 'n' { // encoding/json: a zero record
+				ev.Records = append(ev.Records, Record{arena: &ev.arena})
+				continue
+			}
 			if len(ev.Records) < cap(ev.Records) {
 				ev.Records = ev.Records[:len(ev.Records)+1]
-				ev.Records[len(ev.Records)-1] = Record{}
+				ev.Records[len(ev.Records)-1] = Record{arena: &ev.arena}
 			} else {
-				ev.Records = append(ev.Records, Record{})
+				ev.Records = append(ev.Records, Record{arena: &ev.arena})
 			}
 			if err := parseRecord(recs.val, &ev.Records[len(ev.Records)-1]); err != nil {
 				return fmt.Errorf("record %d: %w", len(ev.Records)-1, err)
@@ -112,11 +141,16 @@ func ParseEvent(b []byte, ev *Event) error {
 	return top.err
 }
 
+// Keys match exactly, after unescaping; a null member is absent (as
+// encoding/json reads them, but for case: "eventid" is not eventID).
 func parseRecord(b []byte, r *Record) error {
 	it := newObjIter(b)
 	for it.next() {
 		var dst *[]byte
-		switch string(it.key) {
+		if it.val[0] == 'n' {
+			continue
+		}
+		switch string(unescapedKey(&it)) {
 		case "eventID":
 			dst = &r.eventID
 		case "eventName":
@@ -148,19 +182,27 @@ func parseRecord(b []byte, r *Record) error {
 	return it.err
 }
 
+// unescapedKey is the iterator's key, unescaped when it has to be.
+func unescapedKey(it *objIter) []byte {
+	if it.keyEsc {
+		return []byte(unquoteBytes(it.key))
+	}
+	return it.key
+}
+
 func parseStreamData(b []byte, r *Record) error {
 	it := newObjIter(b)
 	for it.next() {
 		v := it.val
-		switch string(it.key) {
+		if v[0] == 'n' {
+			continue // absent, as encoding/json leaves it
+		}
+		switch key := unescapedKey(&it); string(key) {
 		case "Keys", "NewImage", "OldImage":
-			if v[0] == 'n' {
-				continue
-			}
 			if v[0] != '{' {
-				return fmt.Errorf("%s is not an object", it.key)
+				return fmt.Errorf("%s is not an object", key)
 			}
-			switch it.key[0] {
+			switch key[0] {
 			case 'K':
 				r.keys = v
 			case 'N':
@@ -170,9 +212,9 @@ func parseStreamData(b []byte, r *Record) error {
 			}
 		case "SequenceNumber", "StreamViewType":
 			if v[0] != '"' {
-				return fmt.Errorf("%s is not a string", it.key)
+				return fmt.Errorf("%s is not a string", key)
 			}
-			if it.key[1] == 'e' {
+			if key[1] == 'e' {
 				r.sequenceNumber = v
 			} else {
 				r.streamViewType = v
@@ -188,7 +230,13 @@ func parseStreamData(b []byte, r *Record) error {
 
 // Image is an item of a stream record (its Keys, NewImage or OldImage) in
 // DynamoDB JSON, read lazily.
-type Image struct{ raw []byte }
+type Image struct {
+	raw []byte
+	// indexed: attrs lists the image's attributes (the host's event
+	// index), so they are read without scanning raw.
+	indexed bool
+	attrs   []attr
+}
 
 // Exists reports whether the record has this image.
 func (im Image) Exists() bool { return im.raw != nil }
@@ -201,6 +249,15 @@ func (im Image) Raw() []byte { return im.raw }
 // it.
 func (im Image) Get(name string) Value {
 	if im.raw == nil {
+		return Value{}
+	}
+	if im.indexed {
+		for i := range im.attrs {
+			a := &im.attrs[i]
+			if (!a.esc && string(a.name) == name) || (a.esc && unquoteBytes(a.name) == name) {
+				return a.val
+			}
+		}
 		return Value{}
 	}
 	it := newObjIter(im.raw)
@@ -218,6 +275,15 @@ func (im Image) Each(fn func(name string, v Value) bool) error {
 	if im.raw == nil {
 		return nil
 	}
+	if im.indexed {
+		for i := range im.attrs {
+			a := &im.attrs[i]
+			if !fn(a.nameString(), a.val) {
+				return nil
+			}
+		}
+		return nil
+	}
 	it := newObjIter(im.raw)
 	for it.next() {
 		name := string(it.key)
@@ -232,15 +298,66 @@ func (im Image) Each(fn func(name string, v Value) bool) error {
 }
 
 // Item decodes the whole image; nil when absent.
-func (im Image) Item() (Item, error) {
+func (im Image) Item() (Item, error) { return im.item(nil) }
+
+// item is Item; an indexed image takes its strings from arena (when not
+// nil) and its S and N members' pointers from one slab.
+func (im Image) item(arena *strArena) (Item, error) {
 	if im.raw == nil {
 		return nil, nil
+	}
+	if im.indexed {
+		m := make(Item, len(im.attrs))
+		var slab []string
+		for i := range im.attrs {
+			a := &im.attrs[i]
+			var av AttributeValue
+			var err error
+			switch v := &a.val; v.typ {
+			case typeS, typeN:
+				if slab == nil {
+					slab = make([]string, len(im.attrs))
+				}
+				s := &slab[i]
+				if *s, err = arena.str(v.m); err == nil {
+					if v.typ == typeS {
+						av.S = s
+					} else {
+						av.N = s
+					}
+				}
+			default:
+				av, err = v.Decode()
+			}
+			if err != nil {
+				return nil, err
+			}
+			if a.esc {
+				m[unquoteBytes(a.name)] = av
+			} else {
+				m[arena.sub(a.name)] = av
+			}
+		}
+		return m, nil
 	}
 	return decodeItem(im.raw)
 }
 
+func (a *attr) nameString() string {
+	if a.esc {
+		return unquoteBytes(a.name)
+	}
+	return string(a.name)
+}
+
 // Value is one attribute value in DynamoDB JSON ({"S":"x"}), read lazily.
-type Value struct{ raw []byte }
+type Value struct {
+	raw []byte
+	// typ and m: the value's type code and raw member when the host's
+	// index gave them (typ 0: scan raw).
+	typ uint8
+	m   []byte
+}
 
 // Exists reports whether the attribute is present.
 func (v Value) Exists() bool { return v.raw != nil }
@@ -250,6 +367,9 @@ func (v Value) Raw() []byte { return v.raw }
 
 // member returns the type and the raw member of a {"T":member} value.
 func (v Value) member() (typ string, raw []byte) {
+	if v.typ != 0 {
+		return typeNames[v.typ], v.m
+	}
 	if v.raw == nil {
 		return "", nil
 	}
@@ -303,6 +423,17 @@ func (v Value) Bytes() (b []byte, ok bool) {
 func (v Value) Decode() (AttributeValue, error) {
 	if v.raw == nil {
 		return AttributeValue{}, errors.New("guest: absent value")
+	}
+	switch v.typ {
+	case typeS, typeN:
+		s, err := strValue(v.m)
+		if err != nil {
+			return AttributeValue{}, err
+		}
+		if v.typ == typeS {
+			return AttributeValue{S: &s}, nil
+		}
+		return AttributeValue{N: &s}, nil
 	}
 	return decodeAV(v.raw)
 }
@@ -436,12 +567,19 @@ func boolValue(v []byte) (bool, error) {
 func (v Value) AppendPlain(b []byte) ([]byte, error) {
 	t, raw := v.member()
 	switch t {
-	case "S":
+	case "S", "N":
+		if len(raw) >= 2 && raw[0] == '"' && plain(raw[1:len(raw)-1]) {
+			// No copy: the bytes are read where they are.
+			if t == "N" {
+				return append(b, raw[1:len(raw)-1]...), nil
+			}
+			return appendStringBytes(b, raw[1:len(raw)-1]), nil
+		}
 		s, err := strValue(raw)
+		if t == "N" {
+			return append(b, s...), err
+		}
 		return AppendString(b, s), err
-	case "N":
-		s, err := strValue(raw)
-		return append(b, s...), err
 	case "B":
 		return append(b, raw...), nil
 	case "BOOL":
@@ -485,6 +623,21 @@ func (v Value) AppendPlain(b []byte) ([]byte, error) {
 // Value.AppendPlain), its attributes in the image's order.
 func (im Image) AppendPlain(b []byte) ([]byte, error) {
 	b = append(b, '{')
+	if im.indexed && im.raw != nil {
+		for i := range im.attrs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			a := &im.attrs[i]
+			b = append(append(b, '"'), a.name...)
+			b = append(b, '"', ':')
+			var err error
+			if b, err = a.val.AppendPlain(b); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	}
 	it := newObjIter(im.raw)
 	for n := 0; it.next(); n++ {
 		if n > 0 {

@@ -25,7 +25,9 @@ func skipWS(b []byte, i int) int {
 }
 
 // scanString reads the string starting at b[i] == '"'. It returns the
-// index after the closing quote and whether the string holds escapes.
+// index after the closing quote and whether the string holds escapes or
+// bytes outside ASCII (esc: it must go through unquoteBytes to read as
+// encoding/json reads it).
 func scanString(b []byte, i int) (end int, esc bool, err error) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false, errSyntax
@@ -39,6 +41,8 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 			i++
 		case c < 0x20:
 			return 0, false, errSyntax
+		case c >= utf8.RuneSelf:
+			esc = true
 		}
 	}
 	return 0, false, errSyntax
@@ -317,20 +321,42 @@ func str(raw []byte) (string, error) {
 		return "", errSyntax
 	}
 	inner := raw[1 : len(raw)-1]
+	if plain(inner) {
+		return string(inner), nil
+	}
+	return unquoteBytes(inner), nil
+}
+
+// plain reports whether the inside of a JSON string reads as it is: no
+// escapes and valid UTF-8.
+func plain(inner []byte) bool {
+	high := false
 	for _, c := range inner {
 		if c == '\\' {
-			return unquoteBytes(inner), nil
+			return false
 		}
+		high = high || c >= utf8.RuneSelf
 	}
-	return string(inner), nil
+	return !high || utf8.Valid(inner)
 }
 
 // unquoteBytes decodes the inside of a JSON string with escapes, as
-// encoding/json does (invalid surrogates become U+FFFD).
+// encoding/json does (invalid surrogates and invalid UTF-8 become
+// U+FFFD).
 func unquoteBytes(s []byte) string {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				out = utf8.AppendRune(out, utf8.RuneError)
+				continue
+			}
+			out = append(out, s[i:i+n]...)
+			i += n - 1
+			continue
+		}
 		if c != '\\' || i+1 >= len(s) {
 			out = append(out, c)
 			continue
