@@ -515,6 +515,7 @@ func (f *filteredRead) read(ctx context.Context, db *store.DB, spec *store.ReadS
 	f.total.Scanned += page.Scanned
 	f.total.Bytes += page.Bytes
 	f.total.TableBytes += page.TableBytes
+	f.total.TableBlocks += page.TableBlocks
 	if page.More {
 		f.total.More, f.total.LastKey = true, page.LastKey
 	}
@@ -562,8 +563,14 @@ func readSplit(ix *store.Index, page store.Page, consistent bool) (tableUnits, i
 		return readUnits(page.Bytes, consistent), 0
 	}
 	indexUnits = readUnits(page.Bytes-page.TableBytes, consistent)
-	if page.TableBytes > 0 {
-		tableUnits = readUnits(page.TableBytes, consistent)
+	// Each table item fetched is charged rounded up to 4 KB on its own
+	// ("with each item individually rounded up to the next 4 KB": DynamoDB
+	// developer guide, LSI.ThroughputConsiderations.Reads).
+	if page.TableBlocks > 0 {
+		tableUnits = float64(page.TableBlocks)
+		if !consistent {
+			tableUnits /= 2
+		}
 	}
 	return tableUnits, indexUnits
 }

@@ -97,6 +97,9 @@ type Page struct {
 	Bytes   int // Σ Row.Size + Row.TableSize
 	// TableBytes is Σ Row.TableSize: table items fetched for index entries.
 	TableBytes int
+	// TableBlocks is Σ ⌈Row.TableSize / 4 KB⌉: DynamoDB charges each table
+	// item a local index read fetches rounded up on its own.
+	TableBlocks int
 }
 
 // CheckStartKey validates an ExclusiveStartKey against the read target:
@@ -417,6 +420,7 @@ func (db *DB) Read(ctx context.Context, s *ReadSpec, fn func(Row) error) (Page, 
 		}
 		page.Bytes += row.Size + row.TableSize
 		page.TableBytes += row.TableSize
+		page.TableBlocks += (row.TableSize + 4095) / 4096
 		if (s.Limit > 0 && page.Scanned >= s.Limit) || page.Bytes >= maxBytes {
 			page.More = true
 			if item == nil {
