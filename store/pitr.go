@@ -953,62 +953,6 @@ func (db *DB) TableAsOf(ctx context.Context, region, name string, at time.Time, 
 	})
 }
 
-// ItemChange is one change of the PITR history: New is the item after the
-// change, nil when it was deleted; Keys are its key attributes.
-type ItemChange struct {
-	Time time.Time
-	Keys attr.Item
-	New  attr.Item
-}
-
-// ChangesBetween calls fn with every change of region's table name stamped
-// after from and at or before to, in the order they were made (the
-// changes of one transaction share a Time), from one consistent view. Both
-// instants must be within the table's PITR window. For incremental exports:
-// the last change of each item is its state at to.
-func (db *DB) ChangesBetween(ctx context.Context, region, name string, from, to time.Time, fn func(ItemChange) error) error {
-	if to.Before(from) {
-		return ddberr.New(ddberr.KindInvalidRestoreTime, "the end of the period is before its start")
-	}
-	p, err := db.pinAsOf(ctx, region, name, to)
-	if err != nil {
-		return err
-	}
-	defer p.snap.Close()
-	if earliest, _, _ := db.PITRWindow(p.t); from.Before(earliest) || from.UnixNano() < p.meta.BaseAt {
-		return ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified: %s is before the earliest restorable time %s",
-			from.Format(time.RFC3339Nano), earliest.Format(time.RFC3339Nano))
-	}
-	it, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: historyKey(p.t.ID, from.UnixNano()+1, 0), UpperBound: historyKey(p.t.ID, to.UnixNano()+1, 0)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		c, err := decodeChange(it.Key(), it.Value())
-		if err != nil {
-			return err
-		}
-		item, err := attr.DecodeBinary(c.item)
-		if err != nil {
-			return err
-		}
-		ch := ItemChange{Time: time.Unix(0, c.ts).UTC()}
-		if c.del {
-			ch.Keys = item
-		} else {
-			ch.Keys, ch.New = p.t.KeyOf(item), item
-		}
-		if err := fn(ch); err != nil {
-			return err
-		}
-	}
-	return it.Error()
-}
-
 // pacer spaces the batches of a restore or a base copy
 // (Options.RestoreShare): rest pauses for the time worked since the last
 // rest × (1-share)/share.
