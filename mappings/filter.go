@@ -384,3 +384,18 @@ func keep(filters []*filter, js []byte) bool {
 	}
 	return false
 }
+
+// Filters is a mapping's compiled FilterCriteria, for a process that
+// delivers a mapping's records itself (package worker).
+type Filters struct{ fs []*filter }
+
+// CompileFilters compiles fc (nil or no filters: every record passes).
+func CompileFilters(fc *FilterCriteria) (Filters, error) {
+	fs, err := compileFilters(fc)
+	return Filters{fs}, err
+}
+
+// Keep reports whether a record, as the function would get it (the
+// GetRecords record with its eventSourceARN), passes: any filter matches,
+// or there are none.
+func (f Filters) Keep(record []byte) bool { return keep(f.fs, record) }

@@ -71,9 +71,10 @@
 //
 // # Not on workers
 //
-// FilterCriteria, tumbling windows and ParallelizationFactor > 1 (one lane
-// per shard) are not supported on workers: such mappings are skipped, with
-// an error in the log. Emits (eddy.emit) fail on workers. A write's
+// Tumbling windows and ParallelizationFactor > 1 (one lane per shard) are
+// not supported on workers: such mappings are skipped, with an error in the
+// log. FilterCriteria are (records they reject settle with their batch,
+// unsent, as in eddy). Emits (eddy.emit) fail on workers. A write's
 // response to the guest is {} (the write is evaluated at the commit, so
 // ReturnValues and a condition's failure are not seen by the handler: a
 // refused write fails the batch, which is retried as a function error).

@@ -261,9 +261,14 @@ func (l *lane) handle(ctx context.Context, rs []rec) error {
 		return l.refresh(ctx)
 	}
 	run = run[:n]
-	batch := make([]delivery.Record, n)
-	for i, x := range run {
-		batch[i] = delivery.Record{Seq: x.seq, Time: approxTime(x.m.Data()), Event: l.event(x.m.Data())}
+	// Records FilterCriteria rejects settle with the batch (its checkpoint
+	// is the last record's), unsent and uncounted, as in eddy; a batch
+	// they all fail just moves the checkpoint.
+	batch := make([]delivery.Record, 0, n)
+	for _, x := range run {
+		if ev := l.event(x.m.Data()); l.r.keep.Keep(ev) {
+			batch = append(batch, delivery.Record{Seq: x.seq, Time: approxTime(x.m.Data()), Event: ev})
+		}
 	}
 	bctx, cancel := context.WithCancel(ctx)
 	l.cancel, l.moved = cancel, false

@@ -122,6 +122,7 @@ type mappingRun struct {
 	m     mappings.WorkerMapping
 	key   string           // what restarts it when it changes
 	local string           // the function's name on the worker's host
+	keep  mappings.Filters // m.FilterCriteria
 	group *lifecycle.Group // nil: not run (unsupported)
 }
 
@@ -228,8 +229,6 @@ func runKey(m *mappings.WorkerMapping) string {
 // unsupported says why a mapping cannot run on a worker ("" when it can).
 func unsupported(m *mappings.WorkerMapping) string {
 	switch {
-	case m.FilterCriteria != nil && len(m.FilterCriteria.Filters) > 0:
-		return "FilterCriteria is not supported on workers"
 	case m.TumblingWindowInSeconds > 0:
 		return "tumbling windows are not supported on workers"
 	case m.ParallelizationFactor > 1:
@@ -243,6 +242,10 @@ func unsupported(m *mappings.WorkerMapping) string {
 // start deploys the mapping's function on the worker's host and starts
 // watching its shards.
 func (w *Worker) start(ctx context.Context, m mappings.WorkerMapping, key string) (*mappingRun, error) {
+	keep, err := mappings.CompileFilters(m.FilterCriteria)
+	if err != nil { // eddy refuses such filters: the mapping is corrupt
+		return nil, err
+	}
 	code, err := w.c.code(ctx, &m)
 	if err != nil {
 		return nil, fmt.Errorf("fetching the code of %s: %w", m.Function, err)
@@ -254,7 +257,7 @@ func (w *Worker) start(ctx context.Context, m mappings.WorkerMapping, key string
 		Timeout: time.Duration(m.TimeoutMs) * time.Millisecond, MemoryMB: m.MemoryMB, Environment: m.Environment}); err != nil {
 		return nil, fmt.Errorf("deploying %s: %w", m.Function, err)
 	}
-	r := &mappingRun{m: m, key: key, local: local, group: lifecycle.New(context.Background(), "mapping "+m.UUID, w.log)}
+	r := &mappingRun{m: m, key: key, local: local, keep: keep, group: lifecycle.New(context.Background(), "mapping "+m.UUID, w.log)}
 	r.group.Go("shards", func(ctx context.Context) { w.watchShards(ctx, r) })
 	w.log.Info("running event source mapping", "uuid", m.UUID, "function", m.Function, "table", m.Table)
 	return r, nil

@@ -617,3 +617,53 @@ func TestCommitRoute(t *testing.T) {
 		t.Fatalf("unknown mapping: %d %s, want 404", code, body)
 	}
 }
+
+// TestWorkerFilters: a mapping's FilterCriteria apply on a worker as in
+// eddy: the function gets only the records that match, and the ones that
+// do not settle with their batch (the lane's checkpoint moves past them,
+// so the records after them run).
+func TestWorkerFilters(t *testing.T) {
+	ns, s, arn := setup(t, true)
+	code, err := triggerstest.BuildPackage("./worker/testdata/viewlog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := lambda.NewFromConfig(s.Config())
+	if _, err := lc.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String("failing"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
+		Timeout:     aws.Int32(60),
+		Environment: &ltypes.Environment{Variables: map[string]string{"SEEN_TABLE": "seen2"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("failing"), EventSourceArn: aws.String(arn),
+		BatchSize: aws.Int32(2), FilterCriteria: &ltypes.FilterCriteria{Filters: []ltypes.Filter{
+			{Pattern: aws.String(`{"dynamodb":{"NewImage":{"v":{"N":["2","4"]}}}}`)}}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { // in process: the test needs no crash
+		defer close(done)
+		opts := workerOptions(ns.ClientURL(), s.URL())
+		opts.Logger = slog.New(slog.DiscardHandler)
+		_ = worker.Run(ctx, opts)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	for v := 1; v <= 5; v++ {
+		writeRound(t, s, 1, v, 0)
+	}
+	// The unfiltered mapping has seen all five: the records reached the
+	// workers.
+	eddytest.WaitFor(t, "the unfiltered mapping to see every version", 120*time.Second, func() bool {
+		l, _ := scan(t, s, "seen", "pk")["o0"]["vs"].(*ddbtypes.AttributeValueMemberL)
+		return l != nil && len(l.Value) == 5
+	})
+	eddytest.WaitFor(t, "the filtered mapping to see version 4", 120*time.Second, func() bool {
+		l, _ := scan(t, s, "seen2", "pk")["o0"]["vs"].(*ddbtypes.AttributeValueMemberL)
+		return l != nil && len(l.Value) >= 2
+	})
+	l := scan(t, s, "seen2", "pk")["o0"]["vs"].(*ddbtypes.AttributeValueMemberL)
+	if len(l.Value) != 2 || num(t, l.Value[0]) != 2 || num(t, l.Value[1]) != 4 {
+		t.Fatalf("the filtered mapping saw versions %v, want 2 and 4", l.Value)
+	}
+}
