@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,6 +19,10 @@ import (
 // target table (the Developer Guide, "Using IAM with DynamoDB backup and
 // restore"), so a policy scoped to one backup or table allows exactly that.
 func TestBackupOperationsAuthorizeTheirResources(t *testing.T) {
+	// Made before the server, so that it is removed after the server
+	// closed (cleanups run last first): the export writes into it in the
+	// background (removing it first failed with "directory not empty").
+	exportDir := t.TempDir()
 	s := eddytest.Start(t, server.Options{Principal: userARN})
 	admin, _ := iamClients(s, "admin")
 	if err := s.Policies().Put(userARN("admin"), "all", []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)); err != nil {
@@ -82,14 +87,18 @@ func TestBackupOperationsAuthorizeTheirResources(t *testing.T) {
 	denied(err, "dynamodb:RestoreTableToPointInTime", table+"Private")
 
 	exp, err := ops.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{TableArn: aws.String(table + "Src"),
-		S3Bucket: aws.String("file://" + t.TempDir())})
+		S3Bucket: aws.String("file://" + exportDir)})
 	if err != nil {
 		t.Fatalf("ExportTableToPointInTime of Src: %v", err)
 	}
-	if _, err := ops.DescribeExport(ctx, &dynamodb.DescribeExportInput{ExportArn: exp.ExportDescription.ExportArn}); err != nil {
-		t.Fatalf("DescribeExport of Src's export: %v", err)
-	}
+	eddytest.WaitFor(t, "Src's export to end", time.Minute, func() bool {
+		d, err := ops.DescribeExport(ctx, &dynamodb.DescribeExportInput{ExportArn: exp.ExportDescription.ExportArn})
+		if err != nil {
+			t.Fatalf("DescribeExport of Src's export: %v", err)
+		}
+		return d.ExportDescription.ExportStatus != types.ExportStatusInProgress
+	})
 	_, err = ops.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{TableArn: aws.String(table + "Private"),
-		S3Bucket: aws.String("file://" + t.TempDir())})
+		S3Bucket: aws.String("file://" + exportDir)})
 	denied(err, "dynamodb:ExportTableToPointInTime", table+"Private")
 }

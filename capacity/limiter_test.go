@@ -201,7 +201,11 @@ func TestConcurrentWithObserver(t *testing.T) {
 	if refused.Load() != 500 || obs.throttles["t1//false/PutItem"] != 500 || obs.consumed["t1//false"] != 300 {
 		t.Fatalf("refused %d; observer %v %v; want 500 writes throttled, 300 units consumed", refused.Load(), obs.throttles, obs.consumed)
 	}
-	if obs.consumed["t1//true"] != 300 || obs.throttles["t1//true/GetItem"] != 500 {
-		t.Fatalf("reads: observer %v %v, want 300 units and 500 throttles", obs.throttles, obs.consumed)
+	// A read is admitted, then charged once it has read (its size is
+	// known only then), so reads admitted while others are between the
+	// two steps may overshoot the bucket: by at most one per goroutine.
+	// Every read is either consumed or throttled.
+	if got, thr := obs.consumed["t1//true"], obs.throttles["t1//true/GetItem"]; got < 300 || got >= 300+8 || got+thr != 800 {
+		t.Fatalf("reads: observer %v %v, want 300 to 307 units and the rest of 800 throttled", obs.throttles, obs.consumed)
 	}
 }
