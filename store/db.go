@@ -255,16 +255,19 @@ func Open(opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := db.resumePITR(context.Background()); err != nil {
-		db.bg.Stop()
-		pdb.Close()
-		return nil, err
-	}
-	db.bg.Go("point-in-time recovery compaction", db.pitrLoop)
+	// The directory watch first: every commit reads it (checkDir), and
+	// resumePITR may start a base copy that commits at once.
 	if !opts.InMemory && vfs.Root(opts.FS) == vfs.Default {
 		db.watch = openDirWatch(dir)
 		db.bg.Go("data directory check", db.watchDir)
 	}
+	if err := db.resumePITR(context.Background()); err != nil {
+		db.bg.Stop()
+		db.watch.close()
+		pdb.Close()
+		return nil, err
+	}
+	db.bg.Go("point-in-time recovery compaction", db.pitrLoop)
 	if !opts.InMemory {
 		db.log.Info("store opened", "dir", dir, "id", m.ID, "created", created)
 	}
