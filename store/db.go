@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/eddydb/eddy/internal/arn"
@@ -81,6 +82,11 @@ type Options struct {
 	// Default 0.25; 1 never pauses. EDDY_RESTORE_SHARE overrides it for
 	// experiments.
 	RestoreShare float64
+	// RestoreByBatches makes restores and PITR base copies commit their
+	// items in batches (through the WAL and the memtable the writers use),
+	// as before they were ingested as sstables (ingest.go). Default false.
+	// EDDY_RESTORE_INGEST=0 sets it, for comparisons.
+	RestoreByBatches bool
 }
 
 // EnsureDefaults fills in defaults.
@@ -108,6 +114,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.RestoreShare <= 0 || o.RestoreShare > 1 {
 		o.RestoreShare = 0.25
+	}
+	if os.Getenv("EDDY_RESTORE_INGEST") == "0" {
+		o.RestoreByBatches = true
 	}
 	if o.FS == nil {
 		if o.InMemory {
@@ -164,17 +173,24 @@ type DB struct {
 	stallLimit time.Duration // Options.StallUnhealthy; <= 0: unchecked
 	admitter   Admitter      // SetAdmitter; nil admits every write
 
-	now          func() time.Time // Options.Now
-	lastStamp    atomic.Int64     // the last PITR stamp (pitr.go)
-	pitrMu       sync.Mutex       // serializes SetPITR and CompactPITR
-	fs           vfs.FS           // Options.FS
-	dir          string           // Pebble's directory ("mem" in memory)
-	backupMu     sync.Mutex       // guards inUse (backup.go)
-	inUse        map[string]int   // backup ID → restores reading it
-	bases        baseCopies       // base copies in the background (pitr.go)
-	restoreBatch int              // Options.RestoreBatchBytes
-	restoreShare float64          // Options.RestoreShare
-	scratchSeq   atomic.Uint64    // the last scratch range's ID (pitr.go)
+	now          func() time.Time      // Options.Now
+	lastStamp    atomic.Int64          // the last PITR stamp (pitr.go)
+	pitrMu       sync.Mutex            // serializes SetPITR and CompactPITR
+	fs           vfs.FS                // Options.FS
+	dir          string                // Pebble's directory ("mem" in memory)
+	backupMu     sync.Mutex            // guards inUse (backup.go)
+	inUse        map[string]int        // backup ID → restores reading it
+	bases        baseCopies            // base copies in the background (pitr.go)
+	restoreBatch int                   // Options.RestoreBatchBytes
+	restoreShare float64               // Options.RestoreShare
+	scratchSeq   atomic.Uint64         // the last scratch range's (or ingest directory's) ID (pitr.go, ingest.go)
+	byBatches    bool                  // Options.RestoreByBatches
+	sstOpts      sstable.WriterOptions // of the sstables restores ingest (ingest.go)
+	sortMem      int                   // an ingest's sort buffer; 0: defaultSortMem (tests set it)
+	// restoreHook, when set (tests), runs once a restore's keys are in
+	// (ingested or committed), before the table leaves CREATING; an error
+	// ends the restore as a crash would when the DB is closing.
+	restoreHook func(ctx context.Context) error
 }
 
 // Open opens the database in Options.Dir, or creates a new one where the
@@ -235,7 +251,8 @@ func Open(opts Options) (*DB, error) {
 	db := &DB{pdb: pdb, writeOpts: pebble.Sync, tables: map[tableKey]*Table{}, log: log,
 		health: h, stop: stop, id: m.ID, stallLimit: opts.StallUnhealthy,
 		now: opts.Now, fs: opts.FS, dir: dir, inUse: map[string]int{},
-		restoreBatch: opts.RestoreBatchBytes, restoreShare: opts.RestoreShare}
+		restoreBatch: opts.RestoreBatchBytes, restoreShare: opts.RestoreShare, byBatches: opts.RestoreByBatches,
+		sstOpts: sstWriterOptions(popts, pdb)}
 	db.bg = lifecycle.New(context.Background(), "store", db.log)
 	if opts.NoSync {
 		db.writeOpts = pebble.NoSync
@@ -260,6 +277,12 @@ func Open(opts Options) (*DB, error) {
 	if !opts.InMemory && vfs.Root(opts.FS) == vfs.Default {
 		db.watch = openDirWatch(dir)
 		db.bg.Go("data directory check", db.watchDir)
+	}
+	if err := db.removeIngestTmp(); err != nil {
+		db.bg.Stop()
+		db.watch.close()
+		pdb.Close()
+		return nil, fmt.Errorf("store: remove %s: %w", ingestTmp, err)
 	}
 	if err := db.resumePITR(context.Background()); err != nil {
 		db.bg.Stop()

@@ -176,6 +176,22 @@ func deletePITR(b *pebble.Batch, id uint32) error {
 	return nil
 }
 
+// pitrLeft reports whether any base, history or meta key of table id is
+// left.
+func (db *DB) pitrLeft(id uint32) (bool, error) {
+	for _, kind := range []byte{'h', 'b', 'm'} {
+		it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: pitrKey(kind, id), UpperBound: pitrKey(kind, id+1)})
+		if err != nil {
+			return false, err
+		}
+		left := it.First()
+		if err := it.Close(); err != nil || left {
+			return left, err
+		}
+	}
+	return false, nil
+}
+
 // SetPITR enables or disables point-in-time recovery of region's table
 // name, or changes its recovery period (days, 1-35, validated by the
 // caller). Enabling returns at once, as DynamoDB's UpdateContinuousBackups
@@ -317,8 +333,14 @@ func (db *DB) setPITR(region, name string, enabled bool, days int) (_ *Table, _ 
 		// the snapshot below holds every earlier one.
 		ts := db.stamp()
 		t.PITR = PITRSpec{Enabled: true, Days: days, Since: time.Unix(0, ts).UTC()}
-		if err := deletePITR(b, t.ID); err != nil {
+		// Only when something is left: a range deletion in the memtable
+		// would overlap the base copy's ingest and force a flush.
+		if left, err := db.pitrLeft(t.ID); err != nil {
 			return nil, nil, err
+		} else if left {
+			if err := deletePITR(b, t.ID); err != nil {
+				return nil, nil, err
+			}
 		}
 		if err := setMeta(b, t.ID, pitrMeta{BaseAt: ts}); err != nil {
 			return nil, nil, err
@@ -359,6 +381,9 @@ func (db *DB) copyBase(ctx context.Context, snap *pebble.Snapshot, t *Table, gen
 		return err
 	}
 	defer it.Close()
+	if !db.byBatches {
+		return db.copyBaseIngest(ctx, it, t, gen)
+	}
 	b := db.pdb.NewBatch()
 	defer func() { b.Close() }()
 	base := pitrKey('b', t.ID)
@@ -1028,6 +1053,9 @@ func (db *DB) createRestoring(spec *Table) (*Table, error) {
 // (or the DB closing) the half-restored table is dropped.
 func (db *DB) finishRestore(ctx context.Context, t *Table, source func(fn func(k, item []byte) error) error) {
 	err := db.fill(ctx, t, source)
+	if err == nil && db.restoreHook != nil {
+		err = db.restoreHook(ctx)
+	}
 	if err == nil {
 		_, err = db.UpdateTableIn(t.Region, t.Name, func(nt *Table) error {
 			if nt.ID != t.ID {
@@ -1055,6 +1083,9 @@ func (db *DB) fill(ctx context.Context, t *Table, source func(fn func(k, item []
 	defer db.closeMu.RUnlock()
 	if db.closed {
 		return ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	if !db.byBatches {
+		return db.fillIngest(ctx, t, source)
 	}
 	b := db.pdb.NewBatch()
 	defer func() { b.Close() }()
