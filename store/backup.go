@@ -63,11 +63,20 @@ func (db *DB) CreateBackup(region, table, name string) (*Backup, error) {
 	if t.Restoring() {
 		return nil, ddberr.New(ddberr.KindTableInUse, "Table is being restored: %s", table)
 	}
-	// Every write in flight commits before the instant (they hold catMu
-	// shared until then), so the checkpoint holds each whole or not.
-	db.catMu.Lock()
+	// No lock: a write is one Pebble batch, so the checkpoint (a prefix of
+	// the committed batches) holds each whole or not, and every write
+	// acknowledged before now is in it. (Taking the catalog lock here, as
+	// eddy did, paused every writer until the writes in flight had synced.)
 	now := db.now().UTC()
-	db.catMu.Unlock()
+	// ItemCount and TableSizeBytes of the backup are the table's as of now,
+	// read here rather than from the checkpoint (opening it replays the WAL
+	// it copied): approximate by the writes that commit before the
+	// checkpoint, as DynamoDB documents them ("an approximate value",
+	// SourceTableDetails).
+	items, size, err := db.Stats(t)
+	if err != nil {
+		return nil, err
+	}
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	id := fmt.Sprintf("%014d-%s", now.UnixMilli(), hex.EncodeToString(rnd[:]))
@@ -79,23 +88,8 @@ func (db *DB) CreateBackup(region, table, name string) (*Backup, error) {
 	})); err != nil {
 		return nil, fmt.Errorf("store: backup checkpoint: %w", err)
 	}
-	bk := &Backup{ID: id, Name: name, Region: t.Region, Table: t, Created: now, Dir: rel, Type: "USER"}
-	err := db.readBackup(bk, func(r pebble.Reader) error {
-		v, closer, err := r.Get(statsKey(t.ID))
-		if errors.Is(err, pebble.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		defer closer.Close()
-		bk.Items, bk.Bytes, err = decodeStats(v)
-		return err
-	})
-	if err == nil {
-		err = db.putBackup(bk)
-	}
-	if err != nil {
+	bk := &Backup{ID: id, Name: name, Region: t.Region, Table: t, Created: now, Dir: rel, Type: "USER", Items: items, Bytes: size}
+	if err := db.putBackup(bk); err != nil {
 		_ = db.fs.RemoveAll(dir)
 		return nil, err
 	}

@@ -14,18 +14,21 @@
 //	    restores (from backups and to points in time) run back to back:
 //	    the writers' latency percentiles in both phases, and every restored
 //	    table checked consistent as of one instant (no pair torn). With
-//	    -compare 1, twice in one run: restores with the batches and pacing
-//	    they had before (EDDY_RESTORE_BATCH=4194304 EDDY_RESTORE_SHARE=1)
-//	    and with the defaults, two servers whose phases alternate over
-//	    -rounds rounds.
+//	    -compare 1, four servers in one run whose phases alternate over
+//	    -rounds rounds: restores committing batches as before they were
+//	    ingested (EDDY_RESTORE_INGEST=0), ingested (the defaults), ingested
+//	    unpaced (EDDY_RESTORE_SHARE=1), and backups alone; the spread of
+//	    the writers' throughput alone over all phases is the noise.
 package main
 
 import (
 	"context"
 	"fmt"
 	"log"
+	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -275,22 +278,31 @@ func writersBench(args []string) {
 		r.report()
 		return
 	}
-	// The configurations in one run: restores as they were (4 MiB
-	// batches, never pausing), with small batches only, and as they are
-	// (the defaults), servers side by side, their phases interleaved in a
-	// rotating order over -rounds rounds so that the machine's changing
-	// load weighs on all alike.
-	configs := []struct{ what, batch, share string }{
-		{"before: 4 MiB restore batches, no pacing", "4194304", "1"},
-		{"256 KiB batches, no pacing", "262144", "1"},
-		{"256 KiB batches, working half the time", "262144", "0.5"},
-		{"after: defaults", "", ""},
+	// The configurations in one run, servers side by side, their phases
+	// interleaved in a rotating order over -rounds rounds so that the
+	// machine's changing load weighs on all alike: restores committing
+	// batches as they did before they were ingested (paced, the defaults
+	// then), restores ingested as sstables (the defaults now), the same
+	// unpaced, and backups alone.
+	configs := []struct {
+		what, ingest, share string
+		restores            int
+	}{
+		{"before: restores by batches (EDDY_RESTORE_INGEST=0), paced", "0", "", f["restores"]},
+		{"after: restores ingested as sstables, paced (defaults)", "", "", f["restores"]},
+		{"restores ingested, unpaced (EDDY_RESTORE_SHARE=1)", "", "1", f["restores"]},
+		{"backups alone, no restores", "", "", 0},
 	}
 	var rigs []*rig
 	for _, c := range configs {
-		os.Setenv("EDDY_RESTORE_BATCH", c.batch) // read by store.Open
+		os.Setenv("EDDY_RESTORE_INGEST", c.ingest) // read by store.Open
 		os.Setenv("EDDY_RESTORE_SHARE", c.share)
-		r := newRig(f)
+		rf := map[string]int{}
+		for k, v := range f {
+			rf[k] = v
+		}
+		rf["restores"] = c.restores
+		r := newRig(rf)
 		defer r.close()
 		rigs = append(rigs, r)
 	}
@@ -298,20 +310,51 @@ func writersBench(args []string) {
 	for i := range rigs {
 		alone[i], during[i] = &lat{}, &lat{}
 	}
+	// Writes per second of every phase without backups or restores: their
+	// spread is the noise the configurations are judged against.
+	var quiet []float64
+	ratios := make([][]float64, len(rigs))
+	secs := float64(f["seconds"])
 	for round := 0; round < f["rounds"]; round++ {
 		for k := range rigs {
 			i := (k + round) % len(rigs) // each configuration in each place in turn
-			alone[i].merge(rigs[i].phase(nil))
-			during[i].merge(rigs[i].phase(rigs[i].backupsAndRestores))
+			a := rigs[i].phase(nil)
+			d := rigs[i].phase(rigs[i].backupsAndRestores)
+			quiet = append(quiet, float64(len(a.d))/secs)
+			ratios[i] = append(ratios[i], float64(len(d.d))/float64(len(a.d))-1)
+			alone[i].merge(a)
+			during[i].merge(d)
 		}
 	}
+	mean, sd := meanSD(quiet)
+	fmt.Printf("== noise: writers alone, %d phases of %ds: %.0f writes/s on average, standard deviation %.0f (%.1f%%), min %.0f, max %.0f\n",
+		len(quiet), f["seconds"], mean, sd, 100*sd/mean, slices.Min(quiet), slices.Max(quiet))
 	for i, c := range configs {
 		fmt.Printf("== %s\n", c.what)
 		fmt.Printf("%-40s %v\n", "writers alone:", alone[i])
 		fmt.Printf("%-40s %v\n", "writers during backups and restores:", during[i])
-		fmt.Printf("throughput during / alone: %+.0f%%\n", 100*(float64(len(during[i].d))/float64(len(alone[i].d))-1))
+		m, s := meanSD(ratios[i])
+		fmt.Printf("throughput during / alone: %+.0f%% (per round: mean %+.0f%%, sd %.0f%%:", 100*(float64(len(during[i].d))/float64(len(alone[i].d))-1), 100*m, 100*s)
+		for _, r := range ratios[i] {
+			fmt.Printf(" %+.0f", 100*r)
+		}
+		fmt.Println(")")
 		rigs[i].report()
 	}
+}
+
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		sd += (x - mean) * (x - mean)
+	}
+	if len(xs) > 1 {
+		sd = math.Sqrt(sd / float64(len(xs)-1))
+	}
+	return mean, sd
 }
 
 func (l *lat) merge(o *lat) { l.mu.Lock(); l.d = append(l.d, o.d...); l.mu.Unlock() }
