@@ -272,54 +272,125 @@ func (h *runHeap) Pop() any {
 // each calls fn with every pair in key order (pairs with equal keys in
 // the order they were added); k and v are valid only during the call.
 func (s *extSorter) each(fn func(k, v []byte) error) error {
-	s.sortBuf()
-	if len(s.runs) == 0 {
-		for _, e := range s.buf {
-			if err := fn(e.k, e.v); err != nil {
-				return err
-			}
-		}
-		return nil
+	it, err := s.iter()
+	if err != nil {
+		return err
 	}
+	defer it.close()
+	for it.next() {
+		if err := fn(it.k, it.v); err != nil {
+			return err
+		}
+	}
+	return it.err
+}
+
+// sortedIter reads an extSorter's pairs in order: after next returns
+// true, k and v hold the pair (valid until the next call); err once it
+// returns false.
+type sortedIter struct {
+	h       runHeap
+	files   []vfs.File
+	started bool
+	k, v    []byte
+	err     error
+}
+
+// iter merges the spilled runs and the buffer. No pair may be added after.
+func (s *extSorter) iter() (*sortedIter, error) {
+	s.sortBuf()
+	it := &sortedIter{}
 	var h runHeap
 	for i, p := range s.runs {
 		f, err := s.l.db.fs.Open(p)
 		if err != nil {
-			return fmt.Errorf("store: sort run: %w", err)
+			it.close()
+			return nil, fmt.Errorf("store: sort run: %w", err)
 		}
-		defer f.Close()
+		it.files = append(it.files, f)
 		h = append(h, &run{r: bufio.NewReaderSize(f, 64<<10), f: f, ord: i})
 	}
 	h = append(h, &run{buf: s.buf, ord: len(s.runs)})
-	live := h[:0]
 	for _, r := range h {
 		ok, err := r.next()
 		if err != nil {
-			return err
+			it.close()
+			return nil, err
 		}
 		if ok {
-			live = append(live, r)
+			it.h = append(it.h, r)
 		}
 	}
-	h = live
-	heap.Init(&h)
-	for len(h) > 0 {
-		r := h[0]
-		if err := fn(r.k, r.v); err != nil {
-			return err
-		}
-		ok, err := r.next()
-		if err != nil {
-			return err
-		}
-		if ok {
-			heap.Fix(&h, 0)
-		} else {
-			heap.Pop(&h)
-		}
-	}
-	return nil
+	heap.Init(&it.h)
+	return it, nil
 }
+
+func (it *sortedIter) next() bool {
+	if it.err != nil {
+		return false
+	}
+	if it.started && len(it.h) > 0 {
+		ok, err := it.h[0].next()
+		if err != nil {
+			it.err = err
+			return false
+		}
+		if ok {
+			heap.Fix(&it.h, 0)
+		} else {
+			heap.Pop(&it.h)
+		}
+	}
+	it.started = true
+	if len(it.h) == 0 {
+		return false
+	}
+	it.k, it.v = it.h[0].k, it.h[0].v
+	return true
+}
+
+func (it *sortedIter) close() {
+	for _, f := range it.files {
+		_ = f.Close()
+	}
+	it.files = nil
+}
+
+// lastIter keeps, of the pairs of a sortedIter with equal keys, the last:
+// Valid, Key, Value, Next and Error as a Pebble iterator's (after First).
+type lastIter struct {
+	s    *sortedIter
+	more bool // s holds the next key's first pair
+	ok   bool
+	k, v []byte
+}
+
+func newLastIter(s *sortedIter) *lastIter {
+	d := &lastIter{s: s, more: s.next()}
+	d.Next()
+	return d
+}
+
+func (d *lastIter) Next() bool {
+	d.ok = d.more
+	if !d.ok {
+		return false
+	}
+	d.k = append(d.k[:0], d.s.k...)
+	d.v = append(d.v[:0], d.s.v...)
+	for {
+		if d.more = d.s.next(); !d.more || !bytes.Equal(d.s.k, d.k) {
+			break
+		}
+		d.v = append(d.v[:0], d.s.v...)
+	}
+	return d.ok
+}
+
+func (d *lastIter) Valid() bool   { return d.ok }
+func (d *lastIter) Key() []byte   { return d.k }
+func (d *lastIter) Value() []byte { return d.v }
+func (d *lastIter) Error() error  { return d.s.err }
 
 // ingest moves the sstables at paths into the LSM, atomically, under the
 // catalog lock shared and only while the table with ID id exists and gate

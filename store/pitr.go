@@ -727,23 +727,95 @@ func (db *DB) pinAsOf(ctx context.Context, region, name string, at time.Time) (*
 	return &pinned{db: db, snap: snap, t: t, meta: m}, nil
 }
 
-// Scratch ranges hold, for one reader of the history, the last change of
-// each item in a stretch of it, in item-key order, so that a restore or an
-// export overlays the changes on the base (or compares two instants) in
-// one merged pass, whatever the number of items changed, instead of
-// holding them in memory:
+// A reader of the history (a restore, an export) needs the last change
+// of each item in a stretch of it, in item-key order, so that it overlays
+// the changes on the base (or compares two instants) in one merged pass,
+// whatever the number of items changed, instead of holding them in memory.
+// The changes are sorted by an extSorter (ingest.go: runs of at most
+// sortMem bytes spilled to <data dir>/ingest-tmp, merged; equal keys in
+// history order), not written into the database, so they cost the writers'
+// WAL and memtable nothing; each value is
 //
-//	0x60 'x' <scratch id:8> <k>  → <ts:8> <op> <item>   (as a change: op 's' or 'd')
+//	<ts:8> <op> <item>   (as a change: op 's' or 'd')
 //
-// A scratch range is written from the reader's snapshot (unsynced
-// batches), read once, and deleted; Open deletes any a crash left.
+// Earlier versions wrote them into a scratch range 0x60 'x' <id:8> <k>;
+// Open still deletes any a crash left there.
 
 var scratchAll = [2][]byte{{prefixBackup, 'x'}, {prefixBackup, 'y'}}
 
-// lastChanges writes the last change of each item of the pinned table's
-// history stamped in (lo, hi] into a new scratch range, and returns its
-// prefix; release deletes it.
-func (p *pinned) lastChanges(ctx context.Context, lo, hi int64) (prefix []byte, release func(), err error) {
+// lastChanges sorts the last change of each item of the pinned table's
+// history stamped in (lo, hi], and returns them in item-key order (keys
+// relative); release removes the sort's files.
+func (p *pinned) lastChanges(ctx context.Context, lo, hi int64) (ci changeIter, release func(), err error) {
+	db := p.db
+	if db.byBatches {
+		return p.lastChangesScratch(ctx, lo, hi)
+	}
+	l, err := db.newLoader()
+	if err != nil {
+		return nil, func() {}, err
+	}
+	var sorted *sortedIter
+	release = func() {
+		if sorted != nil {
+			sorted.close()
+		}
+		l.close()
+	}
+	hi2 := hi
+	if hi2 < lo {
+		hi2 = lo
+	}
+	it, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: historyKey(p.t.ID, lo+1, 0), UpperBound: historyKey(p.t.ID, hi2+1, 0)})
+	if err != nil {
+		return nil, release, err
+	}
+	defer it.Close()
+	s := l.sorter(db.sortMem)
+	pace := db.newPacer()
+	var v []byte
+	worked := 0
+	for it.First(); it.Valid(); it.Next() {
+		c, err := decodeChange(it.Key(), it.Value())
+		if err != nil {
+			return nil, release, err
+		}
+		op := byte('s')
+		if c.del {
+			op = 'd'
+		}
+		v = binary.BigEndian.AppendUint64(v[:0], uint64(c.ts))
+		v = append(append(v, op), c.item...)
+		if err := s.add(c.key, v); err != nil {
+			return nil, release, err
+		}
+		if worked += len(c.key) + len(v); worked >= db.restoreBatch {
+			worked = 0
+			if err := ctx.Err(); err != nil {
+				return nil, release, err
+			}
+			if err := pace.rest(ctx); err != nil {
+				return nil, release, err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, release, err
+	}
+	if sorted, err = s.iter(); err != nil {
+		return nil, release, err
+	}
+	li := newLastIter(sorted)
+	return li, release, li.Error()
+}
+
+// lastChangesScratch is lastChanges as it was before restores were
+// ingested (Options.RestoreByBatches): the last change of each item
+// written into a scratch range 0x60 'x' <id:8> <k> through batches (so
+// through the WAL and the memtable the writers use), and read back;
+// release deletes it.
+func (p *pinned) lastChangesScratch(ctx context.Context, lo, hi int64) (ci changeIter, release func(), err error) {
+	var prefix []byte
 	db := p.db
 	id := db.scratchSeq.Add(1)
 	prefix = binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'}, id)
@@ -798,7 +870,38 @@ func (p *pinned) lastChanges(ctx context.Context, lo, hi int64) (prefix []byte, 
 	if err := it.Error(); err != nil {
 		return nil, release, err
 	}
-	return prefix, release, db.commit(b, pebble.NoSync)
+	if err := db.commit(b, pebble.NoSync); err != nil {
+		return nil, release, err
+	}
+	pi, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
+	if err != nil {
+		return nil, release, err
+	}
+	deleteScratch := release
+	release = func() {
+		_ = pi.Close()
+		deleteScratch()
+	}
+	pi.First()
+	return scratchIter{pi, len(prefix)}, release, nil
+}
+
+// scratchIter reads a scratch range with its keys relative.
+type scratchIter struct {
+	*pebble.Iterator
+	n int
+}
+
+func (s scratchIter) Key() []byte { return s.Iterator.Key()[s.n:] }
+
+// changeIter is the last change of each item, in key order, positioned
+// on the first: a lastIter or a scratchIter.
+type changeIter interface {
+	Valid() bool
+	Key() []byte
+	Value() []byte
+	Next() bool
+	Error() error
 }
 
 // scratchEntry is one decoded scratch value.
@@ -812,24 +915,17 @@ func scratchEntry(v []byte) (ts int64, del bool, item []byte) {
 // changed between the base and at (a scratch range: memory does not grow
 // with the number of changes).
 func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) error) error {
-	prefix, release, err := p.lastChanges(ctx, p.meta.BaseAt, at)
+	ci, release, err := p.lastChanges(ctx, p.meta.BaseAt, at)
 	defer release()
 	if err != nil {
 		return err
 	}
-	ci, err := p.db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'},
-		binary.BigEndian.Uint64(prefix[2:])+1)})
-	if err != nil {
-		return err
-	}
-	defer ci.Close()
-	ci.First()
 	emitChange := func() error {
 		_, del, item := scratchEntry(ci.Value())
 		if del {
 			return nil
 		}
-		return fn(ci.Key()[len(prefix):], item)
+		return fn(ci.Key(), item)
 	}
 	base := pitrKey('b', p.t.ID)
 	bi, err := p.snap.NewIter(&pebble.IterOptions{LowerBound: base, UpperBound: pitrKey('b', p.t.ID+1)})
@@ -845,13 +941,13 @@ func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) err
 			}
 		}
 		k := bi.Key()[len(base):]
-		for ci.Valid() && bytes.Compare(ci.Key()[len(prefix):], k) < 0 {
+		for ci.Valid() && bytes.Compare(ci.Key(), k) < 0 {
 			if err := emitChange(); err != nil {
 				return err
 			}
 			ci.Next()
 		}
-		if ci.Valid() && bytes.Equal(ci.Key()[len(prefix):], k) {
+		if ci.Valid() && bytes.Equal(ci.Key(), k) {
 			if err := emitChange(); err != nil {
 				return err
 			}
@@ -900,18 +996,11 @@ func (db *DB) ChangedItems(ctx context.Context, region, name string, from, to ti
 		return ddberr.New(ddberr.KindInvalidRestoreTime, "Invalid restore time specified: %s is before the earliest restorable time %s",
 			from.Format(time.RFC3339Nano), earliest.Format(time.RFC3339Nano))
 	}
-	prefix, release, err := p.lastChanges(ctx, from.UnixNano(), to.UnixNano())
+	ci, release, err := p.lastChanges(ctx, from.UnixNano(), to.UnixNano())
 	defer release()
 	if err != nil {
 		return err
 	}
-	ci, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: binary.BigEndian.AppendUint64([]byte{prefixBackup, 'x'},
-		binary.BigEndian.Uint64(prefix[2:])+1)})
-	if err != nil {
-		return err
-	}
-	defer ci.Close()
-	ci.First()
 	emit := func(old []byte) error {
 		ts, del, raw := scratchEntry(ci.Value())
 		item, err := attr.DecodeBinary(raw)
@@ -933,13 +1022,13 @@ func (db *DB) ChangedItems(ctx context.Context, region, name string, from, to ti
 	}
 	// The images at from, merged with the changed items in key order.
 	err = p.each(ctx, from.UnixNano(), func(k, item []byte) error {
-		for ci.Valid() && bytes.Compare(ci.Key()[len(prefix):], k) < 0 {
+		for ci.Valid() && bytes.Compare(ci.Key(), k) < 0 {
 			if err := emit(nil); err != nil {
 				return err
 			}
 			ci.Next()
 		}
-		if ci.Valid() && bytes.Equal(ci.Key()[len(prefix):], k) {
+		if ci.Valid() && bytes.Equal(ci.Key(), k) {
 			if err := emit(item); err != nil {
 				return err
 			}
