@@ -139,6 +139,9 @@ type extSorter struct {
 	buf   []sortKV
 	block []byte
 	runs  []string
+	// last, when set (lastOnly), keeps only the last pair of each key in
+	// the buffer: a key changed many times costs its memory once per run.
+	last map[string]int // key → index in buf
 }
 
 type sortKV struct{ k, v []byte }
@@ -159,7 +162,27 @@ func (s *extSorter) copy(b []byte) []byte {
 	return s.block[n:len(s.block):len(s.block)]
 }
 
+// lastOnly makes the sorter keep, of the pairs with equal keys added
+// between two spills, only the last (readers that want the last pair of
+// each key, such as lastIter, see the same).
+func (s *extSorter) lastOnly() *extSorter {
+	s.last = map[string]int{}
+	return s
+}
+
 func (s *extSorter) add(k, v []byte) error {
+	if s.last != nil {
+		if i, ok := s.last[string(k)]; ok {
+			s.buf[i].v = s.copy(v)
+			s.mem += len(v)
+			if s.mem >= s.limit {
+				return s.spill()
+			}
+			return nil
+		}
+		s.last[string(k)] = len(s.buf)
+		s.mem += len(k) + 16
+	}
 	s.buf = append(s.buf, sortKV{s.copy(k), s.copy(v)})
 	s.mem += len(k) + len(v) + 48
 	if s.mem >= s.limit {
@@ -207,6 +230,9 @@ func (s *extSorter) spill() error {
 	}
 	s.runs = append(s.runs, p)
 	s.buf, s.block, s.mem = nil, nil, 0
+	if s.last != nil {
+		clear(s.last)
+	}
 	return nil
 }
 

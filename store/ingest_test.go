@@ -18,7 +18,8 @@ import (
 
 // TestExtSorter: pairs added in random order, with a buffer small enough
 // to spill many runs, come out in key order, pairs with equal keys in the
-// order they were added.
+// order they were added; a lastOnly sorter read through a lastIter gives
+// the last pair of each key once.
 func TestExtSorter(t *testing.T) {
 	db := openMem(t)
 	l, err := db.newLoader()
@@ -50,6 +51,38 @@ func TestExtSorter(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("sorted %d pairs, want %d, or out of order", len(got), len(want))
+	}
+
+	// The last pair of each key (lastOnly, read through lastIter), with
+	// and without spills.
+	for _, limit := range []int{512, 1 << 20} {
+		s := l.sorter(limit).lastOnly()
+		last := map[string]string{}
+		for i := 0; i < 3000; i++ {
+			k, v := fmt.Sprintf("k%03d", r.Intn(300)), fmt.Sprint(i)
+			last[k] = v
+			if err := s.add([]byte(k), []byte(v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sorted, err := s.iter()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prev string
+		n := 0
+		for li := newLastIter(sorted); li.Valid(); li.Next() {
+			k := string(li.Key())
+			if k <= prev || last[k] != string(li.Value()) {
+				t.Fatalf("limit %d: %s=%s after %s, want %s=%s in order", limit, k, li.Value(), prev, k, last[k])
+			}
+			prev = k
+			n++
+		}
+		sorted.close()
+		if sorted.err != nil || n != len(last) {
+			t.Fatalf("limit %d: %d keys (%v), want %d", limit, n, sorted.err, len(last))
+		}
 	}
 }
 

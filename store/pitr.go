@@ -771,7 +771,7 @@ func (p *pinned) lastChanges(ctx context.Context, lo, hi int64) (ci changeIter, 
 		return nil, release, err
 	}
 	defer it.Close()
-	s := l.sorter(db.sortMem)
+	s := l.sorter(db.sortMem).lastOnly()
 	pace := db.newPacer()
 	var v []byte
 	worked := 0
