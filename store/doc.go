@@ -55,8 +55,8 @@
 //
 // Point-in-time recovery and backups add two more (pitr.go, backup.go):
 // restores, which fill a new CREATING table from a snapshot or a backup's
-// checkpoint (one interrupted by Close or a crash is dropped at the next
-// Open), and the compaction of each PITR history into its base image every
+// checkpoint by ingesting sstables (ingest.go; one interrupted by Close or
+// a crash is dropped at the next Open, with what it ingested), and the compaction of each PITR history into its base image every
 // minute (CompactPITR).
 //
 // # Failures of the disk

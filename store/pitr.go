@@ -49,7 +49,8 @@ import (
 // Space: one copy of the table (the base) plus every change of the recovery
 // period (key + new image, ~40 bytes of overhead each, compressed by
 // Pebble's blocks). Restore speed: one pass over the base and the history,
-// holding the items changed since BaseAt in memory (ARCHITECTURE.md has the
+// the last change of each item sorted in bounded memory (lastChanges), the
+// new table ingested as sstables (ingest.go; ARCHITECTURE.md has the
 // figures).
 
 // PITRSpec is a table's point-in-time recovery setting.
@@ -738,8 +739,9 @@ func (db *DB) pinAsOf(ctx context.Context, region, name string, at time.Time) (*
 //
 //	<ts:8> <op> <item>   (as a change: op 's' or 'd')
 //
-// Earlier versions wrote them into a scratch range 0x60 'x' <id:8> <k>;
-// Open still deletes any a crash left there.
+// With Options.RestoreByBatches they are written into a scratch range
+// 0x60 'x' <id:8> <k> instead (lastChangesScratch, as before ingests);
+// Open deletes any a crash left there.
 
 var scratchAll = [2][]byte{{prefixBackup, 'x'}, {prefixBackup, 'y'}}
 
@@ -912,7 +914,7 @@ func scratchEntry(v []byte) (ts int64, del bool, item []byte) {
 // each calls fn with every item of the pinned table as of at, in key order
 // (k is the relative item key, item its attr binary encoding; both valid
 // only during the call): the base merged with the last change of each item
-// changed between the base and at (a scratch range: memory does not grow
+// changed between the base and at (lastChanges: memory does not grow
 // with the number of changes).
 func (p *pinned) each(ctx context.Context, at int64, fn func(k, item []byte) error) error {
 	ci, release, err := p.lastChanges(ctx, p.meta.BaseAt, at)
@@ -981,8 +983,8 @@ type ItemDiff struct {
 // ChangedItems calls fn, in the table's key order, with every item of
 // region's table name changed after from and at or before to, once, from
 // one consistent view. Both instants must be within the table's PITR
-// window. Memory does not grow with the number of changes (scratch
-// ranges). For incremental exports.
+// window. Memory does not grow with the number of changes (lastChanges
+// sorts them in bounded memory). For incremental exports.
 func (db *DB) ChangedItems(ctx context.Context, region, name string, from, to time.Time, fn func(ItemDiff) error) error {
 	if to.Before(from) {
 		return ddberr.New(ddberr.KindInvalidRestoreTime, "the end of the period is before its start")

@@ -16,8 +16,8 @@
 //	    table checked consistent as of one instant (no pair torn). With
 //	    -compare 1, four servers in one run whose phases alternate over
 //	    -rounds rounds: restores committing batches as before they were
-//	    ingested (EDDY_RESTORE_INGEST=0), ingested (the defaults), ingested
-//	    unpaced (EDDY_RESTORE_SHARE=1), and backups alone; the spread of
+//	    ingested (EDDY_RESTORE_INGEST=0), ingested working a quarter and a
+//	    tenth of the time (EDDY_RESTORE_SHARE), and backups alone; the spread of
 //	    the writers' throughput alone over all phases is the noise.
 package main
 
@@ -281,16 +281,16 @@ func writersBench(args []string) {
 	// The configurations in one run, servers side by side, their phases
 	// interleaved in a rotating order over -rounds rounds so that the
 	// machine's changing load weighs on all alike: restores committing
-	// batches as they did before they were ingested (paced, the defaults
-	// then), restores ingested as sstables (the defaults now), the same
-	// unpaced, and backups alone.
+	// batches as they did before they were ingested (paced to a quarter of
+	// the time, the defaults then), restores ingested as sstables paced to
+	// a quarter and to a tenth of the time, and backups alone.
 	configs := []struct {
 		what, ingest, share string
 		restores            int
 	}{
-		{"before: restores by batches (EDDY_RESTORE_INGEST=0), paced", "0", "", f["restores"]},
-		{"after: restores ingested as sstables, paced (defaults)", "", "", f["restores"]},
-		{"restores ingested, unpaced (EDDY_RESTORE_SHARE=1)", "", "1", f["restores"]},
+		{"before: restores by batches (EDDY_RESTORE_INGEST=0), working a quarter of the time", "0", "0.25", f["restores"]},
+		{"restores ingested as sstables, working a quarter of the time", "", "0.25", f["restores"]},
+		{"restores ingested as sstables, working a tenth of the time", "", "0.1", f["restores"]},
 		{"backups alone, no restores", "", "", 0},
 	}
 	var rigs []*rig
