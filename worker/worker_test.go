@@ -30,6 +30,7 @@ import (
 
 	"github.com/eddydb/eddy/internal/childproc"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/relay"
@@ -79,21 +80,6 @@ func child() int {
 func workerOptions(natsURL, control string) worker.Options {
 	return worker.Options{NATS: natsURL, Control: control, AckWait: 3 * time.Second, PinnedTTL: 2 * time.Second,
 		PollInterval: 200 * time.Millisecond, RetryBackoff: 50 * time.Millisecond}
-}
-
-func startNATS(t testing.TB) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
 }
 
 // proc is one worker process.
@@ -159,7 +145,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // workers.
 func setup(t *testing.T, relayed bool, so ...streams.Options) (*natsserver.Server, *eddytest.Server, string) {
 	t.Helper()
-	ns := startNATS(t)
+	ns := natstest.Start(t)
 	sopts := streams.Options{ShardCount: 4}
 	if len(so) > 0 {
 		sopts = so[0]

@@ -23,23 +23,9 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-)
 
-// startNATS runs an embedded nats-server with JetStream on port (-1: a
-// random one) and store dir, and returns it.
-func startNATS(t *testing.T, port int, dir string) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns
-}
+	"github.com/eddydb/eddy/internal/natstest"
+)
 
 func httpJSON(ctx context.Context, method, url string, in, out any) (int, error) {
 	var body io.Reader
@@ -116,7 +102,7 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 	defer cancel()
 
 	natsDir := filepath.Join(tmp, "nats")
-	ns := startNATS(t, -1, natsDir)
+	ns := natstest.StartWith(t, func(o *natsserver.Options) { o.StoreDir = natsDir })
 	natsPort := ns.Addr().(interface{ String() string }).String()
 	natsPort = natsPort[strings.LastIndex(natsPort, ":")+1:]
 	port, _ := strconv.Atoi(natsPort)
@@ -204,7 +190,8 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 	c = newClients(p.url)
 	defer c.tr.CloseIdleConnections()
 	run(c, 100000, 100000+total-done.Load()) // up to 10,000 acknowledged changes in all
-	ns = startNATS(t, port, natsDir)         // the outage ends
+	// The outage ends.
+	ns = natstest.StartWith(t, func(o *natsserver.Options) { o.Port, o.StoreDir = port, natsDir })
 
 	// Converged: both sinks have nothing left to deliver and the
 	// replications have read everything.
