@@ -1,8 +1,9 @@
 // Package jsonhttp holds the JSON plumbing of eddy's own HTTP APIs
-// (/eddy/relays, /eddy/sinks, /eddy/dlq): a response as indented JSON, an
-// error as {"message": ...}, a request body read within a bound. The AWS
-// protocols (api, lambdaapi, cwlogs, ...) have their own wire rules and do
-// not use it.
+// (/eddy/relays, /eddy/sinks, /eddy/dlq, /eddy/replications,
+// /eddy/backup): a response as indented JSON, an error as
+// {"message": ...}, a request body read within a bound. The AWS protocols
+// (api, lambdaapi, cwlogs, ...) have their own wire rules and do not use
+// it.
 package jsonhttp
 
 import (
