@@ -78,15 +78,8 @@ func readAll(t *testing.T, url, filter string) []msg {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, url)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s, err := js.Stream(ctx, "EDDY")
 	if err != nil {
 		t.Fatal(err)
@@ -488,12 +481,8 @@ func (s *syncBuffer) String() string {
 // record once.
 func TestRelayRefusedPublishCommitsNothingPast(t *testing.T) {
 	ns := natstest.Start(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, ns.ClientURL())
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	cfg := jetstream.StreamConfig{Name: "EDDY", Subjects: []string{"eddy.>"}, MaxMsgs: 50, Discard: jetstream.DiscardNew, Duplicates: time.Hour}
 	if _, err := js.CreateStream(ctx, cfg); err != nil {

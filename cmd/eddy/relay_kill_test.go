@@ -244,15 +244,8 @@ func relayAcrossKill(t *testing.T, tmp, natsURL string) {
 	t.Logf("the relay caught up")
 	// JetStream: every record once, each shard's in order, each item's n
 	// counting up by one, nothing else.
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, natsURL)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stream, err := js.Stream(ctx, "EDDY")
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/internal/natstest"
@@ -278,15 +277,8 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 
 	// JetStream: no duplicate message IDs; per item the last message is
 	// its latest state (index with its image, or a delete).
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, ns.ClientURL())
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stream, err := js.Stream(ctx, "ITEMS")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 // Package natstest runs a nats-server inside a test's process: JetStream
 // on, a random loopback port, its files in the test's temporary directory,
-// shut down (and waited for) when the test ends.
+// shut down (and waited for) when the test ends; and connects a client
+// with JetStream to it.
 //
 // It is apart from internal/eddytest so that only the tests that use NATS
 // link nats-server.
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Start runs a nats-server with JetStream on a random loopback port, its
@@ -44,4 +47,21 @@ func StartWith(t testing.TB, edit func(*natsserver.Options)) *natsserver.Server 
 		t.Fatal("nats-server not ready")
 	}
 	return ns
+}
+
+// Connect connects to url (a nats-server's ClientURL, or a proxy's) with a
+// JetStream context on the connection; the test fails if it cannot. The
+// caller closes nc (with defer or t.Cleanup, as its order needs).
+func Connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		t.Fatal(err)
+	}
+	return nc, js
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/internal/eddytest"
@@ -136,15 +135,8 @@ func TestWatermillRouterConsumesEveryRecordInOrder(t *testing.T) {
 		}
 	}
 
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, ns.ClientURL())
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := &seen{byKey: map[string][]int{}, uuids: map[string]int{}}
 	var failedOnce sync.Map
 	run := func() (stop func()) {
@@ -241,15 +233,8 @@ func TestSubscriptionOutlivesAStalledConnection(t *testing.T) {
 		}
 	}
 	proxy := startProxy(t, ns.Addr().String())
-	nc, err := nats.Connect("nats://" + proxy.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, "nats://"+proxy.addr)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &testLogger{t: t}
 	sub, err := watermillsub.New(js, watermillsub.Config{Heartbeat: 500 * time.Millisecond, Logger: logs})
 	if err != nil {
