@@ -309,6 +309,15 @@
 //	decode-lazy                  31.1 (10,798)  31.3 (11,384)  33.2 (9,806)
 //	view (order totals)         118.6 (2,175)  100.7 (3,294)  155.8 (1,119)
 //
+// Again after the host pipeline changes, 20:26-20:28 UTC, load average
+// 12, with the guard:
+//
+//	CPU µs/record (records/s)   PF 1           PF 2           PF 4
+//	decode-lazy                  14.8 (25,180)  21.6 (27,507)  24.3 (16,664)
+//	view (order totals)          71.9 (5,351)   93.5 (5,084)  124.3 (3,495)
+//
+// (the view's 71.9 against 33-46 twenty minutes earlier is this
+// machine's noise under load, not a change of code.)
 // Nothing to gain on two shared cores: 4 shards already give 4 lanes, and
 // more lanes split a shard's backlog into smaller batches (more
 // invocations per record). The default stays Lambda's 1.
