@@ -417,8 +417,10 @@ func TestDataDirVanishedUnderLoad(t *testing.T) {
 }
 
 // TestOneDoorIntoPebble: every write reaches Pebble through DB.commit (the
-// failed state's gate); a direct batch commit or DB write would bypass it.
+// failed state's gate) or its twin for sstables, DB.commitIngest (the one
+// line allowed below); a direct batch commit or DB write would bypass it.
 func TestOneDoorIntoPebble(t *testing.T) {
+	const door = "write.go: return db.door(func() error { return db.pdb.Ingest(ctx, paths) })"
 	direct := regexp.MustCompile(`\.pb\.Commit\(|pdb\.(Set|Delete|DeleteRange|SingleDelete|Merge|Apply|Ingest\w*|LogData)\(|\bb\.Commit\(db\.`)
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -433,7 +435,7 @@ func TestOneDoorIntoPebble(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, line := range strings.Split(string(src), "\n") {
-			if direct.MatchString(line) {
+			if direct.MatchString(line) && f+": "+strings.TrimSpace(line) != door {
 				t.Errorf("%s:%d writes to Pebble around DB.commit: %s", f, i+1, strings.TrimSpace(line))
 			}
 		}

@@ -421,12 +421,9 @@ func (d *lastIter) Error() error  { return d.s.err }
 // ingest moves the sstables at paths into the LSM, atomically, under the
 // catalog lock shared and only while the table with ID id exists and gate
 // (if any) accepts it (commitBase's and commitPITR's rule).
-func (db *DB) ingest(ctx context.Context, id uint32, gate func(*Table) error, paths []string) (err error) {
+func (db *DB) ingest(ctx context.Context, id uint32, gate func(*Table) error, paths []string) error {
 	if len(paths) == 0 {
 		return nil
-	}
-	if err := db.health.err(); err != nil {
-		return err
 	}
 	db.catMu.RLock()
 	defer db.catMu.RUnlock()
@@ -445,19 +442,10 @@ func (db *DB) ingest(ctx context.Context, id uint32, gate func(*Table) error, pa
 			return err
 		}
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			f, ok := p.(pebbleFatal)
-			if !ok {
-				panic(p)
-			}
-			err = db.health.fail(true, "Pebble ingest failed", f)
-		}
-	}()
-	if err := db.pdb.Ingest(ctx, paths); err != nil {
+	if err := db.commitIngest(ctx, paths); err != nil {
 		return fmt.Errorf("store: ingest: %w", err)
 	}
-	return db.checkDir()
+	return nil
 }
 
 // removeIngestTmp removes what a crash left of ingests (at Open).

@@ -332,6 +332,17 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 //   - A fatal error Pebble reports while committing (Logger.Fatalf, which
 //     panics: pebbleLogger) becomes the failed state and an error.
 func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
+	return db.door(func() error { return b.Commit(o) })
+}
+
+// commitIngest is commit for sstables (ingest.go): Pebble's Ingest behind
+// the same gate.
+func (db *DB) commitIngest(ctx context.Context, paths []string) error {
+	return db.door(func() error { return db.pdb.Ingest(ctx, paths) })
+}
+
+// door runs write, the one call that changes Pebble, under commit's rules.
+func (db *DB) door(write func() error) (err error) {
 	if err := db.health.err(); err != nil {
 		return err
 	}
@@ -347,7 +358,7 @@ func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
 	db.health.commits.begin()
 	err = func() error {
 		defer db.health.commits.end() // also when Pebble panics
-		return b.Commit(o)
+		return write()
 	}()
 	if err != nil {
 		return err
