@@ -92,7 +92,7 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 		if len(in.KeySchema) < 1 {
 			v.fail("[]", "keySchema", "Member must have length greater than or equal to 1")
 		} else {
-			v.fail("[...]", "keySchema", "Member must have length less than or equal to 2")
+			v.fail(javaKeySchema(in.KeySchema), "keySchema", "Member must have length less than or equal to 2")
 		}
 	}
 	for i, k := range in.KeySchema {
