@@ -497,6 +497,7 @@ func (s *Server) deleteTable(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.forgetSettings(t)
 	d := s.describe(t, "DELETING")
 	return map[string]any{"TableDescription": &deletedTableDescription{
 		TableName: d.TableName, TableStatus: d.TableStatus, ProvisionedThroughput: d.ProvisionedThroughput,
