@@ -424,17 +424,48 @@ func (s *Server) putResourcePolicy(ctx context.Context, c *call) (any, error) {
 	case cur != nil && cur.Policy == *in.Policy:
 		return map[string]any{"RevisionId": cur.Revision}, nil
 	}
-	rec := policyRecord{Policy: *in.Policy, Revision: nextRevision()}
+	rev, err := s.storePolicyLocked(key, *in.Policy)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"RevisionId": rev}, nil
+}
+
+// storePolicy stores a policy document under a new revision (CreateTable's
+// ResourcePolicy).
+func (s *Server) storePolicy(key []byte, doc string) error {
+	settingsMu.Lock()
+	defer settingsMu.Unlock()
+	_, err := s.storePolicyLocked(key, doc)
+	return err
+}
+
+// storePolicyLocked is storePolicy with settingsMu held; it returns the
+// new revision.
+func (s *Server) storePolicyLocked(key []byte, doc string) (string, error) {
+	rec := policyRecord{Policy: doc, Revision: nextRevision()}
 	val, _ := json.Marshal(rec)
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := s.settings().Set(b, key, val); err != nil {
-		return nil, err
+		return "", err
 	}
-	if err := b.Commit(true); err != nil {
-		return nil, err
+	return rec.Revision, b.Commit(true)
+}
+
+// refuseVectorIndexes answers a request that asks for vector indexes
+// (CreateTable's VectorIndexes, UpdateTable's VectorIndexUpdates) with a
+// ValidationException: eddy has no vector search, and creating the table
+// without the index the caller asked for would hide that.
+func refuseVectorIndexes(c *call, member string) error {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(c.body, &m) != nil {
+		return nil // the request's own decoding answers a malformed body
 	}
-	return map[string]any{"RevisionId": rec.Revision}, nil
+	if v, ok := m[member]; ok && string(v) != "null" {
+		return ddberr.Validationf("One or more parameter values were invalid: %s is not supported by eddy (no vector search)", member)
+	}
+	return nil
 }
 
 // checkPolicyDocument refuses a document that is not a JSON policy

@@ -130,3 +130,31 @@ func TestResourcePolicies(t *testing.T) {
 	_, err = c.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: aws.String(arn)})
 	wantCode(t, err, "PolicyNotFoundException")
 }
+
+// TestCreateTableResourcePolicyAndVectorIndexes: CreateTable's
+// ResourcePolicy is the table's policy from the start (GetResourcePolicy
+// returns it); VectorIndexes, which eddy cannot build, are refused and no
+// table is made, where the member used to be dropped silently.
+func TestCreateTableResourcePolicyAndVectorIndexes(t *testing.T) {
+	c := eddytest.Start(t, server.Options{})
+	d := c.DDB
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"dynamodb:GetItem","Resource":"*"}]}`
+	out := mustCreate(t, d, hashTable("withpol", func(in *dynamodb.CreateTableInput) { in.ResourcePolicy = aws.String(doc) }))
+	got, err := d.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: out.TableDescription.TableArn})
+	if err != nil || aws.ToString(got.Policy) != doc || aws.ToString(got.RevisionId) == "" {
+		t.Fatalf("policy of a table created with one: %+v %v", got, err)
+	}
+	_, err = d.CreateTable(ctx, hashTable("badpol", func(in *dynamodb.CreateTableInput) { in.ResourcePolicy = aws.String("{") }))
+	wantCode(t, err, "ValidationException")
+
+	_, err = d.CreateTable(ctx, hashTable("vec", func(in *dynamodb.CreateTableInput) {
+		in.VectorIndexes = []types.VectorIndex{{IndexName: aws.String("v"), Dimensions: aws.Int64(3), DistanceFunction: "COSINE",
+			VectorAttribute: &types.VectorAttributeDefinition{AttributeName: aws.String("e")},
+			Projection:      &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}}}
+	}))
+	wantCode(t, err, "ValidationException")
+	for _, name := range []string{"vec", "badpol"} {
+		_, err = d.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		wantCode(t, err, "ResourceNotFoundException")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strings"
@@ -73,6 +74,9 @@ type (
 func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	var in createTableInput
 	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if err := refuseVectorIndexes(c, "VectorIndexes"); err != nil {
 		return nil, err
 	}
 	var v constraints
@@ -203,9 +207,21 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	if err := s.throughputQuotas(t, true); err != nil {
 		return nil, err
 	}
+	if in.ResourcePolicy != nil {
+		if err := checkPolicyDocument(*in.ResourcePolicy); err != nil {
+			return nil, err
+		}
+	}
 	created, err := s.db.CreateTable(t)
 	if err != nil {
 		return nil, err
+	}
+	if in.ResourcePolicy != nil {
+		// The table's resource-based policy, as PutResourcePolicy stores it.
+		if err := s.storePolicy(settingsKey('p', created.ID, ""), *in.ResourcePolicy); err != nil {
+			slog.Error("api: CreateTable: the table was created but its ResourcePolicy could not be stored", "table", created.Name, "err", err)
+			return nil, err
+		}
 	}
 	desc := s.describe(created, "CREATING")
 	return map[string]any{"TableDescription": desc}, nil
@@ -581,6 +597,9 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
 	}
 	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if err := refuseVectorIndexes(c, "VectorIndexUpdates"); err != nil {
 		return nil, err
 	}
 	var v constraints
