@@ -1,0 +1,384 @@
+// Package e2e tests global tables end to end: three eddy servers, each its
+// own region and data directory, sharing one nats-server, driven through
+// aws-sdk-go-v2.
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/global"
+	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/server"
+	"github.com/eddydb/eddy/store"
+)
+
+var regions = []string{"us-east-1", "us-west-2", "eu-west-1"}
+
+// startNATS runs a nats-server with JetStream in the test process on a
+// random port (copied from relay's tests until internal/natstest exists).
+func startNATS(t testing.TB) *natsserver.Server {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
+		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns
+}
+
+// history records every local write the regions acknowledged, with the
+// timestamp eddy gave it (global.Options.OnLocalWrite).
+type history struct {
+	mu     sync.Mutex
+	writes []global.Write
+}
+
+func (h *history) add(w global.Write) {
+	h.mu.Lock()
+	h.writes = append(h.writes, w)
+	h.mu.Unlock()
+}
+
+// last returns, per key, the write that wins by (timestamp, region).
+func (h *history) last() map[string]global.Write {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]global.Write{}
+	for _, w := range h.writes {
+		k := w.Keys["pk"].Str()
+		cur, ok := out[k]
+		if !ok || w.TS > cur.TS || (w.TS == cur.TS && w.Region > cur.Region) {
+			out[k] = w
+		}
+	}
+	return out
+}
+
+func (h *history) has(region, wid string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, w := range h.writes {
+		if w.Region == region && w.New != nil && w.New["w"].Str() == wid {
+			return true
+		}
+	}
+	return false
+}
+
+// testLogger logs warnings and errors through t.Log.
+func testLogger(t *testing.T, region string) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})).With("server", region)
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+type cluster struct {
+	t    *testing.T
+	srvs []*eddytest.Server
+	h    *history
+}
+
+func startCluster(t *testing.T) *cluster {
+	ns := startNATS(t)
+	c := &cluster{t: t, h: &history{}}
+	for _, r := range regions {
+		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: true,
+			NATS: ns.ClientURL(), GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r),
+			Global: global.Options{RetryBackoff: 50 * time.Millisecond, OnLocalWrite: c.h.add}}))
+	}
+	return c
+}
+
+func (c *cluster) describe(i int) *types.TableDescription {
+	c.t.Helper()
+	out, err := c.srvs[i].DDB.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("glob.t")})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return out.Table
+}
+
+// addReplica adds a replica from region 0 and waits for it to be ACTIVE.
+func (c *cluster) addReplica(region string) {
+	c.t.Helper()
+	out, err := c.srvs[0].DDB.UpdateTable(context.Background(), &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(region)}}}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if out.TableDescription.TableStatus != types.TableStatusUpdating {
+		c.t.Errorf("UpdateTable answered %s, want UPDATING", out.TableDescription.TableStatus)
+	}
+	found := false
+	for _, r := range out.TableDescription.Replicas {
+		if aws.ToString(r.RegionName) == region && r.ReplicaStatus == types.ReplicaStatusCreating {
+			found = true
+		}
+	}
+	if !found {
+		c.t.Errorf("UpdateTable's Replicas %+v lack %s CREATING", out.TableDescription.Replicas, region)
+	}
+	eddytest.WaitFor(c.t, "replica "+region+" ACTIVE", 20*time.Second, func() bool {
+		d := c.describe(0)
+		for _, r := range d.Replicas {
+			if aws.ToString(r.RegionName) == region {
+				return r.ReplicaStatus == types.ReplicaStatusActive && d.TableStatus == types.TableStatusActive
+			}
+		}
+		return false
+	})
+}
+
+// items reads a region's table from its store.
+func (c *cluster) items(i int) map[string]attr.Item {
+	s := c.srvs[i]
+	t := s.DB().TableIn(regions[i], "glob.t")
+	out := map[string]attr.Item{}
+	if t == nil {
+		return out
+	}
+	spec := &store.ReadSpec{Table: t, Limit: 1000}
+	for {
+		page, err := s.DB().Read(context.Background(), spec, func(r store.Row) error {
+			out[r.Item["pk"].Str()] = r.Item
+			return nil
+		})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if !page.More {
+			return out
+		}
+		spec.Start = page.LastKey
+	}
+}
+
+func same(a, b map[string]attr.Item) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, x := range a {
+		if y, ok := b[k]; !ok || !attr.ItemsEqual(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+// converge waits until the three replicas hold the same items, then checks
+// each item is the last write by (timestamp, region).
+func (c *cluster) converge() {
+	c.t.Helper()
+	var a map[string]attr.Item
+	eddytest.WaitFor(c.t, "replicas to converge", 30*time.Second, func() bool {
+		a = c.items(0)
+		return same(a, c.items(1)) && same(a, c.items(2))
+	})
+	want := c.h.last()
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w := want[k]
+		got, ok := a[k]
+		switch {
+		case w.New == nil && ok:
+			c.t.Errorf("%s: replicas hold %v, the last write (%d, %s) deleted it", k, got, w.TS, w.Region)
+		case w.New != nil && (!ok || !attr.ItemsEqual(got, w.New)):
+			c.t.Errorf("%s: replicas hold %v, the last write (%d, %s) is %v", k, got, w.TS, w.Region, w.New)
+		}
+	}
+	for k := range a {
+		if _, ok := want[k]; !ok && k[0] == 'k' {
+			c.t.Errorf("%s: replicas hold an item no write made", k)
+		}
+	}
+}
+
+// writes runs random puts, updates and deletes on keys k0..k7 from every
+// region in live, n per writer, two writers per region; every put's w is
+// checked against the history afterwards.
+func (c *cluster) writes(live []int, n int, seed uint64) {
+	c.t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var puts [][2]string
+	var firstErr error
+	for _, i := range live {
+		for g := 0; g < 2; g++ {
+			wg.Add(1)
+			ddb := c.srvs[i].DDB
+			rnd := rand.New(rand.NewPCG(seed, uint64(i*10+g)))
+			go func() {
+				defer wg.Done()
+				ctx := context.Background()
+				for j := 0; j < n; j++ {
+					key := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "k" + strconv.Itoa(rnd.IntN(8))}}
+					wid := fmt.Sprintf("%s-%d-%d-%d", regions[i], seed, g, j)
+					var err error
+					switch op := rnd.IntN(10); {
+					case op < 5:
+						_, err = ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{
+							"pk": key["pk"], "w": &types.AttributeValueMemberS{Value: wid}, "from": &types.AttributeValueMemberS{Value: regions[i]}}})
+						if err == nil {
+							mu.Lock()
+							puts = append(puts, [2]string{regions[i], wid})
+							mu.Unlock()
+						}
+					case op < 8:
+						_, err = ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("glob.t"), Key: key,
+							UpdateExpression:          aws.String("SET w = :w ADD n :one"),
+							ExpressionAttributeValues: map[string]types.AttributeValue{":w": &types.AttributeValueMemberS{Value: wid}, ":one": &types.AttributeValueMemberN{Value: "1"}}})
+					default:
+						_, err = ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("glob.t"), Key: key})
+					}
+					if err != nil {
+						mu.Lock()
+						firstErr = errors.Join(firstErr, err)
+						mu.Unlock()
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if firstErr != nil {
+		c.t.Fatal(firstErr)
+	}
+	for _, p := range puts {
+		if !c.h.has(p[0], p[1]) {
+			c.t.Errorf("acknowledged put %s in %s is not in the history", p[1], p[0])
+		}
+	}
+}
+
+func (c *cluster) setup() {
+	c.t.Helper()
+	ctx := context.Background()
+	_, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	// Items written before the table is global reach the replicas by the
+	// backfill.
+	for i := range 5 {
+		_, err := c.srvs[0].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "pre" + strconv.Itoa(i)}}})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	c.addReplica(regions[1])
+	c.addReplica(regions[2])
+	for i := range c.srvs {
+		d := c.describe(i)
+		if aws.ToString(d.GlobalTableVersion) != "2019.11.21" || len(d.Replicas) != 2 {
+			c.t.Errorf("%s: GlobalTableVersion %q, Replicas %+v", regions[i], aws.ToString(d.GlobalTableVersion), d.Replicas)
+		}
+		for _, r := range d.Replicas {
+			if aws.ToString(r.RegionName) == regions[i] || r.ReplicaStatus != types.ReplicaStatusActive {
+				c.t.Errorf("%s: replica %s %s", regions[i], aws.ToString(r.RegionName), r.ReplicaStatus)
+			}
+		}
+	}
+	eddytest.WaitFor(c.t, "the backfill", 20*time.Second, func() bool { return len(c.items(1)) == 5 && len(c.items(2)) == 5 })
+}
+
+// TestGlobalTableConverges: concurrent random writes to the same keys in
+// three regions; afterwards every replica holds the same items, each the
+// last write by (timestamp, region).
+func TestGlobalTableConverges(t *testing.T) {
+	c := startCluster(t)
+	c.setup()
+	c.writes([]int{0, 1, 2}, 60, 1)
+	c.converge()
+}
+
+// TestGlobalTableRegionRestart: one region stops mid-run and restarts on
+// the same data directory while the others keep writing; it catches up
+// without loss, and its own writes made before the stop are not lost.
+func TestGlobalTableRegionRestart(t *testing.T) {
+	c := startCluster(t)
+	c.setup()
+	c.writes([]int{0, 1, 2}, 30, 2)
+	c.srvs[1].Stop()
+	c.writes([]int{0, 2}, 40, 3)
+	c.srvs[1].Restart()
+	c.writes([]int{0, 1, 2}, 30, 4)
+	c.converge()
+}
+
+// TestReplicaUpdatesErrors: what UpdateTable refuses.
+func TestReplicaUpdatesErrors(t *testing.T) {
+	c := startCluster(t)
+	ctx := context.Background()
+	_, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(u types.ReplicationGroupUpdate) error {
+		_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"), ReplicaUpdates: []types.ReplicationGroupUpdate{u}})
+		return err
+	}
+	for _, tc := range []struct {
+		u    types.ReplicationGroupUpdate
+		want string
+	}{
+		// DynamoDB's answer for the local region (aws/aws-cli#4906).
+		{types.ReplicationGroupUpdate{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[0])}},
+			"Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as required."},
+		{types.ReplicationGroupUpdate{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String("ap-south-1")}},
+			"Region ap-south-1 is not one of this server's global regions (--global-regions [us-east-1 us-west-2 eu-west-1])"},
+		{types.ReplicationGroupUpdate{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}},
+			"Table glob.t must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES to have replicas"},
+	} {
+		err := update(tc.u)
+		var ae smithy.APIError
+		switch {
+		case !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException":
+			t.Errorf("got %v, want a ValidationException", err)
+		case ae.ErrorMessage() != tc.want:
+			t.Errorf("message %q, want %q", ae.ErrorMessage(), tc.want)
+		}
+	}
+	if d := c.describe(0); d.GlobalTableVersion != nil || d.Replicas != nil {
+		t.Errorf("a refused update made the table global: %+v %+v", d.GlobalTableVersion, d.Replicas)
+	}
+}
