@@ -38,6 +38,9 @@ func (m *Manager) publish(ctx context.Context) {
 		}
 		for {
 			n, err := m.publishRound(ctx)
+			if ctx.Err() != nil {
+				return
+			}
 			fail.Report(err)
 			if err != nil {
 				if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {

@@ -5,16 +5,21 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -103,11 +108,12 @@ type cluster struct {
 	t    *testing.T
 	srvs []*eddytest.Server
 	h    *history
+	nats string
 }
 
 func startCluster(t *testing.T) *cluster {
 	ns := startNATS(t)
-	c := &cluster{t: t, h: &history{}}
+	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
 	for _, r := range regions {
 		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: true,
 			NATS: ns.ClientURL(), GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r),
@@ -326,6 +332,58 @@ func TestGlobalTableConverges(t *testing.T) {
 	c.setup()
 	c.writes([]int{0, 1, 2}, 60, 1)
 	c.converge()
+	c.noLoops()
+	c.status()
+}
+
+// noLoops: JetStream holds every local write once and the two backfills'
+// five items, nothing a replica applied published again.
+func (c *cluster) noLoops() {
+	c.t.Helper()
+	nc, err := nats.Connect(c.nats)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	c.h.mu.Lock()
+	want := uint64(len(c.h.writes) + 10)
+	c.h.mu.Unlock()
+	var got uint64
+	eddytest.WaitFor(c.t, "every change in JetStream", 10*time.Second, func() bool {
+		s, err := js.Stream(context.Background(), "EDDY_GLOBAL")
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		got = s.CachedInfo().State.Msgs
+		return got >= want
+	})
+	if got != want {
+		c.t.Errorf("JetStream holds %d changes, want %d (local writes + backfills)", got, want)
+	}
+}
+
+// status: GET /eddy/global/tables/NAME (eddy tables replicas) shows the
+// replicas and the lag of the changes applied from the two other regions.
+func (c *cluster) status() {
+	c.t.Helper()
+	resp, err := http.Get(c.srvs[1].URL() + "/eddy/global/tables/glob.t")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st global.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		c.t.Fatal(err)
+	}
+	if st.Region != regions[1] || len(st.Replicas) != 3 || len(st.Lag) != 2 || st.Version != "2019.11.21" {
+		c.t.Fatalf("status %+v", st)
+	}
+	for _, l := range st.Lag {
+		if l.Samples == 0 || l.Applied == 0 || l.Origin == regions[1] {
+			c.t.Errorf("lag %+v", l)
+		}
+	}
 }
 
 // TestGlobalTableRegionRestart: one region stops mid-run and restarts on

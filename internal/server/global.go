@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net/http"
+	"strings"
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/global"
@@ -64,4 +67,28 @@ func globalDeps(opts Options, g *globalTables) api.GlobalTables {
 		return nil
 	}
 	return g
+}
+
+// globalHandler serves GET /eddy/global/tables/NAME: the table's replicas,
+// their status and the replication lag from each other region
+// (global.Status; eddy tables replicas NAME).
+func (s *Server) globalHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/eddy/global/tables/")
+		if r.Method != http.MethodGet {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if s.global.m == nil {
+			http.Error(w, "global tables are not configured (eddy serve --global-regions)", http.StatusNotFound)
+			return
+		}
+		st, ok := s.global.m.Status(name)
+		if !ok {
+			http.Error(w, "table "+name+" is not a global table in region "+s.opts.Region, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st)
+	})
 }

@@ -478,6 +478,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/backup", s.backupHandler())
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings))
+	s.mux.Handle("/eddy/global/tables/", s.globalHandler())
 	s.mux.Handle("/eddy/capacity/tables/", s.capacity.Handler(func(region, name string) *store.Table {
 		return s.db.TableIn(cmp.Or(region, opts.Region), name)
 	}))
