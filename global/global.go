@@ -61,6 +61,9 @@ type Options struct {
 	// RetryBackoff is the pause after a failure (publish, apply, control
 	// request) before the next attempt. Default 200ms.
 	RetryBackoff time.Duration
+	// AckTimeout bounds the wait for JetStream's ack of a publish; the
+	// unacknowledged changes are published again after it. Default 10s.
+	AckTimeout time.Duration
 	// OnLocalWrite, when set, hears of every committed local write to a
 	// global table with the timestamp it was given (tests check last writer
 	// wins with it). It runs after the commit, with the item's lock held:
@@ -151,6 +154,9 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = 24 * time.Hour
 	}
+	if opts.AckTimeout == 0 {
+		opts.AckTimeout = 10 * time.Second
+	}
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 200 * time.Millisecond
 	}
@@ -229,7 +235,7 @@ func (m *Manager) connect(ctx context.Context) {
 			if err != nil {
 				return err
 			}
-			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(m.opts.AckTimeout))
 			if err != nil {
 				nc.Close()
 				return err

@@ -97,7 +97,7 @@ func (m *Manager) publishRound(ctx context.Context) (int, error) {
 	}
 	var acked [][]byte
 	var firstErr error
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(m.opts.AckTimeout + time.Second)
 wait:
 	for _, p := range pending {
 		select {
@@ -108,7 +108,7 @@ wait:
 				firstErr = err
 			}
 		case <-timeout:
-			firstErr = fmt.Errorf("global: no JetStream ack within 10s")
+			firstErr = fmt.Errorf("global: no JetStream ack within %v", m.opts.AckTimeout)
 			break wait
 		case <-ctx.Done():
 			return 0, ctx.Err()

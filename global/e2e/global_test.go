@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -111,15 +113,79 @@ type cluster struct {
 	nats string
 }
 
-func startCluster(t *testing.T) *cluster {
+// startCluster starts three regions on one nats-server; urls, when
+// given, are the NATS URLs of each region (a proxy in front of it).
+func startCluster(t *testing.T, urls ...func(nats string) string) *cluster {
 	ns := startNATS(t)
 	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
-	for _, r := range regions {
+	for i, r := range regions {
+		url := ns.ClientURL()
+		if i < len(urls) && urls[i] != nil {
+			url = urls[i](url)
+		}
 		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: true,
-			NATS: ns.ClientURL(), GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r),
-			Global: global.Options{RetryBackoff: 50 * time.Millisecond, OnLocalWrite: c.h.add}}))
+			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r),
+			Global: global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, OnLocalWrite: c.h.add}}))
 	}
 	return c
+}
+
+// proxy forwards TCP connections to a NATS server until cut: then it
+// closes every connection and refuses new ones, until restored.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: strings.TrimPrefix(target, "nats://")}
+	t.Cleanup(func() { ln.Close(); p.setCut(true) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.cut {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) url() string { return "nats://" + p.ln.Addr().String() }
+
+func (p *proxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.conns = nil
+	}
 }
 
 func (c *cluster) describe(i int) *types.TableDescription {
@@ -397,6 +463,24 @@ func TestGlobalTableRegionRestart(t *testing.T) {
 	c.writes([]int{0, 2}, 40, 3)
 	c.srvs[1].Restart()
 	c.writes([]int{0, 1, 2}, 30, 4)
+	c.converge()
+}
+
+// TestGlobalTableLinkCut: one region's link to NATS is cut mid-run and
+// restored; it keeps serving reads and writes meanwhile, and afterwards
+// every replica converges with nothing lost.
+func TestGlobalTableLinkCut(t *testing.T) {
+	var p *proxy
+	c := startCluster(t, nil, nil, func(url string) string { p = startProxy(t, url); return p.url() })
+	c.setup()
+	c.writes([]int{0, 1, 2}, 30, 5)
+	p.setCut(true)
+	c.writes([]int{0, 1, 2}, 40, 6) // region 2 writes locally while cut off
+	if len(c.items(2)) == 0 {
+		t.Fatal("the cut-off region serves nothing")
+	}
+	p.setCut(false)
+	c.writes([]int{0, 1, 2}, 30, 7)
 	c.converge()
 }
 
