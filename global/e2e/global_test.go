@@ -400,6 +400,33 @@ func TestGlobalTableConverges(t *testing.T) {
 	c.converge()
 	c.noLoops()
 	c.status()
+	c.deleteReplica(2)
+}
+
+// deleteReplica removes region i's replica from region 0: the table is
+// deleted there and the other replicas list it no more.
+func (c *cluster) deleteReplica(i int) {
+	c.t.Helper()
+	ctx := context.Background()
+	out, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Delete: &types.DeleteReplicationGroupMemberAction{RegionName: aws.String(regions[i])}}}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if out.TableDescription.TableStatus != types.TableStatusUpdating {
+		c.t.Errorf("UpdateTable answered %s, want UPDATING", out.TableDescription.TableStatus)
+	}
+	eddytest.WaitFor(c.t, "the replica's table deleted", 20*time.Second, func() bool {
+		_, err := c.srvs[i].DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("glob.t")})
+		var nf *types.ResourceNotFoundException
+		return errors.As(err, &nf)
+	})
+	for _, j := range []int{0, 1} {
+		eddytest.WaitFor(c.t, regions[j]+" to list one replica", 20*time.Second, func() bool {
+			d := c.describe(j)
+			return len(d.Replicas) == 1 && aws.ToString(d.Replicas[0].RegionName) == regions[1-j] && d.TableStatus == types.TableStatusActive
+		})
+	}
 }
 
 // noLoops: JetStream holds every local write once and the two backfills'
