@@ -95,11 +95,11 @@ func (h *history) has(region, wid string) bool {
 }
 
 // testLogger logs warnings and errors through t.Log.
-func testLogger(t *testing.T, region string) *slog.Logger {
+func testLogger(t testing.TB, region string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})).With("server", region)
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -107,7 +107,7 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 type cluster struct {
-	t    *testing.T
+	t    testing.TB
 	srvs []*eddytest.Server
 	h    *history
 	nats string
@@ -115,7 +115,7 @@ type cluster struct {
 
 // startCluster starts three regions on one nats-server; urls, when
 // given, are the NATS URLs of each region (a proxy in front of it).
-func startCluster(t *testing.T, urls ...func(nats string) string) *cluster {
+func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
 	ns := startNATS(t)
 	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
 	for i, r := range regions {
@@ -140,7 +140,7 @@ type proxy struct {
 	conns  []net.Conn
 }
 
-func startProxy(t *testing.T, target string) *proxy {
+func startProxy(t testing.TB, target string) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
