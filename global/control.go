@@ -243,6 +243,43 @@ func (m *Manager) deleteReplica(ctx context.Context, table, target string) error
 	return m.broadcast(ctx, table, set, "")
 }
 
+// watchCatalog notices a replica's table deleted here by DeleteTable: the
+// region leaves the table's replica set, as DynamoDB removes a replica whose
+// table is deleted, and tells the other replicas (a table created again
+// under the name is an ordinary table).
+func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		m.mu.Lock()
+		var left []string
+		var sets []replicaSet
+		for name, ts := range m.tables {
+			if m.db.TableIn(m.opts.Region, name) != nil {
+				continue
+			}
+			rest := replicaSet{Replicas: slices.DeleteFunc(slices.Clone(ts.set.Replicas), func(r Replica) bool { return r.Region == m.opts.Region })}
+			if err := m.saveLocked(name, replicaSet{}); err != nil {
+				m.log.Error("global tables: leaving the replica set of a deleted table", "table", name, "err", err)
+				continue
+			}
+			left, sets = append(left, name), append(sets, rest)
+		}
+		m.mu.Unlock()
+		for i, name := range left {
+			m.log.Info("global tables: replica deleted by DeleteTable, left its replica set", "table", name)
+			m.group.Go("leave "+name, func(ctx context.Context) {
+				m.retry(ctx, "telling the replicas of a deleted table", name, "", func(ctx context.Context, table, _ string) error {
+					return m.broadcast(ctx, table, sets[i], "")
+				})
+			})
+		}
+	}
+}
+
 func (m *Manager) set(table string) (replicaSet, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

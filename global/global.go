@@ -186,6 +186,14 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	m.group = lifecycle.New(context.Background(), "global tables", m.log)
 	m.group.Go("connect", m.connect)
 	m.group.Go("publisher", m.publish)
+	catalog := make(chan struct{}, 1)
+	db.OnCatalogChange(func() {
+		select {
+		case catalog <- struct{}{}:
+		default:
+		}
+	})
+	m.group.Go("catalog watch", func(ctx context.Context) { m.watchCatalog(ctx, catalog) })
 	m.mu.Lock()
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)

@@ -401,6 +401,32 @@ func TestGlobalTableConverges(t *testing.T) {
 	c.noLoops()
 	c.status()
 	c.deleteReplica(2)
+	c.deleteTable(1)
+}
+
+// deleteTable deletes region i's replica with DeleteTable: it leaves the
+// global table, so the last one left is a table of its own region again,
+// and a table created again under the name in region i is not replicated.
+func (c *cluster) deleteTable(i int) {
+	c.t.Helper()
+	ctx := context.Background()
+	if _, err := c.srvs[i].DDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("glob.t")}); err != nil {
+		c.t.Fatal(err)
+	}
+	eddytest.WaitFor(c.t, regions[0]+" to be global no more", 20*time.Second, func() bool {
+		d := c.describe(0)
+		return d.GlobalTableVersion == nil && d.Replicas == nil
+	})
+	_, err := c.srvs[i].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if d := c.describe(i); d.GlobalTableVersion != nil {
+		c.t.Errorf("the table created again in %s is global", regions[i])
+	}
 }
 
 // deleteReplica removes region i's replica from region 0: the table is
