@@ -55,8 +55,9 @@
 //
 // # Caveats
 //
-// Tombstones are never collected yet. DeleteTable of a replica does not yet
-// remove it from the replica set (ReplicaUpdates Delete does). Per-replica
+// Tombstones are never collected yet. A DeleteTable of a replica removes it
+// from the replica set (watchCatalog) without the table going DELETING for
+// the others first. Per-replica
 // settings (ReplicaUpdates Update), the 2017.11.29 calls and multi-Region
 // strong consistency are not built. A region behind by more than the
 // stream's MaxAge loses the trimmed changes (no re-backfill yet).

@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -400,6 +403,7 @@ func TestGlobalTableConverges(t *testing.T) {
 	c.converge()
 	c.noLoops()
 	c.status()
+	c.replicatedInStream(1)
 	c.deleteReplica(2)
 	c.deleteTable(1)
 }
@@ -426,6 +430,51 @@ func (c *cluster) deleteTable(i int) {
 	}
 	if d := c.describe(i); d.GlobalTableVersion != nil {
 		c.t.Errorf("the table created again in %s is global", regions[i])
+	}
+}
+
+// replicatedInStream: region i's DynamoDB stream holds the writes it
+// applied for the other regions, with no userIdentity (only TTL's Service
+// principal gets one), beside its own.
+func (c *cluster) replicatedInStream(i int) {
+	c.t.Helper()
+	ctx := context.Background()
+	sc := dynamodbstreams.NewFromConfig(c.srvs[i].Config())
+	arn := c.describe(i).LatestStreamArn
+	ds, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	from := map[string]int{}
+	for _, sh := range ds.StreamDescription.Shards {
+		it, err := sc.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: arn, ShardId: sh.ShardId,
+			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for iter := it.ShardIterator; iter != nil; {
+			out, err := sc.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			for _, r := range out.Records {
+				if r.UserIdentity != nil {
+					c.t.Errorf("a stream record has userIdentity %+v", r.UserIdentity)
+				}
+				if v, ok := r.Dynamodb.NewImage["from"].(*stypes.AttributeValueMemberS); ok {
+					from[v.Value]++
+				}
+			}
+			if len(out.Records) == 0 {
+				break
+			}
+			iter = out.NextShardIterator
+		}
+	}
+	for _, r := range regions {
+		if from[r] == 0 {
+			c.t.Errorf("%s's stream has no put made in %s: %v", regions[i], r, from)
+		}
 	}
 }
 
