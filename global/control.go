@@ -254,11 +254,21 @@ func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
 			return
 		case <-changed:
 		}
+		// Which tables are gone is read without m.mu: Prepare takes m.mu
+		// inside the store's catalog lock, so m.mu is never held while
+		// waiting for it.
+		var gone []string
+		for _, name := range m.globalNames() {
+			if m.db.TableIn(m.opts.Region, name) == nil {
+				gone = append(gone, name)
+			}
+		}
 		m.mu.Lock()
 		var left []string
 		var sets []replicaSet
-		for name, ts := range m.tables {
-			if m.db.TableIn(m.opts.Region, name) != nil {
+		for _, name := range gone {
+			ts := m.tables[name]
+			if ts == nil {
 				continue
 			}
 			rest := replicaSet{Replicas: slices.DeleteFunc(slices.Clone(ts.set.Replicas), func(r Replica) bool { return r.Region == m.opts.Region })}
@@ -278,6 +288,16 @@ func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
 			})
 		}
 	}
+}
+
+func (m *Manager) globalNames() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	names := make([]string, 0, len(m.tables))
+	for name := range m.tables {
+		names = append(names, name)
+	}
+	return names
 }
 
 func (m *Manager) set(table string) (replicaSet, bool) {

@@ -42,6 +42,13 @@
 //     at least the stream's MaxAge after the delete. (They are not yet
 //     collected at all: see Caveats.)
 //
+// # Locks
+//
+// Manager.mu guards the replica sets and consumers. Prepare takes it inside
+// the store's write path (item locks, the catalog lock held): so m.mu is
+// never held while calling anything that takes a store lock (DB.Write,
+// DB.TableIn, the DynamoDB API); it may be held across a KeySpace write.
+//
 // # Control plane
 //
 // UpdateTable's ReplicaUpdates (UpdateReplica) record the replica CREATING
