@@ -348,7 +348,8 @@ func (c *cluster) writes(live []int, n int, seed uint64) {
 	}
 	wg.Wait()
 	if firstErr != nil {
-		c.t.Fatal(firstErr)
+		c.t.Error(firstErr) // Error, not Fatal: writes may run beside the test's goroutine
+		return
 	}
 	for _, p := range puts {
 		if !c.h.has(p[0], p[1]) {
@@ -358,6 +359,31 @@ func (c *cluster) writes(live []int, n int, seed uint64) {
 }
 
 func (c *cluster) setup() {
+	c.t.Helper()
+	c.createTable()
+	c.addReplica(regions[1])
+	c.addReplica(regions[2])
+	c.checkReplicas()
+	eddytest.WaitFor(c.t, "the backfill", 20*time.Second, func() bool { return len(c.items(1)) == 5 && len(c.items(2)) == 5 })
+}
+
+// checkReplicas: every region's DescribeTable shows the two others ACTIVE.
+func (c *cluster) checkReplicas() {
+	c.t.Helper()
+	for i := range c.srvs {
+		d := c.describe(i)
+		if aws.ToString(d.GlobalTableVersion) != "2019.11.21" || len(d.Replicas) != 2 {
+			c.t.Errorf("%s: GlobalTableVersion %q, Replicas %+v", regions[i], aws.ToString(d.GlobalTableVersion), d.Replicas)
+		}
+		for _, r := range d.Replicas {
+			if aws.ToString(r.RegionName) == regions[i] || r.ReplicaStatus != types.ReplicaStatusActive {
+				c.t.Errorf("%s: replica %s %s", regions[i], aws.ToString(r.RegionName), r.ReplicaStatus)
+			}
+		}
+	}
+}
+
+func (c *cluster) createTable() {
 	c.t.Helper()
 	ctx := context.Background()
 	_, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
@@ -377,20 +403,6 @@ func (c *cluster) setup() {
 			c.t.Fatal(err)
 		}
 	}
-	c.addReplica(regions[1])
-	c.addReplica(regions[2])
-	for i := range c.srvs {
-		d := c.describe(i)
-		if aws.ToString(d.GlobalTableVersion) != "2019.11.21" || len(d.Replicas) != 2 {
-			c.t.Errorf("%s: GlobalTableVersion %q, Replicas %+v", regions[i], aws.ToString(d.GlobalTableVersion), d.Replicas)
-		}
-		for _, r := range d.Replicas {
-			if aws.ToString(r.RegionName) == regions[i] || r.ReplicaStatus != types.ReplicaStatusActive {
-				c.t.Errorf("%s: replica %s %s", regions[i], aws.ToString(r.RegionName), r.ReplicaStatus)
-			}
-		}
-	}
-	eddytest.WaitFor(c.t, "the backfill", 20*time.Second, func() bool { return len(c.items(1)) == 5 && len(c.items(2)) == 5 })
 }
 
 // TestGlobalTableConverges: concurrent random writes to the same keys in
@@ -552,6 +564,21 @@ func (c *cluster) status() {
 			c.t.Errorf("lag %+v", l)
 		}
 	}
+}
+
+// TestGlobalTableAddReplicaUnderWrites: a replica added while two regions
+// keep writing the same keys is backfilled from a snapshot plus the changes
+// after it, and converges with the others.
+func TestGlobalTableAddReplicaUnderWrites(t *testing.T) {
+	c := startCluster(t)
+	c.createTable()
+	c.addReplica(regions[1])
+	done := make(chan struct{})
+	go func() { defer close(done); c.writes([]int{0, 1}, 150, 8) }()
+	c.addReplica(regions[2])
+	<-done
+	c.checkReplicas()
+	c.converge()
 }
 
 // TestGlobalTableRegionRestart: one region stops mid-run and restarts on
