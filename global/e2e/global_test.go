@@ -570,6 +570,9 @@ func (c *cluster) status() {
 // keep writing the same keys is backfilled from a snapshot plus the changes
 // after it, and converges with the others.
 func TestGlobalTableAddReplicaUnderWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (the race run): TestGlobalTableConverges and TestGlobalTableRegionRestart cover the same code")
+	}
 	c := startCluster(t)
 	c.createTable()
 	c.addReplica(regions[1])
@@ -599,6 +602,9 @@ func TestGlobalTableRegionRestart(t *testing.T) {
 // restored; it keeps serving reads and writes meanwhile, and afterwards
 // every replica converges with nothing lost.
 func TestGlobalTableLinkCut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (the race run): TestGlobalTableConverges and TestGlobalTableRegionRestart cover the same code")
+	}
 	var p *proxy
 	c := startCluster(t, nil, nil, func(url string) string { p = startProxy(t, url); return p.url() })
 	c.setup()
