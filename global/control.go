@@ -124,9 +124,9 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 	case !create && i < 0:
 		return ddberr.Validationf("Failed to delete the replica of table %s in region %s: the region has none", table, target)
 	case create:
-		set.Replicas = append(set.Replicas, Replica{Region: target, Status: StatusCreating})
+		set.Replicas = append(set.Replicas, Replica{Region: target, Status: StatusCreating, By: m.opts.Region})
 	default:
-		set.Replicas[i].Status = StatusDeleting
+		set.Replicas[i].Status, set.Replicas[i].By = StatusDeleting, m.opts.Region
 	}
 	if err := m.saveLocked(table, set); err != nil {
 		return err
@@ -320,7 +320,7 @@ func (m *Manager) setStatus(ctx context.Context, table, target, status string) e
 	}
 	set := replicaSet{Replicas: slices.Clone(ts.set.Replicas)}
 	if i := set.find(target); i >= 0 {
-		set.Replicas[i].Status = status
+		set.Replicas[i].Status, set.Replicas[i].By = status, ""
 	}
 	err := m.saveLocked(table, set)
 	m.mu.Unlock()

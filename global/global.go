@@ -86,6 +86,10 @@ type Write struct {
 type Replica struct {
 	Region string `json:"region"`
 	Status string `json:"status"`
+	// By is the region that runs the replica's creation or deletion (the
+	// one UpdateTable was sent to): only it resumes the work after a
+	// restart. Empty once ACTIVE.
+	By string `json:"by,omitempty"`
 }
 
 // replicaSet is a global table's configuration in one region (key 'g').
@@ -197,14 +201,15 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	m.mu.Lock()
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)
-		if i := ts.set.find(m.opts.Region); i >= 0 {
-			for _, r := range ts.set.Replicas {
-				switch r.Status {
-				case StatusCreating:
-					m.goCreate(name, r.Region)
-				case StatusDeleting:
-					m.goDelete(name, r.Region)
-				}
+		for _, r := range ts.set.Replicas {
+			if r.By != m.opts.Region {
+				continue
+			}
+			switch r.Status {
+			case StatusCreating:
+				m.goCreate(name, r.Region)
+			case StatusDeleting:
+				m.goDelete(name, r.Region)
 			}
 		}
 	}
