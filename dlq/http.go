@@ -2,10 +2,11 @@ package dlq
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/eddydb/eddy/internal/jsonhttp"
 )
 
 // Redriver is the redrive operation the HTTP API serves: package mappings
@@ -50,7 +51,7 @@ func NewHandler(s *Store, rd Redriver) http.Handler {
 		if l == nil {
 			l = []Summary{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Entries": l})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"Entries": l})
 	})
 	mux.HandleFunc("GET /eddy/dlq/entries/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r)
@@ -62,7 +63,7 @@ func NewHandler(s *Store, rd Redriver) http.Handler {
 			writeErr(w, err, nil)
 			return
 		}
-		writeJSON(w, http.StatusOK, e)
+		jsonhttp.Write(w, http.StatusOK, e)
 	})
 	mux.HandleFunc("POST /eddy/dlq/entries/{id}/redrive", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r)
@@ -74,7 +75,7 @@ func NewHandler(s *Store, rd Redriver) http.Handler {
 			writeErr(w, err, e)
 			return
 		}
-		writeJSON(w, http.StatusOK, e)
+		jsonhttp.Write(w, http.StatusOK, e)
 	})
 	mux.HandleFunc("POST /eddy/dlq/redrive", func(w http.ResponseWriter, r *http.Request) {
 		es, err := rd.RedriveAll(r.Context(), r.URL.Query().Get("mapping"))
@@ -85,7 +86,7 @@ func NewHandler(s *Store, rd Redriver) http.Handler {
 			writeErr(w, err, es)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Entries": es})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"Entries": es})
 	})
 	mux.HandleFunc("DELETE /eddy/dlq/entries/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r)
@@ -97,7 +98,7 @@ func NewHandler(s *Store, rd Redriver) http.Handler {
 			writeErr(w, err, nil)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]int{"Deleted": n})
+		jsonhttp.Write(w, http.StatusOK, map[string]int{"Deleted": n})
 	})
 	mux.HandleFunc("DELETE /eddy/dlq/entries", func(w http.ResponseWriter, r *http.Request) {
 		n, err := s.Delete(0, r.URL.Query().Get("mapping"))
@@ -105,7 +106,7 @@ func NewHandler(s *Store, rd Redriver) http.Handler {
 			writeErr(w, err, nil)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]int{"Deleted": n})
+		jsonhttp.Write(w, http.StatusOK, map[string]int{"Deleted": n})
 	})
 	return mux
 }
@@ -118,7 +119,7 @@ func (noRedriver) RedriveAll(context.Context, string) ([]*Entry, error)    { ret
 func pathID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil || id == 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "invalid entry ID " + strconv.Quote(r.PathValue("id"))})
+		jsonhttp.Error(w, http.StatusBadRequest, "invalid entry ID "+strconv.Quote(r.PathValue("id")))
 		return 0, false
 	}
 	return id, true
@@ -140,13 +141,5 @@ func writeErr(w http.ResponseWriter, err error, entry any) {
 	if entry != nil {
 		body["entry"] = entry
 	}
-	writeJSON(w, code, body)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	jsonhttp.Write(w, code, body)
 }

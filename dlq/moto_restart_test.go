@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"os/exec"
 	"slices"
 	"sort"
 	"testing"
@@ -19,67 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eddydb/eddy/dlq"
-	"github.com/eddydb/eddy/internal/childproc"
+	"github.com/eddydb/eddy/internal/mototest"
 )
-
-// motoProc is a moto_server that a test can stop (by PID) and start again
-// on the same port.
-type motoProc struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func newMoto(t *testing.T, port int) *motoProc {
-	t.Helper()
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
-	}
-	m := &motoProc{t: t, port: port}
-	t.Cleanup(m.stop)
-	m.start()
-	return m
-}
-
-func (m *motoProc) start() {
-	m.t.Helper()
-	path, _ := exec.LookPath("moto_server")
-	m.cmd = exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(m.port))
-	childproc.DieWithParent(m.cmd)
-	if err := m.cmd.Start(); err != nil {
-		m.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	m.done = done
-	cmd := m.cmd
-	go func() { _ = cmd.Wait(); close(done) }()
-	waitFor(m.t, "moto_server to answer", 30*time.Second, func() bool {
-		select {
-		case <-done:
-			m.t.Fatal("moto_server exited")
-		default:
-		}
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/moto-api/", m.port))
-		if err != nil {
-			return false
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return true
-	})
-}
-
-// stop kills the process by its PID and waits until it has exited (and so
-// released the port). Idempotent.
-func (m *motoProc) stop() {
-	if m.cmd == nil {
-		return
-	}
-	_ = m.cmd.Process.Kill()
-	<-m.done
-	m.cmd = nil
-}
 
 // TestAWSDestinationsRestart: the destinations are up and receive one
 // entry each; moto is killed; more failures arrive and wait in the outbox;
@@ -92,9 +30,8 @@ func (m *motoProc) stop() {
 // new queue and bucket hold exactly entries 2..4, each once, and nothing
 // of entry 1 (not re-sent after it was acknowledged).
 func TestAWSDestinationsRestart(t *testing.T) {
-	port := freePort(t)
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	moto := newMoto(t, port)
+	moto := mototest.Start(t)
+	endpoint := moto.URL
 	ctx := context.Background()
 	cfg := aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String(endpoint)}
 	sq := sqs.NewFromConfig(cfg)
@@ -205,7 +142,7 @@ func TestAWSDestinationsRestart(t *testing.T) {
 	}
 
 	// 2. Destinations down: three more failures wait in the outbox.
-	moto.stop()
+	moto.Stop()
 	for i := 1; i <= 3; i++ {
 		e.put("src", fmt.Sprintf("k%d", i), "bad")
 	}
@@ -227,7 +164,7 @@ func TestAWSDestinationsRestart(t *testing.T) {
 	})
 
 	// 3. Destinations back (empty): each pending entry arrives once.
-	moto.start()
+	moto.Start()
 	qurl = setup()
 	waitFor(t, "every entry delivered", 30*time.Second, allDelivered(8))
 	after := reqIDs("fsqs")[1:]
@@ -246,10 +183,8 @@ func TestAWSDestinationsRestart(t *testing.T) {
 // (cleanly) are still pending after a restart on the same data directory,
 // and the outbox sends each of them once when the destination comes up.
 func TestRestartResumes(t *testing.T) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
-	}
-	port := freePort(t)
+	mototest.Require(t)
+	port := mototest.FreePort(t)
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := startDir(t, dlq.Options{AWSEndpoint: endpoint}, t.TempDir())
 	arn := e.table("src")
@@ -282,7 +217,7 @@ func TestRestartResumes(t *testing.T) {
 		}
 	}
 
-	newMoto(t, port)
+	mototest.StartOn(t, port)
 	ctx := context.Background()
 	sq := sqs.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String(endpoint)})
 	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("dlq")})

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -21,52 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eddydb/eddy/dlq"
-	"github.com/eddydb/eddy/internal/childproc"
+	"github.com/eddydb/eddy/internal/mototest"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startMoto runs moto_server on port until the test ends.
-func startMoto(t *testing.T, port int) {
-	t.Helper()
-	path, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
-	}
-	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	childproc.DieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	waitFor(t, "moto_server to answer", 30*time.Second, func() bool {
-		select {
-		case <-done:
-			t.Fatal("moto_server exited")
-		default:
-		}
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/moto-api/", port))
-		if err != nil {
-			return false
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return true
-	})
-}
 
 // forward accepts connections on addr and relays each to target until the
 // test ends. Opening it is what brings the destinations "up" for eddy.
@@ -106,12 +60,10 @@ func forward(t *testing.T, addr, target string) {
 // a publish between CreateTopic and Subscribe reaches a topic with no
 // subscribers, which SNS accepts and drops.
 func TestAWSDestinationsOutage(t *testing.T) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server is not on PATH: the SQS/SNS/S3 destination test needs it (pip install 'moto[server]')")
-	}
-	eddyPort, port := freePort(t), freePort(t)
+	mototest.Require(t)
+	eddyPort, port := mototest.FreePort(t), mototest.FreePort(t)
 	for port == eddyPort {
-		port = freePort(t)
+		port = mototest.FreePort(t)
 	}
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := start(t, dlq.Options{AWSEndpoint: fmt.Sprintf("http://127.0.0.1:%d", eddyPort)})
@@ -151,7 +103,7 @@ func TestAWSDestinationsOutage(t *testing.T) {
 		return len(tried) == 3
 	})
 
-	startMoto(t, port)
+	mototest.StartOn(t, port)
 	ctx := context.Background()
 	cfg := aws.Config{Region: "us-east-1", Credentials: testCreds, BaseEndpoint: aws.String(endpoint)}
 	sq := sqs.NewFromConfig(cfg)

@@ -14,20 +14,13 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/eddydb/eddy/dlq"
+	"github.com/eddydb/eddy/internal/natstest"
 )
 
 // TestNATSDestination: an arn:eddy:nats destination receives each entry
 // once, as the record with its payload, with a Nats-Msg-Id header.
 func TestNATSDestination(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
+	ns := natstest.StartWith(t, func(o *server.Options) { o.JetStream = false })
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/eddydb/eddy/internal/jsonhttp"
 )
 
 // MaxRequestBytes bounds a request body of the sinks API.
@@ -32,16 +34,12 @@ func NewHandler(o *Outbox) http.Handler {
 		if l == nil {
 			l = []Status{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Sinks": l})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"Sinks": l})
 	})
 	mux.HandleFunc("POST /eddy/sinks", func(w http.ResponseWriter, r *http.Request) {
 		var cfg Config
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
-		if err == nil {
-			err = json.Unmarshal(body, &cfg)
-		}
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "the body must be a sink configuration: " + err.Error()})
+		if err := jsonhttp.Read(w, r, MaxRequestBytes, &cfg); err != nil {
+			jsonhttp.Error(w, http.StatusBadRequest, "the body must be a sink configuration: "+err.Error())
 			return
 		}
 		st, err := o.Create(cfg)
@@ -49,7 +47,7 @@ func NewHandler(o *Outbox) http.Handler {
 			writeErr(w, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, st)
+		jsonhttp.Write(w, http.StatusCreated, st)
 	})
 	mux.HandleFunc("GET /eddy/sinks/{name}", func(w http.ResponseWriter, r *http.Request) {
 		st, err := o.Describe(r.PathValue("name"))
@@ -57,21 +55,21 @@ func NewHandler(o *Outbox) http.Handler {
 			writeErr(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, st)
+		jsonhttp.Write(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("DELETE /eddy/sinks/{name}", func(w http.ResponseWriter, r *http.Request) {
 		if err := o.Delete(r.PathValue("name")); err != nil {
 			writeErr(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Deleted": r.PathValue("name")})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"Deleted": r.PathValue("name")})
 	})
 	mux.HandleFunc("GET /eddy/sinks/{name}/rejected", func(w http.ResponseWriter, r *http.Request) {
 		limit := 100
 		if s := r.URL.Query().Get("limit"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 10000 {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"message": "limit must be 1 to 10000"})
+				jsonhttp.Error(w, http.StatusBadRequest, "limit must be 1 to 10000")
 				return
 			}
 			limit = n
@@ -84,7 +82,7 @@ func NewHandler(o *Outbox) http.Handler {
 		if l == nil {
 			l = []Rejection{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Rejected": l})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"Rejected": l})
 	})
 	search := func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
@@ -133,7 +131,7 @@ func writeErr(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrExists), errors.Is(err, ErrInUse):
 		code = http.StatusConflict
 	}
-	writeJSON(w, code, map[string]any{"message": err.Error()})
+	jsonhttp.Error(w, code, err.Error())
 }
 
 func writeSearchErr(w http.ResponseWriter, err error) {
@@ -141,18 +139,8 @@ func writeSearchErr(w http.ResponseWriter, err error) {
 	if !errors.As(err, &se) {
 		se = &SearchError{Status: http.StatusInternalServerError, Type: "exception", Reason: err.Error()}
 	}
-	writeJSON(w, se.Status, map[string]any{
+	jsonhttp.Write(w, se.Status, map[string]any{
 		"error":  map[string]any{"root_cause": []any{map[string]any{"type": se.Type, "reason": se.Reason}}, "type": se.Type, "reason": se.Reason},
 		"status": se.Status,
 	})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return // the client went away
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/relay"
 	"github.com/eddydb/eddy/streams"
@@ -24,7 +25,7 @@ func BenchmarkRelayIntoJetStream(b *testing.B) {
 	const records = 20000
 	for range b.N {
 		b.StopTimer()
-		ns := startNATS(b, -1)
+		ns := natstest.Start(b)
 		s := eddytest.Start(b, server.Options{NATS: ns.ClientURL(), Relay: relay.Options{PollInterval: 10 * time.Millisecond},
 			Streams: streams.Options{ShardCount: 4}})
 		s.StreamTable(b, "bench")

@@ -1,10 +1,10 @@
 package relay
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
+
+	"github.com/eddydb/eddy/internal/jsonhttp"
 )
 
 // NewHandler serves the relays API, mounted by the server under
@@ -24,16 +24,12 @@ func NewHandler(r *Relay) http.Handler {
 		if l == nil {
 			l = []Status{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Relays": l})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"Relays": l})
 	})
 	mux.HandleFunc("POST /eddy/relays", func(w http.ResponseWriter, req *http.Request) {
 		var cfg Config
-		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, 1<<20))
-		if err == nil {
-			err = json.Unmarshal(body, &cfg)
-		}
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "the body must be a relay: " + err.Error()})
+		if err := jsonhttp.Read(w, req, 1<<20, &cfg); err != nil {
+			jsonhttp.Error(w, http.StatusBadRequest, "the body must be a relay: "+err.Error())
 			return
 		}
 		st, created, err := r.Enable(req.Context(), cfg)
@@ -45,7 +41,7 @@ func NewHandler(r *Relay) http.Handler {
 		if created {
 			code = http.StatusCreated
 		}
-		writeJSON(w, code, st)
+		jsonhttp.Write(w, code, st)
 	})
 	mux.HandleFunc("GET /eddy/relays/{table}", func(w http.ResponseWriter, req *http.Request) {
 		st, err := r.Describe(req.PathValue("table"))
@@ -53,14 +49,14 @@ func NewHandler(r *Relay) http.Handler {
 			writeErr(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, st)
+		jsonhttp.Write(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("DELETE /eddy/relays/{table}", func(w http.ResponseWriter, req *http.Request) {
 		if err := r.Disable(req.PathValue("table")); err != nil {
 			writeErr(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Disabled": req.PathValue("table")})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"Disabled": req.PathValue("table")})
 	})
 	return mux
 }
@@ -73,15 +69,5 @@ func writeErr(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoTable):
 		code = http.StatusNotFound
 	}
-	writeJSON(w, code, map[string]any{"message": err.Error()})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return // the client went away
-	}
+	jsonhttp.Error(w, code, err.Error())
 }

@@ -23,27 +23,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/relay"
 	"github.com/eddydb/eddy/streams"
 )
-
-// startNATS runs a nats-server with JetStream in the test process on port
-// (-1: a random one).
-func startNATS(t testing.TB, port int) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: port, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
-}
 
 // fast are relay options for tests: quick retries and shard walks.
 func fast() relay.Options {
@@ -94,15 +78,8 @@ func readAll(t *testing.T, url, filter string) []msg {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, url)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s, err := js.Stream(ctx, "EDDY")
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +213,7 @@ func waitPublished(t *testing.T, s *eddytest.Server, table string, n uint64) rel
 // GetRecords returns; each shard's records in sequence order, and every
 // item's changes in order across parents and children.
 func TestRelayPublishesEveryRecordOnceInOrder(t *testing.T) {
-	ns := startNATS(t, -1)
+	ns := natstest.Start(t)
 	clock := eddytest.NewClock() // rollovers when the test says
 	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(), Relay: fast(),
 		Streams: streams.Options{ShardCount: 2, RolloverInterval: time.Hour, MaintenanceInterval: 10 * time.Millisecond, Now: clock.Now}})
@@ -360,7 +337,7 @@ func TestRelayPublishesEveryRecordOnceInOrder(t *testing.T) {
 // the server stores none of them twice (its duplicates window), as after a
 // crash between JetStream's ack and the position's commit.
 func TestRelayRepublishIsDeduplicated(t *testing.T) {
-	ns := startNATS(t, -1)
+	ns := natstest.Start(t)
 	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(), Relay: fast()})
 	s.StreamTable(t, "tab1")
 	call(t, "POST", s.URL()+"/eddy/relays", map[string]string{"Table": "tab1"}, nil)
@@ -420,7 +397,7 @@ func TestRelayNATSDownThenBehindRetention(t *testing.T) {
 		return true
 	})
 	fresh := writes(t, s, "tab2", "fresh", 40, 40)
-	startNATS(t, port) // NATS is back
+	natstest.StartWith(t, func(o *natsserver.Options) { o.Port = port }) // NATS is back
 	st := waitPublished(t, s, "tab2", uint64(fresh))
 	if st.State != "BEHIND_RETENTION" || len(st.Trimmed) == 0 || st.Published != uint64(fresh) {
 		t.Fatalf("status %+v: want BEHIND_RETENTION, the trimmed spans, %d published (%d were trimmed)", st, fresh, old)
@@ -503,13 +480,9 @@ func (s *syncBuffer) String() string {
 // server's error, and once the limit is lifted publishes the rest, each
 // record once.
 func TestRelayRefusedPublishCommitsNothingPast(t *testing.T) {
-	ns := startNATS(t, -1)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := natstest.Start(t)
+	nc, js := natstest.Connect(t, ns.ClientURL())
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	cfg := jetstream.StreamConfig{Name: "EDDY", Subjects: []string{"eddy.>"}, MaxMsgs: 50, Discard: jetstream.DiscardNew, Duplicates: time.Hour}
 	if _, err := js.CreateStream(ctx, cfg); err != nil {
@@ -552,7 +525,7 @@ func TestRelayRefusedPublishCommitsNothingPast(t *testing.T) {
 // TestRelayFromLatest: a relay enabled with StartingPosition LATEST
 // publishes only the changes made after it was enabled.
 func TestRelayFromLatest(t *testing.T) {
-	ns := startNATS(t, -1)
+	ns := natstest.Start(t)
 	s := eddytest.Start(t, server.Options{NATS: ns.ClientURL(), Relay: fast()})
 	s.StreamTable(t, "tab5")
 	writes(t, s, "tab5", "old", 30, 30)

@@ -30,6 +30,7 @@ import (
 
 	"github.com/eddydb/eddy/internal/childproc"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/relay"
@@ -79,21 +80,6 @@ func child() int {
 func workerOptions(natsURL, control string) worker.Options {
 	return worker.Options{NATS: natsURL, Control: control, AckWait: 3 * time.Second, PinnedTTL: 2 * time.Second,
 		PollInterval: 200 * time.Millisecond, RetryBackoff: 50 * time.Millisecond}
-}
-
-func startNATS(t testing.TB) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
 }
 
 // proc is one worker process.
@@ -159,7 +145,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // workers.
 func setup(t *testing.T, relayed bool, so ...streams.Options) (*natsserver.Server, *eddytest.Server, string) {
 	t.Helper()
-	ns := startNATS(t)
+	ns := natstest.Start(t)
 	sopts := streams.Options{ShardCount: 4}
 	if len(so) > 0 {
 		sopts = so[0]
@@ -183,21 +169,46 @@ func setup(t *testing.T, relayed bool, so ...streams.Options) (*natsserver.Serve
 	if relayed {
 		enableRelay(t, s)
 	}
+	deployViewlog(t, s, "viewlog", nil)
+	s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("viewlog"), EventSourceArn: aws.String(arn),
+		BatchSize: aws.Int32(10)})
+	return ns, s, arn
+}
+
+// deployViewlog creates the function name from worker/testdata/viewlog
+// (the materialized view and its log of versions), with the environment
+// variables env (nil: none).
+func deployViewlog(t *testing.T, s *eddytest.Server, name string, env map[string]string) {
+	t.Helper()
 	code, err := triggerstest.BuildPackage("./worker/testdata/viewlog")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc := lambda.NewFromConfig(s.Config())
-	if _, err := lc.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("viewlog"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
+	in := &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/x"),
 		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
 		Timeout: aws.Int32(60),
-	}); err != nil {
+	}
+	if env != nil {
+		in.Environment = &ltypes.Environment{Variables: env}
+	}
+	if _, err := lambda.NewFromConfig(s.Config()).CreateFunction(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("viewlog"), EventSourceArn: aws.String(arn),
-		BatchSize: aws.Int32(10)})
-	return ns, s, arn
+}
+
+// runWorkerInProcess runs a worker in the test's process until the test
+// ends, for tests that need no crash (a worker process is startWorker).
+func runWorkerInProcess(t *testing.T, ns *natsserver.Server, s *eddytest.Server) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		opts := workerOptions(ns.ClientURL(), s.URL())
+		opts.Logger = slog.New(slog.DiscardHandler)
+		_ = worker.Run(ctx, opts)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 func enableRelay(t *testing.T, s *eddytest.Server) {
@@ -465,30 +476,10 @@ func TestWorkerFigures(t *testing.T) {
 // the failed invocation's writes are not applied.
 func TestWorkerDeadLetters(t *testing.T) {
 	ns, s, arn := setup(t, true)
-	code, err := triggerstest.BuildPackage("./worker/testdata/viewlog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc := lambda.NewFromConfig(s.Config())
-	if _, err := lc.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("failing"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
-		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
-		Timeout:     aws.Int32(60),
-		Environment: &ltypes.Environment{Variables: map[string]string{"FAIL_ON": "2", "SEEN_TABLE": "seen2"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	deployViewlog(t, s, "failing", map[string]string{"FAIL_ON": "2", "SEEN_TABLE": "seen2"})
 	uuid := s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("failing"), EventSourceArn: aws.String(arn),
 		BatchSize: aws.Int32(1), MaximumRetryAttempts: aws.Int32(0)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { // in process: the test needs no crash
-		defer close(done)
-		opts := workerOptions(ns.ClientURL(), s.URL())
-		opts.Logger = slog.New(slog.DiscardHandler)
-		_ = worker.Run(ctx, opts)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	runWorkerInProcess(t, ns, s)
 	for v := 1; v <= 3; v++ {
 		writeRound(t, s, 1, v, 0)
 	}
@@ -624,31 +615,11 @@ func TestCommitRoute(t *testing.T) {
 // so the records after them run).
 func TestWorkerFilters(t *testing.T) {
 	ns, s, arn := setup(t, true)
-	code, err := triggerstest.BuildPackage("./worker/testdata/viewlog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc := lambda.NewFromConfig(s.Config())
-	if _, err := lc.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("failing"), Role: aws.String("arn:aws:iam::000000000000:role/x"),
-		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("handle"), Code: &ltypes.FunctionCode{ZipFile: code},
-		Timeout:     aws.Int32(60),
-		Environment: &ltypes.Environment{Variables: map[string]string{"SEEN_TABLE": "seen2"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	deployViewlog(t, s, "failing", map[string]string{"SEEN_TABLE": "seen2"})
 	s.Mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("failing"), EventSourceArn: aws.String(arn),
 		BatchSize: aws.Int32(2), FilterCriteria: &ltypes.FilterCriteria{Filters: []ltypes.Filter{
 			{Pattern: aws.String(`{"dynamodb":{"NewImage":{"v":{"N":["2","4"]}}}}`)}}}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { // in process: the test needs no crash
-		defer close(done)
-		opts := workerOptions(ns.ClientURL(), s.URL())
-		opts.Logger = slog.New(slog.DiscardHandler)
-		_ = worker.Run(ctx, opts)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	runWorkerInProcess(t, ns, s)
 	for v := 1; v <= 5; v++ {
 		writeRound(t, s, 1, v, 0)
 	}

@@ -22,10 +22,12 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/internal/childproc"
+	"github.com/eddydb/eddy/internal/natstest"
 )
 
 // TestRelayAcrossKill is issue 16's relay acceptance test with the
@@ -39,7 +41,7 @@ func TestRelayAcrossKill(t *testing.T) {
 		t.Skip("builds the binary and runs it as a child process")
 	}
 	tmp := t.TempDir()
-	ns := startNATS(t, -1, filepath.Join(tmp, "nats"))
+	ns := natstest.StartWith(t, func(o *natsserver.Options) { o.StoreDir = filepath.Join(tmp, "nats") })
 	relayAcrossKill(t, tmp, ns.ClientURL())
 }
 
@@ -242,15 +244,8 @@ func relayAcrossKill(t *testing.T, tmp, natsURL string) {
 	t.Logf("the relay caught up")
 	// JetStream: every record once, each shard's in order, each item's n
 	// counting up by one, nothing else.
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, natsURL)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stream, err := js.Stream(ctx, "EDDY")
 	if err != nil {
 		t.Fatal(err)

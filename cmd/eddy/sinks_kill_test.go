@@ -21,25 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-)
 
-// startNATS runs an embedded nats-server with JetStream on port (-1: a
-// random one) and store dir, and returns it.
-func startNATS(t *testing.T, port int, dir string) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns
-}
+	"github.com/eddydb/eddy/internal/natstest"
+)
 
 func httpJSON(ctx context.Context, method, url string, in, out any) (int, error) {
 	var body io.Reader
@@ -116,7 +101,7 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 	defer cancel()
 
 	natsDir := filepath.Join(tmp, "nats")
-	ns := startNATS(t, -1, natsDir)
+	ns := natstest.StartWith(t, func(o *natsserver.Options) { o.StoreDir = natsDir })
 	natsPort := ns.Addr().(interface{ String() string }).String()
 	natsPort = natsPort[strings.LastIndex(natsPort, ":")+1:]
 	port, _ := strconv.Atoi(natsPort)
@@ -204,7 +189,8 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 	c = newClients(p.url)
 	defer c.tr.CloseIdleConnections()
 	run(c, 100000, 100000+total-done.Load()) // up to 10,000 acknowledged changes in all
-	ns = startNATS(t, port, natsDir)         // the outage ends
+	// The outage ends.
+	ns = natstest.StartWith(t, func(o *natsserver.Options) { o.Port, o.StoreDir = port, natsDir })
 
 	// Converged: both sinks have nothing left to deliver and the
 	// replications have read everything.
@@ -291,15 +277,8 @@ func TestSinksAcrossKillAndOutage(t *testing.T) {
 
 	// JetStream: no duplicate message IDs; per item the last message is
 	// its latest state (index with its image, or a delete).
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, ns.ClientURL())
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stream, err := js.Stream(ctx, "ITEMS")
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -16,57 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eddydb/eddy/internal/childproc"
 	"github.com/eddydb/eddy/internal/eddytest"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startMoto runs moto_server on a free port until the test ends and
-// returns its URL; the test is skipped without moto_server.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Skip("moto_server is not on PATH: the S3 export test needs it (pip install 'moto[server]')")
-	}
-	port := freePort(t)
-	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	childproc.DieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	eddytest.WaitFor(t, "moto_server to answer", 60*time.Second, func() bool {
-		select {
-		case <-done:
-			t.Fatal("moto_server exited")
-		default:
-		}
-		resp, err := http.Get(url + "/moto-api/")
-		if err != nil {
-			return false
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return true
-	})
-	return url
-}
 
 // canon turns an attribute value into plain Go values with sets sorted,
 // so that two scans compare with fmt's rendering.

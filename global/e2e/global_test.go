@@ -23,40 +23,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/store"
 )
 
 var regions = []string{"us-east-1", "us-west-2", "eu-west-1"}
-
-// startNATS runs a nats-server with JetStream in the test process on a
-// random port (copied from relay's tests until internal/natstest exists).
-func startNATS(t testing.TB) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
-}
 
 // history records every local write the regions acknowledged, with the
 // timestamp eddy gave it (global.Options.OnLocalWrite).
@@ -119,7 +99,7 @@ type cluster struct {
 // startCluster starts three regions on one nats-server; urls, when
 // given, are the NATS URLs of each region (a proxy in front of it).
 func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
-	ns := startNATS(t)
+	ns := natstest.Start(t)
 	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
 	for i, r := range regions {
 		url := ns.ClientURL()
@@ -520,12 +500,8 @@ func (c *cluster) deleteReplica(i int) {
 // five items, nothing a replica applied published again.
 func (c *cluster) noLoops() {
 	c.t.Helper()
-	nc, err := nats.Connect(c.nats)
-	if err != nil {
-		c.t.Fatal(err)
-	}
+	nc, js := natstest.Connect(c.t, c.nats)
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	c.h.mu.Lock()
 	want := uint64(len(c.h.writes) + 10)
 	c.h.mu.Unlock()

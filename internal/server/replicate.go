@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eddydb/eddy/internal/jsonhttp"
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/outbox"
 )
@@ -232,19 +233,12 @@ func (s *Server) replicationStream(ctx context.Context, region, table string) (s
 	return d.Table.LatestStreamArn, keys, nil
 }
 
-func writeMessage(w http.ResponseWriter, code int, msg string) {
-	writeJSONBody(w, code, map[string]string{"message": msg})
-}
+// writeMessage and writeJSONBody answer the server's own routes
+// (/eddy/replications, /eddy/backup) as relay, outbox and dlq answer
+// theirs.
+func writeMessage(w http.ResponseWriter, code int, msg string) { jsonhttp.Error(w, code, msg) }
 
-func writeJSONBody(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return // the client went away
-	}
-}
+func writeJSONBody(w http.ResponseWriter, code int, v any) { jsonhttp.Write(w, code, v) }
 
 // scanTable reads one page of a table for a replication's snapshot: a
 // consistent Scan through the DynamoDB API.

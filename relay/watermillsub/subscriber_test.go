@@ -21,30 +21,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/relay"
 	"github.com/eddydb/eddy/relay/watermillsub"
 	"github.com/eddydb/eddy/streams"
 )
-
-func startNATS(t testing.TB) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
-}
 
 // startRelayed starts eddy relaying table's change records into ns.
 func startRelayed(t *testing.T, ns *natsserver.Server, table string) *eddytest.Server {
@@ -133,7 +118,7 @@ type record struct {
 // started after the first was closed mid-stream, resumes where it
 // stopped.
 func TestWatermillRouterConsumesEveryRecordInOrder(t *testing.T) {
-	ns := startNATS(t)
+	ns := natstest.Start(t)
 	const table = "orders.v2"
 	s := startRelayed(t, ns, table)
 	const keys = 8
@@ -150,15 +135,8 @@ func TestWatermillRouterConsumesEveryRecordInOrder(t *testing.T) {
 		}
 	}
 
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, ns.ClientURL())
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := &seen{byKey: map[string][]int{}, uuids: map[string]int{}}
 	var failedOnce sync.Map
 	run := func() (stop func()) {
@@ -241,7 +219,7 @@ func TestWatermillRouterConsumesEveryRecordInOrder(t *testing.T) {
 // the subscription logs it and goes on once NATS answers again; its
 // channel stays open and later records arrive.
 func TestSubscriptionOutlivesAStalledConnection(t *testing.T) {
-	ns := startNATS(t)
+	ns := natstest.Start(t)
 	const table = "stalls"
 	s := startRelayed(t, ns, table)
 	put := func(from, to int) {
@@ -255,15 +233,8 @@ func TestSubscriptionOutlivesAStalledConnection(t *testing.T) {
 		}
 	}
 	proxy := startProxy(t, ns.Addr().String())
-	nc, err := nats.Connect("nats://" + proxy.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, "nats://"+proxy.addr)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &testLogger{t: t}
 	sub, err := watermillsub.New(js, watermillsub.Config{Heartbeat: 500 * time.Millisecond, Logger: logs})
 	if err != nil {

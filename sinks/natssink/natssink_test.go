@@ -15,43 +15,17 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/outbox"
 	"github.com/eddydb/eddy/sinks/natssink"
 )
 
 var ctx = context.Background()
 
-// runServer starts a JetStream nats-server on 127.0.0.1 (port -1: a random
-// one) keeping its streams in dir.
-func runServer(t *testing.T, port int, dir string, edit func(*server.Options)) *server.Server {
-	t.Helper()
-	o := &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true, JetStream: true, StoreDir: dir}
-	if edit != nil {
-		edit(o)
-	}
-	ns, err := server.NewServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	return ns
-}
-
 func connect(t *testing.T, ns *server.Server) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, ns.ClientURL())
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	return nc, js
 }
 
@@ -121,7 +95,7 @@ func msgCount(t *testing.T, js jetstream.JetStream, stream string) uint64 {
 // stored once, with its headers and envelope; delivering the same
 // documents again stores nothing more.
 func TestJetStream(t *testing.T) {
-	ns := runServer(t, -1, t.TempDir(), nil)
+	ns := natstest.Start(t)
 	_, js := connect(t, ns)
 	s := newSink(t, ns.ClientURL(), map[string]string{"stream": "EDDY", "subject": "eddy.out.{table}", "duplicates": "5m"})
 	docs := []outbox.Doc{doc(1, "orders"), doc(2, ""), doc(3, "a.b c"), {Seq: 4, Op: outbox.OpDelete, ID: "k1", Version: 40, Table: "orders"}}
@@ -164,7 +138,7 @@ func TestJetStream(t *testing.T) {
 // TestExistingStream: a stream that captures the subject is used as it
 // is; one that does not is an error naming it.
 func TestExistingStream(t *testing.T) {
-	ns := runServer(t, -1, t.TempDir(), nil)
+	ns := natstest.Start(t)
 	_, js := connect(t, ns)
 	for name, subj := range map[string]string{"ALL": "eddy.>", "OTHER": "other.*"} {
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subj}}); err != nil {
@@ -186,7 +160,7 @@ func TestExistingStream(t *testing.T) {
 // TestRejected: a message beyond the server's max_payload and a body that
 // is not JSON are rejected; the others are stored.
 func TestRejected(t *testing.T) {
-	ns := runServer(t, -1, t.TempDir(), func(o *server.Options) { o.MaxPayload = 1024 })
+	ns := natstest.StartWith(t, func(o *server.Options) { o.MaxPayload = 1024 })
 	_, js := connect(t, ns)
 	s := newSink(t, ns.ClientURL(), map[string]string{"stream": "EDDY"})
 	docs := []outbox.Doc{doc(1, ""), doc(2, ""), doc(3, ""), doc(4, "")}
@@ -204,7 +178,7 @@ func TestRejected(t *testing.T) {
 
 // TestCore: without a stream, messages go to core NATS subscribers.
 func TestCore(t *testing.T) {
-	ns := runServer(t, -1, t.TempDir(), nil)
+	ns := natstest.Start(t)
 	nc, _ := connect(t, ns)
 	sub, err := nc.SubscribeSync("eddy.out")
 	if err != nil {
@@ -232,7 +206,7 @@ func TestCore(t *testing.T) {
 // each document once.
 func TestRestart(t *testing.T) {
 	dir := t.TempDir()
-	ns := runServer(t, -1, dir, nil)
+	ns := natstest.StartWith(t, func(o *server.Options) { o.StoreDir = dir })
 	port := ns.Addr().(*net.TCPAddr).Port
 	url := ns.ClientURL()
 	s := newSink(t, url, map[string]string{"stream": "EDDY", "timeout": "2s"})
@@ -245,7 +219,7 @@ func TestRestart(t *testing.T) {
 	if err := s.Deliver(ctx, docs[2:]); err == nil {
 		t.Fatal("Deliver worked with the server down")
 	}
-	ns = runServer(t, port, dir, nil)
+	ns = natstest.StartWith(t, func(o *server.Options) { o.Port, o.StoreDir = port, dir })
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		err := s.Deliver(ctx, docs)
@@ -300,7 +274,7 @@ func TestConfig(t *testing.T) {
 // and the next Deliver (on a new connection) stores the failed ones once
 // the stream has room.
 func TestAckFailed(t *testing.T) {
-	ns := runServer(t, -1, t.TempDir(), nil)
+	ns := natstest.Start(t)
 	_, js := connect(t, ns)
 	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SMALL", Subjects: []string{"eddy.out"}, MaxMsgs: 2, Discard: jetstream.DiscardNew})
 	if err != nil {
