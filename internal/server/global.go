@@ -2,13 +2,13 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/global"
+	"github.com/eddydb/eddy/internal/jsonhttp"
 )
 
 // openGlobal opens the replication of global tables when Options.GlobalRegions
@@ -76,19 +76,18 @@ func (s *Server) globalHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/eddy/global/tables/")
 		if r.Method != http.MethodGet {
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			jsonhttp.Error(w, http.StatusMethodNotAllowed, "method not allowed")
 			return
 		}
 		if s.global.m == nil {
-			http.Error(w, "global tables are not configured (eddy serve --global-regions)", http.StatusNotFound)
+			jsonhttp.Error(w, http.StatusNotFound, "global tables are not configured (eddy serve --global-regions)")
 			return
 		}
 		st, ok := s.global.m.Status(name)
 		if !ok {
-			http.Error(w, "table "+name+" is not a global table in region "+s.opts.Region, http.StatusNotFound)
+			jsonhttp.Error(w, http.StatusNotFound, "table "+name+" is not a global table in region "+s.opts.Region)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(st)
+		jsonhttp.Write(w, http.StatusOK, st)
 	})
 }
