@@ -104,19 +104,46 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 		if err != nil {
 			return err
 		}
-		for msg := range batch.Messages() {
-			md, err := msg.Metadata()
-			if err != nil {
+		// Changes already delivered are applied together (one batch, one
+		// sync) up to the first that touches an item twice; the first of a
+		// round is applied as soon as it arrives.
+		msgs := batch.Messages()
+		for open := true; open; {
+			msg, ok := <-msgs
+			if !ok {
+				break
+			}
+			var pend []pending
+			seen := map[string]bool{}
+			for {
+				p, err := decodeChange(msg)
+				if err != nil {
+					return err
+				}
+				k := p.c.Table + "\x00" + string(attr.AppendBinary(nil, p.c.Keys))
+				if seen[k] {
+					if err := m.applyAll(ctx, pend, origin, lag); err != nil {
+						return err
+					}
+					pend, seen = pend[:0], map[string]bool{}
+				}
+				seen[k] = true
+				pend = append(pend, p)
+				if len(pend) == applyBatch {
+					break
+				}
+				select {
+				case msg, open = <-msgs:
+				default:
+					msg = nil
+				}
+				if msg == nil {
+					break
+				}
+			}
+			if err := m.applyAll(ctx, pend, origin, lag); err != nil {
 				return err
 			}
-			var c change
-			if err := json.Unmarshal(msg.Data(), &c); err != nil {
-				return fmt.Errorf("global: change at stream sequence %d: %w", md.Sequence.Stream, err)
-			}
-			if err := m.apply(ctx, c, origin, md.Sequence.Stream); err != nil {
-				return err
-			}
-			lag.add(time.Now().UnixMicro()-c.TS, md.Sequence.Stream)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			return err
@@ -125,39 +152,73 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 	return ctx.Err()
 }
 
-// apply writes one change from origin if it is newer than the item's last
-// write by (timestamp, region), and commits origin's checkpoint (seq) in
-// the same batch either way. The write goes through the store like any
-// other (indexes, the stream, statistics), as the replication principal:
-// the change log does not publish it again.
-func (m *Manager) apply(ctx context.Context, c change, origin string, seq uint64) error {
-	t := m.db.TableIn(m.opts.Region, c.Table)
-	if t == nil {
-		return fmt.Errorf("%w: %s", errNoTable, c.Table)
+// applyBatch is the most changes one Pebble batch applies.
+const applyBatch = 256
+
+type pending struct {
+	c   change
+	seq uint64 // JetStream stream sequence
+}
+
+func decodeChange(msg jetstream.Msg) (pending, error) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return pending{}, err
 	}
-	key := m.itemMetaKey(t, c.Keys)
-	var won bool
-	mut := store.Mutation{Table: t, Key: t.KeyOf(c.Keys), Apply: func(old attr.Item) (attr.Item, error) {
-		cur, ok, err := m.getMeta(key)
-		if err != nil {
-			return nil, err
+	var c change
+	if err := json.Unmarshal(msg.Data(), &c); err != nil {
+		return pending{}, fmt.Errorf("global: change at stream sequence %d: %w", md.Sequence.Stream, err)
+	}
+	return pending{c: c, seq: md.Sequence.Stream}, nil
+}
+
+// applyAll applies changes of distinct items in one write (all or none),
+// with the checkpoint of the last.
+func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, lag *lagStats) error {
+	if len(pend) == 0 {
+		return nil
+	}
+	muts := make([]store.Mutation, len(pend))
+	keys := make([][]byte, len(pend))
+	won := make([]bool, len(pend))
+	for i, p := range pend {
+		t := m.db.TableIn(m.opts.Region, p.c.Table)
+		if t == nil {
+			return fmt.Errorf("%w: %s", errNoTable, p.c.Table)
 		}
-		won = !ok || cur.newer(c.TS, c.Region)
-		if !won {
-			return old, nil
-		}
-		return c.New, nil
-	}}
-	_, err := m.db.Write(ctx, store.WriteOptions{Principal: store.Principal{Type: PrincipalType, ID: c.Region}, Op: "Replication",
+		keys[i] = m.itemMetaKey(t, p.c.Keys)
+		muts[i] = store.Mutation{Table: t, Key: t.KeyOf(p.c.Keys), Apply: func(old attr.Item) (attr.Item, error) {
+			cur, ok, err := m.getMeta(keys[i])
+			if err != nil {
+				return nil, err
+			}
+			won[i] = !ok || cur.newer(p.c.TS, p.c.Region)
+			if !won[i] {
+				return old, nil
+			}
+			return p.c.New, nil
+		}}
+	}
+	last := pend[len(pend)-1]
+	_, err := m.db.Write(ctx, store.WriteOptions{Principal: store.Principal{Type: PrincipalType, ID: origin}, Op: "Replication",
 		Extra: func(b *store.Batch) error {
-			if won {
-				if err := m.ks.Set(b, key, meta{TS: c.TS, Region: c.Region, Deleted: c.New == nil, Keys: c.Keys}.encode()); err != nil {
-					return err
+			for i, p := range pend {
+				if won[i] {
+					if err := m.ks.Set(b, keys[i], meta{TS: p.c.TS, Region: p.c.Region, Deleted: p.c.New == nil, Keys: p.c.Keys}.encode()); err != nil {
+						return err
+					}
 				}
 			}
-			return m.ks.Set(b, checkpointKey(c.Table, origin), binary.BigEndian.AppendUint64(nil, seq))
-		}}, mut)
-	return err
+			return m.ks.Set(b, checkpointKey(last.c.Table, origin), binary.BigEndian.AppendUint64(nil, last.seq))
+		}}, muts...)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixMicro()
+	for _, p := range pend {
+		lag.add(now-p.c.TS, p.seq)
+	}
+	return nil
 }
 
 // lagStats keeps the replication lag of the last changes applied from one

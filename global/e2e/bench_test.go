@@ -17,7 +17,7 @@ import (
 
 // BenchmarkReplication measures, on this machine, three regions on one
 // nats-server (NoSync data directories, so the figures are replication's,
-// not the disk's):
+// not the disk's, unless EDDY_BENCH_SYNC=1):
 //
 //   - lag-p50-ms, lag-p99-ms: from a write's timestamp in its region to its
 //     apply in another, over every pair, for writes from all three regions

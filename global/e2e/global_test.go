@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,7 +107,7 @@ func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
 		if i < len(urls) && urls[i] != nil {
 			url = urls[i](url)
 		}
-		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: true,
+		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: os.Getenv("EDDY_BENCH_SYNC") == "",
 			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r),
 			Global: global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, OnLocalWrite: c.h.add}}))
 	}
