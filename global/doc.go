@@ -39,8 +39,9 @@
 //     join (max) on a total order, and every write is delivered to every
 //     replica (JetStream keeps it MaxAge, 24h by default).
 //  4. A tombstone stays as long as a write older than it may still arrive:
-//     at least the stream's MaxAge after the delete. (They are not yet
-//     collected at all: see Caveats.)
+//     at least the stream's MaxAge after the delete. They are collected
+//     after Options.TombstoneTTL (2 × MaxAge, 48h, by default), each under
+//     its item's lock and only while it is still the item's last write.
 //
 // # Locks
 //
@@ -62,7 +63,7 @@
 //
 // # Caveats
 //
-// Tombstones are never collected yet. A DeleteTable of a replica removes it
+// A DeleteTable of a replica removes it
 // from the replica set (watchCatalog) without the table going DELETING for
 // the others first. Per-replica
 // settings (ReplicaUpdates Update), the 2017.11.29 calls and multi-Region

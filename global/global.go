@@ -61,6 +61,15 @@ type Options struct {
 	// RetryBackoff is the pause after a failure (publish, apply, control
 	// request) before the next attempt. Default 200ms.
 	RetryBackoff time.Duration
+	// TombstoneTTL is how long a delete's tombstone is kept: it must
+	// outlive every write older than the delete that may still arrive, so
+	// at least MaxAge (a change older than that is trimmed from the stream)
+	// plus the longest a region may stay cut off and still catch up.
+	// Default 2 × MaxAge (48h).
+	TombstoneTTL time.Duration
+	// CollectInterval is how often tombstones older than TombstoneTTL are
+	// removed. Default 1h.
+	CollectInterval time.Duration
 	// AckTimeout bounds the wait for JetStream's ack of a publish; the
 	// unacknowledged changes are published again after it. Default 10s.
 	AckTimeout time.Duration
@@ -158,6 +167,12 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = 24 * time.Hour
 	}
+	if opts.TombstoneTTL == 0 {
+		opts.TombstoneTTL = 2 * opts.MaxAge
+	}
+	if opts.CollectInterval == 0 {
+		opts.CollectInterval = time.Hour
+	}
 	if opts.AckTimeout == 0 {
 		opts.AckTimeout = 10 * time.Second
 	}
@@ -197,6 +212,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 		default:
 		}
 	})
+	m.group.Go("tombstone collection", m.collectTombstones)
 	m.group.Go("catalog watch", func(ctx context.Context) { m.watchCatalog(ctx, catalog) })
 	m.mu.Lock()
 	for name, ts := range m.tables {
