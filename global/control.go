@@ -112,7 +112,10 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 	if ts != nil {
 		set = replicaSet{Replicas: slices.Clone(ts.set.Replicas)}
 		for _, r := range set.Replicas {
-			if r.Status != StatusActive {
+			// A replica still CREATING may be deleted: a creation that
+			// cannot finish (the region has a table of the name that is not
+			// a replica) is undone that way.
+			if r.Status != StatusActive && !(!create && r.Region == target && r.Status == StatusCreating) {
 				return ddberr.New(ddberr.KindResourceInUse, "Attempt to change a resource which is still in use: Table is being updated: %s", table)
 			}
 		}
@@ -212,8 +215,8 @@ func (m *Manager) createReplica(ctx context.Context, table, target string) error
 		return err
 	}
 	set, ok := m.set(table)
-	if !ok {
-		return nil // removed meanwhile
+	if i := set.find(target); !ok || i < 0 || set.Replicas[i].Status != StatusCreating {
+		return nil // deleted meanwhile
 	}
 	if err := m.request(ctx, target, controlRequest{Op: "create", Table: table, Describe: d.Table, Set: set}); err != nil {
 		return err
@@ -380,7 +383,9 @@ func (m *Manager) control(msg *nats.Msg) {
 	var rep controlReply
 	if err != nil {
 		rep.Error = err.Error()
-		m.log.Warn("global tables: control request failed", "op", req.Op, "table", req.Table, "err", err)
+		// Debug: the requesting region retries and logs it once per change
+		// of state (a refused creation is retried every RetryBackoff).
+		m.log.Debug("global tables: control request refused", "op", req.Op, "table", req.Table, "err", err)
 	}
 	_ = msg.Respond(mustJSON(rep))
 }
@@ -408,17 +413,19 @@ func (m *Manager) handle(ctx context.Context, req controlRequest) error {
 		defer m.mu.Unlock()
 		return m.saveLocked(req.Table, req.Set)
 	case "delete":
-		m.mu.Lock()
-		err := m.saveLocked(req.Table, replicaSet{})
-		m.mu.Unlock()
-		if err != nil {
-			return err
-		}
-		if m.db.TableIn(m.opts.Region, req.Table) == nil {
+		// Only a replica's table is deleted: a table of the name that never
+		// became a replica here (its creation was refused) is left alone.
+		if _, ok := m.set(req.Table); !ok {
 			return nil
 		}
-		_, err = m.opts.Call(ctx, m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table}))
-		return err
+		if m.db.TableIn(m.opts.Region, req.Table) != nil {
+			if _, err := m.opts.Call(ctx, m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table})); err != nil {
+				return err
+			}
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.saveLocked(req.Table, replicaSet{})
 	}
 	return fmt.Errorf("unknown control operation %q", req.Op)
 }

@@ -596,6 +596,53 @@ func TestGlobalTableLinkCut(t *testing.T) {
 	c.converge()
 }
 
+// TestReplicaOverExistingTable: a region that has a table of the name that
+// is not a replica refuses to become one (the replica stays CREATING), and
+// deleting that replica undoes the attempt without deleting the region's
+// own table.
+func TestReplicaOverExistingTable(t *testing.T) {
+	c := startCluster(t)
+	ctx := context.Background()
+	c.createTable()
+	_, err := c.srvs[1].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.srvs[1].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "mine"}}}); err != nil {
+		t.Fatal(err)
+	}
+	update := func(u types.ReplicationGroupUpdate) error {
+		_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"), ReplicaUpdates: []types.ReplicationGroupUpdate{u}})
+		return err
+	}
+	if err := update(types.ReplicationGroupUpdate{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}}); err != nil {
+		t.Fatal(err)
+	}
+	// Another change waits for this one.
+	err = update(types.ReplicationGroupUpdate{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ResourceInUseException" {
+		t.Errorf("a second replica change: %v, want ResourceInUseException", err)
+	}
+	if err := update(types.ReplicationGroupUpdate{Delete: &types.DeleteReplicationGroupMemberAction{RegionName: aws.String(regions[1])}}); err != nil {
+		t.Fatal(err)
+	}
+	eddytest.WaitFor(t, "the attempt undone", 20*time.Second, func() bool {
+		d := c.describe(0)
+		return d.Replicas == nil && d.TableStatus == types.TableStatusActive
+	})
+	if got := c.items(1); len(got) != 1 || got["mine"] == nil {
+		t.Errorf("%s's own table now holds %v", regions[1], got)
+	}
+	if d := c.describe(1); d.GlobalTableVersion != nil {
+		t.Errorf("%s's own table became global", regions[1])
+	}
+}
+
 // TestReplicaUpdatesErrors: what UpdateTable refuses.
 func TestReplicaUpdatesErrors(t *testing.T) {
 	c := startCluster(t)
