@@ -63,7 +63,9 @@
 //
 // # Caveats
 //
-// A DeleteTable of a replica removes it
+// Replica changes are serialized per region (ResourceInUse while one is in
+// progress), not across regions: two changes sent to two regions at once
+// can leave the replica sets disagreeing. A DeleteTable of a replica removes it
 // from the replica set (watchCatalog) without the table going DELETING for
 // the others first. Per-replica
 // settings (ReplicaUpdates Update), the 2017.11.29 calls and multi-Region
