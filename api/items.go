@@ -364,18 +364,20 @@ func (s *Server) deleteItem(ctx context.Context, c *call) (any, error) {
 	return out.done(), nil
 }
 
+type updateItemInput struct {
+	keyInput
+	UpdateExpression    *string                    `json:"UpdateExpression"`
+	ConditionExpression *string                    `json:"ConditionExpression"`
+	AttributeUpdates    map[string]attributeUpdate `json:"AttributeUpdates"`
+	Expected            map[string]expectedCond    `json:"Expected"`
+	ConditionalOperator string                     `json:"ConditionalOperator"`
+	exprInput
+	returnOpts
+}
+
 func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
-	var in struct {
-		keyInput
-		UpdateExpression    *string                    `json:"UpdateExpression"`
-		ConditionExpression *string                    `json:"ConditionExpression"`
-		AttributeUpdates    map[string]attributeUpdate `json:"AttributeUpdates"`
-		Expected            map[string]expectedCond    `json:"Expected"`
-		ConditionalOperator string                     `json:"ConditionalOperator"`
-		exprInput
-		returnOpts
-	}
-	if err := c.decode(&in); err != nil {
+	var in updateItemInput
+	if err := c.decodeUpdateItem(&in); err != nil {
 		return nil, err
 	}
 	var v constraints

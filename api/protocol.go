@@ -333,6 +333,60 @@ func decodePutItemFast(body []byte, in *putItemInput) bool {
 	})
 }
 
+// decodeUpdateItem decodes an UpdateItem request: the common shape with
+// an UpdateExpression by hand (decodeUpdateItemFast: a view's handler
+// sends one per record), anything else the generic way, errors included.
+func (c *call) decodeUpdateItem(in *updateItemInput) error {
+	if decodeUpdateItemFast(c.body, in) {
+		return nil
+	}
+	*in = updateItemInput{}
+	return c.decode(in)
+}
+
+// decodeUpdateItemFast decodes TableName, Key, the Update and Condition
+// expressions, their ExpressionAttributeNames/Values and the Return*
+// strings, each at most once, spelled exactly, none null; it reports
+// false for anything else (the legacy AttributeUpdates and Expected too).
+func decodeUpdateItemFast(body []byte, in *updateItemInput) bool {
+	s := attr.NewRequestScanner(body)
+	return scanRequest(&s, func(name []byte) (bit uint16, ok bool) {
+		switch string(name) {
+		case "TableName":
+			return 1 << 0, optString(&s, &in.TableName)
+		case "Key":
+			in.Key, ok = s.Item()
+			return 1 << 1, ok
+		case "UpdateExpression":
+			return 1 << 2, optString(&s, &in.UpdateExpression)
+		case "ConditionExpression":
+			return 1 << 3, optString(&s, &in.ConditionExpression)
+		case "ExpressionAttributeNames":
+			in.ExpressionAttributeNames, ok = s.StringMap()
+			return 1 << 4, ok
+		case "ExpressionAttributeValues":
+			var it attr.Item
+			if it, ok = s.Item(); ok {
+				in.ExpressionAttributeValues = exprValues(it)
+			}
+			return 1 << 5, ok
+		case "ReturnValues":
+			in.ReturnValues, ok = s.String()
+			return 1 << 6, ok
+		case "ReturnConsumedCapacity":
+			in.ReturnConsumedCapacity, ok = s.String()
+			return 1 << 7, ok
+		case "ReturnItemCollectionMetrics":
+			in.ReturnItemCollectionMetrics, ok = s.String()
+			return 1 << 8, ok
+		case "ReturnValuesOnConditionCheckFailure":
+			in.ReturnValuesOnConditionCheckFailure, ok = s.String()
+			return 1 << 9, ok
+		}
+		return 0, false
+	})
+}
+
 // optString reads a string member into *dst.
 func optString(s *attr.RequestScanner, dst **string) bool {
 	v, ok := s.String()

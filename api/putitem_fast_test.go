@@ -55,6 +55,27 @@ func TestGetItemFastPathMatchesGeneric(t *testing.T) {
 	checkFastMatchesGeneric(t, mutate(bodies, `,"ConsistentRead":true`), decodeGetItemFast)
 }
 
+// TestUpdateItemFastPathMatchesGeneric: the same for the UpdateItem
+// decoder (a materialized view's handler sends one per record).
+func TestUpdateItemFastPathMatchesGeneric(t *testing.T) {
+	bodies := []string{
+		`{"TableName":"totals","Key":{"customer":{"S":"c1"}},"UpdateExpression":"ADD #t :a, #o :n","ExpressionAttributeNames":{"#t":"total","#o":"orders"},"ExpressionAttributeValues":{":a":{"N":"2.5"},":n":{"N":"1"}}}`,
+		` {"Key":{"pk":{"S":"a\u00e9\n"},"sk":{"N":"1"}},"TableName":"t\u0041","UpdateExpression":"SET m.x = :v","ConditionExpression":"attribute_exists(pk)","ExpressionAttributeValues":{":v":{"M":{"y":{"L":[{"S":"z"},{"NULL":true}]}}}},"ReturnValues":"UPDATED_NEW","ReturnConsumedCapacity":"TOTAL","ReturnItemCollectionMetrics":"SIZE","ReturnValuesOnConditionCheckFailure":"ALL_OLD"} `,
+		`{"TableName":"t","Key":{}}`, `{}`, `{"TableName":"t","Key":{},"ExpressionAttributeNames":{},"ExpressionAttributeValues":{}}`,
+		`{"TableName":"t","Key":{"a":{"S":"x"}},"AttributeUpdates":{"b":{"Action":"PUT","Value":{"S":"y"}}}}`,
+		`{"TableName":"t","Key":{"a":{"S":"x"}},"Expected":{"b":{"Exists":false}}}`,
+		`{"TableName":"t","Key":{"a":{"S":"x"}},"ConditionalOperator":"AND"}`,
+		`{"TableName":"t","UpdateExpression":"SET a = :v","UpdateExpression":"SET b = :v"}`,
+		`{"TableName":"t","UpdateExpression":null}`,
+		`{"TableName":"t","UpdateExpression":1}`,
+		`{"TableName":"t","Key":{"a":{"S":"x"},"a":{"S":"y"}}}`,
+		`{"TableName":"t","Key":{"a":{"N":"x"}}}`,
+		`{"TableName":"t","ExpressionAttributeValues":{":v":{"N":"1","S":"x"}}}`,
+		`{"TableName":"t"}x`,
+	}
+	checkFastMatchesGeneric(t, mutate(bodies, `,"UpdateExpression":"SET a = :v"`), decodeUpdateItemFast)
+}
+
 // mutate adds, for each body, 300 mutations: truncations, a byte replaced
 // by JSON punctuation, and a prefix of insert spliced in.
 func mutate(bodies []string, insert string) []string {

@@ -1,6 +1,7 @@
 package mappings_test
 
 import (
+	"cmp"
 	"context"
 	"math/big"
 	"os"
@@ -49,7 +50,9 @@ import (
 // (wasm-examples/audit-trail with AUDIT_SINK: PutItem and an emit per
 // record), search (wasm-examples/search-replication: an emit per record).
 // Emits go to a counting sink. EDDY_BENCH_PF sets the mappings'
-// ParallelizationFactor (default 1, Lambda's); EDDY_BENCH_PROFILE=file
+// ParallelizationFactor (default 1, Lambda's), EDDY_BENCH_BATCH their
+// BatchSize (default 100, Lambda's; 1000 is a backlog drain's setting,
+// up to Lambda's maximum of 10,000); EDDY_BENCH_PROFILE=file
 // writes a CPU profile of the (last) drain. Run it alone, niced:
 //
 //	nice -n 10 go test ./mappings -run '^$' -bench Handlers -benchtime 1x
@@ -61,6 +64,8 @@ func BenchmarkHandlers(b *testing.B) {
 	only := os.Getenv("EDDY_BENCH_ONLY") // e.g. "view" or "decode/guard"
 	pf, _ := strconv.Atoi(os.Getenv("EDDY_BENCH_PF"))
 	pf = max(pf, 1)
+	batch, _ := strconv.Atoi(os.Getenv("EDDY_BENCH_BATCH"))
+	batch = cmp.Or(batch, 100) // Lambda's default for DynamoDB Streams
 	type handler struct {
 		name, before, after, handler string
 		native                       func(h *nativeHandlers, ctx context.Context, uuid, q string, payload []byte) ([]byte, error)
@@ -140,7 +145,7 @@ func BenchmarkHandlers(b *testing.B) {
 						}
 					}
 					emitted := sk.n.Load()
-					rate, cpu := drain(b, srv, fn, arn, n, pf)
+					rate, cpu := drain(b, srv, fn, arn, n, pf, batch)
 					b.ReportMetric(rate, "records/s")
 					b.ReportMetric(cpu, "cpu-µs/record")
 					b.ReportMetric(0, "ns/op")
@@ -161,7 +166,7 @@ func BenchmarkHandlers(b *testing.B) {
 // drain maps fn to the stream from its trim horizon, waits until every
 // shard's checkpoint is past the backlog, deletes the mapping, and
 // returns records/s and CPU µs per record while it ran.
-func drain(b *testing.B, srv *eddytest.Server, fn, arn string, n, pf int) (rate, cpuPerRecord float64) {
+func drain(b *testing.B, srv *eddytest.Server, fn, arn string, n, pf, batch int) (rate, cpuPerRecord float64) {
 	lam := lambda.NewFromConfig(srv.Config())
 	// The garbage of compiling the module (about a second of CPU) is
 	// collected before the clock runs: it is no handler's per-record cost.
@@ -182,7 +187,7 @@ func drain(b *testing.B, srv *eddytest.Server, fn, arn string, n, pf int) (rate,
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
 	out, err := lam.CreateEventSourceMapping(context.Background(), &lambda.CreateEventSourceMappingInput{FunctionName: aws.String(fn),
-		EventSourceArn: aws.String(arn), BatchSize: aws.Int32(100), StartingPosition: ltypes.EventSourcePositionTrimHorizon,
+		EventSourceArn: aws.String(arn), BatchSize: aws.Int32(int32(batch)), StartingPosition: ltypes.EventSourcePositionTrimHorizon,
 		ParallelizationFactor: aws.Int32(int32(pf))})
 	if err != nil {
 		b.Fatal(err)

@@ -32,6 +32,10 @@ type shardWorker struct {
 	wg      sync.WaitGroup
 
 	src ShardReader
+	// arena is where render writes events (the reader goroutine's): one
+	// allocation per 64 KB of events instead of one per record. Each
+	// event is a capped slice of it, kept alive by its queue item.
+	arena []byte
 
 	mu      sync.Mutex
 	readPos streams.Seq // every record ≤ readPos was handed to its lane
@@ -108,13 +112,20 @@ func (w *shardWorker) laneOf(rec *streams.Record) *lane {
 	if len(w.lanes) == 1 {
 		return w.lanes[0]
 	}
-	h := store.PartitionHash(rec.Keys[w.hashKey]) * 0x9E3779B97F4A7C15
+	h := store.PartitionHash(rec.Key(w.hashKey)) * 0x9E3779B97F4A7C15
 	return w.lanes[(h>>32)%uint64(len(w.lanes))]
 }
 
 func (w *shardWorker) render(rec *streams.Record) []byte {
-	b := w.src.Render(make([]byte, 0, 256+rec.SizeBytes*2), rec)
-	return append(b[:len(b)-1], w.r.arnJSON...)
+	if need := 512 + 2*rec.SizeBytes + len(w.r.arnJSON); cap(w.arena)-len(w.arena) < need {
+		w.arena = make([]byte, 0, max(64<<10, need))
+	}
+	start := len(w.arena)
+	b := w.src.Render(w.arena, rec)
+	// (Were the estimate short, append moves the chunk: the events
+	// before stay in the old array, which they keep alive.)
+	w.arena = append(b[:len(b)-1], w.r.arnJSON...)
+	return w.arena[start:len(w.arena):len(w.arena)]
 }
 
 const readLimit = 1000

@@ -88,7 +88,7 @@ type localReader struct {
 }
 
 func (r *localReader) Read(_ context.Context, limit int) (streams.Batch, error) {
-	b, err := r.log.Read(r.id, r.pos, limit)
+	b, err := r.log.ReadEncoded(r.id, r.pos, limit) // rendered, not read: Render, Record.Key
 	if errors.Is(err, streams.ErrTrimmed) {
 		r.pos = r.firstReadable(r.pos)
 		return streams.Batch{Next: r.pos}, err

@@ -37,6 +37,7 @@ type WriteBuffer struct {
 type pending struct {
 	table *Table
 	key   attr.Item
+	base  attr.Item // the committed item the buffered writes were applied to
 	cur   attr.Item // the item after the buffered writes
 	fns   []func(attr.Item) (attr.Item, error)
 }
@@ -81,7 +82,7 @@ func (b *WriteBuffer) Apply(m Mutation) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		p = &pending{table: m.Table, key: key, cur: cur}
+		p = &pending{table: m.Table, key: key, base: cur, cur: cur}
 	}
 	old := p.cur
 	if m.Apply == nil || m.ReadOnly {
@@ -115,8 +116,9 @@ func (b *WriteBuffer) Apply(m Mutation) (Result, error) {
 }
 
 // Mutations returns one mutation per written item, replaying its writes in
-// order on the item current at commit time; a condition that no longer
-// holds then fails the commit. Nil for a nil or empty buffer.
+// order on the item current at commit time (unless it is still the one
+// the buffer read: then the buffer's result stands); a condition that no
+// longer holds then fails the commit. Nil for a nil or empty buffer.
 func (b *WriteBuffer) Mutations() []Mutation {
 	if b == nil {
 		return nil
@@ -126,8 +128,15 @@ func (b *WriteBuffer) Mutations() []Mutation {
 	out := make([]Mutation, 0, len(b.order))
 	for _, id := range b.order {
 		p := b.items[id]
-		fns := p.fns
+		fns, base, result := p.fns, p.base, p.cur
 		out = append(out, Mutation{Table: p.table, Key: p.key, Apply: func(old attr.Item) (attr.Item, error) {
+			if (old == nil) == (base == nil) && (old == nil || attr.ItemsEqual(old, base)) {
+				// Nobody wrote the item since the buffer read it: the
+				// replay (Mutation.Apply is pure) would give what the
+				// buffer computed. A materialized view's handler updates
+				// each of its rows many times per batch.
+				return result, nil
+			}
 			cur := old
 			for _, f := range fns {
 				nu, err := f(cur)

@@ -54,6 +54,14 @@ func TestMutationReplay(t *testing.T) {
 	if err1 != nil || err2 != nil || !attr.ItemsEqual(x, y) || x["v"].Str() != "012" {
 		t.Fatalf("replays differ: %v %v (%v %v)", x, y, err1, err2)
 	}
+	// On an item someone else wrote meanwhile, the writes are replayed
+	// (on the unchanged item the buffer's result stands).
+	if z, err := ms[0].Apply(attr.Item{"pk": attr.S("a"), "v": attr.S("9")}); err != nil || z["v"].Str() != "912" {
+		t.Fatalf("replay on a changed item: %v %v, want v=912", z, err)
+	}
+	if z, err := ms[0].Apply(nil); err != nil || z["v"].Str() != "12" {
+		t.Fatalf("replay on a deleted item: %v %v, want v=12", z, err)
+	}
 	// Commit, as a mapping commits with its checkpoint: the committed item
 	// is what the buffer answered.
 	if _, err := db.Write(ctx, WriteOptions{}, ms...); err != nil {

@@ -154,7 +154,7 @@ func (l *Log) ReadIterator(iter string, limit int) ([]Record, string, error) {
 	if sh == nil {
 		return nil, "", ErrShardNotFound
 	}
-	b, err := l.read(sh, p.after, limit)
+	b, err := l.read(sh, p.after, limit, false)
 	if err != nil {
 		return nil, "", err
 	}

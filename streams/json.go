@@ -30,20 +30,30 @@ func AppendRecordJSON(dst []byte, r *Record, region string) []byte {
 	dst = append(dst, `,"dynamodb":{"ApproximateCreationDateTime":`...)
 	dst = strconv.AppendInt(dst, r.Time.Unix(), 10)
 	dst = append(dst, `,"Keys":`...)
-	dst = attr.AppendItemJSON(dst, r.Keys)
-	if r.New != nil {
-		dst = append(dst, `,"NewImage":`...)
-		dst = attr.AppendItemJSON(dst, r.New)
-	}
-	if r.Old != nil {
-		dst = append(dst, `,"OldImage":`...)
-		dst = attr.AppendItemJSON(dst, r.Old)
+	if r.keysEnc != nil { // Log.ReadEncoded: rendered from the stored bytes
+		dst = appendStoredJSON(dst, r.keysEnc)
+		if r.newEnc != nil {
+			dst = appendStoredJSON(append(dst, `,"NewImage":`...), r.newEnc)
+		}
+		if r.oldEnc != nil {
+			dst = appendStoredJSON(append(dst, `,"OldImage":`...), r.oldEnc)
+		}
+	} else {
+		dst = attr.AppendItemJSON(dst, r.Keys)
+		if r.New != nil {
+			dst = append(dst, `,"NewImage":`...)
+			dst = attr.AppendItemJSON(dst, r.New)
+		}
+		if r.Old != nil {
+			dst = append(dst, `,"OldImage":`...)
+			dst = attr.AppendItemJSON(dst, r.Old)
+		}
 	}
 	dst = append(dst, `,"SequenceNumber":"`...)
 	if r.SeqText != "" {
 		dst = append(dst, r.SeqText...)
 	} else {
-		dst = append(dst, r.Seq.String()...)
+		dst = r.Seq.Append(dst)
 	}
 	dst = append(dst, `","SizeBytes":`...)
 	dst = strconv.AppendInt(dst, int64(r.SizeBytes), 10)
@@ -62,4 +72,13 @@ func AppendRecordJSON(dst []byte, r *Record, region string) []byte {
 // table's), or the log's for a record read elsewhere.
 func (l *Log) AppendRecordJSON(dst []byte, r *Record) []byte {
 	return AppendRecordJSON(dst, r, cmp.Or(r.Region, l.opts.Region))
+}
+
+// appendStoredJSON renders an image ReadEncoded checked when it read it.
+func appendStoredJSON(dst, enc []byte) []byte {
+	out, err := attr.AppendJSONFromStored(dst, enc)
+	if err != nil { // not reached: decodeRecordEncoded validated enc
+		panic("streams: " + err.Error())
+	}
+	return out
 }

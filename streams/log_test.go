@@ -2,7 +2,9 @@ package streams
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +162,61 @@ func TestIteratorPrefix(t *testing.T) {
 	}
 	if _, next, err := l.ReadIterator(token, 10); err != nil || !strings.HasPrefix(next, arn+"|1|") {
 		t.Fatalf("bare token: next %q, err %v", next, err)
+	}
+}
+
+// TestReadEncoded: ReadEncoded's records render the JSON Read's render (as
+// a JSON value: member order may differ), Key and Decode give Read's
+// items, Count counts what Read reads, and a corrupt image is refused at
+// read time, not when rendered.
+func TestReadEncoded(t *testing.T) {
+	db, l, tb := openLog(t)
+	key := attr.Item{"pk": attr.S("x")}
+	for _, v := range []string{"1", "2"} {
+		if _, err := db.Write(context.Background(), store.WriteOptions{}, store.Mutation{Table: tb, Key: key, Apply: func(attr.Item) (attr.Item, error) {
+			return attr.Item{"pk": attr.S("x"), "v": attr.N(v), "m": attr.M(attr.Item{"s": attr.SS([]string{"a\n", "é"})}), "b": attr.B([]byte{0, 1})}, nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shard := onlyShard(t, l)
+	plain, err := l.Read(shard, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := l.ReadEncoded(shard, 0, 10)
+	if err != nil || len(enc.Records) != 2 || len(plain.Records) != 2 || enc.Next != plain.Next {
+		t.Fatalf("read %+v %v; encoded %+v", plain, err, enc)
+	}
+	if n, first, err := l.Count(shard, 0, 10); err != nil || n != 2 || !first.Equal(plain.Records[0].Time) {
+		t.Fatalf("count %d %v %v", n, first, err)
+	}
+	if n, _, _ := l.Count(shard, plain.Records[0].Seq, 10); n != 1 {
+		t.Fatalf("count after the first: %d", n)
+	}
+	for i := range enc.Records {
+		p, e := &plain.Records[i], &enc.Records[i]
+		if !e.Encoded() || e.Keys != nil || e.New != nil || e.Key("pk").Str() != "x" || e.Key("nope").Type() != 0 {
+			t.Fatalf("encoded record %d: %+v", i, e)
+		}
+		var pj, ej any
+		if err := json.Unmarshal(l.AppendRecordJSON(nil, p), &pj); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(l.AppendRecordJSON(nil, e), &ej); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(pj, ej) {
+			t.Fatalf("record %d: Read renders %v, ReadEncoded %v", i, pj, ej)
+		}
+		if err := e.Decode(); err != nil || e.Encoded() || !reflect.DeepEqual(e.Keys, p.Keys) || !reflect.DeepEqual(e.New, p.New) || !reflect.DeepEqual(e.Old, p.Old) {
+			t.Fatalf("record %d decoded: %+v, want %+v (%v)", i, e, p, err)
+		}
+	}
+	c := store.Change{Keys: attr.Item{"pk": attr.S("k")}, New: attr.Item{"pk": attr.S("k")}}
+	v := encodeRecord(nil, &c, NewImage, time.Now())
+	v[len(v)-len(attr.AppendBinary(nil, c.New))] = 0x7f // the new image's format byte
+	if _, err := decodeRecordEncoded(1, v); err == nil {
+		t.Fatal("a corrupt image read encoded")
 	}
 }

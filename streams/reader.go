@@ -150,10 +150,58 @@ func (l *Log) Read(shardID string, after Seq, limit int) (Batch, error) {
 	if sh == nil {
 		return Batch{}, ErrShardNotFound
 	}
-	return l.read(sh, after, limit)
+	return l.read(sh, after, limit, false)
 }
 
-func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
+// Count counts the records after after, up to limit, without decoding
+// them, and returns the first one's time (zero when there are none): how
+// far a reader is behind (a mapping's Status), at the cost of a key scan.
+func (l *Log) Count(shardID string, after Seq, limit int) (n int, first time.Time, err error) {
+	sh := l.shard(shardID)
+	if sh == nil {
+		return 0, time.Time{}, ErrShardNotFound
+	}
+	sh.mu.Lock()
+	visible, gone := sh.visible, sh.gone
+	d := sh.desc
+	sh.mu.Unlock()
+	if gone {
+		return 0, time.Time{}, ErrShardNotFound
+	}
+	if after >= visible {
+		return 0, time.Time{}, nil
+	}
+	it, err := l.ks.records.NewIter(recordKey(nil, d.Stream, d.Ordinal, after+1), recordKey(nil, d.Stream, d.Ordinal, visible+1))
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	for it.First(); it.Valid() && n < limit; it.Next() {
+		if n == 0 {
+			if first, err = recordTime(it.Value()); err != nil {
+				it.Close()
+				return 0, time.Time{}, err
+			}
+		}
+		n++
+	}
+	return n, first, it.Close()
+}
+
+// ReadEncoded is Read for a consumer that renders records rather than
+// reading their items (an event source mapping): each record's Keys, New
+// and Old stay in the stored encoding, left nil, which AppendRecordJSON
+// renders straight to JSON (no map and no string per attribute), Key
+// reads one key attribute of, and Decode turns into the maps. The records
+// of one batch share one copy of the stored bytes.
+func (l *Log) ReadEncoded(shardID string, after Seq, limit int) (Batch, error) {
+	sh := l.shard(shardID)
+	if sh == nil {
+		return Batch{}, ErrShardNotFound
+	}
+	return l.read(sh, after, limit, true)
+}
+
+func (l *Log) read(sh *shard, after Seq, limit int, encoded bool) (Batch, error) {
 	sh.mu.Lock()
 	visible, trim, closed, end, gone := sh.visible, sh.trim, sh.closed, sh.end, sh.gone
 	d := sh.desc // under the lock: closing a shard rewrites its Closed, End and ClosedAt
@@ -174,6 +222,7 @@ func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
 			return Batch{}, err
 		}
 		bytes := 0
+		var arena []byte // encoded: the batch's copy of the stored values
 		for it.First(); it.Valid(); it.Next() {
 			if len(out.Records) >= limit || (bytes+len(it.Value()) > maxReadBytes && len(out.Records) > 0) {
 				out.Next = out.Records[len(out.Records)-1].Seq
@@ -181,7 +230,19 @@ func (l *Log) read(sh *shard, after Seq, limit int) (Batch, error) {
 			}
 			k := it.Key()
 			seq := Seq(binary.BigEndian.Uint64(k[len(k)-8:]))
-			r, err := decodeRecord(seq, it.Value())
+			var r Record
+			var err error
+			if encoded {
+				v := it.Value()
+				if cap(arena)-len(arena) < len(v) {
+					arena = make([]byte, 0, max(64<<10, len(v)))
+				}
+				start := len(arena)
+				arena = append(arena, v...)
+				r, err = decodeRecordEncoded(seq, arena[start:len(arena):len(arena)])
+			} else {
+				r, err = decodeRecord(seq, it.Value())
+			}
 			if err != nil {
 				it.Close()
 				return Batch{}, err

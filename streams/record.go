@@ -3,7 +3,6 @@ package streams
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -20,7 +19,17 @@ import (
 type Seq uint64
 
 // String renders the wire form.
-func (s Seq) String() string { return fmt.Sprintf("%021d", uint64(s)) }
+func (s Seq) String() string { return string(s.Append(nil)) }
+
+// Append appends the wire form.
+func (s Seq) Append(dst []byte) []byte {
+	var b [24]byte
+	d := strconv.AppendUint(b[:0], uint64(s), 10)
+	for i := len(d); i < 21; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, d...)
+}
 
 // ParseSeq parses a wire sequence number.
 func ParseSeq(s string) (Seq, error) {
@@ -78,6 +87,49 @@ type Record struct {
 	// mappings/remote; Seq is then its reader's ordinal). Empty for eddy's
 	// own records.
 	SeqText string
+
+	// keysEnc, newEnc and oldEnc are the images in attr's stored encoding
+	// (a record read by Log.ReadEncoded; then Keys, New and Old are nil
+	// until Decode). They alias the read's copy of the stored value.
+	keysEnc, newEnc, oldEnc []byte
+}
+
+// Encoded reports whether r's images are still in the stored encoding
+// (Log.ReadEncoded): Keys, New and Old are then nil until Decode.
+func (r *Record) Encoded() bool { return r.keysEnc != nil }
+
+// Decode fills Keys, New and Old from the stored encoding of a record
+// read by Log.ReadEncoded (a no-op for any other record).
+func (r *Record) Decode() error {
+	if r.keysEnc == nil {
+		return nil
+	}
+	var err error
+	if r.Keys, err = attr.DecodeBinary(r.keysEnc); err != nil {
+		return err
+	}
+	if r.newEnc != nil {
+		if r.New, err = attr.DecodeBinary(r.newEnc); err != nil {
+			return err
+		}
+	}
+	if r.oldEnc != nil {
+		if r.Old, err = attr.DecodeBinary(r.oldEnc); err != nil {
+			return err
+		}
+	}
+	r.keysEnc, r.newEnc, r.oldEnc = nil, nil, nil
+	return nil
+}
+
+// Key returns the key attribute name of r, decoding only that value of a
+// record still encoded.
+func (r *Record) Key(name string) attr.Value {
+	if r.keysEnc == nil {
+		return r.Keys[name]
+	}
+	v, _, _ := attr.LookupBinary(r.keysEnc, name) // validated when read
+	return v
 }
 
 // A record is stored at
@@ -230,22 +282,66 @@ func (d *recDecoder) item() attr.Item {
 	return it
 }
 
-// decodeRecord decodes a stored record value.
-func decodeRecord(seq Seq, v []byte) (Record, error) {
+// encItem returns the next blob, checked to be a well-formed item encoding
+// (so that rendering it later cannot fail).
+func (d *recDecoder) encItem() []byte {
+	b := d.blob()
+	if d.err != nil {
+		return nil
+	}
+	if _, err := attr.StoredItemSize(b); err != nil {
+		d.err = err
+		return nil
+	}
+	return b
+}
+
+// decodeRecordEncoded decodes a stored record value but its images, which
+// it keeps encoded (Record.Decode); the record aliases v.
+func decodeRecordEncoded(seq Seq, v []byte) (Record, error) {
 	d := recDecoder{b: v}
+	r, flags, err := d.header(seq)
+	if err != nil {
+		return Record{}, err
+	}
+	r.keysEnc = d.encItem()
+	if flags&1 != 0 {
+		r.newEnc = d.encItem()
+	}
+	if flags&2 != 0 {
+		r.oldEnc = d.encItem()
+	}
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	return r, nil
+}
+
+// header decodes a stored record up to its images and returns its flags.
+func (d *recDecoder) header(seq Seq) (Record, byte, error) {
 	if d.byte1() != recordV1 {
-		return Record{}, errCorruptRecord
+		return Record{}, 0, errCorruptRecord
 	}
 	r := Record{Seq: seq}
 	r.Time = time.UnixMilli(int64(d.uvarint()))
 	ev, view, flags := d.byte1(), d.byte1(), d.byte1()
 	if int(ev) >= len(eventCodes) || int(view) >= len(viewCodes) || ev == 0 || view == 0 {
-		return Record{}, errCorruptRecord
+		return Record{}, 0, errCorruptRecord
 	}
 	r.EventName, r.ViewType = eventCodes[ev], viewCodes[view]
 	r.SizeBytes = int(d.uvarint())
 	r.Principal.Type = string(d.blob())
 	r.Principal.ID = string(d.blob())
+	return r, flags, d.err
+}
+
+// decodeRecord decodes a stored record value.
+func decodeRecord(seq Seq, v []byte) (Record, error) {
+	d := recDecoder{b: v}
+	r, flags, err := d.header(seq)
+	if err != nil {
+		return Record{}, err
+	}
 	r.Keys = d.item()
 	if flags&1 != 0 {
 		r.New = d.item()
