@@ -27,7 +27,7 @@ type Replica struct{ Region, Status string }
 // (the current version of global tables).
 const globalTableVersion = "2019.11.21"
 
-type replicaUpdateWire struct {
+type replicaUpdWire struct {
 	Create *struct {
 		RegionName *string `json:"RegionName"`
 	} `json:"Create"`
@@ -40,7 +40,7 @@ type replicaUpdateWire struct {
 // updateReplicas is UpdateTable with ReplicaUpdates: one replica created or
 // deleted per call. The table answers UPDATING with the replica CREATING or
 // DELETING; DescribeTable shows ACTIVE once the replica is (package global).
-func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups []replicaUpdateWire, others bool) (any, error) {
+func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups []replicaUpdWire, others bool) (any, error) {
 	var v constraints
 	for i, u := range ups {
 		p := "replicaUpdates." + itoa(i+1) + ".member"

@@ -579,8 +579,8 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		DeletionProtectionEnabled   *bool             `json:"DeletionProtectionEnabled"`
 		GlobalSecondaryIndexUpdates []gsiUpdateWire   `json:"GlobalSecondaryIndexUpdates"`
 		SSESpecification            map[string]any    `json:"SSESpecification"`
-		ReplicaUpdates              []replicaUpdateWire `json:"ReplicaUpdates"`
-		OnDemandThroughput          map[string]*int64   `json:"OnDemandThroughput"`
+		ReplicaUpdates              []replicaUpdWire  `json:"ReplicaUpdates"`
+		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err

@@ -56,6 +56,10 @@ type Options struct {
 	Subject string
 	// Stream is the JetStream stream of changes. Default "EDDY_GLOBAL".
 	Stream string
+	// StreamReplicas is the stream's replication factor in a JetStream
+	// cluster (3 keeps every change through the loss of a NATS server).
+	// Default 1. It applies when this region creates the stream.
+	StreamReplicas int
 	// MaxAge is how long the stream keeps a change. Default 24h.
 	MaxAge time.Duration
 	// RetryBackoff is the pause after a failure (publish, apply, control
@@ -300,7 +304,7 @@ func (m *Manager) ensureStream(ctx context.Context, js jetstream.JetStream) erro
 		return err
 	}
 	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.opts.Stream, Subjects: []string{m.opts.Subject + ".chg.>"},
-		Storage: jetstream.FileStorage, MaxAge: m.opts.MaxAge, Duplicates: 10 * time.Minute})
+		Storage: jetstream.FileStorage, MaxAge: m.opts.MaxAge, Duplicates: 10 * time.Minute, Replicas: max(m.opts.StreamReplicas, 1)})
 	if err != nil {
 		if _, err2 := js.Stream(ctx, m.opts.Stream); err2 == nil {
 			return nil // another region created it first

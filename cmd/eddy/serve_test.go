@@ -161,10 +161,13 @@ func TestServeGlobalRegionsFlag(t *testing.T) {
 	if opts.GlobalRegions != nil {
 		t.Fatalf("default --global-regions %v", opts.GlobalRegions)
 	}
-	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--global-regions", "us-east-1, us-west-2,,eu-west-1"}); err != nil {
+	if opts.Global.StreamReplicas != 1 {
+		t.Fatalf("default --global-stream-replicas %d", opts.Global.StreamReplicas)
+	}
+	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--global-regions", "us-east-1, us-west-2,,eu-west-1", "--global-stream-replicas", "3"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(opts.GlobalRegions, " "); got != "us-east-1 us-west-2 eu-west-1" {
-		t.Fatalf("--global-regions: %q", got)
+	if got := strings.Join(opts.GlobalRegions, " "); got != "us-east-1 us-west-2 eu-west-1" || opts.Global.StreamReplicas != 3 {
+		t.Fatalf("--global-regions: %q, --global-stream-replicas %d", got, opts.Global.StreamReplicas)
 	}
 }
