@@ -87,6 +87,11 @@ const (
 
 	// 0xA0-0xAF: package global (global tables).
 	SpaceGlobal Space = 0xA0 // replication metadata per item, outbox, checkpoints, replica sets
+
+	// SpaceTableSettings holds package api's per-table settings that are not
+	// part of a table's descriptor: Contributor Insights and resource-based
+	// policies, by table ID.
+	SpaceTableSettings Space = 0xB0
 )
 
 // spaces names every registered Space and its owner.
@@ -116,6 +121,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
 	SpaceMetrics:       {"metrics", "cwmetrics"},
 	SpaceGlobal:        {"global", "global"},
+	SpaceTableSettings: {"table-settings", "api"},
 }
 
 // String returns the space's registered name, or its byte in hex.
