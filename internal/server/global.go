@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/global"
+	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/jsonhttp"
 )
 
@@ -83,9 +85,13 @@ func (s *Server) globalHandler() http.Handler {
 			jsonhttp.Error(w, http.StatusNotFound, "global tables are not configured (eddy serve --global-regions)")
 			return
 		}
+		// Per region like eddy's other admin APIs: global tables are those of
+		// the server's region; a request signed for another finds none.
+		sc, _ := arn.ParseScope(r) // an unreadable scope was refused before the mux
+		region := cmp.Or(sc.Region, s.opts.Region)
 		st, ok := s.global.m.Status(name)
-		if !ok {
-			jsonhttp.Error(w, http.StatusNotFound, "table "+name+" is not a global table in region "+s.opts.Region)
+		if !ok || region != s.opts.Region {
+			jsonhttp.Error(w, http.StatusNotFound, "table "+name+" is not a global table in region "+region)
 			return
 		}
 		jsonhttp.Write(w, http.StatusOK, st)
