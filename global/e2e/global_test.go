@@ -596,6 +596,31 @@ func TestGlobalTableLinkCut(t *testing.T) {
 	c.converge()
 }
 
+// TestReplicaCreationResumes: a replica added while its region is down stays
+// CREATING; the region running the change restarts, then the replica's
+// region starts, and the creation finishes, backfill included.
+func TestReplicaCreationResumes(t *testing.T) {
+	c := startCluster(t)
+	ctx := context.Background()
+	c.createTable()
+	c.srvs[1].Stop()
+	_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.srvs[0].Restart()
+	if d := c.describe(0); len(d.Replicas) != 1 || d.Replicas[0].ReplicaStatus != types.ReplicaStatusCreating {
+		t.Fatalf("after the restart: %+v", d.Replicas)
+	}
+	c.srvs[1].Restart()
+	eddytest.WaitFor(t, "the replica ACTIVE", 20*time.Second, func() bool {
+		d := c.describe(0)
+		return len(d.Replicas) == 1 && d.Replicas[0].ReplicaStatus == types.ReplicaStatusActive && d.TableStatus == types.TableStatusActive
+	})
+	eddytest.WaitFor(t, "the backfill", 20*time.Second, func() bool { return len(c.items(1)) == 5 })
+}
+
 // TestReplicaOverExistingTable: a region that has a table of the name that
 // is not a replica refuses to become one (the replica stays CREATING), and
 // deleting that replica undoes the attempt without deleting the region's
