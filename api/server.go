@@ -76,6 +76,10 @@ type Deps struct {
 	// region; decode reads the body as every operation's is read
 	// (SerializationException for a bad one).
 	Ops map[string]func(ctx context.Context, region string, decode func(v any) error) (any, error)
+	// Global, when set, is the replication of global tables (package
+	// global): UpdateTable's ReplicaUpdates and DescribeTable's Replicas.
+	// Nil: ReplicaUpdates are refused (replicas.go).
+	Global GlobalTables
 }
 
 // opFunc handles one DynamoDB operation. It returns the response body: a
@@ -105,13 +109,15 @@ type Server struct {
 	denied      func(principal, action, resource string)
 
 	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
+
+	global GlobalTables // nil: no global tables
 }
 
 // New builds the protocol handlers over cfg.DB and cfg.Log.
 func New(deps Deps, cfg Config) *Server {
 	cfg.Region, cfg.AccountID = cmp.Or(cfg.Region, arn.DefaultRegion), cmp.Or(cfg.AccountID, arn.DefaultAccount)
 	s := &Server{opts: cfg, db: deps.DB, log: deps.Log, logger: lifecycle.Or(deps.Logger), admit: deps.Admit, cap: deps.Capacity, usage: deps.Usage,
-		policies: deps.Policies, principalOf: deps.Principal, denied: deps.Denied}
+		policies: deps.Policies, principalOf: deps.Principal, denied: deps.Denied, global: deps.Global}
 	s.ops = map[string]opFunc{}
 	s.registerTableOps()
 	s.registerBackupOps()

@@ -335,6 +335,8 @@ type tableDescription struct {
 	GlobalSecondaryIndexes    []map[string]any    `json:"GlobalSecondaryIndexes,omitempty"`
 	LocalSecondaryIndexes     []map[string]any    `json:"LocalSecondaryIndexes,omitempty"`
 	RestoreSummary            map[string]any      `json:"RestoreSummary,omitempty"`
+	GlobalTableVersion        string              `json:"GlobalTableVersion,omitempty"`
+	Replicas                  []map[string]string `json:"Replicas,omitempty"`
 }
 
 // epochTime renders as DynamoDB's epoch seconds with a fraction.
@@ -460,6 +462,7 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 		}
 	}
 	d.GlobalSecondaryIndexes, d.LocalSecondaryIndexes = s.describeIndexes(t, status)
+	s.describeReplicas(t, d)
 	if r := t.Restore; r != nil {
 		d.RestoreSummary = map[string]any{"RestoreDateTime": epochTime(r.At), "RestoreInProgress": r.InProgress}
 		if r.SourceBackupArn != "" {
@@ -593,7 +596,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		DeletionProtectionEnabled   *bool             `json:"DeletionProtectionEnabled"`
 		GlobalSecondaryIndexUpdates []gsiUpdateWire   `json:"GlobalSecondaryIndexUpdates"`
 		SSESpecification            map[string]any    `json:"SSESpecification"`
-		ReplicaUpdates              []json0           `json:"ReplicaUpdates"`
+		ReplicaUpdates              []replicaUpdWire  `json:"ReplicaUpdates"`
 		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
 	}
 	if err := c.decode(&in); err != nil {
@@ -637,6 +640,12 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	}
 	if in.GlobalSecondaryIndexUpdates != nil && len(in.GlobalSecondaryIndexUpdates) == 0 {
 		return nil, ddberr.Invalidf("List of GlobalSecondaryIndexUpdates is empty")
+	}
+	if in.ReplicaUpdates != nil {
+		others := in.BillingMode != "" || in.ProvisionedThroughput != nil || in.StreamSpecification != nil ||
+			in.TableClass != "" || in.DeletionProtectionEnabled != nil || in.GlobalSecondaryIndexUpdates != nil ||
+			in.SSESpecification != nil || in.OnDemandThroughput != nil
+		return s.updateReplicas(ctx, c, *in.TableName, in.ReplicaUpdates, others)
 	}
 	if in.ProvisionedThroughput != nil {
 		if err := throughputBounds(in.ProvisionedThroughput); err != nil {

@@ -27,6 +27,7 @@ import (
 //	0x60 'h'|'b'|'m' <table id:4> ...            → PITR history, base images, meta (pitr.go)
 //	0x60 'k' <backup id>                         → on-demand backup descriptors (backup.go)
 //	0x81 <principal ARN> 0x00 <policy name>       → IAM policy document (iam/policies)
+//	0xA0 'm'|'o'|'c'|'g' ...                      → global tables (global/keys.go)
 //
 // Item keys: <hash:8> is shards.Hash of the encoded partition key, so a
 // table's items are spread over the hash ring as DynamoDB spreads them over
@@ -84,6 +85,9 @@ const (
 	SpaceAutoScaling Space = 0x90 // scalable targets, scaling policies, scaling activities
 	SpaceMetrics     Space = 0x91 // CloudWatch data points of the retention, per minute (cwmetrics)
 
+	// 0xA0-0xAF: package global (global tables).
+	SpaceGlobal Space = 0xA0 // replication metadata per item, outbox, checkpoints, replica sets
+
 	// SpaceTableSettings holds package api's per-table settings that are not
 	// part of a table's descriptor: Contributor Insights and resource-based
 	// policies, by table ID.
@@ -116,6 +120,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpacePolicies:      {"policies", "iam/policies"},
 	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
 	SpaceMetrics:       {"metrics", "cwmetrics"},
+	SpaceGlobal:        {"global", "global"},
 	SpaceTableSettings: {"table-settings", "api"},
 }
 

@@ -35,6 +35,8 @@ const tablesUsage = `usage:
                                               'eddy tables export' for their flags)
   eddy tables partitions NAME [--json]        the table's partitions (as DynamoDB sizes them from its throughput
                                               and size), their hash ranges, what each consumed and had throttled
+  eddy tables replicas NAME [--json]          a global table's replicas, their status, and the replication lag
+                                              (p50/p99/max of the last changes) from each other region
 common flags: --endpoint URL (default http://127.0.0.1:8000), --region REGION (signs requests for it)`
 
 func runTables(args []string) int { return tablesMain(os.Stdout, os.Stderr, args) }
@@ -47,6 +49,8 @@ func tablesMain(stdout, stderr io.Writer, args []string) int {
 	switch args[0] {
 	case "partitions":
 		return partitionsMain(stdout, stderr, args)
+	case "replicas":
+		return replicasMain(stdout, stderr, args)
 	case "export", "import":
 		return exportMain(stdout, stderr, args)
 	}

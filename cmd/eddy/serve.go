@@ -77,6 +77,18 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 	fs.StringVar(&opts.NATS, "nats", "",
 		"NATS server the relays publish to (eddy relay enable TABLE): nats://host:4222 (an existing server or cluster), or embedded\n"+
 			"(an in-process nats-server with JetStream, files under DATA/nats); default: embedded, started when a relay is configured")
+	fs.Func("global-regions", "comma-separated regions of the eddy servers (this one's --region among them) that hold replicas of global tables\n"+
+		"(UpdateTable ReplicaUpdates), reached through --nats (one NATS system for all; default: none, no global tables)",
+		func(v string) error {
+			for _, r := range strings.Split(v, ",") {
+				if r = strings.TrimSpace(r); r != "" {
+					opts.GlobalRegions = append(opts.GlobalRegions, r)
+				}
+			}
+			return nil
+		})
+	fs.IntVar(&opts.Global.StreamReplicas, "global-stream-replicas", 1,
+		"replication factor of the JetStream stream of global tables' changes, in a JetStream cluster (3: no change lost with a NATS server)")
 	fs.StringVar(&opts.NATSListen, "nats-listen", "127.0.0.1:0", "where the embedded nats-server listens (port 0: a free port, logged at start)")
 	fs.Func("worker-functions", "comma-separated function names whose event source mappings run on `eddy worker` processes over the relay, not in eddy",
 		func(v string) error {

@@ -150,3 +150,24 @@ func TestServeRemoteStreamsFlag(t *testing.T) {
 		t.Fatalf("RemoteStreams %+v", r)
 	}
 }
+
+// TestServeGlobalRegionsFlag: --global-regions, comma-separated, reaches
+// server.Options.GlobalRegions; none by default (no global tables).
+func TestServeGlobalRegionsFlag(t *testing.T) {
+	var opts server.Options
+	if err := serveFlags(&opts, new(sinkFlags)).Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if opts.GlobalRegions != nil {
+		t.Fatalf("default --global-regions %v", opts.GlobalRegions)
+	}
+	if opts.Global.StreamReplicas != 1 {
+		t.Fatalf("default --global-stream-replicas %d", opts.Global.StreamReplicas)
+	}
+	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--global-regions", "us-east-1, us-west-2,,eu-west-1", "--global-stream-replicas", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(opts.GlobalRegions, " "); got != "us-east-1 us-west-2 eu-west-1" || opts.Global.StreamReplicas != 3 {
+		t.Fatalf("--global-regions: %q, --global-stream-replicas %d", got, opts.Global.StreamReplicas)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/eddydb/eddy/dataport"
 	"github.com/eddydb/eddy/dlq"
 	"github.com/eddydb/eddy/dlq/destinations"
+	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/iam/policies"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/lifecycle"
@@ -155,6 +156,15 @@ type Options struct {
 	// NATSListen is where the embedded nats-server listens. Default
 	// "127.0.0.1:0": a free port, logged at start.
 	NATSListen string
+	// GlobalRegions are the regions of the eddy servers that may hold
+	// replicas of this server's global tables (eddy serve
+	// --global-regions), reached over NATS. Default none: UpdateTable's
+	// ReplicaUpdates are refused.
+	GlobalRegions []string
+	// Global tunes the replication of global tables (subject, stream,
+	// retry pause; OnLocalWrite for tests); Region, Regions, URL, Connect,
+	// Call and Logger are the server's.
+	Global global.Options
 	// Relay tunes the relays (stream name, subject prefix, duplicates
 	// window, in-flight window); URL, Connect, Region, EnsureStream and
 	// Logger are the server's. Default: relay.Options' defaults.
@@ -247,6 +257,7 @@ type Server struct {
 	dlq      *dlq.Store
 	outbox   *outbox.Outbox
 	relay    *relay.Relay
+	global   globalTables // replication of global tables (global.go)
 	mappings *mappings.Manager
 	fnlogs   *cwlogs.Store           // the functions' logs (CloudWatch Logs API)
 	cwm      *cwmetrics.Store        // AWS/DynamoDB metrics (CloudWatch API)
@@ -356,7 +367,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.dataport = s.newDataport(sub("dataport"))
 	s.api = api.New(api.Deps{DB: s.db, Log: s.streams, Logger: sub("api"), Admit: s.limits.admit, Capacity: s.capacity,
-		Usage: s.recordUsage, Policies: s.policies, Principal: opts.Principal, Ops: dataportOps(s.dataport),
+		Usage: s.recordUsage, Policies: s.policies, Principal: opts.Principal, Ops: dataportOps(s.dataport), Global: globalDeps(opts, &s.global),
 		Denied: func(principal, action, resource string) {
 			if s.authn != nil {
 				s.authn.authorized(principal, action, resource)
@@ -385,6 +396,9 @@ func New(opts Options) (_ *Server, err error) {
 		}
 	}
 	if err := s.openRelay(sub); err != nil {
+		return nil, err
+	}
+	if err := s.openGlobal(sub); err != nil {
 		return nil, err
 	}
 
@@ -464,6 +478,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.Handle("/eddy/backup", s.backupHandler())
 	s.mux.Handle("/eddy/dlq/", dlq.NewHandler(s.dlq, s.mappings, dlq.InRegion(opts.Region)))
+	s.mux.Handle("/eddy/global/tables/", s.globalHandler())
 	s.mux.Handle("/eddy/capacity/tables/", s.capacity.Handler(func(region, name string) *store.Table {
 		return s.db.TableIn(cmp.Or(region, opts.Region), name)
 	}))

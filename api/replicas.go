@@ -1,0 +1,118 @@
+package api
+
+import (
+	"context"
+
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/store"
+)
+
+// GlobalTables is the seam to the replication of global tables (package
+// global, wired by internal/server): api reads a table's replica set for
+// DescribeTable and starts replica changes for UpdateTable.
+type GlobalTables interface {
+	// Replicas returns every replica of a table (this region's included)
+	// and whether the table is global.
+	Replicas(region, table string) ([]Replica, bool)
+	// UpdateReplica records a replica to add (create) or remove in target
+	// and starts the work in the background; the error is a *ddberr.Error
+	// for a request DynamoDB would refuse.
+	UpdateReplica(ctx context.Context, region, table string, create bool, target string) error
+}
+
+// Replica is one region's copy of a global table and its ReplicaStatus.
+type Replica struct{ Region, Status string }
+
+// globalTableVersion is DescribeTable's GlobalTableVersion of every replica
+// (the current version of global tables).
+const globalTableVersion = "2019.11.21"
+
+type replicaUpdWire struct {
+	Create *struct {
+		RegionName *string `json:"RegionName"`
+	} `json:"Create"`
+	Update map[string]any `json:"Update"`
+	Delete *struct {
+		RegionName *string `json:"RegionName"`
+	} `json:"Delete"`
+}
+
+// updateReplicas is UpdateTable with ReplicaUpdates: one replica created or
+// deleted per call. The table answers UPDATING with the replica CREATING or
+// DELETING; DescribeTable shows ACTIVE once the replica is (package global).
+func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups []replicaUpdWire, others bool) (any, error) {
+	var v constraints
+	for i, u := range ups {
+		p := "replicaUpdates." + itoa(i+1) + ".member"
+		if u.Create != nil {
+			v.notNull(u.Create.RegionName != nil, p+".create.regionName")
+		}
+		if u.Delete != nil {
+			v.notNull(u.Delete.RegionName != nil, p+".delete.regionName")
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	t, err := s.lookupTable(c, &table)
+	if err != nil {
+		return nil, err
+	}
+	// eddy's rules, not DynamoDB's wording: one replica change per call, on
+	// its own, and no per-replica settings (Update) yet.
+	if len(ups) != 1 {
+		return nil, ddberr.Validationf("eddy applies one replica update per UpdateTable request; got %d", len(ups))
+	}
+	if others {
+		return nil, ddberr.Validationf("eddy applies ReplicaUpdates alone: send other table changes in their own UpdateTable request")
+	}
+	u := ups[0]
+	n := 0
+	for _, set := range []bool{u.Create != nil, u.Update != nil, u.Delete != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, ddberr.Validationf("A ReplicaUpdate must have exactly one of Create, Update or Delete")
+	}
+	if u.Update != nil {
+		return nil, ddberr.Validationf("eddy does not support per-replica settings yet (ReplicaUpdates Update)")
+	}
+	if s.global == nil {
+		return nil, ddberr.Validationf("Global tables are not configured on this server (eddy serve --global-regions)")
+	}
+	create, target := u.Create != nil, ""
+	if create {
+		target = *u.Create.RegionName
+	} else {
+		target = *u.Delete.RegionName
+	}
+	if err := s.global.UpdateReplica(ctx, c.region, table, create, target); err != nil {
+		return nil, err
+	}
+	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, nil
+}
+
+// describeReplicas adds a global table's GlobalTableVersion and Replicas
+// (the other regions' replicas, as DynamoDB lists them) to d, and shows
+// the table UPDATING while a replica is being created or deleted.
+func (s *Server) describeReplicas(t *store.Table, d *tableDescription) {
+	if s.global == nil {
+		return
+	}
+	reps, ok := s.global.Replicas(t.Region, t.Name)
+	if !ok {
+		return
+	}
+	d.GlobalTableVersion = globalTableVersion
+	for _, r := range reps {
+		if r.Status != "ACTIVE" && d.TableStatus == "ACTIVE" {
+			d.TableStatus = "UPDATING"
+		}
+		if r.Region == t.Region {
+			continue
+		}
+		d.Replicas = append(d.Replicas, map[string]string{"RegionName": r.Region, "ReplicaStatus": r.Status})
+	}
+}

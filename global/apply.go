@@ -1,0 +1,274 @@
+package global
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/lifecycle"
+	"github.com/eddydb/eddy/store"
+)
+
+// errNoTable: a change arrived before its replica table exists here (the
+// replica is being created); the consumer retries from its checkpoint.
+var errNoTable = errors.New("global: the replica table does not exist here yet")
+
+// syncConsumersLocked starts a consumer for every other region of the
+// table's replica set that has none, and stops those of regions no longer
+// in it. m.mu is held.
+func (m *Manager) syncConsumersLocked(table string, ts *tableState) {
+	want := map[string]bool{}
+	for _, r := range ts.set.Replicas {
+		if r.Region != m.opts.Region {
+			want[r.Region] = true
+		}
+	}
+	for origin, cancel := range ts.consumers {
+		if !want[origin] {
+			cancel()
+			delete(ts.consumers, origin)
+		}
+	}
+	for origin := range want {
+		if ts.consumers[origin] != nil {
+			continue
+		}
+		ctx, cancel := context.WithCancel(m.group.Context())
+		ts.consumers[origin] = cancel
+		if ts.lag[origin] == nil {
+			ts.lag[origin] = &lagStats{}
+		}
+		lag := ts.lag[origin]
+		m.group.Go("consumer "+table+" from "+origin, func(context.Context) { m.consume(ctx, table, origin, lag) })
+	}
+}
+
+// consume applies origin's changes to table, from the checkpoint on, until
+// ctx is done; a failure starts again from the checkpoint after a pause.
+func (m *Manager) consume(ctx context.Context, table, origin string, lag *lagStats) {
+	fail := lifecycle.Failures{Log: m.log.With("table", table, "origin", origin), What: "global tables: applying changes", Level: slog.LevelWarn}
+	for {
+		err := m.consumeOnce(ctx, table, origin, lag)
+		if ctx.Err() != nil {
+			return
+		}
+		fail.Report(err)
+		if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
+			return
+		}
+	}
+}
+
+func (m *Manager) checkpoint(table, origin string) (uint64, error) {
+	v, ok, err := m.ks.Get(checkpointKey(table, origin))
+	if err != nil || !ok {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *lagStats) error {
+	js, _, err := m.jetStream(ctx)
+	if err != nil {
+		return err
+	}
+	cp, err := m.checkpoint(table, origin)
+	if err != nil {
+		return err
+	}
+	stream, err := js.Stream(ctx, m.opts.Stream)
+	if err != nil {
+		return err
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{m.subject(table, origin)}}
+	if cp > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
+	}
+	cons, err := stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return err
+		}
+		// Changes already delivered are applied together (one batch, one
+		// sync) up to the first that touches an item twice; the first of a
+		// round is applied as soon as it arrives.
+		msgs := batch.Messages()
+		for open := true; open; {
+			msg, ok := <-msgs
+			if !ok {
+				break
+			}
+			var pend []pending
+			seen := map[string]bool{}
+			for {
+				p, err := decodeChange(msg)
+				if err != nil {
+					return err
+				}
+				k := p.c.Table + "\x00" + string(attr.AppendBinary(nil, p.c.Keys))
+				if seen[k] {
+					if err := m.applyAll(ctx, pend, origin, lag); err != nil {
+						return err
+					}
+					pend, seen = pend[:0], map[string]bool{}
+				}
+				seen[k] = true
+				pend = append(pend, p)
+				if len(pend) == applyBatch {
+					break
+				}
+				select {
+				case msg, open = <-msgs:
+				default:
+					msg = nil
+				}
+				if msg == nil {
+					break
+				}
+			}
+			if err := m.applyAll(ctx, pend, origin, lag); err != nil {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// applyBatch is the most changes one Pebble batch applies.
+const applyBatch = 256
+
+type pending struct {
+	c   change
+	seq uint64 // JetStream stream sequence
+}
+
+func decodeChange(msg jetstream.Msg) (pending, error) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return pending{}, err
+	}
+	var c change
+	if err := json.Unmarshal(msg.Data(), &c); err != nil {
+		return pending{}, fmt.Errorf("global: change at stream sequence %d: %w", md.Sequence.Stream, err)
+	}
+	return pending{c: c, seq: md.Sequence.Stream}, nil
+}
+
+// applyAll applies changes of distinct items in one write (all or none),
+// with the checkpoint of the last.
+func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, lag *lagStats) error {
+	if len(pend) == 0 {
+		return nil
+	}
+	muts := make([]store.Mutation, len(pend))
+	keys := make([][]byte, len(pend))
+	won := make([]bool, len(pend))
+	for i, p := range pend {
+		t := m.db.TableIn(m.opts.Region, p.c.Table)
+		if t == nil {
+			return fmt.Errorf("%w: %s", errNoTable, p.c.Table)
+		}
+		keys[i] = m.itemMetaKey(t, p.c.Keys)
+		muts[i] = store.Mutation{Table: t, Key: t.KeyOf(p.c.Keys), Apply: func(old attr.Item) (attr.Item, error) {
+			cur, ok, err := m.getMeta(keys[i])
+			if err != nil {
+				return nil, err
+			}
+			won[i] = !ok || cur.newer(p.c.TS, p.c.Region)
+			if !won[i] {
+				return old, nil
+			}
+			return p.c.New, nil
+		}}
+	}
+	last := pend[len(pend)-1]
+	_, err := m.db.Write(ctx, store.WriteOptions{Principal: store.Principal{Type: PrincipalType, ID: origin}, Op: "Replication",
+		Extra: func(b *store.Batch) error {
+			for i, p := range pend {
+				if won[i] {
+					if err := m.ks.Set(b, keys[i], meta{TS: p.c.TS, Region: p.c.Region, Deleted: p.c.New == nil, Keys: p.c.Keys}.encode()); err != nil {
+						return err
+					}
+				}
+			}
+			return m.ks.Set(b, checkpointKey(last.c.Table, origin), binary.BigEndian.AppendUint64(nil, last.seq))
+		}}, muts...)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixMicro()
+	for _, p := range pend {
+		lag.add(now-p.c.TS, p.seq)
+	}
+	return nil
+}
+
+// lagStats keeps the replication lag of the last changes applied from one
+// region: the time from the origin's write to the apply here.
+type lagStats struct {
+	mu      sync.Mutex
+	samples []int64 // µs, a ring of the last lagSamples
+	next    int
+	applied uint64 // the last stream sequence applied
+	at      time.Time
+}
+
+const lagSamples = 4096
+
+func (l *lagStats) add(us int64, seq uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.samples) < lagSamples {
+		l.samples = append(l.samples, us)
+	} else {
+		l.samples[l.next] = us
+		l.next = (l.next + 1) % lagSamples
+	}
+	l.applied, l.at = seq, time.Now()
+}
+
+// Lag summarizes the replication lag from one region.
+type Lag struct {
+	Origin       string        `json:"origin"`
+	Applied      uint64        `json:"appliedSequence"` // the last JetStream sequence applied
+	LastApplied  time.Time     `json:"lastApplied,omitzero"`
+	Samples      int           `json:"samples"`
+	P50, P99, Mx time.Duration `json:"-"`
+	P50ms        float64       `json:"p50Ms"`
+	P99ms        float64       `json:"p99Ms"`
+	MaxMs        float64       `json:"maxMs"`
+}
+
+func (l *lagStats) summary(origin string) Lag {
+	l.mu.Lock()
+	s := slices.Clone(l.samples)
+	out := Lag{Origin: origin, Applied: l.applied, LastApplied: l.at, Samples: len(s)}
+	l.mu.Unlock()
+	if len(s) == 0 {
+		return out
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	q := func(p float64) time.Duration { return time.Duration(s[int(p*float64(len(s)-1))]) * time.Microsecond }
+	out.P50, out.P99, out.Mx = q(0.5), q(0.99), time.Duration(s[len(s)-1])*time.Microsecond
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	out.P50ms, out.P99ms, out.MaxMs = ms(out.P50), ms(out.P99), ms(out.Mx)
+	return out
+}

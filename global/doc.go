@@ -1,0 +1,74 @@
+// Package global replicates global tables (DynamoDB's version 2019.11.21,
+// multi-Region eventual consistency) between eddy servers, each a region,
+// over one NATS JetStream system.
+//
+// # Basics
+//
+// A Manager (Open) serves one region: the server's --region. It joins the
+// store's write path as a store.ChangeLog; every local write to a global
+// table gets, in the write's own Pebble batch,
+//
+//  1. a timestamp from a hybrid clock: after the wall clock, after the last
+//     one handed out, and after the item's last write (so a local write
+//     always wins over the one it overwrites, whichever region made it);
+//  2. the item's meta, (timestamp, region, deleted), in store.SpaceGlobal,
+//     never in the item (clients never see it); a delete leaves it as a
+//     tombstone;
+//  3. an outbox entry with the new image (or the delete).
+//
+// The publisher drains the outbox onto JetStream (stream EDDY_GLOBAL,
+// subject <prefix>.chg.<table>.<origin>, Nats-Msg-Id <region>/<seq>) and
+// deletes what was acknowledged. For each other region of a table's
+// replica set, a consumer (an ordered JetStream consumer, started after
+// the checkpoint) applies that region's changes: the change is written if
+// its (timestamp, region) is newer than the item's meta (last writer wins),
+// and the checkpoint (the JetStream stream sequence) commits in the same
+// batch either way. Applied writes go through store.DB.Write like any other
+// (indexes, statistics, the table's stream) as a store.Principal of type
+// PrincipalType, which the change log skips: they are never published again.
+//
+// # Invariants
+//
+//  1. A change is published only after its write is durable, and at least
+//     once: its outbox entry goes with the write, and leaves only after
+//     JetStream acknowledged it.
+//  2. A change is applied at most once per region in effect: a redelivered
+//     one is no newer than the meta it left.
+//  3. Every replica converges to the same item, the write with the greatest
+//     (timestamp, region), whatever order changes arrive in: applying is a
+//     join (max) on a total order, and every write is delivered to every
+//     replica (JetStream keeps it MaxAge, 24h by default).
+//  4. A tombstone stays as long as a write older than it may still arrive:
+//     at least the stream's MaxAge after the delete. They are collected
+//     after Options.TombstoneTTL (2 × MaxAge, 48h, by default), each under
+//     its item's lock and only while it is still the item's last write.
+//
+// # Locks
+//
+// Manager.mu guards the replica sets and consumers. Prepare takes it inside
+// the store's write path (item locks, the catalog lock held): so m.mu is
+// never held while calling anything that takes a store lock (DB.Write,
+// DB.TableIn, the DynamoDB API); it may be held across a KeySpace write.
+//
+// # Control plane
+//
+// UpdateTable's ReplicaUpdates (UpdateReplica) record the replica CREATING
+// (or DELETING) at once and continue in the background, again after a
+// restart: a NATS request to the target region creates the table there from
+// this region's DescribeTable (same keys, indexes, billing, stream), then
+// a backfill publishes a snapshot of every item (each read with its meta
+// under the item's lock) and every tombstone, then the replica is marked
+// ACTIVE and the replica set sent to every replica, each of which starts
+// consuming the regions it does not consume yet.
+//
+// # Caveats
+//
+// Replica changes are serialized per region (ResourceInUse while one is in
+// progress), not across regions: two changes sent to two regions at once
+// can leave the replica sets disagreeing. A DeleteTable of a replica removes it
+// from the replica set (watchCatalog) without the table going DELETING for
+// the others first. Per-replica
+// settings (ReplicaUpdates Update), the 2017.11.29 calls and multi-Region
+// strong consistency are not built. A region behind by more than the
+// stream's MaxAge loses the trimmed changes (no re-backfill yet).
+package global

@@ -1,0 +1,433 @@
+package global
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/lifecycle"
+	"github.com/eddydb/eddy/store"
+)
+
+// Version is DescribeTable's GlobalTableVersion for every replica.
+const Version = "2019.11.21"
+
+// PrincipalType marks the writes a replica applies for another region:
+// the change log skips them (they are never published again), and the
+// stream shows them with no userIdentity (only Service principals get one).
+const PrincipalType = "Replication"
+
+// Replica statuses, as DynamoDB's ReplicaStatus.
+const (
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+	StatusDeleting = "DELETING"
+)
+
+// Options configure a Manager. Region and Regions are required.
+type Options struct {
+	// Region is this server's region (eddy serve --region): the region of
+	// the tables it replicates and of the changes it publishes.
+	Region string
+	// Regions are the regions of the eddy servers that may hold replicas
+	// (--global-regions), this one included.
+	Regions []string
+	// URL is the NATS server (several separated by commas), or Connect
+	// starts one (the embedded server) and returns its URL.
+	URL     string
+	Connect func() (string, error)
+	// Call runs a DynamoDB operation in process in region (api.Server.CallIn):
+	// DescribeTable of a table being replicated, CreateTable and DeleteTable
+	// of a replica.
+	Call func(ctx context.Context, region, op string, req []byte) ([]byte, error)
+	// Subject prefixes every subject: <Subject>.chg.<table>.<origin> carries
+	// changes, <Subject>.ctl.<region> control requests. Default "eddyg".
+	Subject string
+	// Stream is the JetStream stream of changes. Default "EDDY_GLOBAL".
+	Stream string
+	// StreamReplicas is the stream's replication factor in a JetStream
+	// cluster (3 keeps every change through the loss of a NATS server).
+	// Default 1. It applies when this region creates the stream.
+	StreamReplicas int
+	// MaxAge is how long the stream keeps a change. Default 24h.
+	MaxAge time.Duration
+	// RetryBackoff is the pause after a failure (publish, apply, control
+	// request) before the next attempt. Default 200ms.
+	RetryBackoff time.Duration
+	// TombstoneTTL is how long a delete's tombstone is kept: it must
+	// outlive every write older than the delete that may still arrive, so
+	// at least MaxAge (a change older than that is trimmed from the stream)
+	// plus the longest a region may stay cut off and still catch up.
+	// Default 2 × MaxAge (48h).
+	TombstoneTTL time.Duration
+	// CollectInterval is how often tombstones older than TombstoneTTL are
+	// removed. Default 1h.
+	CollectInterval time.Duration
+	// AckTimeout bounds the wait for JetStream's ack of a publish; the
+	// unacknowledged changes are published again after it. Default 10s.
+	AckTimeout time.Duration
+	// OnLocalWrite, when set, hears of every committed local write to a
+	// global table with the timestamp it was given (tests check last writer
+	// wins with it). It runs after the commit, with the item's lock held:
+	// it must not block or write.
+	OnLocalWrite func(Write)
+	// Logger receives failures, once per change of state. Default: discard.
+	Logger *slog.Logger
+}
+
+// Write is a local write as OnLocalWrite hears of it.
+type Write struct {
+	Table  string
+	Keys   attr.Item
+	New    attr.Item // nil: deleted
+	TS     int64     // microseconds, the write's replication timestamp
+	Region string
+}
+
+// Replica is one region's copy of a global table.
+type Replica struct {
+	Region string `json:"region"`
+	Status string `json:"status"`
+	// By is the region that runs the replica's creation or deletion (the
+	// one UpdateTable was sent to): only it resumes the work after a
+	// restart. Empty once ACTIVE.
+	By string `json:"by,omitempty"`
+}
+
+// replicaSet is a global table's configuration in one region (key 'g').
+type replicaSet struct {
+	Replicas []Replica `json:"replicas"` // every region, this one included
+}
+
+func (s replicaSet) find(region string) int {
+	return slices.IndexFunc(s.Replicas, func(r Replica) bool { return r.Region == region })
+}
+
+// change is one replicated change, the body of a JetStream message and of
+// an outbox entry.
+type change struct {
+	Table  string    `json:"t"`
+	Keys   attr.Item `json:"k"`
+	New    attr.Item `json:"n,omitempty"` // nil: a delete
+	TS     int64     `json:"ts"`
+	Region string    `json:"r"`
+}
+
+// Manager replicates the global tables of one region: it captures their
+// local writes (a store.ChangeLog), publishes them to JetStream, applies
+// the other regions' changes, and runs the replica control plane. Safe for
+// concurrent use.
+type Manager struct {
+	db    *store.DB
+	ks    store.KeySpace
+	opts  Options
+	log   *slog.Logger
+	group *lifecycle.Group
+
+	clock atomic.Int64  // the last timestamp handed out (µs)
+	seq   atomic.Uint64 // the last outbox sequence handed out
+	wake  chan struct{}
+
+	mu        sync.Mutex
+	tables    map[string]*tableState
+	connected chan struct{} // closed once the connection is up
+	nc        *nats.Conn
+	js        jetstream.JetStream
+}
+
+type tableState struct {
+	set       replicaSet
+	consumers map[string]context.CancelFunc // by origin region
+	lag       map[string]*lagStats          // by origin region
+}
+
+// Open loads the global tables' configuration, registers the change log
+// and starts the publisher, the consumers and the control subscriber. Call
+// before serving writes; Close stops it all.
+func Open(db *store.DB, opts Options) (*Manager, error) {
+	if opts.Region == "" {
+		return nil, errors.New("global: Options.Region is required")
+	}
+	if !slices.Contains(opts.Regions, opts.Region) {
+		opts.Regions = append(opts.Regions, opts.Region)
+	}
+	if opts.Subject == "" {
+		opts.Subject = "eddyg"
+	}
+	if opts.Stream == "" {
+		opts.Stream = "EDDY_GLOBAL"
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = 24 * time.Hour
+	}
+	if opts.TombstoneTTL == 0 {
+		opts.TombstoneTTL = 2 * opts.MaxAge
+	}
+	if opts.CollectInterval == 0 {
+		opts.CollectInterval = time.Hour
+	}
+	if opts.AckTimeout == 0 {
+		opts.AckTimeout = 10 * time.Second
+	}
+	if opts.RetryBackoff == 0 {
+		opts.RetryBackoff = 200 * time.Millisecond
+	}
+	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
+		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{})}
+	m.clock.Store(time.Now().UnixMicro())
+	m.seq.Store(uint64(time.Now().UnixNano()))
+	err := m.ks.Scan([]byte{pOutbox}, []byte{pOutbox + 1}, func(k, _ []byte) error {
+		m.seq.Store(max(m.seq.Load(), binary.BigEndian.Uint64(k[1:])))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = m.ks.Scan([]byte{pConfig}, []byte{pConfig + 1}, func(k, v []byte) error {
+		var set replicaSet
+		if err := json.Unmarshal(v, &set); err != nil {
+			return fmt.Errorf("global: table %s: %w", k[1:], err)
+		}
+		m.tables[string(k[1:])] = &tableState{set: set, consumers: map[string]context.CancelFunc{}, lag: map[string]*lagStats{}}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.RegisterChangeLog(m)
+	m.group = lifecycle.New(context.Background(), "global tables", m.log)
+	m.group.Go("connect", m.connect)
+	m.group.Go("publisher", m.publish)
+	catalog := make(chan struct{}, 1)
+	db.OnCatalogChange(func() {
+		select {
+		case catalog <- struct{}{}:
+		default:
+		}
+	})
+	m.group.Go("tombstone collection", m.collectTombstones)
+	m.group.Go("catalog watch", func(ctx context.Context) { m.watchCatalog(ctx, catalog) })
+	m.mu.Lock()
+	for name, ts := range m.tables {
+		m.syncConsumersLocked(name, ts)
+		for _, r := range ts.set.Replicas {
+			if r.By != m.opts.Region {
+				continue
+			}
+			switch r.Status {
+			case StatusCreating:
+				m.goCreate(name, r.Region)
+			case StatusDeleting:
+				m.goDelete(name, r.Region)
+			}
+		}
+	}
+	m.mu.Unlock()
+	return m, nil
+}
+
+// Close stops the background work and the NATS connection.
+func (m *Manager) Close() error {
+	m.group.Stop()
+	m.mu.Lock()
+	nc := m.nc
+	m.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
+	return nil
+}
+
+// connect dials NATS until it succeeds, then subscribes to this region's
+// control subject and creates the stream.
+func (m *Manager) connect(ctx context.Context) {
+	fail := lifecycle.Failures{Log: m.log, What: "global tables: NATS connection", Level: slog.LevelWarn}
+	for {
+		err := func() error {
+			url := m.opts.URL
+			if m.opts.Connect != nil {
+				u, err := m.opts.Connect()
+				if err != nil {
+					return err
+				}
+				url = u
+			}
+			nc, err := nats.Connect(url, nats.Name("eddy global tables "+m.opts.Region), nats.MaxReconnects(-1),
+				nats.ReconnectWait(250*time.Millisecond))
+			if err != nil {
+				return err
+			}
+			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(m.opts.AckTimeout))
+			if err != nil {
+				nc.Close()
+				return err
+			}
+			if _, err := nc.Subscribe(m.opts.Subject+".ctl."+m.opts.Region, m.control); err != nil {
+				nc.Close()
+				return err
+			}
+			if err := m.ensureStream(ctx, js); err != nil {
+				nc.Close()
+				return err
+			}
+			m.mu.Lock()
+			m.nc, m.js = nc, js
+			close(m.connected)
+			m.mu.Unlock()
+			return nil
+		}()
+		fail.Report(err)
+		if err == nil {
+			return
+		}
+		if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
+			return
+		}
+	}
+}
+
+func (m *Manager) ensureStream(ctx context.Context, js jetstream.JetStream) error {
+	if _, err := js.Stream(ctx, m.opts.Stream); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.opts.Stream, Subjects: []string{m.opts.Subject + ".chg.>"},
+		Storage: jetstream.FileStorage, MaxAge: m.opts.MaxAge, Duplicates: 10 * time.Minute, Replicas: max(m.opts.StreamReplicas, 1)})
+	if err != nil {
+		if _, err2 := js.Stream(ctx, m.opts.Stream); err2 == nil {
+			return nil // another region created it first
+		}
+	}
+	return err
+}
+
+// jetStream waits for the connection.
+func (m *Manager) jetStream(ctx context.Context) (jetstream.JetStream, *nats.Conn, error) {
+	select {
+	case <-m.connected:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.js, m.nc, nil
+}
+
+// subject is where origin's changes to table go. Table names may hold '.',
+// a subject's separator, and never '~' ([a-zA-Z0-9_.-]+), so '.' becomes '~'.
+func (m *Manager) subject(table, origin string) string {
+	tok := []byte(table)
+	for i, c := range tok {
+		if c == '.' {
+			tok[i] = '~'
+		}
+	}
+	return m.opts.Subject + ".chg." + string(tok) + "." + origin
+}
+
+// tick returns a timestamp after both the last one handed out and prev
+// (the item's last write): a hybrid clock, so that a local write always
+// wins over the write it overwrites, even one from a region whose clock is
+// ahead.
+func (m *Manager) tick(prev int64) int64 {
+	for {
+		last := m.clock.Load()
+		ts := max(time.Now().UnixMicro(), last+1, prev+1)
+		if m.clock.CompareAndSwap(last, ts) {
+			return ts
+		}
+	}
+}
+
+func (m *Manager) nextSeq() uint64 {
+	for {
+		last := m.seq.Load()
+		s := max(uint64(time.Now().UnixNano()), last+1)
+		if m.seq.CompareAndSwap(last, s) {
+			return s
+		}
+	}
+}
+
+// isGlobal reports whether a table of this region is replicated.
+func (m *Manager) isGlobal(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.tables[name]
+	return ok
+}
+
+func (m *Manager) itemMetaKey(t *store.Table, keys attr.Item) []byte {
+	var rng attr.Value
+	if t.Range != nil {
+		rng = keys[t.Range.Name]
+	}
+	return metaKey(t.ID, keys[t.Hash.Name], rng)
+}
+
+func (m *Manager) getMeta(key []byte) (meta, bool, error) {
+	v, ok, err := m.ks.Get(key)
+	if err != nil || !ok {
+		return meta{}, false, err
+	}
+	md, err := decodeMeta(v)
+	return md, err == nil, err
+}
+
+// Prepare is the store.ChangeLog: each local change of a global table gets
+// a timestamp after its item's last one, its meta, and an outbox entry, in
+// the write's batch. Changes applied for other regions are left alone.
+func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), error) {
+	var local []Write
+	for _, c := range changes {
+		if c.Table.Region != m.opts.Region || c.Principal.Type == PrincipalType || !m.isGlobal(c.Table.Name) {
+			continue
+		}
+		key := m.itemMetaKey(c.Table, c.Keys)
+		old, _, err := m.getMeta(key)
+		if err != nil {
+			return nil, err
+		}
+		ts := m.tick(old.TS)
+		if err := m.ks.Set(b, key, meta{TS: ts, Region: m.opts.Region, Deleted: c.New == nil, Keys: c.Keys}.encode()); err != nil {
+			return nil, err
+		}
+		body, err := json.Marshal(change{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
+		if err != nil {
+			return nil, err
+		}
+		if err := m.ks.Set(b, outboxKey(m.nextSeq()), body); err != nil {
+			return nil, err
+		}
+		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
+	}
+	if len(local) == 0 {
+		return nil, nil
+	}
+	return func(ok bool) {
+		if !ok {
+			return
+		}
+		select {
+		case m.wake <- struct{}{}:
+		default:
+		}
+		if m.opts.OnLocalWrite != nil {
+			for _, w := range local {
+				m.opts.OnLocalWrite(w)
+			}
+		}
+	}, nil
+}

@@ -1,0 +1,102 @@
+package global
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/eddydb/eddy/attr"
+)
+
+// The keys of store.SpaceGlobal (relative to its prefix byte 0xA0):
+//
+//	'm' <table id:4> enc(pk) [enc(sk)]  → meta: the last write of an item
+//	                                      ┌──────────┬───────┬─────────┬────────┬──────────────────────┐
+//	                                      │ ts u64be │ flags │ len u8  │ region │ keys (tombstone only)│
+//	                                      └──────────┴───────┴─────────┴────────┴──────────────────────┘
+//	                                      ts: microseconds (hybrid clock), flags 1: deleted (a tombstone,
+//	                                      which keeps the key attributes, attr binary, for backfills)
+//	'o' <seq:8>                         → outbox: a local change waiting for its JetStream ack (change, JSON)
+//	'c' <table> 0x00 <origin region>    → checkpoint: the JetStream stream sequence of the last change
+//	                                      from origin applied here (u64be)
+//	'g' <table>                         → the table's replica set (replicaSet, JSON)
+//
+// The meta key uses the table's local ID (store.Table.ID), so a table
+// dropped and created again starts with no meta; enc is attr.AppendKey
+// (order-preserving, self-delimiting).
+const (
+	pMeta       = 'm'
+	pOutbox     = 'o'
+	pCheckpoint = 'c'
+	pConfig     = 'g'
+)
+
+// metaPrefix is the prefix of a table's meta keys.
+func metaPrefix(tableID uint32) []byte { return binary.BigEndian.AppendUint32([]byte{pMeta}, tableID) }
+
+func metaKey(tableID uint32, hash, rng attr.Value) []byte {
+	k := metaPrefix(tableID)
+	k = attr.AppendKey(k, hash)
+	if !rng.IsZero() {
+		k = attr.AppendKey(k, rng)
+	}
+	return k
+}
+
+func outboxKey(seq uint64) []byte { return binary.BigEndian.AppendUint64([]byte{pOutbox}, seq) }
+
+func checkpointKey(table, origin string) []byte {
+	k := append([]byte{pCheckpoint}, table...)
+	return append(append(k, 0), origin...)
+}
+
+func configKey(table string) []byte { return append([]byte{pConfig}, table...) }
+
+// meta is the replication metadata of an item's last write: who wrote it
+// and when, by the clock of the region that wrote it. Stored with every
+// item of a global table (not in the item: clients never see it) and kept
+// after a delete as a tombstone, so that an older write that arrives late
+// cannot bring the item back.
+type meta struct {
+	TS      int64 // microseconds since the epoch (hybrid: never below the previous write's + 1)
+	Region  string
+	Deleted bool
+	Keys    attr.Item // a tombstone's key attributes
+}
+
+// newer reports whether a write (ts, region) wins over m under last writer
+// wins: the later timestamp, and the greater region name on a tie.
+func (m meta) newer(ts int64, region string) bool {
+	if ts != m.TS {
+		return ts > m.TS
+	}
+	return region > m.Region
+}
+
+func (m meta) encode() []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 10+len(m.Region)), uint64(m.TS))
+	var f byte
+	if m.Deleted {
+		f = 1
+	}
+	b = append(append(append(b, f), byte(len(m.Region))), m.Region...)
+	if m.Deleted {
+		b = attr.AppendBinary(b, m.Keys)
+	}
+	return b
+}
+
+func decodeMeta(b []byte) (meta, error) {
+	if len(b) < 10 || len(b) < 10+int(b[9]) {
+		return meta{}, errors.New("global: short item meta")
+	}
+	n := 10 + int(b[9])
+	md := meta{TS: int64(binary.BigEndian.Uint64(b)), Deleted: b[8]&1 != 0, Region: string(b[10:n])}
+	if md.Deleted && len(b) > n {
+		keys, err := attr.DecodeBinary(b[n:])
+		if err != nil {
+			return meta{}, err
+		}
+		md.Keys = keys
+	}
+	return md, nil
+}

@@ -1,0 +1,78 @@
+package global
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/store"
+)
+
+// TestCollectTombstones: a delete's tombstone is kept until it is older
+// than TombstoneTTL, then removed; an item's meta is never removed.
+func TestCollectTombstones(t *testing.T) {
+	db, err := store.Open(store.Options{InMemory: true, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tbl, err := db.CreateTable(&store.Table{Name: "tombs", Hash: store.KeyElement{Name: "pk", Type: attr.TypeS},
+		AttrDefs: []store.KeyElement{{Name: "pk", Type: attr.TypeS}}, BillingMode: "PAY_PER_REQUEST"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// NATS is never reached: the consumers wait, and nothing is published.
+	m, err := Open(db, Options{Region: "us-east-1", Regions: []string{"us-east-1", "us-west-2"}, URL: "nats://127.0.0.1:1",
+		TombstoneTTL: time.Hour, CollectInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.mu.Lock()
+	err = m.saveLocked("tombs", replicaSet{Replicas: []Replica{{Region: "us-east-1", Status: StatusActive}, {Region: "us-west-2", Status: StatusActive}}})
+	m.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	put := func(pk string, del bool) {
+		t.Helper()
+		_, err := db.Write(ctx, store.WriteOptions{}, store.Mutation{Table: tbl, Key: attr.Item{"pk": attr.S(pk)},
+			Apply: func(attr.Item) (attr.Item, error) {
+				if del {
+					return nil, nil
+				}
+				return attr.Item{"pk": attr.S(pk), "v": attr.S("x")}, nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("kept", false)
+	put("gone", false)
+	put("gone", true)
+	metaOf := func(pk string) (meta, bool) {
+		md, ok, err := m.getMeta(m.itemMetaKey(tbl, attr.Item{"pk": attr.S(pk)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return md, ok
+	}
+	if md, ok := metaOf("gone"); !ok || !md.Deleted {
+		t.Fatalf("no tombstone after the delete: %+v %v", md, ok)
+	}
+	if n, err := m.CollectTombstones(ctx); err != nil || n != 0 {
+		t.Fatalf("a young tombstone collected: %d %v", n, err)
+	}
+	m.opts.TombstoneTTL = -time.Hour // every tombstone is older than the cutoff
+	if n, err := m.CollectTombstones(ctx); err != nil || n != 1 {
+		t.Fatalf("collected %d, %v; want 1", n, err)
+	}
+	if _, ok := metaOf("gone"); ok {
+		t.Error("the tombstone is still there")
+	}
+	if md, ok := metaOf("kept"); !ok || md.Deleted {
+		t.Errorf("the live item's meta: %+v %v", md, ok)
+	}
+}

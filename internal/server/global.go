@@ -1,0 +1,99 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/global"
+	"github.com/eddydb/eddy/internal/arn"
+	"github.com/eddydb/eddy/internal/jsonhttp"
+)
+
+// openGlobal opens the replication of global tables when Options.GlobalRegions
+// names peers: over the NATS server the relays use (the embedded one unless
+// --nats names one), after the relays, so it closes before them.
+func (s *Server) openGlobal(sub func(string) *slog.Logger) error {
+	if len(s.opts.GlobalRegions) == 0 {
+		return nil
+	}
+	o := s.opts.Global
+	o.Region, o.Regions, o.Logger = s.opts.Region, s.opts.GlobalRegions, sub("global")
+	o.Call = func(ctx context.Context, region, op string, req []byte) ([]byte, error) {
+		return s.api.CallIn(ctx, region, op, req, "")
+	}
+	switch s.opts.NATS {
+	case NATSEmbedded, "":
+		o.Connect = func() (string, error) { return s.startNATS(sub("nats")) }
+	default:
+		o.URL = s.opts.NATS
+	}
+	g, err := global.Open(s.db, o)
+	if err != nil {
+		return err
+	}
+	s.global.m = g
+	s.opened("global", g.Close)
+	return nil
+}
+
+// Global returns the replication of global tables, nil when not configured.
+func (s *Server) Global() *global.Manager { return s.global.m }
+
+// globalTables is api.GlobalTables over the manager, which is opened after
+// the api (it runs DynamoDB operations through it): nil until then.
+type globalTables struct{ m *global.Manager }
+
+func (g *globalTables) Replicas(region, table string) ([]api.Replica, bool) {
+	if g.m == nil {
+		return nil, false
+	}
+	reps, ok := g.m.Replicas(region, table)
+	out := make([]api.Replica, len(reps))
+	for i, r := range reps {
+		out[i] = api.Replica{Region: r.Region, Status: r.Status}
+	}
+	return out, ok
+}
+
+func (g *globalTables) UpdateReplica(ctx context.Context, region, table string, create bool, target string) error {
+	return g.m.UpdateReplica(ctx, region, table, create, target)
+}
+
+// globalDeps is api.Deps.Global: nil when no global regions are configured.
+func globalDeps(opts Options, g *globalTables) api.GlobalTables {
+	if len(opts.GlobalRegions) == 0 {
+		return nil
+	}
+	return g
+}
+
+// globalHandler serves GET /eddy/global/tables/NAME: the table's replicas,
+// their status and the replication lag from each other region
+// (global.Status; eddy tables replicas NAME).
+func (s *Server) globalHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/eddy/global/tables/")
+		if r.Method != http.MethodGet {
+			jsonhttp.Error(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		if s.global.m == nil {
+			jsonhttp.Error(w, http.StatusNotFound, "global tables are not configured (eddy serve --global-regions)")
+			return
+		}
+		// Per region like eddy's other admin APIs: global tables are those of
+		// the server's region; a request signed for another finds none.
+		sc, _ := arn.ParseScope(r) // an unreadable scope was refused before the mux
+		region := cmp.Or(sc.Region, s.opts.Region)
+		st, ok := s.global.m.Status(name)
+		if !ok || region != s.opts.Region {
+			jsonhttp.Error(w, http.StatusNotFound, "table "+name+" is not a global table in region "+region)
+			return
+		}
+		jsonhttp.Write(w, http.StatusOK, st)
+	})
+}
