@@ -303,6 +303,11 @@ func (s *Server) getItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	consistent := in.ConsistentRead != nil && *in.ConsistentRead
+	if consistent {
+		if err := s.barrier(ctx, t, in.Key); err != nil {
+			return nil, err
+		}
+	}
 	pk := in.Key[t.Hash.Name]
 	rd := capacity.Read{Table: t, Key: &pk, Op: c.op}
 	if err := s.admitRead(rd); err != nil {

@@ -23,5 +23,8 @@ func (s *Server) writeItem(ctx context.Context, c *call, m store.Mutation) ([]st
 		}
 		return []store.Result{r}, nil
 	}
+	if err := s.barrier(ctx, m.Table, m.Key); err != nil {
+		return nil, err
+	}
 	return s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op}, m)
 }

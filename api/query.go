@@ -81,6 +81,11 @@ func (s *Server) read(ctx context.Context, c *call, isQuery bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.consistent {
+		if err := s.barrier(ctx, p.spec.Table, nil); err != nil {
+			return nil, err
+		}
+	}
 	return s.renderRead(ctx, c, p)
 }
 

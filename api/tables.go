@@ -337,6 +337,7 @@ type tableDescription struct {
 	RestoreSummary            map[string]any      `json:"RestoreSummary,omitempty"`
 	GlobalTableVersion        string              `json:"GlobalTableVersion,omitempty"`
 	Replicas                  []map[string]string `json:"Replicas,omitempty"`
+	MultiRegionConsistency    string              `json:"MultiRegionConsistency,omitempty"`
 }
 
 // epochTime renders as DynamoDB's epoch seconds with a fraction.
@@ -463,6 +464,9 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 	}
 	d.GlobalSecondaryIndexes, d.LocalSecondaryIndexes = s.describeIndexes(t, status)
 	s.describeReplicas(t, d)
+	if st := s.strongTables(); st != nil {
+		d.MultiRegionConsistency = st.Consistency(t.Region, t.Name)
+	}
 	if r := t.Restore; r != nil {
 		d.RestoreSummary = map[string]any{"RestoreDateTime": epochTime(r.At), "RestoreInProgress": r.InProgress}
 		if r.SourceBackupArn != "" {
@@ -640,6 +644,9 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	}
 	if in.GlobalSecondaryIndexUpdates != nil && len(in.GlobalSecondaryIndexUpdates) == 0 {
 		return nil, ddberr.Invalidf("List of GlobalSecondaryIndexUpdates is empty")
+	}
+	if out, ok, err := s.updateStrong(ctx, c, *in.TableName); ok {
+		return out, err
 	}
 	if in.ReplicaUpdates != nil {
 		others := in.BillingMode != "" || in.ProvisionedThroughput != nil || in.StreamSpecification != nil ||

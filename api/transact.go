@@ -123,6 +123,9 @@ func (s *Server) transactWriteItems(ctx context.Context, c *call) (any, error) {
 	if err := txPayload(in.TransactItems); err != nil {
 		return nil, err
 	}
+	if err := s.refuseStrong(c.region, txTables(in.TransactItems)); err != nil {
+		return nil, err
+	}
 
 	plans := make([]txPlan, len(in.TransactItems))
 	seen := map[string]bool{}
@@ -670,6 +673,11 @@ func (s *Server) transactGetItems(ctx context.Context, c *call) (any, error) {
 	projs := make([]*expr.Projection, len(in.TransactItems))
 	seen := map[string]bool{}
 	var invalid []error // per item, as for TransactWriteItems
+	for _, ti := range in.TransactItems {
+		if err := s.refuseStrong(c.region, []*string{ti.Get.TableName}); err != nil {
+			return nil, err
+		}
+	}
 	for i, ti := range in.TransactItems {
 		g := ti.Get
 		proj, err := getProjection(&keysAndAttributes{ProjectionExpression: g.ProjectionExpression, ExpressionAttributeNames: g.ExpressionAttributeNames})

@@ -28,6 +28,10 @@ var errNoTable = errors.New("global: the replica table does not exist here yet")
 // table's replica set that has none, and stops those of regions no longer
 // in it. m.mu is held.
 func (m *Manager) syncConsumersLocked(table string, ts *tableState) {
+	if ts.set.Consistency == ConsistencyStrong {
+		m.syncStrongLocked(table, ts)
+		return
+	}
 	want := map[string]bool{}
 	for _, r := range ts.set.Replicas {
 		if r.Region != m.opts.Region {

@@ -110,7 +110,7 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 	ts := m.tables[table]
 	set := replicaSet{Replicas: []Replica{{Region: m.opts.Region, Status: StatusActive}}}
 	if ts != nil {
-		set = replicaSet{Replicas: slices.Clone(ts.set.Replicas)}
+		set = ts.set.clone()
 		for _, r := range set.Replicas {
 			// A replica still CREATING may be deleted: a creation that
 			// cannot finish (the region has a table of the name that is not
@@ -237,7 +237,8 @@ func (m *Manager) deleteReplica(ctx context.Context, table, target string) error
 		m.mu.Unlock()
 		return nil
 	}
-	set := replicaSet{Replicas: slices.DeleteFunc(slices.Clone(ts.set.Replicas), func(r Replica) bool { return r.Region == target })}
+	set := ts.set.clone()
+	set.Replicas = slices.DeleteFunc(set.Replicas, func(r Replica) bool { return r.Region == target })
 	err := m.saveLocked(table, set)
 	m.mu.Unlock()
 	if err != nil {
@@ -274,7 +275,8 @@ func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
 			if ts == nil {
 				continue
 			}
-			rest := replicaSet{Replicas: slices.DeleteFunc(slices.Clone(ts.set.Replicas), func(r Replica) bool { return r.Region == m.opts.Region })}
+			rest := ts.set.clone()
+			rest.Replicas = slices.DeleteFunc(rest.Replicas, func(r Replica) bool { return r.Region == m.opts.Region })
 			if err := m.saveLocked(name, replicaSet{}); err != nil {
 				m.log.Error("global tables: leaving the replica set of a deleted table", "table", name, "err", err)
 				continue
@@ -310,7 +312,7 @@ func (m *Manager) set(table string) (replicaSet, bool) {
 	if ts == nil {
 		return replicaSet{}, false
 	}
-	return replicaSet{Replicas: slices.Clone(ts.set.Replicas)}, true
+	return ts.set.clone(), true
 }
 
 // setStatus records target's status here and tells every other replica.
@@ -321,7 +323,7 @@ func (m *Manager) setStatus(ctx context.Context, table, target, status string) e
 		m.mu.Unlock()
 		return nil
 	}
-	set := replicaSet{Replicas: slices.Clone(ts.set.Replicas)}
+	set := ts.set.clone()
 	if i := set.find(target); i >= 0 {
 		set.Replicas[i].Status, set.Replicas[i].By = status, ""
 	}

@@ -77,6 +77,14 @@ type Options struct {
 	// AckTimeout bounds the wait for JetStream's ack of a publish; the
 	// unacknowledged changes are published again after it. Default 10s.
 	AckTimeout time.Duration
+	// StrongTimeout bounds an MRSC write's publish and a strongly
+	// consistent read's barrier: past it the region answers
+	// InternalServerError (it cannot reach a quorum). Default 5s.
+	StrongTimeout time.Duration
+	// BeforeStrongPublish, when set, runs before an MRSC write is
+	// published, with the item's lock held: tests order two regions'
+	// writes to one item with it.
+	BeforeStrongPublish func(table string, keys attr.Item)
 	// OnLocalWrite, when set, hears of every committed local write to a
 	// global table with the timestamp it was given (tests check last writer
 	// wins with it). It runs after the commit, with the item's lock held:
@@ -108,6 +116,16 @@ type Replica struct {
 // replicaSet is a global table's configuration in one region (key 'g').
 type replicaSet struct {
 	Replicas []Replica `json:"replicas"` // every region, this one included
+	// Consistency is ConsistencyStrong for an MRSC table ("": MREC), and
+	// Epoch names its subjects (strong.go), fixed when it became global.
+	Consistency string `json:"consistency,omitempty"`
+	Epoch       string `json:"epoch,omitempty"`
+}
+
+// clone copies the set (its replicas slice included).
+func (s replicaSet) clone() replicaSet {
+	s.Replicas = slices.Clone(s.Replicas)
+	return s
 }
 
 func (s replicaSet) find(region string) int {
@@ -150,6 +168,7 @@ type tableState struct {
 	set       replicaSet
 	consumers map[string]context.CancelFunc // by origin region
 	lag       map[string]*lagStats          // by origin region
+	strong    *strongTable                  // MRSC tables only (strong.go)
 }
 
 // Open loads the global tables' configuration, registers the change log
@@ -179,6 +198,9 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	}
 	if opts.AckTimeout == 0 {
 		opts.AckTimeout = 10 * time.Second
+	}
+	if opts.StrongTimeout == 0 {
+		opts.StrongTimeout = 5 * time.Second
 	}
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 200 * time.Millisecond
@@ -221,6 +243,18 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	m.mu.Lock()
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)
+		if ts.set.Consistency == ConsistencyStrong {
+			var creating []string
+			for _, r := range ts.set.Replicas {
+				if r.By == m.opts.Region && r.Status == StatusCreating {
+					creating = append(creating, r.Region)
+				}
+			}
+			if len(creating) > 0 {
+				m.goCreateInTurn(name, creating)
+			}
+			continue
+		}
 		for _, r := range ts.set.Replicas {
 			if r.By != m.opts.Region {
 				continue
@@ -278,6 +312,10 @@ func (m *Manager) connect(ctx context.Context) {
 				return err
 			}
 			if err := m.ensureStream(ctx, js); err != nil {
+				nc.Close()
+				return err
+			}
+			if err := m.ensureStrongStream(ctx, js); err != nil {
 				nc.Close()
 				return err
 			}
@@ -391,8 +429,16 @@ func (m *Manager) getMeta(key []byte) (meta, bool, error) {
 // the write's batch. Changes applied for other regions are left alone.
 func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), error) {
 	var local []Write
+	var strong []*strongTable
 	for _, c := range changes {
 		if c.Table.Region != m.opts.Region || c.Principal.Type == PrincipalType || !m.isGlobal(c.Table.Name) {
+			continue
+		}
+		if st, set := m.strong(c.Table.Name); st != nil {
+			if err := m.prepareStrong(b, c, set); err != nil {
+				return nil, err
+			}
+			strong = append(strong, st)
 			continue
 		}
 		key := m.itemMetaKey(c.Table, c.Keys)
@@ -413,10 +459,13 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 		}
 		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
 	}
-	if len(local) == 0 {
+	if len(local) == 0 && len(strong) == 0 {
 		return nil, nil
 	}
 	return func(ok bool) {
+		for _, st := range strong {
+			st.advance(0) // the items' sequences moved: wake the barriers
+		}
 		if !ok {
 			return
 		}

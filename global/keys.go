@@ -19,6 +19,7 @@ import (
 //	'c' <table> 0x00 <origin region>    → checkpoint: the JetStream stream sequence of the last change
 //	                                      from origin applied here (u64be)
 //	'g' <table>                         → the table's replica set (replicaSet, JSON)
+//	'q' <table id:4> enc(pk) [enc(sk)]  → MRSC: the stream sequence of the item's last write applied here (u64be)
 //
 // The meta key uses the table's local ID (store.Table.ID), so a table
 // dropped and created again starts with no meta; enc is attr.AppendKey
@@ -28,6 +29,7 @@ const (
 	pOutbox     = 'o'
 	pCheckpoint = 'c'
 	pConfig     = 'g'
+	pItemSeq    = 'q'
 )
 
 // metaPrefix is the prefix of a table's meta keys.

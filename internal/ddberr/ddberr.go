@@ -58,6 +58,8 @@ const (
 	KindImportConflict
 	KindInvalidExportTime
 	KindPolicyNotFound
+	// Global tables in multi-Region strong consistency.
+	KindReplicatedWriteConflict
 )
 
 const ddbNS = "com.amazonaws.dynamodb.v20120810#"
@@ -113,6 +115,10 @@ var table = [...]struct {
 	KindImportConflict:    {ddbNS + "ImportConflictException", 400, ""},
 	KindInvalidExportTime: {ddbNS + "InvalidExportTimeException", 400, ""},
 	KindPolicyNotFound:    {ddbNS + "PolicyNotFoundException", 400, ""},
+	// ReplicatedWriteConflictException: the API reference's description is
+	// the message (botocore exceptions, fault client, retry safe); a recorded
+	// answer of the real service has not been compared.
+	KindReplicatedWriteConflict: {ddbNS + "ReplicatedWriteConflictException", 400, "The request was rejected because one or more items in the request are being modified by a request in another Region."},
 }
 
 // Error is a DynamoDB error with its kind and message, plus the extra

@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/jsonhttp"
+	"github.com/eddydb/eddy/store"
 )
 
 // openGlobal opens the replication of global tables when Options.GlobalRegions
@@ -96,4 +98,24 @@ func (s *Server) globalHandler() http.Handler {
 		}
 		jsonhttp.Write(w, http.StatusOK, st)
 	})
+}
+
+// The MRSC side of api.StrongTables.
+
+func (g *globalTables) Consistency(region, table string) string {
+	if g.m == nil {
+		return ""
+	}
+	return g.m.Consistency(region, table)
+}
+
+func (g *globalTables) ReadBarrier(ctx context.Context, region, table string, t *store.Table, keys attr.Item) error {
+	if g.m == nil {
+		return nil
+	}
+	return g.m.ReadBarrier(ctx, region, table, t, keys)
+}
+
+func (g *globalTables) CreateStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
+	return g.m.CreateStrong(ctx, region, table, replicas, witnesses)
 }

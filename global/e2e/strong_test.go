@@ -1,0 +1,486 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/global"
+	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
+	"github.com/eddydb/eddy/internal/server"
+)
+
+// strongCluster starts three regions on one nats-server (the MRSC stream
+// is R1 there: the quorum is that server; see README) with a short
+// StrongTimeout; urls, when given, are the regions' NATS URLs (a proxy in
+// front of it); hook is each region's BeforeStrongPublish.
+func strongCluster(t testing.TB, hook func(region int) func(string, attr.Item), urls ...func(nats string) string) *cluster {
+	ns := natstest.Start(t)
+	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
+	for i, r := range regions {
+		url := ns.ClientURL()
+		if i < len(urls) && urls[i] != nil {
+			url = urls[i](url)
+		}
+		o := global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, StrongTimeout: 2 * time.Second}
+		if hook != nil {
+			o.BeforeStrongPublish = hook(i)
+		}
+		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: true,
+			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: strongLogger(t, r), Global: o}))
+	}
+	return c
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func httpStatus(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// createStrong creates the empty table glob.t in region 0 and makes it an
+// MRSC global table with replicas in the two other regions.
+func (c *cluster) createStrong() {
+	c.t.Helper()
+	ctx := context.Background()
+	_, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		MultiRegionConsistency: types.MultiRegionConsistencyStrong,
+		ReplicaUpdates: []types.ReplicationGroupUpdate{
+			{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}},
+			{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if out.TableDescription.TableStatus != types.TableStatusUpdating || out.TableDescription.MultiRegionConsistency != types.MultiRegionConsistencyStrong {
+		c.t.Errorf("UpdateTable answered %s, %q; want UPDATING, STRONG", out.TableDescription.TableStatus, out.TableDescription.MultiRegionConsistency)
+	}
+	eddytest.WaitFor(c.t, "the MRSC replicas ACTIVE", 30*time.Second, func() bool {
+		for i := range c.srvs {
+			out, err := c.srvs[i].DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("glob.t")})
+			if err != nil || out.Table.TableStatus != types.TableStatusActive || len(out.Table.Replicas) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	c.checkReplicas()
+	for i := range c.srvs {
+		if got := c.describe(i).MultiRegionConsistency; got != types.MultiRegionConsistencyStrong {
+			c.t.Errorf("%s: MultiRegionConsistency %q, want STRONG", regions[i], got)
+		}
+	}
+}
+
+// TestStrongConsistency: an MRSC global table made by UpdateTable
+// (MultiRegionConsistency STRONG, two replica creations); a write in one
+// region is seen at once by a strongly consistent read in every other; two
+// regions writing one item concurrently: the second to reach the stream
+// gets ReplicatedWriteConflictException; transactions, a non-empty table
+// and a lone replica are refused.
+func TestStrongConsistency(t *testing.T) {
+	hold := make(chan struct{})
+	var holding atomic.Bool
+	entered := make(chan struct{}, 1)
+	c := strongCluster(t, func(region int) func(string, attr.Item) {
+		if region != 0 {
+			return nil
+		}
+		return func(_ string, keys attr.Item) {
+			if keys["pk"].Str() == "race" && holding.Load() {
+				entered <- struct{}{}
+				<-hold
+			}
+		}
+	})
+	ctx := context.Background()
+	c.createStrong()
+
+	for n := range 5 {
+		w := c.srvs[n%3].DDB
+		if _, err := w.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s(strconv.Itoa(n))}}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range c.srvs {
+			out, err := c.srvs[i].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s("a")}, ConsistentRead: aws.Bool(true)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := out.Item["v"].(*types.AttributeValueMemberS); v == nil || v.Value != strconv.Itoa(n) {
+				t.Errorf("write %d from %s: a strongly consistent read in %s got %v", n, regions[n%3], regions[i], out.Item)
+			}
+		}
+		q, err := c.srvs[(n+1)%3].DDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("glob.t"), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q.Items) != 1 || q.Items[0]["v"].(*types.AttributeValueMemberS).Value != strconv.Itoa(n) {
+			t.Errorf("write %d: a strongly consistent Scan in %s got %v", n, regions[(n+1)%3], q.Items)
+		}
+	}
+
+	// Region 0's write to "race" is held after its condition passed on the
+	// local item; region 1 writes the item meanwhile; then region 0's
+	// reaches the stream second.
+	holding.Store(true)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.srvs[0].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("race"), "v": s("east")},
+			ConditionExpression: aws.String("attribute_not_exists(pk)")})
+		errc <- err
+	}()
+	<-entered
+	if _, err := c.srvs[1].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("race"), "v": s("west")}}); err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	err := <-errc
+	var rwc *types.ReplicatedWriteConflictException
+	if !errors.As(err, &rwc) || httpStatus(err) != http.StatusBadRequest {
+		t.Errorf("the write that lost the race: %v (status %d), want ReplicatedWriteConflictException (400)", err, httpStatus(err))
+	} else if got := rwc.ErrorMessage(); got != "The request was rejected because one or more items in the request are being modified by a request in another Region." {
+		t.Errorf("message %q", got)
+	}
+	for i := range c.srvs {
+		out, err := c.srvs[i].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s("race")}, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := out.Item["v"].(*types.AttributeValueMemberS); v == nil || v.Value != "west" {
+			t.Errorf("%s: race holds %v, want the winner's write (west)", regions[i], out.Item)
+		}
+	}
+
+	// Transactions are refused on MRSC tables.
+	_, err = c.srvs[1].DDB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("tx")}}}}})
+	if apiCode(err) != "ValidationException" {
+		t.Errorf("TransactWriteItems on an MRSC table: %v, want ValidationException", err)
+	}
+	_, err = c.srvs[2].DDB.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
+		{Get: &types.Get{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s("a")}}}}})
+	if apiCode(err) != "ValidationException" {
+		t.Errorf("TransactGetItems on an MRSC table: %v, want ValidationException", err)
+	}
+
+	// A table with items, and a single replica, are refused.
+	if _, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("full"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	strong := func(replicas ...string) error {
+		in := &dynamodb.UpdateTableInput{TableName: aws.String("full"), MultiRegionConsistency: types.MultiRegionConsistencyStrong}
+		for _, r := range replicas {
+			in.ReplicaUpdates = append(in.ReplicaUpdates, types.ReplicationGroupUpdate{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(r)}})
+		}
+		_, err := c.srvs[0].DDB.UpdateTable(ctx, in)
+		return err
+	}
+	if err := strong(regions[1]); apiCode(err) != "ValidationException" {
+		t.Errorf("MRSC with one replica: %v, want ValidationException", err)
+	}
+	if _, err := c.srvs[0].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("full"), Item: map[string]types.AttributeValue{"pk": s("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := strong(regions[1], regions[2]); apiCode(err) != "ValidationException" {
+		t.Errorf("MRSC over a table with items: %v, want ValidationException", err)
+	}
+	if d := c.describe(0); d.MultiRegionConsistency != types.MultiRegionConsistencyStrong {
+		t.Errorf("glob.t MultiRegionConsistency %q", d.MultiRegionConsistency)
+	}
+}
+
+// TestStrongQuorumLost: a region whose link to NATS is cut refuses MRSC
+// writes and strongly consistent reads with InternalServerError (500),
+// serves eventually consistent reads, and works again once the link is
+// back.
+func TestStrongQuorumLost(t *testing.T) {
+	var p *proxy
+	c := strongCluster(t, nil, nil, nil, func(url string) string { p = startProxy(t, url); return p.url() })
+	ctx := context.Background()
+	c.createStrong()
+	key := map[string]types.AttributeValue{"pk": s("a")}
+	if _, err := c.srvs[0].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.srvs[2].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: key, ConsistentRead: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	p.setCut(true)
+	_, err := c.srvs[2].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("b")}})
+	if apiCode(err) != "InternalServerError" || httpStatus(err) != 500 {
+		t.Errorf("a write in the cut-off region: %v, want InternalServerError (500)", err)
+	}
+	_, err = c.srvs[2].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: key, ConsistentRead: aws.Bool(true)})
+	if apiCode(err) != "InternalServerError" {
+		t.Errorf("a strongly consistent read in the cut-off region: %v, want InternalServerError", err)
+	}
+	out, err := c.srvs[2].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: key})
+	if err != nil || out.Item["v"].(*types.AttributeValueMemberS).Value != "1" {
+		t.Errorf("an eventually consistent read in the cut-off region: %v, %v", out, err)
+	}
+	// The others keep their quorum (the NATS server).
+	if _, err := c.srvs[1].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s("2")}}); err != nil {
+		t.Fatal(err)
+	}
+	p.setCut(false)
+	eddytest.WaitFor(t, "the cut-off region to serve strongly consistent reads again", 30*time.Second, func() bool {
+		out, err := c.srvs[2].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: key, ConsistentRead: aws.Bool(true)})
+		return err == nil && out.Item["v"].(*types.AttributeValueMemberS).Value == "2"
+	})
+	if _, err := c.srvs[2].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s("3")},
+		ConditionExpression: aws.String("v = :two"), ExpressionAttributeValues: map[string]types.AttributeValue{":two": s("2")}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The linearizability model: one register per key, holding a string
+// ("" when the item is absent). Operations:
+//
+//	read          output: the value a strongly consistent GetItem returned
+//	write v       PutItem; output ok
+//	cas from→to   PutItem with ConditionExpression v = :from
+//	              (attribute_not_exists(pk) when from is ""); output ok or
+//	              ConditionalCheckFailed
+//
+// An operation answered ReplicatedWriteConflictException or
+// ConditionalCheckFailed had no effect (DynamoDB's contract, and eddy's:
+// nothing was stored); a read that failed is left out. A write whose
+// outcome is unknown (InternalServerError, a connection cut by the region's
+// death) may or may not have happened: its return is set to the end of
+// time, so the checker may linearize it anywhere after its call, or
+// last (where no read sees it).
+type regInput struct {
+	key      string
+	op       string // read, write, cas
+	from, to string
+}
+
+type regOutput struct {
+	value   string
+	ok      bool
+	unknown bool
+}
+
+var registerModel = porcupine.Model{
+	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
+		by := map[string][]porcupine.Operation{}
+		for _, o := range h {
+			k := o.Input.(regInput).key
+			by[k] = append(by[k], o)
+		}
+		var out [][]porcupine.Operation
+		for _, ops := range by {
+			out = append(out, ops)
+		}
+		return out
+	},
+	Init: func() any { return "" },
+	Step: func(state, input, output any) (bool, any) {
+		st, in, out := state.(string), input.(regInput), output.(regOutput)
+		switch in.op {
+		case "read":
+			return out.value == st, st
+		case "write":
+			return true, in.to
+		default: // cas
+			if out.unknown {
+				if st == in.from {
+					return true, in.to
+				}
+				return true, st
+			}
+			if out.ok {
+				return st == in.from, in.to
+			}
+			return st != in.from, st
+		}
+	},
+	DescribeOperation: func(input, output any) string {
+		return fmt.Sprintf("%+v → %+v", input, output)
+	},
+}
+
+// TestStrongLinearizable: concurrent conditional writes, blind writes and
+// strongly consistent reads on four keys from two clients in each of the
+// three regions; region 2 is stopped mid-run (its clients' writes in flight
+// become unknown) and restarted; the history must be linearizable
+// (porcupine), and afterwards the three replicas hold the same items.
+func TestStrongLinearizable(t *testing.T) {
+	c := strongCluster(t, nil)
+	c.createStrong()
+	const perClient = 45
+	var (
+		mu        sync.Mutex
+		hist      []porcupine.Operation
+		conflicts int
+		unknown   int
+		ddbMu     sync.RWMutex
+	)
+	ddbOf := func(i int) *dynamodb.Client {
+		ddbMu.RLock()
+		defer ddbMu.RUnlock()
+		return c.srvs[i].DDB
+	}
+	start := time.Now()
+	now := func() int64 { return int64(time.Since(start)) }
+	var done atomic.Int64
+	var down atomic.Bool
+	var wg sync.WaitGroup
+	for i := range c.srvs {
+		for g := range 2 {
+			client := i*2 + g
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rnd := rand.New(rand.NewPCG(uint64(client), 99))
+				ctx := context.Background()
+				for j := 0; j < perClient; j++ {
+					if i == 2 && down.Load() {
+						time.Sleep(20 * time.Millisecond)
+						j--
+						continue
+					}
+					key := "k" + strconv.Itoa(rnd.IntN(4))
+					val := fmt.Sprintf("c%d-%d", client, j)
+					in := regInput{key: key}
+					ddb := ddbOf(i)
+					call := now()
+					var out regOutput
+					var err error
+					switch r := rnd.IntN(10); {
+					case r < 4:
+						in.op = "read"
+						var got *dynamodb.GetItemOutput
+						got, err = ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s(key)}, ConsistentRead: aws.Bool(true)})
+						if err == nil {
+							if v, ok := got.Item["v"].(*types.AttributeValueMemberS); ok {
+								out.value = v.Value
+							}
+						}
+					case r < 6:
+						in.op, in.to = "write", val
+						_, err = ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s(key), "v": s(val)}})
+						out.ok = err == nil
+					default:
+						// The expected value: what this client last read of
+						// the key, or a guess.
+						in.op, in.to = "cas", val
+						if rnd.IntN(3) > 0 {
+							mu.Lock()
+							for k := len(hist) - 1; k >= 0; k-- {
+								if h := hist[k]; h.Input.(regInput).key == key && h.Input.(regInput).op == "read" {
+									in.from = h.Output.(regOutput).value
+									break
+								}
+							}
+							mu.Unlock()
+						}
+						pin := &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s(key), "v": s(val)}}
+						if in.from == "" {
+							pin.ConditionExpression = aws.String("attribute_not_exists(pk)")
+						} else {
+							pin.ConditionExpression = aws.String("v = :from")
+							pin.ExpressionAttributeValues = map[string]types.AttributeValue{":from": s(in.from)}
+						}
+						_, err = ddb.PutItem(ctx, pin)
+						out.ok = err == nil
+						var ccf *types.ConditionalCheckFailedException
+						if errors.As(err, &ccf) {
+							err = nil
+						}
+					}
+					ret := now()
+					var rwc *types.ReplicatedWriteConflictException
+					switch {
+					case errors.As(err, &rwc):
+						mu.Lock()
+						conflicts++
+						mu.Unlock()
+						continue // no effect
+					case err != nil && in.op == "read":
+						continue
+					case err != nil:
+						out.unknown, ret = true, 1<<62
+						mu.Lock()
+						unknown++
+						mu.Unlock()
+					}
+					mu.Lock()
+					hist = append(hist, porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
+					mu.Unlock()
+					done.Add(1)
+				}
+			}()
+		}
+	}
+	// Region 2 dies a third of the way in and comes back.
+	eddytest.WaitFor(t, "a third of the operations", time.Minute, func() bool { return done.Load() >= 6*perClient/3 })
+	down.Store(true)
+	ddbMu.Lock()
+	c.srvs[2].Stop()
+	ddbMu.Unlock()
+	eddytest.WaitFor(t, "operations while region 2 is down", time.Minute, func() bool { return done.Load() >= 6*perClient/2 })
+	ddbMu.Lock()
+	c.srvs[2].Restart()
+	ddbMu.Unlock()
+	down.Store(false)
+	wg.Wait()
+	res, info := porcupine.CheckOperationsVerbose(registerModel, hist, 20*time.Second)
+	t.Logf("%d operations, %d ReplicatedWriteConflictException, %d with an unknown outcome: %s", len(hist), conflicts, unknown, res)
+	if res != porcupine.Ok {
+		path := t.TempDir() + "/history.html"
+		if err := porcupine.VisualizePath(registerModel, info, path); err == nil {
+			t.Logf("visualization: %s", path)
+		}
+		t.Fatalf("the history is not linearizable: %s", res)
+	}
+	eddytest.WaitFor(t, "the replicas to hold the same items", 30*time.Second, func() bool {
+		a := c.items(0)
+		return same(a, c.items(1)) && same(a, c.items(2))
+	})
+}
+
+func strongLogger(t testing.TB, region string) *slog.Logger {
+	if os.Getenv("EDDY_DEBUG") == "" {
+		return testLogger(t, region)
+	}
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", region)
+}

@@ -1,0 +1,472 @@
+package global
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/ddberr"
+	"github.com/eddydb/eddy/internal/lifecycle"
+	"github.com/eddydb/eddy/store"
+)
+
+// Multi-Region strong consistency (MRSC).
+//
+// A table whose replica set has Consistency STRONG does not use the outbox
+// and the per-origin consumers. Instead:
+//
+//  1. Write (Prepare, item locks held, the condition already evaluated on
+//     the local item): the change is published synchronously to the stream
+//     EDDY_GLOBAL_SC (replicated across the regions' NATS servers: R3 in a
+//     JetStream cluster) on the item's subject
+//     <prefix>.sc.<table>.<epoch>.<sha256(key)[:16] hex>, with
+//     Nats-Expected-Last-Subject-Sequence = the stream sequence of the
+//     item's last write applied here (0: none). JetStream accepts it only if
+//     no other write to the item came between: the write is then ordered,
+//     and the local batch records the item with its new sequence. A wrong
+//     last sequence means another region's write to the item came first:
+//     ReplicatedWriteConflictException, nothing written. No ack within
+//     StrongTimeout: InternalServerError, nothing written here (a publish
+//     the stream did store is applied by the consumer later, as any write).
+//  2. Apply: one ordered consumer per table reads the table's subjects
+//     from the checkpoint on and applies each change whose sequence is
+//     above the item's ('q' key), committing the item, its sequence and
+//     the checkpoint in one batch. A change this region wrote is already
+//     there (same sequence) and only moves the checkpoint.
+//  3. Read barrier (strongly consistent reads, and before every write so
+//     that conditions see the latest item): the last sequence of the
+//     item's subject (GetItem, a write) or of the table's subjects (Query,
+//     Scan), asked of the stream (its leader: a quorum); then wait until
+//     the item's sequence or the table's checkpoint reaches it. No answer
+//     within StrongTimeout: InternalServerError. Eventually consistent
+//     reads read locally and never wait.
+//
+// Linearizability: writes to one item are totally ordered by the stream;
+// a write is acknowledged only once stored by the stream and applied
+// here; a read returns the item as of a sequence at least the last one
+// the stream held when the read began.
+
+// Multi-Region consistency modes, as DynamoDB's MultiRegionConsistency.
+const (
+	ConsistencyStrong   = "STRONG"
+	ConsistencyEventual = "EVENTUAL"
+)
+
+// scOrigin is the origin of the MRSC consumer's checkpoint key ('c' table
+// 0x00 scOrigin): no region is named "*".
+const scOrigin = "*"
+
+// errStrongUnavailable: the stream did not answer within StrongTimeout (this
+// region cannot reach a quorum of the NATS servers).
+func errStrongUnavailable(what string, err error) error {
+	return fmt.Errorf("global: %s: %w: %w", what, err, ddberr.New(ddberr.KindInternal, ""))
+}
+
+// strongTable is the MRSC state of one table in this region.
+type strongTable struct {
+	mu      sync.Mutex
+	applied uint64        // the table's checkpoint: the last sequence applied
+	changed chan struct{} // closed (and replaced) on every apply here
+}
+
+func newStrongTable() *strongTable { return &strongTable{changed: make(chan struct{})} }
+
+// advance records that sequences up to seq are applied (seq 0: an item's
+// sequence moved, not the checkpoint) and wakes the barriers.
+func (s *strongTable) advance(seq uint64) {
+	s.mu.Lock()
+	s.applied = max(s.applied, seq)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *strongTable) state() (uint64, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applied, s.changed
+}
+
+func newEpoch() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (m *Manager) strongStream() string { return m.opts.Stream + "_SC" }
+
+// strongTablePrefix is the subject prefix of a table's MRSC changes.
+func (m *Manager) strongTablePrefix(table, epoch string) string {
+	tok := []byte(table)
+	for i, c := range tok {
+		if c == '.' {
+			tok[i] = '~'
+		}
+	}
+	return m.opts.Subject + ".sc." + string(tok) + "." + epoch
+}
+
+// strongSubject is an item's subject: two items whose hashes collide share
+// it, which only makes their writes conflict more often.
+func (m *Manager) strongSubject(t *store.Table, epoch string, keys attr.Item) string {
+	k := attr.AppendKey(nil, keys[t.Hash.Name])
+	if t.Range != nil {
+		k = attr.AppendKey(k, keys[t.Range.Name])
+	}
+	h := sha256.Sum256(k)
+	return m.strongTablePrefix(t.Name, epoch) + "." + hex.EncodeToString(h[:16])
+}
+
+// itemSeqKey is 'q' <table id:4> enc(pk) [enc(sk)]: the stream sequence of
+// the item's last MRSC write applied here (u64be).
+func (m *Manager) itemSeqKey(t *store.Table, keys attr.Item) []byte {
+	k := m.itemMetaKey(t, keys)
+	k[0] = pItemSeq
+	return k
+}
+
+func (m *Manager) itemSeq(key []byte) (uint64, error) {
+	v, ok, err := m.ks.Get(key)
+	if err != nil || !ok || len(v) != 8 {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// strong returns the table's MRSC state and replica set, nil when the
+// table is not an MRSC global table of this region.
+func (m *Manager) strong(table string) (*strongTable, replicaSet) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	if ts == nil || ts.set.Consistency != ConsistencyStrong {
+		return nil, replicaSet{}
+	}
+	return ts.strong, ts.set
+}
+
+// Consistency is DescribeTable's MultiRegionConsistency of a global table
+// ("" when the table is not global).
+func (m *Manager) Consistency(region, table string) string {
+	if region != m.opts.Region {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	switch {
+	case ts == nil:
+		return ""
+	case ts.set.Consistency == ConsistencyStrong:
+		return ConsistencyStrong
+	default:
+		return ConsistencyEventual
+	}
+}
+
+// prepareStrong publishes one local change of an MRSC table and records
+// the item's new sequence in b (invariant 1 above).
+func (m *Manager) prepareStrong(b *store.Batch, c store.Change, set replicaSet) error {
+	key := m.itemSeqKey(c.Table, c.Keys)
+	prev, err := m.itemSeq(key)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(change{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: time.Now().UnixMicro(), Region: m.opts.Region})
+	if err != nil {
+		return err
+	}
+	if m.opts.BeforeStrongPublish != nil {
+		m.opts.BeforeStrongPublish(c.Table.Name, c.Keys)
+	}
+	msg := nats.NewMsg(m.strongSubject(c.Table, set.Epoch, c.Keys))
+	msg.Data = body
+	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
+	ctx, cancel := context.WithTimeout(m.group.Context(), m.opts.StrongTimeout)
+	defer cancel()
+	js, _, err := m.jetStream(ctx)
+	if err != nil {
+		return errStrongUnavailable("MRSC write", err)
+	}
+	ack, err := js.PublishMsg(ctx, msg)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return ddberr.New(ddberr.KindReplicatedWriteConflict, "")
+		}
+		m.log.Warn("global tables: MRSC write not stored by the stream", "table", c.Table.Name, "err", err)
+		return errStrongUnavailable("MRSC write", err)
+	}
+	return m.ks.Set(b, key, binary.BigEndian.AppendUint64(nil, ack.Sequence))
+}
+
+// ReadBarrier waits until this region has applied every MRSC write the
+// stream held when it was called: to the item of keys, or to the whole
+// table when keys is nil. It returns at once for a table that is not an
+// MRSC global table of this region, and InternalServerError when the
+// stream does not answer within StrongTimeout.
+func (m *Manager) ReadBarrier(ctx context.Context, region, table string, t *store.Table, keys attr.Item) error {
+	if region != m.opts.Region {
+		return nil
+	}
+	st, set := m.strong(table)
+	if st == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.opts.StrongTimeout)
+	defer cancel()
+	js, _, err := m.jetStream(ctx)
+	if err != nil {
+		return errStrongUnavailable("MRSC read barrier", err)
+	}
+	subj := m.strongTablePrefix(table, set.Epoch) + ".>"
+	if keys != nil {
+		subj = m.strongSubject(t, set.Epoch, keys)
+	}
+	stream, err := js.Stream(ctx, m.strongStream())
+	if err != nil {
+		return errStrongUnavailable("MRSC read barrier", err)
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return errStrongUnavailable("MRSC read barrier", err)
+	}
+	var key []byte
+	if keys != nil {
+		key = m.itemSeqKey(t, keys)
+	}
+	for {
+		applied, changed := st.state()
+		if applied >= last.Sequence {
+			return nil
+		}
+		if key != nil {
+			seq, err := m.itemSeq(key)
+			if err != nil {
+				return err
+			}
+			if seq >= last.Sequence {
+				return nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return errStrongUnavailable("MRSC read barrier: waiting for sequence "+strconv.FormatUint(last.Sequence, 10), ctx.Err())
+		}
+	}
+}
+
+// syncStrongLocked starts the table's MRSC consumer (one for all regions)
+// if it has none. m.mu is held.
+func (m *Manager) syncStrongLocked(table string, ts *tableState) {
+	if ts.strong == nil {
+		ts.strong = newStrongTable()
+		if cp, err := m.checkpoint(table, scOrigin); err == nil {
+			ts.strong.applied = cp
+		}
+	}
+	if ts.consumers[scOrigin] != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(m.group.Context())
+	ts.consumers[scOrigin] = cancel
+	st, epoch := ts.strong, ts.set.Epoch
+	m.group.Go("MRSC consumer "+table, func(context.Context) {
+		fail := lifecycle.Failures{Log: m.log.With("table", table), What: "global tables: applying MRSC changes", Level: slog.LevelWarn}
+		for {
+			err := m.consumeStrong(ctx, table, epoch, st)
+			if ctx.Err() != nil {
+				return
+			}
+			fail.Report(err)
+			if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
+				return
+			}
+		}
+	})
+}
+
+func (m *Manager) consumeStrong(ctx context.Context, table, epoch string, st *strongTable) error {
+	js, _, err := m.jetStream(ctx)
+	if err != nil {
+		return err
+	}
+	cp, err := m.checkpoint(table, scOrigin)
+	if err != nil {
+		return err
+	}
+	stream, err := js.Stream(ctx, m.strongStream())
+	if err != nil {
+		return err
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{m.strongTablePrefix(table, epoch) + ".>"}}
+	if cp > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
+	}
+	cons, err := stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return err
+		}
+		for msg := range batch.Messages() {
+			p, err := decodeChange(msg)
+			if err != nil {
+				return err
+			}
+			if err := m.applyStrong(ctx, p); err != nil {
+				return err
+			}
+			st.advance(p.seq)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// applyStrong applies one MRSC change if it is newer than the item here,
+// with the item's sequence and the checkpoint, in one batch.
+func (m *Manager) applyStrong(ctx context.Context, p pending) error {
+	t := m.db.TableIn(m.opts.Region, p.c.Table)
+	if t == nil {
+		return fmt.Errorf("%w: %s", errNoTable, p.c.Table)
+	}
+	key := m.itemSeqKey(t, p.c.Keys)
+	won := false
+	_, err := m.db.Write(ctx, store.WriteOptions{Principal: store.Principal{Type: PrincipalType, ID: p.c.Region}, Op: "Replication",
+		Extra: func(b *store.Batch) error {
+			if won {
+				if err := m.ks.Set(b, key, binary.BigEndian.AppendUint64(nil, p.seq)); err != nil {
+					return err
+				}
+			}
+			return m.ks.Set(b, checkpointKey(p.c.Table, scOrigin), binary.BigEndian.AppendUint64(nil, p.seq))
+		}}, store.Mutation{Table: t, Key: t.KeyOf(p.c.Keys), Apply: func(old attr.Item) (attr.Item, error) {
+		cur, err := m.itemSeq(key)
+		if err != nil {
+			return nil, err
+		}
+		won = cur < p.seq
+		if !won {
+			return old, nil
+		}
+		return p.c.New, nil
+	}})
+	return err
+}
+
+func (m *Manager) ensureStrongStream(ctx context.Context, js jetstream.JetStream) error {
+	if _, err := js.Stream(ctx, m.strongStream()); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	// No MaxAge: an MRSC change is the only copy of its order until every
+	// region applied it (a region catching up after an outage reads it).
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.strongStream(), Subjects: []string{m.opts.Subject + ".sc.>"},
+		Storage: jetstream.FileStorage, Replicas: max(m.opts.StreamReplicas, 1)})
+	if err != nil {
+		if _, err2 := js.Stream(ctx, m.strongStream()); err2 == nil {
+			return nil // another region created it first
+		}
+	}
+	return err
+}
+
+// CreateStrong makes a table of this region an MRSC global table with
+// replicas in the regions of replicas: UpdateTable with ReplicaUpdates
+// (Create) and MultiRegionConsistency STRONG. DynamoDB's rules: exactly
+// three regions (this one and two replicas; eddy does not build witnesses),
+// and the table must be empty. The replicas are created in the background
+// as UpdateReplica's are.
+func (m *Manager) CreateStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
+	if region != m.opts.Region {
+		return ddberr.Validationf("Global tables of this server are in region %s (--region); %s is not", m.opts.Region, region)
+	}
+	if len(witnesses) > 0 {
+		// eddy's rule: a witness (GlobalTableWitnessUpdates) is not built.
+		return ddberr.Validationf("eddy does not support global table witnesses yet: create an MRSC global table with two replicas")
+	}
+	if len(replicas) != 2 {
+		// DynamoDB: an MRSC global table has exactly three replicas, or
+		// two and a witness (developer guide, "Multi-Region strong
+		// consistency"). eddy's wording.
+		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG must have exactly three replicas (or two and a witness), created together; got %d replica creations", len(replicas))
+	}
+	for _, r := range replicas {
+		if r == m.opts.Region {
+			return ddberr.Validationf("Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as required.")
+		}
+		if !slices.Contains(m.opts.Regions, r) {
+			return ddberr.Validationf("Region %s is not one of this server's global regions (--global-regions %v)", r, m.opts.Regions)
+		}
+	}
+	if replicas[0] == replicas[1] {
+		return ddberr.Validationf("Duplicate region %s in ReplicaUpdates", replicas[0])
+	}
+	t := m.db.TableIn(region, table)
+	if t == nil {
+		return ddberr.TableNotFound(table)
+	}
+	empty := true
+	if _, err := m.db.Read(ctx, &store.ReadSpec{Table: t, Limit: 1}, func(store.Row) error { empty = false; return nil }); err != nil {
+		return err
+	}
+	if !empty {
+		// DynamoDB: a table must be empty to become an MRSC global table
+		// (developer guide's MRSC example: "Table must be empty when
+		// enabling MRSC"). eddy's wording.
+		return ddberr.Validationf("Table %s must be empty to become a global table with MultiRegionConsistency STRONG", table)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tables[table] != nil {
+		// DynamoDB: the consistency mode is chosen when the global table is
+		// created and cannot change. eddy's wording.
+		return ddberr.Validationf("The MultiRegionConsistency of global table %s cannot be changed after it is created", table)
+	}
+	set := replicaSet{Replicas: []Replica{{Region: m.opts.Region, Status: StatusActive}}, Consistency: ConsistencyStrong, Epoch: newEpoch()}
+	for _, r := range replicas {
+		set.Replicas = append(set.Replicas, Replica{Region: r, Status: StatusCreating, By: m.opts.Region})
+	}
+	if err := m.saveLocked(table, set); err != nil {
+		return err
+	}
+	m.goCreateInTurn(table, replicas)
+	return nil
+}
+
+// goCreateInTurn creates the replicas one after the other: each creation
+// ends by sending the replica set to every replica, and two such sends
+// racing could leave a region with the older set.
+func (m *Manager) goCreateInTurn(table string, targets []string) {
+	m.group.Go("create MRSC replicas of "+table, func(ctx context.Context) {
+		for _, target := range targets {
+			m.retry(ctx, "creating replica", table, target, m.createReplica)
+		}
+	})
+}
