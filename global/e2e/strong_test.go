@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/eddytest"
@@ -28,25 +33,107 @@ import (
 )
 
 // strongCluster starts three regions on one nats-server (the MRSC stream
-// is R1 there: the quorum is that server; see README) with a short
-// StrongTimeout; urls, when given, are the regions' NATS URLs (a proxy in
-// front of it); hook is each region's BeforeStrongPublish.
+// is R1 there: the quorum is that server) with a short StrongTimeout; urls,
+// when given, are the regions' NATS URLs (a proxy in front of it); hook is
+// each region's BeforeStrongPublish.
 func strongCluster(t testing.TB, hook func(region int) func(string, attr.Item), urls ...func(nats string) string) *cluster {
 	ns := natstest.Start(t)
-	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
-	for i, r := range regions {
-		url := ns.ClientURL()
+	return strongClusterOn(t, hook, 1, func(i int) string {
 		if i < len(urls) && urls[i] != nil {
-			url = urls[i](url)
+			return urls[i](ns.ClientURL())
 		}
-		o := global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, StrongTimeout: 2 * time.Second}
+		return ns.ClientURL()
+	})
+}
+
+// strongClusterOn starts the three regions, region i on NATS URL url(i),
+// the streams with replicas copies.
+func strongClusterOn(t testing.TB, hook func(region int) func(string, attr.Item), replicas int, url func(i int) string) *cluster {
+	c := &cluster{t: t, h: &history{}}
+	for i, r := range regions {
+		o := global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, StrongTimeout: 2 * time.Second, StreamReplicas: replicas}
 		if hook != nil {
 			o.BeforeStrongPublish = hook(i)
 		}
 		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: true,
-			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: strongLogger(t, r), Global: o}))
+			NATS: url(i), GlobalRegions: regions, TTLSweepInterval: -1, Logger: strongLogger(t, r), Global: o}))
 	}
 	return c
+}
+
+// jsCluster is a three-node JetStream cluster in the test's process, each
+// node on random loopback ports, its store in the test's directory.
+type jsCluster struct {
+	t     testing.TB
+	opts  []*natsserver.Options
+	nodes []*natsserver.Server
+}
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func natsCluster(t testing.TB) *jsCluster {
+	c := &jsCluster{t: t}
+	var routes []string
+	var ports []int
+	for range 3 {
+		p := freePort(t)
+		ports = append(ports, p)
+		routes = append(routes, "nats://127.0.0.1:"+strconv.Itoa(p))
+	}
+	for i := range 3 {
+		c.opts = append(c.opts, &natsserver.Options{ServerName: "n" + strconv.Itoa(i), Host: "127.0.0.1", Port: freePort(t),
+			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+			Cluster: natsserver.ClusterOpts{Name: "eddy", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  natsserver.RoutesFromStr(strings.Join(slices.Delete(slices.Clone(routes), i, i+1), ","))})
+	}
+	c.nodes = make([]*natsserver.Server, 3)
+	for i := range 3 {
+		c.start(i)
+	}
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.stop(i)
+		}
+	})
+	nc, js := natstest.Connect(t, c.url(0))
+	defer nc.Close()
+	eddytest.WaitFor(t, "the JetStream cluster's meta leader", 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.AccountInfo(ctx)
+		return err == nil
+	})
+	return c
+}
+
+func (c *jsCluster) url(i int) string { return "nats://127.0.0.1:" + strconv.Itoa(c.opts[i].Port) }
+
+// start starts node i (again, on its ports and store).
+func (c *jsCluster) start(i int) {
+	ns, err := natsserver.NewServer(c.opts[i])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		c.t.Fatal("nats-server not ready")
+	}
+	c.nodes[i] = ns
+}
+
+func (c *jsCluster) stop(i int) {
+	if c.nodes[i] != nil {
+		c.nodes[i].Shutdown()
+		c.nodes[i].WaitForShutdown()
+		c.nodes[i] = nil
+	}
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -343,8 +430,34 @@ var registerModel = porcupine.Model{
 // three regions; region 2 is stopped mid-run (its clients' writes in flight
 // become unknown) and restarted; the history must be linearizable
 // (porcupine), and afterwards the three replicas hold the same items.
+// The regions share one nats-server: TestStrongLinearizableR3 runs the same
+// on a three-node JetStream cluster.
 func TestStrongLinearizable(t *testing.T) {
 	c := strongCluster(t, nil)
+	c.linearizable(func() { c.srvs[2].Stop() }, func() { c.srvs[2].Restart() })
+}
+
+// TestStrongLinearizableR3: TestStrongLinearizable with each region on its
+// own node of a three-node JetStream cluster (in process), the streams R3:
+// region 2 dies with its NATS node (the other two keep the quorum) and
+// both come back.
+func TestStrongLinearizableR3(t *testing.T) {
+	nodes := natsCluster(t)
+	c := strongClusterOn(t, nil, 3, func(i int) string { return nodes.url(i) })
+	c.linearizable(func() { c.srvs[2].Stop(); nodes.stop(2) }, func() { nodes.start(2); c.srvs[2].Restart() })
+	nc, js := natstest.Connect(t, nodes.url(0))
+	defer nc.Close()
+	st, err := js.Stream(context.Background(), "EDDY_GLOBAL_SC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := st.CachedInfo().Config.Replicas; r != 3 {
+		t.Errorf("the MRSC stream has %d replicas, want 3", r)
+	}
+}
+
+func (c *cluster) linearizable(kill, restart func()) {
+	t := c.t
 	c.createStrong()
 	const perClient = 45
 	var (
@@ -455,11 +568,11 @@ func TestStrongLinearizable(t *testing.T) {
 	eddytest.WaitFor(t, "a third of the operations", time.Minute, func() bool { return done.Load() >= 6*perClient/3 })
 	down.Store(true)
 	ddbMu.Lock()
-	c.srvs[2].Stop()
+	kill()
 	ddbMu.Unlock()
 	eddytest.WaitFor(t, "operations while region 2 is down", time.Minute, func() bool { return done.Load() >= 6*perClient/2 })
 	ddbMu.Lock()
-	c.srvs[2].Restart()
+	restart()
 	ddbMu.Unlock()
 	down.Store(false)
 	wg.Wait()
