@@ -392,6 +392,11 @@ func (s *Server) batchGetItem(ctx context.Context, c *call) (any, error) {
 				return nil, ddberr.Validationf("Provided list of item keys contains duplicates")
 			}
 			seen[k] = true
+			if r.cons {
+				if err := s.barrier(ctx, t, key); err != nil { // MRSC (strong.go)
+					return nil, err
+				}
+			}
 		}
 		if t == nil {
 			return nil, ddberr.NotFound()
@@ -624,6 +629,11 @@ func (s *Server) batchWriteItem(ctx context.Context, c *call) (any, error) {
 	// never cancels. The capacity limiter may refuse some items (Partial):
 	// they are UnprocessedItems, as DynamoDB returns the items it throttled
 	// (and ProvisionedThroughputExceededException when it throttled all).
+	for _, m := range muts {
+		if err := s.barrier(ctx, m.Table, m.Key); err != nil { // MRSC (strong.go)
+			return nil, err
+		}
+	}
 	res, err := s.db.Write(ctx, store.WriteOptions{Principal: principal(c), Metering: store.MeterStandard, Op: c.op, Partial: true}, muts...)
 	if err != nil {
 		return nil, err

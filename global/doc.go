@@ -68,7 +68,9 @@
 // can leave the replica sets disagreeing. A DeleteTable of a replica removes it
 // from the replica set (watchCatalog) without the table going DELETING for
 // the others first. Per-replica
-// settings (ReplicaUpdates Update), the 2017.11.29 calls and multi-Region
-// strong consistency are not built. A region behind by more than the
+// settings (ReplicaUpdates Update) and the 2017.11.29 calls are not built.
+// Multi-Region strong consistency (MRSC) is strong.go's: a write published
+// synchronously on a per-item subject with an expected last sequence, one
+// consumer per table applying the stream's order, and a read barrier. A region behind by more than the
 // stream's MaxAge loses the trimmed changes (no re-backfill yet).
 package global

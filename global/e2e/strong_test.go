@@ -236,9 +236,31 @@ func TestStrongConsistency(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(q.Items) != 1 || q.Items[0]["v"].(*types.AttributeValueMemberS).Value != strconv.Itoa(n) {
+		scanned := ""
+		for _, it := range q.Items {
+			if it["pk"].(*types.AttributeValueMemberS).Value == "a" {
+				scanned = it["v"].(*types.AttributeValueMemberS).Value
+			}
+		}
+		if scanned != strconv.Itoa(n) {
 			t.Errorf("write %d: a strongly consistent Scan in %s got %v", n, regions[(n+1)%3], q.Items)
 		}
+		// BatchWriteItem in the next region, BatchGetItem in the one after.
+		if _, err := c.srvs[(n+1)%3].DDB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"glob.t": {
+			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{"pk": s("b"), "v": s(strconv.Itoa(n))}}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		bg, err := c.srvs[(n+2)%3].DDB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{"glob.t": {
+			Keys: []map[string]types.AttributeValue{{"pk": s("b")}}, ConsistentRead: aws.Bool(true)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bg.Responses["glob.t"]; len(got) != 1 || got[0]["v"].(*types.AttributeValueMemberS).Value != strconv.Itoa(n) {
+			t.Errorf("BatchWriteItem %d in %s: a strongly consistent BatchGetItem in %s got %v", n, regions[(n+1)%3], regions[(n+2)%3], got)
+		}
+	}
+	if _, err := c.srvs[0].DDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s("b")}}); err != nil {
+		t.Fatal(err)
 	}
 
 	// Region 0's write to "race" is held after its condition passed on the
