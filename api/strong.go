@@ -23,6 +23,8 @@ type StrongTables interface {
 	// replicas (and witnesses); the error is a *ddberr.Error for a request
 	// DynamoDB would refuse.
 	CreateStrong(ctx context.Context, region, table string, replicas, witnesses []string) error
+	// Witnesses are DescribeTable's GlobalTableWitnesses.
+	Witnesses(region, table string) []Replica
 }
 
 func (s *Server) strongTables() StrongTables {
@@ -110,7 +112,7 @@ func (s *Server) updateStrong(ctx context.Context, c *call, table string) (out a
 		if w.Create != nil && w.Create.RegionName != nil {
 			witnesses = append(witnesses, *w.Create.RegionName)
 		} else {
-			return nil, true, ddberr.Validationf("eddy does not support global table witnesses yet")
+			return nil, true, ddberr.Validationf("eddy does not delete the witness of an MRSC global table (GlobalTableWitnessUpdates Delete)")
 		}
 	}
 	if err := st.CreateStrong(ctx, c.region, table, replicas, witnesses); err != nil {

@@ -338,6 +338,7 @@ type tableDescription struct {
 	GlobalTableVersion        string              `json:"GlobalTableVersion,omitempty"`
 	Replicas                  []map[string]string `json:"Replicas,omitempty"`
 	MultiRegionConsistency    string              `json:"MultiRegionConsistency,omitempty"`
+	GlobalTableWitnesses      []map[string]string `json:"GlobalTableWitnesses,omitempty"`
 }
 
 // epochTime renders as DynamoDB's epoch seconds with a fraction.
@@ -466,6 +467,9 @@ func (s *Server) describe(t *store.Table, status string) *tableDescription {
 	s.describeReplicas(t, d)
 	if st := s.strongTables(); st != nil {
 		d.MultiRegionConsistency = st.Consistency(t.Region, t.Name)
+		for _, w := range st.Witnesses(t.Region, t.Name) {
+			d.GlobalTableWitnesses = append(d.GlobalTableWitnesses, map[string]string{"RegionName": w.Region, "WitnessStatus": w.Status})
+		}
 	}
 	if r := t.Restore; r != nil {
 		d.RestoreSummary = map[string]any{"RestoreDateTime": epochTime(r.At), "RestoreInProgress": r.InProgress}

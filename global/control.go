@@ -48,7 +48,7 @@ func (m *Manager) Replicas(region, table string) ([]Replica, bool) {
 	if ts == nil {
 		return nil, false
 	}
-	return slices.Clone(ts.set.Replicas), true
+	return slices.DeleteFunc(slices.Clone(ts.set.Replicas), func(r Replica) bool { return r.Witness }), true
 }
 
 // Status is a replica set with the lag of the changes applied here from
@@ -339,7 +339,7 @@ func (m *Manager) setStatus(ctx context.Context, table, target, status string) e
 // also, when set).
 func (m *Manager) broadcast(ctx context.Context, table string, set replicaSet, also string) error {
 	for _, r := range set.Replicas {
-		if r.Region == m.opts.Region {
+		if r.Region == m.opts.Region || r.Witness {
 			continue
 		}
 		if err := m.request(ctx, r.Region, controlRequest{Op: "config", Table: table, Set: set}); err != nil {

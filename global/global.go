@@ -111,6 +111,9 @@ type Replica struct {
 	// one UpdateTable was sent to): only it resumes the work after a
 	// restart. Empty once ACTIVE.
 	By string `json:"by,omitempty"`
+	// Witness marks an MRSC table's witness region (strong.go): no table,
+	// no eddy server needed there; its part is the stream's third copy.
+	Witness bool `json:"witness,omitempty"`
 }
 
 // replicaSet is a global table's configuration in one region (key 'g').

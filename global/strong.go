@@ -159,6 +159,27 @@ func (m *Manager) strong(table string) (*strongTable, replicaSet) {
 	return ts.strong, ts.set
 }
 
+// Witnesses are DescribeTable's GlobalTableWitnesses: the MRSC table's
+// witness regions (ACTIVE from the start: nothing is created there).
+func (m *Manager) Witnesses(region, table string) []Replica {
+	if region != m.opts.Region {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	if ts == nil {
+		return nil
+	}
+	var out []Replica
+	for _, r := range ts.set.Replicas {
+		if r.Witness {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Consistency is DescribeTable's MultiRegionConsistency of a global table
 // ("" when the table is not global).
 func (m *Manager) Consistency(region, table string) string {
@@ -407,17 +428,20 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 	if region != m.opts.Region {
 		return ddberr.Validationf("Global tables of this server are in region %s (--region); %s is not", m.opts.Region, region)
 	}
-	if len(witnesses) > 0 {
-		// eddy's rule: a witness (GlobalTableWitnessUpdates) is not built.
-		return ddberr.Validationf("eddy does not support global table witnesses yet: create an MRSC global table with two replicas")
+	if len(witnesses) > 1 {
+		// DynamoDB: one witness per MRSC global table (API reference,
+		// GlobalTableWitnessGroupUpdate); "You can create or delete only
+		// one witness per UpdateTable operation". eddy's wording.
+		return ddberr.Validationf("An MRSC global table can have only one witness; got %d", len(witnesses))
 	}
-	if len(replicas) != 2 {
+	if len(replicas)+len(witnesses) != 2 {
 		// DynamoDB: an MRSC global table has exactly three replicas, or
-		// two and a witness (developer guide, "Multi-Region strong
-		// consistency"). eddy's wording.
-		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG must have exactly three replicas (or two and a witness), created together; got %d replica creations", len(replicas))
+		// two and a witness (CloudFormation GlobalTableWitness, developer
+		// guide "Multi-Region strong consistency"). eddy's wording.
+		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG must have exactly three replicas, or two replicas and a witness, created together; got %d replica and %d witness creations", len(replicas), len(witnesses))
 	}
-	for _, r := range replicas {
+	all := append(slices.Clone(replicas), witnesses...)
+	for _, r := range all {
 		if r == m.opts.Region {
 			return ddberr.Validationf("Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as required.")
 		}
@@ -425,8 +449,8 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 			return ddberr.Validationf("Region %s is not one of this server's global regions (--global-regions %v)", r, m.opts.Regions)
 		}
 	}
-	if replicas[0] == replicas[1] {
-		return ddberr.Validationf("Duplicate region %s in ReplicaUpdates", replicas[0])
+	if all[0] == all[1] {
+		return ddberr.Validationf("Duplicate region %s in ReplicaUpdates and GlobalTableWitnessUpdates", all[0])
 	}
 	t := m.db.TableIn(region, table)
 	if t == nil {
@@ -452,6 +476,9 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 	set := replicaSet{Replicas: []Replica{{Region: m.opts.Region, Status: StatusActive}}, Consistency: ConsistencyStrong, Epoch: newEpoch()}
 	for _, r := range replicas {
 		set.Replicas = append(set.Replicas, Replica{Region: r, Status: StatusCreating, By: m.opts.Region})
+	}
+	for _, w := range witnesses {
+		set.Replicas = append(set.Replicas, Replica{Region: w, Status: StatusActive, Witness: true})
 	}
 	if err := m.saveLocked(table, set); err != nil {
 		return err

@@ -619,3 +619,57 @@ func strongLogger(t testing.TB, region string) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", region)
 }
+
+// TestStrongWitness: an MRSC global table of two replicas and a witness
+// (UpdateTable ReplicaUpdates Create + GlobalTableWitnessUpdates Create):
+// DescribeTable shows the witness in GlobalTableWitnesses, not in Replicas;
+// no table is made in the witness region, whose eddy server is not needed
+// (stopped here); writes in one replica are read strongly in the other.
+func TestStrongWitness(t *testing.T) {
+	c := strongCluster(t, nil)
+	ctx := context.Background()
+	c.srvs[2].Stop() // the witness region runs no eddy server
+	_, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(witnesses ...string) error {
+		in := &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"), MultiRegionConsistency: types.MultiRegionConsistencyStrong,
+			ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}}}}
+		for _, w := range witnesses {
+			in.GlobalTableWitnessUpdates = append(in.GlobalTableWitnessUpdates, types.GlobalTableWitnessGroupUpdate{Create: &types.CreateGlobalTableWitnessGroupMemberAction{RegionName: aws.String(w)}})
+		}
+		_, err := c.srvs[0].DDB.UpdateTable(ctx, in)
+		return err
+	}
+	if err := update(regions[1]); apiCode(err) != "ValidationException" {
+		t.Errorf("the witness in the replica's region: %v, want ValidationException", err)
+	}
+	if err := update(regions[2], regions[1]); apiCode(err) != "ValidationException" {
+		t.Errorf("two witnesses: %v, want ValidationException", err)
+	}
+	if err := update(regions[2]); err != nil {
+		t.Fatal(err)
+	}
+	eddytest.WaitFor(t, "the replica ACTIVE", 30*time.Second, func() bool {
+		d := c.describe(0)
+		return d.TableStatus == types.TableStatusActive && len(d.Replicas) == 1 && d.Replicas[0].ReplicaStatus == types.ReplicaStatusActive
+	})
+	for i := range 2 {
+		d := c.describe(i)
+		if d.MultiRegionConsistency != types.MultiRegionConsistencyStrong || len(d.Replicas) != 1 || aws.ToString(d.Replicas[0].RegionName) != regions[1-i] ||
+			len(d.GlobalTableWitnesses) != 1 || aws.ToString(d.GlobalTableWitnesses[0].RegionName) != regions[2] || d.GlobalTableWitnesses[0].WitnessStatus != types.WitnessStatusActive {
+			t.Errorf("%s: MultiRegionConsistency %q, Replicas %+v, GlobalTableWitnesses %+v", regions[i], d.MultiRegionConsistency, d.Replicas, d.GlobalTableWitnesses)
+		}
+	}
+	if _, err := c.srvs[1].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.srvs[0].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s("a")}, ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item["v"] == nil || out.Item["v"].(*types.AttributeValueMemberS).Value != "1" {
+		t.Errorf("a strongly consistent read in the other replica: %v, %v", out, err)
+	}
+}

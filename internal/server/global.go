@@ -119,3 +119,14 @@ func (g *globalTables) ReadBarrier(ctx context.Context, region, table string, t 
 func (g *globalTables) CreateStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
 	return g.m.CreateStrong(ctx, region, table, replicas, witnesses)
 }
+
+func (g *globalTables) Witnesses(region, table string) []api.Replica {
+	if g.m == nil {
+		return nil
+	}
+	var out []api.Replica
+	for _, w := range g.m.Witnesses(region, table) {
+		out = append(out, api.Replica{Region: w.Region, Status: w.Status})
+	}
+	return out
+}
