@@ -371,6 +371,11 @@ func pqIndexReach(t *store.Table, ix *store.Index, st *partiql.Statement, filter
 // or a Scan, one page.
 func (s *Server) selectPQ(ctx context.Context, c *call, p *pqStatement, hash uint32, limit int, next *string, consistent bool, rcc string) (any, error) {
 	t, st, g := p.t, p.st, p.g
+	if consistent {
+		if err := s.barrier(ctx, t, nil); err != nil { // MRSC (strong.go)
+			return nil, err
+		}
+	}
 	spec0 := store.ReadSpec{Table: t}
 	if st.Index != "" {
 		ix, err := readIndex(t, st.Index, consistent, true)

@@ -109,6 +109,11 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 	defer m.mu.Unlock()
 	ts := m.tables[table]
 	set := replicaSet{Replicas: []Replica{{Region: m.opts.Region, Status: StatusActive}}}
+	if ts != nil && ts.set.Consistency == ConsistencyStrong {
+		// eddy's rule (DynamoDB allows removing a replica with the witness):
+		// an MRSC table's replicas are fixed at its creation.
+		return ddberr.Validationf("eddy does not add or remove replicas of a global table with MultiRegionConsistency STRONG")
+	}
 	if ts != nil {
 		set = ts.set.clone()
 		for _, r := range set.Replicas {

@@ -295,6 +295,23 @@ func TestStrongConsistency(t *testing.T) {
 		}
 	}
 
+	// A strongly consistent PartiQL SELECT in another region sees a write.
+	if _, err := c.srvs[2].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("pq"), "v": s("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	pq, err := c.srvs[0].DDB.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT v FROM "glob.t" WHERE pk = 'pq'`), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pq.Items) != 1 || pq.Items[0]["v"].(*types.AttributeValueMemberS).Value != "x" {
+		t.Errorf("a strongly consistent SELECT in %s: %v", regions[0], pq.Items)
+	}
+	// The replicas of an MRSC table are fixed (eddy's rule).
+	_, err = c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Delete: &types.DeleteReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if apiCode(err) != "ValidationException" {
+		t.Errorf("a replica deleted from an MRSC table: %v, want ValidationException", err)
+	}
 	// Transactions are refused on MRSC tables.
 	_, err = c.srvs[1].DDB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("tx")}}}}})
@@ -369,6 +386,39 @@ func TestStrongQuorumLost(t *testing.T) {
 	if _, err := c.srvs[1].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s("2")}}); err != nil {
 		t.Fatal(err)
 	}
+	// Every strongly consistent read of the cut-off region is refused (it
+	// would otherwise answer v = 1, stale), in parallel to keep it short.
+	ddb := c.srvs[2].DDB
+	reads := map[string]func() error{
+		"Query": func() error {
+			_, err := ddb.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("glob.t"), KeyConditionExpression: aws.String("pk = :a"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":a": s("a")}, ConsistentRead: aws.Bool(true)})
+			return err
+		},
+		"Scan": func() error {
+			_, err := ddb.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("glob.t"), ConsistentRead: aws.Bool(true)})
+			return err
+		},
+		"BatchGetItem": func() error {
+			_, err := ddb.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{"glob.t": {Keys: []map[string]types.AttributeValue{key}, ConsistentRead: aws.Bool(true)}}})
+			return err
+		},
+		"ExecuteStatement": func() error {
+			_, err := ddb.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "glob.t" WHERE pk = 'a'`), ConsistentRead: aws.Bool(true)})
+			return err
+		},
+	}
+	var wg sync.WaitGroup
+	for op, read := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := read(); apiCode(err) != "InternalServerError" {
+				t.Errorf("a strongly consistent %s in the cut-off region: %v, want InternalServerError", op, err)
+			}
+		}()
+	}
+	wg.Wait()
 	p.setCut(false)
 	eddytest.WaitFor(t, "the cut-off region to serve strongly consistent reads again", 30*time.Second, func() bool {
 		out, err := c.srvs[2].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: key, ConsistentRead: aws.Bool(true)})
