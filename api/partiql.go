@@ -776,6 +776,13 @@ func (s *Server) executeTransaction(ctx context.Context, c *call) (any, error) {
 	if reads > 0 && reads < len(stmts) {
 		return nil, ddberr.Validationf("ExecuteTransaction API does not support both read and write operations in the same request.")
 	}
+	for _, p := range stmts {
+		if p.t != nil {
+			if err := s.refuseStrong(c.region, []*string{&p.t.Name}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if reads > 0 {
 		return s.readTransactionPQ(c, stmts, in.ReturnConsumedCapacity)
 	}

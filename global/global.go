@@ -156,6 +156,10 @@ type Manager struct {
 	log   *slog.Logger
 	group *lifecycle.Group
 
+	// scFail logs MRSC writes and read barriers the stream did not answer,
+	// once per change of state (strong.go).
+	scFail lifecycle.Failures
+
 	clock atomic.Int64  // the last timestamp handed out (µs)
 	seq   atomic.Uint64 // the last outbox sequence handed out
 	wake  chan struct{}
@@ -210,6 +214,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
 		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{})}
+	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
 	m.seq.Store(uint64(time.Now().UnixNano()))
 	err := m.ks.Scan([]byte{pOutbox}, []byte{pOutbox + 1}, func(k, _ []byte) error {

@@ -230,9 +230,10 @@ func (m *Manager) prepareStrong(b *store.Batch, c store.Change, set replicaSet) 
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 			return ddberr.New(ddberr.KindReplicatedWriteConflict, "")
 		}
-		m.log.Warn("global tables: MRSC write not stored by the stream", "table", c.Table.Name, "err", err)
+		m.scFail.Report(err)
 		return errStrongUnavailable("MRSC write", err)
 	}
+	m.scFail.Report(nil)
 	return m.ks.Set(b, key, binary.BigEndian.AppendUint64(nil, ack.Sequence))
 }
 
@@ -259,17 +260,28 @@ func (m *Manager) ReadBarrier(ctx context.Context, region, table string, t *stor
 	if keys != nil {
 		subj = m.strongSubject(t, set.Epoch, keys)
 	}
-	stream, err := js.Stream(ctx, m.strongStream())
-	if err != nil {
-		return errStrongUnavailable("MRSC read barrier", err)
+	// The stream's answer; a failure (no leader while one is elected, a
+	// link down) is retried until StrongTimeout.
+	var last *jetstream.RawStreamMsg
+	for {
+		var stream jetstream.Stream
+		stream, err = js.Stream(ctx, m.strongStream())
+		if err == nil {
+			last, err = stream.GetLastMsgForSubject(ctx, subj)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				m.scFail.Report(nil)
+				return nil
+			}
+		}
+		if err == nil {
+			break
+		}
+		if !lifecycle.Sleep(ctx, 50*time.Millisecond) {
+			m.scFail.Report(err)
+			return errStrongUnavailable("MRSC read barrier", err)
+		}
 	}
-	last, err := stream.GetLastMsgForSubject(ctx, subj)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil
-	}
-	if err != nil {
-		return errStrongUnavailable("MRSC read barrier", err)
-	}
+	m.scFail.Report(nil)
 	var key []byte
 	if keys != nil {
 		key = m.itemSeqKey(t, keys)

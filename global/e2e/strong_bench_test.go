@@ -20,8 +20,14 @@ import (
 //
 // go test ./global/e2e -run '^$' -bench StrongWrite -benchtime 500x
 func BenchmarkStrongWrite(b *testing.B) {
-	c := strongCluster(b, nil)
+	benchStrongWrite(b, strongCluster(b, nil), nil)
+}
+
+func benchStrongWrite(b *testing.B, c *cluster, ready func()) {
 	c.createStrong()
+	if ready != nil {
+		ready()
+	}
 	ctx := context.Background()
 	ddb := c.srvs[0].DDB
 	if _, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("local"),
@@ -52,4 +58,14 @@ func BenchmarkStrongWrite(b *testing.B) {
 	b.ReportMetric(sp99, "mrsc-p99-ms")
 	b.ReportMetric(lp50, "local-p50-ms")
 	b.ReportMetric(lp99, "local-p99-ms")
+}
+
+// BenchmarkStrongWriteR3 is BenchmarkStrongWrite with each region on its
+// own node of a three-node JetStream cluster in process, the streams R3
+// (a write is acknowledged once two of the three nodes stored it).
+//
+// go test ./global/e2e -run '^$' -bench StrongWriteR3 -benchtime 500x
+func BenchmarkStrongWriteR3(b *testing.B) {
+	nodes := natsCluster(b)
+	benchStrongWrite(b, strongClusterOn(b, nil, 3, func(i int) string { return nodes.url(i) }), func() { nodes.waitLeader("EDDY_GLOBAL_SC") })
 }

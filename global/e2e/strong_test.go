@@ -78,6 +78,9 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// natsCluster starts the three nodes, each on ports picked free on
+// loopback, routed to each other; a node restarted comes back on its
+// ports.
 func natsCluster(t testing.TB) *jsCluster {
 	c := &jsCluster{t: t}
 	var routes []string
@@ -113,6 +116,30 @@ func natsCluster(t testing.TB) *jsCluster {
 	return c
 }
 
+// waitLeader waits until stream has a leader and every replica is current.
+func (c *jsCluster) waitLeader(stream string) {
+	nc, js := natstest.Connect(c.t, c.url(0))
+	defer nc.Close()
+	eddytest.WaitFor(c.t, "a leader of "+stream, 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		st, err := js.Stream(ctx, stream)
+		if err != nil {
+			return false
+		}
+		cl := st.CachedInfo().Cluster
+		if cl == nil || cl.Leader == "" || len(cl.Replicas) != 2 {
+			return false
+		}
+		for _, r := range cl.Replicas {
+			if !r.Current {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func (c *jsCluster) url(i int) string { return "nats://127.0.0.1:" + strconv.Itoa(c.opts[i].Port) }
 
 // start starts node i (again, on its ports and store).
@@ -122,7 +149,7 @@ func (c *jsCluster) start(i int) {
 		c.t.Fatal(err)
 	}
 	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
+	if !ns.ReadyForConnections(30 * time.Second) {
 		c.t.Fatal("nats-server not ready")
 	}
 	c.nodes[i] = ns
@@ -323,6 +350,11 @@ func TestStrongConsistency(t *testing.T) {
 	if apiCode(err) != "ValidationException" {
 		t.Errorf("TransactGetItems on an MRSC table: %v, want ValidationException", err)
 	}
+	_, err = c.srvs[0].DDB.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{
+		{Statement: aws.String(`INSERT INTO "glob.t" VALUE {'pk': 'ptx'}`)}}})
+	if apiCode(err) != "ValidationException" {
+		t.Errorf("ExecuteTransaction on an MRSC table: %v, want ValidationException", err)
+	}
 
 	// A table with items, and a single replica, are refused.
 	if _, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("full"),
@@ -506,7 +538,7 @@ var registerModel = porcupine.Model{
 // on a three-node JetStream cluster.
 func TestStrongLinearizable(t *testing.T) {
 	c := strongCluster(t, nil)
-	c.linearizable(func() { c.srvs[2].Stop() }, func() { c.srvs[2].Restart() })
+	c.linearizable(nil, func() { c.srvs[2].Stop() }, func() { c.srvs[2].Restart() })
 }
 
 // TestStrongLinearizableR3: TestStrongLinearizable with each region on its
@@ -516,7 +548,7 @@ func TestStrongLinearizable(t *testing.T) {
 func TestStrongLinearizableR3(t *testing.T) {
 	nodes := natsCluster(t)
 	c := strongClusterOn(t, nil, 3, func(i int) string { return nodes.url(i) })
-	c.linearizable(func() { c.srvs[2].Stop(); nodes.stop(2) }, func() { nodes.start(2); c.srvs[2].Restart() })
+	c.linearizable(func() { nodes.waitLeader("EDDY_GLOBAL_SC") }, func() { c.srvs[2].Stop(); nodes.stop(2) }, func() { nodes.start(2); c.srvs[2].Restart() })
 	nc, js := natstest.Connect(t, nodes.url(0))
 	defer nc.Close()
 	st, err := js.Stream(context.Background(), "EDDY_GLOBAL_SC")
@@ -528,9 +560,14 @@ func TestStrongLinearizableR3(t *testing.T) {
 	}
 }
 
-func (c *cluster) linearizable(kill, restart func()) {
+// linearizable runs the check: ready (when set) waits for the streams
+// after the table is made, kill and restart act on region 2 mid-run.
+func (c *cluster) linearizable(ready, kill, restart func()) {
 	t := c.t
 	c.createStrong()
+	if ready != nil {
+		ready()
+	}
 	const perClient = 45
 	var (
 		mu        sync.Mutex
