@@ -112,16 +112,25 @@ func (c *Compiler) Update(src string) (*Update, error) {
 	if err := precheck(param, src); err != nil {
 		return nil, err
 	}
+	key := updateKey(src, c.names, c.values)
+	if t, ok := updates.get(key); ok {
+		return t.bind(c), nil
+	}
 	acts, sections, syn := parseUpdateTree(src)
 	if syn != "" {
 		return nil, invalid(param, syn)
 	}
-	k := &checker{c: c, g: gUpdate}
+	// Checked against a compiler of its own, so the template knows which
+	// names and values this expression alone used.
+	own := NewCompiler(c.names, c.values)
+	k := &checker{c: own, g: gUpdate}
 	k.checkUpdate(acts, sections)
 	if msg := k.first(eReserved, eUnknownFn, eMisusedFn, eSection, eAttrName, eAttrVal, eOverlap, eConflict, eOperand, eFunction, eDepth); msg != "" {
 		return nil, invalid(param, msg)
 	}
-	return newUpdate(acts), nil
+	t := newTemplate(newUpdate(acts), own)
+	updates.add(key, t)
+	return t.bind(c), nil
 }
 
 // Projection compiles a ProjectionExpression.
