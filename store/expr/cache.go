@@ -3,79 +3,54 @@ package expr
 import (
 	"container/list"
 	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/eddydb/eddy/attr"
 )
 
-// updateCacheSize bounds the compiled update expressions kept: an
-// application sends a handful of distinct ones (a stream handler the same
-// one for every record), and each entry is at most a 4 KB expression with
-// its maps' keys.
-const updateCacheSize = 512
+// updateCacheSize bounds the update expression texts kept, and
+// updateVariants the compilations kept per text: an application sends a
+// handful of distinct expressions (a stream handler the same one for every
+// record), and each is at most 4 KB.
+const (
+	updateCacheSize = 512
+	updateVariants  = 4
+)
 
 // updates caches compiled UpdateExpressions across requests. Parsing and
-// checking an expression was 6.5% of a view handler's drain, one UpdateItem
-// per record with the same expression and other values (issue 18).
+// checking an expression, with the names and values maps it needs, was
+// 6% of a view handler's drain, one UpdateItem per record with the same
+// expression and other values (issue 18).
 //
 // An entry is a template: an *Update whose value operands hold a slot
 // (operand.slot) instead of a value, and the request's values are bound per
 // call into a slice of their own (Update.bound), so concurrent requests
 // never see each other's values. What the checker decides depends on the
-// expression, on every #name's target and on each :value's presence and
-// type (never its contents, for the update grammar), so the key holds those
-// and nothing else.
-var updates = newLRU[*updateTemplate](updateCacheSize)
+// expression text, on the target of each #name it uses and on the presence
+// and type (never the contents, in the update grammar) of each :value it
+// uses; a template records those and serves a request that agrees on all
+// of them. Only expressions that compiled are kept.
+var updates = newLRU(updateCacheSize)
 
 // updateTemplate is a compiled update expression with its values unbound,
-// and what it used of the request's maps, for CheckUnused.
+// and what it depends on of the request's maps.
 type updateTemplate struct {
-	u     *Update  // bound is nil; operands of kind opValue hold slots
-	names []string // the #names it used
-	refs  []string // the :values it used; slot i binds refs[i]
-}
-
-// updateKey is the cache key of src compiled against names and the types
-// of values: each part length-prefixed, the maps in key order.
-func updateKey(src string, names map[string]string, values map[string]attr.Value) string {
-	b := make([]byte, 0, len(src)+16*(len(names)+len(values))+8)
-	str := func(s string) {
-		b = strconv.AppendInt(b, int64(len(s)), 10)
-		b = append(b, ':')
-		b = append(b, s...)
-	}
-	str(src)
-	nk := make([]string, 0, len(names))
-	for k := range names {
-		nk = append(nk, k)
-	}
-	slices.Sort(nk)
-	b = append(b, '#')
-	for _, k := range nk {
-		str(k)
-		str(names[k])
-	}
-	vk := make([]string, 0, len(values))
-	for k := range values {
-		vk = append(vk, k)
-	}
-	slices.Sort(vk)
-	b = append(b, ':')
-	for _, k := range vk {
-		str(k)
-		b = append(b, byte(values[k].Type()))
-	}
-	return string(b)
+	u       *Update     // bound is nil; operands of kind opValue hold slots
+	names   []string    // the #names it uses,
+	targets []string    // each resolved to this attribute name
+	refs    []string    // the :values it uses (slot i binds refs[i]),
+	types   []attr.Type // each of this type
 }
 
 // newTemplate turns a freshly checked update (its operands holding the
-// values of the request that compiled it) into a template: every value
-// operand gets the slot of its :ref and loses its value.
+// values of the request that compiled it, used holding what it used) into a
+// template: every value operand gets the slot of its :ref and loses its
+// value.
 func newTemplate(u *Update, used *Compiler) *updateTemplate {
 	t := &updateTemplate{u: u}
 	for n := range used.usedNames {
 		t.names = append(t.names, n)
+		t.targets = append(t.targets, used.names[n])
 	}
 	var walk func(o *operand)
 	walk = func(o *operand) {
@@ -87,6 +62,7 @@ func newTemplate(u *Update, used *Compiler) *updateTemplate {
 			if i < 0 {
 				i = len(t.refs)
 				t.refs = append(t.refs, o.ref)
+				t.types = append(t.types, o.value.Type())
 			}
 			o.slot = i
 			o.value = attr.Value{}
@@ -101,64 +77,83 @@ func newTemplate(u *Update, used *Compiler) *updateTemplate {
 	return t
 }
 
-// bind returns the template's update with c's values, and marks what it
-// uses in c.
-func (t *updateTemplate) bind(c *Compiler) *Update {
-	for _, n := range t.names {
-		c.usedNames[n] = struct{}{}
+// serves reports whether c's maps agree with everything t depends on.
+func (t *updateTemplate) serves(c *Compiler) bool {
+	for i, n := range t.names {
+		if tgt, ok := c.names[n]; !ok || tgt != t.targets[i] {
+			return false
+		}
 	}
-	bound := make([]attr.Value, len(t.refs))
 	for i, r := range t.refs {
-		c.usedValues[r] = struct{}{}
-		bound[i] = c.values[r]
+		if v, ok := c.values[r]; !ok || v.Type() != t.types[i] {
+			return false
+		}
 	}
+	return true
+}
+
+// bind returns the template's update with c's values, and counts what it
+// uses as used in c (CheckUnused).
+func (t *updateTemplate) bind(c *Compiler) *Update {
+	c.bound = append(c.bound, t)
 	u := *t.u
-	u.bound = bound
+	u.bound = make([]attr.Value, len(t.refs))
+	for i, r := range t.refs {
+		u.bound[i] = c.values[r]
+	}
 	return &u
 }
 
-// lru is a bounded map that forgets its least recently used entry; safe
-// for concurrent use.
-type lru[V any] struct {
+// lru holds the templates of the most recently used expression texts;
+// safe for concurrent use.
+type lru struct {
 	mu    sync.Mutex
 	max   int
-	order *list.List // front: most recent; elements hold *lruEntry[V]
-	byKey map[string]*list.Element
+	order *list.List // front: most recent; elements hold *lruEntry
+	bySrc map[string]*list.Element
 }
 
-type lruEntry[V any] struct {
-	key string
-	val V
+type lruEntry struct {
+	src      string
+	variants []*updateTemplate // most recent first
 }
 
-func newLRU[V any](max int) *lru[V] {
-	return &lru[V]{max: max, order: list.New(), byKey: make(map[string]*list.Element, max)}
+func newLRU(max int) *lru {
+	return &lru{max: max, order: list.New(), bySrc: make(map[string]*list.Element, max)}
 }
 
-func (c *lru[V]) get(key string) (V, bool) {
+// find returns a template of src that serves c, or nil.
+func (c *lru) find(src string, comp *Compiler) *updateTemplate {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.byKey[key]
+	e, ok := c.bySrc[src]
 	if !ok {
-		var zero V
-		return zero, false
+		return nil
 	}
-	c.order.MoveToFront(e)
-	return e.Value.(*lruEntry[V]).val, true
+	for _, t := range e.Value.(*lruEntry).variants {
+		if t.serves(comp) {
+			c.order.MoveToFront(e)
+			return t
+		}
+	}
+	return nil
 }
 
-func (c *lru[V]) add(key string, v V) {
+// add keeps t as src's most recent variant, forgetting its oldest past
+// updateVariants and the least recently used text past max.
+func (c *lru) add(src string, t *updateTemplate) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byKey[key]; ok {
-		e.Value.(*lruEntry[V]).val = v
+	if e, ok := c.bySrc[src]; ok {
+		le := e.Value.(*lruEntry)
+		le.variants = append([]*updateTemplate{t}, le.variants[:min(len(le.variants), updateVariants-1)]...)
 		c.order.MoveToFront(e)
 		return
 	}
-	c.byKey[key] = c.order.PushFront(&lruEntry[V]{key: key, val: v})
+	c.bySrc[src] = c.order.PushFront(&lruEntry{src: src, variants: []*updateTemplate{t}})
 	if c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
-		delete(c.byKey, last.Value.(*lruEntry[V]).key)
+		delete(c.bySrc, last.Value.(*lruEntry).src)
 	}
 }

@@ -129,17 +129,25 @@ func TestUpdateCacheKey(t *testing.T) {
 }
 
 func TestLRUForgetsLeastRecent(t *testing.T) {
-	c := newLRU[int](2)
-	c.add("a", 1)
-	c.add("b", 2)
-	c.get("a")
-	c.add("c", 3)
-	if _, ok := c.get("b"); ok {
+	c := newLRU(2)
+	comp := NewCompiler(nil, nil)
+	tmpl := func() *updateTemplate { return &updateTemplate{u: &Update{}} }
+	c.add("a", tmpl())
+	c.add("b", tmpl())
+	c.find("a", comp)
+	c.add("c", tmpl())
+	if c.find("b", comp) != nil {
 		t.Error("b, the least recently used, was kept")
 	}
-	for k, want := range map[string]int{"a": 1, "c": 3} {
-		if v, ok := c.get(k); !ok || v != want {
-			t.Errorf("%s: %d, %v", k, v, ok)
+	for _, k := range []string{"a", "c"} {
+		if c.find(k, comp) == nil {
+			t.Errorf("%s was forgotten", k)
 		}
+	}
+	for range updateVariants + 2 {
+		c.add("a", tmpl())
+	}
+	if n := len(c.bySrc["a"].Value.(*lruEntry).variants); n != updateVariants {
+		t.Errorf("%d variants of one text kept, want %d", n, updateVariants)
 	}
 }
