@@ -56,7 +56,7 @@ func checkIndexShape(v *constraints, ix indexWire, p string, global bool) {
 	} else if !global && len(ix.KeySchema) > 2 {
 		// A global index's KeySchema has no maximum length any more: its
 		// limits are those of multi-attribute keys (api/composite.go).
-		v.fail("[...]", p+"keySchema", "Member must have length less than or equal to 2")
+		v.fail(javaKeySchema(ix.KeySchema), p+"keySchema", "Member must have length less than or equal to 2")
 	}
 	for j, k := range ix.KeySchema {
 		kp := p + "keySchema." + itoa(j+1) + ".member."

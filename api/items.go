@@ -34,10 +34,38 @@ type returnOpts struct {
 	ReturnValuesOnConditionCheckFailure string `json:"ReturnValuesOnConditionCheckFailure"`
 }
 
-func (r *returnOpts) check(v *constraints) {
+// msgReturnValuesEnum is how DynamoDB has reported a ReturnValues outside its
+// enum since the 2026-06 rewording reached every captured region: without
+// the value or the member, and with the set as sent (UPDATE_NEW sic)
+// (nubo-db/dynamodb-conformance captures/2026-08-12-wording-drift.json,
+// us-east-1, probes o_put_three_bad_enums, o_del_two_bad_enums,
+// o_upd_two_bad_enums).
+const msgReturnValuesEnum = "Failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATE_NEW, NONE]"
+
+var returnValuesEnum = [...]string{"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"}
+
+func validReturnValues(s string) bool {
+	for _, a := range returnValuesEnum {
+		if s == a {
+			return true
+		}
+	}
+	return s == ""
+}
+
+// check records the Return* members' violations in DynamoDB's order
+// (returnConsumedCapacity, returnValues, returnItemCollectionMetrics: the
+// recorded PutItem and DeleteItem answers). UpdateItem stops at an invalid
+// ReturnValues, reported alone (probe o_upd_two_bad_enums).
+func (r *returnOpts) check(v *constraints, update bool) {
+	if update && !validReturnValues(r.ReturnValues) && v.first == nil {
+		v.first = ddberr.Validationf("1 validation error detected: %s", msgReturnValuesEnum)
+	}
 	v.enum(r.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
+	if !validReturnValues(r.ReturnValues) {
+		v.msgs = append(v.msgs, msgReturnValuesEnum)
+	}
 	v.enum(r.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE")
-	v.enum(r.ReturnValues, "returnValues", "ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW")
 	v.enum(r.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", "ALL_OLD", "NONE")
 }
 
@@ -94,7 +122,7 @@ type conditionalWrite struct {
 // compile validates the members (v already holds the request's own
 // constraint checks) and compiles the condition, nil when there is none.
 func (w *conditionalWrite) compile(v *constraints) (*expr.Condition, error) {
-	w.returnOpts.check(v)
+	w.returnOpts.check(v, false)
 	legacyConstraints(v, w.Expected, w.ConditionalOperator, nil)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -385,7 +413,7 @@ func (s *Server) updateItem(ctx context.Context, c *call) (any, error) {
 	v.notNull(in.Key != nil, "key")
 	v.nested(in.ExpressionAttributeValues)
 	v.names(in.ExpressionAttributeValues)
-	in.returnOpts.check(&v)
+	in.returnOpts.check(&v, true)
 	legacyConstraints(&v, in.Expected, in.ConditionalOperator, in.AttributeUpdates)
 	if err := v.err(); err != nil {
 		return nil, err

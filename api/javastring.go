@@ -223,3 +223,35 @@ func javaTransactGets(items []transactGetItem) string {
 	b.WriteByte(']')
 	return b.String()
 }
+
+// javaKeySchema renders a KeySchema as DynamoDB echoes one that breaks its
+// length constraint:
+//
+//	[KeySchemaElement(attributeName=pk, keyType=HASH), KeySchemaElement(attributeName=sk, keyType=RANGE), ...]
+//
+// (nubo-db/dynamodb-conformance tests/tier3/error-messages/createTable.test.ts
+// "more than 2 KeySchema elements"; captures/2026-08-12-wording-drift.json,
+// us-east-1's latest answer to probe c_ct_3keys). An absent member is null.
+func javaKeySchema(ks []keyElemWire) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, k := range ks {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("KeySchemaElement(attributeName=")
+		b.WriteString(javaNullable(k.AttributeName))
+		b.WriteString(", keyType=")
+		b.WriteString(javaNullable(k.KeyType))
+		b.WriteByte(')')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func javaNullable(s *string) string {
+	if s == nil {
+		return "null"
+	}
+	return *s
+}

@@ -103,7 +103,16 @@ func checkRead(in *readInput, isQuery bool) error {
 	}
 	v.enum(in.Select, "select", "SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")
 	if in.Limit != nil && *in.Limit < 1 {
-		v.fail(in.Limit, "limit", "Member must have value greater than or equal to 1")
+		if isQuery {
+			// Query's answer since DynamoDB's 2026-06 rewording: no echoed
+			// value, PascalCase member (nubo-db/dynamodb-conformance
+			// tests/tier3/error-messages/query.test.ts "Limit of 0",
+			// validation-ordering/query.test.ts). Scan's recorded answer
+			// is still the older "Value '0' at 'limit'" (error-messages/scan.test.ts).
+			v.failUnechoed("Limit", "Member must have value greater than or equal to 1")
+		} else {
+			v.fail(in.Limit, "limit", "Member must have value greater than or equal to 1")
+		}
 	}
 	v.enum(in.ReturnConsumedCapacity, "returnConsumedCapacity", "INDEXES", "TOTAL", "NONE")
 	v.enum(in.ConditionalOperator, "conditionalOperator", "AND", "OR")

@@ -122,6 +122,7 @@ func New(deps Deps, cfg Config) *Server {
 	s.registerTransactOps()
 	s.registerTTLOps()
 	s.registerPartiQLOps()
+	s.registerSettingsOps()
 	for name, f := range deps.Ops {
 		s.ops[name] = func(ctx context.Context, c *call) (any, error) { return f(ctx, c.region, c.decode) }
 	}

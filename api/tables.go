@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strings"
@@ -75,6 +76,9 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	if err := refuseVectorIndexes(c, "VectorIndexes"); err != nil {
+		return nil, err
+	}
 	var v constraints
 	v.createTableName(in.TableName, "tableName")
 	v.notNull(in.AttributeDefinitions != nil, "attributeDefinitions")
@@ -92,7 +96,7 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 		if len(in.KeySchema) < 1 {
 			v.fail("[]", "keySchema", "Member must have length greater than or equal to 1")
 		} else {
-			v.fail("[...]", "keySchema", "Member must have length less than or equal to 2")
+			v.fail(javaKeySchema(in.KeySchema), "keySchema", "Member must have length less than or equal to 2")
 		}
 	}
 	for i, k := range in.KeySchema {
@@ -203,9 +207,21 @@ func (s *Server) createTable(ctx context.Context, c *call) (any, error) {
 	if err := s.throughputQuotas(t, true); err != nil {
 		return nil, err
 	}
+	if in.ResourcePolicy != nil {
+		if err := checkPolicyDocument(*in.ResourcePolicy); err != nil {
+			return nil, err
+		}
+	}
 	created, err := s.db.CreateTable(t)
 	if err != nil {
 		return nil, err
+	}
+	if in.ResourcePolicy != nil {
+		// The table's resource-based policy, as PutResourcePolicy stores it.
+		if err := s.storePolicy(settingsKey('p', created.ID, ""), *in.ResourcePolicy); err != nil {
+			slog.Error("api: CreateTable: the table was created but its ResourcePolicy could not be stored", "table", created.Name, "err", err)
+			return nil, err
+		}
 	}
 	desc := s.describe(created, "CREATING")
 	return map[string]any{"TableDescription": desc}, nil
@@ -497,6 +513,7 @@ func (s *Server) deleteTable(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.forgetSettings(t)
 	d := s.describe(t, "DELETING")
 	return map[string]any{"TableDescription": &deletedTableDescription{
 		TableName: d.TableName, TableStatus: d.TableStatus, ProvisionedThroughput: d.ProvisionedThroughput,
@@ -580,6 +597,9 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
 	}
 	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if err := refuseVectorIndexes(c, "VectorIndexUpdates"); err != nil {
 		return nil, err
 	}
 	var v constraints

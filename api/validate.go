@@ -145,8 +145,7 @@ func (c *constraints) namePattern(name, at string) {
 // reads and writes, Query, Scan, transactions). There DynamoDB's member
 // constraint is a length of 1 to 255 and a missing name is a violation
 // like any other ("Value null at 'tableName' failed to satisfy constraint:
-// Member must not be null"); an empty name is not also reported against the
-// pattern. A name of 1 or 2 characters is a length violation like the
+// Member must not be null"); an empty name is reported alone (see below). A name of 1 or 2 characters is a length violation like the
 // others, reported before the pattern: DynamoDB answers UpdateItem "x!" with
 // "2 validation errors detected: Value 'x!' at 'tableName' failed to satisfy
 // constraint: Member must have length greater than or equal to 3; Value 'x!'
@@ -165,7 +164,13 @@ func (c *constraints) itemTableName(name *string, at string) {
 	}
 	switch n := len(*name); {
 	case n == 0:
-		c.fail(*name, at, "Member must have length greater than or equal to 1")
+		// Reported alone, unechoed and PascalCase, since DynamoDB's 2026-06
+		// rewording reached every captured region (nubo-db/dynamodb-conformance
+		// captures/2026-08-12-wording-drift.json, us-east-1, probes
+		// s_put_table_empty, o_put_empty_table_bad_rv, o_del_empty_table,
+		// o_upd_empty_table; tests/tier3/validation-ordering/putItem.test.ts
+		// "empty TableName with invalid ReturnValues reports only tableName").
+		c.first = ddberr.Validationf("1 validation error detected: Value at 'TableName' failed to satisfy constraint: Member must have length greater than or equal to 1")
 		return
 	case n > 255:
 		c.fail(*name, at, "Member must have length less than or equal to 255")

@@ -123,7 +123,6 @@ func TestJSONValidation(t *testing.T) {
 		`{"a":""}`:               "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
 		`{"S":"a","BOOL":true}`:  "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
 		`{"S":"a","N":"b"}`:      "The parameter cannot be converted to a numeric value: b",
-		`{"NULL":false}`:         "One or more parameter values were invalid: Null attribute value types must have the value of true",
 		`{"SS":[]}`:              "One or more parameter values were invalid: An string set  may not be empty",
 		`{"NS":[]}`:              "One or more parameter values were invalid: An number set  may not be empty",
 		`{"BS":[]}`:              "One or more parameter values were invalid: Binary sets should not be empty",
@@ -131,7 +130,6 @@ func TestJSONValidation(t *testing.T) {
 		`{"BS":["Yg==","Yg=="]}`: "One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains duplicates.",
 		`{"NS":["1","1.0"]}`:     "Input collection contains duplicates",
 		`{"M":{"a":{}}}`:         "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
-		`{"L":[{"NULL":false}]}`: "One or more parameter values were invalid: Null attribute value types must have the value of true",
 	}
 	for in, want := range cases {
 		var v Value
@@ -154,5 +152,25 @@ func TestSizes(t *testing.T) {
 	// ab:2+3, m:1+3+1+1+1, l:1+3+1+1
 	if got := ItemSize(it); got != 5+7+6 {
 		t.Errorf("ItemSize = %d", got)
+	}
+}
+
+// TestNullFalseIsNull: {"NULL": false} decodes as NULL (true), as DynamoDB
+// has stored it since its 2026-06 rewording (nubo-db/dynamodb-conformance
+// tests/tier3/error-messages/putItem.test.ts "NULL attr with false is
+// accepted and normalises to NULL true").
+func TestNullFalseIsNull(t *testing.T) {
+	for _, in := range []string{`{"NULL":false}`, `{"L":[{"NULL":false}]}`} {
+		var v Value
+		if err := json.Unmarshal([]byte(in), &v); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.ReplaceAll(in, "false", "true"); string(out) != want {
+			t.Errorf("%s: got %s, want %s", in, out, want)
+		}
 	}
 }

@@ -9,9 +9,8 @@ import (
 
 // Messages DynamoDB gives for malformed attribute values.
 const (
-	msgEmptyValue  = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
-	msgMultiTypes  = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
-	msgNullNotTrue = "Null attribute value types must have the value of true"
+	msgEmptyValue = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+	msgMultiTypes = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
 )
 
 // UnmarshalJSON decodes DynamoDB JSON ({"S":"x"}, {"N":"1"}, ...) and

@@ -101,10 +101,7 @@ func (v *oracleValue) decodeTyped(typ Type, r json.RawMessage) error {
 		if json.Unmarshal(r, &b) != nil {
 			return serial("NULL")
 		}
-		if !b {
-			return ddberr.Invalidf(msgNullNotTrue)
-		}
-		v.v = Null()
+		v.v = Null() // false too: see jsondec.go
 	case TypeM:
 		var om map[string]oracleValue
 		if err := json.Unmarshal(r, &om); err != nil {

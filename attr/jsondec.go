@@ -296,9 +296,13 @@ func (d *jdec) payload(t Type) (s typeSlot) {
 		}
 		if t == TypeBOOL {
 			s.v = Bool(b)
-		} else if !b {
-			s.err = ddberr.Invalidf(msgNullNotTrue)
 		} else {
+			// {"NULL": false} is a NULL like {"NULL": true}: DynamoDB
+			// accepts it and stores NULL true since its 2026-06 rewording
+			// (nubo-db/dynamodb-conformance captures/2026-06-09-validation-rewording.json,
+			// nullRoundTrip; tests/tier3/error-messages/putItem.test.ts), where
+			// it had refused it ("Null attribute value types must have the
+			// value of true").
 			s.v = Null()
 		}
 	case TypeM:

@@ -64,6 +64,24 @@ func TestMappingsArePerRegion(t *testing.T) {
 	if l, err := lam2.ListEventSourceMappings(e.ctx, &lambda.ListEventSourceMappingsInput{}); err != nil || len(l.EventSourceMappings) != 1 {
 		t.Fatalf("us-east-2 lists %v, %v", l, err)
 	}
+	// eddy's own per-mapping API (the console's charts) is per region too.
+	for _, c := range []struct {
+		scope string
+		want  int
+	}{{"", http.StatusNotFound}, {"us-east-1", http.StatusNotFound}, {"us-east-2", http.StatusOK}} {
+		req, _ := http.NewRequest("GET", e.srv.URL()+"/eddy/mappings/"+*m.UUID+"/series", nil)
+		if c.scope != "" {
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/"+c.scope+"/lambda/aws4_request, SignedHeaders=host, Signature=00")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Fatalf("/eddy/mappings/UUID/series signed for %q: %d, want %d", c.scope, resp.StatusCode, c.want)
+		}
+	}
 	_, err = e.lam.GetEventSourceMapping(e.ctx, &lambda.GetEventSourceMappingInput{UUID: m.UUID})
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ResourceNotFoundException" {
 		t.Fatalf("us-east-1 Get: %v", err)

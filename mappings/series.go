@@ -1,11 +1,14 @@
 package mappings
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/eddydb/eddy/internal/arn"
 )
 
 // seriesMinutes is how far back a mapping's Series reaches: one sample per
@@ -225,10 +228,23 @@ func (m *Manager) seriesOf(e *entry) *series {
 //	GET /eddy/mappings/{uuid}/series   Series (the last hour, per minute)
 //
 // Errors are {"message":...} with 404 for a mapping that does not exist.
-func NewHandler(m *Manager) http.Handler {
+//
+// The API is per region, as Lambda's is: a mapping belongs to its stream's
+// region, and a request sees only those of its own, the region in its SigV4
+// credential scope (def for an unsigned request).
+func NewHandler(m *Manager, def string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /eddy/mappings/{uuid}/series", func(w http.ResponseWriter, r *http.Request) {
-		s, err := m.Series(r.PathValue("uuid"))
+		uuid := r.PathValue("uuid")
+		sc, _ := arn.ParseScope(r) // an unreadable scope was refused before the mux
+		var s Series
+		cfg, err := m.Get(uuid)
+		if err == nil && arn.RegionOf(cfg.EventSourceArn) != cmp.Or(sc.Region, def) {
+			err = notFound(uuid)
+		}
+		if err == nil {
+			s, err = m.Series(uuid)
+		}
 		code := http.StatusOK
 		var body any = s
 		if err != nil {

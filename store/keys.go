@@ -83,6 +83,11 @@ const (
 	// 0x90-0x9F: capacity's packages: appautoscaling, cwmetrics.
 	SpaceAutoScaling Space = 0x90 // scalable targets, scaling policies, scaling activities
 	SpaceMetrics     Space = 0x91 // CloudWatch data points of the retention, per minute (cwmetrics)
+
+	// SpaceTableSettings holds package api's per-table settings that are not
+	// part of a table's descriptor: Contributor Insights and resource-based
+	// policies, by table ID.
+	SpaceTableSettings Space = 0xB0
 )
 
 // spaces names every registered Space and its owner.
@@ -111,6 +116,7 @@ var spaces = [256]struct{ name, owner string }{
 	SpacePolicies:      {"policies", "iam/policies"},
 	SpaceAutoScaling:   {"autoscaling", "appautoscaling"},
 	SpaceMetrics:       {"metrics", "cwmetrics"},
+	SpaceTableSettings: {"table-settings", "api"},
 }
 
 // String returns the space's registered name, or its byte in hex.

@@ -57,6 +57,7 @@ const (
 	KindExportConflict
 	KindImportConflict
 	KindInvalidExportTime
+	KindPolicyNotFound
 )
 
 const ddbNS = "com.amazonaws.dynamodb.v20120810#"
@@ -111,6 +112,7 @@ var table = [...]struct {
 	KindExportConflict:    {ddbNS + "ExportConflictException", 400, ""},
 	KindImportConflict:    {ddbNS + "ImportConflictException", 400, ""},
 	KindInvalidExportTime: {ddbNS + "InvalidExportTimeException", 400, ""},
+	KindPolicyNotFound:    {ddbNS + "PolicyNotFoundException", 400, ""},
 }
 
 // Error is a DynamoDB error with its kind and message, plus the extra
