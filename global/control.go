@@ -60,6 +60,10 @@ type Status struct {
 	Replicas []Replica `json:"replicas"`
 	Lag      []Lag     `json:"lag"`
 	Outbox   int       `json:"pendingPublish"` // local changes not yet acknowledged by JetStream (all tables)
+	// Consistency is STRONG for an MRSC table, whose Applied is the last
+	// sequence of its stream applied here (strong.go); EVENTUAL otherwise.
+	Consistency string `json:"multiRegionConsistency"`
+	Applied     uint64 `json:"appliedSequence,omitempty"`
 }
 
 // Status reports a global table's replicas and replication lag; ok is
@@ -71,7 +75,11 @@ func (m *Manager) Status(table string) (Status, bool) {
 		m.mu.Unlock()
 		return Status{}, false
 	}
-	st := Status{Table: table, Region: m.opts.Region, Version: Version, Replicas: slices.Clone(ts.set.Replicas)}
+	st := Status{Table: table, Region: m.opts.Region, Version: Version, Replicas: slices.Clone(ts.set.Replicas), Consistency: ConsistencyEventual}
+	if ts.strong != nil {
+		st.Consistency = ConsistencyStrong
+		st.Applied, _ = ts.strong.state()
+	}
 	for _, r := range ts.set.Replicas {
 		if l := ts.lag[r.Region]; l != nil {
 			st.Lag = append(st.Lag, l.summary(r.Region))

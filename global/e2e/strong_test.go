@@ -322,6 +322,13 @@ func TestStrongConsistency(t *testing.T) {
 		}
 	}
 
+	// eddy tables replicas: the mode, and how far each region applied.
+	for i := range c.srvs {
+		st, ok := c.srvs[i].Global().Status("glob.t")
+		if !ok || st.Consistency != "STRONG" || st.Applied == 0 {
+			t.Errorf("%s: Status %+v, %v", regions[i], st, ok)
+		}
+	}
 	// A strongly consistent PartiQL SELECT in another region sees a write.
 	if _, err := c.srvs[2].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("pq"), "v": s("x")}}); err != nil {
 		t.Fatal(err)
