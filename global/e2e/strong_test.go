@@ -742,6 +742,17 @@ func TestStrongWitness(t *testing.T) {
 	if err := update(regions[1]); apiCode(err) != "ValidationException" {
 		t.Errorf("the witness in the replica's region: %v, want ValidationException", err)
 	}
+	_, err = c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"), MultiRegionConsistency: "FOO",
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}}}})
+	if apiCode(err) != "ValidationException" {
+		t.Errorf("MultiRegionConsistency FOO: %v, want ValidationException", err)
+	}
+	_, err = c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates:            []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}}},
+		GlobalTableWitnessUpdates: []types.GlobalTableWitnessGroupUpdate{{Create: &types.CreateGlobalTableWitnessGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if apiCode(err) != "ValidationException" {
+		t.Errorf("a witness without MultiRegionConsistency STRONG: %v, want ValidationException", err)
+	}
 	if err := update(regions[2], regions[1]); apiCode(err) != "ValidationException" {
 		t.Errorf("two witnesses: %v, want ValidationException", err)
 	}
