@@ -59,7 +59,9 @@
 // a backfill publishes a snapshot of every item (each read with its meta
 // under the item's lock) and every tombstone, then the replica is marked
 // ACTIVE and the replica set sent to every replica, each of which starts
-// consuming the regions it does not consume yet.
+// consuming the regions it does not consume yet. A table's Time to Live
+// setting is shared by its replicas (ttl.go): a change in one region is sent
+// to the others, and a new replica gets it before it turns ACTIVE.
 //
 // # Caveats
 //

@@ -144,6 +144,8 @@ type Manager struct {
 	connected chan struct{} // closed once the connection is up
 	nc        *nats.Conn
 	js        jetstream.JetStream
+
+	ttl ttlSync // Time to Live shared by the replicas (ttl.go)
 }
 
 type tableState struct {
@@ -218,6 +220,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	})
 	m.group.Go("tombstone collection", m.collectTombstones)
 	m.group.Go("catalog watch", func(ctx context.Context) { m.watchCatalog(ctx, catalog) })
+	m.startTTLSync()
 	m.mu.Lock()
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)
