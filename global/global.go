@@ -82,6 +82,10 @@ type Options struct {
 	// wins with it). It runs after the commit, with the item's lock held:
 	// it must not block or write.
 	OnLocalWrite func(Write)
+	// OnApplied, when set, hears of every change applied here from another
+	// region with its replication latency (from the origin's write to the
+	// apply here): CloudWatch's ReplicationLatency. It must not block.
+	OnApplied func(table, origin string, latency time.Duration)
 	// Logger receives failures, once per change of state. Default: discard.
 	Logger *slog.Logger
 }

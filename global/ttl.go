@@ -12,9 +12,10 @@ import (
 
 // Time to Live of a global table is one setting for every replica:
 // UpdateTimeToLive on any replica applies to all of them, as DynamoDB's
-// global tables (2019.11.21) do ("Global tables: How it works", "Using Time
-// to Live": TTL settings are replicated, and TTL deletes replicate like any
-// delete, which Prepare already publishes).
+// global tables (2019.11.21) keep it (CloudFormation's
+// AWS::DynamoDB::GlobalTable TimeToLiveSpecification: "All replicas will
+// have the same time to live configuration"). TTL deletes replicate like
+// any delete: Prepare publishes them.
 //
 // A catalog watch compares each global table's TTL with the one last seen
 // or applied here (ttlSync.known); a change made here is sent to every other

@@ -15,9 +15,8 @@ import (
 // TestGlobalTableTTL: a global table has one Time to Live setting. A new
 // replica gets its source's, and UpdateTimeToLive on any replica applies to
 // every replica, as DynamoDB documents for global tables version 2019.11.21
-// (Developer Guide, "Global tables: how it works": "Time to Live (TTL)
-// settings are synchronized across all replicas"; TTL deletes replicate
-// like any other delete).
+// (CloudFormation's AWS::DynamoDB::GlobalTable TimeToLiveSpecification:
+// "All replicas will have the same time to live configuration").
 func TestGlobalTableTTL(t *testing.T) {
 	c := startCluster(t)
 	ctx := context.Background()

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/cwmetrics"
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/jsonhttp"
@@ -22,6 +24,15 @@ func (s *Server) openGlobal(sub func(string) *slog.Logger) error {
 	}
 	o := s.opts.Global
 	o.Region, o.Regions, o.Logger = s.opts.Region, s.opts.GlobalRegions, sub("global")
+	if o.OnApplied == nil {
+		// CloudWatch's ReplicationLatency: in the source region's namespace
+		// with this region as ReceivingRegion, as DynamoDB publishes it
+		// (docs: "Monitoring global tables"), kept by this server.
+		o.OnApplied = func(table, origin string, lat time.Duration) {
+			s.cwm.Set(cwmetrics.Key{Region: origin, Metric: cwmetrics.ReplicationLatency, Table: table, Receiving: s.opts.Region},
+				float64(lat.Microseconds())/1000)
+		}
+	}
 	o.Call = func(ctx context.Context, region, op string, req []byte) ([]byte, error) {
 		return s.api.CallIn(ctx, region, op, req, "")
 	}
