@@ -431,6 +431,8 @@ func (m *Manager) handle(ctx context.Context, req controlRequest) error {
 		return m.saveLocked(req.Table, replicaSet{})
 	case "ttl":
 		return m.handleTTL(req)
+	case "settings":
+		return m.handleSettings(ctx, req)
 	}
 	return fmt.Errorf("unknown control operation %q", req.Op)
 }

@@ -107,6 +107,8 @@ type Replica struct {
 	// one UpdateTable was sent to): only it resumes the work after a
 	// restart. Empty once ACTIVE.
 	By string `json:"by,omitempty"`
+	// Settings are the replica's overrides (ReplicaUpdates Update; settings.go).
+	Settings Settings `json:"settings,omitzero"`
 }
 
 // replicaSet is a global table's configuration in one region (key 'g').

@@ -65,13 +65,18 @@ func (g *globalTables) Replicas(region, table string) ([]api.Replica, bool) {
 	reps, ok := g.m.Replicas(region, table)
 	out := make([]api.Replica, len(reps))
 	for i, r := range reps {
-		out[i] = api.Replica{Region: r.Region, Status: r.Status}
+		out[i] = api.Replica{Region: r.Region, Status: r.Status,
+			Settings: api.ReplicaSettings{ReadCapacityUnits: r.Settings.ReadCapacityUnits, TableClass: r.Settings.TableClass}}
 	}
 	return out, ok
 }
 
 func (g *globalTables) UpdateReplica(ctx context.Context, region, table string, create bool, target string) error {
 	return g.m.UpdateReplica(ctx, region, table, create, target)
+}
+
+func (g *globalTables) UpdateReplicaSettings(ctx context.Context, region, table, target string, s api.ReplicaSettings) error {
+	return g.m.UpdateReplicaSettings(ctx, region, table, target, global.Settings{ReadCapacityUnits: s.ReadCapacityUnits, TableClass: s.TableClass})
 }
 
 // globalDeps is api.Deps.Global: nil when no global regions are configured.
