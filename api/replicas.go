@@ -2,7 +2,8 @@ package api
 
 import (
 	"context"
-	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
@@ -37,6 +38,9 @@ type Replica struct {
 type ReplicaSettings struct {
 	ReadCapacityUnits int64  // ProvisionedThroughputOverride
 	TableClass        string // TableClassOverride
+	// Indexes: GlobalSecondaryIndexes' ProvisionedThroughputOverride
+	// ReadCapacityUnits, by index name.
+	Indexes map[string]int64
 }
 
 // globalTableVersion is DescribeTable's GlobalTableVersion of every replica
@@ -52,8 +56,13 @@ type replicaUpdWire struct {
 		ProvisionedThroughputOverride *struct {
 			ReadCapacityUnits *int64 `json:"ReadCapacityUnits"`
 		} `json:"ProvisionedThroughputOverride"`
-		TableClassOverride     string          `json:"TableClassOverride"`
-		GlobalSecondaryIndexes json.RawMessage `json:"GlobalSecondaryIndexes"`
+		TableClassOverride     string `json:"TableClassOverride"`
+		GlobalSecondaryIndexes []struct {
+			IndexName                     *string `json:"IndexName"`
+			ProvisionedThroughputOverride *struct {
+				ReadCapacityUnits *int64 `json:"ReadCapacityUnits"`
+			} `json:"ProvisionedThroughputOverride"`
+		} `json:"GlobalSecondaryIndexes"`
 	} `json:"Update"`
 	Delete *struct {
 		RegionName *string `json:"RegionName"`
@@ -78,6 +87,13 @@ func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups 
 			v.enum(u.Update.TableClassOverride, p+".update.tableClassOverride", "STANDARD", "STANDARD_INFREQUENT_ACCESS")
 			if o := u.Update.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil && *o.ReadCapacityUnits < 1 {
 				v.fail(*o.ReadCapacityUnits, p+".update.provisionedThroughputOverride.readCapacityUnits", "Member must have value greater than or equal to 1")
+			}
+			for j, g := range u.Update.GlobalSecondaryIndexes {
+				gp := p + ".update.globalSecondaryIndexes." + itoa(j+1) + ".member"
+				v.notNull(g.IndexName != nil, gp+".indexName")
+				if o := g.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil && *o.ReadCapacityUnits < 1 {
+					v.fail(*o.ReadCapacityUnits, gp+".provisionedThroughputOverride.readCapacityUnits", "Member must have value greater than or equal to 1")
+				}
 			}
 		}
 	}
@@ -110,10 +126,22 @@ func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups 
 		return nil, ddberr.Validationf("Global tables are not configured on this server (eddy serve --global-regions)")
 	}
 	if up := u.Update; up != nil {
-		if up.GlobalSecondaryIndexes != nil {
-			return nil, ddberr.Validationf("eddy does not support per-replica index settings yet (ReplicaUpdates Update GlobalSecondaryIndexes)")
-		}
 		var rs ReplicaSettings
+		for _, g := range up.GlobalSecondaryIndexes {
+			ix := t.Index(*g.IndexName)
+			if ix == nil || !ix.Global {
+				return nil, ddberr.Validationf("Table %s has no global secondary index %s", table, *g.IndexName)
+			}
+			if o := g.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil {
+				if t.BillingMode == "PAY_PER_REQUEST" {
+					return nil, ddberr.Validationf("ProvisionedThroughputOverride applies to tables in PROVISIONED billing mode; table %s is PAY_PER_REQUEST", table)
+				}
+				if rs.Indexes == nil {
+					rs.Indexes = map[string]int64{}
+				}
+				rs.Indexes[*g.IndexName] = *o.ReadCapacityUnits
+			}
+		}
 		if o := up.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil {
 			if t.BillingMode == "PAY_PER_REQUEST" {
 				return nil, ddberr.Validationf("ProvisionedThroughputOverride applies to tables in PROVISIONED billing mode; table %s is PAY_PER_REQUEST", table)
@@ -160,6 +188,14 @@ func (s *Server) describeReplicas(t *store.Table, d *tableDescription) {
 		rd := map[string]any{"RegionName": r.Region, "ReplicaStatus": r.Status}
 		if n := r.Settings.ReadCapacityUnits; n != 0 {
 			rd["ProvisionedThroughputOverride"] = map[string]int64{"ReadCapacityUnits": n}
+		}
+		if len(r.Settings.Indexes) > 0 {
+			var gsis []map[string]any
+			for _, name := range slices.Sorted(maps.Keys(r.Settings.Indexes)) {
+				gsis = append(gsis, map[string]any{"IndexName": name,
+					"ProvisionedThroughputOverride": map[string]int64{"ReadCapacityUnits": r.Settings.Indexes[name]}})
+			}
+			rd["GlobalSecondaryIndexes"] = gsis
 		}
 		if c := r.Settings.TableClass; c != "" {
 			rd["ReplicaTableClassSummary"] = map[string]string{"TableClass": c}

@@ -2,6 +2,7 @@ package global
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -15,6 +16,10 @@ type Settings struct {
 	ReadCapacityUnits int64 `json:"rcu,omitempty"`
 	// TableClass is TableClassOverride (STANDARD, STANDARD_INFREQUENT_ACCESS).
 	TableClass string `json:"class,omitempty"`
+	// Indexes are the global secondary indexes' ReadCapacityUnits
+	// overrides (GlobalSecondaryIndexes' ProvisionedThroughputOverride), by
+	// index name.
+	Indexes map[string]int64 `json:"gsi,omitempty"`
 }
 
 // UpdateReplicaSettings records target's settings in the replica set and
@@ -49,11 +54,18 @@ func (m *Manager) UpdateReplicaSettings(ctx context.Context, region, table, targ
 		return ddberr.Validationf("Failed to update the replica of table %s in region %s: the region has none", table, target)
 	}
 	cur := set.Replicas[i].Settings
+	cur.Indexes = maps.Clone(cur.Indexes)
 	if s.ReadCapacityUnits != 0 {
 		cur.ReadCapacityUnits = s.ReadCapacityUnits
 	}
 	if s.TableClass != "" {
 		cur.TableClass = s.TableClass
+	}
+	for name, n := range s.Indexes {
+		if cur.Indexes == nil {
+			cur.Indexes = map[string]int64{}
+		}
+		cur.Indexes[name] = n
 	}
 	set.Replicas[i].Settings = cur
 	if err := m.saveLocked(table, set); err != nil {
@@ -99,9 +111,22 @@ func (m *Manager) handleSettings(ctx context.Context, req controlRequest) error 
 	if s.TableClass != "" && s.TableClass != t.TableClass {
 		up["TableClass"] = s.TableClass
 	}
-	if len(up) == 1 {
-		return nil
+	if len(up) > 1 {
+		if _, err := m.opts.Call(ctx, m.opts.Region, "UpdateTable", mustJSON(up)); err != nil {
+			return err
+		}
 	}
-	_, err = m.opts.Call(ctx, m.opts.Region, "UpdateTable", mustJSON(up))
-	return err
+	// One index per UpdateTable, as DynamoDB changes one index at a time.
+	for _, ix := range t.Indexes {
+		n := s.Indexes[ix.Name]
+		if !ix.Global || n == 0 || n == ix.Throughput.Read || t.BillingMode == "PAY_PER_REQUEST" {
+			continue
+		}
+		gu := map[string]any{"TableName": req.Table, "GlobalSecondaryIndexUpdates": []any{map[string]any{"Update": map[string]any{
+			"IndexName": ix.Name, "ProvisionedThroughput": map[string]int64{"ReadCapacityUnits": n, "WriteCapacityUnits": ix.Throughput.Write}}}}}
+		if _, err := m.opts.Call(ctx, m.opts.Region, "UpdateTable", mustJSON(gu)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

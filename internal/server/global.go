@@ -66,7 +66,7 @@ func (g *globalTables) Replicas(region, table string) ([]api.Replica, bool) {
 	out := make([]api.Replica, len(reps))
 	for i, r := range reps {
 		out[i] = api.Replica{Region: r.Region, Status: r.Status,
-			Settings: api.ReplicaSettings{ReadCapacityUnits: r.Settings.ReadCapacityUnits, TableClass: r.Settings.TableClass}}
+			Settings: api.ReplicaSettings{ReadCapacityUnits: r.Settings.ReadCapacityUnits, TableClass: r.Settings.TableClass, Indexes: r.Settings.Indexes}}
 	}
 	return out, ok
 }
@@ -76,7 +76,7 @@ func (g *globalTables) UpdateReplica(ctx context.Context, region, table string, 
 }
 
 func (g *globalTables) UpdateReplicaSettings(ctx context.Context, region, table, target string, s api.ReplicaSettings) error {
-	return g.m.UpdateReplicaSettings(ctx, region, table, target, global.Settings{ReadCapacityUnits: s.ReadCapacityUnits, TableClass: s.TableClass})
+	return g.m.UpdateReplicaSettings(ctx, region, table, target, global.Settings{ReadCapacityUnits: s.ReadCapacityUnits, TableClass: s.TableClass, Indexes: s.Indexes})
 }
 
 // globalDeps is api.Deps.Global: nil when no global regions are configured.
