@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"sync"
 
 	"github.com/eddydb/eddy/attr"
@@ -38,6 +39,7 @@ type pending struct {
 	table *Table
 	key   attr.Item
 	base  attr.Item // the committed item the buffered writes were applied to
+	read  *ItemRead // base, as read (the commit reads it again only if written since)
 	cur   attr.Item // the item after the buffered writes
 	fns   []func(attr.Item) (attr.Item, error)
 }
@@ -78,11 +80,11 @@ func (b *WriteBuffer) Apply(m Mutation) (Result, error) {
 	defer b.mu.Unlock()
 	p := b.items[id]
 	if p == nil {
-		cur, err := b.db.Get(m.Table, key)
+		r, err := b.db.ReadItem(m.Table, key)
 		if err != nil {
 			return Result{}, err
 		}
-		p = &pending{table: m.Table, key: key, base: cur, cur: cur}
+		p = &pending{table: m.Table, key: key, base: r.Item, cur: r.Item, read: r}
 	}
 	old := p.cur
 	if m.Apply == nil || m.ReadOnly {
@@ -129,8 +131,8 @@ func (b *WriteBuffer) Mutations() []Mutation {
 	for _, id := range b.order {
 		p := b.items[id]
 		fns, base, result := p.fns, p.base, p.cur
-		out = append(out, Mutation{Table: p.table, Key: p.key, Apply: func(old attr.Item) (attr.Item, error) {
-			if (old == nil) == (base == nil) && (old == nil || attr.ItemsEqual(old, base)) {
+		out = append(out, Mutation{Table: p.table, Key: p.key, Read: p.read, Apply: func(old attr.Item) (attr.Item, error) {
+			if (old == nil) == (base == nil) && (old == nil || sameMap(old, base) || attr.ItemsEqual(old, base)) {
 				// Nobody wrote the item since the buffer read it: the
 				// replay (Mutation.Apply is pure) would give what the
 				// buffer computed. A materialized view's handler updates
@@ -149,6 +151,13 @@ func (b *WriteBuffer) Mutations() []Mutation {
 		}})
 	}
 	return out
+}
+
+// sameMap reports whether a and b are the same map (DB.Write hands the
+// buffer's own read back when nothing wrote the item since: no need to
+// compare every attribute).
+func sameMap(a, b attr.Item) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // Empty reports whether nothing was written (true for a nil buffer).

@@ -101,3 +101,46 @@ func TestBufferConditionRecheckedAtCommit(t *testing.T) {
 		t.Fatal("WithBuffer/BufferFrom")
 	}
 }
+
+// TestBufferCommitReusesItsRead: the commit takes the item the buffer read
+// instead of reading it again when nothing was written through its lock
+// stripe since; a write through DB.Write in between makes it read again.
+func TestBufferCommitReusesItsRead(t *testing.T) {
+	db := openMem(t)
+	tbl := newTable(t, db, "t")
+	key := attr.Item{"pk": attr.S("a")}
+	if _, err := db.Write(ctx, WriteOptions{}, appendV(tbl, "a", "0")); err != nil {
+		t.Fatal(err)
+	}
+	b := NewWriteBuffer(db)
+	if _, err := b.Apply(appendV(tbl, "a", "1")); err != nil {
+		t.Fatal(err)
+	}
+	// Behind the store's back (no write through DB.Write, so no stripe
+	// count moves): only a commit that reads again would see it gone.
+	if err := db.pdb.Delete(tbl.itemKey(key), nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Write(ctx, WriteOptions{}, b.Mutations()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Old["v"].Str() != "0" || res[0].New["v"].Str() != "01" {
+		t.Fatalf("commit of an item nobody wrote since the buffer read it: old %v new %v, want the buffer's read (v=0) and result", res[0].Old, res[0].New)
+	}
+
+	b = NewWriteBuffer(db)
+	if _, err := b.Apply(appendV(tbl, "a", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write(ctx, WriteOptions{}, appendV(tbl, "a", "x")); err != nil {
+		t.Fatal(err)
+	}
+	res, err = db.Write(ctx, WriteOptions{}, b.Mutations()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Old["v"].Str() != "01x" || res[0].New["v"].Str() != "01x2" {
+		t.Fatalf("commit after another write: old %v new %v, want v=01x read again and v=01x2 replayed", res[0].Old, res[0].New)
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -24,8 +25,15 @@ import (
 // Lock order (the whole store): stripes in ascending index → DB.catMu
 // (read, held to the commit) → whatever a ChangeLog takes inside Prepare.
 // Catalog changes take DB.catMu alone.
+//
+// Each stripe also counts its exclusive holders (writes): the count moves
+// after the holder's commit and before it unlocks, so a reader that holds
+// the stripe shared sees the count of the writes its read includes, and a
+// later writer that finds the same count knows nothing written through the
+// stripe since (ItemRead: a buffered item is not read twice).
 type lockTable struct {
 	stripes [4096]sync.RWMutex
+	writes  [4096]atomic.Uint64
 }
 
 // stripesOf returns the distinct stripes of the given item keys, ascending.
@@ -50,6 +58,7 @@ func (lt *lockTable) lock(keys [][]byte) func() {
 	}
 	return func() {
 		for j := len(idx) - 1; j >= 0; j-- {
+			lt.writes[idx[j]].Add(1)
 			lt.stripes[idx[j]].Unlock()
 		}
 	}

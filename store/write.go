@@ -69,6 +69,17 @@ type Mutation struct {
 	Apply func(old attr.Item) (attr.Item, error)
 	// ReadOnly marks a condition check: Apply's result is ignored.
 	ReadOnly bool
+	// Read, when set, is the item as the caller read it (DB.ReadItem): if
+	// nothing was written to its stripe since, the write takes it as the
+	// current item instead of reading it again. A WriteBuffer sets it.
+	Read *ItemRead
+}
+
+// ItemRead is an item as DB.ReadItem read it, with the write count of its
+// lock stripe at that moment (lockTable).
+type ItemRead struct {
+	Item   attr.Item // nil when absent
+	writes uint64
 }
 
 // Result reports what a Mutation did.
@@ -191,8 +202,11 @@ func (db *DB) Write(ctx context.Context, wo WriteOptions, muts ...Mutation) ([]R
 	results := make([]Result, len(muts))
 	var errs []error // per mutation, allocated at the first failure
 	for i, m := range muts {
-		old, err := db.getRaw(keys[i])
-		if err != nil {
+		var old attr.Item
+		var err error
+		if r := m.Read; r != nil && db.locks.writes[db.locks.stripe(keys[i])].Load() == r.writes {
+			old = r.Item // nothing written through its stripe since it was read
+		} else if old, err = db.getRaw(keys[i]); err != nil {
 			return nil, err
 		}
 		results[i].Old = old
@@ -426,6 +440,29 @@ func (db *DB) Get(t *Table, key attr.Item) (attr.Item, error) {
 	k := t.itemKey(key)
 	defer db.locks.rlock(k)()
 	return db.getRaw(k)
+}
+
+// ReadItem is Get for a caller that will write the item later in one
+// Mutation (Mutation.Read): the write does not read it again if nothing
+// was written to it meanwhile.
+func (db *DB) ReadItem(t *Table, key attr.Item) (*ItemRead, error) {
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	if db.closed {
+		return nil, ddberr.New(ddberr.KindServiceUnavailable, "")
+	}
+	if t.Restoring() {
+		return nil, ddberr.NotFound()
+	}
+	k := t.itemKey(key)
+	i := db.locks.stripe(k)
+	db.locks.stripes[i].RLock()
+	defer db.locks.stripes[i].RUnlock()
+	it, err := db.getRaw(k)
+	if err != nil {
+		return nil, err
+	}
+	return &ItemRead{Item: it, writes: db.locks.writes[i].Load()}, nil
 }
 
 // GetRaw returns the stored encoding of an item (attr/binary.go), or nil,

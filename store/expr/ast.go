@@ -89,7 +89,8 @@ type operand struct {
 	raw    []rawElem  // opPath, as written
 	path   Path       // opPath, resolved
 	ref    string     // opValue, ":v"
-	value  attr.Value // opValue, resolved
+	value  attr.Value // opValue, resolved (conditions, projections, key conditions)
+	slot   int        // opValue in an update: its value is Update.bound[slot]
 	fn     string     // opFunc name
 	args   []*operand // opFunc arguments; opPlus/opMinus operands
 	parens int        // parentheses directly around this operand

@@ -80,7 +80,7 @@ func (k *checker) resolvePath(raw []rawElem) Path {
 					k.set(eAttrName, "An expression attribute name used in the document path is not defined; attribute name: "+e.text)
 				}
 			} else {
-				k.c.usedNames[e.text] = struct{}{}
+				markUsed(&k.c.usedNames, e.text)
 			}
 			p[i] = PathElem{Name: name, Index: -1}
 		default:
@@ -112,7 +112,7 @@ func (k *checker) resolveValue(o *operand) {
 		}
 		return
 	}
-	k.c.usedValues[o.ref] = struct{}{}
+	markUsed(&k.c.usedValues, o.ref)
 	o.value = v
 }
 

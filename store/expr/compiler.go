@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,17 +42,24 @@ type Compiler struct {
 	values     map[string]attr.Value
 	usedNames  map[string]struct{}
 	usedValues map[string]struct{}
+	bound      []*updateTemplate // cached updates bound here: what they used counts as used
 }
 
 // NewCompiler returns a compiler for one request. Either map may be nil.
 // The values must already be validated attribute values.
 func NewCompiler(names map[string]string, values map[string]attr.Value) *Compiler {
 	return &Compiler{
-		names:      names,
-		values:     values,
-		usedNames:  make(map[string]struct{}, len(names)),
-		usedValues: make(map[string]struct{}, len(values)),
+		names:  names,
+		values: values,
 	}
+}
+
+// markUsed adds k to the set *m, made on first use.
+func markUsed(m *map[string]struct{}, k string) {
+	if *m == nil {
+		*m = make(map[string]struct{}, 4)
+	}
+	(*m)[k] = struct{}{}
 }
 
 func invalid(param, msg string) error {
@@ -112,16 +120,24 @@ func (c *Compiler) Update(src string) (*Update, error) {
 	if err := precheck(param, src); err != nil {
 		return nil, err
 	}
+	if t := updates.find(src, c); t != nil {
+		return t.bind(c), nil
+	}
 	acts, sections, syn := parseUpdateTree(src)
 	if syn != "" {
 		return nil, invalid(param, syn)
 	}
-	k := &checker{c: c, g: gUpdate}
+	// Checked against a compiler of its own, so the template knows which
+	// names and values this expression alone used.
+	own := NewCompiler(c.names, c.values)
+	k := &checker{c: own, g: gUpdate}
 	k.checkUpdate(acts, sections)
 	if msg := k.first(eReserved, eUnknownFn, eMisusedFn, eSection, eAttrName, eAttrVal, eOverlap, eConflict, eOperand, eFunction, eDepth); msg != "" {
 		return nil, invalid(param, msg)
 	}
-	return newUpdate(acts), nil
+	t := newTemplate(newUpdate(acts), own)
+	updates.add(src, t)
+	return t.bind(c), nil
 }
 
 // Projection compiles a ProjectionExpression.
@@ -150,21 +166,25 @@ func (c *Compiler) Projection(src string) (*Projection, error) {
 // expression used, with DynamoDB's messages. Call it after compiling every
 // expression of the request.
 func (c *Compiler) CheckUnused() error {
-	if msg := unused(c.names, c.usedNames); msg != "" {
+	if msg := unused(c.names, c.usedNames, c.bound, func(t *updateTemplate) []string { return t.names }); msg != "" {
 		return ddberr.Validationf("%s", "Value provided in ExpressionAttributeNames unused in expressions: keys: {"+msg+"}")
 	}
-	if msg := unused(c.values, c.usedValues); msg != "" {
+	if msg := unused(c.values, c.usedValues, c.bound, func(t *updateTemplate) []string { return t.refs }); msg != "" {
 		return ddberr.Validationf("%s", "Value provided in ExpressionAttributeValues unused in expressions: keys: {"+msg+"}")
 	}
 	return nil
 }
 
-func unused[V any](all map[string]V, used map[string]struct{}) string {
+func unused[V any](all map[string]V, used map[string]struct{}, bound []*updateTemplate, usedBy func(*updateTemplate) []string) string {
 	var keys []string
 	for k := range all {
-		if _, ok := used[k]; !ok {
-			keys = append(keys, k)
+		if _, ok := used[k]; ok {
+			continue
 		}
+		if slices.ContainsFunc(bound, func(t *updateTemplate) bool { return slices.Contains(usedBy(t), k) }) {
+			continue
+		}
+		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, ", ")

@@ -29,6 +29,7 @@ type Update struct {
 	actions []*action
 	paths   []Path
 	tree    *editNode
+	bound   []attr.Value // the request's :values, by operand slot (see updates)
 }
 
 // editNode is one node of the action tree: either an action applies here,
@@ -186,16 +187,20 @@ const (
 // it is never modified, and the result shares unchanged values with it.
 // Errors are ValidationExceptions with DynamoDB's messages.
 func (u *Update) Apply(old attr.Item) (attr.Item, error) {
+	// vals holds each action's operand: SET's evaluated against old, ADD's
+	// and DELETE's bound value.
 	vals := make(map[*action]attr.Value, len(u.actions))
 	for _, a := range u.actions {
-		if a.kind != ActionSet {
-			continue
+		switch a.kind {
+		case ActionSet:
+			v, err := u.eval(a.val, old)
+			if err != nil {
+				return nil, err
+			}
+			vals[a] = v
+		case ActionAdd, ActionDelete:
+			vals[a] = u.bound[a.val.slot]
 		}
-		v, err := evalUpdateOperand(a.val, old)
-		if err != nil {
-			return nil, err
-		}
-		vals[a] = v
 	}
 	out, err := applyMap(old, u.tree, vals)
 	if err != nil {
@@ -206,10 +211,10 @@ func (u *Update) Apply(old attr.Item) (attr.Item, error) {
 
 func validation(msg string) error { return ddberr.Validationf("%s", msg) }
 
-func evalUpdateOperand(o *operand, item attr.Item) (attr.Value, error) {
+func (u *Update) eval(o *operand, item attr.Item) (attr.Value, error) {
 	switch o.kind {
 	case opValue:
-		return o.value, nil
+		return u.bound[o.slot], nil
 	case opPath:
 		v := Get(item, o.path)
 		if v.IsZero() {
@@ -217,14 +222,14 @@ func evalUpdateOperand(o *operand, item attr.Item) (attr.Value, error) {
 		}
 		return v, nil
 	case opPlus, opMinus:
-		a, err := evalUpdateOperand(o.args[0], item)
+		a, err := u.eval(o.args[0], item)
 		if err != nil {
 			return a, err
 		}
 		if a.Type() != attr.TypeN {
 			return attr.Value{}, validation(msgBadOperandType)
 		}
-		b, err := evalUpdateOperand(o.args[1], item)
+		b, err := u.eval(o.args[1], item)
 		if err != nil {
 			return b, err
 		}
@@ -247,16 +252,16 @@ func evalUpdateOperand(o *operand, item attr.Item) (attr.Value, error) {
 			if v := Get(item, o.args[0].path); !v.IsZero() {
 				return v, nil
 			}
-			return evalUpdateOperand(o.args[1], item)
+			return u.eval(o.args[1], item)
 		case "list_append":
-			a, err := evalUpdateOperand(o.args[0], item)
+			a, err := u.eval(o.args[0], item)
 			if err != nil {
 				return a, err
 			}
 			if a.Type() != attr.TypeL {
 				return attr.Value{}, validation(msgBadOperandType)
 			}
-			b, err := evalUpdateOperand(o.args[1], item)
+			b, err := u.eval(o.args[1], item)
 			if err != nil {
 				return b, err
 			}
@@ -389,7 +394,7 @@ func applyAction(a *action, cur attr.Value, vals map[*action]attr.Value) (attr.V
 	case ActionRemove:
 		return attr.Value{}, false, nil
 	case ActionAdd:
-		v := a.val.value
+		v := vals[a]
 		if cur.IsZero() {
 			return v, true, nil
 		}
@@ -405,7 +410,7 @@ func applyAction(a *action, cur attr.Value, vals map[*action]attr.Value) (attr.V
 		}
 		return setUnion(cur, v), true, nil
 	case ActionDelete:
-		v := a.val.value
+		v := vals[a]
 		if cur.IsZero() {
 			return cur, false, nil
 		}

@@ -80,16 +80,22 @@ func (r *Record) Legacy() (StreamRecord, error) {
 	a := r.arena
 	sr := StreamRecord{EventID: a.rawStr(r.eventID), EventName: a.rawStr(r.eventName), EventVersion: a.rawStr(r.eventVersion),
 		EventSource: a.rawStr(r.eventSource), AWSRegion: a.rawStr(r.awsRegion), EventSourceARN: a.rawStr(r.eventSourceARN),
-		DynamoDB: StreamData{ApproximateCreationDateTime: r.ApproximateCreationDateTime(), SequenceNumber: a.rawStr(r.sequenceNumber),
-			SizeBytes: r.SizeBytes(), StreamViewType: a.rawStr(r.streamViewType)}}
+		DynamoDB: StreamData{SequenceNumber: a.rawStr(r.sequenceNumber), StreamViewType: a.rawStr(r.streamViewType)}}
+	// Each number parsed once (in wasm a parse costs about a microsecond);
 	// encoding/json fails a record whose time or size is not a number.
-	if _, err := strconv.ParseFloat(string(r.created), 64); err != nil && r.created != nil {
-		return sr, fmt.Errorf("ApproximateCreationDateTime %s is not a number", r.created)
-	}
-	if _, err := strconv.ParseInt(string(r.sizeBytes), 10, 64); err != nil && r.sizeBytes != nil {
-		return sr, fmt.Errorf("SizeBytes %s is not an integer", r.sizeBytes)
-	}
 	var err error
+	if sr.DynamoDB.ApproximateCreationDateTime, err = strconv.ParseFloat(string(r.created), 64); err != nil {
+		sr.DynamoDB.ApproximateCreationDateTime = 0
+		if r.created != nil {
+			return sr, fmt.Errorf("ApproximateCreationDateTime %s is not a number", r.created)
+		}
+	}
+	if sr.DynamoDB.SizeBytes, err = strconv.ParseInt(string(r.sizeBytes), 10, 64); err != nil {
+		sr.DynamoDB.SizeBytes = 0
+		if r.sizeBytes != nil {
+			return sr, fmt.Errorf("SizeBytes %s is not an integer", r.sizeBytes)
+		}
+	}
 	d := &sr.DynamoDB
 	if d.Keys, err = r.Keys().item(a); err == nil {
 		if d.NewImage, err = r.NewImage().item(a); err == nil {
