@@ -336,7 +336,7 @@ type tableDescription struct {
 	LocalSecondaryIndexes     []map[string]any    `json:"LocalSecondaryIndexes,omitempty"`
 	RestoreSummary            map[string]any      `json:"RestoreSummary,omitempty"`
 	GlobalTableVersion        string              `json:"GlobalTableVersion,omitempty"`
-	Replicas                  []map[string]string `json:"Replicas,omitempty"`
+	Replicas                  []map[string]any    `json:"Replicas,omitempty"`
 	MultiRegionConsistency    string              `json:"MultiRegionConsistency,omitempty"`
 	GlobalTableWitnesses      []map[string]string `json:"GlobalTableWitnesses,omitempty"`
 }

@@ -90,6 +90,10 @@ type Options struct {
 	// wins with it). It runs after the commit, with the item's lock held:
 	// it must not block or write.
 	OnLocalWrite func(Write)
+	// OnApplied, when set, hears of every change applied here from another
+	// region with its replication latency (from the origin's write to the
+	// apply here): CloudWatch's ReplicationLatency. It must not block.
+	OnApplied func(table, origin string, latency time.Duration)
 	// Logger receives failures, once per change of state. Default: discard.
 	Logger *slog.Logger
 }
@@ -114,6 +118,8 @@ type Replica struct {
 	// Witness marks an MRSC table's witness region (strong.go): no table,
 	// no eddy server needed there; its part is the stream's third copy.
 	Witness bool `json:"witness,omitempty"`
+	// Settings are the replica's overrides (ReplicaUpdates Update; settings.go).
+	Settings Settings `json:"settings,omitzero"`
 }
 
 // replicaSet is a global table's configuration in one region (key 'g').
@@ -169,6 +175,8 @@ type Manager struct {
 	connected chan struct{} // closed once the connection is up
 	nc        *nats.Conn
 	js        jetstream.JetStream
+
+	ttl ttlSync // Time to Live shared by the replicas (ttl.go)
 }
 
 type tableState struct {
@@ -248,6 +256,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	})
 	m.group.Go("tombstone collection", m.collectTombstones)
 	m.group.Go("catalog watch", func(ctx context.Context) { m.watchCatalog(ctx, catalog) })
+	m.startTTLSync()
 	m.mu.Lock()
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)

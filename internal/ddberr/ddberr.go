@@ -58,6 +58,8 @@ const (
 	KindImportConflict
 	KindInvalidExportTime
 	KindPolicyNotFound
+	// The legacy (2017.11.29) global table operations.
+	KindGlobalTableNotFound
 	// Global tables in multi-Region strong consistency.
 	KindReplicatedWriteConflict
 )
@@ -109,12 +111,13 @@ var table = [...]struct {
 	KindContinuousBackupsUnavailable:   {ddbNS + "ContinuousBackupsUnavailableException", 400, ""},
 	// The export and import operations' declared errors (API reference of
 	// ExportTableToPointInTime, DescribeExport, ImportTable, DescribeImport).
-	KindExportNotFound:    {ddbNS + "ExportNotFoundException", 400, ""},
-	KindImportNotFound:    {ddbNS + "ImportNotFoundException", 400, ""},
-	KindExportConflict:    {ddbNS + "ExportConflictException", 400, ""},
-	KindImportConflict:    {ddbNS + "ImportConflictException", 400, ""},
-	KindInvalidExportTime: {ddbNS + "InvalidExportTimeException", 400, ""},
-	KindPolicyNotFound:    {ddbNS + "PolicyNotFoundException", 400, ""},
+	KindExportNotFound:      {ddbNS + "ExportNotFoundException", 400, ""},
+	KindImportNotFound:      {ddbNS + "ImportNotFoundException", 400, ""},
+	KindExportConflict:      {ddbNS + "ExportConflictException", 400, ""},
+	KindImportConflict:      {ddbNS + "ImportConflictException", 400, ""},
+	KindInvalidExportTime:   {ddbNS + "InvalidExportTimeException", 400, ""},
+	KindPolicyNotFound:      {ddbNS + "PolicyNotFoundException", 400, ""},
+	KindGlobalTableNotFound: {ddbNS + "GlobalTableNotFoundException", 400, ""},
 	// ReplicatedWriteConflictException: the API reference's description is
 	// the message (botocore exceptions, fault client, retry safe); a recorded
 	// answer of the real service has not been compared.
