@@ -346,6 +346,18 @@ func TestStrongConsistency(t *testing.T) {
 	if apiCode(err) != "ValidationException" {
 		t.Errorf("a replica deleted from an MRSC table: %v, want ValidationException", err)
 	}
+	// A replica's settings (ReplicaUpdates Update) leave the table MRSC.
+	if _, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Update: &types.UpdateReplicationGroupMemberAction{RegionName: aws.String(regions[1]),
+			TableClassOverride: types.TableClassStandardInfrequentAccess}}}}); err != nil {
+		t.Fatal(err)
+	}
+	eddytest.WaitFor(t, "the replica settings applied", 30*time.Second, func() bool { return c.describe(0).TableStatus == types.TableStatusActive })
+	for i := range c.srvs {
+		if got := c.describe(i).MultiRegionConsistency; got != types.MultiRegionConsistencyStrong {
+			t.Errorf("%s after ReplicaUpdates Update: MultiRegionConsistency %q", regions[i], got)
+		}
+	}
 	// Transactions are refused on MRSC tables.
 	_, err = c.srvs[1].DDB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("tx")}}}}})
@@ -769,6 +781,12 @@ func TestStrongWitness(t *testing.T) {
 			len(d.GlobalTableWitnesses) != 1 || aws.ToString(d.GlobalTableWitnesses[0].RegionName) != regions[2] || d.GlobalTableWitnesses[0].WitnessStatus != types.WitnessStatusActive {
 			t.Errorf("%s: MultiRegionConsistency %q, Replicas %+v, GlobalTableWitnesses %+v", regions[i], d.MultiRegionConsistency, d.Replicas, d.GlobalTableWitnesses)
 		}
+	}
+	_, err = c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Update: &types.UpdateReplicationGroupMemberAction{RegionName: aws.String(regions[2]),
+			TableClassOverride: types.TableClassStandardInfrequentAccess}}}})
+	if apiCode(err) != "ValidationException" {
+		t.Errorf("ReplicaUpdates Update of the witness: %v, want ValidationException", err)
 	}
 	if _, err := c.srvs[1].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s("1")}}); err != nil {
 		t.Fatal(err)
