@@ -400,15 +400,15 @@
 //
 //	CPU µs/record (records/s)   before: guard  native          after: guard  native
 //	decode (typed)                31.4 (15,580) 18.1 (19,048)   22.8 (19,834) 17.6 (29,591)
-//	                              32.7 (8,163)  22.1 (13,061)
+//	                              32.7 (8,163)  22.1 (13,061)   22.0 (17,223) 16.4 (14,447)
 //	decode-lazy (3 members)       15.2 (35,528)  3.6 (145,794)  12.3 (26,212)  3.8 (96,909)
-//	                              13.7 (26,093)  3.2 (142,234)
+//	                              13.7 (26,093)  3.2 (142,234)   9.8 (44,987)  3.1 (161,769)
 //	view (order totals)           46.1 (12,382) 17.7 (42,742)   53.9 (3,442)  21.4 (12,209)
-//	                              39.4 (6,737)  19.3 (16,160)
+//	                              39.4 (6,737)  19.3 (16,160)   50.4 (6,116)  19.1 (20,003)
 //	audit trail                   89.6 (5,841)  25.2 (35,635)   68.9 (4,613)  29.8 (10,181)
-//	                              79.5 (3,702)  27.3 (14,702)
+//	                              79.5 (3,702)  27.3 (14,702)   78.1 (4,381)  30.1 (10,362)
 //	search replication            24.0 (24,395)  3.6 (188,596)  18.7 (30,047)  3.9 (125,337)
-//	                              19.8 (11,604)  4.4 (108,600)
+//	                              19.8 (11,604)  4.4 (108,600)  18.6 (28,601)  4.9 (73,683)
 //
 // (after: cores 0.19-0.56, runq-cores 1.4-2.4 for those ten rows.) CPU per
 // record moves ±25% run to run at this load, more than the allocation
@@ -417,7 +417,14 @@
 // before measured 29.9, 39.4, 42.0 and 46.1 for it in four runs within
 // half an hour). The native rows above still read through ParseEvent's
 // scan (the binaries were built before the native handlers loaded the
-// index). Issue 18's records/s targets need the two cores
+// index). Right after (21:34), the native handlers reading through the
+// index (guest.LoadEventIndex), CPU µs/record (records/s): decode 10.0
+// (45,194), decode-lazy 4.2 (118,932), view 24.5 (16,818), audit 29.6
+// (12,912), search 3.6 (135,045): the typed decode's ceiling is 10 µs, not
+// 16-22, and the guarded typed decode (22-23 µs) is 2.2-2.3x it. With the
+// guard, the lazy decode is 3-4x its ceiling, the view 2-2.6x, the audit
+// trail 2.6x, the search replication 4-5x; their ceilings are mostly the
+// host's own work (reading, rendering, and for the view the writes). Issue 18's records/s targets need the two cores
 // free: at these CPU figures that is ~160,000 records/s for the lazy
 // decode with the guard and ~37,000-43,000 for the view; not shown here.
 package mappings
