@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
@@ -18,10 +20,28 @@ type GlobalTables interface {
 	// and starts the work in the background; the error is a *ddberr.Error
 	// for a request DynamoDB would refuse.
 	UpdateReplica(ctx context.Context, region, table string, create bool, target string) error
+	// UpdateReplicaSettings records a replica's overrides (ReplicaUpdates
+	// Update) and has its region apply them in the background.
+	UpdateReplicaSettings(ctx context.Context, region, table, target string, s ReplicaSettings) error
 }
 
-// Replica is one region's copy of a global table and its ReplicaStatus.
-type Replica struct{ Region, Status string }
+// Replica is one region's copy of a global table, its ReplicaStatus and
+// its overrides.
+type Replica struct {
+	Region, Status string
+	Settings       ReplicaSettings
+}
+
+// ReplicaSettings are what a replica overrides of its source table's
+// settings (UpdateReplicationGroupMemberAction); zero values override
+// nothing.
+type ReplicaSettings struct {
+	ReadCapacityUnits int64  // ProvisionedThroughputOverride
+	TableClass        string // TableClassOverride
+	// Indexes: GlobalSecondaryIndexes' ProvisionedThroughputOverride
+	// ReadCapacityUnits, by index name.
+	Indexes map[string]int64
+}
 
 // globalTableVersion is DescribeTable's GlobalTableVersion of every replica
 // (the current version of global tables).
@@ -31,7 +51,19 @@ type replicaUpdWire struct {
 	Create *struct {
 		RegionName *string `json:"RegionName"`
 	} `json:"Create"`
-	Update map[string]any `json:"Update"`
+	Update *struct {
+		RegionName                    *string `json:"RegionName"`
+		ProvisionedThroughputOverride *struct {
+			ReadCapacityUnits *int64 `json:"ReadCapacityUnits"`
+		} `json:"ProvisionedThroughputOverride"`
+		TableClassOverride     string `json:"TableClassOverride"`
+		GlobalSecondaryIndexes []struct {
+			IndexName                     *string `json:"IndexName"`
+			ProvisionedThroughputOverride *struct {
+				ReadCapacityUnits *int64 `json:"ReadCapacityUnits"`
+			} `json:"ProvisionedThroughputOverride"`
+		} `json:"GlobalSecondaryIndexes"`
+	} `json:"Update"`
 	Delete *struct {
 		RegionName *string `json:"RegionName"`
 	} `json:"Delete"`
@@ -49,6 +81,20 @@ func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups 
 		}
 		if u.Delete != nil {
 			v.notNull(u.Delete.RegionName != nil, p+".delete.regionName")
+		}
+		if u.Update != nil {
+			v.notNull(u.Update.RegionName != nil, p+".update.regionName")
+			v.enum(u.Update.TableClassOverride, p+".update.tableClassOverride", "STANDARD", "STANDARD_INFREQUENT_ACCESS")
+			if o := u.Update.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil && *o.ReadCapacityUnits < 1 {
+				v.fail(*o.ReadCapacityUnits, p+".update.provisionedThroughputOverride.readCapacityUnits", "Member must have value greater than or equal to 1")
+			}
+			for j, g := range u.Update.GlobalSecondaryIndexes {
+				gp := p + ".update.globalSecondaryIndexes." + itoa(j+1) + ".member"
+				v.notNull(g.IndexName != nil, gp+".indexName")
+				if o := g.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil && *o.ReadCapacityUnits < 1 {
+					v.fail(*o.ReadCapacityUnits, gp+".provisionedThroughputOverride.readCapacityUnits", "Member must have value greater than or equal to 1")
+				}
+			}
 		}
 	}
 	if err := v.err(); err != nil {
@@ -76,11 +122,37 @@ func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups 
 	if n != 1 {
 		return nil, ddberr.Validationf("A ReplicaUpdate must have exactly one of Create, Update or Delete")
 	}
-	if u.Update != nil {
-		return nil, ddberr.Validationf("eddy does not support per-replica settings yet (ReplicaUpdates Update)")
-	}
 	if s.global == nil {
 		return nil, ddberr.Validationf("Global tables are not configured on this server (eddy serve --global-regions)")
+	}
+	if up := u.Update; up != nil {
+		var rs ReplicaSettings
+		for _, g := range up.GlobalSecondaryIndexes {
+			ix := t.Index(*g.IndexName)
+			if ix == nil || !ix.Global {
+				return nil, ddberr.Validationf("Table %s has no global secondary index %s", table, *g.IndexName)
+			}
+			if o := g.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil {
+				if t.BillingMode == "PAY_PER_REQUEST" {
+					return nil, ddberr.Validationf("ProvisionedThroughputOverride applies to tables in PROVISIONED billing mode; table %s is PAY_PER_REQUEST", table)
+				}
+				if rs.Indexes == nil {
+					rs.Indexes = map[string]int64{}
+				}
+				rs.Indexes[*g.IndexName] = *o.ReadCapacityUnits
+			}
+		}
+		if o := up.ProvisionedThroughputOverride; o != nil && o.ReadCapacityUnits != nil {
+			if t.BillingMode == "PAY_PER_REQUEST" {
+				return nil, ddberr.Validationf("ProvisionedThroughputOverride applies to tables in PROVISIONED billing mode; table %s is PAY_PER_REQUEST", table)
+			}
+			rs.ReadCapacityUnits = *o.ReadCapacityUnits
+		}
+		rs.TableClass = up.TableClassOverride
+		if err := s.global.UpdateReplicaSettings(ctx, c.region, table, *up.RegionName, rs); err != nil {
+			return nil, err
+		}
+		return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, nil
 	}
 	create, target := u.Create != nil, ""
 	if create {
@@ -113,6 +185,21 @@ func (s *Server) describeReplicas(t *store.Table, d *tableDescription) {
 		if r.Region == t.Region {
 			continue
 		}
-		d.Replicas = append(d.Replicas, map[string]string{"RegionName": r.Region, "ReplicaStatus": r.Status})
+		rd := map[string]any{"RegionName": r.Region, "ReplicaStatus": r.Status}
+		if n := r.Settings.ReadCapacityUnits; n != 0 {
+			rd["ProvisionedThroughputOverride"] = map[string]int64{"ReadCapacityUnits": n}
+		}
+		if len(r.Settings.Indexes) > 0 {
+			var gsis []map[string]any
+			for _, name := range slices.Sorted(maps.Keys(r.Settings.Indexes)) {
+				gsis = append(gsis, map[string]any{"IndexName": name,
+					"ProvisionedThroughputOverride": map[string]int64{"ReadCapacityUnits": r.Settings.Indexes[name]}})
+			}
+			rd["GlobalSecondaryIndexes"] = gsis
+		}
+		if c := r.Settings.TableClass; c != "" {
+			rd["ReplicaTableClassSummary"] = map[string]string{"TableClass": c}
+		}
+		d.Replicas = append(d.Replicas, rd)
 	}
 }

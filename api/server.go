@@ -127,6 +127,7 @@ func New(deps Deps, cfg Config) *Server {
 	s.registerBatchOps()
 	s.registerTransactOps()
 	s.registerTTLOps()
+	s.registerGlobalLegacyOps()
 	s.registerPartiQLOps()
 	s.registerSettingsOps()
 	for name, f := range deps.Ops {

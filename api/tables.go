@@ -336,7 +336,7 @@ type tableDescription struct {
 	LocalSecondaryIndexes     []map[string]any    `json:"LocalSecondaryIndexes,omitempty"`
 	RestoreSummary            map[string]any      `json:"RestoreSummary,omitempty"`
 	GlobalTableVersion        string              `json:"GlobalTableVersion,omitempty"`
-	Replicas                  []map[string]string `json:"Replicas,omitempty"`
+	Replicas                  []map[string]any    `json:"Replicas,omitempty"`
 }
 
 // epochTime renders as DynamoDB's epoch seconds with a fraction.

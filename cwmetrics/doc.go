@@ -17,6 +17,8 @@
 //	ProvisionedRead/WriteCapacityUnits                       TableName [+ GlobalSecondaryIndexName], sampled each minute (Store.Set)
 //	ReadThrottleEvents, WriteThrottleEvents                  TableName [+ GlobalSecondaryIndexName] } Store.RecordThrottle,
 //	ThrottledRequests                                        TableName + Operation                 } from the capacity limiter
+//	ReplicationLatency (Milliseconds)                        TableName + ReceivingRegion, in the source region's
+//	    namespace, one sample per change applied from it (package global, on the receiving server)
 //
 // Every series is also keyed by region (the request's SigV4 scope), and a
 // CloudWatch request sees its own region's.

@@ -220,6 +220,8 @@ func metricIn(region string, in obj, prefix string) (Key, string, error) {
 			k.Index = v
 		case "Operation":
 			k.Op = v
+		case "ReceivingRegion":
+			k.Receiving = v
 		default:
 			k.Table = "" // a dimension DynamoDB never sets: no series has it
 			k.Metric = ""

@@ -28,8 +28,12 @@ type KV interface {
 }
 
 func pointKey(k Key, minute int64) []byte {
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(k.Region)+len(k.Metric)+len(k.Table)+len(k.Index)+len(k.Op)+4), uint64(minute))
-	return append(b, k.Region+"\x00"+k.Metric+"\x00"+k.Table+"\x00"+k.Index+"\x00"+k.Op...)
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(k.Region)+len(k.Metric)+len(k.Table)+len(k.Index)+len(k.Op)+len(k.Receiving)+5), uint64(minute))
+	b = append(b, k.Region+"\x00"+k.Metric+"\x00"+k.Table+"\x00"+k.Index+"\x00"+k.Op...)
+	if k.Receiving != "" {
+		b = append(b, "\x00"+k.Receiving...) // a sixth part only when set: older keys still parse
+	}
+	return b
 }
 
 func parsePointKey(b []byte) (Key, int64, bool) {
@@ -37,10 +41,14 @@ func parsePointKey(b []byte) (Key, int64, bool) {
 		return Key{}, 0, false
 	}
 	parts := strings.Split(string(b[8:]), "\x00")
-	if len(parts) != 5 {
+	if len(parts) != 5 && len(parts) != 6 {
 		return Key{}, 0, false
 	}
-	return Key{Region: parts[0], Metric: parts[1], Table: parts[2], Index: parts[3], Op: parts[4]}, int64(binary.BigEndian.Uint64(b)), true
+	k := Key{Region: parts[0], Metric: parts[1], Table: parts[2], Index: parts[3], Op: parts[4]}
+	if len(parts) == 6 {
+		k.Receiving = parts[5]
+	}
+	return k, int64(binary.BigEndian.Uint64(b)), true
 }
 
 func encodeStat(s Stat) []byte {

@@ -23,13 +23,18 @@ const (
 	ThrottledRequests = "ThrottledRequests"             // TableName, Operation
 	RequestLatency    = "SuccessfulRequestLatency"      // TableName, Operation (milliseconds)
 	ReturnedItems     = "ReturnedItemCount"             // TableName, Operation
+	// ReplicationLatency is a global table's (version 2019.11.21), in the
+	// source region's namespace, per ReceivingRegion (milliseconds; docs:
+	// "Monitoring global tables"). The receiving region's server records it
+	// (package global applies the changes there).
+	ReplicationLatency = "ReplicationLatency" // TableName, ReceivingRegion
 )
 
 // units are the CloudWatch units of the metrics.
 var units = map[string]string{
 	ConsumedRead: "Count", ConsumedWrite: "Count", ProvisionedRead: "Count", ProvisionedWrite: "Count",
 	ReadThrottles: "Count", WriteThrottles: "Count", ThrottledRequests: "Count",
-	RequestLatency: "Milliseconds", ReturnedItems: "Count",
+	RequestLatency: "Milliseconds", ReturnedItems: "Count", ReplicationLatency: "Milliseconds",
 }
 
 // Key names one series: a metric and its dimensions. Region is the
@@ -40,6 +45,7 @@ type Key struct {
 	Table          string // TableName
 	Index          string // GlobalSecondaryIndexName
 	Op             string // Operation
+	Receiving      string // ReceivingRegion (ReplicationLatency)
 }
 
 // Dimensions are the key's CloudWatch dimensions, in the order AWS lists
@@ -51,6 +57,9 @@ func (k Key) Dimensions() []Dimension {
 	}
 	if k.Op != "" {
 		d = append(d, Dimension{"Operation", k.Op})
+	}
+	if k.Receiving != "" {
+		d = append(d, Dimension{"ReceivingRegion", k.Receiving})
 	}
 	return d
 }
@@ -288,7 +297,8 @@ func (s *Store) RecordThrottle(t *Throttle) {
 }
 
 // Set records one sample of a gauge (ProvisionedReadCapacityUnits and
-// ProvisionedWriteCapacityUnits, sampled once a minute).
+// ProvisionedWriteCapacityUnits, sampled once a minute) or of a metric
+// measured outside a request (ReplicationLatency, from package global).
 func (s *Store) Set(k Key, v float64) {
 	now := s.opts.Now()
 	s.mu.Lock()
@@ -422,7 +432,7 @@ func (s *Store) Keys(region string) []Key {
 	}
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b Key) int {
-		return cmp.Or(cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Table, b.Table), cmp.Compare(a.Index, b.Index), cmp.Compare(a.Op, b.Op))
+		return cmp.Or(cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Table, b.Table), cmp.Compare(a.Index, b.Index), cmp.Compare(a.Op, b.Op), cmp.Compare(a.Receiving, b.Receiving))
 	})
 	return out
 }

@@ -217,6 +217,11 @@ func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, l
 	now := time.Now().UnixMicro()
 	for _, p := range pend {
 		lag.add(now-p.c.TS, p.seq)
+		// A backfilled item written before the table was global has no
+		// timestamp (0): its "latency" is no replication's.
+		if m.opts.OnApplied != nil && p.c.TS > 0 {
+			m.opts.OnApplied(p.c.Table, origin, time.Duration(now-p.c.TS)*time.Microsecond)
+		}
 	}
 	return nil
 }

@@ -224,6 +224,9 @@ func (m *Manager) createReplica(ctx context.Context, table, target string) error
 	if err := m.backfill(ctx, table); err != nil {
 		return err
 	}
+	if err := m.pushTTL(ctx, table, target); err != nil {
+		return err
+	}
 	return m.setStatus(ctx, table, target, StatusActive)
 }
 
@@ -426,6 +429,10 @@ func (m *Manager) handle(ctx context.Context, req controlRequest) error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		return m.saveLocked(req.Table, replicaSet{})
+	case "ttl":
+		return m.handleTTL(req)
+	case "settings":
+		return m.handleSettings(ctx, req)
 	}
 	return fmt.Errorf("unknown control operation %q", req.Op)
 }

@@ -59,7 +59,12 @@
 // a backfill publishes a snapshot of every item (each read with its meta
 // under the item's lock) and every tombstone, then the replica is marked
 // ACTIVE and the replica set sent to every replica, each of which starts
-// consuming the regions it does not consume yet.
+// consuming the regions it does not consume yet. A table's Time to Live
+// setting is shared by its replicas (ttl.go): a change in one region is sent
+// to the others, and a new replica gets it before it turns ACTIVE. A
+// replica's overrides (ReplicaUpdates Update: read capacity, indexes' read
+// capacity, table class; settings.go) live in the replica set, and its
+// region applies them to its table with UpdateTable (control op "settings").
 //
 // # Caveats
 //
@@ -67,8 +72,7 @@
 // progress), not across regions: two changes sent to two regions at once
 // can leave the replica sets disagreeing. A DeleteTable of a replica removes it
 // from the replica set (watchCatalog) without the table going DELETING for
-// the others first. Per-replica
-// settings (ReplicaUpdates Update), the 2017.11.29 calls and multi-Region
+// the others first. The 2017.11.29 calls and multi-Region
 // strong consistency are not built. A region behind by more than the
 // stream's MaxAge loses the trimmed changes (no re-backfill yet).
 package global

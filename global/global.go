@@ -82,6 +82,10 @@ type Options struct {
 	// wins with it). It runs after the commit, with the item's lock held:
 	// it must not block or write.
 	OnLocalWrite func(Write)
+	// OnApplied, when set, hears of every change applied here from another
+	// region with its replication latency (from the origin's write to the
+	// apply here): CloudWatch's ReplicationLatency. It must not block.
+	OnApplied func(table, origin string, latency time.Duration)
 	// Logger receives failures, once per change of state. Default: discard.
 	Logger *slog.Logger
 }
@@ -103,6 +107,8 @@ type Replica struct {
 	// one UpdateTable was sent to): only it resumes the work after a
 	// restart. Empty once ACTIVE.
 	By string `json:"by,omitempty"`
+	// Settings are the replica's overrides (ReplicaUpdates Update; settings.go).
+	Settings Settings `json:"settings,omitzero"`
 }
 
 // replicaSet is a global table's configuration in one region (key 'g').
@@ -144,6 +150,8 @@ type Manager struct {
 	connected chan struct{} // closed once the connection is up
 	nc        *nats.Conn
 	js        jetstream.JetStream
+
+	ttl ttlSync // Time to Live shared by the replicas (ttl.go)
 }
 
 type tableState struct {
@@ -218,6 +226,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	})
 	m.group.Go("tombstone collection", m.collectTombstones)
 	m.group.Go("catalog watch", func(ctx context.Context) { m.watchCatalog(ctx, catalog) })
+	m.startTTLSync()
 	m.mu.Lock()
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)

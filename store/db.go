@@ -229,7 +229,20 @@ func Open(opts Options) (*DB, error) {
 		// Options.Logger once per change of state (events.go).
 		EventListener:    events.listener(),
 		ErrorIfNotExists: !created,
+		// Ingest-time splitting (it needs virtual sstables): a restore's
+		// sstables hold a fresh key range, but in a small database, whose
+		// base level is L6, that range lies within the bounds of an L6 file
+		// holding the other tables' keys; without a split the sstables went
+		// to L0 and were compacted with the writers' data, rewriting it
+		// (ingest.go, issue 17). The split cuts that file in two virtual
+		// sstables and the restore's files go to L6. Opening a data
+		// directory ratchets its format to this version (eddy pins one
+		// Pebble, which reads it).
+		FormatMajorVersion: pebble.FormatVirtualSSTables,
 	}
+	// EDDY_INGEST_SPLIT=0 turns the split off, for bench/backups' comparison.
+	split := os.Getenv("EDDY_INGEST_SPLIT") != "0"
+	popts.Experimental.IngestSplit = func() bool { return split }
 	if !opts.InMemory {
 		popts.WithFSDefaults() // disk-health checks: DiskSlow after 5 s
 	}

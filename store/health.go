@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/eddydb/eddy/internal/ddberr"
 )
 
@@ -202,3 +204,7 @@ func (db *DB) Stalled() time.Duration {
 	d, _ := db.health.commits.stall(time.Now())
 	return d
 }
+
+// PebbleMetrics returns Pebble's metrics (flushes, compactions, ingests,
+// block cache hits), for the bench harnesses' diagnostics.
+func (db *DB) PebbleMetrics() *pebble.Metrics { return db.pdb.Metrics() }

@@ -14,11 +14,18 @@
 //	    restores (from backups and to points in time) run back to back:
 //	    the writers' latency percentiles in both phases, and every restored
 //	    table checked consistent as of one instant (no pair torn). With
-//	    -compare 1, four servers in one run whose phases alternate over
+//	    -compare 1, five servers in one run whose phases alternate over
 //	    -rounds rounds: restores committing batches as before they were
 //	    ingested (EDDY_RESTORE_INGEST=0), ingested working a quarter and a
-//	    tenth of the time (EDDY_RESTORE_SHARE), and backups alone; the spread of
-//	    the writers' throughput alone over all phases is the noise.
+//	    tenth of the time (EDDY_RESTORE_SHARE), backups alone, and ingested
+//	    at a tenth without Pebble's ingest-time split (EDDY_INGEST_SPLIT=0,
+//	    as before: the restored files went to L0); the spread of the
+//	    writers' throughput alone over all phases is the noise. Each
+//	    configuration also reports, per phase alone and during, the
+//	    process's GC cycles and CPU (runtime/metrics) and its Pebble's
+//	    flushes, compactions, block cache hit rate and the levels ingested
+//	    files went to. BENCH_CONFIGS=4,2,3 runs a subset (indexes into that
+//	    list); BENCH_PROFILE=DIR writes each phase's CPU profile there.
 package main
 
 import (
@@ -28,9 +35,13 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"path/filepath"
+	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -285,18 +296,35 @@ func writersBench(args []string) {
 	// the time, the defaults then), restores ingested as sstables paced to
 	// a quarter and to a tenth of the time, and backups alone.
 	configs := []struct {
-		what, ingest, share string
-		restores            int
+		what, ingest, share, split string
+		restores                   int
 	}{
-		{"before: restores by batches (EDDY_RESTORE_INGEST=0), working a quarter of the time", "0", "0.25", f["restores"]},
-		{"restores ingested as sstables, working a quarter of the time", "", "0.25", f["restores"]},
-		{"restores ingested as sstables, working a tenth of the time", "", "0.1", f["restores"]},
-		{"backups alone, no restores", "", "", 0},
+		{"before: restores by batches (EDDY_RESTORE_INGEST=0), working a quarter of the time", "0", "0.25", "", f["restores"]},
+		{"restores ingested as sstables, working a quarter of the time", "", "0.25", "", f["restores"]},
+		{"restores ingested as sstables, working a tenth of the time", "", "0.1", "", f["restores"]},
+		{"backups alone, no restores", "", "", "", 0},
+		{"before the ingest split: restores ingested, a tenth of the time, EDDY_INGEST_SPLIT=0 (their files in L0)", "", "0.1", "0", f["restores"]},
+	}
+	if sel := os.Getenv("BENCH_CONFIGS"); sel != "" { // e.g. "2,3": a subset, for profiling
+		var keep []int
+		for _, x := range strings.Split(sel, ",") {
+			n, err := strconv.Atoi(x)
+			if err != nil || n < 0 || n >= len(configs) {
+				log.Fatalf("BENCH_CONFIGS: %q", x)
+			}
+			keep = append(keep, n)
+		}
+		sub := configs[:0:0]
+		for _, n := range keep {
+			sub = append(sub, configs[n])
+		}
+		configs = sub
 	}
 	var rigs []*rig
 	for _, c := range configs {
 		os.Setenv("EDDY_RESTORE_INGEST", c.ingest) // read by store.Open
 		os.Setenv("EDDY_RESTORE_SHARE", c.share)
+		os.Setenv("EDDY_INGEST_SPLIT", c.split)
 		rf := map[string]int{}
 		for k, v := range f {
 			rf[k] = v
@@ -313,13 +341,14 @@ func writersBench(args []string) {
 	// Writes per second of every phase without backups or restores: their
 	// spread is the noise the configurations are judged against.
 	var quiet []float64
+	diag := make([][2]diagnostics, len(rigs))
 	ratios := make([][]float64, len(rigs))
 	secs := float64(f["seconds"])
 	for round := 0; round < f["rounds"]; round++ {
 		for k := range rigs {
 			i := (k + round) % len(rigs) // each configuration in each place in turn
-			a := rigs[i].phase(nil)
-			d := rigs[i].phase(rigs[i].backupsAndRestores)
+			a := rigs[i].measured(&diag[i][0], fmt.Sprintf("c%d-alone-r%d", i, round), nil)
+			d := rigs[i].measured(&diag[i][1], fmt.Sprintf("c%d-during-r%d", i, round), rigs[i].backupsAndRestores)
 			quiet = append(quiet, float64(len(a.d))/secs)
 			ratios[i] = append(ratios[i], float64(len(d.d))/float64(len(a.d))-1)
 			alone[i].merge(a)
@@ -340,7 +369,88 @@ func writersBench(args []string) {
 		}
 		fmt.Println(")")
 		rigs[i].report()
+		fmt.Printf("  alone:  %v\n  during: %v\n", &diag[i][0], &diag[i][1])
 	}
+}
+
+// diagnostics adds up, over the phases of one kind, what the process and
+// the rig's Pebble did: GC cycles and CPU (runtime/metrics), and Pebble's
+// flushes, compactions, ingests and block cache hits. The process holds
+// every rig, but only one runs its phase at a time.
+type diagnostics struct {
+	phases                                           int
+	gcCycles                                         uint64
+	gcCPU, assistCPU, userCPU, idleCPU, mutexWait    float64
+	flushes, ingestFlushes, compactions, ingests     int64
+	cacheHits, cacheMisses, compactedBytes, walBytes int64
+	allocBytes                                       uint64
+	ingestedAt                                       [7]uint64 // tables ingested into each level
+}
+
+var runtimeMetrics = []string{"/gc/cycles/total:gc-cycles", "/cpu/classes/gc/total:cpu-seconds", "/cpu/classes/gc/mark/assist:cpu-seconds",
+	"/cpu/classes/user:cpu-seconds", "/cpu/classes/idle:cpu-seconds", "/sync/mutex/wait/total:seconds", "/gc/heap/allocs:bytes"}
+
+func sampleRuntime() []metrics.Sample {
+	s := make([]metrics.Sample, len(runtimeMetrics))
+	for i, n := range runtimeMetrics {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	return s
+}
+
+func (d *diagnostics) String() string {
+	n := float64(max(d.phases, 1))
+	hitRate := float64(d.cacheHits) / math.Max(1, float64(d.cacheHits+d.cacheMisses))
+	return fmt.Sprintf("per phase: %.1f GC cycles, GC CPU %.2fs (assists %.2fs), user CPU %.2fs, idle CPU %.2fs, mutex wait %.3fs, allocated %.0f MB; "+
+		"pebble: %.1f flushes (%.1f for ingests), %.1f compactions (%.1f MB), %.1f ingests, WAL %.1f MB, block cache hit rate %.4f, tables ingested into L0..L6 %v",
+		float64(d.gcCycles)/n, d.gcCPU/n, d.assistCPU/n, d.userCPU/n, d.idleCPU/n, d.mutexWait/n, float64(d.allocBytes)/n/(1<<20),
+		float64(d.flushes)/n, float64(d.ingestFlushes)/n, float64(d.compactions)/n, float64(d.compactedBytes)/n/(1<<20), float64(d.ingests)/n,
+		float64(d.walBytes)/n/(1<<20), hitRate, d.ingestedAt)
+}
+
+// measured runs a phase and adds its diagnostics to d; with BENCH_PROFILE
+// set to a directory, it also writes the phase's CPU profile there.
+func (r *rig) measured(d *diagnostics, name string, during func(stop <-chan struct{})) *lat {
+	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, name+".pprof"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	rt0, pm0 := sampleRuntime(), r.s.DB().PebbleMetrics()
+	l := r.phase(during)
+	rt1, pm1 := sampleRuntime(), r.s.DB().PebbleMetrics()
+	f := func(i int) float64 { return rt1[i].Value.Float64() - rt0[i].Value.Float64() }
+	d.phases++
+	d.gcCycles += rt1[0].Value.Uint64() - rt0[0].Value.Uint64()
+	d.gcCPU += f(1)
+	d.assistCPU += f(2)
+	d.userCPU += f(3)
+	d.idleCPU += f(4)
+	d.mutexWait += f(5)
+	d.allocBytes += rt1[6].Value.Uint64() - rt0[6].Value.Uint64()
+	for i := range d.ingestedAt {
+		d.ingestedAt[i] += pm1.Levels[i].TablesIngested - pm0.Levels[i].TablesIngested
+	}
+	d.flushes += pm1.Flush.Count - pm0.Flush.Count
+	d.ingestFlushes += int64(pm1.Flush.AsIngestCount - pm0.Flush.AsIngestCount)
+	d.compactions += pm1.Compact.Count - pm0.Compact.Count
+	d.ingests += int64(pm1.Ingest.Count - pm0.Ingest.Count)
+	d.walBytes += int64(pm1.WAL.BytesIn - pm0.WAL.BytesIn)
+	d.cacheHits += pm1.BlockCache.Hits - pm0.BlockCache.Hits
+	d.cacheMisses += pm1.BlockCache.Misses - pm0.BlockCache.Misses
+	var cb0, cb1 uint64
+	for i := range pm0.Levels {
+		cb0 += pm0.Levels[i].TableBytesCompacted
+		cb1 += pm1.Levels[i].TableBytesCompacted
+	}
+	d.compactedBytes += int64(cb1 - cb0)
+	return l
 }
 
 func meanSD(xs []float64) (mean, sd float64) {

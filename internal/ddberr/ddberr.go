@@ -58,6 +58,8 @@ const (
 	KindImportConflict
 	KindInvalidExportTime
 	KindPolicyNotFound
+	// The legacy (2017.11.29) global table operations.
+	KindGlobalTableNotFound
 )
 
 const ddbNS = "com.amazonaws.dynamodb.v20120810#"
@@ -107,12 +109,13 @@ var table = [...]struct {
 	KindContinuousBackupsUnavailable:   {ddbNS + "ContinuousBackupsUnavailableException", 400, ""},
 	// The export and import operations' declared errors (API reference of
 	// ExportTableToPointInTime, DescribeExport, ImportTable, DescribeImport).
-	KindExportNotFound:    {ddbNS + "ExportNotFoundException", 400, ""},
-	KindImportNotFound:    {ddbNS + "ImportNotFoundException", 400, ""},
-	KindExportConflict:    {ddbNS + "ExportConflictException", 400, ""},
-	KindImportConflict:    {ddbNS + "ImportConflictException", 400, ""},
-	KindInvalidExportTime: {ddbNS + "InvalidExportTimeException", 400, ""},
-	KindPolicyNotFound:    {ddbNS + "PolicyNotFoundException", 400, ""},
+	KindExportNotFound:      {ddbNS + "ExportNotFoundException", 400, ""},
+	KindImportNotFound:      {ddbNS + "ImportNotFoundException", 400, ""},
+	KindExportConflict:      {ddbNS + "ExportConflictException", 400, ""},
+	KindImportConflict:      {ddbNS + "ImportConflictException", 400, ""},
+	KindInvalidExportTime:   {ddbNS + "InvalidExportTimeException", 400, ""},
+	KindPolicyNotFound:      {ddbNS + "PolicyNotFoundException", 400, ""},
+	KindGlobalTableNotFound: {ddbNS + "GlobalTableNotFoundException", 400, ""},
 }
 
 // Error is a DynamoDB error with its kind and message, plus the extra

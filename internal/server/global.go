@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/eddydb/eddy/api"
+	"github.com/eddydb/eddy/cwmetrics"
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/arn"
 	"github.com/eddydb/eddy/internal/jsonhttp"
@@ -22,6 +24,15 @@ func (s *Server) openGlobal(sub func(string) *slog.Logger) error {
 	}
 	o := s.opts.Global
 	o.Region, o.Regions, o.Logger = s.opts.Region, s.opts.GlobalRegions, sub("global")
+	if o.OnApplied == nil {
+		// CloudWatch's ReplicationLatency: in the source region's namespace
+		// with this region as ReceivingRegion, as DynamoDB publishes it
+		// (docs: "Monitoring global tables"), kept by this server.
+		o.OnApplied = func(table, origin string, lat time.Duration) {
+			s.cwm.Set(cwmetrics.Key{Region: origin, Metric: cwmetrics.ReplicationLatency, Table: table, Receiving: s.opts.Region},
+				float64(lat.Microseconds())/1000)
+		}
+	}
 	o.Call = func(ctx context.Context, region, op string, req []byte) ([]byte, error) {
 		return s.api.CallIn(ctx, region, op, req, "")
 	}
@@ -54,13 +65,18 @@ func (g *globalTables) Replicas(region, table string) ([]api.Replica, bool) {
 	reps, ok := g.m.Replicas(region, table)
 	out := make([]api.Replica, len(reps))
 	for i, r := range reps {
-		out[i] = api.Replica{Region: r.Region, Status: r.Status}
+		out[i] = api.Replica{Region: r.Region, Status: r.Status,
+			Settings: api.ReplicaSettings{ReadCapacityUnits: r.Settings.ReadCapacityUnits, TableClass: r.Settings.TableClass, Indexes: r.Settings.Indexes}}
 	}
 	return out, ok
 }
 
 func (g *globalTables) UpdateReplica(ctx context.Context, region, table string, create bool, target string) error {
 	return g.m.UpdateReplica(ctx, region, table, create, target)
+}
+
+func (g *globalTables) UpdateReplicaSettings(ctx context.Context, region, table, target string, s api.ReplicaSettings) error {
+	return g.m.UpdateReplicaSettings(ctx, region, table, target, global.Settings{ReadCapacityUnits: s.ReadCapacityUnits, TableClass: s.TableClass, Indexes: s.Indexes})
 }
 
 // globalDeps is api.Deps.Global: nil when no global regions are configured.
