@@ -44,7 +44,9 @@ type invocation struct {
 	// guest's first ask; indexed: it was built (nil: not a stream event).
 	index   []byte
 	indexed bool
-	logs    *logBuffer
+	// indexBuf is the instance's buffer for index, kept across invocations.
+	indexBuf []byte
+	logs     *logBuffer
 	// cpu is the invocation's hold on the host's cpuGate, given back while
 	// a table call or emit waits.
 	cpu *cpuHold
@@ -109,9 +111,14 @@ func instantiateABI(ctx context.Context, h *Host, rt wazero.Runtime) error {
 		if !inv.indexed {
 			inv.indexed = true
 			// An index is about 0.6 of its event's size (228 bytes of a
-			// 400-byte record with four attributes): one allocation.
-			if idx, err := guest.AppendEventIndex(make([]byte, 0, len(inv.input)), inv.input); err == nil {
-				inv.index = idx
+			// 400-byte record with four attributes): at most one
+			// allocation, none once the instance's buffer is large enough.
+			buf := inv.indexBuf[:0]
+			if cap(buf) < len(inv.input) {
+				buf = make([]byte, 0, len(inv.input))
+			}
+			if idx, err := guest.AppendEventIndex(buf, inv.input); err == nil {
+				inv.index, inv.indexBuf = idx, idx
 			}
 		}
 		if uint32(len(inv.index)) <= uint32(s[1]) {

@@ -68,7 +68,14 @@ type instance struct {
 	mem     *limitedMemory
 	out     *instanceWriter
 	env     env // names its log stream
+	// indexBuf is the last invocation's event index buffer, reused by the
+	// next (input_index): one allocation per instance instead of one per
+	// batch (about 0.6 of each event's size; issue 18).
+	indexBuf []byte
 }
+
+// maxKeptIndex bounds the index buffer an idle instance keeps.
+const maxKeptIndex = 1 << 20
 
 // instanceWriter is the guest's stdout/stderr: it appends to the log of the
 // invocation the instance is running.
@@ -555,7 +562,7 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 	ctx, cancel := context.WithTimeout(parent, p.cfg.Timeout)
 	defer cancel()
 	inst.out.cur = logs
-	inv := &invocation{h: p.h, input: payload, logs: logs, cpu: cpu}
+	inv := &invocation{h: p.h, input: payload, logs: logs, cpu: cpu, indexBuf: inst.indexBuf}
 	var results []uint64
 	err := inst.guarded(ctx, func() error {
 		var err error
@@ -563,6 +570,9 @@ func (p *pool) invoke(parent context.Context, payload []byte) (*Result, error) {
 		return err
 	})
 	inst.out.cur = nil
+	if inst.indexBuf = nil; cap(inv.indexBuf) <= maxKeptIndex {
+		inst.indexBuf = inv.indexBuf[:0]
+	}
 	memBytes := uint64(len(inst.mem.buf))
 	if err != nil {
 		inst.close()
