@@ -82,24 +82,31 @@ func (m *Manager) checkpoint(table, origin string) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *lagStats) error {
+// orderedAfterCheckpoint opens an ordered consumer of subject in stream
+// that starts right after the (table, origin) checkpoint kept in Pebble:
+// the checkpoint is the only position, so nothing is kept on the NATS side.
+func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, table, origin string) (jetstream.Consumer, error) {
 	js, _, err := m.jetStream(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cp, err := m.checkpoint(table, origin)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	stream, err := js.Stream(ctx, m.opts.Stream)
+	s, err := js.Stream(ctx, stream)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{m.subject(table, origin)}}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
 	if cp > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
 	}
-	cons, err := stream.OrderedConsumer(ctx, cfg)
+	return s.OrderedConsumer(ctx, cfg)
+}
+
+func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *lagStats) error {
+	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, m.subject(table, origin), table, origin)
 	if err != nil {
 		return err
 	}

@@ -339,23 +339,7 @@ func (m *Manager) syncStrongLocked(table string, ts *tableState) {
 }
 
 func (m *Manager) consumeStrong(ctx context.Context, table, epoch string, st *strongTable) error {
-	js, _, err := m.jetStream(ctx)
-	if err != nil {
-		return err
-	}
-	cp, err := m.checkpoint(table, scOrigin)
-	if err != nil {
-		return err
-	}
-	stream, err := js.Stream(ctx, m.strongStream())
-	if err != nil {
-		return err
-	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{m.strongTablePrefix(table, epoch) + ".>"}}
-	if cp > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
-	}
-	cons, err := stream.OrderedConsumer(ctx, cfg)
+	cons, err := m.orderedAfterCheckpoint(ctx, m.strongStream(), m.strongTablePrefix(table, epoch)+".>", table, scOrigin)
 	if err != nil {
 		return err
 	}
