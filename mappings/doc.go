@@ -428,7 +428,7 @@
 // free: at these CPU figures that is ~160,000 records/s for the lazy
 // decode with the guard and ~37,000-43,000 for the view; not shown here.
 //
-// Round four (issue 18), 22:42-23:30 UTC: why did 13.6 µs of CPU per record
+// Round four (issue 18), 22:42-23:20 UTC: why did 13.6 µs of CPU per record
 // drain only 54,000 records/s on two cores? Two reasons, one outside eddy.
 // An execution trace of a 20,000-record drain (decode-lazy, guard) has both
 // Ps running goroutines in every 5 ms of it (2.0 of 2, less only in its
@@ -463,13 +463,13 @@
 // minute figure at each pair's start:
 //
 //	                          before: guard   native          after: guard   native
-//	decode-lazy alone, 23:14 (load 1.7-2.3; the process's only drain):
+//	decode-lazy alone, 23:13 (load 1.7-2.3; the process's only drain):
 //	                          10.9 (161,222)                   7.3 (223,829)
 //	                          10.7 (166,676)                   7.9 (213,287)
 //	                          13.2 (139,272)                   7.8 (234,327)
 //	                          14.6 (50,255)                    7.9 (98,927)   cores 0.7-0.8
 //	                          15.3 (58,623)                   10.0 (56,991)   cores 0.6-0.9
-//	23:15-23:19 (load 2.7-3.0):
+//	23:14-23:15 (load 2.7-3.0):
 //	decode (typed)            31.4 (31,218)   6.7 (135,206)   24.3 (36,652)   4.7 (210,676)
 //	                          26.4 (25,948)   5.1 (172,632)   21.6 (34,804)   9.1 (152,321)
 //	                          22.4 (82,483)  11.8 (162,319)   22.9 (82,391)   4.3 (363,566)
@@ -503,7 +503,7 @@
 // on that heap): compare the pairs above, each a process's own drains.
 //
 // The guard: decode-lazy alone, guard and trusted in separate processes,
-// four pairs (23:24 UTC, load 2.5-3.1): guard 9.3, 7.9, 10.2, 15.0 µs per
+// four pairs (23:17 UTC, load 2.5-3.1): guard 9.3, 7.9, 10.2, 15.0 µs per
 // record, trusted 8.7, 9.3, 10.7, 12.3: the fuel-counter guard (triggers
 // guard.go) costs less than this machine's noise; in a full run trusted
 // runs after guard and looks 10-30% cheaper for that reason. Nothing
@@ -517,7 +517,7 @@
 // round (the other six got 0.6-1.0 of a core: 56,700-98,927), at 7.3-10.0
 // µs/record in the pairs above, 2.0-2.2x its native ceiling of 3.6-3.9 µs
 // in CPU (1.5-2.2x in records/s). The order-totals view with the guard
-// drained 53,044 and, in another run (23:21, cores 1.6, 27.0 µs/record),
+// drained 53,044 and, in another run (23:16, cores 1.6, 27.0 µs/record),
 // 60,002 records/s (27-39 µs/record with the guard in these runs, 1.2-1.9x
 // native): 40,000 needs about 1.3 of the two cores. The typed
 // decode (every record into maps of AttributeValue) stays at 20-24
