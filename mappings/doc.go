@@ -480,7 +480,11 @@
 //	                          31.6 (29,077)  18.5 (48,937)    31.4 (33,076)  16.4 (56,499)
 //	                          31.7 (47,886)  20.8 (59,933)    31.0 (53,044)  25.1 (57,772)
 //
-// (the third pair had 1.5-1.9 cores; the first two 0.7-1.1.) Every handler
+// (the third pair had 1.5-1.9 cores; the first two 0.7-1.1.) Three more
+// pairs after merging main (23:27-23:28 UTC, load 3.9-4.4, 0.5-1.8 cores):
+// decode-lazy with the guard 14.7, 15.4, 16.2 µs/record before, 7.3, 11.4,
+// 10.9 after (244,888 records/s with 1.8 cores); the view 29.1, 29.5, 48.9
+// before, 29.0, 35.6, 37.8 after: no change beyond the noise. Every handler
 // and mode, one full run each, before (23:10:36-23:11:57, load 4.3) and
 // after (23:11:57-23:13:07, load 4.3 falling to 3.1), CPU µs/record
 // (records/s):
