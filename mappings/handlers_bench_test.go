@@ -54,8 +54,9 @@ import (
 // ParallelizationFactor (default 1, Lambda's), EDDY_BENCH_BATCH their
 // BatchSize (default 100, Lambda's; 1000 is a backlog drain's setting,
 // up to Lambda's maximum of 10,000); EDDY_BENCH_PROFILE=file
-// writes a CPU profile of the (last) drain (EDDY_BENCH_PROFILE_HZ sets its
-// sampling rate, default 100). Run it alone, niced:
+// writes a CPU profile of the (last) drain (EDDY_BENCH_PROFILE_HZ asks for
+// more samples than 100 a second for a short drain; on this machine about a
+// quarter of them arrive at 1,000, so read shares, not absolute times). Run it alone, niced:
 //
 //	nice -n 10 go test ./mappings -run '^$' -bench Handlers -benchtime 1x
 func BenchmarkHandlers(b *testing.B) {
