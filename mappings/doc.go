@@ -440,8 +440,9 @@
 // drain that the per-record figures hid: every drain starts at least one new
 // instance (the harness warms one, two run at once), and a new instance's
 // linear memory grew on the Go heap by doubling, copied whole each time and
-// faulted in fresh (limitedMemory.Reallocate: makeslice and memmove, ~30%
-// of a 5,000-record drain's CPU profile). It is now one reservation of
+// faulted in fresh (limitedMemory.Reallocate: makeslice and memmove, 4 of
+// the 13 samples of a 5,000-record drain's CPU profile; the pairs below
+// measure it). It is now one reservation of
 // MemorySize bytes (mmap, MAP_NORESERVE, memory_linux.go) grown in place:
 // nothing is copied and the kernel zero-fills a page when the guest first
 // touches it. Drains of 5,000 records, decode-lazy with the guard, five
