@@ -521,7 +521,7 @@
 // drained 103,000-245,000 records/s in 11 of the 19 drains run after this
 // round, load average 1.7-4.4 (the other eight got 0.6-1.0 of a core:
 // 56,700-98,927), at 7.3-11.4 µs/record in the pairs above, 1.4-2.5x its
-// native ceiling's CPU (2.9-7.6 µs; 1.4-2.2x in records/s). The
+// native ceiling's CPU (2.9-7.6 µs; 1.4-2.4x in records/s). The
 // order-totals view with the guard drained 53,044 and, in another run
 // (23:16, cores 1.6, 27.0 µs/record), 60,002 records/s (27-39 µs/record
 // with the guard in these runs, 1.2-1.9x native): 40,000 needs about 1.3
