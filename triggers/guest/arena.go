@@ -45,3 +45,21 @@ func (a *strArena) rawStr(raw []byte) string {
 	s, _ := a.str(raw)
 	return s
 }
+
+// strSlab hands out string headers for AttributeValue.S and N (each a
+// *string) from one []string allocated for a whole event, sized from the
+// host's index (which counts every image's attributes), instead of one
+// []string per image. A string header kept by a handler keeps the slab
+// alive, as a kept string keeps the event's copy (strArena) alive.
+type strSlab struct{ s []string }
+
+// take returns n zero string headers: from the slab while it has them,
+// else (or with a nil slab) a []string of their own.
+func (sl *strSlab) take(n int) []string {
+	if sl == nil || len(sl.s) < n {
+		return make([]string, n)
+	}
+	s := sl.s[:n:n]
+	sl.s = sl.s[n:]
+	return s
+}

@@ -55,9 +55,13 @@ func Handle(h Handler) { registered, reuseInput = h, false }
 func HandleStream(h func(ev *StreamEvent) (*BatchResponse, error)) {
 	HandleRecords(func(lazy *Event) (*BatchResponse, error) {
 		ev := StreamEvent{Records: make([]StreamRecord, len(lazy.Records))}
+		// One slab of string headers for every S and N of the event.
+		slab := &strSlab{}
+		if lazy.indexed {
+			slab.s = make([]string, len(lazy.attrs))
+		}
 		for i := range lazy.Records {
-			var err error
-			if ev.Records[i], err = lazy.Records[i].Legacy(); err != nil {
+			if err := lazy.Records[i].legacyInto(&ev.Records[i], slab); err != nil {
 				return nil, fmt.Errorf("decode stream event: record %d: %w", i, err)
 			}
 		}

@@ -80,32 +80,44 @@ func (r *Record) EventNameIs(name string) bool {
 
 // Legacy returns the record as a StreamRecord, every member decoded.
 func (r *Record) Legacy() (StreamRecord, error) {
-	a := r.arena
-	sr := StreamRecord{EventID: a.rawStr(r.eventID), EventName: a.rawStr(r.eventName), EventVersion: a.rawStr(r.eventVersion),
-		EventSource: a.rawStr(r.eventSource), AWSRegion: a.rawStr(r.awsRegion), EventSourceARN: a.rawStr(r.eventSourceARN),
-		DynamoDB: StreamData{SequenceNumber: a.rawStr(r.sequenceNumber), StreamViewType: a.rawStr(r.streamViewType)}}
-	// Each number parsed once (in wasm a parse costs about a microsecond);
-	// encoding/json fails a record whose time or size is not a number.
-	var err error
-	if sr.DynamoDB.ApproximateCreationDateTime, err = strconv.ParseFloat(string(r.created), 64); err != nil {
-		sr.DynamoDB.ApproximateCreationDateTime = 0
-		if r.created != nil {
-			return sr, fmt.Errorf("ApproximateCreationDateTime %s is not a number", r.created)
-		}
-	}
-	if sr.DynamoDB.SizeBytes, err = strconv.ParseInt(string(r.sizeBytes), 10, 64); err != nil {
-		sr.DynamoDB.SizeBytes = 0
-		if r.sizeBytes != nil {
-			return sr, fmt.Errorf("SizeBytes %s is not an integer", r.sizeBytes)
-		}
-	}
-	d := &sr.DynamoDB
-	if d.Keys, err = r.Keys().item(a); err == nil {
-		if d.NewImage, err = r.NewImage().item(a); err == nil {
-			d.OldImage, err = r.OldImage().item(a)
-		}
-	}
+	var sr StreamRecord
+	err := r.legacyInto(&sr, nil)
 	return sr, err
+}
+
+// legacyInto is Legacy into *sr (a zero StreamRecord), without copying
+// the record's 168 bytes twice. The S and N members' string headers come
+// from slab when it is not nil (one allocation per event for all its
+// attributes, HandleStream's) instead of one []string per image.
+func (r *Record) legacyInto(sr *StreamRecord, slab *strSlab) error {
+	a := r.arena
+	sr.EventID, sr.EventName, sr.EventVersion = a.rawStr(r.eventID), a.rawStr(r.eventName), a.rawStr(r.eventVersion)
+	sr.EventSource, sr.AWSRegion, sr.EventSourceARN = a.rawStr(r.eventSource), a.rawStr(r.awsRegion), a.rawStr(r.eventSourceARN)
+	d := &sr.DynamoDB
+	d.SequenceNumber, d.StreamViewType = a.rawStr(r.sequenceNumber), a.rawStr(r.streamViewType)
+	// Each number parsed once (in wasm a parse costs about a microsecond),
+	// from a substring of the event's copy rather than an allocation of
+	// its own; encoding/json fails a record whose time or size is not a
+	// number.
+	var err error
+	if r.created != nil {
+		if d.ApproximateCreationDateTime, err = strconv.ParseFloat(a.sub(r.created), 64); err != nil {
+			d.ApproximateCreationDateTime = 0
+			return fmt.Errorf("ApproximateCreationDateTime %s is not a number", r.created)
+		}
+	}
+	if r.sizeBytes != nil {
+		if d.SizeBytes, err = strconv.ParseInt(a.sub(r.sizeBytes), 10, 64); err != nil {
+			d.SizeBytes = 0
+			return fmt.Errorf("SizeBytes %s is not an integer", r.sizeBytes)
+		}
+	}
+	if d.Keys, err = r.Keys().item(a, slab); err == nil {
+		if d.NewImage, err = r.NewImage().item(a, slab); err == nil {
+			d.OldImage, err = r.OldImage().item(a, slab)
+		}
+	}
+	return err
 }
 
 // ParseEvent fills ev from a stream event's JSON, reusing ev.Records'
@@ -304,27 +316,28 @@ func (im Image) Each(fn func(name string, v Value) bool) error {
 }
 
 // Item decodes the whole image; nil when absent.
-func (im Image) Item() (Item, error) { return im.item(nil) }
+func (im Image) Item() (Item, error) { return im.item(nil, nil) }
 
 // item is Item; an indexed image takes its strings from arena (when not
-// nil) and its S and N members' pointers from one slab.
-func (im Image) item(arena *strArena) (Item, error) {
+// nil) and its S and N members' string headers from slab (when not nil;
+// else from one []string of its own).
+func (im Image) item(arena *strArena, slab *strSlab) (Item, error) {
 	if im.raw == nil {
 		return nil, nil
 	}
 	if im.indexed {
 		m := make(Item, len(im.attrs))
-		var slab []string
+		var strs []string
 		for i := range im.attrs {
 			a := &im.attrs[i]
 			var av AttributeValue
 			var err error
 			switch v := &a.val; v.typ {
 			case typeS, typeN:
-				if slab == nil {
-					slab = make([]string, len(im.attrs))
+				if strs == nil {
+					strs = slab.take(len(im.attrs))
 				}
-				s := &slab[i]
+				s := &strs[i]
 				if *s, err = arena.str(v.m); err == nil {
 					if v.typ == typeS {
 						av.S = s
