@@ -113,6 +113,37 @@ func TestHostInvokeAndRestart(t *testing.T) {
 	}
 }
 
+// TestHostMemorySizeEnv: a function sees its MemorySize in
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE, as on Lambda (a reserved variable: the
+// function's own value is ignored), and the guest SDK paces Go's GC by it
+// (guest/gc_wasip1.go): GOGC 400 under a soft limit of 3/4 of it, unless
+// the function sets GOGC.
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+func TestHostMemorySizeEnv(t *testing.T) {
+	h := newHost(t, triggers.Deps{})
+	ctx := context.Background()
+	code := guestCode(t, "kitchen")
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"paced", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1"}, `{"gogc":400,"memlimit":201326592,"memsize":"256"}`},
+		{"gogc", map[string]string{"GOGC": "100"}, `{"gogc":100,"memlimit":9223372036854775807,"memsize":"256"}`},
+	} {
+		if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: c.name, Code: code, MemoryMB: 256, Environment: c.env}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.Invoke(ctx, c.name, "", []byte(`{"action":"runtime"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.FunctionError != "" || string(res.Payload) != c.want {
+			t.Errorf("%s: %s %s, want %s", c.name, res.FunctionError, res.Payload, c.want)
+		}
+	}
+}
+
 func TestHostTimeoutStopsLoop(t *testing.T) {
 	h := newHost(t, triggers.Deps{})
 	ctx := context.Background()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -255,8 +256,12 @@ func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instanc
 		WithSysWalltime().WithSysNanotime().
 		WithRandSource(crand.Reader)
 	for k, v := range p.cfg.Environment {
-		mc = mc.WithEnv(k, v)
+		if k != memorySizeEnv {
+			mc = mc.WithEnv(k, v)
+		}
 	}
+	// As Lambda does; the guest SDK paces its garbage collector by it.
+	mc = mc.WithEnv(memorySizeEnv, strconv.Itoa(p.cfg.MemoryMB))
 	mod, err := p.compiled.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.compiled.CompiledModule, mc)
 	var guard api.MutableGlobal
 	if err == nil && p.compiled.guarded {
@@ -295,6 +300,11 @@ func (p *pool) instantiateModule(ctx context.Context, logs *logBuffer) (*instanc
 	}
 	return inst, nil
 }
+
+// memorySizeEnv is the environment variable in which Lambda tells a
+// function its MemorySize in MB (a reserved key: the host's value wins).
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+const memorySizeEnv = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 
 var errOverBudget = errors.New("eddy's memory for all functions (MaxTotalMemoryMB) is in use")
 

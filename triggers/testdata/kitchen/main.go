@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -91,6 +92,10 @@ func handle(in request) (any, error) {
 			b[i%len(b)] = 1
 			sink = append(sink, b)
 		}
+	case "runtime": // the GC pacing the SDK chose (gc_wasip1.go)
+		gogc := debug.SetGCPercent(100)
+		debug.SetGCPercent(gogc)
+		return map[string]any{"memsize": os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), "gogc": gogc, "memlimit": debug.SetMemoryLimit(-1)}, nil
 	case "alloc":
 		for i := 0; i < in.MB; i++ {
 			sink = append(sink, make([]byte, 1<<20))
