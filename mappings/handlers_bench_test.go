@@ -45,7 +45,9 @@ import (
 //	native                        the same logic compiled into the host
 //	                              (a mappings.Builtin): the ceiling
 //
-// Handlers: decode (every record decoded into typed values), decode-lazy
+// Handlers: decode (every record decoded into typed values, HandleStream),
+// decode-reused (the same into the previous invocation's maps,
+// HandleStreamReused; its native ceiling is decode's), decode-lazy
 // (the three members it reads), view (wasm-examples/materialized-view:
 // UpdateItem ADD per record, committed with the checkpoint), audit
 // (wasm-examples/audit-trail with AUDIT_SINK: PutItem and an emit per
@@ -75,6 +77,7 @@ func BenchmarkHandlers(b *testing.B) {
 	}
 	handlers := []handler{
 		{"decode", "./triggers/testdata/before/decode", "./triggers/testdata/decode", "handle", (*nativeHandlers).decode},
+		{"decode-reused", "", "./triggers/testdata/decode", "reused", (*nativeHandlers).decode},
 		{"decode-lazy", "", "./triggers/testdata/decode", "lazy", (*nativeHandlers).decodeLazy},
 		{"view", "./triggers/testdata/before/view", "./wasm-examples/materialized-view", "handle", (*nativeHandlers).view},
 		{"audit", "./triggers/testdata/before/audit", "./wasm-examples/audit-trail", "handle", (*nativeHandlers).audit},

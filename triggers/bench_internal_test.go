@@ -204,7 +204,7 @@ func BenchmarkInvokeBatch100(b *testing.B) {
 
 // BenchmarkInvokeDecode: the decode-only guest (triggers/testdata/decode)
 // on a 100-record event: "handle" decodes every record into typed values,
-// "lazy" reads three members of each, "scan" only reads the event (the
+// "reused" too into the previous invocation's maps, "lazy" reads three members of each, "scan" only reads the event (the
 // host's index since eddy-abi-v3). EDDY_BENCH_EVENT=orders gives it the
 // records of mappings' BenchmarkHandlers (INSERTs of four attributes)
 // instead of streamEvent's. cpu-µs/record is the process's CPU per record.
@@ -217,7 +217,7 @@ func BenchmarkInvokeDecode(b *testing.B) {
 	}
 	modes(b, func(b *testing.B, trusted bool) {
 		h := benchHost(b, "", trusted)
-		for _, handler := range []string{"handle", "lazy", "scan"} {
+		for _, handler := range []string{"handle", "reused", "lazy", "scan"} {
 			benchPool(b, h, handler, FunctionSpec{Code: code, Handler: handler})
 			if _, err := h.Invoke(ctx, handler, "", ev); err != nil {
 				b.Fatal(err)

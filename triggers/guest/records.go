@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 )
 
@@ -81,15 +82,17 @@ func (r *Record) EventNameIs(name string) bool {
 // Legacy returns the record as a StreamRecord, every member decoded.
 func (r *Record) Legacy() (StreamRecord, error) {
 	var sr StreamRecord
-	err := r.legacyInto(&sr, nil)
+	err := r.legacyInto(&sr, nil, [3]Item{})
 	return sr, err
 }
 
 // legacyInto is Legacy into *sr (a zero StreamRecord), without copying
 // the record's 168 bytes twice. The S and N members' string headers come
 // from slab when it is not nil (one allocation per event for all its
-// attributes, HandleStream's) instead of one []string per image.
-func (r *Record) legacyInto(sr *StreamRecord, slab *strSlab) error {
+// attributes, HandleStream's) instead of one []string per image. The
+// images are decoded into reuse's maps (Keys, NewImage, OldImage) where
+// they are not nil (HandleStreamReused).
+func (r *Record) legacyInto(sr *StreamRecord, slab *strSlab, reuse [3]Item) error {
 	a := r.arena
 	sr.EventID, sr.EventName, sr.EventVersion = a.rawStr(r.eventID), a.rawStr(r.eventName), a.rawStr(r.eventVersion)
 	sr.EventSource, sr.AWSRegion, sr.EventSourceARN = a.rawStr(r.eventSource), a.rawStr(r.awsRegion), a.rawStr(r.eventSourceARN)
@@ -112,9 +115,9 @@ func (r *Record) legacyInto(sr *StreamRecord, slab *strSlab) error {
 			return fmt.Errorf("SizeBytes %s is not an integer", r.sizeBytes)
 		}
 	}
-	if d.Keys, err = r.Keys().item(a, slab); err == nil {
-		if d.NewImage, err = r.NewImage().item(a, slab); err == nil {
-			d.OldImage, err = r.OldImage().item(a, slab)
+	if d.Keys, err = r.Keys().item(a, slab, reuse[0]); err == nil {
+		if d.NewImage, err = r.NewImage().item(a, slab, reuse[1]); err == nil {
+			d.OldImage, err = r.OldImage().item(a, slab, reuse[2])
 		}
 	}
 	return err
@@ -316,17 +319,21 @@ func (im Image) Each(fn func(name string, v Value) bool) error {
 }
 
 // Item decodes the whole image; nil when absent.
-func (im Image) Item() (Item, error) { return im.item(nil, nil) }
+func (im Image) Item() (Item, error) { return im.item(nil, nil, nil) }
 
 // item is Item; an indexed image takes its strings from arena (when not
 // nil) and its S and N members' string headers from slab (when not nil;
-// else from one []string of its own).
-func (im Image) item(arena *strArena, slab *strSlab) (Item, error) {
+// else from one []string of its own), into m when it is not nil
+// (overwriting its attributes: an entry whose name is already there keeps
+// its memory, and names the image lacks are deleted).
+func (im Image) item(arena *strArena, slab *strSlab, m Item) (Item, error) {
 	if im.raw == nil {
 		return nil, nil
 	}
 	if im.indexed {
-		m := make(Item, len(im.attrs))
+		if m == nil {
+			m = make(Item, len(im.attrs))
+		}
 		var strs []string
 		for i := range im.attrs {
 			a := &im.attrs[i]
@@ -357,7 +364,20 @@ func (im Image) item(arena *strArena, slab *strSlab) (Item, error) {
 				m[arena.sub(a.name)] = av
 			}
 		}
+		if len(m) > len(im.attrs) { // a reused map with names this image lacks
+			for name := range m {
+				if !im.Get(name).Exists() {
+					delete(m, name)
+				}
+			}
+		}
 		return m, nil
+	}
+	if m != nil {
+		clear(m)
+		fresh, err := decodeItem(im.raw)
+		maps.Copy(m, fresh)
+		return m, err
 	}
 	return decodeItem(im.raw)
 }

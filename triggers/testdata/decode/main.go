@@ -1,7 +1,8 @@
 // Command decode is the decode-only handler of the handler benchmarks: it
 // reads every record's SequenceNumber, Keys.pk and NewImage.v and writes
 // nothing. "handle" decodes every record into typed values
-// (guest.HandleStream); "lazy" reads only those members (guest.Event).
+// (guest.HandleStream), "reused" too into the previous invocation's
+// (guest.HandleStreamReused); "lazy" reads only those members (guest.Event).
 // "echo" answers what it read of every record, for the host's tests;
 // "scan" reads the event and nothing of its records.
 package main
@@ -32,6 +33,11 @@ func lazy(ev *guest.Event) (*guest.BatchResponse, error) {
 }
 
 var lazyHandler = guest.RecordsHandler(lazy)
+
+var reusedHandler = guest.ReusedStreamHandler(typed)
+
+//go:wasmexport reused
+func reusedExport() int32 { return guest.RunRecords(reusedHandler) }
 
 //go:wasmexport lazy
 func lazyExport() int32 { return guest.RunRecords(lazyHandler) }
