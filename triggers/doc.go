@@ -50,7 +50,8 @@
 // # Sandbox
 //
 // Instances get no filesystem mounts, no arguments, no network (wazero has
-// none to grant), the function's environment variables, crypto/rand as
+// none to grant), the function's environment variables and, as on Lambda,
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE (its MemorySize in MB), crypto/rand as
 // random_get, and the real wall and monotonic clocks (WithSysWalltime,
 // WithSysNanotime: handlers stamp records and Go's scheduler needs a moving
 // clock; the clocks reveal nothing beyond the time). stdout/stderr go to the

@@ -78,8 +78,10 @@ func TestSandbox(t *testing.T) {
 	if n := accepted.Load(); n != 0 {
 		t.Errorf("the host port saw %d connections from the guest", n)
 	}
-	if !slices.Equal(got.Env, []string{"MINE=mine"}) {
-		t.Errorf("guest environment %q, want only its own variable", got.Env)
+	// Its own variables and Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+	// nothing of the host's environment.
+	if !slices.Equal(got.Env, []string{"MINE=mine", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128"}) {
+		t.Errorf("guest environment %q, want only its own variable and its MemorySize", got.Env)
 	}
 	if len(got.Args) > 1 {
 		t.Errorf("guest arguments %q", got.Args)
