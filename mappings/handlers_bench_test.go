@@ -58,7 +58,9 @@ import (
 // up to Lambda's maximum of 10,000); EDDY_BENCH_PROFILE=file
 // writes a CPU profile of the (last) drain (EDDY_BENCH_PROFILE_HZ asks for
 // more samples than 100 a second for a short drain; on this machine about a
-// quarter of them arrive at 1,000, so read shares, not absolute times). Run it alone, niced:
+// quarter of them arrive at 1,000, so read shares, not absolute times).
+// EDDY_BENCH_GUEST_GOGC sets the wasm guests' GOGC, which turns the SDK's
+// own GC pacing off (guest/gc_wasip1.go). Run it alone, niced:
 //
 //	nice -n 10 go test ./mappings -run '^$' -bench Handlers -benchtime 1x
 func BenchmarkHandlers(b *testing.B) {
@@ -122,6 +124,9 @@ func BenchmarkHandlers(b *testing.B) {
 					setup(b)
 					run := strings.ReplaceAll(h.name+"_"+mode, "/", "_")
 					vars := map[string]string{"QUIET": "1", "TOTALS_TABLE": "totals_" + run, "AUDIT_TABLE": "audit_" + run, "AUDIT_SINK": "audit", "SINK": "search"}
+					if g := os.Getenv("EDDY_BENCH_GUEST_GOGC"); g != "" { // the guests' GOGC instead of the SDK's pacing
+						vars["GOGC"] = g
+					}
 					benchTable(b, srv.DDB, "totals_"+run, "customer", "")
 					benchTable(b, srv.DDB, "audit_"+run, "itemKey", "seq")
 					fn := "eddy.bench-" + h.name

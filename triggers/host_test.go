@@ -115,23 +115,26 @@ func TestHostInvokeAndRestart(t *testing.T) {
 
 // TestHostMemorySizeEnv: a function sees its MemorySize in
 // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, as on Lambda (a reserved variable: the
-// function's own value is ignored), and the guest SDK paces Go's GC by it
-// (guest/gc_wasip1.go): GOGC 400 under a soft limit of 3/4 of it, unless
-// the function sets GOGC.
+// function's own value is ignored), and the guest SDK sets Go's soft
+// memory limit to 3/4 of it (guest/gc_wasip1.go), unless the function
+// sets GOGC: a handler keeping 40 of its 64 MB live while it churns
+// through garbage then completes, where Go's pacing alone (collect at
+// twice the live heap) runs out of memory.
 // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 func TestHostMemorySizeEnv(t *testing.T) {
 	h := newHost(t, triggers.Deps{})
 	ctx := context.Background()
 	code := guestCode(t, "kitchen")
 	for _, c := range []struct {
-		name string
-		env  map[string]string
-		want string
+		name      string
+		env       map[string]string
+		want      string
+		churnFail string // the churn's FunctionError
 	}{
-		{"paced", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1"}, `{"gogc":400,"memlimit":201326592,"memsize":"256"}`},
-		{"gogc", map[string]string{"GOGC": "100"}, `{"gogc":100,"memlimit":9223372036854775807,"memsize":"256"}`},
+		{"limited", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1"}, `{"gogc":100,"memlimit":50331648,"memsize":"64"}`, ""},
+		{"gogc", map[string]string{"GOGC": "100"}, `{"gogc":100,"memlimit":9223372036854775807,"memsize":"64"}`, "Unhandled"},
 	} {
-		if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: c.name, Code: code, MemoryMB: 256, Environment: c.env}); err != nil {
+		if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: c.name, Code: code, MemoryMB: 64, Environment: c.env}); err != nil {
 			t.Fatal(err)
 		}
 		res, err := h.Invoke(ctx, c.name, "", []byte(`{"action":"runtime"}`))
@@ -140,6 +143,12 @@ func TestHostMemorySizeEnv(t *testing.T) {
 		}
 		if res.FunctionError != "" || string(res.Payload) != c.want {
 			t.Errorf("%s: %s %s, want %s", c.name, res.FunctionError, res.Payload, c.want)
+		}
+		if res, err = h.Invoke(ctx, c.name, "", []byte(`{"action":"churn","mb":40}`)); err != nil {
+			t.Fatal(err)
+		}
+		if res.FunctionError != c.churnFail || (c.churnFail != "" && !strings.Contains(string(res.Payload), "OutOfMemory")) {
+			t.Errorf("%s: churn: %q %s, want FunctionError %q", c.name, res.FunctionError, res.Payload, c.churnFail)
 		}
 	}
 }

@@ -8,29 +8,23 @@ import (
 	"strconv"
 )
 
-// The garbage collector's pacing inside a function. Go's default (GOGC=100:
-// collect when the heap doubles its live size) collects every few batches
-// in a handler whose live heap is a few MB, and in wasm a collection runs
-// on the one thread, between the handler's own work. The SDK instead lets
-// the heap grow to five times its live size (GOGC=400), bounded by a soft
+// The garbage collector's limit inside a function. Under Go's default
+// pacing alone (GOGC=100: collect when the heap doubles its live size) a
+// handler whose live heap is more than half its MemorySize asks for more
+// linear memory than the host allows before it collects, and fails with
+// Runtime.OutOfMemory although what it keeps fits. The SDK sets a soft
 // memory limit of three quarters of the function's MemorySize (Lambda's
-// AWS_LAMBDA_FUNCTION_MEMORY_SIZE, which eddy's host sets), so the GC
-// collects harder as the heap nears what the host allows rather than let
-// memory.grow fail. At the limit nothing changes for the worse: a live heap
-// larger than the soft limit makes Go collect often (its GC CPU limiter
-// caps that at half the CPU) until the host refuses memory.grow, and the
-// invocation fails with Runtime.OutOfMemory as it did under GOGC=100; a
-// live heap between half the MemorySize and the soft limit, which GOGC=100
-// let grow to twice its size and fail, is collected instead. A function
-// that sets GOGC or GOMEMLIMIT in its environment keeps Go's own reading
-// of them. Measured in mappings/doc.go (round five).
-const (
-	guestGCPercent = 400
-	// memLimitFraction of MemorySize is the soft limit; the rest is for
-	// what Go's limit does not count (the module's data, and growth
-	// between two checks).
-	memLimitNum, memLimitDen = 3, 4
-)
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE, which eddy's host sets), so Go
+// collects as its heap nears that instead; the rest is for what the limit
+// does not count (the module's data) and growth between two checks. At
+// the limit: a live heap larger than the soft limit makes Go collect often
+// (its GC CPU limiter caps that at half the CPU) until the host refuses
+// memory.grow, and the invocation fails with Runtime.OutOfMemory as it did
+// without the limit. GOGC stays 100: raising it (400, 1000) or turning
+// the GC off under the limit measured no faster on the handler benchmarks
+// (mappings/doc.go, round five). A function that sets GOGC or GOMEMLIMIT
+// in its environment keeps Go's own reading of them.
+const memLimitNum, memLimitDen = 3, 4
 
 func init() { paceGC(os.Getenv) }
 
@@ -44,5 +38,4 @@ func paceGC(getenv func(string) string) {
 		return // not eddy's host (or an old one): Go's defaults
 	}
 	debug.SetMemoryLimit(int64(mb) << 20 * memLimitNum / memLimitDen)
-	debug.SetGCPercent(guestGCPercent)
 }

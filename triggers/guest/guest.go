@@ -25,10 +25,9 @@
 // same into the previous invocation's StreamEvent and maps, for a handler
 // that keeps nothing of them, at about a third less CPU per record.
 //
-// Inside wasm the SDK paces Go's garbage collector by the function's
-// MemorySize (gc_wasip1.go): GOGC 400 under a soft memory limit of three
-// quarters of it, unless the function's environment sets GOGC or
-// GOMEMLIMIT.
+// Inside wasm the SDK sets Go's soft memory limit to three quarters of the
+// function's MemorySize (gc_wasip1.go), unless the function's environment
+// sets GOGC or GOMEMLIMIT.
 //
 // The SDK exports "handle" (the default handler name) and "eddy_abi_v1";
 // see triggers/ABI.md for the contract. A module with several handlers

@@ -96,6 +96,18 @@ func handle(in request) (any, error) {
 		gogc := debug.SetGCPercent(100)
 		debug.SetGCPercent(gogc)
 		return map[string]any{"memsize": os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), "gogc": gogc, "memlimit": debug.SetMemoryLimit(-1)}, nil
+	case "churn": // keep mb MB live and allocate 8 times as much garbage
+		live := make([][]byte, 0, in.MB)
+		for range in.MB {
+			live = append(live, make([]byte, 1<<20))
+		}
+		n := 0
+		for i := range 8 * in.MB {
+			b := make([]byte, 1<<20)
+			b[i%len(b)] = 1
+			n += len(b)
+		}
+		return len(live), nil
 	case "alloc":
 		for i := 0; i < in.MB; i++ {
 			sink = append(sink, make([]byte, 1<<20))
