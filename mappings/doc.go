@@ -536,4 +536,71 @@
 // (~3 µs per record), the host's rendering, stream read and index (~1 µs
 // each). JSON decoding is not the limit (the host indexes the event once,
 // natively), so no binary event encoding was built.
+//
+// Round five (issue 18), 23:38-00:10 UTC: the typed decode (HandleStream:
+// every record into a StreamEvent, maps of AttributeValue per image) cost
+// 20-24 µs per record with the guard against 7-11 for the lazy one. Where
+// its extra ~14 µs went, by removing one step at a time (triggers'
+// BenchmarkInvokeDecode with EDDY_BENCH_EVENT=orders, this bench's
+// records, guard, 1,000 invocations of 100 records, process CPU µs per
+// record, two runs each at load 11): the lazy decode 5.4 and 5.4; walking
+// every attribute of every image 5.0 and 5.3; the records' strings and
+// numbers without the images 7.5 and 7.5; every value decoded without
+// maps 9.5 and 8.9; the maps alone (names and zero values) 11.9 and 16.7;
+// everything 32.2 and 23.7. So the maps: an AttributeValue is 160 bytes,
+// more than a Go map stores inline (128), so every entry is an allocation
+// of its own besides the map and its group: eleven allocations and 2 KB
+// per record of this shape. The GC's pacing is not the cost: GOGC 400
+// made 70 collections 14 (pause 11 ms -> 1 ms per 100,000 records), and
+// six interleaved triplets of GOGC 100 / 400 / 1000 gave 17.3-31.3
+// (median 18.8) / 14.8-26.6 (17.1) / 16.6-27.7 (18.9) µs per record there;
+// in this bench, three pairs each, the SDK's GOGC 400 against 100 gave
+// 21.5-22.5 against 19.8-25.4 (decode) and 14.3-17.0 against 14.9-16.1
+// (decode-reused); turning the GC off under a 96 MB limit was slower
+// (48-52 against 37-41 µs on streamEvent's larger records): a heap that
+// grows touches fresh memory and leaves the cache. GOGC stays 100.
+//
+// What changed: HandleStreamReused (and ReusedStreamHandler) is the typed
+// API for a handler that keeps nothing of its event past the invocation:
+// the StreamEvent, records and maps are the previous invocation's, and an
+// attribute whose name the map already holds is overwritten in its entry
+// (no allocation; names the new image lacks are deleted). HandleStream
+// keeps its contract (a fresh StreamEvent the handler may keep) and got
+// what that allows: one []string for every S and N of the event instead
+// of one per image, numbers parsed from the event's copy instead of a
+// string each, the record written in place; none of it moved its figures
+// beyond the noise. The host now hands every function its MemorySize as
+// Lambda does (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), and the SDK sets Go's
+// soft memory limit to 3/4 of it: not for speed, but so a handler whose
+// live heap is over half its MemorySize collects instead of running out
+// of memory (guest/gc_wasip1.go, TestHostMemorySizeEnv).
+//
+// BenchmarkInvokeDecode, orders, guard, "handle", the code before this
+// round (04f8e24) and after (the decode guest's "handle" then used
+// HandleStreamReused), interleaved, 23:55-23:56 UTC, load 6.5-6.8: 17.8,
+// 19.1, 18.6, 17.3 µs per record before; 12.4, 12.6, 12.3, 12.4 after.
+// This bench, 20,000 records, the tree switched between runs so each ran
+// its own guest; CPU µs/record (records/s). On a quiet machine, 00:05:50-
+// 00:06:49 UTC, load 0.7-1.2, the drains got 1.7-1.95 cores:
+//
+//	before: decode     after: decode      decode-reused      decode native
+//	21.6 (88,434)      22.6 (81,009)      13.9 (132,389)      9.4 (186,317)
+//	21.8 (87,995)      22.4 (87,513)      14.1 (134,379)     10.1 (167,987)
+//	22.1 (85,907)      22.0 (88,400)      15.3 (124,067)      9.3 (186,770)
+//	21.7 (87,083)      23.8 (77,971)      14.5 (129,394)     10.5 (175,808)
+//	21.9 (87,822)      22.7 (81,939)      13.9 (140,207)     10.2 (189,167)
+//
+// (decode-lazy with the guard in the same window: 8.4, 9.7, 9.4 µs,
+// 215,651, 184,474, 202,438 records/s.) At load 7.9-8.7, 23:57-23:59
+// UTC, the drains getting 0.46-1.06 of a core: before 20.8-30.6 µs
+// (15,037-44,497 records/s), after 21.9-30.6 (17,168-48,330),
+// decode-reused 13.6-16.4 (36,469-75,112).
+//
+// Issue 18's must-show for the typed decode, where it stands: with
+// HandleStreamReused and the guard it drained 124,000-140,000 records/s
+// (13.9-15.3 µs per record) whenever the drain had about 1.8 cores,
+// 1.25-1.5x its native ceiling in records/s (1.35-1.65x in CPU). HandleStream,
+// whose contract lets a handler keep what it is given, stays at 22-24 µs
+// (78,000-88,000 records/s with 1.9 cores): its maps must be new each
+// time, and they are its cost.
 package mappings
