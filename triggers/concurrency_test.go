@@ -199,6 +199,12 @@ func TestConcurrencyLimits(t *testing.T) {
 	}
 	// InvokeWait (event source mappings) waits instead.
 	invoke("b", true)
+	// The two queued events and the InvokeWait count a throttle each when
+	// they find no slot: wait for all three before anything frees one (the
+	// test counted 6 of 7 when a goroutine got there after the release).
+	waitFor(t, "the queued events and InvokeWait to be throttled", func() bool {
+		return metricSum(t, reg, "eddy_function_throttles_total") == 6
+	})
 	if got := metricSum(t, reg, "eddy_function_async_queued"); got != 2 {
 		t.Fatalf("queued gauge %v", got)
 	}
