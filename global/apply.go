@@ -106,15 +106,27 @@ func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, t
 }
 
 func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *lagStats) error {
+	cp, err := m.checkpoint(table, origin)
+	if err != nil {
+		return err
+	}
 	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, m.subject(table, origin), table, origin)
 	if err != nil {
 		return err
+	}
+	g := &gapCheck{probed: time.Now()}
+	if cp > 0 {
+		g.expect = cp + 1 // resync.go: no checkpoint, no check
 	}
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return err
 		}
+		if err := m.checkGap(ctx, cons, g, table, origin, lag); err != nil {
+			return err
+		}
+		applied := false
 		// Changes already delivered are applied together (one batch, one
 		// sync) up to the first that touches an item twice; the first of a
 		// round is applied as soon as it arrives.
@@ -136,6 +148,7 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 					if err := m.applyAll(ctx, pend, origin, lag); err != nil {
 						return err
 					}
+					g.expect = pend[len(pend)-1].seq + 1
 					pend, seen = pend[:0], map[string]bool{}
 				}
 				seen[k] = true
@@ -155,9 +168,16 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 			if err := m.applyAll(ctx, pend, origin, lag); err != nil {
 				return err
 			}
+			applied = true
+			g.expect, g.probed = pend[len(pend)-1].seq+1, time.Now()
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			return err
+		}
+		if !applied {
+			if err := m.probeIdle(ctx, g, table, origin); err != nil {
+				return err
+			}
 		}
 	}
 	return ctx.Err()
@@ -245,6 +265,13 @@ type lagStats struct {
 	next    int
 	applied uint64 // the last stream sequence applied
 	at      time.Time
+	resyncs uint64 // gaps repaired by a re-backfill (resync.go)
+}
+
+func (l *lagStats) resynced() {
+	l.mu.Lock()
+	l.resyncs++
+	l.mu.Unlock()
 }
 
 const lagSamples = 4096
@@ -266,6 +293,7 @@ type Lag struct {
 	Origin       string        `json:"origin"`
 	Applied      uint64        `json:"appliedSequence"` // the last JetStream sequence applied
 	LastApplied  time.Time     `json:"lastApplied,omitzero"`
+	Resyncs      uint64        `json:"resyncs"` // gaps (changes trimmed unseen) repaired by a re-backfill
 	Samples      int           `json:"samples"`
 	P50, P99, Mx time.Duration `json:"-"`
 	P50ms        float64       `json:"p50Ms"`
@@ -276,7 +304,7 @@ type Lag struct {
 func (l *lagStats) summary(origin string) Lag {
 	l.mu.Lock()
 	s := slices.Clone(l.samples)
-	out := Lag{Origin: origin, Applied: l.applied, LastApplied: l.at, Samples: len(s)}
+	out := Lag{Origin: origin, Applied: l.applied, LastApplied: l.at, Samples: len(s), Resyncs: l.resyncs}
 	l.mu.Unlock()
 	if len(s) == 0 {
 		return out

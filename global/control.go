@@ -25,15 +25,20 @@ import (
 //	        the replica set, start consuming the other regions' changes
 //	config  save the replica set (a region added or removed, a status changed)
 //	delete  stop replicating the table here and DeleteTable it
+//	backfill publish a snapshot of the table again, for a region whose
+//	        consumer found a gap (resync.go); answered at once, Done once
+//	        published
 type controlRequest struct {
 	Op       string          `json:"op"`
 	Table    string          `json:"table"`
 	Describe json.RawMessage `json:"describe,omitempty"`
 	Set      replicaSet      `json:"set"`
+	ID       string          `json:"id,omitempty"` // backfill: the request's ID (resync.go)
 }
 
 type controlReply struct {
 	Error string `json:"error,omitempty"`
+	Done  bool   `json:"done,omitempty"` // backfill: the snapshot is published
 }
 
 // Replicas returns a table's replica set (every region, this one included)
@@ -369,18 +374,8 @@ func (m *Manager) broadcast(ctx context.Context, table string, set replicaSet, a
 }
 
 func (m *Manager) request(ctx context.Context, region string, req controlRequest) error {
-	_, nc, err := m.jetStream(ctx)
+	rep, err := m.requestReply(ctx, region, req)
 	if err != nil {
-		return err
-	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, m.opts.Subject+".ctl."+region, mustJSON(req))
-	if err != nil {
-		return fmt.Errorf("global: %s %s in %s: %w", req.Op, req.Table, region, err)
-	}
-	var rep controlReply
-	if err := json.Unmarshal(msg.Data, &rep); err != nil {
 		return err
 	}
 	if rep.Error != "" {
@@ -389,16 +384,35 @@ func (m *Manager) request(ctx context.Context, region string, req controlRequest
 	return nil
 }
 
+// requestReply sends a control request and returns the reply as it is.
+func (m *Manager) requestReply(ctx context.Context, region string, req controlRequest) (controlReply, error) {
+	var rep controlReply
+	_, nc, err := m.jetStream(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msg, err := nc.RequestWithContext(rctx, m.opts.Subject+".ctl."+region, mustJSON(req))
+	if err != nil {
+		return rep, fmt.Errorf("global: %s %s in %s: %w", req.Op, req.Table, region, err)
+	}
+	err = json.Unmarshal(msg.Data, &rep)
+	return rep, err
+}
+
 // control answers a control request from another region.
 func (m *Manager) control(msg *nats.Msg) {
 	var req controlRequest
+	var rep controlReply
 	err := json.Unmarshal(msg.Data, &req)
-	if err == nil {
+	if err == nil && req.Op == "backfill" {
+		rep.Done, err = m.handleBackfill(req)
+	} else if err == nil {
 		ctx, cancel := context.WithTimeout(m.group.Context(), 8*time.Second)
 		err = m.handle(ctx, req)
 		cancel()
 	}
-	var rep controlReply
 	if err != nil {
 		rep.Error = err.Error()
 		// Debug: the requesting region retries and logs it once per change

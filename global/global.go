@@ -94,6 +94,11 @@ type Options struct {
 	// region with its replication latency (from the origin's write to the
 	// apply here): CloudWatch's ReplicationLatency. It must not block.
 	OnApplied func(table, origin string, latency time.Duration)
+	// OnResync, when set, hears of every gap a consumer found (changes of
+	// origin trimmed from the stream before they were applied here), which
+	// it repairs with a re-backfill from origin (resync.go). It must not
+	// block.
+	OnResync func(table, origin string)
 	// Logger receives failures, once per change of state. Default: discard.
 	Logger *slog.Logger
 }
@@ -176,7 +181,8 @@ type Manager struct {
 	nc        *nats.Conn
 	js        jetstream.JetStream
 
-	ttl ttlSync // Time to Live shared by the replicas (ttl.go)
+	ttl ttlSync   // Time to Live shared by the replicas (ttl.go)
+	bf  backfills // re-backfills run for other regions (resync.go)
 }
 
 type tableState struct {
@@ -359,7 +365,7 @@ func (m *Manager) ensureStream(ctx context.Context, js jetstream.JetStream) erro
 		return err
 	}
 	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.opts.Stream, Subjects: []string{m.opts.Subject + ".chg.>"},
-		Storage: jetstream.FileStorage, MaxAge: m.opts.MaxAge, Duplicates: 10 * time.Minute, Replicas: max(m.opts.StreamReplicas, 1)})
+		Storage: jetstream.FileStorage, MaxAge: m.opts.MaxAge, Duplicates: min(10*time.Minute, m.opts.MaxAge), Replicas: max(m.opts.StreamReplicas, 1)})
 	if err != nil {
 		if _, err2 := js.Stream(ctx, m.opts.Stream); err2 == nil {
 			return nil // another region created it first

@@ -100,6 +100,12 @@ type cluster struct {
 // startCluster starts three regions on one nats-server; urls, when
 // given, are the NATS URLs of each region (a proxy in front of it).
 func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
+	return startClusterWith(t, nil, urls...)
+}
+
+// startClusterWith is startCluster with each region's global.Options
+// tuned by tune (when set).
+func startClusterWith(t testing.TB, tune func(*global.Options), urls ...func(nats string) string) *cluster {
 	ns := natstest.Start(t)
 	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
 	for i, r := range regions {
@@ -107,9 +113,12 @@ func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
 		if i < len(urls) && urls[i] != nil {
 			url = urls[i](url)
 		}
+		o := global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, OnLocalWrite: c.h.add}
+		if tune != nil {
+			tune(&o)
+		}
 		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: os.Getenv("EDDY_BENCH_SYNC") == "",
-			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r),
-			Global: global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, OnLocalWrite: c.h.add}}))
+			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r), Global: o}))
 	}
 	return c
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/cwmetrics"
@@ -34,6 +36,16 @@ func (s *Server) openGlobal(sub func(string) *slog.Logger) error {
 			s.cwm.Set(cwmetrics.Key{Region: origin, Metric: cwmetrics.ReplicationLatency, Table: table, Receiving: s.opts.Region},
 				float64(lat.Microseconds())/1000)
 		}
+	}
+	// Gaps repaired by a re-backfill (a region behind the stream's retention).
+	resyncs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eddy_global_resyncs_total",
+		Help: "Gaps found by a global table's consumer (changes of the origin region trimmed from the stream before they were applied here), each repaired by a re-backfill from the origin."},
+		[]string{"table", "origin"})
+	s.metrics.MustRegister(resyncs)
+	if next := o.OnResync; next != nil {
+		o.OnResync = func(table, origin string) { resyncs.WithLabelValues(table, origin).Inc(); next(table, origin) }
+	} else {
+		o.OnResync = func(table, origin string) { resyncs.WithLabelValues(table, origin).Inc() }
 	}
 	o.Call = func(ctx context.Context, region, op string, req []byte) ([]byte, error) {
 		return s.api.CallIn(ctx, region, op, req, "")
