@@ -121,7 +121,10 @@ func (m *Manager) strongTablePrefix(table, epoch string) string {
 }
 
 // strongSubject is an item's subject: two items whose hashes collide share
-// it, which only makes their writes conflict more often.
+// it, which makes their writes conflict more often, and (the stream keeping
+// one message per subject) would leave a region catching up without the
+// older one's last write; with 128 bits of SHA-256 that takes about 2^64
+// items of one table.
 func (m *Manager) strongSubject(t *store.Table, epoch string, keys attr.Item) string {
 	k := attr.AppendKey(nil, keys[t.Hash.Name])
 	if t.Range != nil {
@@ -396,16 +399,39 @@ func (m *Manager) applyStrong(ctx context.Context, p pending) error {
 	return err
 }
 
+// ensureStrongStream creates EDDY_GLOBAL_SC, or bounds one made before its
+// retention was: MaxMsgsPerSubject 1 keeps only each item subject's last
+// write (a full image, or a delete), which is all that the protocol reads:
+//
+//   - the expected last subject sequence of a write is the subject's last
+//     message, which is kept;
+//   - a read barrier asks for the last message of the item's subject, or
+//     of the table's (the table's last is the last of its own subject);
+//   - a region catching up from its checkpoint gets, for each item written
+//     since, its last write, whose image is the item's state after every
+//     earlier one (those it skips); a write at or below the checkpoint is
+//     applied already. So a region down for any time catches up from the
+//     stream itself: it replays one message per item changed meanwhile,
+//     which is the re-backfill, and nothing is ever trimmed unseen.
+//
+// The stream holds one message per item key ever written (a deleted key
+// keeps its delete, as the 'q' key does here): bounded by the tables'
+// keys, not by time. Two items whose subject hashes (128 bits) collide
+// would lose the older's message; see strongSubject.
 func (m *Manager) ensureStrongStream(ctx context.Context, js jetstream.JetStream) error {
-	if _, err := js.Stream(ctx, m.strongStream()); err == nil {
-		return nil
+	if s, err := js.Stream(ctx, m.strongStream()); err == nil {
+		cfg := s.CachedInfo().Config
+		if cfg.MaxMsgsPerSubject == 1 {
+			return nil
+		}
+		cfg.MaxMsgsPerSubject = 1
+		_, err := js.UpdateStream(ctx, cfg)
+		return err
 	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return err
 	}
-	// No MaxAge: an MRSC change is the only copy of its order until every
-	// region applied it (a region catching up after an outage reads it).
 	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.strongStream(), Subjects: []string{m.opts.Subject + ".sc.>"},
-		Storage: jetstream.FileStorage, Replicas: max(m.opts.StreamReplicas, 1)})
+		Storage: jetstream.FileStorage, MaxMsgsPerSubject: 1, Replicas: max(m.opts.StreamReplicas, 1)})
 	if err != nil {
 		if _, err2 := js.Stream(ctx, m.strongStream()); err2 == nil {
 			return nil // another region created it first

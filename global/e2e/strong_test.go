@@ -38,12 +38,14 @@ import (
 // each region's BeforeStrongPublish.
 func strongCluster(t testing.TB, hook func(region int) func(string, attr.Item), urls ...func(nats string) string) *cluster {
 	ns := natstest.Start(t)
-	return strongClusterOn(t, hook, 1, func(i int) string {
+	c := strongClusterOn(t, hook, 1, func(i int) string {
 		if i < len(urls) && urls[i] != nil {
 			return urls[i](ns.ClientURL())
 		}
 		return ns.ClientURL()
 	})
+	c.nats = ns.ClientURL()
+	return c
 }
 
 // strongClusterOn starts the three regions, region i on NATS URL url(i),
