@@ -606,6 +606,8 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		SSESpecification            map[string]any    `json:"SSESpecification"`
 		ReplicaUpdates              []replicaUpdWire  `json:"ReplicaUpdates"`
 		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
+		// Decoded again by updateStrong (strong.go); here only counted.
+		GlobalTableWitnessUpdates []witnessUpdWire `json:"GlobalTableWitnessUpdates"`
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -643,7 +645,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	// test_gsi_updatetable.py test_updatetable_empty).
 	if in.BillingMode == "" && in.ProvisionedThroughput == nil && in.StreamSpecification == nil &&
 		in.TableClass == "" && in.DeletionProtectionEnabled == nil && len(in.GlobalSecondaryIndexUpdates) == 0 &&
-		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil {
+		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil && in.GlobalTableWitnessUpdates == nil {
 		return nil, ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
 	if in.GlobalSecondaryIndexUpdates != nil && len(in.GlobalSecondaryIndexUpdates) == 0 {

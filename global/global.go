@@ -267,14 +267,20 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)
 		if ts.set.Consistency == ConsistencyStrong {
-			var creating []string
+			var creating, deleting []string
 			for _, r := range ts.set.Replicas {
 				if r.By == m.opts.Region && r.Status == StatusCreating {
 					creating = append(creating, r.Region)
 				}
+				if r.By == m.opts.Region && r.Status == StatusDeleting {
+					deleting = append(deleting, r.Region)
+				}
 			}
 			if len(creating) > 0 {
 				m.goCreateInTurn(name, creating)
+			}
+			if len(deleting) > 0 {
+				m.goDeleteInTurn(name, deleting)
 			}
 			continue
 		}

@@ -797,4 +797,15 @@ func TestStrongWitness(t *testing.T) {
 	if err != nil || out.Item["v"] == nil || out.Item["v"].(*types.AttributeValueMemberS).Value != "1" {
 		t.Errorf("a strongly consistent read in the other replica: %v, %v", out, err)
 	}
+	// Deleting: the replica and the witness go together (API reference,
+	// DeleteGlobalTableWitnessGroupMemberAction), leaving a single-Region
+	// table; neither alone.
+	wantValidation(t, "the witness deleted alone", c.deleteUpdate(0, nil, []string{regions[2]}),
+		"You cannot delete a single witness from a MRSC global table - you must delete both a replica and the witness together.")
+	wantValidation(t, "the replica deleted without the witness", c.deleteUpdate(0, []string{regions[1]}, nil),
+		"A global table with MultiRegionConsistency STRONG and a witness loses its replica and its witness together, in one UpdateTable; got 1 replica and 0 witness deletions")
+	if err := c.deleteUpdate(0, []string{regions[1]}, []string{regions[2]}); err != nil {
+		t.Fatal(err)
+	}
+	c.singleRegion(0, 1)
 }

@@ -148,6 +148,10 @@ func (g *globalTables) CreateStrong(ctx context.Context, region, table string, r
 	return g.m.CreateStrong(ctx, region, table, replicas, witnesses)
 }
 
+func (g *globalTables) DeleteStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
+	return g.m.DeleteStrong(ctx, region, table, replicas, witnesses)
+}
+
 func (g *globalTables) Witnesses(region, table string) []api.Replica {
 	if g.m == nil {
 		return nil
