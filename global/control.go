@@ -118,6 +118,29 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 	if !t.Stream.Enabled || t.Stream.ViewType != "NEW_AND_OLD_IMAGES" {
 		return ddberr.Validationf("Table %s must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES to have replicas", table)
 	}
+	// The table's control lock across regions (ctllock.go), but to undo a
+	// creation still running here, which holds it already.
+	undo := false
+	if set, ok := m.set(table); ok && !create {
+		if i := set.find(target); i >= 0 && set.Replicas[i].Status == StatusCreating && set.Replicas[i].By == m.opts.Region {
+			undo = true
+		}
+	}
+	if !undo {
+		if err := m.lockTable(ctx, table, opReplicas); err != nil {
+			return err
+		}
+	}
+	err := m.updateReplicaLocked(table, create, target)
+	if err != nil {
+		m.releaseIfIdle(table)
+	}
+	return err
+}
+
+// updateReplicaLocked records the replica change and starts it, the
+// control lock held.
+func (m *Manager) updateReplicaLocked(table string, create bool, target string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ts := m.tables[table]
@@ -197,11 +220,17 @@ func (m *Manager) saveLocked(table string, set replicaSet) error {
 }
 
 func (m *Manager) goCreate(table, target string) {
-	m.group.Go("create replica "+table+" in "+target, func(ctx context.Context) { m.retry(ctx, "creating replica", table, target, m.createReplica) })
+	m.group.Go("create replica "+table+" in "+target, func(ctx context.Context) {
+		m.retry(ctx, "creating replica", table, target, m.createReplica)
+		m.releaseIfIdle(table)
+	})
 }
 
 func (m *Manager) goDelete(table, target string) {
-	m.group.Go("delete replica "+table+" in "+target, func(ctx context.Context) { m.retry(ctx, "deleting replica", table, target, m.deleteReplica) })
+	m.group.Go("delete replica "+table+" in "+target, func(ctx context.Context) {
+		m.retry(ctx, "deleting replica", table, target, m.deleteReplica)
+		m.releaseIfIdle(table)
+	})
 }
 
 func (m *Manager) retry(ctx context.Context, what, table, target string, f func(ctx context.Context, table, target string) error) {

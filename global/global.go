@@ -183,6 +183,11 @@ type Manager struct {
 
 	ttl ttlSync   // Time to Live shared by the replicas (ttl.go)
 	bf  backfills // re-backfills run for other regions (resync.go)
+
+	// The control lock (ctllock.go): the key-value bucket, and the settings
+	// and TTL pushes in progress per table (under mu).
+	kv         jetstream.KeyValue
+	ctlPending map[string]int
 }
 
 type tableState struct {
@@ -227,7 +232,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 		opts.RetryBackoff = 200 * time.Millisecond
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
-		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{})}
+		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}}
 	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
 	m.seq.Store(uint64(time.Now().UnixNano()))
@@ -348,14 +353,20 @@ func (m *Manager) connect(ctx context.Context) {
 				nc.Close()
 				return err
 			}
+			kv, err := m.ensureCtlBucket(ctx, js)
+			if err != nil {
+				nc.Close()
+				return err
+			}
 			m.mu.Lock()
-			m.nc, m.js = nc, js
+			m.nc, m.js, m.kv = nc, js, kv
 			close(m.connected)
 			m.mu.Unlock()
 			return nil
 		}()
 		fail.Report(err)
 		if err == nil {
+			m.releaseStale(ctx)
 			return
 		}
 		if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {

@@ -488,6 +488,17 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 		// enabling MRSC"). eddy's wording.
 		return ddberr.Validationf("Table %s must be empty to become a global table with MultiRegionConsistency STRONG", table)
 	}
+	if err := m.lockTable(ctx, table, opReplicas); err != nil {
+		return err
+	}
+	err := m.createStrongLocked(table, replicas, witnesses)
+	if err != nil {
+		m.releaseIfIdle(table)
+	}
+	return err
+}
+
+func (m *Manager) createStrongLocked(table string, replicas, witnesses []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.tables[table] != nil {
@@ -517,6 +528,7 @@ func (m *Manager) goCreateInTurn(table string, targets []string) {
 		for _, target := range targets {
 			m.retry(ctx, "creating replica", table, target, m.createReplica)
 		}
+		m.releaseIfIdle(table)
 	})
 }
 
@@ -547,6 +559,17 @@ func (m *Manager) DeleteStrong(ctx context.Context, region, table string, replic
 	if m.db.TableIn(region, table) == nil {
 		return ddberr.TableNotFound(table)
 	}
+	if err := m.lockTable(ctx, table, opReplicas); err != nil {
+		return err
+	}
+	err := m.deleteStrongLocked(table, replicas, witnesses)
+	if err != nil {
+		m.releaseIfIdle(table)
+	}
+	return err
+}
+
+func (m *Manager) deleteStrongLocked(table string, replicas, witnesses []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ts := m.tables[table]
@@ -599,5 +622,6 @@ func (m *Manager) goDeleteInTurn(table string, targets []string) {
 		for _, target := range targets {
 			m.retry(ctx, "deleting replica", table, target, m.deleteReplica)
 		}
+		m.releaseIfIdle(table)
 	})
 }

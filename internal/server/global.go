@@ -148,6 +148,13 @@ func (g *globalTables) CreateStrong(ctx context.Context, region, table string, r
 	return g.m.CreateStrong(ctx, region, table, replicas, witnesses)
 }
 
+func (g *globalTables) BeginTTL(ctx context.Context, region, table string) (func(bool), error) {
+	if g.m == nil {
+		return func(bool) {}, nil
+	}
+	return g.m.BeginTTL(ctx, region, table)
+}
+
 func (g *globalTables) DeleteStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
 	return g.m.DeleteStrong(ctx, region, table, replicas, witnesses)
 }
