@@ -520,7 +520,18 @@ func (s *Server) deleteTable(ctx context.Context, c *call) (any, error) {
 	if _, err := s.lookupTable(c, in.TableName); err != nil {
 		return nil, err
 	}
+	// A global table's replica leaves its replica set: not while another
+	// control change of the table runs in any region (replicas.go).
+	done := func(bool) {}
+	if cs, ok := s.global.(ControlSerializer); ok {
+		d, err := cs.BeginDeleteTable(ctx, c.region, *in.TableName)
+		if err != nil {
+			return nil, err
+		}
+		done = d
+	}
 	t, err := s.db.DeleteTableIn(c.region, *in.TableName)
+	done(err == nil)
 	if err != nil {
 		return nil, err
 	}

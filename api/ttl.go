@@ -20,15 +20,6 @@ func (s *Server) registerTTLOps() {
 	s.ops["DescribeTimeToLive"] = s.describeTimeToLive
 }
 
-// TTLSerializer is what Deps.Global also implements when a global table's
-// TTL changes are serialized across its regions (package global).
-type TTLSerializer interface {
-	// BeginTTL runs before a TTL change of a table; done reports whether
-	// it was applied. The error is DynamoDB's refusal of a change while
-	// another is in progress.
-	BeginTTL(ctx context.Context, region, table string) (done func(applied bool), err error)
-}
-
 func (s *Server) updateTimeToLive(ctx context.Context, c *call) (any, error) {
 	var in struct {
 		TableName *string `json:"TableName"`
@@ -64,7 +55,7 @@ func (s *Server) updateTimeToLive(ctx context.Context, c *call) (any, error) {
 	name, enable := *in.Spec.AttributeName, *in.Spec.Enabled
 	// A global table's TTL changes are serialized across its regions.
 	done := func(bool) {}
-	if tl, ok := s.global.(TTLSerializer); ok {
+	if tl, ok := s.global.(ControlSerializer); ok {
 		d, err := tl.BeginTTL(ctx, c.region, *in.TableName)
 		if err != nil {
 			return nil, err

@@ -340,6 +340,9 @@ func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
 				m.retry(ctx, "telling the replicas of a deleted table", name, "", func(ctx context.Context, table, _ string) error {
 					return m.broadcast(ctx, table, sets[i], "")
 				})
+				if ctx.Err() == nil {
+					m.leftSet(name)
+				}
 			})
 		}
 	}
@@ -480,7 +483,7 @@ func (m *Manager) handle(ctx context.Context, req controlRequest) error {
 			return nil
 		}
 		if m.db.TableIn(m.opts.Region, req.Table) != nil {
-			if _, err := m.opts.Call(ctx, m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table})); err != nil {
+			if _, err := m.opts.Call(internal(ctx), m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table})); err != nil {
 				return err
 			}
 		}

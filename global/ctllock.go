@@ -237,6 +237,53 @@ func (m *Manager) releaseStale(ctx context.Context) {
 	}
 }
 
+// internalKey marks the context of a DynamoDB call this package makes
+// itself (a replica's DeleteTable for a "delete" control request): it runs
+// under the requesting region's lock.
+type internalKey struct{}
+
+func internal(ctx context.Context) context.Context {
+	return context.WithValue(ctx, internalKey{}, true)
+}
+
+// BeginDeleteTable runs before DeleteTable of a table of region: a global
+// table's replica leaves the replica set (watchCatalog), a control change,
+// so it takes the table's lock across regions and holds it until the other
+// replicas were told. done reports whether the table was deleted.
+func (m *Manager) BeginDeleteTable(ctx context.Context, region, table string) (done func(applied bool), err error) {
+	if region != m.opts.Region || ctx.Value(internalKey{}) != nil || !m.isGlobal(table) {
+		return func(bool) {}, nil
+	}
+	if err := m.lockTable(ctx, table, opReplicas); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.ctlPending[table]++
+	m.leaving[table]++
+	m.mu.Unlock()
+	return func(applied bool) {
+		if !applied {
+			m.leftSet(table)
+		}
+	}, nil
+}
+
+// leftSet ends a DeleteTable begun here: the other replicas were told (or
+// the table was not deleted).
+func (m *Manager) leftSet(table string) {
+	m.mu.Lock()
+	n := m.leaving[table]
+	if n > 1 {
+		m.leaving[table] = n - 1
+	} else {
+		delete(m.leaving, table)
+	}
+	m.mu.Unlock()
+	if n > 0 {
+		m.ctlDone(table)
+	}
+}
+
 // ctlStart and ctlDone count a settings or TTL push in progress here.
 func (m *Manager) ctlStart(table string) {
 	m.mu.Lock()

@@ -188,6 +188,7 @@ type Manager struct {
 	// and TTL pushes in progress per table (under mu).
 	kv         jetstream.KeyValue
 	ctlPending map[string]int
+	leaving    map[string]int // DeleteTables begun here whose replica set was not told yet
 }
 
 type tableState struct {
@@ -232,7 +233,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 		opts.RetryBackoff = 200 * time.Millisecond
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
-		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}}
+		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{}}
 	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
 	m.seq.Store(uint64(time.Now().UnixNano()))

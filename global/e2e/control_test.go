@@ -18,8 +18,9 @@ import (
 // serialized across its regions through JetStream (a key per table in the
 // EDDY_GLOBAL_CTL key-value bucket, created only if absent). While region 0
 // creates a replica that cannot finish (its region is down), region 1,
-// which does not see that change, is refused a replica change and a TTL
-// change with ResourceInUseException; once the creation ends it may. While
+// which does not see that change, is refused a replica change, a TTL
+// change and a DeleteTable of its replica with ResourceInUseException;
+// once the creation ends it may. While
 // region 1's TTL change is being sent to a replica that is down, a TTL
 // change in region 0 gets DynamoDB's answer to a second change within its
 // interval, ValidationException "Time to live has been modified multiple
@@ -50,6 +51,8 @@ func TestGlobalControlSerialized(t *testing.T) {
 		return err
 	}
 	wantError(t, "a TTL change in another region meanwhile", ttl(1, "exp"), "ResourceInUseException", inUse)
+	_, err = c.srvs[1].DDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("glob.t")})
+	wantError(t, "a DeleteTable of a replica meanwhile", err, "ResourceInUseException", inUse)
 	if d := c.describe(1); d.Replicas[0].ReplicaStatus != types.ReplicaStatusActive {
 		t.Errorf("the refused changes left %+v", d.Replicas)
 	}

@@ -416,14 +416,23 @@ func TestGlobalTableConverges(t *testing.T) {
 func (c *cluster) deleteTable(i int) {
 	c.t.Helper()
 	ctx := context.Background()
-	if _, err := c.srvs[i].DDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("glob.t")}); err != nil {
+	// The change before (from another region) holds the table's control
+	// lock until it is done everywhere, released just after: DynamoDB's
+	// ResourceInUseException until then.
+	var err error
+	eddytest.WaitFor(c.t, "DeleteTable accepted", 20*time.Second, func() bool {
+		_, err = c.srvs[i].DDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("glob.t")})
+		var riu *types.ResourceInUseException
+		return !errors.As(err, &riu)
+	})
+	if err != nil {
 		c.t.Fatal(err)
 	}
 	eddytest.WaitFor(c.t, regions[0]+" to be global no more", 20*time.Second, func() bool {
 		d := c.describe(0)
 		return d.GlobalTableVersion == nil && d.Replicas == nil
 	})
-	_, err := c.srvs[i].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+	_, err = c.srvs[i].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
 		BillingMode:          types.BillingModePayPerRequest})

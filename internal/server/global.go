@@ -155,6 +155,13 @@ func (g *globalTables) BeginTTL(ctx context.Context, region, table string) (func
 	return g.m.BeginTTL(ctx, region, table)
 }
 
+func (g *globalTables) BeginDeleteTable(ctx context.Context, region, table string) (func(bool), error) {
+	if g.m == nil {
+		return func(bool) {}, nil
+	}
+	return g.m.BeginDeleteTable(ctx, region, table)
+}
+
 func (g *globalTables) DeleteStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
 	return g.m.DeleteStrong(ctx, region, table, replicas, witnesses)
 }
