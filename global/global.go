@@ -186,6 +186,7 @@ type Manager struct {
 
 	// The control lock (ctllock.go): the key-value bucket, and the settings
 	// and TTL pushes in progress per table (under mu).
+	atomic     bool // EDDY_GLOBAL_SC takes atomic batches (strong.go)
 	kv         jetstream.KeyValue
 	ctlPending map[string]int
 	leaving    map[string]int // DeleteTables begun here whose replica set was not told yet
@@ -471,14 +472,13 @@ func (m *Manager) getMeta(key []byte) (meta, bool, error) {
 func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), error) {
 	var local []Write
 	var strong []*strongTable
+	var strongChanges []strongChange
 	for _, c := range changes {
 		if c.Table.Region != m.opts.Region || c.Principal.Type == PrincipalType || !m.isGlobal(c.Table.Name) {
 			continue
 		}
 		if st, set := m.strong(c.Table.Name); st != nil {
-			if err := m.prepareStrong(b, c, set); err != nil {
-				return nil, err
-			}
+			strongChanges = append(strongChanges, strongChange{c: c, set: set})
 			strong = append(strong, st)
 			continue
 		}
@@ -499,6 +499,9 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 			return nil, err
 		}
 		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
+	}
+	if err := m.prepareStrong(b, strongChanges); err != nil {
+		return nil, err
 	}
 	if len(local) == 0 && len(strong) == 0 {
 		return nil, nil

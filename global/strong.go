@@ -202,42 +202,124 @@ func (m *Manager) Consistency(region, table string) string {
 	}
 }
 
-// prepareStrong publishes one local change of an MRSC table and records
-// the item's new sequence in b (invariant 1 above).
-func (m *Manager) prepareStrong(b *store.Batch, c store.Change, set replicaSet) error {
-	key := m.itemSeqKey(c.Table, c.Keys)
-	prev, err := m.itemSeq(key)
-	if err != nil {
-		return err
+// strongChange is a local change of an MRSC table, with its replica set.
+type strongChange struct {
+	c   store.Change
+	set replicaSet
+}
+
+// prepareStrong publishes the local changes of MRSC tables of one write
+// and records each item's new sequence in b (invariant 1 above). Several
+// (BatchWriteItem) are published as one JetStream atomic batch: each with
+// its item's expected last sequence, stored all together (on consecutive
+// sequences) or not at all, so a conflict on one item refuses the whole
+// request with ReplicatedWriteConflictException and leaves nothing of it
+// anywhere; DynamoDB's message says as much ("one or more items in the
+// request are being modified by a request in another Region"). On a stream
+// that does not take atomic batches (a nats-server before 2.12) they are
+// published one by one, and a conflict leaves the items before it stored.
+func (m *Manager) prepareStrong(b *store.Batch, changes []strongChange) error {
+	if len(changes) == 0 {
+		return nil
 	}
-	body, err := json.Marshal(change{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: time.Now().UnixMicro(), Region: m.opts.Region})
-	if err != nil {
-		return err
+	msgs := make([]*nats.Msg, len(changes))
+	keys := make([][]byte, len(changes))
+	for i, sc := range changes {
+		c := sc.c
+		keys[i] = m.itemSeqKey(c.Table, c.Keys)
+		prev, err := m.itemSeq(keys[i])
+		if err != nil {
+			return err
+		}
+		body, err := json.Marshal(change{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: time.Now().UnixMicro(), Region: m.opts.Region})
+		if err != nil {
+			return err
+		}
+		if m.opts.BeforeStrongPublish != nil {
+			m.opts.BeforeStrongPublish(c.Table.Name, c.Keys)
+		}
+		msgs[i] = nats.NewMsg(m.strongSubject(c.Table, sc.set.Epoch, c.Keys))
+		msgs[i].Data = body
+		msgs[i].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
 	}
-	if m.opts.BeforeStrongPublish != nil {
-		m.opts.BeforeStrongPublish(c.Table.Name, c.Keys)
-	}
-	msg := nats.NewMsg(m.strongSubject(c.Table, set.Epoch, c.Keys))
-	msg.Data = body
-	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
 	ctx, cancel := context.WithTimeout(m.group.Context(), m.opts.StrongTimeout)
 	defer cancel()
-	js, _, err := m.jetStream(ctx)
+	js, nc, err := m.jetStream(ctx)
 	if err != nil {
 		return errStrongUnavailable("MRSC write", err)
 	}
-	ack, err := js.PublishMsg(ctx, msg)
-	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-			return ddberr.New(ddberr.KindReplicatedWriteConflict, "")
+	m.mu.Lock()
+	atomic := m.atomic
+	m.mu.Unlock()
+	seqs := make([]uint64, len(msgs))
+	if len(msgs) > 1 && atomic {
+		last, err := publishAtomic(ctx, js, nc, msgs)
+		if err != nil {
+			return m.strongPublishError(err)
 		}
-		m.scFail.Report(err)
-		return errStrongUnavailable("MRSC write", err)
+		for i := range seqs {
+			seqs[i] = last - uint64(len(msgs)-1-i)
+		}
+	} else {
+		for i, msg := range msgs {
+			ack, err := js.PublishMsg(ctx, msg)
+			if err != nil {
+				return m.strongPublishError(err)
+			}
+			seqs[i] = ack.Sequence
+		}
 	}
 	m.scFail.Report(nil)
-	return m.ks.Set(b, key, binary.BigEndian.AppendUint64(nil, ack.Sequence))
+	for i, k := range keys {
+		if err := m.ks.Set(b, k, binary.BigEndian.AppendUint64(nil, seqs[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// strongPublishError maps a refused or unanswered MRSC publish to
+// DynamoDB's error.
+func (m *Manager) strongPublishError(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return ddberr.New(ddberr.KindReplicatedWriteConflict, "")
+	}
+	m.scFail.Report(err)
+	return errStrongUnavailable("MRSC write", err)
+}
+
+// publishAtomic publishes msgs as one JetStream atomic batch (ADR-50:
+// Nats-Batch-Id, Nats-Batch-Sequence from 1, Nats-Batch-Commit on the
+// last) and returns the stream sequence of the last; the batch's messages
+// are stored on consecutive sequences, or none is.
+func publishAtomic(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, msgs []*nats.Msg) (uint64, error) {
+	id := newEpoch()
+	for i, msg := range msgs {
+		msg.Header.Set("Nats-Batch-Id", id)
+		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		switch {
+		case i == len(msgs)-1:
+			msg.Header.Set("Nats-Batch-Commit", "1")
+			ack, err := js.PublishMsg(ctx, msg)
+			if err != nil {
+				return 0, err
+			}
+			return ack.Sequence, nil
+		case i == 0:
+			// The first is a request: the stream answers once the batch
+			// is open (or refuses it).
+			if _, err := nc.RequestMsgWithContext(ctx, msg); err != nil {
+				return 0, err
+			}
+		default:
+			if err := nc.PublishMsg(msg); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return 0, errors.New("global: an empty atomic batch")
 }
 
 // ReadBarrier waits until this region has applied every MRSC write the
@@ -418,26 +500,41 @@ func (m *Manager) applyStrong(ctx context.Context, p pending) error {
 // keeps its delete, as the 'q' key does here): bounded by the tables'
 // keys, not by time. Two items whose subject hashes (128 bits) collide
 // would lose the older's message; see strongSubject.
+//
+// It also allows atomic batches (a BatchWriteItem's items, prepareStrong),
+// and records whether the server took that setting (nats-server 2.12 and
+// later do; an older one ignores it).
 func (m *Manager) ensureStrongStream(ctx context.Context, js jetstream.JetStream) error {
-	if s, err := js.Stream(ctx, m.strongStream()); err == nil {
-		cfg := s.CachedInfo().Config
-		if cfg.MaxMsgsPerSubject == 1 {
-			return nil
+	s, err := js.Stream(ctx, m.strongStream())
+	switch {
+	case err == nil:
+		if cfg := s.CachedInfo().Config; cfg.MaxMsgsPerSubject != 1 || !cfg.AllowAtomicPublish {
+			cfg.MaxMsgsPerSubject, cfg.AllowAtomicPublish = 1, true
+			if s, err = js.UpdateStream(ctx, cfg); err != nil {
+				return err
+			}
 		}
-		cfg.MaxMsgsPerSubject = 1
-		_, err := js.UpdateStream(ctx, cfg)
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
 		return err
-	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return err
-	}
-	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.strongStream(), Subjects: []string{m.opts.Subject + ".sc.>"},
-		Storage: jetstream.FileStorage, MaxMsgsPerSubject: 1, Replicas: max(m.opts.StreamReplicas, 1)})
-	if err != nil {
-		if _, err2 := js.Stream(ctx, m.strongStream()); err2 == nil {
-			return nil // another region created it first
+	default:
+		s, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: m.strongStream(), Subjects: []string{m.opts.Subject + ".sc.>"},
+			Storage: jetstream.FileStorage, MaxMsgsPerSubject: 1, AllowAtomicPublish: true, Replicas: max(m.opts.StreamReplicas, 1)})
+		if err != nil {
+			var err2 error
+			if s, err2 = js.Stream(ctx, m.strongStream()); err2 != nil {
+				return err
+			}
+			// another region created it first
 		}
 	}
-	return err
+	atomic := s.CachedInfo().Config.AllowAtomicPublish
+	if !atomic {
+		m.log.Warn("global tables: the NATS server does not take atomic batches (nats-server 2.12 or later does): an MRSC BatchWriteItem is published item by item")
+	}
+	m.mu.Lock()
+	m.atomic = atomic
+	m.mu.Unlock()
+	return nil
 }
 
 // CreateStrong makes a table of this region an MRSC global table with
