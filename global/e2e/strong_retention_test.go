@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/natstest"
@@ -74,5 +75,27 @@ func TestStrongRetention(t *testing.T) {
 	eddytest.WaitFor(t, "the replicas to hold the same items", 30*time.Second, func() bool {
 		a := c.items(0)
 		return len(a) == 3 && same(a, c.items(1)) && same(a, c.items(2))
+	})
+}
+
+// TestStrongStreamUpgraded: an EDDY_GLOBAL_SC made by an eddy before its
+// retention and atomic batches (no per-subject limit) is updated when a
+// region connects.
+func TestStrongStreamUpgraded(t *testing.T) {
+	ns := natstest.Start(t)
+	nc, js := natstest.Connect(t, ns.ClientURL())
+	defer nc.Close()
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EDDY_GLOBAL_SC", Subjects: []string{"eddyg.sc.>"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	strongClusterOn(t, nil, 1, func(int) string { return ns.ClientURL() })
+	eddytest.WaitFor(t, "EDDY_GLOBAL_SC updated", 20*time.Second, func() bool {
+		st, err := js.Stream(ctx, "EDDY_GLOBAL_SC")
+		if err != nil {
+			return false
+		}
+		cfg := st.CachedInfo().Config
+		return cfg.MaxMsgsPerSubject == 1 && cfg.AllowAtomicPublish
 	})
 }
