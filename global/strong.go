@@ -575,6 +575,9 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 	if t == nil {
 		return ddberr.TableNotFound(table)
 	}
+	if t.TTL.Enabled {
+		return errStrongTTL(table)
+	}
 	empty := true
 	if _, err := m.db.Read(ctx, &store.ReadSpec{Table: t, Limit: 1}, func(store.Row) error { empty = false; return nil }); err != nil {
 		return err

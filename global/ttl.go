@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -42,6 +43,9 @@ func (m *Manager) BeginTTL(ctx context.Context, region, table string) (done func
 	if region != m.opts.Region || !m.isGlobal(table) {
 		return func(bool) {}, nil
 	}
+	if st, _ := m.strong(table); st != nil {
+		return nil, errStrongTTL(table)
+	}
 	if err := m.lockTable(ctx, table, opTTL); err != nil {
 		return nil, err
 	}
@@ -68,6 +72,14 @@ func (m *Manager) ttlPushed(table string) {
 	if n > 0 {
 		m.ctlDone(table)
 	}
+}
+
+// errStrongTTL refuses Time to Live on an MRSC table: "Global tables
+// configured for multi-Region strong consistency (MRSC) do not support
+// configuring Time To Live (TTL) deletion" (developer guide, "Global
+// tables core concepts", Time To Live). The wording is eddy's.
+func errStrongTTL(table string) error {
+	return ddberr.Validationf("Time to Live is not supported on global tables with MultiRegionConsistency STRONG: table %s", table)
 }
 
 // errTTLSame is returned by the catalog update of a TTL that is already

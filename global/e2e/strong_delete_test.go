@@ -70,7 +70,7 @@ func (c *cluster) singleRegion(i int, gone ...int) {
 // two of them together, leaving a single-Region table, as DynamoDB
 // documents (developer guide, "Deleting an MRSC global table"); one
 // replica alone is refused, and so is a witness deletion on a table
-// without one.
+// without one. Time to Live is refused on MRSC tables.
 func TestStrongDeleteReplicas(t *testing.T) {
 	c := strongCluster(t, nil)
 	ctx := context.Background()
@@ -78,6 +78,29 @@ func TestStrongDeleteReplicas(t *testing.T) {
 	if _, err := c.srvs[1].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("a"), "v": s("1")}}); err != nil {
 		t.Fatal(err)
 	}
+	// MRSC tables do not support Time to Live (developer guide, "Global
+	// tables core concepts": "Global tables configured for multi-Region
+	// strong consistency (MRSC) do not support configuring Time To Live (TTL)
+	// deletion"): UpdateTimeToLive is refused, and so is a table with TTL
+	// enabled becoming one.
+	_, err := c.srvs[1].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}})
+	wantValidation(t, "UpdateTimeToLive on an MRSC table", err, "Time to Live is not supported on global tables with MultiRegionConsistency STRONG: table glob.t")
+	if _, err := c.srvs[0].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("ttl.t"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.srvs[0].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("ttl.t"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("ttl.t"), MultiRegionConsistency: types.MultiRegionConsistencyStrong,
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[1])}},
+			{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	wantValidation(t, "a table with TTL made MRSC", err, "Time to Live is not supported on global tables with MultiRegionConsistency STRONG: table ttl.t")
+
 	wantValidation(t, "one replica of three deleted", c.deleteUpdate(0, []string{regions[1]}, nil),
 		"A global table with MultiRegionConsistency STRONG and three replicas loses two of them together, in one UpdateTable, leaving a single-Region table; got 1 replica deletion(s)")
 	wantValidation(t, "a witness deleted from a table without one", c.deleteUpdate(0, []string{regions[1]}, []string{regions[2]}),
