@@ -117,7 +117,11 @@ func (m *Manager) lockTable(ctx context.Context, table, op string) error {
 	}
 	val := mustJSON(ctlHold{Region: m.opts.Region, Op: op, At: time.Now().UTC()})
 	key := ctlKey(table)
-	for range 3 {
+	// A change that just ended is released a moment after the other
+	// regions learn of it (DescribeTable there shows ACTIVE first): a key
+	// held is waited for ControlLockWait before the change is refused.
+	grace := time.Now().Add(m.opts.ControlLockWait)
+	for attempt := 0; attempt < 3; attempt++ {
 		if _, err = kv.Create(ctx, key, val); err == nil {
 			return nil
 		}
@@ -139,6 +143,10 @@ func (m *Manager) lockTable(ctx context.Context, table, op string) error {
 			if _, err = kv.Update(ctx, key, val, e.Revision()); err == nil {
 				return nil
 			}
+			continue
+		}
+		if time.Now().Before(grace) && lifecycle.Sleep(ctx, 50*time.Millisecond) {
+			attempt--
 			continue
 		}
 		m.log.Info("global tables: control change refused, another is in progress", "table", table, "op", op, "holder", h.Region, "holding", h.Op)

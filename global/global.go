@@ -77,6 +77,12 @@ type Options struct {
 	// AckTimeout bounds the wait for JetStream's ack of a publish; the
 	// unacknowledged changes are published again after it. Default 10s.
 	AckTimeout time.Duration
+	// ControlLockWait is how long a control change (ReplicaUpdates,
+	// UpdateTimeToLive, DeleteTable of a replica) waits for the table's
+	// control lock held by another change before it is refused
+	// (ctllock.go): the lock of a change just done is released a moment
+	// after the other regions show it done. Default 1s; negative: no wait.
+	ControlLockWait time.Duration
 	// StrongTimeout bounds an MRSC write's publish and a strongly
 	// consistent read's barrier: past it the region answers
 	// InternalServerError (it cannot reach a quorum). Default 5s.
@@ -229,6 +235,9 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	}
 	if opts.StrongTimeout == 0 {
 		opts.StrongTimeout = 5 * time.Second
+	}
+	if opts.ControlLockWait == 0 {
+		opts.ControlLockWait = time.Second
 	}
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 200 * time.Millisecond

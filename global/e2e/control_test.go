@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/eddytest"
 )
 
@@ -27,7 +28,8 @@ import (
 // times within a fixed interval"; once sent, region 0's goes through and
 // every replica ends with it.
 func TestGlobalControlSerialized(t *testing.T) {
-	c := startCluster(t)
+	// A refusal waits ControlLockWait for the key first: short here.
+	c := startClusterWith(t, func(o *global.Options) { o.ControlLockWait = 200 * time.Millisecond })
 	ctx := context.Background()
 	c.createTable()
 	c.addReplica(regions[1])
