@@ -68,6 +68,7 @@ func (m *Manager) consume(ctx context.Context, table, origin string, lag *lagSta
 			return
 		}
 		fail.Report(err)
+		m.streamLost(ctx, err)
 		if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
 			return
 		}
@@ -75,11 +76,29 @@ func (m *Manager) consume(ctx context.Context, table, origin string, lag *lagSta
 }
 
 func (m *Manager) checkpoint(table, origin string) (uint64, error) {
+	seq, _, err := m.checkpointOf(table, origin)
+	return seq, err
+}
+
+// checkpointOf returns a checkpoint's sequence and the creation time
+// (unix ns) of the stream it counts in (0: not recorded: an MRSC
+// checkpoint, or one written before it was).
+func (m *Manager) checkpointOf(table, origin string) (uint64, int64, error) {
 	v, ok, err := m.ks.Get(checkpointKey(table, origin))
-	if err != nil || !ok {
-		return 0, err
+	if err != nil || !ok || len(v) < 8 {
+		return 0, 0, err
 	}
-	return binary.BigEndian.Uint64(v), nil
+	var created int64
+	if len(v) >= 16 {
+		created = int64(binary.BigEndian.Uint64(v[8:]))
+	}
+	return binary.BigEndian.Uint64(v), created, nil
+}
+
+// checkpointValue is an MREC checkpoint: the stream sequence, and the
+// stream's creation time, which tells a stream made again (resync.go).
+func checkpointValue(seq uint64, created int64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, seq), uint64(created))
 }
 
 // orderedAfterCheckpoint opens an ordered consumer of subject in stream
@@ -106,15 +125,30 @@ func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, t
 }
 
 func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *lagStats) error {
-	cp, err := m.checkpoint(table, origin)
+	cp, cpCreated, err := m.checkpointOf(table, origin)
 	if err != nil {
 		return err
+	}
+	js, _, err := m.jetStream(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := js.Stream(ctx, m.opts.Stream)
+	if err != nil {
+		return err
+	}
+	info := s.CachedInfo()
+	created := info.Created.UnixNano()
+	if cp > 0 && ((cpCreated != 0 && cpCreated != created) || (cpCreated == 0 && info.State.LastSeq < cp)) {
+		// The stream was made again since the checkpoint (resync.go): the
+		// consumer starts again from its beginning after a re-backfill.
+		return m.resetAfterStreamLoss(ctx, table, origin, cp, created, lag)
 	}
 	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, m.subject(table, origin), table, origin)
 	if err != nil {
 		return err
 	}
-	g := &gapCheck{probed: time.Now()}
+	g := &gapCheck{probed: time.Now(), created: created}
 	if cp > 0 {
 		g.expect = cp + 1 // resync.go: no checkpoint, no check
 	}
@@ -145,7 +179,7 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 				}
 				k := p.c.Table + "\x00" + string(attr.AppendBinary(nil, p.c.Keys))
 				if seen[k] {
-					if err := m.applyAll(ctx, pend, origin, lag); err != nil {
+					if err := m.applyAll(ctx, pend, origin, created, lag); err != nil {
 						return err
 					}
 					g.expect = pend[len(pend)-1].seq + 1
@@ -165,7 +199,7 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 					break
 				}
 			}
-			if err := m.applyAll(ctx, pend, origin, lag); err != nil {
+			if err := m.applyAll(ctx, pend, origin, created, lag); err != nil {
 				return err
 			}
 			applied = true
@@ -205,7 +239,7 @@ func decodeChange(msg jetstream.Msg) (pending, error) {
 
 // applyAll applies changes of distinct items in one write (all or none),
 // with the checkpoint of the last.
-func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, lag *lagStats) error {
+func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, created int64, lag *lagStats) error {
 	if len(pend) == 0 {
 		return nil
 	}
@@ -240,7 +274,7 @@ func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, l
 					}
 				}
 			}
-			return m.ks.Set(b, checkpointKey(last.c.Table, origin), binary.BigEndian.AppendUint64(nil, last.seq))
+			return m.ks.Set(b, checkpointKey(last.c.Table, origin), checkpointValue(last.seq, created))
 		}}, muts...)
 	if err != nil {
 		return err

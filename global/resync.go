@@ -2,13 +2,13 @@ package global
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/internal/kv"
@@ -51,9 +51,14 @@ func (m *Manager) idleProbe() time.Duration { return min(m.opts.MaxAge/4, 30*tim
 
 // gapCheck follows one MREC consumer's position.
 type gapCheck struct {
-	expect uint64    // the lowest sequence a next change may have; 0: not checked
-	probed time.Time // the last idle probe (or change applied)
+	expect  uint64    // the lowest sequence a next change may have; 0: not checked
+	probed  time.Time // the last idle probe (or change applied)
+	created int64     // the stream's creation time (unix ns) when the consumer started
 }
+
+// errStreamRemade: the stream was made again under a running consumer,
+// which starts again (and resets, consumeOnce).
+var errStreamRemade = errors.New("global: the stream was made again")
 
 // checkGap runs after each Fetch, before its messages are applied: when
 // JetStream started the consumer above the expected position, it
@@ -76,7 +81,7 @@ func (m *Manager) checkGap(ctx context.Context, cons jetstream.Consumer, g *gapC
 	if err := m.resync(ctx, table, origin); err != nil {
 		return err
 	}
-	if err := m.saveCheckpoint(table, origin, start-1); err != nil {
+	if err := m.saveCheckpoint(table, origin, start-1, g.created); err != nil {
 		return err
 	}
 	g.expect = start
@@ -100,6 +105,9 @@ func (m *Manager) probeIdle(ctx context.Context, g *gapCheck, table, origin stri
 	if err != nil {
 		return err
 	}
+	if s.CachedInfo().Created.UnixNano() != g.created {
+		return errStreamRemade
+	}
 	st := s.CachedInfo().State
 	if st.FirstSeq > g.expect || st.LastSeq < g.expect {
 		return nil // a gap the next Fetch reports, or nothing new
@@ -111,16 +119,52 @@ func (m *Manager) probeIdle(ctx context.Context, g *gapCheck, table, origin stri
 	if !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return err
 	}
-	if err := m.saveCheckpoint(table, origin, st.LastSeq); err != nil {
+	if err := m.saveCheckpoint(table, origin, st.LastSeq, g.created); err != nil {
 		return err
 	}
 	g.expect = st.LastSeq + 1
 	return nil
 }
 
-func (m *Manager) saveCheckpoint(table, origin string, seq uint64) error {
+// resetAfterStreamLoss handles a stream made again since the checkpoint
+// (its creation time differs from the checkpoint's, or, for a checkpoint
+// that does not record it, it holds fewer changes than were applied):
+// EDDY_GLOBAL was deleted, or its NATS server lost its store, so its
+// sequences started over and a consumer started after the checkpoint would
+// skip or wait for changes forever. That is a gap too: the consumer
+// re-backfills from origin and starts again from the stream's beginning.
+func (m *Manager) resetAfterStreamLoss(ctx context.Context, table, origin string, cp uint64, created int64, lag *lagStats) error {
+	m.log.Warn("global tables: the stream was made again since this region's checkpoint; re-backfilling the table from the origin region",
+		"table", table, "origin", origin, "checkpoint", cp)
+	lag.resynced()
+	if m.opts.OnResync != nil {
+		m.opts.OnResync(table, origin)
+	}
+	if err := m.resync(ctx, table, origin); err != nil {
+		return err
+	}
+	return m.saveCheckpoint(table, origin, 0, created)
+}
+
+// streamLost makes the stream again when err says it is gone (deleted, or
+// its NATS server lost its store), so that publishing and consuming can
+// resume.
+func (m *Manager) streamLost(ctx context.Context, err error) {
+	if !errors.Is(err, jetstream.ErrStreamNotFound) && !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, nats.ErrNoResponders) {
+		return
+	}
+	js, _, jerr := m.jetStream(ctx)
+	if jerr != nil {
+		return
+	}
+	if err := m.ensureStream(ctx, js); err != nil {
+		m.log.Debug("global tables: making the stream again", "err", err)
+	}
+}
+
+func (m *Manager) saveCheckpoint(table, origin string, seq uint64, created int64) error {
 	return m.ks.Write(false, func(w kv.Writer) error {
-		return w.Set(checkpointKey(table, origin), binary.BigEndian.AppendUint64(nil, seq))
+		return w.Set(checkpointKey(table, origin), checkpointValue(seq, created))
 	})
 }
 

@@ -76,3 +76,30 @@ func TestGlobalTableResyncAfterTrim(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalTableStreamRemade: EDDY_GLOBAL is deleted under running
+// regions (its NATS server lost its store): the publishers make it again,
+// its sequences start over, and every consumer finds its checkpoint is of
+// the old stream (its creation time), re-backfills from the origin and
+// starts again from the new stream's beginning: the replicas converge,
+// writes made before and after included.
+func TestGlobalTableStreamRemade(t *testing.T) {
+	c := startClusterWith(t, func(o *global.Options) { o.MaxAge = 8 * time.Second }) // idle probes every 2 s
+	ctx := context.Background()
+	c.setup()
+	c.writes([]int{0, 1, 2}, 20, 31)
+	c.converge()
+	nc, js := natstest.Connect(t, c.nats)
+	defer nc.Close()
+	if err := js.DeleteStream(ctx, "EDDY_GLOBAL"); err != nil {
+		t.Fatal(err)
+	}
+	c.writes([]int{0, 1, 2}, 20, 32)
+	c.converge()
+	st, _ := c.srvs[1].Global().Status("glob.t")
+	for _, l := range st.Lag {
+		if l.Resyncs == 0 {
+			t.Errorf("%s: no re-backfill counted from %s: %+v", regions[1], l.Origin, l)
+		}
+	}
+}
