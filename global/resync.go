@@ -196,8 +196,9 @@ type backfills struct {
 }
 
 type backfillRun struct {
-	done chan struct{}
-	err  error
+	done   chan struct{}
+	err    error
+	doneAt time.Time // set when done (under backfills.mu)
 }
 
 // handleBackfill starts (for a new ID) or reports (done, or the error of)
@@ -213,11 +214,20 @@ func (m *Manager) handleBackfill(req controlRequest) (bool, error) {
 	}
 	run := m.bf.runs[req.ID]
 	if run == nil {
+		// Runs done long ago whose requester never came back for them.
+		for id, r := range m.bf.runs {
+			if !r.doneAt.IsZero() && time.Since(r.doneAt) > 10*time.Minute {
+				delete(m.bf.runs, id)
+			}
+		}
 		run = &backfillRun{done: make(chan struct{})}
 		m.bf.runs[req.ID] = run
 		m.log.Info("global tables: re-backfilling a table for a region behind the stream", "table", req.Table)
 		m.group.Go("re-backfill "+req.Table, func(ctx context.Context) {
-			run.err = m.backfill(ctx, req.Table)
+			err := m.backfill(ctx, req.Table)
+			m.bf.mu.Lock()
+			run.err, run.doneAt = err, time.Now()
+			m.bf.mu.Unlock()
 			close(run.done)
 		})
 		return false, nil
