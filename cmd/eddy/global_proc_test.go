@@ -168,13 +168,13 @@ func needNATS(t *testing.T) string {
 	return bin
 }
 
-// createGlobal creates glob.t in region 0 with a stream, then adds the
+// createGlobal creates table in region 0 with a stream, then adds the
 // other regions' replicas one by one through UpdateTable ReplicaUpdates,
 // and waits until every region shows the two others ACTIVE.
-func createGlobal(ctx context.Context, t *testing.T, rs []*regionProc) {
+func createGlobal(ctx context.Context, t *testing.T, rs []*regionProc, table string) {
 	t.Helper()
 	ddb, _, _ := rs[0].clients()
-	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(globTable),
+	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(table),
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
 		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
 		BillingMode:          ddbtypes.BillingModePayPerRequest,
@@ -183,24 +183,24 @@ func createGlobal(ctx context.Context, t *testing.T, rs []*regionProc) {
 		t.Fatal(err)
 	}
 	for _, r := range rs[1:] {
-		_, err := ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(globTable),
+		_, err := ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
 			ReplicaUpdates: []ddbtypes.ReplicationGroupUpdate{{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(r.name)}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitReplicas(ctx, t, rs[:1], r.name)
+		waitReplicas(ctx, t, rs[:1], table, r.name)
 	}
-	waitReplicas(ctx, t, rs, "")
+	waitReplicas(ctx, t, rs, table, "")
 }
 
-// waitReplicas waits until each of rs describes glob.t ACTIVE with the
+// waitReplicas waits until each of rs describes table ACTIVE with the
 // replica in region (every other region when region is "") ACTIVE.
-func waitReplicas(ctx context.Context, t *testing.T, rs []*regionProc, region string) {
+func waitReplicas(ctx context.Context, t *testing.T, rs []*regionProc, table, region string) {
 	t.Helper()
 	waitUntil(t, "replicas ACTIVE", time.Minute, func() bool {
 		for _, r := range rs {
 			_, read, _ := r.clients()
-			out, err := read.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(globTable)})
+			out, err := read.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 			if err != nil || out.Table.TableStatus != ddbtypes.TableStatusActive {
 				return false
 			}
@@ -508,7 +508,7 @@ func TestGlobalTablesAcrossProcesses(t *testing.T) {
 		}
 		rs = append(rs, startRegion(t, bin, tmp, name, u))
 	}
-	createGlobal(ctx, t, rs)
+	createGlobal(ctx, t, rs, globTable)
 	m := &mrecRun{t: t, rs: rs, down: make([]atomic.Bool, len(rs)), perHost: make([]atomic.Int64, len(rs))}
 
 	// The item endpoint refuses what is not a key of the table.
@@ -753,7 +753,7 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitReplicas(ctx, t, rs, "")
+	waitReplicas(ctx, t, rs, globTable, "")
 	for _, r := range rs {
 		_, read, _ := r.clients()
 		out, err := read.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(globTable)})
@@ -771,6 +771,9 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 		mu                 sync.Mutex
 		hist               []porcupine.Operation
 		conflicts, unknown int
+		answered           [3]atomic.Int64 // operations answered (not failed), by region
+		firstAfterKill     [3]atomic.Int64 // when a region first answered after the kill (ns after start)
+		killTime           atomic.Int64
 		done               atomic.Int64
 		down               atomic.Bool
 	)
@@ -840,6 +843,12 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 					}
 					ret := now()
 					var rwc *ddbtypes.ReplicatedWriteConflictException
+					if err == nil || errors.As(err, &rwc) {
+						answered[i].Add(1)
+						if k := killTime.Load(); k > 0 && call > k {
+							firstAfterKill[i].CompareAndSwap(0, ret)
+						}
+					}
 					switch {
 					case errors.As(err, &rwc):
 						mu.Lock()
@@ -870,9 +879,17 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 	down.Store(true)
 	rs[2].kill()
 	nodes[2].kill(t)
-	killedAt := done.Load()
-	waitUntil(t, "operations while region 2 is down", 2*time.Minute, func() bool { return done.Load() >= 2*total/3 })
-	t.Logf("%d operations in regions 0 and 1 while region 2 and its NATS node were down", done.Load()-killedAt)
+	killTime.Store(now())
+	killedAt, a0, a1 := done.Load(), answered[0].Load(), answered[1].Load()
+	// The two regions with the quorum (two of three NATS nodes) keep
+	// answering strongly consistent reads and writes: each answers 15
+	// operations before region 2 and its node come back.
+	waitUntil(t, "operations answered in regions 0 and 1 while region 2 is down", 2*time.Minute, func() bool {
+		return done.Load() >= 2*total/3 && answered[0].Load() >= a0+15 && answered[1].Load() >= a1+15
+	})
+	t.Logf("%d operations in regions 0 and 1 while region 2 and its NATS node were down (%d answered in %s, the first %.1f s after the kill; %d in %s, the first after %.1f s)",
+		done.Load()-killedAt, answered[0].Load()-a0, rs[0].name, float64(firstAfterKill[0].Load()-killTime.Load())/1e9,
+		answered[1].Load()-a1, rs[1].name, float64(firstAfterKill[1].Load()-killTime.Load())/1e9)
 	nodes[2].start(t)
 	nodes[2].ready(t)
 	rs[2].start()
