@@ -674,8 +674,9 @@ func waitStreamCurrent(t *testing.T, url, stream string) {
 // eddy serve processes (one per region, each on its own node, the streams
 // R3), an MRSC table (UpdateTable MultiRegionConsistency STRONG);
 // concurrent conditional puts, blind puts and strongly consistent reads on
-// four keys from two clients in each region; region 2 SIGKILLed mid-run
-// with its NATS node, and both restarted. The history must be
+// four keys from two clients in each region; the region whose NATS node
+// leads the MRSC stream SIGKILLed mid-run with its node, and both
+// restarted; the two others must keep answering meanwhile. The history must be
 // linearizable (porcupine, internal/linearize's register model); writes
 // with no answer have an open return.
 //
@@ -765,6 +766,10 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 		}
 	}
 	waitStreamCurrent(t, nodes[0].url, "EDDY_GLOBAL_SC")
+	// The victim is the region whose node leads the MRSC stream: killing it
+	// makes the two others elect a leader before they can answer.
+	v := streamLeader(t, nodes[0].url, "EDDY_GLOBAL_SC")
+	others := slices.DeleteFunc([]int{0, 1, 2}, func(i int) bool { return i == v })
 
 	const perClient = 60
 	var (
@@ -788,7 +793,7 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 				defer wg.Done()
 				rnd := rand.New(rand.NewPCG(uint64(client), 7))
 				for j := 0; j < perClient && ctx.Err() == nil; j++ {
-					if i == 2 && down.Load() {
+					if i == v && down.Load() {
 						time.Sleep(20 * time.Millisecond)
 						j--
 						continue
@@ -873,26 +878,26 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 			}()
 		}
 	}
-	// Region 2 and its NATS node die a third of the way in and come back at two thirds.
+	// The victim and its NATS node die a third of the way in and come back at two thirds.
 	total := int64(len(rs) * 2 * perClient)
 	waitUntil(t, "a third of the operations", 2*time.Minute, func() bool { return done.Load() >= total/3 })
 	down.Store(true)
-	rs[2].kill()
-	nodes[2].kill(t)
+	rs[v].kill()
+	nodes[v].kill(t)
 	killTime.Store(now())
-	killedAt, a0, a1 := done.Load(), answered[0].Load(), answered[1].Load()
+	killedAt, a0, a1 := done.Load(), answered[others[0]].Load(), answered[others[1]].Load()
 	// The two regions with the quorum (two of three NATS nodes) keep
 	// answering strongly consistent reads and writes: each answers 15
-	// operations before region 2 and its node come back.
-	waitUntil(t, "operations answered in regions 0 and 1 while region 2 is down", 2*time.Minute, func() bool {
-		return done.Load() >= 2*total/3 && answered[0].Load() >= a0+15 && answered[1].Load() >= a1+15
+	// operations before the victim and its node come back.
+	waitUntil(t, "operations answered in the two other regions while one is down", 2*time.Minute, func() bool {
+		return done.Load() >= 2*total/3 && answered[others[0]].Load() >= a0+15 && answered[others[1]].Load() >= a1+15
 	})
-	t.Logf("%d operations in regions 0 and 1 while region 2 and its NATS node were down (%d answered in %s, the first %.1f s after the kill; %d in %s, the first after %.1f s)",
-		done.Load()-killedAt, answered[0].Load()-a0, rs[0].name, float64(firstAfterKill[0].Load()-killTime.Load())/1e9,
-		answered[1].Load()-a1, rs[1].name, float64(firstAfterKill[1].Load()-killTime.Load())/1e9)
-	nodes[2].start(t)
-	nodes[2].ready(t)
-	rs[2].start()
+	t.Logf("%s and its NATS node (the MRSC stream's leader) down for %.1f s: %d operations in the two others (%d answered in %s, %d in %s, the first %.1f s after the kill)",
+		rs[v].name, float64(now()-killTime.Load())/1e9, done.Load()-killedAt, answered[others[0]].Load()-a0, rs[others[0]].name,
+		answered[others[1]].Load()-a1, rs[others[1]].name, float64(min(firstAfterKill[others[0]].Load(), firstAfterKill[others[1]].Load())-killTime.Load())/1e9)
+	nodes[v].start(t)
+	nodes[v].ready(t)
+	rs[v].start()
 	down.Store(false)
 	wg.Wait()
 	res, info := porcupine.CheckOperationsVerbose(linearize.Register, hist, 30*time.Second)
@@ -953,4 +958,20 @@ func logIllegal(t *testing.T, hist []porcupine.Operation) {
 			t.Logf("%s client %d (region %d) [%.1f, %s] %+v → %+v", k, o.ClientId, o.ClientId/2, float64(o.Call)/1e6, ret, o.Input, o.Output)
 		}
 	}
+}
+
+// streamLeader returns the index of the node (n0, n1, n2) leading stream.
+func streamLeader(t *testing.T, url, stream string) int {
+	t.Helper()
+	nc, js := natstest.Connect(t, url)
+	defer nc.Close()
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := s.CachedInfo().Cluster
+	if cl == nil || len(cl.Leader) != 2 || cl.Leader[0] != 'n' || cl.Leader[1] < '0' || cl.Leader[1] > '2' {
+		t.Fatalf("stream %s: cluster info %+v", stream, cl)
+	}
+	return int(cl.Leader[1] - '0')
 }
