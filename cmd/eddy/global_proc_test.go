@@ -565,8 +565,10 @@ type natsNode struct {
 	cmd            *exec.Cmd
 }
 
-// startNATSCluster starts three nats-server processes (Debian's) routed
-// to each other as JetStream cluster "eddy", and waits for a meta leader.
+// startNATSCluster starts three nats-server processes routed to each
+// other as JetStream cluster "eddy", and waits for a meta leader. The
+// nodes do not advertise each other to clients (no_advertise): a region's
+// connection stays with its node, so a proxy in front of it cuts it off.
 func startNATSCluster(t *testing.T, bin, dir string) []*natsNode {
 	t.Helper()
 	var client, route []string
@@ -583,7 +585,7 @@ func startNATSCluster(t *testing.T, bin, dir string) []*natsNode {
 			}
 		}
 		conf := filepath.Join(dir, "n"+strconv.Itoa(i)+".conf")
-		text := fmt.Sprintf("server_name: n%d\nlisten: %q\njetstream { store_dir: %q }\ncluster { name: eddy, listen: %q, routes: [%s] }\n",
+		text := fmt.Sprintf("server_name: n%d\nlisten: %q\njetstream { store_dir: %q }\ncluster { name: eddy, listen: %q, no_advertise: true, routes: [%s] }\n",
 			i, client[i], filepath.Join(dir, "n"+strconv.Itoa(i)), route[i], strings.Join(routes, ", "))
 		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
