@@ -1062,3 +1062,63 @@ func TestClusterConditionalPublish(t *testing.T) {
 		})
 	}
 }
+
+// syncBuffer is a bytes.Buffer safe for a process's writes and the test's
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestServeWarnsOldNATSForMRSC: eddy serve with --global-stream-replicas 3
+// on Debian's nats-server 2.9.x logs, once, that MRSC is not safe on it
+// (nats-io/nats-server#4320).
+func TestServeWarnsOldNATSForMRSC(t *testing.T) {
+	natsBin := needNATS(t)
+	out, err := exec.Command(natsBin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "v2.9.") {
+		t.Skipf("nats-server is %s: this test is about 2.9.x", strings.TrimSpace(string(out)))
+	}
+	tmp := t.TempDir()
+	bin := buildEddy(t, tmp)
+	natsURL := startNATSProcess(t, natsBin, filepath.Join(tmp, "nats"))
+	dir := filepath.Join(tmp, "data")
+	mkdir(t, dir)
+	cmd := exec.Command(bin, "serve", "--addr", freeAddr(t), "--data", dir, "--nats", natsURL,
+		"--global-regions", "us-east-1,us-west-2", "--global-stream-replicas", "3")
+	childproc.DieWithParent(cmd)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	const warning = "does not serialize conditional publishes in a clustered stream"
+	waitUntil(t, "the warning", time.Minute, func() bool { return strings.Contains(stderr.String(), warning) })
+	// Once: the connection is retried (a single nats-server refuses an R3
+	// stream), the warning is not repeated.
+	waitUntil(t, "a retried connection", time.Minute, func() bool {
+		return strings.Contains(stderr.String(), "global tables: NATS connection")
+	})
+	// The attempts go on every RetryBackoff (200 ms): watch ten of them.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if n := strings.Count(stderr.String(), warning); n != 1 {
+			t.Fatalf("the warning was logged %d times:\n%s", n, stderr.String())
+		}
+	}
+}
