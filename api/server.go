@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/eddydb/eddy/auth"
@@ -109,6 +110,10 @@ type Server struct {
 	denied      func(principal, action, resource string)
 
 	txTokens tokenLocks // TransactWriteItems ClientRequestToken serialization
+
+	// settingsMu serializes the read-modify-write of a resource policy's
+	// revision (put, delete, and CreateTable's ResourcePolicy).
+	settingsMu sync.Mutex
 
 	global GlobalTables // nil: no global tables
 }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -42,9 +41,6 @@ func (s *Server) registerSettingsOps() {
 	s.ops["GetResourcePolicy"] = s.getResourcePolicy
 	s.ops["DeleteResourcePolicy"] = s.deleteResourcePolicy
 }
-
-// settingsMu serializes the read-modify-write of a policy's revision.
-var settingsMu sync.Mutex
 
 func (s *Server) settings() store.KeySpace { return s.db.KeySpace(store.SpaceTableSettings) }
 
@@ -407,8 +403,8 @@ func (s *Server) putResourcePolicy(ctx context.Context, c *call) (any, error) {
 	if err := checkPolicyDocument(*in.Policy); err != nil {
 		return nil, err
 	}
-	settingsMu.Lock()
-	defer settingsMu.Unlock()
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
 	cur, err := s.policyGet(key)
 	if err != nil {
 		return nil, err
@@ -434,8 +430,8 @@ func (s *Server) putResourcePolicy(ctx context.Context, c *call) (any, error) {
 // storePolicy stores a policy document under a new revision (CreateTable's
 // ResourcePolicy).
 func (s *Server) storePolicy(key []byte, doc string) error {
-	settingsMu.Lock()
-	defer settingsMu.Unlock()
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
 	_, err := s.storePolicyLocked(key, doc)
 	return err
 }
@@ -514,8 +510,8 @@ func (s *Server) deleteResourcePolicy(ctx context.Context, c *call) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	settingsMu.Lock()
-	defer settingsMu.Unlock()
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
 	cur, err := s.policyGet(key)
 	if err != nil {
 		return nil, err
