@@ -518,6 +518,19 @@ func TestGlobalTablesAcrossProcesses(t *testing.T) {
 	if he := (*httpError)(nil); !errors.As(err, &he) || he.code != http.StatusBadRequest {
 		t.Errorf("a key of the wrong type: %v, want 400", err)
 	}
+	for _, tc := range []struct {
+		url  string
+		code int
+	}{
+		{"/eddy/global/tables/" + globTable + "/items", http.StatusBadRequest}, // no key
+		{"/eddy/global/tables/" + globTable + "/items?" + url.Values{"key": {`{"pk":{"S":"a"},"x":{"S":"b"}}`}}.Encode(), http.StatusBadRequest},
+		{"/eddy/global/tables/nope/items?" + url.Values{"key": {`{"pk":{"S":"a"}}`}}.Encode(), http.StatusNotFound},
+	} {
+		err := getJSON(ctx, base+tc.url, &st)
+		if he := (*httpError)(nil); !errors.As(err, &he) || he.code != tc.code {
+			t.Errorf("GET %s: %v, want %d", tc.url, err, tc.code)
+		}
+	}
 
 	t.Log("writes in three regions")
 	m.run(ctx, 40, 1, nil, nil)
