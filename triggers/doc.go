@@ -63,7 +63,10 @@
 // any memory.grow. All instances together, running or idle, are held to
 // Limits.MaxTotalMemoryMB: memory is charged as it grows, the initial
 // memory before it is allocated, and idle instances are dropped when a new
-// one needs room. A module may import only the functions the host exports
+// one needs room. On Linux an instance's memory is one mapping of
+// MemorySize bytes reserved up front (MAP_NORESERVE: only touched pages
+// are real) and grown in place, not a Go heap buffer copied as it doubles
+// (memory_linux.go; issue 18). A module may import only the functions the host exports
 // (wasi_snapshot_preview1, eddy-abi-v1), with their signatures; anything
 // else is refused at CreateFunction, not at every cold start.
 //

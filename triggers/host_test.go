@@ -278,8 +278,9 @@ func TestEventIndexInGuest(t *testing.T) {
 			`{"eventName":"REMOVE","dynamodb":{"Keys":{"pk":{"N":"7"}},"OldImage":{"pk":{"N":"7"}},"SequenceNumber":"43"}}]}`,
 		`{"Records":[]}`,
 		`{"other":1}`,
-		// A warm instance reuses its index buffer: a later, shorter event
-		// reads only its own records.
+		// A warm instance reuses its index buffer, and "echo" its input
+		// buffer (guest.RunRecords): a later, shorter event reads only
+		// its own records.
 		`{"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{"pk":{"S":"z"}},"NewImage":{"pk":{"S":"z"}},"SequenceNumber":"44"}}]}`,
 	}
 	for _, ev := range events {

@@ -26,6 +26,13 @@ type limitedMemory struct {
 	// overBudget: the refusal was the runtime-wide budget's, not
 	// MemorySize's.
 	overBudget bool
+	// mapped is the whole reservation buf grows in (reserveMemory: limit
+	// bytes, mapped when the instance is created, unmapped by Free); nil
+	// when buf is on the Go heap. Growing a Go heap buffer copied it
+	// whole at each doubling and faulted in a fresh one: about 30% of the
+	// CPU of a short mapping drain (issue 18, mappings/doc.go).
+	mapped   []byte
+	unmapped bool // the reservation was tried (and failed) or released
 }
 
 var _ experimental.LinearMemory = (*limitedMemory)(nil)
@@ -42,6 +49,13 @@ func (m *limitedMemory) Reallocate(size uint64) []byte {
 		}
 		m.charged = size
 	}
+	if m.mapped == nil && !m.unmapped {
+		if m.mapped = reserveMemory(m.limit); m.mapped == nil {
+			m.unmapped = true
+		} else {
+			m.buf = m.mapped[:len(m.buf)] // empty: wazero asks for the minimum first
+		}
+	}
 	if size <= uint64(cap(m.buf)) {
 		m.buf = m.buf[:size]
 		return m.buf
@@ -57,6 +71,14 @@ func (m *limitedMemory) Reallocate(size uint64) []byte {
 // Free releases the memory and its charge. It may be called more than once.
 func (m *limitedMemory) Free() {
 	m.buf = nil
+	if m.mapped != nil {
+		// Only wazero's close of the module (or a failed instantiation)
+		// frees: no guest code runs in it any more, and the host keeps
+		// no slice of guest memory past a host call (abi.go copies).
+		_ = releaseMemory(m.mapped)
+		m.mapped = nil
+	}
+	m.unmapped = true
 	if m.charged > 0 {
 		m.budget.give(m.charged)
 		m.charged = 0

@@ -127,6 +127,15 @@ func Run(h Handler) int32 {
 	return run(h, false)
 }
 
+// RunRecords is Run for a handler that keeps nothing of its payload past
+// the invocation, such as one RecordsHandler made: the input is read into
+// one buffer kept across invocations, as HandleRecords' "handle" export
+// does, instead of a new one each time (in wasm a fresh buffer the size
+// of a batch is allocated, zeroed and later collected, for every batch).
+func RunRecords(h Handler) int32 {
+	return run(h, true)
+}
+
 // run is Run; reuse: the input buffer of the previous invocation may be
 // reused (the handler keeps nothing of its payload).
 func run(h Handler, reuse bool) int32 {

@@ -66,10 +66,27 @@ const (
 var typeNames = [...]string{"", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"}
 
 func typeCode(name string) uint32 {
-	for i, n := range typeNames {
-		if i > 0 && n == name {
-			return uint32(i)
-		}
+	switch name { // a switch, not a loop over typeNames: once per attribute of every indexed record
+	case "S":
+		return typeS
+	case "N":
+		return typeN
+	case "B":
+		return typeB
+	case "BOOL":
+		return typeBOOL
+	case "NULL":
+		return typeNULL
+	case "M":
+		return typeM
+	case "L":
+		return typeL
+	case "SS":
+		return typeSS
+	case "NS":
+		return typeNS
+	case "BS":
+		return typeBS
 	}
 	return 0
 }
@@ -174,7 +191,24 @@ func (x *indexer) array(i int, elem func(i int) (int, error)) (int, error) {
 }
 
 // Span indexes of the record header, in the index's order.
-var recordMembers = map[string]int{"eventID": 0, "eventName": 1, "eventVersion": 2, "eventSource": 3, "awsRegion": 4, "eventSourceARN": 5}
+// recordMemberSpan returns the span of a record's string member, or -1.
+func recordMemberSpan(key string) int {
+	switch key {
+	case "eventID":
+		return 0
+	case "eventName":
+		return 1
+	case "eventVersion":
+		return 2
+	case "eventSource":
+		return 3
+	case "awsRegion":
+		return 4
+	case "eventSourceARN":
+		return 5
+	}
+	return -1
+}
 
 // unescaped is a raw key as ParseEvent matches it.
 func unescaped(key []byte, esc bool) []byte {
@@ -221,9 +255,9 @@ func (x *indexer) recordMember(key []byte, esc bool, i int) (int, error) {
 	if string(key) == "dynamodb" {
 		return x.object(i, x.streamData)
 	}
-	j, known := recordMembers[string(key)]
+	j := recordMemberSpan(string(key))
 	end, err := skipValue(x.b, i)
-	if err != nil || !known {
+	if err != nil || j < 0 {
 		return end, err
 	}
 	if x.b[i] != '"' {

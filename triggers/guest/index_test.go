@@ -200,3 +200,49 @@ func BenchmarkLegacy(b *testing.B) {
 		})
 	}
 }
+
+// TestKeptStrings: the strings an Event's methods return are substrings of
+// one copy of the event (strArena), never of the input buffer the SDK
+// reuses for the next invocation: they stay what they were after the
+// buffer is overwritten and the Event reloaded, indexed or scanned.
+func TestKeptStrings(t *testing.T) {
+	for _, indexed := range []bool{true, false} {
+		buf := benchEvent(2)
+		var ev Event
+		load := func() {
+			if indexed {
+				idx, err := AppendEventIndex(nil, buf)
+				if err != nil || !LoadEventIndex(buf, idx, &ev) {
+					t.Fatalf("index: %v", err)
+				}
+			} else if err := ParseEvent(buf, &ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		load()
+		r := &ev.Records[1]
+		pk, _ := r.Keys().Get("pk").Str()
+		amount, _ := r.NewImage().Get("amount").Num()
+		var each []string
+		_ = r.NewImage().Each(func(name string, v Value) bool {
+			s, _ := v.Str()
+			each = append(each, name+"="+s)
+			return true
+		})
+		seq, name := r.SequenceNumber(), r.EventName()
+		want := fmt.Sprintf("%s %s %v %s %s", pk, amount, each, seq, name)
+		if want != "order#1 2.5 [pk=order#1 v=x customer=c1 amount=] 000000000000000000001 INSERT" {
+			t.Fatalf("indexed %v: read %s", indexed, want)
+		}
+		// The next invocation's input lands in the same buffer.
+		next := benchEvent(2)
+		copy(buf, strings.ReplaceAll(string(next), "order#", "ORDER!"))
+		load()
+		if got := fmt.Sprintf("%s %s %v %s %s", pk, amount, each, seq, name); got != want {
+			t.Fatalf("indexed %v: kept strings changed with the buffer: %s, want %s", indexed, got, want)
+		}
+		if s, _ := ev.Records[1].Keys().Get("pk").Str(); s != "ORDER!1" {
+			t.Fatalf("indexed %v: reloaded event reads %q", indexed, s)
+		}
+	}
+}

@@ -12,7 +12,8 @@ import (
 // handler asks for it (HandleRecords). An Event, its Records and every
 // Image and Value taken from them are valid only during the invocation:
 // the SDK reuses their memory for the next one. Strings returned by their
-// methods are copies and may be kept.
+// methods are copies and may be kept (most are substrings of one copy of
+// the event, which a kept string keeps alive).
 type Event struct {
 	Records []Record
 	attrs   []attr // the indexed images' attributes (loadIndex)
@@ -38,23 +39,25 @@ type Record struct {
 	arena                         *strArena // the event's
 }
 
-func (r *Record) EventID() string        { return rawStr(r.eventID) }
-func (r *Record) EventName() string      { return rawStr(r.eventName) } // INSERT, MODIFY, REMOVE
-func (r *Record) EventVersion() string   { return rawStr(r.eventVersion) }
-func (r *Record) EventSource() string    { return rawStr(r.eventSource) }
-func (r *Record) AWSRegion() string      { return rawStr(r.awsRegion) }
-func (r *Record) EventSourceARN() string { return rawStr(r.eventSourceARN) }
-func (r *Record) SequenceNumber() string { return rawStr(r.sequenceNumber) }
-func (r *Record) StreamViewType() string { return rawStr(r.streamViewType) }
+func (r *Record) EventID() string        { return r.arena.rawStr(r.eventID) }
+func (r *Record) EventName() string      { return r.arena.rawStr(r.eventName) } // INSERT, MODIFY, REMOVE
+func (r *Record) EventVersion() string   { return r.arena.rawStr(r.eventVersion) }
+func (r *Record) EventSource() string    { return r.arena.rawStr(r.eventSource) }
+func (r *Record) AWSRegion() string      { return r.arena.rawStr(r.awsRegion) }
+func (r *Record) EventSourceARN() string { return r.arena.rawStr(r.eventSourceARN) }
+func (r *Record) SequenceNumber() string { return r.arena.rawStr(r.sequenceNumber) }
+func (r *Record) StreamViewType() string { return r.arena.rawStr(r.streamViewType) }
 
 // Keys, NewImage and OldImage are the record's images; an absent one has
 // Exists() false.
-func (r *Record) Keys() Image { return Image{raw: r.keys, attrs: r.keysAttrs, indexed: r.indexed} }
+func (r *Record) Keys() Image {
+	return Image{raw: r.keys, attrs: r.keysAttrs, indexed: r.indexed, arena: r.arena}
+}
 func (r *Record) NewImage() Image {
-	return Image{raw: r.newImage, attrs: r.newAttrs, indexed: r.indexed}
+	return Image{raw: r.newImage, attrs: r.newAttrs, indexed: r.indexed, arena: r.arena}
 }
 func (r *Record) OldImage() Image {
-	return Image{raw: r.oldImage, attrs: r.oldAttrs, indexed: r.indexed}
+	return Image{raw: r.oldImage, attrs: r.oldAttrs, indexed: r.indexed, arena: r.arena}
 }
 
 // ApproximateCreationDateTime is the change's time in epoch seconds.
@@ -103,14 +106,6 @@ func (r *Record) Legacy() (StreamRecord, error) {
 		}
 	}
 	return sr, err
-}
-
-func rawStr(raw []byte) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	s, _ := str(raw)
-	return s
 }
 
 // ParseEvent fills ev from a stream event's JSON, reusing ev.Records'
@@ -242,6 +237,7 @@ type Image struct {
 	// index), so they are read without scanning raw.
 	indexed bool
 	attrs   []attr
+	arena   *strArena // the event's: where Str and Num take their strings
 }
 
 // Exists reports whether the record has this image.
@@ -261,7 +257,9 @@ func (im Image) Get(name string) Value {
 		for i := range im.attrs {
 			a := &im.attrs[i]
 			if (!a.esc && string(a.name) == name) || (a.esc && unquoteBytes(a.name) == name) {
-				return a.val
+				v := a.val
+				v.arena = im.arena
+				return v
 			}
 		}
 		return Value{}
@@ -269,7 +267,7 @@ func (im Image) Get(name string) Value {
 	it := newObjIter(im.raw)
 	for it.next() {
 		if it.keyIs(name) {
-			return Value{raw: it.val}
+			return Value{raw: it.val, arena: im.arena}
 		}
 	}
 	return Value{}
@@ -284,7 +282,9 @@ func (im Image) Each(fn func(name string, v Value) bool) error {
 	if im.indexed {
 		for i := range im.attrs {
 			a := &im.attrs[i]
-			if !fn(a.nameString(), a.val) {
+			v := a.val
+			v.arena = im.arena
+			if !fn(a.nameString(), v) {
 				return nil
 			}
 		}
@@ -296,7 +296,7 @@ func (im Image) Each(fn func(name string, v Value) bool) error {
 		if it.keyEsc {
 			name = unquoteBytes(it.key)
 		}
-		if !fn(name, Value{raw: it.val}) {
+		if !fn(name, Value{raw: it.val, arena: im.arena}) {
 			return nil
 		}
 	}
@@ -363,6 +363,12 @@ type Value struct {
 	// index gave them (typ 0: scan raw).
 	typ uint8
 	m   []byte
+	// arena: the event's (nil for a value not from an event). A string
+	// Str or Num returns is a substring of one copy of the event, made on
+	// first use, instead of an allocation of its own: in wasm, a handler
+	// reading three strings per record spent more on those allocations
+	// (and the garbage collections they cause) than on reading them.
+	arena *strArena
 }
 
 // Exists reports whether the attribute is present.
@@ -399,7 +405,7 @@ func (v Value) Type() string {
 // Str returns the S member; ok is false for another type or absence.
 func (v Value) Str() (s string, ok bool) {
 	if t, raw := v.member(); t == "S" && raw[0] == '"' {
-		s, err := str(raw)
+		s, err := v.arena.str(raw)
 		return s, err == nil
 	}
 	return "", false
@@ -409,7 +415,7 @@ func (v Value) Str() (s string, ok bool) {
 // type or absence.
 func (v Value) Num() (n string, ok bool) {
 	if t, raw := v.member(); t == "N" && raw[0] == '"' {
-		s, err := str(raw)
+		s, err := v.arena.str(raw)
 		return s, err == nil
 	}
 	return "", false

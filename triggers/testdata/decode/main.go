@@ -34,7 +34,7 @@ func lazy(ev *guest.Event) (*guest.BatchResponse, error) {
 var lazyHandler = guest.RecordsHandler(lazy)
 
 //go:wasmexport lazy
-func lazyExport() int32 { return guest.Run(lazyHandler) }
+func lazyExport() int32 { return guest.RunRecords(lazyHandler) }
 
 // echo answers {"indexed":bool,"records":[...]} with, per record, its
 // sequence number, event name, keys and new image as plain JSON, the S or
@@ -96,7 +96,7 @@ var recordsEcho = guest.Handler(func(p []byte) ([]byte, error) {
 })
 
 //go:wasmexport echo
-func echoExport() int32 { return guest.Run(recordsEcho) }
+func echoExport() int32 { return guest.RunRecords(recordsEcho) }
 
 //go:wasmexport echoscan
 func echoScanExport() int32 { return guest.Run(echo) }
@@ -107,7 +107,7 @@ var scanOnly = guest.RecordsHandler(func(ev *guest.Event) (*guest.BatchResponse,
 })
 
 //go:wasmexport scan
-func scanExport() int32 { return guest.Run(scanOnly) }
+func scanExport() int32 { return guest.RunRecords(scanOnly) }
 
 func init() { guest.HandleStream(typed) }
 
