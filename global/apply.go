@@ -117,7 +117,14 @@ func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, t
 	if err != nil {
 		return nil, err
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
+	// One attempt per Fetch to recreate the server-side consumer (the
+	// ordered consumer makes a new one each Fetch): a failure (a stream or
+	// meta leader being elected after a NATS node died) comes back to the
+	// caller, which retries after RetryBackoff, rather than nats.go's
+	// default of retrying forever with a backoff growing to 10 s, which
+	// kept a region refusing MRSC reads and writes for up to 30 s after
+	// the cluster had recovered (cmd/eddy TestStrongAcrossProcesses).
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, MaxResetAttempts: 1}
 	if cp > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
 	}

@@ -332,6 +332,7 @@ func (m *Manager) Close() error {
 // control subject and creates the stream.
 func (m *Manager) connect(ctx context.Context) {
 	fail := lifecycle.Failures{Log: m.log, What: "global tables: NATS connection", Level: slog.LevelWarn}
+	warned := false // the nats-server's version, once
 	for {
 		err := func() error {
 			url := m.opts.URL
@@ -346,6 +347,12 @@ func (m *Manager) connect(ctx context.Context) {
 				nats.ReconnectWait(250*time.Millisecond))
 			if err != nil {
 				return err
+			}
+			if v := nc.ConnectedServerVersion(); m.opts.StreamReplicas > 1 && !warned && !serializesConditionalPublish(v) {
+				warned = true
+				m.log.Warn("global tables: this nats-server does not serialize conditional publishes in a clustered stream "+
+					"(nats-io/nats-server#4320): two regions' writes to one item of an MRSC table can both succeed; use nats-server 2.10 or later",
+					"version", v)
 			}
 			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(m.opts.AckTimeout))
 			if err != nil {

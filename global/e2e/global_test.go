@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -123,63 +121,10 @@ func startClusterWith(t testing.TB, tune func(*global.Options), urls ...func(nat
 	return c
 }
 
-// proxy forwards TCP connections to a NATS server until cut: then it
-// closes every connection and refuses new ones, until restored.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cut    bool
-	conns  []net.Conn
-}
+// proxy cuts a region's link to NATS (natstest.Proxy).
+type proxy = natstest.Proxy
 
-func startProxy(t testing.TB, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: strings.TrimPrefix(target, "nats://")}
-	t.Cleanup(func() { ln.Close(); p.setCut(true) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.cut {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) url() string { return "nats://" + p.ln.Addr().String() }
-
-func (p *proxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
-	if cut {
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.conns = nil
-	}
-}
+func startProxy(t testing.TB, target string) *proxy { return natstest.StartProxy(t, target) }
 
 func (c *cluster) describe(i int) *types.TableDescription {
 	c.t.Helper()
@@ -601,15 +546,15 @@ func TestGlobalTableLinkCut(t *testing.T) {
 		t.Skip("-short (the race run): TestGlobalTableConverges and TestGlobalTableRegionRestart cover the same code")
 	}
 	var p *proxy
-	c := startCluster(t, nil, nil, func(url string) string { p = startProxy(t, url); return p.url() })
+	c := startCluster(t, nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
 	c.setup()
 	c.writes([]int{0, 1, 2}, 30, 5)
-	p.setCut(true)
+	p.SetCut(true)
 	c.writes([]int{0, 1, 2}, 40, 6) // region 2 writes locally while cut off
 	if len(c.items(2)) == 0 {
 		t.Fatal("the cut-off region serves nothing")
 	}
-	p.setCut(false)
+	p.SetCut(false)
 	c.writes([]int{0, 1, 2}, 30, 7)
 	c.converge()
 }
