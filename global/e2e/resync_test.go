@@ -24,12 +24,12 @@ import (
 func TestGlobalTableResyncAfterTrim(t *testing.T) {
 	var p *proxy
 	c := startClusterWith(t, func(o *global.Options) { o.MaxAge = 8 * time.Second },
-		nil, nil, func(url string) string { p = startProxy(t, url); return p.url() })
+		nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
 	ctx := context.Background()
 	c.setup()
 	c.writes([]int{0, 1, 2}, 20, 21)
 	c.converge() // region 2 has applied changes of both others: it has checkpoints
-	p.setCut(true)
+	p.SetCut(true)
 	c.writes([]int{0, 1, 2}, 30, 22)
 	for i := range 2 {
 		eddytest.WaitFor(t, regions[i]+"'s changes published", 20*time.Second, func() bool {
@@ -48,7 +48,7 @@ func TestGlobalTableResyncAfterTrim(t *testing.T) {
 		s, err := js.Stream(ctx, "EDDY_GLOBAL")
 		return err == nil && s.CachedInfo().State.FirstSeq > last
 	})
-	p.setCut(false)
+	p.SetCut(false)
 	c.converge()
 	st, _ := c.srvs[2].Global().Status("glob.t")
 	for _, l := range st.Lag {
