@@ -588,6 +588,18 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 		// enabling MRSC"). eddy's wording.
 		return ddberr.Validationf("Table %s must be empty to become a global table with MultiRegionConsistency STRONG", table)
 	}
+	if m.opts.StreamReplicas > 1 {
+		_, nc, err := m.jetStream(ctx)
+		if err != nil {
+			return err
+		}
+		if v := nc.ConnectedServerVersion(); !serializesConditionalPublish(v) {
+			// Not a DynamoDB error: eddy refuses a guarantee its NATS
+			// cannot keep (natsversion.go) rather than acknowledge
+			// conflicting writes. eddy's wording.
+			return ddberr.Validationf("MultiRegionConsistency STRONG needs nats-server 2.10 or later when the global streams are replicated (--global-stream-replicas %d); this region's nats-server is %s, which can accept two conflicting writes to one item (nats-io/nats-server#4320)", m.opts.StreamReplicas, v)
+		}
+	}
 	if err := m.lockTable(ctx, table, opReplicas); err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -701,24 +702,11 @@ func waitStreamCurrent(t *testing.T, url, stream string) {
 // (nats-io/nats-server#4320, "tested 2.9.15 - 2.9.20"; 164 rounds of 300
 // in TestClusterConditionalPublish, none with go.mod's), so two regions'
 // conditional writes on one item can both succeed and the history is not
-// linearizable: TestStrongAcrossProcessesDebianNATS shows it.
+// linearizable (this test on Debian's nats-server was Illegal in 2 of 13
+// runs); eddy refuses MRSC there (TestServeRefusesMRSCOnOldNATS).
 func TestStrongAcrossProcesses(t *testing.T) {
 	needNATS(t) // -short, and CI's nats-server package present
 	strongAcrossProcesses(t, pinnedNATSServer(t))
-}
-
-// TestStrongAcrossProcessesDebianNATS is TestStrongAcrossProcesses on
-// Debian's nats-server: with 2.9.10, whose clustered streams do not
-// serialize conditional publishes (nats-io/nats-server#4320;
-// TestClusterConditionalPublish), it failed (porcupine: Illegal, two
-// regions' puts conditioned on one value both acknowledged) in 2 of 13
-// runs. Run with EDDY_DEBIAN_MRSC=1.
-func TestStrongAcrossProcessesDebianNATS(t *testing.T) {
-	bin := needNATS(t)
-	if os.Getenv("EDDY_DEBIAN_MRSC") == "" {
-		t.Skip("Debian's nats-server 2.9.10 does not serialize conditional publishes in a cluster (nats-io/nats-server#4320); EDDY_DEBIAN_MRSC=1 runs it")
-	}
-	strongAcrossProcesses(t, bin)
 }
 
 // pinnedNATSServer builds go.mod's nats-server (its main package) once per
@@ -1014,8 +1002,8 @@ func streamLeader(t *testing.T, url, stream string) int {
 	return int(cl.Leader[1] - '0')
 }
 
-// TestClusterConditionalPublish isolates what makes
-// TestStrongAcrossProcessesDebianNATS fail, on nats-server alone: two
+// TestClusterConditionalPublish isolates what made MRSC histories over
+// Debian's nats-server cluster Illegal, on nats-server alone: two
 // clients, on two nodes of a three-node cluster, publish at once to one
 // subject of an R3 stream with the same Nats-Expected-Last-Subject-Sequence
 // (what two regions' conditional writes to one item do), 300 rounds; at
@@ -1093,6 +1081,79 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestServeRefusesMRSCOnOldNATS: on a three-node cluster of Debian's
+// nats-server 2.9.x (which can store two conditional publishes made with
+// one expected last subject sequence: nats-io/nats-server#4320,
+// TestClusterConditionalPublish), eddy with replicated global streams logs
+// a warning once when it connects, and refuses to make a table STRONG
+// (ValidationException) instead of acknowledging conflicting writes.
+// MREC tables, which need no conditional publish, are unaffected.
+func TestServeRefusesMRSCOnOldNATS(t *testing.T) {
+	natsBin := needNATS(t)
+	out, err := exec.Command(natsBin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "v2.9.") {
+		t.Skipf("nats-server is %s: this test is about 2.9.x", strings.TrimSpace(string(out)))
+	}
+	tmp := t.TempDir()
+	bin := buildEddy(t, tmp)
+	nodes := startNATSCluster(t, natsBin, tmp)
+	dir := filepath.Join(tmp, "data")
+	mkdir(t, dir)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir, "--region", procRegions[0], "--nats", nodes[0].url,
+		"--global-regions", strings.Join(procRegions, ","), "--global-stream-replicas", "3")
+	childproc.DieWithParent(cmd)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	const warning = "does not serialize conditional publishes in a clustered stream"
+	waitUntil(t, "the warning", time.Minute, func() bool { return strings.Contains(stderr.String(), warning) })
+	waitUntil(t, "eddy's health", time.Minute, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ddb := dynamodb.New(dynamodb.Options{Region: procRegions[0], BaseEndpoint: aws.String("http://" + addr),
+		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", "")})
+	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(globTable),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(globTable),
+		MultiRegionConsistency: ddbtypes.MultiRegionConsistencyStrong,
+		ReplicaUpdates: []ddbtypes.ReplicationGroupUpdate{
+			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[1])}},
+			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[2])}}}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), "needs nats-server 2.10 or later") {
+		t.Fatalf("UpdateTable STRONG on nats-server %s: %v, want the ValidationException", strings.TrimSpace(string(out)), err)
+	}
+	desc, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(globTable)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(desc.Table.Replicas) != 0 || desc.Table.MultiRegionConsistency != "" {
+		t.Fatalf("the refused UpdateTable changed the table: replicas %v, consistency %q", desc.Table.Replicas, desc.Table.MultiRegionConsistency)
+	}
+	if n := strings.Count(stderr.String(), warning); n != 1 {
+		t.Fatalf("the warning was logged %d times, want once", n)
+	}
 }
 
 // TestServeWarnsOldNATSForMRSC: eddy serve with --global-stream-replicas 3
