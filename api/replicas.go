@@ -25,6 +25,16 @@ type GlobalTables interface {
 	UpdateReplicaSettings(ctx context.Context, region, table, target string, s ReplicaSettings) error
 }
 
+// ControlSerializer is what Deps.Global also implements when a global
+// table's control-plane changes are serialized across its regions (package
+// global): UpdateTimeToLive and DeleteTable ask before they change the
+// table; done reports whether the change was applied. The error is
+// DynamoDB's refusal of a change while another is in progress.
+type ControlSerializer interface {
+	BeginTTL(ctx context.Context, region, table string) (done func(applied bool), err error)
+	BeginDeleteTable(ctx context.Context, region, table string) (done func(applied bool), err error)
+}
+
 // Replica is one region's copy of a global table, its ReplicaStatus and
 // its overrides.
 type Replica struct {

@@ -25,6 +25,9 @@ type StrongTables interface {
 	CreateStrong(ctx context.Context, region, table string, replicas, witnesses []string) error
 	// Witnesses are DescribeTable's GlobalTableWitnesses.
 	Witnesses(region, table string) []Replica
+	// DeleteStrong removes replicas (and the witness) of an MRSC global
+	// table: ReplicaUpdates Delete (and GlobalTableWitnessUpdates Delete).
+	DeleteStrong(ctx context.Context, region, table string, replicas, witnesses []string) error
 }
 
 func (s *Server) strongTables() StrongTables {
@@ -59,33 +62,49 @@ func (s *Server) refuseStrong(region string, tables []*string) error {
 	return nil
 }
 
+type witnessUpdWire struct {
+	Create *struct {
+		RegionName *string `json:"RegionName"`
+	} `json:"Create"`
+	Delete *struct {
+		RegionName *string `json:"RegionName"`
+	} `json:"Delete"`
+}
+
 // updateStrong is UpdateTable with MultiRegionConsistency or
 // GlobalTableWitnessUpdates; ok is false when the request has neither.
 func (s *Server) updateStrong(ctx context.Context, c *call, table string) (out any, ok bool, err error) {
 	var in struct {
 		MultiRegionConsistency    *string          `json:"MultiRegionConsistency"`
 		ReplicaUpdates            []replicaUpdWire `json:"ReplicaUpdates"`
-		GlobalTableWitnessUpdates []struct {
-			Create *struct {
-				RegionName *string `json:"RegionName"`
-			} `json:"Create"`
-			Delete *struct {
-				RegionName *string `json:"RegionName"`
-			} `json:"Delete"`
-		} `json:"GlobalTableWitnessUpdates"`
+		GlobalTableWitnessUpdates []witnessUpdWire `json:"GlobalTableWitnessUpdates"`
 	}
 	if err := json.Unmarshal(c.body, &in); err != nil {
 		return nil, false, nil // the main decode reports it
-	}
-	if in.MultiRegionConsistency == nil && in.GlobalTableWitnessUpdates == nil {
-		return nil, false, nil
 	}
 	var v constraints
 	if in.MultiRegionConsistency != nil {
 		v.enum(*in.MultiRegionConsistency, "multiRegionConsistency", "EVENTUAL", "STRONG")
 	}
+	witnessDelete := false
+	for i, w := range in.GlobalTableWitnessUpdates {
+		p := "globalTableWitnessUpdates." + itoa(i+1) + ".member"
+		if w.Create != nil {
+			v.notNull(w.Create.RegionName != nil, p+".create.regionName")
+		}
+		if w.Delete != nil {
+			v.notNull(w.Delete.RegionName != nil, p+".delete.regionName")
+			witnessDelete = true
+		}
+	}
 	if err := v.err(); err != nil {
 		return nil, true, err
+	}
+	if witnessDelete || (in.MultiRegionConsistency == nil && in.GlobalTableWitnessUpdates == nil && s.strongDeletes(c.region, table, in.ReplicaUpdates)) {
+		return s.deleteStrong(ctx, c, table, in.MultiRegionConsistency != nil, in.ReplicaUpdates, in.GlobalTableWitnessUpdates)
+	}
+	if in.MultiRegionConsistency == nil && in.GlobalTableWitnessUpdates == nil {
+		return nil, false, nil
 	}
 	if in.MultiRegionConsistency != nil && *in.MultiRegionConsistency == "EVENTUAL" && in.GlobalTableWitnessUpdates == nil {
 		return nil, false, nil // MREC, the default: ReplicaUpdates as usual
@@ -109,13 +128,62 @@ func (s *Server) updateStrong(ctx context.Context, c *call, table string) (out a
 		replicas = append(replicas, *u.Create.RegionName)
 	}
 	for _, w := range in.GlobalTableWitnessUpdates {
-		if w.Create != nil && w.Create.RegionName != nil {
-			witnesses = append(witnesses, *w.Create.RegionName)
-		} else {
-			return nil, true, ddberr.Validationf("eddy does not delete the witness of an MRSC global table (GlobalTableWitnessUpdates Delete)")
+		if w.Create == nil || w.Delete != nil {
+			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdate must have exactly one of Create or Delete")
 		}
+		witnesses = append(witnesses, *w.Create.RegionName)
 	}
 	if err := st.CreateStrong(ctx, c.region, table, replicas, witnesses); err != nil {
+		return nil, true, err
+	}
+	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, true, nil
+}
+
+// strongDeletes reports whether ups are all Delete and the table is an
+// MRSC global table: their deletion follows MRSC's rules (DeleteStrong).
+func (s *Server) strongDeletes(region, table string, ups []replicaUpdWire) bool {
+	st := s.strongTables()
+	if st == nil || len(ups) == 0 || st.Consistency(region, table) != "STRONG" {
+		return false
+	}
+	for _, u := range ups {
+		if u.Delete == nil || u.Create != nil || u.Update != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteStrong is UpdateTable deleting an MRSC global table's replicas
+// (ReplicaUpdates Delete) and witness (GlobalTableWitnessUpdates Delete).
+func (s *Server) deleteStrong(ctx context.Context, c *call, table string, mode bool, ups []replicaUpdWire, wups []witnessUpdWire) (any, bool, error) {
+	t, err := s.lookupTable(c, &table)
+	if err != nil {
+		return nil, true, err
+	}
+	st := s.strongTables()
+	if st == nil {
+		return nil, true, ddberr.Validationf("Global tables are not configured on this server (eddy serve --global-regions)")
+	}
+	if mode {
+		// MultiRegionConsistency applies to a global table being created
+		// (API reference, UpdateTable). eddy's wording.
+		return nil, true, ddberr.Validationf("MultiRegionConsistency applies only when a global table is created with ReplicaUpdates Create")
+	}
+	var replicas, witnesses []string
+	for _, u := range ups {
+		if u.Delete == nil || u.Delete.RegionName == nil || u.Create != nil || u.Update != nil {
+			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdates Delete goes with ReplicaUpdates that are all Delete")
+		}
+		replicas = append(replicas, *u.Delete.RegionName)
+	}
+	for _, w := range wups {
+		if w.Delete == nil || w.Create != nil {
+			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdate must have exactly one of Create or Delete")
+		}
+		witnesses = append(witnesses, *w.Delete.RegionName)
+	}
+	if err := st.DeleteStrong(ctx, c.region, table, replicas, witnesses); err != nil {
 		return nil, true, err
 	}
 	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, true, nil

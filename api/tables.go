@@ -520,7 +520,18 @@ func (s *Server) deleteTable(ctx context.Context, c *call) (any, error) {
 	if _, err := s.lookupTable(c, in.TableName); err != nil {
 		return nil, err
 	}
+	// A global table's replica leaves its replica set: not while another
+	// control change of the table runs in any region (replicas.go).
+	done := func(bool) {}
+	if cs, ok := s.global.(ControlSerializer); ok {
+		d, err := cs.BeginDeleteTable(ctx, c.region, *in.TableName)
+		if err != nil {
+			return nil, err
+		}
+		done = d
+	}
 	t, err := s.db.DeleteTableIn(c.region, *in.TableName)
+	done(err == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -606,6 +617,8 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		SSESpecification            map[string]any    `json:"SSESpecification"`
 		ReplicaUpdates              []replicaUpdWire  `json:"ReplicaUpdates"`
 		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
+		// Decoded again by updateStrong (strong.go); here only counted.
+		GlobalTableWitnessUpdates []witnessUpdWire `json:"GlobalTableWitnessUpdates"`
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -643,7 +656,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	// test_gsi_updatetable.py test_updatetable_empty).
 	if in.BillingMode == "" && in.ProvisionedThroughput == nil && in.StreamSpecification == nil &&
 		in.TableClass == "" && in.DeletionProtectionEnabled == nil && len(in.GlobalSecondaryIndexUpdates) == 0 &&
-		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil {
+		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil && in.GlobalTableWitnessUpdates == nil {
 		return nil, ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
 	if in.GlobalSecondaryIndexUpdates != nil && len(in.GlobalSecondaryIndexUpdates) == 0 {

@@ -53,6 +53,15 @@ func (s *Server) updateTimeToLive(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	name, enable := *in.Spec.AttributeName, *in.Spec.Enabled
+	// A global table's TTL changes are serialized across its regions.
+	done := func(bool) {}
+	if tl, ok := s.global.(ControlSerializer); ok {
+		d, err := tl.BeginTTL(ctx, c.region, *in.TableName)
+		if err != nil {
+			return nil, err
+		}
+		done = d
+	}
 	_, err := s.db.UpdateTableIn(c.region, *in.TableName, func(t *store.Table) error {
 		switch {
 		case enable && t.TTL.Enabled:
@@ -68,6 +77,7 @@ func (s *Server) updateTimeToLive(ctx context.Context, c *call) (any, error) {
 		}
 		return nil
 	})
+	done(err == nil)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,7 @@ func (m *Manager) consume(ctx context.Context, table, origin string, lag *lagSta
 			return
 		}
 		fail.Report(err)
+		m.streamLost(ctx, err)
 		if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
 			return
 		}
@@ -75,11 +76,29 @@ func (m *Manager) consume(ctx context.Context, table, origin string, lag *lagSta
 }
 
 func (m *Manager) checkpoint(table, origin string) (uint64, error) {
+	seq, _, err := m.checkpointOf(table, origin)
+	return seq, err
+}
+
+// checkpointOf returns a checkpoint's sequence and the creation time
+// (unix ns) of the stream it counts in (0: not recorded: an MRSC
+// checkpoint, or one written before it was).
+func (m *Manager) checkpointOf(table, origin string) (uint64, int64, error) {
 	v, ok, err := m.ks.Get(checkpointKey(table, origin))
-	if err != nil || !ok {
-		return 0, err
+	if err != nil || !ok || len(v) < 8 {
+		return 0, 0, err
 	}
-	return binary.BigEndian.Uint64(v), nil
+	var created int64
+	if len(v) >= 16 {
+		created = int64(binary.BigEndian.Uint64(v[8:]))
+	}
+	return binary.BigEndian.Uint64(v), created, nil
+}
+
+// checkpointValue is an MREC checkpoint: the stream sequence, and the
+// stream's creation time, which tells a stream made again (resync.go).
+func checkpointValue(seq uint64, created int64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, seq), uint64(created))
 }
 
 // orderedAfterCheckpoint opens an ordered consumer of subject in stream
@@ -98,7 +117,14 @@ func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, t
 	if err != nil {
 		return nil, err
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
+	// One attempt per Fetch to recreate the server-side consumer (the
+	// ordered consumer makes a new one each Fetch): a failure (a stream or
+	// meta leader being elected after a NATS node died) comes back to the
+	// caller, which retries after RetryBackoff, rather than nats.go's
+	// default of retrying forever with a backoff growing to 10 s, which
+	// kept a region refusing MRSC reads and writes for up to 30 s after
+	// the cluster had recovered (cmd/eddy TestStrongAcrossProcesses).
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, MaxResetAttempts: 1}
 	if cp > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
 	}
@@ -106,15 +132,42 @@ func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, t
 }
 
 func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *lagStats) error {
+	cp, cpCreated, err := m.checkpointOf(table, origin)
+	if err != nil {
+		return err
+	}
+	js, _, err := m.jetStream(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := js.Stream(ctx, m.opts.Stream)
+	if err != nil {
+		return err
+	}
+	info := s.CachedInfo()
+	created := info.Created.UnixNano()
+	if cp > 0 && ((cpCreated != 0 && cpCreated != created) || (cpCreated == 0 && info.State.LastSeq < cp)) {
+		// The stream was made again since the checkpoint (resync.go): the
+		// consumer starts again from its beginning after a re-backfill.
+		return m.resetAfterStreamLoss(ctx, table, origin, cp, created, lag)
+	}
 	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, m.subject(table, origin), table, origin)
 	if err != nil {
 		return err
+	}
+	g := &gapCheck{probed: time.Now(), created: created}
+	if cp > 0 {
+		g.expect = cp + 1 // resync.go: no checkpoint, no check
 	}
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return err
 		}
+		if err := m.checkGap(ctx, cons, g, table, origin, lag); err != nil {
+			return err
+		}
+		applied := false
 		// Changes already delivered are applied together (one batch, one
 		// sync) up to the first that touches an item twice; the first of a
 		// round is applied as soon as it arrives.
@@ -133,9 +186,10 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 				}
 				k := p.c.Table + "\x00" + string(attr.AppendBinary(nil, p.c.Keys))
 				if seen[k] {
-					if err := m.applyAll(ctx, pend, origin, lag); err != nil {
+					if err := m.applyAll(ctx, pend, origin, created, lag); err != nil {
 						return err
 					}
+					g.expect = pend[len(pend)-1].seq + 1
 					pend, seen = pend[:0], map[string]bool{}
 				}
 				seen[k] = true
@@ -152,12 +206,19 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 					break
 				}
 			}
-			if err := m.applyAll(ctx, pend, origin, lag); err != nil {
+			if err := m.applyAll(ctx, pend, origin, created, lag); err != nil {
 				return err
 			}
+			applied = true
+			g.expect, g.probed = pend[len(pend)-1].seq+1, time.Now()
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			return err
+		}
+		if !applied {
+			if err := m.probeIdle(ctx, g, table, origin); err != nil {
+				return err
+			}
 		}
 	}
 	return ctx.Err()
@@ -185,7 +246,7 @@ func decodeChange(msg jetstream.Msg) (pending, error) {
 
 // applyAll applies changes of distinct items in one write (all or none),
 // with the checkpoint of the last.
-func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, lag *lagStats) error {
+func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, created int64, lag *lagStats) error {
 	if len(pend) == 0 {
 		return nil
 	}
@@ -220,7 +281,7 @@ func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, l
 					}
 				}
 			}
-			return m.ks.Set(b, checkpointKey(last.c.Table, origin), binary.BigEndian.AppendUint64(nil, last.seq))
+			return m.ks.Set(b, checkpointKey(last.c.Table, origin), checkpointValue(last.seq, created))
 		}}, muts...)
 	if err != nil {
 		return err
@@ -245,6 +306,13 @@ type lagStats struct {
 	next    int
 	applied uint64 // the last stream sequence applied
 	at      time.Time
+	resyncs uint64 // gaps repaired by a re-backfill (resync.go)
+}
+
+func (l *lagStats) resynced() {
+	l.mu.Lock()
+	l.resyncs++
+	l.mu.Unlock()
 }
 
 const lagSamples = 4096
@@ -266,6 +334,7 @@ type Lag struct {
 	Origin       string        `json:"origin"`
 	Applied      uint64        `json:"appliedSequence"` // the last JetStream sequence applied
 	LastApplied  time.Time     `json:"lastApplied,omitzero"`
+	Resyncs      uint64        `json:"resyncs"` // gaps (changes trimmed unseen) repaired by a re-backfill
 	Samples      int           `json:"samples"`
 	P50, P99, Mx time.Duration `json:"-"`
 	P50ms        float64       `json:"p50Ms"`
@@ -276,7 +345,7 @@ type Lag struct {
 func (l *lagStats) summary(origin string) Lag {
 	l.mu.Lock()
 	s := slices.Clone(l.samples)
-	out := Lag{Origin: origin, Applied: l.applied, LastApplied: l.at, Samples: len(s)}
+	out := Lag{Origin: origin, Applied: l.applied, LastApplied: l.at, Samples: len(s), Resyncs: l.resyncs}
 	l.mu.Unlock()
 	if len(s) == 0 {
 		return out

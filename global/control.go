@@ -25,15 +25,20 @@ import (
 //	        the replica set, start consuming the other regions' changes
 //	config  save the replica set (a region added or removed, a status changed)
 //	delete  stop replicating the table here and DeleteTable it
+//	backfill publish a snapshot of the table again, for a region whose
+//	        consumer found a gap (resync.go); answered at once, Done once
+//	        published
 type controlRequest struct {
 	Op       string          `json:"op"`
 	Table    string          `json:"table"`
 	Describe json.RawMessage `json:"describe,omitempty"`
 	Set      replicaSet      `json:"set"`
+	ID       string          `json:"id,omitempty"` // backfill: the request's ID (resync.go)
 }
 
 type controlReply struct {
 	Error string `json:"error,omitempty"`
+	Done  bool   `json:"done,omitempty"` // backfill: the snapshot is published
 }
 
 // Replicas returns a table's replica set (every region, this one included)
@@ -113,6 +118,29 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 	if !t.Stream.Enabled || t.Stream.ViewType != "NEW_AND_OLD_IMAGES" {
 		return ddberr.Validationf("Table %s must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES to have replicas", table)
 	}
+	// The table's control lock across regions (ctllock.go), but to undo a
+	// creation still running here, which holds it already.
+	undo := false
+	if set, ok := m.set(table); ok && !create {
+		if i := set.find(target); i >= 0 && set.Replicas[i].Status == StatusCreating && set.Replicas[i].By == m.opts.Region {
+			undo = true
+		}
+	}
+	if !undo {
+		if err := m.lockTable(ctx, table, opReplicas); err != nil {
+			return err
+		}
+	}
+	err := m.updateReplicaLocked(table, create, target)
+	if err != nil {
+		m.releaseIfIdle(table)
+	}
+	return err
+}
+
+// updateReplicaLocked records the replica change and starts it, the
+// control lock held.
+func (m *Manager) updateReplicaLocked(table string, create bool, target string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ts := m.tables[table]
@@ -192,11 +220,17 @@ func (m *Manager) saveLocked(table string, set replicaSet) error {
 }
 
 func (m *Manager) goCreate(table, target string) {
-	m.group.Go("create replica "+table+" in "+target, func(ctx context.Context) { m.retry(ctx, "creating replica", table, target, m.createReplica) })
+	m.group.Go("create replica "+table+" in "+target, func(ctx context.Context) {
+		m.retry(ctx, "creating replica", table, target, m.createReplica)
+		m.releaseIfIdle(table)
+	})
 }
 
 func (m *Manager) goDelete(table, target string) {
-	m.group.Go("delete replica "+table+" in "+target, func(ctx context.Context) { m.retry(ctx, "deleting replica", table, target, m.deleteReplica) })
+	m.group.Go("delete replica "+table+" in "+target, func(ctx context.Context) {
+		m.retry(ctx, "deleting replica", table, target, m.deleteReplica)
+		m.releaseIfIdle(table)
+	})
 }
 
 func (m *Manager) retry(ctx context.Context, what, table, target string, f func(ctx context.Context, table, target string) error) {
@@ -306,6 +340,9 @@ func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
 				m.retry(ctx, "telling the replicas of a deleted table", name, "", func(ctx context.Context, table, _ string) error {
 					return m.broadcast(ctx, table, sets[i], "")
 				})
+				if ctx.Err() == nil {
+					m.leftSet(name)
+				}
 			})
 		}
 	}
@@ -369,18 +406,8 @@ func (m *Manager) broadcast(ctx context.Context, table string, set replicaSet, a
 }
 
 func (m *Manager) request(ctx context.Context, region string, req controlRequest) error {
-	_, nc, err := m.jetStream(ctx)
+	rep, err := m.requestReply(ctx, region, req)
 	if err != nil {
-		return err
-	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, m.opts.Subject+".ctl."+region, mustJSON(req))
-	if err != nil {
-		return fmt.Errorf("global: %s %s in %s: %w", req.Op, req.Table, region, err)
-	}
-	var rep controlReply
-	if err := json.Unmarshal(msg.Data, &rep); err != nil {
 		return err
 	}
 	if rep.Error != "" {
@@ -389,16 +416,35 @@ func (m *Manager) request(ctx context.Context, region string, req controlRequest
 	return nil
 }
 
+// requestReply sends a control request and returns the reply as it is.
+func (m *Manager) requestReply(ctx context.Context, region string, req controlRequest) (controlReply, error) {
+	var rep controlReply
+	_, nc, err := m.jetStream(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msg, err := nc.RequestWithContext(rctx, m.opts.Subject+".ctl."+region, mustJSON(req))
+	if err != nil {
+		return rep, fmt.Errorf("global: %s %s in %s: %w", req.Op, req.Table, region, err)
+	}
+	err = json.Unmarshal(msg.Data, &rep)
+	return rep, err
+}
+
 // control answers a control request from another region.
 func (m *Manager) control(msg *nats.Msg) {
 	var req controlRequest
+	var rep controlReply
 	err := json.Unmarshal(msg.Data, &req)
-	if err == nil {
+	if err == nil && req.Op == "backfill" {
+		rep.Done, err = m.handleBackfill(req)
+	} else if err == nil {
 		ctx, cancel := context.WithTimeout(m.group.Context(), 8*time.Second)
 		err = m.handle(ctx, req)
 		cancel()
 	}
-	var rep controlReply
 	if err != nil {
 		rep.Error = err.Error()
 		// Debug: the requesting region retries and logs it once per change
@@ -437,7 +483,7 @@ func (m *Manager) handle(ctx context.Context, req controlRequest) error {
 			return nil
 		}
 		if m.db.TableIn(m.opts.Region, req.Table) != nil {
-			if _, err := m.opts.Call(ctx, m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table})); err != nil {
+			if _, err := m.opts.Call(internal(ctx), m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table})); err != nil {
 				return err
 			}
 		}

@@ -66,16 +66,20 @@
 // capacity, table class; settings.go) live in the replica set, and its
 // region applies them to its table with UpdateTable (control op "settings").
 //
+// Control changes of a table (replica changes, settings, TTL, DeleteTable
+// of a replica) are serialized across regions by a key per table in the
+// JetStream key-value bucket <Stream>_CTL (ctllock.go). A consumer that
+// finds changes trimmed from the stream before it applied them (a region
+// behind by more than MaxAge) asks the origin for a re-backfill
+// (resync.go).
+//
 // # Caveats
 //
-// Replica changes are serialized per region (ResourceInUse while one is in
-// progress), not across regions: two changes sent to two regions at once
-// can leave the replica sets disagreeing. A DeleteTable of a replica removes it
-// from the replica set (watchCatalog) without the table going DELETING for
-// the others first. The 2017.11.29 calls are not built. Multi-Region
-// strong consistency (MRSC) is strong.go's: a write published
-// synchronously on a per-item subject with an expected last sequence, one
-// consumer per table applying the stream's order, and a read barrier. A
-// region behind by more than the
-// stream's MaxAge loses the trimmed changes (no re-backfill yet).
+// A DeleteTable of a replica removes it from the replica set (watchCatalog)
+// without the table going DELETING for the others first. The 2017.11.29
+// calls are not built. Multi-Region strong consistency (MRSC) is
+// strong.go's: a write published synchronously on a per-item subject with
+// an expected last sequence (several as one atomic batch), one consumer per
+// table applying the stream's order, and a read barrier. A region behind by
+// more than TombstoneTTL may keep items the others deleted.
 package global

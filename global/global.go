@@ -77,6 +77,12 @@ type Options struct {
 	// AckTimeout bounds the wait for JetStream's ack of a publish; the
 	// unacknowledged changes are published again after it. Default 10s.
 	AckTimeout time.Duration
+	// ControlLockWait is how long a control change (ReplicaUpdates,
+	// UpdateTimeToLive, DeleteTable of a replica) waits for the table's
+	// control lock held by another change before it is refused
+	// (ctllock.go): the lock of a change just done is released a moment
+	// after the other regions show it done. Default 1s; negative: no wait.
+	ControlLockWait time.Duration
 	// StrongTimeout bounds an MRSC write's publish and a strongly
 	// consistent read's barrier: past it the region answers
 	// InternalServerError (it cannot reach a quorum). Default 5s.
@@ -94,6 +100,11 @@ type Options struct {
 	// region with its replication latency (from the origin's write to the
 	// apply here): CloudWatch's ReplicationLatency. It must not block.
 	OnApplied func(table, origin string, latency time.Duration)
+	// OnResync, when set, hears of every gap a consumer found (changes of
+	// origin trimmed from the stream before they were applied here), which
+	// it repairs with a re-backfill from origin (resync.go). It must not
+	// block.
+	OnResync func(table, origin string)
 	// Logger receives failures, once per change of state. Default: discard.
 	Logger *slog.Logger
 }
@@ -176,7 +187,15 @@ type Manager struct {
 	nc        *nats.Conn
 	js        jetstream.JetStream
 
-	ttl ttlSync // Time to Live shared by the replicas (ttl.go)
+	ttl ttlSync   // Time to Live shared by the replicas (ttl.go)
+	bf  backfills // re-backfills run for other regions (resync.go)
+
+	// The control lock (ctllock.go): the key-value bucket, and the settings
+	// and TTL pushes in progress per table (under mu).
+	atomic     bool // EDDY_GLOBAL_SC takes atomic batches (strong.go)
+	kv         jetstream.KeyValue
+	ctlPending map[string]int
+	leaving    map[string]int // DeleteTables begun here whose replica set was not told yet
 }
 
 type tableState struct {
@@ -217,11 +236,14 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	if opts.StrongTimeout == 0 {
 		opts.StrongTimeout = 5 * time.Second
 	}
+	if opts.ControlLockWait == 0 {
+		opts.ControlLockWait = time.Second
+	}
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 200 * time.Millisecond
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
-		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{})}
+		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{}}
 	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
 	m.seq.Store(uint64(time.Now().UnixNano()))
@@ -261,14 +283,20 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	for name, ts := range m.tables {
 		m.syncConsumersLocked(name, ts)
 		if ts.set.Consistency == ConsistencyStrong {
-			var creating []string
+			var creating, deleting []string
 			for _, r := range ts.set.Replicas {
 				if r.By == m.opts.Region && r.Status == StatusCreating {
 					creating = append(creating, r.Region)
 				}
+				if r.By == m.opts.Region && r.Status == StatusDeleting {
+					deleting = append(deleting, r.Region)
+				}
 			}
 			if len(creating) > 0 {
 				m.goCreateInTurn(name, creating)
+			}
+			if len(deleting) > 0 {
+				m.goDeleteInTurn(name, deleting)
 			}
 			continue
 		}
@@ -304,6 +332,7 @@ func (m *Manager) Close() error {
 // control subject and creates the stream.
 func (m *Manager) connect(ctx context.Context) {
 	fail := lifecycle.Failures{Log: m.log, What: "global tables: NATS connection", Level: slog.LevelWarn}
+	warned := false // the nats-server's version, once
 	for {
 		err := func() error {
 			url := m.opts.URL
@@ -318,6 +347,12 @@ func (m *Manager) connect(ctx context.Context) {
 				nats.ReconnectWait(250*time.Millisecond))
 			if err != nil {
 				return err
+			}
+			if v := nc.ConnectedServerVersion(); m.opts.StreamReplicas > 1 && !warned && !serializesConditionalPublish(v) {
+				warned = true
+				m.log.Warn("global tables: this nats-server does not serialize conditional publishes in a clustered stream "+
+					"(nats-io/nats-server#4320): two regions' writes to one item of an MRSC table can both succeed; use nats-server 2.10 or later",
+					"version", v)
 			}
 			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(m.opts.AckTimeout))
 			if err != nil {
@@ -336,14 +371,20 @@ func (m *Manager) connect(ctx context.Context) {
 				nc.Close()
 				return err
 			}
+			kv, err := m.ensureCtlBucket(ctx, js)
+			if err != nil {
+				nc.Close()
+				return err
+			}
 			m.mu.Lock()
-			m.nc, m.js = nc, js
+			m.nc, m.js, m.kv = nc, js, kv
 			close(m.connected)
 			m.mu.Unlock()
 			return nil
 		}()
 		fail.Report(err)
 		if err == nil {
+			m.releaseStale(ctx)
 			return
 		}
 		if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
@@ -359,7 +400,7 @@ func (m *Manager) ensureStream(ctx context.Context, js jetstream.JetStream) erro
 		return err
 	}
 	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.opts.Stream, Subjects: []string{m.opts.Subject + ".chg.>"},
-		Storage: jetstream.FileStorage, MaxAge: m.opts.MaxAge, Duplicates: 10 * time.Minute, Replicas: max(m.opts.StreamReplicas, 1)})
+		Storage: jetstream.FileStorage, MaxAge: m.opts.MaxAge, Duplicates: min(10*time.Minute, m.opts.MaxAge), Replicas: max(m.opts.StreamReplicas, 1)})
 	if err != nil {
 		if _, err2 := js.Stream(ctx, m.opts.Stream); err2 == nil {
 			return nil // another region created it first
@@ -447,14 +488,13 @@ func (m *Manager) getMeta(key []byte) (meta, bool, error) {
 func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), error) {
 	var local []Write
 	var strong []*strongTable
+	var strongChanges []strongChange
 	for _, c := range changes {
 		if c.Table.Region != m.opts.Region || c.Principal.Type == PrincipalType || !m.isGlobal(c.Table.Name) {
 			continue
 		}
 		if st, set := m.strong(c.Table.Name); st != nil {
-			if err := m.prepareStrong(b, c, set); err != nil {
-				return nil, err
-			}
+			strongChanges = append(strongChanges, strongChange{c: c, set: set})
 			strong = append(strong, st)
 			continue
 		}
@@ -475,6 +515,9 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 			return nil, err
 		}
 		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
+	}
+	if err := m.prepareStrong(b, strongChanges); err != nil {
+		return nil, err
 	}
 	if len(local) == 0 && len(strong) == 0 {
 		return nil, nil

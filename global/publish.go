@@ -42,6 +42,7 @@ func (m *Manager) publish(ctx context.Context) {
 				return
 			}
 			fail.Report(err)
+			m.streamLost(ctx, err)
 			if err != nil {
 				if !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
 					return

@@ -36,6 +36,19 @@ func (m *Manager) UpdateReplicaSettings(ctx context.Context, region, table, targ
 	if m.db.TableIn(region, table) == nil {
 		return ddberr.TableNotFound(table)
 	}
+	if _, ok := m.set(table); ok {
+		if err := m.lockTable(ctx, table, opReplicas); err != nil {
+			return err
+		}
+	}
+	err := m.updateSettingsLocked(table, target, s)
+	if err != nil {
+		m.releaseIfIdle(table)
+	}
+	return err
+}
+
+func (m *Manager) updateSettingsLocked(table, target string, s Settings) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ts := m.tables[table]
@@ -70,7 +83,13 @@ func (m *Manager) UpdateReplicaSettings(ctx context.Context, region, table, targ
 	if err := m.saveLocked(table, set); err != nil {
 		return err
 	}
+	m.ctlPending[table]++ // m.mu held; ctlDone when pushed
 	m.group.Go("settings of "+table+" in "+target, func(ctx context.Context) {
+		defer func() {
+			if ctx.Err() == nil {
+				m.ctlDone(table)
+			}
+		}()
 		m.retry(ctx, "applying replica settings", table, target, func(ctx context.Context, table, target string) error {
 			set, ok := m.set(table)
 			if !ok {

@@ -121,7 +121,10 @@ func (m *Manager) strongTablePrefix(table, epoch string) string {
 }
 
 // strongSubject is an item's subject: two items whose hashes collide share
-// it, which only makes their writes conflict more often.
+// it, which makes their writes conflict more often, and (the stream keeping
+// one message per subject) would leave a region catching up without the
+// older one's last write; with 128 bits of SHA-256 that takes about 2^64
+// items of one table.
 func (m *Manager) strongSubject(t *store.Table, epoch string, keys attr.Item) string {
 	k := attr.AppendKey(nil, keys[t.Hash.Name])
 	if t.Range != nil {
@@ -199,42 +202,124 @@ func (m *Manager) Consistency(region, table string) string {
 	}
 }
 
-// prepareStrong publishes one local change of an MRSC table and records
-// the item's new sequence in b (invariant 1 above).
-func (m *Manager) prepareStrong(b *store.Batch, c store.Change, set replicaSet) error {
-	key := m.itemSeqKey(c.Table, c.Keys)
-	prev, err := m.itemSeq(key)
-	if err != nil {
-		return err
+// strongChange is a local change of an MRSC table, with its replica set.
+type strongChange struct {
+	c   store.Change
+	set replicaSet
+}
+
+// prepareStrong publishes the local changes of MRSC tables of one write
+// and records each item's new sequence in b (invariant 1 above). Several
+// (BatchWriteItem) are published as one JetStream atomic batch: each with
+// its item's expected last sequence, stored all together (on consecutive
+// sequences) or not at all, so a conflict on one item refuses the whole
+// request with ReplicatedWriteConflictException and leaves nothing of it
+// anywhere; DynamoDB's message says as much ("one or more items in the
+// request are being modified by a request in another Region"). On a stream
+// that does not take atomic batches (a nats-server before 2.12) they are
+// published one by one, and a conflict leaves the items before it stored.
+func (m *Manager) prepareStrong(b *store.Batch, changes []strongChange) error {
+	if len(changes) == 0 {
+		return nil
 	}
-	body, err := json.Marshal(change{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: time.Now().UnixMicro(), Region: m.opts.Region})
-	if err != nil {
-		return err
+	msgs := make([]*nats.Msg, len(changes))
+	keys := make([][]byte, len(changes))
+	for i, sc := range changes {
+		c := sc.c
+		keys[i] = m.itemSeqKey(c.Table, c.Keys)
+		prev, err := m.itemSeq(keys[i])
+		if err != nil {
+			return err
+		}
+		body, err := json.Marshal(change{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: time.Now().UnixMicro(), Region: m.opts.Region})
+		if err != nil {
+			return err
+		}
+		if m.opts.BeforeStrongPublish != nil {
+			m.opts.BeforeStrongPublish(c.Table.Name, c.Keys)
+		}
+		msgs[i] = nats.NewMsg(m.strongSubject(c.Table, sc.set.Epoch, c.Keys))
+		msgs[i].Data = body
+		msgs[i].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
 	}
-	if m.opts.BeforeStrongPublish != nil {
-		m.opts.BeforeStrongPublish(c.Table.Name, c.Keys)
-	}
-	msg := nats.NewMsg(m.strongSubject(c.Table, set.Epoch, c.Keys))
-	msg.Data = body
-	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
 	ctx, cancel := context.WithTimeout(m.group.Context(), m.opts.StrongTimeout)
 	defer cancel()
-	js, _, err := m.jetStream(ctx)
+	js, nc, err := m.jetStream(ctx)
 	if err != nil {
 		return errStrongUnavailable("MRSC write", err)
 	}
-	ack, err := js.PublishMsg(ctx, msg)
-	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-			return ddberr.New(ddberr.KindReplicatedWriteConflict, "")
+	m.mu.Lock()
+	atomic := m.atomic
+	m.mu.Unlock()
+	seqs := make([]uint64, len(msgs))
+	if len(msgs) > 1 && atomic {
+		last, err := publishAtomic(ctx, js, nc, msgs)
+		if err != nil {
+			return m.strongPublishError(err)
 		}
-		m.scFail.Report(err)
-		return errStrongUnavailable("MRSC write", err)
+		for i := range seqs {
+			seqs[i] = last - uint64(len(msgs)-1-i)
+		}
+	} else {
+		for i, msg := range msgs {
+			ack, err := js.PublishMsg(ctx, msg)
+			if err != nil {
+				return m.strongPublishError(err)
+			}
+			seqs[i] = ack.Sequence
+		}
 	}
 	m.scFail.Report(nil)
-	return m.ks.Set(b, key, binary.BigEndian.AppendUint64(nil, ack.Sequence))
+	for i, k := range keys {
+		if err := m.ks.Set(b, k, binary.BigEndian.AppendUint64(nil, seqs[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// strongPublishError maps a refused or unanswered MRSC publish to
+// DynamoDB's error.
+func (m *Manager) strongPublishError(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return ddberr.New(ddberr.KindReplicatedWriteConflict, "")
+	}
+	m.scFail.Report(err)
+	return errStrongUnavailable("MRSC write", err)
+}
+
+// publishAtomic publishes msgs as one JetStream atomic batch (ADR-50:
+// Nats-Batch-Id, Nats-Batch-Sequence from 1, Nats-Batch-Commit on the
+// last) and returns the stream sequence of the last; the batch's messages
+// are stored on consecutive sequences, or none is.
+func publishAtomic(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, msgs []*nats.Msg) (uint64, error) {
+	id := newEpoch()
+	for i, msg := range msgs {
+		msg.Header.Set("Nats-Batch-Id", id)
+		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		switch {
+		case i == len(msgs)-1:
+			msg.Header.Set("Nats-Batch-Commit", "1")
+			ack, err := js.PublishMsg(ctx, msg)
+			if err != nil {
+				return 0, err
+			}
+			return ack.Sequence, nil
+		case i == 0:
+			// The first is a request: the stream answers once the batch
+			// is open (or refuses it).
+			if _, err := nc.RequestMsgWithContext(ctx, msg); err != nil {
+				return 0, err
+			}
+		default:
+			if err := nc.PublishMsg(msg); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return 0, errors.New("global: an empty atomic batch")
 }
 
 // ReadBarrier waits until this region has applied every MRSC write the
@@ -396,22 +481,60 @@ func (m *Manager) applyStrong(ctx context.Context, p pending) error {
 	return err
 }
 
+// ensureStrongStream creates EDDY_GLOBAL_SC, or bounds one made before its
+// retention was: MaxMsgsPerSubject 1 keeps only each item subject's last
+// write (a full image, or a delete), which is all that the protocol reads:
+//
+//   - the expected last subject sequence of a write is the subject's last
+//     message, which is kept;
+//   - a read barrier asks for the last message of the item's subject, or
+//     of the table's (the table's last is the last of its own subject);
+//   - a region catching up from its checkpoint gets, for each item written
+//     since, its last write, whose image is the item's state after every
+//     earlier one (those it skips); a write at or below the checkpoint is
+//     applied already. So a region down for any time catches up from the
+//     stream itself: it replays one message per item changed meanwhile,
+//     which is the re-backfill, and nothing is ever trimmed unseen.
+//
+// The stream holds one message per item key ever written (a deleted key
+// keeps its delete, as the 'q' key does here): bounded by the tables'
+// keys, not by time. Two items whose subject hashes (128 bits) collide
+// would lose the older's message; see strongSubject.
+//
+// It also allows atomic batches (a BatchWriteItem's items, prepareStrong),
+// and records whether the server took that setting (nats-server 2.12 and
+// later do; an older one ignores it).
 func (m *Manager) ensureStrongStream(ctx context.Context, js jetstream.JetStream) error {
-	if _, err := js.Stream(ctx, m.strongStream()); err == nil {
-		return nil
-	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+	s, err := js.Stream(ctx, m.strongStream())
+	switch {
+	case err == nil:
+		if cfg := s.CachedInfo().Config; cfg.MaxMsgsPerSubject != 1 || !cfg.AllowAtomicPublish {
+			cfg.MaxMsgsPerSubject, cfg.AllowAtomicPublish = 1, true
+			if s, err = js.UpdateStream(ctx, cfg); err != nil {
+				return err
+			}
+		}
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
 		return err
-	}
-	// No MaxAge: an MRSC change is the only copy of its order until every
-	// region applied it (a region catching up after an outage reads it).
-	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: m.strongStream(), Subjects: []string{m.opts.Subject + ".sc.>"},
-		Storage: jetstream.FileStorage, Replicas: max(m.opts.StreamReplicas, 1)})
-	if err != nil {
-		if _, err2 := js.Stream(ctx, m.strongStream()); err2 == nil {
-			return nil // another region created it first
+	default:
+		s, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: m.strongStream(), Subjects: []string{m.opts.Subject + ".sc.>"},
+			Storage: jetstream.FileStorage, MaxMsgsPerSubject: 1, AllowAtomicPublish: true, Replicas: max(m.opts.StreamReplicas, 1)})
+		if err != nil {
+			var err2 error
+			if s, err2 = js.Stream(ctx, m.strongStream()); err2 != nil {
+				return err
+			}
+			// another region created it first
 		}
 	}
-	return err
+	atomic := s.CachedInfo().Config.AllowAtomicPublish
+	if !atomic {
+		m.log.Warn("global tables: the NATS server does not take atomic batches (nats-server 2.12 or later does): an MRSC BatchWriteItem is published item by item")
+	}
+	m.mu.Lock()
+	m.atomic = atomic
+	m.mu.Unlock()
+	return nil
 }
 
 // CreateStrong makes a table of this region an MRSC global table with
@@ -452,6 +575,9 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 	if t == nil {
 		return ddberr.TableNotFound(table)
 	}
+	if t.TTL.Enabled {
+		return errStrongTTL(table)
+	}
 	empty := true
 	if _, err := m.db.Read(ctx, &store.ReadSpec{Table: t, Limit: 1}, func(store.Row) error { empty = false; return nil }); err != nil {
 		return err
@@ -462,6 +588,29 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 		// enabling MRSC"). eddy's wording.
 		return ddberr.Validationf("Table %s must be empty to become a global table with MultiRegionConsistency STRONG", table)
 	}
+	if m.opts.StreamReplicas > 1 {
+		_, nc, err := m.jetStream(ctx)
+		if err != nil {
+			return err
+		}
+		if v := nc.ConnectedServerVersion(); !serializesConditionalPublish(v) {
+			// Not a DynamoDB error: eddy refuses a guarantee its NATS
+			// cannot keep (natsversion.go) rather than acknowledge
+			// conflicting writes. eddy's wording.
+			return ddberr.Validationf("MultiRegionConsistency STRONG needs nats-server 2.10 or later when the global streams are replicated (--global-stream-replicas %d); this region's nats-server is %s, which can accept two conflicting writes to one item (nats-io/nats-server#4320)", m.opts.StreamReplicas, v)
+		}
+	}
+	if err := m.lockTable(ctx, table, opReplicas); err != nil {
+		return err
+	}
+	err := m.createStrongLocked(table, replicas, witnesses)
+	if err != nil {
+		m.releaseIfIdle(table)
+	}
+	return err
+}
+
+func (m *Manager) createStrongLocked(table string, replicas, witnesses []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.tables[table] != nil {
@@ -491,5 +640,100 @@ func (m *Manager) goCreateInTurn(table string, targets []string) {
 		for _, target := range targets {
 			m.retry(ctx, "creating replica", table, target, m.createReplica)
 		}
+		m.releaseIfIdle(table)
+	})
+}
+
+// DeleteStrong removes replicas (and the witness) of an MRSC global table
+// of this region: UpdateTable with ReplicaUpdates Delete (and
+// GlobalTableWitnessUpdates Delete). DynamoDB's rules: an MRSC global table
+// of three replicas loses two in one UpdateTable, and one of two replicas
+// and a witness loses the replica and the witness together; either leaves
+// this region's table a single-Region table (API reference,
+// DeleteGlobalTableWitnessGroupMemberAction: "You cannot delete a single
+// witness from a MRSC global table - you must delete both a replica and the
+// witness together. The deletion of both a witness and replica converts the
+// remaining replica to a single-Region DynamoDB table."; developer guide,
+// "Deleting an MRSC global table": two replicas in one operation, never
+// only one, never all three). The messages are eddy's wording but the
+// first, the API reference's sentence. The replicas are deleted in the
+// background, one after the other, as UpdateReplica's are; the witness
+// leaves the set at once (nothing runs there).
+func (m *Manager) DeleteStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
+	if region != m.opts.Region {
+		return ddberr.Validationf("Global tables of this server are in region %s (--region); %s is not", m.opts.Region, region)
+	}
+	for _, r := range append(slices.Clone(replicas), witnesses...) {
+		if r == m.opts.Region {
+			return ddberr.Validationf("Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as required.")
+		}
+	}
+	if m.db.TableIn(region, table) == nil {
+		return ddberr.TableNotFound(table)
+	}
+	if err := m.lockTable(ctx, table, opReplicas); err != nil {
+		return err
+	}
+	err := m.deleteStrongLocked(table, replicas, witnesses)
+	if err != nil {
+		m.releaseIfIdle(table)
+	}
+	return err
+}
+
+func (m *Manager) deleteStrongLocked(table string, replicas, witnesses []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	if ts == nil || ts.set.Consistency != ConsistencyStrong {
+		return ddberr.Validationf("GlobalTableWitnessUpdates Delete applies to a global table with MultiRegionConsistency STRONG; table %s is not one", table)
+	}
+	set := ts.set.clone()
+	hasWitness := slices.ContainsFunc(set.Replicas, func(r Replica) bool { return r.Witness })
+	for _, r := range set.Replicas {
+		if r.Status != StatusActive {
+			return ddberr.New(ddberr.KindResourceInUse, "Attempt to change a resource which is still in use: Table is being updated: %s", table)
+		}
+	}
+	for _, r := range replicas {
+		if i := set.find(r); i < 0 || set.Replicas[i].Witness {
+			return ddberr.Validationf("Failed to delete the replica of table %s in region %s: the region has none", table, r)
+		}
+	}
+	for _, w := range witnesses {
+		if i := set.find(w); i < 0 || !set.Replicas[i].Witness {
+			return ddberr.Validationf("Failed to delete the witness of table %s in region %s: the region is not its witness", table, w)
+		}
+	}
+	switch {
+	case len(witnesses) > 0 && len(replicas) == 0:
+		return ddberr.Validationf("You cannot delete a single witness from a MRSC global table - you must delete both a replica and the witness together.")
+	case hasWitness && (len(replicas) != 1 || len(witnesses) != 1):
+		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG and a witness loses its replica and its witness together, in one UpdateTable; got %d replica and %d witness deletions", len(replicas), len(witnesses))
+	case !hasWitness && len(replicas) != 2:
+		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG and three replicas loses two of them together, in one UpdateTable, leaving a single-Region table; got %d replica deletion(s)", len(replicas))
+	case len(replicas) == 2 && replicas[0] == replicas[1]:
+		return ddberr.Validationf("Duplicate region %s in ReplicaUpdates", replicas[0])
+	}
+	set.Replicas = slices.DeleteFunc(set.Replicas, func(r Replica) bool { return r.Witness })
+	for _, r := range replicas {
+		i := set.find(r)
+		set.Replicas[i].Status, set.Replicas[i].By = StatusDeleting, m.opts.Region
+	}
+	if err := m.saveLocked(table, set); err != nil {
+		return err
+	}
+	m.goDeleteInTurn(table, replicas)
+	return nil
+}
+
+// goDeleteInTurn deletes the replicas one after the other (as
+// goCreateInTurn creates them).
+func (m *Manager) goDeleteInTurn(table string, targets []string) {
+	m.group.Go("delete MRSC replicas of "+table, func(ctx context.Context) {
+		for _, target := range targets {
+			m.retry(ctx, "deleting replica", table, target, m.deleteReplica)
+		}
+		m.releaseIfIdle(table)
 	})
 }

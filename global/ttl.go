@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/eddydb/eddy/internal/ddberr"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -28,7 +29,57 @@ import (
 type ttlSync struct {
 	mu    sync.Mutex
 	known map[string]store.TTLSpec // by table: the TTL last seen or applied here
+	begun map[string]int           // by table: changes begun here (BeginTTL) not pushed yet
 	wake  chan struct{}
+}
+
+// BeginTTL runs before UpdateTimeToLive of a table of region: for a global
+// table it takes the table's control lock across regions (ctllock.go), so
+// that a TTL change made while another is being applied to the replicas is
+// refused, as DynamoDB refuses a second change within its interval. done
+// reports whether the change was applied; the lock is released once it has
+// been sent to every replica (or at once when it was not applied).
+func (m *Manager) BeginTTL(ctx context.Context, region, table string) (done func(applied bool), err error) {
+	if region != m.opts.Region || !m.isGlobal(table) {
+		return func(bool) {}, nil
+	}
+	if st, _ := m.strong(table); st != nil {
+		return nil, errStrongTTL(table)
+	}
+	if err := m.lockTable(ctx, table, opTTL); err != nil {
+		return nil, err
+	}
+	m.ttl.mu.Lock()
+	m.ttl.begun[table]++
+	m.ttl.mu.Unlock()
+	m.ctlStart(table)
+	return func(applied bool) {
+		if !applied {
+			m.ttlPushed(table)
+		}
+	}, nil
+}
+
+// ttlPushed ends a change begun here: its push is done (or it was not
+// applied).
+func (m *Manager) ttlPushed(table string) {
+	m.ttl.mu.Lock()
+	n := m.ttl.begun[table]
+	if n > 0 {
+		m.ttl.begun[table] = n - 1
+	}
+	m.ttl.mu.Unlock()
+	if n > 0 {
+		m.ctlDone(table)
+	}
+}
+
+// errStrongTTL refuses Time to Live on an MRSC table: "Global tables
+// configured for multi-Region strong consistency (MRSC) do not support
+// configuring Time To Live (TTL) deletion" (developer guide, "Global
+// tables core concepts", Time To Live). The wording is eddy's.
+func errStrongTTL(table string) error {
+	return ddberr.Validationf("Time to Live is not supported on global tables with MultiRegionConsistency STRONG: table %s", table)
 }
 
 // errTTLSame is returned by the catalog update of a TTL that is already
@@ -39,6 +90,7 @@ var errTTLSame = errors.New("global: TTL unchanged")
 // It runs from Open, once m.group exists.
 func (m *Manager) startTTLSync() {
 	m.ttl.known = map[string]store.TTLSpec{}
+	m.ttl.begun = map[string]int{}
 	m.ttl.wake = make(chan struct{}, 1)
 	for _, name := range m.globalNames() {
 		if t := m.db.TableIn(m.opts.Region, name); t != nil {
@@ -80,6 +132,9 @@ func (m *Manager) watchTTL(ctx context.Context) {
 				m.retry(ctx, "sending the TTL setting", name, "", func(ctx context.Context, table, _ string) error {
 					return m.pushTTL(ctx, table, "")
 				})
+				if ctx.Err() == nil {
+					m.ttlPushed(name)
+				}
 			})
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -312,6 +313,94 @@ func TestReservedConcurrency(t *testing.T) {
 	}
 	if _, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("f")}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoweredReservationKeepsItsSlots: through the SDK, a reservation
+// lowered to 0 or removed while the function runs does not free its
+// running invocation's slot for another function: with the account's 2
+// slots in use, the next Invoke is TooManyRequestsException
+// (ConcurrentInvocationLimitExceeded) until they end, as the account's
+// concurrency is a maximum (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+// eddy ran a third invocation here.
+func TestLoweredReservationKeepsItsSlots(t *testing.T) {
+	db, err := store.Open(store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables := &blockingTables{release: make(chan struct{})}
+	host, err := triggers.New(triggers.Deps{DB: db.KeySpace(store.SpaceFunctions), Tables: tables},
+		triggers.Options{Limits: triggers.Limits{MaxConcurrency: 2, MinUnreservedConcurrency: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(lambdaapi.NewHandler(host))
+	client := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", ""), RetryMaxAttempts: 1})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	defer func() {
+		close(tables.release)
+		wg.Wait()
+		srv.Close()
+		_ = host.Close()
+	}()
+	code := triggerstest.Module{MemoryMin: 1, Imports: []triggerstest.Import{triggerstest.TableCall}, Handle: triggerstest.TableGetItem}.Bytes()
+	for _, n := range []string{"a", "b"} {
+		if _, err := client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(n), Role: aws.String("r"),
+			Code: &types.FunctionCode{ZipFile: code}, Timeout: aws.Int32(60)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("a"), ReservedConcurrentExecutions: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	// invoke returns the Invoke's error once it is answered, or nil once
+	// it runs (waits in its table call with the running ones).
+	invoke := func(name string, running int32) error {
+		t.Helper()
+		done := make(chan error, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name)})
+			done <- err
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			select {
+			case err := <-done:
+				return err
+			default:
+			}
+			if tables.waiting.Load() > running {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Invoke %s neither answered nor running", name)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if err := invoke("a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := invoke("b", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("a"), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	var tm *types.TooManyRequestsException
+	if err := invoke("b", 2); !errors.As(err, &tm) || tm.Reason != types.ThrottleReasonConcurrentInvocationLimitExceeded {
+		t.Fatalf("b with a reserved 0 while a and b run: %v", err)
+	}
+	if _, err := client.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := invoke("b", 2); !errors.As(err, &tm) || tm.Reason != types.ThrottleReasonConcurrentInvocationLimitExceeded {
+		t.Fatalf("b with a's reservation removed while a and b run: %v", err)
 	}
 }
 

@@ -199,6 +199,12 @@ func TestConcurrencyLimits(t *testing.T) {
 	}
 	// InvokeWait (event source mappings) waits instead.
 	invoke("b", true)
+	// The two queued events and the InvokeWait count a throttle each when
+	// they find no slot: wait for all three before anything frees one (the
+	// test counted 6 of 7 when a goroutine got there after the release).
+	waitFor(t, "the queued events and InvokeWait to be throttled", func() bool {
+		return metricSum(t, reg, "eddy_function_throttles_total") == 6
+	})
 	if got := metricSum(t, reg, "eddy_function_async_queued"); got != 2 {
 		t.Fatalf("queued gauge %v", got)
 	}
@@ -224,6 +230,100 @@ func TestConcurrencyLimits(t *testing.T) {
 	// a reserved 0, and the InvokeWait and two queued events that waited.
 	if n := metricSum(t, reg, "eddy_function_throttles_total"); n != 7 {
 		t.Fatalf("throttles: %v", n)
+	}
+}
+
+// TestReservationLoweredWhileRunning: lowering or removing a reservation
+// while the function's invocations run does not free their slots for the
+// other functions: they count against the unreserved concurrency until
+// they end, and no more than MaxConcurrency invocations run at once
+// (Lambda's account concurrency, "the maximum number of concurrent
+// instances": docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+// The limiter counted a reserved function's slots against its reservation
+// only, so with the reservation at 0 or removed they were counted nowhere
+// and a third invocation ran with MaxConcurrency 2 (it let
+// TestConcurrencyLimits' waiting invocations start before the release).
+func TestReservationLoweredWhileRunning(t *testing.T) {
+	tables := newBlockingTables()
+	h, err := triggers.New(triggers.Deps{DB: memDB(t), Tables: tables}, triggers.Options{
+		Limits: triggers.Limits{MaxConcurrency: 2, MinUnreservedConcurrency: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	defer func() {
+		close(tables.release)
+		wg.Wait()
+		_ = h.Close()
+	}()
+	for _, n := range []string{"a", "b", "c"} {
+		if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: n, Code: waiter, Timeout: 60 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.PutFunctionConcurrency("a", 1); err != nil {
+		t.Fatal(err)
+	}
+	// invoke starts an invocation and returns once it is refused (its
+	// error) or runs (nil: it waits in its table call with the others).
+	invoke := func(name string, running int) error {
+		t.Helper()
+		done := make(chan error, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.Invoke(ctx, name, "", nil)
+			done <- err
+		}()
+		err := errors.New("never")
+		waitFor(t, name+" refused or running", func() bool {
+			select {
+			case err = <-done:
+				return true
+			default:
+				w, _ := tables.count()
+				if w > running {
+					err = nil
+					return true
+				}
+				return false
+			}
+		})
+		return err
+	}
+	// a holds its reserved slot, b the unreserved one: both are in use.
+	if err := invoke("a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := invoke("b", 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		what   string
+		change func() error
+		a      string // a's throttle reason after the change
+	}{
+		{"a's reservation lowered to 0", func() error { _, err := h.PutFunctionConcurrency("a", 0); return err }, triggers.ReasonReservedLimit},
+		{"a's reservation removed", func() error { return h.DeleteFunctionConcurrency("a") }, triggers.ReasonConcurrentLimit},
+	} {
+		if err := step.change(); err != nil {
+			t.Fatal(err)
+		}
+		if err := invoke("b", 2); throttleReason(err) != triggers.ReasonConcurrentLimit {
+			t.Fatalf("%s: b while a and b run (MaxConcurrency 2): %v", step.what, err)
+		}
+		if err := invoke("a", 2); throttleReason(err) != step.a {
+			t.Fatalf("%s: a while a and b run (MaxConcurrency 2): %v", step.what, err)
+		}
+	}
+	// A reservation made while the others use every slot takes effect as
+	// they end: c is throttled by the account's limit meanwhile.
+	if _, err := h.PutFunctionConcurrency("c", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := invoke("c", 2); throttleReason(err) != triggers.ReasonConcurrentLimit {
+		t.Fatalf("c reserved 1 while a and b run (MaxConcurrency 2): %v", err)
 	}
 }
 

@@ -83,13 +83,22 @@ func (b *memBudget) give(n uint64) {
 // reserved concurrency does. Waiters (event source mappings, queued Event
 // invocations) block on changed, which is closed and replaced whenever a
 // slot frees or a reservation changes.
+//
+// A reservation can change while the function runs. What a slot is
+// counted against is therefore derived from the counts at each acquire,
+// not fixed when it was taken: a reserved function's slots up to its
+// reservation are its own, every other slot (a function without a
+// reservation, or one whose reservation was lowered or removed while it
+// ran) counts against the unreserved share; and no slot is given while
+// max are held (a reservation raised while the others held more than
+// their new share takes effect as they end).
 type limiter struct {
 	mu       sync.Mutex
 	max      int
 	reserved map[string]int // function → ReservedConcurrentExecutions
 	sumRes   int
 	running  map[string]int // function → invocations holding a slot
-	unres    int            // slots held by functions without a reservation
+	total    int            // slots held, by every function
 	changed  chan struct{}
 	// queued and queuedBytes count Event invocations accepted and not yet
 	// running.
@@ -100,12 +109,21 @@ type limiter struct {
 
 // slot is one acquired invocation slot.
 type slot struct {
-	fn         string
-	unreserved bool
+	fn string
 }
 
 func newLimiter(max int, m *hostMetrics) *limiter {
 	return &limiter{max: max, reserved: map[string]int{}, running: map[string]int{}, changed: make(chan struct{}), m: m}
+}
+
+// unreservedInUseLocked is the slots counted against the unreserved share:
+// all but each reserved function's slots up to its reservation.
+func (l *limiter) unreservedInUseLocked() int {
+	n := l.total
+	for fn, r := range l.reserved {
+		n -= min(l.running[fn], r)
+	}
+	return n
 }
 
 // tryLocked takes a slot for fn, or returns the throttle reason.
@@ -115,13 +133,13 @@ func (l *limiter) tryLocked(fn string) (slot, string) {
 		if l.running[fn] >= r {
 			return s, ReasonReservedLimit
 		}
-	} else {
-		if l.unres >= l.max-l.sumRes {
-			return s, ReasonConcurrentLimit
-		}
-		s.unreserved = true
-		l.unres++
+	} else if l.unreservedInUseLocked() >= l.max-l.sumRes {
+		return s, ReasonConcurrentLimit
 	}
+	if l.total >= l.max {
+		return s, ReasonConcurrentLimit
+	}
+	l.total++
 	l.running[fn]++
 	l.m.running.WithLabelValues(fn).Set(float64(l.running[fn]))
 	return s, ""
@@ -158,9 +176,7 @@ func (l *limiter) acquire(ctx context.Context, fn string, wait bool) (slot, erro
 func (l *limiter) release(s slot) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.unreserved {
-		l.unres--
-	}
+	l.total--
 	if l.running[s.fn]--; l.running[s.fn] <= 0 {
 		delete(l.running, s.fn)
 		l.m.running.DeleteLabelValues(s.fn)

@@ -89,6 +89,8 @@ func serveFlags(opts *server.Options, sinks *sinkFlags) *flag.FlagSet {
 		})
 	fs.IntVar(&opts.Global.StreamReplicas, "global-stream-replicas", 1,
 		"replication factor of the JetStream stream of global tables' changes, in a JetStream cluster (3: no change lost with a NATS server)")
+	fs.DurationVar(&opts.Global.StrongTimeout, "global-strong-timeout", 5*time.Second,
+		"how long an MRSC write or strongly consistent read waits for the JetStream quorum before answering InternalServerError")
 	fs.StringVar(&opts.NATSListen, "nats-listen", "127.0.0.1:0", "where the embedded nats-server listens (port 0: a free port, logged at start)")
 	fs.Func("worker-functions", "comma-separated function names whose event source mappings run on `eddy worker` processes over the relay, not in eddy",
 		func(v string) error {

@@ -161,13 +161,14 @@ func TestServeGlobalRegionsFlag(t *testing.T) {
 	if opts.GlobalRegions != nil {
 		t.Fatalf("default --global-regions %v", opts.GlobalRegions)
 	}
-	if opts.Global.StreamReplicas != 1 {
-		t.Fatalf("default --global-stream-replicas %d", opts.Global.StreamReplicas)
+	if opts.Global.StreamReplicas != 1 || opts.Global.StrongTimeout != 5*time.Second {
+		t.Fatalf("default --global-stream-replicas %d, --global-strong-timeout %v", opts.Global.StreamReplicas, opts.Global.StrongTimeout)
 	}
-	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--global-regions", "us-east-1, us-west-2,,eu-west-1", "--global-stream-replicas", "3"}); err != nil {
+	if err := serveFlags(&opts, new(sinkFlags)).Parse([]string{"--global-regions", "us-east-1, us-west-2,,eu-west-1", "--global-stream-replicas", "3",
+		"--global-strong-timeout", "2s"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(opts.GlobalRegions, " "); got != "us-east-1 us-west-2 eu-west-1" || opts.Global.StreamReplicas != 3 {
-		t.Fatalf("--global-regions: %q, --global-stream-replicas %d", got, opts.Global.StreamReplicas)
+	if got := strings.Join(opts.GlobalRegions, " "); got != "us-east-1 us-west-2 eu-west-1" || opts.Global.StreamReplicas != 3 || opts.Global.StrongTimeout != 2*time.Second {
+		t.Fatalf("--global-regions: %q, --global-stream-replicas %d, --global-strong-timeout %v", got, opts.Global.StreamReplicas, opts.Global.StrongTimeout)
 	}
 }

@@ -28,7 +28,7 @@ import (
 // go test ./global/e2e -run '^$' -bench Replication -benchtime 500x
 func BenchmarkReplication(b *testing.B) {
 	var p *proxy
-	c := startCluster(b, nil, nil, func(url string) string { p = startProxy(b, url); return p.url() })
+	c := startCluster(b, nil, nil, func(url string) string { p = startProxy(b, url); return p.URL() })
 	c.setup()
 	ctx := context.Background()
 	b.ResetTimer()
@@ -66,7 +66,7 @@ func BenchmarkReplication(b *testing.B) {
 	b.ReportMetric(slices.Max(p99), "lag-p99-ms")
 
 	// Catch-up after a partition.
-	p.setCut(true)
+	p.SetCut(true)
 	const n = 5000
 	var cwg sync.WaitGroup
 	for g := range 8 {
@@ -86,7 +86,7 @@ func BenchmarkReplication(b *testing.B) {
 	cwg.Wait()
 	before := len(c.items(2))
 	start := time.Now()
-	p.setCut(false)
+	p.SetCut(false)
 	eddytest.WaitFor(b, "catch-up", 2*time.Minute, func() bool { return len(c.items(2)) == before+n })
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "catchup-changes/s")
 }

@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -100,6 +98,12 @@ type cluster struct {
 // startCluster starts three regions on one nats-server; urls, when
 // given, are the NATS URLs of each region (a proxy in front of it).
 func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
+	return startClusterWith(t, nil, urls...)
+}
+
+// startClusterWith is startCluster with each region's global.Options
+// tuned by tune (when set).
+func startClusterWith(t testing.TB, tune func(*global.Options), urls ...func(nats string) string) *cluster {
 	ns := natstest.Start(t)
 	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
 	for i, r := range regions {
@@ -107,70 +111,20 @@ func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
 		if i < len(urls) && urls[i] != nil {
 			url = urls[i](url)
 		}
+		o := global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, OnLocalWrite: c.h.add}
+		if tune != nil {
+			tune(&o)
+		}
 		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: os.Getenv("EDDY_BENCH_SYNC") == "",
-			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r),
-			Global: global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, OnLocalWrite: c.h.add}}))
+			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r), Global: o}))
 	}
 	return c
 }
 
-// proxy forwards TCP connections to a NATS server until cut: then it
-// closes every connection and refuses new ones, until restored.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cut    bool
-	conns  []net.Conn
-}
+// proxy cuts a region's link to NATS (natstest.Proxy).
+type proxy = natstest.Proxy
 
-func startProxy(t testing.TB, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: strings.TrimPrefix(target, "nats://")}
-	t.Cleanup(func() { ln.Close(); p.setCut(true) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.cut {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) url() string { return "nats://" + p.ln.Addr().String() }
-
-func (p *proxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
-	if cut {
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.conns = nil
-	}
-}
+func startProxy(t testing.TB, target string) *proxy { return natstest.StartProxy(t, target) }
 
 func (c *cluster) describe(i int) *types.TableDescription {
 	c.t.Helper()
@@ -407,14 +361,23 @@ func TestGlobalTableConverges(t *testing.T) {
 func (c *cluster) deleteTable(i int) {
 	c.t.Helper()
 	ctx := context.Background()
-	if _, err := c.srvs[i].DDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("glob.t")}); err != nil {
+	// The change before (from another region) holds the table's control
+	// lock until it is done everywhere, released just after: DynamoDB's
+	// ResourceInUseException until then.
+	var err error
+	eddytest.WaitFor(c.t, "DeleteTable accepted", 20*time.Second, func() bool {
+		_, err = c.srvs[i].DDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("glob.t")})
+		var riu *types.ResourceInUseException
+		return !errors.As(err, &riu)
+	})
+	if err != nil {
 		c.t.Fatal(err)
 	}
 	eddytest.WaitFor(c.t, regions[0]+" to be global no more", 20*time.Second, func() bool {
 		d := c.describe(0)
 		return d.GlobalTableVersion == nil && d.Replicas == nil
 	})
-	_, err := c.srvs[i].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
+	_, err = c.srvs[i].DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("glob.t"),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
 		BillingMode:          types.BillingModePayPerRequest})
@@ -583,15 +546,15 @@ func TestGlobalTableLinkCut(t *testing.T) {
 		t.Skip("-short (the race run): TestGlobalTableConverges and TestGlobalTableRegionRestart cover the same code")
 	}
 	var p *proxy
-	c := startCluster(t, nil, nil, func(url string) string { p = startProxy(t, url); return p.url() })
+	c := startCluster(t, nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
 	c.setup()
 	c.writes([]int{0, 1, 2}, 30, 5)
-	p.setCut(true)
+	p.SetCut(true)
 	c.writes([]int{0, 1, 2}, 40, 6) // region 2 writes locally while cut off
 	if len(c.items(2)) == 0 {
 		t.Fatal("the cut-off region serves nothing")
 	}
-	p.setCut(false)
+	p.SetCut(false)
 	c.writes([]int{0, 1, 2}, 30, 7)
 	c.converge()
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/linearize"
 	"github.com/eddydb/eddy/internal/natstest"
 	"github.com/eddydb/eddy/internal/server"
 )
@@ -38,12 +39,14 @@ import (
 // each region's BeforeStrongPublish.
 func strongCluster(t testing.TB, hook func(region int) func(string, attr.Item), urls ...func(nats string) string) *cluster {
 	ns := natstest.Start(t)
-	return strongClusterOn(t, hook, 1, func(i int) string {
+	c := strongClusterOn(t, hook, 1, func(i int) string {
 		if i < len(urls) && urls[i] != nil {
 			return urls[i](ns.ClientURL())
 		}
 		return ns.ClientURL()
 	})
+	c.nats = ns.ClientURL()
+	return c
 }
 
 // strongClusterOn starts the three regions, region i on NATS URL url(i),
@@ -410,7 +413,7 @@ func TestStrongConsistency(t *testing.T) {
 // back.
 func TestStrongQuorumLost(t *testing.T) {
 	var p *proxy
-	c := strongCluster(t, nil, nil, nil, func(url string) string { p = startProxy(t, url); return p.url() })
+	c := strongCluster(t, nil, nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
 	ctx := context.Background()
 	c.createStrong()
 	key := map[string]types.AttributeValue{"pk": s("a")}
@@ -420,7 +423,7 @@ func TestStrongQuorumLost(t *testing.T) {
 	if _, err := c.srvs[2].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: key, ConsistentRead: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	p.setCut(true)
+	p.SetCut(true)
 	_, err := c.srvs[2].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s("b")}})
 	if apiCode(err) != "InternalServerError" || httpStatus(err) != 500 {
 		t.Errorf("a write in the cut-off region: %v, want InternalServerError (500)", err)
@@ -470,7 +473,7 @@ func TestStrongQuorumLost(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	p.setCut(false)
+	p.SetCut(false)
 	eddytest.WaitFor(t, "the cut-off region to serve strongly consistent reads again", 30*time.Second, func() bool {
 		out, err := c.srvs[2].DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: key, ConsistentRead: aws.Bool(true)})
 		return err == nil && out.Item["v"].(*types.AttributeValueMemberS).Value == "2"
@@ -481,72 +484,14 @@ func TestStrongQuorumLost(t *testing.T) {
 	}
 }
 
-// The linearizability model: one register per key, holding a string
-// ("" when the item is absent). Operations:
-//
-//	read          output: the value a strongly consistent GetItem returned
-//	write v       PutItem; output ok
-//	cas from→to   PutItem with ConditionExpression v = :from
-//	              (attribute_not_exists(pk) when from is ""); output ok or
-//	              ConditionalCheckFailed
-//
-// An operation answered ReplicatedWriteConflictException or
-// ConditionalCheckFailed had no effect (DynamoDB's contract, and eddy's:
-// nothing was stored); a read that failed is left out. A write whose
-// outcome is unknown (InternalServerError, a connection cut by the region's
-// death) may or may not have happened: its return is set to the end of
-// time, so the checker may linearize it anywhere after its call, or
-// last (where no read sees it).
-type regInput struct {
-	key      string
-	op       string // read, write, cas
-	from, to string
-}
+// The linearizability model is internal/linearize's (shared with
+// cmd/eddy's process tests): one register per key.
+type (
+	regInput  = linearize.Input
+	regOutput = linearize.Output
+)
 
-type regOutput struct {
-	value   string
-	ok      bool
-	unknown bool
-}
-
-var registerModel = porcupine.Model{
-	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
-		by := map[string][]porcupine.Operation{}
-		for _, o := range h {
-			k := o.Input.(regInput).key
-			by[k] = append(by[k], o)
-		}
-		var out [][]porcupine.Operation
-		for _, ops := range by {
-			out = append(out, ops)
-		}
-		return out
-	},
-	Init: func() any { return "" },
-	Step: func(state, input, output any) (bool, any) {
-		st, in, out := state.(string), input.(regInput), output.(regOutput)
-		switch in.op {
-		case "read":
-			return out.value == st, st
-		case "write":
-			return true, in.to
-		default: // cas
-			if out.unknown {
-				if st == in.from {
-					return true, in.to
-				}
-				return true, st
-			}
-			if out.ok {
-				return st == in.from, in.to
-			}
-			return st != in.from, st
-		}
-	},
-	DescribeOperation: func(input, output any) string {
-		return fmt.Sprintf("%+v → %+v", input, output)
-	},
-}
+var registerModel = linearize.Register
 
 // TestStrongLinearizable: concurrent conditional writes, blind writes and
 // strongly consistent reads on four keys from two clients in each of the
@@ -621,48 +566,48 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 					}
 					key := "k" + strconv.Itoa(rnd.IntN(4))
 					val := fmt.Sprintf("c%d-%d", client, j)
-					in := regInput{key: key}
+					in := regInput{Key: key}
 					ddb := ddbOf(i)
 					call := now()
 					var out regOutput
 					var err error
 					switch r := rnd.IntN(10); {
 					case r < 4:
-						in.op = "read"
+						in.Op = "read"
 						var got *dynamodb.GetItemOutput
 						got, err = ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s(key)}, ConsistentRead: aws.Bool(true)})
 						if err == nil {
 							if v, ok := got.Item["v"].(*types.AttributeValueMemberS); ok {
-								out.value = v.Value
+								out.Value = v.Value
 							}
 						}
 					case r < 6:
-						in.op, in.to = "write", val
+						in.Op, in.To = "write", val
 						_, err = ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s(key), "v": s(val)}})
-						out.ok = err == nil
+						out.OK = err == nil
 					default:
 						// The expected value: what this client last read of
 						// the key, or a guess.
-						in.op, in.to = "cas", val
+						in.Op, in.To = "cas", val
 						if rnd.IntN(3) > 0 {
 							mu.Lock()
 							for k := len(hist) - 1; k >= 0; k-- {
-								if h := hist[k]; h.Input.(regInput).key == key && h.Input.(regInput).op == "read" {
-									in.from = h.Output.(regOutput).value
+								if h := hist[k]; h.Input.(regInput).Key == key && h.Input.(regInput).Op == "read" {
+									in.From = h.Output.(regOutput).Value
 									break
 								}
 							}
 							mu.Unlock()
 						}
 						pin := &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s(key), "v": s(val)}}
-						if in.from == "" {
+						if in.From == "" {
 							pin.ConditionExpression = aws.String("attribute_not_exists(pk)")
 						} else {
 							pin.ConditionExpression = aws.String("v = :from")
-							pin.ExpressionAttributeValues = map[string]types.AttributeValue{":from": s(in.from)}
+							pin.ExpressionAttributeValues = map[string]types.AttributeValue{":from": s(in.From)}
 						}
 						_, err = ddb.PutItem(ctx, pin)
-						out.ok = err == nil
+						out.OK = err == nil
 						var ccf *types.ConditionalCheckFailedException
 						if errors.As(err, &ccf) {
 							err = nil
@@ -676,10 +621,10 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 						conflicts++
 						mu.Unlock()
 						continue // no effect
-					case err != nil && in.op == "read":
+					case err != nil && in.Op == "read":
 						continue
 					case err != nil:
-						out.unknown, ret = true, 1<<62
+						out.Unknown, ret = true, linearize.Never
 						mu.Lock()
 						unknown++
 						mu.Unlock()
@@ -795,4 +740,15 @@ func TestStrongWitness(t *testing.T) {
 	if err != nil || out.Item["v"] == nil || out.Item["v"].(*types.AttributeValueMemberS).Value != "1" {
 		t.Errorf("a strongly consistent read in the other replica: %v, %v", out, err)
 	}
+	// Deleting: the replica and the witness go together (API reference,
+	// DeleteGlobalTableWitnessGroupMemberAction), leaving a single-Region
+	// table; neither alone.
+	wantValidation(t, "the witness deleted alone", c.deleteUpdate(0, nil, []string{regions[2]}),
+		"You cannot delete a single witness from a MRSC global table - you must delete both a replica and the witness together.")
+	wantValidation(t, "the replica deleted without the witness", c.deleteUpdate(0, []string{regions[1]}, nil),
+		"A global table with MultiRegionConsistency STRONG and a witness loses its replica and its witness together, in one UpdateTable; got 1 replica and 0 witness deletions")
+	if err := c.deleteUpdate(0, []string{regions[1]}, []string{regions[2]}); err != nil {
+		t.Fatal(err)
+	}
+	c.singleRegion(0, 1)
 }

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/eddydb/eddy/internal/eddytest"
 )
@@ -23,8 +25,16 @@ func TestGlobalTableTTL(t *testing.T) {
 	c.createTable()
 	setTTL := func(i int, enabled bool, name string) {
 		t.Helper()
-		_, err := c.srvs[i].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(enabled), AttributeName: aws.String(name)}})
+		// The previous change holds the table's control lock until every
+		// replica applied it (ctllock.go): until then DynamoDB's answer to a
+		// second change, which the test waits out.
+		var err error
+		eddytest.WaitFor(t, regions[i]+": UpdateTimeToLive accepted", 20*time.Second, func() bool {
+			_, err = c.srvs[i].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
+				TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(enabled), AttributeName: aws.String(name)}})
+			var ae smithy.APIError
+			return !errors.As(err, &ae) || ae.ErrorMessage() != "Time to live has been modified multiple times within a fixed interval"
+		})
 		if err != nil {
 			t.Fatalf("%s: UpdateTimeToLive: %v", regions[i], err)
 		}

@@ -3,10 +3,14 @@ package server
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eddydb/eddy/api"
 	"github.com/eddydb/eddy/attr"
@@ -34,6 +38,16 @@ func (s *Server) openGlobal(sub func(string) *slog.Logger) error {
 			s.cwm.Set(cwmetrics.Key{Region: origin, Metric: cwmetrics.ReplicationLatency, Table: table, Receiving: s.opts.Region},
 				float64(lat.Microseconds())/1000)
 		}
+	}
+	// Gaps repaired by a re-backfill (a region behind the stream's retention).
+	resyncs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eddy_global_resyncs_total",
+		Help: "Gaps found by a global table's consumer (changes of the origin region trimmed from the stream before they were applied here), each repaired by a re-backfill from the origin."},
+		[]string{"table", "origin"})
+	s.metrics.MustRegister(resyncs)
+	if next := o.OnResync; next != nil {
+		o.OnResync = func(table, origin string) { resyncs.WithLabelValues(table, origin).Inc(); next(table, origin) }
+	} else {
+		o.OnResync = func(table, origin string) { resyncs.WithLabelValues(table, origin).Inc() }
 	}
 	o.Call = func(ctx context.Context, region, op string, req []byte) ([]byte, error) {
 		return s.api.CallIn(ctx, region, op, req, "")
@@ -91,10 +105,14 @@ func globalDeps(opts Options, g *globalTables) api.GlobalTables {
 
 // globalHandler serves GET /eddy/global/tables/NAME: the table's replicas,
 // their status and the replication lag from each other region
-// (global.Status; eddy tables replicas NAME).
+// (global.Status; eddy tables replicas NAME); and GET
+// /eddy/global/tables/NAME/items?key=KEY, KEY an item's key in DynamoDB
+// JSON: the item with the identity of its last write in this region
+// (global.ItemState: under MREC the winning timestamp and region).
 func (s *Server) globalHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/eddy/global/tables/")
+		name, items := strings.CutSuffix(name, "/items") // table names hold no '/'
 		if r.Method != http.MethodGet {
 			jsonhttp.Error(w, http.StatusMethodNotAllowed, "method not allowed")
 			return
@@ -107,6 +125,10 @@ func (s *Server) globalHandler() http.Handler {
 		// the server's region; a request signed for another finds none.
 		sc, _ := arn.ParseScope(r) // an unreadable scope was refused before the mux
 		region := cmp.Or(sc.Region, s.opts.Region)
+		if items && region == s.opts.Region {
+			s.globalItem(w, r, name)
+			return
+		}
 		st, ok := s.global.m.Status(name)
 		if !ok || region != s.opts.Region {
 			jsonhttp.Error(w, http.StatusNotFound, "table "+name+" is not a global table in region "+region)
@@ -114,6 +136,27 @@ func (s *Server) globalHandler() http.Handler {
 		}
 		jsonhttp.Write(w, http.StatusOK, st)
 	})
+}
+
+// globalItem answers GET /eddy/global/tables/NAME/items?key=KEY.
+func (s *Server) globalItem(w http.ResponseWriter, r *http.Request, name string) {
+	var key attr.Item
+	if err := json.Unmarshal([]byte(r.URL.Query().Get("key")), &key); err != nil || len(key) == 0 {
+		jsonhttp.Error(w, http.StatusBadRequest, `key: an item's key in DynamoDB JSON, such as {"pk":{"S":"a"}}`)
+		return
+	}
+	st, err := s.global.m.Item(r.Context(), name, key)
+	switch {
+	case errors.Is(err, global.ErrNotGlobal):
+		jsonhttp.Error(w, http.StatusNotFound, "table "+name+" is not a global table in region "+s.opts.Region)
+	case errors.Is(err, global.ErrBadKey):
+		jsonhttp.Error(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		// The caller gets the failure (a store error, logged by the store).
+		jsonhttp.Error(w, http.StatusInternalServerError, err.Error())
+	default:
+		jsonhttp.Write(w, http.StatusOK, st)
+	}
 }
 
 // The MRSC side of api.StrongTables.
@@ -134,6 +177,24 @@ func (g *globalTables) ReadBarrier(ctx context.Context, region, table string, t 
 
 func (g *globalTables) CreateStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
 	return g.m.CreateStrong(ctx, region, table, replicas, witnesses)
+}
+
+func (g *globalTables) BeginTTL(ctx context.Context, region, table string) (func(bool), error) {
+	if g.m == nil {
+		return func(bool) {}, nil
+	}
+	return g.m.BeginTTL(ctx, region, table)
+}
+
+func (g *globalTables) BeginDeleteTable(ctx context.Context, region, table string) (func(bool), error) {
+	if g.m == nil {
+		return func(bool) {}, nil
+	}
+	return g.m.BeginDeleteTable(ctx, region, table)
+}
+
+func (g *globalTables) DeleteStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
+	return g.m.DeleteStrong(ctx, region, table, replicas, witnesses)
 }
 
 func (g *globalTables) Witnesses(region, table string) []api.Replica {

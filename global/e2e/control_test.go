@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/eddydb/eddy/global"
+	"github.com/eddydb/eddy/internal/eddytest"
+)
+
+// TestGlobalControlSerialized: control-plane changes of a global table are
+// serialized across its regions through JetStream (a key per table in the
+// EDDY_GLOBAL_CTL key-value bucket, created only if absent). While region 0
+// creates a replica that cannot finish (its region is down), region 1,
+// which does not see that change, is refused a replica change, a TTL
+// change and a DeleteTable of its replica with ResourceInUseException;
+// once the creation ends it may. While
+// region 1's TTL change is being sent to a replica that is down, a TTL
+// change in region 0 gets DynamoDB's answer to a second change within its
+// interval, ValidationException "Time to live has been modified multiple
+// times within a fixed interval"; once sent, region 0's goes through and
+// every replica ends with it.
+func TestGlobalControlSerialized(t *testing.T) {
+	// A refusal waits ControlLockWait for the key first: short here.
+	c := startClusterWith(t, func(o *global.Options) { o.ControlLockWait = 200 * time.Millisecond })
+	ctx := context.Background()
+	c.createTable()
+	c.addReplica(regions[1])
+	c.srvs[2].Stop()
+	_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Region 1 still sees two ACTIVE replicas.
+	if d := c.describe(1); d.TableStatus != types.TableStatusActive || len(d.Replicas) != 1 {
+		t.Fatalf("%s sees %s, %+v", regions[1], d.TableStatus, d.Replicas)
+	}
+	inUse := "Attempt to change a resource which is still in use: Table is being updated: glob.t"
+	_, err = c.srvs[1].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	wantError(t, "a replica change in another region meanwhile", err, "ResourceInUseException", inUse)
+	ttl := func(i int, attr string) error {
+		_, err := c.srvs[i].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String(attr)}})
+		return err
+	}
+	wantError(t, "a TTL change in another region meanwhile", ttl(1, "exp"), "ResourceInUseException", inUse)
+	_, err = c.srvs[1].DDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("glob.t")})
+	wantError(t, "a DeleteTable of a replica meanwhile", err, "ResourceInUseException", inUse)
+	if d := c.describe(1); d.Replicas[0].ReplicaStatus != types.ReplicaStatusActive {
+		t.Errorf("the refused changes left %+v", d.Replicas)
+	}
+	c.srvs[2].Restart()
+	eddytest.WaitFor(t, "the replica creation to end", 30*time.Second, func() bool {
+		d := c.describe(0)
+		return d.TableStatus == types.TableStatusActive && len(d.Replicas) == 2
+	})
+	// The lock is released after the creation (asynchronously): region 1's
+	// TTL change goes through once it is.
+	eddytest.WaitFor(t, regions[1]+"'s TTL change accepted", 20*time.Second, func() bool { return ttl(1, "exp") == nil })
+	eddytest.WaitFor(t, "the TTL in every region", 20*time.Second, func() bool {
+		for i := range c.srvs {
+			out, err := c.srvs[i].DDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("glob.t")})
+			if err != nil || aws.ToString(out.TimeToLiveDescription.AttributeName) != "exp" {
+				return false
+			}
+		}
+		return true
+	})
+	// Region 1 disables it while region 2 is down: the change waits to be
+	// sent there, holding the lock.
+	c.srvs[2].Stop()
+	eddytest.WaitFor(t, regions[1]+"'s second TTL change accepted", 20*time.Second, func() bool {
+		_, err := c.srvs[1].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(false), AttributeName: aws.String("exp")}})
+		return err == nil
+	})
+	eddytest.WaitFor(t, regions[0]+" to get the change", 20*time.Second, func() bool {
+		out, err := c.srvs[0].DDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("glob.t")})
+		return err == nil && out.TimeToLiveDescription.TimeToLiveStatus == types.TimeToLiveStatusDisabled
+	})
+	wantError(t, "a TTL change while another is being sent", ttl(0, "expires"), "ValidationException",
+		"Time to live has been modified multiple times within a fixed interval")
+	_, err = c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Delete: &types.DeleteReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	wantError(t, "a replica change while a TTL change is being sent", err, "ResourceInUseException", inUse)
+	c.srvs[2].Restart()
+	eddytest.WaitFor(t, regions[0]+"'s TTL change accepted", 30*time.Second, func() bool { return ttl(0, "expires") == nil })
+	eddytest.WaitFor(t, "the last TTL in every region", 20*time.Second, func() bool {
+		for i := range c.srvs {
+			out, err := c.srvs[i].DDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("glob.t")})
+			if err != nil || aws.ToString(out.TimeToLiveDescription.AttributeName) != "expires" || out.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func wantError(t *testing.T, what string, err error, code, msg string) {
+	t.Helper()
+	var ae smithy.APIError
+	switch {
+	case !errors.As(err, &ae) || ae.ErrorCode() != code:
+		t.Errorf("%s: %v, want %s", what, err, code)
+	case ae.ErrorMessage() != msg:
+		t.Errorf("%s: message %q, want %q", what, ae.ErrorMessage(), msg)
+	}
+}

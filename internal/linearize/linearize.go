@@ -1,0 +1,82 @@
+// Package linearize holds the linearizability model the MRSC tests check
+// their histories against with porcupine (global/e2e in process, cmd/eddy
+// across processes): one register per key. Test helper only.
+package linearize
+
+import (
+	"fmt"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// The model: one register per key, holding a string ("" when the item is
+// absent). Operations:
+//
+//	read          output: the value a strongly consistent GetItem returned
+//	write v       PutItem; output ok
+//	cas from→to   PutItem with ConditionExpression v = :from
+//	              (attribute_not_exists(pk) when from is ""); output ok or
+//	              ConditionalCheckFailed
+//
+// An operation answered ReplicatedWriteConflictException or
+// ConditionalCheckFailed had no effect (DynamoDB's contract, and eddy's:
+// nothing was stored); a read that failed is left out. A write whose
+// outcome is unknown (InternalServerError, a connection cut by the region's
+// death) may or may not have happened: its return is set to the end of
+// time (Never), so the checker may linearize it anywhere after its call, or
+// last (where no read sees it).
+type Input struct {
+	Key      string
+	Op       string // read, write, cas
+	From, To string
+}
+
+// Output is an operation's answer.
+type Output struct {
+	Value   string // read
+	OK      bool   // write, cas: applied
+	Unknown bool   // write, cas: no answer (its Return is Never)
+}
+
+// Never is the Return of an operation whose outcome is unknown.
+const Never = int64(1) << 62
+
+// Register is the model.
+var Register = porcupine.Model{
+	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
+		by := map[string][]porcupine.Operation{}
+		for _, o := range h {
+			k := o.Input.(Input).Key
+			by[k] = append(by[k], o)
+		}
+		var out [][]porcupine.Operation
+		for _, ops := range by {
+			out = append(out, ops)
+		}
+		return out
+	},
+	Init: func() any { return "" },
+	Step: func(state, input, output any) (bool, any) {
+		st, in, out := state.(string), input.(Input), output.(Output)
+		switch in.Op {
+		case "read":
+			return out.Value == st, st
+		case "write":
+			return true, in.To
+		default: // cas
+			if out.Unknown {
+				if st == in.From {
+					return true, in.To
+				}
+				return true, st
+			}
+			if out.OK {
+				return st == in.From, in.To
+			}
+			return st != in.From, st
+		}
+	},
+	DescribeOperation: func(input, output any) string {
+		return fmt.Sprintf("%+v → %+v", input, output)
+	},
+}
