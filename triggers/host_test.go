@@ -13,6 +13,7 @@ import (
 
 	"github.com/eddydb/eddy/store"
 	"github.com/eddydb/eddy/triggers"
+	"github.com/eddydb/eddy/triggers/guest"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
@@ -294,6 +295,49 @@ func TestCallMany(t *testing.T) {
 		}
 		if string(res.Payload) != tc.want || !slices.Equal(tables.calls, tc.calls) || len(sinks.docs) != tc.docs {
 			t.Errorf("%s:\n got %s, calls %q, docs %q\nwant %s, calls %q", tc.req, res.Payload, tables.calls, sinks.docs, tc.want, tc.calls)
+		}
+	}
+}
+
+// TestReusedStreamInGuest: guest.HandleStreamReused, which decodes each
+// event into the previous invocation's records and maps, gives a handler
+// what encoding/json makes of every event, invocation after invocation on
+// one instance: attributes the previous record had and this one lacks are
+// gone, absent images are nil, batches grow and shrink.
+func TestReusedStreamInGuest(t *testing.T) {
+	h := newHost(t, triggers.Deps{})
+	ctx := context.Background()
+	if _, err := h.CreateFunction(ctx, triggers.FunctionSpec{Name: "typed", Code: guestCode(t, "decode"), Handler: "echotyped"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := func(seq, newImg, oldImg string) string {
+		s := `{"eventID":"` + seq + `","eventName":"MODIFY","dynamodb":{"SequenceNumber":"` + seq + `","SizeBytes":10,"Keys":{"pk":{"S":"k` + seq + `"}}`
+		if newImg != "" {
+			s += `,"NewImage":` + newImg
+		}
+		if oldImg != "" {
+			s += `,"OldImage":` + oldImg
+		}
+		return s + `}}`
+	}
+	events := []string{
+		`{"Records":[` + rec("1", `{"pk":{"S":"k1"},"v":{"N":"1"},"x":{"S":"gone later"}}`, `{"pk":{"S":"k1"}}`) + `,` +
+			rec("2", `{"pk":{"S":"k2"},"m":{"M":{"k":{"BOOL":true}}}}`, "") + `]}`,
+		`{"Records":[` + rec("3", `{"pk":{"S":"k3"},"v":{"N":"2"}}`, "") + `,` + rec("4", `{"pk":{"S":"k4"},"y":{"SS":["p","q"]}}`, `{"v":{"N":"9"}}`) + `,` +
+			rec("5", `{"pk":{"S":"k5"}}`, `{"pk":{"S":"k5"}}`) + `]}`,
+		`{"Records":[` + rec("6", "", `{"pk":{"S":"k6"},"v":{"N":"3"}}`) + `]}`,
+	}
+	for i, e := range events {
+		res, err := h.Invoke(ctx, "typed", "", []byte(e))
+		if err != nil || res.FunctionError != "" {
+			t.Fatalf("event %d: %v %s", i, err, res.Payload)
+		}
+		var want guest.StreamEvent
+		if err := json.Unmarshal([]byte(e), &want); err != nil {
+			t.Fatal(err)
+		}
+		if w, _ := json.Marshal(want.Records); string(res.Payload) != string(w) {
+			t.Errorf("event %d:\n got %s\nwant %s", i, res.Payload, w)
 		}
 	}
 }

@@ -3,11 +3,13 @@
 // nothing. "handle" decodes every record into typed values
 // (guest.HandleStream), "reused" too into the previous invocation's
 // (guest.HandleStreamReused); "lazy" reads only those members (guest.Event).
-// "echo" answers what it read of every record, for the host's tests;
+// "echo" answers what it read of every record, and "echotyped" its
+// records as "reused" decodes them, for the host's tests;
 // "scan" reads the event and nothing of its records.
 package main
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/eddydb/eddy/triggers/guest"
@@ -35,6 +37,25 @@ func lazy(ev *guest.Event) (*guest.BatchResponse, error) {
 var lazyHandler = guest.RecordsHandler(lazy)
 
 var reusedHandler = guest.ReusedStreamHandler(typed)
+
+// echotyped answers its event's records as HandleStreamReused decoded
+// them (JSON), for the host's tests.
+var (
+	typedOut  []byte
+	echoTyped = guest.ReusedStreamHandler(func(ev *guest.StreamEvent) (*guest.BatchResponse, error) {
+		var err error
+		typedOut, err = json.Marshal(ev.Records)
+		return nil, err
+	})
+)
+
+//go:wasmexport echotyped
+func echoTypedExport() int32 {
+	return guest.RunRecords(func(p []byte) ([]byte, error) {
+		_, err := echoTyped(p)
+		return typedOut, err
+	})
+}
 
 //go:wasmexport reused
 func reusedExport() int32 { return guest.RunRecords(reusedHandler) }
