@@ -537,7 +537,7 @@
 // each). JSON decoding is not the limit (the host indexes the event once,
 // natively), so no binary event encoding was built.
 //
-// Round five (issue 18), 23:38-00:10 UTC: the typed decode (HandleStream:
+// Round five (issue 18), 23:38-00:18 UTC: the typed decode (HandleStream:
 // every record into a StreamEvent, maps of AttributeValue per image) cost
 // 20-24 µs per record with the guard against 7-11 for the lazy one. Where
 // its extra ~14 µs went, by removing one step at a time (triggers'
@@ -575,10 +575,16 @@
 // live heap is over half its MemorySize collects instead of running out
 // of memory (guest/gc_wasip1.go, TestHostMemorySizeEnv).
 //
-// BenchmarkInvokeDecode, orders, guard, "handle", the code before this
-// round (04f8e24) and after (the decode guest's "handle" then used
-// HandleStreamReused), interleaved, 23:55-23:56 UTC, load 6.5-6.8: 17.8,
-// 19.1, 18.6, 17.3 µs per record before; 12.4, 12.6, 12.3, 12.4 after.
+// BenchmarkInvokeDecode, orders, guard, the code before this round
+// (04f8e24) and after, interleaved: at 23:55-23:56 UTC (load 6.5-6.8;
+// the decode guest's "handle" then used HandleStreamReused, with GOGC
+// 400) 17.8, 19.1, 18.6, 17.3 µs per record before, 12.4, 12.6, 12.3,
+// 12.4 after; as committed, 00:16:57-00:18:13 UTC (load 1.1-1.3),
+// HandleStream before 18.3, 21.0, 17.0, 17.2, 16.7, after 21.3, 20.0,
+// 17.4, 16.8, 16.4, HandleStreamReused 16.0, 13.4, 12.9, 12.9, 13.2
+// (lazy 5.4-5.7); on streamEvent's larger MODIFY records HandleStream
+// 41.4 and 45.1 before, 38.7 and 42.2 after, HandleStreamReused 33.2 and
+// 29.8.
 // This bench, 20,000 records, the tree switched between runs so each ran
 // its own guest; CPU µs/record (records/s). On a quiet machine, 00:05:50-
 // 00:06:49 UTC, load 0.7-1.2, the drains got 1.7-1.95 cores:
