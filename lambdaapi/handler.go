@@ -308,6 +308,12 @@ func (h *handler) createFunction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalidParam("eddy accepts code only as Code.ZipFile"))
 		return
 	}
+	if in.Environment != nil {
+		if err := checkReservedEnv(in.Environment.Variables); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
 	code, err := unpackCode(in.Code.ZipFile, h.host.Options().MaxCodeSize)
 	if err != nil {
 		writeError(w, err)
@@ -538,6 +544,10 @@ func (h *handler) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 		u.Timeout = &d
 	}
 	if in.Environment != nil {
+		if err := checkReservedEnv(in.Environment.Variables); err != nil {
+			writeError(w, err)
+			return
+		}
 		u.Environment = in.Environment.Variables
 		if u.Environment == nil {
 			u.Environment = map[string]string{}

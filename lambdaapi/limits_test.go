@@ -67,6 +67,33 @@ func TestTimeoutOutOfRange(t *testing.T) {
 		"1 validation error detected: Value '18446744075' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900")
 }
 
+// TestReservedEnvironmentKeys: CreateFunction and
+// UpdateFunctionConfiguration refuse Lambda's reserved environment keys
+// with its InvalidParameterValueException (the recorded text; eddy lists
+// the keys sorted) and store nothing; TZ and other keys are accepted.
+func TestReservedEnvironmentKeys(t *testing.T) {
+	e := newEnv(t)
+	const msg = "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: "
+	r := e.raw(t, http.MethodPost, "", map[string]any{"FunctionName": "f", "Role": "r",
+		"Environment": map[string]any{"Variables": map[string]string{"AWS_REGION": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_ACCESS_KEY_ID": "z", "MINE": "1"}},
+		"Code":        map[string]any{"ZipFile": tinyCode()}})
+	wantErr(t, "CreateFunction", r, http.StatusBadRequest, "InvalidParameterValueException", msg+"AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY")
+	if r := e.raw(t, http.MethodGet, "/f", nil); r.status != http.StatusNotFound {
+		t.Fatalf("the refused function exists: %d %s", r.status, r.raw)
+	}
+	if r := e.raw(t, http.MethodPost, "", map[string]any{"FunctionName": "f", "Role": "r",
+		"Environment": map[string]any{"Variables": map[string]string{"TZ": "UTC", "MINE": "1"}},
+		"Code":        map[string]any{"ZipFile": tinyCode()}}); r.status != http.StatusCreated {
+		t.Fatalf("TZ and MINE: %d %s", r.status, r.raw)
+	}
+	r = e.raw(t, http.MethodPut, "/f/configuration", map[string]any{"Environment": map[string]any{"Variables": map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "4096"}}})
+	wantErr(t, "UpdateFunctionConfiguration", r, http.StatusBadRequest, "InvalidParameterValueException", msg+"AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+	r = e.raw(t, http.MethodGet, "/f/configuration", nil)
+	if r.status != http.StatusOK || !strings.Contains(r.raw, `"MINE":"1"`) || strings.Contains(r.raw, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE") {
+		t.Fatalf("after the refused update: %d %s", r.status, r.raw)
+	}
+}
+
 // bombZip is a zip of one entry name whose deflated stream inflates to
 // size bytes of zeros (size a multiple of 1 MiB) without the test
 // compressing them: one sync-flushed MiB of zeros, repeated (its
