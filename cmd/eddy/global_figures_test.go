@@ -75,8 +75,8 @@ func TestGlobalFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReplicas(ctx, t, rs, "mrsc", "")
-	waitStreamCurrent(t, nodes[0].url, "EDDY_GLOBAL_SC")
-	waitStreamCurrent(t, nodes[0].url, "EDDY_GLOBAL")
+	natstest.WaitStreamCurrent(t, nodes[0].url, "EDDY_GLOBAL_SC", time.Minute)
+	natstest.WaitStreamCurrent(t, nodes[0].url, "EDDY_GLOBAL", time.Minute)
 
 	// 1. PutItem latency in region 0, the three tables interleaved, each
 	// iteration starting with the next (what one write leaves to do in the

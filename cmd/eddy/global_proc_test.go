@@ -659,32 +659,6 @@ func (n *natsNode) kill(t *testing.T) {
 	_ = n.cmd.Wait()
 }
 
-// waitStreamCurrent waits until stream has a leader and both other
-// replicas are current.
-func waitStreamCurrent(t *testing.T, url, stream string) {
-	t.Helper()
-	nc, js := natstest.Connect(t, url)
-	defer nc.Close()
-	waitUntil(t, "a leader of "+stream+" and current replicas", time.Minute, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		s, err := js.Stream(ctx, stream)
-		if err != nil {
-			return false
-		}
-		cl := s.CachedInfo().Cluster
-		if cl == nil || cl.Leader == "" || len(cl.Replicas) != 2 {
-			return false
-		}
-		for _, r := range cl.Replicas {
-			if !r.Current {
-				return false
-			}
-		}
-		return true
-	})
-}
-
 // TestStrongAcrossProcesses is issue 21's MRSC must-show with processes:
 // a three-node JetStream cluster of Debian's nats-server processes, three
 // eddy serve processes (one per region, each on its own node, the streams
@@ -707,6 +681,26 @@ func waitStreamCurrent(t *testing.T, url, stream string) {
 func TestStrongAcrossProcesses(t *testing.T) {
 	needNATS(t) // -short, and CI's nats-server package present
 	strongAcrossProcesses(t, pinnedNATSServer(t))
+}
+
+// createStrong creates globTable in ddb's region and makes it an MRSC
+// global table with replicas in the two other procRegions; it returns
+// UpdateTable's error.
+func createStrong(ctx context.Context, t *testing.T, ddb *dynamodb.Client) error {
+	t.Helper()
+	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(globTable),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(globTable),
+		MultiRegionConsistency: ddbtypes.MultiRegionConsistencyStrong,
+		ReplicaUpdates: []ddbtypes.ReplicationGroupUpdate{
+			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[1])}},
+			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[2])}}}})
+	return err
 }
 
 // pinnedNATSServer builds go.mod's nats-server (its main package) once per
@@ -745,19 +739,7 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 		rs = append(rs, startRegion(t, bin, tmp, name, nodes[i].url, "--global-stream-replicas", "3", "--global-strong-timeout", "2s"))
 	}
 	ddb, _, _ := rs[0].clients()
-	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(globTable),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(globTable),
-		MultiRegionConsistency: ddbtypes.MultiRegionConsistencyStrong,
-		ReplicaUpdates: []ddbtypes.ReplicationGroupUpdate{
-			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[1])}},
-			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[2])}}}})
-	if err != nil {
+	if err := createStrong(ctx, t, ddb); err != nil {
 		t.Fatal(err)
 	}
 	waitReplicas(ctx, t, rs, globTable, "")
@@ -771,7 +753,7 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 			t.Fatalf("%s: MultiRegionConsistency %q", r.name, out.Table.MultiRegionConsistency)
 		}
 	}
-	waitStreamCurrent(t, nodes[0].url, "EDDY_GLOBAL_SC")
+	natstest.WaitStreamCurrent(t, nodes[0].url, "EDDY_GLOBAL_SC", time.Minute)
 	// The victim is the region whose node leads the MRSC stream: killing it
 	// makes the two others elect a leader before they can answer.
 	v := streamLeader(t, nodes[0].url, "EDDY_GLOBAL_SC")
@@ -1025,7 +1007,7 @@ func TestClusterConditionalPublish(t *testing.T) {
 			if _, err := js1.CreateStream(ctx, jetstream.StreamConfig{Name: "C", Subjects: []string{"c.>"}, Replicas: 3, Storage: jetstream.FileStorage}); err != nil {
 				t.Fatal(err)
 			}
-			waitStreamCurrent(t, nodes[0].url, "C")
+			natstest.WaitStreamCurrent(t, nodes[0].url, "C", time.Minute)
 			var last uint64
 			doubles := 0
 			for round := range 300 {
@@ -1128,18 +1110,7 @@ func TestServeRefusesMRSCOnOldNATS(t *testing.T) {
 	defer cancel()
 	ddb := dynamodb.New(dynamodb.Options{Region: procRegions[0], BaseEndpoint: aws.String("http://" + addr),
 		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", "")})
-	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(globTable),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(globTable),
-		MultiRegionConsistency: ddbtypes.MultiRegionConsistencyStrong,
-		ReplicaUpdates: []ddbtypes.ReplicationGroupUpdate{
-			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[1])}},
-			{Create: &ddbtypes.CreateReplicationGroupMemberAction{RegionName: aws.String(procRegions[2])}}}})
+	err = createStrong(ctx, t, ddb)
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), "needs nats-server 2.10 or later") {
 		t.Fatalf("UpdateTable STRONG on nats-server %s: %v, want the ValidationException", strings.TrimSpace(string(out)), err)

@@ -121,26 +121,7 @@ func natsCluster(t testing.TB) *jsCluster {
 
 // waitLeader waits until stream has a leader and every replica is current.
 func (c *jsCluster) waitLeader(stream string) {
-	nc, js := natstest.Connect(c.t, c.url(0))
-	defer nc.Close()
-	eddytest.WaitFor(c.t, "a leader of "+stream, 30*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		st, err := js.Stream(ctx, stream)
-		if err != nil {
-			return false
-		}
-		cl := st.CachedInfo().Cluster
-		if cl == nil || cl.Leader == "" || len(cl.Replicas) != 2 {
-			return false
-		}
-		for _, r := range cl.Replicas {
-			if !r.Current {
-				return false
-			}
-		}
-		return true
-	})
+	natstest.WaitStreamCurrent(c.t, c.url(0), stream, 30*time.Second)
 }
 
 func (c *jsCluster) url(i int) string { return "nats://127.0.0.1:" + strconv.Itoa(c.opts[i].Port) }

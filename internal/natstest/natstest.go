@@ -8,6 +8,7 @@
 package natstest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -64,4 +65,40 @@ func Connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 		t.Fatal(err)
 	}
 	return nc, js
+}
+
+// WaitStreamCurrent waits up to timeout until the three-replica stream
+// has a leader and both other replicas are current (a clustered stream's
+// state before a test kills a node), and fails the test otherwise.
+func WaitStreamCurrent(t testing.TB, url, stream string, timeout time.Duration) {
+	t.Helper()
+	nc, js := Connect(t, url)
+	defer nc.Close()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
+		if streamCurrent(js, stream) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no leader of %s with current replicas after %v", stream, timeout)
+		}
+	}
+}
+
+func streamCurrent(js jetstream.JetStream, stream string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return false
+	}
+	cl := s.CachedInfo().Cluster
+	if cl == nil || cl.Leader == "" || len(cl.Replicas) != 2 {
+		return false
+	}
+	for _, r := range cl.Replicas {
+		if !r.Current {
+			return false
+		}
+	}
+	return true
 }
