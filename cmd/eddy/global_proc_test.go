@@ -790,23 +790,12 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 					key := "k" + strconv.Itoa(rnd.IntN(4))
 					val := fmt.Sprintf("c%d-%d", client, j)
 					in := linearize.Input{Key: key}
-					var out linearize.Output
 					call := now()
-					var err error
 					switch r := rnd.IntN(10); {
 					case r < 4:
 						in.Op = "read"
-						var got *dynamodb.GetItemOutput
-						got, err = ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(globTable), Key: map[string]ddbtypes.AttributeValue{"pk": sv(key)}, ConsistentRead: aws.Bool(true)})
-						if err == nil {
-							if v, ok := got.Item["v"].(*ddbtypes.AttributeValueMemberS); ok {
-								out.Value = v.Value
-							}
-						}
 					case r < 6:
 						in.Op, in.To = "write", val
-						_, err = ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(globTable), Item: map[string]ddbtypes.AttributeValue{"pk": sv(key), "v": sv(val)}})
-						out.OK = err == nil
 					default:
 						// Expect what this client last read of the key, or a guess ("": absent).
 						in.Op, in.To = "cas", val
@@ -820,20 +809,8 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 							}
 							mu.Unlock()
 						}
-						pin := &dynamodb.PutItemInput{TableName: aws.String(globTable), Item: map[string]ddbtypes.AttributeValue{"pk": sv(key), "v": sv(val)}}
-						if in.From == "" {
-							pin.ConditionExpression = aws.String("attribute_not_exists(pk)")
-						} else {
-							pin.ConditionExpression = aws.String("v = :from")
-							pin.ExpressionAttributeValues = map[string]ddbtypes.AttributeValue{":from": sv(in.From)}
-						}
-						_, err = ddb.PutItem(ctx, pin)
-						out.OK = err == nil
-						var ccf *ddbtypes.ConditionalCheckFailedException
-						if errors.As(err, &ccf) {
-							err = nil
-						}
 					}
+					out, err := linearize.Do(ctx, ddb, globTable, in)
 					ret := now()
 					var rwc *ddbtypes.ReplicatedWriteConflictException
 					if err == nil || errors.As(err, &rwc) {

@@ -550,22 +550,11 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 					in := regInput{Key: key}
 					ddb := ddbOf(i)
 					call := now()
-					var out regOutput
-					var err error
 					switch r := rnd.IntN(10); {
 					case r < 4:
 						in.Op = "read"
-						var got *dynamodb.GetItemOutput
-						got, err = ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("glob.t"), Key: map[string]types.AttributeValue{"pk": s(key)}, ConsistentRead: aws.Bool(true)})
-						if err == nil {
-							if v, ok := got.Item["v"].(*types.AttributeValueMemberS); ok {
-								out.Value = v.Value
-							}
-						}
 					case r < 6:
 						in.Op, in.To = "write", val
-						_, err = ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s(key), "v": s(val)}})
-						out.OK = err == nil
 					default:
 						// The expected value: what this client last read of
 						// the key, or a guess.
@@ -580,20 +569,8 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 							}
 							mu.Unlock()
 						}
-						pin := &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{"pk": s(key), "v": s(val)}}
-						if in.From == "" {
-							pin.ConditionExpression = aws.String("attribute_not_exists(pk)")
-						} else {
-							pin.ConditionExpression = aws.String("v = :from")
-							pin.ExpressionAttributeValues = map[string]types.AttributeValue{":from": s(in.From)}
-						}
-						_, err = ddb.PutItem(ctx, pin)
-						out.OK = err == nil
-						var ccf *types.ConditionalCheckFailedException
-						if errors.As(err, &ccf) {
-							err = nil
-						}
 					}
+					out, err := linearize.Do(ctx, ddb, "glob.t", in)
 					ret := now()
 					var rwc *types.ReplicatedWriteConflictException
 					switch {

@@ -4,9 +4,14 @@
 package linearize
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // The model: one register per key, holding a string ("" when the item is
@@ -79,4 +84,44 @@ var Register = porcupine.Model{
 	DescribeOperation: func(input, output any) string {
 		return fmt.Sprintf("%+v → %+v", input, output)
 	},
+}
+
+// Do runs in against table (hash key "pk", value attribute "v") through
+// ddb: a read as a strongly consistent GetItem, a write as a PutItem, a cas
+// as a PutItem conditioned on from. A cas whose condition failed is an
+// answer (OK false, nil error); any other error is returned for the caller
+// to classify (a conflict, or an unknown outcome).
+func Do(ctx context.Context, ddb *dynamodb.Client, table string, in Input) (Output, error) {
+	var out Output
+	key := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: in.Key}}
+	switch in.Op {
+	case "read":
+		got, err := ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return out, err
+		}
+		if v, ok := got.Item["v"].(*types.AttributeValueMemberS); ok {
+			out.Value = v.Value
+		}
+		return out, nil
+	case "write", "cas":
+		pin := &dynamodb.PutItemInput{TableName: aws.String(table),
+			Item: map[string]types.AttributeValue{"pk": key["pk"], "v": &types.AttributeValueMemberS{Value: in.To}}}
+		if in.Op == "cas" {
+			if in.From == "" {
+				pin.ConditionExpression = aws.String("attribute_not_exists(pk)")
+			} else {
+				pin.ConditionExpression = aws.String("v = :from")
+				pin.ExpressionAttributeValues = map[string]types.AttributeValue{":from": &types.AttributeValueMemberS{Value: in.From}}
+			}
+		}
+		_, err := ddb.PutItem(ctx, pin)
+		out.OK = err == nil
+		var ccf *types.ConditionalCheckFailedException
+		if in.Op == "cas" && errors.As(err, &ccf) {
+			err = nil
+		}
+		return out, err
+	}
+	return out, fmt.Errorf("linearize: unknown operation %q", in.Op)
 }
