@@ -253,26 +253,33 @@ func (b *blockingTables) Call(ctx context.Context, _ string, _ []byte) ([]byte, 
 	}
 }
 
-// TestReservedConcurrency: Put/Get/DeleteFunctionConcurrency through the
-// SDK, GetFunction's Concurrency, and Invoke's TooManyRequestsException
-// (429, Reason) for RequestResponse and Event invocations past the limits.
-func TestReservedConcurrency(t *testing.T) {
+// limitedHost serves a triggers host with limits over httptest (its
+// functions' table calls held until tables.release is closed) and returns
+// a Lambda client for it; the host and server end with the test.
+func limitedHost(t *testing.T, limits triggers.Limits) (*lambda.Client, *blockingTables) {
+	t.Helper()
 	db, err := store.Open(store.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { _ = db.Close() })
 	tables := &blockingTables{release: make(chan struct{})}
-	host, err := triggers.New(triggers.Deps{DB: db.KeySpace(store.SpaceFunctions), Tables: tables},
-		triggers.Options{Limits: triggers.Limits{MaxConcurrency: 4, MinUnreservedConcurrency: 2}})
+	host, err := triggers.New(triggers.Deps{DB: db.KeySpace(store.SpaceFunctions), Tables: tables}, triggers.Options{Limits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer host.Close()
+	t.Cleanup(func() { _ = host.Close() })
 	srv := httptest.NewServer(lambdaapi.NewHandler(host))
-	defer srv.Close()
-	client := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", ""), RetryMaxAttempts: 1})
+	t.Cleanup(srv.Close)
+	return lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", ""), RetryMaxAttempts: 1}), tables
+}
+
+// TestReservedConcurrency: Put/Get/DeleteFunctionConcurrency through the
+// SDK, GetFunction's Concurrency, and Invoke's TooManyRequestsException
+// (429, Reason) for RequestResponse and Event invocations past the limits.
+func TestReservedConcurrency(t *testing.T) {
+	client, tables := limitedHost(t, triggers.Limits{MaxConcurrency: 4, MinUnreservedConcurrency: 2})
 	ctx := context.Background()
 	code := triggerstest.Module{MemoryMin: 1, Imports: []triggerstest.Import{triggerstest.TableCall}, Handle: triggerstest.TableGetItem}.Bytes()
 	if _, err := client.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("f"), Role: aws.String("r"),
@@ -281,7 +288,7 @@ func TestReservedConcurrency(t *testing.T) {
 	}
 
 	// Lambda's message, with this account's minimum (2 of 4).
-	_, err = client.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("f"), ReservedConcurrentExecutions: aws.Int32(3)})
+	_, err := client.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("f"), ReservedConcurrentExecutions: aws.Int32(3)})
 	var ip *types.InvalidParameterValueException
 	if !errors.As(err, &ip) || aws.ToString(ip.Message) != "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [2]." {
 		t.Fatalf("reserve 3 of 4: %v", err)
@@ -351,27 +358,12 @@ func TestReservedConcurrency(t *testing.T) {
 // concurrency is a maximum (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
 // eddy ran a third invocation here.
 func TestLoweredReservationKeepsItsSlots(t *testing.T) {
-	db, err := store.Open(store.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tables := &blockingTables{release: make(chan struct{})}
-	host, err := triggers.New(triggers.Deps{DB: db.KeySpace(store.SpaceFunctions), Tables: tables},
-		triggers.Options{Limits: triggers.Limits{MaxConcurrency: 2, MinUnreservedConcurrency: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(lambdaapi.NewHandler(host))
-	client := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", ""), RetryMaxAttempts: 1})
+	client, tables := limitedHost(t, triggers.Limits{MaxConcurrency: 2, MinUnreservedConcurrency: 1})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	defer func() {
 		close(tables.release)
 		wg.Wait()
-		srv.Close()
-		_ = host.Close()
 	}()
 	code := triggerstest.Module{MemoryMin: 1, Imports: []triggerstest.Import{triggerstest.TableCall}, Handle: triggerstest.TableGetItem}.Bytes()
 	for _, n := range []string{"a", "b"} {
