@@ -33,12 +33,6 @@ import (
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	triggerstest.Cleanup()
-	os.Exit(code)
-}
-
 type nopSinks struct{}
 
 func (nopSinks) Emit(context.Context, string, []byte) error { return nil }

@@ -21,14 +21,7 @@ import (
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
-	"github.com/eddydb/eddy/triggers/triggerstest"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	triggerstest.Cleanup()
-	os.Exit(code)
-}
 
 // TestFailingHandlerLogs: a stream handler fails on a poison record and its
 // mapping retries it (forever); the error text is found through the

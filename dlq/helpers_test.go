@@ -23,12 +23,10 @@ import (
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
-	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	triggerstest.Cleanup()
 	if eddyBin.path != "" {
 		os.RemoveAll(filepath.Dir(eddyBin.path))
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,12 +26,6 @@ import (
 	"github.com/eddydb/eddy/triggers"
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	triggerstest.Cleanup()
-	os.Exit(code)
-}
 
 // fakeTables is a tiny in-memory DynamoDB keyed by table and pk, recording
 // every call. Table "missing" does not exist.

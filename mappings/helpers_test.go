@@ -3,7 +3,6 @@ package mappings_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -15,14 +14,7 @@ import (
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
 	"github.com/eddydb/eddy/mappings"
-	"github.com/eddydb/eddy/triggers/triggerstest"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	triggerstest.Cleanup()
-	os.Exit(code)
-}
 
 // call is one invocation as the esm guest reports it.
 type call struct {

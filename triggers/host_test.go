@@ -17,12 +17,6 @@ import (
 	"github.com/eddydb/eddy/triggers/triggerstest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	triggerstest.Cleanup()
-	os.Exit(code)
-}
-
 func guestCode(tb testing.TB, name string) []byte {
 	tb.Helper()
 	code, err := triggerstest.Build(name)

@@ -110,7 +110,6 @@ func run(ctx context.Context, o options) (s summary, err error) {
 	if err != nil {
 		return s, err
 	}
-	defer triggerstest.Cleanup()
 	dir := filepath.Join(tmp, "data")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return s, err

@@ -29,7 +29,6 @@ func TestMain(m *testing.M) {
 		os.Unsetenv(k)
 	}
 	code := m.Run()
-	triggerstest.Cleanup()
 	if built.dir != "" {
 		os.RemoveAll(built.dir) // buildEddy's binary
 	}

@@ -2,7 +2,6 @@ package policies_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,14 +13,7 @@ import (
 
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/server"
-	"github.com/eddydb/eddy/triggers/triggerstest"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	triggerstest.Cleanup()
-	os.Exit(code)
-}
 
 // TestFunctionRoleForbidsTable: a function runs as its CreateFunction
 // Role. Its role may read the orders' stream but not write the view table;

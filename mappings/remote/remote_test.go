@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,14 +32,7 @@ import (
 	"github.com/eddydb/eddy/mappings"
 	"github.com/eddydb/eddy/mappings/remote"
 	"github.com/eddydb/eddy/streams"
-	"github.com/eddydb/eddy/triggers/triggerstest"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	triggerstest.Cleanup()
-	os.Exit(code)
-}
 
 var ctx = context.Background()
 

@@ -1,6 +1,7 @@
 // Package triggerstest builds the test guests under triggers/testdata with the
 // standard Go toolchain (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared), once
-// per name per test process. It exists for tests and benchmarks only.
+// per name per test process, into a directory removed once the module is
+// read. It exists for tests and benchmarks only.
 package triggerstest
 
 import (
@@ -14,7 +15,6 @@ import (
 
 var (
 	mu    sync.Mutex
-	dir   string
 	built = map[string]*entry{}
 )
 
@@ -49,16 +49,14 @@ func build(pkg string) ([]byte, error) {
 		return nil, fmt.Errorf("go env GOMOD: %w", err)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	mu.Lock()
-	if dir == "" {
-		dir, err = os.MkdirTemp("", "eddy-guests-")
-	}
-	d := dir
-	mu.Unlock()
+	// The module is read into memory: its directory goes at once, so no
+	// test process leaves one behind (TestMain or not).
+	d, err := os.MkdirTemp("", "eddy-guest-")
 	if err != nil {
 		return nil, err
 	}
-	out := filepath.Join(d, strings.NewReplacer("/", "_", ".", "_").Replace(pkg)+".wasm")
+	defer os.RemoveAll(d)
+	out := filepath.Join(d, "guest.wasm")
 	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
@@ -66,13 +64,4 @@ func build(pkg string) ([]byte, error) {
 		return nil, fmt.Errorf("build guest %s: %w\n%s", pkg, err, msg)
 	}
 	return os.ReadFile(out)
-}
-
-// Cleanup removes the build directory; call it from TestMain.
-func Cleanup() {
-	mu.Lock()
-	defer mu.Unlock()
-	if dir != "" {
-		_ = os.RemoveAll(dir)
-	}
 }
