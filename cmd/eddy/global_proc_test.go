@@ -1052,6 +1052,22 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+// needNATS29 is needNATS for the tests about nats-server 2.9.x (Debian
+// bookworm's): it returns the binary and its version, and skips on another.
+func needNATS29(t *testing.T) (bin, version string) {
+	t.Helper()
+	bin = needNATS(t)
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	version = strings.TrimSpace(string(out))
+	if !strings.Contains(version, "v2.9.") {
+		t.Skipf("nats-server is %s: this test is about 2.9.x", version)
+	}
+	return bin, version
+}
+
 // TestServeRefusesMRSCOnOldNATS: on a three-node cluster of Debian's
 // nats-server 2.9.x (which can store two conditional publishes made with
 // one expected last subject sequence: nats-io/nats-server#4320,
@@ -1060,14 +1076,7 @@ func (b *syncBuffer) String() string {
 // (ValidationException) instead of acknowledging conflicting writes.
 // MREC tables, which need no conditional publish, are unaffected.
 func TestServeRefusesMRSCOnOldNATS(t *testing.T) {
-	natsBin := needNATS(t)
-	out, err := exec.Command(natsBin, "--version").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(out), "v2.9.") {
-		t.Skipf("nats-server is %s: this test is about 2.9.x", strings.TrimSpace(string(out)))
-	}
+	natsBin, version := needNATS29(t)
 	tmp := t.TempDir()
 	bin := buildEddy(t, tmp)
 	nodes := startNATSCluster(t, natsBin, tmp)
@@ -1097,10 +1106,10 @@ func TestServeRefusesMRSCOnOldNATS(t *testing.T) {
 	defer cancel()
 	ddb := dynamodb.New(dynamodb.Options{Region: procRegions[0], BaseEndpoint: aws.String("http://" + addr),
 		Credentials: credentials.NewStaticCredentialsProvider("eddy", "eddy", "")})
-	err = createStrong(ctx, t, ddb)
+	err := createStrong(ctx, t, ddb)
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), "needs nats-server 2.10 or later") {
-		t.Fatalf("UpdateTable STRONG on nats-server %s: %v, want the ValidationException", strings.TrimSpace(string(out)), err)
+		t.Fatalf("UpdateTable STRONG on nats-server %s: %v, want the ValidationException", version, err)
 	}
 	desc, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(globTable)})
 	if err != nil {
@@ -1118,14 +1127,7 @@ func TestServeRefusesMRSCOnOldNATS(t *testing.T) {
 // on Debian's nats-server 2.9.x logs, once, that MRSC is not safe on it
 // (nats-io/nats-server#4320).
 func TestServeWarnsOldNATSForMRSC(t *testing.T) {
-	natsBin := needNATS(t)
-	out, err := exec.Command(natsBin, "--version").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(out), "v2.9.") {
-		t.Skipf("nats-server is %s: this test is about 2.9.x", strings.TrimSpace(string(out)))
-	}
+	natsBin, _ := needNATS29(t)
 	tmp := t.TempDir()
 	bin := buildEddy(t, tmp)
 	natsURL := startNATSProcess(t, natsBin, filepath.Join(tmp, "nats"))
