@@ -83,7 +83,7 @@ func (m *Manager) Status(table string) (Status, bool) {
 	st := Status{Table: table, Region: m.opts.Region, Version: Version, Replicas: slices.Clone(ts.set.Replicas), Consistency: ConsistencyEventual}
 	if ts.strong != nil {
 		st.Consistency = ConsistencyStrong
-		st.Applied, _ = ts.strong.state()
+		st.Applied, _, _ = ts.strong.state()
 	}
 	for _, r := range ts.set.Replicas {
 		if l := ts.lag[r.Region]; l != nil {

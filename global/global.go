@@ -91,6 +91,10 @@ type Options struct {
 	// published, with the item's lock held: tests order two regions'
 	// writes to one item with it.
 	BeforeStrongPublish func(table string, keys attr.Item)
+	// BeforeStrongApply, when set, runs in a table's MRSC consumer before
+	// each Fetch (seq 0) and before each change is applied (its stream
+	// sequence): tests hold the consumer back with it.
+	BeforeStrongApply func(table string, seq uint64)
 	// OnLocalWrite, when set, hears of every committed local write to a
 	// global table with the timestamp it was given (tests check last writer
 	// wins with it). It runs after the commit, with the item's lock held:
@@ -524,7 +528,7 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 	}
 	return func(ok bool) {
 		for _, st := range strong {
-			st.advance(0) // the items' sequences moved: wake the barriers
+			st.advance(0, false) // the items' sequences moved: wake the barriers
 		}
 		if !ok {
 			return

@@ -51,9 +51,10 @@ import (
 //     that conditions see the latest item): the last sequence of the
 //     item's subject (GetItem, a write) or of the table's subjects (Query,
 //     Scan), asked of the stream (its leader: a quorum); then wait until
-//     the item's sequence or the table's checkpoint reaches it. No answer
-//     within StrongTimeout: InternalServerError. Eventually consistent
-//     reads read locally and never wait.
+//     the item's sequence, or the table's current position (strongTable:
+//     not the consumer's position), reaches it. No answer within
+//     StrongTimeout: InternalServerError. Eventually consistent reads read
+//     locally and never wait.
 //
 // Linearizability: writes to one item are totally ordered by the stream;
 // a write is acknowledged only once stored by the stream and applied
@@ -77,28 +78,50 @@ func errStrongUnavailable(what string, err error) error {
 }
 
 // strongTable is the MRSC state of one table in this region.
+//
+// The stream keeps each item's last write only (ensureStrongStream), so the
+// consumer's position (applied) does not say that every write at or below
+// it is reflected here: a write it skipped, deleted from the stream by the
+// item's next write, is reflected only once that next write is applied,
+// which may sit beyond the position. So the table barrier (Query, Scan)
+// waits for current instead: a position at which the consumer had nothing
+// left to read (NumPending 0). At that moment each item's last write was
+// still in the stream (only a newer write to the item deletes it), at or
+// below the position, and was therefore delivered and applied; every write
+// stored before it, and so every write at or below current, is reflected.
+// An item's barrier (GetItem, a write) waits for the item's own sequence
+// ('q') instead, which the consumer moves to the item's last write or a
+// later one.
 type strongTable struct {
 	mu      sync.Mutex
-	applied uint64        // the table's checkpoint: the last sequence applied
+	applied uint64        // the consumer's position: the last sequence applied (the checkpoint)
+	current uint64        // every write at or below it is reflected here (above)
 	changed chan struct{} // closed (and replaced) on every apply here
 }
 
 func newStrongTable() *strongTable { return &strongTable{changed: make(chan struct{})} }
 
 // advance records that sequences up to seq are applied (seq 0: an item's
-// sequence moved, not the checkpoint) and wakes the barriers.
-func (s *strongTable) advance(seq uint64) {
+// sequence moved, not the position), that the consumer had then read all
+// the stream held (caughtUp: current moves to the position), and wakes the
+// barriers.
+func (s *strongTable) advance(seq uint64, caughtUp bool) {
 	s.mu.Lock()
 	s.applied = max(s.applied, seq)
+	if caughtUp {
+		s.current = s.applied
+	}
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
 }
 
-func (s *strongTable) state() (uint64, <-chan struct{}) {
+// state returns the position, current and the channel closed on the next
+// advance.
+func (s *strongTable) state() (applied, current uint64, changed <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.applied, s.changed
+	return s.applied, s.current, s.changed
 }
 
 func newEpoch() string {
@@ -372,8 +395,8 @@ func (m *Manager) ReadBarrier(ctx context.Context, region, table string, t *stor
 		key = m.itemSeqKey(t, keys)
 	}
 	for {
-		applied, changed := st.state()
-		if applied >= last.Sequence {
+		_, current, changed := st.state()
+		if key == nil && current >= last.Sequence {
 			return nil
 		}
 		if key != nil {
@@ -429,22 +452,47 @@ func (m *Manager) consumeStrong(ctx context.Context, table, epoch string, st *st
 		return err
 	}
 	for ctx.Err() == nil {
+		if m.opts.BeforeStrongApply != nil {
+			m.opts.BeforeStrongApply(table, 0)
+		}
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return err
 		}
+		n := 0
 		for msg := range batch.Messages() {
+			n++
 			p, err := decodeChange(msg)
 			if err != nil {
 				return err
 			}
+			md, err := msg.Metadata()
+			if err != nil {
+				return err
+			}
+			if m.opts.BeforeStrongApply != nil {
+				m.opts.BeforeStrongApply(table, p.seq)
+			}
 			if err := m.applyStrong(ctx, p); err != nil {
 				return err
 			}
-			st.advance(p.seq)
+			st.advance(p.seq, md.NumPending == 0)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			return err
+		}
+		if n == 0 {
+			// Nothing new: a table idle since this region's restart has
+			// delivered nothing that says the position is current.
+			if applied, current, _ := st.state(); current < applied {
+				info, err := cons.Info(ctx)
+				if err != nil {
+					return err
+				}
+				if info.NumPending == 0 {
+					st.advance(0, true)
+				}
+			}
 		}
 	}
 	return ctx.Err()

@@ -802,8 +802,10 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 					in := linearize.Input{Key: key}
 					call := now()
 					switch r := rnd.IntN(10); {
-					case r < 4:
+					case r < 2:
 						in.Op = "read"
+					case r < 4:
+						in.Op = "query"
 					case r < 6:
 						in.Op, in.To = "write", val
 					default:
@@ -812,7 +814,7 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 						if rnd.IntN(3) > 0 {
 							mu.Lock()
 							for k := len(hist) - 1; k >= 0; k-- {
-								if h := hist[k]; h.ClientId == client && h.Input.(linearize.Input).Key == key && h.Input.(linearize.Input).Op == "read" {
+								if h := hist[k]; h.ClientId == client && h.Input.(linearize.Input).Key == key && h.Input.(linearize.Input).IsRead() {
 									in.From = h.Output.(linearize.Output).Value
 									break
 								}
@@ -836,7 +838,7 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 						mu.Unlock()
 						done.Add(1)
 						continue // no effect
-					case err != nil && in.Op == "read":
+					case err != nil && in.IsRead():
 						done.Add(1)
 						continue
 					case err != nil:
@@ -878,7 +880,7 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 	res, info := porcupine.CheckOperationsVerbose(linearize.Register, hist, 30*time.Second)
 	t.Logf("%d operations, %d ReplicatedWriteConflictException, %d with no answer: %s", len(hist), conflicts, unknown, res)
 	if res != porcupine.Ok {
-		logIllegal(t, hist)
+		t.Log(linearize.Explain(hist))
 		if dir := os.Getenv("EDDY_HISTORY_DIR"); dir != "" {
 			path := filepath.Join(dir, "history.html")
 			if err := porcupine.VisualizePath(linearize.Register, info, path); err == nil {
@@ -927,30 +929,6 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 		}
 		if len(seqs) == len(rs) && (seqs[0] != seqs[1] || seqs[0] != seqs[2]) {
 			t.Errorf("%s: last write sequences %v differ across regions", key, seqs)
-		}
-	}
-}
-
-// logIllegal logs the operations on each key whose history alone is not
-// linearizable, in call order (region = client / 2; times in ms from the
-// start; ∞: no answer).
-func logIllegal(t *testing.T, hist []porcupine.Operation) {
-	by := map[string][]porcupine.Operation{}
-	for _, o := range hist {
-		k := o.Input.(linearize.Input).Key
-		by[k] = append(by[k], o)
-	}
-	for k, ops := range by {
-		if porcupine.CheckOperations(linearize.Register, ops) {
-			continue
-		}
-		slices.SortFunc(ops, func(a, b porcupine.Operation) int { return int(a.Call - b.Call) })
-		for _, o := range ops {
-			ret := "∞"
-			if o.Return != linearize.Never {
-				ret = fmt.Sprintf("%.1f", float64(o.Return)/1e6)
-			}
-			t.Logf("%s client %d (region %d) [%.1f, %s] %+v → %+v", k, o.ClientId, o.ClientId/2, float64(o.Call)/1e6, ret, o.Input, o.Output)
 		}
 	}
 }

@@ -39,7 +39,11 @@ import (
 // each region's BeforeStrongPublish.
 func strongCluster(t testing.TB, hook func(region int) func(string, attr.Item), urls ...func(nats string) string) *cluster {
 	ns := natstest.Start(t)
-	c := strongClusterOn(t, hook, 1, func(i int) string {
+	var opts func(int, *global.Options)
+	if hook != nil {
+		opts = func(i int, o *global.Options) { o.BeforeStrongPublish = hook(i) }
+	}
+	c := strongClusterOn(t, opts, 1, func(i int) string {
 		if i < len(urls) && urls[i] != nil {
 			return urls[i](ns.ClientURL())
 		}
@@ -50,13 +54,14 @@ func strongCluster(t testing.TB, hook func(region int) func(string, attr.Item), 
 }
 
 // strongClusterOn starts the three regions, region i on NATS URL url(i),
-// the streams with replicas copies.
-func strongClusterOn(t testing.TB, hook func(region int) func(string, attr.Item), replicas int, url func(i int) string) *cluster {
+// the streams with replicas copies; opts, when set, adds to region i's
+// options (test hooks).
+func strongClusterOn(t testing.TB, opts func(region int, o *global.Options), replicas int, url func(i int) string) *cluster {
 	c := &cluster{t: t, h: &history{}}
 	for i, r := range regions {
 		o := global.Options{RetryBackoff: 50 * time.Millisecond, AckTimeout: 2 * time.Second, StrongTimeout: 2 * time.Second, StreamReplicas: replicas}
-		if hook != nil {
-			o.BeforeStrongPublish = hook(i)
+		if opts != nil {
+			opts(i, &o)
 		}
 		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: true,
 			NATS: url(i), GlobalRegions: regions, TTLSweepInterval: -1, Logger: strongLogger(t, r), Global: o}))
@@ -551,8 +556,10 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 					ddb := ddbOf(i)
 					call := now()
 					switch r := rnd.IntN(10); {
-					case r < 4:
+					case r < 2:
 						in.Op = "read"
+					case r < 4:
+						in.Op = "query"
 					case r < 6:
 						in.Op, in.To = "write", val
 					default:
@@ -562,7 +569,7 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 						if rnd.IntN(3) > 0 {
 							mu.Lock()
 							for k := len(hist) - 1; k >= 0; k-- {
-								if h := hist[k]; h.Input.(regInput).Key == key && h.Input.(regInput).Op == "read" {
+								if h := hist[k]; h.Input.(regInput).Key == key && h.Input.(regInput).IsRead() {
 									in.From = h.Output.(regOutput).Value
 									break
 								}
@@ -579,7 +586,7 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 						conflicts++
 						mu.Unlock()
 						continue // no effect
-					case err != nil && in.Op == "read":
+					case err != nil && in.IsRead():
 						continue
 					case err != nil:
 						out.Unknown, ret = true, linearize.Never
@@ -610,6 +617,7 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 	res, info := porcupine.CheckOperationsVerbose(registerModel, hist, 20*time.Second)
 	t.Logf("%d operations, %d ReplicatedWriteConflictException, %d with an unknown outcome: %s", len(hist), conflicts, unknown, res)
 	if res != porcupine.Ok {
+		t.Log(linearize.Explain(hist))
 		path := t.TempDir() + "/history.html"
 		if err := porcupine.VisualizePath(registerModel, info, path); err == nil {
 			t.Logf("visualization: %s", path)

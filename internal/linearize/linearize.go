@@ -4,9 +4,12 @@
 package linearize
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +21,8 @@ import (
 // absent). Operations:
 //
 //	read          output: the value a strongly consistent GetItem returned
+//	query         output: the value a strongly consistent Query on the key
+//	              returned (a table's read barrier, not an item's)
 //	write v       PutItem; output ok
 //	cas from→to   PutItem with ConditionExpression v = :from
 //	              (attribute_not_exists(pk) when from is ""); output ok or
@@ -32,9 +37,12 @@ import (
 // last (where no read sees it).
 type Input struct {
 	Key      string
-	Op       string // read, write, cas
+	Op       string // read, query, write, cas
 	From, To string
 }
+
+// IsRead says whether in is a read (a GetItem or a Query).
+func (in Input) IsRead() bool { return in.Op == "read" || in.Op == "query" }
 
 // Output is an operation's answer.
 type Output struct {
@@ -64,7 +72,7 @@ var Register = porcupine.Model{
 	Step: func(state, input, output any) (bool, any) {
 		st, in, out := state.(string), input.(Input), output.(Output)
 		switch in.Op {
-		case "read":
+		case "read", "query":
 			return out.Value == st, st
 		case "write":
 			return true, in.To
@@ -87,7 +95,8 @@ var Register = porcupine.Model{
 }
 
 // Do runs in against table (hash key "pk", value attribute "v") through
-// ddb: a read as a strongly consistent GetItem, a write as a PutItem, a cas
+// ddb: a read as a strongly consistent GetItem, a query as a strongly
+// consistent Query on the key, a write as a PutItem, a cas
 // as a PutItem conditioned on from. A cas whose condition failed is an
 // answer (OK false, nil error); any other error is returned for the caller
 // to classify (a conflict, or an unknown outcome).
@@ -102,6 +111,19 @@ func Do(ctx context.Context, ddb *dynamodb.Client, table string, in Input) (Outp
 		}
 		if v, ok := got.Item["v"].(*types.AttributeValueMemberS); ok {
 			out.Value = v.Value
+		}
+		return out, nil
+	case "query":
+		got, err := ddb.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+			KeyConditionExpression:    aws.String("pk = :k"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": key["pk"]}})
+		if err != nil {
+			return out, err
+		}
+		if len(got.Items) > 0 {
+			if v, ok := got.Items[0]["v"].(*types.AttributeValueMemberS); ok {
+				out.Value = v.Value
+			}
 		}
 		return out, nil
 	case "write", "cas":
@@ -124,4 +146,28 @@ func Do(ctx context.Context, ddb *dynamodb.Client, table string, in Input) (Outp
 		return out, err
 	}
 	return out, fmt.Errorf("linearize: unknown operation %q", in.Op)
+}
+
+// Explain checks each key's operations alone and, for each key whose
+// history is not linearizable, lists its operations by call time (client,
+// call and return in milliseconds from the start, input, output): what a
+// failing test prints, since porcupine's visualization needs a browser.
+func Explain(hist []porcupine.Operation) string {
+	var b strings.Builder
+	for _, ops := range Register.Partition(hist) {
+		if porcupine.CheckOperations(Register, ops) {
+			continue
+		}
+		ops = slices.Clone(ops)
+		slices.SortFunc(ops, func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) })
+		fmt.Fprintf(&b, "key %s is not linearizable:\n", ops[0].Input.(Input).Key)
+		for _, o := range ops {
+			ret := "never"
+			if o.Return != Never {
+				ret = fmt.Sprintf("%.1f", float64(o.Return)/1e6)
+			}
+			fmt.Fprintf(&b, "  client %d  %9.1f-%-9s %+v → %+v\n", o.ClientId, float64(o.Call)/1e6, ret, o.Input, o.Output)
+		}
+	}
+	return b.String()
 }
