@@ -549,6 +549,10 @@ func (m *Manager) applyStrong(ctx context.Context, p pending) error {
 // keys, not by time. Two items whose subject hashes (128 bits) collide
 // would lose the older's message; see strongSubject.
 //
+// Direct gets stay off: with them nats.go asks any replica for a subject's
+// last message, and a replica behind would give a read barrier a sequence
+// older than a write already acknowledged.
+//
 // It also allows atomic batches (a BatchWriteItem's items, prepareStrong),
 // and records whether the server took that setting (nats-server 2.12 and
 // later do; an older one ignores it).
@@ -556,8 +560,8 @@ func (m *Manager) ensureStrongStream(ctx context.Context, js jetstream.JetStream
 	s, err := js.Stream(ctx, m.strongStream())
 	switch {
 	case err == nil:
-		if cfg := s.CachedInfo().Config; cfg.MaxMsgsPerSubject != 1 || !cfg.AllowAtomicPublish {
-			cfg.MaxMsgsPerSubject, cfg.AllowAtomicPublish = 1, true
+		if cfg := s.CachedInfo().Config; cfg.MaxMsgsPerSubject != 1 || !cfg.AllowAtomicPublish || cfg.AllowDirect {
+			cfg.MaxMsgsPerSubject, cfg.AllowAtomicPublish, cfg.AllowDirect = 1, true, false
 			if s, err = js.UpdateStream(ctx, cfg); err != nil {
 				return err
 			}

@@ -79,14 +79,15 @@ func TestStrongRetention(t *testing.T) {
 }
 
 // TestStrongStreamUpgraded: an EDDY_GLOBAL_SC made by an eddy before its
-// retention and atomic batches (no per-subject limit) is updated when a
-// region connects.
+// retention and atomic batches (no per-subject limit), or with direct gets
+// (a replica's answer for a read barrier), is updated when a region
+// connects.
 func TestStrongStreamUpgraded(t *testing.T) {
 	ns := natstest.Start(t)
 	nc, js := natstest.Connect(t, ns.ClientURL())
 	defer nc.Close()
 	ctx := context.Background()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EDDY_GLOBAL_SC", Subjects: []string{"eddyg.sc.>"}, Storage: jetstream.FileStorage}); err != nil {
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EDDY_GLOBAL_SC", Subjects: []string{"eddyg.sc.>"}, Storage: jetstream.FileStorage, AllowDirect: true}); err != nil {
 		t.Fatal(err)
 	}
 	strongClusterOn(t, nil, 1, func(int) string { return ns.ClientURL() })
@@ -96,6 +97,6 @@ func TestStrongStreamUpgraded(t *testing.T) {
 			return false
 		}
 		cfg := st.CachedInfo().Config
-		return cfg.MaxMsgsPerSubject == 1 && cfg.AllowAtomicPublish
+		return cfg.MaxMsgsPerSubject == 1 && cfg.AllowAtomicPublish && !cfg.AllowDirect
 	})
 }
