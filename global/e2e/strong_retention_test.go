@@ -83,20 +83,28 @@ func TestStrongRetention(t *testing.T) {
 // (a replica's answer for a read barrier), is updated when a region
 // connects.
 func TestStrongStreamUpgraded(t *testing.T) {
-	ns := natstest.Start(t)
-	nc, js := natstest.Connect(t, ns.ClientURL())
-	defer nc.Close()
-	ctx := context.Background()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EDDY_GLOBAL_SC", Subjects: []string{"eddyg.sc.>"}, Storage: jetstream.FileStorage, AllowDirect: true}); err != nil {
-		t.Fatal(err)
+	for name, cfg := range map[string]jetstream.StreamConfig{
+		"unbounded":  {},
+		"directGets": {MaxMsgsPerSubject: 1, AllowAtomicPublish: true, AllowDirect: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ns := natstest.Start(t)
+			nc, js := natstest.Connect(t, ns.ClientURL())
+			defer nc.Close()
+			ctx := context.Background()
+			cfg.Name, cfg.Subjects, cfg.Storage = "EDDY_GLOBAL_SC", []string{"eddyg.sc.>"}, jetstream.FileStorage
+			if _, err := js.CreateStream(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			strongClusterOn(t, nil, 1, func(int) string { return ns.ClientURL() })
+			eddytest.WaitFor(t, "EDDY_GLOBAL_SC updated", 20*time.Second, func() bool {
+				st, err := js.Stream(ctx, "EDDY_GLOBAL_SC")
+				if err != nil {
+					return false
+				}
+				cfg := st.CachedInfo().Config
+				return cfg.MaxMsgsPerSubject == 1 && cfg.AllowAtomicPublish && !cfg.AllowDirect
+			})
+		})
 	}
-	strongClusterOn(t, nil, 1, func(int) string { return ns.ClientURL() })
-	eddytest.WaitFor(t, "EDDY_GLOBAL_SC updated", 20*time.Second, func() bool {
-		st, err := js.Stream(ctx, "EDDY_GLOBAL_SC")
-		if err != nil {
-			return false
-		}
-		cfg := st.CachedInfo().Config
-		return cfg.MaxMsgsPerSubject == 1 && cfg.AllowAtomicPublish && !cfg.AllowDirect
-	})
 }
