@@ -679,17 +679,14 @@ func (n *natsNode) kill(t *testing.T) {
 // linearizable (this test on Debian's nats-server was Illegal in 2 of 13
 // runs); eddy refuses MRSC there (TestServeRefusesMRSCOnOldNATS).
 //
-// Opt-in (EDDY_MRSC_KILL=1) while an open bug stands: after the gap fixes
-// of 2026-12-06 (EDDY_GLOBAL_SC keeping each item's last write only, among
-// others) about one run in five is Illegal: a strongly consistent GetItem
-// in a surviving region returned a value 12 s stale (acknowledged writes
-// from another region missing), as the killed node rejoined. 20 runs before
-// those changes were linearizable. Not yet diagnosed (issue 21).
+// It found a bug of the read barriers (one run in five to seven Illegal,
+// a strongly consistent GetItem in a surviving region 12 s stale): with
+// EDDY_GLOBAL_SC keeping each item's last write only, a region catching up
+// skipped writes that later ones had deleted, and the barriers trusted the
+// consumer's position (global/strong.go strongTable; reproduced
+// deterministically by global/e2e TestStrongBarrierSkippedWrite).
 func TestStrongAcrossProcesses(t *testing.T) {
 	needNATS(t) // -short, and CI's nats-server package present
-	if os.Getenv("EDDY_MRSC_KILL") == "" {
-		t.Skip("an open MRSC bug makes about one run in five Illegal (issue 21); EDDY_MRSC_KILL=1 runs it")
-	}
 	strongAcrossProcesses(t, pinnedNATSServer(t))
 }
 
