@@ -68,7 +68,9 @@
 //
 // Control changes of a table (replica changes, settings, TTL, DeleteTable
 // of a replica) are serialized across regions by a key per table in the
-// JetStream key-value bucket <Stream>_CTL (ctllock.go). A consumer that
+// JetStream key-value bucket <Stream>_CTL (ctllock.go), a lease its holder
+// renews while the change runs, taken over once not renewed for
+// Options.ControlLockLease (its region gone). A consumer that
 // finds changes trimmed from the stream before it applied them (a region
 // behind by more than MaxAge) asks the origin for a re-backfill
 // (resync.go).

@@ -115,3 +115,54 @@ func wantError(t *testing.T, what string, err error, code, msg string) {
 		t.Errorf("%s: message %q, want %q", what, ae.ErrorMessage(), msg)
 	}
 }
+
+// TestGlobalControlLockLease: a table's control lock is a lease. While
+// region 0 creates a replica that cannot finish (its region is down), it
+// renews the lock: region 1's changes are refused for several leases. Once
+// region 0 stops without releasing it (its change still in progress, as a
+// SIGKILL leaves it), the lock is no longer renewed and region 1's change
+// takes it over after the lease, instead of being refused until an
+// operator deletes the key.
+func TestGlobalControlLockLease(t *testing.T) {
+	const lease = 4 * time.Second
+	c := startClusterWith(t, func(o *global.Options) {
+		o.ControlLockWait = 200 * time.Millisecond
+		o.ControlLockLease = lease
+	})
+	ctx := context.Background()
+	c.createTable()
+	c.addReplica(regions[1])
+	c.srvs[2].Stop()
+	_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := func(i int) error {
+		_, err := c.srvs[i].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}})
+		return err
+	}
+	inUse := "Attempt to change a resource which is still in use: Table is being updated: glob.t"
+	// The live change keeps its lock past several leases.
+	for end := time.Now().Add(3 * lease); time.Now().Before(end); time.Sleep(lease / 8) {
+		wantError(t, "a TTL change while a live change holds the lock", ttl(1), "ResourceInUseException", inUse)
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	// Region 0 stops with its change in progress: the lock stays in the
+	// bucket, no longer renewed.
+	c.srvs[0].Stop()
+	if err := ttl(1); err == nil {
+		t.Fatal("region 1's change was accepted at once: the stopped region's lock was not held")
+	}
+	eddytest.WaitFor(t, regions[1]+"'s TTL change accepted after the lease", 10*lease, func() bool { return ttl(1) == nil })
+	// Region 1 holds the lock now: once region 0 is back its TTL change
+	// reaches it.
+	c.srvs[0].Restart()
+	eddytest.WaitFor(t, "the TTL in "+regions[0], 30*time.Second, func() bool {
+		out, err := c.srvs[0].DDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("glob.t")})
+		return err == nil && aws.ToString(out.TimeToLiveDescription.AttributeName) == "exp"
+	})
+}
