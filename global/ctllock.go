@@ -387,7 +387,7 @@ func (m *Manager) holdLease(table string, val []byte, rev uint64) {
 	if old != nil {
 		old.end(m, false)
 	}
-	every := m.opts.ControlLockLease / 4
+	every := max(m.opts.ControlLockLease/4, time.Millisecond)
 	m.group.Go("renew control lock "+table, func(ctx context.Context) {
 		fail := lifecycle.Failures{Log: m.log.With("table", table), What: "global tables: renewing the control lock", Level: slog.LevelWarn}
 		t := time.NewTicker(every)

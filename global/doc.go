@@ -48,7 +48,8 @@
 // Manager.mu guards the replica sets and consumers. Prepare takes it inside
 // the store's write path (item locks, the catalog lock held): so m.mu is
 // never held while calling anything that takes a store lock (DB.Write,
-// DB.TableIn, the DynamoDB API); it may be held across a KeySpace write.
+// DB.TableIn, the DynamoDB API); it may be held across a KeySpace write. A
+// control lock's lease (ctllock.go) has its own mutex, taken before m.mu.
 //
 // # Control plane
 //
