@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -34,11 +35,26 @@ import (
 //     (recorded from the service: terraform-provider-aws
 //     internal/service/dynamodb/table_test.go, "TTL tests must be split").
 //
-// The key names its holder region and operation. A region that finds its
-// own key while it runs no change (it crashed between taking the key and
-// finishing) takes it over; at connect it drops its own idle keys. A key
-// whose holder region is gone for good stays: delete it with the nats CLI
-// (nats kv del <Stream>_CTL <hex(table)>).
+// The key names its holder region and operation, and is a lease: the
+// holder renews it (a kv.Update with the revision it last wrote) every
+// ControlLockLease/4 while its change runs, and a change in another region
+// that finds it not renewed for longer than ControlLockLease takes it over
+// (a kv.Update with the revision it read: of two regions taking it over at
+// once, one fails), logging the holder it replaces. A holder whose renewal
+// or release finds another revision has lost the lease: it logs it once and
+// writes the key no more, so it never releases another change's lock. A
+// region that finds its own key while it runs no change (it crashed between
+// taking the key and finishing) takes it over at once; at connect it drops
+// its own idle keys and renews those of the changes it resumes.
+//
+// The lease is the client's, not the bucket's TTL: a key JetStream expires
+// leaves no trace of its holder to log, a bucket's TTL is one setting for
+// every region's Options, and a per-key TTL needs nats-server 2.11 (eddy
+// runs on Debian's 2.9.10). A key's age is the stream's clock at its last
+// renewal (the entry's Created) against the stream's clock now (StreamInfo's
+// ts, nats-server 2.10 and later), or this region's clock on an older
+// server: there, clocks apart by more than ControlLockLease × 3/4 could take
+// a live lock over (its holder then logs the loss at its next renewal).
 type ctlHold struct {
 	Region string    `json:"region"`
 	Op     string    `json:"op"` // opReplicas or opTTL
@@ -122,7 +138,9 @@ func (m *Manager) lockTable(ctx context.Context, table, op string) error {
 	// held is waited for ControlLockWait before the change is refused.
 	grace := time.Now().Add(m.opts.ControlLockWait)
 	for attempt := 0; attempt < 3; attempt++ {
-		if _, err = kv.Create(ctx, key, val); err == nil {
+		var rev uint64
+		if rev, err = kv.Create(ctx, key, val); err == nil {
+			m.holdLease(table, val, rev)
 			return nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
@@ -137,13 +155,30 @@ func (m *Manager) lockTable(ctx context.Context, table, op string) error {
 			break
 		}
 		var h ctlHold
-		if json.Unmarshal(e.Value(), &h) == nil && h.Region == m.opts.Region && !m.ctlBusy(table) {
+		_ = json.Unmarshal(e.Value(), &h) // an unreadable holder is no region's
+		if h.Region == m.opts.Region && !m.ctlBusy(table) {
 			// Our own key from a change that ended without releasing it
-			// (a crash): taken over, checked by its revision.
-			if _, err = kv.Update(ctx, key, val, e.Revision()); err == nil {
+			// yet (its release pending, or a crash): taken over, checked by
+			// its revision.
+			m.endLease(table)
+			if rev, err = kv.Update(ctx, key, val, e.Revision()); err == nil {
+				m.holdLease(table, val, rev)
 				return nil
 			}
 			continue
+		}
+		if h.Region != m.opts.Region {
+			if age := m.ctlAge(ctx, kv, e); age > m.opts.ControlLockLease {
+				// Not renewed within the lease: its holder is gone.
+				if rev, err = kv.Update(ctx, key, val, e.Revision()); err == nil {
+					m.log.Warn("global tables: control lock taken over, its holder did not renew it within the lease",
+						"table", table, "op", op, "holder", h.Region, "holding", h.Op, "heldSince", h.At, "notRenewedFor", age.Round(time.Millisecond),
+						"lease", m.opts.ControlLockLease)
+					m.holdLease(table, val, rev)
+					return nil
+				}
+				continue
+			}
 		}
 		if time.Now().Before(grace) && lifecycle.Sleep(ctx, 50*time.Millisecond) {
 			attempt--
@@ -197,6 +232,9 @@ func (m *Manager) release(ctx context.Context, table string) error {
 	if err != nil {
 		return err
 	}
+	if l := m.lease(table); l != nil {
+		return l.release(ctx, m, kv)
+	}
 	if m.ctlBusy(table) {
 		return nil // a new change of ours started meanwhile: it holds the key
 	}
@@ -212,8 +250,7 @@ func (m *Manager) release(ctx context.Context, table string) error {
 		return nil // not ours
 	}
 	err = kv.Delete(ctx, ctlKey(table), jetstream.LastRevision(e.Revision()))
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+	if revisionMismatch(err) {
 		return nil // changed meanwhile (taken over): no longer ours to drop
 	}
 	return err
@@ -241,7 +278,21 @@ func (m *Manager) releaseStale(ctx context.Context) {
 		}
 	}
 	for _, t := range tables {
-		m.releaseIfIdle(t)
+		if !m.ctlBusy(t) {
+			m.releaseIfIdle(t)
+			continue
+		}
+		// A change of ours resumed after a restart (a replica still
+		// CREATING or DELETING): its key is renewed again if it is still
+		// ours; one taken over meanwhile is left to its new holder.
+		e, err := kv.Get(ctx, ctlKey(t))
+		if err != nil {
+			continue // released meanwhile, or unreadable: nothing to renew
+		}
+		var h ctlHold
+		if json.Unmarshal(e.Value(), &h) == nil && h.Region == m.opts.Region && m.lease(t) == nil {
+			m.holdLease(t, e.Value(), e.Revision())
+		}
 	}
 }
 
@@ -309,4 +360,168 @@ func (m *Manager) ctlDone(table string) {
 	}
 	m.mu.Unlock()
 	m.releaseIfIdle(table)
+}
+
+// ctlLease is this region's hold on a table's control lock: the revision
+// of the key it last wrote, renewed in the background until released or
+// lost. mu serializes its renewals and its release (each a KV write
+// checked against rev); lock order: a lease's mu before Manager.mu.
+type ctlLease struct {
+	table string
+	val   []byte // the key's value, written again at each renewal
+	stop  chan struct{}
+
+	mu    sync.Mutex
+	rev   uint64
+	ended bool // released, lost or replaced: the key is not ours to write
+}
+
+// holdLease records the key of table written by this region at rev and
+// starts renewing it.
+func (m *Manager) holdLease(table string, val []byte, rev uint64) {
+	l := &ctlLease{table: table, val: val, rev: rev, stop: make(chan struct{})}
+	m.mu.Lock()
+	old := m.leases[table]
+	m.leases[table] = l
+	m.mu.Unlock()
+	if old != nil {
+		old.end(m, false)
+	}
+	every := max(m.opts.ControlLockLease/4, time.Millisecond)
+	m.group.Go("renew control lock "+table, func(ctx context.Context) {
+		fail := lifecycle.Failures{Log: m.log.With("table", table), What: "global tables: renewing the control lock", Level: slog.LevelWarn}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-l.stop:
+				return
+			case <-t.C:
+			}
+			kv, err := m.ctlKV(ctx)
+			if err == nil {
+				err = l.renew(ctx, m, kv)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			fail.Report(err)
+		}
+	})
+}
+
+// lease returns the lease this region holds on table's lock, if any.
+func (m *Manager) lease(table string) *ctlLease {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.leases[table]
+}
+
+// endLease ends this region's lease on table, if any, without writing the
+// key (this region takes the key over again itself).
+func (m *Manager) endLease(table string) {
+	if l := m.lease(table); l != nil {
+		l.end(m, false)
+	}
+}
+
+// end stops the lease and forgets it; locked tells whether the caller
+// holds l.mu.
+func (l *ctlLease) end(m *Manager, locked bool) {
+	if !locked {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+	}
+	if !l.ended {
+		l.ended = true
+		close(l.stop)
+	}
+	m.mu.Lock()
+	if m.leases[l.table] == l {
+		delete(m.leases, l.table)
+	}
+	m.mu.Unlock()
+}
+
+// renew writes the key again, checked against the revision the lease
+// last wrote; a mismatch means the lease was lost.
+func (l *ctlLease) renew(ctx context.Context, m *Manager, kv jetstream.KeyValue) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.opts.StrongTimeout)
+	defer cancel()
+	rev, err := kv.Update(ctx, ctlKey(l.table), l.val, l.rev)
+	if revisionMismatch(err) || errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		l.lost(ctx, m, kv)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	l.rev = rev
+	return nil
+}
+
+// release deletes the key, checked against the revision the lease last
+// wrote, unless a change of this region runs again (it keeps the lease).
+func (l *ctlLease) release(ctx context.Context, m *Manager, kv jetstream.KeyValue) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended || m.ctlBusy(l.table) {
+		return nil
+	}
+	err := kv.Delete(ctx, ctlKey(l.table), jetstream.LastRevision(l.rev))
+	if revisionMismatch(err) {
+		l.lost(ctx, m, kv)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	l.end(m, true)
+	return nil
+}
+
+// lost ends a lease another region took over (l.mu held), naming the new
+// holder; the key is left to it.
+func (l *ctlLease) lost(ctx context.Context, m *Manager, kv jetstream.KeyValue) {
+	var h ctlHold
+	if e, err := kv.Get(ctx, ctlKey(l.table)); err == nil {
+		_ = json.Unmarshal(e.Value(), &h)
+	}
+	m.log.Warn("global tables: lost the control lock of a change in progress: not renewed within the lease, another change took it over",
+		"table", l.table, "holder", h.Region, "holding", h.Op, "lease", m.opts.ControlLockLease)
+	l.end(m, true)
+}
+
+// ctlAge is how long ago e was last written (taken or renewed), by the
+// stream's clock when the server tells it (nats-server 2.10 and later),
+// else by this region's.
+func (m *Manager) ctlAge(ctx context.Context, kv jetstream.KeyValue, e jetstream.KeyValueEntry) time.Duration {
+	now := time.Now()
+	if st, err := kv.Status(ctx); err == nil {
+		if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok && bs.StreamInfo() != nil && !bs.StreamInfo().TimeStamp.IsZero() {
+			now = bs.StreamInfo().TimeStamp
+		}
+	}
+	return now.Sub(e.Created())
+}
+
+// revisionMismatch reports whether err is JetStream's refusal of a write
+// checked against a key's revision that is no longer its last.
+func revisionMismatch(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

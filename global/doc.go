@@ -48,7 +48,8 @@
 // Manager.mu guards the replica sets and consumers. Prepare takes it inside
 // the store's write path (item locks, the catalog lock held): so m.mu is
 // never held while calling anything that takes a store lock (DB.Write,
-// DB.TableIn, the DynamoDB API); it may be held across a KeySpace write.
+// DB.TableIn, the DynamoDB API); it may be held across a KeySpace write. A
+// control lock's lease (ctllock.go) has its own mutex, taken before m.mu.
 //
 // # Control plane
 //
@@ -68,7 +69,9 @@
 //
 // Control changes of a table (replica changes, settings, TTL, DeleteTable
 // of a replica) are serialized across regions by a key per table in the
-// JetStream key-value bucket <Stream>_CTL (ctllock.go). A consumer that
+// JetStream key-value bucket <Stream>_CTL (ctllock.go), a lease its holder
+// renews while the change runs, taken over once not renewed for
+// Options.ControlLockLease (its region gone). A consumer that
 // finds changes trimmed from the stream before it applied them (a region
 // behind by more than MaxAge) asks the origin for a re-backfill
 // (resync.go).

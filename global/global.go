@@ -83,6 +83,14 @@ type Options struct {
 	// (ctllock.go): the lock of a change just done is released a moment
 	// after the other regions show it done. Default 1s; negative: no wait.
 	ControlLockWait time.Duration
+	// ControlLockLease bounds how long a table's control lock (ctllock.go)
+	// stays held without its holder renewing it. The holder renews it
+	// every ControlLockLease/4 while its change runs, however long (a
+	// replica creation waits for its region to come up); a lock not
+	// renewed for longer than ControlLockLease is taken to be its holder's
+	// left behind (the region killed, or its disk lost) and is taken over
+	// by the next control change of the table, from any region. Default 1m.
+	ControlLockLease time.Duration
 	// StrongTimeout bounds an MRSC write's publish and a strongly
 	// consistent read's barrier: past it the region answers
 	// InternalServerError (it cannot reach a quorum). Default 5s.
@@ -199,7 +207,8 @@ type Manager struct {
 	atomic     bool // EDDY_GLOBAL_SC takes atomic batches (strong.go)
 	kv         jetstream.KeyValue
 	ctlPending map[string]int
-	leaving    map[string]int // DeleteTables begun here whose replica set was not told yet
+	leaving    map[string]int       // DeleteTables begun here whose replica set was not told yet
+	leases     map[string]*ctlLease // the control locks this region holds, by table
 }
 
 type tableState struct {
@@ -243,11 +252,15 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	if opts.ControlLockWait == 0 {
 		opts.ControlLockWait = time.Second
 	}
+	if opts.ControlLockLease <= 0 {
+		opts.ControlLockLease = time.Minute
+	}
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 200 * time.Millisecond
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
-		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{}}
+		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{},
+		leases: map[string]*ctlLease{}}
 	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
 	m.seq.Store(uint64(time.Now().UnixNano()))

@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -577,19 +579,48 @@ func TestGlobalTablesAcrossProcesses(t *testing.T) {
 type natsNode struct {
 	bin, conf, url string
 	cmd            *exec.Cmd
+	out            *syncBuffer   // the process's output (shown when it fails)
+	exited         chan struct{} // closed when the process ends
 }
 
 // startNATSCluster starts three nats-server processes routed to each
 // other as JetStream cluster "eddy", and waits for a meta leader. The
 // nodes do not advertise each other to clients (no_advertise): a region's
 // connection stays with its node, so a proxy in front of it cuts it off.
+//
+// The routes name every node's port before any listens, so the ports are
+// chosen first and bound later by the processes. They are chosen below the
+// kernel's ephemeral range (clusterAddrs): a port from 127.0.0.1:0, free
+// when chosen, could be handed to another process's listener or outgoing
+// connection (this machine runs other tests) before the node bound it; the
+// node then exited ("address already in use") and the start timed out a
+// minute later (about one run in ten under load). A port of a node that
+// still fails to bind (another process chose the same one) is chosen again
+// with the whole cluster, at most three times.
 func startNATSCluster(t *testing.T, bin, dir string) []*natsNode {
 	t.Helper()
-	var client, route []string
-	for range 3 {
-		client = append(client, freeAddr(t))
-		route = append(route, freeAddr(t))
+	for attempt := 0; ; attempt++ {
+		nodes, err := tryNATSCluster(t, bin, filepath.Join(dir, "c"+strconv.Itoa(attempt)))
+		if err == nil {
+			return nodes
+		}
+		for _, n := range nodes {
+			n.stop()
+		}
+		if !strings.Contains(err.Error(), "address already in use") || attempt == 2 {
+			t.Fatal(err)
+		}
+		t.Logf("nats cluster start, attempt %d: %v; again on other ports", attempt+1, err)
 	}
+}
+
+// tryNATSCluster starts the three nodes and waits for them; the error of
+// a node that exited has its output.
+func tryNATSCluster(t *testing.T, bin, dir string) ([]*natsNode, error) {
+	t.Helper()
+	mkdir(t, dir)
+	addrs := clusterAddrs(t, 6)
+	client, route := addrs[:3], addrs[3:]
 	var nodes []*natsNode
 	for i := range 3 {
 		var routes []string
@@ -609,26 +640,77 @@ func startNATSCluster(t *testing.T, bin, dir string) []*natsNode {
 		nodes = append(nodes, n)
 	}
 	for _, n := range nodes {
-		n.ready(t)
+		if err := n.waitReady(); err != nil {
+			return nodes, err
+		}
 	}
-	return nodes
+	return nodes, nil
+}
+
+// clusterAddrs returns n distinct loopback addresses free now, on ports
+// below the kernel's ephemeral range (ip_local_port_range), which the
+// kernel never hands out for port 0 or an outgoing connection.
+func clusterAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	low := 32768 // Linux's default start of the range
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil {
+				low = v
+			}
+		}
+	}
+	const base = 10000
+	if low-base < 1000 {
+		t.Fatalf("the ephemeral port range starts at %d: no room below it for the nats-server cluster's ports", low)
+	}
+	seen := map[int]bool{}
+	var out []string
+	for tries := 0; len(out) < n; tries++ {
+		if tries == 1000 {
+			t.Fatalf("no free loopback port in %d-%d", base, low-1)
+		}
+		p := base + rand.IntN(low-base)
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		addr := "127.0.0.1:" + strconv.Itoa(p)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue // in use
+		}
+		l.Close()
+		out = append(out, addr)
+	}
+	return out
 }
 
 func (n *natsNode) start(t *testing.T) {
 	t.Helper()
 	cmd := exec.Command(n.bin, "-c", n.conf)
 	childproc.DieWithParent(cmd)
+	n.out = &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if testing.Verbose() {
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		cmd.Stdout = io.MultiWriter(n.out, os.Stderr)
+		cmd.Stderr = cmd.Stdout
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	n.cmd = cmd
+	n.cmd, n.exited = cmd, make(chan struct{})
+	exited := n.exited
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-exited:
+		default:
 			_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-			_ = cmd.Wait()
+			<-exited
 		}
 	})
 }
@@ -637,18 +719,53 @@ func (n *natsNode) start(t *testing.T) {
 // a meta leader).
 func (n *natsNode) ready(t *testing.T) {
 	t.Helper()
-	waitUntil(t, "nats-server "+n.url+" with JetStream", time.Minute, func() bool {
-		nc, err := nats.Connect(n.url)
-		if err != nil {
-			return false
+	if err := n.waitReady(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitReady is ready's wait: an error when the node exits first (with its
+// output) or does not answer within a minute.
+func (n *natsNode) waitReady() error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		select {
+		case <-n.exited:
+			return fmt.Errorf("nats-server %s exited (%v):\n%s", n.url, n.cmd.ProcessState, n.out.String())
+		default:
 		}
-		defer nc.Close()
-		js, _ := jetstream.New(nc)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err = js.AccountInfo(ctx)
-		return err == nil
-	})
+		if n.answers() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out waiting for nats-server %s with JetStream:\n%s", n.url, n.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// answers reports whether the node answers a JetStream request.
+func (n *natsNode) answers() bool {
+	nc, err := nats.Connect(n.url)
+	if err != nil {
+		return false
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = js.AccountInfo(ctx)
+	return err == nil
+}
+
+// stop ends the node (SIGTERM) and waits for it.
+func (n *natsNode) stop() {
+	select {
+	case <-n.exited:
+	default:
+		_ = syscall.Kill(n.cmd.Process.Pid, syscall.SIGTERM)
+		<-n.exited
+	}
 }
 
 func (n *natsNode) kill(t *testing.T) {
@@ -656,7 +773,7 @@ func (n *natsNode) kill(t *testing.T) {
 	if err := syscall.Kill(n.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = n.cmd.Wait()
+	<-n.exited
 }
 
 // TestStrongAcrossProcesses is issue 21's MRSC must-show with processes:

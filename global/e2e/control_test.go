@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/eddytest"
+	"github.com/eddydb/eddy/internal/natstest"
 )
 
 // TestGlobalControlSerialized: control-plane changes of a global table are
@@ -113,5 +117,139 @@ func wantError(t *testing.T, what string, err error, code, msg string) {
 		t.Errorf("%s: %v, want %s", what, err, code)
 	case ae.ErrorMessage() != msg:
 		t.Errorf("%s: message %q, want %q", what, ae.ErrorMessage(), msg)
+	}
+}
+
+// TestGlobalControlLockLease: a table's control lock is a lease. While
+// region 0 creates a replica that cannot finish (its region is down), it
+// renews the lock: region 1's changes are refused for several leases. Once
+// region 0 stops without releasing it (its change still in progress, as a
+// SIGKILL leaves it), the lock is no longer renewed and region 1's change
+// takes it over after the lease, instead of being refused until an
+// operator deletes the key.
+func TestGlobalControlLockLease(t *testing.T) {
+	const lease = 4 * time.Second
+	c := startClusterWith(t, func(o *global.Options) {
+		o.ControlLockWait = 200 * time.Millisecond
+		o.ControlLockLease = lease
+	})
+	ctx := context.Background()
+	c.createTable()
+	c.addReplica(regions[1])
+	c.srvs[2].Stop()
+	_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := func(i int) error {
+		_, err := c.srvs[i].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}})
+		return err
+	}
+	inUse := "Attempt to change a resource which is still in use: Table is being updated: glob.t"
+	// The live change keeps its lock past several leases.
+	for end := time.Now().Add(3 * lease); time.Now().Before(end); time.Sleep(lease / 8) {
+		wantError(t, "a TTL change while a live change holds the lock", ttl(1), "ResourceInUseException", inUse)
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	// Region 0 stops with its change in progress: the lock stays in the
+	// bucket, no longer renewed.
+	c.srvs[0].Stop()
+	if err := ttl(1); err == nil {
+		t.Fatal("region 1's change was accepted at once: the stopped region's lock was not held")
+	}
+	eddytest.WaitFor(t, regions[1]+"'s TTL change accepted after the lease", 10*lease, func() bool { return ttl(1) == nil })
+	// Region 1 holds the lock now: once region 0 is back its TTL change
+	// reaches it.
+	c.srvs[0].Restart()
+	eddytest.WaitFor(t, "the TTL in "+regions[0], 30*time.Second, func() bool {
+		out, err := c.srvs[0].DDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("glob.t")})
+		return err == nil && aws.ToString(out.TimeToLiveDescription.AttributeName) == "exp"
+	})
+}
+
+// TestGlobalControlLockLost: a holder whose lease was taken over notices
+// it at its next renewal (logged once) and, when its change ends, leaves
+// the new holder's key alone. The test plays the new holder: it rewrites
+// region 0's key in EDDY_GLOBAL_CTL while region 0 creates a replica, and
+// keeps renewing it, as a region that took the lock over would.
+func TestGlobalControlLockLost(t *testing.T) {
+	const lease = 2 * time.Second
+	c := startClusterWith(t, func(o *global.Options) {
+		o.ControlLockWait = 200 * time.Millisecond
+		o.ControlLockLease = lease
+	})
+	ctx := context.Background()
+	c.createTable()
+	c.addReplica(regions[1])
+	c.srvs[2].Stop()
+	_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, js := natstest.Connect(t, c.nats)
+	defer nc.Close()
+	kv, err := js.KeyValue(ctx, "EDDY_GLOBAL_CTL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := hex.EncodeToString([]byte("glob.t"))
+	e, err := kv.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(e.Value()), regions[0]) {
+		t.Fatalf("the lock is %s, want %s's", e.Value(), regions[0])
+	}
+	// Another holder (a region not in the test) takes the key and renews it.
+	rev, err := kv.Update(ctx, key, []byte(`{"region":"ap-south-1","op":"replicas"}`), e.Revision())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	renewed := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				renewed <- nil
+				return
+			case <-time.After(lease / 8):
+			}
+			r, err := kv.Update(ctx, key, []byte(`{"region":"ap-south-1","op":"replicas"}`), rev)
+			if err != nil {
+				renewed <- fmt.Errorf("renewing the other holder's key: %w", err)
+				return
+			}
+			rev = r
+		}
+	}()
+	lost := func() int { return c.logs.count("lost the control lock", "server="+regions[0], "holder=ap-south-1") }
+	eddytest.WaitFor(t, regions[0]+" to notice it lost the lock", 10*lease, func() bool { return lost() > 0 })
+	// Region 0's change ends: the lock stays the other holder's.
+	c.srvs[2].Restart()
+	eddytest.WaitFor(t, "the replica creation to end", 30*time.Second, func() bool {
+		d := c.describe(0)
+		return d.TableStatus == types.TableStatusActive && len(d.Replicas) == 2
+	})
+	inUse := "Attempt to change a resource which is still in use: Table is being updated: glob.t"
+	for end := time.Now().Add(lease); time.Now().Before(end); time.Sleep(lease / 8) {
+		_, err := c.srvs[0].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}})
+		wantError(t, "a change while another region holds the lock", err, "ResourceInUseException", inUse)
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	close(stop)
+	if err := <-renewed; err != nil {
+		t.Fatal(err) // region 0 wrote the key after losing it
+	}
+	if n := lost(); n != 1 {
+		t.Errorf("%s logged the loss %d times, want once", regions[0], n)
 	}
 }

@@ -77,15 +77,54 @@ func (h *history) has(region, wid string) bool {
 }
 
 // testLogger logs warnings and errors through t.Log.
-func testLogger(t testing.TB, region string) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})).With("server", region)
+func testLogger(t testing.TB, region string) *slog.Logger { return keptLogger(t, region, nil) }
+
+// keptLogger is testLogger keeping the lines in l as well (when set).
+func keptLogger(t testing.TB, region string, l *logs) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t, l}, &slog.HandlerOptions{Level: slog.LevelWarn})).With("server", region)
 }
 
-type tWriter struct{ t testing.TB }
+type tWriter struct {
+	t    testing.TB
+	logs *logs // also kept here, when set
+}
 
 func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
+	line := strings.TrimSpace(string(p))
+	w.t.Log(line)
+	if w.logs != nil {
+		w.logs.add(line)
+	}
 	return len(p), nil
+}
+
+// logs keeps the warnings and errors the regions logged.
+type logs struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logs) add(line string) {
+	l.mu.Lock()
+	l.lines = append(l.lines, line)
+	l.mu.Unlock()
+}
+
+// count returns how many lines hold every one of parts.
+func (l *logs) count(parts ...string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
 }
 
 type cluster struct {
@@ -93,6 +132,7 @@ type cluster struct {
 	srvs []*eddytest.Server
 	h    *history
 	nats string
+	logs *logs // every region's warnings and errors
 }
 
 // startCluster starts three regions on one nats-server; urls, when
@@ -105,7 +145,7 @@ func startCluster(t testing.TB, urls ...func(nats string) string) *cluster {
 // tuned by tune (when set).
 func startClusterWith(t testing.TB, tune func(*global.Options), urls ...func(nats string) string) *cluster {
 	ns := natstest.Start(t)
-	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL()}
+	c := &cluster{t: t, h: &history{}, nats: ns.ClientURL(), logs: &logs{}}
 	for i, r := range regions {
 		url := ns.ClientURL()
 		if i < len(urls) && urls[i] != nil {
@@ -116,7 +156,7 @@ func startClusterWith(t testing.TB, tune func(*global.Options), urls ...func(nat
 			tune(&o)
 		}
 		c.srvs = append(c.srvs, eddytest.Start(t, server.Options{Region: r, DataDir: t.TempDir(), NoSync: os.Getenv("EDDY_BENCH_SYNC") == "",
-			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: testLogger(t, r), Global: o}))
+			NATS: url, GlobalRegions: regions, TTLSweepInterval: -1, Logger: keptLogger(t, r, c.logs), Global: o}))
 	}
 	return c
 }

@@ -634,7 +634,7 @@ func strongLogger(t testing.TB, region string) *slog.Logger {
 	if os.Getenv("EDDY_DEBUG") == "" {
 		return testLogger(t, region)
 	}
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", region)
+	return slog.New(slog.NewTextHandler(tWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", region)
 }
 
 // TestStrongWitness: an MRSC global table of two replicas and a witness
