@@ -380,10 +380,6 @@ func (m *Manager) connect(ctx context.Context) {
 				nc.Close()
 				return err
 			}
-			if err := m.ensureStream(ctx, js); err != nil {
-				nc.Close()
-				return err
-			}
 			if err := m.ensureStrongStream(ctx, js); err != nil {
 				nc.Close()
 				return err
@@ -401,6 +397,7 @@ func (m *Manager) connect(ctx context.Context) {
 		}()
 		fail.Report(err)
 		if err == nil {
+			m.goEnsureStream()
 			m.releaseStale(ctx)
 			return
 		}
@@ -408,6 +405,31 @@ func (m *Manager) connect(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// goEnsureStream makes sure of the MREC stream in the background, retried
+// until it answers: after the NATS node leading it died, it has no leader
+// for the seconds of an election and a request about it goes unanswered
+// (5 s, twice: TestStrongAcrossProcesses's restarted region waited ~10 s),
+// which MRSC tables need not wait for. Until then, publishing and consuming
+// fail and are retried, and make the stream if it is missing (streamLost).
+func (m *Manager) goEnsureStream() {
+	m.group.Go("MREC stream", func(ctx context.Context) {
+		fail := lifecycle.Failures{Log: m.log, What: "global tables: the MREC stream " + m.opts.Stream, Level: slog.LevelWarn}
+		for {
+			js, _, err := m.jetStream(ctx)
+			if err == nil {
+				err = m.ensureStream(ctx, js)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			fail.Report(err)
+			if err == nil || !lifecycle.Sleep(ctx, m.opts.RetryBackoff) {
+				return
+			}
+		}
+	})
 }
 
 func (m *Manager) ensureStream(ctx context.Context, js jetstream.JetStream) error {
