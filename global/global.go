@@ -158,12 +158,21 @@ func (s replicaSet) find(region string) int {
 
 // change is one replicated change, the body of a JetStream message and of
 // an outbox entry.
+//
+// A re-backfill (resync.go) frames its snapshot for the region that asked
+// for it: a begin marker, the items and tombstones, an end marker, all
+// with the snapshot's ID (Snap); a marker has Mark and For set, no Keys,
+// and TS the snapshot's timestamp (every write of the origin stamped
+// before it is in the snapshot, or a later write is; sweep.go).
 type change struct {
 	Table  string    `json:"t"`
 	Keys   attr.Item `json:"k"`
 	New    attr.Item `json:"n,omitempty"` // nil: a delete
 	TS     int64     `json:"ts"`
 	Region string    `json:"r"`
+	Snap   string    `json:"s,omitempty"` // a re-backfill's snapshot ID
+	Mark   string    `json:"m,omitempty"` // markBegin or markEnd: a marker, no item
+	For    string    `json:"f,omitempty"` // a marker's requesting region
 }
 
 // Manager replicates the global tables of one region: it captures their
@@ -181,9 +190,14 @@ type Manager struct {
 	// once per change of state (strong.go).
 	scFail lifecycle.Failures
 
-	clock atomic.Int64  // the last timestamp handed out (µs)
-	seq   atomic.Uint64 // the last outbox sequence handed out
-	wake  chan struct{}
+	clock atomic.Int64 // the last timestamp handed out (µs)
+	// stamped counts the local MREC writes by timestamp between Prepare
+	// and their commit (or failure): a re-backfill waits for those stamped
+	// before its snapshot's timestamp (sweep.go).
+	stampMu sync.Mutex
+	stamped map[int64]int
+	seq     atomic.Uint64 // the last outbox sequence handed out
+	wake    chan struct{}
 
 	mu        sync.Mutex
 	tables    map[string]*tableState
@@ -247,7 +261,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 		opts.RetryBackoff = 200 * time.Millisecond
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
-		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{}}
+		wake: make(chan struct{}, 1), stamped: map[int64]int{}, tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{}}
 	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
 	m.seq.Store(uint64(time.Now().UnixNano()))
@@ -451,6 +465,56 @@ func (m *Manager) tick(prev int64) int64 {
 	}
 }
 
+// stampedTick is tick for a local write, counted in m.stamped until
+// unstamp: taken under stampMu, so a snapshot's timestamp (snapshotTS) is
+// after every stamped write's or before it was stamped.
+func (m *Manager) stampedTick(prev int64) int64 {
+	m.stampMu.Lock()
+	defer m.stampMu.Unlock()
+	ts := m.tick(prev)
+	m.stamped[ts]++
+	return ts
+}
+
+func (m *Manager) unstamp(ws []Write) {
+	if len(ws) == 0 {
+		return
+	}
+	m.stampMu.Lock()
+	defer m.stampMu.Unlock()
+	for _, w := range ws {
+		if m.stamped[w.TS]--; m.stamped[w.TS] <= 0 {
+			delete(m.stamped, w.TS)
+		}
+	}
+}
+
+// snapshotTS returns a timestamp after every local write's so far, once
+// each of them has committed or failed: a scan started then sees every
+// local write stamped before it.
+func (m *Manager) snapshotTS(ctx context.Context) (int64, error) {
+	m.stampMu.Lock()
+	ts := m.tick(0)
+	m.stampMu.Unlock()
+	for {
+		m.stampMu.Lock()
+		busy := false
+		for t := range m.stamped {
+			if t < ts {
+				busy = true
+				break
+			}
+		}
+		m.stampMu.Unlock()
+		if !busy {
+			return ts, nil
+		}
+		if !lifecycle.Sleep(ctx, time.Millisecond) {
+			return 0, ctx.Err()
+		}
+	}
+}
+
 func (m *Manager) nextSeq() uint64 {
 	for {
 		last := m.seq.Load()
@@ -493,6 +557,12 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 	var local []Write
 	var strong []*strongTable
 	var strongChanges []strongChange
+	handed := false // the done func, which unstamps, is returned
+	defer func() {
+		if !handed {
+			m.unstamp(local)
+		}
+	}()
 	for _, c := range changes {
 		if c.Table.Region != m.opts.Region || c.Principal.Type == PrincipalType || !m.isGlobal(c.Table.Name) {
 			continue
@@ -507,7 +577,8 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 		if err != nil {
 			return nil, err
 		}
-		ts := m.tick(old.TS)
+		ts := m.stampedTick(old.TS)
+		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
 		if err := m.ks.Set(b, key, meta{TS: ts, Region: m.opts.Region, Deleted: c.New == nil, Keys: c.Keys}.encode()); err != nil {
 			return nil, err
 		}
@@ -518,7 +589,6 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 		if err := m.ks.Set(b, outboxKey(m.nextSeq()), body); err != nil {
 			return nil, err
 		}
-		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
 	}
 	if err := m.prepareStrong(b, strongChanges); err != nil {
 		return nil, err
@@ -526,7 +596,9 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 	if len(local) == 0 && len(strong) == 0 {
 		return nil, nil
 	}
+	handed = true
 	return func(ok bool) {
+		m.unstamp(local)
 		for _, st := range strong {
 			st.advance(0, false) // the items' sequences moved: wake the barriers
 		}

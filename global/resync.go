@@ -74,6 +74,9 @@ func (m *Manager) checkGap(ctx context.Context, cons jetstream.Consumer, g *gapC
 		return nil
 	}
 	m.log.Warn(gapLog, "table", table, "origin", origin, "expected", g.expect, "first", start)
+	if err := m.dropSnapshot(table, origin); err != nil {
+		return err
+	}
 	lag.resynced()
 	if m.opts.OnResync != nil {
 		m.opts.OnResync(table, origin)
@@ -136,6 +139,9 @@ func (m *Manager) probeIdle(ctx context.Context, g *gapCheck, table, origin stri
 func (m *Manager) resetAfterStreamLoss(ctx context.Context, table, origin string, cp uint64, created int64, lag *lagStats) error {
 	m.log.Warn("global tables: the stream was made again since this region's checkpoint; re-backfilling the table from the origin region",
 		"table", table, "origin", origin, "checkpoint", cp)
+	if err := m.dropSnapshot(table, origin); err != nil {
+		return err
+	}
 	lag.resynced()
 	if m.opts.OnResync != nil {
 		m.opts.OnResync(table, origin)
@@ -174,7 +180,7 @@ func (m *Manager) resync(ctx context.Context, table, origin string) error {
 	id := newEpoch()
 	fail := lifecycle.Failures{Log: m.log.With("table", table, "origin", origin), What: "global tables: asking for a re-backfill", Level: slog.LevelWarn}
 	for {
-		rep, err := m.requestReply(ctx, origin, controlRequest{Op: "backfill", Table: table, ID: id})
+		rep, err := m.requestReply(ctx, origin, controlRequest{Op: "backfill", Table: table, ID: id, From: m.opts.Region})
 		if err == nil && rep.Error != "" {
 			err = fmt.Errorf("global: backfill %s in %s: %s", table, origin, rep.Error)
 		}
@@ -224,7 +230,7 @@ func (m *Manager) handleBackfill(req controlRequest) (bool, error) {
 		m.bf.runs[req.ID] = run
 		m.log.Info("global tables: re-backfilling a table for a region behind the stream", "table", req.Table)
 		m.group.Go("re-backfill "+req.Table, func(ctx context.Context) {
-			err := m.backfill(ctx, req.Table)
+			err := m.backfill(ctx, req.Table, req.From)
 			m.bf.mu.Lock()
 			run.err, run.doneAt = err, time.Now()
 			m.bf.mu.Unlock()

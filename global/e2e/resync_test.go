@@ -8,6 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/global"
 	"github.com/eddydb/eddy/internal/eddytest"
 	"github.com/eddydb/eddy/internal/natstest"
@@ -102,4 +109,136 @@ func TestGlobalTableStreamRemade(t *testing.T) {
 			t.Errorf("%s: no re-backfill counted from %s: %+v", regions[1], l.Origin, l)
 		}
 	}
+}
+
+// TestGlobalTableResyncDeletesMissing: a region cut off for longer than
+// the tombstones live (TombstoneTTL and MaxAge shortened to 8 s) missed
+// deletes that no region remembers any more: their tombstones were
+// collected, and no snapshot carries them. The re-backfill from each
+// origin tells them apart: an item the cut-off region holds last written
+// by that origin before its snapshot, which the snapshot lacks, was
+// deleted there. Afterwards every replica holds the same items: the
+// deleted ones gone (an item from before the table was global among them,
+// and one another region deleted), the cut-off region's own writes and a
+// third region's kept; the deletes appear in the cut-off region's stream
+// as replicated deletes (REMOVE, no userIdentity).
+func TestGlobalTableResyncDeletesMissing(t *testing.T) {
+	var p *proxy
+	c := startClusterWith(t, func(o *global.Options) {
+		o.MaxAge, o.TombstoneTTL, o.CollectInterval = 8*time.Second, 8*time.Second, 200*time.Millisecond
+	}, nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
+	ctx := context.Background()
+	key := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	put := func(i int, pks ...string) {
+		t.Helper()
+		for _, pk := range pks {
+			_, err := c.srvs[i].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{
+				"pk": key(pk)["pk"], "w": &types.AttributeValueMemberS{Value: regions[i] + "/" + pk}, "from": &types.AttributeValueMemberS{Value: regions[i]}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	del := func(i int, pks ...string) {
+		t.Helper()
+		for _, pk := range pks {
+			if _, err := c.srvs[i].DDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("glob.t"), Key: key(pk)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c.setup()
+	put(0, "d0", "d1", "d2", "d3", "d4")
+	put(1, "e0", "e1")
+	c.converge()
+	p.SetCut(true)
+	del(0, "pre0", "d0", "d1", "d2")
+	del(1, "e0")
+	put(1, "d3", "c0") // a third region's writes, one over an item us-east-1 wrote
+	put(2, "d4", "b0") // the cut-off region's own writes, one over an item us-east-1 wrote
+	for i := range 2 {
+		eddytest.WaitFor(t, regions[i]+"'s changes published", 20*time.Second, func() bool {
+			st, _ := c.srvs[i].Global().Status("glob.t")
+			return st.Outbox == 0
+		})
+	}
+	gone := []string{"pre0", "d0", "d1", "d2", "e0"}
+	for i := range 2 {
+		for _, pk := range gone {
+			eddytest.WaitFor(t, regions[i]+" to collect the tombstone of "+pk, 30*time.Second, func() bool {
+				st, err := c.srvs[i].Global().Item(ctx, "glob.t", attr.Item{"pk": attr.S(pk)})
+				return err == nil && st.Item == nil && st.Last == nil
+			})
+		}
+	}
+	nc, js := natstest.Connect(t, c.nats)
+	defer nc.Close()
+	s, err := js.Stream(ctx, "EDDY_GLOBAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := s.CachedInfo().State.LastSeq
+	eddytest.WaitFor(t, "the stream to trim every change made during the cut", 60*time.Second, func() bool {
+		s, err := js.Stream(ctx, "EDDY_GLOBAL")
+		return err == nil && s.CachedInfo().State.FirstSeq > last
+	})
+	p.SetCut(false)
+	c.converge()
+	items := c.items(2)
+	for _, pk := range []string{"d3", "d4", "c0", "b0", "e1", "pre1"} {
+		if items[pk] == nil {
+			t.Errorf("%s: %s lost it", pk, regions[2])
+		}
+	}
+	removed := c.removes(2)
+	for _, pk := range gone {
+		if !removed[pk] {
+			t.Errorf("%s: %s's stream has no REMOVE of it", pk, regions[2])
+		}
+	}
+}
+
+// removes returns the keys of the REMOVE records in region i's stream;
+// each must have no userIdentity (a replicated delete).
+func (c *cluster) removes(i int) map[string]bool {
+	c.t.Helper()
+	ctx := context.Background()
+	sc := dynamodbstreams.NewFromConfig(c.srvs[i].Config())
+	arn := c.describe(i).LatestStreamArn
+	ds, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, sh := range ds.StreamDescription.Shards {
+		it, err := sc.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: arn, ShardId: sh.ShardId,
+			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for iter := it.ShardIterator; iter != nil; {
+			recs, err := sc.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			for _, r := range recs.Records {
+				if r.EventName != stypes.OperationTypeRemove {
+					continue
+				}
+				if r.UserIdentity != nil {
+					c.t.Errorf("a REMOVE record has userIdentity %+v", r.UserIdentity)
+				}
+				if v, ok := r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS); ok {
+					out[v.Value] = true
+				}
+			}
+			if len(recs.Records) == 0 {
+				break
+			}
+			iter = recs.NextShardIterator
+		}
+	}
+	return out
 }

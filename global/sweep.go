@@ -1,0 +1,201 @@
+package global
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/eddydb/eddy/attr"
+	"github.com/eddydb/eddy/internal/kv"
+	"github.com/eddydb/eddy/store"
+)
+
+// Deletes a re-backfill cannot carry (sweep after a snapshot).
+//
+// A tombstone lives TombstoneTTL. A region behind for longer missed deletes
+// whose tombstones are gone everywhere: no snapshot holds them. It still
+// can tell them: an item it holds whose last write came from origin O,
+// stamped before O's snapshot, that O's snapshot lacks (no item, no
+// tombstone) was deleted at O after that write. O held that write (every
+// write is its region's first), O's meta of the item only grows (last
+// writer wins) until a delete's tombstone is collected, and every write O
+// stamped before the snapshot had committed when O scanned (snapshotTS).
+// Items last written by another region R are settled by R's snapshot:
+// each origin has its own consumer, gap check and re-backfill.
+//
+// The region that asked for the re-backfill (the snapshot's For) applies
+// it like any changes, and:
+//
+//  1. begin marker: records the snapshot's ID ('s' key) and drops what an
+//     earlier snapshot from origin left ('r' keys), with the checkpoint;
+//  2. each item or tombstone of that snapshot: an 'r' key in the batch that
+//     applies it (whether it wins or not), so a restart resumes it;
+//  3. end marker: scans the table page by page; each item whose meta is
+//     (ts < the snapshot's timestamp, origin), live, with no 'r' key, is
+//     deleted under its lock (the meta checked again there) as a
+//     replicated delete of origin: Replication principal, in the table's
+//     stream like any replicated delete, with a tombstone (ts + 1, origin)
+//     so a stale copy of the deleted write (another region's snapshot)
+//     cannot bring it back. Then the 's' and 'r' keys go, with the
+//     checkpoint. A crash before that sweeps again: idempotent.
+//
+// A gap (changes trimmed unseen, resync.go) drops the 's' key: a snapshot
+// with a part trimmed is not whole, its end marker is ignored (logged) and
+// the gap's own re-backfill sweeps instead. Two snapshots for this region
+// interleaved (a consumer that started again asked again): the last begun
+// is received, the other's end ignored. Nothing of a snapshot is held
+// in memory: the 'r' keys are in Pebble, in the meta's key order.
+
+// The kinds of marker that frame a re-backfill's snapshot (change.Mark).
+const (
+	markBegin = "begin"
+	markEnd   = "end"
+)
+
+// sweepPage is how many items one page of the sweep reads.
+const sweepPage = 500
+
+// receiving returns the ID of the snapshot being received from origin
+// ("" when none).
+func (m *Manager) receiving(table, origin string) (string, error) {
+	v, _, err := m.ks.Get(snapshotKey(table, origin))
+	return string(v), err
+}
+
+// dropSnapshot forgets a snapshot being received from origin: a gap may
+// have trimmed part of it.
+func (m *Manager) dropSnapshot(table, origin string) error {
+	return m.ks.Write(false, func(w kv.Writer) error { return w.Delete(snapshotKey(table, origin)) })
+}
+
+// applyMark handles a snapshot's marker, with the checkpoint of its stream
+// sequence. Markers of snapshots framed for other regions only move the
+// checkpoint.
+func (m *Manager) applyMark(ctx context.Context, p pending, origin string, created int64) error {
+	c := p.c
+	t := m.db.TableIn(m.opts.Region, c.Table)
+	if t == nil {
+		return fmt.Errorf("%w: %s", errNoTable, c.Table)
+	}
+	cp := checkpointValue(p.seq, created)
+	if c.For != m.opts.Region {
+		return m.ks.Write(false, func(w kv.Writer) error { return w.Set(checkpointKey(c.Table, origin), cp) })
+	}
+	seen := seenPrefix(t.ID, origin)
+	seenEnd := append(append([]byte(nil), seen...), 0xff)
+	switch c.Mark {
+	case markBegin:
+		m.log.Info("global tables: receiving a re-backfill from the origin region", "table", c.Table, "origin", origin, "snapshot", c.Snap)
+		return m.ks.Write(false, func(w kv.Writer) error {
+			if err := w.DeleteRange(seen, seenEnd); err != nil {
+				return err
+			}
+			if err := w.Set(snapshotKey(c.Table, origin), []byte(c.Snap)); err != nil {
+				return err
+			}
+			return w.Set(checkpointKey(c.Table, origin), cp)
+		})
+	case markEnd:
+		cur, err := m.receiving(c.Table, origin)
+		if err != nil {
+			return err
+		}
+		if cur != c.Snap {
+			// Cut by a gap, or begun before another snapshot for this
+			// region (a request made again): the one being received, if
+			// any, keeps its state.
+			m.log.Warn("global tables: the end of a re-backfill this region did not receive whole; another re-backfill repairs it",
+				"table", c.Table, "origin", origin, "snapshot", c.Snap, "receiving", cur)
+			return m.ks.Write(false, func(w kv.Writer) error { return w.Set(checkpointKey(c.Table, origin), cp) })
+		}
+		n, err := m.sweep(ctx, t, origin, c.TS)
+		if err != nil {
+			return err
+		}
+		m.log.Info("global tables: re-backfill from the origin region applied", "table", c.Table, "origin", origin,
+			"snapshot", c.Snap, "deletedMissing", n)
+		return m.ks.Write(false, func(w kv.Writer) error {
+			if err := w.DeleteRange(seen, seenEnd); err != nil {
+				return err
+			}
+			if err := w.Delete(snapshotKey(c.Table, origin)); err != nil {
+				return err
+			}
+			return w.Set(checkpointKey(c.Table, origin), cp)
+		})
+	}
+	return fmt.Errorf("global: unknown snapshot marker %q at stream sequence %d", c.Mark, p.seq)
+}
+
+// sweep deletes the items of t last written by origin before snapTS that
+// origin's snapshot lacked (no 'r' key), and returns how many it deleted.
+func (m *Manager) sweep(ctx context.Context, t *store.Table, origin string, snapTS int64) (int, error) {
+	n := 0
+	spec := &store.ReadSpec{Table: t, Limit: sweepPage}
+	for {
+		var keys []attr.Item
+		page, err := m.db.Read(ctx, spec, func(r store.Row) error {
+			keys = append(keys, t.KeyOf(r.Item))
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		for _, k := range keys {
+			mk := m.itemMetaKey(t, k)
+			md, ok, err := m.getMeta(mk)
+			if err != nil {
+				return n, err
+			}
+			if !missing(md, ok, origin, snapTS) {
+				continue
+			}
+			if _, in, err := m.ks.Get(seenKey(t.ID, origin, mk)); err != nil || in {
+				if err != nil {
+					return n, err
+				}
+				continue
+			}
+			deleted, err := m.deleteMissing(ctx, t, k, mk, md, origin)
+			if err != nil {
+				return n, err
+			}
+			if deleted {
+				n++
+			}
+		}
+		if !page.More {
+			return n, nil
+		}
+		spec.Start = page.LastKey
+	}
+}
+
+// missing reports whether an item's meta makes it one that origin's
+// snapshot at snapTS had to hold: live, last written by origin before it.
+func missing(md meta, ok bool, origin string, snapTS int64) bool {
+	return ok && !md.Deleted && md.Region == origin && md.TS < snapTS
+}
+
+// deleteMissing deletes an item as a replicated delete of origin, under
+// its lock, if its last write is still md.
+func (m *Manager) deleteMissing(ctx context.Context, t *store.Table, k attr.Item, mk []byte, md meta, origin string) (bool, error) {
+	var still bool
+	_, err := m.db.Write(ctx, store.WriteOptions{Principal: store.Principal{Type: PrincipalType, ID: origin}, Op: "Replication",
+		Extra: func(b *store.Batch) error {
+			if !still {
+				return nil
+			}
+			return m.ks.Set(b, mk, meta{TS: md.TS + 1, Region: origin, Deleted: true, Keys: k}.encode())
+		}}, store.Mutation{Table: t, Key: k, Apply: func(old attr.Item) (attr.Item, error) {
+		cur, ok, err := m.getMeta(mk)
+		if err != nil {
+			return nil, err
+		}
+		still = old != nil && ok && !cur.Deleted && cur.TS == md.TS && cur.Region == md.Region
+		if !still {
+			return old, nil
+		}
+		return nil, nil
+	}})
+	return still && err == nil, err
+}
