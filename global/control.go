@@ -35,6 +35,7 @@ type controlRequest struct {
 	Set      replicaSet      `json:"set"`
 	ID       string          `json:"id,omitempty"`   // backfill: the request's ID (resync.go)
 	From     string          `json:"from,omitempty"` // backfill: the requesting region (its snapshot is framed for it)
+	Own      int64           `json:"own,omitempty"`  // backfill: From's writes stamped before it are published (sweep.go)
 }
 
 type controlReply struct {
@@ -269,7 +270,7 @@ func (m *Manager) createReplica(ctx context.Context, table, target string) error
 	if err := m.request(ctx, target, controlRequest{Op: "create", Table: table, Describe: d.Table, Set: set}); err != nil {
 		return err
 	}
-	if err := m.backfill(ctx, table, ""); err != nil {
+	if err := m.backfill(ctx, table, "", 0); err != nil {
 		return err
 	}
 	if err := m.pushTTL(ctx, table, target); err != nil {
@@ -570,8 +571,11 @@ func createRequest(describe json.RawMessage) ([]byte, error) {
 // (snapshotTS). Every write of this region stamped before it is then in
 // the snapshot or was overwritten by one that is, or the item is gone and
 // its tombstone collected: forRegion deletes the items it holds last
-// written here before it that the snapshot lacks (sweep.go).
-func (m *Manager) backfill(ctx context.Context, table, forRegion string) error {
+// written here before it that the snapshot lacks (sweep.go). When
+// forRegion's writes stamped before own are published, the snapshot waits
+// until this region has applied them all, and its end marker says so:
+// forRegion deletes its own writes before own that the snapshot lacks too.
+func (m *Manager) backfill(ctx context.Context, table, forRegion string, own int64) error {
 	t := m.db.TableIn(m.opts.Region, table)
 	if t == nil {
 		return fmt.Errorf("global: table %s is gone", table)
@@ -595,6 +599,9 @@ func (m *Manager) backfill(ctx context.Context, table, forRegion string) error {
 	var snapTS int64
 	if forRegion != "" {
 		snap = newEpoch()
+		if own > 0 && !m.appliedAll(ctx, table, forRegion) {
+			own = 0
+		}
 		if snapTS, err = m.snapshotTS(ctx); err != nil {
 			return err
 		}
@@ -664,7 +671,7 @@ func (m *Manager) backfill(ctx context.Context, table, forRegion string) error {
 		}
 	}
 	if forRegion != "" {
-		if err := send(change{Table: table, TS: snapTS, Region: m.opts.Region, Snap: snap, Mark: markEnd, For: forRegion}); err != nil {
+		if err := send(change{Table: table, TS: snapTS, Region: m.opts.Region, Snap: snap, Mark: markEnd, For: forRegion, Own: own}); err != nil {
 			return err
 		}
 	}

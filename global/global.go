@@ -173,6 +173,9 @@ type change struct {
 	Snap   string    `json:"s,omitempty"` // a re-backfill's snapshot ID
 	Mark   string    `json:"m,omitempty"` // markBegin or markEnd: a marker, no item
 	For    string    `json:"f,omitempty"` // a marker's requesting region
+	// Own, on an end marker: every write of For stamped before it was
+	// applied here before the scan (0: not known; sweep.go).
+	Own int64 `json:"o,omitempty"`
 }
 
 // Manager replicates the global tables of one region: it captures their

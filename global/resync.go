@@ -178,9 +178,10 @@ func (m *Manager) saveCheckpoint(table, origin string, seq uint64, created int64
 // reports it published. A request lost (origin restarted) starts another.
 func (m *Manager) resync(ctx context.Context, table, origin string) error {
 	id := newEpoch()
+	own := m.ownPublished(ctx, table)
 	fail := lifecycle.Failures{Log: m.log.With("table", table, "origin", origin), What: "global tables: asking for a re-backfill", Level: slog.LevelWarn}
 	for {
-		rep, err := m.requestReply(ctx, origin, controlRequest{Op: "backfill", Table: table, ID: id, From: m.opts.Region})
+		rep, err := m.requestReply(ctx, origin, controlRequest{Op: "backfill", Table: table, ID: id, From: m.opts.Region, Own: own})
 		if err == nil && rep.Error != "" {
 			err = fmt.Errorf("global: backfill %s in %s: %s", table, origin, rep.Error)
 		}
@@ -230,7 +231,7 @@ func (m *Manager) handleBackfill(req controlRequest) (bool, error) {
 		m.bf.runs[req.ID] = run
 		m.log.Info("global tables: re-backfilling a table for a region behind the stream", "table", req.Table)
 		m.group.Go("re-backfill "+req.Table, func(ctx context.Context) {
-			err := m.backfill(ctx, req.Table, req.From)
+			err := m.backfill(ctx, req.Table, req.From, req.Own)
 			m.bf.mu.Lock()
 			run.err, run.doneAt = err, time.Now()
 			m.bf.mu.Unlock()

@@ -2,10 +2,16 @@ package global
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/kv"
+	"github.com/eddydb/eddy/internal/lifecycle"
 	"github.com/eddydb/eddy/store"
 )
 
@@ -22,6 +28,16 @@ import (
 // Items last written by another region R are settled by R's snapshot:
 // each origin has its own consumer, gap check and re-backfill.
 //
+// The region's own writes have no snapshot of their own: they are settled
+// by any origin's that saw them. The request carries a timestamp before
+// which every write of this region to the table is published (its outbox
+// drained of them, ownPublished); origin waits until its consumer of this
+// region has applied every change published so far (appliedAll), then
+// scans, and its end marker echoes the timestamp (change.Own). An own
+// write stamped before it that the snapshot lacks was deleted at origin.
+// Either wait bounded by ownWait: past it, own writes are left alone
+// (logged).
+//
 // The region that asked for the re-backfill (the snapshot's For) applies
 // it like any changes, and:
 //
@@ -30,7 +46,8 @@ import (
 //  2. each item or tombstone of that snapshot: an 'r' key in the batch that
 //     applies it (whether it wins or not), so a restart resumes it;
 //  3. end marker: scans the table page by page; each item whose meta is
-//     (ts < the snapshot's timestamp, origin), live, with no 'r' key, is
+//     (ts < the snapshot's timestamp, origin) or (ts < Own, this region),
+//     live, with no 'r' key, is
 //     deleted under its lock (the meta checked again there) as a
 //     replicated delete of origin: Replication principal, in the table's
 //     stream like any replicated delete, with a tombstone (ts + 1, origin)
@@ -53,6 +70,91 @@ const (
 
 // sweepPage is how many items one page of the sweep reads.
 const sweepPage = 500
+
+// ownWait bounds each wait that lets a re-backfill settle the requesting
+// region's own writes: its outbox draining them, the origin applying them.
+const ownWait = time.Minute
+
+// ownPublished returns a timestamp before which every local write to table
+// has been published (JetStream acknowledged it), or 0 when they were not
+// within ownWait.
+func (m *Manager) ownPublished(ctx context.Context, table string) int64 {
+	ts, err := m.snapshotTS(ctx)
+	if err != nil {
+		return 0
+	}
+	deadline := time.Now().Add(ownWait)
+	for {
+		held, err := m.outboxHolds(table, ts)
+		if err == nil && !held {
+			return ts
+		}
+		if time.Now().After(deadline) || !lifecycle.Sleep(ctx, 50*time.Millisecond) {
+			m.log.Warn("global tables: this region's writes are not all published; the re-backfill cannot settle them (items of this region deleted elsewhere may stay)",
+				"table", table, "err", err)
+			return 0
+		}
+	}
+}
+
+// outboxHolds reports whether the outbox holds a change to table stamped
+// before ts.
+func (m *Manager) outboxHolds(table string, ts int64) (bool, error) {
+	held := false
+	err := m.ks.Scan([]byte{pOutbox}, []byte{pOutbox + 1}, func(k, v []byte) error {
+		var c change
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("global: outbox entry %x: %w", k, err)
+		}
+		if c.Table == table && c.TS < ts {
+			held = true
+			return errFull
+		}
+		return nil
+	})
+	if err == errFull {
+		err = nil
+	}
+	return held, err
+}
+
+// appliedAll waits (at most ownWait) until this region has applied every
+// change of region to table that the stream holds now.
+func (m *Manager) appliedAll(ctx context.Context, table, region string) bool {
+	fail := func(err error) bool {
+		m.log.Warn("global tables: a re-backfill cannot settle the requesting region's own writes: its changes are not all applied here",
+			"table", table, "region", region, "err", err)
+		return false
+	}
+	js, _, err := m.jetStream(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	s, err := js.Stream(ctx, m.opts.Stream)
+	if err != nil {
+		return fail(err)
+	}
+	last, err := s.GetLastMsgForSubject(ctx, m.subject(table, region))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return true
+	}
+	if err != nil {
+		return fail(err)
+	}
+	deadline := time.Now().Add(ownWait)
+	for {
+		cp, err := m.checkpoint(table, region)
+		if err != nil {
+			return fail(err)
+		}
+		if cp >= last.Sequence {
+			return true
+		}
+		if time.Now().After(deadline) || !lifecycle.Sleep(ctx, 50*time.Millisecond) {
+			return fail(fmt.Errorf("applied up to stream sequence %d, its last change is at %d", cp, last.Sequence))
+		}
+	}
+}
 
 // receiving returns the ID of the snapshot being received from origin
 // ("" when none).
@@ -107,7 +209,7 @@ func (m *Manager) applyMark(ctx context.Context, p pending, origin string, creat
 				"table", c.Table, "origin", origin, "snapshot", c.Snap, "receiving", cur)
 			return m.ks.Write(false, func(w kv.Writer) error { return w.Set(checkpointKey(c.Table, origin), cp) })
 		}
-		n, err := m.sweep(ctx, t, origin, c.TS)
+		n, err := m.sweep(ctx, t, origin, c.TS, c.Own)
 		if err != nil {
 			return err
 		}
@@ -126,9 +228,10 @@ func (m *Manager) applyMark(ctx context.Context, p pending, origin string, creat
 	return fmt.Errorf("global: unknown snapshot marker %q at stream sequence %d", c.Mark, p.seq)
 }
 
-// sweep deletes the items of t last written by origin before snapTS that
-// origin's snapshot lacked (no 'r' key), and returns how many it deleted.
-func (m *Manager) sweep(ctx context.Context, t *store.Table, origin string, snapTS int64) (int, error) {
+// sweep deletes the items of t last written by origin before snapTS, or
+// here before own, that origin's snapshot lacked (no 'r' key), and returns
+// how many it deleted.
+func (m *Manager) sweep(ctx context.Context, t *store.Table, origin string, snapTS, own int64) (int, error) {
 	n := 0
 	spec := &store.ReadSpec{Table: t, Limit: sweepPage}
 	for {
@@ -146,7 +249,7 @@ func (m *Manager) sweep(ctx context.Context, t *store.Table, origin string, snap
 			if err != nil {
 				return n, err
 			}
-			if !missing(md, ok, origin, snapTS) {
+			if !ok || !m.missing(md, origin, snapTS, own) {
 				continue
 			}
 			if _, in, err := m.ks.Get(seenKey(t.ID, origin, mk)); err != nil || in {
@@ -171,9 +274,10 @@ func (m *Manager) sweep(ctx context.Context, t *store.Table, origin string, snap
 }
 
 // missing reports whether an item's meta makes it one that origin's
-// snapshot at snapTS had to hold: live, last written by origin before it.
-func missing(md meta, ok bool, origin string, snapTS int64) bool {
-	return ok && !md.Deleted && md.Region == origin && md.TS < snapTS
+// snapshot had to hold: live, last written by origin before snapTS, or
+// here before own.
+func (m *Manager) missing(md meta, origin string, snapTS, own int64) bool {
+	return !md.Deleted && ((md.Region == origin && md.TS < snapTS) || (md.Region == m.opts.Region && md.TS < own))
 }
 
 // deleteMissing deletes an item as a replicated delete of origin, under

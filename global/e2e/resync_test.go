@@ -116,12 +116,13 @@ func TestGlobalTableStreamRemade(t *testing.T) {
 // deletes that no region remembers any more: their tombstones were
 // collected, and no snapshot carries them. The re-backfill from each
 // origin tells them apart: an item the cut-off region holds last written
-// by that origin before its snapshot, which the snapshot lacks, was
-// deleted there. Afterwards every replica holds the same items: the
-// deleted ones gone (an item from before the table was global among them,
-// and one another region deleted), the cut-off region's own writes and a
-// third region's kept; the deletes appear in the cut-off region's stream
-// as replicated deletes (REMOVE, no userIdentity).
+// by that origin before its snapshot, or by itself before the origin
+// applied its writes, which the snapshot lacks, was deleted there.
+// Afterwards every replica holds the same items: the deleted ones gone
+// (one from before the table was global, one another region wrote, two
+// the cut-off region wrote before the cut), the cut-off region's writes
+// during the cut and a third region's kept; the deletes appear in the
+// cut-off region's stream as replicated deletes (REMOVE, no userIdentity).
 func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 	var p *proxy
 	c := startClusterWith(t, func(o *global.Options) {
@@ -152,10 +153,11 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 	c.setup()
 	put(0, "d0", "d1", "d2", "d3", "d4")
 	put(1, "e0", "e1")
+	put(2, "o0", "o1", "o2")
 	c.converge()
 	p.SetCut(true)
-	del(0, "pre0", "d0", "d1", "d2")
-	del(1, "e0")
+	del(0, "pre0", "d0", "d1", "d2", "o0")
+	del(1, "e0", "o1")
 	put(1, "d3", "c0") // a third region's writes, one over an item us-east-1 wrote
 	put(2, "d4", "b0") // the cut-off region's own writes, one over an item us-east-1 wrote
 	for i := range 2 {
@@ -164,7 +166,7 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 			return st.Outbox == 0
 		})
 	}
-	gone := []string{"pre0", "d0", "d1", "d2", "e0"}
+	gone := []string{"pre0", "d0", "d1", "d2", "e0", "o0", "o1"}
 	for i := range 2 {
 		for _, pk := range gone {
 			eddytest.WaitFor(t, regions[i]+" to collect the tombstone of "+pk, 30*time.Second, func() bool {
@@ -187,7 +189,7 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 	p.SetCut(false)
 	c.converge()
 	items := c.items(2)
-	for _, pk := range []string{"d3", "d4", "c0", "b0", "e1", "pre1"} {
+	for _, pk := range []string{"d3", "d4", "c0", "b0", "e1", "o2", "pre1"} {
 		if items[pk] == nil {
 			t.Errorf("%s: %s lost it", pk, regions[2])
 		}
