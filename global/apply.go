@@ -160,6 +160,12 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 		g.expect = cp + 1 // resync.go: no checkpoint, no check
 	}
 	for ctx.Err() == nil {
+		if m.opts.BeforeApply != nil {
+			m.opts.BeforeApply(table, origin)
+		}
+		if err := m.resyncAsked(ctx, table, origin); err != nil {
+			return err
+		}
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return err

@@ -95,6 +95,9 @@ type Options struct {
 	// each Fetch (seq 0) and before each change is applied (its stream
 	// sequence): tests hold the consumer back with it.
 	BeforeStrongApply func(table string, seq uint64)
+	// BeforeApply, when set, runs in an MREC table's consumer of origin
+	// before each Fetch: tests hold one consumer back with it.
+	BeforeApply func(table, origin string)
 	// OnLocalWrite, when set, hears of every committed local write to a
 	// global table with the timestamp it was given (tests check last writer
 	// wins with it). It runs after the commit, with the item's lock held:
@@ -223,6 +226,10 @@ type tableState struct {
 	set       replicaSet
 	consumers map[string]context.CancelFunc // by origin region
 	lag       map[string]*lagStats          // by origin region
+	// resync counts, by origin, the re-backfills asked of its consumer
+	// with no gap of its own: another origin's consumer found one
+	// (resync.go).
+	resync map[string]int
 	strong    *strongTable                  // MRSC tables only (strong.go)
 }
 

@@ -74,6 +74,8 @@ func (m *Manager) checkGap(ctx context.Context, cons jetstream.Consumer, g *gapC
 		return nil
 	}
 	m.log.Warn(gapLog, "table", table, "origin", origin, "expected", g.expect, "first", start)
+	m.resyncOthers(table, origin)
+	m.resyncDone(table, origin, -1) // this re-backfill answers those asked so far
 	if err := m.dropSnapshot(table, origin); err != nil {
 		return err
 	}
@@ -89,6 +91,61 @@ func (m *Manager) checkGap(ctx context.Context, cons jetstream.Consumer, g *gapC
 	}
 	g.expect = start
 	m.log.Info("global tables: re-backfill from the origin region published; applying it", "table", table, "origin", origin)
+	return nil
+}
+
+// resyncOthers has the consumers of table's other origins re-backfill too:
+// this region missed changes that the gap's origin applied, deletes of
+// other regions' writes among them, which only their writers' snapshots
+// can settle once the tombstones are collected (sweep.go).
+func (m *Manager) resyncOthers(table, origin string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	if ts == nil {
+		return
+	}
+	for o := range ts.consumers {
+		if o != origin {
+			if ts.resync == nil {
+				ts.resync = map[string]int{}
+			}
+			ts.resync[o]++
+		}
+	}
+}
+
+// resyncDone forgets the re-backfills asked of origin's consumer when no
+// other was asked since the count n was read (n < 0: whatever the count).
+func (m *Manager) resyncDone(table, origin string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ts := m.tables[table]; ts != nil && (n < 0 || ts.resync[origin] == n) {
+		delete(ts.resync, origin)
+	}
+}
+
+// resyncAsked runs the re-backfill from origin that another consumer's gap
+// asked for (resyncOthers), if any.
+func (m *Manager) resyncAsked(ctx context.Context, table, origin string) error {
+	m.mu.Lock()
+	n := 0
+	if ts := m.tables[table]; ts != nil {
+		n = ts.resync[origin]
+	}
+	m.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	m.log.Info("global tables: re-backfilling the table from this origin too (another origin's changes were trimmed unseen)",
+		"table", table, "origin", origin)
+	if err := m.dropSnapshot(table, origin); err != nil {
+		return err
+	}
+	if err := m.resync(ctx, table, origin); err != nil {
+		return err
+	}
+	m.resyncDone(table, origin, n)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,27 +130,7 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 		o.MaxAge, o.TombstoneTTL, o.CollectInterval = 8*time.Second, 8*time.Second, 200*time.Millisecond
 	}, nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
 	ctx := context.Background()
-	key := func(pk string) map[string]types.AttributeValue {
-		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
-	}
-	put := func(i int, pks ...string) {
-		t.Helper()
-		for _, pk := range pks {
-			_, err := c.srvs[i].DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{
-				"pk": key(pk)["pk"], "w": &types.AttributeValueMemberS{Value: regions[i] + "/" + pk}, "from": &types.AttributeValueMemberS{Value: regions[i]}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	del := func(i int, pks ...string) {
-		t.Helper()
-		for _, pk := range pks {
-			if _, err := c.srvs[i].DDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("glob.t"), Key: key(pk)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	put, del := c.put, c.del
 	c.setup()
 	put(0, "d0", "d1", "d2", "d3", "d4")
 	put(1, "e0", "e1")
@@ -243,4 +224,85 @@ func (c *cluster) removes(i int) map[string]bool {
 		}
 	}
 	return out
+}
+
+// TestGlobalTableResyncOtherWriters: one consumer of a region (us-east-1's
+// in eu-west-1) held back past the stream's retention while the others
+// run: it misses us-east-1's delete of an item us-west-2 wrote, whose
+// tombstones are collected everywhere. Its gap re-backfills from
+// us-east-1, whose snapshot cannot settle an item another region wrote
+// last; the gap has the other consumer re-backfill from us-west-2 too
+// (it found no gap of its own), whose snapshot settles it: every replica
+// holds the same items.
+func TestGlobalTableResyncOtherWriters(t *testing.T) {
+	var held, holding atomic.Bool
+	n := 0
+	c := startClusterWith(t, func(o *global.Options) {
+		o.MaxAge, o.TombstoneTTL, o.CollectInterval = 8*time.Second, 8*time.Second, 200*time.Millisecond
+		if n == 2 {
+			o.BeforeApply = func(_, origin string) {
+				for origin == regions[0] && held.Load() {
+					holding.Store(true)
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		}
+		n++
+	})
+	defer held.Store(false)
+	ctx := context.Background()
+	c.setup()
+	c.put(1, "r0", "r1")
+	c.converge()
+	held.Store(true)
+	eddytest.WaitFor(t, regions[2]+"'s consumer of "+regions[0]+" held", 10*time.Second, holding.Load)
+	c.del(0, "r0")
+	for i := range 2 {
+		eddytest.WaitFor(t, regions[i]+" to collect the tombstone of r0", 30*time.Second, func() bool {
+			st, err := c.srvs[i].Global().Item(ctx, "glob.t", attr.Item{"pk": attr.S("r0")})
+			return err == nil && st.Item == nil && st.Last == nil
+		})
+	}
+	nc, js := natstest.Connect(t, c.nats)
+	defer nc.Close()
+	s, err := js.Stream(ctx, "EDDY_GLOBAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := s.CachedInfo().State.LastSeq
+	eddytest.WaitFor(t, "the stream to trim the delete", 60*time.Second, func() bool {
+		s, err := js.Stream(ctx, "EDDY_GLOBAL")
+		return err == nil && s.CachedInfo().State.FirstSeq > last
+	})
+	held.Store(false)
+	c.converge()
+	st, _ := c.srvs[2].Global().Status("glob.t")
+	for _, l := range st.Lag {
+		if want := l.Origin == regions[0]; (l.Resyncs != 0) != want {
+			t.Errorf("%s: %d gaps counted from %s, want them only from %s", regions[2], l.Resyncs, l.Origin, regions[0])
+		}
+	}
+}
+
+func (c *cluster) put(i int, pks ...string) {
+	c.t.Helper()
+	for _, pk := range pks {
+		_, err := c.srvs[i].DDB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("glob.t"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "w": &types.AttributeValueMemberS{Value: regions[i] + "/" + pk},
+			"from": &types.AttributeValueMemberS{Value: regions[i]}}})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+func (c *cluster) del(i int, pks ...string) {
+	c.t.Helper()
+	for _, pk := range pks {
+		_, err := c.srvs[i].DDB.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: aws.String("glob.t"),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+	}
 }
