@@ -68,8 +68,11 @@ type Options struct {
 	// TombstoneTTL is how long a delete's tombstone is kept: it must
 	// outlive every write older than the delete that may still arrive, so
 	// at least MaxAge (a change older than that is trimmed from the stream)
-	// plus the longest a region may stay cut off and still catch up.
-	// Default 2 × MaxAge (48h).
+	// plus the longest a region may stay cut off with writes in its outbox
+	// (one older than the delete, published after the tombstones are gone,
+	// brings the item back everywhere). A region behind for longer misses
+	// the delete itself, which its re-backfills tell from what the
+	// snapshots lack (sweep.go). Default 2 × MaxAge (48h).
 	TombstoneTTL time.Duration
 	// CollectInterval is how often tombstones older than TombstoneTTL are
 	// removed. Default 1h.
@@ -226,11 +229,11 @@ type tableState struct {
 	set       replicaSet
 	consumers map[string]context.CancelFunc // by origin region
 	lag       map[string]*lagStats          // by origin region
+	strong    *strongTable                  // MRSC tables only (strong.go)
 	// resync counts, by origin, the re-backfills asked of its consumer
 	// with no gap of its own: another origin's consumer found one
 	// (resync.go).
 	resync map[string]int
-	strong    *strongTable                  // MRSC tables only (strong.go)
 }
 
 // Open loads the global tables' configuration, registers the change log
