@@ -234,6 +234,9 @@ type tableState struct {
 	// with no gap of its own: another origin's consumer found one
 	// (resync.go).
 	resync map[string]int
+	// waiting holds the origins whose consumer waits for a re-backfill it
+	// asked for (resync.go).
+	waiting map[string]bool
 }
 
 // Open loads the global tables' configuration, registers the change log

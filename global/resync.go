@@ -234,6 +234,8 @@ func (m *Manager) saveCheckpoint(table, origin string, seq uint64, created int64
 // resync asks origin for a re-backfill of table and waits until origin
 // reports it published. A request lost (origin restarted) starts another.
 func (m *Manager) resync(ctx context.Context, table, origin string) error {
+	m.setWaiting(table, origin, true)
+	defer m.setWaiting(table, origin, false)
 	id := newEpoch()
 	own := m.ownPublished(ctx, table)
 	fail := lifecycle.Failures{Log: m.log.With("table", table, "origin", origin), What: "global tables: asking for a re-backfill", Level: slog.LevelWarn}
@@ -250,6 +252,32 @@ func (m *Manager) resync(ctx context.Context, table, origin string) error {
 			return ctx.Err()
 		}
 	}
+}
+
+func (m *Manager) setWaiting(table, origin string, on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	if ts == nil {
+		return
+	}
+	if ts.waiting == nil {
+		ts.waiting = map[string]bool{}
+	}
+	if on {
+		ts.waiting[origin] = true
+	} else {
+		delete(ts.waiting, origin)
+	}
+}
+
+// isWaiting reports whether the consumer of (table, origin) waits for a
+// re-backfill it asked for.
+func (m *Manager) isWaiting(table, origin string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	return ts != nil && ts.waiting[origin]
 }
 
 // backfills are the re-backfills this region runs for other regions, by

@@ -119,12 +119,18 @@ func (m *Manager) outboxHolds(table string, ts int64) (bool, error) {
 }
 
 // appliedAll waits (at most ownWait) until this region has applied every
-// change of region to table that the stream holds now.
+// change of region to table that the stream holds now. It does not wait
+// while its consumer of region waits for a re-backfill from region: two
+// regions re-backfilling from each other (the stream made again) would
+// wait for each other.
 func (m *Manager) appliedAll(ctx context.Context, table, region string) bool {
 	fail := func(err error) bool {
 		m.log.Warn("global tables: a re-backfill cannot settle the requesting region's own writes: its changes are not all applied here",
 			"table", table, "region", region, "err", err)
 		return false
+	}
+	if m.isWaiting(table, region) {
+		return fail(errors.New("re-backfilling from that region"))
 	}
 	js, _, err := m.jetStream(ctx)
 	if err != nil {
@@ -141,14 +147,18 @@ func (m *Manager) appliedAll(ctx context.Context, table, region string) bool {
 	if err != nil {
 		return fail(err)
 	}
+	created := s.CachedInfo().Created.UnixNano()
 	deadline := time.Now().Add(ownWait)
 	for {
-		cp, err := m.checkpoint(table, region)
+		cp, cpCreated, err := m.checkpointOf(table, region)
 		if err != nil {
 			return fail(err)
 		}
-		if cp >= last.Sequence {
+		if cp >= last.Sequence && cpCreated == created {
 			return true
+		}
+		if m.isWaiting(table, region) {
+			return fail(errors.New("re-backfilling from that region"))
 		}
 		if time.Now().After(deadline) || !lifecycle.Sleep(ctx, 50*time.Millisecond) {
 			return fail(fmt.Errorf("applied up to stream sequence %d, its last change is at %d", cp, last.Sequence))
