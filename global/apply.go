@@ -104,7 +104,7 @@ func checkpointValue(seq uint64, created int64) []byte {
 // orderedAfterCheckpoint opens an ordered consumer of subject in stream
 // that starts right after the (table, origin) checkpoint kept in Pebble:
 // the checkpoint is the only position, so nothing is kept on the NATS side.
-func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, table, origin string) (jetstream.Consumer, error) {
+func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream string, subjects []string, table, origin string) (jetstream.Consumer, error) {
 	js, _, err := m.jetStream(ctx)
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, t
 	// default of retrying forever with a backoff growing to 10 s, which
 	// kept a region refusing MRSC reads and writes for up to 30 s after
 	// the cluster had recovered (cmd/eddy TestStrongAcrossProcesses).
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, MaxResetAttempts: 1}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, MaxResetAttempts: 1}
 	if cp > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
 	}
@@ -151,7 +151,7 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 		// consumer starts again from its beginning after a re-backfill.
 		return m.resetAfterStreamLoss(ctx, table, origin, cp, created, lag)
 	}
-	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, m.subject(table, origin), table, origin)
+	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, []string{m.subject(table, origin), m.markSubject(table, origin)}, table, origin)
 	if err != nil {
 		return err
 	}

@@ -586,7 +586,11 @@ func (m *Manager) backfill(ctx context.Context, table, forRegion string, own int
 	}
 	var futs []jetstream.PubAckFuture
 	send := func(c change) error {
-		msg := nats.NewMsg(m.subject(table, m.opts.Region))
+		subj := m.subject(table, m.opts.Region)
+		if c.Mark != "" {
+			subj = m.markSubject(table, m.opts.Region)
+		}
+		msg := nats.NewMsg(subj)
 		msg.Data = mustJSON(c)
 		fut, err := js.PublishMsgAsync(msg)
 		if err != nil {

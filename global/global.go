@@ -52,7 +52,8 @@ type Options struct {
 	// of a replica.
 	Call func(ctx context.Context, region, op string, req []byte) ([]byte, error)
 	// Subject prefixes every subject: <Subject>.chg.<table>.<origin> carries
-	// changes, <Subject>.ctl.<region> control requests. Default "eddyg".
+	// changes, <Subject>.chg.<table>.<origin>.m a re-backfill's markers,
+	// <Subject>.ctl.<region> control requests. Default "eddyg".
 	Subject string
 	// Stream is the JetStream stream of changes. Default "EDDY_GLOBAL".
 	Stream string
@@ -466,6 +467,12 @@ func (m *Manager) subject(table, origin string) string {
 	}
 	return m.opts.Subject + ".chg." + string(tok) + "." + origin
 }
+
+// markSubject carries the markers of origin's re-backfills of table
+// (sweep.go): beside its changes' subject, in the same stream, so that a
+// consumer of both gets them in the stream's order, and an eddy from before
+// markers, which consumes only the changes' subject, never sees them.
+func (m *Manager) markSubject(table, origin string) string { return m.subject(table, origin) + ".m" }
 
 // tick returns a timestamp after both the last one handed out and prev
 // (the item's last write): a hybrid clock, so that a local write always

@@ -172,12 +172,14 @@ func (m *Manager) probeIdle(ctx context.Context, g *gapCheck, table, origin stri
 	if st.FirstSeq > g.expect || st.LastSeq < g.expect {
 		return nil // a gap the next Fetch reports, or nothing new
 	}
-	_, err = s.GetMsg(ctx, g.expect, jetstream.WithGetMsgSubject(m.subject(table, origin)))
-	if err == nil {
-		return nil // a change is there: the consumer gets it
-	}
-	if !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return err
+	for _, subj := range []string{m.subject(table, origin), m.markSubject(table, origin)} {
+		_, err = s.GetMsg(ctx, g.expect, jetstream.WithGetMsgSubject(subj))
+		if err == nil {
+			return nil // a change (or a marker) is there: the consumer gets it
+		}
+		if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return err
+		}
 	}
 	if err := m.saveCheckpoint(table, origin, st.LastSeq, g.created); err != nil {
 		return err

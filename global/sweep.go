@@ -26,7 +26,7 @@ import (
 // writer wins) until a delete's tombstone is collected, and every write O
 // stamped before the snapshot had committed when O scanned (snapshotTS).
 // Items last written by another region R are settled by R's snapshot:
-// each origin has its own consumer, gap check and re-backfill.
+// a gap has every origin's consumer re-backfill (resyncOthers).
 //
 // The region's own writes have no snapshot of their own: they are settled
 // by any origin's that saw them. The request carries a timestamp before
@@ -47,13 +47,14 @@ import (
 //     applies it (whether it wins or not), so a restart resumes it;
 //  3. end marker: scans the table page by page; each item whose meta is
 //     (ts < the snapshot's timestamp, origin) or (ts < Own, this region),
-//     live, with no 'r' key, is
-//     deleted under its lock (the meta checked again there) as a
-//     replicated delete of origin: Replication principal, in the table's
-//     stream like any replicated delete, with a tombstone (ts + 1, origin)
-//     so a stale copy of the deleted write (another region's snapshot)
-//     cannot bring it back. Then the 's' and 'r' keys go, with the
-//     checkpoint. A crash before that sweeps again: idempotent.
+//     live, with no 'r' key, is deleted under its lock (the meta checked
+//     again there) as a replicated delete of origin: Replication
+//     principal, in the table's stream like any replicated delete. Its
+//     tombstone (ts + 1, origin) keeps a stale copy of the deleted write
+//     (another region's snapshot) out until the next collection; it is
+//     no later, so that any later write wins here as it does at origin,
+//     which holds no meta for the item. Then the 's' and 'r' keys go,
+//     with the checkpoint. A crash before that sweeps again: idempotent.
 //
 // A gap (changes trimmed unseen, resync.go) drops the 's' key: a snapshot
 // with a part trimmed is not whole, its end marker is ignored (logged) and
