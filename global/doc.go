@@ -49,6 +49,9 @@
 // the store's write path (item locks, the catalog lock held): so m.mu is
 // never held while calling anything that takes a store lock (DB.Write,
 // DB.TableIn, the DynamoDB API); it may be held across a KeySpace write.
+// Manager.stampMu (the local writes stamped and not yet committed, for a
+// re-backfill's timestamp; sweep.go) is a leaf: Prepare takes it under the
+// item locks, and nothing is called while it is held.
 //
 // # Control plane
 //
