@@ -64,6 +64,21 @@ func snapshotKey(table, origin string) []byte {
 	return append(append(k, 0), origin...)
 }
 
+// prefixEnd is the first key after every key that starts with p: p with
+// its last byte below 0xff incremented (an item key's encoding may start
+// with 0xff, a binary partition key's, so p+0xff is no bound); nil when p
+// is all 0xff.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
 // seenPrefix is the prefix of the 'r' keys of a table's snapshot from
 // origin.
 func seenPrefix(tableID uint32, origin string) []byte {

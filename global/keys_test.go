@@ -109,4 +109,12 @@ func TestSeenKey(t *testing.T) {
 	if string(a[len(p):]) != string(metaKey(7, attr.S("a"), attr.Value{})[len(metaPrefix(7)):]) {
 		t.Errorf("%x does not end with the item's key", a)
 	}
+	// A binary partition key may start with 0xff: still below the end.
+	ff := seenKey(7, "us-east-1", metaKey(7, attr.B([]byte{0xff, 0xff}), attr.Value{}))
+	if end := prefixEnd(p); bytes.Compare(ff, end) >= 0 || bytes.Compare(other, end) < 0 {
+		t.Errorf("end %x: %x not below it, or %x (another origin) below it", end, ff, other)
+	}
+	if got := prefixEnd([]byte{1, 0xff}); !bytes.Equal(got, []byte{2}) {
+		t.Errorf("prefixEnd(01ff) = %x, want 02", got)
+	}
 }

@@ -194,7 +194,7 @@ func (m *Manager) applyMark(ctx context.Context, p pending, origin string, creat
 		return m.ks.Write(false, func(w kv.Writer) error { return w.Set(checkpointKey(c.Table, origin), cp) })
 	}
 	seen := seenPrefix(t.ID, origin)
-	seenEnd := append(append([]byte(nil), seen...), 0xff)
+	seenEnd := prefixEnd(seen)
 	switch c.Mark {
 	case markBegin:
 		m.log.Info("global tables: receiving a re-backfill from the origin region", "table", c.Table, "origin", origin, "snapshot", c.Snap)
