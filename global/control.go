@@ -656,7 +656,7 @@ func (m *Manager) backfill(ctx context.Context, table, forRegion string, own int
 	// an item here.
 	prefix := metaPrefix(t.ID)
 	var tombs []change
-	err = m.ks.Scan(prefix, append(append([]byte(nil), prefix...), 0xff), func(k, v []byte) error {
+	err = m.ks.Scan(prefix, prefixEnd(prefix), func(k, v []byte) error {
 		md, err := decodeMeta(v)
 		if err != nil || !md.Deleted {
 			return err
