@@ -104,7 +104,7 @@ func checkpointValue(seq uint64, created int64) []byte {
 // orderedAfterCheckpoint opens an ordered consumer of subject in stream
 // that starts right after the (table, origin) checkpoint kept in Pebble:
 // the checkpoint is the only position, so nothing is kept on the NATS side.
-func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, table, origin string) (jetstream.Consumer, error) {
+func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream string, subjects []string, table, origin string) (jetstream.Consumer, error) {
 	js, _, err := m.jetStream(ctx)
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (m *Manager) orderedAfterCheckpoint(ctx context.Context, stream, subject, t
 	// default of retrying forever with a backoff growing to 10 s, which
 	// kept a region refusing MRSC reads and writes for up to 30 s after
 	// the cluster had recovered (cmd/eddy TestStrongAcrossProcesses).
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, MaxResetAttempts: 1}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, MaxResetAttempts: 1}
 	if cp > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, cp+1
 	}
@@ -151,7 +151,7 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 		// consumer starts again from its beginning after a re-backfill.
 		return m.resetAfterStreamLoss(ctx, table, origin, cp, created, lag)
 	}
-	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, m.subject(table, origin), table, origin)
+	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, []string{m.subject(table, origin), m.markSubject(table, origin)}, table, origin)
 	if err != nil {
 		return err
 	}
@@ -160,6 +160,12 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 		g.expect = cp + 1 // resync.go: no checkpoint, no check
 	}
 	for ctx.Err() == nil {
+		if m.opts.BeforeApply != nil {
+			m.opts.BeforeApply(table, origin)
+		}
+		if err := m.resyncAsked(ctx, table, origin); err != nil {
+			return err
+		}
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return err
@@ -179,23 +185,44 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 			}
 			var pend []pending
 			seen := map[string]bool{}
+			flush := func() error {
+				if len(pend) == 0 {
+					return nil
+				}
+				if err := m.applyAll(ctx, pend, origin, created, lag); err != nil {
+					return err
+				}
+				g.expect, g.probed = pend[len(pend)-1].seq+1, time.Now()
+				pend, seen = pend[:0], map[string]bool{}
+				return nil
+			}
 			for {
 				p, err := decodeChange(msg)
 				if err != nil {
 					return err
 				}
-				k := p.c.Table + "\x00" + string(attr.AppendBinary(nil, p.c.Keys))
-				if seen[k] {
-					if err := m.applyAll(ctx, pend, origin, created, lag); err != nil {
+				if p.c.Mark != "" {
+					// A re-backfill's marker (sweep.go): after the changes
+					// before it, alone.
+					if err := flush(); err != nil {
 						return err
 					}
-					g.expect = pend[len(pend)-1].seq + 1
-					pend, seen = pend[:0], map[string]bool{}
-				}
-				seen[k] = true
-				pend = append(pend, p)
-				if len(pend) == applyBatch {
-					break
+					if err := m.applyMark(ctx, p, origin, created); err != nil {
+						return err
+					}
+					g.expect = p.seq + 1
+				} else {
+					k := p.c.Table + "\x00" + string(attr.AppendBinary(nil, p.c.Keys))
+					if seen[k] {
+						if err := flush(); err != nil {
+							return err
+						}
+					}
+					seen[k] = true
+					pend = append(pend, p)
+					if len(pend) == applyBatch {
+						break
+					}
 				}
 				select {
 				case msg, open = <-msgs:
@@ -206,11 +233,10 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 					break
 				}
 			}
-			if err := m.applyAll(ctx, pend, origin, created, lag); err != nil {
+			if err := flush(); err != nil {
 				return err
 			}
 			applied = true
-			g.expect, g.probed = pend[len(pend)-1].seq+1, time.Now()
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			return err
@@ -252,13 +278,27 @@ func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, c
 	}
 	muts := make([]store.Mutation, len(pend))
 	keys := make([][]byte, len(pend))
+	seen := make([][]byte, len(pend)) // 'r' keys of the items of the snapshot being received (sweep.go)
 	won := make([]bool, len(pend))
+	snap := ""
+	for _, p := range pend {
+		if p.c.Snap != "" {
+			var err error
+			if snap, err = m.receiving(p.c.Table, origin); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	for i, p := range pend {
 		t := m.db.TableIn(m.opts.Region, p.c.Table)
 		if t == nil {
 			return fmt.Errorf("%w: %s", errNoTable, p.c.Table)
 		}
 		keys[i] = m.itemMetaKey(t, p.c.Keys)
+		if snap != "" && p.c.Snap == snap {
+			seen[i] = seenKey(t.ID, origin, keys[i])
+		}
 		muts[i] = store.Mutation{Table: t, Key: t.KeyOf(p.c.Keys), Apply: func(old attr.Item) (attr.Item, error) {
 			cur, ok, err := m.getMeta(keys[i])
 			if err != nil {
@@ -275,6 +315,11 @@ func (m *Manager) applyAll(ctx context.Context, pend []pending, origin string, c
 	_, err := m.db.Write(ctx, store.WriteOptions{Principal: store.Principal{Type: PrincipalType, ID: origin}, Op: "Replication",
 		Extra: func(b *store.Batch) error {
 			for i, p := range pend {
+				if seen[i] != nil {
+					if err := m.ks.Set(b, seen[i], nil); err != nil {
+						return err
+					}
+				}
 				if won[i] {
 					if err := m.ks.Set(b, keys[i], meta{TS: p.c.TS, Region: p.c.Region, Deleted: p.c.New == nil, Keys: p.c.Keys}.encode()); err != nil {
 						return err

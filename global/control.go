@@ -33,7 +33,9 @@ type controlRequest struct {
 	Table    string          `json:"table"`
 	Describe json.RawMessage `json:"describe,omitempty"`
 	Set      replicaSet      `json:"set"`
-	ID       string          `json:"id,omitempty"` // backfill: the request's ID (resync.go)
+	ID       string          `json:"id,omitempty"`   // backfill: the request's ID (resync.go)
+	From     string          `json:"from,omitempty"` // backfill: the requesting region (its snapshot is framed for it)
+	Own      int64           `json:"own,omitempty"`  // backfill: From's writes stamped before it are published (sweep.go)
 }
 
 type controlReply struct {
@@ -268,7 +270,7 @@ func (m *Manager) createReplica(ctx context.Context, table, target string) error
 	if err := m.request(ctx, target, controlRequest{Op: "create", Table: table, Describe: d.Table, Set: set}); err != nil {
 		return err
 	}
-	if err := m.backfill(ctx, table); err != nil {
+	if err := m.backfill(ctx, table, "", 0); err != nil {
 		return err
 	}
 	if err := m.pushTTL(ctx, table, target); err != nil {
@@ -561,7 +563,19 @@ func createRequest(describe json.RawMessage) ([]byte, error) {
 // region for an item written before the table was global), read with its
 // meta under the item's lock, and every tombstone. Writes made meanwhile
 // are published by the outbox as well; last writer wins sorts them out.
-func (m *Manager) backfill(ctx context.Context, table string) error {
+//
+// A re-backfill for region forRegion ("" for a new replica's backfill) is
+// framed: a begin marker, the items and tombstones tagged with the
+// snapshot's ID, an end marker with the snapshot's timestamp, taken before
+// the scan once every local write stamped before it has committed
+// (snapshotTS). Every write of this region stamped before it is then in
+// the snapshot or was overwritten by one that is, or the item is gone and
+// its tombstone collected: forRegion deletes the items it holds last
+// written here before it that the snapshot lacks (sweep.go). When
+// forRegion's writes stamped before own are published, the snapshot waits
+// until this region has applied them all, and its end marker says so:
+// forRegion deletes its own writes before own that the snapshot lacks too.
+func (m *Manager) backfill(ctx context.Context, table, forRegion string, own int64) error {
 	t := m.db.TableIn(m.opts.Region, table)
 	if t == nil {
 		return fmt.Errorf("global: table %s is gone", table)
@@ -572,7 +586,11 @@ func (m *Manager) backfill(ctx context.Context, table string) error {
 	}
 	var futs []jetstream.PubAckFuture
 	send := func(c change) error {
-		msg := nats.NewMsg(m.subject(table, m.opts.Region))
+		subj := m.subject(table, m.opts.Region)
+		if c.Mark != "" {
+			subj = m.markSubject(table, m.opts.Region)
+		}
+		msg := nats.NewMsg(subj)
 		msg.Data = mustJSON(c)
 		fut, err := js.PublishMsgAsync(msg)
 		if err != nil {
@@ -580,6 +598,20 @@ func (m *Manager) backfill(ctx context.Context, table string) error {
 		}
 		futs = append(futs, fut)
 		return nil
+	}
+	var snap string
+	var snapTS int64
+	if forRegion != "" {
+		snap = newEpoch()
+		if own > 0 && !m.appliedAll(ctx, table, forRegion) {
+			own = 0
+		}
+		if snapTS, err = m.snapshotTS(ctx); err != nil {
+			return err
+		}
+		if err := send(change{Table: table, TS: snapTS, Region: m.opts.Region, Snap: snap, Mark: markBegin, For: forRegion}); err != nil {
+			return err
+		}
 	}
 	spec := &store.ReadSpec{Table: t, Limit: 500}
 	for {
@@ -611,7 +643,7 @@ func (m *Manager) backfill(ctx context.Context, table string) error {
 			if item == nil {
 				continue // deleted since the scan: its delete is in the outbox
 			}
-			if err := send(change{Table: table, Keys: k, New: item, TS: md.TS, Region: md.Region}); err != nil {
+			if err := send(change{Table: table, Keys: k, New: item, TS: md.TS, Region: md.Region, Snap: snap}); err != nil {
 				return err
 			}
 		}
@@ -624,13 +656,13 @@ func (m *Manager) backfill(ctx context.Context, table string) error {
 	// an item here.
 	prefix := metaPrefix(t.ID)
 	var tombs []change
-	err = m.ks.Scan(prefix, append(append([]byte(nil), prefix...), 0xff), func(k, v []byte) error {
+	err = m.ks.Scan(prefix, prefixEnd(prefix), func(k, v []byte) error {
 		md, err := decodeMeta(v)
 		if err != nil || !md.Deleted {
 			return err
 		}
 		if md.Keys != nil {
-			tombs = append(tombs, change{Table: table, Keys: md.Keys, TS: md.TS, Region: md.Region})
+			tombs = append(tombs, change{Table: table, Keys: md.Keys, TS: md.TS, Region: md.Region, Snap: snap})
 		}
 		return nil
 	})
@@ -639,6 +671,11 @@ func (m *Manager) backfill(ctx context.Context, table string) error {
 	}
 	for _, c := range tombs {
 		if err := send(c); err != nil {
+			return err
+		}
+	}
+	if forRegion != "" {
+		if err := send(change{Table: table, TS: snapTS, Region: m.opts.Region, Snap: snap, Mark: markEnd, For: forRegion, Own: own}); err != nil {
 			return err
 		}
 	}

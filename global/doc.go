@@ -50,6 +50,9 @@
 // never held while calling anything that takes a store lock (DB.Write,
 // DB.TableIn, the DynamoDB API); it may be held across a KeySpace write. A
 // control lock's lease (ctllock.go) has its own mutex, taken before m.mu.
+// Manager.stampMu (the local writes stamped and not yet committed, for a
+// re-backfill's timestamp; sweep.go) is a leaf: Prepare takes it under the
+// item locks, and nothing is called while it is held.
 //
 // # Control plane
 //
@@ -74,7 +77,8 @@
 // Options.ControlLockLease (its region gone). A consumer that
 // finds changes trimmed from the stream before it applied them (a region
 // behind by more than MaxAge) asks the origin for a re-backfill
-// (resync.go).
+// (resync.go), and the other regions too; the deletes whose tombstones are
+// gone are told from what the snapshots lack (sweep.go).
 //
 // # Caveats
 //
@@ -83,6 +87,9 @@
 // calls are not built. Multi-Region strong consistency (MRSC) is
 // strong.go's: a write published synchronously on a per-item subject with
 // an expected last sequence (several as one atomic batch), one consumer per
-// table applying the stream's order, and a read barrier. A region behind by
-// more than TombstoneTTL may keep items the others deleted.
+// table applying the stream's order, and a read barrier. A write older than
+// a delete, published only after the delete's tombstones were collected (an
+// outbox held longer than TombstoneTTL), brings the item back everywhere;
+// two regions both behind by more than TombstoneTTL may bring deleted items
+// back to each other.
 package global

@@ -52,7 +52,8 @@ type Options struct {
 	// of a replica.
 	Call func(ctx context.Context, region, op string, req []byte) ([]byte, error)
 	// Subject prefixes every subject: <Subject>.chg.<table>.<origin> carries
-	// changes, <Subject>.ctl.<region> control requests. Default "eddyg".
+	// changes, <Subject>.chg.<table>.<origin>.m a re-backfill's markers,
+	// <Subject>.ctl.<region> control requests. Default "eddyg".
 	Subject string
 	// Stream is the JetStream stream of changes. Default "EDDY_GLOBAL".
 	Stream string
@@ -68,8 +69,11 @@ type Options struct {
 	// TombstoneTTL is how long a delete's tombstone is kept: it must
 	// outlive every write older than the delete that may still arrive, so
 	// at least MaxAge (a change older than that is trimmed from the stream)
-	// plus the longest a region may stay cut off and still catch up.
-	// Default 2 × MaxAge (48h).
+	// plus the longest a region may stay cut off with writes in its outbox
+	// (one older than the delete, published after the tombstones are gone,
+	// brings the item back everywhere). A region behind for longer misses
+	// the delete itself, which its re-backfills tell from what the
+	// snapshots lack (sweep.go). Default 2 × MaxAge (48h).
 	TombstoneTTL time.Duration
 	// CollectInterval is how often tombstones older than TombstoneTTL are
 	// removed. Default 1h.
@@ -103,6 +107,9 @@ type Options struct {
 	// each Fetch (seq 0) and before each change is applied (its stream
 	// sequence): tests hold the consumer back with it.
 	BeforeStrongApply func(table string, seq uint64)
+	// BeforeApply, when set, runs in an MREC table's consumer of origin
+	// before each Fetch: tests hold one consumer back with it.
+	BeforeApply func(table, origin string)
 	// OnLocalWrite, when set, hears of every committed local write to a
 	// global table with the timestamp it was given (tests check last writer
 	// wins with it). It runs after the commit, with the item's lock held:
@@ -166,12 +173,24 @@ func (s replicaSet) find(region string) int {
 
 // change is one replicated change, the body of a JetStream message and of
 // an outbox entry.
+//
+// A re-backfill (resync.go) frames its snapshot for the region that asked
+// for it: a begin marker, the items and tombstones, an end marker, all
+// with the snapshot's ID (Snap); a marker has Mark and For set, no Keys,
+// and TS the snapshot's timestamp (every write of the origin stamped
+// before it is in the snapshot, or a later write is; sweep.go).
 type change struct {
 	Table  string    `json:"t"`
 	Keys   attr.Item `json:"k"`
 	New    attr.Item `json:"n,omitempty"` // nil: a delete
 	TS     int64     `json:"ts"`
 	Region string    `json:"r"`
+	Snap   string    `json:"s,omitempty"` // a re-backfill's snapshot ID
+	Mark   string    `json:"m,omitempty"` // markBegin or markEnd: a marker, no item
+	For    string    `json:"f,omitempty"` // a marker's requesting region
+	// Own, on an end marker: every write of For stamped before it was
+	// applied here before the scan (0: not known; sweep.go).
+	Own int64 `json:"o,omitempty"`
 }
 
 // Manager replicates the global tables of one region: it captures their
@@ -189,9 +208,14 @@ type Manager struct {
 	// once per change of state (strong.go).
 	scFail lifecycle.Failures
 
-	clock atomic.Int64  // the last timestamp handed out (µs)
-	seq   atomic.Uint64 // the last outbox sequence handed out
-	wake  chan struct{}
+	clock atomic.Int64 // the last timestamp handed out (µs)
+	// stamped counts the local MREC writes by timestamp between Prepare
+	// and their commit (or failure): a re-backfill waits for those stamped
+	// before its snapshot's timestamp (sweep.go).
+	stampMu sync.Mutex
+	stamped map[int64]int
+	seq     atomic.Uint64 // the last outbox sequence handed out
+	wake    chan struct{}
 
 	mu        sync.Mutex
 	tables    map[string]*tableState
@@ -216,6 +240,13 @@ type tableState struct {
 	consumers map[string]context.CancelFunc // by origin region
 	lag       map[string]*lagStats          // by origin region
 	strong    *strongTable                  // MRSC tables only (strong.go)
+	// resync counts, by origin, the re-backfills asked of its consumer
+	// with no gap of its own: another origin's consumer found one
+	// (resync.go).
+	resync map[string]int
+	// waiting holds the origins whose consumer waits for a re-backfill it
+	// asked for (resync.go).
+	waiting map[string]bool
 }
 
 // Open loads the global tables' configuration, registers the change log
@@ -259,7 +290,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 		opts.RetryBackoff = 200 * time.Millisecond
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
-		wake: make(chan struct{}, 1), tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{},
+		wake: make(chan struct{}, 1), stamped: map[int64]int{}, tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{},
 		leases: map[string]*ctlLease{}}
 	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
@@ -472,6 +503,12 @@ func (m *Manager) subject(table, origin string) string {
 	return m.opts.Subject + ".chg." + string(tok) + "." + origin
 }
 
+// markSubject carries the markers of origin's re-backfills of table
+// (sweep.go): beside its changes' subject, in the same stream, so that a
+// consumer of both gets them in the stream's order, and an eddy from before
+// markers, which consumes only the changes' subject, never sees them.
+func (m *Manager) markSubject(table, origin string) string { return m.subject(table, origin) + ".m" }
+
 // tick returns a timestamp after both the last one handed out and prev
 // (the item's last write): a hybrid clock, so that a local write always
 // wins over the write it overwrites, even one from a region whose clock is
@@ -482,6 +519,56 @@ func (m *Manager) tick(prev int64) int64 {
 		ts := max(time.Now().UnixMicro(), last+1, prev+1)
 		if m.clock.CompareAndSwap(last, ts) {
 			return ts
+		}
+	}
+}
+
+// stampedTick is tick for a local write, counted in m.stamped until
+// unstamp: taken under stampMu, so a snapshot's timestamp (snapshotTS) is
+// after every stamped write's or before it was stamped.
+func (m *Manager) stampedTick(prev int64) int64 {
+	m.stampMu.Lock()
+	defer m.stampMu.Unlock()
+	ts := m.tick(prev)
+	m.stamped[ts]++
+	return ts
+}
+
+func (m *Manager) unstamp(ws []Write) {
+	if len(ws) == 0 {
+		return
+	}
+	m.stampMu.Lock()
+	defer m.stampMu.Unlock()
+	for _, w := range ws {
+		if m.stamped[w.TS]--; m.stamped[w.TS] <= 0 {
+			delete(m.stamped, w.TS)
+		}
+	}
+}
+
+// snapshotTS returns a timestamp after every local write's so far, once
+// each of them has committed or failed: a scan started then sees every
+// local write stamped before it.
+func (m *Manager) snapshotTS(ctx context.Context) (int64, error) {
+	m.stampMu.Lock()
+	ts := m.tick(0)
+	m.stampMu.Unlock()
+	for {
+		m.stampMu.Lock()
+		busy := false
+		for t := range m.stamped {
+			if t < ts {
+				busy = true
+				break
+			}
+		}
+		m.stampMu.Unlock()
+		if !busy {
+			return ts, nil
+		}
+		if !lifecycle.Sleep(ctx, time.Millisecond) {
+			return 0, ctx.Err()
 		}
 	}
 }
@@ -528,6 +615,12 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 	var local []Write
 	var strong []*strongTable
 	var strongChanges []strongChange
+	handed := false // the done func, which unstamps, is returned
+	defer func() {
+		if !handed {
+			m.unstamp(local)
+		}
+	}()
 	for _, c := range changes {
 		if c.Table.Region != m.opts.Region || c.Principal.Type == PrincipalType || !m.isGlobal(c.Table.Name) {
 			continue
@@ -542,7 +635,8 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 		if err != nil {
 			return nil, err
 		}
-		ts := m.tick(old.TS)
+		ts := m.stampedTick(old.TS)
+		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
 		if err := m.ks.Set(b, key, meta{TS: ts, Region: m.opts.Region, Deleted: c.New == nil, Keys: c.Keys}.encode()); err != nil {
 			return nil, err
 		}
@@ -553,7 +647,6 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 		if err := m.ks.Set(b, outboxKey(m.nextSeq()), body); err != nil {
 			return nil, err
 		}
-		local = append(local, Write{Table: c.Table.Name, Keys: c.Keys, New: c.New, TS: ts, Region: m.opts.Region})
 	}
 	if err := m.prepareStrong(b, strongChanges); err != nil {
 		return nil, err
@@ -561,7 +654,9 @@ func (m *Manager) Prepare(b *store.Batch, changes []store.Change) (func(bool), e
 	if len(local) == 0 && len(strong) == 0 {
 		return nil, nil
 	}
+	handed = true
 	return func(ok bool) {
+		m.unstamp(local)
 		for _, st := range strong {
 			st.advance(0, false) // the items' sequences moved: wake the barriers
 		}

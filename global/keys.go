@@ -20,6 +20,10 @@ import (
 //	                                      from origin applied here (u64be)
 //	'g' <table>                         → the table's replica set (replicaSet, JSON)
 //	'q' <table id:4> enc(pk) [enc(sk)]  → MRSC: the stream sequence of the item's last write applied here (u64be)
+//	's' <table> 0x00 <origin region>    → the re-backfill being received from origin (resync.go): its snapshot's
+//	                                      ID, set by its begin marker, removed at its end marker or a gap
+//	'r' <table id:4> <len u8> <origin>  → an item of that snapshot was received (empty value): the end marker
+//	    enc(pk) [enc(sk)]                 deletes the items last written by origin that it lacks (sweep.go)
 //
 // The meta key uses the table's local ID (store.Table.ID), so a table
 // dropped and created again starts with no meta; enc is attr.AppendKey
@@ -30,6 +34,8 @@ const (
 	pCheckpoint = 'c'
 	pConfig     = 'g'
 	pItemSeq    = 'q'
+	pSnapshot   = 's'
+	pSeen       = 'r'
 )
 
 // metaPrefix is the prefix of a table's meta keys.
@@ -52,6 +58,38 @@ func checkpointKey(table, origin string) []byte {
 }
 
 func configKey(table string) []byte { return append([]byte{pConfig}, table...) }
+
+func snapshotKey(table, origin string) []byte {
+	k := append([]byte{pSnapshot}, table...)
+	return append(append(k, 0), origin...)
+}
+
+// prefixEnd is the first key after every key that starts with p: p with
+// its last byte below 0xff incremented (an item key's encoding may start
+// with 0xff, a binary partition key's, so p+0xff is no bound); nil when p
+// is all 0xff.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// seenPrefix is the prefix of the 'r' keys of a table's snapshot from
+// origin.
+func seenPrefix(tableID uint32, origin string) []byte {
+	k := binary.BigEndian.AppendUint32([]byte{pSeen}, tableID)
+	return append(append(k, byte(len(origin))), origin...)
+}
+
+// seenKey is the 'r' key of the item whose meta key is mk.
+func seenKey(tableID uint32, origin string, mk []byte) []byte {
+	return append(seenPrefix(tableID, origin), mk[len(metaPrefix(tableID)):]...)
+}
 
 // meta is the replication metadata of an item's last write: who wrote it
 // and when, by the clock of the region that wrote it. Stored with every

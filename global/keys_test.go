@@ -1,6 +1,7 @@
 package global
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -89,5 +90,31 @@ func TestSubject(t *testing.T) {
 	m := &Manager{opts: Options{Subject: "eddyg"}}
 	if got := m.subject("a.b-c_d", "us-east-1"); got != "eddyg.chg.a~b-c_d.us-east-1" {
 		t.Errorf("subject %s", got)
+	}
+}
+
+// TestSeenKey: a snapshot's 'r' keys of one origin are under its prefix,
+// apart from another origin's whose name extends it, in the meta's order.
+func TestSeenKey(t *testing.T) {
+	a := seenKey(7, "us-east-1", metaKey(7, attr.S("a"), attr.Value{}))
+	b := seenKey(7, "us-east-1", metaKey(7, attr.S("b"), attr.Value{}))
+	other := seenKey(7, "us-east-10", metaKey(7, attr.S("a"), attr.Value{}))
+	p := seenPrefix(7, "us-east-1")
+	if !bytes.HasPrefix(a, p) || !bytes.HasPrefix(b, p) || bytes.HasPrefix(other, p) {
+		t.Errorf("prefix %x: keys %x %x, another origin's %x", p, a, b, other)
+	}
+	if bytes.Compare(a, b) >= 0 {
+		t.Errorf("%x not before %x", a, b)
+	}
+	if string(a[len(p):]) != string(metaKey(7, attr.S("a"), attr.Value{})[len(metaPrefix(7)):]) {
+		t.Errorf("%x does not end with the item's key", a)
+	}
+	// A binary partition key may start with 0xff: still below the end.
+	ff := seenKey(7, "us-east-1", metaKey(7, attr.B([]byte{0xff, 0xff}), attr.Value{}))
+	if end := prefixEnd(p); bytes.Compare(ff, end) >= 0 || bytes.Compare(other, end) < 0 {
+		t.Errorf("end %x: %x not below it, or %x (another origin) below it", end, ff, other)
+	}
+	if got := prefixEnd([]byte{1, 0xff}); !bytes.Equal(got, []byte{2}) {
+		t.Errorf("prefixEnd(01ff) = %x, want 02", got)
 	}
 }

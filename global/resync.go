@@ -74,6 +74,11 @@ func (m *Manager) checkGap(ctx context.Context, cons jetstream.Consumer, g *gapC
 		return nil
 	}
 	m.log.Warn(gapLog, "table", table, "origin", origin, "expected", g.expect, "first", start)
+	m.resyncOthers(table, origin)
+	m.resyncDone(table, origin, -1) // this re-backfill answers those asked so far
+	if err := m.dropSnapshot(table, origin); err != nil {
+		return err
+	}
 	lag.resynced()
 	if m.opts.OnResync != nil {
 		m.opts.OnResync(table, origin)
@@ -86,6 +91,61 @@ func (m *Manager) checkGap(ctx context.Context, cons jetstream.Consumer, g *gapC
 	}
 	g.expect = start
 	m.log.Info("global tables: re-backfill from the origin region published; applying it", "table", table, "origin", origin)
+	return nil
+}
+
+// resyncOthers has the consumers of table's other origins re-backfill too:
+// this region missed changes that the gap's origin applied, deletes of
+// other regions' writes among them, which only their writers' snapshots
+// can settle once the tombstones are collected (sweep.go).
+func (m *Manager) resyncOthers(table, origin string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	if ts == nil {
+		return
+	}
+	for o := range ts.consumers {
+		if o != origin {
+			if ts.resync == nil {
+				ts.resync = map[string]int{}
+			}
+			ts.resync[o]++
+		}
+	}
+}
+
+// resyncDone forgets the re-backfills asked of origin's consumer when no
+// other was asked since the count n was read (n < 0: whatever the count).
+func (m *Manager) resyncDone(table, origin string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ts := m.tables[table]; ts != nil && (n < 0 || ts.resync[origin] == n) {
+		delete(ts.resync, origin)
+	}
+}
+
+// resyncAsked runs the re-backfill from origin that another consumer's gap
+// asked for (resyncOthers), if any.
+func (m *Manager) resyncAsked(ctx context.Context, table, origin string) error {
+	m.mu.Lock()
+	n := 0
+	if ts := m.tables[table]; ts != nil {
+		n = ts.resync[origin]
+	}
+	m.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	m.log.Info("global tables: re-backfilling the table from this origin too (another origin's changes were trimmed unseen)",
+		"table", table, "origin", origin)
+	if err := m.dropSnapshot(table, origin); err != nil {
+		return err
+	}
+	if err := m.resync(ctx, table, origin); err != nil {
+		return err
+	}
+	m.resyncDone(table, origin, n)
 	return nil
 }
 
@@ -112,12 +172,14 @@ func (m *Manager) probeIdle(ctx context.Context, g *gapCheck, table, origin stri
 	if st.FirstSeq > g.expect || st.LastSeq < g.expect {
 		return nil // a gap the next Fetch reports, or nothing new
 	}
-	_, err = s.GetMsg(ctx, g.expect, jetstream.WithGetMsgSubject(m.subject(table, origin)))
-	if err == nil {
-		return nil // a change is there: the consumer gets it
-	}
-	if !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return err
+	for _, subj := range []string{m.subject(table, origin), m.markSubject(table, origin)} {
+		_, err = s.GetMsg(ctx, g.expect, jetstream.WithGetMsgSubject(subj))
+		if err == nil {
+			return nil // a change (or a marker) is there: the consumer gets it
+		}
+		if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return err
+		}
 	}
 	if err := m.saveCheckpoint(table, origin, st.LastSeq, g.created); err != nil {
 		return err
@@ -136,6 +198,9 @@ func (m *Manager) probeIdle(ctx context.Context, g *gapCheck, table, origin stri
 func (m *Manager) resetAfterStreamLoss(ctx context.Context, table, origin string, cp uint64, created int64, lag *lagStats) error {
 	m.log.Warn("global tables: the stream was made again since this region's checkpoint; re-backfilling the table from the origin region",
 		"table", table, "origin", origin, "checkpoint", cp)
+	if err := m.dropSnapshot(table, origin); err != nil {
+		return err
+	}
 	lag.resynced()
 	if m.opts.OnResync != nil {
 		m.opts.OnResync(table, origin)
@@ -171,10 +236,13 @@ func (m *Manager) saveCheckpoint(table, origin string, seq uint64, created int64
 // resync asks origin for a re-backfill of table and waits until origin
 // reports it published. A request lost (origin restarted) starts another.
 func (m *Manager) resync(ctx context.Context, table, origin string) error {
+	m.setWaiting(table, origin, true)
+	defer m.setWaiting(table, origin, false)
 	id := newEpoch()
+	own := m.ownPublished(ctx, table)
 	fail := lifecycle.Failures{Log: m.log.With("table", table, "origin", origin), What: "global tables: asking for a re-backfill", Level: slog.LevelWarn}
 	for {
-		rep, err := m.requestReply(ctx, origin, controlRequest{Op: "backfill", Table: table, ID: id})
+		rep, err := m.requestReply(ctx, origin, controlRequest{Op: "backfill", Table: table, ID: id, From: m.opts.Region, Own: own})
 		if err == nil && rep.Error != "" {
 			err = fmt.Errorf("global: backfill %s in %s: %s", table, origin, rep.Error)
 		}
@@ -186,6 +254,32 @@ func (m *Manager) resync(ctx context.Context, table, origin string) error {
 			return ctx.Err()
 		}
 	}
+}
+
+func (m *Manager) setWaiting(table, origin string, on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	if ts == nil {
+		return
+	}
+	if ts.waiting == nil {
+		ts.waiting = map[string]bool{}
+	}
+	if on {
+		ts.waiting[origin] = true
+	} else {
+		delete(ts.waiting, origin)
+	}
+}
+
+// isWaiting reports whether the consumer of (table, origin) waits for a
+// re-backfill it asked for.
+func (m *Manager) isWaiting(table, origin string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.tables[table]
+	return ts != nil && ts.waiting[origin]
 }
 
 // backfills are the re-backfills this region runs for other regions, by
@@ -224,7 +318,7 @@ func (m *Manager) handleBackfill(req controlRequest) (bool, error) {
 		m.bf.runs[req.ID] = run
 		m.log.Info("global tables: re-backfilling a table for a region behind the stream", "table", req.Table)
 		m.group.Go("re-backfill "+req.Table, func(ctx context.Context) {
-			err := m.backfill(ctx, req.Table)
+			err := m.backfill(ctx, req.Table, req.From, req.Own)
 			m.bf.mu.Lock()
 			run.err, run.doneAt = err, time.Now()
 			m.bf.mu.Unlock()

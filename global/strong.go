@@ -447,7 +447,7 @@ func (m *Manager) syncStrongLocked(table string, ts *tableState) {
 }
 
 func (m *Manager) consumeStrong(ctx context.Context, table, epoch string, st *strongTable) error {
-	cons, err := m.orderedAfterCheckpoint(ctx, m.strongStream(), m.strongTablePrefix(table, epoch)+".>", table, scOrigin)
+	cons, err := m.orderedAfterCheckpoint(ctx, m.strongStream(), []string{m.strongTablePrefix(table, epoch) + ".>"}, table, scOrigin)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (m *Manager) CollectTombstones(ctx context.Context) (int, error) {
 		}
 		var old []tomb
 		prefix := metaPrefix(t.ID)
-		err := m.ks.Scan(prefix, append(append([]byte(nil), prefix...), 0xff), func(k, v []byte) error {
+		err := m.ks.Scan(prefix, prefixEnd(prefix), func(k, v []byte) error {
 			md, err := decodeMeta(v)
 			if err != nil || !md.Deleted || md.TS >= cutoff || md.Keys == nil {
 				return err

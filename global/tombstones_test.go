@@ -76,3 +76,47 @@ func TestCollectTombstones(t *testing.T) {
 		t.Errorf("the live item's meta: %+v %v", md, ok)
 	}
 }
+
+// TestCollectTombstonesBinaryKey: the tombstone of an item whose binary
+// partition key starts with 0xff (its meta key too, after the table's
+// prefix) is collected like any other.
+func TestCollectTombstonesBinaryKey(t *testing.T) {
+	db, err := store.Open(store.Options{InMemory: true, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tbl, err := db.CreateTable(&store.Table{Name: "tombs", Hash: store.KeyElement{Name: "pk", Type: attr.TypeB},
+		AttrDefs: []store.KeyElement{{Name: "pk", Type: attr.TypeB}}, BillingMode: "PAY_PER_REQUEST"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(db, Options{Region: "us-east-1", Regions: []string{"us-east-1", "us-west-2"}, URL: "nats://127.0.0.1:1",
+		TombstoneTTL: -time.Hour, CollectInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.mu.Lock()
+	err = m.saveLocked("tombs", replicaSet{Replicas: []Replica{{Region: "us-east-1", Status: StatusActive}, {Region: "us-west-2", Status: StatusActive}}})
+	m.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	key := attr.Item{"pk": attr.B([]byte{0xff, 1})}
+	for _, del := range []bool{false, true} {
+		_, err := db.Write(ctx, store.WriteOptions{}, store.Mutation{Table: tbl, Key: key, Apply: func(attr.Item) (attr.Item, error) {
+			if del {
+				return nil, nil
+			}
+			return attr.Item{"pk": key["pk"], "v": attr.S("x")}, nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := m.CollectTombstones(ctx); err != nil || n != 1 {
+		t.Fatalf("collected %d, %v; want 1", n, err)
+	}
+}
