@@ -151,7 +151,7 @@ func (m *Manager) consumeOnce(ctx context.Context, table, origin string, lag *la
 		// consumer starts again from its beginning after a re-backfill.
 		return m.resetAfterStreamLoss(ctx, table, origin, cp, created, lag)
 	}
-	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, []string{m.subject(table, origin), m.markSubject(table, origin)}, table, origin)
+	cons, err := m.orderedAfterCheckpoint(ctx, m.opts.Stream, m.changeSubjects(table, origin), table, origin)
 	if err != nil {
 		return err
 	}

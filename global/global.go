@@ -226,9 +226,13 @@ type Manager struct {
 	ttl ttlSync   // Time to Live shared by the replicas (ttl.go)
 	bf  backfills // re-backfills run for other regions (resync.go)
 
+	atomic bool // EDDY_GLOBAL_SC takes atomic batches (strong.go)
+	// oneFilter: the nats-server takes one filter subject per consumer
+	// (before 2.10; markSubject). Set at connect.
+	oneFilter atomic.Bool
+
 	// The control lock (ctllock.go): the key-value bucket, and the settings
 	// and TTL pushes in progress per table (under mu).
-	atomic     bool // EDDY_GLOBAL_SC takes atomic batches (strong.go)
 	kv         jetstream.KeyValue
 	ctlPending map[string]int
 	leaving    map[string]int       // DeleteTables begun here whose replica set was not told yet
@@ -402,6 +406,7 @@ func (m *Manager) connect(ctx context.Context) {
 					"(nats-io/nats-server#4320): two regions' writes to one item of an MRSC table can both succeed; use nats-server 2.10 or later",
 					"version", v)
 			}
+			m.oneFilter.Store(!filtersSeveralSubjects(nc.ConnectedServerVersion()))
 			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(m.opts.AckTimeout))
 			if err != nil {
 				nc.Close()
@@ -506,8 +511,25 @@ func (m *Manager) subject(table, origin string) string {
 // markSubject carries the markers of origin's re-backfills of table
 // (sweep.go): beside its changes' subject, in the same stream, so that a
 // consumer of both gets them in the stream's order, and an eddy from before
-// markers, which consumes only the changes' subject, never sees them.
-func (m *Manager) markSubject(table, origin string) string { return m.subject(table, origin) + ".m" }
+// markers, which consumes only the changes' subject, never sees them. A
+// nats-server before 2.10 takes one filter subject per consumer: there the
+// markers go on the changes' subject itself (an eddy from before markers
+// must not share such a server with this one).
+func (m *Manager) markSubject(table, origin string) string {
+	if m.oneFilter.Load() {
+		return m.subject(table, origin)
+	}
+	return m.subject(table, origin) + ".m"
+}
+
+// changeSubjects are the filter subjects of the consumer of origin's
+// changes to table: its changes and its re-backfills' markers.
+func (m *Manager) changeSubjects(table, origin string) []string {
+	if m.oneFilter.Load() {
+		return []string{m.subject(table, origin)}
+	}
+	return []string{m.subject(table, origin), m.markSubject(table, origin)}
+}
 
 // tick returns a timestamp after both the last one handed out and prev
 // (the item's last write): a hybrid clock, so that a local write always

@@ -172,7 +172,7 @@ func (m *Manager) probeIdle(ctx context.Context, g *gapCheck, table, origin stri
 	if st.FirstSeq > g.expect || st.LastSeq < g.expect {
 		return nil // a gap the next Fetch reports, or nothing new
 	}
-	for _, subj := range []string{m.subject(table, origin), m.markSubject(table, origin)} {
+	for _, subj := range m.changeSubjects(table, origin) {
 		_, err = s.GetMsg(ctx, g.expect, jetstream.WithGetMsgSubject(subj))
 		if err == nil {
 			return nil // a change (or a marker) is there: the consumer gets it
