@@ -108,6 +108,11 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 		// DynamoDB's answer (aws/aws-cli#4906).
 		return ddberr.Validationf("Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as required.")
 	}
+	if set, ok := m.set(table); ok && set.Consistency == ConsistencyStrong && create {
+		// DynamoDB's answer (DDB-TABLE-260, strong.go), whatever the
+		// region; before the Streams check: MRSC needs no Streams.
+		return ddberr.Validationf(errMsgStrongAddReplica)
+	}
 	if !slices.Contains(m.opts.Regions, target) {
 		return ddberr.Validationf("Region %s is not one of this server's global regions (--global-regions %v)", target, m.opts.Regions)
 	}
@@ -146,8 +151,14 @@ func (m *Manager) updateReplicaLocked(table string, create bool, target string) 
 	ts := m.tables[table]
 	set := replicaSet{Replicas: []Replica{{Region: m.opts.Region, Status: StatusActive}}}
 	if ts != nil && ts.set.Consistency == ConsistencyStrong {
-		// eddy's rule (DynamoDB allows removing a replica with the witness):
-		// an MRSC table's replicas are fixed at its creation.
+		if create {
+			// DynamoDB's answer (DDB-TABLE-260, strong.go): made MRSC
+			// since UpdateReplica checked.
+			return ddberr.Validationf(errMsgStrongAddReplica)
+		}
+		// Deletions of an MRSC table's replicas go through DeleteStrong
+		// (api/strong.go routes them); eddy's wording, not compared with
+		// the service.
 		return ddberr.Validationf("eddy does not add or remove replicas of a global table with MultiRegionConsistency STRONG")
 	}
 	if ts != nil {
