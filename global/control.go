@@ -333,7 +333,7 @@ func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
 		var sets []replicaSet
 		for _, name := range gone {
 			ts := m.tables[name]
-			if ts == nil {
+			if ts == nil || m.dropping[name] {
 				continue
 			}
 			rest := ts.set.clone()
@@ -493,6 +493,19 @@ func (m *Manager) handle(ctx context.Context, req controlRequest) error {
 		if _, ok := m.set(req.Table); !ok {
 			return nil
 		}
+		// While the table is deleted and its set not yet emptied,
+		// watchCatalog must not take it for a user's DeleteTable: it would
+		// tell the other replicas this region's set, which may be older
+		// than the requester's (an MRSC table's witness, a replica being
+		// deleted), and the requester would save it again.
+		m.mu.Lock()
+		m.dropping[req.Table] = true
+		m.mu.Unlock()
+		defer func() {
+			m.mu.Lock()
+			delete(m.dropping, req.Table)
+			m.mu.Unlock()
+		}()
 		if m.db.TableIn(m.opts.Region, req.Table) != nil {
 			if _, err := m.opts.Call(internal(ctx), m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table})); err != nil {
 				return err
