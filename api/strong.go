@@ -152,7 +152,11 @@ func (s *Server) updateStrong(ctx context.Context, c *call, table string, others
 		replicas = append(replicas, *u.Create.RegionName)
 	}
 	for _, w := range in.GlobalTableWitnessUpdates {
-		if w.Create == nil || w.Delete != nil {
+		if (w.Create == nil) == (w.Delete == nil) {
+			// eddy's wording, not compared with the service.
+			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdate must have exactly one of Create or Delete")
+		}
+		if w.Delete != nil {
 			// STRONG with a witness Delete: as with a replica Delete.
 			return nil, true, ddberr.Validationf(errMsgStrongCreatesOnly)
 		}
