@@ -114,13 +114,25 @@ func (s *Server) updateReplicas(ctx context.Context, c *call, table string, ups 
 	if err != nil {
 		return nil, err
 	}
-	// eddy's rules, not DynamoDB's wording: one replica change per call, on
-	// its own, and no per-replica settings (Update) yet.
+	// One replica change per call, on its own. DynamoDB's messages for two
+	// Create or Delete actions and for other fields beside them (a
+	// behaviour catalogue recorded from the service, DDB-TABLE-258, -257,
+	// verified 2026-10-09; the second recorded for an MRSC creation);
+	// several Updates are eddy's rule and wording.
+	creates := 0
+	for _, u := range ups {
+		if u.Create != nil || u.Delete != nil {
+			creates++
+		}
+	}
+	if creates > 1 {
+		return nil, ddberr.Validationf("Update table operation with more than one create or delete replica actions not allowed")
+	}
 	if len(ups) != 1 {
 		return nil, ddberr.Validationf("eddy applies one replica update per UpdateTable request; got %d", len(ups))
 	}
 	if others {
-		return nil, ddberr.Validationf("eddy applies ReplicaUpdates alone: send other table changes in their own UpdateTable request")
+		return nil, ddberr.Validationf(errMsgStrongOthers)
 	}
 	u := ups[0]
 	n := 0

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/eddydb/eddy/attr"
 	"github.com/eddydb/eddy/internal/ddberr"
@@ -71,9 +72,30 @@ type witnessUpdWire struct {
 	} `json:"Delete"`
 }
 
+// The refusals of MRSC's control plane below use DynamoDB's messages as a
+// behaviour catalogue recorded them from the service (ack-api-quirks
+// services/dynamodb, table-global-tables.md, DDB-TABLE-202, -257, -260,
+// -261, verified 2026-10-09), unless marked eddy's wording.
+const (
+	// errMsgStrongOthers: replicas or witnesses changed beside other
+	// fields (DDB-TABLE-257).
+	errMsgStrongOthers = "Requests that modify replicas or witnesses must not also modify other fields"
+	// errMsgStrongModeExisting: MultiRegionConsistency sent for a table that
+	// is a global table already (DDB-TABLE-202, -260).
+	errMsgStrongModeExisting = "MultiRegionConsistency parameter is unsupported on existing global table"
+	// errMsgStrongCreatesOnly: MultiRegionConsistency with ReplicaUpdates
+	// other than Create (DDB-TABLE-260).
+	errMsgStrongCreatesOnly = "Only Replica Create actions are supported when MultiRegionConsistency parameter is provided."
+	// errMsgWitnessNeedsStrong: GlobalTableWitnessUpdates without
+	// MultiRegionConsistency STRONG (DDB-TABLE-257).
+	errMsgWitnessNeedsStrong = "MultiRegionConsistency must be set as STRONG when GlobalTableWitnessUpdates parameter is present."
+)
+
 // updateStrong is UpdateTable with MultiRegionConsistency or
-// GlobalTableWitnessUpdates; ok is false when the request has neither.
-func (s *Server) updateStrong(ctx context.Context, c *call, table string) (out any, ok bool, err error) {
+// GlobalTableWitnessUpdates, or with ReplicaUpdates on an MRSC table; ok is
+// false when the request is none of these. others: the request changes
+// fields besides replicas and witnesses.
+func (s *Server) updateStrong(ctx context.Context, c *call, table string, others bool) (out any, ok bool, err error) {
 	var in struct {
 		MultiRegionConsistency    *string          `json:"MultiRegionConsistency"`
 		ReplicaUpdates            []replicaUpdWire `json:"ReplicaUpdates"`
@@ -82,61 +104,125 @@ func (s *Server) updateStrong(ctx context.Context, c *call, table string) (out a
 	if err := json.Unmarshal(c.body, &in); err != nil {
 		return nil, false, nil // the main decode reports it
 	}
-	var v constraints
-	if in.MultiRegionConsistency != nil {
-		v.enum(*in.MultiRegionConsistency, "multiRegionConsistency", "EVENTUAL", "STRONG")
-	}
 	witnessDelete := false
-	for i, w := range in.GlobalTableWitnessUpdates {
+	for _, w := range in.GlobalTableWitnessUpdates {
+		witnessDelete = witnessDelete || w.Delete != nil
+	}
+	st := s.strongTables()
+	if in.MultiRegionConsistency == nil && in.GlobalTableWitnessUpdates == nil {
+		if !s.strongDeletes(c.region, table, in.ReplicaUpdates) {
+			// MREC ReplicaUpdates, or ReplicaUpdates Create or Update of an
+			// MRSC table (UpdateReplica refuses a Create), or no replica
+			// change.
+			return nil, false, nil
+		}
+		if others {
+			return nil, true, ddberr.Validationf(errMsgStrongOthers)
+		}
+		return s.deleteStrong(ctx, c, table, in.ReplicaUpdates, nil)
+	}
+	strong := st != nil && st.Consistency(c.region, table) == "STRONG"
+	if len(in.ReplicaUpdates) == 0 && in.GlobalTableWitnessUpdates == nil {
+		return nil, false, nil // MultiRegionConsistency beside other changes: ignored as absent
+	}
+	if len(in.ReplicaUpdates) == 0 && !others {
+		// Witness updates alone count as no change (DDB-TABLE-257, -260).
+		return nil, true, errNoTableUpdate()
+	}
+	if others {
+		return nil, true, ddberr.Validationf(errMsgStrongOthers)
+	}
+	if in.MultiRegionConsistency != nil && *in.MultiRegionConsistency == "EVENTUAL" && in.GlobalTableWitnessUpdates == nil {
+		if strong {
+			return nil, true, ddberr.Validationf(errMsgStrongModeExisting)
+		}
+		return nil, false, nil // MREC, the default: ReplicaUpdates as usual
+	}
+	if in.MultiRegionConsistency == nil && witnessDelete {
+		return s.deleteStrong(ctx, c, table, in.ReplicaUpdates, in.GlobalTableWitnessUpdates)
+	}
+	if in.MultiRegionConsistency == nil || *in.MultiRegionConsistency != "STRONG" {
+		return nil, true, ddberr.Validationf(errMsgWitnessNeedsStrong)
+	}
+	var replicas, witnesses []string
+	for _, u := range in.ReplicaUpdates {
+		if u.Create == nil || u.Create.RegionName == nil || u.Update != nil || u.Delete != nil {
+			return nil, true, ddberr.Validationf(errMsgStrongCreatesOnly)
+		}
+		replicas = append(replicas, *u.Create.RegionName)
+	}
+	for _, w := range in.GlobalTableWitnessUpdates {
+		if (w.Create == nil) == (w.Delete == nil) {
+			// eddy's wording, not compared with the service.
+			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdate must have exactly one of Create or Delete")
+		}
+		if w.Delete != nil {
+			// STRONG with a witness Delete: as with a replica Delete.
+			return nil, true, ddberr.Validationf(errMsgStrongCreatesOnly)
+		}
+		witnesses = append(witnesses, *w.Create.RegionName)
+	}
+	t, err := s.lookupTable(c, &table)
+	if err != nil {
+		return nil, true, err
+	}
+	if st == nil {
+		return nil, true, ddberr.Validationf("Global tables are not configured on this server (eddy serve --global-regions)")
+	}
+	if err := st.CreateStrong(ctx, c.region, table, replicas, witnesses); err != nil {
+		return nil, true, err
+	}
+	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, true, nil
+}
+
+// checkStrongShapes adds UpdateTable's constraint violations of
+// MultiRegionConsistency and GlobalTableWitnessUpdates to v: request
+// validation, answered before any other check.
+func checkStrongShapes(v *constraints, mode *string, ws []witnessUpdWire) {
+	if mode != nil {
+		v.enum(*mode, "multiRegionConsistency", "EVENTUAL", "STRONG")
+	}
+	for i, w := range ws {
 		p := "globalTableWitnessUpdates." + itoa(i+1) + ".member"
 		if w.Create != nil {
 			v.notNull(w.Create.RegionName != nil, p+".create.regionName")
 		}
 		if w.Delete != nil {
 			v.notNull(w.Delete.RegionName != nil, p+".delete.regionName")
-			witnessDelete = true
 		}
 	}
-	if err := v.err(); err != nil {
-		return nil, true, err
+	if len(ws) > 1 {
+		// DDB-TABLE-257 records "Value '[GlobalTableWitnessGroupUpdate(...)]'
+		// at ..."; the members' rendering is eddy's, as javaKeySchema's.
+		v.fail(javaWitnessUpdates(ws), "globalTableWitnessUpdates", "Member must have length less than or equal to 1")
 	}
-	if witnessDelete || (in.MultiRegionConsistency == nil && in.GlobalTableWitnessUpdates == nil && s.strongDeletes(c.region, table, in.ReplicaUpdates)) {
-		return s.deleteStrong(ctx, c, table, in.MultiRegionConsistency != nil, in.ReplicaUpdates, in.GlobalTableWitnessUpdates)
-	}
-	if in.MultiRegionConsistency == nil && in.GlobalTableWitnessUpdates == nil {
-		return nil, false, nil
-	}
-	if in.MultiRegionConsistency != nil && *in.MultiRegionConsistency == "EVENTUAL" && in.GlobalTableWitnessUpdates == nil {
-		return nil, false, nil // MREC, the default: ReplicaUpdates as usual
-	}
-	if in.MultiRegionConsistency == nil || *in.MultiRegionConsistency != "STRONG" {
-		return nil, true, ddberr.Validationf("GlobalTableWitnessUpdates requires MultiRegionConsistency STRONG")
-	}
-	t, err := s.lookupTable(c, &table)
-	if err != nil {
-		return nil, true, err
-	}
-	st := s.strongTables()
-	if st == nil {
-		return nil, true, ddberr.Validationf("Global tables are not configured on this server (eddy serve --global-regions)")
-	}
-	var replicas, witnesses []string
-	for _, u := range in.ReplicaUpdates {
-		if u.Create == nil || u.Create.RegionName == nil || u.Update != nil || u.Delete != nil {
-			return nil, true, ddberr.Validationf("eddy creates an MRSC global table from ReplicaUpdates that are all Create")
+}
+
+// javaWitnessUpdates renders GlobalTableWitnessUpdates as DynamoDB's
+// validation messages show a list value.
+func javaWitnessUpdates(ws []witnessUpdWire) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteString(", ")
 		}
-		replicas = append(replicas, *u.Create.RegionName)
-	}
-	for _, w := range in.GlobalTableWitnessUpdates {
-		if w.Create == nil || w.Delete != nil {
-			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdate must have exactly one of Create or Delete")
+		b.WriteString("GlobalTableWitnessGroupUpdate(create=")
+		if w.Create != nil {
+			b.WriteString("CreateGlobalTableWitnessGroupMemberAction(regionName=" + javaNullable(w.Create.RegionName) + ")")
+		} else {
+			b.WriteString("null")
 		}
-		witnesses = append(witnesses, *w.Create.RegionName)
+		b.WriteString(", delete=")
+		if w.Delete != nil {
+			b.WriteString("DeleteGlobalTableWitnessGroupMemberAction(regionName=" + javaNullable(w.Delete.RegionName) + ")")
+		} else {
+			b.WriteString("null")
+		}
+		b.WriteByte(')')
 	}
-	if err := st.CreateStrong(ctx, c.region, table, replicas, witnesses); err != nil {
-		return nil, true, err
-	}
-	return map[string]any{"TableDescription": s.describe(t, "UPDATING")}, true, nil
+	b.WriteByte(']')
+	return b.String()
 }
 
 // strongDeletes reports whether ups are all Delete and the table is an
@@ -156,7 +242,7 @@ func (s *Server) strongDeletes(region, table string, ups []replicaUpdWire) bool 
 
 // deleteStrong is UpdateTable deleting an MRSC global table's replicas
 // (ReplicaUpdates Delete) and witness (GlobalTableWitnessUpdates Delete).
-func (s *Server) deleteStrong(ctx context.Context, c *call, table string, mode bool, ups []replicaUpdWire, wups []witnessUpdWire) (any, bool, error) {
+func (s *Server) deleteStrong(ctx context.Context, c *call, table string, ups []replicaUpdWire, wups []witnessUpdWire) (any, bool, error) {
 	t, err := s.lookupTable(c, &table)
 	if err != nil {
 		return nil, true, err
@@ -165,20 +251,17 @@ func (s *Server) deleteStrong(ctx context.Context, c *call, table string, mode b
 	if st == nil {
 		return nil, true, ddberr.Validationf("Global tables are not configured on this server (eddy serve --global-regions)")
 	}
-	if mode {
-		// MultiRegionConsistency applies to a global table being created
-		// (API reference, UpdateTable). eddy's wording.
-		return nil, true, ddberr.Validationf("MultiRegionConsistency applies only when a global table is created with ReplicaUpdates Create")
-	}
 	var replicas, witnesses []string
 	for _, u := range ups {
 		if u.Delete == nil || u.Delete.RegionName == nil || u.Create != nil || u.Update != nil {
+			// eddy's wording, not compared with the service.
 			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdates Delete goes with ReplicaUpdates that are all Delete")
 		}
 		replicas = append(replicas, *u.Delete.RegionName)
 	}
 	for _, w := range wups {
 		if w.Delete == nil || w.Create != nil {
+			// eddy's wording, not compared with the service.
 			return nil, true, ddberr.Validationf("A GlobalTableWitnessUpdate must have exactly one of Create or Delete")
 		}
 		witnesses = append(witnesses, *w.Delete.RegionName)

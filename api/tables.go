@@ -604,6 +604,16 @@ func (s *Server) listTables(ctx context.Context, c *call) (any, error) {
 	return out, nil
 }
 
+// errNoTableUpdate is UpdateTable's answer to a request that changes
+// nothing, as DynamoDB words it in 2026 (a behaviour catalogue verified
+// against the service 2026-10-08, DDB-TABLE-015; the older text named only
+// the first six members).
+func errNoTableUpdate() error {
+	return ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, SSESpecification, " +
+		"ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, OnDemandThroughput, " +
+		"WarmThroughput or TableClass is required")
+}
+
 func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	var in struct {
 		TableName                   *string           `json:"TableName"`
@@ -617,7 +627,8 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		SSESpecification            map[string]any    `json:"SSESpecification"`
 		ReplicaUpdates              []replicaUpdWire  `json:"ReplicaUpdates"`
 		OnDemandThroughput          map[string]*int64 `json:"OnDemandThroughput"`
-		// Decoded again by updateStrong (strong.go); here only counted.
+		// Decoded again by updateStrong (strong.go).
+		MultiRegionConsistency    *string          `json:"MultiRegionConsistency"`
 		GlobalTableWitnessUpdates []witnessUpdWire `json:"GlobalTableWitnessUpdates"`
 	}
 	if err := c.decode(&in); err != nil {
@@ -646,6 +657,7 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 		}
 	}
 	checkGSIUpdateShapes(&v, in.GlobalSecondaryIndexUpdates)
+	checkStrongShapes(&v, in.MultiRegionConsistency, in.GlobalTableWitnessUpdates)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -653,22 +665,25 @@ func (s *Server) updateTable(ctx context.Context, c *call) (any, error) {
 	// a change it is refused ("List of GlobalSecondaryIndexUpdates is
 	// empty"), the change not applied (a behaviour catalogue verified
 	// against DynamoDB 2026-10-09, DDB-TABLE-359; scylladb
-	// test_gsi_updatetable.py test_updatetable_empty).
+	// test_gsi_updatetable.py test_updatetable_empty). MultiRegionConsistency
+	// and GlobalTableWitnessUpdates count as absent too, alone or together
+	// (the same catalogue, DDB-TABLE-202, -257, -260).
 	if in.BillingMode == "" && in.ProvisionedThroughput == nil && in.StreamSpecification == nil &&
 		in.TableClass == "" && in.DeletionProtectionEnabled == nil && len(in.GlobalSecondaryIndexUpdates) == 0 &&
-		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil && in.GlobalTableWitnessUpdates == nil {
-		return nil, ddberr.Validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
+		in.SSESpecification == nil && in.ReplicaUpdates == nil && in.OnDemandThroughput == nil {
+		return nil, errNoTableUpdate()
 	}
+	// others: the request changes more than replicas and witnesses.
+	others := in.BillingMode != "" || in.ProvisionedThroughput != nil || in.StreamSpecification != nil ||
+		in.TableClass != "" || in.DeletionProtectionEnabled != nil || in.GlobalSecondaryIndexUpdates != nil ||
+		in.SSESpecification != nil || in.OnDemandThroughput != nil
 	if in.GlobalSecondaryIndexUpdates != nil && len(in.GlobalSecondaryIndexUpdates) == 0 {
 		return nil, ddberr.Invalidf("List of GlobalSecondaryIndexUpdates is empty")
 	}
-	if out, ok, err := s.updateStrong(ctx, c, *in.TableName); ok {
+	if out, ok, err := s.updateStrong(ctx, c, *in.TableName, others); ok {
 		return out, err
 	}
 	if in.ReplicaUpdates != nil {
-		others := in.BillingMode != "" || in.ProvisionedThroughput != nil || in.StreamSpecification != nil ||
-			in.TableClass != "" || in.DeletionProtectionEnabled != nil || in.GlobalSecondaryIndexUpdates != nil ||
-			in.SSESpecification != nil || in.OnDemandThroughput != nil
 		return s.updateReplicas(ctx, c, *in.TableName, in.ReplicaUpdates, others)
 	}
 	if in.ProvisionedThroughput != nil {

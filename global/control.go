@@ -110,6 +110,11 @@ func (m *Manager) UpdateReplica(ctx context.Context, region, table string, creat
 		// DynamoDB's answer (aws/aws-cli#4906).
 		return ddberr.Validationf("Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as required.")
 	}
+	if set, ok := m.set(table); ok && set.Consistency == ConsistencyStrong && create {
+		// DynamoDB's answer (DDB-TABLE-260, strong.go), whatever the
+		// region; before the Streams check: MRSC needs no Streams.
+		return ddberr.Validationf(errMsgStrongAddReplica)
+	}
 	if !slices.Contains(m.opts.Regions, target) {
 		return ddberr.Validationf("Region %s is not one of this server's global regions (--global-regions %v)", target, m.opts.Regions)
 	}
@@ -148,8 +153,14 @@ func (m *Manager) updateReplicaLocked(table string, create bool, target string) 
 	ts := m.tables[table]
 	set := replicaSet{Replicas: []Replica{{Region: m.opts.Region, Status: StatusActive}}}
 	if ts != nil && ts.set.Consistency == ConsistencyStrong {
-		// eddy's rule (DynamoDB allows removing a replica with the witness):
-		// an MRSC table's replicas are fixed at its creation.
+		if create {
+			// DynamoDB's answer (DDB-TABLE-260, strong.go): made MRSC
+			// since UpdateReplica checked.
+			return ddberr.Validationf(errMsgStrongAddReplica)
+		}
+		// Deletions of an MRSC table's replicas go through DeleteStrong
+		// (api/strong.go routes them); eddy's wording, not compared with
+		// the service.
 		return ddberr.Validationf("eddy does not add or remove replicas of a global table with MultiRegionConsistency STRONG")
 	}
 	if ts != nil {
@@ -324,7 +335,7 @@ func (m *Manager) watchCatalog(ctx context.Context, changed <-chan struct{}) {
 		var sets []replicaSet
 		for _, name := range gone {
 			ts := m.tables[name]
-			if ts == nil {
+			if ts == nil || m.dropping[name] {
 				continue
 			}
 			rest := ts.set.clone()
@@ -484,6 +495,19 @@ func (m *Manager) handle(ctx context.Context, req controlRequest) error {
 		if _, ok := m.set(req.Table); !ok {
 			return nil
 		}
+		// While the table is deleted and its set not yet emptied,
+		// watchCatalog must not take it for a user's DeleteTable: it would
+		// tell the other replicas this region's set, which may be older
+		// than the requester's (an MRSC table's witness, a replica being
+		// deleted), and the requester would save it again.
+		m.mu.Lock()
+		m.dropping[req.Table] = true
+		m.mu.Unlock()
+		defer func() {
+			m.mu.Lock()
+			delete(m.dropping, req.Table)
+			m.mu.Unlock()
+		}()
 		if m.db.TableIn(m.opts.Region, req.Table) != nil {
 			if _, err := m.opts.Call(internal(ctx), m.opts.Region, "DeleteTable", mustJSON(map[string]string{"TableName": req.Table})); err != nil {
 				return err

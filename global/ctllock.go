@@ -313,6 +313,12 @@ func (m *Manager) BeginDeleteTable(ctx context.Context, region, table string) (d
 	if region != m.opts.Region || ctx.Value(internalKey{}) != nil || !m.isGlobal(table) {
 		return func(bool) {}, nil
 	}
+	if set, ok := m.set(table); ok && set.Consistency == ConsistencyStrong {
+		// An MRSC table's replicas leave together (UpdateTable,
+		// DeleteStrong), never one by DeleteTable: DynamoDB's answer in
+		// every replica's region (DDB-TABLE-260, strong.go).
+		return nil, ddberr.Validationf(errMsgStrongDeleteOne)
+	}
 	if err := m.lockTable(ctx, table, opReplicas); err != nil {
 		return nil, err
 	}

@@ -237,6 +237,9 @@ type Manager struct {
 	ctlPending map[string]int
 	leaving    map[string]int       // DeleteTables begun here whose replica set was not told yet
 	leases     map[string]*ctlLease // the control locks this region holds, by table
+	// dropping: tables a "delete" control request is deleting here
+	// (control.go handle): not a user's DeleteTable for watchCatalog.
+	dropping map[string]bool
 }
 
 type tableState struct {
@@ -295,7 +298,7 @@ func Open(db *store.DB, opts Options) (*Manager, error) {
 	}
 	m := &Manager{db: db, ks: db.KeySpace(store.SpaceGlobal), opts: opts, log: lifecycle.Or(opts.Logger),
 		wake: make(chan struct{}, 1), stamped: map[int64]int{}, tables: map[string]*tableState{}, connected: make(chan struct{}), ctlPending: map[string]int{}, leaving: map[string]int{},
-		leases: map[string]*ctlLease{}}
+		leases: map[string]*ctlLease{}, dropping: map[string]bool{}}
 	m.scFail = lifecycle.Failures{Log: m.log, What: "global tables: MRSC stream (writes and strongly consistent reads refused)", Level: slog.LevelWarn}
 	m.clock.Store(time.Now().UnixMicro())
 	m.seq.Store(uint64(time.Now().UnixNano()))

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -589,46 +590,86 @@ func (m *Manager) ensureStrongStream(ctx context.Context, js jetstream.JetStream
 	return nil
 }
 
+// The refusals of MRSC's control plane use DynamoDB's messages as a
+// behaviour catalogue recorded them from the service (ack-api-quirks
+// services/dynamodb, table-global-tables.md, DDB-TABLE-202, -257, -260,
+// -261, verified 2026-10-09), unless marked eddy's wording.
+const (
+	errMsgStrongCount      = "Unsupported replica count for global tables with MultiRegionConsistency set to STRONG."
+	errMsgStrongRegions    = "Unsupported Region(s) specified for global tables with MultiRegionConsistency set to STRONG: [%s]."
+	errMsgWitnessLocal     = "Cannot add a witness in the same region as an existing replica when creating a global table with MultiRegionConsistency set to STRONG."
+	errMsgSameRegion       = "Cannot target multiple regions with the same action"
+	errMsgModeExisting     = "MultiRegionConsistency parameter is unsupported on existing global table"
+	errMsgStrongAddReplica = "Cannot add replicas to a global table with strong MultiRegionConsistency"
+	errMsgStrongDeleteOne  = "Deletion of only one table replica is not supported for global tables with MultiRegionConsistency set to STRONG."
+	errMsgStrongWitnesses  = "Update table delete operation does not include all witnesses."
+)
+
 // CreateStrong makes a table of this region an MRSC global table with
 // replicas in the regions of replicas: UpdateTable with ReplicaUpdates
-// (Create) and MultiRegionConsistency STRONG. DynamoDB's rules: exactly
-// three regions (this one and two replicas; eddy does not build witnesses),
-// and the table must be empty. The replicas are created in the background
-// as UpdateReplica's are.
+// (Create) and MultiRegionConsistency STRONG. DynamoDB's rules, in the order
+// it checks them (DDB-TABLE-257, -202): exactly three regions (this one and
+// two replicas, or one replica and a witness); every region able to hold
+// an MRSC table (eddy: one of --global-regions); the witness in none of the
+// replicas' regions; a table not yet global. The table must also be empty
+// and have no Time to Live. No Region set rule: DynamoDB documents one
+// (CreateGlobalTableWitnessGroupMemberAction) but accepted a eu-west-1
+// replica with a us-east-2 witness of a us-west-2 table (DDB-TABLE-257).
+// The replicas are created in the background as UpdateReplica's are.
 func (m *Manager) CreateStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
 	if region != m.opts.Region {
 		return ddberr.Validationf("Global tables of this server are in region %s (--region); %s is not", m.opts.Region, region)
 	}
 	if len(witnesses) > 1 {
-		// DynamoDB: one witness per MRSC global table (API reference,
-		// GlobalTableWitnessGroupUpdate); "You can create or delete only
-		// one witness per UpdateTable operation". eddy's wording.
+		// The API's constraint refuses it first (api/strong.go); eddy's
+		// wording.
 		return ddberr.Validationf("An MRSC global table can have only one witness; got %d", len(witnesses))
 	}
 	if len(replicas)+len(witnesses) != 2 {
-		// DynamoDB: an MRSC global table has exactly three replicas, or
-		// two and a witness (CloudFormation GlobalTableWitness, developer
-		// guide "Multi-Region strong consistency"). eddy's wording.
-		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG must have exactly three replicas, or two replicas and a witness, created together; got %d replica and %d witness creations", len(replicas), len(witnesses))
+		return ddberr.Validationf(errMsgStrongCount)
+	}
+	for _, w := range witnesses {
+		if w == m.opts.Region {
+			return ddberr.Validationf(errMsgWitnessLocal)
+		}
 	}
 	all := append(slices.Clone(replicas), witnesses...)
+	var unsupported []string
 	for _, r := range all {
 		if r == m.opts.Region {
+			// DynamoDB's answer for a replica in the table's own region
+			// (aws/aws-cli#4906).
 			return ddberr.Validationf("Cannot add, delete, or update the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as required.")
 		}
-		if !slices.Contains(m.opts.Regions, r) {
-			return ddberr.Validationf("Region %s is not one of this server's global regions (--global-regions %v)", r, m.opts.Regions)
+		if !slices.Contains(m.opts.Regions, r) && !slices.Contains(unsupported, r) {
+			unsupported = append(unsupported, r)
 		}
 	}
+	if len(unsupported) > 0 {
+		// DynamoDB's answer for a region that holds no MRSC tables
+		// (us-west-1); eddy's regions are those of --global-regions.
+		return ddberr.Validationf(errMsgStrongRegions, strings.Join(unsupported, ", "))
+	}
 	if all[0] == all[1] {
-		return ddberr.Validationf("Duplicate region %s in ReplicaUpdates and GlobalTableWitnessUpdates", all[0])
+		// Recorded for the witness in the replica's region; two replica
+		// Creates of one region are answered alike (eddy's assumption).
+		return ddberr.Validationf(errMsgSameRegion)
 	}
 	t := m.db.TableIn(region, table)
 	if t == nil {
 		return ddberr.TableNotFound(table)
 	}
+	if m.isGlobal(table) {
+		return ddberr.Validationf(errMsgModeExisting)
+	}
 	if t.TTL.Enabled {
 		return errStrongTTL(table)
+	}
+	if t.HasLocalIndexes() {
+		// "Local secondary indexes (LSIs) are not supported for MRSC global
+		// tables" (developer guide, "Global tables core concepts", MRSC).
+		// eddy's wording, not compared with the service.
+		return ddberr.Validationf("Local secondary indexes are not supported on global tables with MultiRegionConsistency STRONG: table %s", table)
 	}
 	empty := true
 	if _, err := m.db.Read(ctx, &store.ReadSpec{Table: t, Limit: 1}, func(store.Row) error { empty = false; return nil }); err != nil {
@@ -637,7 +678,7 @@ func (m *Manager) CreateStrong(ctx context.Context, region, table string, replic
 	if !empty {
 		// DynamoDB: a table must be empty to become an MRSC global table
 		// (developer guide's MRSC example: "Table must be empty when
-		// enabling MRSC"). eddy's wording.
+		// enabling MRSC"). eddy's wording, not compared with the service.
 		return ddberr.Validationf("Table %s must be empty to become a global table with MultiRegionConsistency STRONG", table)
 	}
 	if m.opts.StreamReplicas > 1 {
@@ -666,9 +707,8 @@ func (m *Manager) createStrongLocked(table string, replicas, witnesses []string)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.tables[table] != nil {
-		// DynamoDB: the consistency mode is chosen when the global table is
-		// created and cannot change. eddy's wording.
-		return ddberr.Validationf("The MultiRegionConsistency of global table %s cannot be changed after it is created", table)
+		// A global table already (made one since CreateStrong checked).
+		return ddberr.Validationf(errMsgModeExisting)
 	}
 	set := replicaSet{Replicas: []Replica{{Region: m.opts.Region, Status: StatusActive}}, Consistency: ConsistencyStrong, Epoch: newEpoch()}
 	for _, r := range replicas {
@@ -701,15 +741,13 @@ func (m *Manager) goCreateInTurn(table string, targets []string) {
 // GlobalTableWitnessUpdates Delete). DynamoDB's rules: an MRSC global table
 // of three replicas loses two in one UpdateTable, and one of two replicas
 // and a witness loses the replica and the witness together; either leaves
-// this region's table a single-Region table (API reference,
-// DeleteGlobalTableWitnessGroupMemberAction: "You cannot delete a single
-// witness from a MRSC global table - you must delete both a replica and the
-// witness together. The deletion of both a witness and replica converts the
-// remaining replica to a single-Region DynamoDB table."; developer guide,
-// "Deleting an MRSC global table": two replicas in one operation, never
-// only one, never all three). The messages are eddy's wording but the
-// first, the API reference's sentence. The replicas are deleted in the
-// background, one after the other, as UpdateReplica's are; the witness
+// this region's table a single-Region table (developer guide, "Deleting an
+// MRSC global table"; recorded from the service, DDB-TABLE-260, -261: one
+// replica of three is refused with "Deletion of only one table replica is
+// not supported ...", the replica without the witness with "Update table
+// delete operation does not include all witnesses."; a witness Delete
+// alone counts as no change, api/strong.go). The replicas are deleted in
+// the background, one after the other, as UpdateReplica's are; the witness
 // leaves the set at once (nothing runs there).
 func (m *Manager) DeleteStrong(ctx context.Context, region, table string, replicas, witnesses []string) error {
 	if region != m.opts.Region {
@@ -759,13 +797,22 @@ func (m *Manager) deleteStrongLocked(table string, replicas, witnesses []string)
 	}
 	switch {
 	case len(witnesses) > 0 && len(replicas) == 0:
+		// Unreachable through UpdateTable, which answers a witness Delete
+		// alone as no change; the API reference's sentence
+		// (DeleteGlobalTableWitnessGroupMemberAction).
 		return ddberr.Validationf("You cannot delete a single witness from a MRSC global table - you must delete both a replica and the witness together.")
-	case hasWitness && (len(replicas) != 1 || len(witnesses) != 1):
+	case hasWitness && len(witnesses) == 0:
+		return ddberr.Validationf(errMsgStrongWitnesses)
+	case hasWitness && len(replicas) != 1:
+		// eddy's wording, not compared with the service.
 		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG and a witness loses its replica and its witness together, in one UpdateTable; got %d replica and %d witness deletions", len(replicas), len(witnesses))
-	case !hasWitness && len(replicas) != 2:
-		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG and three replicas loses two of them together, in one UpdateTable, leaving a single-Region table; got %d replica deletion(s)", len(replicas))
 	case len(replicas) == 2 && replicas[0] == replicas[1]:
-		return ddberr.Validationf("Duplicate region %s in ReplicaUpdates", replicas[0])
+		return ddberr.Validationf(errMsgSameRegion)
+	case !hasWitness && len(replicas) == 1:
+		return ddberr.Validationf(errMsgStrongDeleteOne)
+	case !hasWitness && len(replicas) != 2:
+		// eddy's wording, not compared with the service.
+		return ddberr.Validationf("A global table with MultiRegionConsistency STRONG and three replicas loses two of them together, in one UpdateTable, leaving a single-Region table; got %d replica deletion(s)", len(replicas))
 	}
 	set.Replicas = slices.DeleteFunc(set.Replicas, func(r Replica) bool { return r.Witness })
 	for _, r := range replicas {

@@ -168,7 +168,13 @@ func startProxy(t testing.TB, target string) *proxy { return natstest.StartProxy
 
 func (c *cluster) describe(i int) *types.TableDescription {
 	c.t.Helper()
-	out, err := c.srvs[i].DDB.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("glob.t")})
+	return c.describeTable(i, "glob.t")
+}
+
+// describeTable is DescribeTable of table in region i.
+func (c *cluster) describeTable(i int, table string) *types.TableDescription {
+	c.t.Helper()
+	out, err := c.srvs[i].DDB.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		c.t.Fatal(err)
 	}
