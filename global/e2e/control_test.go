@@ -128,6 +128,7 @@ func wantError(t *testing.T, what string, err error, code, msg string) {
 // takes it over after the lease, instead of being refused until an
 // operator deletes the key.
 func TestGlobalControlLockLease(t *testing.T) {
+	t.Parallel() // mostly waiting (leases, MaxAge, StrongTimeout): beside the others
 	const lease = 4 * time.Second
 	c := startClusterWith(t, func(o *global.Options) {
 		o.ControlLockWait = 200 * time.Millisecond

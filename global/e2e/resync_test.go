@@ -30,6 +30,7 @@ import (
 // (eddy tables replicas, /metrics). The other regions, idle consumers of
 // the cut-off one meanwhile, find no gap.
 func TestGlobalTableResyncAfterTrim(t *testing.T) {
+	t.Parallel() // mostly waiting (leases, MaxAge, StrongTimeout): beside the others
 	var p *proxy
 	c := startClusterWith(t, func(o *global.Options) { o.MaxAge = 8 * time.Second },
 		nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
@@ -125,6 +126,7 @@ func TestGlobalTableStreamRemade(t *testing.T) {
 // during the cut and a third region's kept; the deletes appear in the
 // cut-off region's stream as replicated deletes (REMOVE, no userIdentity).
 func TestGlobalTableResyncDeletesMissing(t *testing.T) {
+	t.Parallel() // mostly waiting (leases, MaxAge, StrongTimeout): beside the others
 	var p *proxy
 	c := startClusterWith(t, func(o *global.Options) {
 		o.MaxAge, o.TombstoneTTL, o.CollectInterval = 8*time.Second, 8*time.Second, 200*time.Millisecond
@@ -235,6 +237,7 @@ func (c *cluster) removes(i int) map[string]bool {
 // (it found no gap of its own), whose snapshot settles it: every replica
 // holds the same items.
 func TestGlobalTableResyncOtherWriters(t *testing.T) {
+	t.Parallel() // mostly waiting (leases, MaxAge, StrongTimeout): beside the others
 	var held, holding atomic.Bool
 	n := 0
 	c := startClusterWith(t, func(o *global.Options) {

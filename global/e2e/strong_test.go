@@ -398,6 +398,7 @@ func TestStrongConsistency(t *testing.T) {
 // serves eventually consistent reads, and works again once the link is
 // back.
 func TestStrongQuorumLost(t *testing.T) {
+	t.Parallel() // mostly waiting (leases, MaxAge, StrongTimeout): beside the others
 	var p *proxy
 	c := strongCluster(t, nil, nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
 	ctx := context.Background()
