@@ -120,6 +120,26 @@ func wantError(t *testing.T, what string, err error, code, msg string) {
 	}
 }
 
+// holdingControlLock starts the regions with a control lock lease of
+// lease and leaves region 0 holding glob.t's lock: a replica of glob.t in
+// region 1, and a replica being created in region 2, whose server is
+// stopped (the change runs until it is back).
+func holdingControlLock(t *testing.T, lease time.Duration) *cluster {
+	c := startClusterWith(t, func(o *global.Options) {
+		o.ControlLockWait = 200 * time.Millisecond
+		o.ControlLockLease = lease
+	})
+	c.createTable()
+	c.addReplica(regions[1])
+	c.srvs[2].Stop()
+	_, err := c.srvs[0].DDB.UpdateTable(context.Background(), &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
+		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestGlobalControlLockLease: a table's control lock is a lease. While
 // region 0 creates a replica that cannot finish (its region is down), it
 // renews the lock: region 1's changes are refused for several leases. Once
@@ -130,19 +150,8 @@ func wantError(t *testing.T, what string, err error, code, msg string) {
 func TestGlobalControlLockLease(t *testing.T) {
 	t.Parallel() // mostly waiting (leases, MaxAge, StrongTimeout): beside the others
 	const lease = 4 * time.Second
-	c := startClusterWith(t, func(o *global.Options) {
-		o.ControlLockWait = 200 * time.Millisecond
-		o.ControlLockLease = lease
-	})
+	c := holdingControlLock(t, lease)
 	ctx := context.Background()
-	c.createTable()
-	c.addReplica(regions[1])
-	c.srvs[2].Stop()
-	_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
-		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ttl := func(i int) error {
 		_, err := c.srvs[i].DDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("glob.t"),
 			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}})
@@ -179,19 +188,8 @@ func TestGlobalControlLockLease(t *testing.T) {
 // keeps renewing it, as a region that took the lock over would.
 func TestGlobalControlLockLost(t *testing.T) {
 	const lease = 2 * time.Second
-	c := startClusterWith(t, func(o *global.Options) {
-		o.ControlLockWait = 200 * time.Millisecond
-		o.ControlLockLease = lease
-	})
+	c := holdingControlLock(t, lease)
 	ctx := context.Background()
-	c.createTable()
-	c.addReplica(regions[1])
-	c.srvs[2].Stop()
-	_, err := c.srvs[0].DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("glob.t"),
-		ReplicaUpdates: []types.ReplicationGroupUpdate{{Create: &types.CreateReplicationGroupMemberAction{RegionName: aws.String(regions[2])}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	nc, js := natstest.Connect(t, c.nats)
 	defer nc.Close()
 	kv, err := js.KeyValue(ctx, "EDDY_GLOBAL_CTL")

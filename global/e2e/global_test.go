@@ -435,10 +435,9 @@ func (c *cluster) deleteTable(i int) {
 	}
 }
 
-// replicatedInStream: region i's DynamoDB stream holds the writes it
-// applied for the other regions, with no userIdentity (only TTL's Service
-// principal gets one), beside its own.
-func (c *cluster) replicatedInStream(i int) {
+// streamRecords reads every record of region i's DynamoDB stream of
+// glob.t, shard by shard from the trim horizon.
+func (c *cluster) streamRecords(i int) []stypes.Record {
 	c.t.Helper()
 	ctx := context.Background()
 	sc := dynamodbstreams.NewFromConfig(c.srvs[i].Config())
@@ -447,7 +446,7 @@ func (c *cluster) replicatedInStream(i int) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	from := map[string]int{}
+	var recs []stypes.Record
 	for _, sh := range ds.StreamDescription.Shards {
 		it, err := sc.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: arn, ShardId: sh.ShardId,
 			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
@@ -459,18 +458,28 @@ func (c *cluster) replicatedInStream(i int) {
 			if err != nil {
 				c.t.Fatal(err)
 			}
-			for _, r := range out.Records {
-				if r.UserIdentity != nil {
-					c.t.Errorf("a stream record has userIdentity %+v", r.UserIdentity)
-				}
-				if v, ok := r.Dynamodb.NewImage["from"].(*stypes.AttributeValueMemberS); ok {
-					from[v.Value]++
-				}
-			}
 			if len(out.Records) == 0 {
 				break
 			}
+			recs = append(recs, out.Records...)
 			iter = out.NextShardIterator
+		}
+	}
+	return recs
+}
+
+// replicatedInStream: region i's DynamoDB stream holds the writes it
+// applied for the other regions, with no userIdentity (only TTL's Service
+// principal gets one), beside its own.
+func (c *cluster) replicatedInStream(i int) {
+	c.t.Helper()
+	from := map[string]int{}
+	for _, r := range c.streamRecords(i) {
+		if r.UserIdentity != nil {
+			c.t.Errorf("a stream record has userIdentity %+v", r.UserIdentity)
+		}
+		if v, ok := r.Dynamodb.NewImage["from"].(*stypes.AttributeValueMemberS); ok {
+			from[v.Value]++
 		}
 	}
 	for _, r := range regions {

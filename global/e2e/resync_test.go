@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/eddydb/eddy/attr"
@@ -189,40 +188,16 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 // each must have no userIdentity (a replicated delete).
 func (c *cluster) removes(i int) map[string]bool {
 	c.t.Helper()
-	ctx := context.Background()
-	sc := dynamodbstreams.NewFromConfig(c.srvs[i].Config())
-	arn := c.describe(i).LatestStreamArn
-	ds, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
-	if err != nil {
-		c.t.Fatal(err)
-	}
 	out := map[string]bool{}
-	for _, sh := range ds.StreamDescription.Shards {
-		it, err := sc.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: arn, ShardId: sh.ShardId,
-			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			c.t.Fatal(err)
+	for _, r := range c.streamRecords(i) {
+		if r.EventName != stypes.OperationTypeRemove {
+			continue
 		}
-		for iter := it.ShardIterator; iter != nil; {
-			recs, err := sc.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				c.t.Fatal(err)
-			}
-			for _, r := range recs.Records {
-				if r.EventName != stypes.OperationTypeRemove {
-					continue
-				}
-				if r.UserIdentity != nil {
-					c.t.Errorf("a REMOVE record has userIdentity %+v", r.UserIdentity)
-				}
-				if v, ok := r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS); ok {
-					out[v.Value] = true
-				}
-			}
-			if len(recs.Records) == 0 {
-				break
-			}
-			iter = recs.NextShardIterator
+		if r.UserIdentity != nil {
+			c.t.Errorf("a REMOVE record has userIdentity %+v", r.UserIdentity)
+		}
+		if v, ok := r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS); ok {
+			out[v.Value] = true
 		}
 	}
 	return out
