@@ -911,31 +911,12 @@ func strongAcrossProcesses(t *testing.T, natsBin string) {
 						continue
 					}
 					ddb, _, _ := rs[i].clients()
-					key := "k" + strconv.Itoa(rnd.IntN(4))
-					val := fmt.Sprintf("c%d-%d", client, j)
-					in := linearize.Input{Key: key}
+					in := linearize.Pick(rnd, client, j, func(key string) string {
+						mu.Lock()
+						defer mu.Unlock()
+						return linearize.LastRead(hist, client, key)
+					})
 					call := now()
-					switch r := rnd.IntN(10); {
-					case r < 2:
-						in.Op = "read"
-					case r < 4:
-						in.Op = "query"
-					case r < 6:
-						in.Op, in.To = "write", val
-					default:
-						// Expect what this client last read of the key, or a guess ("": absent).
-						in.Op, in.To = "cas", val
-						if rnd.IntN(3) > 0 {
-							mu.Lock()
-							for k := len(hist) - 1; k >= 0; k-- {
-								if h := hist[k]; h.ClientId == client && h.Input.(linearize.Input).Key == key && h.Input.(linearize.Input).IsRead() {
-									in.From = h.Output.(linearize.Output).Value
-									break
-								}
-							}
-							mu.Unlock()
-						}
-					}
 					out, err := linearize.Do(ctx, ddb, globTable, in)
 					ret := now()
 					var rwc *ddbtypes.ReplicatedWriteConflictException
@@ -1175,15 +1156,8 @@ func TestServeRefusesMRSCOnOldNATS(t *testing.T) {
 	dir := filepath.Join(tmp, "data")
 	mkdir(t, dir)
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir, "--region", procRegions[0], "--nats", nodes[0].url,
+	stderr := serveLogged(t, bin, "--addr", addr, "--data", dir, "--region", procRegions[0], "--nats", nodes[0].url,
 		"--global-regions", strings.Join(procRegions, ","), "--global-stream-replicas", "3")
-	childproc.DieWithParent(cmd)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	const warning = "does not serialize conditional publishes in a clustered stream"
 	waitUntil(t, "the warning", time.Minute, func() bool { return strings.Contains(stderr.String(), warning) })
 	waitUntil(t, "eddy's health", time.Minute, func() bool {
@@ -1215,6 +1189,21 @@ func TestServeRefusesMRSCOnOldNATS(t *testing.T) {
 	}
 }
 
+// serveLogged starts bin serve with args, its log (stderr) kept in the
+// returned buffer; the process is killed when the test ends.
+func serveLogged(t *testing.T, bin string, args ...string) *syncBuffer {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	childproc.DieWithParent(cmd)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return stderr
+}
+
 // TestServeWarnsOldNATSForMRSC: eddy serve with --global-stream-replicas 3
 // on Debian's nats-server 2.9.x logs, once, that MRSC is not safe on it
 // (nats-io/nats-server#4320).
@@ -1225,15 +1214,8 @@ func TestServeWarnsOldNATSForMRSC(t *testing.T) {
 	natsURL := startNATSProcess(t, natsBin, filepath.Join(tmp, "nats"))
 	dir := filepath.Join(tmp, "data")
 	mkdir(t, dir)
-	cmd := exec.Command(bin, "serve", "--addr", freeAddr(t), "--data", dir, "--nats", natsURL,
+	stderr := serveLogged(t, bin, "--addr", freeAddr(t), "--data", dir, "--nats", natsURL,
 		"--global-regions", "us-east-1,us-west-2", "--global-stream-replicas", "3")
-	childproc.DieWithParent(cmd)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	const warning = "does not serialize conditional publishes in a clustered stream"
 	waitUntil(t, "the warning", time.Minute, func() bool { return strings.Contains(stderr.String(), warning) })
 	// Once: the connection is retried (a single nats-server refuses an R3

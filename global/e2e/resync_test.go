@@ -33,7 +33,6 @@ func TestGlobalTableResyncAfterTrim(t *testing.T) {
 	var p *proxy
 	c := startClusterWith(t, func(o *global.Options) { o.MaxAge = 8 * time.Second },
 		nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
-	ctx := context.Background()
 	c.setup()
 	c.writes([]int{0, 1, 2}, 20, 21)
 	c.converge() // region 2 has applied changes of both others: it has checkpoints
@@ -45,17 +44,7 @@ func TestGlobalTableResyncAfterTrim(t *testing.T) {
 			return st.Outbox == 0
 		})
 	}
-	nc, js := natstest.Connect(t, c.nats)
-	defer nc.Close()
-	s, err := js.Stream(ctx, "EDDY_GLOBAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := s.CachedInfo().State.LastSeq
-	eddytest.WaitFor(t, "the stream to trim every change made during the cut", 60*time.Second, func() bool {
-		s, err := js.Stream(ctx, "EDDY_GLOBAL")
-		return err == nil && s.CachedInfo().State.FirstSeq > last
-	})
+	c.waitTrimmed("the stream to trim every change made during the cut")
 	p.SetCut(false)
 	c.converge()
 	st, _ := c.srvs[2].Global().Status("glob.t")
@@ -130,7 +119,6 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 	c := startClusterWith(t, func(o *global.Options) {
 		o.MaxAge, o.TombstoneTTL, o.CollectInterval = 8*time.Second, 8*time.Second, 200*time.Millisecond
 	}, nil, nil, func(url string) string { p = startProxy(t, url); return p.URL() })
-	ctx := context.Background()
 	put, del := c.put, c.del
 	c.setup()
 	put(0, "d0", "d1", "d2", "d3", "d4")
@@ -149,25 +137,8 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 		})
 	}
 	gone := []string{"pre0", "d0", "d1", "d2", "e0", "o0", "o1"}
-	for i := range 2 {
-		for _, pk := range gone {
-			eddytest.WaitFor(t, regions[i]+" to collect the tombstone of "+pk, 30*time.Second, func() bool {
-				st, err := c.srvs[i].Global().Item(ctx, "glob.t", attr.Item{"pk": attr.S(pk)})
-				return err == nil && st.Item == nil && st.Last == nil
-			})
-		}
-	}
-	nc, js := natstest.Connect(t, c.nats)
-	defer nc.Close()
-	s, err := js.Stream(ctx, "EDDY_GLOBAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := s.CachedInfo().State.LastSeq
-	eddytest.WaitFor(t, "the stream to trim every change made during the cut", 60*time.Second, func() bool {
-		s, err := js.Stream(ctx, "EDDY_GLOBAL")
-		return err == nil && s.CachedInfo().State.FirstSeq > last
-	})
+	c.waitCollected([]int{0, 1}, gone...)
+	c.waitTrimmed("the stream to trim every change made during the cut")
 	p.SetCut(false)
 	c.converge()
 	items := c.items(2)
@@ -180,6 +151,38 @@ func TestGlobalTableResyncDeletesMissing(t *testing.T) {
 	for _, pk := range gone {
 		if !removed[pk] {
 			t.Errorf("%s: %s's stream has no REMOVE of it", pk, regions[2])
+		}
+	}
+}
+
+// waitTrimmed waits until EDDY_GLOBAL has trimmed (MaxAge) every change
+// it holds now.
+func (c *cluster) waitTrimmed(what string) {
+	c.t.Helper()
+	ctx := context.Background()
+	nc, js := natstest.Connect(c.t, c.nats)
+	defer nc.Close()
+	s, err := js.Stream(ctx, "EDDY_GLOBAL")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	last := s.CachedInfo().State.LastSeq
+	eddytest.WaitFor(c.t, what, 60*time.Second, func() bool {
+		s, err := js.Stream(ctx, "EDDY_GLOBAL")
+		return err == nil && s.CachedInfo().State.FirstSeq > last
+	})
+}
+
+// waitCollected waits until the regions in live hold neither the items of
+// pks (hash key pk) nor their tombstones (TombstoneTTL).
+func (c *cluster) waitCollected(live []int, pks ...string) {
+	c.t.Helper()
+	for _, i := range live {
+		for _, pk := range pks {
+			eddytest.WaitFor(c.t, regions[i]+" to collect the tombstone of "+pk, 30*time.Second, func() bool {
+				st, err := c.srvs[i].Global().Item(context.Background(), "glob.t", attr.Item{"pk": attr.S(pk)})
+				return err == nil && st.Item == nil && st.Last == nil
+			})
 		}
 	}
 }
@@ -228,30 +231,14 @@ func TestGlobalTableResyncOtherWriters(t *testing.T) {
 		n++
 	})
 	defer held.Store(false)
-	ctx := context.Background()
 	c.setup()
 	c.put(1, "r0", "r1")
 	c.converge()
 	held.Store(true)
 	eddytest.WaitFor(t, regions[2]+"'s consumer of "+regions[0]+" held", 10*time.Second, holding.Load)
 	c.del(0, "r0")
-	for i := range 2 {
-		eddytest.WaitFor(t, regions[i]+" to collect the tombstone of r0", 30*time.Second, func() bool {
-			st, err := c.srvs[i].Global().Item(ctx, "glob.t", attr.Item{"pk": attr.S("r0")})
-			return err == nil && st.Item == nil && st.Last == nil
-		})
-	}
-	nc, js := natstest.Connect(t, c.nats)
-	defer nc.Close()
-	s, err := js.Stream(ctx, "EDDY_GLOBAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := s.CachedInfo().State.LastSeq
-	eddytest.WaitFor(t, "the stream to trim the delete", 60*time.Second, func() bool {
-		s, err := js.Stream(ctx, "EDDY_GLOBAL")
-		return err == nil && s.CachedInfo().State.FirstSeq > last
-	})
+	c.waitCollected([]int{0, 1}, "r0")
+	c.waitTrimmed("the stream to trim the delete")
 	held.Store(false)
 	c.converge()
 	st, _ := c.srvs[2].Global().Status("glob.t")

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -551,33 +550,13 @@ func (c *cluster) linearizable(ready, kill, restart func()) {
 						j--
 						continue
 					}
-					key := "k" + strconv.Itoa(rnd.IntN(4))
-					val := fmt.Sprintf("c%d-%d", client, j)
-					in := regInput{Key: key}
+					in := linearize.Pick(rnd, client, j, func(key string) string {
+						mu.Lock()
+						defer mu.Unlock()
+						return linearize.LastRead(hist, -1, key)
+					})
 					ddb := ddbOf(i)
 					call := now()
-					switch r := rnd.IntN(10); {
-					case r < 2:
-						in.Op = "read"
-					case r < 4:
-						in.Op = "query"
-					case r < 6:
-						in.Op, in.To = "write", val
-					default:
-						// The expected value: what this client last read of
-						// the key, or a guess.
-						in.Op, in.To = "cas", val
-						if rnd.IntN(3) > 0 {
-							mu.Lock()
-							for k := len(hist) - 1; k >= 0; k-- {
-								if h := hist[k]; h.Input.(regInput).Key == key && h.Input.(regInput).IsRead() {
-									in.From = h.Output.(regOutput).Value
-									break
-								}
-							}
-							mu.Unlock()
-						}
-					}
 					out, err := linearize.Do(ctx, ddb, "glob.t", in)
 					ret := now()
 					var rwc *types.ReplicatedWriteConflictException

@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/anishathalye/porcupine"
@@ -43,6 +45,41 @@ type Input struct {
 
 // IsRead says whether in is a read (a GetItem or a Query).
 func (in Input) IsRead() bool { return in.Op == "read" || in.Op == "query" }
+
+// Pick draws the next operation of client's j-th turn from rnd: a key of
+// four (k0-k3); a read (20%), a query (20%), a write (20%) or a cas (40%)
+// of the value c<client>-<j>. A cas expects, two times in three, what
+// lastRead (called only then) says was read last of the key, else absence.
+func Pick(rnd *rand.Rand, client, j int, lastRead func(key string) string) Input {
+	in := Input{Key: "k" + strconv.Itoa(rnd.IntN(4))}
+	val := fmt.Sprintf("c%d-%d", client, j)
+	switch r := rnd.IntN(10); {
+	case r < 2:
+		in.Op = "read"
+	case r < 4:
+		in.Op = "query"
+	case r < 6:
+		in.Op, in.To = "write", val
+	default:
+		in.Op, in.To = "cas", val
+		if rnd.IntN(3) > 0 {
+			in.From = lastRead(in.Key)
+		}
+	}
+	return in
+}
+
+// LastRead returns the value the last read of key in hist answered ("":
+// none), among client's operations only when client is 0 or more.
+func LastRead(hist []porcupine.Operation, client int, key string) string {
+	for k := len(hist) - 1; k >= 0; k-- {
+		h := hist[k]
+		if in := h.Input.(Input); in.Key == key && in.IsRead() && (client < 0 || h.ClientId == client) {
+			return h.Output.(Output).Value
+		}
+	}
+	return ""
+}
 
 // Output is an operation's answer.
 type Output struct {
